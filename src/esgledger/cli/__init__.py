@@ -1,0 +1,22 @@
+"""The esgledger command line (Typer).
+
+Each group of commands lives in its own module and registers itself on :data:`app`; this
+module only assembles them. Exit status: 0 on success, 2 on rejected input (the report goes to
+stderr), 1 on any other error.
+"""
+
+from __future__ import annotations
+
+# Importing the command modules registers their commands on `app`.
+from esgledger.cli import (  # noqa: F401  (imported for their side effect)
+    _commands_core,
+    _commands_demo,
+    _commands_workspace,
+)
+from esgledger.cli._app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    app()

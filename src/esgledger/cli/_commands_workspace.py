@@ -1,0 +1,144 @@
+"""Workspace commands: ``esgledger init``, ``esgledger import``, ``esgledger upgrade``.
+
+Exit status: 0 on success (a re-import of the same file is a success that changes nothing),
+2 when the input file is rejected (the issues go to stderr, and to ``--report`` as CSV),
+1 on any other esgledger error.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.engine import make_url
+
+from esgledger.cli._app import EXIT_REJECTED, app
+from esgledger.errors import EsgledgerError, InputError
+
+EXIT_ERROR = 1
+
+
+class ImportKind(StrEnum):
+    """What an imported file holds."""
+
+    entities = "entities"
+    sites = "sites"
+    activity_types = "activity-types"
+    activities = "activities"
+    factors = "factors"
+    fx = "fx"
+
+
+def _stdout() -> Console:
+    return Console(soft_wrap=True, highlight=False)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def _fail(error: EsgledgerError) -> typer.Exit:
+    _stderr().print(f"error: {error}", markup=False)
+    return typer.Exit(EXIT_ERROR)
+
+
+@app.command()
+def init(
+    workspace: Annotated[Path, typer.Argument(help="Folder of the new workspace.")],
+    year: Annotated[
+        int | None,
+        typer.Option(help="Reporting year (default: last calendar year)."),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="Name of the reporting organisation (default: the folder's name)."),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="SQLAlchemy URL of a PostgreSQL database (default: SQLite esgledger.db in "
+            "the folder). ESGLEDGER_DATABASE_URL overrides it when the workspace is opened."
+        ),
+    ] = None,
+    schema: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL schema to hold the tables (created if missing)."),
+    ] = None,
+) -> None:
+    """Create a workspace: a folder with esgledger.toml, the database and the lake."""
+    from esgledger.store import Workspace
+
+    reporting_year = year if year is not None else date.today().year - 1
+    try:
+        ws = Workspace.init(
+            workspace, year=reporting_year, name=name, database_url=database_url, schema=schema
+        )
+    except EsgledgerError as exc:
+        raise _fail(exc) from exc
+    with ws:
+        where = make_url(ws.database_url).render_as_string(hide_password=True)
+        if ws.schema is not None:
+            where += f" (schema {ws.schema})"
+        _stdout().print(
+            f"Initialised workspace {ws.name!r} in {ws.root} for reporting year "
+            f"{ws.reporting_year}; database: {where}",
+            markup=False,
+        )
+
+
+@app.command("import")
+def import_(
+    workspace: Annotated[Path, typer.Argument(help="Workspace folder.")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="File to import (CSV, XLSX or Parquet).", exists=True, dir_okay=False),
+    ],
+    kind: Annotated[ImportKind, typer.Option(help="What the file holds.")],
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Write every issue of a rejected file to this CSV file."),
+    ] = None,
+) -> None:
+    """Validate a file and import it whole, or reject it with a row-by-row report."""
+    from esgledger.ingest.importers import import_file
+    from esgledger.store import Workspace
+
+    err = _stderr()
+    try:
+        with Workspace.open(workspace) as ws:
+            result = import_file(ws, kind.value, file, progress=err.is_terminal)
+    except InputError as exc:
+        err.print(str(exc), markup=False)
+        if report is not None:
+            exc.write_report(report)
+            err.print(f"The report of all {exc.total} issue(s) is in {report}", markup=False)
+        elif exc.total > min(len(exc.issues), 20):
+            err.print("Use --report FILE.csv to get every issue in one file.", markup=False)
+        raise typer.Exit(EXIT_REJECTED) from exc
+    except EsgledgerError as exc:
+        raise _fail(exc) from exc
+    if result.created:
+        _stdout().print(result.message, markup=False)
+    else:
+        _stdout().print(
+            f"{result.file_name} was already imported as {result.kind} batch {result.batch_id}; "
+            "nothing changed.",
+            markup=False,
+        )
+
+
+@app.command()
+def upgrade(workspace: Annotated[Path, typer.Argument(help="Workspace folder.")]) -> None:
+    """Migrate the workspace database to this esgledger's schema (back it up first)."""
+    from esgledger.store import Workspace
+
+    try:
+        with Workspace.open(workspace, check_schema=False) as ws:
+            revision = ws.upgrade()
+    except EsgledgerError as exc:
+        raise _fail(exc) from exc
+    _stdout().print(f"{workspace}: database at schema revision {revision}", markup=False)

@@ -1,0 +1,523 @@
+"""The synthetic demo group: organisation, sites and one year of activity data.
+
+**Synthetic.** Every name and number here is invented. The group is *modelled on* the profile a
+large Chinese internet group publishes (several business groups, data centres in several
+Chinese provinces and one abroad, offices, a vehicle fleet, an inventory dominated by scope 2
+electricity and scope 3 capital goods, leased data-centre electricity and business travel),
+but no figure is anyone's real data. The generator is deterministic: the same seed gives the
+same files, byte for byte.
+
+The files are written the way business units would send them, to exercise the importers:
+UTF-8 CSV for energy, an XLSX workbook for value-chain data, and a GB18030-encoded CSV with
+Chinese headers for travel (what Excel on a Chinese Windows machine exports).
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+__all__ = ["DEMO_SEED", "DEMO_YEAR", "DemoFiles", "write_demo_inputs"]
+
+DEMO_SEED = 20211231
+DEMO_YEAR = 2024
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSite:
+    site: str
+    entity: str
+    country: str
+    type: str
+    annual_electricity_mwh: float
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    text = resources.files("esgledger.demo").joinpath(name).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+@cache
+def demo_sites() -> tuple[DemoSite, ...]:
+    """The demo sites with the annual electricity the generator spreads over the months."""
+    return tuple(
+        DemoSite(
+            site=row["site"],
+            entity=row["entity"],
+            country=row["country"],
+            type=row["type"],
+            annual_electricity_mwh=float(row["demo_annual_electricity_mwh"]),
+        )
+        for row in _read_csv("sites.csv")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DemoFiles:
+    """Paths of the generated demo input files, in import order."""
+
+    entities: Path
+    sites: Path
+    factors: Path
+    energy: Path
+    value_chain: Path
+    travel: Path
+
+    def activity_files(self) -> list[Path]:
+        return [self.energy, self.value_chain, self.travel]
+
+
+def _months(year: int) -> Iterator[tuple[str, str, int]]:
+    for month in range(1, 13):
+        last = calendar.monthrange(year, month)[1]
+        yield f"{year}-{month:02d}-01", f"{year}-{month:02d}-{last:02d}", month
+
+
+def _season(month: int, amplitude: float) -> float:
+    """A cooling-driven seasonal shape: higher in summer (July/August)."""
+    # A cosine with its peak between July and August, mean 1 over the year.
+    return 1.0 + amplitude * math.cos((month - 7.5) / 12 * 2 * math.pi)
+
+
+def _energy_rows(rng: random.Random, year: int) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    n = 0
+
+    def add(
+        entity: str,
+        site: str,
+        start: str,
+        end: str,
+        activity: str,
+        qty: float,
+        unit: str,
+        notes: str = "",
+        supplier: str = "",
+    ) -> None:
+        nonlocal n
+        n += 1
+        rows.append(
+            {
+                "record_id": f"EN-{year}-{n:05d}",
+                "entity": entity,
+                "site": site,
+                "period_start": start,
+                "period_end": end,
+                "activity": activity,
+                "quantity": qty,
+                "unit": unit,
+                "supplier": supplier,
+                "notes": notes,
+            }
+        )
+
+    for demo_site in demo_sites():
+        code, entity, country, kind = (
+            demo_site.site,
+            demo_site.entity,
+            demo_site.country,
+            demo_site.type,
+        )
+        annual_mwh = demo_site.annual_electricity_mwh
+        for start, end, month in _months(year):
+            if annual_mwh:
+                shape = _season(month, 0.08 if kind == "data_centre" else 0.15)
+                mwh = annual_mwh / 12 * shape * rng.uniform(0.97, 1.03)
+                # Offices report in kWh, data centres in MWh, one campus in 万千瓦时.
+                if kind == "data_centre":
+                    add(
+                        entity,
+                        code,
+                        start,
+                        end,
+                        "electricity",
+                        round(mwh, 3),
+                        "MWh",
+                        supplier="HK Power Co" if country == "HK" else "",
+                    )
+                elif code == "HQ-SZ":
+                    add(entity, code, start, end, "electricity", round(mwh / 10, 4), "万千瓦时")
+                else:
+                    add(
+                        entity,
+                        code,
+                        start,
+                        end,
+                        "electricity",
+                        round(mwh * 1000, 1),
+                        "kWh",
+                        supplier="HK Power Co" if country == "HK" else "",
+                    )
+            if kind == "data_centre" and country == "CN":
+                # Monthly generator tests: diesel in litres.
+                add(
+                    entity,
+                    code,
+                    start,
+                    end,
+                    "stationary.diesel",
+                    round(rng.uniform(4_000, 9_000), 1),
+                    "L",
+                    "backup generator tests",
+                )
+            if kind in ("campus", "office") and country == "CN":
+                add(
+                    entity,
+                    code,
+                    start,
+                    end,
+                    "stationary.natural_gas",
+                    round(rng.uniform(9_000, 40_000) * (2.0 if code == "HQ-SZ" else 1.0)),
+                    "Nm3",
+                    "canteen kitchens",
+                )
+            if code in ("OF-BJ", "HQ-SZ") and month in (1, 2, 3, 11, 12):
+                add(
+                    entity,
+                    code,
+                    start,
+                    end,
+                    "heat",
+                    round(rng.uniform(800, 1_600), 1),
+                    "GJ",
+                    "district heating",
+                )
+            if kind == "fleet_depot":
+                add(
+                    entity,
+                    code,
+                    start,
+                    end,
+                    "mobile.petrol",
+                    round(rng.uniform(28_000, 36_000), 1),
+                    "L",
+                    "pool cars",
+                )
+                add(
+                    entity,
+                    code,
+                    start,
+                    end,
+                    "mobile.diesel",
+                    round(rng.uniform(18_000, 24_000), 1),
+                    "L",
+                    "shuttle buses",
+                )
+        if kind == "data_centre":
+            # Refrigerant top-ups, recorded once for the year.
+            add(
+                entity,
+                code,
+                f"{year}-01-01",
+                f"{year}-12-31",
+                "refrigerant.R-410A",
+                round(rng.uniform(150, 600), 1),
+                "kg",
+                "chiller top-up",
+            )
+            add(
+                entity,
+                code,
+                f"{year}-01-01",
+                f"{year}-12-31",
+                "refrigerant.R-134a",
+                round(rng.uniform(200, 900), 1),
+                "kg",
+                "chiller top-up",
+            )
+    return rows
+
+
+def _value_chain_rows(rng: random.Random, year: int) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    n = 0
+
+    def add(
+        entity: str,
+        site: str,
+        activity: str,
+        qty: float,
+        unit: str,
+        cat: int | str = "",
+        supplier: str = "",
+        notes: str = "",
+        start: str = "",
+        end: str = "",
+    ) -> None:
+        nonlocal n
+        n += 1
+        rows.append(
+            {
+                "record_id": f"VC-{year}-{n:05d}",
+                "entity": entity,
+                "site": site,
+                "period_start": start or f"{year}-01-01",
+                "period_end": end or f"{year}-12-31",
+                "activity": activity,
+                "quantity": qty,
+                "unit": unit,
+                "supplier": supplier,
+                "scope3_category": cat,
+                "notes": notes,
+            }
+        )
+
+    # Capital goods (category 2): servers, chips, network gear, buildings; by quarter.
+    for q, (start, end) in enumerate(
+        [
+            (f"{year}-01-01", f"{year}-03-31"),
+            (f"{year}-04-01", f"{year}-06-30"),
+            (f"{year}-07-01", f"{year}-09-30"),
+            (f"{year}-10-01", f"{year}-12-31"),
+        ],
+        start=1,
+    ):
+        jitter = rng.uniform(0.9, 1.1)
+        add(
+            "CLOUD",
+            "",
+            "spend.naics.334111",
+            round(9.0e9 * jitter / 4, -3),
+            "CNY",
+            2,
+            notes=f"servers Q{q}",
+            start=start,
+            end=end,
+        )
+        add(
+            "CLOUD",
+            "",
+            "spend.naics.334413",
+            round(2.1e9 * jitter / 4, -3),
+            "USD",
+            2,
+            notes=f"accelerators and chips Q{q}",
+            start=start,
+            end=end,
+        )
+        add(
+            "CLOUD",
+            "",
+            "spend.naics.334210",
+            round(5.5e9 * jitter / 4, -3),
+            "CNY",
+            2,
+            notes=f"network equipment Q{q}",
+            start=start,
+            end=end,
+        )
+        add(
+            "GRP",
+            "",
+            "spend.naics.236220",
+            round(1.6e5 * jitter / 4, 1),
+            "万元",
+            2,
+            notes=f"campus and data-centre construction Q{q}",
+            start=start,
+            end=end,
+        )
+    # Purchased goods and services (category 1).
+    for entity, naics, amount, unit, note in [
+        ("CONTENT", "541810", 1.1e10, "CNY", "advertising and marketing services"),
+        ("TECH", "541511", 6.5e9, "CNY", "outsourced software development"),
+        ("GAME", "541512", 3.0e9, "CNY", "game services and design"),
+        ("GRP", "561720", 4.0e8, "CNY", "facility cleaning services"),
+        ("GRP", "722511", 6.0e8, "CNY", "staff canteen catering"),
+        ("INTL", "518210", 3.5e7, "USD", "third-party cloud hosting"),
+        ("FIN", "541611", 2.2e8, "HKD", "management consulting"),
+    ]:
+        add(
+            entity,
+            "",
+            f"spend.naics.{naics}",
+            round(amount * rng.uniform(0.95, 1.05), -3),
+            unit,
+            1,
+            notes=note,
+        )
+    # Supplier-reported emissions (category 1), a key supplier with a verified footprint.
+    add(
+        "CLOUD",
+        "",
+        "supplier.emissions",
+        round(rng.uniform(45_000, 52_000), 1),
+        "t",
+        1,
+        supplier="Server OEM A",
+        notes="supplier-allocated cradle-to-gate emissions",
+    )
+    # Leased (colocation) data-centre electricity (category 8).
+    for region_site, mwh in [("HQ-SZ", 620_000), ("OF-BJ", 410_000), ("OF-SH", 300_000)]:
+        entity = next(s.entity for s in demo_sites() if s.site == region_site)
+        for start, end, month in _months(year):
+            add(
+                entity,
+                region_site,
+                "leased.electricity",
+                round(mwh / 12 * _season(month, 0.06) * rng.uniform(0.98, 1.02), 3),
+                "MWh",
+                8,
+                notes="colocation racks operated by the lessor",
+                start=start,
+                end=end,
+            )
+    # Freight (category 4), waste (category 5), water.
+    add(
+        "CLOUD",
+        "",
+        "freight.road",
+        round(rng.uniform(2.0e6, 2.6e6)),
+        "tkm",
+        4,
+        notes="server deliveries to data centres",
+    )
+    add(
+        "CLOUD",
+        "",
+        "freight.air",
+        round(rng.uniform(3.0e5, 4.0e5)),
+        "tkm",
+        4,
+        notes="urgent spare parts",
+    )
+    add(
+        "GRP", "HQ-SZ", "waste.mixed_commercial.landfill", round(rng.uniform(900, 1_200), 1), "t", 5
+    )
+    add("GRP", "HQ-SZ", "water.supply", round(rng.uniform(6.0e5, 7.0e5)), "m3", 1)
+    add("GRP", "HQ-SZ", "water.treatment", round(rng.uniform(5.0e5, 6.0e5)), "m3", 5)
+    return rows
+
+
+TRAVEL_HEADERS_ZH = {
+    "record_id": "记录编号",
+    "entity": "主体",
+    "site": "站点",
+    "period_start": "开始日期",
+    "period_end": "结束日期",
+    "activity": "活动类型",
+    "quantity": "数量",
+    "unit": "单位",
+    "region": "地区",
+    "notes": "备注",
+}
+
+
+def _travel_rows(rng: random.Random, year: int) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    n = 0
+    for entity in ("SOC", "GAME", "CLOUD", "CONTENT", "TECH", "FIN", "INTL"):
+        for start, end, _month in _months(year):
+            for activity, low, high, unit, region, note in [
+                ("travel.air.short_haul.economy", 2.0e6, 4.0e6, "pkm", "", "国内航班"),
+                ("travel.air.long_haul.economy", 1.0e6, 2.5e6, "pkm", "", "国际航班"),
+                ("travel.air.long_haul.business", 1.5e5, 4.0e5, "pkm", "", "国际航班商务舱"),
+                ("travel.rail", 1.5e6, 3.0e6, "人公里", "", "高铁"),
+                ("travel.taxi", 2.0e5, 4.0e5, "pkm", "", "出租车"),
+                ("travel.hotel", 1_500, 3_000, "间夜", "CN", "国内酒店"),
+                ("travel.hotel", 100, 300, "room night", "HK", "香港酒店"),
+                ("commuting.rail", 3.0e6, 5.0e6, "pkm", "", "地铁通勤"),
+                ("commuting.car", 1.0e6, 2.0e6, "vkm", "", "自驾通勤"),
+            ]:
+                n += 1
+                rows.append(
+                    {
+                        "record_id": f"TR-{year}-{n:05d}",
+                        "entity": entity,
+                        "site": "",
+                        "period_start": start,
+                        "period_end": end,
+                        "activity": activity,
+                        "quantity": round(rng.uniform(low, high) / 7, 1),
+                        "unit": unit,
+                        "region": region,
+                        "notes": note,
+                    }
+                )
+    return rows
+
+
+def _write_csv(
+    path: Path,
+    rows: list[dict[str, object]],
+    *,
+    encoding: str = "utf-8",
+    headers: dict[str, str] | None = None,
+) -> None:
+    fields = list(rows[0])
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([headers.get(f, f) if headers else f for f in fields])
+        for row in rows:
+            writer.writerow([_cell(row.get(f)) for f in fields])
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _write_xlsx(path: Path, rows: list[dict[str, object]]) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "activities"
+    fields = list(rows[0])
+    sheet.append(fields)
+    for row in rows:
+        sheet.append([row.get(f) if row.get(f) != "" else None for f in fields])
+    workbook.save(path)
+
+
+def write_demo_inputs(folder: Path, *, seed: int = DEMO_SEED, year: int = DEMO_YEAR) -> DemoFiles:
+    """Write the demo group's input files into ``folder`` and return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    files = DemoFiles(
+        entities=folder / "entities.csv",
+        sites=folder / "sites.csv",
+        factors=folder / "factors-supplier.csv",
+        energy=folder / f"activities-energy-{year}.csv",
+        value_chain=folder / f"activities-value-chain-{year}.xlsx",
+        travel=folder / f"activities-travel-{year}-gb18030.csv",
+    )
+    _write_csv(files.entities, _read_csv("entities.csv"))  # type: ignore[arg-type]
+    _write_csv(
+        files.sites,
+        [
+            {k: v for k, v in row.items() if k != "demo_annual_electricity_mwh"}
+            for row in _read_csv("sites.csv")
+        ],
+    )
+    _write_csv(
+        files.factors,
+        [
+            {
+                "factor": "demo-hk-power-2024",
+                "activity": "electricity",
+                "region": "HK",
+                "year": year,
+                "unit": "kWh",
+                "co2e_kg": 0.39,
+                "gwp_basis": "AR5",
+                "source": "Illustrative supplier factor for the demo (not a published figure)",
+                "supplier": "HK Power Co",
+                "method": "supplier",
+            },
+        ],
+    )
+    _write_csv(files.energy, _energy_rows(rng, year))
+    _write_xlsx(files.value_chain, _value_chain_rows(rng, year))
+    _write_csv(files.travel, _travel_rows(rng, year), encoding="gb18030", headers=TRAVEL_HEADERS_ZH)
+    return files

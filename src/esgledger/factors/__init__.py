@@ -1,0 +1,1 @@
+"""Emission-factor library: shipped official sets, user sets, resolution rules."""

@@ -1,0 +1,507 @@
+"""The workspace: a folder with its settings, its SQL database and its Parquet lake.
+
+::
+
+    WS/
+      esgledger.toml   name, reporting_year, and optionally database_url and schema
+      esgledger.db     the SQLite database, unless database_url points elsewhere
+      lake/            Parquet files of accepted activity batches
+
+The database schema is created and upgraded by the Alembic migrations packaged in
+``esgledger/store/migrations``; they run in-process, so users need no ``alembic.ini``.
+
+Environment
+-----------
+``ESGLEDGER_DATABASE_URL``
+    When set, :meth:`Workspace.open` uses this SQLAlchemy URL instead of the ``database_url``
+    of ``esgledger.toml`` (handy for keeping a password out of the file). The ``schema`` of
+    the toml still applies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tomllib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from esgledger import __version__
+from esgledger.errors import WorkspaceError
+from esgledger.store.models import ImportBatch, WorkspaceInfo
+
+__all__ = [
+    "CONFIG_FILE",
+    "DATABASE_URL_ENV",
+    "SQLITE_FILE",
+    "Workspace",
+    "db_url_for",
+    "head_revision",
+]
+
+CONFIG_FILE = "esgledger.toml"
+SQLITE_FILE = "esgledger.db"
+LAKE_DIR = "lake"
+DATABASE_URL_ENV = "ESGLEDGER_DATABASE_URL"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+
+
+def db_url_for(root: Path | str) -> str:
+    """The SQLAlchemy URL of the default SQLite database of the workspace at ``root``."""
+    return f"sqlite:///{(Path(root).resolve() / SQLITE_FILE).as_posix()}"
+
+
+def _normalise_url(url: str) -> str:
+    """Check a database URL and pick the psycopg 3 driver for a bare PostgreSQL URL.
+
+    Raises
+    ------
+    WorkspaceError
+        If the URL cannot be parsed or names a database other than SQLite or PostgreSQL.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise WorkspaceError(f"cannot parse database URL {url!r}: {exc}") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in _SUPPORTED_DIALECTS:
+        raise WorkspaceError(
+            f"database URL {parsed.render_as_string(hide_password=True)!r} names a "
+            f"{parsed.get_backend_name()!r} database; esgledger supports SQLite and PostgreSQL"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def _check_schema_name(schema: str) -> str:
+    if not _SCHEMA_NAME.fullmatch(schema):
+        raise WorkspaceError(
+            f"schema name {schema!r} is not allowed: use lower-case letters, digits and '_', "
+            "starting with a letter or '_', at most 63 characters"
+        )
+    return schema
+
+
+def _create_engine(url: str, schema: str | None) -> Engine:
+    """An engine for ``url``; on SQLite with foreign keys enforced, on PostgreSQL inside
+    ``schema`` (via the connection's ``search_path``)."""
+    backend = make_url(url).get_backend_name()
+    connect_args: dict[str, Any] = {}
+    if schema is not None:
+        if backend != "postgresql":
+            raise WorkspaceError(
+                f"a schema ({schema!r}) can only be used with PostgreSQL, not {backend}"
+            )
+        connect_args["options"] = f"-csearch_path={_check_schema_name(schema)}"
+    engine = sa.create_engine(url, connect_args=connect_args)
+    if backend == "sqlite":
+        event.listen(engine, "connect", _sqlite_on_connect)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The Alembic revision this version of esgledger expects the database to be at."""
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships its migrations
+        raise WorkspaceError(f"no migrations found in {MIGRATIONS_DIR}")
+    return head
+
+
+def _known_revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
+
+
+def _current_revision(engine: Engine, where: str) -> str | None:
+    """The Alembic revision of the database, None for a database without esgledger tables.
+
+    Raises
+    ------
+    WorkspaceError
+        If the database cannot be reached or read (``where`` names it in the message).
+    """
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except DBAPIError as exc:
+        raise WorkspaceError(f"cannot use the database {where}: {_reason(exc)}") from exc
+
+
+def _reason(exc: DBAPIError) -> str:
+    """The first line of the database driver's own message."""
+    text = str(exc.orig if exc.orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc.orig).__name__
+
+
+def _toml_string(value: str) -> str:
+    # A JSON string with ensure_ascii=False uses only escapes that TOML basic strings share;
+    # TOML also forbids a literal DEL, which JSON leaves as it is.
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _read_config(root: Path) -> dict[str, Any]:
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        if not root.exists():
+            raise WorkspaceError(f"{root} does not exist; create a workspace with `esgledger init`")
+        raise WorkspaceError(
+            f"{root} is not an esgledger workspace (no {CONFIG_FILE}); "
+            "create one with `esgledger init`"
+        )
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{path} is not valid TOML: {exc}") from exc
+    year = config.get("reporting_year")
+    if not isinstance(year, int) or isinstance(year, bool):
+        raise WorkspaceError(
+            f"{path}: reporting_year must be a whole number such as 2024 (value: {year!r})"
+        )
+    for key in ("name", "database_url", "schema"):
+        value = config.get(key)
+        if value is not None and not isinstance(value, str):
+            raise WorkspaceError(f"{path}: {key} must be a string (value: {value!r})")
+    if not isinstance(config.get("name"), str):
+        raise WorkspaceError(f"{path}: name is missing")
+    return config
+
+
+class Workspace:
+    """An open workspace: its folder, lake and database engine.
+
+    Create one with :meth:`init`, open an existing one with :meth:`open`, and release the
+    database connections with :meth:`close` (or use the workspace as a context manager).
+
+    Attributes
+    ----------
+    root : Path
+        The workspace folder.
+    lake : Path
+        ``root / "lake"``: Parquet files of accepted activity batches.
+    engine : sqlalchemy.Engine
+        The engine of the workspace database (inside ``schema`` on PostgreSQL).
+    database_url : str
+        The URL the engine was made from.
+    schema : str or None
+        The PostgreSQL schema holding the workspace's tables, or None.
+    """
+
+    def __init__(
+        self, root: Path, *, config: dict[str, Any], database_url: str, schema: str | None
+    ) -> None:
+        self.root = root
+        self.lake = root / LAKE_DIR
+        self.database_url = database_url
+        self.schema = schema
+        self._config = config
+        self.engine: Engine = _create_engine(database_url, schema)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    # -- creating and opening -------------------------------------------------------------
+
+    @classmethod
+    def init(
+        cls,
+        root: Path | str,
+        *,
+        year: int,
+        name: str | None = None,
+        database_url: str | None = None,
+        schema: str | None = None,
+    ) -> Workspace:
+        """Create a workspace at ``root``: folder, ``esgledger.toml``, database schema, lake.
+
+        Parameters
+        ----------
+        root
+            The folder; created if missing. It may hold other files, but no workspace.
+        year
+            The reporting year (calendar year of the inventory).
+        name
+            Name of the reporting organisation; default the folder's name.
+        database_url
+            SQLAlchemy URL of a PostgreSQL database; default SQLite ``esgledger.db`` in the
+            folder. A bare ``postgresql://`` URL uses the psycopg 3 driver.
+        schema
+            PostgreSQL only: the schema to hold the tables (created if missing; it must not
+            already hold a workspace).
+
+        Raises
+        ------
+        WorkspaceError
+            If ``root`` already is a workspace, or the database already holds one.
+        """
+        root = Path(root)
+        if (root / CONFIG_FILE).exists():
+            raise WorkspaceError(
+                f"{root} is already an esgledger workspace ({CONFIG_FILE} exists); "
+                "open it instead, or choose another folder"
+            )
+        if root.exists() and not root.is_dir():
+            raise WorkspaceError(f"{root} exists and is not a folder")
+        if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2200:
+            raise WorkspaceError(f"reporting year must be a year such as 2024 (value: {year!r})")
+        name = name if name is not None else root.resolve().name
+        url = _normalise_url(database_url) if database_url is not None else db_url_for(root)
+        if schema is not None:
+            _check_schema_name(schema)
+            if make_url(url).get_backend_name() != "postgresql":
+                raise WorkspaceError(
+                    f"a schema ({schema!r}) can only be used with a PostgreSQL database_url"
+                )
+        sqlite_file = root / SQLITE_FILE
+        if database_url is None and sqlite_file.exists():
+            raise WorkspaceError(
+                f"{sqlite_file} exists but {root / CONFIG_FILE} does not; remove the stray "
+                "database or choose another folder"
+            )
+
+        root.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {"name": name, "reporting_year": year}
+        if database_url is not None:
+            config["database_url"] = url
+        if schema is not None:
+            config["schema"] = schema
+            _create_schema(url, schema)
+        workspace = cls(root, config=config, database_url=url, schema=schema)
+        where = workspace._url_for_humans()
+        try:
+            if _current_revision(workspace.engine, where) is not None:
+                raise WorkspaceError(
+                    f"the database {where} already holds an esgledger workspace; use another "
+                    "database or schema"
+                )
+            # One transaction: on PostgreSQL a failure leaves no half-made schema behind.
+            with workspace.engine.begin() as connection:
+                command.upgrade(_alembic_config(connection), "head")
+                connection.execute(
+                    sa.insert(WorkspaceInfo).values(
+                        id=1,
+                        name=name,
+                        reporting_year=year,
+                        created_at=datetime.now(UTC),
+                        created_by_version=__version__,
+                    )
+                )
+        except DBAPIError as exc:
+            workspace.close()
+            _remove_sqlite(database_url, sqlite_file)
+            raise WorkspaceError(
+                f"cannot create the esgledger tables in the database {where}: {_reason(exc)}"
+            ) from exc
+        except BaseException:
+            workspace.close()
+            _remove_sqlite(database_url, sqlite_file)
+            raise
+        workspace.lake.mkdir(exist_ok=True)
+        (root / CONFIG_FILE).write_text(_render_config(config), encoding="utf-8")
+        return workspace
+
+    @classmethod
+    def open(cls, root: Path | str, *, check_schema: bool = True) -> Workspace:
+        """Open the workspace at ``root``.
+
+        Parameters
+        ----------
+        root
+            The workspace folder.
+        check_schema
+            Refuse a database whose schema revision differs from this code's (default). Only
+            :meth:`upgrade` needs ``False``.
+
+        Raises
+        ------
+        WorkspaceError
+            If ``root`` is not a workspace, its settings are invalid, or its database is at
+            another schema revision than this version of esgledger (the message says which
+            and how to upgrade).
+        """
+        root = Path(root)
+        config = _read_config(root)
+        schema = config.get("schema")
+        env_url = os.environ.get(DATABASE_URL_ENV)
+        if env_url:
+            url = _normalise_url(env_url)
+        elif config.get("database_url"):
+            url = _normalise_url(config["database_url"])
+        else:
+            if not (root / SQLITE_FILE).is_file():
+                raise WorkspaceError(
+                    f"{root / SQLITE_FILE} is missing: the workspace's database is gone "
+                    f"(its {CONFIG_FILE} names no database_url)"
+                )
+            url = db_url_for(root)
+        workspace = cls(root, config=config, database_url=url, schema=schema)
+        if check_schema:
+            try:
+                workspace._check_revision()
+            except BaseException:
+                workspace.close()
+                raise
+        return workspace
+
+    def _url_for_humans(self) -> str:
+        text = make_url(self.database_url).render_as_string(hide_password=True)
+        return text if self.schema is None else f"{text} (schema {self.schema})"
+
+    def _check_revision(self) -> None:
+        current = _current_revision(self.engine, self._url_for_humans())
+        head = head_revision()
+        if current == head:
+            return
+        where = self._url_for_humans()
+        if current is None:
+            raise WorkspaceError(
+                f"the database {where} of workspace {self.root} holds no esgledger tables; "
+                "was the workspace initialised against another database?"
+            )
+        if current not in _known_revisions():
+            raise WorkspaceError(
+                f"the database {where} of workspace {self.root} is at schema revision "
+                f"{current!r}, newer than this esgledger {__version__} knows (its newest is "
+                f"{head!r}); upgrade esgledger to open it"
+            )
+        raise WorkspaceError(
+            f"the database {where} of workspace {self.root} is at schema revision {current!r}, "
+            f"older than this esgledger {__version__} needs ({head!r}); upgrade it with "
+            f"`esgledger upgrade {self.root}` (back up the database first)"
+        )
+
+    def upgrade(self) -> str:
+        """Migrate the database to this code's schema revision; return that revision.
+
+        Raises
+        ------
+        WorkspaceError
+            If the database is at a revision newer than this code knows.
+        """
+        current = _current_revision(self.engine, self._url_for_humans())
+        if current is not None and current not in _known_revisions():
+            raise WorkspaceError(
+                f"the database {self._url_for_humans()} is at schema revision {current!r}, "
+                f"newer than this esgledger {__version__} knows; upgrade esgledger instead"
+            )
+        with self.engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "head")
+        return head_revision()
+
+    # -- settings -------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """Name of the reporting organisation (``name`` in ``esgledger.toml``)."""
+        return str(self._config["name"])
+
+    @property
+    def reporting_year(self) -> int:
+        """The reporting year (``reporting_year`` in ``esgledger.toml``)."""
+        return int(self._config["reporting_year"])
+
+    # -- database -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _session_scope(self) -> Iterator[Session]:
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def session(self) -> contextlib.AbstractContextManager[Session]:
+        """A session in one transaction: committed when the block ends, rolled back (nothing
+        written) when it raises."""
+        return self._session_scope()
+
+    def find_batch(self, kind: str, content_hash: str) -> ImportBatch | None:
+        """The accepted import batch of ``kind`` with the sha256 ``content_hash``, if any."""
+        from esgledger.store.repository import find_batch
+
+        with self.session() as session:
+            return find_batch(session, kind, content_hash)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r}, database={self._url_for_humans()!r})"
+
+
+def _create_schema(url: str, schema: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    except DBAPIError as exc:
+        where = make_url(url).render_as_string(hide_password=True)
+        raise WorkspaceError(
+            f"cannot create the schema {schema!r} in the database {where}: {_reason(exc)}"
+        ) from exc
+    finally:
+        engine.dispose()
+
+
+def _remove_sqlite(database_url: str | None, sqlite_file: Path) -> None:
+    """Remove the SQLite file a failed :meth:`Workspace.init` created."""
+    if database_url is None and sqlite_file.exists():
+        sqlite_file.unlink()
+
+
+def _render_config(config: dict[str, Any]) -> str:
+    lines = [
+        "# esgledger workspace settings.",
+        "# database_url absent: the SQLite database esgledger.db in this folder.",
+        f"# The environment variable {DATABASE_URL_ENV} overrides database_url.",
+        f"name = {_toml_string(config['name'])}",
+        f"reporting_year = {int(config['reporting_year'])}",
+    ]
+    for key in ("database_url", "schema"):
+        if key in config:
+            lines.append(f"{key} = {_toml_string(config[key])}")
+    return "\n".join(lines) + "\n"

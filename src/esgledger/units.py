@@ -1,0 +1,243 @@
+"""The one unit registry of esgledger.
+
+Every quantity inside the domain is a pint quantity from :data:`ureg`; in vectorised code
+(DuckDB, Arrow) a column carries its unit in its name (``quantity_kwh``) or beside it in a
+``unit`` column, and conversions are applied as per-unit factors computed here once per
+*distinct* unit, never row by row.
+
+Beyond pint's defaults the registry defines:
+
+* **Money as one dimension per currency** (``[currency_USD]``, ``[currency_CNY]`` …). Currencies
+  never convert into each other by unit arithmetic; that needs a year's exchange rate (see
+  :mod:`esgledger.fx`). ``[currency]`` in an activity type means "any one currency".
+* **Standard gas volumes as amounts of substance.** ``scf`` (60 °F, 14.696 psia), ``Nm3``
+  (0 °C, 101.325 kPa) and ``Sm3`` (15 °C, 101.325 kPa) are volumes *at reference conditions*,
+  i.e. a number of moles of ideal gas, so they convert into each other exactly and never
+  silently into a geometric ``m3``.
+* Activity units: ``passenger`` (passenger-km = ``passenger * km``), ``room_night``, ``vehicle``
+  (vehicle-km), ``FTE_hour``, ``tonne`` aliases, ``mmBtu``, ``short_ton``.
+* Spellings people type: ``tkm``, ``pkm``, ``tonne.km``, ``passenger.km``, ``吨``, ``千瓦时``,
+  ``度`` (kWh), ``万元`` (10,000 CNY) … see :data:`ALIASES`.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import pint
+
+from esgledger.errors import UnitError
+
+__all__ = [
+    "ALIASES",
+    "CURRENCIES",
+    "Q_",
+    "conversion_factor",
+    "currency_of",
+    "dimensionality",
+    "fits_dimension",
+    "normalize_unit",
+    "parse_unit",
+    "ureg",
+]
+
+#: ISO 4217 codes defined as currency units. Add more with :func:`define_currency`.
+CURRENCIES: tuple[str, ...] = (
+    "USD", "CNY", "HKD", "EUR", "GBP", "JPY", "SGD", "KRW", "INR", "AUD", "CAD", "CHF",
+    "TWD", "MOP", "MYR", "THB", "IDR", "VND", "PHP", "BRL", "MXN", "ZAR", "AED", "SAR",
+)  # fmt: skip
+
+_DEFINITIONS = """
+# --- energy -----------------------------------------------------------------------------
+mmBtu = 1e6 * Btu = MMBtu = mmbtu
+# --- mass -------------------------------------------------------------------------------
+short_ton = 2000 * pound = ton_us
+# --- standard gas volumes (ideal gas at reference conditions) -------------------------
+# 60 degF = 288.705556 K, 14.696 psia = 101.325 kPa (1 atm), as used by the US EPA.
+scf = 101325 * pascal * foot ** 3 / (molar_gas_constant * 288.7055555555556 * kelvin) = standard_cubic_foot
+Nm3 = 101325 * pascal * meter ** 3 / (molar_gas_constant * 273.15 * kelvin) = normal_cubic_meter
+Sm3 = 101325 * pascal * meter ** 3 / (molar_gas_constant * 288.15 * kelvin) = standard_cubic_meter
+# --- counted things -----------------------------------------------------------------------
+passenger = [passenger]
+room_night = [room_night] = room_nights
+vehicle = [vehicle]
+FTE = [FTE]
+FTE_hour = FTE * hour
+unit_item = [item] = item = items = piece = pcs
+"""
+
+#: Spellings accepted from users and source files, mapped onto pint expressions.
+#: Matching is exact after trimming and is case-sensitive only where case carries meaning
+#: (``Mt`` vs ``mt``); see :func:`normalize_unit`.
+ALIASES: dict[str, str] = {
+    # mass
+    "t": "tonne", "tonnes": "tonne", "tonne": "tonne", "metric ton": "tonne", "ton": "tonne",
+    "tons": "tonne", "吨": "tonne", "千克": "kg", "公斤": "kg", "kgs": "kg",
+    "short ton": "short_ton", "short tons": "short_ton",
+    # energy
+    "kwh": "kWh", "KWH": "kWh", "千瓦时": "kWh", "度": "kWh", "mwh": "MWh", "兆瓦时": "MWh",
+    "gwh": "GWh", "gj": "GJ", "吉焦": "GJ", "tj": "TJ", "mj": "MJ", "therms": "therm",
+    "kWh (Net CV)": "kWh", "kWh (Gross CV)": "kWh", "万千瓦时": "10000 * kWh",
+    # volume
+    "l": "liter", "L": "liter", "litre": "liter", "litres": "liter", "liters": "liter",
+    "升": "liter", "m3": "meter**3", "m³": "meter**3", "cubic metres": "meter**3",
+    "立方米": "meter**3", "gal": "gallon", "US gal": "gallon", "us gal": "gallon",
+    "gallons": "gallon", "Nm³": "Nm3", "标准立方米": "Nm3", "万立方米": "10000 * meter**3",
+    "万标准立方米": "10000 * Nm3",
+    # distance and activity
+    "公里": "km", "千米": "km", "miles": "mile", "mi": "mile",
+    "tkm": "tonne * km", "t.km": "tonne * km", "t*km": "tonne * km", "tonne.km": "tonne * km",
+    "tonne-km": "tonne * km", "tonne km": "tonne * km", "吨公里": "tonne * km",
+    "pkm": "passenger * km", "passenger.km": "passenger * km", "passenger-km": "passenger * km",
+    "passenger km": "passenger * km", "人公里": "passenger * km",
+    "vkm": "vehicle * km", "vehicle.km": "vehicle * km", "vehicle-km": "vehicle * km",
+    "room night": "room_night", "room-night": "room_night", "room per night": "room_night",
+    "间夜": "room_night", "FTE hour": "FTE_hour", "per FTE working hour": "FTE_hour",
+    "short ton-mile": "short_ton * mile", "passenger-mile": "passenger * mile",
+    "vehicle-mile": "vehicle * mile",
+    # money
+    "元": "CNY", "人民币": "CNY", "RMB": "CNY", "rmb": "CNY", "万元": "10000 * CNY",
+    "千元": "1000 * CNY", "百万元": "1000000 * CNY", "亿元": "100000000 * CNY",
+    "港元": "HKD", "港币": "HKD", "美元": "USD", "$": "USD", "US$": "USD", "€": "EUR", "£": "GBP",
+    # time
+    "h": "hour", "hours": "hour", "小时": "hour",
+}  # fmt: skip
+
+
+def _build_registry() -> pint.UnitRegistry[Any]:
+    registry: pint.UnitRegistry[Any] = pint.UnitRegistry(
+        autoconvert_offset_to_baseunit=True, cache_folder=None
+    )
+    for line in _DEFINITIONS.strip().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            registry.define(line)
+    for code in CURRENCIES:
+        registry.define(f"{code} = [currency_{code}]")
+    return registry
+
+
+#: The registry every module uses. Never create another one: quantities of two registries
+#: cannot be combined.
+ureg: pint.UnitRegistry[Any] = _build_registry()
+Q_ = ureg.Quantity
+
+_CURRENCY_DIM = re.compile(r"^\[currency_([A-Z]{3})\]$")
+
+
+def normalize_unit(text: str) -> str:
+    """Map a user's spelling of a unit onto a pint expression (``"吨"`` → ``"tonne"``)."""
+    cleaned = " ".join(str(text).replace("\u3000", " ").split())
+    if cleaned in ALIASES:
+        return ALIASES[cleaned]
+    if cleaned.lower() in ALIASES and cleaned.lower() not in ("mt", "gt"):
+        return ALIASES[cleaned.lower()]
+    return cleaned
+
+
+@lru_cache(maxsize=4096)
+def parse_unit(text: str) -> pint.Quantity[Any]:
+    """Parse a unit expression into a pint quantity of magnitude 1 (or a scaled one).
+
+    Scaled units such as ``"万元"`` (10,000 CNY) come back with their scale as magnitude.
+
+    Raises
+    ------
+    UnitError
+        If the text is empty or pint does not know it.
+    """
+    if text is None or not str(text).strip():
+        raise UnitError("the unit is empty", unit=text)
+    expression = normalize_unit(text)
+    try:
+        quantity = ureg.parse_expression(expression)
+    except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError) as exc:
+        raise UnitError(f"unknown unit {text!r}", unit=text) from exc
+    if not isinstance(quantity, ureg.Quantity):  # a bare number such as "1000"
+        raise UnitError(f"{text!r} is a number, not a unit", unit=text)
+    return quantity
+
+
+def dimensionality(text: str) -> str:
+    """The pint dimensionality of a unit as a string, e.g. ``"[length] ** 2 * [mass] / [time] ** 2"``."""
+    return str(parse_unit(text).dimensionality)
+
+
+def currency_of(text: str) -> str | None:
+    """The ISO currency code of a pure money unit (``"万元"`` → ``"CNY"``), else ``None``."""
+    dims = dict(parse_unit(text).dimensionality)
+    if len(dims) == 1:
+        (dim, power), = dims.items()
+        match = _CURRENCY_DIM.match(dim)
+        if match and power == 1:
+            return match.group(1)
+    return None
+
+
+def _dimension_of_spec(spec: str) -> Any:
+    """Dimensionality of one requirement: ``"[energy]"`` style or a unit such as ``"kWh"``."""
+    spec = spec.strip()
+    if spec.startswith("["):
+        try:
+            return ureg.get_dimensionality(spec)
+        except (pint.errors.PintError, KeyError, ValueError) as exc:
+            raise UnitError(f"unknown dimension {spec!r}", expected=spec) from exc
+    return parse_unit(spec).dimensionality
+
+
+def fits_dimension(unit: str, required: str) -> bool:
+    """Whether ``unit`` can express the dimension ``required``.
+
+    ``required`` is a pint dimensionality (``"[energy]"``, ``"[mass] * [length]"``), a unit
+    (``"kWh"``), ``"[currency]"`` for any single currency, or several of these joined by
+    ``|`` ("``[volume] | [mass] | [energy]``") when any one will do.
+    """
+    parsed = parse_unit(unit).dimensionality
+    for alternative in required.split("|"):
+        alternative = alternative.strip()
+        if alternative == "[currency]":
+            if currency_of(unit) is not None:
+                return True
+            continue
+        if parsed == _dimension_of_spec(alternative):
+            return True
+    return False
+
+
+@lru_cache(maxsize=16384)
+def conversion_factor(from_unit: str, to_unit: str) -> float:
+    """The number that turns a magnitude in ``from_unit`` into one in ``to_unit``.
+
+    >>> conversion_factor("MWh", "kWh")
+    1000.0
+    >>> round(conversion_factor("US gal", "L"), 6)
+    3.785412
+
+    Raises
+    ------
+    UnitError
+        If the two units have different dimensions (including two different currencies).
+    """
+    source = parse_unit(from_unit)
+    target = parse_unit(to_unit)
+    try:
+        return float((source / target).to("dimensionless").magnitude)
+    except pint.errors.DimensionalityError as exc:
+        raise UnitError(
+            f"cannot convert {from_unit!r} ({source.dimensionality}) "
+            f"to {to_unit!r} ({target.dimensionality})",
+            unit=from_unit,
+            expected=to_unit,
+        ) from exc
+
+
+def define_currency(code: str) -> None:
+    """Add an ISO 4217 currency to the registry (idempotent)."""
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise UnitError(f"{code!r} is not an ISO 4217 currency code", unit=code)
+    if code not in ureg:
+        ureg.define(f"{code} = [currency_{code}]")
+        parse_unit.cache_clear()
+        conversion_factor.cache_clear()
