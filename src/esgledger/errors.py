@@ -17,10 +17,13 @@ from pathlib import Path
 __all__ = [
     "EsgledgerError",
     "FactorNotFoundError",
+    "FxRateMissingError",
     "InputError",
     "Issue",
     "StrictFallbackError",
     "UnitError",
+    "UnknownActivityError",
+    "UnknownGasError",
     "WorkspaceError",
 ]
 
@@ -138,3 +141,31 @@ class StrictFallbackError(FactorNotFoundError):
 
 class WorkspaceError(EsgledgerError, RuntimeError):
     """The workspace is missing, not initialised, or at a schema version this code cannot use."""
+
+
+class UnknownActivityError(EsgledgerError, LookupError):
+    """An activity key is neither a shipped activity type, a member of a shipped family
+    (``refrigerant.R-410A`` of ``refrigerant.*``), nor a user activity type."""
+
+    def __init__(self, message: str, *, activity: str):
+        self.activity = activity
+        super().__init__(message)
+
+
+class UnknownGasError(EsgledgerError, LookupError):
+    """A gas or refrigerant blend is not in the GWP tables (or has no value in the GWP set
+    asked for)."""
+
+    def __init__(self, message: str, *, gas: str, gwp_set: str | None = None):
+        self.gas = gas
+        self.gwp_set = gwp_set
+        super().__init__(message)
+
+
+class FxRateMissingError(EsgledgerError, LookupError):
+    """No exchange rate for a currency in a year; esgledger never guesses one."""
+
+    def __init__(self, message: str, *, currency: str, year: int):
+        self.currency = currency
+        self.year = year
+        super().__init__(message)
