@@ -1,0 +1,330 @@
+"""Reading input files: CSV (UTF-8 or GB18030), XLSX and Parquet into one Arrow table.
+
+Every importer reads through :func:`read_table`, so every file format gets the same header
+rules and the same errors:
+
+* header names are matched case-insensitively, with surrounding blanks removed, and the
+  Chinese headers of our templates are accepted for their English names;
+* a missing required column, an unknown column, or a column given twice rejects the file,
+  naming the column and the columns expected;
+* CSV is read as UTF-8 (with or without BOM) and, when it is not valid UTF-8, as GB18030 —
+  what Excel on a Chinese-language Windows exports (GB18030 is a superset of GBK and GB2312);
+* CSV and XLSX cells come back as strings (``None`` for an empty cell) so that each importer
+  parses them with its own rules and reports the row; Parquet keeps its column types.
+
+Row numbers are what a person sees: in CSV and XLSX the header is row 1, so table row ``i`` is
+row ``i + 2``; in Parquet it is data row ``i + 1``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from esgledger.errors import InputError, Issue
+
+__all__ = ["FORMATS", "RawTable", "detect_format", "read_table"]
+
+#: File endings and the format each is read as.
+FORMATS: dict[str, str] = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+_CSV_ENCODINGS = ("utf-8", "gb18030")
+
+
+@dataclass(frozen=True, slots=True)
+class RawTable:
+    """A file read into memory with canonical column names.
+
+    Attributes
+    ----------
+    file
+        The file's name, as issues show it.
+    format
+        ``"csv"``, ``"xlsx"`` or ``"parquet"``.
+    encoding
+        For CSV, the encoding it was read with (``"utf-8"`` or ``"gb18030"``).
+    table
+        The data; columns renamed to their canonical names.
+    first_row
+        The row number a person sees for table row 0 (2 for CSV and XLSX, 1 for Parquet).
+    """
+
+    file: str
+    path: Path
+    format: str
+    encoding: str | None
+    table: pa.Table
+    first_row: int
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.table.num_rows)
+
+    def rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(row number, record)`` for each row — for small files only (entities, sites…)."""
+        for index, record in enumerate(self.table.to_pylist()):
+            yield index + self.first_row, record
+
+
+def detect_format(path: Path) -> str:
+    """The format a file is read as, from its ending.
+
+    Raises
+    ------
+    InputError
+        If the ending is not one of :data:`FORMATS`.
+    """
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"{path.name}: cannot read files of type {path.suffix or '(no ending)'!r}",
+            [
+                Issue(
+                    path.name,
+                    None,
+                    None,
+                    None,
+                    "unsupported file type",
+                    "save the file as CSV (UTF-8), XLSX or Parquet",
+                )
+            ],
+        )
+    return fmt
+
+
+def _reject(path: Path, problem: str, fix: str = "", column: str | None = None) -> InputError:
+    return InputError(
+        f"{path.name} was rejected: {problem}", [Issue(path.name, None, column, None, problem, fix)]
+    )
+
+
+def _read_csv(path: Path) -> tuple[pa.Table, str]:
+    last_error: Exception | None = None
+    for encoding in _CSV_ENCODINGS:
+        read_options = pacsv.ReadOptions(encoding=encoding, block_size=1 << 24, use_threads=True)
+        # Every column as text: each importer parses with its own rules and row-level errors.
+        convert = pacsv.ConvertOptions(
+            strings_can_be_null=True,
+            null_values=[""],
+            quoted_strings_can_be_null=True,
+            auto_dict_encode=False,
+        )
+        try:
+            header = pacsv.open_csv(path, read_options=read_options).schema.names
+            convert.column_types = {name: pa.string() for name in header}
+            table = pacsv.read_csv(path, read_options=read_options, convert_options=convert)
+        except pa.ArrowInvalid as exc:
+            if "UTF8" in str(exc) or "utf-8" in str(exc).lower() or "decode" in str(exc).lower():
+                last_error = exc
+                continue
+            if "Empty CSV file" in str(exc):
+                raise _reject(
+                    path, "the file is empty", "export the sheet with its header row"
+                ) from exc
+            raise _reject(
+                path,
+                f"cannot read the file as CSV: {exc}",
+                "check that every row has as many fields as the header and quotes are closed",
+            ) from exc
+        except (UnicodeDecodeError, LookupError) as exc:
+            last_error = exc
+            continue
+        return table, ("utf-8" if encoding == "utf-8" else encoding)
+    raise _reject(
+        path,
+        f"the file is neither UTF-8 nor GB18030 text ({last_error})",
+        "save it as 'CSV UTF-8' from Excel",
+    )
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> pa.Table:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        names = workbook.sheet_names
+        if sheet is not None and sheet in names:
+            worksheet = workbook.get_sheet_by_name(sheet)
+        else:
+            worksheet = workbook.get_sheet_by_index(0)
+        rows = worksheet.to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises its own types for every kind of damage
+        raise _reject(
+            path, f"cannot read the file as XLSX: {exc}", "open it in Excel and save it again"
+        ) from exc
+    # Drop trailing empty rows (Excel keeps formatted but empty rows).
+    while rows and all(_cell_text(cell) is None for cell in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise _reject(path, "the file is empty", "put the header in row 1 of the first sheet")
+    header = [_cell_text(cell) or "" for cell in rows[0]]
+    while header and header[-1] == "":
+        header.pop()
+    width = len(header)
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    for row in rows[1:]:
+        for index in range(width):
+            columns[index].append(_cell_text(row[index]) if index < len(row) else None)
+    return pa.table(
+        [pa.array(values, type=pa.string()) for values in columns],
+        names=[h if h else f"(column {i + 1})" for i, h in enumerate(header)],
+    )
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _reject(
+            path, f"cannot read the file as Parquet: {exc}", "write the file again"
+        ) from exc
+
+
+def canonical_names(
+    path: Path,
+    header: Sequence[str],
+    columns: Mapping[str, Sequence[str]],
+    required: Sequence[str],
+) -> list[str]:
+    """Map a file's header onto canonical column names.
+
+    ``columns`` maps each canonical name to the other spellings accepted for it (e.g. the
+    Chinese template header). Raises :class:`InputError` naming every unknown, duplicate or
+    missing column.
+    """
+    lookup: dict[str, str] = {}
+    for name, aliases in columns.items():
+        for spelling in (name, *aliases):
+            lookup[spelling.strip().lower()] = name
+    issues: list[Issue] = []
+    out: list[str] = []
+    seen: dict[str, str] = {}
+    for raw in header:
+        key = raw.replace("\ufeff", "").strip().lower()
+        name = lookup.get(key)
+        if name is None:
+            close = difflib.get_close_matches(key, list(lookup), n=1)
+            fix = f"did you mean {lookup[close[0]]!r}? " if close else ""
+            issues.append(
+                Issue(
+                    path.name,
+                    1,
+                    raw,
+                    None,
+                    "unknown column",
+                    fix + "the columns are: " + ", ".join(columns),
+                )
+            )
+            out.append(raw)
+            continue
+        if name in seen:
+            issues.append(
+                Issue(
+                    path.name,
+                    1,
+                    raw,
+                    None,
+                    f"column {name!r} appears twice (also as {seen[name]!r})",
+                    "keep one of them",
+                )
+            )
+        seen[name] = raw
+        out.append(name)
+    for name in required:
+        if name not in seen:
+            issues.append(
+                Issue(
+                    path.name,
+                    1,
+                    name,
+                    None,
+                    "required column is missing",
+                    f"add a column {name!r}",
+                )
+            )
+    if issues:
+        raise InputError(f"{path.name} was rejected: its header is not right", issues)
+    return out
+
+
+def read_table(
+    path: Path | str,
+    *,
+    columns: Mapping[str, Sequence[str]],
+    required: Sequence[str] = (),
+    sheet: str | None = None,
+) -> RawTable:
+    """Read a CSV, XLSX or Parquet file with canonical column names.
+
+    Parameters
+    ----------
+    path
+        The file.
+    columns
+        Canonical column names, each with the other spellings accepted for it.
+    required
+        Canonical names that must be present.
+    sheet
+        For XLSX, the sheet to read if it exists (default: the first sheet).
+
+    Raises
+    ------
+    InputError
+        For an unsupported, empty, damaged or undecodable file and for header problems.
+    """
+    path = Path(path)
+    fmt = detect_format(path)
+    encoding: str | None = None
+    if path.stat().st_size == 0:
+        raise _reject(path, "the file is empty", "export the data with its header row")
+    if fmt == "csv":
+        table, csv_encoding = _read_csv(path)
+        encoding = csv_encoding
+    elif fmt == "xlsx":
+        table = _read_xlsx(path, sheet)
+    else:
+        table = _read_parquet(path)
+    names = canonical_names(path, table.column_names, columns, required)
+    table = table.rename_columns(names)
+    return RawTable(
+        file=path.name,
+        path=path,
+        format=fmt,
+        encoding=encoding,
+        table=table,
+        first_row=1 if fmt == "parquet" else 2,
+    )
