@@ -235,8 +235,8 @@ def canonical_names(
     seen: dict[str, str] = {}
     for raw in header:
         key = raw.replace("\ufeff", "").strip().lower()
-        name = lookup.get(key)
-        if name is None:
+        canonical = lookup.get(key)
+        if canonical is None:
             close = difflib.get_close_matches(key, list(lookup), n=1)
             fix = f"did you mean {lookup[close[0]]!r}? " if close else ""
             issues.append(
@@ -251,19 +251,19 @@ def canonical_names(
             )
             out.append(raw)
             continue
-        if name in seen:
+        if canonical in seen:
             issues.append(
                 Issue(
                     path.name,
                     1,
                     raw,
                     None,
-                    f"column {name!r} appears twice (also as {seen[name]!r})",
+                    f"column {canonical!r} appears twice (also as {seen[canonical]!r})",
                     "keep one of them",
                 )
             )
-        seen[name] = raw
-        out.append(name)
+        seen[canonical] = raw
+        out.append(canonical)
     for name in required:
         if name not in seen:
             issues.append(
