@@ -55,8 +55,8 @@ mmBtu = 1e6 * Btu = MMBtu = mmbtu
 # --- mass -------------------------------------------------------------------------------
 short_ton = 2000 * pound = ton_us
 # --- standard gas volumes (ideal gas at reference conditions) -------------------------
-# 60 degF = 288.705556 K, 14.696 psia = 101.325 kPa (1 atm), as used by the US EPA.
-scf = 101325 * pascal * foot ** 3 / (molar_gas_constant * 288.7055555555556 * kelvin) = standard_cubic_foot
+# 60 degF = 519.67 degR = 288.705556 K, 14.696 psia = 101.325 kPa (1 atm), as the US EPA uses.
+scf = 101325 * pascal * foot ** 3 / (molar_gas_constant * 519.67 * degR) = standard_cubic_foot
 Nm3 = 101325 * pascal * meter ** 3 / (molar_gas_constant * 273.15 * kelvin) = normal_cubic_meter
 Sm3 = 101325 * pascal * meter ** 3 / (molar_gas_constant * 288.15 * kelvin) = standard_cubic_meter
 # --- counted things -----------------------------------------------------------------------
@@ -86,6 +86,10 @@ ALIASES: dict[str, str] = {
     "立方米": "meter**3", "gal": "gallon", "US gal": "gallon", "us gal": "gallon",
     "gallons": "gallon", "Nm³": "Nm3", "标准立方米": "Nm3", "万立方米": "10000 * meter**3",
     "万标准立方米": "10000 * Nm3",
+    # area
+    "m2": "meter**2", "m²": "meter**2", "sqm": "meter**2", "平方米": "meter**2",
+    "km2": "kilometer**2", "km²": "kilometer**2", "ft2": "foot**2", "sq ft": "foot**2",
+    "sqft": "foot**2", "ha": "hectare", "公顷": "hectare",
     # distance and activity
     "公里": "km", "千米": "km", "miles": "mile", "mi": "mile",
     "tkm": "tonne * km", "t.km": "tonne * km", "t*km": "tonne * km", "tonne.km": "tonne * km",
@@ -155,13 +159,16 @@ def parse_unit(text: str) -> pint.Quantity[Any]:
         quantity = ureg.parse_expression(expression)
     except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError) as exc:
         raise UnitError(f"unknown unit {text!r}", unit=text) from exc
-    if not isinstance(quantity, ureg.Quantity):  # a bare number such as "1000"
+    if not isinstance(quantity, ureg.Quantity) or quantity.unitless:  # a bare number: "1000"
         raise UnitError(f"{text!r} is a number, not a unit", unit=text)
     return quantity
 
 
 def dimensionality(text: str) -> str:
-    """The pint dimensionality of a unit as a string, e.g. ``"[length] ** 2 * [mass] / [time] ** 2"``."""
+    """The pint dimensionality of a unit as a string.
+
+    ``dimensionality("kWh")`` is ``"[length] ** 2 * [mass] / [time] ** 2"``.
+    """
     return str(parse_unit(text).dimensionality)
 
 
@@ -169,7 +176,7 @@ def currency_of(text: str) -> str | None:
     """The ISO currency code of a pure money unit (``"万元"`` → ``"CNY"``), else ``None``."""
     dims = dict(parse_unit(text).dimensionality)
     if len(dims) == 1:
-        (dim, power), = dims.items()
+        ((dim, power),) = dims.items()
         match = _CURRENCY_DIM.match(dim)
         if match and power == 1:
             return match.group(1)

@@ -1,0 +1,125 @@
+"""The unit registry: definitions checked against the legal definitions of the units.
+
+Exact values: NIST Special Publication 811 (2008 edition), Appendix B.8/B.9 — US gallon
+= 3.785 411 784 L, pound = 0.453 592 37 kg (so short ton = 907.184 74 kg), foot = 0.3048 m;
+British thermal unit = 1 055.056 J as ISO 31-4 and pint define it (the International Table
+Btu, 1 055.055 852 62 J, differs by 1e-7 relative, below any factor's precision). These are
+definitions, so the tolerance is floating-point rounding only (rel 1e-12).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from esgledger.errors import UnitError
+from esgledger.units import (
+    conversion_factor,
+    currency_of,
+    define_currency,
+    fits_dimension,
+    normalize_unit,
+    parse_unit,
+)
+
+EXACT = 1e-12
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "expected"),
+    [
+        ("MWh", "kWh", 1000.0),
+        ("GJ", "kWh", 1e9 / 3.6e6),
+        ("TJ", "GJ", 1000.0),
+        ("mmBtu", "GJ", 1.055056),
+        ("therm", "mmBtu", 0.1),
+        ("US gal", "L", 3.785411784),
+        ("short ton", "kg", 907.18474),
+        ("t", "kg", 1000.0),
+        ("吨", "kg", 1000.0),
+        ("度", "kWh", 1.0),
+        ("万千瓦时", "MWh", 10.0),
+        ("mile", "km", 1.609344),
+        ("short ton-mile", "tonne * km", 0.90718474 * 1.609344),
+        ("m2", "ft2", 1 / 0.3048**2),
+        ("平方米", "m2", 1.0),
+        ("万元", "CNY", 10000.0),
+        ("亿元", "万元", 10000.0),
+    ],
+)
+def test_conversion_factors_follow_the_unit_definitions(
+    source: str, target: str, expected: float
+) -> None:
+    assert conversion_factor(source, target) == pytest.approx(expected, rel=EXACT)
+
+
+def test_standard_gas_volumes_convert_by_the_ideal_gas_law() -> None:
+    # scf is at 60 degF (288.70556 K), Nm3 at 0 degC (273.15 K), both at 1 atm:
+    # 1 scf = 0.3048**3 m3 * 273.15 / 288.70556 at normal conditions.
+    expected = 0.3048**3 * 273.15 / (273.15 + (60 - 32) * 5 / 9)
+    assert conversion_factor("scf", "Nm3") == pytest.approx(expected, rel=EXACT)
+    assert conversion_factor("Sm3", "Nm3") == pytest.approx(273.15 / 288.15, rel=EXACT)
+
+
+def test_a_standard_gas_volume_is_not_a_geometric_volume() -> None:
+    with pytest.raises(UnitError, match=r"cannot convert 'scf' .* to 'm3'"):
+        conversion_factor("scf", "m3")
+
+
+def test_currencies_never_convert_into_each_other_by_unit_arithmetic() -> None:
+    with pytest.raises(UnitError, match="cannot convert 'USD'"):
+        conversion_factor("USD", "CNY")
+
+
+@pytest.mark.parametrize(
+    ("unit", "required", "fits"),
+    [
+        ("kWh", "[energy]", True),
+        ("L", "[volume] | [mass] | [energy]", True),
+        ("kg", "[energy]", False),
+        ("tkm", "[mass] * [length]", True),
+        ("pkm", "[passenger] * [length]", True),
+        ("vkm", "[passenger] * [length]", False),
+        ("间夜", "[room_night]", True),
+        ("万元", "[currency]", True),
+        ("HKD", "[currency]", True),
+        ("kWh", "[currency]", False),
+        ("Nm3", "[substance]", True),
+        ("MWh", "kWh", True),
+    ],
+)
+def test_fits_dimension(unit: str, required: str, fits: bool) -> None:
+    assert fits_dimension(unit, required) is fits
+
+
+def test_currency_of_a_money_unit() -> None:
+    assert currency_of("万元") == "CNY"
+    assert currency_of("US$") == "USD"
+    assert currency_of("kWh") is None
+    assert currency_of("USD / kWh") is None
+
+
+def test_user_spellings_are_normalised() -> None:
+    assert normalize_unit(" KWH ") == "kWh"
+    assert normalize_unit("tonne.km") == "tonne * km"
+    assert normalize_unit("kWh (Net CV)") == "kWh"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "the unit is empty"),
+        ("widgets", "unknown unit 'widgets'"),
+        ("1000", "'1000' is a number, not a unit"),
+    ],
+)
+def test_bad_units_are_refused_with_the_reason(text: str, message: str) -> None:
+    with pytest.raises(UnitError, match=message):
+        parse_unit(text)
+
+
+def test_define_currency_adds_an_iso_code_once() -> None:
+    define_currency("NZD")
+    define_currency("NZD")
+    assert currency_of("NZD") == "NZD"
+    with pytest.raises(UnitError, match="'nzd' is not an ISO 4217 currency code"):
+        define_currency("nzd")
