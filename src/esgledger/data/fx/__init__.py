@@ -1,0 +1,1 @@
+"""Shipped exchange rates (ECB euro reference rates, annual averages per US dollar)."""
