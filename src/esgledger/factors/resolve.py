@@ -1,0 +1,1000 @@
+"""Factor resolution: which emission factor applies to an activity row, and why.
+
+Pure functions over a :class:`~esgledger.factors.library.FactorLibrary`; the rules are those
+of ``docs/methodology/factor-resolution.md`` (numbers below refer to them):
+
+1. an explicit ``factor_id`` on the row wins; it must exist and its unit must fit both the
+   activity's dimension and the row's unit;
+2. candidates are the factors filed under the activity type's ``factor_activity`` whose unit
+   has the dimensionality of the row's unit (a currency row matches a factor in any
+   currency: FX is applied later by the engine). ``methods`` (ordered preference) limits the
+   methods that qualify; earlier methods win at equal tier. Without ``methods`` every method
+   qualifies except those in :data:`ON_REQUEST_METHODS`, and life-cycle factors rank last;
+3. tiers, best first: ``supplier`` > ``site`` > ``subnational`` (province, China grid region,
+   eGRID subregion; nearer in the region chain wins) > ``country`` > ``global``; a factor
+   specific to another supplier or site never applies;
+4. vintage: the reporting year, else the latest earlier vintage, else the earliest later
+   one; ``vintage_gap = factor year - reporting year``;
+5. then the higher set precedence (user sets over shipped sets), then ``factor_id`` order;
+6. ``refrigerant.*`` and ``process.*`` resolve to the IPCC GWP-100 of the gas under the
+   run's GWP set (a synthetic per-kg factor) unless a user factor for that exact activity
+   exists at a tier better than ``global``;
+7. the answer is a :class:`Resolution` with the factor, tier, vintage gap, a one-sentence
+   reason, the unit conversion and the candidates that lost and why;
+8. ``strict`` refuses a result beyond a tier or vintage gap (:class:`StrictFallbackError`);
+   no candidate at all is a :class:`FactorNotFoundError` that says what to add.
+
+:func:`resolve_many` resolves each distinct key of an activity table once and returns a table
+for the engine to join back onto millions of rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from esgledger import regions
+from esgledger.errors import (
+    EsgledgerError,
+    FactorNotFoundError,
+    StrictFallbackError,
+    UnitError,
+    UnknownGasError,
+)
+from esgledger.factors.library import FactorLibrary
+from esgledger.factors.sources._common import FACTOR_COLUMNS
+from esgledger.taxonomy import ActivityType, Taxonomy
+from esgledger.units import conversion_factor, currency_of, dimensionality, fits_dimension
+
+__all__ = [
+    "GAS_FAMILIES",
+    "GWP_FACTOR_PREFIX",
+    "KEY_COLUMNS",
+    "LAST_RESORT_METHODS",
+    "ON_REQUEST_METHODS",
+    "TIERS",
+    "Resolution",
+    "Strictness",
+    "gwp_factor",
+    "resolve",
+    "resolve_many",
+]
+
+#: Tiers, best first. ``explicit`` is a factor named on the row (rule 1).
+TIERS: tuple[str, ...] = ("explicit", "supplier", "site", "subnational", "country", "global")
+
+#: Methods that answer another question than "the emissions of this activity" and are used
+#: only when asked for by name through ``methods``: market-based scope 2 inputs
+#: (``residual_mix``, ``market_reporting``), the fossil-only grid factor, scope 3 category 3
+#: add-ons (``td_losses``, ``wtt``, ``wtt_td_losses``) and air travel with radiative forcing
+#: (``distance_rf``).
+ON_REQUEST_METHODS: frozenset[str] = frozenset(
+    {"residual_mix", "market_reporting", "fossil_only", "td_losses", "wtt", "wtt_td_losses"}
+    | {"distance_rf"}
+)
+#: Methods that qualify without ``methods`` but rank after every other method at equal tier:
+#: life-cycle grid factors include upstream emissions, so they are not a scope 2 factor and
+#: are used only where nothing else exists (e.g. a country Ember alone covers).
+LAST_RESORT_METHODS: tuple[str, ...] = ("lifecycle",)
+#: Activity families resolved through the GWP tables (rule 6).
+GAS_FAMILIES: tuple[str, ...] = ("refrigerant", "process")
+#: Prefix of the ids of synthetic GWP factors: ``ipcc-gwp:AR6:R-410A``.
+GWP_FACTOR_PREFIX = "ipcc-gwp"
+#: Columns of the keys :func:`resolve_many` resolves.
+KEY_COLUMNS: tuple[str, ...] = ("activity", "region", "unit", "supplier", "site", "factor", "year")
+
+_SUBNATIONAL_KINDS = frozenset({"province", "grid_region", "egrid_subregion"})
+_KIND_WORDS = {
+    "province": "provincial",
+    "grid_region": "grid-region",
+    "egrid_subregion": "eGRID-subregion",
+    "country": "national",
+    "global": "global",
+}
+_METHOD_WORDS = {
+    "location": "location-based",
+    "residual_mix": "residual-mix",
+    "market_reporting": "market-reporting",
+    "fossil_only": "fossil-only",
+    "lifecycle": "life-cycle",
+    "td_losses": "T&D-loss",
+    "wtt": "well-to-tank",
+    "wtt_td_losses": "well-to-tank T&D-loss",
+    "spend": "spend-based",
+    "distance": "distance-based",
+    "distance_rf": "distance-based (with radiative forcing)",
+    "fuel": "fuel-based",
+    "gwp": "GWP",
+}
+_CURRENCY_KIND = "[currency]"
+_MAX_CONSIDERED = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Strictness:
+    """How far resolution may fall back before it must fail (rule 8).
+
+    Parameters
+    ----------
+    max_tier
+        The least specific tier accepted (``"subnational"`` accepts supplier, site and
+        subnational factors, refuses country and global ones).
+    max_vintage_gap
+        The largest accepted ``|vintage_gap|`` [years]; None accepts any.
+    """
+
+    max_tier: str = "global"
+    max_vintage_gap: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_tier not in TIERS:
+            raise ValueError(f"unknown tier {self.max_tier!r}; tiers are {', '.join(TIERS)}")
+        if self.max_vintage_gap is not None and self.max_vintage_gap < 0:
+            raise ValueError("max_vintage_gap must be 0 or more years")
+
+    def allows(self, tier: str, vintage_gap: int) -> bool:
+        if TIERS.index(tier) > TIERS.index(self.max_tier):
+            return False
+        return self.max_vintage_gap is None or abs(vintage_gap) <= self.max_vintage_gap
+
+    def describe(self) -> str:
+        text = f"tier {self.max_tier} or better"
+        if self.max_vintage_gap is not None:
+            text += f", vintage gap at most {_years(self.max_vintage_gap)}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The factor that applies to an activity key, and everything an auditor needs.
+
+    Attributes
+    ----------
+    factor
+        The factor record (the tidy columns of ``factor_columns.csv``).
+    tier
+        One of :data:`TIERS`.
+    vintage_gap
+        Factor vintage minus reporting year [years]; negative = an older factor.
+    reason
+        One sentence saying which factor was chosen and why.
+    unit_conversion
+        The number turning 1 row unit into factor units (1 MWh → 1000 kWh); None when the
+        row is money (FX and price year are applied by the engine).
+    considered
+        Candidates that lost or were refused, each ``"<factor_id>: <why>"`` (at most a
+        few, then a count).
+    currency, price_year
+        For a spend factor: its currency and price year.
+    gwp_set
+        For a synthetic GWP factor (rule 6): the GWP set.
+    """
+
+    factor: dict[str, Any]
+    tier: str
+    vintage_gap: int
+    reason: str
+    unit_conversion: float | None
+    considered: tuple[str, ...] = ()
+    currency: str | None = None
+    price_year: int | None = None
+    gwp_set: str | None = None
+
+    @property
+    def factor_id(self) -> str:
+        return str(self.factor["factor_id"])
+
+
+@dataclass(slots=True)
+class _Candidate:
+    factor: Mapping[str, Any]
+    tier: str
+    method_rank: int
+    distance: int
+    gap: int
+    precedence: int
+    gwp_set: str | None = None
+    rank_key: tuple[Any, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rank_key = (
+            TIERS.index(self.tier),
+            self.method_rank,
+            self.distance,
+            _vintage_rank(self.gap),
+            -self.precedence,
+            str(self.factor["factor_id"]),
+        )
+
+    @property
+    def factor_id(self) -> str:
+        return str(self.factor["factor_id"])
+
+
+def _vintage_rank(gap: int) -> tuple[int, int]:
+    """Rule 4: same year, then the latest earlier vintage, then the earliest later one."""
+    if gap == 0:
+        return (0, 0)
+    if gap < 0:
+        return (1, -gap)
+    return (2, gap)
+
+
+def _years(n: int) -> str:
+    return f"{n} year" if n == 1 else f"{n} years"
+
+
+@lru_cache(maxsize=2048)
+def _unit_kind(unit: str) -> str | None:
+    """``"[currency]"`` for money in any currency, else the pint dimensionality; None when
+    the unit cannot be parsed."""
+    try:
+        if currency_of(unit) is not None:
+            return _CURRENCY_KIND
+        return dimensionality(unit)
+    except UnitError:
+        return None
+
+
+@lru_cache(maxsize=1024)
+def _region_kind(code: str) -> str | None:
+    try:
+        return regions.kind_of(code)
+    except KeyError:
+        return None
+
+
+def _region_tier(kind: str) -> str:
+    if kind in _SUBNATIONAL_KINDS:
+        return "subnational"
+    return kind  # "country" or "global"
+
+
+def _gas_of(factor_activity: str) -> str | None:
+    """The gas of a ``refrigerant.*`` / ``process.*`` factor activity, else None."""
+    family, dot, gas = factor_activity.partition(".")
+    if dot and family in GAS_FAMILIES and gas:
+        return gas
+    return None
+
+
+def _as_strictness(strict: Strictness | str | None) -> Strictness | None:
+    if strict is None or isinstance(strict, Strictness):
+        return strict
+    return Strictness(max_tier=strict)
+
+
+def _method_rank(method: str | None, methods: tuple[str, ...] | None) -> int | str:
+    """The rank of a factor's method (lower is better), or why it does not qualify."""
+    if methods is not None:
+        if method in methods:
+            return methods.index(method)
+        return f"method {method or '(none)'} not requested (requested: {', '.join(methods)})"
+    if method in ON_REQUEST_METHODS:
+        return f"method {method} is used only when requested (methods=...)"
+    return 1 if method in LAST_RESORT_METHODS else 0
+
+
+# ---- synthetic GWP factors (rule 6) ----------------------------------------------------
+
+
+def _provenance_text(provenance: Any) -> str:
+    if isinstance(provenance, str):
+        return provenance
+    if isinstance(provenance, Mapping):
+        for key in ("source", "citation", "title", "name"):
+            if provenance.get(key):
+                return str(provenance[key])
+    return str(provenance)
+
+
+def gwp_factor(
+    activity: str, gwp_set: str | None = None, *, year: int | None = None
+) -> dict[str, Any]:
+    """The synthetic per-kg factor of a ``refrigerant.*`` or ``process.*`` activity.
+
+    Its ``co2e_kg`` is the GWP-100 of the gas (or blend) in ``gwp_set`` [kg CO2e / kg]
+    (IPCC AR4 WG1 Table 2.14, AR5 WG1 Table 8.A.1, AR6 WG1 Table 7.SM.7, as
+    :mod:`esgledger.gwp` ships them), ``unit`` kg, ``region`` GLOBAL, ``method`` gwp and
+    ``factor_id`` ``ipcc-gwp:<set>:<gas>``.
+
+    Raises
+    ------
+    UnknownGasError
+        If the gas is not in the GWP tables of the set.
+    ValueError
+        If ``activity`` is not of a gas family.
+    """
+    from esgledger import gwp
+
+    gas_name = _gas_of(activity)
+    if gas_name is None:
+        raise ValueError(f"{activity!r} is not a refrigerant.* or process.* activity")
+    chosen = gwp_set or gwp.DEFAULT_GWP_SET
+    gas = gwp.canonical_gas(gas_name)
+    value = float(gwp.gwp(gas, chosen))
+    source = _provenance_text(gwp.provenance(chosen))
+    row: dict[str, Any] = dict.fromkeys(FACTOR_COLUMNS)
+    row.update(
+        factor_id=f"{GWP_FACTOR_PREFIX}:{chosen}:{gas}",
+        factor_set=f"{GWP_FACTOR_PREFIX}-{chosen}",
+        activity=activity,
+        region="GLOBAL",
+        year=year,
+        unit="kg",
+        co2e_kg=value,
+        gwp_basis=chosen,
+        method="gwp",
+        source=source,
+        edition=chosen,
+        licence="IPCC reports; values cited as data",
+        attribution=source,
+        description=f"GWP-100 of {gas}, IPCC {chosen}: kg CO2e per kg emitted",
+    )
+    return row
+
+
+def _gwp_factor_by_id(factor_id: str, activity: str, year: int) -> dict[str, Any]:
+    """The synthetic factor named by an explicit id ``ipcc-gwp:<set>:<gas>``."""
+    parts = factor_id.split(":", 2)
+    if len(parts) != 3 or not parts[2]:
+        raise FactorNotFoundError(
+            f"{factor_id!r} is not a GWP factor id; the form is "
+            f"{GWP_FACTOR_PREFIX}:<GWP set>:<gas>, e.g. {GWP_FACTOR_PREFIX}:AR6:R-410A",
+            activity=activity,
+            year=year,
+        )
+    family = activity.partition(".")[0]
+    family = family if family in GAS_FAMILIES else GAS_FAMILIES[0]
+    return gwp_factor(f"{family}.{parts[2]}", parts[1], year=year)
+
+
+# ---- resolution --------------------------------------------------------------------------
+
+
+def _row_unit_kind(activity_type: ActivityType, unit: str) -> str:
+    kind = _unit_kind(unit)
+    if kind is None:
+        raise UnitError(f"unknown unit {unit!r}", unit=unit)
+    if not fits_dimension(unit, activity_type.dimension):
+        raise UnitError(
+            f"unit {unit!r} does not fit activity {activity_type.activity} "
+            f"(dimension {activity_type.dimension})",
+            unit=unit,
+            expected=activity_type.dimension,
+        )
+    return kind
+
+
+def _describe(candidate: _Candidate, supplier: str | None, site: str | None) -> str:
+    """What the factor is, in words: ``CN-GD provincial location-based factor 2023 (cn-mee)``."""
+    f = candidate.factor
+    method = _METHOD_WORDS.get(str(f["method"]), str(f["method"])) if f["method"] else ""
+    method = f"{method} " if method else ""
+    where = f"{f['factor_set']}"
+    if candidate.tier == "supplier":
+        return f"supplier-specific {method}factor {f['year']} of {supplier!r} ({where})"
+    if candidate.tier == "site":
+        return f"site-specific {method}factor {f['year']} for site {site!r} ({where})"
+    region = str(f["region"])
+    kind = _KIND_WORDS.get(_region_kind(region) or "", "")
+    kind = f"{kind} " if kind else ""
+    what = f"{region} {kind}{method}factor {f['year']} ({where})"
+    if candidate.tier == "explicit":
+        return f"factor {f['factor_id']} named on the row: {what}"
+    return what
+
+
+def _vintage_phrase(gap: int, *, chosen: bool) -> str:
+    if gap == 0:
+        return "same vintage"
+    if gap < 0:
+        older = f"{_years(-gap)} older"
+        return f"latest earlier vintage, {older}" if chosen else older
+    newer = f"{_years(gap)} newer"
+    return f"no vintage up to the reporting year, earliest later one, {newer}" if chosen else newer
+
+
+def _why_lost(
+    loser: _Candidate, winner: _Candidate, methods: tuple[str, ...] | None
+) -> tuple[str, str]:
+    """Why ``loser`` ranks below ``winner``: (a group key, the sentence)."""
+    lf, wf = loser.factor, winner.factor
+    for position, (a, b) in enumerate(zip(loser.rank_key, winner.rank_key, strict=True)):
+        if a == b:
+            continue
+        if position == 0:
+            return f"tier {loser.tier}", f"tier {loser.tier} is below {winner.tier}"
+        if position == 1:
+            order = "in the requested order" if methods else "(life-cycle factors come last)"
+            return (
+                f"method {lf['method']}",
+                f"method {lf['method']} ranks after {wf['method']} {order}",
+            )
+        if position == 2:
+            return (
+                "region",
+                f"region {lf['region']} is farther up the region chain than {wf['region']}",
+            )
+        if position == 3:
+            return "vintage", f"vintage {lf['year']} loses to {wf['year']} (rule 4)"
+        if position == 4:
+            return "precedence", (
+                f"set {lf['factor_set']} has precedence {loser.precedence}, "
+                f"below {wf['factor_set']} ({winner.precedence})"
+            )
+        return "tie", f"tied with {winner.factor_id}, which comes first in factor_id order"
+    return "tie", "identical rank"  # unreachable: factor ids are unique
+
+
+def _considered(
+    losers: Sequence[tuple[str, str, str]],
+    refused: Sequence[tuple[str, str]],
+    outside: Counter[str],
+    chain: tuple[str, ...],
+) -> tuple[str, ...]:
+    """A short list for the auditor: the best candidate of each way of losing (lost on
+    tier, method, region, vintage, precedence, tie; refused for each reason), with a count
+    of the others alike, then the factors of regions outside the chain."""
+    groups: dict[str, list[str]] = {}
+    for fid, group, why in losers:
+        groups.setdefault(f"lost:{group}", []).append(f"{fid}: {why}")
+    for fid, why in refused:
+        groups.setdefault(f"refused:{why}", []).append(f"{fid}: {why}")
+    out = []
+    for entries in list(groups.values())[:_MAX_CONSIDERED]:
+        more = f" (+{len(entries) - 1} alike)" if len(entries) > 1 else ""
+        out.append(entries[0] + more)
+    if len(groups) > _MAX_CONSIDERED:
+        rest = sum(len(e) for e in list(groups.values())[_MAX_CONSIDERED:])
+        out.append(f"... and {rest} more")
+    if outside:
+        out.append(_outside_phrase(outside, chain))
+    return tuple(out)
+
+
+def _outside_phrase(outside: Counter[str], chain: tuple[str, ...]) -> str:
+    total = sum(outside.values())
+    examples = ", ".join(sorted(outside)[:5])
+    more = ", ..." if len(outside) > 5 else ""
+    return f"{total} factor(s) for regions outside {' > '.join(chain)} ({examples}{more})"
+
+
+def _not_found(
+    activity_type: ActivityType,
+    chain: tuple[str, ...],
+    year: int,
+    unit: str,
+    methods: tuple[str, ...] | None,
+    refused: Sequence[tuple[str, str]],
+    outside: Counter[str],
+    extra: str | None = None,
+) -> FactorNotFoundError:
+    factor_activity = activity_type.factor_activity
+    filed = (
+        f" (factors filed under {factor_activity})"
+        if factor_activity != activity_type.activity
+        else ""
+    )
+    method = f" and method {' or '.join(methods)}" if methods else ""
+    message = (
+        f"no factor for activity {activity_type.activity}{filed} with unit {unit!r}{method} "
+        f"in {chain[0]} or above ({' > '.join(chain)})"
+    )
+    if extra:
+        message += f"; {extra}"
+    if refused:
+        counts = Counter(why for _, why in refused)
+        message += "; " + "; ".join(f"{n} refused: {why}" for why, n in counts.most_common(3))
+    if outside:
+        message += f"; {_outside_phrase(outside, chain)}"
+    message += (
+        f"; add a factor for activity {factor_activity} in region {chain[0]} or above: "
+        "esgledger import WS --kind factors FILE"
+    )
+    return FactorNotFoundError(
+        message,
+        activity=activity_type.activity,
+        region=chain[0],
+        year=year,
+        tried=_considered([], refused, outside, chain),
+    )
+
+
+def resolve(
+    library: FactorLibrary,
+    *,
+    activity_type: ActivityType,
+    region_chain: Sequence[str],
+    year: int,
+    unit: str,
+    supplier: str | None = None,
+    site: str | None = None,
+    factor_id: str | None = None,
+    methods: Sequence[str] | None = None,
+    gwp_set: str | None = None,
+    strict: Strictness | str | None = None,
+) -> Resolution:
+    """The factor that applies to one activity key (rules 1-8 of the module docstring).
+
+    Parameters
+    ----------
+    library
+        The factor library.
+    activity_type
+        The row's activity type (``Taxonomy.get(key)``); factors are looked up under its
+        ``factor_activity``.
+    region_chain
+        The row's region and its ancestors, nearest first (``esgledger.regions.chain``).
+    year
+        The reporting year the row belongs to.
+    unit
+        The unit of the row's quantity; it must fit the activity's dimension.
+    supplier, site
+        The row's supplier and site code, for supplier- and site-specific factors.
+    factor_id
+        An explicit factor id named on the row (rule 1); ``ipcc-gwp:<set>:<gas>`` names a
+        synthetic GWP factor.
+    methods
+        Ordered method preference, e.g. ``("location",)`` for location-based scope 2 or
+        ``("supplier", "residual_mix")`` for market-based; only these methods qualify.
+    gwp_set
+        GWP set of synthetic refrigerant / process factors (default
+        :data:`esgledger.gwp.DEFAULT_GWP_SET`).
+    strict
+        None (any fallback), a tier name, or a :class:`Strictness`.
+
+    Raises
+    ------
+    FactorNotFoundError
+        If no factor qualifies, or an explicit id does not exist.
+    StrictFallbackError
+        If the best factor lies beyond ``strict``.
+    UnitError
+        If the row's unit does not fit the activity, or an explicit factor's unit does not
+        fit the activity or the row's unit.
+    """
+    chain = tuple(code.upper() for code in region_chain)
+    if not chain:
+        raise ValueError("region_chain is empty")
+    wanted = tuple(methods) if methods is not None else None
+    if wanted is not None and not wanted:
+        raise ValueError("methods is empty; pass None to allow the default methods")
+    strictness = _as_strictness(strict)
+    row_kind = _row_unit_kind(activity_type, unit)
+    if factor_id:
+        return _resolve_explicit(library, activity_type, chain, year, unit, row_kind, factor_id)
+
+    factor_activity = activity_type.factor_activity
+    gas = _gas_of(factor_activity)
+    position = {code: i for i, code in enumerate(chain)}
+    candidates: list[_Candidate] = []
+    refused: list[tuple[str, str]] = []
+    outside: Counter[str] = Counter()
+    for f in library.by_activity(factor_activity):
+        fid = str(f["factor_id"])
+        if f["supplier"] is not None and f["supplier"] != supplier:
+            refused.append((fid, f"specific to supplier {f['supplier']!r}"))
+            continue
+        if f["site"] is not None and f["site"] != site:
+            refused.append((fid, f"specific to site {f['site']!r}"))
+            continue
+        region = str(f["region"]).upper()
+        if f["supplier"] is not None:
+            tier = "supplier"
+        elif f["site"] is not None:
+            tier = "site"
+        elif region not in position:
+            outside[region] += 1
+            continue
+        else:
+            kind = _region_kind(region)
+            if kind is None:
+                refused.append((fid, f"unknown region code {region!r}"))
+                continue
+            tier = _region_tier(kind)
+        factor_kind = _unit_kind(str(f["unit"]))
+        if factor_kind != row_kind:
+            refused.append(
+                (fid, f"per {f['unit']}, which cannot be converted from the row's {unit}")
+            )
+            continue
+        rank = _method_rank(f["method"], wanted)
+        if isinstance(rank, str):
+            refused.append((fid, rank))
+            continue
+        if f["year"] is None:
+            refused.append((fid, "no vintage (year)"))
+            continue
+        if gas is not None and library.is_shipped_set(str(f["factor_set"])):
+            refused.append(
+                (fid, "a shipped factor; refrigerant and process gases use the IPCC GWP (rule 6)")
+            )
+            continue
+        candidates.append(
+            _Candidate(
+                factor=f,
+                tier=tier,
+                method_rank=rank,
+                distance=position.get(region, len(chain)),
+                gap=int(f["year"]) - year,
+                precedence=library.precedence_of(str(f["factor_set"])),
+            )
+        )
+
+    ranked = sorted(candidates, key=lambda c: c.rank_key)
+    gas_note: str | None = None
+    if gas is not None and (not ranked or ranked[0].tier == "global"):
+        synthetic, gas_note = _gwp_candidate(factor_activity, year, wanted, gwp_set, chain)
+        if synthetic is not None:
+            # Rule 6: at the global tier the GWP of the run's set beats any user factor.
+            refused = [
+                (
+                    c.factor_id,
+                    "a global-tier user factor; at the global tier the IPCC GWP "
+                    "of the run's GWP set applies (rule 6)",
+                )
+                for c in ranked
+            ] + refused
+            ranked = [synthetic]
+    if not ranked:
+        raise _not_found(activity_type, chain, year, unit, wanted, refused, outside, gas_note)
+
+    winner = ranked[0]
+    losers = [(c.factor_id, *_why_lost(c, winner, wanted)) for c in ranked[1:]]
+    reason = _reason(winner, ranked, chain, year, supplier, site)
+    considered = _considered(losers, refused, outside, chain)
+    if strictness is not None and not strictness.allows(winner.tier, winner.gap):
+        raise StrictFallbackError(
+            f"strict: {activity_type.activity} in {chain[0]} for {year} resolves to "
+            f"{winner.factor_id} (tier {winner.tier}, vintage gap {winner.gap}), but only "
+            f"{strictness.describe()} is allowed ({reason})",
+            activity=activity_type.activity,
+            region=chain[0],
+            year=year,
+            tried=considered,
+        )
+    return _resolution(winner, row_kind, unit, reason, considered)
+
+
+def _gwp_candidate(
+    factor_activity: str,
+    year: int,
+    methods: tuple[str, ...] | None,
+    gwp_set: str | None,
+    chain: tuple[str, ...],
+) -> tuple[_Candidate | None, str | None]:
+    """The synthetic GWP candidate of rule 6, or None and why not."""
+    if methods is not None and "gwp" not in methods:
+        return None, f"the IPCC GWP factor (method gwp) was not requested ({', '.join(methods)})"
+    try:
+        factor = gwp_factor(factor_activity, gwp_set, year=year)
+    except UnknownGasError as exc:
+        return None, str(exc)
+    candidate = _Candidate(
+        factor=factor,
+        tier="global",
+        method_rank=0,
+        distance=chain.index("GLOBAL") if "GLOBAL" in chain else len(chain),
+        gap=0,
+        precedence=0,
+        gwp_set=str(factor["gwp_basis"]),
+    )
+    return candidate, None
+
+
+def _reason(
+    winner: _Candidate,
+    ranked: Sequence[_Candidate],
+    chain: tuple[str, ...],
+    year: int,
+    supplier: str | None,
+    site: str | None,
+) -> str:
+    f = winner.factor
+    if winner.gwp_set is not None:
+        return (
+            f"IPCC {winner.gwp_set} GWP-100 of {str(f['factor_id']).rsplit(':', 1)[-1]} "
+            f"({f['source']}), {f['co2e_kg']:g} kg CO2e per kg, for reporting year {year}: "
+            "refrigerant and process gases use the GWP of the run's GWP set (rule 6)"
+        )
+    extras: list[str] = []
+    if supplier and winner.tier != "supplier":
+        extras.append(f"no factor specific to supplier {supplier!r}")
+    if site and winner.tier not in ("supplier", "site"):
+        extras.append(f"no factor specific to site {site!r}")
+    if winner.tier in ("subnational", "country", "global") and winner.distance > 0:
+        extras.append(f"no qualifying factor for {', '.join(chain[: winner.distance])}")
+    ties = [c for c in ranked[1:] if c.rank_key[:5] == winner.rank_key[:5]]
+    if ties:
+        others = ", ".join(c.factor_id for c in ties[:3])
+        extras.append(
+            f"tied on tier, method, region, vintage and precedence with {others}; "
+            "chosen by factor_id order"
+        )
+    elif len(ranked) > 1 and ranked[1].rank_key[:4] == winner.rank_key[:4]:
+        runner_up = ranked[1]
+        extras.append(
+            f"set {f['factor_set']} (precedence {winner.precedence}) takes precedence over "
+            f"{runner_up.factor['factor_set']} ({runner_up.precedence})"
+        )
+    text = (
+        f"{_describe(winner, supplier, site)} for reporting year {year}: "
+        f"{_vintage_phrase(winner.gap, chosen=True)}"
+    )
+    return "; ".join([text, *extras])
+
+
+def _resolution(
+    winner: _Candidate, row_kind: str, unit: str, reason: str, considered: tuple[str, ...]
+) -> Resolution:
+    f = dict(winner.factor)
+    factor_unit = str(f["unit"])
+    currency: str | None = None
+    price_year: int | None = None
+    conversion: float | None
+    if row_kind == _CURRENCY_KIND:
+        conversion = None
+        currency = f["currency"] or currency_of(factor_unit)
+        price_year = f["price_year"]
+    else:
+        conversion = conversion_factor(unit, factor_unit)
+    return Resolution(
+        factor=f,
+        tier=winner.tier,
+        vintage_gap=winner.gap,
+        reason=reason,
+        unit_conversion=conversion,
+        considered=considered,
+        currency=currency,
+        price_year=price_year,
+        gwp_set=winner.gwp_set,
+    )
+
+
+def _resolve_explicit(
+    library: FactorLibrary,
+    activity_type: ActivityType,
+    chain: tuple[str, ...],
+    year: int,
+    unit: str,
+    row_kind: str,
+    factor_id: str,
+) -> Resolution:
+    """Rule 1: the factor named on the row, checked against the activity and the row."""
+    gwp_set: str | None = None
+    if factor_id.startswith(f"{GWP_FACTOR_PREFIX}:"):
+        try:
+            factor = _gwp_factor_by_id(factor_id, activity_type.factor_activity, year)
+        except UnknownGasError as exc:
+            raise FactorNotFoundError(
+                f"no factor with id {factor_id!r}: {exc}",
+                activity=activity_type.activity,
+                region=chain[0],
+                year=year,
+            ) from exc
+        gwp_set = str(factor["gwp_basis"])
+    else:
+        try:
+            factor = library.get(factor_id)
+        except FactorNotFoundError as exc:
+            raise FactorNotFoundError(
+                str(exc), activity=activity_type.activity, region=chain[0], year=year
+            ) from None
+    factor_unit = str(factor["unit"])
+    if _unit_kind(factor_unit) is None or not fits_dimension(factor_unit, activity_type.dimension):
+        raise UnitError(
+            f"factor {factor_id} is per {factor_unit!r}, which does not fit activity "
+            f"{activity_type.activity} (dimension {activity_type.dimension})",
+            unit=factor_unit,
+            expected=activity_type.dimension,
+        )
+    if _unit_kind(factor_unit) != row_kind:
+        raise UnitError(
+            f"factor {factor_id} is per {factor_unit!r}, which cannot be converted from the "
+            f"row's unit {unit!r}",
+            unit=unit,
+            expected=factor_unit,
+        )
+    gap = int(factor["year"]) - year if factor["year"] is not None else 0
+    candidate = _Candidate(
+        factor=factor,
+        tier="explicit",
+        method_rank=0,
+        distance=0,
+        gap=gap,
+        precedence=0,
+        gwp_set=gwp_set,
+    )
+    described = _describe(candidate, None, None)
+    reason = (
+        f"{described} for reporting year {year}: {_vintage_phrase(gap, chosen=False)}; "
+        "an explicit factor is used as named, without fallback or strictness checks"
+    )
+    return _resolution(candidate, row_kind, unit, reason, ())
+
+
+# ---- many keys at once -------------------------------------------------------------------
+
+_OUTPUT_SCHEMA = pa.schema(
+    [
+        ("activity", pa.string()),
+        ("region", pa.string()),
+        ("unit", pa.string()),
+        ("supplier", pa.string()),
+        ("site", pa.string()),
+        ("factor", pa.string()),
+        ("year", pa.int64()),
+        ("factor_id", pa.string()),
+        ("factor_set", pa.string()),
+        ("tier", pa.string()),
+        ("vintage_gap", pa.int64()),
+        ("unit_conversion", pa.float64()),
+        ("factor_unit", pa.string()),
+        ("method", pa.string()),
+        ("currency", pa.string()),
+        ("price_year", pa.int64()),
+        ("gwp_basis", pa.string()),
+        ("co2e_kg", pa.float64()),
+        ("co2_kg", pa.float64()),
+        ("ch4_kg", pa.float64()),
+        ("n2o_kg", pa.float64()),
+        ("biogenic_co2_kg", pa.float64()),
+        ("source", pa.string()),
+        ("reason", pa.string()),
+        ("error", pa.string()),
+    ]
+)
+_KEY_TYPES = {name: _OUTPUT_SCHEMA.field(name).type for name in KEY_COLUMNS}
+
+
+def _distinct_keys(keys: pa.Table | Iterable[Mapping[str, Any]], year: int | None) -> pa.Table:
+    table = keys if isinstance(keys, pa.Table) else pa.Table.from_pylist(list(keys))
+    missing = [name for name in ("activity", "region", "unit") if name not in table.column_names]
+    if missing and table.num_rows:
+        raise ValueError(f"resolve_many needs key columns {missing}")
+    columns = {}
+    for name, kind in _KEY_TYPES.items():
+        if name in table.column_names:
+            columns[name] = table.column(name).cast(kind)
+        elif name == "year":
+            if year is None and table.num_rows:
+                raise ValueError("the keys have no year column; pass year=")
+            columns[name] = pa.array([year] * table.num_rows, kind)
+        else:
+            columns[name] = pa.nulls(table.num_rows, kind)
+    selected = pa.table(columns)
+    if year is not None and "year" in table.column_names:
+        filled = [year if v is None else v for v in selected.column("year").to_pylist()]
+        selected = selected.set_column(
+            KEY_COLUMNS.index("year"), "year", pa.array(filled, pa.int64())
+        )
+    distinct = selected.group_by(list(KEY_COLUMNS), use_threads=False).aggregate([])
+    distinct = distinct.select(list(KEY_COLUMNS))
+    order = pc.sort_indices(
+        distinct,
+        sort_keys=[(name, "ascending") for name in KEY_COLUMNS],
+        null_placement="at_start",
+    )
+    return distinct.take(order)
+
+
+def resolve_many(
+    library: FactorLibrary,
+    keys: pa.Table | Iterable[Mapping[str, Any]],
+    *,
+    year: int | None = None,
+    methods: Sequence[str] | None = None,
+    gwp_set: str | None = None,
+    strict: Strictness | str | None = None,
+    taxonomy: Taxonomy | None = None,
+) -> pa.Table:
+    """Resolve each distinct key once; a table for the engine to join back onto its rows.
+
+    Parameters
+    ----------
+    keys
+        A table (or dicts) with key columns ``activity``, ``region``, ``unit`` and optionally
+        ``supplier``, ``site``, ``factor`` (explicit factor id) and ``year``; other columns
+        are ignored and duplicate keys are resolved once.
+    year
+        The reporting year of keys without one.
+    methods, gwp_set, strict
+        As for :func:`resolve`, for every key.
+    taxonomy
+        Where activity keys are looked up (default: the library's taxonomy).
+
+    Returns
+    -------
+    pyarrow.Table
+        One row per distinct key, sorted by key: the key columns, then ``factor_id``,
+        ``factor_set``, ``tier``, ``vintage_gap`` [years], ``unit_conversion`` [factor units
+        per row unit; null for money], ``factor_unit``, ``method``, ``currency``,
+        ``price_year``, the factor's ``gwp_basis``, ``co2e_kg``, ``co2_kg``, ``ch4_kg``,
+        ``n2o_kg``, ``biogenic_co2_kg`` [kg per factor unit], ``source``, ``reason`` and
+        ``error`` (the message when the key could not be resolved; then the factor columns
+        are null). Synthetic GWP factors are included, so no second join is needed.
+    """
+    taxonomy = taxonomy if taxonomy is not None else library.taxonomy
+    distinct = _distinct_keys(keys, year)
+    out: list[dict[str, Any]] = []
+    for key in distinct.to_pylist():
+        record: dict[str, Any] = dict.fromkeys(_OUTPUT_SCHEMA.names)
+        record.update(key)
+        try:
+            record.update(_resolve_key(library, taxonomy, key, methods, gwp_set, strict))
+        except EsgledgerError as exc:
+            record["error"] = str(exc)
+        out.append(record)
+    return pa.Table.from_pylist(out, schema=_OUTPUT_SCHEMA)
+
+
+def _resolve_key(
+    library: FactorLibrary,
+    taxonomy: Taxonomy,
+    key: Mapping[str, Any],
+    methods: Sequence[str] | None,
+    gwp_set: str | None,
+    strict: Strictness | str | None,
+) -> dict[str, Any]:
+    activity_type = taxonomy.get(str(key["activity"]))
+    region = key["region"]
+    if not region:
+        raise FactorNotFoundError(
+            f"no region for activity {key['activity']}: give the row a region, or its site "
+            "or entity one",
+            activity=str(key["activity"]),
+        )
+    try:
+        region_chain = regions.chain(str(region))
+    except KeyError as exc:
+        raise FactorNotFoundError(
+            f"unknown region code {region!r} (see esgledger/data/regions.csv)",
+            activity=str(key["activity"]),
+            region=str(region),
+        ) from exc
+    if key["year"] is None:
+        raise FactorNotFoundError(
+            f"no reporting year for activity {key['activity']} in {region}",
+            activity=str(key["activity"]),
+            region=str(region),
+        )
+    result = resolve(
+        library,
+        activity_type=activity_type,
+        region_chain=region_chain,
+        year=int(key["year"]),
+        unit=str(key["unit"]),
+        supplier=key["supplier"],
+        site=key["site"],
+        factor_id=key["factor"],
+        methods=methods,
+        gwp_set=gwp_set,
+        strict=strict,
+    )
+    f = result.factor
+    return {
+        "factor_id": f["factor_id"],
+        "factor_set": f["factor_set"],
+        "tier": result.tier,
+        "vintage_gap": result.vintage_gap,
+        "unit_conversion": result.unit_conversion,
+        "factor_unit": f["unit"],
+        "method": f["method"],
+        "currency": result.currency,
+        "price_year": result.price_year,
+        "gwp_basis": f["gwp_basis"],
+        "co2e_kg": f["co2e_kg"],
+        "co2_kg": f["co2_kg"],
+        "ch4_kg": f["ch4_kg"],
+        "n2o_kg": f["n2o_kg"],
+        "biogenic_co2_kg": f["biogenic_co2_kg"],
+        "source": f["source"],
+        "reason": result.reason,
+    }
