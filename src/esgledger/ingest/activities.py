@@ -1,0 +1,1257 @@
+"""Importing activity data: validate a whole file in DuckDB, then store it once in the lake.
+
+活动数据导入：整批校验，校验通过后以不可变 Parquet 批次写入数据湖。
+
+An activity file (CSV in UTF-8 or GB18030, XLSX, or Parquet) is either accepted whole or
+rejected whole with a row-level report (:class:`~esgledger.errors.InputError`: file, row,
+column, value, what is wrong, how to fix it). Nothing is written on rejection.
+
+Input columns
+-------------
+Declared once in ``esgledger/schema/activity_columns.csv`` (:data:`ACTIVITY_COLUMNS`): the
+English name, the Chinese template header, type, whether required, description. Header names
+match case-insensitively; the Chinese header (``主体``, ``数量`` ...) and the English name with
+blanks for underscores (``period start``) are accepted too.
+
+How validation works (and why it is fast)
+-----------------------------------------
+Every check runs over the whole table in DuckDB, never row by row in Python:
+
+1. The file becomes a DuckDB view: Parquet is scanned in place by ``read_parquet`` (never
+   materialised in Python); CSV and XLSX are read by :func:`esgledger.ingest.readers.read_table`
+   as text columns and registered as an Arrow table.
+2. A *typed* view parses every column with ``TRY_CAST``/``try_strptime``; a value that does not
+   parse becomes NULL beside its raw text, so a failed parse is a cheap predicate.
+3. One scan collects the distinct values of the vocabulary columns (entity and site, activity
+   and unit, region, scope 3 category per activity, explicit factor per activity and unit)
+   with their row counts. Those few distinct values are checked in Python, once each, against
+   the workspace (entities, sites), the taxonomy, the unit registry, the region table, the GWP
+   tables and the factor library.
+4. One scan counts the rows failing each row-level rule (missing values, numbers and dates that
+   do not parse, periods outside the reporting year, negative quantities on rows that are not
+   corrections ...); one aggregate finds duplicate record ids; one join finds record ids
+   already in the lake.
+5. Only when something failed are the offending rows fetched, at most :data:`ISSUE_CAP` per
+   rule, to build the issues; ``InputError.total`` counts them all.
+
+Rules
+-----
+* ``entity`` must exist in the workspace; ``site``, when given, must exist and belong to the
+  row's entity.
+* ``activity`` must be a key of the taxonomy (:class:`esgledger.taxonomy.Taxonomy`); the gas of a
+  ``refrigerant.*`` or ``process.*`` key must be in the GWP tables
+  (:func:`esgledger.gwp.canonical_gas`).
+* ``unit`` must be known to the unit registry and fit the activity's dimension
+  (:func:`esgledger.units.fits_dimension`).
+* ``region``, when given, must be a region code (:func:`esgledger.regions.is_known`); it is
+  stored upper-case.
+* ``scope3_category``, when given, must be a whole number 1-15 on a scope 3 activity.
+* ``factor``, when given, must be a factor id of the workspace's library whose unit fits the
+  activity's dimension and can be converted from the row's unit (two currencies always can,
+  through an exchange rate).
+* ``quantity`` must be a finite number, not negative unless ``correction`` is true.
+* ``period_start`` and ``period_end`` are dates (``YYYY-MM-DD``, ``YYYY/MM/DD``, or an ISO
+  date-time at midnight, as Excel dates arrive) within the workspace's reporting year, the end
+  not before the start.
+* ``correction`` is true or false (``true/false``, ``yes/no``, ``1/0``, ``是/否``; empty = false).
+* ``record_id``, when given, is unique within the file **and** not already in the lake for the
+  same entity. The second rule stops the same data being counted twice when a file is
+  re-exported with a small change (different bytes, so not caught by the content hash); a row
+  that corrects an earlier one gets its own record id and ``correction = true``.
+
+The lake
+--------
+An accepted file is written once, zstd-compressed, to ``lake/activities/<batch_id>.parquet``
+(``ImportBatch.lake_path`` is ``activities/<batch_id>.parquet``, relative to the lake) with the
+columns of :data:`LAKE_SCHEMA`, in the file's row order:
+
+================  =========  ===============================================================
+column            type       meaning
+================  =========  ===============================================================
+batch_id          string     the import batch (``b-`` + 12 hex digits)
+row_number        int64      the row a person sees (CSV/XLSX: header is row 1; Parquet:
+                             1-based data row)
+record_id         string     the user's id of the row, or null
+entity            string     entity code
+site              string     site code, or null
+period_start      date32     first day of the period
+period_end        date32     last day of the period, inclusive
+activity          string     activity key as given (``refrigerant.R-410A``)
+quantity          float64    amount in ``unit`` [unit]
+unit              string     the unit as the user wrote it (``度``, ``万元``, ``tkm``); parse
+                             with :func:`esgledger.units.parse_unit` per distinct value
+region            string     region code override (upper-case), or null
+supplier          string     supplier name or code, or null
+scope3_category   int32      scope 3 category override 1-15, or null
+factor            string     explicit factor id, or null
+correction        bool       true on a correction row
+notes             string     free text, or null
+================  =========  ===============================================================
+
+The file is written under a temporary name first, renamed after the batch is committed to the
+database, and removed if the commit fails: no half-written batch is ever visible. The batch
+summary (JSON, in ``import_batches.summary``) records the row count per activity and the total
+quantity per (activity, unit) for the auditor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import difflib
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from esgledger.errors import (
+    FactorNotFoundError,
+    InputError,
+    Issue,
+    UnitError,
+    UnknownActivityError,
+    UnknownGasError,
+    WorkspaceError,
+)
+from esgledger.ingest import ImportResult
+from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
+from esgledger.ingest.readers import canonical_names, detect_format, read_table
+
+if TYPE_CHECKING:
+    from esgledger.store import Workspace
+    from esgledger.taxonomy import ActivityType, Taxonomy
+
+__all__ = [
+    "ACTIVITY_COLUMNS",
+    "ISSUE_CAP",
+    "KIND",
+    "LAKE_DIR",
+    "LAKE_SCHEMA",
+    "ColumnSpec",
+    "import_activities",
+]
+
+#: The import kind of activity files.
+KIND = "activities"
+#: Folder of the activity batches inside the workspace lake.
+LAKE_DIR = "activities"
+#: At most this many issues are kept in a rejection report (``InputError.total`` counts all).
+ISSUE_CAP = 1000
+#: Files at least this large get a progress bar when ``progress=True`` [bytes].
+PROGRESS_MIN_BYTES = 1 << 20
+#: Memory DuckDB may use before it spills to disk during an import.
+DUCKDB_MEMORY_LIMIT = "1GB"
+
+#: The Parquet schema of an activity batch in the lake (see the module docstring).
+LAKE_SCHEMA = pa.schema(
+    [
+        ("batch_id", pa.string()),
+        ("row_number", pa.int64()),
+        ("record_id", pa.string()),
+        ("entity", pa.string()),
+        ("site", pa.string()),
+        ("period_start", pa.date32()),
+        ("period_end", pa.date32()),
+        ("activity", pa.string()),
+        ("quantity", pa.float64()),
+        ("unit", pa.string()),
+        ("region", pa.string()),
+        ("supplier", pa.string()),
+        ("scope3_category", pa.int32()),
+        ("factor", pa.string()),
+        ("correction", pa.bool_()),
+        ("notes", pa.string()),
+    ]
+)
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
+_TRUE = ("true", "t", "yes", "y", "1", "是", "真")
+_FALSE = ("false", "f", "no", "n", "0", "否", "假")
+_GAS_FAMILIES = ("refrigerant.*", "process.*")
+#: Units tried, in order, to give an example unit for an activity's dimension.
+_EXAMPLE_UNITS = (
+    "kWh", "L", "t", "kg", "Nm3", "m3", "GJ", "tkm", "pkm", "vkm", "room_night",
+    "FTE_hour", "CNY", "USD", "item",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    """One column of the activity import (a row of ``schema/activity_columns.csv``)."""
+
+    name: str
+    header_zh: str
+    type: str
+    required: bool
+    description: str
+
+
+@cache
+def _columns() -> tuple[ColumnSpec, ...]:
+    text = resources.files("esgledger.schema").joinpath("activity_columns.csv").read_text("utf-8")
+    return tuple(
+        ColumnSpec(
+            name=row["column"],
+            header_zh=row["header_zh"],
+            type=row["type"],
+            required=row["required"] == "yes",
+            description=row["description"],
+        )
+        for row in csv.DictReader(text.splitlines())
+    )
+
+
+#: The columns of an activity file, in template order.
+ACTIVITY_COLUMNS: tuple[ColumnSpec, ...] = _columns()
+_SPEC = {spec.name: spec for spec in ACTIVITY_COLUMNS}
+_ORDER = {spec.name: index for index, spec in enumerate(ACTIVITY_COLUMNS)}
+_REQUIRED = tuple(spec.name for spec in ACTIVITY_COLUMNS if spec.required)
+
+
+def _header_aliases() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for spec in ACTIVITY_COLUMNS:
+        aliases = [spec.header_zh]
+        if "_" in spec.name:
+            aliases.append(spec.name.replace("_", " "))
+        out[spec.name] = aliases
+    return out
+
+
+# ---- small helpers ----------------------------------------------------------------------
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count:,} {word if count == 1 else (plural or word + 's')}"
+
+
+def _close(value: str, candidates: Sequence[str]) -> str:
+    matches = difflib.get_close_matches(value, list(candidates), n=3, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in candidates}
+        if value.lower() in lowered:
+            matches = [lowered[value.lower()]]
+    return f"did you mean {', '.join(repr(m) for m in matches)}? " if matches else ""
+
+
+def _file_issue(name: str, problem: str, fix: str) -> InputError:
+    return InputError(
+        f"{name} was rejected: {problem}", [Issue(name, None, None, None, problem, fix)]
+    )
+
+
+class _Progress:
+    """A Rich progress bar over the phases of an import (read, validate, write), or nothing."""
+
+    PHASES = ("reading", "validating", "writing")
+
+    def __init__(self, enabled: bool, file_name: str) -> None:
+        self._progress: Any = None
+        self._task: Any = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total} phases"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._name = file_name
+
+    def __enter__(self) -> _Progress:
+        if self._progress is not None:
+            self._progress.start()
+            self._task = self._progress.add_task(
+                f"{self._name}: {self.PHASES[0]}", total=len(self.PHASES)
+            )
+        return self
+
+    def phase(self, index: int) -> None:
+        """Mark the phases before ``index`` done and show phase ``index`` as running."""
+        if self._progress is not None:
+            self._progress.update(
+                self._task,
+                completed=index,
+                description=f"{self._name}: {self.PHASES[min(index, len(self.PHASES) - 1)]}",
+            )
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, completed=len(self.PHASES))
+            self._progress.stop()
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """The file as the DuckDB view ``src``: canonical column names plus ``__row``."""
+
+    name: str
+    format: str
+    encoding: str | None
+    rows: int
+    types: dict[str, str]  # canonical column -> DuckDB type of the source column
+
+
+def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
+    name = path.name
+    if path.stat().st_size == 0:
+        raise _file_issue(name, "the file is empty", "export the data with its header row")
+    try:
+        metadata = pq.read_metadata(path)
+        schema = metadata.schema.to_arrow_schema()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _file_issue(
+            name, f"cannot read the file as Parquet: {exc}", "write the file again"
+        ) from exc
+    header = list(schema.names)
+    canonical = canonical_names(path, header, _header_aliases(), _REQUIRED)
+    if metadata.num_rows == 0:
+        raise _file_issue(name, "the file has no data rows", "add the activity rows")
+    select = ", ".join(
+        f"{_ident(raw)} AS {_ident(canon)}" for raw, canon in zip(header, canonical, strict=True)
+    )
+    try:
+        con.execute(
+            f"CREATE VIEW src AS SELECT file_row_number + 1 AS __row, {select} "
+            f"FROM read_parquet({_sql_string(str(path))}, file_row_number = true)"
+        )
+        types = _types(con)
+    except duckdb.Error as exc:
+        raise _file_issue(
+            name, f"cannot read the file as Parquet: {exc}", "write the file again"
+        ) from exc
+    return _Source(name, "parquet", None, int(metadata.num_rows), types)
+
+
+def _open_text(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
+    raw = read_table(path, columns=_header_aliases(), required=_REQUIRED)
+    if raw.num_rows == 0:
+        raise _file_issue(raw.file, "the file has no data rows", "add the activity rows")
+    table = raw.table.append_column(
+        "__row",
+        pa.array(range(raw.first_row, raw.first_row + raw.num_rows), type=pa.int64()),
+    )
+    con.register("src_arrow", table)
+    columns = ", ".join(_ident(name) for name in raw.table.column_names)
+    con.execute(f"CREATE VIEW src AS SELECT __row, {columns} FROM src_arrow")
+    return _Source(raw.file, raw.format, raw.encoding, raw.num_rows, _types(con))
+
+
+def _types(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    rows = con.execute("DESCRIBE src").fetchall()
+    return {str(row[0]): str(row[1]).upper() for row in rows if row[0] != "__row"}
+
+
+# ---- the typed view -----------------------------------------------------------------------
+
+_NUMERIC_TYPES = (
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+    "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL",
+)  # fmt: skip
+
+
+def _is_numeric(type_: str) -> bool:
+    return type_ in _NUMERIC_TYPES or type_.startswith("DECIMAL")
+
+
+def _raw(column: str, types: Mapping[str, str]) -> str:
+    """SQL: the trimmed text of a source column, NULL when empty or absent."""
+    if column not in types:
+        return "CAST(NULL AS VARCHAR)"
+    return f"nullif(trim(CAST(src.{_ident(column)} AS VARCHAR)), '')"
+
+
+def _date_sql(column: str, types: Mapping[str, str]) -> str:
+    type_ = types.get(column)
+    if type_ is None:
+        return "CAST(NULL AS DATE)"
+    ref = f"src.{_ident(column)}"
+    if type_ == "DATE":
+        return ref
+    if type_ in ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"):
+        return f"CASE WHEN {ref} = date_trunc('day', {ref}) THEN CAST({ref} AS DATE) END"
+    formats = "[" + ", ".join(_sql_string(f) for f in _DATE_FORMATS) + "]"
+    parsed = f"try_strptime({_raw(column, types)}, {formats})"
+    return f"CASE WHEN {parsed} = date_trunc('day', {parsed}) THEN CAST({parsed} AS DATE) END"
+
+
+def _double_sql(column: str, types: Mapping[str, str]) -> str:
+    type_ = types.get(column)
+    if type_ is None:
+        return "CAST(NULL AS DOUBLE)"
+    if _is_numeric(type_):
+        return f"CAST(src.{_ident(column)} AS DOUBLE)"
+    return f"TRY_CAST({_raw(column, types)} AS DOUBLE)"
+
+
+def _bool_sql(column: str, types: Mapping[str, str]) -> str:
+    """SQL: the boolean, FALSE when empty, NULL when not a boolean."""
+    type_ = types.get(column)
+    if type_ is None:
+        return "FALSE"
+    ref = f"src.{_ident(column)}"
+    if type_ == "BOOLEAN":
+        return f"coalesce({ref}, FALSE)"
+    if _is_numeric(type_):
+        return (
+            f"CASE WHEN {ref} IS NULL THEN FALSE WHEN {ref} = 1 THEN TRUE "
+            f"WHEN {ref} = 0 THEN FALSE END"
+        )
+    text = f"lower({_raw(column, types)})"
+    true = ", ".join(_sql_string(t) for t in _TRUE)
+    false = ", ".join(_sql_string(f) for f in _FALSE)
+    return (
+        f"CASE WHEN {text} IS NULL THEN FALSE WHEN {text} IN ({true}) THEN TRUE "
+        f"WHEN {text} IN ({false}) THEN FALSE END"
+    )
+
+
+_TEXT_COLUMNS = ("record_id", "entity", "site", "activity", "unit", "supplier", "factor", "notes")
+
+
+def _create_typed_view(con: duckdb.DuckDBPyConnection, types: Mapping[str, str]) -> None:
+    """The view ``typed``: one row per file row with canonical typed columns, and beside each
+    parsed column its raw text as ``<column>__raw`` (for issues)."""
+    parts = ["src.__row AS row_number"]
+    for column in _TEXT_COLUMNS:
+        parts.append(f"{_raw(column, types)} AS {column}")
+    parts.append(f"upper({_raw('region', types)}) AS region")
+    parts.append(f"{_date_sql('period_start', types)} AS period_start")
+    parts.append(f"{_date_sql('period_end', types)} AS period_end")
+    parts.append(f"{_double_sql('quantity', types)} AS quantity")
+    category = _double_sql("scope3_category", types)
+    parts.append(
+        f"CASE WHEN {category} BETWEEN 1 AND 15 AND {category} = floor({category}) "
+        f"THEN CAST({category} AS INTEGER) END AS scope3_category"
+    )
+    parts.append(f"{_bool_sql('correction', types)} AS correction")
+    for spec in ACTIVITY_COLUMNS:
+        parts.append(f"{_raw(spec.name, types)} AS {spec.name}__raw")
+    con.execute(f"CREATE VIEW typed AS SELECT {', '.join(parts)} FROM src")
+
+
+# ---- rules --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _RowRule:
+    """A rule checked by a predicate over the ``typed`` view."""
+
+    column: str
+    predicate: str
+    problem: str  # SQL expression
+    fix: str
+
+
+def _literal(text: str) -> str:
+    return _sql_string(text)
+
+
+def _row_rules(year: int) -> list[_RowRule]:
+    first, last = date(year, 1, 1).isoformat(), date(year, 12, 31).isoformat()
+    rules: list[_RowRule] = []
+    for spec in ACTIVITY_COLUMNS:
+        if spec.required:
+            rules.append(
+                _RowRule(
+                    spec.name,
+                    f"{spec.name}__raw IS NULL",
+                    _literal("the value is missing"),
+                    f"fill in {spec.name}: {spec.description}",
+                )
+            )
+    date_fix = "write the date as YYYY-MM-DD (e.g. 2024-01-31) or YYYY/MM/DD"
+    for column in ("period_start", "period_end"):
+        rules.append(
+            _RowRule(
+                column,
+                f"{column}__raw IS NOT NULL AND {column} IS NULL",
+                _literal("not a date"),
+                date_fix,
+            )
+        )
+        rules.append(
+            _RowRule(
+                column,
+                f"{column} NOT BETWEEN DATE '{first}' AND DATE '{last}'",
+                _literal(f"the date is outside the reporting year {year}"),
+                f"import only activity from {first} to {last}; a period spanning two years "
+                "is split into one row per year",
+            )
+        )
+    rules.append(
+        _RowRule(
+            "period_end",
+            "period_end < period_start",
+            "'the period ends before it starts (period_start ' "
+            "|| strftime(period_start, '%Y-%m-%d') || ')'",
+            "swap period_start and period_end, or correct the dates",
+        )
+    )
+    rules.append(
+        _RowRule(
+            "quantity",
+            "quantity__raw IS NOT NULL AND quantity IS NULL",
+            _literal("not a number"),
+            "write a plain number such as 1234.5: no thousands separators, units or text",
+        )
+    )
+    rules.append(
+        _RowRule(
+            "quantity",
+            "NOT isfinite(quantity)",
+            _literal("not a finite number"),
+            "write the amount as a plain number such as 1234.5",
+        )
+    )
+    rules.append(
+        _RowRule(
+            "quantity",
+            "quantity < 0 AND correction = FALSE",
+            _literal("a negative quantity is only allowed on a correction row"),
+            "give the amount as a positive number, or set correction to true if this row "
+            "corrects an earlier one",
+        )
+    )
+    rules.append(
+        _RowRule(
+            "scope3_category",
+            "scope3_category__raw IS NOT NULL AND scope3_category IS NULL",
+            _literal("not a scope 3 category"),
+            "write a whole number from 1 to 15 (GHG Protocol Scope 3 Standard categories), "
+            "or leave it empty to use the activity's default",
+        )
+    )
+    rules.append(
+        _RowRule(
+            "correction",
+            "correction IS NULL",
+            _literal("not true or false"),
+            "write true or false (是/否), or leave it empty for false",
+        )
+    )
+    return rules
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """A problem with one distinct combination of values (e.g. an unknown unit)."""
+
+    key: tuple[Any, ...]
+    column: str
+    problem: str
+    fix: str
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class _ValueRule:
+    """A rule checked once per distinct combination of the ``keys`` columns."""
+
+    name: str
+    keys: tuple[str, ...]
+    check: Callable[[list[tuple[tuple[Any, ...], int]]], list[_Verdict]]
+
+
+class _Context:
+    """What the value rules check against, loaded lazily from the workspace."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self._taxonomy: Taxonomy | None = None
+        self._library: Any = None
+        self._org: tuple[set[str], dict[str, str]] | None = None
+        self._types: dict[str, ActivityType | UnknownActivityError] = {}
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        if self._taxonomy is None:
+            from esgledger.taxonomy import Taxonomy
+
+            self._taxonomy = Taxonomy.for_workspace(self.workspace)
+        return self._taxonomy
+
+    def activity_type(self, key: str) -> ActivityType | UnknownActivityError:
+        if key not in self._types:
+            try:
+                self._types[key] = self.taxonomy.get(key)
+            except UnknownActivityError as exc:
+                self._types[key] = exc
+        return self._types[key]
+
+    def known(self, key: str) -> ActivityType | None:
+        found = self.activity_type(key)
+        return None if isinstance(found, UnknownActivityError) else found
+
+    @property
+    def organisation(self) -> tuple[set[str], dict[str, str]]:
+        """Entity codes, and the entity of each site code."""
+        if self._org is None:
+            from esgledger.store.repository import load_entities, load_sites
+
+            with self.workspace.session() as session:
+                entities = {str(e["code"]) for e in load_entities(session)}
+                sites = {str(s["code"]): str(s["entity"]) for s in load_sites(session)}
+            self._org = (entities, sites)
+        return self._org
+
+    @property
+    def library(self) -> Any:
+        if self._library is None:
+            from esgledger.factors.library import FactorLibrary
+
+            self._library = FactorLibrary.for_workspace(self.workspace)
+        return self._library
+
+
+def _unit_problem(unit: str) -> str | None:
+    from esgledger.units import parse_unit
+
+    try:
+        parse_unit(unit)
+    except UnitError:
+        return "unknown unit"
+    return None
+
+
+def _example_unit(dimension: str) -> str | None:
+    from esgledger.units import fits_dimension
+
+    for unit in _EXAMPLE_UNITS:
+        try:
+            if fits_dimension(unit, dimension):
+                return unit
+        except UnitError:
+            continue
+    return None
+
+
+def _check_organisation(ctx: _Context, groups: list[tuple[tuple[Any, ...], int]]) -> list[_Verdict]:
+    entities, sites = ctx.organisation
+    out: list[_Verdict] = []
+    for (entity, site), rows in groups:
+        if entity is None:
+            continue
+        if entity not in entities:
+            out.append(
+                _Verdict(
+                    (entity, site),
+                    "entity",
+                    "unknown entity",
+                    _close(entity, sorted(entities))
+                    + "import the entity first (esgledger import WS --kind entities FILE) "
+                    "or correct the code",
+                    rows,
+                )
+            )
+            continue
+        if site is None:
+            continue
+        owner = sites.get(site)
+        if owner is None:
+            out.append(
+                _Verdict(
+                    (entity, site),
+                    "site",
+                    "unknown site",
+                    _close(site, sorted(sites))
+                    + "import the site first (esgledger import WS --kind sites FILE), correct "
+                    "the code, or leave site empty",
+                    rows,
+                )
+            )
+        elif owner != entity:
+            out.append(
+                _Verdict(
+                    (entity, site),
+                    "site",
+                    f"site {site!r} belongs to entity {owner!r}, not {entity!r}",
+                    "correct the entity or the site of the row",
+                    rows,
+                )
+            )
+    return out
+
+
+def _check_activity_unit(
+    ctx: _Context, groups: list[tuple[tuple[Any, ...], int]]
+) -> list[_Verdict]:
+    from esgledger.units import fits_dimension
+
+    out: list[_Verdict] = []
+    for (activity, unit), rows in groups:
+        if activity is not None:
+            found = ctx.activity_type(activity)
+            if isinstance(found, UnknownActivityError):
+                out.append(
+                    _Verdict(
+                        (activity, unit),
+                        "activity",
+                        str(found),
+                        "use a key that `esgledger activities` lists, or import your own "
+                        "type first (esgledger import WS --kind activity-types FILE)",
+                        rows,
+                    )
+                )
+                continue
+            if found.family in _GAS_FAMILIES and found.suffix is not None:
+                from esgledger.gwp import canonical_gas
+
+                try:
+                    canonical_gas(found.suffix)
+                except UnknownGasError as exc:
+                    out.append(
+                        _Verdict(
+                            (activity, unit),
+                            "activity",
+                            str(exc),
+                            f"write the gas after {found.family[:-1]!r}, e.g. "
+                            f"{found.family[:-1]}R-410A",
+                            rows,
+                        )
+                    )
+        if unit is None:
+            continue
+        problem = _unit_problem(unit)
+        if problem is not None:
+            out.append(
+                _Verdict(
+                    (activity, unit),
+                    "unit",
+                    problem,
+                    "write a unit such as kWh, MWh, L, m3, Nm3, t, kg, tkm, pkm, room_night, "
+                    "CNY or 万元 (see esgledger.units)",
+                    rows,
+                )
+            )
+            continue
+        activity_type = ctx.known(activity) if activity is not None else None
+        if activity_type is None:
+            continue
+        if not fits_dimension(unit, activity_type.dimension):
+            example = _example_unit(activity_type.dimension)
+            hint = f", e.g. {example}" if example else ""
+            out.append(
+                _Verdict(
+                    (activity, unit),
+                    "unit",
+                    f"the unit does not fit activity {activity!r}, which needs "
+                    f"{activity_type.dimension}",
+                    f"give the quantity in a unit of {activity_type.dimension}{hint}",
+                    rows,
+                )
+            )
+    return out
+
+
+def _check_region(_ctx: _Context, groups: list[tuple[tuple[Any, ...], int]]) -> list[_Verdict]:
+    from esgledger.regions import all_regions, is_known
+
+    out: list[_Verdict] = []
+    for (region,), rows in groups:
+        if region is not None and not is_known(region):
+            out.append(
+                _Verdict(
+                    (region,),
+                    "region",
+                    "unknown region code",
+                    _close(region, sorted(all_regions()))
+                    + "use a code of esgledger's region table (CN, CN-GD, CN-GRID-SOUTH, HK, US, "
+                    "US-EGRID-CAMX, GLOBAL ...) or leave region empty to use the site's",
+                    rows,
+                )
+            )
+    return out
+
+
+def _check_scope3(ctx: _Context, groups: list[tuple[tuple[Any, ...], int]]) -> list[_Verdict]:
+    out: list[_Verdict] = []
+    for (activity, category), rows in groups:
+        if category is None or activity is None:
+            continue
+        activity_type = ctx.known(activity)
+        if activity_type is not None and activity_type.scope != 3:
+            out.append(
+                _Verdict(
+                    (activity, category),
+                    "scope3_category",
+                    f"activity {activity!r} is scope {activity_type.scope}; a scope 3 category "
+                    "only applies to scope 3 activities",
+                    "leave scope3_category empty on this row",
+                    rows,
+                )
+            )
+    return out
+
+
+def _check_factor(ctx: _Context, groups: list[tuple[tuple[Any, ...], int]]) -> list[_Verdict]:
+    from esgledger.units import currency_of, fits_dimension, parse_unit
+
+    out: list[_Verdict] = []
+    for (factor_id, activity, unit), rows in groups:
+        if factor_id is None:
+            continue
+        key = (factor_id, activity, unit)
+        try:
+            factor = ctx.library.get(factor_id)
+        except FactorNotFoundError as exc:
+            out.append(
+                _Verdict(
+                    key,
+                    "factor",
+                    str(exc),
+                    "use a factor id of the library, or leave factor empty to let esgledger choose",
+                    rows,
+                )
+            )
+            continue
+        activity_type = ctx.known(activity) if activity is not None else None
+        if activity_type is None or unit is None or _unit_problem(unit) is not None:
+            continue  # reported on the activity or unit column
+        factor_unit = str(factor["unit"])
+        try:
+            fits = fits_dimension(factor_unit, activity_type.dimension)
+            money = currency_of(unit) is not None and currency_of(factor_unit) is not None
+            convertible = money or (
+                parse_unit(unit).dimensionality == parse_unit(factor_unit).dimensionality
+            )
+        except UnitError:
+            fits = convertible = False
+        if not fits:
+            problem = (
+                f"factor {factor_id!r} is per {factor_unit}, which does not fit activity "
+                f"{activity!r} ({activity_type.dimension})"
+            )
+        elif not convertible:
+            problem = (
+                f"factor {factor_id!r} is per {factor_unit}; unit {unit!r} cannot be "
+                "converted to it"
+            )
+        else:
+            continue
+        out.append(
+            _Verdict(
+                key,
+                "factor",
+                problem,
+                "choose a factor of the activity's dimension, or leave factor empty",
+                rows,
+            )
+        )
+    return out
+
+
+def _value_rules(ctx: _Context) -> list[_ValueRule]:
+    return [
+        _ValueRule("organisation", ("entity", "site"), lambda g: _check_organisation(ctx, g)),
+        _ValueRule("activity_unit", ("activity", "unit"), lambda g: _check_activity_unit(ctx, g)),
+        _ValueRule("region", ("region",), lambda g: _check_region(ctx, g)),
+        _ValueRule("scope3", ("activity", "scope3_category"), lambda g: _check_scope3(ctx, g)),
+        _ValueRule("factor", ("factor", "activity", "unit"), lambda g: _check_factor(ctx, g)),
+    ]
+
+
+# ---- validation ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Findings:
+    issues: list[Issue]
+    total: int
+
+    def add(self, issues: list[Issue], count: int) -> None:
+        self.issues.extend(issues)
+        self.total += count
+
+
+@dataclass(frozen=True, slots=True)
+class _Stats:
+    period_start: date | None
+    period_end: date | None
+    by_activity_unit: list[tuple[str, str, int, float]]
+
+
+def _distinct_groups(
+    con: duckdb.DuckDBPyConnection, rules: Sequence[_ValueRule]
+) -> tuple[dict[str, list[tuple[tuple[Any, ...], int]]], list[tuple[str, str, int, float]]]:
+    """One scan: the distinct key combinations of every value rule with their row counts,
+    and rows and total quantity per (activity, unit)."""
+    columns: list[str] = []
+    for rule in rules:
+        for column in rule.keys:
+            if column not in columns:
+                columns.append(column)
+    sets = ", ".join("(" + ", ".join(rule.keys) + ")" for rule in rules)
+    rows = con.execute(
+        f"SELECT GROUPING({', '.join(columns)}) AS g, {', '.join(columns)}, "
+        f"count(*) AS n, sum(quantity) AS quantity_sum "
+        f"FROM typed GROUP BY GROUPING SETS ({sets})"
+    ).fetchall()
+    masks: dict[int, list[_ValueRule]] = {}
+    for rule in rules:
+        mask = sum(
+            1 << (len(columns) - 1 - index)
+            for index, column in enumerate(columns)
+            if column not in rule.keys
+        )
+        masks.setdefault(mask, []).append(rule)
+    groups: dict[str, list[tuple[tuple[Any, ...], int]]] = {rule.name: [] for rule in rules}
+    totals: list[tuple[str, str, int, float]] = []
+    position = {column: index + 1 for index, column in enumerate(columns)}
+    for row in rows:
+        n = int(row[-2])
+        for rule in masks.get(int(row[0]), []):
+            key = tuple(row[position[column]] for column in rule.keys)
+            groups[rule.name].append((key, n))
+            if rule.keys == ("activity", "unit") and None not in key:
+                totals.append((key[0], key[1], n, float(row[-1] or 0.0)))
+    totals.sort()
+    return groups, totals
+
+
+def _fetch_value_issues(
+    con: duckdb.DuckDBPyConnection, name: str, rule: _ValueRule, verdicts: list[_Verdict]
+) -> list[Issue]:
+    keys = list(rule.keys)
+    arrays: dict[str, pa.Array] = {}
+    for index, key in enumerate(keys):
+        type_ = pa.int32() if key == "scope3_category" else pa.string()
+        arrays[f"k_{key}"] = pa.array([v.key[index] for v in verdicts], type=type_)
+    arrays["v_column"] = pa.array([v.column for v in verdicts], type=pa.string())
+    arrays["v_problem"] = pa.array([v.problem for v in verdicts], type=pa.string())
+    arrays["v_fix"] = pa.array([v.fix for v in verdicts], type=pa.string())
+    con.register("verdicts", pa.table(arrays))
+    try:
+        join = " AND ".join(f"t.{key} IS NOT DISTINCT FROM v.k_{key}" for key in keys)
+        raw = (
+            "CASE v.v_column "
+            + " ".join(
+                f"WHEN {_sql_string(spec.name)} THEN t.{spec.name}__raw"
+                for spec in ACTIVITY_COLUMNS
+            )
+            + " END"
+        )
+        rows = con.execute(
+            f"SELECT t.row_number, v.v_column, {raw}, v.v_problem, v.v_fix "
+            f"FROM typed t JOIN verdicts v ON {join} ORDER BY t.row_number LIMIT {ISSUE_CAP}"
+        ).fetchall()
+    finally:
+        con.unregister("verdicts")
+    return [Issue(name, int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def _check_rows(
+    con: duckdb.DuckDBPyConnection, name: str, year: int, findings: _Findings
+) -> tuple[date | None, date | None]:
+    rules = _row_rules(year)
+    counts = ", ".join(f"count(*) FILTER (WHERE {rule.predicate})" for rule in rules)
+    result = con.execute(
+        f"SELECT {counts}, min(period_start), max(period_end) FROM typed"
+    ).fetchone()
+    if result is None:  # pragma: no cover - an aggregate without GROUP BY returns one row
+        raise WorkspaceError("DuckDB returned no row for an aggregate")
+    for index, rule in enumerate(rules):
+        count = int(result[index])
+        if count == 0:
+            continue
+        rows = con.execute(
+            f"SELECT row_number, {rule.column}__raw, {rule.problem} FROM typed "
+            f"WHERE {rule.predicate} ORDER BY row_number LIMIT {ISSUE_CAP}"
+        ).fetchall()
+        findings.add(
+            [Issue(name, int(r[0]), rule.column, r[1], r[2], rule.fix) for r in rows], count
+        )
+    return result[-2], result[-1]
+
+
+def _check_record_ids(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    has_record_id: bool,
+    lake_files: Sequence[Path],
+    findings: _Findings,
+) -> None:
+    if not has_record_id:
+        return
+    con.execute(
+        "CREATE TEMP TABLE duplicate_ids AS SELECT record_id, min(row_number) AS first_row, "
+        "count(*) AS n FROM typed WHERE record_id IS NOT NULL GROUP BY record_id HAVING n > 1"
+    )
+    result = con.execute("SELECT coalesce(sum(n - 1), 0) FROM duplicate_ids").fetchone()
+    count = int(result[0]) if result else 0
+    if count:
+        rows = con.execute(
+            "SELECT t.row_number, t.record_id__raw, d.first_row FROM typed t "
+            "JOIN duplicate_ids d USING (record_id) WHERE t.row_number > d.first_row "
+            f"ORDER BY t.row_number LIMIT {ISSUE_CAP}"
+        ).fetchall()
+        findings.add(
+            [
+                Issue(
+                    name,
+                    int(r[0]),
+                    "record_id",
+                    r[1],
+                    f"the record id is used more than once in the file (first in row {r[2]})",
+                    "give every row its own record id, or remove the repeated row",
+                )
+                for r in rows
+            ],
+            count,
+        )
+    if not lake_files:
+        return
+    files = "[" + ", ".join(_sql_string(str(p)) for p in lake_files) + "]"
+    con.execute(
+        "CREATE TEMP VIEW lake_ids AS SELECT entity, record_id, batch_id, row_number "
+        f"FROM read_parquet({files}) WHERE record_id IS NOT NULL"
+    )
+    match = "FROM typed t JOIN lake_ids l ON t.entity = l.entity AND t.record_id = l.record_id"
+    result = con.execute(f"SELECT count(*) {match}").fetchone()
+    count = int(result[0]) if result else 0
+    if count:
+        rows = con.execute(
+            f"SELECT t.row_number, t.record_id__raw, t.entity, l.batch_id, l.row_number {match} "
+            f"ORDER BY t.row_number LIMIT {ISSUE_CAP}"
+        ).fetchall()
+        findings.add(
+            [
+                Issue(
+                    name,
+                    int(r[0]),
+                    "record_id",
+                    r[1],
+                    f"entity {r[2]!r} already has this record id in batch {r[3]} (row {r[4]}); "
+                    "importing it again would count it twice",
+                    "remove rows that were imported before; a row that corrects one gets a new "
+                    "record id and correction = true",
+                )
+                for r in rows
+            ],
+            count,
+        )
+
+
+def _lake_files(workspace: Workspace) -> list[Path]:
+    from esgledger.store.repository import load_batches
+
+    with workspace.session() as session:
+        batches = [b for b in load_batches(session) if b.kind == KIND and b.lake_path]
+    files = [workspace.lake / str(b.lake_path) for b in batches]
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise WorkspaceError(
+            f"the lake file {missing[0]} of an imported activity batch is missing; restore it "
+            "from a backup before importing more activity data"
+        )
+    return files
+
+
+def _validate(con: duckdb.DuckDBPyConnection, workspace: Workspace, source: _Source) -> _Stats:
+    """Run every rule; raise :class:`InputError` with all issues, or return the stats."""
+    name = source.name
+    ctx = _Context(workspace)
+    rules = _value_rules(ctx)
+    findings = _Findings([], 0)
+    _create_typed_view(con, source.types)
+
+    groups, totals = _distinct_groups(con, rules)
+    for rule in rules:
+        verdicts = rule.check(groups[rule.name])
+        if verdicts:
+            findings.add(
+                _fetch_value_issues(con, name, rule, verdicts), sum(v.rows for v in verdicts)
+            )
+    first, last = _check_rows(con, name, workspace.reporting_year, findings)
+    _check_record_ids(con, name, "record_id" in source.types, _lake_files(workspace), findings)
+
+    if findings.total:
+        findings.issues.sort(
+            key=lambda i: (i.row if i.row is not None else 0, _ORDER.get(i.column or "", 99))
+        )
+        raise InputError(
+            f"{name} was rejected: {_plural(findings.total, 'issue')} found; nothing was imported",
+            findings.issues[:ISSUE_CAP],
+            total=findings.total,
+        )
+    return _Stats(first, last, totals)
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+
+def _lake_select(batch_id: str) -> str:
+    return (
+        f"SELECT {_sql_string(batch_id)} AS batch_id, row_number, record_id, entity, site, "
+        "period_start, period_end, activity, quantity, unit, region, supplier, "
+        "scope3_category, factor, correction, notes FROM typed"
+    )
+
+
+def _summary(source: _Source, stats: _Stats) -> dict[str, object]:
+    by_activity: dict[str, int] = {}
+    for activity, _unit, rows, _quantity in stats.by_activity_unit:
+        by_activity[activity] = by_activity.get(activity, 0) + rows
+    return {
+        "rows": source.rows,
+        "format": source.format,
+        "encoding": source.encoding,
+        "period_start": None if stats.period_start is None else stats.period_start.isoformat(),
+        "period_end": None if stats.period_end is None else stats.period_end.isoformat(),
+        "rows_by_activity": dict(sorted(by_activity.items())),
+        "quantity_by_activity_unit": [
+            {"activity": activity, "unit": unit, "rows": rows, "quantity": quantity}
+            for activity, unit, rows, quantity in stats.by_activity_unit
+        ],
+    }
+
+
+def _remove_batch(workspace: Workspace, batch_id: str) -> None:
+    import sqlalchemy as sa
+
+    from esgledger.store.models import ImportBatch
+
+    with workspace.session() as session:
+        session.execute(sa.delete(ImportBatch).where(ImportBatch.id == batch_id))
+
+
+@contextlib.contextmanager
+def _duckdb() -> Iterator[duckdb.DuckDBPyConnection]:
+    with tempfile.TemporaryDirectory(prefix="esgledger-duckdb-") as spill:
+        con = duckdb.connect(
+            config={
+                "memory_limit": DUCKDB_MEMORY_LIMIT,
+                "temp_directory": spill,
+            }
+        )
+        try:
+            con.execute("SET enable_progress_bar = false")
+            yield con
+        finally:
+            con.close()
+
+
+def import_activities(
+    workspace: Workspace, path: Path | str, *, progress: bool = False
+) -> ImportResult:
+    """Validate an activity file and store it as one immutable batch in the lake.
+
+    Parameters
+    ----------
+    workspace
+        The open workspace (its entities, sites, activity types and factor sets are what the
+        rows are checked against; its reporting year bounds the periods).
+    path
+        A CSV (UTF-8 or GB18030), XLSX or Parquet file with the columns of
+        :data:`ACTIVITY_COLUMNS`.
+    progress
+        Show a progress bar on stderr for files of :data:`PROGRESS_MIN_BYTES` or more.
+
+    Returns
+    -------
+    ImportResult
+        ``created`` is False when the same bytes were imported before (nothing changed).
+
+    Raises
+    ------
+    InputError
+        If the file is unreadable, empty or has any invalid row; ``issues`` lists them by row
+        (at most :data:`ISSUE_CAP`; ``total`` counts all). Nothing is written.
+    WorkspaceError
+        If the batch cannot be registered or its lake file cannot be put in place (nothing is
+        left behind).
+    """
+    path = Path(path)
+    detect_format(path)
+    digest = file_sha256(path)
+    done = already_imported(workspace, KIND, path, digest)
+    if done is not None:
+        return done
+
+    from esgledger.store.repository import batch_id_for
+
+    batch_id = batch_id_for(KIND, digest)
+    show = progress and path.stat().st_size >= PROGRESS_MIN_BYTES
+    with _Progress(show, path.name) as bar, _duckdb() as con:
+        fmt = detect_format(path)
+        source = _open_parquet(con, path) if fmt == "parquet" else _open_text(con, path)
+        bar.phase(1)
+        try:
+            stats = _validate(con, workspace, source)
+        except duckdb.Error as exc:  # damage found while scanning (e.g. a corrupt page)
+            raise _file_issue(
+                source.name, f"cannot read the file: {exc}", "write the file again"
+            ) from exc
+        bar.phase(2)
+
+        folder = workspace.lake / LAKE_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        final = folder / f"{batch_id}.parquet"
+        temporary = folder / f".{batch_id}.{uuid.uuid4().hex}.tmp"
+        try:
+            con.execute(
+                f"COPY ({_lake_select(batch_id)}) TO {_sql_string(str(temporary))} "
+                "(FORMAT parquet, COMPRESSION zstd)"
+            )
+            activities = len({activity for activity, *_ in stats.by_activity_unit})
+            message = (
+                f"Imported {_plural(source.rows, 'activity row')} from {source.name} as batch "
+                f"{batch_id} ({_plural(activities, 'activity', 'activities')}, "
+                f"{stats.period_start} to {stats.period_end})."
+            )
+            result = commit_batch(
+                workspace,
+                KIND,
+                path,
+                digest,
+                rows=source.rows,
+                write=lambda _session, _batch: None,
+                message=message,
+                lake_path=f"{LAKE_DIR}/{batch_id}.parquet",
+                summary=_summary(source, stats),
+            )
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        try:
+            os.replace(temporary, final)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            _remove_batch(workspace, batch_id)
+            raise WorkspaceError(
+                f"cannot put the lake file of batch {batch_id} in place ({exc}); nothing was "
+                "imported"
+            ) from exc
+    return result

@@ -1,0 +1,107 @@
+"""The import dispatcher: one entry point for every kind of input file.
+
+导入调度：按文件类型调用相应的导入程序。
+
+The CLI (``esgledger import WS FILE --kind KIND``), the demo and the API call
+:func:`import_file`; it hands the file to the importer of its kind:
+
+==================  ========================================================================
+kind                importer
+==================  ========================================================================
+``activities``      :func:`esgledger.ingest.activities.import_activities` (into the lake)
+``entities``        :func:`esgledger.ingest.reference.import_entities`
+``sites``           :func:`esgledger.ingest.reference.import_sites`
+``activity-types``  :func:`esgledger.ingest.reference.import_activity_types`
+``factors``         :func:`esgledger.ingest.reference.import_factors`
+``fx``              :func:`esgledger.ingest.reference.import_fx`
+==================  ========================================================================
+
+Every importer validates the whole file and either imports it whole, or raises
+:class:`~esgledger.errors.InputError` with row-level issues and writes nothing. Importing the
+same bytes again as the same kind is a no-op (``ImportResult.created`` is False).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from esgledger.errors import InputError, Issue
+from esgledger.ingest import ImportResult
+
+if TYPE_CHECKING:
+    from esgledger.store import Workspace
+
+__all__ = ["KINDS", "import_file"]
+
+#: The kinds of file :func:`import_file` accepts, in the order a new workspace needs them.
+KINDS: tuple[str, ...] = ("entities", "sites", "activity-types", "factors", "fx", "activities")
+
+#: Module and function of each kind's importer.
+_IMPORTERS: dict[str, tuple[str, str]] = {
+    "entities": ("esgledger.ingest.reference", "import_entities"),
+    "sites": ("esgledger.ingest.reference", "import_sites"),
+    "activity-types": ("esgledger.ingest.reference", "import_activity_types"),
+    "factors": ("esgledger.ingest.reference", "import_factors"),
+    "fx": ("esgledger.ingest.reference", "import_fx"),
+    "activities": ("esgledger.ingest.activities", "import_activities"),
+}
+
+
+class Importer(Protocol):
+    def __call__(
+        self, workspace: Workspace, path: Path, *, progress: bool = ...
+    ) -> ImportResult: ...
+
+
+def importer_for(kind: str) -> Importer:
+    """The import function of ``kind`` (imported on first use).
+
+    Raises
+    ------
+    InputError
+        If ``kind`` is not one of :data:`KINDS`.
+    """
+    target = _IMPORTERS.get(kind)
+    if target is None:
+        raise InputError(
+            f"cannot import files of kind {kind!r}: the kinds are {', '.join(KINDS)}",
+            [
+                Issue(
+                    "",
+                    None,
+                    None,
+                    kind,
+                    "unknown import kind",
+                    f"choose one of {', '.join(KINDS)}",
+                )
+            ],
+        )
+    module, function = target
+    found: Importer = getattr(importlib.import_module(module), function)
+    return found
+
+
+def import_file(
+    workspace: Workspace, kind: str, path: Path | str, *, progress: bool = False
+) -> ImportResult:
+    """Import one file of ``kind`` into ``workspace``, whole or not at all.
+
+    Parameters
+    ----------
+    workspace
+        The open workspace.
+    kind
+        One of :data:`KINDS`.
+    path
+        The file: CSV (UTF-8 or GB18030), XLSX or Parquet.
+    progress
+        Show a progress bar on stderr for large files.
+
+    Raises
+    ------
+    InputError
+        If ``kind`` is unknown, or the file is rejected (with its row-level issues).
+    """
+    return importer_for(kind)(workspace, Path(path), progress=progress)
