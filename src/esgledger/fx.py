@@ -141,7 +141,10 @@ def _user_rate(row: Mapping[str, Any], index: int, issues: list[Issue]) -> FxRat
     if currency == BASE_CURRENCY and per_usd != 1.0:
         issues.append(Issue(where, index, "per_usd", str(per_usd_raw), "USD per USD is always 1"))
         return None
-    source = str(row.get("source") or "").strip() or "user-supplied rate"
+    source = str(row.get("source") or "").strip()
+    if not source:
+        batch = str(row.get("batch_id") or "").strip()
+        source = f"user-supplied rate (import batch {batch})" if batch else "user-supplied rate"
     return FxRate(year, currency, per_usd, source)
 
 
@@ -165,7 +168,8 @@ class FxTable:
         """A new table with ``rates`` laid over this one.
 
         Each mapping has ``year``, ``currency`` (ISO 4217), ``per_usd`` [currency / USD] and
-        optionally ``source``; other keys (``batch_id`` …) are ignored. A rate replaces the
+        optionally ``source`` (default ``"user-supplied rate"``, naming the ``batch_id`` when
+        the row has one); other keys are ignored. A rate replaces the
         existing one of the same (year, currency); later rows win over earlier ones.
 
         Raises

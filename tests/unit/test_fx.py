@@ -113,13 +113,20 @@ def test_with_rates_overrides_same_year_and_currency_only() -> None:
         ]
     )
     assert user.rate("CNY", 2024) == FxRate(2024, "CNY", 7.2, "Group treasury 2024")
-    assert user.rate("TWD", 2024) == FxRate(2024, "TWD", 32.1, "user-supplied rate")
+    assert user.rate("TWD", 2024) == FxRate(
+        2024, "TWD", 32.1, "user-supplied rate (import batch b-1)"
+    )
     assert user.rate("CNY", 2023) == before_2023
     # the original table is unchanged
     assert shipped.rate("CNY", 2024).per_usd != 7.2
     with pytest.raises(FxRateMissingError):
         shipped.rate("TWD", 2024)
     assert len(user) == len(shipped) + 1
+
+
+def test_default_source() -> None:
+    table = FxTable().with_rates([{"year": 2024, "currency": "HKD", "per_usd": 7.8}])
+    assert table.rate("HKD", 2024).source == "user-supplied rate"
 
 
 def test_later_user_rows_win() -> None:
@@ -214,5 +221,5 @@ def test_for_workspace_overrides_shipped(sqlite_workspace: Workspace) -> None:
         )
     table = FxTable.for_workspace(sqlite_workspace)
     assert table.rate("CNY", 2024) == FxRate(2024, "CNY", 7.1, "Treasury")
-    assert table.rate("TWD", 2024).source == "user-supplied rate"
+    assert table.rate("TWD", 2024).source == f"user-supplied rate (import batch {batch.id})"
     assert table.rate("CNY", 2023) == FxTable.shipped().rate("CNY", 2023)
