@@ -30,14 +30,15 @@ for the engine to join back onto millions of rows.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from esgledger import regions
 from esgledger.errors import (
@@ -284,14 +285,12 @@ def _method_rank(method: str | None, methods: tuple[str, ...] | None) -> int | s
 # ---- synthetic GWP factors (rule 6) ----------------------------------------------------
 
 
-def _provenance_text(provenance: Any) -> str:
-    if isinstance(provenance, str):
-        return provenance
-    if isinstance(provenance, Mapping):
-        for key in ("source", "citation", "title", "name"):
-            if provenance.get(key):
-                return str(provenance[key])
-    return str(provenance)
+@lru_cache(maxsize=1)
+def _gwp_meta() -> dict[str, Any]:
+    """Licence and attribution of the shipped GWP table (``data/gwp/gwp100.meta.json``)."""
+    text = resources.files("esgledger.data.gwp").joinpath("gwp100.meta.json").read_text("utf-8")
+    meta: dict[str, Any] = json.loads(text)
+    return meta
 
 
 def gwp_factor(
@@ -316,10 +315,10 @@ def gwp_factor(
     gas_name = _gas_of(activity)
     if gas_name is None:
         raise ValueError(f"{activity!r} is not a refrigerant.* or process.* activity")
-    chosen = gwp_set or gwp.DEFAULT_GWP_SET
+    chosen = (gwp_set or gwp.DEFAULT_GWP_SET).upper()
     gas = gwp.canonical_gas(gas_name)
     value = float(gwp.gwp(gas, chosen))
-    source = _provenance_text(gwp.provenance(chosen))
+    meta = _gwp_meta()
     row: dict[str, Any] = dict.fromkeys(FACTOR_COLUMNS)
     row.update(
         factor_id=f"{GWP_FACTOR_PREFIX}:{chosen}:{gas}",
@@ -331,10 +330,11 @@ def gwp_factor(
         co2e_kg=value,
         gwp_basis=chosen,
         method="gwp",
-        source=source,
+        source=gwp.provenance(chosen),
         edition=chosen,
-        licence="IPCC reports; values cited as data",
-        attribution=source,
+        licence=meta.get("licence"),
+        attribution=meta.get("attribution"),
+        source_row=gas,
         description=f"GWP-100 of {gas}, IPCC {chosen}: kg CO2e per kg emitted",
     )
     return row
@@ -375,6 +375,14 @@ def _row_unit_kind(activity_type: ActivityType, unit: str) -> str:
 def _describe(candidate: _Candidate, supplier: str | None, site: str | None) -> str:
     """What the factor is, in words: ``CN-GD provincial location-based factor 2023 (cn-mee)``."""
     f = candidate.factor
+    if candidate.gwp_set is not None:
+        what = (
+            f"IPCC {candidate.gwp_set} GWP-100 of {f['source_row']}, "
+            f"{f['co2e_kg']:g} kg CO2e per kg"
+        )
+        if candidate.tier == "explicit":
+            return f"factor {f['factor_id']} named on the row: {what}"
+        return f"{what} (esgledger.gwp)"
     method = _METHOD_WORDS.get(str(f["method"]), str(f["method"])) if f["method"] else ""
     method = f"{method} " if method else ""
     where = f"{f['factor_set']}"
@@ -488,7 +496,7 @@ def _not_found(
         f"in {chain[0]} or above ({' > '.join(chain)})"
     )
     if extra:
-        message += f"; {extra}"
+        message += f"; {extra.rstrip('.')}"
     if refused:
         counts = Counter(why for _, why in refused)
         message += "; " + "; ".join(f"{n} refused: {why}" for why, n in counts.most_common(3))
@@ -700,9 +708,8 @@ def _reason(
     f = winner.factor
     if winner.gwp_set is not None:
         return (
-            f"IPCC {winner.gwp_set} GWP-100 of {str(f['factor_id']).rsplit(':', 1)[-1]} "
-            f"({f['source']}), {f['co2e_kg']:g} kg CO2e per kg, for reporting year {year}: "
-            "refrigerant and process gases use the GWP of the run's GWP set (rule 6)"
+            f"{_describe(winner, supplier, site)} for reporting year {year}: refrigerant and "
+            "process gases use the GWP of the run's GWP set (rule 6)"
         )
     extras: list[str] = []
     if supplier and winner.tier != "supplier":
@@ -876,13 +883,7 @@ def _distinct_keys(keys: pa.Table | Iterable[Mapping[str, Any]], year: int | Non
             KEY_COLUMNS.index("year"), "year", pa.array(filled, pa.int64())
         )
     distinct = selected.group_by(list(KEY_COLUMNS), use_threads=False).aggregate([])
-    distinct = distinct.select(list(KEY_COLUMNS))
-    order = pc.sort_indices(
-        distinct,
-        sort_keys=[(name, "ascending") for name in KEY_COLUMNS],
-        null_placement="at_start",
-    )
-    return distinct.take(order)
+    return distinct.select(list(KEY_COLUMNS))
 
 
 def resolve_many(
@@ -924,7 +925,9 @@ def resolve_many(
     taxonomy = taxonomy if taxonomy is not None else library.taxonomy
     distinct = _distinct_keys(keys, year)
     out: list[dict[str, Any]] = []
-    for key in distinct.to_pylist():
+    rows = distinct.to_pylist()
+    rows.sort(key=lambda k: tuple((k[name] is not None, k[name]) for name in KEY_COLUMNS))
+    for key in rows:
         record: dict[str, Any] = dict.fromkeys(_OUTPUT_SCHEMA.names)
         record.update(key)
         try:
