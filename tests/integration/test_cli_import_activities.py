@@ -1,0 +1,136 @@
+"""``esgledger import WS FILE --kind activities`` end to end: accepted, rejected with a
+report, re-imported. The organisation is written through the repository (not the reference
+importer), so these tests exercise the activity importer and the CLI only."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from esgledger.cli import app
+from esgledger.store import Workspace
+from esgledger.store.repository import register_batch, save_entities, save_sites
+
+runner = CliRunner()
+
+HEADER = ["record_id", "entity", "site", "period_start", "period_end", "activity", "quantity"]
+HEADER += ["unit"]
+
+
+@pytest.fixture
+def ws_root(workspace: Workspace) -> Path:
+    """A 2024 workspace (SQLite, PostgreSQL) with entity CLOUD and its site DC-TJ."""
+    with workspace.session() as session:
+        batch = register_batch(
+            session, kind="entities", file_name="org.csv", content_hash="1" * 64, row_count=1
+        )
+        save_entities(
+            session,
+            [
+                {
+                    "code": "CLOUD",
+                    "name": "Cloud Ltd",
+                    "parent": None,
+                    "ownership_pct": 100.0,
+                    "operational_control": True,
+                    "financial_control": True,
+                    "country": "CN",
+                }
+            ],
+            batch,
+        )
+        save_sites(
+            session,
+            [
+                {
+                    "code": "DC-TJ",
+                    "entity": "CLOUD",
+                    "name": "Tianjin",
+                    "country": "CN",
+                    "region": "CN-TJ",
+                    "type": "data_centre",
+                }
+            ],
+            batch,
+        )
+    return workspace.root
+
+
+def _write(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+    return path
+
+
+def _months(unit: str = "MWh") -> list[list[str]]:
+    rows = []
+    for month, end in enumerate([31, 29, 31], start=1):
+        rows.append(
+            [
+                f"EN-{month}",
+                "CLOUD",
+                "DC-TJ",
+                f"2024-{month:02d}-01",
+                f"2024-{month:02d}-{end}",
+                "electricity",
+                str(100 * month),
+                unit,
+            ]
+        )
+    return rows
+
+
+def test_import_accepts_the_file_and_reports_the_batch(ws_root: Path, tmp_path: Path) -> None:
+    path = _write(tmp_path / "energy.csv", _months())
+    result = runner.invoke(app, ["import", str(ws_root), "--kind", "activities", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Imported 3 activity rows from energy.csv as batch b-")
+    assert result.stdout.endswith(" (1 activity, 2024-01-01 to 2024-03-31).\n")
+    batch_id = result.stdout.split(" as batch ")[1].split(" ")[0]
+    with Workspace.open(ws_root) as ws:
+        lake = pq.read_table(ws.lake / "activities" / f"{batch_id}.parquet")
+    assert lake.column("quantity").to_pylist() == [100.0, 200.0, 300.0]
+
+    again = runner.invoke(app, ["import", str(ws_root), "--kind", "activities", str(path)])
+    assert again.exit_code == 0, again.output
+    assert again.stdout == (
+        f"energy.csv was already imported as activities batch {batch_id}; nothing changed.\n"
+    )
+
+
+def test_import_rejects_the_file_with_every_issue_and_writes_the_report(
+    ws_root: Path, tmp_path: Path
+) -> None:
+    rows = _months()
+    rows[1][6] = "two hundred"
+    rows[2][7] = "L"
+    path = _write(tmp_path / "energy.csv", rows)
+    report = tmp_path / "issues.csv"
+    result = runner.invoke(
+        app,
+        ["import", str(ws_root), "--kind", "activities", str(path), "--report", str(report)],
+    )
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "energy.csv was rejected: 2 issues found; nothing was imported\n"
+        "  energy.csv, row 3, column 'quantity': not a number (value: 'two hundred'). "
+        "Fix: write a plain number such as 1234.5: no thousands separators, units or text\n"
+        "  energy.csv, row 4, column 'unit': the unit does not fit activity 'electricity', "
+        "which needs [energy] (value: 'L'). Fix: give the quantity in a unit of [energy], "
+        "e.g. kWh\n"
+        f"The report of all 2 issue(s) is in {report}\n"
+    )
+    with report.open(encoding="utf-8-sig", newline="") as handle:
+        assert [(r["row"], r["column"], r["value"]) for r in csv.DictReader(handle)] == [
+            ("3", "quantity", "two hundred"),
+            ("4", "unit", "L"),
+        ]
+    with Workspace.open(ws_root) as ws:
+        assert not (ws.lake / "activities").exists() or not any((ws.lake / "activities").iterdir())
