@@ -862,7 +862,14 @@ _KEY_TYPES = {name: _OUTPUT_SCHEMA.field(name).type for name in KEY_COLUMNS}
 
 
 def _distinct_keys(keys: pa.Table | Iterable[Mapping[str, Any]], year: int | None) -> pa.Table:
-    table = keys if isinstance(keys, pa.Table) else pa.Table.from_pylist(list(keys))
+    if isinstance(keys, pa.Table):
+        table = keys
+    else:  # dicts may each carry different keys: take the union
+        rows = list(keys)
+        present = [name for name in KEY_COLUMNS if any(name in row for row in rows)]
+        table = pa.table(
+            {name: pa.array([row.get(name) for row in rows], _KEY_TYPES[name]) for name in present}
+        )
     missing = [name for name in ("activity", "region", "unit") if name not in table.column_names]
     if missing and table.num_rows:
         raise ValueError(f"resolve_many needs key columns {missing}")

@@ -1,0 +1,832 @@
+"""Factor resolution, rule by rule (docs/methodology/factor-resolution.md), on small
+hand-made libraries, then on the shipped library."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from esgledger.errors import FactorNotFoundError, StrictFallbackError, UnitError
+from esgledger.factors import FactorLibrary, Resolution, Strictness, resolve, resolve_many
+from esgledger.regions import chain
+from esgledger.taxonomy import ActivityType, Taxonomy
+
+resolve_module = importlib.import_module("esgledger.factors.resolve")
+TAXONOMY = Taxonomy.shipped()
+ELECTRICITY = TAXONOMY.get("electricity")
+DIESEL = TAXONOMY.get("stationary.diesel")
+R410A = TAXONOMY.get("refrigerant.R-410A")
+SPEND = TAXONOMY.get("spend.naics.334111")
+ADD_FACTOR = (
+    "add a factor for activity {} in region {} or above: esgledger import WS --kind factors FILE"
+)
+
+
+def factor(factor_id: str, **fields: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "factor_id": factor_id,
+        "factor_set": "base",
+        "activity": "electricity",
+        "region": "CN",
+        "year": 2024,
+        "unit": "kWh",
+        "co2_kg": 0.5,
+        "method": "location",
+        "source": "Test",
+    }
+    row.update(fields)
+    return row
+
+
+def library(*rows: dict[str, Any], user_precedence: int = 100) -> FactorLibrary:
+    """Rows of set ``base`` are shipped (precedence 0); rows of set ``user`` are a user set."""
+    sets = [
+        {"id": "base", "precedence": 0, "shipped": True},
+        {"id": "user", "precedence": user_precedence, "shipped": False},
+    ]
+    return FactorLibrary.from_rows(rows, sets)
+
+
+def run(
+    lib: FactorLibrary,
+    activity_type: ActivityType = ELECTRICITY,
+    region: str = "CN-GD",
+    unit: str = "kWh",
+    year: int = 2024,
+    **kwargs: Any,
+) -> Resolution:
+    return resolve(
+        lib, activity_type=activity_type, region_chain=chain(region), year=year, unit=unit, **kwargs
+    )
+
+
+# ---- rule 1: explicit factor -------------------------------------------------------------
+
+
+def test_an_explicit_factor_wins_over_a_better_tier() -> None:
+    lib = library(factor("gd", region="CN-GD"), factor("cn:2021", year=2021))
+    result = run(lib, factor_id="cn:2021")
+    assert (result.factor_id, result.tier, result.vintage_gap) == ("cn:2021", "explicit", -3)
+    assert result.reason == (
+        "factor cn:2021 named on the row: CN national location-based factor 2021 (base) for "
+        "reporting year 2024: 3 years older; an explicit factor is used as named, without "
+        "fallback or strictness checks"
+    )
+
+
+def test_an_explicit_factor_is_not_subject_to_strictness() -> None:
+    lib = library(factor("cn", year=2010))
+    strict = Strictness(max_tier="supplier", max_vintage_gap=0)
+    assert run(lib, factor_id="cn", strict=strict).factor_id == "cn"
+
+
+def test_an_explicit_factor_must_exist() -> None:
+    lib = library(factor("cn:2023", year=2023))
+    with pytest.raises(FactorNotFoundError) as info:
+        run(lib, factor_id="cn:2024")
+    assert str(info.value) == (
+        "no factor with id 'cn:2024'; did you mean cn:2023? "
+        "(`esgledger factors search TEXT` finds factors)"
+    )
+    assert (info.value.activity, info.value.region, info.value.year) == (
+        "electricity",
+        "CN-GD",
+        2024,
+    )
+
+
+def test_an_explicit_factor_must_fit_the_activity() -> None:
+    lib = library(factor("diesel", activity="stationary.diesel", unit="litre"))
+    with pytest.raises(UnitError) as info:
+        run(lib, factor_id="diesel")
+    assert str(info.value) == (
+        "factor diesel is per 'litre', which does not fit activity electricity (dimension [energy])"
+    )
+    assert (info.value.unit, info.value.expected) == ("litre", "[energy]")
+
+
+def test_an_explicit_factor_must_be_convertible_from_the_row_unit() -> None:
+    lib = library(factor("diesel:t", activity="stationary.diesel", unit="tonne", region="GB"))
+    with pytest.raises(
+        UnitError,
+        match=r"^factor diesel:t is per 'tonne', which cannot be converted from the row's "
+        r"unit 'L'$",
+    ):
+        run(lib, DIESEL, region="GB", unit="L", factor_id="diesel:t")
+
+
+# ---- rule 2: candidates by activity, unit dimension and method ---------------------------
+
+
+def test_the_row_unit_must_fit_the_activity() -> None:
+    with pytest.raises(
+        UnitError, match=r"^unit 't' does not fit activity electricity \(dimension \[energy\]\)$"
+    ):
+        run(library(factor("cn")), unit="t")
+
+
+def test_a_factor_in_another_unit_of_the_same_dimension_applies_with_a_conversion() -> None:
+    lib = library(factor("cn:mwh", unit="MWh", co2_kg=500.0))
+    result = run(lib, unit="kWh")
+    assert result.factor_id == "cn:mwh"
+    assert result.unit_conversion == pytest.approx(0.001, rel=1e-15)  # 1 kWh = 0.001 MWh
+    assert run(lib, unit="GWh").unit_conversion == pytest.approx(1000.0, rel=1e-15)
+
+
+def test_a_factor_of_another_dimension_is_refused_and_listed() -> None:
+    lib = library(
+        factor("d:litre", activity="stationary.diesel", unit="litre", region="GB"),
+        factor("d:tonne", activity="stationary.diesel", unit="tonne", region="GB"),
+    )
+    result = run(lib, DIESEL, region="GB", unit="kg")
+    assert result.factor_id == "d:tonne"
+    assert result.unit_conversion == pytest.approx(0.001, rel=1e-15)
+    assert result.considered == ("d:litre: per litre, which cannot be converted from the row's kg",)
+
+
+def test_factors_of_other_activities_never_apply() -> None:
+    lib = library(factor("heat", activity="heat"))
+    with pytest.raises(FactorNotFoundError, match=r"^no factor for activity electricity with"):
+        run(lib)
+
+
+def test_factors_are_looked_up_under_the_factor_activity() -> None:
+    leased = TAXONOMY.get("leased.electricity")
+    result = run(library(factor("cn")), leased)
+    assert result.factor_id == "cn"
+
+
+def test_the_factor_activity_is_named_when_nothing_is_found() -> None:
+    leased = TAXONOMY.get("leased.electricity")
+    with pytest.raises(FactorNotFoundError) as info:
+        run(library(factor("gb", region="GB")), leased)
+    assert str(info.value) == (
+        "no factor for activity leased.electricity (factors filed under electricity) with "
+        "unit 'kWh' in CN-GD or above (CN-GD > CN-GRID-SOUTH > CN > GLOBAL); 1 factor(s) for "
+        "regions outside CN-GD > CN-GRID-SOUTH > CN > GLOBAL (GB); "
+        + ADD_FACTOR.format("electricity", "CN-GD")
+    )
+
+
+def test_a_money_row_matches_a_factor_in_any_currency() -> None:
+    lib = library(
+        factor(
+            "naics:334111",
+            activity="spend.naics.334111",
+            region="GLOBAL",
+            unit="USD",
+            currency="USD",
+            price_year=2022,
+            method="spend",
+            co2_kg=None,
+            co2e_kg=0.058,
+            year=2022,
+        )
+    )
+    result = run(lib, SPEND, region="CN", unit="万元")
+    assert (result.factor_id, result.tier, result.vintage_gap) == ("naics:334111", "global", -2)
+    assert (result.unit_conversion, result.currency, result.price_year) == (None, "USD", 2022)
+
+
+def test_the_currency_of_a_money_factor_defaults_to_its_unit() -> None:
+    lib = library(
+        factor("eur", activity="spend.naics.334111", unit="EUR", method="spend", region="GLOBAL")
+    )
+    result = run(lib, SPEND, region="CN", unit="CNY")
+    assert (result.currency, result.price_year) == ("EUR", None)
+
+
+def test_only_requested_methods_qualify() -> None:
+    lib = library(
+        factor("cn:location", method="location"),
+        factor("cn:residual", method="residual_mix"),
+    )
+    assert run(lib, methods=("residual_mix",)).factor_id == "cn:residual"
+    assert run(lib, methods=("location",)).factor_id == "cn:location"
+
+
+def test_an_earlier_method_wins_at_equal_tier_even_with_an_older_vintage() -> None:
+    lib = library(
+        factor("cn:supplier-tariff", method="supplier", year=2022),
+        factor("cn:residual", method="residual_mix", year=2024),
+    )
+    result = run(lib, methods=("supplier", "residual_mix"))
+    assert result.factor_id == "cn:supplier-tariff"
+    assert result.considered == (
+        "cn:residual: method residual_mix ranks after supplier in the requested order",
+    )
+
+
+def test_tier_comes_before_method_order() -> None:
+    lib = library(
+        factor("cn:location", method="location"),
+        factor("gd:lifecycle", region="CN-GD", method="lifecycle"),
+    )
+    assert run(lib, methods=("location", "lifecycle")).factor_id == "gd:lifecycle"
+
+
+def test_without_methods_market_and_add_on_methods_are_not_used() -> None:
+    lib = library(
+        factor("cn:residual", method="residual_mix"),
+        factor("cn:td", method="td_losses"),
+    )
+    with pytest.raises(FactorNotFoundError) as info:
+        run(lib)
+    assert str(info.value) == (
+        "no factor for activity electricity with unit 'kWh' in CN-GD or above "
+        "(CN-GD > CN-GRID-SOUTH > CN > GLOBAL); 1 refused: method residual_mix is used only "
+        "when requested (methods=...); 1 refused: method td_losses is used only when "
+        "requested (methods=...); " + ADD_FACTOR.format("electricity", "CN-GD")
+    )
+
+
+def test_without_methods_life_cycle_factors_come_last_at_equal_tier() -> None:
+    lib = library(
+        factor("cn:lifecycle", method="lifecycle", year=2024),
+        factor("cn:location", method="location", year=2021),
+    )
+    result = run(lib)
+    assert result.factor_id == "cn:location"
+    assert result.considered == (
+        "cn:lifecycle: method lifecycle ranks after location (life-cycle factors come last)",
+    )
+
+
+def test_an_empty_method_list_is_a_mistake() -> None:
+    with pytest.raises(ValueError, match="methods is empty"):
+        run(library(factor("cn")), methods=())
+
+
+# ---- rule 3: tiers -----------------------------------------------------------------------
+
+
+def test_tiers_best_first() -> None:
+    rows = [
+        factor("global", region="GLOBAL"),
+        factor("country", region="CN"),
+        factor("grid", region="CN-GRID-SOUTH"),
+        factor("province", region="CN-GD"),
+        factor("site", region="CN-GD", site="SZ-DC1"),
+        factor("supplier", region="CN", supplier="CSG"),
+    ]
+    lib = library(*rows)
+    seen = []
+    while rows:
+        result = run(library(*rows), supplier="CSG", site="SZ-DC1")
+        seen.append((result.factor_id, result.tier))
+        rows = [r for r in rows if r["factor_id"] != result.factor_id]
+    assert seen == [
+        ("supplier", "supplier"),
+        ("site", "site"),
+        ("province", "subnational"),
+        ("grid", "subnational"),
+        ("country", "country"),
+        ("global", "global"),
+    ]
+    assert run(lib).factor_id == "province"  # no supplier or site on the row
+
+
+def test_factors_of_another_supplier_or_site_never_apply() -> None:
+    lib = library(
+        factor("other-supplier", supplier="Other Power"),
+        factor("other-site", site="BJ-DC2"),
+    )
+    with pytest.raises(FactorNotFoundError) as info:
+        run(lib, supplier="CSG", site="SZ-DC1")
+    assert str(info.value) == (
+        "no factor for activity electricity with unit 'kWh' in CN-GD or above "
+        "(CN-GD > CN-GRID-SOUTH > CN > GLOBAL); 1 refused: specific to supplier "
+        "'Other Power'; 1 refused: specific to site 'BJ-DC2'; "
+        + ADD_FACTOR.format("electricity", "CN-GD")
+    )
+    assert info.value.tried == (
+        "other-supplier: specific to supplier 'Other Power'",
+        "other-site: specific to site 'BJ-DC2'",
+    )
+
+
+def test_a_supplier_factor_wins_and_says_so() -> None:
+    lib = library(
+        factor("gd", region="CN-GD"),
+        factor("csg:2024", region="CN-GD", supplier="CSG", method="supplier"),
+    )
+    result = run(lib, supplier="CSG")
+    assert (result.factor_id, result.tier) == ("csg:2024", "supplier")
+    assert result.reason == (
+        "supplier-specific supplier factor 2024 of 'CSG' (base) for reporting year 2024: "
+        "same vintage"
+    )
+    assert result.considered == ("gd: tier subnational is below supplier",)
+
+
+def test_a_row_supplier_without_its_own_factor_is_mentioned() -> None:
+    result = run(library(factor("cn")), supplier="CSG")
+    assert result.reason == (
+        "CN national location-based factor 2024 (base) for reporting year 2024: same vintage; "
+        "no factor specific to supplier 'CSG'; no qualifying factor for CN-GD, CN-GRID-SOUTH"
+    )
+
+
+def test_the_nearer_region_wins_within_the_subnational_tier_before_vintage() -> None:
+    lib = library(
+        factor("grid:2024", region="CN-GRID-SOUTH", year=2024),
+        factor("gd:2022", region="CN-GD", year=2022),
+    )
+    result = run(lib)
+    assert (result.factor_id, result.vintage_gap) == ("gd:2022", -2)
+    assert result.considered == (
+        "grid:2024: region CN-GRID-SOUTH is farther up the region chain than CN-GD",
+    )
+
+
+def test_regions_outside_the_chain_never_apply() -> None:
+    lib = library(factor("gx", region="CN-GX"), factor("us", region="US"), factor("cn"))
+    result = run(lib)
+    assert result.factor_id == "cn"
+    assert result.considered == (
+        "2 factor(s) for regions outside CN-GD > CN-GRID-SOUTH > CN > GLOBAL (CN-GX, US)",
+    )
+
+
+# ---- rule 4: vintage ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("years", "chosen", "gap", "phrase"),
+    [
+        ((2022, 2024, 2025), 2024, 0, "same vintage"),
+        ((2021, 2023, 2025), 2023, -1, "latest earlier vintage, 1 year older"),
+        ((2020,), 2020, -4, "latest earlier vintage, 4 years older"),
+        (
+            (2026, 2025),
+            2025,
+            1,
+            "no vintage up to the reporting year, earliest later one, 1 year newer",
+        ),
+    ],
+)
+def test_vintage(years: tuple[int, ...], chosen: int, gap: int, phrase: str) -> None:
+    lib = library(*(factor(f"cn:{y}", year=y) for y in years))
+    result = run(lib)
+    assert (result.factor_id, result.vintage_gap) == (f"cn:{chosen}", gap)
+    assert result.reason == (
+        f"CN national location-based factor {chosen} (base) for reporting year 2024: {phrase}; "
+        "no qualifying factor for CN-GD, CN-GRID-SOUTH"
+    )
+
+
+def test_a_better_vintage_beats_a_higher_precedence() -> None:
+    lib = library(factor("base:2024"), factor("user:2022", factor_set="user", year=2022))
+    assert run(lib).factor_id == "base:2024"
+
+
+# ---- rule 5: precedence, then factor id --------------------------------------------------
+
+
+def test_a_user_set_wins_over_a_shipped_set_at_equal_tier_and_vintage() -> None:
+    lib = library(factor("base:cn"), factor("user:cn", factor_set="user", co2_kg=0.4))
+    result = run(lib)
+    assert result.factor_id == "user:cn"
+    assert result.reason == (
+        "CN national location-based factor 2024 (user) for reporting year 2024: same vintage; "
+        "no qualifying factor for CN-GD, CN-GRID-SOUTH; set user (precedence 100) takes "
+        "precedence over base (0)"
+    )
+    assert result.considered == ("base:cn: set base has precedence 0, below user (100)",)
+
+
+def test_a_full_tie_is_broken_by_factor_id_and_the_reason_says_so() -> None:
+    lib = library(factor("cn:b", unit="MWh"), factor("cn:a"), factor("cn:c"))
+    result = run(lib, region="CN")
+    assert result.factor_id == "cn:a"
+    assert result.reason == (
+        "CN national location-based factor 2024 (base) for reporting year 2024: same vintage; "
+        "tied on tier, method, region, vintage and precedence with cn:b, cn:c; chosen by "
+        "factor_id order"
+    )
+    assert result.considered == (
+        "cn:b: tied with cn:a, which comes first in factor_id order (+1 alike)",
+    )
+
+
+# ---- rule 6: refrigerants and process gases ----------------------------------------------
+
+
+def test_a_refrigerant_resolves_to_the_ipcc_gwp_of_the_run() -> None:
+    # R-410A = 50 % HFC-32 + 50 % HFC-125 by mass. IPCC AR6 WGI Table 7.SM.7: HFC-32 771,
+    # HFC-125 3740 -> 2255.5; AR5 WGI Table 8.A.1: 677 and 3170 -> 1923.5 (published as 1,924
+    # by EPA Hub 2025 Table 12 and DESNZ 2024). Exact: the halves of integers.
+    result = run(library(), R410A, region="CN", unit="t")
+    assert (result.factor_id, result.tier, result.gwp_set) == (
+        "ipcc-gwp:AR6:R-410A",
+        "global",
+        "AR6",
+    )
+    f = result.factor
+    assert (f["co2e_kg"], f["unit"], f["method"], f["gwp_basis"]) == (2255.5, "kg", "gwp", "AR6")
+    assert f["source"].startswith("IPCC Sixth Assessment Report (2021), WGI Chapter 7")
+    assert result.unit_conversion == 1000.0
+    assert result.reason == (
+        "IPCC AR6 GWP-100 of R-410A, 2255.5 kg CO2e per kg (esgledger.gwp) for reporting year "
+        "2024: refrigerant and process gases use the GWP of the run's GWP set (rule 6)"
+    )
+    ar5 = run(library(), R410A, region="CN", unit="kg", gwp_set="AR5")
+    assert (ar5.factor_id, ar5.factor["co2e_kg"]) == ("ipcc-gwp:AR5:R-410A", 1923.5)
+
+
+def test_a_process_gas_resolves_to_its_gwp() -> None:
+    result = run(library(), TAXONOMY.get("process.CO2"), region="CN", unit="kg")
+    assert (result.factor_id, result.factor["co2e_kg"]) == ("ipcc-gwp:AR6:CO2", 1.0)
+
+
+def test_a_user_refrigerant_factor_at_a_better_tier_wins() -> None:
+    lib = library(
+        factor(
+            "user:r410a:cn",
+            factor_set="user",
+            activity="refrigerant.R-410A",
+            unit="kg",
+            co2_kg=None,
+            co2e_kg=2000.0,
+            method="gwp",
+        )
+    )
+    result = run(lib, R410A, region="CN", unit="kg")
+    assert (result.factor_id, result.tier) == ("user:r410a:cn", "country")
+
+
+def test_a_user_refrigerant_factor_at_the_global_tier_loses_to_the_gwp() -> None:
+    lib = library(
+        factor(
+            "user:r410a",
+            factor_set="user",
+            activity="refrigerant.R-410A",
+            region="GLOBAL",
+            unit="kg",
+            co2e_kg=1924.0,
+            method="gwp",
+        )
+    )
+    result = run(lib, R410A, region="CN", unit="kg")
+    assert result.factor_id == "ipcc-gwp:AR6:R-410A"
+    assert result.considered == (
+        "user:r410a: a global-tier user factor; at the global tier the IPCC GWP of the run's "
+        "GWP set applies (rule 6)",
+    )
+
+
+def test_shipped_refrigerant_factors_are_not_used() -> None:
+    lib = library(factor("base:r410a:cn", activity="refrigerant.R-410A", unit="kg", co2e_kg=1924.0))
+    result = run(lib, R410A, region="CN", unit="kg")
+    assert result.factor_id == "ipcc-gwp:AR6:R-410A"
+    assert result.considered == (
+        "base:r410a:cn: a shipped factor; refrigerant and process gases use the IPCC GWP (rule 6)",
+    )
+
+
+def test_an_unknown_gas_has_no_factor() -> None:
+    with pytest.raises(FactorNotFoundError) as info:
+        run(library(), TAXONOMY.get("refrigerant.R-999X"), region="CN", unit="kg")
+    message = str(info.value)
+    assert message.startswith(
+        "no factor for activity refrigerant.R-999X with unit 'kg' in CN or above "
+        "(CN > GLOBAL); Unknown gas or refrigerant 'R-999X'"
+    )
+    assert message.endswith("; " + ADD_FACTOR.format("refrigerant.R-999X", "CN"))
+
+
+def test_a_gwp_factor_must_be_requested_when_methods_are_given() -> None:
+    with pytest.raises(FactorNotFoundError) as info:
+        run(library(), R410A, region="CN", unit="kg", methods=("location",))
+    assert str(info.value) == (
+        "no factor for activity refrigerant.R-410A with unit 'kg' and method location in CN "
+        "or above (CN > GLOBAL); the IPCC GWP factor (method gwp) was not requested "
+        "(location); " + ADD_FACTOR.format("refrigerant.R-410A", "CN")
+    )
+
+
+def test_an_explicit_gwp_factor_id() -> None:
+    result = run(library(), R410A, region="CN", unit="kg", factor_id="ipcc-gwp:AR5:R410A")
+    assert (result.factor_id, result.tier, result.factor["co2e_kg"]) == (
+        "ipcc-gwp:AR5:R-410A",
+        "explicit",
+        1923.5,
+    )
+
+
+# ---- rule 7: the resolution --------------------------------------------------------------
+
+
+def test_a_resolution_is_frozen() -> None:
+    result = run(library(factor("cn")))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.tier = "global"  # type: ignore[misc]
+
+
+def test_considered_groups_the_losers_by_why() -> None:
+    lib = library(
+        factor("gd:2023", region="CN-GD", year=2023),
+        factor("gd:2022", region="CN-GD", year=2022),
+        factor("gd:2021", region="CN-GD", year=2021),
+        factor("cn:2024"),
+        factor("cn:residual", method="residual_mix"),
+    )
+    assert run(lib).considered == (
+        "gd:2022: vintage 2022 loses to 2023 (rule 4) (+1 alike)",
+        "cn:2024: tier country is below subnational",
+        "cn:residual: method residual_mix is used only when requested (methods=...)",
+    )
+
+
+# ---- rule 8: strictness and nothing found ------------------------------------------------
+
+
+def test_strict_tier_refuses_a_coarser_factor() -> None:
+    lib = library(factor("cn:2023", year=2023))
+    with pytest.raises(StrictFallbackError) as info:
+        run(lib, strict="subnational")
+    assert str(info.value) == (
+        "strict: electricity in CN-GD for 2024 resolves to cn:2023 (tier country, vintage gap "
+        "-1), but only tier subnational or better is allowed (CN national location-based "
+        "factor 2023 (base) for reporting year 2024: latest earlier vintage, 1 year older; no "
+        "qualifying factor for CN-GD, CN-GRID-SOUTH)"
+    )
+    assert isinstance(info.value, FactorNotFoundError)
+    assert run(lib, strict="country").factor_id == "cn:2023"
+
+
+def test_strict_vintage_gap_refuses_an_old_factor() -> None:
+    lib = library(factor("gd:2021", region="CN-GD", year=2021))
+    strict = Strictness(max_tier="subnational", max_vintage_gap=2)
+    with pytest.raises(
+        StrictFallbackError,
+        match=r"\(tier subnational, vintage gap -3\), but only tier subnational or better, "
+        r"vintage gap at most 2 years is allowed",
+    ):
+        run(lib, strict=strict)
+    assert run(lib, year=2023, strict=strict).factor_id == "gd:2021"
+
+
+def test_strictness_is_checked() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"^unknown tier 'province'; tiers are explicit, supplier, site, subnational, "
+        r"country, global$",
+    ):
+        Strictness(max_tier="province")
+    with pytest.raises(ValueError, match="max_vintage_gap must be 0 or more"):
+        Strictness(max_vintage_gap=-1)
+
+
+def test_nothing_found_names_the_activity_the_chain_and_what_to_add() -> None:
+    with pytest.raises(FactorNotFoundError) as info:
+        run(library(), region="CN-XZ")
+    assert str(info.value) == (
+        "no factor for activity electricity with unit 'kWh' in CN-XZ or above "
+        "(CN-XZ > CN-GRID-SOUTHWEST > CN > GLOBAL); " + ADD_FACTOR.format("electricity", "CN-XZ")
+    )
+    assert (info.value.activity, info.value.region, info.value.year) == (
+        "electricity",
+        "CN-XZ",
+        2024,
+    )
+
+
+# ---- the shipped library -----------------------------------------------------------------
+
+SHIPPED = FactorLibrary.shipped()
+
+
+def test_shipped_guangdong_2024_is_the_2023_provincial_factor() -> None:
+    # MEE/NBS Announcement 2025 No. 47 (2023 data) is the latest published provincial table.
+    result = run(SHIPPED, region="CN-GD", unit="MWh")
+    assert (result.factor_id, result.tier, result.vintage_gap) == (
+        "cn-mee:location:CN-GD:2023",
+        "subnational",
+        -1,
+    )
+    assert result.unit_conversion == 1000.0
+    assert result.reason == (
+        "CN-GD provincial location-based factor 2023 (cn-mee) for reporting year 2024: latest "
+        "earlier vintage, 1 year older"
+    )
+
+
+def test_shipped_tibet_falls_back_to_the_southwest_grid_not_the_national_value() -> None:
+    # MEE/NBS publish no provincial factor for Tibet (CN-XZ); its parent in regions.csv is the
+    # Southwest regional grid, a subnational tier, which beats the national value (rule 3).
+    result = run(SHIPPED, region="CN-XZ")
+    assert (result.factor_id, result.tier, result.vintage_gap) == (
+        "cn-mee:location:CN-GRID-SOUTHWEST:2023",
+        "subnational",
+        -1,
+    )
+    assert result.reason.endswith("; no qualifying factor for CN-XZ")
+    assert "cn-mee:location:CN:2023: tier country is below subnational" in result.considered[1]
+
+
+def test_shipped_egrid_subregion() -> None:
+    # EPA Hub 2025 Table 6 (eGRID2023) is filed as vintage 2025, so 2024 takes a later one.
+    result = run(SHIPPED, region="US-EGRID-CAMX")
+    assert (result.factor_id, result.tier, result.vintage_gap) == (
+        "epa-hub-2025:t6:camx",
+        "subnational",
+        1,
+    )
+    assert result.factor["unit"] == "MWh"
+    assert result.unit_conversion == pytest.approx(0.001, rel=1e-15)
+
+
+def test_shipped_country_with_only_ember_is_life_cycle_and_not_location() -> None:
+    result = run(SHIPPED, region="FR")
+    assert (result.factor_id, result.tier, result.factor["method"]) == (
+        "ember-2025:FR:2024",
+        "country",
+        "lifecycle",
+    )
+    assert result.reason == (
+        "FR national life-cycle factor 2024 (ember-2025) for reporting year 2024: same vintage"
+    )
+    with pytest.raises(FactorNotFoundError) as info:
+        run(SHIPPED, region="FR", methods=("location",))
+    assert str(info.value).startswith(
+        "no factor for activity electricity with unit 'kWh' and method location in FR or above "
+        "(FR > GLOBAL); 25 refused: method lifecycle not requested (requested: location); "
+    )
+
+
+def test_shipped_uk_location_factor_beats_ember_life_cycle() -> None:
+    result = run(SHIPPED, region="GB")
+    assert (result.factor["factor_set"], result.factor["method"]) == ("desnz-2024", "location")
+
+
+def test_a_user_factor_beats_the_shipped_one_at_the_same_tier() -> None:
+    user = SHIPPED.with_user_sets(
+        [{"id": "acme", "name": "ACME", "precedence": 100}],
+        [factor("acme:gd:2023", factor_set="acme", region="CN-GD", year=2023, co2_kg=0.42)],
+    )
+    result = run(user)
+    assert (result.factor_id, result.tier, result.vintage_gap) == (
+        "acme:gd:2023",
+        "subnational",
+        -1,
+    )
+    assert result.reason.endswith("; set acme (precedence 100) takes precedence over cn-mee (0)")
+    assert result.considered[0] == (
+        "cn-mee:location:CN-GD:2023: set cn-mee has precedence 0, below acme (100)"
+    )
+
+
+def test_a_supplier_factor_wins_over_the_shipped_provincial_one() -> None:
+    user = SHIPPED.with_user_sets(
+        [{"id": "acme", "name": "ACME", "precedence": 100}],
+        [factor("acme:csg", factor_set="acme", supplier="CSG", method="supplier", year=2022)],
+    )
+    result = run(user, supplier="CSG", methods=("supplier", "location"))
+    assert (result.factor_id, result.tier, result.vintage_gap) == ("acme:csg", "supplier", -2)
+
+
+def test_shipped_strict_errors() -> None:
+    with pytest.raises(
+        StrictFallbackError,
+        match=r"^strict: electricity in CN-GD for 2024 resolves to cn-mee:location:CN-GD:2023 "
+        r"\(tier subnational, vintage gap -1\), but only tier subnational or better, vintage "
+        r"gap at most 0 years is allowed",
+    ):
+        run(SHIPPED, strict=Strictness(max_tier="subnational", max_vintage_gap=0))
+    with pytest.raises(StrictFallbackError, match=r"\(tier country, vintage gap 0\), but only"):
+        run(SHIPPED, region="FR", strict="subnational")
+
+
+def test_shipped_spend_factor_in_another_currency() -> None:
+    # USEEIO v1.3 publishes a purchaser-price and a producer-price factor per NAICS code:
+    # a full tie, broken by factor id (the purchaser-price one), and said so.
+    result = run(SHIPPED, SPEND, region="US", unit="CNY")
+    assert (result.factor_id, result.currency, result.price_year) == (
+        "useeio-1.3.0:334111",
+        "USD",
+        2022,
+    )
+    assert result.factor["price_basis"] == "purchaser"
+    assert "chosen by factor_id order" in result.reason
+
+
+# ---- resolve_many ------------------------------------------------------------------------
+
+
+def test_resolve_many_resolves_each_distinct_key_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    original = resolve_module.resolve
+
+    def counting(*args: Any, **kwargs: Any) -> Resolution:
+        calls.append(kwargs["activity_type"].activity)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(resolve_module, "resolve", counting)
+    keys = pa.table(
+        {
+            "activity": ["electricity"] * 1000 + ["refrigerant.R-410A"],
+            "region": ["CN-GD"] * 1000 + ["CN"],
+            "unit": ["MWh"] * 1000 + ["kg"],
+            "quantity": [1.0] * 1001,
+        }
+    )
+    out = resolve_many(SHIPPED, keys, year=2024)
+    assert sorted(calls) == ["electricity", "refrigerant.R-410A"]
+    assert out.num_rows == 2
+    first = out.to_pylist()[0]
+    assert first["activity"] == "electricity"
+    assert (first["factor_id"], first["tier"], first["vintage_gap"], first["error"]) == (
+        "cn-mee:location:CN-GD:2023",
+        "subnational",
+        -1,
+        None,
+    )
+    assert (first["unit_conversion"], first["factor_unit"], first["co2_kg"]) == (
+        1000.0,
+        "kWh",
+        SHIPPED.get("cn-mee:location:CN-GD:2023")["co2_kg"],
+    )
+    second = out.to_pylist()[1]
+    assert (second["factor_id"], second["co2e_kg"], second["gwp_basis"]) == (
+        "ipcc-gwp:AR6:R-410A",
+        2255.5,
+        "AR6",
+    )
+
+
+def test_resolve_many_reports_errors_per_key_and_keeps_key_columns() -> None:
+    keys = [
+        {"activity": "electricity", "region": "ZZ", "unit": "kWh", "year": 2024},
+        {"activity": "no.such", "region": "CN", "unit": "kWh", "year": 2024},
+        {"activity": "electricity", "region": "FR", "unit": "kWh", "year": 2023},
+        {"activity": "electricity", "region": None, "unit": "kWh", "year": 2024},
+    ]
+    out = resolve_many(SHIPPED, keys, methods=("location",))
+    assert out.column_names[:7] == [
+        "activity",
+        "region",
+        "unit",
+        "supplier",
+        "site",
+        "factor",
+        "year",
+    ]
+    rows = {(r["activity"], r["region"]): r for r in out.to_pylist()}
+    assert rows[("electricity", "ZZ")]["error"] == (
+        "unknown region code 'ZZ' (see esgledger/data/regions.csv)"
+    )
+    assert rows[("no.such", "CN")]["error"].startswith("unknown activity 'no.such'")
+    assert rows[("electricity", "FR")]["error"].startswith(
+        "no factor for activity electricity with unit 'kWh' and method location in FR"
+    )
+    assert rows[("electricity", None)]["error"] == (
+        "no region for activity electricity: give the row a region, or its site or entity one"
+    )
+    assert all(r["factor_id"] is None for r in rows.values())
+
+
+def test_resolve_many_passes_explicit_factor_supplier_and_site() -> None:
+    lib = library(
+        factor("cn"),
+        factor("csg", supplier="CSG"),
+        factor("dc1", site="DC1"),
+    )
+    keys = [
+        {"activity": "electricity", "region": "CN", "unit": "kWh", "supplier": "CSG"},
+        {"activity": "electricity", "region": "CN", "unit": "kWh", "site": "DC1"},
+        {"activity": "electricity", "region": "CN", "unit": "kWh", "factor": "cn"},
+    ]
+    out = resolve_many(lib, keys, year=2024)
+    assert [(r["factor_id"], r["tier"]) for r in out.to_pylist()] == [
+        ("cn", "explicit"),
+        ("dc1", "site"),
+        ("csg", "supplier"),
+    ]
+
+
+def test_resolve_many_needs_a_year() -> None:
+    with pytest.raises(ValueError, match="pass year="):
+        resolve_many(SHIPPED, [{"activity": "electricity", "region": "CN", "unit": "kWh"}])
+
+
+def test_resolve_many_fills_a_missing_year_and_accepts_no_keys() -> None:
+    keys = pa.table(
+        {
+            "activity": ["electricity", "electricity"],
+            "region": ["CN", "CN"],
+            "unit": ["kWh", "kWh"],
+            "year": [2021, None],
+        }
+    )
+    out = resolve_many(SHIPPED, keys, year=2022)
+    assert out.select(["year", "factor_id", "vintage_gap"]).to_pylist() == [
+        {"year": 2021, "factor_id": "cn-mee:location:CN:2021", "vintage_gap": 0},
+        {"year": 2022, "factor_id": "cn-mee:location:CN:2022", "vintage_gap": 0},
+    ]
+    empty = resolve_many(SHIPPED, [])
+    assert (empty.num_rows, empty.column_names[-1]) == (0, "error")
