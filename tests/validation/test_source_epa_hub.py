@@ -41,14 +41,19 @@ def test_row_counts_per_table() -> None:
     assert counts["Table 10"] == 6
 
 
-def _sheet() -> Any:
+def _sheet_rows() -> list[tuple[Any, ...]]:
+    """Every row of the Hub's sheet; the workbook is closed before returning (a read-only
+    workbook keeps its file open until closed, which pytest reports as an unraisable warning)."""
     book = openpyxl.load_workbook(shared_file(HUB), data_only=True, read_only=True)
-    return book.worksheets[0]
+    try:
+        return list(book.worksheets[0].iter_rows(values_only=True))
+    finally:
+        book.close()
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_table6_and_table9_counts_match_the_workbook() -> None:
-    rows = list(_sheet().iter_rows(values_only=True))
+    rows = _sheet_rows()
     # Table 6: eGRID subregion rows are those between the header (row 338) and "Source",
     # with a numeric CO2 rate in column E.
     start = next(i for i, r in enumerate(rows) if r[1] == "Table 6")
@@ -148,7 +153,7 @@ def test_waste_and_travel() -> None:
 def test_workbook_gwps_are_ar5() -> None:
     # standards-and-data.md §5.3: AR5 GWP100 CH4 28, N2O 265. The Hub's own table (rows 7-9)
     # states the GWPs behind its CO2e factors; they must be the AR5 values for gwp_basis="AR5".
-    rows = list(_sheet().iter_rows(min_row=8, max_row=9, values_only=True))
+    rows = _sheet_rows()[7:9]
     assert [(r[2], r[3]) for r in rows] == [("CH4", 28), ("N2O", 265)]
 
 
