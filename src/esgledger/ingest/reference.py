@@ -907,13 +907,15 @@ def _validate_sites(
                     if found.country is None
                     else f"is in {found.country}"
                 )
+                local = regions.get(f"{country}-{region_text}".upper())
                 check.add(
                     row,
                     "region",
                     region_text,
                     f"region {found.code} ({found.name}) {where}, not in the site's country "
                     f"{country}",
-                    "correct the country or the region",
+                    (f"did you mean {local.code!r} ({local.name})? " if local else "")
+                    + "correct the country or the region",
                 )
             else:
                 region = found.code
@@ -991,19 +993,40 @@ def _storable_activity_type_columns() -> set[str]:
     return {column.name for column in ActivityTypeRow.__table__.columns}
 
 
-def _dimension_fix(dimension: str) -> str:
+_DIMENSION_HELP = (
+    "write a dimension in brackets ([energy], [mass], [volume], [currency], [mass] * [length]) "
+    "or a unit such as kWh; join alternatives with |"
+)
+
+
+def _is_dimension_name(word: str) -> bool:
+    """Whether ``[word]`` is a pint dimension (``mass`` → ``[mass]``)."""
     from esgledger.errors import UnitError
     from esgledger.units import fits_dimension
 
-    bracketed = " * ".join(f"[{part.strip()}]" for part in dimension.split("*"))
     try:
-        fits_dimension("kWh", bracketed)
+        fits_dimension("kWh", f"[{word}]")
     except UnitError:
-        return (
-            "write a dimension in brackets ([energy], [mass], [volume], [currency], "
-            "[mass] * [length]) or a unit such as kWh; join alternatives with |"
-        )
-    return f"did you mean {bracketed!r}? dimensions are written in brackets"
+        return False
+    return True
+
+
+def _bracketed(dimension: str) -> str | None:
+    """``dimension`` with its bare dimension names put in brackets (``"mass | energy"`` →
+    ``"[mass] | [energy]"``), or None when it has none. Without brackets pint reads such a
+    word as a unit, sometimes a real one: ``mass`` is the milliarcsecond."""
+    changed = False
+
+    def wrap(match: re.Match[str]) -> str:
+        nonlocal changed
+        word = match.group(0)
+        if _is_dimension_name(word):
+            changed = True
+            return f"[{word}]"
+        return word
+
+    out = re.sub(r"(?<!\[)\b[a-z_]+\b(?!\])", wrap, dimension)
+    return out if changed else None
 
 
 def _validate_activity_types(table: RawTable) -> list[dict[str, Any]]:
@@ -1051,6 +1074,16 @@ def _validate_activity_types(table: RawTable) -> list[dict[str, Any]]:
             clash = _shipped_clash(shipped, key)
             if clash is not None:
                 check.add(row, "activity", key, *clash)
+        if dimension is not None:
+            bracketed = _bracketed(dimension)
+            if bracketed is not None:
+                check.add(
+                    row,
+                    "dimension",
+                    dimension,
+                    "dimensions are written in brackets (without them pint reads a unit)",
+                    f"write {bracketed!r}",
+                )
         if key is not None and dimension is not None and scope is not None:
             candidate = {
                 "activity": key,
@@ -1066,7 +1099,7 @@ def _validate_activity_types(table: RawTable) -> list[dict[str, Any]]:
                     "scope3_category": (
                         "give the category (1-15) for scope 3, leave it empty for scopes 1 and 2"
                     ),
-                    "dimension": _dimension_fix(dimension),
+                    "dimension": _DIMENSION_HELP,
                 }.get(column, "")
                 value = {"activity": key, "dimension": dimension}.get(
                     column, _as_text(record.get(column))
@@ -1225,6 +1258,15 @@ def _factor_type(check: _Checker, row: int, taxonomy: Taxonomy, key: str) -> Act
     """The activity type a factor filed under ``key`` serves, or None (issue recorded)."""
     from esgledger.errors import UnknownActivityError
 
+    if key.endswith(".*"):
+        check.add(
+            row,
+            "activity",
+            key,
+            f"{key!r} is a family, not an activity",
+            f"give the member, e.g. {key[:-1]}<suffix>",
+        )
+        return None
     try:
         found = taxonomy.get(key)
     except UnknownActivityError as exc:
@@ -1243,15 +1285,6 @@ def _factor_type(check: _Checker, row: int, taxonomy: Taxonomy, key: str) -> Act
             _did_you_mean(key, keys)
             + "use a key of the taxonomy (`esgledger activities` lists them), or import an "
             "activity type for it first (--kind activity-types)",
-        )
-        return None
-    if found.is_family:
-        check.add(
-            row,
-            "activity",
-            key,
-            f"{key!r} is a family, not an activity",
-            f"give the member, e.g. {found.activity[:-1]}<suffix>",
         )
         return None
     if found.factor_activity != key:
