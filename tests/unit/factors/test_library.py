@@ -303,3 +303,21 @@ def test_for_workspace_adds_the_workspace_sets(sqlite_workspace: Workspace) -> N
         "rows": 1,
         "shipped": False,
     }
+
+
+def test_public_api() -> None:
+    import esgledger.factors as package
+
+    assert package.__all__ == [
+        "SHIPPED_PRECEDENCE",
+        "TIERS",
+        "USER_PRECEDENCE",
+        "FactorLibrary",
+        "Resolution",
+        "Strictness",
+        "conflicting_ids",
+        "gwp_factor",
+        "resolve",
+        "resolve_many",
+    ]
+    assert all(hasattr(package, name) for name in package.__all__)
