@@ -59,10 +59,12 @@ __all__ = [
     "KEY_COLUMNS",
     "LAST_RESORT_METHODS",
     "ON_REQUEST_METHODS",
+    "REPORTED_ACTIVITY",
     "TIERS",
     "Resolution",
     "Strictness",
     "gwp_factor",
+    "reported_factor",
     "resolve",
     "resolve_many",
 ]
@@ -87,6 +89,9 @@ LAST_RESORT_METHODS: tuple[str, ...] = ("lifecycle",)
 GAS_FAMILIES: tuple[str, ...] = ("refrigerant", "process")
 #: Prefix of the ids of synthetic GWP factors: ``ipcc-gwp:AR6:R-410A``.
 GWP_FACTOR_PREFIX = "ipcc-gwp"
+#: The factor activity of types whose quantity IS emissions (supplier-, lessor-, investee-
+#: reported CO2e); they resolve to an identity factor (rule 7).
+REPORTED_ACTIVITY = "reported_emissions"
 #: Columns of the keys :func:`resolve_many` resolves.
 KEY_COLUMNS: tuple[str, ...] = ("activity", "region", "unit", "supplier", "site", "factor", "year")
 
@@ -112,6 +117,7 @@ _METHOD_WORDS = {
     "distance_rf": "distance-based (with radiative forcing)",
     "fuel": "fuel-based",
     "gwp": "GWP",
+    "reported": "reported",
 }
 _CURRENCY_KIND = "[currency]"
 _MAX_CONSIDERED = 8
@@ -637,6 +643,8 @@ def resolve(
         )
 
     ranked = sorted(candidates, key=lambda c: c.rank_key)
+    if factor_activity == REPORTED_ACTIVITY and not ranked:
+        ranked = [_reported_candidate(activity_type.activity, year, chain)]
     gas_note: str | None = None
     if gas is not None and (not ranked or ranked[0].tier == "global"):
         synthetic, gas_note = _gwp_candidate(factor_activity, year, wanted, gwp_set, chain)
@@ -669,6 +677,42 @@ def resolve(
             tried=considered,
         )
     return _resolution(winner, row_kind, unit, reason, considered)
+
+
+def reported_factor(activity: str, *, year: int | None = None) -> dict[str, Any]:
+    """The identity factor of an activity whose quantity is reported emissions (rule 7).
+
+    A supplier's allocated cradle-to-gate emissions, a lessor's or franchisee's scope 1 and 2,
+    an investee's emissions scaled to the equity share (GHG Protocol Scope 3 Technical Guidance
+    (2013), supplier-specific and investment-specific methods) arrive as a mass of CO2e: the
+    factor is 1 kg CO2e per kg. Its GWP basis is whatever the reporter used, so
+    ``gwp_basis`` is left empty and the data-quality assessment has to ask for it.
+    """
+    row: dict[str, Any] = dict.fromkeys(FACTOR_COLUMNS)
+    row.update(
+        factor_id=f"{REPORTED_ACTIVITY}:{activity}",
+        factor_set=REPORTED_ACTIVITY,
+        activity=REPORTED_ACTIVITY,
+        region="GLOBAL",
+        year=year,
+        unit="kg",
+        co2e_kg=1.0,
+        method="reported",
+        source="Reported emissions: the row's quantity is the emitter's own CO2e figure",
+        description="Identity factor: 1 kg CO2e per kg CO2e reported",
+    )
+    return row
+
+
+def _reported_candidate(activity: str, year: int, chain: tuple[str, ...]) -> _Candidate:
+    return _Candidate(
+        factor=reported_factor(activity, year=year),
+        tier="global",
+        method_rank=0,
+        distance=chain.index("GLOBAL") if "GLOBAL" in chain else len(chain),
+        gap=0,
+        precedence=0,
+    )
 
 
 def _gwp_candidate(

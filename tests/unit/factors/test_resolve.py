@@ -830,3 +830,22 @@ def test_resolve_many_fills_a_missing_year_and_accepts_no_keys() -> None:
     ]
     empty = resolve_many(SHIPPED, [])
     assert (empty.num_rows, empty.column_names[-1]) == (0, "error")
+
+
+def test_reported_emissions_resolve_to_the_identity_factor() -> None:
+    # Rule 7: a supplier's reported CO2e is the emission itself, 1 kg CO2e per kg; a row in
+    # tonnes converts by 1000.
+    supplier_emissions = Taxonomy.shipped().get("supplier.emissions")
+    resolution = resolve(
+        FactorLibrary.shipped(),
+        activity_type=supplier_emissions,
+        region_chain=chain("CN"),
+        year=2024,
+        unit="t",
+    )
+    assert resolution.factor_id == "reported_emissions:supplier.emissions"
+    assert resolution.factor["co2e_kg"] == 1.0
+    assert resolution.factor["method"] == "reported"
+    assert resolution.factor["gwp_basis"] is None
+    assert resolution.unit_conversion == 1000.0
+    assert resolution.tier == "global"
