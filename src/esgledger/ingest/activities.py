@@ -1194,7 +1194,9 @@ def import_activities(
         left behind).
     """
     path = Path(path)
-    detect_format(path)
+    fmt = detect_format(path)
+    if not path.is_file():
+        raise _file_issue(path.name, f"the file {path} does not exist", "check the path")
     digest = file_sha256(path)
     done = already_imported(workspace, KIND, path, digest)
     if done is not None:
@@ -1204,54 +1206,78 @@ def import_activities(
 
     batch_id = batch_id_for(KIND, digest)
     show = progress and path.stat().st_size >= PROGRESS_MIN_BYTES
-    with _Progress(show, path.name) as bar, _duckdb() as con:
-        fmt = detect_format(path)
+    with _Progress(show, path.name) as bar, _duckdb() as con, _damage(path, fmt):
         source = _open_parquet(con, path) if fmt == "parquet" else _open_text(con, path)
         bar.phase(1)
-        try:
-            stats = _validate(con, workspace, source)
-        except duckdb.Error as exc:  # damage found while scanning (e.g. a corrupt page)
-            raise _file_issue(
-                source.name, f"cannot read the file: {exc}", "write the file again"
-            ) from exc
+        stats = _validate(con, workspace, source)
         bar.phase(2)
+        return _store(con, workspace, path, digest, batch_id, source, stats)
 
-        folder = workspace.lake / LAKE_DIR
-        folder.mkdir(parents=True, exist_ok=True)
-        final = folder / f"{batch_id}.parquet"
-        temporary = folder / f".{batch_id}.{uuid.uuid4().hex}.tmp"
-        try:
-            con.execute(
-                f"COPY ({_lake_select(batch_id)}) TO {_sql_string(str(temporary))} "
-                "(FORMAT parquet, COMPRESSION zstd)"
-            )
-            activities = len({activity for activity, *_ in stats.by_activity_unit})
-            message = (
-                f"Imported {_plural(source.rows, 'activity row')} from {source.name} as batch "
-                f"{batch_id} ({_plural(activities, 'activity', 'activities')}, "
-                f"{stats.period_start} to {stats.period_end})."
-            )
-            result = commit_batch(
-                workspace,
-                KIND,
-                path,
-                digest,
-                rows=source.rows,
-                write=lambda _session, _batch: None,
-                message=message,
-                lake_path=f"{LAKE_DIR}/{batch_id}.parquet",
-                summary=_summary(source, stats),
-            )
-        except BaseException:
-            temporary.unlink(missing_ok=True)
+
+@contextlib.contextmanager
+def _damage(path: Path, fmt: str) -> Iterator[None]:
+    """Turn DuckDB's errors about a damaged Parquet file (found while scanning its pages,
+    after its footer read fine) into a rejection of the file. Errors of our own SQL
+    (binder, parser, catalog) are bugs and pass through."""
+    try:
+        yield
+    except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException):
+        raise
+    except duckdb.Error as exc:
+        if fmt != "parquet":
             raise
-        try:
-            os.replace(temporary, final)
-        except OSError as exc:
-            temporary.unlink(missing_ok=True)
-            _remove_batch(workspace, batch_id)
-            raise WorkspaceError(
-                f"cannot put the lake file of batch {batch_id} in place ({exc}); nothing was "
-                "imported"
-            ) from exc
+        reason = "".join(ch if ch.isprintable() else "?" for ch in str(exc))
+        raise _file_issue(
+            path.name, f"cannot read the file as Parquet: {reason}", "write the file again"
+        ) from exc
+
+
+def _store(
+    con: duckdb.DuckDBPyConnection,
+    workspace: Workspace,
+    path: Path,
+    digest: str,
+    batch_id: str,
+    source: _Source,
+    stats: _Stats,
+) -> ImportResult:
+    """Write the lake file under a temporary name, register the batch, then rename the file;
+    leave nothing behind when any step fails."""
+    folder = workspace.lake / LAKE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{batch_id}.parquet"
+    temporary = folder / f".{batch_id}.{uuid.uuid4().hex}.tmp"
+    activities = len({activity for activity, *_ in stats.by_activity_unit})
+    message = (
+        f"Imported {_plural(source.rows, 'activity row')} from {source.name} as batch "
+        f"{batch_id} ({_plural(activities, 'activity', 'activities')}, "
+        f"{stats.period_start} to {stats.period_end})."
+    )
+    try:
+        con.execute(
+            f"COPY ({_lake_select(batch_id)}) TO {_sql_string(str(temporary))} "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        )
+        result = commit_batch(
+            workspace,
+            KIND,
+            path,
+            digest,
+            rows=source.rows,
+            write=lambda _session, _batch: None,
+            message=message,
+            lake_path=f"{LAKE_DIR}/{batch_id}.parquet",
+            summary=_summary(source, stats),
+        )
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    try:
+        os.replace(temporary, final)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        _remove_batch(workspace, batch_id)
+        raise WorkspaceError(
+            f"cannot put the lake file of batch {batch_id} in place ({exc}); nothing was imported"
+        ) from exc
     return result

@@ -543,6 +543,35 @@ def test_corrupt_parquet(ws: Workspace, tmp_path: Path) -> None:
     assert error.issues[0].fix == "write the file again"
 
 
+def test_parquet_with_damaged_pages_but_a_sound_footer(ws: Workspace, tmp_path: Path) -> None:
+    table = pa.table({c: [f"{ROW[c]}"] * 2000 for c in ROW})
+    pq.write_table(table, tmp_path / "ok.parquet", compression="zstd")
+    data = bytearray((tmp_path / "ok.parquet").read_bytes())
+    footer = pq.read_metadata(tmp_path / "ok.parquet").serialized_size + 8
+    for index in range(4, len(data) - footer):
+        data[index] ^= 0x5A
+    (tmp_path / "damaged.parquet").write_bytes(bytes(data))
+    error = rejection(ws, tmp_path / "damaged.parquet")
+    assert error.summary.startswith(
+        "damaged.parquet was rejected: cannot read the file as Parquet: "
+    )
+    assert lake_files(ws) == []
+
+
+def test_a_file_that_does_not_exist(ws: Workspace, tmp_path: Path) -> None:
+    error = rejection(ws, tmp_path / "nowhere.csv")
+    assert error.issues == (
+        Issue(
+            "nowhere.csv",
+            None,
+            None,
+            None,
+            f"the file {tmp_path / 'nowhere.csv'} does not exist",
+            "check the path",
+        ),
+    )
+
+
 def test_corrupt_xlsx(ws: Workspace, tmp_path: Path) -> None:
     (tmp_path / "bad.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
     error = rejection(ws, tmp_path / "bad.xlsx")
