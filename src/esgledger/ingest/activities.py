@@ -100,6 +100,7 @@ import contextlib
 import csv
 import difflib
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -174,10 +175,12 @@ LAKE_SCHEMA = pa.schema(
     ]
 )
 
+_PANDAS_INDEX = re.compile(r"__index_level_\d+__")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
 _TRUE = ("true", "t", "yes", "y", "1", "是", "真")
 _FALSE = ("false", "f", "no", "n", "0", "否", "假")
-_GAS_FAMILIES = ("refrigerant.*", "process.*")
+#: Families whose suffix is a gas of the GWP tables, with an example member.
+_GAS_FAMILIES = {"refrigerant.*": "refrigerant.R-410A", "process.*": "process.SF6"}
 #: Units tried, in order, to give an example unit for an activity's dimension.
 _EXAMPLE_UNITS = (
     "kWh", "L", "t", "kg", "Nm3", "m3", "GJ", "tkm", "pkm", "vkm", "room_night",
@@ -335,7 +338,8 @@ def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
         raise _file_issue(
             name, f"cannot read the file as Parquet: {exc}", "write the file again"
         ) from exc
-    header = list(schema.names)
+    # pandas writes a non-default index as ``__index_level_0__``: bookkeeping, not data.
+    header = [n for n in schema.names if not _PANDAS_INDEX.fullmatch(n)]
     canonical = canonical_names(path, header, _header_aliases(), _REQUIRED)
     if metadata.num_rows == 0:
         raise _file_issue(name, "the file has no data rows", "add the activity rows")
@@ -738,7 +742,7 @@ def _check_activity_unit(
                             "activity",
                             str(exc),
                             f"write the gas after {found.family[:-1]!r}, e.g. "
-                            f"{found.family[:-1]}R-410A",
+                            f"{_GAS_FAMILIES[found.family]}",
                             rows,
                         )
                     )

@@ -227,6 +227,17 @@ def test_refrigerant_gas_not_in_the_gwp_tables(ws: Workspace, tmp_path: Path) ->
     ]
 
 
+def test_process_gas_not_in_the_gwp_tables(ws: Workspace, tmp_path: Path) -> None:
+    (issue,) = issues_of(ws, tmp_path, activity="process.XYZ", unit="t")
+    assert (issue.row, issue.column, issue.value, issue.fix) == (
+        3,
+        "activity",
+        "process.XYZ",
+        "write the gas after 'process.', e.g. process.SF6",
+    )
+    assert issue.problem.startswith("Unknown gas or refrigerant 'XYZ': ")
+
+
 def test_known_refrigerant_and_process_gases_pass(ws: Workspace, tmp_path: Path) -> None:
     rows = [
         {**ROW, "record_id": "R-1", "activity": "refrigerant.r410a", "unit": "kg"},
@@ -824,6 +835,16 @@ def test_typed_parquet(ws: Workspace, tmp_path: Path) -> None:
     assert [
         (r["row_number"], r["period_end"], r["quantity"], r["correction"]) for r in lake_rows(ws)
     ] == [(1, dt.date(2024, 1, 31), 12.0, False), (2, dt.date(2024, 2, 29), -3.0, True)]
+
+
+def test_parquet_from_pandas_with_its_index(ws: Workspace, tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame([ROW, {**ROW, "record_id": "R-2"}], index=[7, 9])
+    frame.to_parquet(tmp_path / "pandas.parquet")
+    assert "__index_level_0__" in pq.read_schema(tmp_path / "pandas.parquet").names
+    import_activities(ws, tmp_path / "pandas.parquet")
+    assert [(r["row_number"], r["record_id"]) for r in lake_rows(ws)] == [(1, "R-1"), (2, "R-2")]
 
 
 def test_parquet_rejection_names_the_1_based_data_row(ws: Workspace, tmp_path: Path) -> None:
