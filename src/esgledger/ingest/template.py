@@ -1,0 +1,750 @@
+"""Excel templates for the people who send data: activity data, entities, sites, activity
+types, factors and exchange rates.
+
+数据填报模板：活动数据、主体、站点、活动类型、排放因子、汇率（Excel）。
+
+:func:`write_template` writes one XLSX workbook per kind of input file, in English or Chinese
+(zh-CN). The workbook has three sheets:
+
+1. **the data sheet** (first, so that the importers read it): the column headers (the Chinese
+   headers of ``esgledger/schema/*_columns.csv`` for zh-CN; both are accepted on import), a
+   frozen header row, column widths, a note on each header with the column's description in
+   both languages, and data validation on the columns: drop-down lists (entities and sites of
+   the workspace, activity keys, units, regions, countries, currencies, site types, GWP sets,
+   true/false …), whole numbers (scope, scope 3 category, years), decimals (quantities,
+   percentages, factors) and dates (the workspace's reporting year for activity periods).
+   Required columns have a darker header. The sheet has no rows: nothing in it is example
+   data that could be imported by mistake.
+2. **README / 说明**: every column in both languages (required or not, type, description,
+   allowed values), an example row, and how to import the file.
+3. **lists** (hidden): the values of the long drop-down lists. Excel allows at most 255
+   characters in a list typed into the validation itself, so every list longer than that lives
+   here and the validation refers to its range.
+
+Drop-downs of open vocabularies (activity keys, units, dimensions) warn rather than refuse a
+value that is not listed: a refrigerant blend, a NAICS code or a unit spelling such as
+``万千瓦时`` is valid without being in the list, and the importer checks every value anyway.
+Drop-downs of closed vocabularies (entities, sites, regions, countries, currencies, site types,
+GWP sets, true/false) refuse other values.
+
+The activities template needs a workspace (its entities, sites, user activity types and
+reporting year); the others take one optionally (sites: the entity list; factors: the site list
+and user activity types; entities: nothing more).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from esgledger.ingest.reference import (
+    FACTOR_METHODS,
+    PRICE_BASES,
+    ColumnSpec,
+    column_specs,
+    site_types,
+)
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    from esgledger.store import Workspace
+    from esgledger.taxonomy import Taxonomy
+
+__all__ = [
+    "LANGUAGES",
+    "TEMPLATE_KINDS",
+    "TemplateList",
+    "data_sheet_name",
+    "template_lists",
+    "write_template",
+]
+
+#: The kinds of template, as ``esgledger import --kind`` names the files they become.
+TEMPLATE_KINDS: tuple[str, ...] = (
+    "activities",
+    "entities",
+    "sites",
+    "activity-types",
+    "factors",
+    "fx",
+)
+#: Template languages.
+LANGUAGES: tuple[str, ...] = ("en", "zh-CN")
+
+_SHEETS: dict[str, tuple[str, str]] = {
+    "activities": ("activities", "活动数据"),
+    "entities": ("entities", "主体"),
+    "sites": ("sites", "站点"),
+    "activity-types": ("activity-types", "活动类型"),
+    "factors": ("factors", "排放因子"),
+    "fx": ("fx", "汇率"),
+}
+_README = ("README", "说明")
+LISTS_SHEET = "lists"
+
+#: Rows covered by the validations of the data sheet (all of Excel's rows).
+_LAST_ROW = 1_048_576
+#: Excel's limit on a list typed into a validation (``"a,b,c"``) [characters].
+INLINE_LIST_LIMIT = 255
+_FIRST_DATE = dt.date(1990, 1, 1)
+_LAST_DATE = dt.date(2100, 12, 31)
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+_REQUIRED_FILL = "FF1F4E79"
+_OPTIONAL_FILL = "FF9DC3E6"
+_WHITE = "FFFFFFFF"
+_BLACK = "FF000000"
+
+_TEXT = {
+    "required": ("required", "必填"),
+    "optional": ("optional", "选填"),
+    "pick": ("Choose a value from the list", "请从下拉列表中选择"),
+    "not_listed": (
+        "This value is not in the list. Keep it only if you are sure it is valid.",
+        "该值不在列表中。仅在确认有效时保留。",
+    ),
+    "refused": ("This value is not allowed here.", "此处不允许该值。"),
+}
+
+
+def data_sheet_name(kind: str, lang: str = "en") -> str:
+    """The name of the data sheet of the ``kind`` template in ``lang``."""
+    return _SHEETS[kind][_lang_index(lang)]
+
+
+def _lang_index(lang: str) -> int:
+    if lang not in LANGUAGES:
+        raise ValueError(
+            f"unknown template language {lang!r}; choose one of {', '.join(LANGUAGES)}"
+        )
+    return LANGUAGES.index(lang)
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateList:
+    """The allowed values of one column of a template.
+
+    Attributes
+    ----------
+    column
+        The column (canonical name).
+    values
+        The values offered in the drop-down, in order.
+    strict
+        Whether Excel refuses a value not in the list (else it warns and lets it stay).
+    """
+
+    column: str
+    values: tuple[str, ...]
+    strict: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class _NumberRule:
+    kind: str  # "whole", "decimal" or "date"
+    operator: str
+    low: str
+    high: str | None = None
+    text: tuple[str, str] = ("", "")
+
+
+@dataclass(slots=True)
+class _Plan:
+    lists: dict[str, TemplateList] = field(default_factory=dict)
+    numbers: dict[str, _NumberRule] = field(default_factory=dict)
+    self_lists: dict[str, str] = field(default_factory=dict)  # column -> column it lists
+    example: list[dict[str, Any]] = field(default_factory=list)
+
+
+# ---- vocabularies -----------------------------------------------------------------------
+
+
+@cache
+def _common_units() -> tuple[str, ...]:
+    text = resources.files("esgledger.schema").joinpath("common_units.csv").read_text("utf-8")
+    return tuple(row["unit"] for row in csv.DictReader(text.splitlines()))
+
+
+#: Dimensions offered for user activity types.
+_DIMENSIONS: tuple[str, ...] = (
+    "[energy]",
+    "[mass]",
+    "[volume]",
+    "[currency]",
+    "[item]",
+    "[mass] * [length]",
+    "[passenger] * [length]",
+    "[vehicle] * [length]",
+    "[room_night]",
+    "[FTE] * [time]",
+    "[volume] | [mass] | [energy]",
+    "[mass] | [item]",
+)
+
+
+@cache
+def _shipped_family_members() -> tuple[str, ...]:
+    """Members of the shipped families that have shipped factors (``travel.air.*``,
+    ``waste.*``, ``refrigerant.*``, ``spend.naics.*`` …), sorted."""
+    import pyarrow.compute as pc
+
+    from esgledger.errors import UnknownActivityError
+    from esgledger.factors.library import FactorLibrary
+    from esgledger.taxonomy import Taxonomy
+
+    taxonomy = Taxonomy.shipped()
+    keys = pc.unique(FactorLibrary.shipped().as_arrow().column("activity")).to_pylist()
+    members: list[str] = []
+    for key in keys:
+        try:
+            found = taxonomy.get(str(key))
+        except UnknownActivityError:
+            continue
+        if found.family is not None:
+            members.append(str(key))
+    return tuple(sorted(members))
+
+
+@cache
+def _refrigerant_blends() -> tuple[str, ...]:
+    """``refrigerant.<blend>`` for the refrigerant blends of the GWP tables (R-410A …)."""
+    from esgledger.gwp import blends
+
+    return tuple(f"refrigerant.{blend}" for blend in blends())
+
+
+def _activity_keys(taxonomy: Taxonomy) -> tuple[str, ...]:
+    """Declared activity types (shipped, then user), the refrigerant blends of the GWP
+    tables, then members of shipped families that have shipped factors."""
+    declared = [t.activity for t in taxonomy if not t.is_family]
+    return tuple(dict.fromkeys([*declared, *_refrigerant_blends(), *_shipped_family_members()]))
+
+
+def _factor_activity_keys(taxonomy: Taxonomy) -> tuple[str, ...]:
+    """Keys factors are filed under: each type's factor activity, then family members."""
+    keys = [t.factor_activity for t in taxonomy if not t.is_family]
+    return tuple(dict.fromkeys([*keys, *_shipped_family_members()]))
+
+
+@cache
+def _country_codes() -> tuple[str, ...]:
+    text = resources.files("esgledger.data").joinpath("country_codes.csv").read_text("utf-8")
+    return tuple(row["alpha2"] for row in csv.DictReader(text.splitlines()))
+
+
+def _region_codes() -> tuple[str, ...]:
+    from esgledger.regions import all_regions
+
+    return tuple(all_regions())
+
+
+def _serial(day: dt.date) -> str:
+    """An Excel date serial number (days since 1899-12-30)."""
+    return str((day - _EXCEL_EPOCH).days)
+
+
+def _booleans(lang: str) -> tuple[str, ...]:
+    return ("true", "false") if lang == "en" else ("是", "否")
+
+
+# ---- what each template offers ------------------------------------------------------------
+
+
+def _workspace_codes(
+    workspace: Workspace | None,
+) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    """Entity codes, site codes and (entity, site) pairs of the workspace."""
+    if workspace is None:
+        return [], [], []
+    from esgledger.store.repository import load_entities, load_sites
+
+    with workspace.session() as session:
+        entities = [str(e["code"]) for e in load_entities(session)]
+        sites = load_sites(session)
+    pairs = [(str(s["entity"]), str(s["code"])) for s in sites]
+    return entities, [code for _, code in pairs], pairs
+
+
+def _plan(kind: str, lang: str, workspace: Workspace | None) -> _Plan:
+    from esgledger.gwp import GWP_SETS
+    from esgledger.taxonomy import Taxonomy
+    from esgledger.units import CURRENCIES
+
+    plan = _Plan()
+    taxonomy = Taxonomy.for_workspace(workspace) if workspace is not None else Taxonomy.shipped()
+    entities, sites, site_pairs = _workspace_codes(workspace)
+    categories = tuple(str(n) for n in range(1, 16))
+    year_rule = _NumberRule("whole", "between", "1990", "2100", ("1990-2100", "1990-2100"))
+    non_negative = _NumberRule("decimal", "greaterThanOrEqual", "0", None, (">= 0", "≥ 0"))
+
+    def add(column: str, values: Sequence[str], *, strict: bool = True) -> None:
+        if values:
+            plan.lists[column] = TemplateList(column, tuple(values), strict)
+
+    if kind == "activities":
+        if workspace is None:
+            raise ValueError(
+                "the activities template needs a workspace: its entity and site lists and "
+                "reporting year come from it"
+            )
+        year = workspace.reporting_year
+        add("entity", entities)
+        add("site", sites)
+        add("activity", _activity_keys(taxonomy), strict=False)
+        add("unit", _common_units(), strict=False)
+        add("region", _region_codes())
+        add("scope3_category", categories)
+        add("correction", _booleans(lang))
+        period = _NumberRule(
+            "date",
+            "between",
+            _serial(dt.date(year, 1, 1)),
+            _serial(dt.date(year, 12, 31)),
+            (f"a date in {year}", f"{year}年内的日期"),
+        )
+        plan.numbers["period_start"] = period
+        plan.numbers["period_end"] = period
+        plan.numbers["quantity"] = _NumberRule(
+            "decimal", "between", "-1E+15", "1E+15", ("a number", "数字")
+        )
+        entity = entities[0] if entities else "GRP"
+        site = next((code for owner, code in site_pairs if owner == entity), None)
+        plan.example = [
+            {
+                "record_id": f"EL-{year}-0001",
+                "entity": entity,
+                "site": site,
+                "period_start": f"{year}-01-01",
+                "period_end": f"{year}-01-31",
+                "activity": "electricity",
+                "quantity": 125000,
+                "unit": "kWh",
+                "correction": _booleans(lang)[1],
+                "notes": "January electricity bill" if lang == "en" else "1月电费账单",
+            }
+        ]
+    elif kind == "entities":
+        plan.self_lists["parent"] = "entity"
+        add("operational_control", _booleans(lang))
+        add("financial_control", _booleans(lang))
+        add("country", _country_codes())
+        plan.numbers["ownership_pct"] = _NumberRule(
+            "decimal", "between", "0", "100", ("0-100 (%)", "0-100（%）")
+        )
+        yes, no = _booleans(lang)
+        plan.example = [
+            {
+                "entity": "GRP",
+                "name": "Example Holdings Ltd",
+                "name_zh": "示例控股有限公司",
+                "parent": None,
+                "ownership_pct": 100,
+                "operational_control": yes,
+                "financial_control": yes,
+                "country": "CN",
+            },
+            {
+                "entity": "DCJV",
+                "name": "Northern Data Centre JV",
+                "name_zh": "北方数据中心合资公司",
+                "parent": "GRP",
+                "ownership_pct": 50,
+                "operational_control": no,
+                "financial_control": no,
+                "country": "CN",
+            },
+        ]
+    elif kind == "sites":
+        add("entity", entities)
+        add("country", _country_codes())
+        add("region", _region_codes())
+        add("type", [t.type if lang == "en" else t.name_zh for t in site_types()])
+        plan.example = [
+            {
+                "site": "DC-GD",
+                "entity": entities[0] if entities else "GRP",
+                "name": "Guangdong Qingyuan data centre",
+                "name_zh": "广东清远数据中心",
+                "country": "CN",
+                "region": "CN-GD",
+                "type": "data_centre" if lang == "en" else "数据中心",
+            }
+        ]
+    elif kind == "activity-types":
+        add("dimension", _DIMENSIONS, strict=False)
+        add("scope", ("1", "2", "3"))
+        add("scope3_category", categories)
+        plan.example = [
+            {
+                "activity": "purchased_goods.cement",
+                "name": "Cement purchased",
+                "name_zh": "采购水泥",
+                "dimension": "[mass]",
+                "scope": 3,
+                "scope3_category": 1,
+                "description": "Cement bought for construction projects"
+                if lang == "en"
+                else "建设项目采购的水泥",
+            }
+        ]
+    elif kind == "factors":
+        add("activity", _factor_activity_keys(taxonomy), strict=False)
+        add("region", _region_codes())
+        add("unit", _common_units(), strict=False)
+        add("gwp_basis", GWP_SETS)
+        add("site", sites)
+        add("scope3_category", categories)
+        add("method", FACTOR_METHODS)
+        add("currency", CURRENCIES)
+        add("price_basis", PRICE_BASES)
+        plan.numbers["year"] = year_rule
+        plan.numbers["price_year"] = year_rule
+        for column in ("co2e_kg", "co2_kg", "ch4_kg", "n2o_kg", "biogenic_co2_kg"):
+            plan.numbers[column] = non_negative
+        plan.numbers["uncertainty_pct"] = non_negative
+        plan.example = [
+            {
+                "factor": "hk-power-2024",
+                "activity": "electricity",
+                "region": "HK",
+                "year": 2024,
+                "unit": "kWh",
+                "co2e_kg": 0.39,
+                "gwp_basis": "AR5",
+                "source": "Utility's 2024 sustainability report"
+                if lang == "en"
+                else "电力公司2024年可持续发展报告",
+                "supplier": "HK Power Co",
+                "method": "supplier",
+            }
+        ]
+    elif kind == "fx":
+        add("currency", CURRENCIES)
+        plan.numbers["year"] = year_rule
+        plan.numbers["per_usd"] = _NumberRule("decimal", "greaterThan", "0", None, ("> 0", "> 0"))
+        plan.example = [
+            {"year": 2024, "currency": "CNY", "per_usd": 7.19, "source": "Group treasury"}
+        ]
+    else:
+        raise ValueError(
+            f"unknown template kind {kind!r}; choose one of {', '.join(TEMPLATE_KINDS)}"
+        )
+    return plan
+
+
+def template_lists(
+    kind: str, *, lang: str = "en", workspace: Workspace | None = None
+) -> dict[str, TemplateList]:
+    """The drop-down lists of the ``kind`` template, by column.
+
+    Raises
+    ------
+    ValueError
+        For an unknown kind or language, or the activities template without a workspace.
+    """
+    _lang_index(lang)
+    return dict(_plan(kind, lang, workspace).lists)
+
+
+# ---- writing ----------------------------------------------------------------------------
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def _note(spec: ColumnSpec, lang: str, values: TemplateList | None) -> str:
+    en = f"{spec.column} ({'required' if spec.required else 'optional'}): {spec.description}"
+    zh = f"{spec.header_zh}（{'必填' if spec.required else '选填'}）：{spec.description_zh}"
+    parts = [en, zh] if lang == "en" else [zh, en]
+    if values is not None and len(values.values) > 12:
+        parts.append("Pick from the drop-down list." if lang == "en" else "请从下拉列表中选择。")
+    return "\n\n".join(parts)
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return str(get_column_letter(index))
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _write_lists(sheet: Worksheet, lists: Mapping[str, TemplateList]) -> dict[str, str]:
+    """Write each list into its own column of the lists sheet; return the range of each."""
+    ranges: dict[str, str] = {}
+    for index, (column, values) in enumerate(lists.items(), start=1):
+        letter = _column_letter(index)
+        sheet.cell(row=1, column=index, value=column)
+        for row, value in enumerate(values.values, start=2):
+            sheet.cell(row=row, column=index, value=value)
+        last = len(values.values) + 1
+        ranges[column] = f"{LISTS_SHEET}!${letter}$2:${letter}${last}"
+        sheet.column_dimensions[letter].width = max(12, min(40, _display_width(column) + 2))
+    return ranges
+
+
+def write_template(
+    kind: str,
+    out: Path | str,
+    *,
+    lang: str = "en",
+    workspace: Workspace | None = None,
+) -> Path:
+    """Write the XLSX template of ``kind`` to ``out`` and return its path.
+
+    Parameters
+    ----------
+    kind
+        One of :data:`TEMPLATE_KINDS`.
+    out
+        The file to write (``.xlsx``); an existing file is replaced.
+    lang
+        ``"en"`` or ``"zh-CN"``: sheet names, headers and drop-down values of true/false and
+        site types. Notes and the README give both languages.
+    workspace
+        Where entity, site and user activity-type lists (and, for activities, the reporting
+        year of the date validation) come from. Required for ``activities``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown kind or language, or the activities template without a workspace.
+    """
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    index = _lang_index(lang)
+    plan = _plan(kind, lang, workspace)
+    specs = column_specs(kind)
+    out = Path(out)
+
+    book = Workbook()
+    data = book.active
+    if data is None:  # pragma: no cover - a new workbook always has a sheet
+        raise RuntimeError("openpyxl created a workbook without a sheet")
+    data.title = _SHEETS[kind][index]
+    readme = book.create_sheet(_README[index])
+    lists_sheet = book.create_sheet(LISTS_SHEET)
+    lists_sheet.sheet_state = "hidden"
+    book.properties.creator = "esgledger"
+    book.properties.title = f"esgledger {kind} template ({lang})"
+
+    inline: dict[str, str] = {}
+    long_lists: dict[str, TemplateList] = {}
+    for column, values in plan.lists.items():
+        text = ",".join(values.values)
+        if len(text) + 2 <= INLINE_LIST_LIMIT and not any('"' in v for v in values.values):
+            inline[column] = f'"{text}"'
+        else:
+            long_lists[column] = values
+    ranges = _write_lists(lists_sheet, long_lists)
+    letters = {spec.column: _column_letter(i) for i, spec in enumerate(specs, start=1)}
+
+    for position, spec in enumerate(specs, start=1):
+        header = spec.column if lang == "en" else spec.header_zh
+        cell = data.cell(row=1, column=position, value=header)
+        cell.font = Font(bold=True, color=_WHITE if spec.required else _BLACK)
+        cell.fill = PatternFill(
+            "solid", fgColor=_REQUIRED_FILL if spec.required else _OPTIONAL_FILL
+        )
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        note = Comment(_note(spec, lang, plan.lists.get(spec.column)), "esgledger")
+        note.width = 360
+        note.height = 200
+        cell.comment = note
+        letter = letters[spec.column]
+        example_width = max(
+            (_display_width(str(row.get(spec.column) or "")) for row in plan.example), default=0
+        )
+        data.column_dimensions[letter].width = max(
+            10, min(45, max(_display_width(header), example_width) + 4)
+        )
+        if spec.type == "date":
+            data.column_dimensions[letter].number_format = "yyyy-mm-dd"
+        elif spec.type == "string":
+            data.column_dimensions[letter].number_format = "@"
+    data.freeze_panes = "A2"
+    data.row_dimensions[1].height = 30
+
+    for column, letter in letters.items():
+        area = f"{letter}2:{letter}{_LAST_ROW}"
+        prompt = next(s for s in specs if s.column == column)
+        description = prompt.description if lang == "en" else prompt.description_zh
+        validation: DataValidation | None = None
+        if column in plan.lists:
+            values = plan.lists[column]
+            source = inline.get(column) or f"={ranges[column]}"
+            validation = DataValidation(
+                type="list",
+                formula1=source,
+                allow_blank=True,
+                showDropDown=False,
+                errorStyle="stop" if values.strict else "warning",
+                error=_TEXT["refused" if values.strict else "not_listed"][index],
+                errorTitle=_TEXT["pick"][index][:32],
+            )
+        elif column in plan.self_lists:
+            source_letter = letters[plan.self_lists[column]]
+            validation = DataValidation(
+                type="list",
+                formula1=f"=${source_letter}$2:${source_letter}$5000",
+                allow_blank=True,
+                errorStyle="warning",
+                error=_TEXT["not_listed"][index],
+                errorTitle=_TEXT["pick"][index][:32],
+            )
+        elif column in plan.numbers:
+            rule = plan.numbers[column]
+            validation = DataValidation(
+                type=rule.kind,
+                operator=rule.operator,
+                formula1=rule.low,
+                formula2=rule.high,
+                allow_blank=True,
+                errorStyle="stop",
+                error=(f"Enter {rule.text[0]}." if lang == "en" else f"请输入{rule.text[1]}。"),
+                errorTitle=_error_title(lang),
+            )
+        if validation is None:
+            continue
+        validation.showErrorMessage = True
+        validation.showInputMessage = True
+        validation.promptTitle = _truncate(column if lang == "en" else prompt.header_zh, 32)
+        validation.prompt = _truncate(description, 250)
+        validation.add(area)
+        data.add_data_validation(validation)
+
+    _write_readme(readme, kind, lang, specs, plan, inline)
+    book.active = 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book.save(out)
+    return out
+
+
+def _error_title(lang: str) -> str:
+    return "Value not allowed" if lang == "en" else "数值不符合要求"
+
+
+def _allowed(column: str, plan: _Plan, inline: Mapping[str, str], lang: str) -> str:
+    if column in plan.lists:
+        values = plan.lists[column].values
+        if column in inline:
+            return ", ".join(values)
+        shown = ", ".join(values[:8])
+        more = len(values) - 8
+        if more <= 0:
+            return shown
+        return (
+            f"{shown} … (+{more}; drop-down)"
+            if lang == "en"
+            else f"{shown} …（另{more}项，见下拉列表）"
+        )
+    if column in plan.self_lists:
+        return (
+            f"an entity of column {plan.self_lists[column]} or one already imported"
+            if lang == "en"
+            else "本表主体列中的主体或已导入的主体"
+        )
+    rule = plan.numbers.get(column)
+    if rule is not None:
+        return rule.text[_lang_index(lang)]
+    return ""
+
+
+def _write_readme(
+    sheet: Worksheet,
+    kind: str,
+    lang: str,
+    specs: Sequence[ColumnSpec],
+    plan: _Plan,
+    inline: Mapping[str, str],
+) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    index = _lang_index(lang)
+    data_sheet = _SHEETS[kind][index]
+    bold = Font(bold=True)
+    title = (
+        f"esgledger {kind} template / esgledger {_SHEETS[kind][1]}填报模板"
+        if lang == "en"
+        else f"esgledger {_SHEETS[kind][1]}填报模板 / esgledger {kind} template"
+    )
+    lines = [
+        (
+            f"Fill in one row per record in sheet '{data_sheet}', starting in row 2; keep the "
+            "header row as it is. Dark blue headers are required columns. Hover over a header "
+            "for its description; cells with a list offer a drop-down.",
+            f"请在“{data_sheet}”工作表第2行起每行填写一条记录，勿修改表头。深蓝色表头为必填列。"
+            "将鼠标悬停在表头上可查看说明；带列表的单元格提供下拉选项。",
+        ),
+        (
+            f"Then import the file: esgledger import WS FILE.xlsx --kind {kind}. The whole file "
+            "is checked; if anything is wrong nothing is imported and every problem is listed "
+            "with its row, column and how to fix it.",
+            f"然后导入文件：esgledger import WS FILE.xlsx --kind {kind}。系统校验整个文件；"
+            "如有任何错误，整个文件不会导入，并逐行列出问题及修改方法。",
+        ),
+    ]
+    sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
+    row = 2
+    for en, zh in lines:
+        for text in (en, zh) if lang == "en" else (zh, en):
+            cell = sheet.cell(row=row, column=1, value=text)
+            cell.alignment = Alignment(wrap_text=False)
+            row += 1
+    row += 1
+    headers = [
+        ("column", "列名（英文）"),
+        ("header_zh", "中文列名"),
+        ("required", "是否必填"),
+        ("type", "类型"),
+        ("description", "说明（英文）"),
+        ("说明", "说明（中文）"),
+        ("allowed values", "可选值"),
+    ]
+    for position, (en, zh) in enumerate(headers, start=1):
+        label = f"{en} / {zh}" if lang == "en" else f"{zh} / {en}"
+        sheet.cell(row=row, column=position, value=label).font = bold
+    row += 1
+    for spec in specs:
+        values = [
+            spec.column,
+            spec.header_zh,
+            f"{_TEXT['required' if spec.required else 'optional'][0]} / "
+            f"{_TEXT['required' if spec.required else 'optional'][1]}",
+            spec.type,
+            spec.description,
+            spec.description_zh,
+            _allowed(spec.column, plan, inline, lang),
+        ]
+        for position, value in enumerate(values, start=1):
+            cell = sheet.cell(row=row, column=position, value=value)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        row += 1
+    row += 1
+    label = "Example / 示例" if lang == "en" else "示例 / Example"
+    sheet.cell(row=row, column=1, value=label).font = bold
+    row += 1
+    for position, spec in enumerate(specs, start=1):
+        header = spec.column if lang == "en" else spec.header_zh
+        sheet.cell(row=row, column=position, value=header).font = bold
+    for example in plan.example:
+        row += 1
+        for position, spec in enumerate(specs, start=1):
+            sheet.cell(row=row, column=position, value=example.get(spec.column))
+    widths = (18, 16, 14, 10, 60, 50, 40)
+    for position, width in enumerate(widths, start=1):
+        sheet.column_dimensions[_column_letter(position)].width = width
