@@ -199,3 +199,32 @@ class FxRate(Base):
     per_usd: Mapped[float] = mapped_column(Float, comment="[currency/USD] annual average")
     source: Mapped[str | None] = mapped_column(String(300))
     batch_id: Mapped[str | None] = mapped_column(String(40), ForeignKey("import_batches.id"))
+
+
+class Run(Base):
+    """One inventory calculation: its options, its manifest and its totals.
+
+    The line items live in the lake (``lake/runs/<id>/line_items.parquet``) beside the
+    manifest (``manifest.json``); this row registers the run so that the latest one can be
+    found and listed without reading the lake.
+    """
+
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reporting_year: Mapped[int] = mapped_column(Integer)
+    gwp_set: Mapped[str] = mapped_column(String(10), comment="AR4, AR5 or AR6 (GWP-100)")
+    consolidation: Mapped[str] = mapped_column(
+        String(40), comment="equity_share, operational_control or financial_control"
+    )
+    input_hash: Mapped[str] = mapped_column(
+        String(64), comment="sha256 of the run's inputs and options (equal inputs, equal hash)"
+    )
+    manifest: Mapped[dict[str, object]] = mapped_column(JSON)
+    totals: Mapped[dict[str, object]] = mapped_column(
+        JSON, comment="[t CO2e] scope totals, consolidated"
+    )
+
+
+__all__ += ["Run"]

@@ -373,3 +373,47 @@ def load_batches(session: Session) -> list[ImportBatch]:
     return list(
         session.scalars(sa.select(ImportBatch).order_by(ImportBatch.imported_at, ImportBatch.id))
     )
+
+
+# ---- inventory runs ----------------------------------------------------------------------
+
+
+def save_run(session: Session, record: Mapping[str, Any]) -> None:
+    """Register an inventory run (see :class:`~esgledger.store.models.Run`).
+
+    Keys: ``id``, ``created_at`` (aware datetime), ``reporting_year``, ``gwp_set``,
+    ``consolidation``, ``input_hash``, ``manifest`` and ``totals`` (JSON-serialisable dicts;
+    totals in t CO2e). A run id is never reused: saving an existing id raises
+    :class:`~esgledger.errors.WorkspaceError`.
+    """
+    from esgledger.store.models import Run
+
+    if session.get(Run, record["id"]) is not None:
+        raise WorkspaceError(f"a run with id {record['id']!r} is already registered")
+    session.execute(sa.insert(_table(Run)), [_rows(Run, [record], {})[0]])
+
+
+def load_runs(session: Session) -> list[dict[str, Any]]:
+    """Every registered run as a dict keyed by column name, oldest first (ties by id)."""
+    from esgledger.store.models import Run
+
+    table = _table(Run)
+    statement = sa.select(table).order_by(table.c.created_at, table.c.id)
+    return [dict(row) for row in session.execute(statement).mappings()]
+
+
+def load_run(session: Session, run_id: str | None = None) -> dict[str, Any] | None:
+    """The run ``run_id``, or the latest run when ``run_id`` is None; None if there is none."""
+    from esgledger.store.models import Run
+
+    table = _table(Run)
+    statement = sa.select(table)
+    if run_id is None:
+        statement = statement.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(1)
+    else:
+        statement = statement.where(table.c.id == run_id)
+    row = session.execute(statement).mappings().first()
+    return dict(row) if row is not None else None
+
+
+__all__ += ["load_run", "load_runs", "save_run"]

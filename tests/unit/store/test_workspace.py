@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from esgledger import __version__
 from esgledger.errors import WorkspaceError
-from esgledger.store import CONFIG_FILE, DATABASE_URL_ENV, SQLITE_FILE, Workspace
+from esgledger.store import CONFIG_FILE, DATABASE_URL_ENV, SQLITE_FILE, Workspace, head_revision
 from esgledger.store import workspace as workspace_module
 from esgledger.store.models import Entity, WorkspaceInfo
 
@@ -246,7 +246,7 @@ def test_open_refuses_a_database_newer_than_the_code(db_backend: DbBackend, tmp_
     with pytest.raises(
         WorkspaceError,
         match=r"is at schema revision 'f00000000000', newer than this esgledger .* knows "
-        r"\(its newest is '0001_initial'\); upgrade esgledger to open it",
+        rf"\(its newest is '{head_revision()}'\); upgrade esgledger to open it",
     ):
         Workspace.open(tmp_path / "ws")
     with (
@@ -259,14 +259,16 @@ def test_open_refuses_a_database_newer_than_the_code(db_backend: DbBackend, tmp_
 def test_open_refuses_a_database_older_than_the_code(
     sqlite_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Pretend this code ships a second migration after the one the database is at.
-    monkeypatch.setattr(workspace_module, "head_revision", lambda: "0002_next")
-    monkeypatch.setattr(workspace_module, "_known_revisions", lambda: {"0001_initial", "0002_next"})
+    # Pretend this code ships one more migration after the one the database is at.
+    current = head_revision()
+    known = workspace_module._known_revisions() | {"9999_next"}
+    monkeypatch.setattr(workspace_module, "head_revision", lambda: "9999_next")
+    monkeypatch.setattr(workspace_module, "_known_revisions", lambda: known)
     with pytest.raises(
         WorkspaceError,
         match=re.escape(
-            f"is at schema revision '0001_initial', older than this esgledger {__version__} "
-            f"needs ('0002_next'); upgrade it with `esgledger upgrade {sqlite_workspace.root}` "
+            f"is at schema revision '{current}', older than this esgledger {__version__} "
+            f"needs ('9999_next'); upgrade it with `esgledger upgrade {sqlite_workspace.root}` "
             "(back up the database first)"
         ),
     ):
@@ -274,10 +276,10 @@ def test_open_refuses_a_database_older_than_the_code(
 
 
 def test_upgrade_of_a_current_database_changes_nothing(workspace: Workspace) -> None:
-    assert workspace.upgrade() == "0001_initial"
+    assert workspace.upgrade() == head_revision()
     with workspace.engine.connect() as connection:
         assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [
-            ("0001_initial",)
+            (head_revision(),)
         ]
 
 

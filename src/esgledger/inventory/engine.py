@@ -1,0 +1,722 @@
+"""The inventory engine: activity rows + factor library → one line item per activity row.
+
+盘查计算引擎：每条活动数据生成一条可追溯的明细（排放因子、层级、换算、分气体质量、CO2当量）。
+
+One relational plan, executed in-process by DuckDB; Python only touches the few *distinct*
+values (activity keys, units, entities), never the rows:
+
+1. **Rows.** Every registered activity batch is scanned in place from the lake
+   (``read_parquet`` over ``lake/activities/<batch_id>.parquet``, in import order).
+2. **Region.** ``region = coalesce(row.region, site.region, site.country, entity.country)``
+   (upper-case); ``region_from`` says which one it was (``row``, ``site``, ``site country``,
+   ``entity country``).
+3. **Keys.** The distinct keys (activity, region, unit, supplier, site, explicit factor,
+   reporting year) go to :func:`esgledger.factors.resolve.resolve_many`, which resolves each
+   once with the tier rules of ``docs/methodology/factor-resolution.md``.
+4. **Conversion, per key.** ``to_factor_unit`` [factor units per row unit] is the resolver's
+   pint-derived ``unit_conversion``; for money it is ``row unit → row currency`` (万元 → CNY:
+   10,000) × the exchange rate of the reporting year (:meth:`esgledger.fx.FxTable.as_arrow`,
+   joined as a table: ``per_usd(factor currency) / per_usd(row currency)``) × ``factor
+   currency → factor unit``. A missing rate stops the run
+   (:class:`~esgledger.errors.FxRateMissingError`); no other year's rate is used. Spend
+   factors of another price year than the reporting year are **not** deflated (no deflator
+   table is shipped yet): ``price_year_gap = price_year − reporting year`` is recorded on the
+   line and the run carries a warning.
+5. **Gases and CO2e, per key** (kg per factor unit), under the run's GWP set (GHG Protocol
+   Corporate Standard ch. 4 and ch. 9: one consistent set of IPCC GWP-100 values):
+
+   * a factor whose published ``co2e_kg`` is under the run's set: that published CO2e (the
+     source's own total, which may cover more gases than CO2, CH4 and N2O);
+   * otherwise, a factor with per-gas masses: ``CO2 + CH4 × GWP(CH4) + N2O × GWP(N2O)``
+     (re-weighted, so the line is consistent with the run's set);
+   * otherwise (CO2e only, under another or an unknown set): the published CO2e, and the
+     line carries ``gwp_basis_mismatch = true``; such a factor cannot be re-weighted, and the
+     run's warnings count these lines.
+
+   Biogenic CO2 is carried per line and reported outside the scopes. Process CO2, CH4 and N2O
+   resolved to IPCC GWP factors also fill the gas column of their gas.
+6. **Lines.** Rows join back to their key (hash join, rows on the probe side, so nothing the
+   size of the data is built in memory) and to the scope table and the consolidation shares;
+   the line items stream straight to Parquet with ``COPY ... TO`` (zstd).
+
+Unresolved keys stop the run with one :class:`~esgledger.errors.FactorNotFoundError` (or
+:class:`~esgledger.errors.StrictFallbackError` when ``strict`` refused fallbacks) listing every
+failing key and its row count: a row without a factor is never a silent zero. With
+``allow_unresolved=True`` those rows become *excluded* lines (``excluded = true``, null
+emissions, the resolver's message as ``reason``) and the run's warnings count them.
+
+Scope 2 market-based (next) adds a second set of factor and emission columns (``mb_*``) to
+the same lines, from a second :func:`resolve_many` over the same keys with market methods; it
+is not a second engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from esgledger import gwp
+from esgledger.errors import (
+    FactorNotFoundError,
+    FxRateMissingError,
+    StrictFallbackError,
+    UnitError,
+)
+from esgledger.factors.resolve import GAS_FAMILIES, Strictness, resolve_many
+from esgledger.units import conversion_factor, currency_of
+
+if TYPE_CHECKING:
+    from esgledger.factors.library import FactorLibrary
+    from esgledger.fx import FxTable
+    from esgledger.inventory.runs import Run
+    from esgledger.store import Workspace
+    from esgledger.taxonomy import Taxonomy
+
+__all__ = [
+    "CONSOLIDATION_ALIASES",
+    "LINE_ITEM_COLUMNS",
+    "PlanResult",
+    "calculate",
+    "compute_line_items",
+]
+
+#: Short names of the consolidation approaches the CLI accepts, and the full names.
+CONSOLIDATION_ALIASES: dict[str, str] = {
+    "equity": "equity_share",
+    "operational": "operational_control",
+    "financial": "financial_control",
+}
+
+#: The columns of a line item, in file order (units in the names; see the module docstring
+#: and ``docs/methodology/inventory.md`` for each).
+LINE_ITEM_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "batch_id",
+    "row_number",
+    "record_id",
+    "entity",
+    "site",
+    "period_start",
+    "period_end",
+    "activity",
+    "scope",
+    "scope3_category",
+    "quantity",
+    "unit",
+    "correction",
+    "region",
+    "region_from",
+    "supplier",
+    "factor_id",
+    "factor_set",
+    "tier",
+    "vintage_gap",
+    "method",
+    "source",
+    "factor_unit",
+    "fx_rate",
+    "price_year_gap",
+    "quantity_in_factor_unit",
+    "co2_kg",
+    "ch4_kg",
+    "n2o_kg",
+    "biogenic_co2_kg",
+    "co2e_kg",
+    "consolidation_share",
+    "co2e_kg_consolidated",
+    "gwp_set",
+    "co2e_from",
+    "gwp_basis_mismatch",
+    "excluded",
+    "reason",
+)
+
+_MAX_LISTED_KEYS = 20
+
+
+@dataclass(slots=True)
+class PlanResult:
+    """What :func:`compute_line_items` did: counts and warnings for the run manifest.
+
+    Attributes
+    ----------
+    counts
+        ``rows`` (activity rows read), ``lines`` (line items written), ``excluded`` (lines
+        without a factor, only with ``allow_unresolved``), ``keys`` (distinct keys resolved).
+    warnings
+        One sentence each, for the manifest and the CLI.
+    factor_sets_used
+        Lines per factor set.
+    """
+
+    counts: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+    factor_sets_used: dict[str, int] = field(default_factory=dict)
+
+
+def _sql_text(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _sql_float(value: float) -> str:
+    return repr(float(value))
+
+
+def _resolve_keys(
+    library: FactorLibrary,
+    keys: pa.Table,
+    *,
+    year: int,
+    gwp_set: str,
+    strict: Strictness | None,
+    taxonomy: Taxonomy,
+) -> pa.Table:
+    """Resolve the distinct keys. Under ``strict``, gas keys (``refrigerant.*``,
+    ``process.*``) keep the vintage limit but not the tier limit: the IPCC GWP of a gas is
+    global by nature, not a geographic fallback."""
+    if strict is None or keys.num_rows == 0:
+        return resolve_many(
+            library, keys, year=year, gwp_set=gwp_set, strict=strict, taxonomy=taxonomy
+        )
+    activities = keys.column("activity").to_pylist()
+    is_gas = pa.array([a.partition(".")[0] in GAS_FAMILIES for a in activities], pa.bool_())
+    gas_strict = Strictness(max_tier="global", max_vintage_gap=strict.max_vintage_gap)
+    parts = [
+        resolve_many(
+            library, keys.filter(is_gas), year=year, gwp_set=gwp_set, strict=gas_strict,
+            taxonomy=taxonomy,
+        ),
+        resolve_many(
+            library, keys.filter(pc.invert(is_gas)), year=year, gwp_set=gwp_set,
+            strict=strict, taxonomy=taxonomy,
+        ),
+    ]  # fmt: skip
+    return pa.concat_tables(parts)
+
+
+def _describe_key(key: Mapping[str, Any]) -> str:
+    extras = [
+        f"{name} {key[name]}"
+        for name in ("supplier", "site", "factor")
+        if key.get(name) is not None
+    ]
+    text = f"activity {key['activity']}, region {key['region'] or '(none)'}, unit {key['unit']}"
+    if extras:
+        text += f" ({', '.join(extras)})"
+    return text
+
+
+def _unresolved_error(failed: list[dict[str, Any]], year: int) -> FactorNotFoundError:
+    """One error listing every failing key (at most :data:`_MAX_LISTED_KEYS`), with row
+    counts; a StrictFallbackError when every failure is a refusal by ``strict``."""
+    rows = sum(int(k["rows"]) for k in failed)
+    all_strict = all(str(k["error"]).startswith("strict:") for k in failed)
+    what = "were refused by strict" if all_strict else "have no emission factor"
+    lines = [
+        f"{len(failed)} activity key(s) {what} ({rows} row(s)); nothing was calculated "
+        "(no row is ever counted as zero):"
+    ]
+    for key in failed[:_MAX_LISTED_KEYS]:
+        lines.append(f"  - {_describe_key(key)}, {key['rows']} row(s): {key['error']}")
+    if len(failed) > _MAX_LISTED_KEYS:
+        lines.append(f"  ... and {len(failed) - _MAX_LISTED_KEYS} more key(s)")
+    lines.append(
+        "Add factors (esgledger import WS --kind factors FILE), correct the rows, or run with "
+        "allow_unresolved=True to record them as excluded lines."
+    )
+    cls = StrictFallbackError if all_strict else FactorNotFoundError
+    first = failed[0]
+    return cls(
+        "\n".join(lines),
+        activity=str(first["activity"]),
+        region=first["region"],
+        year=year,
+        tried=tuple(f"{_describe_key(k)}: {k['error']}" for k in failed),
+    )
+
+
+def _money_table(resolved: pa.Table) -> pa.Table:
+    """Per distinct (row unit, factor unit) of money keys: the row currency, the row unit in
+    that currency [row currency / row unit] and the factor currency in the factor unit."""
+    out: dict[str, list[Any]] = {
+        "unit": [],
+        "factor_unit": [],
+        "row_currency": [],
+        "row_unit_to_currency": [],
+        "currency_to_factor_unit": [],
+    }
+    seen: set[tuple[str, str]] = set()
+    for unit, factor_unit, currency, conv in zip(
+        resolved.column("unit").to_pylist(),
+        resolved.column("factor_unit").to_pylist(),
+        resolved.column("currency").to_pylist(),
+        resolved.column("unit_conversion").to_pylist(),
+        strict=True,
+    ):
+        if currency is None or conv is not None or (unit, factor_unit) in seen:
+            continue
+        seen.add((unit, factor_unit))
+        row_currency = currency_of(unit)
+        if row_currency is None:  # pragma: no cover - the resolver matched money to money
+            raise UnitError(f"unit {unit!r} is not money", unit=unit)
+        out["unit"].append(unit)
+        out["factor_unit"].append(factor_unit)
+        out["row_currency"].append(row_currency)
+        out["row_unit_to_currency"].append(conversion_factor(unit, row_currency))
+        out["currency_to_factor_unit"].append(conversion_factor(currency, factor_unit))
+    return pa.table(
+        {
+            "unit": pa.array(out["unit"], pa.string()),
+            "factor_unit": pa.array(out["factor_unit"], pa.string()),
+            "row_currency": pa.array(out["row_currency"], pa.string()),
+            "row_unit_to_currency": pa.array(out["row_unit_to_currency"], pa.float64()),
+            "currency_to_factor_unit": pa.array(out["currency_to_factor_unit"], pa.float64()),
+        }
+    )
+
+
+def _scope_table(taxonomy: Taxonomy, activities: Sequence[str]) -> pa.Table:
+    types = [taxonomy.get(a) for a in activities]
+    return pa.table(
+        {
+            "activity": pa.array(list(activities), pa.string()),
+            "scope": pa.array([t.scope for t in types], pa.int8()),
+            "scope3_category": pa.array([t.scope3_category for t in types], pa.int8()),
+        }
+    )
+
+
+_KEYS_SQL = """
+CREATE TEMP TABLE k AS
+WITH r AS (
+    SELECT r.*,
+        m.row_currency,
+        fto.per_usd / ffrom.per_usd AS fx_rate,
+        (r.co2_kg IS NOT NULL OR r.ch4_kg IS NOT NULL OR r.n2o_kg IS NOT NULL) AS has_gas,
+        (r.co2e_kg IS NOT NULL AND r.gwp_basis = {gwp_set}) AS published_fits,
+        CASE WHEN r.method = 'gwp' THEN split_part(r.factor_id, ':', 3) END AS gwp_gas,
+        m.row_unit_to_currency, m.currency_to_factor_unit
+    FROM resolved r
+    LEFT JOIN money m ON m.unit = r.unit AND m.factor_unit = r.factor_unit
+    LEFT JOIN fx ffrom ON ffrom.year = r.year AND ffrom.currency = m.row_currency
+    LEFT JOIN fx fto ON fto.year = r.year AND fto.currency = r.currency
+)
+SELECT activity, region, unit, supplier, site, factor, year,
+    factor_id, factor_set, tier, vintage_gap, method, source, factor_unit, reason, error,
+    currency, row_currency, fx_rate,
+    CASE WHEN price_year IS NOT NULL THEN price_year - year END AS price_year_gap,
+    CASE WHEN error IS NOT NULL THEN NULL
+         WHEN unit_conversion IS NOT NULL THEN unit_conversion
+         ELSE row_unit_to_currency * fx_rate * currency_to_factor_unit
+    END AS to_factor_unit,
+    CASE WHEN gwp_gas = 'CO2' THEN 1.0 ELSE co2_kg END AS co2_per_unit,
+    CASE WHEN gwp_gas = 'CH4' THEN 1.0 ELSE ch4_kg END AS ch4_per_unit,
+    CASE WHEN gwp_gas = 'N2O' THEN 1.0 ELSE n2o_kg END AS n2o_per_unit,
+    biogenic_co2_kg AS biogenic_per_unit,
+    CASE WHEN published_fits THEN co2e_kg
+         WHEN has_gas THEN coalesce(co2_kg, 0.0) + coalesce(ch4_kg, 0.0) * {gwp_ch4}
+                           + coalesce(n2o_kg, 0.0) * {gwp_n2o}
+         ELSE co2e_kg
+    END AS co2e_per_unit,
+    CASE WHEN error IS NOT NULL THEN NULL
+         WHEN published_fits THEN 'published'
+         WHEN has_gas THEN 'gases'
+         ELSE 'published'
+    END AS co2e_from,
+    CASE WHEN error IS NOT NULL THEN NULL
+         ELSE NOT published_fits AND NOT has_gas
+    END AS gwp_basis_mismatch,
+    gwp_basis
+FROM r
+"""
+
+_LINES_SQL = """
+SELECT
+    {run_id} AS run_id,
+    a.batch_id, a.row_number, a.record_id, a.entity, a.site, a.period_start, a.period_end,
+    a.activity,
+    t.scope,
+    CASE WHEN t.scope = 3 THEN CAST(coalesce(a.scope3_category, t.scope3_category) AS TINYINT)
+    END AS scope3_category,
+    a.quantity, a.unit, a.correction,
+    a.key_region AS region, a.region_from, a.supplier,
+    k.factor_id, k.factor_set, k.tier, k.vintage_gap, k.method, k.source, k.factor_unit,
+    k.fx_rate, k.price_year_gap,
+    a.quantity * k.to_factor_unit AS quantity_in_factor_unit,
+    a.quantity * k.to_factor_unit * k.co2_per_unit AS co2_kg,
+    a.quantity * k.to_factor_unit * k.ch4_per_unit AS ch4_kg,
+    a.quantity * k.to_factor_unit * k.n2o_per_unit AS n2o_kg,
+    a.quantity * k.to_factor_unit * k.biogenic_per_unit AS biogenic_co2_kg,
+    a.quantity * k.to_factor_unit * k.co2e_per_unit AS co2e_kg,
+    e.share AS consolidation_share,
+    a.quantity * k.to_factor_unit * k.co2e_per_unit * e.share AS co2e_kg_consolidated,
+    {gwp_set} AS gwp_set,
+    k.co2e_from,
+    k.gwp_basis_mismatch,
+    k.error IS NOT NULL AS excluded,
+    coalesce(k.reason, k.error) AS reason
+FROM keyed a
+JOIN k ON k.activity = a.activity
+    AND k.region IS NOT DISTINCT FROM a.key_region
+    AND k.unit = a.unit
+    AND k.supplier IS NOT DISTINCT FROM a.supplier
+    AND k.site IS NOT DISTINCT FROM a.site
+    AND k.factor IS NOT DISTINCT FROM a.factor
+JOIN scopes t ON t.activity = a.activity
+JOIN shares e ON e.entity = a.entity
+ORDER BY a.batch_seq, a.row_number
+"""
+
+
+def compute_line_items(
+    *,
+    activity_files: Sequence[Path],
+    entities: Sequence[Mapping[str, Any]],
+    sites: Sequence[Mapping[str, Any]],
+    shares: Mapping[str, float],
+    taxonomy: Taxonomy,
+    library: FactorLibrary,
+    fx: FxTable,
+    year: int,
+    gwp_set: str,
+    run_id: str,
+    out: Path,
+    strict: Strictness | None = None,
+    allow_unresolved: bool = False,
+    threads: int | None = None,
+) -> PlanResult:
+    """Run the plan of the module docstring and write the line items to ``out`` (Parquet).
+
+    A pure function of its inputs (no database access): :func:`calculate` gathers them from
+    a workspace.
+
+    Parameters
+    ----------
+    activity_files
+        Lake batches (Parquet, schema :data:`esgledger.ingest.activities.LAKE_SCHEMA`), read
+        in this order.
+    entities, sites
+        Rows as :func:`esgledger.store.repository.load_entities` / ``load_sites`` return them
+        (``code``, ``country``; sites also ``region``).
+    shares
+        Consolidation share of each entity [fraction 0..1].
+    taxonomy, library, fx
+        Activity types, factors and exchange rates.
+    year
+        Reporting year: the vintage asked of factors and the year of the exchange rates.
+    gwp_set
+        AR4, AR5 or AR6.
+    run_id
+        Written into every line.
+    out
+        The Parquet file to write.
+    strict
+        Passed to :func:`~esgledger.factors.resolve.resolve_many` (gas keys: vintage limit
+        only).
+    allow_unresolved
+        Record rows without a factor as excluded lines instead of failing.
+    threads
+        DuckDB threads (default: DuckDB's own choice).
+
+    Raises
+    ------
+    FactorNotFoundError, StrictFallbackError
+        If keys cannot be resolved and ``allow_unresolved`` is false.
+    FxRateMissingError
+        If a spend row needs an exchange rate the table lacks.
+    """
+    gwp_set = gwp_set.upper()
+    con = duckdb.connect(config={"threads": threads} if threads else {})
+    try:
+        files = ", ".join(_sql_text(str(p)) for p in activity_files)
+        con.register(
+            "batch_files",
+            pa.table(
+                {
+                    "path": pa.array([str(p) for p in activity_files], pa.string()),
+                    "batch_seq": pa.array(range(len(activity_files)), pa.int32()),
+                }
+            ),
+        )
+        con.execute(
+            f"""
+            CREATE TEMP VIEW acts AS
+            SELECT a.* EXCLUDE (filename), f.batch_seq
+            FROM read_parquet([{files}], filename = true) a
+            JOIN batch_files f ON f.path = a.filename
+            """
+        )
+        site_table = pa.table(
+            {
+                "code": pa.array([s["code"] for s in sites], pa.string()),
+                "region": pa.array([s.get("region") for s in sites], pa.string()),
+                "country": pa.array([s.get("country") for s in sites], pa.string()),
+            }
+        )
+        entity_table = pa.table(
+            {
+                "code": pa.array([e["code"] for e in entities], pa.string()),
+                "country": pa.array([e.get("country") for e in entities], pa.string()),
+            }
+        )
+        con.register("site_rows", site_table)
+        con.register("entity_rows", entity_table)
+        con.execute(
+            """
+            CREATE TEMP VIEW keyed AS
+            SELECT a.*,
+                upper(coalesce(a.region, s.region, s.country, e.country)) AS key_region,
+                CASE WHEN a.region IS NOT NULL THEN 'row'
+                     WHEN s.region IS NOT NULL THEN 'site'
+                     WHEN s.country IS NOT NULL THEN 'site country'
+                     WHEN e.country IS NOT NULL THEN 'entity country'
+                END AS region_from
+            FROM acts a
+            LEFT JOIN site_rows s ON s.code = a.site
+            LEFT JOIN entity_rows e ON e.code = a.entity
+            """
+        )
+        keys: pa.Table = con.sql(
+            """
+            SELECT activity, key_region AS region, unit, supplier, site, factor,
+                count(*) AS rows
+            FROM keyed GROUP BY ALL ORDER BY ALL
+            """
+        ).to_arrow_table()
+        row_count = int(sum(keys.column("rows").to_pylist()))
+
+        resolved = _resolve_keys(
+            library,
+            keys.drop_columns(["rows"]),
+            year=year,
+            gwp_set=gwp_set,
+            strict=strict,
+            taxonomy=taxonomy,
+        )
+        failed = _failed_keys(con, resolved, keys)
+        if failed and not allow_unresolved:
+            raise _unresolved_error(failed, year)
+
+        con.register("resolved", resolved)
+        con.register("money", _money_table(resolved))
+        con.register("fx", fx.as_arrow())
+        con.execute(
+            _KEYS_SQL.format(
+                gwp_set=_sql_text(gwp_set),
+                gwp_ch4=_sql_float(gwp.gwp("CH4", gwp_set)),
+                gwp_n2o=_sql_float(gwp.gwp("N2O", gwp_set)),
+            )
+        )
+        _check_fx(con, fx, year)
+
+        activities = sorted({str(a) for a in keys.column("activity").to_pylist()})
+        con.register("scopes", _scope_table(taxonomy, activities))
+        share_table = pa.table(
+            {
+                "entity": pa.array(list(shares), pa.string()),
+                "share": pa.array([float(v) for v in shares.values()], pa.float64()),
+            }
+        )
+        con.register("shares", share_table)
+        _check_entities(con)
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        select = _LINES_SQL.format(run_id=_sql_text(run_id), gwp_set=_sql_text(gwp_set))
+        con.execute(
+            f"COPY ({select}) TO {_sql_text(str(out))} "
+            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)"
+        )
+        result = _line_stats(con, out, row_count, keys.num_rows, year)
+        if failed:
+            rows = sum(int(k["rows"]) for k in failed)
+            result.warnings.insert(
+                0,
+                f"{rows} row(s) of {len(failed)} activity key(s) have no emission factor and "
+                "are excluded lines (allow_unresolved): "
+                + "; ".join(f"{_describe_key(k)}: {k['error']}" for k in failed[:5])
+                + ("; ..." if len(failed) > 5 else ""),
+            )
+        return result
+    finally:
+        con.close()
+
+
+def _failed_keys(
+    con: duckdb.DuckDBPyConnection, resolved: pa.Table, keys: pa.Table
+) -> list[dict[str, Any]]:
+    """The keys the resolver could not resolve, with their row counts, most rows first."""
+    con.register("resolved_check", resolved)
+    con.register("key_counts", keys)
+    rows = con.execute(
+        """
+        SELECT r.activity, r.region, r.unit, r.supplier, r.site, r.factor, r.error, c.rows
+        FROM resolved_check r JOIN key_counts c
+          ON c.activity = r.activity AND c.region IS NOT DISTINCT FROM r.region
+          AND c.unit = r.unit AND c.supplier IS NOT DISTINCT FROM r.supplier
+          AND c.site IS NOT DISTINCT FROM r.site AND c.factor IS NOT DISTINCT FROM r.factor
+        WHERE r.error IS NOT NULL
+        ORDER BY c.rows DESC, r.activity, r.region, r.unit
+        """
+    ).fetchall()
+    names = ("activity", "region", "unit", "supplier", "site", "factor", "error", "rows")
+    con.unregister("resolved_check")
+    con.unregister("key_counts")
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def _check_fx(con: duckdb.DuckDBPyConnection, fx: FxTable, year: int) -> None:
+    """Raise the exchange-rate table's own error for the first missing rate."""
+    missing = con.execute(
+        """
+        SELECT DISTINCT row_currency, currency FROM k
+        WHERE error IS NULL AND currency IS NOT NULL AND fx_rate IS NULL
+        ORDER BY ALL
+        """
+    ).fetchall()
+    for row_currency, currency in missing:
+        fx.factor(row_currency, currency, year)  # raises FxRateMissingError
+    if missing:  # pragma: no cover - the table above raises first
+        row_currency, currency = missing[0]
+        raise FxRateMissingError(
+            f"No exchange rate from {row_currency} to {currency} in {year}",
+            currency=str(currency),
+            year=year,
+        )
+
+
+def _check_entities(con: duckdb.DuckDBPyConnection) -> None:
+    from esgledger.errors import WorkspaceError
+
+    missing = [
+        str(row[0])
+        for row in con.execute(
+            "SELECT DISTINCT a.entity FROM acts a ANTI JOIN shares s ON s.entity = a.entity "
+            "ORDER BY 1"
+        ).fetchall()
+    ]
+    if missing:
+        raise WorkspaceError(
+            f"activity rows name entities that are not in the group structure: "
+            f"{', '.join(missing)}; import them with esgledger import WS --kind entities FILE"
+        )
+
+
+def _line_stats(
+    con: duckdb.DuckDBPyConnection, out: Path, rows: int, keys: int, year: int
+) -> PlanResult:
+    """Counts, factor sets used and warnings, from the written line items."""
+    path = _sql_text(str(out))
+    lines, excluded = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE excluded) FROM read_parquet({path})"
+    ).fetchone() or (0, 0)
+    result = PlanResult(
+        counts={"rows": rows, "lines": int(lines), "excluded": int(excluded), "keys": keys}
+    )
+    for factor_set, n in con.execute(
+        f"SELECT factor_set, count(*) FROM read_parquet({path}) "
+        "WHERE factor_set IS NOT NULL GROUP BY 1 ORDER BY 1"
+    ).fetchall():
+        result.factor_sets_used[str(factor_set)] = int(n)
+    for factor_set, gap, n in con.execute(
+        f"SELECT factor_set, price_year_gap, count(*) FROM read_parquet({path}) "
+        "WHERE price_year_gap IS NOT NULL AND price_year_gap <> 0 GROUP BY 1, 2 ORDER BY 1, 2"
+    ).fetchall():
+        result.warnings.append(
+            f"{n} spend line(s) use factors of set {factor_set} whose price year is "
+            f"{year + int(gap)}, {abs(int(gap))} year(s) from the reporting year {year}: the "
+            "amounts are converted at the reporting year's exchange rate but not deflated to "
+            "the factor's price year (no deflator table is shipped yet); see price_year_gap"
+        )
+    for basis, n in con.execute(
+        f"""
+        SELECT coalesce(k.gwp_basis, 'an unknown set'), count(*)
+        FROM read_parquet({path}) l JOIN k ON k.factor_id = l.factor_id
+        WHERE l.gwp_basis_mismatch GROUP BY 1 ORDER BY 1
+        """
+    ).fetchall():
+        result.warnings.append(
+            f"{n} line(s) use factors published only as CO2e under {basis}, not the run's "
+            "GWP set: their published CO2e is used as it is (it cannot be re-weighted); see "
+            "gwp_basis_mismatch"
+        )
+    (lifecycle,) = con.execute(
+        f"SELECT count(*) FROM read_parquet({path}) WHERE scope = 2 AND method = 'lifecycle'"
+    ).fetchone() or (0,)
+    if lifecycle:
+        result.warnings.append(
+            f"{lifecycle} scope 2 line(s) use a life-cycle grid factor (no location-based "
+            "factor for their region): it includes upstream emissions, so scope 2 is overstated "
+            "for them; add a location-based factor"
+        )
+    return result
+
+
+def input_digest(payload: Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON of ``payload`` (sorted keys, no blanks)."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def calculate(
+    workspace: Workspace,
+    *,
+    gwp_set: str = gwp.DEFAULT_GWP_SET,
+    consolidation: str = "operational_control",
+    strict: Strictness | str | None = None,
+    allow_unresolved: bool = False,
+    threads: int | None = None,
+) -> Run:
+    """Calculate the workspace's inventory: line items in the lake, a manifest, a run row.
+
+    Parameters
+    ----------
+    workspace
+        The open workspace.
+    gwp_set
+        IPCC GWP-100 set: AR4, AR5 or AR6 (default AR6).
+    consolidation
+        ``equity_share``, ``operational_control`` (default) or ``financial_control``
+        (GHG Protocol Corporate Standard ch. 3); the short names ``equity``, ``operational``
+        and ``financial`` are accepted too.
+    strict
+        Refuse factors beyond a tier (a tier name such as ``"country"``) or a
+        :class:`~esgledger.factors.resolve.Strictness`; gas keys keep only the vintage limit.
+    allow_unresolved
+        Record rows without a factor as excluded lines (with the reason) instead of failing.
+    threads
+        DuckDB threads (default: DuckDB's choice).
+
+    Returns
+    -------
+    Run
+        The registered run (:mod:`esgledger.inventory.runs`).
+
+    Raises
+    ------
+    WorkspaceError
+        If the workspace has no activity data.
+    FactorNotFoundError, StrictFallbackError, FxRateMissingError
+        As :func:`compute_line_items`; nothing is written.
+    InputError
+        If the GWP set or consolidation approach is unknown, or the group structure cannot be
+        consolidated.
+    """
+    from esgledger.inventory.runs import prepare_run
+
+    prepared = prepare_run(
+        workspace,
+        gwp_set=gwp_set,
+        consolidation=CONSOLIDATION_ALIASES.get(consolidation, consolidation),
+        strict=Strictness(max_tier=strict) if isinstance(strict, str) else strict,
+        allow_unresolved=allow_unresolved,
+    )
+    return prepared.execute(threads=threads)

@@ -1,0 +1,545 @@
+"""Inventory runs: line items in the lake, a manifest, a row in the ``runs`` table.
+
+盘查运行记录：明细写入数据湖，清单（manifest）记录全部输入与选项，数据库登记运行。
+
+A run is written once and never changed::
+
+    lake/runs/<run_id>/line_items.parquet   one line item per activity row
+    lake/runs/<run_id>/manifest.json        what went in, and what came out
+
+The manifest lists everything the numbers depend on: the activity batches (ids and sha256 of
+the imported files), every factor set of the library (id, edition, precedence, and the sha256
+of its content: the packaged CSV for shipped sets, the canonical rows for user sets), the
+sha256 of the organisation (entities, sites), user activity types and exchange rates, the GWP
+set, the consolidation approach and its shares, the options, the esgledger version and the
+reporting year; then the counts, the factor sets actually used and the warnings.
+
+``input_hash`` is the sha256 of those inputs and options (not of times or file names), and the
+run id is ``r-`` + its first 12 hex digits + ``-`` + the UTC time of the run
+(``r-3f2a9c0d1e2b-20261125T092311Z``): two runs of the same inputs share the prefix and give
+the same numbers to the last digit. Totals are sums of exact decimals (each line rounded to
+1 µg, i.e. 9 decimals of a kg), so they do not depend on the order DuckDB adds lines in.
+
+:func:`summary` gives the JSON contract of the inventory: ``unit`` (``"t CO2e"``), ``totals``
+(``scope1``, ``scope2_location``, ``scope3``, ``biogenic_co2``, ``total``),
+``scope3_by_category`` ("1" … "15", all present), ``by_entity``, ``by_site``,
+``data_quality`` (shares of CO2e by factor tier and vintage gap), ``counts``, ``warnings``
+and ``run`` (the manifest). All amounts are consolidated (× the entity's consolidation share)
+and in tonnes; biogenic CO2 is outside the scopes and not in ``total``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from esgledger import __version__, gwp
+from esgledger.errors import InputError, Issue, WorkspaceError
+
+if TYPE_CHECKING:
+    from esgledger.factors.library import FactorLibrary
+    from esgledger.factors.resolve import Strictness
+    from esgledger.fx import FxTable
+    from esgledger.store import Workspace
+    from esgledger.taxonomy import Taxonomy
+
+__all__ = [
+    "LINE_ITEMS_FILE",
+    "MANIFEST_FILE",
+    "RUNS_DIR",
+    "SCOPE3_CATEGORIES",
+    "PreparedRun",
+    "Run",
+    "aggregate",
+    "list_runs",
+    "load_run",
+    "prepare_run",
+    "summary",
+]
+
+#: Folder of the runs inside the workspace lake.
+RUNS_DIR = "runs"
+LINE_ITEMS_FILE = "line_items.parquet"
+MANIFEST_FILE = "manifest.json"
+#: The scope 3 categories, as the keys of ``scope3_by_category``.
+SCOPE3_CATEGORIES: tuple[str, ...] = tuple(str(n) for n in range(1, 16))
+#: Decimals of a kg kept per line when summing (1 µg): exact, order-independent totals.
+_SUM_SCALE = 9
+_KG_PER_T = Decimal(1000)
+_NO_SITE = "(no site)"
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One registered inventory run.
+
+    Attributes
+    ----------
+    run_id
+        ``r-<12 hex of the input hash>-<UTC time>``.
+    folder
+        ``lake/runs/<run_id>``.
+    manifest
+        The manifest (also in ``manifest.json``).
+    totals
+        The aggregates stored with the run: ``totals`` and ``scope3_by_category`` [t CO2e].
+    """
+
+    run_id: str
+    folder: Path
+    manifest: dict[str, Any]
+    totals: dict[str, Any]
+
+    @property
+    def line_items_path(self) -> Path:
+        return self.folder / LINE_ITEMS_FILE
+
+    def line_items(self, columns: list[str] | None = None) -> pa.Table:
+        """The line items as an Arrow table (reads the whole file: for small runs and
+        tests; stream large runs with DuckDB over :attr:`line_items_path`)."""
+        return pq.read_table(self.line_items_path, columns=columns)
+
+
+def _sha256_json(payload: Any) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _shipped_set_sha256(set_id: str) -> str | None:
+    entry = resources.files("esgledger.data.factors").joinpath(f"{set_id}.csv")
+    if not entry.is_file():
+        return None
+    return hashlib.sha256(entry.read_bytes()).hexdigest()
+
+
+def _factor_sets(library: FactorLibrary, user_sets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every set of the library with the sha256 of its content."""
+    by_id = {s["id"]: s for s in user_sets}
+    table = library.as_arrow()
+    out: list[dict[str, Any]] = []
+    for record in library.sets():
+        entry = {
+            key: record[key] for key in ("id", "name", "edition", "precedence", "shipped", "rows")
+        }
+        if record["shipped"]:
+            entry["sha256"] = _shipped_set_sha256(str(record["id"]))
+        else:
+            rows = table.filter(pc.equal(table.column("factor_set"), record["id"]))
+            ordered = sorted(rows.to_pylist(), key=lambda r: str(r["factor_id"]))
+            entry["sha256"] = _sha256_json(ordered)
+            user = by_id.get(record["id"])
+            entry["file_sha256"] = user["content_hash"] if user else None
+        out.append(entry)
+    return out
+
+
+def _options(strict: Strictness | None, allow_unresolved: bool) -> dict[str, Any]:
+    return {
+        "strict": None
+        if strict is None
+        else {"max_tier": strict.max_tier, "max_vintage_gap": strict.max_vintage_gap},
+        "allow_unresolved": allow_unresolved,
+    }
+
+
+@dataclass(slots=True)
+class PreparedRun:
+    """Everything a run needs, gathered from the workspace, before anything is computed."""
+
+    workspace: Workspace
+    manifest: dict[str, Any]
+    activity_files: list[Path]
+    entities: list[dict[str, Any]]
+    sites: list[dict[str, Any]]
+    shares: dict[str, float]
+    taxonomy: Taxonomy
+    library: FactorLibrary
+    fx: FxTable
+    strict: Strictness | None
+    allow_unresolved: bool
+
+    def execute(self, *, threads: int | None = None) -> Run:
+        """Compute the line items, write the run to the lake and register it."""
+        from esgledger.inventory.engine import compute_line_items
+        from esgledger.store.repository import load_run, save_run
+
+        ws = self.workspace
+        created = datetime.now(UTC)
+        runs_dir = ws.lake / RUNS_DIR
+        run_id = self._free_id(runs_dir, created)
+        tmp = runs_dir / f".tmp-{run_id}-{os.getpid()}"
+        final = runs_dir / run_id
+        try:
+            result = compute_line_items(
+                activity_files=self.activity_files,
+                entities=self.entities,
+                sites=self.sites,
+                shares=self.shares,
+                taxonomy=self.taxonomy,
+                library=self.library,
+                fx=self.fx,
+                year=ws.reporting_year,
+                gwp_set=self.manifest["gwp_set"],
+                run_id=run_id,
+                out=tmp / LINE_ITEMS_FILE,
+                strict=self.strict,
+                allow_unresolved=self.allow_unresolved,
+                threads=threads,
+            )
+            lines_path = tmp / LINE_ITEMS_FILE
+            aggregates = aggregate(lines_path)
+            manifest = {
+                "run_id": run_id,
+                "created_at": created.isoformat(),
+                **self.manifest,
+                "counts": result.counts,
+                "factor_sets_used": result.factor_sets_used,
+                "warnings": result.warnings,
+                "line_items": f"{RUNS_DIR}/{run_id}/{LINE_ITEMS_FILE}",
+                "line_items_sha256": hashlib.sha256(lines_path.read_bytes()).hexdigest(),
+            }
+            totals = {
+                "unit": "t CO2e",
+                "totals": aggregates["totals"],
+                "scope3_by_category": aggregates["scope3_by_category"],
+            }
+            (tmp / MANIFEST_FILE).write_text(
+                json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
+                encoding="utf-8",
+            )
+            tmp.rename(final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        try:
+            with ws.session() as session:
+                if load_run(session, run_id) is not None:  # pragma: no cover - _free_id
+                    raise WorkspaceError(f"run {run_id} already exists")
+                save_run(
+                    session,
+                    {
+                        "id": run_id,
+                        "created_at": created,
+                        "reporting_year": ws.reporting_year,
+                        "gwp_set": manifest["gwp_set"],
+                        "consolidation": manifest["consolidation"],
+                        "input_hash": manifest["input_hash"],
+                        "manifest": json.loads(json.dumps(manifest, default=str)),
+                        "totals": totals,
+                    },
+                )
+        except BaseException:
+            shutil.rmtree(final, ignore_errors=True)
+            raise
+        return Run(run_id=run_id, folder=final, manifest=manifest, totals=totals)
+
+    def _free_id(self, runs_dir: Path, created: datetime) -> str:
+        from esgledger.store.repository import load_run
+
+        base = f"r-{self.manifest['input_hash'][:12]}-{created:%Y%m%dT%H%M%SZ}"
+        candidate, n = base, 1
+        with self.workspace.session() as session:
+            while (runs_dir / candidate).exists() or load_run(session, candidate) is not None:
+                n += 1
+                candidate = f"{base}-{n}"
+        return candidate
+
+
+def prepare_run(
+    workspace: Workspace,
+    *,
+    gwp_set: str,
+    consolidation: str,
+    strict: Strictness | None,
+    allow_unresolved: bool,
+) -> PreparedRun:
+    """Gather a run's inputs from the workspace and build its manifest (without results).
+
+    Raises
+    ------
+    InputError
+        If the GWP set or the consolidation approach is unknown, or the group structure
+        cannot be consolidated.
+    WorkspaceError
+        If the workspace has no activity data.
+    """
+    from esgledger.boundary import ConsolidationApproach, consolidation_shares
+    from esgledger.factors.library import FactorLibrary
+    from esgledger.fx import FxTable
+    from esgledger.store.repository import (
+        load_activity_types,
+        load_batches,
+        load_entities,
+        load_factor_sets,
+        load_fx_rates,
+        load_sites,
+    )
+    from esgledger.taxonomy import Taxonomy
+
+    chosen = str(gwp_set).strip().upper()
+    if chosen not in gwp.GWP_SETS:
+        raise InputError(
+            f"Unknown GWP set {gwp_set!r}: choose one of {', '.join(gwp.GWP_SETS)}.",
+            [Issue("", None, "gwp_set", str(gwp_set), "unknown GWP set", "AR4, AR5 or AR6")],
+        )
+    with workspace.session() as session:
+        batches = [
+            b for b in load_batches(session) if b.kind == "activities" and b.lake_path is not None
+        ]
+        entities = load_entities(session)
+        sites = load_sites(session)
+        activity_types = load_activity_types(session)
+        fx_rows = load_fx_rates(session)
+        user_sets = load_factor_sets(session)
+    if not batches:
+        raise WorkspaceError(
+            f"workspace {workspace.root} has no activity data to calculate; import some with "
+            "`esgledger import WS FILE --kind activities`"
+        )
+    shares = consolidation_shares(entities, consolidation)
+    approach = ConsolidationApproach(str(consolidation).strip().lower()).value
+    taxonomy = Taxonomy.for_workspace(workspace)
+    library = FactorLibrary.for_workspace(workspace)
+    fx = FxTable.for_workspace(workspace)
+    files = [workspace.lake / str(b.lake_path) for b in batches]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise WorkspaceError(f"activity batches are missing from the lake: {', '.join(missing)}")
+
+    inputs = {
+        "activity_batches": [
+            {
+                "id": b.id,
+                "content_hash": b.content_hash,
+                "row_count": b.row_count,
+            }
+            for b in batches
+        ],
+        "factor_sets": _factor_sets(library, user_sets),
+        "reference_data": {
+            "entities_sha256": _sha256_json(entities),
+            "sites_sha256": _sha256_json(sites),
+            "activity_types_sha256": _sha256_json(activity_types),
+            "fx_rates_sha256": _sha256_json(fx_rows),
+        },
+    }
+    options = _options(strict, allow_unresolved)
+    hashed = {
+        "esgledger_version": __version__,
+        "reporting_year": workspace.reporting_year,
+        "gwp_set": chosen,
+        "consolidation": str(approach),
+        "options": options,
+        "inputs": inputs,
+    }
+    input_hash = _sha256_json(hashed)
+    manifest: dict[str, Any] = {
+        "esgledger_version": __version__,
+        "reporting_year": workspace.reporting_year,
+        "gwp_set": chosen,
+        "gwp_source": gwp.provenance(chosen),
+        "consolidation": str(approach),
+        "options": options,
+        "input_hash": input_hash,
+        "inputs": inputs,
+        "batch_files": {b.id: b.file_name for b in batches},
+        "consolidation_shares": {
+            code: {"share": s.share, "reason": s.reason} for code, s in shares.items()
+        },
+    }
+    return PreparedRun(
+        workspace=workspace,
+        manifest=manifest,
+        activity_files=files,
+        entities=entities,
+        sites=sites,
+        shares={code: s.share for code, s in shares.items()},
+        taxonomy=taxonomy,
+        library=library,
+        fx=fx,
+        strict=strict,
+        allow_unresolved=allow_unresolved,
+    )
+
+
+# ---- reading runs ------------------------------------------------------------------------
+
+
+def _run_from_row(workspace: Workspace, row: Mapping[str, Any]) -> Run:
+    folder = workspace.lake / RUNS_DIR / str(row["id"])
+    if not (folder / LINE_ITEMS_FILE).is_file():
+        raise WorkspaceError(
+            f"run {row['id']} is registered but its line items are missing from the lake "
+            f"({folder / LINE_ITEMS_FILE})"
+        )
+    return Run(
+        run_id=str(row["id"]),
+        folder=folder,
+        manifest=dict(row["manifest"]),
+        totals=dict(row["totals"]),
+    )
+
+
+def load_run(workspace: Workspace, run_id: str | None = None) -> Run:
+    """The run ``run_id`` of the workspace, or its latest run.
+
+    Raises
+    ------
+    WorkspaceError
+        If there is no such run (or no run at all).
+    """
+    from esgledger.store.repository import load_run as load_run_row
+
+    with workspace.session() as session:
+        row = load_run_row(session, run_id)
+    if row is None:
+        if run_id is None:
+            raise WorkspaceError(
+                f"workspace {workspace.root} has no inventory run yet; run "
+                "`esgledger calculate WS` first"
+            )
+        raise WorkspaceError(f"workspace {workspace.root} has no run {run_id!r}")
+    return _run_from_row(workspace, row)
+
+
+def list_runs(workspace: Workspace) -> list[dict[str, Any]]:
+    """The registered runs (id, created_at, reporting_year, gwp_set, consolidation,
+    input_hash, totals), oldest first."""
+    from esgledger.store.repository import load_runs
+
+    with workspace.session() as session:
+        rows = load_runs(session)
+    return [{k: v for k, v in row.items() if k != "manifest"} for row in rows]
+
+
+# ---- aggregates --------------------------------------------------------------------------
+
+
+def _t(kg: Decimal) -> float:
+    """[kg] as an exact decimal → [t] as a float."""
+    return float(kg / _KG_PER_T)
+
+
+def aggregate(line_items: Path) -> dict[str, Any]:
+    """Totals and breakdowns of a line-item file [t CO2e, consolidated].
+
+    Each line's consolidated CO2e and biogenic CO2 are rounded to 1 µg and summed as exact
+    decimals, so the result does not depend on summation order. Excluded lines count zero.
+
+    Returns
+    -------
+    dict
+        ``totals``, ``scope3_by_category``, ``by_entity``, ``by_site``, ``data_quality``.
+    """
+    scale = f"DECIMAL(38, {_SUM_SCALE})"
+    path = "'" + str(line_items).replace("'", "''") + "'"
+    con = duckdb.connect()
+    try:
+        grouped = con.execute(
+            f"""
+            SELECT scope, scope3_category, entity, coalesce(site, '{_NO_SITE}') AS site,
+                tier, vintage_gap, any_value(consolidation_share) AS share,
+                sum(CAST(co2e_kg_consolidated AS {scale})) AS co2e,
+                sum(CAST(biogenic_co2_kg * consolidation_share AS {scale})) AS bio,
+                sum(CAST(co2e_kg AS {scale})) AS gross
+            FROM read_parquet({path})
+            WHERE NOT excluded
+            GROUP BY ALL
+            ORDER BY ALL
+            """
+        ).fetchall()
+    finally:
+        con.close()
+    zero = Decimal(0)
+    scope_key = {1: "scope1", 2: "scope2_location", 3: "scope3"}
+    totals = dict.fromkeys(("scope1", "scope2_location", "scope3", "biogenic_co2"), zero)
+    categories = dict.fromkeys(SCOPE3_CATEGORIES, zero)
+    by_entity: dict[str, dict[str, Any]] = {}
+    by_site: dict[str, dict[str, Decimal]] = {}
+    by_tier: dict[str, Decimal] = {}
+    by_gap: dict[str, Decimal] = {}
+    for scope, category, entity, site, tier, gap, share, co2e, bio, gross in grouped:
+        co2e = co2e if co2e is not None else zero
+        bio = bio if bio is not None else zero
+        gross = gross if gross is not None else zero
+        key = scope_key[int(scope)]
+        totals[key] += co2e
+        totals["biogenic_co2"] += bio
+        if int(scope) == 3 and category is not None:
+            categories[str(int(category))] += co2e
+        entry = by_entity.setdefault(
+            entity,
+            {"consolidation_share": float(share), **dict.fromkeys(scope_key.values(), zero)},
+        )
+        entry.setdefault("biogenic_co2", zero)
+        entry.setdefault("total_gross", zero)
+        entry[key] += co2e
+        entry["biogenic_co2"] += bio
+        entry["total_gross"] += gross
+        site_entry = by_site.setdefault(
+            site, dict.fromkeys((*scope_key.values(), "biogenic_co2"), zero)
+        )
+        site_entry[key] += co2e
+        site_entry["biogenic_co2"] += bio
+        by_tier[str(tier)] = by_tier.get(str(tier), zero) + co2e
+        by_gap[str(gap)] = by_gap.get(str(gap), zero) + co2e
+    total = totals["scope1"] + totals["scope2_location"] + totals["scope3"]
+
+    def tonnes(values: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: (_t(v) if isinstance(v, Decimal) else v) for k, v in values.items()}
+
+    def shares(values: Mapping[str, Decimal]) -> dict[str, dict[str, float | None]]:
+        return {
+            k: {"co2e_t": _t(v), "share": float(v / total) if total else None}
+            for k, v in sorted(values.items(), key=lambda kv: kv[0])
+        }
+
+    entity_out = {}
+    for code, entry in sorted(by_entity.items()):
+        entry["total"] = entry["scope1"] + entry["scope2_location"] + entry["scope3"]
+        entity_out[code] = tonnes(entry)
+    site_out = {}
+    for code, site_entry in sorted(by_site.items()):
+        site_total = site_entry["scope1"] + site_entry["scope2_location"] + site_entry["scope3"]
+        site_out[code] = tonnes({**site_entry, "total": site_total})
+    return {
+        "totals": tonnes({**totals, "total": total}),
+        "scope3_by_category": tonnes(categories),
+        "by_entity": entity_out,
+        "by_site": site_out,
+        "data_quality": {
+            "basis": "share of consolidated CO2e (scopes 1, 2 location-based and 3)",
+            "by_tier": shares(by_tier),
+            "by_vintage_gap": shares(by_gap),
+        },
+    }
+
+
+def summary(run: Run) -> dict[str, Any]:
+    """The inventory of a run as the JSON contract of the module docstring."""
+    aggregates = aggregate(run.line_items_path)
+    return {
+        "unit": "t CO2e",
+        "totals": aggregates["totals"],
+        "scope3_by_category": aggregates["scope3_by_category"],
+        "by_entity": aggregates["by_entity"],
+        "by_site": aggregates["by_site"],
+        "data_quality": aggregates["data_quality"],
+        "counts": run.manifest.get("counts", {}),
+        "warnings": run.manifest.get("warnings", []),
+        "run": run.manifest,
+    }

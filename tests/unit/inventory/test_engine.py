@@ -1,0 +1,331 @@
+"""The inventory engine: one line item per activity row, each traceable to its factor.
+
+Workspaces are filled through the real importers (``_inventory_support``). Expected values are
+worked by hand from the factor values the test names and the IPCC GWP-100 values (AR4 CH4 25,
+N2O 298; AR5 28, 265; AR6 27.9, 273), never read back from the engine. The only tolerance is
+float rounding (``REL``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from _inventory_support import activity, entity, new_workspace, site, user_factor
+from esgledger.errors import (
+    FactorNotFoundError,
+    FxRateMissingError,
+    InputError,
+    StrictFallbackError,
+    WorkspaceError,
+)
+from esgledger.inventory import LINE_ITEM_COLUMNS, calculate, list_runs
+from esgledger.store import Workspace
+
+REL = 1e-12  # float rounding of a few multiplications
+
+
+def _lines(ws: Workspace, **options: Any) -> list[dict[str, Any]]:
+    return calculate(ws, **options).line_items().to_pylist()
+
+
+def test_one_line_per_row_in_file_order_with_every_column(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws",
+        activities=[
+            activity("electricity", 100, "kWh", region="CN-GD", record_id="A"),
+            activity("stationary.diesel", 10, "gal", region="US", record_id="B"),
+            activity("electricity", 200, "kWh", region="CN-GD", record_id="C"),
+        ],
+    )
+    run = calculate(ws)
+    table = run.line_items()
+    assert tuple(table.column_names) == LINE_ITEM_COLUMNS
+    lines = table.to_pylist()
+    assert [line["record_id"] for line in lines] == ["A", "B", "C"]
+    assert [line["row_number"] for line in lines] == [2, 3, 4]  # CSV: header is row 1
+    assert {line["run_id"] for line in lines} == {run.run_id}
+    assert lines[0]["factor_id"] == "cn-mee:location:CN-GD:2023"
+    assert lines[0]["co2_kg"] == pytest.approx(100 * 0.4419, rel=REL)
+    assert lines[2]["co2e_kg"] == pytest.approx(200 * 0.4419, rel=REL)
+    assert lines[0]["scope"] == 2
+    assert lines[0]["scope3_category"] is None
+    assert lines[0]["tier"] == "subnational"
+    assert lines[0]["vintage_gap"] == -1  # 2023 factor for 2024
+    assert "CN-GD provincial location-based factor 2023" in lines[0]["reason"]
+
+
+def test_the_region_comes_from_the_row_then_the_site_then_the_entity(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws",
+        entities=[entity("GRP", country="CN")],
+        sites=[
+            site("DC-GD", region="CN-GD"),
+            site("DC-BJ", region="CN-BJ"),
+            site("OFF-US", country="US"),
+        ],
+        activities=[
+            activity("electricity", 1, "kWh", site="DC-GD", region="CN-SH"),
+            activity("electricity", 1, "kWh", site="DC-BJ"),
+            activity("electricity", 1, "MWh", site="OFF-US"),
+            activity("electricity", 1, "kWh"),
+        ],
+    )
+    lines = _lines(ws)
+    assert [(line["region"], line["region_from"]) for line in lines] == [
+        ("CN-SH", "row"),
+        ("CN-BJ", "site"),
+        ("US", "site"),  # the site importer stores the country as a site's default region
+        ("CN", "entity country"),
+    ]
+    assert [line["factor_id"] for line in lines[:3]] == [
+        "cn-mee:location:CN-SH:2023",
+        "cn-mee:location:CN-BJ:2023",
+        "epa-hub-2025:t6:us_average",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("gwp_set", "ch4", "n2o"), [("AR4", 25, 298), ("AR5", 28, 265), ("AR6", 27.9, 273)]
+)
+def test_per_gas_factors_are_weighted_by_the_runs_gwp_set(
+    tmp_path: Path, gwp_set: str, ch4: float, n2o: float
+) -> None:
+    # EPA Hub 2025 Table 1, diesel: 10.21 kg CO2, 0.41 g CH4, 0.08 g N2O per US gallon.
+    ws = new_workspace(
+        tmp_path / "ws", activities=[activity("stationary.diesel", 1000, "gal", region="US")]
+    )
+    (line,) = _lines(ws, gwp_set=gwp_set)
+    assert line["co2_kg"] == pytest.approx(10_210, rel=REL)
+    assert line["ch4_kg"] == pytest.approx(0.41, rel=REL)
+    assert line["n2o_kg"] == pytest.approx(0.08, rel=REL)
+    assert line["co2e_kg"] == pytest.approx(10_210 + 0.41 * ch4 + 0.08 * n2o, rel=REL)
+    assert line["co2e_from"] == "gases"
+    assert line["gwp_set"] == gwp_set
+    assert line["gwp_basis_mismatch"] is False
+
+
+def test_a_published_co2e_under_the_runs_set_is_used_as_published(tmp_path: Path) -> None:
+    # DESNZ 2024 UK electricity: 0.20705 kg CO2e/kWh under AR5, and per gas
+    # 0.20493 CO2 + 0.00090 CO2e of CH4 + 0.00122 CO2e of N2O.
+    ws = new_workspace(
+        tmp_path / "ws", activities=[activity("electricity", 1000, "kWh", region="GB")]
+    )
+    (ar5,) = _lines(ws, gwp_set="AR5")
+    assert ar5["co2e_kg"] == pytest.approx(207.05, rel=REL)
+    assert ar5["co2e_from"] == "published"
+    (ar6,) = _lines(ws, gwp_set="AR6")
+    assert ar6["co2e_from"] == "gases"
+    expected = 204.93 + 0.9 / 28 * 27.9 + 1.22 / 265 * 273
+    assert ar6["co2e_kg"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_co2e_only_factor_under_another_set_is_flagged_not_reweighted(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws",
+        factors=[user_factor("u-paper", "purchased_goods.paper", "kg", 1.5, gwp_basis="AR5")],
+        activities=[activity("purchased_goods.paper", 100, "kg")],
+    )
+    run = calculate(ws, gwp_set="AR6")
+    (line,) = run.line_items().to_pylist()
+    assert line["co2e_kg"] == pytest.approx(150, rel=REL)
+    assert line["gwp_basis_mismatch"] is True
+    assert line["co2e_from"] == "published"
+    assert run.manifest["warnings"] == [
+        "1 line(s) use factors published only as CO2e under AR5, not the run's GWP set: their "
+        "published CO2e is used as it is (it cannot be re-weighted); see gwp_basis_mismatch"
+    ]
+    (same,) = _lines(ws, gwp_set="AR5")
+    assert same["gwp_basis_mismatch"] is False
+
+
+def test_spend_is_converted_at_the_reporting_years_rate_and_the_price_year_gap_is_recorded(
+    tmp_path: Path,
+) -> None:
+    # 100 万元 = 1,000,000 CNY; at 7.2 CNY/USD (a user rate for 2024) = 138,888.89 USD;
+    # USEEIO v1.3 NAICS 334111 (purchaser price, 2022 USD): 0.058 kg CO2e/USD.
+    ws = new_workspace(
+        tmp_path / "ws",
+        fx=[{"year": 2024, "currency": "CNY", "per_usd": 7.2, "source": "treasury"}],
+        activities=[activity("spend.naics.334111", 100, "万元", region="US")],
+    )
+    run = calculate(ws, gwp_set="AR5")
+    (line,) = run.line_items().to_pylist()
+    assert line["fx_rate"] == pytest.approx(1 / 7.2, rel=REL)
+    assert line["quantity_in_factor_unit"] == pytest.approx(1_000_000 / 7.2, rel=REL)
+    assert line["factor_unit"] == "USD"
+    assert line["co2e_kg"] == pytest.approx(1_000_000 / 7.2 * 0.058, rel=REL)
+    assert line["price_year_gap"] == -2
+    assert line["scope"] == 3
+    assert line["scope3_category"] == 1
+    assert run.manifest["warnings"] == [
+        "1 spend line(s) use factors of set useeio-1.3.0 whose price year is 2022, 2 year(s) "
+        "from the reporting year 2024: the amounts are converted at the reporting year's "
+        "exchange rate but not deflated to the factor's price year (no deflator table is "
+        "shipped yet); see price_year_gap"
+    ]
+
+
+def test_a_missing_exchange_rate_stops_the_run(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws", activities=[activity("spend.naics.334111", 1000, "TWD", region="US")]
+    )
+    with pytest.raises(FxRateMissingError, match=r"^No exchange rate for TWD in 2024 \(the table"):
+        calculate(ws)
+    assert list_runs(ws) == []
+
+
+def test_keys_without_a_factor_stop_the_run_and_are_all_listed(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws",
+        activities=[
+            activity("electricity", 1, "kWh", region="CN-GD"),
+            activity("purchased_goods.steel", 5, "t"),
+            activity("purchased_goods.steel", 6, "t"),
+            activity("purchased_goods.glass", 1, "kg"),
+        ],
+    )
+    with pytest.raises(FactorNotFoundError) as caught:
+        calculate(ws)
+    assert not isinstance(caught.value, StrictFallbackError)
+    message = str(caught.value)
+    assert message.startswith(
+        "2 activity key(s) have no emission factor (3 row(s)); nothing was calculated "
+        "(no row is ever counted as zero):\n"
+        "  - activity purchased_goods.steel, region CN, unit t, 2 row(s): "
+    )
+    assert "\n  - activity purchased_goods.glass, region CN, unit kg, 1 row(s): " in message
+    assert caught.value.activity == "purchased_goods.steel"
+    assert len(caught.value.tried) == 2
+    assert list_runs(ws) == []
+    assert not (ws.lake / "runs").exists() or not any((ws.lake / "runs").iterdir())
+
+
+def test_allow_unresolved_records_excluded_lines_with_the_reason(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws",
+        activities=[
+            activity("electricity", 10, "kWh", region="CN-GD"),
+            activity("purchased_goods.steel", 5, "t"),
+        ],
+    )
+    run = calculate(ws, allow_unresolved=True)
+    good, bad = run.line_items().to_pylist()
+    assert good["excluded"] is False
+    assert bad["excluded"] is True
+    assert bad["co2e_kg"] is None
+    assert bad["factor_id"] is None
+    assert bad["reason"].startswith("no factor for activity purchased_goods.steel")
+    assert run.manifest["counts"]["excluded"] == 1
+    assert run.manifest["warnings"][0].startswith(
+        "1 row(s) of 1 activity key(s) have no emission factor and are excluded lines "
+        "(allow_unresolved): activity purchased_goods.steel, region CN, unit t: no factor"
+    )
+    assert run.totals["totals"]["scope2_location"] == pytest.approx(10 * 0.4419 / 1000, rel=REL)
+
+
+def test_strict_refuses_fallbacks_but_not_the_ipcc_gwp_of_a_gas(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws",
+        activities=[
+            activity("electricity", 1, "kWh", region="CN-GD"),
+            activity("refrigerant.R-410A", 2, "kg"),
+        ],
+    )
+    lines = _lines(ws, strict="subnational")
+    assert [line["tier"] for line in lines] == ["subnational", "global"]
+
+    us = new_workspace(tmp_path / "us", activities=[activity("electricity", 1, "MWh", region="US")])
+    with pytest.raises(StrictFallbackError) as caught:
+        calculate(us, strict="subnational")
+    assert str(caught.value).startswith(
+        "1 activity key(s) were refused by strict (1 row(s)); nothing was calculated"
+    )
+    assert "  - activity electricity, region US, unit MWh, 1 row(s): strict: " in str(caught.value)
+
+
+def test_scope_3_category_comes_from_the_row_else_the_activity_type(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws",
+        activities=[
+            activity("spend.naics.334111", 10, "USD", region="US"),
+            activity("spend.naics.334111", 10, "USD", region="US", scope3_category=2),
+            activity("stationary.diesel", 1, "gal", region="US"),
+        ],
+    )
+    lines = _lines(ws)
+    assert [(line["scope"], line["scope3_category"]) for line in lines] == [
+        (3, 1),
+        (3, 2),
+        (1, None),
+    ]
+
+
+def test_consolidation_shares_scale_the_consolidated_co2e(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws",
+        entities=[
+            entity("GRP"),
+            entity("JV", parent="GRP", ownership_pct=40, operational_control="false"),
+        ],
+        activities=[
+            activity("electricity", 1000, "kWh", region="CN-GD", entity_code="GRP"),
+            activity("electricity", 1000, "kWh", region="CN-GD", entity_code="JV"),
+        ],
+    )
+    equity = _lines(ws, consolidation="equity")
+    assert [line["consolidation_share"] for line in equity] == [1.0, 0.4]
+    assert equity[1]["co2e_kg"] == pytest.approx(441.9, rel=REL)
+    assert equity[1]["co2e_kg_consolidated"] == pytest.approx(441.9 * 0.4, rel=REL)
+    operational = _lines(ws, consolidation="operational_control")
+    assert [line["co2e_kg_consolidated"] for line in operational][1] == 0.0
+
+
+def test_biogenic_co2_is_carried_and_kept_out_of_the_scopes(tmp_path: Path) -> None:
+    # EPA Hub 2025 Table 1, wood and wood residuals: 93.8 kg biogenic CO2, 7.2 g CH4 and
+    # 3.6 g N2O per mmBtu.
+    ws = new_workspace(
+        tmp_path / "ws",
+        activities=[activity("stationary.wood_pellets", 100, "mmBtu", region="US")],
+    )
+    run = calculate(ws, gwp_set="AR5")
+    (line,) = run.line_items().to_pylist()
+    assert line["biogenic_co2_kg"] == pytest.approx(9380, rel=REL)
+    assert line["co2_kg"] is None
+    assert line["co2e_kg"] == pytest.approx(0.72 * 28 + 0.36 * 265, rel=REL)
+    assert run.totals["totals"]["biogenic_co2"] == pytest.approx(9.38, rel=REL)
+    assert run.totals["totals"]["scope1"] == pytest.approx((0.72 * 28 + 0.36 * 265) / 1000)
+
+
+def test_process_gases_fill_their_gas_column(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws",
+        activities=[
+            activity("process.CH4", 2, "t"),
+            activity("process.N2O", 3, "kg"),
+            activity("refrigerant.R-410A", 1, "kg"),
+        ],
+    )
+    ch4, n2o, r410a = _lines(ws, gwp_set="AR5")
+    assert (ch4["ch4_kg"], ch4["co2e_kg"]) == (2000.0, 2000.0 * 28)
+    assert (n2o["n2o_kg"], n2o["co2e_kg"]) == (3.0, 3.0 * 265)
+    assert r410a["ch4_kg"] is None
+    assert r410a["factor_id"] == "ipcc-gwp:AR5:R-410A"
+
+
+def test_bad_options_and_empty_workspaces_are_refused(tmp_path: Path) -> None:
+    ws = new_workspace(tmp_path / "ws")
+    with pytest.raises(WorkspaceError, match="has no activity data to calculate"):
+        calculate(ws)
+    with pytest.raises(InputError, match=r"^Unknown GWP set 'SAR': choose one of AR4, AR5, AR6\."):
+        calculate(ws, gwp_set="SAR")
+
+
+def test_the_line_items_file_is_parquet_in_the_lake(tmp_path: Path) -> None:
+    ws = new_workspace(tmp_path / "ws", activities=[activity("electricity", 1, "kWh")])
+    run = calculate(ws)
+    assert run.line_items_path == ws.lake / "runs" / run.run_id / "line_items.parquet"
+    assert pq.read_metadata(run.line_items_path).num_rows == 1
