@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import tomllib
 import types
@@ -224,10 +223,6 @@ def test_upgrade_refuses_a_database_newer_than_the_code(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("esgledger.ingest.importers") is None,
-    reason="esgledger.ingest.importers is not written yet",
-)
 def test_import_the_demo_entities_end_to_end(tmp_path: Path) -> None:
     assert runner.invoke(app, ["init", str(tmp_path / "ws"), "--year", "2024"]).exit_code == 0
     args = ["import", str(tmp_path / "ws"), "--kind", "entities", str(DEMO_ENTITIES)]

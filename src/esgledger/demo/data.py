@@ -18,6 +18,8 @@ import calendar
 import csv
 import math
 import random
+import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -478,6 +480,26 @@ def _write_xlsx(path: Path, rows: list[dict[str, object]]) -> None:
     for row in rows:
         sheet.append([row.get(f) if row.get(f) != "" else None for f in fields])
     workbook.save(path)
+    _freeze_xlsx_timestamps(path)
+
+
+_FIXED_TIME = "2000-01-01T00:00:00Z"
+_W3CDTF = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _freeze_xlsx_timestamps(path: Path) -> None:
+    """Make an XLSX byte-for-byte reproducible: openpyxl stamps the save time into
+    ``docProps/core.xml`` and every zip entry; replace both with a fixed time."""
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = _W3CDTF.sub(rb"\g<1>" + _FIXED_TIME.encode() + rb"\g<2>", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            target.writestr(fixed, data)
 
 
 def write_demo_inputs(folder: Path, *, seed: int = DEMO_SEED, year: int = DEMO_YEAR) -> DemoFiles:
