@@ -122,9 +122,7 @@ def validate_activity_type(row: Mapping[str, Any]) -> list[tuple[str, str]]:
     elif scope == 3 and category is None:
         problems.append(("scope3_category", "a scope 3 activity needs its category (1-15)"))
     if category is not None and (scope != 3 or not 1 <= int(category) <= 15):
-        problems.append(
-            ("scope3_category", "the category must be 1-15 and only given for scope 3")
-        )
+        problems.append(("scope3_category", "the category must be 1-15 and only given for scope 3"))
     dimension = str(row.get("dimension") or "")
     try:
         fits_dimension("kWh", dimension)
@@ -240,9 +238,9 @@ class Taxonomy:
         best: ActivityType | None = None
         for pattern, family in self._families.items():
             prefix = pattern[:-1]  # keep the dot
-            if key.startswith(prefix) and len(key) > len(prefix):
-                if best is None or len(pattern) > len(best.activity):
-                    best = family
+            longer = best is None or len(pattern) > len(best.activity)
+            if key.startswith(prefix) and len(key) > len(prefix) and longer:
+                best = family
         return best
 
     def get(self, key: str) -> ActivityType:
