@@ -965,9 +965,7 @@ def import_activity_types(
     ``dimension``, ``scope`` (1, 2 or 3; ``Scope 3`` is accepted), ``scope3_category`` (1-15,
     required for scope 3 only), optional ``name_zh``, ``factor_activity``, ``description``.
     A key may not be a shipped key nor fall under a shipped family (``refrigerant.*``): those
-    need no import. ``factor_activity`` and ``description`` are stored when the workspace's
-    ``activity_types`` table has those columns; until then a row giving them is rejected
-    rather than losing them.
+    need no import.
 
     Parameters and return value as :func:`import_entities`.
 
@@ -985,12 +983,6 @@ def import_activity_types(
         return n, message, lambda s, b: save_activity_types(s, records, b)
 
     return _run(workspace, "activity-types", path, validate)
-
-
-def _storable_activity_type_columns() -> set[str]:
-    from esgledger.store.models import ActivityType as ActivityTypeRow
-
-    return {column.name for column in ActivityTypeRow.__table__.columns}
 
 
 _DIMENSION_HELP = (
@@ -1033,7 +1025,6 @@ def _validate_activity_types(table: RawTable) -> list[dict[str, Any]]:
     from esgledger.taxonomy import Taxonomy, validate_activity_type
 
     shipped = Taxonomy.shipped()
-    storable = _storable_activity_type_columns()
     check = _Checker(table)
     check.require_rows()
     records: list[dict[str, Any]] = []
@@ -1061,15 +1052,6 @@ def _validate_activity_types(table: RawTable) -> list[dict[str, Any]]:
                 "not a valid activity key",
                 "lower-case words joined by dots, e.g. electricity; not a family (.*)",
             )
-        for column, value in (("factor_activity", factor_activity), ("description", description)):
-            if value is not None and column not in storable:
-                check.add(
-                    row,
-                    column,
-                    value,
-                    f"this version of esgledger cannot store {column} yet",
-                    f"leave {column} empty for now",
-                )
         if key is not None:
             clash = _shipped_clash(shipped, key)
             if clash is not None:
@@ -1115,9 +1097,8 @@ def _validate_activity_types(table: RawTable) -> list[dict[str, Any]]:
             "scope": scope,
             "scope3_category": category,
         }
-        for column, value in (("factor_activity", factor_activity), ("description", description)):
-            if column in storable:
-                out[column] = value
+        out["factor_activity"] = factor_activity
+        out["description"] = description
         records.append(out)
     check.raise_if_any()
     return records

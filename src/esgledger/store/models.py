@@ -138,6 +138,10 @@ class ActivityType(Base):
     scope: Mapped[int] = mapped_column(Integer)
     scope3_category: Mapped[int | None] = mapped_column(Integer)
     batch_id: Mapped[str | None] = mapped_column(String(40), ForeignKey("import_batches.id"))
+    factor_activity: Mapped[str | None] = mapped_column(
+        String(120), comment="activity key its factors are filed under (default: its own key)"
+    )
+    description: Mapped[str | None] = mapped_column(Text)
 
 
 class FactorSet(Base):

@@ -31,7 +31,6 @@ from esgledger.ingest.reference import (
     site_types,
 )
 from esgledger.store import Workspace
-from esgledger.store.models import ActivityType as ActivityTypeRow
 from esgledger.store.repository import (
     load_activity_types,
     load_batches,
@@ -929,38 +928,15 @@ def test_a_duplicate_activity_type(workspace: Workspace, tmp_path: Path) -> None
     ]
 
 
-def test_factor_activity_and_description_are_kept_or_refused_never_dropped(
-    workspace: Workspace, tmp_path: Path
-) -> None:
+def test_factor_activity_and_description_are_kept(workspace: Workspace, tmp_path: Path) -> None:
     text = (
         "activity,name,dimension,scope,scope3_category,factor_activity,description\n"
         "leased.heat,Heat of leased offices,[energy],3,8,heat,District heating\n"
     )
-    path = _write(tmp_path, "types.csv", text)
-    columns = {c.name for c in ActivityTypeRow.__table__.columns}
-    if {"factor_activity", "description"} <= columns:
-        import_activity_types(workspace, path)
-        with workspace.session() as session:
-            (stored,) = load_activity_types(session)
-        assert (stored["factor_activity"], stored["description"]) == ("heat", "District heating")
-    else:
-        error = _rejected(import_activity_types, workspace, path)
-        assert _issues(error) == [
-            (
-                2,
-                "factor_activity",
-                "heat",
-                "this version of esgledger cannot store factor_activity yet",
-                "leave factor_activity empty for now",
-            ),
-            (
-                2,
-                "description",
-                "District heating",
-                "this version of esgledger cannot store description yet",
-                "leave description empty for now",
-            ),
-        ]
+    import_activity_types(workspace, _write(tmp_path, "types.csv", text))
+    with workspace.session() as session:
+        (stored,) = load_activity_types(session)
+    assert (stored["factor_activity"], stored["description"]) == ("heat", "District heating")
 
 
 # ---- factors ----------------------------------------------------------------------------

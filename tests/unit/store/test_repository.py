@@ -304,6 +304,8 @@ def test_activity_types_and_fx_rates_round_trip_and_upsert(workspace: Workspace)
         "dimension": "[energy]",
         "scope": 1,
         "scope3_category": None,
+        "factor_activity": "stationary.biogas",
+        "description": "Boilers fired with digester gas",
     }
     with workspace.session() as session:
         batch = register_batch(
