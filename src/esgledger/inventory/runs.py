@@ -62,6 +62,7 @@ __all__ = [
     "MANIFEST_FILE",
     "RUNS_DIR",
     "SCOPE3_CATEGORIES",
+    "SCOPE3_CATEGORY_NAMES",
     "PreparedRun",
     "Run",
     "aggregate",
@@ -77,6 +78,25 @@ LINE_ITEMS_FILE = "line_items.parquet"
 MANIFEST_FILE = "manifest.json"
 #: The scope 3 categories, as the keys of ``scope3_by_category``.
 SCOPE3_CATEGORIES: tuple[str, ...] = tuple(str(n) for n in range(1, 16))
+#: Names of the scope 3 categories (GHG Protocol Scope 3 Standard, Table 5.1), English and
+#: Chinese.
+SCOPE3_CATEGORY_NAMES: dict[str, tuple[str, str]] = {
+    "1": ("Purchased goods and services", "外购商品和服务"),
+    "2": ("Capital goods", "资本货物"),
+    "3": ("Fuel- and energy-related activities", "燃料和能源相关活动"),
+    "4": ("Upstream transportation and distribution", "上游运输和配送"),
+    "5": ("Waste generated in operations", "运营中产生的废弃物"),
+    "6": ("Business travel", "商务差旅"),
+    "7": ("Employee commuting", "员工通勤"),
+    "8": ("Upstream leased assets", "上游租赁资产"),
+    "9": ("Downstream transportation and distribution", "下游运输和配送"),
+    "10": ("Processing of sold products", "售出产品的加工"),
+    "11": ("Use of sold products", "售出产品的使用"),
+    "12": ("End-of-life treatment of sold products", "售出产品的报废处理"),
+    "13": ("Downstream leased assets", "下游租赁资产"),
+    "14": ("Franchises", "特许经营"),
+    "15": ("Investments", "投资"),
+}
 #: Decimals of a kg kept per line when summing (1 µg): exact, order-independent totals.
 _SUM_SCALE = 9
 _KG_PER_T = Decimal(1000)
