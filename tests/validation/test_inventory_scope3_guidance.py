@@ -334,11 +334,6 @@ def test_example_12_1_end_of_life_of_sold_products(tmp_path: Path) -> None:
     assert data["scope3_by_category"]["5"] == 0
 
 
-def _reported_emissions_factor(gwp_basis: str = "AR5") -> dict[str, Any]:
-    # No identity factor for reported emissions is shipped yet: 1 kg CO2e per kg CO2e.
-    return user_factor("reported-identity", "reported_emissions", "kg", 1.0, gwp_basis=gwp_basis)
-
-
 def test_example_13_1_downstream_leased_assets(tmp_path: Path) -> None:
     # Category 13: the lessee's scope 1 and 2 (9,000 kg CO2e for a 15,000 m2 building)
     # allocated by the leased floor area (5,000 m2). Published: 3,000 kg CO2e. The allocation
@@ -346,10 +341,11 @@ def test_example_13_1_downstream_leased_assets(tmp_path: Path) -> None:
     allocated_kg = 9_000 * 5_000 / 15_000
     ws = new_workspace(
         tmp_path / "ws",
-        factors=[_reported_emissions_factor()],
         activities=[activity("downstream_leased.emissions", allocated_kg, "kg")],
     )
     lines, data = _run(ws)
+    assert lines[0]["factor_id"] == "reported_emissions:downstream_leased.emissions"
+    assert lines[0]["co2e_from"] == "reported"
     assert lines[0]["scope3_category"] == 13
     assert data["scope3_by_category"]["13"] == pytest.approx(3.0, rel=REL)
 
@@ -358,14 +354,15 @@ def test_example_15_1_investments_investment_specific(tmp_path: Path) -> None:
     # Category 15, investment-specific method: each investee's scope 1 and 2 [t CO2e] x the
     # reporting company's equity share. Published: 48,000 + 30,000 + 400,000 + 15,000 =
     # 493,000 t CO2e. The equity share is applied here (the activity type takes investee
-    # emissions already scaled); the rows are in tonnes, the factor per kg.
+    # emissions already scaled); the rows are in tonnes, the identity factor of reported
+    # emissions per kg.
     investees = [(120_000, 0.40), (200_000, 0.15), (1_600_000, 0.25), (60_000, 0.25)]
     ws = new_workspace(
         tmp_path / "ws",
-        factors=[_reported_emissions_factor()],
         activities=[activity("investment.emissions", t * s, "t") for t, s in investees],
     )
     lines, data = _run(ws)
+    assert {line["factor_id"] for line in lines} == {"reported_emissions:investment.emissions"}
     assert [line["co2e_kg"] for line in lines] == pytest.approx(
         [48_000_000, 30_000_000, 400_000_000, 15_000_000], rel=REL
     )

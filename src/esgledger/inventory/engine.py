@@ -31,7 +31,10 @@ values (activity keys, units, entities), never the rows:
      (re-weighted, so the line is consistent with the run's set);
    * otherwise (CO2e only, under another or an unknown set): the published CO2e, and the
      line carries ``gwp_basis_mismatch = true``; such a factor cannot be re-weighted, and the
-     run's warnings count these lines.
+     run's warnings count these lines;
+   * emissions reported by others (method ``reported``, the identity factor of rule 7 of the
+     resolver): the reported CO2e, ``co2e_from = 'reported'``; ``gwp_basis_mismatch`` only
+     when the factor names another set; the run's warnings count these lines.
 
    Biogenic CO2 is carried per line and reported outside the scopes. Process CO2, CH4 and N2O
    resolved to IPCC GWP factors also fill the gas column of their gas.
@@ -328,11 +331,13 @@ SELECT activity, region, unit, supplier, site, factor, year,
          ELSE co2e_kg
     END AS co2e_per_unit,
     CASE WHEN error IS NOT NULL THEN NULL
+         WHEN method = 'reported' THEN 'reported'
          WHEN published_fits THEN 'published'
          WHEN has_gas THEN 'gases'
          ELSE 'published'
     END AS co2e_from,
     CASE WHEN error IS NOT NULL THEN NULL
+         WHEN method = 'reported' THEN coalesce(gwp_basis <> {gwp_set}, false)
          ELSE NOT published_fits AND NOT has_gas
     END AS gwp_basis_mismatch,
     gwp_basis
@@ -647,6 +652,15 @@ def _line_stats(
             f"{n} line(s) use factors published only as CO2e under {basis}, not the run's "
             "GWP set: their published CO2e is used as it is (it cannot be re-weighted); see "
             "gwp_basis_mismatch"
+        )
+    (reported,) = con.execute(
+        f"SELECT count(*) FROM read_parquet({path}) WHERE co2e_from = 'reported'"
+    ).fetchone() or (0,)
+    if reported:
+        result.warnings.append(
+            f"{reported} line(s) are emissions reported by others (suppliers, lessees, "
+            "investees ...), taken in CO2e as reported: the GWP set behind them is the "
+            "reporter's, not necessarily the run's"
         )
     (lifecycle,) = con.execute(
         f"SELECT count(*) FROM read_parquet({path}) WHERE scope = 2 AND method = 'lifecycle'"

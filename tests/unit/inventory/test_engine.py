@@ -329,3 +329,21 @@ def test_the_line_items_file_is_parquet_in_the_lake(tmp_path: Path) -> None:
     run = calculate(ws)
     assert run.line_items_path == ws.lake / "runs" / run.run_id / "line_items.parquet"
     assert pq.read_metadata(run.line_items_path).num_rows == 1
+
+
+def test_reported_emissions_are_taken_as_reported_with_a_warning(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws",
+        activities=[activity("supplier.emissions", 5, "t", supplier="ACME", scope3_category=2)],
+    )
+    run = calculate(ws, gwp_set="AR6")
+    (line,) = run.line_items().to_pylist()
+    assert line["co2e_kg"] == 5000.0
+    assert line["co2e_from"] == "reported"
+    assert line["gwp_basis_mismatch"] is False
+    assert line["scope3_category"] == 2
+    assert run.manifest["warnings"] == [
+        "1 line(s) are emissions reported by others (suppliers, lessees, investees ...), taken "
+        "in CO2e as reported: the GWP set behind them is the reporter's, not necessarily the "
+        "run's"
+    ]
