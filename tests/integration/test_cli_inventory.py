@@ -54,18 +54,23 @@ def test_calculate_prints_the_inventory_and_the_run_id(ws_path: Path) -> None:
     assert business_travel.split()[-1] == "1.181"  # DESNZ 0.11812 kg/pkm
     assert next(line for line in lines if "Biogenic" in line).split()[-1] == "9.380"
     assert lines[-1] == (f"run {registered['id']}: 5 line item(s), GWP AR5, operational control")
-    assert result.stderr == ""
+    # No well-to-tank or T&D factor exists for the US: category 3 is incomplete, and says so.
+    assert result.stderr.startswith("warning: scope 3 category 3 is incomplete: 4 scope 1 or")
 
 
 def test_calculate_takes_the_consolidation_approach(ws_path: Path) -> None:
-    result = runner.invoke(app, ["calculate", str(ws_path), "--consolidation", "equity"])
+    result = runner.invoke(
+        app, ["calculate", str(ws_path), "--consolidation", "equity", "--no-category-3"]
+    )
     assert result.exit_code == 0, result.output
     with Workspace.open(ws_path) as ws:
         run = load_run(ws)
     assert run.manifest["consolidation"] == "equity_share"
     assert run.manifest["gwp_set"] == "AR6"
     assert run.manifest["consolidation_shares"]["JV"]["share"] == 0.5
+    assert run.manifest["options"]["category_3"] is False
     assert "equity share" in result.stdout.splitlines()[-1]
+    assert result.stderr == ""
 
 
 def test_calculate_fails_with_the_keys_that_have_no_factor(tmp_path: Path) -> None:

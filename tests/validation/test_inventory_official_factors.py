@@ -13,7 +13,9 @@ Sources
   MWh. GWP-100 AR5 (IPCC AR5 WG1 Table 8.A.1): CH4 28, N2O 265.
 * UK DESNZ / Defra, *Greenhouse gas reporting: conversion factors 2024*, flat file v1.1
   (18 Oct 2024): ID 7_400_4000_5_1 "UK electricity" (scope 2) 0.20705 kg CO2e/kWh (AR5);
-  ID 13_402_4000_5_1 "T&D - UK electricity" (scope 3) 0.01830 kg CO2e/kWh.
+  ID 13_402_4000_5_1 "T&D - UK electricity" (scope 3) 0.01830 kg CO2e/kWh; IDs
+  15_917_4000_5_1 and 15_918_4000_5_1, WTT of UK electricity generation 0.04590 and of its
+  T&D 0.00397 kg CO2e/kWh.
 
 Tolerances: the published factors are used as published, so the only error is float
 rounding of a few multiplications (``REL = 1e-12``), except where the reference result is
@@ -81,28 +83,27 @@ def test_desnz_2024_uk_electricity_1000000_kwh_scope_2(tmp_path: Path) -> None:
         activities=[activity("electricity", 1_000_000, "kWh", entity_code="UK-CO")],
     )
     run = calculate(ws, gwp_set="AR5")
-    (line,) = run.line_items().to_pylist()
+    (line,) = [x for x in run.line_items().to_pylist() if x["line_kind"] == "activity"]
     assert line["factor_id"] == "desnz-2024:7_400_4000_5:electricity"
     assert line["co2e_kg"] == pytest.approx(207_050.0, rel=REL)  # 0.20705 x 1,000,000
     assert line["co2_kg"] == pytest.approx(204_930.0, rel=REL)  # 0.20493 x 1,000,000
     assert summary(run)["totals"]["scope2_location"] == pytest.approx(207.05, rel=REL)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scope 3 category 3 (T&D losses, WTT) is not derived from scope 2 rows yet",
-)
-def test_desnz_2024_uk_electricity_td_losses_in_scope_3_category_3(tmp_path: Path) -> None:
+def test_desnz_2024_uk_electricity_scope_3_category_3(tmp_path: Path) -> None:
+    # Derived from the scope 2 row: T&D losses 0.01830 (ID 13_402_4000_5_1), WTT of
+    # generation 0.04590 (15_917_4000_5_1) and WTT of T&D 0.00397 (15_918_4000_5_1)
+    # kg CO2e/kWh: 18,300 + 45,900 + 3,970 kg CO2e.
     ws = new_workspace(
         tmp_path / "ws",
         entities=[entity("UK-CO", country="GB")],
         activities=[activity("electricity", 1_000_000, "kWh", entity_code="UK-CO")],
     )
     run = calculate(ws, gwp_set="AR5")
-    td = [
-        line
-        for line in run.line_items().to_pylist()
-        if line["scope3_category"] == 3 and line["method"] == "td_losses"
-    ]
-    assert len(td) == 1
-    assert td[0]["co2e_kg"] == pytest.approx(18_300.0, rel=REL)  # 0.01830 x 1,000,000
+    by_kind = {line["line_kind"]: line for line in run.line_items().to_pylist()}
+    assert by_kind["td_losses"]["co2e_kg"] == pytest.approx(18_300.0, rel=REL)
+    assert by_kind["wtt"]["co2e_kg"] == pytest.approx(45_900.0, rel=REL)
+    assert by_kind["wtt_td_losses"]["co2e_kg"] == pytest.approx(3_970.0, rel=REL)
+    assert {by_kind[k]["scope3_category"] for k in ("td_losses", "wtt", "wtt_td_losses")} == {3}
+    assert summary(run)["scope3_by_category"]["3"] == pytest.approx(68.17, rel=REL)
+    assert summary(run)["totals"]["scope2_location"] == pytest.approx(207.05, rel=REL)

@@ -84,7 +84,7 @@ def test_the_line_items_add_up_to_the_totals(rows: list[Any], gwp_set: str) -> N
     lines = run.line_items().to_pylist()
     data = summary(run)
     _done(ws)
-    assert len(lines) == len(rows)
+    assert sum(line["line_kind"] == "activity" for line in lines) == len(rows)
     scope_names = {1: "scope1", 2: "scope2_location", 3: "scope3"}
     tolerance_kg = 0.5e-9 * len(lines)
     for scope, name in scope_names.items():
@@ -115,7 +115,7 @@ def test_unit_equivalent_inputs_give_the_same_co2e(kwh: float, gallons: float) -
             activity("stationary.diesel", repr(gallons * US_GALLON_L), "L", region="US"),
         ]
     )
-    lines = calculate(ws, gwp_set="AR5").line_items().to_pylist()
+    lines = calculate(ws, gwp_set="AR5", category_3=False).line_items().to_pylist()
     _done(ws)
     kwh_line, mwh_line, gal_line, litre_line = lines
     assert kwh_line["factor_id"] == mwh_line["factor_id"]

@@ -141,6 +141,13 @@ def calculate(
             help="Record rows without a factor as excluded line items instead of failing.",
         ),
     ] = False,
+    category_3: Annotated[
+        bool,
+        typer.Option(
+            "--category-3/--no-category-3",
+            help="Derive scope 3 category 3 (well-to-tank, T&D losses) from scope 1 and 2 rows.",
+        ),
+    ] = True,
 ) -> None:
     """Calculate the GHG inventory (scope 1, 2 location-based, 3) and register the run."""
     from esgledger.factors.resolve import Strictness
@@ -159,6 +166,7 @@ def calculate(
                 consolidation=consolidation.value,
                 strict=strictness,
                 allow_unresolved=allow_unresolved,
+                category_3=category_3,
             )
             data = summary(run)
     except EsgledgerError as exc:

@@ -41,6 +41,10 @@ values (activity keys, units, entities), never the rows:
 6. **Lines.** Rows join back to their key (hash join, rows on the probe side, so nothing the
    size of the data is built in memory) and to the scope table and the consolidation shares;
    the line items stream straight to Parquet with ``COPY ... TO`` (zstd).
+7. **Category 3.** The keys of scope 1 and 2 activities are resolved again with the methods
+   ``wtt``, ``td_losses`` and ``wtt_td_losses`` (:data:`CATEGORY_3_METHODS`); a row whose key
+   has such a factor gets one more line of that ``line_kind`` in scope 3 category 3. Rows
+   left without any are listed in the run's warnings.
 
 Unresolved keys stop the run with one :class:`~esgledger.errors.FactorNotFoundError` (or
 :class:`~esgledger.errors.StrictFallbackError` when ``strict`` refused fallbacks) listing every
@@ -84,8 +88,10 @@ if TYPE_CHECKING:
     from esgledger.taxonomy import Taxonomy
 
 __all__ = [
+    "CATEGORY_3_METHODS",
     "CONSOLIDATION_ALIASES",
     "LINE_ITEM_COLUMNS",
+    "LINE_KINDS",
     "PlanResult",
     "calculate",
     "compute_line_items",
@@ -105,6 +111,7 @@ LINE_ITEM_COLUMNS: tuple[str, ...] = (
     "batch_id",
     "row_number",
     "record_id",
+    "line_kind",
     "entity",
     "site",
     "period_start",
@@ -152,8 +159,9 @@ class PlanResult:
     Attributes
     ----------
     counts
-        ``rows`` (activity rows read), ``lines`` (line items written), ``excluded`` (lines
-        without a factor, only with ``allow_unresolved``), ``keys`` (distinct keys resolved).
+        ``rows`` (activity rows read), ``lines`` (line items written), ``category_3_lines``
+        (of which derived scope 3 category 3 lines), ``excluded`` (lines without a factor,
+        only with ``allow_unresolved``), ``keys`` (distinct keys resolved).
     warnings
         One sentence each, for the manifest and the CLI.
     factor_sets_used
@@ -299,21 +307,21 @@ def _scope_table(taxonomy: Taxonomy, activities: Sequence[str]) -> pa.Table:
 
 
 _KEYS_SQL = """
-CREATE TEMP TABLE k AS
+CREATE TEMP TABLE {target} AS
 WITH r AS (
-    SELECT r.*,
+    SELECT r.*, {line_kind} AS line_kind,
         m.row_currency,
         fto.per_usd / ffrom.per_usd AS fx_rate,
         (r.co2_kg IS NOT NULL OR r.ch4_kg IS NOT NULL OR r.n2o_kg IS NOT NULL) AS has_gas,
         (r.co2e_kg IS NOT NULL AND r.gwp_basis = {gwp_set}) AS published_fits,
         CASE WHEN r.method = 'gwp' THEN split_part(r.factor_id, ':', 3) END AS gwp_gas,
         m.row_unit_to_currency, m.currency_to_factor_unit
-    FROM resolved r
+    FROM {source} r
     LEFT JOIN money m ON m.unit = r.unit AND m.factor_unit = r.factor_unit
     LEFT JOIN fx ffrom ON ffrom.year = r.year AND ffrom.currency = m.row_currency
     LEFT JOIN fx fto ON fto.year = r.year AND fto.currency = r.currency
 )
-SELECT activity, region, unit, supplier, site, factor, year,
+SELECT activity, region, unit, supplier, site, factor, year, line_kind,
     factor_id, factor_set, tier, vintage_gap, method, source, factor_unit, reason, error,
     currency, row_currency, fx_rate,
     CASE WHEN price_year IS NOT NULL THEN price_year - year END AS price_year_gap,
@@ -344,14 +352,13 @@ SELECT activity, region, unit, supplier, site, factor, year,
 FROM r
 """
 
-_LINES_SQL = """
+_LINE_SQL = """
 SELECT
     {run_id} AS run_id,
-    a.batch_id, a.row_number, a.record_id, a.entity, a.site, a.period_start, a.period_end,
-    a.activity,
-    t.scope,
-    CASE WHEN t.scope = 3 THEN CAST(coalesce(a.scope3_category, t.scope3_category) AS TINYINT)
-    END AS scope3_category,
+    a.batch_id, a.row_number, a.record_id, k.line_kind, a.entity, a.site,
+    a.period_start, a.period_end, a.activity,
+    {scope} AS scope,
+    {category} AS scope3_category,
     a.quantity, a.unit, a.correction,
     a.key_region AS region, a.region_from, a.supplier,
     k.factor_id, k.factor_set, k.tier, k.vintage_gap, k.method, k.source, k.factor_unit,
@@ -368,18 +375,62 @@ SELECT
     k.co2e_from,
     k.gwp_basis_mismatch,
     k.error IS NOT NULL AS excluded,
-    coalesce(k.reason, k.error) AS reason
+    coalesce(k.reason, k.error) AS reason,
+    a.batch_seq AS _batch_seq,
+    {kind_order} AS _kind_order
 FROM keyed a
-JOIN k ON k.activity = a.activity
+JOIN {keys} k ON k.activity = a.activity
     AND k.region IS NOT DISTINCT FROM a.key_region
     AND k.unit = a.unit
     AND k.supplier IS NOT DISTINCT FROM a.supplier
     AND k.site IS NOT DISTINCT FROM a.site
-    AND k.factor IS NOT DISTINCT FROM a.factor
+    {factor_join}
 JOIN scopes t ON t.activity = a.activity
 JOIN shares e ON e.entity = a.entity
-ORDER BY a.batch_seq, a.row_number
+{where}
 """
+
+#: The line kinds: the activity row's own line, then the scope 3 category 3 lines derived from
+#: scope 1 and 2 rows (GHG Protocol Scope 3 Standard, category 3: upstream emissions of
+#: purchased fuels and energy ``wtt``, transmission and distribution losses ``td_losses``,
+#: and the upstream emissions of those losses ``wtt_td_losses``).
+LINE_KINDS: tuple[str, ...] = ("activity", "wtt", "td_losses", "wtt_td_losses")
+#: The methods resolved for the category 3 lines of scope 1 and 2 rows.
+CATEGORY_3_METHODS: tuple[str, ...] = LINE_KINDS[1:]
+
+
+def _lines_sql(*, run_id: str, gwp_set: str, category_3: bool) -> str:
+    primary = _LINE_SQL.format(
+        run_id=_sql_text(run_id),
+        gwp_set=_sql_text(gwp_set),
+        scope="t.scope",
+        category="CASE WHEN t.scope = 3 THEN "
+        "CAST(coalesce(a.scope3_category, t.scope3_category) AS TINYINT) END",
+        keys="k",
+        factor_join="AND k.factor IS NOT DISTINCT FROM a.factor",
+        where="",
+        kind_order="0",
+    )
+    parts = [primary]
+    if category_3:
+        order = " ".join(f"WHEN {_sql_text(kind)} THEN {n}" for n, kind in enumerate(LINE_KINDS))
+        parts.append(
+            _LINE_SQL.format(
+                run_id=_sql_text(run_id),
+                gwp_set=_sql_text(gwp_set),
+                scope="CAST(3 AS TINYINT)",
+                category="CAST(3 AS TINYINT)",
+                keys="k3",
+                factor_join="",
+                where="WHERE t.scope IN (1, 2) AND k.error IS NULL",
+                kind_order=f"CASE k.line_kind {order} END",
+            )
+        )
+    union = "\nUNION ALL\n".join(parts)
+    return (
+        f"SELECT * EXCLUDE (_batch_seq, _kind_order) FROM ({union}) "
+        "ORDER BY _batch_seq, row_number, _kind_order"
+    )
 
 
 def compute_line_items(
@@ -397,6 +448,7 @@ def compute_line_items(
     out: Path,
     strict: Strictness | None = None,
     allow_unresolved: bool = False,
+    category_3: bool = True,
     threads: int | None = None,
 ) -> PlanResult:
     """Run the plan of the module docstring and write the line items to ``out`` (Parquet).
@@ -429,6 +481,8 @@ def compute_line_items(
         only).
     allow_unresolved
         Record rows without a factor as excluded lines instead of failing.
+    category_3
+        Derive scope 3 category 3 lines from scope 1 and 2 rows where factors exist.
     threads
         DuckDB threads (default: DuckDB's own choice).
 
@@ -511,20 +565,39 @@ def compute_line_items(
         if failed and not allow_unresolved:
             raise _unresolved_error(failed, year)
 
-        con.register("resolved", resolved)
-        con.register("money", _money_table(resolved))
-        con.register("fx", fx.as_arrow())
-        con.execute(
-            _KEYS_SQL.format(
-                gwp_set=_sql_text(gwp_set),
-                gwp_ch4=_sql_float(gwp.gwp("CH4", gwp_set)),
-                gwp_n2o=_sql_float(gwp.gwp("N2O", gwp_set)),
-            )
-        )
-        _check_fx(con, fx, year)
-
         activities = sorted({str(a) for a in keys.column("activity").to_pylist()})
-        con.register("scopes", _scope_table(taxonomy, activities))
+        scopes = _scope_table(taxonomy, activities)
+        con.register("scopes", scopes)
+        derived = (
+            _resolve_category_3(
+                library, keys, scopes, year=year, gwp_set=gwp_set, strict=strict,
+                taxonomy=taxonomy,
+            )
+            if category_3
+            else None
+        )  # fmt: skip
+
+        con.register("resolved", resolved)
+        money = [resolved] if derived is None else [resolved, derived.drop_columns(["line_kind"])]
+        con.register("money", _money_table(pa.concat_tables(money)))
+        con.register("fx", fx.as_arrow())
+        gwp_values = {
+            "gwp_set": _sql_text(gwp_set),
+            "gwp_ch4": _sql_float(gwp.gwp("CH4", gwp_set)),
+            "gwp_n2o": _sql_float(gwp.gwp("N2O", gwp_set)),
+        }
+        con.execute(
+            _KEYS_SQL.format(target="k", source="resolved", line_kind="'activity'", **gwp_values)
+        )
+        _check_fx(con, fx, year, "k")
+        if derived is not None:
+            con.register("resolved3", derived)
+            con.execute(
+                _KEYS_SQL.format(
+                    target="k3", source="resolved3", line_kind="r.line_kind", **gwp_values
+                )
+            )
+            _check_fx(con, fx, year, "k3")
         share_table = pa.table(
             {
                 "entity": pa.array(list(shares), pa.string()),
@@ -535,12 +608,14 @@ def compute_line_items(
         _check_entities(con)
 
         out.parent.mkdir(parents=True, exist_ok=True)
-        select = _LINES_SQL.format(run_id=_sql_text(run_id), gwp_set=_sql_text(gwp_set))
+        select = _lines_sql(run_id=run_id, gwp_set=gwp_set, category_3=derived is not None)
         con.execute(
             f"COPY ({select}) TO {_sql_text(str(out))} "
             "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)"
         )
-        result = _line_stats(con, out, row_count, keys.num_rows, year)
+        result = _line_stats(con, out, row_count, keys.num_rows, year, derived=derived is not None)
+        if derived is not None:
+            result.warnings.extend(_category_3_gaps(con))
         if failed:
             rows = sum(int(k["rows"]) for k in failed)
             result.warnings.insert(
@@ -553,6 +628,78 @@ def compute_line_items(
         return result
     finally:
         con.close()
+
+
+def _resolve_category_3(
+    library: FactorLibrary,
+    keys: pa.Table,
+    scopes: pa.Table,
+    *,
+    year: int,
+    gwp_set: str,
+    strict: Strictness | None,
+    taxonomy: Taxonomy,
+) -> pa.Table:
+    """Resolve the category 3 methods for the keys of scope 1 and 2 activities (not gases).
+
+    Explicit factors are not part of these keys (an explicit factor names the row's own
+    factor, not its upstream one). A key without a factor for a method simply has no line of
+    that kind: :func:`_category_3_gaps` reports the rows left without any.
+    """
+    scope_of = dict(
+        zip(scopes.column("activity").to_pylist(), scopes.column("scope").to_pylist(), strict=True)
+    )
+    activities = keys.column("activity").to_pylist()
+    wanted = pa.array(
+        [scope_of[a] in (1, 2) and a.partition(".")[0] not in GAS_FAMILIES for a in activities],
+        pa.bool_(),
+    )
+    candidates = (
+        keys.filter(wanted)
+        .drop_columns(["rows", "factor"])
+        .group_by(["activity", "region", "unit", "supplier", "site"], use_threads=False)
+        .aggregate([])
+    )
+    parts = []
+    for method in CATEGORY_3_METHODS:
+        table = resolve_many(
+            library, candidates, year=year, methods=(method,), gwp_set=gwp_set, strict=strict,
+            taxonomy=taxonomy,
+        )  # fmt: skip
+        parts.append(table.append_column("line_kind", pa.array([method] * table.num_rows)))
+    return pa.concat_tables(parts)
+
+
+def _category_3_gaps(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One warning listing the scope 1 and 2 activities (and regions) whose rows got no
+    category 3 line at all."""
+    rows = con.execute(
+        """
+        WITH covered AS (
+            SELECT DISTINCT activity, region, unit, supplier, site FROM k3 WHERE error IS NULL
+        ),
+        wanted AS (SELECT DISTINCT activity, region, unit, supplier, site FROM k3)
+        SELECT a.activity, a.key_region, count(*) AS n
+        FROM keyed a
+        JOIN wanted w ON w.activity = a.activity AND w.region IS NOT DISTINCT FROM a.key_region
+            AND w.unit = a.unit AND w.supplier IS NOT DISTINCT FROM a.supplier
+            AND w.site IS NOT DISTINCT FROM a.site
+        ANTI JOIN covered c ON c.activity = a.activity
+            AND c.region IS NOT DISTINCT FROM a.key_region AND c.unit = a.unit
+            AND c.supplier IS NOT DISTINCT FROM a.supplier AND c.site IS NOT DISTINCT FROM a.site
+        GROUP BY ALL ORDER BY n DESC, 1, 2
+        """
+    ).fetchall()
+    if not rows:
+        return []
+    total = sum(int(n) for _, _, n in rows)
+    listed = ", ".join(f"{activity} in {region} ({n})" for activity, region, n in rows[:8])
+    more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
+    return [
+        f"scope 3 category 3 is incomplete: {total} scope 1 or 2 row(s) have no well-to-tank "
+        f"or T&D-loss factor for their region ({listed}{more}); add factors with method wtt, "
+        "td_losses or wtt_td_losses to include them"
+    ]
 
 
 def _failed_keys(
@@ -578,11 +725,11 @@ def _failed_keys(
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def _check_fx(con: duckdb.DuckDBPyConnection, fx: FxTable, year: int) -> None:
+def _check_fx(con: duckdb.DuckDBPyConnection, fx: FxTable, year: int, table: str) -> None:
     """Raise the exchange-rate table's own error for the first missing rate."""
     missing = con.execute(
-        """
-        SELECT DISTINCT row_currency, currency FROM k
+        f"""
+        SELECT DISTINCT row_currency, currency FROM {table}
         WHERE error IS NULL AND currency IS NOT NULL AND fx_rate IS NULL
         ORDER BY ALL
         """
@@ -616,15 +763,25 @@ def _check_entities(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _line_stats(
-    con: duckdb.DuckDBPyConnection, out: Path, rows: int, keys: int, year: int
+    con: duckdb.DuckDBPyConnection, out: Path, rows: int, keys: int, year: int, *, derived: bool
 ) -> PlanResult:
     """Counts, factor sets used and warnings, from the written line items."""
     path = _sql_text(str(out))
-    lines, excluded = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE excluded) FROM read_parquet({path})"
-    ).fetchone() or (0, 0)
+    key_tables = "SELECT factor_id, gwp_basis FROM k" + (
+        " UNION ALL SELECT factor_id, gwp_basis FROM k3" if derived else ""
+    )
+    lines, excluded, category_3 = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE excluded), "
+        f"count(*) FILTER (WHERE line_kind <> 'activity') FROM read_parquet({path})"
+    ).fetchone() or (0, 0, 0)
     result = PlanResult(
-        counts={"rows": rows, "lines": int(lines), "excluded": int(excluded), "keys": keys}
+        counts={
+            "rows": rows,
+            "lines": int(lines),
+            "category_3_lines": int(category_3),
+            "excluded": int(excluded),
+            "keys": keys,
+        }
     )
     for factor_set, n in con.execute(
         f"SELECT factor_set, count(*) FROM read_parquet({path}) "
@@ -644,7 +801,8 @@ def _line_stats(
     for basis, n in con.execute(
         f"""
         SELECT coalesce(k.gwp_basis, 'an unknown set'), count(*)
-        FROM read_parquet({path}) l JOIN k ON k.factor_id = l.factor_id
+        FROM read_parquet({path}) l
+        JOIN (SELECT DISTINCT * FROM ({key_tables})) k ON k.factor_id = l.factor_id
         WHERE l.gwp_basis_mismatch GROUP BY 1 ORDER BY 1
         """
     ).fetchall():
@@ -687,6 +845,7 @@ def calculate(
     consolidation: str = "operational_control",
     strict: Strictness | str | None = None,
     allow_unresolved: bool = False,
+    category_3: bool = True,
     threads: int | None = None,
 ) -> Run:
     """Calculate the workspace's inventory: line items in the lake, a manifest, a run row.
@@ -706,6 +865,9 @@ def calculate(
         :class:`~esgledger.factors.resolve.Strictness`; gas keys keep only the vintage limit.
     allow_unresolved
         Record rows without a factor as excluded lines (with the reason) instead of failing.
+    category_3
+        Derive scope 3 category 3 lines (well-to-tank, T&D losses) from scope 1 and 2 rows
+        where factors exist (default).
     threads
         DuckDB threads (default: DuckDB's choice).
 
@@ -732,5 +894,6 @@ def calculate(
         consolidation=CONSOLIDATION_ALIASES.get(consolidation, consolidation),
         strict=Strictness(max_tier=strict) if isinstance(strict, str) else strict,
         allow_unresolved=allow_unresolved,
+        category_3=category_3,
     )
     return prepared.execute(threads=threads)

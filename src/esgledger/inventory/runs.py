@@ -167,12 +167,13 @@ def _factor_sets(library: FactorLibrary, user_sets: list[dict[str, Any]]) -> lis
     return out
 
 
-def _options(strict: Strictness | None, allow_unresolved: bool) -> dict[str, Any]:
+def _options(strict: Strictness | None, allow_unresolved: bool, category_3: bool) -> dict[str, Any]:
     return {
         "strict": None
         if strict is None
         else {"max_tier": strict.max_tier, "max_vintage_gap": strict.max_vintage_gap},
         "allow_unresolved": allow_unresolved,
+        "category_3": category_3,
     }
 
 
@@ -191,6 +192,7 @@ class PreparedRun:
     fx: FxTable
     strict: Strictness | None
     allow_unresolved: bool
+    category_3: bool = True
 
     def execute(self, *, threads: int | None = None) -> Run:
         """Compute the line items, write the run to the lake and register it."""
@@ -218,6 +220,7 @@ class PreparedRun:
                 out=tmp / LINE_ITEMS_FILE,
                 strict=self.strict,
                 allow_unresolved=self.allow_unresolved,
+                category_3=self.category_3,
                 threads=threads,
             )
             lines_path = tmp / LINE_ITEMS_FILE
@@ -286,6 +289,7 @@ def prepare_run(
     consolidation: str,
     strict: Strictness | None,
     allow_unresolved: bool,
+    category_3: bool = True,
 ) -> PreparedRun:
     """Gather a run's inputs from the workspace and build its manifest (without results).
 
@@ -357,7 +361,7 @@ def prepare_run(
             "fx_rates_sha256": _sha256_json(fx_rows),
         },
     }
-    options = _options(strict, allow_unresolved)
+    options = _options(strict, allow_unresolved, category_3)
     hashed = {
         "esgledger_version": __version__,
         "reporting_year": workspace.reporting_year,
@@ -393,6 +397,7 @@ def prepare_run(
         fx=fx,
         strict=strict,
         allow_unresolved=allow_unresolved,
+        category_3=category_3,
     )
 
 

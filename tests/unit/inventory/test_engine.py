@@ -29,7 +29,9 @@ REL = 1e-12  # float rounding of a few multiplications
 
 
 def _lines(ws: Workspace, **options: Any) -> list[dict[str, Any]]:
-    return calculate(ws, **options).line_items().to_pylist()
+    """The activity rows' own lines (not the derived scope 3 category 3 lines)."""
+    lines = calculate(ws, **options).line_items().to_pylist()
+    return [line for line in lines if line["line_kind"] == "activity"]
 
 
 def test_one_line_per_row_in_file_order_with_every_column(tmp_path: Path) -> None:
@@ -347,3 +349,48 @@ def test_reported_emissions_are_taken_as_reported_with_a_warning(tmp_path: Path)
         "in CO2e as reported: the GWP set behind them is the reporter's, not necessarily the "
         "run's"
     ]
+
+
+def test_category_3_lines_are_derived_from_scope_1_and_2_rows(tmp_path: Path) -> None:
+    # DESNZ 2024 (AR5): UK electricity T&D losses 0.01830, WTT generation 0.04590, WTT T&D
+    # 0.00397 kg CO2e/kWh; diesel (average biofuel blend) WTT per litre. No WTT factor exists
+    # for China, so the CN-GD row has no category 3 line and the run says so.
+    ws = new_workspace(
+        tmp_path / "ws",
+        activities=[
+            activity("electricity", 1000, "kWh", region="GB", record_id="E"),
+            activity("stationary.diesel", 100, "L", region="GB", record_id="D"),
+            activity("electricity", 10, "kWh", region="CN-GD", record_id="C"),
+            activity("refrigerant.R-410A", 1, "kg", region="GB", record_id="R"),
+        ],
+    )
+    run = calculate(ws, gwp_set="AR5")
+    lines = run.line_items().to_pylist()
+    assert [(line["record_id"], line["line_kind"]) for line in lines] == [
+        ("E", "activity"),
+        ("E", "wtt"),
+        ("E", "td_losses"),
+        ("E", "wtt_td_losses"),
+        ("D", "activity"),
+        ("D", "wtt"),
+        ("C", "activity"),
+        ("R", "activity"),
+    ]
+    derived = [line for line in lines if line["line_kind"] != "activity"]
+    assert {(line["scope"], line["scope3_category"]) for line in derived} == {(3, 3)}
+    assert [line["co2e_kg"] for line in derived[:3]] == pytest.approx([45.9, 18.3, 3.97], rel=REL)
+    assert derived[1]["factor_id"] == "desnz-2024:13_402_4000_5:electricity"
+    assert derived[3]["factor_set"] == "desnz-2024"
+    assert run.manifest["counts"]["category_3_lines"] == 4
+    assert run.totals["scope3_by_category"]["3"] == pytest.approx(
+        sum(line["co2e_kg"] for line in derived) / 1000, rel=REL
+    )
+    assert run.manifest["warnings"][-1] == (
+        "scope 3 category 3 is incomplete: 1 scope 1 or 2 row(s) have no well-to-tank or "
+        "T&D-loss factor for their region (electricity in CN-GD (1)); add factors with method "
+        "wtt, td_losses or wtt_td_losses to include them"
+    )
+    without = calculate(ws, gwp_set="AR5", category_3=False)
+    assert [line["line_kind"] for line in without.line_items().to_pylist()] == ["activity"] * 4
+    assert without.manifest["options"]["category_3"] is False
+    assert without.totals["scope3_by_category"]["3"] == 0

@@ -54,9 +54,20 @@ def test_a_run_writes_its_folder_manifest_and_row(tmp_path: Path) -> None:
     assert manifest["reporting_year"] == 2024
     assert manifest["gwp_set"] == "AR5"
     assert manifest["consolidation"] == "equity_share"
-    assert manifest["options"] == {"strict": None, "allow_unresolved": False}
+    assert manifest["options"] == {
+        "strict": None,
+        "allow_unresolved": False,
+        "category_3": True,
+    }
     # The two CN-GD electricity rows share one key (the entity is not part of it).
-    assert manifest["counts"] == {"rows": 5, "lines": 5, "excluded": 0, "keys": 4}
+    # No WTT or T&D factor exists for CN-GD or US: no category 3 lines.
+    assert manifest["counts"] == {
+        "rows": 5,
+        "lines": 5,
+        "category_3_lines": 0,
+        "excluded": 0,
+        "keys": 4,
+    }
     (batch,) = manifest["inputs"]["activity_batches"]
     assert batch["id"].startswith("b-")
     assert len(batch["content_hash"]) == 64
