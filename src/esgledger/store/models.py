@@ -232,3 +232,38 @@ class Run(Base):
 
 
 __all__ += ["Run"]
+
+
+class BaseYearEntry(Base):
+    """One event in the life of the base-year inventory (GHG Protocol Corporate Standard,
+    revised edition, ch. 5 "Tracking Emissions Over Time").
+
+    ``kind`` is ``set`` (a run designated as the base year), ``recalculated`` (the base-year
+    inventory recalculated for structural or methodology changes; ``parent_id`` is the entry
+    it replaces) or ``assessed`` (changes assessed but below the significance threshold: they
+    count again, cumulatively, in the next assessment). The current base-year inventory is the
+    ``totals`` of the latest ``set`` or ``recalculated`` entry; earlier entries are kept.
+    """
+
+    __tablename__ = "base_years"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(20), comment="set, recalculated or assessed")
+    base_year: Mapped[int] = mapped_column(
+        Integer, comment="the base year (reporting year of the designated run)"
+    )
+    run_id: Mapped[str] = mapped_column(String(60), ForeignKey("runs.id"))
+    parent_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("base_years.id"))
+    threshold: Mapped[float] = mapped_column(
+        Float, comment="[fraction of base-year emissions] significance threshold"
+    )
+    totals: Mapped[dict[str, object]] = mapped_column(
+        JSON, comment="[t CO2e] the base-year inventory after this entry, consolidated"
+    )
+    changes: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+__all__ += ["BaseYearEntry"]

@@ -417,3 +417,35 @@ def load_run(session: Session, run_id: str | None = None) -> dict[str, Any] | No
 
 
 __all__ += ["load_run", "load_runs", "save_run"]
+
+
+# ---- base year ---------------------------------------------------------------------------
+
+
+def save_base_year_entry(session: Session, record: Mapping[str, Any]) -> int:
+    """Append an entry to the base-year history (see
+    :class:`~esgledger.store.models.BaseYearEntry`) and return its id.
+
+    Keys: ``created_at`` (aware datetime), ``kind`` (``set``, ``recalculated`` or
+    ``assessed``), ``base_year``, ``run_id`` (a registered run), ``parent_id`` (or None),
+    ``threshold`` [fraction], ``totals`` [t CO2e], ``changes``, ``result``, ``note``.
+    Ids count up from 1 in the order entries are written. Entries are never changed or
+    deleted.
+    """
+    from esgledger.store.models import BaseYearEntry
+
+    table = _table(BaseYearEntry)
+    last = session.execute(sa.select(sa.func.max(table.c.id))).scalar_one_or_none()
+    entry_id = int(last or 0) + 1
+    session.execute(sa.insert(table), [_rows(BaseYearEntry, [record], {"id": entry_id})[0]])
+    return entry_id
+
+
+def load_base_year_entries(session: Session) -> list[dict[str, Any]]:
+    """The base-year history as dicts keyed by column name, oldest first."""
+    from esgledger.store.models import BaseYearEntry
+
+    return _load(session, BaseYearEntry)
+
+
+__all__ += ["load_base_year_entries", "save_base_year_entry"]
