@@ -22,7 +22,10 @@ of ``docs/methodology/factor-resolution.md`` (numbers below refer to them):
 7. the answer is a :class:`Resolution` with the factor, tier, vintage gap, a one-sentence
    reason, the unit conversion and the candidates that lost and why;
 8. ``strict`` refuses a result beyond a tier or vintage gap (:class:`StrictFallbackError`);
-   no candidate at all is a :class:`FactorNotFoundError` that says what to add.
+   no candidate at all is a :class:`FactorNotFoundError` that says what to add;
+9. proxies (only when configured): when nothing in the row's own region chain qualifies, the
+   factors of the configured proxy regions are tried in order (``{"CN": ("GB", "US")}``);
+   the result has tier ``proxy``, the worst tier, and a reason that names the proxy.
 
 :func:`resolve_many` resolves each distinct key of an activity table once and returns a table
 for the engine to join back onto millions of rows.
@@ -64,13 +67,24 @@ __all__ = [
     "Resolution",
     "Strictness",
     "gwp_factor",
+    "parse_proxies",
+    "proxies_from_options",
     "reported_factor",
     "resolve",
     "resolve_many",
 ]
 
-#: Tiers, best first. ``explicit`` is a factor named on the row (rule 1).
-TIERS: tuple[str, ...] = ("explicit", "supplier", "site", "subnational", "country", "global")
+#: Tiers, best first. ``explicit`` is a factor named on the row (rule 1); ``proxy`` is a
+#: factor of another region used as a configured proxy (rule 9), the worst tier.
+TIERS: tuple[str, ...] = (
+    "explicit",
+    "supplier",
+    "site",
+    "subnational",
+    "country",
+    "global",
+    "proxy",
+)
 
 #: Methods that answer another question than "the emissions of this activity" and are used
 #: only when asked for by name through ``methods``: market-based scope 2 inputs
@@ -131,12 +145,13 @@ class Strictness:
     ----------
     max_tier
         The least specific tier accepted (``"subnational"`` accepts supplier, site and
-        subnational factors, refuses country and global ones).
+        subnational factors, refuses country, global and proxy ones). The default,
+        ``"proxy"``, accepts every tier; ``"global"`` accepts all but proxies.
     max_vintage_gap
         The largest accepted ``|vintage_gap|`` [years]; None accepts any.
     """
 
-    max_tier: str = "global"
+    max_tier: str = "proxy"
     max_vintage_gap: int | None = None
 
     def __post_init__(self) -> None:
@@ -361,6 +376,116 @@ def _gwp_factor_by_id(factor_id: str, activity: str, year: int) -> dict[str, Any
     return gwp_factor(f"{family}.{parts[2]}", parts[1], year=year)
 
 
+# ---- proxy regions (rule 9) -------------------------------------------------------------
+
+#: The key of :func:`parse_proxies` that applies to rows no other key matches.
+PROXY_WILDCARD = "*"
+
+
+def parse_proxies(
+    proxies: Mapping[str, Sequence[str] | str] | None,
+) -> dict[str, tuple[str, ...]]:
+    """Check and normalise a proxy configuration (rule 9).
+
+    Parameters
+    ----------
+    proxies
+        Region code (or ``"*"`` for any row) → the proxy regions to try, in order:
+        ``{"CN": ("GB", "US"), "*": ("GB",)}``. A single string is one proxy region.
+        Codes are case-insensitive. None or an empty mapping configures no proxies.
+
+    Returns
+    -------
+    dict
+        Upper-case region code → tuple of upper-case proxy region codes.
+
+    Raises
+    ------
+    ValueError
+        If a key or proxy region is not a shipped region code (``esgledger/data/regions.csv``),
+        is ``GLOBAL`` (every chain already ends there), a key has no proxy region, a proxy
+        region is repeated, or a key is its own proxy.
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for raw_key, raw_values in (proxies or {}).items():
+        key = str(raw_key).strip().upper()
+        if key == "GLOBAL":
+            raise ValueError("GLOBAL cannot be a proxy key: use '*' for rows of any region")
+        if key != PROXY_WILDCARD and not regions.is_known(key):
+            raise ValueError(
+                f"proxy key {raw_key!r} is not a region code (esgledger/data/regions.csv) or '*'"
+            )
+        values = (raw_values,) if isinstance(raw_values, str) else tuple(raw_values)
+        codes = tuple(str(v).strip().upper() for v in values)
+        if not codes:
+            raise ValueError(f"no proxy regions for {key}")
+        for raw, code in zip(values, codes, strict=True):
+            if code == "GLOBAL":
+                raise ValueError(
+                    f"GLOBAL cannot be a proxy region (for {key}): global factors already "
+                    "apply to every row"
+                )
+            if not regions.is_known(code):
+                raise ValueError(
+                    f"proxy region {raw!r} for {key} is not a region code "
+                    "(esgledger/data/regions.csv)"
+                )
+            if code == key:
+                raise ValueError(f"{key} cannot be its own proxy")
+        repeated = sorted({c for c in codes if codes.count(c) > 1})
+        if repeated:
+            raise ValueError(f"proxy regions for {key} repeat {', '.join(repeated)}")
+        if key in out:
+            raise ValueError(f"proxy key {key} is given twice")
+        out[key] = codes
+    return out
+
+
+def proxies_from_options(options: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """A proxy configuration from command-line options such as ``--proxy CN=GB,US``.
+
+    >>> proxies_from_options(["CN=GB,US", "*=GB"])
+    {'CN': ('GB', 'US'), '*': ('GB',)}
+
+    Raises
+    ------
+    ValueError
+        If an option is not of the form ``REGION=PROXY[,PROXY...]``, or as
+        :func:`parse_proxies`.
+    """
+    pairs: list[tuple[str, tuple[str, ...]]] = []
+    for option in options:
+        key, equals, rest = option.partition("=")
+        values = tuple(v.strip() for v in rest.split(",") if v.strip())
+        if not equals or not key.strip() or not values:
+            raise ValueError(
+                f"proxy option {option!r} is not of the form REGION=PROXY[,PROXY...], e.g. CN=GB,US"
+            )
+        pairs.append((key.strip(), values))
+    keys = [key.upper() for key, _ in pairs]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ValueError(f"proxy key {repeated[0]} is given twice")
+    return parse_proxies(dict(pairs))
+
+
+def _proxy_entry(
+    chain: tuple[str, ...], proxies: Mapping[str, tuple[str, ...]]
+) -> tuple[str, tuple[str, ...]] | None:
+    """The proxy key that applies to a chain (its nearest code that is a key, else ``*``)
+    and its proxy regions."""
+    for code in chain:
+        if code in proxies:
+            return code, proxies[code]
+    if PROXY_WILDCARD in proxies:
+        return PROXY_WILDCARD, proxies[PROXY_WILDCARD]
+    return None
+
+
+def _proxy_phrase(key: str, codes: Sequence[str]) -> str:
+    return f"proxies {key} → {', '.join(codes)}"
+
+
 # ---- resolution --------------------------------------------------------------------------
 
 
@@ -534,8 +659,9 @@ def resolve(
     methods: Sequence[str] | None = None,
     gwp_set: str | None = None,
     strict: Strictness | str | None = None,
+    proxies: Mapping[str, Sequence[str]] | None = None,
 ) -> Resolution:
-    """The factor that applies to one activity key (rules 1-8 of the module docstring).
+    """The factor that applies to one activity key (rules 1-9 of the module docstring).
 
     Parameters
     ----------
@@ -562,7 +688,14 @@ def resolve(
         GWP set of synthetic refrigerant / process factors (default
         :data:`esgledger.gwp.DEFAULT_GWP_SET`).
     strict
-        None (any fallback), a tier name, or a :class:`Strictness`.
+        None (any fallback), a tier name, or a :class:`Strictness`. A proxy is the worst
+        tier: ``strict="global"`` refuses it.
+    proxies
+        Proxy regions (rule 9), e.g. ``{"CN": ("GB", "US"), "*": ("GB",)}``: when nothing in
+        the row's own chain qualifies, the factors of the proxy regions of the nearest key in
+        the chain (else of ``"*"``) are tried in that order; the first proxy region with a
+        qualifying factor supplies it, with tier ``proxy``. Checked by :func:`parse_proxies`.
+        None (the default) never uses another region's factor.
 
     Raises
     ------
@@ -573,6 +706,8 @@ def resolve(
     UnitError
         If the row's unit does not fit the activity, or an explicit factor's unit does not
         fit the activity or the row's unit.
+    ValueError
+        If ``proxies`` is not a valid proxy configuration.
     """
     chain = tuple(code.upper() for code in region_chain)
     if not chain:
@@ -581,6 +716,7 @@ def resolve(
     if wanted is not None and not wanted:
         raise ValueError("methods is empty; pass None to allow the default methods")
     strictness = _as_strictness(strict)
+    proxy_map = parse_proxies(proxies) if proxies else {}
     row_kind = _row_unit_kind(activity_type, unit)
     if factor_id:
         return _resolve_explicit(library, activity_type, chain, year, unit, row_kind, factor_id)
@@ -613,23 +749,9 @@ def resolve(
                 refused.append((fid, f"unknown region code {region!r}"))
                 continue
             tier = _region_tier(kind)
-        factor_kind = _unit_kind(str(f["unit"]))
-        if factor_kind != row_kind:
-            refused.append(
-                (fid, f"per {f['unit']}, which cannot be converted from the row's {unit}")
-            )
-            continue
-        rank = _method_rank(f["method"], wanted)
+        rank = _qualify(library, f, row_kind, unit, wanted, gas)
         if isinstance(rank, str):
             refused.append((fid, rank))
-            continue
-        if f["year"] is None:
-            refused.append((fid, "no vintage (year)"))
-            continue
-        if gas is not None and library.is_shipped_set(str(f["factor_set"])):
-            refused.append(
-                (fid, "a shipped factor; refrigerant and process gases use the IPCC GWP (rule 6)")
-            )
             continue
         candidates.append(
             _Candidate(
@@ -659,12 +781,23 @@ def resolve(
                 for c in ranked
             ] + refused
             ranked = [synthetic]
+    proxy: tuple[str, tuple[str, ...]] | None = None
+    if not ranked and proxy_map:
+        proxy = _proxy_entry(chain, proxy_map)
+        if proxy is not None:
+            ranked, proxy_refused = _proxy_candidates(
+                library, factor_activity, proxy, year, row_kind, unit, wanted, gas
+            )
+            refused.extend(proxy_refused)
+            if not ranked:
+                note = f"no factor in the proxy regions either ({_proxy_phrase(*proxy)})"
+                gas_note = f"{gas_note.rstrip('.')}; {note}" if gas_note else note
     if not ranked:
         raise _not_found(activity_type, chain, year, unit, wanted, refused, outside, gas_note)
 
     winner = ranked[0]
     losers = [(c.factor_id, *_why_lost(c, winner, wanted)) for c in ranked[1:]]
-    reason = _reason(winner, ranked, chain, year, supplier, site)
+    reason = _reason(winner, ranked, chain, year, supplier, site, proxy)
     considered = _considered(losers, refused, outside, chain)
     if strictness is not None and not strictness.allows(winner.tier, winner.gap):
         raise StrictFallbackError(
@@ -677,6 +810,82 @@ def resolve(
             tried=considered,
         )
     return _resolution(winner, row_kind, unit, reason, considered)
+
+
+def _qualify(
+    library: FactorLibrary,
+    f: Mapping[str, Any],
+    row_kind: str,
+    unit: str,
+    wanted: tuple[str, ...] | None,
+    gas: str | None,
+) -> int | str:
+    """Rule 2 for a factor whose region or identity applies: its method rank, or why it is
+    refused (unit, method, vintage, shipped factor for a gas)."""
+    if _unit_kind(str(f["unit"])) != row_kind:
+        return f"per {f['unit']}, which cannot be converted from the row's {unit}"
+    rank = _method_rank(f["method"], wanted)
+    if isinstance(rank, str):
+        return rank
+    if f["year"] is None:
+        return "no vintage (year)"
+    if gas is not None and library.is_shipped_set(str(f["factor_set"])):
+        return "a shipped factor; refrigerant and process gases use the IPCC GWP (rule 6)"
+    return rank
+
+
+def _proxy_candidates(
+    library: FactorLibrary,
+    factor_activity: str,
+    proxy: tuple[str, tuple[str, ...]],
+    year: int,
+    row_kind: str,
+    unit: str,
+    wanted: tuple[str, ...] | None,
+    gas: str | None,
+) -> tuple[list[_Candidate], list[tuple[str, str]]]:
+    """Rule 9: the ranked candidates of the first proxy region that has any, and the
+    factors of the proxy regions that were refused or come later in the proxy order.
+
+    Only factors filed for exactly a proxy region qualify (not its subregions, not
+    supplier- or site-specific ones); within that region rules 2, 4 and 5 rank them.
+    """
+    key, codes = proxy
+    order = {code: i for i, code in enumerate(codes)}
+    found: dict[str, list[_Candidate]] = {}
+    refused: list[tuple[str, str]] = []
+    for f in library.by_activity(factor_activity):
+        region = str(f["region"]).upper()
+        if region not in order or f["supplier"] is not None or f["site"] is not None:
+            continue
+        fid = str(f["factor_id"])
+        rank = _qualify(library, f, row_kind, unit, wanted, gas)
+        if isinstance(rank, str):
+            refused.append((fid, f"proxy {region}: {rank}"))
+            continue
+        found.setdefault(region, []).append(
+            _Candidate(
+                factor=f,
+                tier="proxy",
+                method_rank=rank,
+                distance=order[region],
+                gap=int(f["year"]) - year,
+                precedence=library.precedence_of(str(f["factor_set"])),
+            )
+        )
+    if not found:
+        return [], refused
+    chosen = min(found, key=order.__getitem__)
+    for region in sorted(found, key=order.__getitem__):
+        if region != chosen:
+            refused.extend(
+                (
+                    c.factor_id,
+                    f"proxy region {region} comes after {chosen} ({_proxy_phrase(key, codes)})",
+                )
+                for c in found[region]
+            )
+    return sorted(found[chosen], key=lambda c: c.rank_key), refused
 
 
 def reported_factor(activity: str, *, year: int | None = None) -> dict[str, Any]:
@@ -748,8 +957,11 @@ def _reason(
     year: int,
     supplier: str | None,
     site: str | None,
+    proxy: tuple[str, tuple[str, ...]] | None = None,
 ) -> str:
     f = winner.factor
+    if winner.tier == "proxy" and proxy is not None:
+        return _proxy_reason(winner, ranked, chain, year, proxy)
     if winner.gwp_set is not None:
         return (
             f"{_describe(winner, supplier, site)} for reporting year {year}: refrigerant and "
@@ -780,6 +992,33 @@ def _reason(
         f"{_vintage_phrase(winner.gap, chosen=True)}"
     )
     return "; ".join([text, *extras])
+
+
+def _proxy_reason(
+    winner: _Candidate,
+    ranked: Sequence[_Candidate],
+    chain: tuple[str, ...],
+    year: int,
+    proxy: tuple[str, tuple[str, ...]],
+) -> str:
+    """Rule 9: say that nothing in the chain qualified and which proxy was used."""
+    key, codes = proxy
+    skipped = codes[: winner.distance]
+    phrase = _proxy_phrase(key, codes)
+    if skipped:
+        phrase += f"; nothing qualifies in {', '.join(skipped)}"
+    text = (
+        f"no factor for {' > '.join(chain)}; {_describe(winner, None, None)} used as a proxy "
+        f"({phrase}) for reporting year {year}: {_vintage_phrase(winner.gap, chosen=True)}"
+    )
+    ties = [c for c in ranked[1:] if c.rank_key[:5] == winner.rank_key[:5]]
+    if ties:
+        others = ", ".join(c.factor_id for c in ties[:3])
+        text += (
+            f"; tied on tier, method, region, vintage and precedence with {others}; "
+            "chosen by factor_id order"
+        )
+    return text
 
 
 def _resolution(
@@ -884,6 +1123,7 @@ _OUTPUT_SCHEMA = pa.schema(
         ("year", pa.int64()),
         ("factor_id", pa.string()),
         ("factor_set", pa.string()),
+        ("factor_region", pa.string()),
         ("tier", pa.string()),
         ("vintage_gap", pa.int64()),
         ("unit_conversion", pa.float64()),
@@ -946,6 +1186,7 @@ def resolve_many(
     gwp_set: str | None = None,
     strict: Strictness | str | None = None,
     taxonomy: Taxonomy | None = None,
+    proxies: Mapping[str, Sequence[str]] | None = None,
 ) -> pa.Table:
     """Resolve each distinct key once; a table for the engine to join back onto its rows.
 
@@ -957,8 +1198,9 @@ def resolve_many(
         are ignored and duplicate keys are resolved once.
     year
         The reporting year of keys without one.
-    methods, gwp_set, strict
-        As for :func:`resolve`, for every key.
+    methods, gwp_set, strict, proxies
+        As for :func:`resolve`, for every key (``proxies`` is checked once, before any key
+        is resolved).
     taxonomy
         Where activity keys are looked up (default: the library's taxonomy).
 
@@ -966,7 +1208,8 @@ def resolve_many(
     -------
     pyarrow.Table
         One row per distinct key, sorted by key: the key columns, then ``factor_id``,
-        ``factor_set``, ``tier``, ``vintage_gap`` [years], ``unit_conversion`` [factor units
+        ``factor_set``, ``factor_region`` (the factor's own region: under tier ``proxy``
+        the proxy region), ``tier``, ``vintage_gap`` [years], ``unit_conversion`` [factor units
         per row unit; null for money], ``factor_unit``, ``method``, ``currency``,
         ``price_year``, the factor's ``gwp_basis``, ``co2e_kg``, ``co2_kg``, ``ch4_kg``,
         ``n2o_kg``, ``biogenic_co2_kg`` [kg per factor unit], ``source``, ``reason`` and
@@ -974,6 +1217,7 @@ def resolve_many(
         are null). Synthetic GWP factors are included, so no second join is needed.
     """
     taxonomy = taxonomy if taxonomy is not None else library.taxonomy
+    proxy_map = parse_proxies(proxies) if proxies else None
     distinct = _distinct_keys(keys, year)
     out: list[dict[str, Any]] = []
     rows = distinct.to_pylist()
@@ -982,7 +1226,7 @@ def resolve_many(
         record: dict[str, Any] = dict.fromkeys(_OUTPUT_SCHEMA.names)
         record.update(key)
         try:
-            record.update(_resolve_key(library, taxonomy, key, methods, gwp_set, strict))
+            record.update(_resolve_key(library, taxonomy, key, methods, gwp_set, strict, proxy_map))
         except EsgledgerError as exc:
             record["error"] = str(exc)
         out.append(record)
@@ -996,6 +1240,7 @@ def _resolve_key(
     methods: Sequence[str] | None,
     gwp_set: str | None,
     strict: Strictness | str | None,
+    proxies: Mapping[str, Sequence[str]] | None,
 ) -> dict[str, Any]:
     activity_type = taxonomy.get(str(key["activity"]))
     region = key["region"]
@@ -1031,11 +1276,13 @@ def _resolve_key(
         methods=methods,
         gwp_set=gwp_set,
         strict=strict,
+        proxies=proxies,
     )
     f = result.factor
     return {
         "factor_id": f["factor_id"],
         "factor_set": f["factor_set"],
+        "factor_region": f["region"],
         "tier": result.tier,
         "vintage_gap": result.vintage_gap,
         "unit_conversion": result.unit_conversion,

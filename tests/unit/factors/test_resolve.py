@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import re
 from typing import Any
 
 import pyarrow as pa
@@ -575,7 +576,7 @@ def test_strictness_is_checked() -> None:
     with pytest.raises(
         ValueError,
         match=r"^unknown tier 'province'; tiers are explicit, supplier, site, subnational, "
-        r"country, global$",
+        r"country, global, proxy$",
     ):
         Strictness(max_tier="province")
     with pytest.raises(ValueError, match="max_vintage_gap must be 0 or more"):
@@ -849,3 +850,218 @@ def test_reported_emissions_resolve_to_the_identity_factor() -> None:
     assert resolution.factor["gwp_basis"] is None
     assert resolution.unit_conversion == 1000.0
     assert resolution.tier == "global"
+
+
+# ---- rule 9: proxy regions ---------------------------------------------------------------
+
+CN_FUELS = [
+    factor(
+        "gb:diesel",
+        activity="stationary.diesel",
+        region="GB",
+        unit="L",
+        co2_kg=2.5,
+        method="fuel",
+    ),
+    factor(
+        "us:diesel",
+        activity="stationary.diesel",
+        region="US",
+        unit="L",
+        co2_kg=2.7,
+        method="fuel",
+        year=2025,
+    ),
+]
+
+
+def test_without_proxies_another_region_never_applies() -> None:
+    with pytest.raises(FactorNotFoundError) as info:
+        run(library(*CN_FUELS), DIESEL, unit="L")
+    assert str(info.value) == (
+        "no factor for activity stationary.diesel with unit 'L' in CN-GD or above "
+        "(CN-GD > CN-GRID-SOUTH > CN > GLOBAL); 2 factor(s) for regions outside "
+        "CN-GD > CN-GRID-SOUTH > CN > GLOBAL (GB, US); "
+        + ADD_FACTOR.format("stationary.diesel", "CN-GD")
+    )
+
+
+def test_a_proxy_is_used_only_when_nothing_in_the_chain_qualifies() -> None:
+    lib = library(*CN_FUELS)
+    result = run(lib, DIESEL, unit="L", proxies={"CN": ("GB", "US")})
+    assert (result.factor_id, result.tier, result.vintage_gap) == ("gb:diesel", "proxy", 0)
+    assert result.reason == (
+        "no factor for CN-GD > CN-GRID-SOUTH > CN > GLOBAL; GB national fuel-based factor 2024 "
+        "(base) used as a proxy (proxies CN → GB, US) for reporting year 2024: same vintage"
+    )
+    assert result.considered == (
+        "us:diesel: proxy region US comes after GB (proxies CN → GB, US)",
+        "2 factor(s) for regions outside CN-GD > CN-GRID-SOUTH > CN > GLOBAL (GB, US)",
+    )
+    # A factor anywhere in the chain (here GLOBAL, the worst in-chain tier) beats any proxy.
+    with_global = library(
+        *CN_FUELS,
+        factor("world", activity="stationary.diesel", region="GLOBAL", unit="L", method="fuel"),
+    )
+    result = run(with_global, DIESEL, unit="L", proxies={"CN": ("GB",)})
+    assert (result.factor_id, result.tier) == ("world", "global")
+
+
+def test_proxies_are_tried_in_order_and_the_reason_says_which_were_empty() -> None:
+    lib = library(*CN_FUELS)
+    result = run(lib, DIESEL, unit="L", proxies={"cn": ["FR", "us", "GB"]})
+    assert (result.factor_id, result.tier, result.vintage_gap) == ("us:diesel", "proxy", 1)
+    assert result.reason == (
+        "no factor for CN-GD > CN-GRID-SOUTH > CN > GLOBAL; US national fuel-based factor 2025 "
+        "(base) used as a proxy (proxies CN → FR, US, GB; nothing qualifies in FR) for "
+        "reporting year 2024: no vintage up to the reporting year, earliest later one, "
+        "1 year newer"
+    )
+
+
+def test_the_nearest_proxy_key_in_the_chain_wins_then_the_wildcard() -> None:
+    lib = library(*CN_FUELS)
+    proxies = {"CN": ("US",), "CN-GD": ("GB",), "*": ("US",)}
+    assert run(lib, DIESEL, unit="L", proxies=proxies).factor_id == "gb:diesel"
+    assert run(lib, DIESEL, region="CN-BJ", unit="L", proxies=proxies).factor_id == "us:diesel"
+    result = run(lib, DIESEL, region="FR", unit="L", proxies={"*": ("GB",)})
+    assert result.reason.startswith(
+        "no factor for FR > GLOBAL; GB national fuel-based factor 2024 (base) used as a proxy "
+        "(proxies * → GB) for"
+    )
+    # A key that is not in the row's chain, and no wildcard: no proxy.
+    with pytest.raises(FactorNotFoundError):
+        run(lib, DIESEL, region="FR", unit="L", proxies={"CN": ("GB",)})
+
+
+def test_proxy_factors_must_qualify_like_any_other() -> None:
+    # Unit dimension, method and exact region are checked; a GB subregion or a supplier
+    # factor filed under GB is not a GB proxy.
+    lib = library(
+        factor("gb:t", activity="stationary.diesel", region="GB", unit="t", method="fuel"),
+        factor("gb:wtt", activity="stationary.diesel", region="GB", unit="L", method="wtt"),
+        factor(
+            "gb:acme",
+            activity="stationary.diesel",
+            region="GB",
+            unit="L",
+            method="fuel",
+            supplier="ACME",
+        ),
+        factor("us:ca", activity="stationary.diesel", region="US-CA", unit="L", method="fuel"),
+    )
+    with pytest.raises(FactorNotFoundError) as info:
+        run(lib, DIESEL, unit="L", proxies={"CN": ("GB", "US")})
+    assert str(info.value) == (
+        "no factor for activity stationary.diesel with unit 'L' in CN-GD or above "
+        "(CN-GD > CN-GRID-SOUTH > CN > GLOBAL); no factor in the proxy regions either "
+        "(proxies CN → GB, US); 1 refused: specific to supplier 'ACME'; 1 refused: proxy GB: "
+        "per t, which cannot be converted from the row's L; 1 refused: proxy GB: method wtt "
+        "is used only when requested (methods=...); 3 factor(s) for regions outside "
+        "CN-GD > CN-GRID-SOUTH > CN > GLOBAL (GB, US-CA); "
+        + ADD_FACTOR.format("stationary.diesel", "CN-GD")
+    )
+
+
+def test_within_a_proxy_region_the_usual_ranking_applies() -> None:
+    lib = library(
+        *CN_FUELS,
+        factor(
+            "gb:diesel:2022",
+            activity="stationary.diesel",
+            region="GB",
+            unit="L",
+            method="fuel",
+            year=2022,
+        ),
+        factor(
+            "gb:user",
+            factor_set="user",
+            activity="stationary.diesel",
+            region="GB",
+            unit="L",
+            method="fuel",
+        ),
+    )
+    result = run(lib, DIESEL, unit="L", proxies={"CN": ("GB",)})
+    assert result.factor_id == "gb:user"
+    assert result.considered[:2] == (
+        "gb:diesel: set base has precedence 0, below user (100)",
+        "gb:diesel:2022: vintage 2022 loses to 2024 (rule 4)",
+    )
+
+
+def test_strictness_treats_a_proxy_as_the_worst_tier() -> None:
+    lib = library(*CN_FUELS)
+    assert run(lib, DIESEL, unit="L", proxies={"CN": "GB"}, strict=Strictness()).tier == "proxy"
+    assert run(lib, DIESEL, unit="L", proxies={"CN": "GB"}, strict="proxy").tier == "proxy"
+    with pytest.raises(StrictFallbackError) as info:
+        run(lib, DIESEL, unit="L", proxies={"CN": "GB"}, strict="global")
+    assert str(info.value) == (
+        "strict: stationary.diesel in CN-GD for 2024 resolves to gb:diesel (tier proxy, "
+        "vintage gap 0), but only tier global or better is allowed (no factor for "
+        "CN-GD > CN-GRID-SOUTH > CN > GLOBAL; GB national fuel-based factor 2024 (base) used as "
+        "a proxy (proxies CN → GB) for reporting year 2024: same vintage)"
+    )
+
+
+def test_an_explicit_factor_is_never_a_proxy() -> None:
+    result = run(library(*CN_FUELS), DIESEL, unit="L", factor_id="us:diesel", proxies={"CN": "GB"})
+    assert (result.factor_id, result.tier) == ("us:diesel", "explicit")
+
+
+@pytest.mark.parametrize(
+    ("proxies", "message"),
+    [
+        (
+            {"ZZ": ("GB",)},
+            "proxy key 'ZZ' is not a region code (esgledger/data/regions.csv) or '*'",
+        ),
+        (
+            {"CN": ("XX",)},
+            "proxy region 'XX' for CN is not a region code (esgledger/data/regions.csv)",
+        ),
+        ({"CN": ()}, "no proxy regions for CN"),
+        ({"CN": ("GB", "gb")}, "proxy regions for CN repeat GB"),
+        ({"CN": ("CN",)}, "CN cannot be its own proxy"),
+        ({"GLOBAL": ("GB",)}, "GLOBAL cannot be a proxy key: use '*' for rows of any region"),
+        (
+            {"CN": ("GLOBAL",)},
+            "GLOBAL cannot be a proxy region (for CN): global factors already apply to every row",
+        ),
+        ({"CN": ("GB",), "cn": ("US",)}, "proxy key CN is given twice"),
+    ],
+)
+def test_a_bad_proxy_configuration_is_refused(
+    proxies: dict[str, tuple[str, ...]], message: str
+) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        resolve_module.parse_proxies(proxies)
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        run(library(*CN_FUELS), DIESEL, unit="L", proxies=proxies)
+
+
+def test_proxies_from_command_line_options() -> None:
+    parse = resolve_module.proxies_from_options
+    assert parse(["CN=GB,US", " * = gb "]) == {"CN": ("GB", "US"), "*": ("GB",)}
+    assert parse([]) == {}
+    for bad in ("CN", "CN=", "=GB", "CN=,"):
+        message = f"proxy option {bad!r} is not of the form REGION=PROXY[,PROXY...], e.g. CN=GB,US"
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            parse([bad])
+    with pytest.raises(ValueError, match=r"^proxy key CN is given twice$"):
+        parse(["CN=GB", "cn=US"])
+
+
+def test_resolve_many_passes_proxies_and_reports_the_factor_region() -> None:
+    keys = [
+        {"activity": "stationary.diesel", "region": "CN-GD", "unit": "L"},
+        {"activity": "stationary.diesel", "region": "US", "unit": "L"},
+    ]
+    out = resolve_many(library(*CN_FUELS), keys, year=2024, proxies={"CN": ("GB",)})
+    assert out.select(["region", "factor_id", "factor_region", "tier"]).to_pylist() == [
+        {"region": "CN-GD", "factor_id": "gb:diesel", "factor_region": "GB", "tier": "proxy"},
+        {"region": "US", "factor_id": "us:diesel", "factor_region": "US", "tier": "country"},
+    ]
+    with pytest.raises(ValueError, match=r"^no proxy regions for CN$"):
+        resolve_many(library(*CN_FUELS), keys, year=2024, proxies={"CN": ()})
