@@ -3,7 +3,8 @@
 ::
 
     WS/
-      esgledger.toml   name, reporting_year, and optionally database_url and schema
+      esgledger.toml   name, reporting_year, and optionally database_url, schema and
+                       [factors] proxies (proxy regions for factor resolution)
       esgledger.db     the SQLite database, unless database_url points elsewhere
       lake/            Parquet files of accepted activity batches
 
@@ -427,6 +428,45 @@ class Workspace:
     def reporting_year(self) -> int:
         """The reporting year (``reporting_year`` in ``esgledger.toml``)."""
         return int(self._config["reporting_year"])
+
+    @property
+    def factor_proxies(self) -> dict[str, tuple[str, ...]]:
+        """Proxy regions for factor resolution, read-only (rule 9 of
+        ``docs/methodology/factor-resolution.md``)::
+
+            [factors]
+            proxies = { CN = ["GB", "US"], "*" = ["GB"] }
+
+        Region code (or ``"*"``) → proxy regions in order, checked and upper-cased by
+        :func:`esgledger.factors.resolve.parse_proxies`; pass it as ``proxies=`` to
+        ``resolve_many``. Empty when the setting is absent: then no other region's factor
+        is ever used.
+
+        Raises
+        ------
+        WorkspaceError
+            If the setting is not a table of region code → list of region codes, or
+            :func:`~esgledger.factors.resolve.parse_proxies` refuses it.
+        """
+        # Imported here so that opening a workspace does not load the factor library.
+        from esgledger.factors.resolve import parse_proxies
+
+        where = f"{self.root / CONFIG_FILE}: [factors] proxies"
+        factors = self._config.get("factors", {})
+        if not isinstance(factors, dict):
+            raise WorkspaceError(f"{self.root / CONFIG_FILE}: [factors] must be a table")
+        raw = factors.get("proxies", {})
+        if not isinstance(raw, dict) or not all(
+            isinstance(v, list) and all(isinstance(c, str) for c in v) for v in raw.values()
+        ):
+            raise WorkspaceError(
+                f"{where} must map region codes to lists of region codes, "
+                f'e.g. proxies = {{ CN = ["GB", "US"] }} (value: {raw!r})'
+            )
+        try:
+            return parse_proxies(raw)
+        except ValueError as exc:
+            raise WorkspaceError(f"{where}: {exc}") from exc
 
     # -- database -------------------------------------------------------------------------
 
