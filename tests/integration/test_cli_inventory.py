@@ -167,3 +167,20 @@ def test_inventory_exports_the_line_items_as_csv_and_parquet(ws_path: Path, tmp_
     missing = runner.invoke(app, ["inventory", str(ws_path), "--format", "parquet"])
     assert missing.exit_code == 1
     assert missing.stderr == "error: --format parquet needs --out FILE\n"
+
+
+def test_explain_shows_the_steps_of_a_record(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    new_workspace(
+        root, activities=[activity("stationary.diesel", 100, "gal", region="US", record_id="D")]
+    ).close()
+    assert runner.invoke(app, ["calculate", str(root), "--gwp", "AR5"]).exit_code == 0
+    result = runner.invoke(app, ["explain", str(root), "D"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("run r-")
+    assert lines[1] == "line 1 of 1 (activity)"
+    assert lines[-1] == "  consolidated  1,024.268 x share 1 = 1,024.268 kg CO2e"
+    missing = runner.invoke(app, ["explain", str(root), "nope"])
+    assert missing.exit_code == 1
+    assert missing.stderr.startswith("error: run r-")

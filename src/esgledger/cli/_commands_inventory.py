@@ -259,3 +259,33 @@ def _write_csv(source: Path, out: Path | None) -> None:
     finally:
         if target is not None:
             target.close()
+
+
+@app.command()
+def explain(
+    workspace: WorkspaceArgument,
+    record: Annotated[
+        str,
+        typer.Argument(help="The row's record_id, or <batch_id>:<row_number>."),
+    ],
+    run: Annotated[
+        str | None, typer.Option("--run", help="Run id (default: the latest run).")
+    ] = None,
+) -> None:
+    """Show how one activity row's emissions came to be, line by line."""
+    from esgledger.inventory import load_run
+    from esgledger.inventory.explain import explain_line, find_lines
+    from esgledger.store import Workspace
+
+    try:
+        with Workspace.open(workspace) as ws:
+            found = load_run(ws, run)
+        lines = find_lines(found, record)
+    except EsgledgerError as exc:
+        raise _fail(exc) from exc
+    out = _stdout()
+    out.print(f"run {found.run_id}", markup=False)
+    for number, line in enumerate(lines, start=1):
+        out.print(f"line {number} of {len(lines)} ({line['line_kind']})", markup=False)
+        for label, text in explain_line(line):
+            out.print(f"  {label:<13} {text}", markup=False)

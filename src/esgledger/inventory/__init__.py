@@ -5,7 +5,8 @@
 * :func:`calculate` turns a workspace's activity data and factor library into one line item
   per activity row (:mod:`esgledger.inventory.engine`) and registers the run;
 * :func:`load_run` and :func:`list_runs` find runs again; :func:`summary` gives a run's
-  inventory as the JSON contract (:mod:`esgledger.inventory.runs`).
+  inventory as the JSON contract (:mod:`esgledger.inventory.runs`);
+* :mod:`esgledger.inventory.explain` shows how one activity row's figures came to be.
 
 See ``docs/methodology/inventory.md``.
 """

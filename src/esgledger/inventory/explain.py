@@ -1,0 +1,536 @@
+"""Explain one figure of a run: activity row → factor → conversion → gases → CO2e.
+
+追溯单条明细：活动数据 → 排放因子（层级、来源、版本、年份）→ 单位换算 → 分气体 × GWP →
+CO2当量 → 合并比例 → 合并后排放量。
+
+:func:`explain` finds the line items of one activity row of a run — by its ``record_id`` or
+by ``batch_id:row_number`` — and gathers everything that made its figure: the row as it was
+imported (the lake file of its batch, the file name from the batch registry as recorded in
+the run manifest), the factor (id, set with name and edition, tier, method, source, vintage
+= reporting year + vintage gap, the resolver's reason), the unit conversion
+(``quantity × to_factor_unit = quantity_in_factor_unit``), the gas masses weighted by the
+run's GWP set, the CO2e, the entity's consolidation share with its derivation
+(:func:`esgledger.boundary.consolidation_shares`, recorded in the manifest) and the
+consolidated CO2e. A row with derived scope 3 category 3 lines (well-to-tank, T&D losses)
+is explained line by line.
+
+:meth:`Explanation.to_text` renders it in English or Simplified Chinese
+(``lang="zh-CN"``); :meth:`Explanation.to_dict` as JSON-ready data.
+
+A record id used by two entities (record ids are unique per entity) is ambiguous:
+:class:`AmbiguousRecordError` lists the choices, each as ``batch_id:row_number``, which can
+be passed instead (or ``ENTITY:RECORD_ID``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from esgledger import gwp
+from esgledger.errors import InputError, Issue
+
+if TYPE_CHECKING:
+    from esgledger.inventory.runs import Run
+
+__all__ = [
+    "AmbiguousRecordError",
+    "Explanation",
+    "LineExplanation",
+    "explain",
+]
+
+_BATCH_ROW = re.compile(r"^(b-[0-9a-f]{12}):(\d+)$")
+
+#: Labels of the text rendering: English and Simplified Chinese.
+_LABELS: dict[str, tuple[str, str]] = {
+    "run": ("Run", "运行"),
+    "reporting_year": ("reporting year", "报告年度"),
+    "gwp": ("GWP set", "GWP 取值"),
+    "consolidation": ("consolidation", "合并方法"),
+    "line": ("Line", "明细"),
+    "record": ("record", "记录"),
+    "kind_activity": ("activity line", "活动数据明细"),
+    "kind_wtt": ("scope 3 category 3, well-to-tank", "范围三类别3：燃料上游（WTT）"),
+    "kind_td_losses": ("scope 3 category 3, T&D losses", "范围三类别3：输配电损耗"),
+    "kind_wtt_td_losses": (
+        "scope 3 category 3, well-to-tank of T&D losses",
+        "范围三类别3：输配电损耗的上游排放",
+    ),
+    "row": ("Activity row as imported", "导入的活动数据行"),
+    "file": ("file", "文件"),
+    "row_number": ("row", "行"),
+    "batch": ("batch", "批次"),
+    "entity": ("entity", "实体"),
+    "site": ("site", "站点"),
+    "period": ("period", "期间"),
+    "activity": ("activity", "活动类型"),
+    "quantity": ("quantity", "数量"),
+    "region": ("region", "地区"),
+    "region_from": ("from", "来源"),
+    "supplier": ("supplier", "供应商"),
+    "explicit_factor": ("explicit factor", "指定因子"),
+    "correction": ("correction", "更正"),
+    "notes": ("notes", "备注"),
+    "scope": ("scope", "范围"),
+    "category": ("category", "类别"),
+    "factor": ("Emission factor", "排放因子"),
+    "set": ("set", "因子集"),
+    "edition": ("edition", "版本"),
+    "tier": ("tier", "层级"),
+    "vintage": ("vintage", "年份"),
+    "vintage_gap": ("years from the reporting year", "与报告年度相差（年）"),
+    "method": ("method", "方法"),
+    "source": ("source", "来源"),
+    "why": ("why this factor", "选用原因"),
+    "conversion": ("Unit conversion", "单位换算"),
+    "fx": ("exchange rate", "汇率"),
+    "price_year_gap": ("price year gap [years]", "价格年份差（年）"),
+    "gases": ("Gases × GWP", "分气体 × GWP"),
+    "biogenic": ("biogenic CO2 (outside the scopes)", "生物源CO2（范围外）"),
+    "co2e": ("CO2e (gross, 100 % of the entity)", "CO2当量（全额，实体100%）"),
+    "co2e_from_published": (
+        "the factor's published CO2e under the run's GWP set",
+        "因子公布的CO2当量（与本次运行GWP一致）",
+    ),
+    "co2e_from_gases": ("sum of the gases weighted by GWP", "各气体按GWP加权求和"),
+    "co2e_from_reported": ("emissions as reported by others", "他方报告的排放量"),
+    "mismatch": (
+        "published only as CO2e under another GWP set: used as published",
+        "仅以其他GWP取值下的CO2当量公布：按公布值使用",
+    ),
+    "share": ("Consolidation share", "合并比例"),
+    "consolidated": ("CO2e consolidated", "合并后CO2当量"),
+    "excluded": ("Excluded line: no factor", "已排除：无排放因子"),
+    "choices": ("choices", "可选项"),
+}
+
+
+def _label(key: str, lang: str) -> str:
+    en, zh = _LABELS[key]
+    return zh if lang == "zh-CN" else en
+
+
+class AmbiguousRecordError(InputError):
+    """A record id matches activity rows of more than one entity; ``choices`` lists them
+    (``batch_id:row_number``, entity, file)."""
+
+    def __init__(self, key: str, choices: Sequence[Mapping[str, Any]]):
+        self.key = key
+        self.choices = tuple(dict(c) for c in choices)
+        listed = "; ".join(
+            f"{c['batch_id']}:{c['row_number']} (entity {c['entity']}, "
+            f"{c['file_name'] or c['batch_id']} row {c['row_number']})"
+            for c in self.choices
+        )
+        super().__init__(
+            f"record id {key!r} is used by {len(self.choices)} activity rows of different "
+            f"entities; name one as BATCH:ROW or ENTITY:RECORD_ID: {listed}",
+            [
+                Issue(
+                    str(c["file_name"] or ""), int(c["row_number"]), "record_id", key,
+                    f"record of entity {c['entity']}", f"{c['batch_id']}:{c['row_number']}",
+                )
+                for c in self.choices
+            ],
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class LineExplanation:
+    """One line item with what made it.
+
+    Attributes
+    ----------
+    line
+        The line item (columns of ``LINE_ITEM_COLUMNS``).
+    factor_set
+        The factor set's manifest entry (id, name, edition, precedence, shipped, sha256), or
+        None for an excluded line.
+    vintage
+        Year of the factor (reporting year + ``vintage_gap``), or None.
+    to_factor_unit
+        [factor unit / row unit] ``quantity_in_factor_unit / quantity``, or None.
+    gwp_values
+        GWP-100 of CH4 and N2O under the run's set (CO2 is 1).
+    consolidation_reason
+        The derivation of the entity's share under the run's approach.
+    """
+
+    line: dict[str, Any]
+    factor_set: dict[str, Any] | None
+    vintage: int | None
+    to_factor_unit: float | None
+    gwp_values: dict[str, float]
+    consolidation_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """How the figures of one activity row of a run came to be (see the module docstring).
+
+    Attributes
+    ----------
+    key
+        What was asked for (record id, ``batch_id:row_number`` or ``ENTITY:RECORD_ID``).
+    run_id, reporting_year, gwp_set, gwp_source, consolidation
+        The run.
+    batch_id, row_number, file_name
+        The activity row: its batch, its row number (as a person sees it: header is row 1)
+        and the imported file's name.
+    activity_row
+        The row as imported (the columns of the lake), or None if the batch file is gone.
+    lines
+        The line items of the row: the activity line first, then derived category 3 lines.
+    """
+
+    key: str
+    run_id: str
+    reporting_year: int
+    gwp_set: str
+    gwp_source: str | None
+    consolidation: str
+    batch_id: str
+    row_number: int
+    file_name: str | None
+    activity_row: dict[str, Any] | None
+    lines: tuple[LineExplanation, ...] = field(default_factory=tuple)
+
+    @property
+    def co2e_kg_consolidated(self) -> float:
+        """[kg CO2e] Sum of the row's consolidated lines (excluded lines count zero)."""
+        return sum(float(x.line["co2e_kg_consolidated"] or 0.0) for x in self.lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data (dates as ISO text)."""
+
+        def clean(value: Any) -> Any:
+            if isinstance(value, date):
+                return value.isoformat()
+            if isinstance(value, dict):
+                return {k: clean(v) for k, v in value.items()}
+            return value
+
+        return {
+            "key": self.key,
+            "run_id": self.run_id,
+            "reporting_year": self.reporting_year,
+            "gwp_set": self.gwp_set,
+            "gwp_source": self.gwp_source,
+            "consolidation": self.consolidation,
+            "batch_id": self.batch_id,
+            "row_number": self.row_number,
+            "file_name": self.file_name,
+            "activity_row": clean(self.activity_row),
+            "lines": [
+                {
+                    "line": clean(x.line),
+                    "factor_set": x.factor_set,
+                    "vintage": x.vintage,
+                    "to_factor_unit": x.to_factor_unit,
+                    "gwp_values": x.gwp_values,
+                    "consolidation_reason": x.consolidation_reason,
+                }
+                for x in self.lines
+            ],
+            "co2e_kg_consolidated": self.co2e_kg_consolidated,
+        }
+
+    def to_text(self, lang: str = "en") -> str:
+        """The explanation as plain text, in English (``"en"``) or Simplified Chinese
+        (``"zh-CN"``); numbers are shown with up to 6 decimals, amounts with their units."""
+        if lang not in ("en", "zh-CN"):
+            raise InputError(f"Unknown language {lang!r}: choose en or zh-CN.")
+        lab = _text_labels(lang)
+        out: list[str] = []
+        approach = self.consolidation.replace("_", " ")
+        out.append(
+            f"{lab('run')} {self.run_id} ({lab('reporting_year')} {self.reporting_year}, "
+            f"{lab('gwp')} {self.gwp_set}, {lab('consolidation')} {approach})"
+        )
+        out.append("")
+        out.append(
+            f"{lab('row')}: {lab('file')} {self.file_name or '?'}, "
+            f"{lab('row_number')} {self.row_number} ({lab('batch')} {self.batch_id})"
+        )
+        row = self.activity_row or (self.lines[0].line if self.lines else {})
+        for key in ("record_id", "entity", "site"):
+            if row.get(key) is not None:
+                name = lab("record") if key == "record_id" else lab(key)
+                out.append(f"    {name}: {row[key]}")
+        if row.get("period_start") is not None:
+            out.append(f"    {lab('period')}: {row['period_start']} – {row.get('period_end')}")
+        out.append(f"    {lab('activity')}: {row.get('activity')}")
+        out.append(f"    {lab('quantity')}: {_num(row.get('quantity'))} {row.get('unit')}")
+        for key, name in (
+            ("region", "region"),
+            ("supplier", "supplier"),
+            ("scope3_category", "category"),
+            ("factor", "explicit_factor"),
+            ("notes", "notes"),
+        ):
+            if row.get(key) is not None:
+                out.append(f"    {lab(name)}: {row[key]}")
+        if row.get("correction"):
+            out.append(f"    {lab('correction')}: true")
+        for item in self.lines:
+            out.append("")
+            out.extend(self._line_text(item, lang))
+        return "\n".join(out) + "\n"
+
+    def _line_text(self, item: LineExplanation, lang: str) -> list[str]:
+        lab = _text_labels(lang)
+        line = item.line
+        kind = str(line.get("line_kind") or "activity")
+        kind_key = f"kind_{kind}"
+        kind_text = lab(kind_key) if kind_key in _LABELS else kind
+        scope = f"{lab('scope')} {line['scope']}"
+        if line.get("scope3_category") is not None:
+            scope += f", {lab('category')} {line['scope3_category']}"
+        out = [
+            f"{lab('line')} {line['batch_id']}:{line['row_number']} — {kind_text} ({scope})",
+        ]
+        region = line.get("region")
+        if region is not None:
+            out.append(f"    {lab('region')}: {region} ({lab('region_from')} {line.get('region_from')})")
+        if line.get("excluded"):
+            out.append(f"    {lab('excluded')}: {line.get('reason')}")
+            return out
+        factor_set = item.factor_set or {}
+        out.append(f"  {lab('factor')}: {line['factor_id']}")
+        out.append(
+            f"    {lab('set')}: {line['factor_set']}"
+            + (f" — {factor_set['name']}" if factor_set.get("name") else "")
+        )
+        if factor_set.get("edition"):
+            out.append(f"    {lab('edition')}: {factor_set['edition']}")
+        if item.vintage is not None:
+            out.append(
+                f"    {lab('vintage')}: {item.vintage} ({lab('vintage_gap')}: "
+                f"{int(line['vintage_gap']):+d})"
+            )
+        out.append(f"    {lab('tier')}: {line['tier']}; {lab('method')}: {line['method']}")
+        out.append(f"    {lab('source')}: {line['source']}")
+        if line.get("reason"):
+            out.append(f"    {lab('why')}: {line['reason']}")
+        out.append(f"  {lab('conversion')}:")
+        factor_unit = line.get("factor_unit")
+        if item.to_factor_unit is not None:
+            out.append(
+                f"    {_num(line['quantity'])} {line['unit']} × {_num(item.to_factor_unit)} "
+                f"{factor_unit}/{line['unit']} = {_num(line['quantity_in_factor_unit'])} "
+                f"{factor_unit}"
+            )
+        else:
+            out.append(f"    {_num(line['quantity_in_factor_unit'])} {factor_unit}")
+        if line.get("fx_rate") is not None:
+            out.append(f"    {lab('fx')}: {_num(line['fx_rate'])}")
+        if line.get("price_year_gap") not in (None, 0):
+            out.append(f"    {lab('price_year_gap')}: {line['price_year_gap']}")
+        gases = [
+            (gas, line.get(f"{gas.lower()}_kg"), item.gwp_values.get(gas, 1.0))
+            for gas in ("CO2", "CH4", "N2O")
+        ]
+        gases = [(g, m, v) for g, m, v in gases if m is not None]
+        if gases:
+            out.append(f"  {lab('gases')} ({self.gwp_set}):")
+            for gas, mass, value in gases:
+                out.append(
+                    f"    {gas}: {_num(mass)} kg × {_num(value)} = {_num(mass * value)} kg CO2e"
+                )
+        if line.get("biogenic_co2_kg") is not None:
+            out.append(f"    {lab('biogenic')}: {_num(line['biogenic_co2_kg'])} kg")
+        from_key = f"co2e_from_{line.get('co2e_from')}"
+        how = lab(from_key) if from_key in _LABELS else str(line.get("co2e_from"))
+        out.append(f"  {lab('co2e')}: {_num(line['co2e_kg'])} kg CO2e ({how})")
+        if line.get("gwp_basis_mismatch"):
+            out.append(f"    ! {lab('mismatch')}")
+        share = float(line["consolidation_share"])
+        out.append(
+            f"  {lab('share')}: {_num(share * 100)} % — {item.consolidation_reason or '?'}"
+        )
+        out.append(
+            f"  {lab('consolidated')}: {_num(line['co2e_kg'])} kg × {_num(share)} = "
+            f"{_num(line['co2e_kg_consolidated'])} kg CO2e "
+            f"({_num(float(line['co2e_kg_consolidated']) / 1000)} t)"
+        )
+        return out
+
+
+def _text_labels(lang: str) -> Any:
+    return lambda key: _label(key, lang)
+
+
+def _num(value: Any) -> str:
+    """A number with thousands separators and at most 6 decimals (small ones: 6 significant
+    digits); trailing zeros dropped."""
+    if value is None:
+        return "–"
+    x = float(value)
+    if x != 0 and abs(x) < 0.01:
+        return f"{x:.6g}"
+    text = f"{x:,.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _find(run: Run, key: str) -> tuple[str, int]:
+    """The (batch_id, row_number) of ``key`` in the run's line items."""
+    path = _sql_text(str(run.line_items_path))
+    con = duckdb.connect()
+    try:
+        match = _BATCH_ROW.match(key.strip())
+        if match:
+            batch_id, row_number = match.group(1), int(match.group(2))
+            found = con.execute(
+                f"SELECT count(*) FROM read_parquet({path}) WHERE batch_id = ? AND row_number = ?",
+                [batch_id, row_number],
+            ).fetchone()
+            if found and int(found[0]):
+                return batch_id, row_number
+            raise InputError(
+                f"run {run.run_id} has no line for row {row_number} of batch {batch_id}",
+                [Issue("", row_number, "row_number", key, "no such line", "")],
+            )
+        rows = con.execute(
+            f"SELECT DISTINCT batch_id, row_number, entity FROM read_parquet({path}) "
+            "WHERE record_id = ? ORDER BY batch_id, row_number",
+            [key],
+        ).fetchall()
+        if not rows and ":" in key:
+            entity, _, record = key.partition(":")
+            rows = con.execute(
+                f"SELECT DISTINCT batch_id, row_number, entity FROM read_parquet({path}) "
+                "WHERE record_id = ? AND entity = ? ORDER BY batch_id, row_number",
+                [record, entity],
+            ).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        raise InputError(
+            f"run {run.run_id} has no line with record id {key!r} (give a record id, "
+            "BATCH:ROW such as b-0123456789ab:2, or ENTITY:RECORD_ID)",
+            [Issue("", None, "record_id", key, "no such record", "")],
+        )
+    if len(rows) > 1:
+        files = run.manifest.get("batch_files", {})
+        raise AmbiguousRecordError(
+            key,
+            [
+                {
+                    "batch_id": b,
+                    "row_number": int(n),
+                    "entity": e,
+                    "file_name": files.get(b),
+                }
+                for b, n, e in rows
+            ],
+        )
+    return str(rows[0][0]), int(rows[0][1])
+
+
+def _activity_row(run: Run, batch_id: str, row_number: int) -> dict[str, Any] | None:
+    lake = run.folder.parent.parent
+    file = lake / "activities" / f"{batch_id}.parquet"
+    if not file.is_file():
+        return None
+    con = duckdb.connect()
+    try:
+        cursor = con.execute(
+            f"SELECT * FROM read_parquet({_sql_text(str(file))}) WHERE row_number = ?",
+            [row_number],
+        )
+        names = [d[0] for d in cursor.description or []]
+        found = cursor.fetchone()
+    finally:
+        con.close()
+    return dict(zip(names, found, strict=True)) if found else None
+
+
+def explain(run: Run, key: str) -> Explanation:
+    """Explain the line item(s) of one activity row of ``run``.
+
+    Parameters
+    ----------
+    run
+        A run (:func:`esgledger.inventory.load_run`).
+    key
+        The row's ``record_id``, ``batch_id:row_number`` (``b-0123456789ab:2``) or
+        ``ENTITY:RECORD_ID``.
+
+    Returns
+    -------
+    Explanation
+
+    Raises
+    ------
+    AmbiguousRecordError
+        If the record id is used by rows of several entities (the choices are listed).
+    InputError
+        If the run has no such line.
+    """
+    batch_id, row_number = _find(run, key)
+    path = _sql_text(str(run.line_items_path))
+    con = duckdb.connect()
+    try:
+        cursor = con.execute(
+            f"SELECT * FROM read_parquet({path}) WHERE batch_id = ? AND row_number = ? "
+            "ORDER BY line_kind <> 'activity', line_kind",
+            [batch_id, row_number],
+        )
+        names = [d[0] for d in cursor.description or []]
+        lines = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+    manifest = run.manifest
+    gwp_set = str(manifest["gwp_set"])
+    year = int(manifest["reporting_year"])
+    sets = {s["id"]: s for s in manifest.get("inputs", {}).get("factor_sets", [])}
+    shares = manifest.get("consolidation_shares", {})
+    gwp_values = {"CO2": 1.0, "CH4": gwp.gwp("CH4", gwp_set), "N2O": gwp.gwp("N2O", gwp_set)}
+    explained = []
+    for line in lines:
+        quantity = line.get("quantity")
+        converted = line.get("quantity_in_factor_unit")
+        to_unit = (
+            float(converted) / float(quantity)
+            if quantity not in (None, 0) and converted is not None
+            else None
+        )
+        gap = line.get("vintage_gap")
+        explained.append(
+            LineExplanation(
+                line=line,
+                factor_set=sets.get(line.get("factor_set")),
+                vintage=None if gap is None else year + int(gap),
+                to_factor_unit=to_unit,
+                gwp_values=gwp_values,
+                consolidation_reason=(shares.get(line["entity"]) or {}).get("reason"),
+            )
+        )
+    return Explanation(
+        key=key,
+        run_id=run.run_id,
+        reporting_year=year,
+        gwp_set=gwp_set,
+        gwp_source=manifest.get("gwp_source"),
+        consolidation=str(manifest["consolidation"]),
+        batch_id=batch_id,
+        row_number=row_number,
+        file_name=manifest.get("batch_files", {}).get(batch_id),
+        activity_row=_activity_row(run, batch_id, row_number),
+        lines=tuple(explained),
+    )
+
+
+def _unused(_: Path) -> None:  # pragma: no cover - keeps Path imported for type checkers
+    return None
