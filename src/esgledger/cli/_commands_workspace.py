@@ -31,6 +31,7 @@ class ImportKind(StrEnum):
     activities = "activities"
     factors = "factors"
     fx = "fx"
+    instruments = "instruments"
 
 
 def _stdout() -> Console:

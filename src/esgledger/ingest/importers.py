@@ -14,6 +14,7 @@ kind                importer
 ``activity-types``  :func:`esgledger.ingest.reference.import_activity_types`
 ``factors``         :func:`esgledger.ingest.reference.import_factors`
 ``fx``              :func:`esgledger.ingest.reference.import_fx`
+``instruments``     :func:`esgledger.ingest.instruments.import_instruments`
 ==================  ========================================================================
 
 Every importer validates the whole file and either imports it whole, or raises
@@ -36,7 +37,9 @@ if TYPE_CHECKING:
 __all__ = ["KINDS", "import_file"]
 
 #: The kinds of file :func:`import_file` accepts, in the order a new workspace needs them.
-KINDS: tuple[str, ...] = ("entities", "sites", "activity-types", "factors", "fx", "activities")
+KINDS: tuple[str, ...] = (
+    "entities", "sites", "activity-types", "factors", "fx", "activities", "instruments",
+)  # fmt: skip
 
 #: Module and function of each kind's importer.
 _IMPORTERS: dict[str, tuple[str, str]] = {
@@ -46,6 +49,7 @@ _IMPORTERS: dict[str, tuple[str, str]] = {
     "factors": ("esgledger.ingest.reference", "import_factors"),
     "fx": ("esgledger.ingest.reference", "import_fx"),
     "activities": ("esgledger.ingest.activities", "import_activities"),
+    "instruments": ("esgledger.ingest.instruments", "import_instruments"),
 }
 
 

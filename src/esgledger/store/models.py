@@ -267,3 +267,5 @@ class BaseYearEntry(Base):
 
 
 __all__ += ["BaseYearEntry"]
+
+from esgledger.store import models_renewables as _models_renewables  # noqa: E402, F401

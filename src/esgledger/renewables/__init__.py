@@ -1,0 +1,12 @@
+"""Green power: contractual instruments, Scope 2 Quality Criteria, allocation and
+market-based scope 2, renewable share (RE %), hourly 24/7 CFE and modelled on-site PV.
+
+绿色电力：环境权益工具、范围二质量准则、分配与基于市场的范围二排放、可再生电力比例、
+逐时 24/7 无碳电力匹配、现场光伏发电估算。
+
+Every function here is pure (tables in, tables out; no database). The importer of the
+register is :mod:`esgledger.ingest.instruments`; its tables are declared in
+:mod:`esgledger.store.models_renewables`.
+"""
+
+from __future__ import annotations
