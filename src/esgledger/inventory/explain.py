@@ -28,7 +28,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -44,6 +43,8 @@ __all__ = [
     "Explanation",
     "LineExplanation",
     "explain",
+    "explain_line",
+    "find_lines",
 ]
 
 _BATCH_ROW = re.compile(r"^(b-[0-9a-f]{12}):(\d+)$")
@@ -298,7 +299,9 @@ class Explanation:
         ]
         region = line.get("region")
         if region is not None:
-            out.append(f"    {lab('region')}: {region} ({lab('region_from')} {line.get('region_from')})")
+            out.append(
+                f"    {lab('region')}: {region} ({lab('region_from')} {line.get('region_from')})"
+            )
         if line.get("excluded"):
             out.append(f"    {lab('excluded')}: {line.get('reason')}")
             return out
@@ -334,10 +337,10 @@ class Explanation:
         if line.get("price_year_gap") not in (None, 0):
             out.append(f"    {lab('price_year_gap')}: {line['price_year_gap']}")
         gases = [
-            (gas, line.get(f"{gas.lower()}_kg"), item.gwp_values.get(gas, 1.0))
+            (gas, float(line[f"{gas.lower()}_kg"]), item.gwp_values.get(gas, 1.0))
             for gas in ("CO2", "CH4", "N2O")
+            if line.get(f"{gas.lower()}_kg") is not None
         ]
-        gases = [(g, m, v) for g, m, v in gases if m is not None]
         if gases:
             out.append(f"  {lab('gases')} ({self.gwp_set}):")
             for gas, mass, value in gases:
@@ -352,9 +355,7 @@ class Explanation:
         if line.get("gwp_basis_mismatch"):
             out.append(f"    ! {lab('mismatch')}")
         share = float(line["consolidation_share"])
-        out.append(
-            f"  {lab('share')}: {_num(share * 100)} % — {item.consolidation_reason or '?'}"
-        )
+        out.append(f"  {lab('share')}: {_num(share * 100)} % — {item.consolidation_reason or '?'}")
         out.append(
             f"  {lab('consolidated')}: {_num(line['co2e_kg'])} kg × {_num(share)} = "
             f"{_num(line['co2e_kg_consolidated'])} kg CO2e "
@@ -532,5 +533,137 @@ def explain(run: Run, key: str) -> Explanation:
     )
 
 
-def _unused(_: Path) -> None:  # pragma: no cover - keeps Path imported for type checkers
-    return None
+# ---- compact steps (the ``esgledger explain`` command of the inventory CLI) ---------------
+
+
+def find_lines(run: Run, key: str) -> list[dict[str, Any]]:
+    """The line items of one activity row of ``run``, in file order (the activity line,
+    then its derived category 3 lines).
+
+    ``key`` is a record id, ``batch_id:row_number`` or ``ENTITY:RECORD_ID``.
+
+    Raises
+    ------
+    AmbiguousRecordError
+        If the record id is used by rows of several entities.
+    InputError
+        If the run has no such line.
+    """
+    try:
+        batch_id, row_number = _find(run, key)
+    except AmbiguousRecordError:
+        raise
+    except InputError as exc:
+        raise InputError(
+            f"run {run.run_id} has no line for record {key!r} (give a record id, "
+            "BATCH:ROW such as b-0123456789ab:2, or ENTITY:RECORD_ID)",
+            exc.issues,
+        ) from None
+    path = _sql_text(str(run.line_items_path))
+    con = duckdb.connect()
+    try:
+        cursor = con.execute(
+            f"SELECT * EXCLUDE (file_row_number) FROM read_parquet({path}, "
+            "file_row_number = true) WHERE batch_id = ? AND row_number = ? "
+            "ORDER BY file_row_number",
+            [batch_id, row_number],
+        )
+        names = [d[0] for d in cursor.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+
+
+def _g(value: Any) -> str:
+    """A number with thousands separators and up to 10 significant digits."""
+    return "–" if value is None else f"{float(value):,.10g}"
+
+
+def explain_line(line: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The steps that made one line item, as (label, text) pairs: ``activity``, ``scope``,
+    ``region``, then ``factor``, ``source``, ``why``, ``conversion``, ``gases`` (if any),
+    ``biogenic`` (if any), ``CO2e`` and ``consolidated`` — or ``excluded`` for a line
+    without a factor."""
+    record = f" (record {line['record_id']})" if line.get("record_id") is not None else ""
+    where = f", entity {line['entity']}"
+    if line.get("site") is not None:
+        where += f", site {line['site']}"
+    steps: list[tuple[str, str]] = [
+        (
+            "activity",
+            f"{line['batch_id']}:{line['row_number']}{record}: {line['activity']} "
+            f"{_g(line['quantity'])} {line['unit']}{where}, {line.get('period_start')} to "
+            f"{line.get('period_end')}",
+        )
+    ]
+    scope = f"scope {line['scope']}"
+    if line.get("scope3_category") is not None:
+        scope += f", category {line['scope3_category']}"
+    if line.get("line_kind") not in (None, "activity"):
+        scope += f" ({line['line_kind']})"
+    steps.append(("scope", scope))
+    steps.append(("region", f"{line.get('region')} (from {line.get('region_from')})"))
+    if line.get("excluded"):
+        steps.append(("excluded", f"no factor: {line.get('reason')}"))
+        return steps
+    steps.append(
+        (
+            "factor",
+            f"{line['factor_id']} [{line['factor_set']}], tier {line['tier']}, vintage gap "
+            f"{line['vintage_gap']}, method {line['method']}",
+        )
+    )
+    steps.append(("source", str(line.get("source"))))
+    steps.append(("why", str(line.get("reason"))))
+    factor_unit = line.get("factor_unit")
+    converted = line.get("quantity_in_factor_unit")
+    conversion = f"{_g(line['quantity'])} {line['unit']} = {_g(converted)} {factor_unit}"
+    if line.get("fx_rate") is not None:
+        conversion += f" (exchange rate {_g(line['fx_rate'])}, reporting year)"
+    steps.append(("conversion", conversion))
+    gwp_set = str(line.get("gwp_set"))
+    present = [
+        (gas, line.get(f"{gas.lower()}_kg"))
+        for gas in ("CO2", "CH4", "N2O")
+        if line.get(f"{gas.lower()}_kg") is not None
+    ]
+
+    def per_unit(mass: Any) -> str:
+        if not converted:
+            return ""
+        return f" ({_g(float(mass) / float(converted))} kg/{factor_unit})"
+
+    if present:
+        steps.append(
+            ("gases", "; ".join(f"{gas} {_g(mass)} kg{per_unit(mass)}" for gas, mass in present))
+        )
+    if line.get("biogenic_co2_kg") is not None:
+        steps.append(
+            (
+                "biogenic",
+                f"{_g(line['biogenic_co2_kg'])} kg CO2, outside the scopes"
+                f"{per_unit(line['biogenic_co2_kg'])}",
+            )
+        )
+    co2e = f"{_g(line['co2e_kg'])} kg CO2e"
+    how = line.get("co2e_from")
+    if how == "gases" and present:
+        terms = " + ".join(
+            gas if gas == "CO2" else f"{gas} x {_g(gwp.gwp(gas, gwp_set))}" for gas, _ in present
+        )
+        text = f"{terms} (IPCC {gwp_set} GWP-100) = {co2e}"
+    elif how == "reported":
+        text = f"reported by others, taken as reported = {co2e}"
+    else:
+        text = f"published CO2e of the factor{per_unit(line['co2e_kg'])} = {co2e}"
+    if line.get("gwp_basis_mismatch"):
+        text += f" (published under another GWP set than {gwp_set}: used as published)"
+    steps.append(("CO2e", text))
+    steps.append(
+        (
+            "consolidated",
+            f"{_g(line['co2e_kg'])} x share {_g(line['consolidation_share'])} = "
+            f"{_g(line['co2e_kg_consolidated'])} kg CO2e",
+        )
+    )
+    return steps
