@@ -423,9 +423,10 @@ def assess(
             allocated_mwh=allocated.get(instrument.instrument, 0.0),
             rules=rules,
         )
-        if instrument.retired_for in countries:
+        site = instrument.retired_for
+        if site is not None and site in countries:
             failures += check_allocation(
-                instrument, consumption_country=countries[instrument.retired_for], rules=rules
+                instrument, consumption_country=countries[site], rules=rules
             )
         out.append(Assessment(instrument, failures))
     return out
