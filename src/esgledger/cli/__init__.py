@@ -14,6 +14,7 @@ from esgledger.cli import (  # noqa: F401  (imported for their side effect)
     _commands_factors,
     _commands_inventory,
     _commands_template,
+    _commands_trace,
     _commands_workspace,
 )
 from esgledger.cli._app import app

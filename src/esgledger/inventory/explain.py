@@ -24,6 +24,7 @@ be passed instead (or ``ENTITY:RECORD_ID``).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from esgledger import gwp
+from esgledger.boundary import ConsolidationApproach
 from esgledger.errors import InputError, Issue
 
 if TYPE_CHECKING:
@@ -251,6 +253,9 @@ class Explanation:
         lab = _text_labels(lang)
         out: list[str] = []
         approach = self.consolidation.replace("_", " ")
+        if lang == "zh-CN":
+            with contextlib.suppress(ValueError):
+                approach = ConsolidationApproach(self.consolidation).label_zh
         out.append(
             f"{lab('run')} {self.run_id} ({lab('reporting_year')} {self.reporting_year}, "
             f"{lab('gwp')} {self.gwp_set}, {lab('consolidation')} {approach})"
