@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import duckdb
 import pyarrow as pa
@@ -62,8 +62,8 @@ __all__ = [
     "load_rules",
     "region_match",
     "rollup",
-    "score_line_items",
     "scope3_completeness",
+    "score_line_items",
 ]
 
 #: The five indicators (Scope 3 Standard Table 7.6), in the order of the score columns.
@@ -169,7 +169,7 @@ _REQUIRED = (
 )
 _KG_PER_T = 1000.0
 
-LineItems = pa.Table | duckdb.DuckDBPyRelation | Path | str
+LineItems: TypeAlias = pa.Table | duckdb.DuckDBPyRelation | Path | str
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,9 +262,7 @@ def _parse_list(
     return values
 
 
-def _parse_int(
-    text: str, column: str, row: int, file: str, issues: list[Issue]
-) -> int | None:
+def _parse_int(text: str, column: str, row: int, file: str, issues: list[Issue]) -> int | None:
     text = text.strip()
     if not text:
         return None
@@ -809,9 +807,7 @@ def _entry(row: Mapping[str, Any]) -> dict[str, Any]:
         },
         "primary_data_share": row["primary_share_co2e"],
         "secondary_data_share": secondary,
-        "co2e_share_by_tier": {
-            t: row[f"co2e_share_{t}"] for t in TIERS if row[f"lines_share_{t}"]
-        },
+        "co2e_share_by_tier": {t: row[f"co2e_share_{t}"] for t in TIERS if row[f"lines_share_{t}"]},
         "lines_share_by_tier": {
             t: row[f"lines_share_{t}"] for t in TIERS if row[f"lines_share_{t}"]
         },
