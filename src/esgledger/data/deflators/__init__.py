@@ -1,0 +1,1 @@
+"""Shipped price indexes (U.S. BLS CPI-U annual averages) for deflating spend."""
