@@ -149,7 +149,8 @@ def adjust(amount: float, from_year: int, to_year: int, country: str = DEFAULT_C
     PriceIndexMissingError
         If either year (or the country) has no index.
     """
-    return amount * price_index(to_year, country) / price_index(from_year, country)
+    ratio = price_index(to_year, country) / price_index(from_year, country)  # [1]
+    return amount * ratio
 
 
 def as_arrow(country: str | None = None) -> pa.Table:
