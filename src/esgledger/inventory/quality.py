@@ -598,7 +598,9 @@ def _scored_sql(rules: DataQualityRules, has_factor_region: bool) -> str:
 WITH base AS (
     SELECT l.*, m.region_match,
         {_origin_sql()} AS _origin,
-        greatest(abs(l.vintage_gap), coalesce(abs(l.price_year_gap), 0)) AS _years
+        CASE WHEN l.vintage_gap IS NOT NULL
+            THEN greatest(abs(l.vintage_gap), coalesce(abs(l.price_year_gap), 0))
+        END AS _years
     FROM _lines l
     LEFT JOIN _matches m ON m.region IS NOT DISTINCT FROM l.region
         AND m.factor_region IS NOT DISTINCT FROM {factor_region}
