@@ -720,6 +720,13 @@ class BaseYear:
         key = {"entity": "by_entity", "site": "by_site"}.get(level)
         if key is None:
             raise InputError(f"Unknown level {level!r}: choose entity or site.")
+        if key not in self.totals:
+            other = "entity" if "by_entity" in self.totals else "site"
+            raise InputError(
+                f"The base year was last recalculated by {other}: give the changes by "
+                f"{other} (a recalculated base year keeps only the table it was "
+                "recalculated on)"
+            )
         return {str(k): float(v) for k, v in self.totals[key].items()}
 
 
