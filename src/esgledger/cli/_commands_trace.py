@@ -203,8 +203,6 @@ ThresholdOption = Annotated[
 
 
 def _base_year_data(base: Any) -> dict[str, Any]:
-    from esgledger.inventory.base_year import _change_to_dict
-
     return {
         "unit": "t CO2e",
         "base_year": base.base_year,
@@ -212,7 +210,7 @@ def _base_year_data(base: Any) -> dict[str, Any]:
         "threshold": base.threshold,
         "recalculated": base.recalculated,
         "totals": base.totals,
-        "pending": [_change_to_dict(c) for c in base.pending],
+        "pending": [c.to_dict() for c in base.pending],
     }
 
 

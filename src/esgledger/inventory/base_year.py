@@ -183,6 +183,10 @@ class StructuralChange:
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", _kind(self.kind))
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data (the columns of a changes file)."""
+        return _change_to_dict(self)
+
 
 @dataclass(frozen=True, slots=True)
 class ChangeAssessment:
