@@ -62,6 +62,7 @@ __all__ = [
     "KEY_COLUMNS",
     "LAST_RESORT_METHODS",
     "ON_REQUEST_METHODS",
+    "PROXY_WILDCARD",
     "REPORTED_ACTIVITY",
     "TIERS",
     "Resolution",
