@@ -17,7 +17,15 @@ from esgledger.factors.sources._common import FACTOR_COLUMNS
 from esgledger.store import Workspace
 from esgledger.store.repository import register_batch, save_factor_set
 
-SHIPPED_IDS = ["cn-mee", "desnz-2024", "ember-2025", "epa-hub-2025", "useeio-1.3.0"]
+SHIPPED_IDS = [
+    "cn-defaults",
+    "cn-mee",
+    "desnz-2024",
+    "ember-2025",
+    "epa-hub-2025",
+    "ipcc-2006",
+    "useeio-1.3.0",
+]
 
 
 def factor(factor_id: str, **fields: Any) -> dict[str, Any]:
