@@ -389,6 +389,15 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _kind_rank() -> str:
+    """SQL rank of ``line_kind`` in the engine's order: the activity line, then the category 3
+    lines in :data:`~esgledger.inventory.engine.LINE_KINDS` order."""
+    from esgledger.inventory.engine import LINE_KINDS
+
+    ranks = " ".join(f"WHEN {_sql_text(kind)} THEN {n}" for n, kind in enumerate(LINE_KINDS))
+    return f"CASE line_kind {ranks} ELSE {len(LINE_KINDS)} END, line_kind"
+
+
 def _find(run: Run, key: str) -> tuple[str, int]:
     """The (batch_id, row_number) of ``key`` in the run's line items."""
     path = _sql_text(str(run.line_items_path))
@@ -490,7 +499,7 @@ def explain(run: Run, key: str) -> Explanation:
     try:
         cursor = con.execute(
             f"SELECT * FROM read_parquet({path}) WHERE batch_id = ? AND row_number = ? "
-            "ORDER BY line_kind <> 'activity', line_kind",
+            f"ORDER BY {_kind_rank()}",
             [batch_id, row_number],
         )
         names = [d[0] for d in cursor.description or []]
