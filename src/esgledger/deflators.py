@@ -43,7 +43,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from esgledger.errors import EsgledgerError
+from esgledger.errors import PriceIndexMissingError
 
 __all__ = [
     "DEFAULT_COUNTRY",
@@ -58,15 +58,6 @@ __all__ = [
 #: The country whose index is used unless another is named (the USEEIO factors are USD).
 DEFAULT_COUNTRY = "US"
 _FILES = {"US": "us-cpi-u"}
-
-
-class PriceIndexMissingError(EsgledgerError, LookupError):
-    """No price index for a country in a year; esgledger never uses another year's index."""
-
-    def __init__(self, message: str, *, country: str, year: int | None = None):
-        self.country = country
-        self.year = year
-        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ __all__ = [
     "FxRateMissingError",
     "InputError",
     "Issue",
+    "PriceIndexMissingError",
     "StrictFallbackError",
     "UnitError",
     "UnknownActivityError",
@@ -167,5 +168,14 @@ class FxRateMissingError(EsgledgerError, LookupError):
 
     def __init__(self, message: str, *, currency: str, year: int):
         self.currency = currency
+        self.year = year
+        super().__init__(message)
+
+
+class PriceIndexMissingError(EsgledgerError, LookupError):
+    """No price index for a country in a year; esgledger never uses another year's index."""
+
+    def __init__(self, message: str, *, country: str, year: int | None = None):
+        self.country = country
         self.year = year
         super().__init__(message)
