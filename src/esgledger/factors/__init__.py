@@ -19,6 +19,9 @@ from esgledger.factors.resolve import (
     Resolution,
     Strictness,
     gwp_factor,
+    parse_proxies,
+    proxies_from_options,
+    reported_factor,
     resolve,
     resolve_many,
 )
@@ -32,6 +35,9 @@ __all__ = [
     "Strictness",
     "conflicting_ids",
     "gwp_factor",
+    "parse_proxies",
+    "proxies_from_options",
+    "reported_factor",
     "resolve",
     "resolve_many",
 ]

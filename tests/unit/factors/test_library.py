@@ -325,6 +325,9 @@ def test_public_api() -> None:
         "Strictness",
         "conflicting_ids",
         "gwp_factor",
+        "parse_proxies",
+        "proxies_from_options",
+        "reported_factor",
         "resolve",
         "resolve_many",
     ]
