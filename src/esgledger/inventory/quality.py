@@ -589,7 +589,7 @@ def _region_match_table(con: duckdb.DuckDBPyConnection, has_factor_region: bool)
     )
 
 
-def _scored_sql(rules: DataQualityRules, has_factor_region: bool) -> str:
+def _scored_sql(rules: DataQualityRules, has_factor_region: bool, *, ordered: bool) -> str:
     factor_region = "l.factor_region" if has_factor_region else "NULL::VARCHAR"
     indicators = ",\n    ".join(_indicator_sql(rules, i) for i in INDICATORS)
     mean = " + ".join(f"dq_{i}" for i in INDICATORS)
@@ -614,10 +614,10 @@ scored AS (
     CASE WHEN excluded THEN NULL ELSE coalesce({primary}, false) END AS primary_data
     FROM base
 )
-SELECT * EXCLUDE (_origin, _years, _pos), _origin AS factor_origin,
+SELECT * EXCLUDE (_origin, _years{", _pos" if ordered else ""}), _origin AS factor_origin,
     CAST(({mean}) AS DOUBLE) / {len(INDICATORS)} AS dq_score
 FROM scored
-ORDER BY _pos
+{"ORDER BY _pos" if ordered else ""}
 """
 
 
@@ -626,10 +626,12 @@ def _prepare(
     line_items: LineItems,
     factors: pa.Table | None,
     rules: DataQualityRules,
+    *,
+    ordered: bool = True,
 ) -> str:
     """Register the line items as ``_lines`` (with ``factor_region`` when known) and the
-    region matches; return the scoring SQL."""
-    _connect_source(con, line_items, "_raw", position=True)
+    region matches; return the scoring SQL (in the input's order when ``ordered``)."""
+    _connect_source(con, line_items, "_raw", position=ordered)
     columns = _columns(con, "_raw")
     missing = [c for c in _REQUIRED if c not in columns]
     flags = {r.flag for r in rules.rules if r.flag is not None}
@@ -660,7 +662,7 @@ def _prepare(
         con.execute("CREATE TEMP VIEW _lines AS SELECT * FROM _raw")
         has_region = False
     con.register("_matches", _region_match_table(con, has_region))
-    return _scored_sql(rules, has_region)
+    return _scored_sql(rules, has_region, ordered=ordered)
 
 
 def score_line_items(
@@ -720,7 +722,9 @@ def _ensure_scored(
         return con, "_scored"
     con.close()
     con = duckdb.connect()
-    sql = _prepare(con, scored, factors, rules if rules is not None else load_rules())
+    sql = _prepare(
+        con, scored, factors, rules if rules is not None else load_rules(), ordered=False
+    )
     con.execute(f"CREATE TEMP VIEW _scored AS {sql}")
     return con, "_scored"
 

@@ -65,7 +65,8 @@ from esgledger.inventory.quality import (
     LineItems,
     _columns,
     _connect_source,
-    score_line_items,
+    _prepare,
+    load_rules,
 )
 
 __all__ = [
@@ -247,11 +248,18 @@ ORDER BY g, factor_id, family, s, sgn
 
 
 def _multipliers(z: np.ndarray, lognormal: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Multipliers of mean 1: ``1 + s·z`` (normal) or ``exp(s·z − s²/2)`` (lognormal)."""
-    normal = 1.0 + s * z
-    logn = np.exp(s * z - 0.5 * s * s)
-    out: np.ndarray = np.where(lognormal, logn, normal)
-    return out
+    """Multipliers of mean 1, in place of ``z``: ``1 + s·z`` (normal) or
+    ``exp(s·z − s²/2)`` (lognormal)."""
+    z *= s
+    if lognormal.all():
+        z -= 0.5 * s * s
+        np.exp(z, out=z)
+    elif lognormal.any():
+        z[:, lognormal] = np.exp(z[:, lognormal] - 0.5 * s[lognormal] ** 2)
+        z[:, ~lognormal] += 1.0
+    else:
+        z += 1.0
+    return z
 
 
 def monte_carlo(
@@ -274,8 +282,8 @@ def monte_carlo(
     ----------
     line_items
         The engine's line items (Arrow table, DuckDB relation or Parquet path), scored or not
-        (unscored lines are scored with :func:`~esgledger.inventory.quality.score_line_items`
-        for the default uncertainties).
+        (unscored lines are scored as :func:`~esgledger.inventory.quality.score_line_items`
+        does, for the default uncertainties).
     iterations
         Number of draws (≥ 2).
     seed
@@ -332,11 +340,9 @@ def monte_carlo(
         _connect_source(con, line_items, "_in")
         columns = _columns(con, "_in")
         if not all(c in columns for c in DQ_COLUMNS):
-            scored = score_line_items(
-                con.sql("SELECT * FROM _in").to_arrow_table(), factors=factors, rules=rules
-            )
-            con.register("_scored_arrow", scored)
-            con.execute("CREATE TEMP VIEW _scored0 AS SELECT * FROM _scored_arrow")
+            chosen = rules if rules is not None else load_rules()
+            sql = _prepare(con, line_items, factors, chosen, ordered=False)
+            con.execute(f"CREATE TEMP VIEW _scored0 AS {sql}")
         else:
             con.execute("CREATE TEMP VIEW _scored0 AS SELECT * FROM _in")
         has_pct = "uncertainty_pct" in columns
@@ -402,7 +408,8 @@ def _simulate(
             break
         z = rng.standard_normal((n, n_draw))
         zc = z[:, factor_index] if correlated else z
-        contributions = _multipliers(zc, lognormal, s) * x
+        contributions = _multipliers(zc, lognormal, s)
+        contributions *= x
         totals[begin : begin + n] = np.add.reduceat(contributions, starts, axis=1)
 
     group_keys = _group_keys(cells, by, group_of, n_groups)
