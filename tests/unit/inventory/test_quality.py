@@ -452,3 +452,31 @@ def test_data_quality_summary_is_json_ready() -> None:
     assert summary["overall"]["co2e_t"] == pytest.approx(0.65)
     assert summary["rules"] == {"source": "data_quality_rules.csv", "sha256": load_rules().sha256}
     assert summary["scale"]["4"] == {"en": "poor", "zh": "差"}
+
+
+def test_explicit_factor_of_supplier_method_counts_as_supplier_data() -> None:
+    # An explicit factor whose method is supplier: tech 20 = 1; completeness 10 = 2;
+    # reliability 10 = 2; primary data.
+    overrides = {"tier": "explicit", "method": "supplier", "factor_set": "user-s",
+                 "factor_id": "user-s:x", "vintage_gap": 0}  # fmt: skip
+    scored = score_line_items(table([line(**overrides)])).to_pylist()[0]
+    assert (scored["dq_technology"], scored["dq_completeness"], scored["dq_reliability"]) == (
+        1,
+        2,
+        2,
+    )
+    assert scored["primary_data"] is True
+
+
+def test_every_method_has_a_technology_rule_of_its_own() -> None:
+    # Only a factor without method falls through to the catch-all (technology 90).
+    rules = load_rules().for_indicator("technology", "set")
+    named = {m for r in rules if r.method for m in r.method}
+    assert named == set(quality.METHODS) - {"(none)"}
+
+
+def test_the_methodology_page_documents_every_rule() -> None:
+    page = Path(__file__).parents[3] / "docs" / "methodology" / "data-quality.md"
+    text = page.read_text(encoding="utf-8")
+    for rule in load_rules().rules:
+        assert f"| {rule.indicator} | {rule.order} |" in text, (rule.indicator, rule.order)
