@@ -168,6 +168,8 @@ _REQUIRED = (
     "scope3_category",
 )
 _KG_PER_T = 1000.0
+#: Columns :func:`score_line_items` adds besides :data:`DQ_COLUMNS`.
+_OUTPUT_COLUMNS = ("region_match", "factor_origin", "primary_data")
 
 LineItems: TypeAlias = pa.Table | duckdb.DuckDBPyRelation | Path | str
 
@@ -647,19 +649,25 @@ def _prepare(
                 for c in missing
             ],
         )  # fmt: skip
+    produced = [c for c in (*_OUTPUT_COLUMNS, *DQ_COLUMNS) if c in columns]
+    if produced:  # scoring scored lines again: the new scores replace the old
+        quoted = ", ".join(f'"{c}"' for c in produced)
+        con.execute(f"CREATE TEMP VIEW _raw2 AS SELECT * EXCLUDE ({quoted}) FROM _raw")
+    else:
+        con.execute("CREATE TEMP VIEW _raw2 AS SELECT * FROM _raw")
     regions_table = _factor_regions(factors)
     if "factor_region" in columns:
-        con.execute("CREATE TEMP VIEW _lines AS SELECT * FROM _raw")
+        con.execute("CREATE TEMP VIEW _lines AS SELECT * FROM _raw2")
         has_region = True
     elif regions_table is not None:
         con.register("_factor_regions", regions_table)
         con.execute(
-            "CREATE TEMP VIEW _lines AS SELECT r.*, f.factor_region FROM _raw r "
+            "CREATE TEMP VIEW _lines AS SELECT r.*, f.factor_region FROM _raw2 r "
             "LEFT JOIN _factor_regions f ON f.factor_id = r.factor_id"
         )
         has_region = True
     else:
-        con.execute("CREATE TEMP VIEW _lines AS SELECT * FROM _raw")
+        con.execute("CREATE TEMP VIEW _lines AS SELECT * FROM _raw2")
         has_region = False
     con.register("_matches", _region_match_table(con, has_region))
     return _scored_sql(rules, has_region, ordered=ordered)

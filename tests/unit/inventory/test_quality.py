@@ -480,3 +480,10 @@ def test_the_methodology_page_documents_every_rule() -> None:
     text = page.read_text(encoding="utf-8")
     for rule in load_rules().rules:
         assert f"| {rule.indicator} | {rule.order} |" in text, (rule.indicator, rule.order)
+
+
+def test_scoring_scored_lines_again_replaces_the_scores() -> None:
+    once = score_line_items(table([line(), line(**SPEND)]))
+    twice = score_line_items(once)
+    assert twice.column_names == once.column_names
+    assert twice.equals(once)
