@@ -35,7 +35,7 @@ import duckdb
 
 from esgledger import gwp
 from esgledger.boundary import ConsolidationApproach
-from esgledger.errors import InputError, Issue
+from esgledger.errors import EsgledgerError, InputError, Issue
 
 if TYPE_CHECKING:
     from esgledger.inventory.runs import Run
@@ -93,8 +93,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "source": ("source", "来源"),
     "why": ("why this factor", "选用原因"),
     "conversion": ("Unit conversion", "单位换算"),
-    "fx": ("exchange rate", "汇率"),
-    "price_year_gap": ("price year gap [years]", "价格年份差（年）"),
+    "fx": ("exchange rate of the reporting year", "报告年度汇率"),
+    "price_year_gap": (
+        "price year gap [years] (not deflated)",
+        "价格年份差（年，未做价格平减）",
+    ),
     "gases": ("Gases × GWP", "分气体 × GWP"),
     "biogenic": ("biogenic CO2 (outside the scopes)", "生物源CO2（范围外）"),
     "co2e": ("CO2e (gross, 100 % of the entity)", "CO2当量（全额，实体100%）"),
@@ -338,7 +341,8 @@ class Explanation:
         else:
             out.append(f"    {_num(line['quantity_in_factor_unit'])} {factor_unit}")
         if line.get("fx_rate") is not None:
-            out.append(f"    {lab('fx')}: {_num(line['fx_rate'])}")
+            pair = _currency_pair(str(line["unit"]), str(factor_unit))
+            out.append(f"    {lab('fx')}: {_num(line['fx_rate'])}{pair}")
         if line.get("price_year_gap") not in (None, 0):
             out.append(f"    {lab('price_year_gap')}: {line['price_year_gap']}")
         gases = [
@@ -367,6 +371,17 @@ class Explanation:
             f"({_num(float(line['co2e_kg_consolidated']) / 1000)} t)"
         )
         return out
+
+
+def _currency_pair(unit: str, factor_unit: str) -> str:
+    """`` factor currency/row currency`` of a money line (`` USD/CNY``), or ""."""
+    from esgledger.units import currency_of
+
+    try:
+        row, factor = currency_of(unit), currency_of(factor_unit)
+    except EsgledgerError:
+        return ""
+    return f" {factor}/{row}" if row and factor else ""
 
 
 def _text_labels(lang: str) -> Any:

@@ -140,3 +140,17 @@ def test_derived_category_3_lines_are_explained_after_the_activity_line(tmp_path
     kinds = [item.line["line_kind"] for item in found.lines]
     assert kinds == ["activity", "wtt", "td_losses", "wtt_td_losses"]
     assert "scope 3 category 3, T&D losses" in found.to_text()
+
+
+def test_a_spend_line_shows_the_exchange_rate_and_the_price_year_gap(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws",
+        fx=[{"year": 2024, "currency": "CNY", "per_usd": 7.2, "source": "treasury"}],
+        activities=[activity("spend.naics.334111", 100, "万元", region="US", record_id="S-1")],
+    )
+    text = explain(calculate(ws, gwp_set="AR5"), "S-1").to_text()
+    # 100 万元 = 1,000,000 CNY; at 7.2 CNY/USD (the user's 2024 rate) = 138,888.888889 USD.
+    assert "100 万元 × 1,388.888889 USD/万元 = 138,888.888889 USD" in text
+    assert "exchange rate of the reporting year: 0.138889 USD/CNY" in text
+    # USEEIO v1.3 factors are in 2022 prices; the reporting year is 2024.
+    assert "price year gap [years] (not deflated): -2" in text
