@@ -163,7 +163,7 @@ def test_inventory_exports_the_line_items_as_csv_and_parquet(ws_path: Path, tmp_
         app, ["inventory", str(ws_path), "--format", "parquet", "--out", str(parquet)]
     )
     assert result.exit_code == 0
-    assert pq.read_table(parquet).equals(run.line_items())
+    assert pq.read_table(parquet).to_pylist() == run.line_items().to_pylist()
     missing = runner.invoke(app, ["inventory", str(ws_path), "--format", "parquet"])
     assert missing.exit_code == 1
     assert missing.stderr == "error: --format parquet needs --out FILE\n"

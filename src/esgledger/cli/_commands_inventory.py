@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -221,7 +220,7 @@ def inventory(
             sys.stdout.write(text)
         return
     if format_ is InventoryFormat.parquet and out is not None:  # out is required above
-        shutil.copyfile(found.line_items_path, out)
+        _export_sorted(found.line_items_path, out)
         return
     _write_csv(found.line_items_path, out)
 
@@ -232,12 +231,41 @@ def _file_console(path: Path) -> Any:
     return Console(file=path.open("w", encoding="utf-8"), width=120, highlight=False)
 
 
+def _export_sorted(source: Path, out: Path) -> None:
+    """The line items in their canonical order, as Parquet (DuckDB sorts, spilling to disk
+    when needed)."""
+    import duckdb
+
+    from esgledger.inventory.engine import line_order_sql
+
+    def literal(path: Path) -> str:
+        return "'" + str(path).replace("'", "''") + "'"
+
+    con = duckdb.connect()
+    try:
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet({literal(source)}) ORDER BY {line_order_sql()}) "
+            f"TO {literal(out)} (FORMAT parquet, COMPRESSION zstd)"
+        )
+    finally:
+        con.close()
+
+
 def _write_csv(source: Path, out: Path | None) -> None:
-    """Stream the line items to CSV, batch by batch (never the whole run in memory)."""
-    import pyarrow.csv as pacsv
+    """Stream the line items to CSV in their canonical order, batch by batch."""
+    import tempfile
+
     import pyarrow.parquet as pq
 
-    parquet = pq.ParquetFile(source)
+    with tempfile.TemporaryDirectory() as folder:
+        ordered = Path(folder) / "ordered.parquet"
+        _export_sorted(source, ordered)
+        _write_csv_batches(pq.ParquetFile(ordered), out)
+
+
+def _write_csv_batches(parquet: Any, out: Path | None) -> None:
+    import pyarrow.csv as pacsv
+
     target: Any = out.open("wb") if out is not None else None
     try:
         header = True

@@ -588,13 +588,15 @@ def find_lines(run: Run, key: str) -> list[dict[str, Any]]:
             "BATCH:ROW such as b-0123456789ab:2, or ENTITY:RECORD_ID)",
             exc.issues,
         ) from None
+    from esgledger.inventory.engine import line_order_sql
+
     path = _sql_text(str(run.line_items_path))
     con = duckdb.connect()
     try:
         cursor = con.execute(
             f"SELECT * EXCLUDE (file_row_number) FROM read_parquet({path}, "
             "file_row_number = true) WHERE batch_id = ? AND row_number = ? "
-            "ORDER BY file_row_number",
+            f"ORDER BY {line_order_sql()}",
             [batch_id, row_number],
         )
         names = [d[0] for d in cursor.description or []]

@@ -129,9 +129,23 @@ class Run:
         return self.folder / LINE_ITEMS_FILE
 
     def line_items(self, columns: list[str] | None = None) -> pa.Table:
-        """The line items as an Arrow table (reads the whole file: for small runs and
-        tests; stream large runs with DuckDB over :attr:`line_items_path`)."""
-        return pq.read_table(self.line_items_path, columns=columns)
+        """The line items as an Arrow table in the canonical order (batch, row, line kind).
+
+        Reads the whole file: for small runs and tests; stream large runs with DuckDB over
+        :attr:`line_items_path` (whose physical order is not significant).
+        """
+        from esgledger.inventory.engine import LINE_KINDS
+
+        table = pq.read_table(self.line_items_path)
+        rank = pc.index_in(table.column("line_kind"), value_set=pa.array(LINE_KINDS))
+        ordered = (
+            table.append_column("_rank", rank)
+            .sort_by(
+                [("batch_id", "ascending"), ("row_number", "ascending"), ("_rank", "ascending")]
+            )
+            .drop_columns(["_rank"])
+        )
+        return ordered.select(columns) if columns is not None else ordered
 
 
 def _sha256_json(payload: Any) -> str:
