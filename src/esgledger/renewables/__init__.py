@@ -10,3 +10,55 @@ register is :mod:`esgledger.ingest.instruments`; its tables are declared in
 """
 
 from __future__ import annotations
+
+from esgledger.renewables.allocation import (
+    GRID_AVERAGE_FLAG,
+    Allocation,
+    AllocationResult,
+    AllocationRule,
+    Consumption,
+    FactorChoice,
+    MarketBasedLine,
+    RemainderFactors,
+    ReProgress,
+    ReShare,
+    allocate,
+    market_based,
+    re_progress,
+    re_share,
+)
+from esgledger.renewables.cfe import CfeResult, CfeSummary, cfe, cfe_summary
+from esgledger.renewables.instruments import Instrument, instrument_types, market_of, technologies
+from esgledger.renewables.pv import PvSystem, pv_hourly
+from esgledger.renewables.quality import Assessment, Failure, QualityRules, assess
+
+__all__ = [
+    "GRID_AVERAGE_FLAG",
+    "Allocation",
+    "AllocationResult",
+    "AllocationRule",
+    "Assessment",
+    "CfeResult",
+    "CfeSummary",
+    "Consumption",
+    "FactorChoice",
+    "Failure",
+    "Instrument",
+    "MarketBasedLine",
+    "PvSystem",
+    "QualityRules",
+    "ReProgress",
+    "ReShare",
+    "RemainderFactors",
+    "allocate",
+    "assess",
+    "cfe",
+    "cfe_summary",
+    "instrument_types",
+    "market_based",
+    "market_of",
+    "pv_hourly",
+    "re_progress",
+    "re_share",
+    "technologies",
+]
