@@ -769,6 +769,14 @@ FROM {source}
 """
 
 
+def _check_by(by: Sequence[str], columns: Sequence[str]) -> None:
+    unknown = [c for c in by if c not in columns]
+    if unknown:
+        raise ValueError(
+            f"cannot group by {', '.join(map(repr, unknown))}: not a column of the line items"
+        )
+
+
 def rollup(
     scored: LineItems,
     by: Sequence[str] = ("scope", "scope3_category"),
@@ -804,6 +812,7 @@ def rollup(
             raise ValueError(f"not a column name: {column!r}")
     con, source = _ensure_scored(scored, factors)
     try:
+        _check_by(by, _columns(con, source))
         return con.sql(_rollup_sql(source, tuple(by))).to_arrow_table()
     finally:
         con.close()

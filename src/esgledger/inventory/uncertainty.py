@@ -63,6 +63,7 @@ from esgledger.inventory.quality import (
     SCALE,
     DataQualityRules,
     LineItems,
+    _check_by,
     _columns,
     _connect_source,
     _prepare,
@@ -320,7 +321,7 @@ def monte_carlo(
     ------
     ValueError
         If ``iterations`` < 2, ``factor_distribution`` is unknown, a ``by`` entry is not a
-        column name, or ``basic_uncertainty`` < 1.
+        column of the line items, or ``basic_uncertainty`` < 1.
     """
     if iterations < 2:
         raise ValueError(f"iterations must be at least 2, not {iterations}")
@@ -339,6 +340,7 @@ def monte_carlo(
     try:
         _connect_source(con, line_items, "_in")
         columns = _columns(con, "_in")
+        _check_by(by, columns)
         if not all(c in columns for c in DQ_COLUMNS):
             chosen = rules if rules is not None else load_rules()
             sql = _prepare(con, line_items, factors, chosen, ordered=False)

@@ -14,6 +14,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from _line_item_builder import line, table
 from esgledger.errors import InputError, Issue
@@ -411,6 +413,10 @@ def test_rollup_of_everything_and_of_raw_lines() -> None:
     assert rollup(_inventory()).equals(rollup(score_line_items(_inventory())))
     with pytest.raises(ValueError, match=r"^not a column name: 'scope; DROP'$"):
         rollup(_inventory(), by=("scope; DROP",))
+    with pytest.raises(
+        ValueError, match=r"^cannot group by 'sector': not a column of the line items$"
+    ):
+        rollup(_inventory(), by=("scope", "sector"))
 
 
 def test_scope3_completeness_lists_all_fifteen_categories() -> None:
@@ -487,3 +493,34 @@ def test_scoring_scored_lines_again_replaces_the_scores() -> None:
     twice = score_line_items(once)
     assert twice.column_names == once.column_names
     assert twice.equals(once)
+
+
+KINDS = [{}, SPEND, REPORTED, SUPPLIER, {"tier": "global"}, {"region": "CN-GD"}]
+
+
+@settings(max_examples=40)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(range(len(KINDS))),
+            st.floats(min_value=0.0, max_value=1e6),
+            st.sampled_from([None, -12, -4, -1, 0, 7]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_weighted_scores_lie_between_the_line_scores(
+    specs: list[tuple[int, float, int | None]],
+) -> None:
+    rows = [line(kg, **{**KINDS[k], "vintage_gap": gap}) for k, kg, gap in specs]
+    scored = score_line_items(table(rows))
+    total = rollup(scored, by=()).to_pylist()[0]
+    assert total["co2e_t"] == pytest.approx(sum(kg for _, kg, _ in specs) / 1000)
+    for column in DQ_COLUMNS:
+        values = [v for v, w in zip(scored.column(column).to_pylist(), (kg for _, kg, _ in specs),
+                                    strict=True) if w > 0]  # fmt: skip
+        if values:
+            assert min(values) - 1e-9 <= total[column] <= max(values) + 1e-9
+        else:
+            assert total[column] is None

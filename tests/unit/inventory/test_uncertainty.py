@@ -164,6 +164,7 @@ def test_group_columns_and_counts() -> None:
         ),
         ({"basic_uncertainty": 0.5}, r"^basic_uncertainty is a 95 % factor \(≥ 1\), not 0.5$"),
         ({"by": ("scope)",)}, r"^not a column name: 'scope\)'$"),
+        ({"by": ("sector",)}, r"^cannot group by 'sector': not a column of the line items$"),
     ],
 )
 def test_bad_arguments(kwargs: dict[str, object], message: str) -> None:
