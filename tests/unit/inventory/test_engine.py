@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from _inventory_support import activity, entity, new_workspace, site, user_factor
+from _inventory_support import activity, entity, import_rows, new_workspace, site, user_factor
 from esgledger.errors import (
     FactorNotFoundError,
     FxRateMissingError,
@@ -394,3 +394,57 @@ def test_category_3_lines_are_derived_from_scope_1_and_2_rows(tmp_path: Path) ->
     assert [line["line_kind"] for line in without.line_items().to_pylist()] == ["activity"] * 4
     assert without.manifest["options"]["category_3"] is False
     assert without.totals["scope3_by_category"]["3"] == 0
+
+
+def test_money_is_converted_into_a_non_usd_factor_currency(tmp_path: Path) -> None:
+    # A user spend factor per CNY (2024 prices); rows in USD and in 万元. With 7.2 CNY/USD:
+    # 1,000 USD = 7,200 CNY; 1 万元 = 10,000 CNY.
+    ws = new_workspace(
+        tmp_path / "ws",
+        fx=[{"year": 2024, "currency": "CNY", "per_usd": 7.2, "source": "treasury"}],
+        activity_types=[
+            {
+                "activity": "services_spend",
+                "name": "Services, spend-based",
+                "dimension": "[currency]",
+                "scope": 3,
+                "scope3_category": 1,
+            }
+        ],
+        factors=[
+            user_factor("u-services", "services_spend", "CNY", 0.1, currency="CNY", price_year=2024)
+        ],
+        activities=[
+            activity("services_spend", 1000, "USD"),
+            activity("services_spend", 1, "万元"),
+        ],
+    )
+    usd, wan = _lines(ws, gwp_set="AR5")
+    assert usd["fx_rate"] == pytest.approx(7.2, rel=REL)
+    assert usd["quantity_in_factor_unit"] == pytest.approx(7200, rel=REL)
+    assert usd["co2e_kg"] == pytest.approx(720, rel=REL)
+    assert wan["fx_rate"] == 1.0
+    assert wan["quantity_in_factor_unit"] == pytest.approx(10_000, rel=REL)
+    assert usd["price_year_gap"] == wan["price_year_gap"] == 0
+
+
+def test_corrections_subtract_and_several_batches_add_up(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws",
+        activities=[activity("electricity", 1000, "kWh", region="CN-GD", record_id="A")],
+    )
+    import_rows(
+        ws,
+        "activities",
+        [
+            activity(
+                "electricity", -200, "kWh", region="CN-GD", record_id="A-fix", correction="true"
+            )
+        ],
+    )
+    run = calculate(ws)
+    lines = run.line_items().to_pylist()
+    assert sorted(line["quantity"] for line in lines) == [-200.0, 1000.0]
+    assert {line["correction"] for line in lines} == {True, False}
+    assert run.totals["totals"]["scope2_location"] == pytest.approx(0.8 * 0.4419, rel=REL)
+    assert len(run.manifest["inputs"]["activity_batches"]) == 2
