@@ -6,7 +6,8 @@ market-based scope 2, renewable share (RE %), hourly 24/7 CFE and modelled on-si
 
 Every function here is pure (tables in, tables out; no database). The importer of the
 register is :mod:`esgledger.ingest.instruments`; its tables are declared in
-:mod:`esgledger.store.models_renewables`.
+:mod:`esgledger.store.models_renewables`. The hourly matcher with its hourly detail is
+:func:`esgledger.renewables.cfe.cfe` (not re-exported here: the name is its module's).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from esgledger.renewables.allocation import (
     re_progress,
     re_share,
 )
-from esgledger.renewables.cfe import CfeResult, CfeSummary, cfe, cfe_summary
+from esgledger.renewables.cfe import CfeResult, CfeSummary, cfe_summary
 from esgledger.renewables.instruments import Instrument, instrument_types, market_of, technologies
 from esgledger.renewables.pv import PvSystem, pv_hourly
 from esgledger.renewables.quality import Assessment, Failure, QualityRules, assess
@@ -52,7 +53,6 @@ __all__ = [
     "RemainderFactors",
     "allocate",
     "assess",
-    "cfe",
     "cfe_summary",
     "instrument_types",
     "market_based",

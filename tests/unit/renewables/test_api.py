@@ -12,5 +12,12 @@ def test_all_names_exist_once() -> None:
 
 
 def test_the_engine_facing_functions_are_exported() -> None:
-    wanted = {"assess", "allocate", "market_based", "re_share", "cfe", "pv_hourly"}
+    wanted = {"assess", "allocate", "market_based", "re_share", "cfe_summary", "pv_hourly"}
     assert wanted <= set(renewables.__all__)
+
+
+def test_the_cfe_module_is_not_shadowed_by_its_function() -> None:
+    import esgledger.renewables.cfe as module
+
+    assert callable(module.cfe)
+    assert module.__name__ == "esgledger.renewables.cfe"
