@@ -50,6 +50,8 @@ __all__ = [
     "DQ_COLUMNS",
     "FLAG_COLUMNS",
     "INDICATORS",
+    "INDICATOR_NAMES",
+    "METHODS",
     "ORIGINS",
     "PRIMARY_METHODS",
     "PRIMARY_TIERS",
