@@ -508,3 +508,30 @@ def test_parquet_typed_columns(workspace: Workspace, tmp_path: Path) -> None:
     with workspace.session() as session:
         (row,) = load_instruments(session)
     assert row["period_end"] == date(2024, 12, 31)
+
+
+def test_xlsx_with_excel_dates(workspace: Workspace, tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    _group(workspace, tmp_path)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(
+        ["工具编号", "类型", "技术", "国家或地区", "发电开始日期", "发电结束日期", "电量（兆瓦时）"]
+    )
+    sheet.append(
+        ["X-1", "绿电交易", "风电", "CN", datetime(2024, 1, 1), datetime(2024, 12, 31), 1500]
+    )
+    book.save(tmp_path / "i.xlsx")
+    assert import_instruments(workspace, tmp_path / "i.xlsx").rows == 1
+    with workspace.session() as session:
+        (row,) = load_instruments(session)
+    assert (row["type"], row["technology"]) == ("green_power_trade", "wind")
+    assert (row["period_start"], row["period_end"], row["mwh"]) == (
+        date(2024, 1, 1),
+        date(2024, 12, 31),
+        1500.0,
+    )
