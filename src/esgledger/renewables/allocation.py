@@ -42,12 +42,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+import pyarrow as pa
+
 from esgledger.errors import FactorNotFoundError
 from esgledger.renewables.instruments import Instrument, technologies
 from esgledger.renewables.quality import Assessment, QualityRules, check_allocation
 
 __all__ = [
     "GRID_AVERAGE_FLAG",
+    "LINES_SCHEMA",
     "POOLS",
     "Allocation",
     "AllocationResult",
@@ -59,6 +62,8 @@ __all__ = [
     "ReShare",
     "RemainderFactors",
     "allocate",
+    "consumption_from_table",
+    "lines_table",
     "market_based",
     "re_progress",
     "re_share",
@@ -470,6 +475,63 @@ def market_based(
             )
         )
     return out
+
+
+def consumption_from_table(table: pa.Table) -> list[Consumption]:
+    """Consumption rows from an Arrow table with the columns ``site``, ``entity``,
+    ``country``, ``region``, ``period_start``, ``period_end`` (dates) and ``quantity_mwh``
+    [MWh] — e.g. the engine's purchased-electricity line items summed per site and period.
+
+    Raises
+    ------
+    KeyError
+        If a column is missing.
+    """
+    columns = ("site", "entity", "country", "region", "period_start", "period_end")
+    missing = [c for c in (*columns, "quantity_mwh") if c not in table.column_names]
+    if missing:
+        raise KeyError(f"the consumption table lacks the columns {', '.join(missing)}")
+    return [
+        Consumption(
+            site=r["site"],
+            entity=r["entity"],
+            country=r["country"],
+            region=r["region"] or r["country"],
+            period_start=r["period_start"],
+            period_end=r["period_end"],
+            mwh=float(r["quantity_mwh"]),
+        )
+        for r in table.select([*columns, "quantity_mwh"]).to_pylist()
+    ]
+
+
+#: Arrow schema of :func:`lines_table` (units in the column names).
+LINES_SCHEMA = pa.schema(
+    [
+        ("site", pa.string()),
+        ("entity", pa.string()),
+        ("period_start", pa.date32()),
+        ("period_end", pa.date32()),
+        ("consumption_mwh", pa.float64()),
+        ("covered_mwh", pa.float64()),
+        ("covered_co2e_kg", pa.float64()),
+        ("instruments", pa.list_(pa.string())),
+        ("remainder_mwh", pa.float64()),
+        ("remainder_method", pa.string()),
+        ("remainder_factor_id", pa.string()),
+        ("remainder_co2e_kg_per_mwh", pa.float64()),
+        ("co2e_kg", pa.float64()),
+        ("data_quality_flag", pa.string()),
+    ]
+)
+
+
+def lines_table(lines: Sequence[MarketBasedLine]) -> pa.Table:
+    """The lines of :func:`market_based` as an Arrow table (:data:`LINES_SCHEMA`)."""
+    rows = [{name: getattr(line, name) for name in LINES_SCHEMA.names} for line in lines]
+    for row in rows:
+        row["instruments"] = list(row["instruments"])
+    return pa.Table.from_pylist(rows, schema=LINES_SCHEMA)
 
 
 @dataclass(frozen=True, slots=True)

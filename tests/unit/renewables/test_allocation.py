@@ -255,3 +255,32 @@ def test_re_progress() -> None:
     assert not missed.on_track
     with pytest.raises(ValueError, match=r"^shares is empty"):
         re_progress({}, target_year=2030)
+
+
+def test_arrow_adapters_for_the_engine() -> None:
+    import pyarrow as pa
+
+    from esgledger.renewables.allocation import LINES_SCHEMA, consumption_from_table, lines_table
+
+    table = pa.table(
+        {
+            "site": ["DC-A"],
+            "entity": ["CLOUD"],
+            "country": ["CN"],
+            "region": [None],
+            "period_start": pa.array([JAN], pa.date32()),
+            "period_end": pa.array([DEC], pa.date32()),
+            "quantity_mwh": [100.0],
+        }
+    )
+    (row,) = consumption_from_table(table)
+    assert row == _c("DC-A", "CLOUD", 100.0)
+    result = _run([row], [_i("G", 40.0, "DC-A")])
+    factors = {"DC-A": RemainderFactors(residual_mix=FACTORS["residual"])}
+    out = lines_table(market_based([row], result.allocations, factors))
+    assert out.schema == LINES_SCHEMA
+    (line,) = out.to_pylist()
+    assert line["instruments"] == ["G"]
+    assert line["co2e_kg"] == pytest.approx(60.0 * 609.6)
+    with pytest.raises(KeyError, match=r"lacks the columns quantity_mwh"):
+        consumption_from_table(table.drop_columns(["quantity_mwh"]))
