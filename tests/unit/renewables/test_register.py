@@ -535,3 +535,51 @@ def test_xlsx_with_excel_dates(workspace: Workspace, tmp_path: Path) -> None:
         date(2024, 12, 31),
         1500.0,
     )
+
+
+def test_concurrent_allocations_cannot_both_fit_on_postgresql(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Two transactions each allocate 40,000 of the 60,000 MWh: PostgreSQL makes the second
+    wait on the row lock of the first and then re-checks the volume against the committed
+    value, so the second is refused (the CHECK constraint, not application code)."""
+    import threading
+
+    if workspace.engine.dialect.name != "postgresql":
+        pytest.skip("needs two concurrent writers; SQLite serialises whole transactions")
+    _group(workspace, tmp_path)
+    import_instruments(workspace, _write(tmp_path, "i.csv", HEADER + GOOD))
+    errors: list[BaseException] = []
+    first_wrote = threading.Event()
+    release_first = threading.Event()
+
+    def first() -> None:
+        with workspace.session() as session:
+            save_allocations(session, [_allocation(40000.0)])
+            first_wrote.set()
+            release_first.wait(timeout=30)
+
+    def second() -> None:
+        first_wrote.wait(timeout=30)
+        try:
+            with workspace.session() as session:
+                save_allocations(session, [_allocation(40000.0, "OF-SZ")])
+        except WorkspaceError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    first_wrote.wait(timeout=30)
+    threads[1].join(timeout=1.0)
+    assert threads[1].is_alive()  # the second writer waits for the first one's row lock
+    release_first.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [str(e) for e in errors] == [
+        "the allocation was refused: an instrument would be allocated beyond its volume "
+        "(double counting, GHG Protocol Scope 2 Guidance Table 7.1)"
+    ]
+    with workspace.session() as session:
+        assert load_instruments(session)[0]["allocated_mwh"] == 40000.0
+        assert [a["site"] for a in load_allocations(session)] == ["DC-CQ"]
