@@ -15,9 +15,11 @@ exact ratios up to float rounding (``REL``).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from hypothesis import strategies as st
 
 from _inventory_support import activity, entity, new_workspace
 from esgledger.inventory import calculate, summary
+from esgledger.store import Workspace
 
 REL = 1e-12
 US_GALLON_L = 3.785411784  # litres per US gallon (exact, by definition)
@@ -52,38 +55,39 @@ _rows = st.lists(
 )
 
 
-def _workspace(rows: list[dict[str, Any]], *, sub_pct: float = 60) -> Any:
-    """A workspace in a temporary folder (Hypothesis examples cannot use ``tmp_path``); the
-    tests remove it with :func:`_done`."""
-    root = Path(tempfile.mkdtemp(prefix="esgledger-prop-")) / "ws"
-    return new_workspace(
-        root,
-        entities=[
-            entity("GRP", country="CN"),
-            entity("SUB", parent="GRP", ownership_pct=sub_pct, country="US"),
-        ],
-        activities=rows,
-    )
-
-
-def _done(ws: Any) -> None:
-    ws.close()
-    shutil.rmtree(ws.root.parent, ignore_errors=True)
+@contextlib.contextmanager
+def _workspace(rows: list[dict[str, Any]], *, sub_pct: float = 60) -> Iterator[Workspace]:
+    """A workspace in a temporary folder (Hypothesis examples cannot use ``tmp_path``),
+    removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="esgledger-prop-"))
+    try:
+        ws = new_workspace(
+            folder / "ws",
+            entities=[
+                entity("GRP", country="CN"),
+                entity("SUB", parent="GRP", ownership_pct=sub_pct, country="US"),
+            ],
+            activities=rows,
+        )
+        try:
+            yield ws
+        finally:
+            ws.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @PROPERTY_SETTINGS
 @given(rows=_rows, gwp_set=st.sampled_from(["AR4", "AR5", "AR6"]))
 def test_the_line_items_add_up_to_the_totals(rows: list[Any], gwp_set: str) -> None:
-    ws = _workspace(
-        [
-            activity(_KINDS[k][0], str(q), _KINDS[k][1], region=_KINDS[k][2], entity_code=e)
-            for k, q, e in rows
-        ]
-    )
-    run = calculate(ws, gwp_set=gwp_set, consolidation="equity")
-    lines = run.line_items().to_pylist()
-    data = summary(run)
-    _done(ws)
+    rows_in = [
+        activity(_KINDS[k][0], str(q), _KINDS[k][1], region=_KINDS[k][2], entity_code=e)
+        for k, q, e in rows
+    ]
+    with _workspace(rows_in) as ws:
+        run = calculate(ws, gwp_set=gwp_set, consolidation="equity")
+        lines = run.line_items().to_pylist()
+        data = summary(run)
     assert sum(line["line_kind"] == "activity" for line in lines) == len(rows)
     scope_names = {1: "scope1", 2: "scope2_location", 3: "scope3"}
     tolerance_kg = 0.5e-9 * len(lines)
@@ -107,16 +111,14 @@ def test_the_line_items_add_up_to_the_totals(rows: list[Any], gwp_set: str) -> N
 @PROPERTY_SETTINGS
 @given(kwh=st.floats(min_value=0.001, max_value=1e9), gallons=st.floats(0.001, 1e7))
 def test_unit_equivalent_inputs_give_the_same_co2e(kwh: float, gallons: float) -> None:
-    ws = _workspace(
-        [
-            activity("electricity", repr(kwh), "kWh", region="US"),
-            activity("electricity", repr(kwh / 1000), "MWh", region="US"),
-            activity("stationary.diesel", repr(gallons), "gal", region="US"),
-            activity("stationary.diesel", repr(gallons * US_GALLON_L), "L", region="US"),
-        ]
-    )
-    lines = calculate(ws, gwp_set="AR5", category_3=False).line_items().to_pylist()
-    _done(ws)
+    rows_in = [
+        activity("electricity", repr(kwh), "kWh", region="US"),
+        activity("electricity", repr(kwh / 1000), "MWh", region="US"),
+        activity("stationary.diesel", repr(gallons), "gal", region="US"),
+        activity("stationary.diesel", repr(gallons * US_GALLON_L), "L", region="US"),
+    ]
+    with _workspace(rows_in) as ws:
+        lines = calculate(ws, gwp_set="AR5", category_3=False).line_items().to_pylist()
     kwh_line, mwh_line, gal_line, litre_line = lines
     assert kwh_line["factor_id"] == mwh_line["factor_id"]
     assert mwh_line["co2e_kg"] == pytest.approx(kwh_line["co2e_kg"], rel=REL)
@@ -130,17 +132,14 @@ def test_unit_equivalent_inputs_give_the_same_co2e(kwh: float, gallons: float) -
 def test_consolidation_at_100_percent_ownership_is_the_unconsolidated_sum(
     rows: list[Any],
 ) -> None:
-    ws = _workspace(
-        [
-            activity(_KINDS[k][0], str(q), _KINDS[k][1], region=_KINDS[k][2], entity_code=e)
-            for k, q, e in rows
-        ],
-        sub_pct=100,
-    )
-    run = calculate(ws, consolidation="equity")
-    lines = run.line_items().to_pylist()
-    data = summary(run)
-    _done(ws)
+    rows_in = [
+        activity(_KINDS[k][0], str(q), _KINDS[k][1], region=_KINDS[k][2], entity_code=e)
+        for k, q, e in rows
+    ]
+    with _workspace(rows_in, sub_pct=100) as ws:
+        run = calculate(ws, consolidation="equity")
+        lines = run.line_items().to_pylist()
+        data = summary(run)
     assert all(line["consolidation_share"] == 1.0 for line in lines)
     assert all(line["co2e_kg_consolidated"] == line["co2e_kg"] for line in lines)
     for entry in data["by_entity"].values():

@@ -646,6 +646,8 @@ def compute_line_items(
         con.close()
 
 
+#: Above this many distinct values a text column is written as it is (no ENUM).
+_MAX_ENUM_VALUES = 100_000
 #: Text columns of a line item that take few distinct values, and where those values come
 #: from (a SQL query over the connection's tables, or constants).
 _ENUM_SOURCES: dict[str, str] = {
@@ -695,7 +697,7 @@ def _with_enums(
     values["region_from"] = ["row", "site", "site country", "entity country"]
     casts: dict[str, str] = {}
     for column, members in values.items():
-        if not members:
+        if not members or len(members) > _MAX_ENUM_VALUES:
             continue
         type_name = f"enum_{column}"
         listed = ", ".join(_sql_text(m) for m in members)
