@@ -45,6 +45,7 @@ import pyarrow as pa
 
 from esgledger import regions
 from esgledger.errors import InputError, Issue
+from esgledger.factors.resolve import TIERS as RESOLVER_TIERS
 
 __all__ = [
     "DQ_COLUMNS",
@@ -94,17 +95,9 @@ SCALE: dict[int, tuple[str, str]] = {
     4: ("poor", "差"),
 }
 _WORST = max(SCALE)
-#: Tiers a line can carry: the resolver's, plus ``proxy`` (a factor of another region used
-#: as a flagged proxy; scored as region match ``other``).
-TIERS: tuple[str, ...] = (
-    "explicit",
-    "supplier",
-    "site",
-    "subnational",
-    "country",
-    "global",
-    "proxy",
-)
+#: Tiers a line can carry: the resolver's (``proxy``, a factor of another region used as a
+#: flagged proxy, is scored as region match ``other``).
+TIERS: tuple[str, ...] = RESOLVER_TIERS
 #: Methods a rule may name (``(none)`` matches a factor without method).
 METHODS: tuple[str, ...] = (
     "location",
