@@ -20,7 +20,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from esgledger.cli._app import app
+from esgledger.cli._app import EXIT_REJECTED, app
 from esgledger.cli._commands_workspace import _fail, _stderr, _stdout
 from esgledger.errors import EsgledgerError
 
@@ -289,31 +289,398 @@ def _write_csv_batches(parquet: Any, out: Path | None) -> None:
             target.close()
 
 
+class Lang(StrEnum):
+    """Language of a human-readable view."""
+
+    en = "en"
+    zh_cn = "zh-CN"
+
+
+class ExplainFormat(StrEnum):
+    """Output of ``esgledger explain``."""
+
+    text = "text"
+    json = "json"
+
+
+class ViewFormat(StrEnum):
+    """Output of ``esgledger uncertainty`` and ``esgledger quality``."""
+
+    table = "table"
+    json = "json"
+
+
+class UncertaintyBy(StrEnum):
+    """Grouping of ``esgledger uncertainty``."""
+
+    scope = "scope"
+    scope3_category = "scope3_category"
+    entity = "entity"
+
+
+RunOption = Annotated[str | None, typer.Option("--run", help="Run id (default: the latest run).")]
+LangOption = Annotated[Lang, typer.Option("--lang", help="Language: en or zh-CN.")]
+
+
+def _words(lang: Lang, en: str, zh: str) -> str:
+    return zh if lang is Lang.zh_cn else en
+
+
+def _wide_stdout() -> Any:
+    """stdout for wide tables: at least 200 columns, so that they are not squeezed when the
+    output is not a terminal (Rich tables take only the width they need)."""
+    from rich.console import Console
+
+    return Console(soft_wrap=True, highlight=False, width=max(Console().width, 200))
+
+
+def _write_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
 @app.command()
 def explain(
     workspace: WorkspaceArgument,
     record: Annotated[
         str,
-        typer.Argument(help="The row's record_id, or <batch_id>:<row_number>."),
+        typer.Argument(help="The row's record_id, <batch_id>:<row_number> or ENTITY:RECORD_ID."),
     ],
-    run: Annotated[
-        str | None, typer.Option("--run", help="Run id (default: the latest run).")
-    ] = None,
+    run: RunOption = None,
+    lang: LangOption = Lang.en,
+    format_: Annotated[
+        ExplainFormat, typer.Option("--format", help="text (for people) or json.")
+    ] = ExplainFormat.text,
 ) -> None:
-    """Show how one activity row's emissions came to be, line by line."""
+    """Show how one activity row's emissions came to be: row → factor → conversion → gases →
+    CO2e → consolidation."""
     from esgledger.inventory import load_run
-    from esgledger.inventory.explain import explain_line, find_lines
+    from esgledger.inventory.explain import AmbiguousRecordError
+    from esgledger.inventory.explain import explain as explain_record
     from esgledger.store import Workspace
 
     try:
         with Workspace.open(workspace) as ws:
             found = load_run(ws, run)
-        lines = find_lines(found, record)
+        explanation = explain_record(found, record)
+    except AmbiguousRecordError as exc:
+        _stderr().print(f"error: {exc}", markup=False)
+        raise typer.Exit(EXIT_REJECTED) from exc
     except EsgledgerError as exc:
         raise _fail(exc) from exc
-    out = _stdout()
-    out.print(f"run {found.run_id}", markup=False)
-    for number, line in enumerate(lines, start=1):
-        out.print(f"line {number} of {len(lines)} ({line['line_kind']})", markup=False)
-        for label, text in explain_line(line):
-            out.print(f"  {label:<13} {text}", markup=False)
+    if format_ is ExplainFormat.json:
+        _write_json(explanation.to_dict())
+        return
+    sys.stdout.write(explanation.to_text(lang.value))
+
+
+# ---- uncertainty --------------------------------------------------------------------------
+
+
+def _group_label(by: UncertaintyBy, row: dict[str, Any], lang: Lang) -> str:
+    from esgledger.inventory.runs import SCOPE3_CATEGORY_NAMES
+
+    if by is UncertaintyBy.entity:
+        return str(row["entity"])
+    scope = row["scope"]
+    if by is UncertaintyBy.scope3_category and scope == 3 and row["scope3_category"] is not None:
+        key = str(int(row["scope3_category"]))
+        name, name_zh = SCOPE3_CATEGORY_NAMES[key]
+        return f"  {key}. {_words(lang, name, name_zh)}"
+    return _words(lang, f"Scope {scope}", f"范围{'一二三'[int(scope) - 1]}")
+
+
+def _resource_sha256(name: str) -> str:
+    import hashlib
+    from importlib import resources
+
+    data = resources.files("esgledger.schema").joinpath(name).read_bytes()
+    return hashlib.sha256(data).hexdigest()
+
+
+def _pct(value: Any) -> str:
+    return "-" if value is None else f"{float(value) * 100:.1f} %"
+
+
+def uncertainty_data(
+    line_items: Path,
+    factors: Any,
+    *,
+    run_id: str,
+    by: UncertaintyBy,
+    iterations: int,
+    seed: int,
+) -> dict[str, Any]:
+    """The Monte Carlo result of a run as JSON-ready data: the groups, the total and what
+    reproduces them (run id, seed, iterations, sha256 of the data-quality rules and of the
+    pedigree defaults)."""
+    from esgledger.inventory.quality import RULES_FILE, load_rules
+    from esgledger.inventory.uncertainty import DEFAULTS_FILE, monte_carlo
+
+    group_by: tuple[str, ...] = {
+        UncertaintyBy.scope: ("scope",),
+        UncertaintyBy.scope3_category: ("scope", "scope3_category"),
+        UncertaintyBy.entity: ("entity",),
+    }[by]
+    groups = monte_carlo(
+        line_items, iterations=iterations, seed=seed, by=group_by, factors=factors
+    ).to_pylist()
+    (total,) = monte_carlo(
+        line_items, iterations=iterations, seed=seed, by=(), factors=factors
+    ).to_pylist() or [None]
+    rules = load_rules()
+    return {
+        "unit": "t CO2e",
+        "run_id": run_id,
+        "method": "Monte Carlo (IPCC 2006 Vol. 1 ch. 3, Approach 2); factor uncertainty only, "
+        "lines sharing a factor share its draw; 95 % interval = 2.5th to 97.5th percentile",
+        "iterations": iterations,
+        "seed": seed,
+        "by": list(group_by),
+        "rules": {"source": rules.source, "sha256": rules.sha256, "file": RULES_FILE},
+        "uncertainty_defaults": {
+            "source": DEFAULTS_FILE,
+            "sha256": _resource_sha256(DEFAULTS_FILE),
+        },
+        "groups": groups,
+        "total": total,
+    }
+
+
+def uncertainty_table(data: dict[str, Any], by: UncertaintyBy, lang: Lang) -> Table:
+    """The groups and total of :func:`uncertainty_data` as a Rich table [t CO2e]."""
+
+    def w(en: str, zh: str) -> str:
+        return _words(lang, en, zh)
+
+    table = Table(
+        title=w(
+            f"Uncertainty of run {data['run_id']} (t CO2e; {data['iterations']:,} iterations, "
+            f"seed {data['seed']})",
+            f"运行 {data['run_id']} 的不确定性（吨CO2当量；{data['iterations']:,} 次模拟，"
+            f"随机种子 {data['seed']}）",
+        ),
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column(w("group", "分组"), no_wrap=True)
+    for en, zh in (
+        ("t CO2e", "吨CO2当量"),
+        ("mean", "均值"),
+        ("median", "中位数"),
+        ("95 % low", "95%下限"),
+        ("95 % high", "95%上限"),
+        ("-/+ %", "-/+ %"),
+        ("on defaults", "采用缺省不确定性"),
+    ):
+        table.add_column(w(en, zh), justify="right", no_wrap=True)
+
+    def add(label: str, row: dict[str, Any], *, end_section: bool = False) -> None:
+        low, high = row["u95_low_pct"], row["u95_high_pct"]
+        spread = "-" if low is None else f"-{low:.1f} / +{high:.1f}"
+        table.add_row(
+            label,
+            _t(row["co2e_t"]),
+            _t(row["mean_t"]),
+            _t(row["median_t"]),
+            _t(row["p2_5_t"]),
+            _t(row["p97_5_t"]),
+            spread,
+            _pct(row["default_uncertainty_share"]),
+            end_section=end_section,
+        )
+
+    groups = data["groups"]
+    for number, row in enumerate(groups, start=1):
+        add(_group_label(by, row, lang), row, end_section=number == len(groups))
+    if data["total"] is not None:
+        add(w("Total", "合计"), data["total"])
+    return table
+
+
+@app.command()
+def uncertainty(
+    workspace: WorkspaceArgument,
+    run: RunOption = None,
+    iterations: Annotated[int, typer.Option(min=2, help="Monte Carlo iterations.")] = 10_000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the random generator.")] = 0,
+    by: Annotated[
+        UncertaintyBy,
+        typer.Option(help="Group by scope, by scope 3 category (and scopes 1, 2) or entity."),
+    ] = UncertaintyBy.scope,
+    lang: LangOption = Lang.en,
+    format_: Annotated[ViewFormat, typer.Option("--format", help="table or json.")] = (
+        ViewFormat.table
+    ),
+) -> None:
+    """Propagate emission-factor uncertainty to the totals by Monte Carlo (seeded)."""
+    from esgledger.factors.library import FactorLibrary
+    from esgledger.inventory import load_run
+    from esgledger.store import Workspace
+
+    try:
+        with Workspace.open(workspace) as ws:
+            found = load_run(ws, run)
+            factors = FactorLibrary.for_workspace(ws).as_arrow()
+        data = uncertainty_data(
+            found.line_items_path,
+            factors,
+            run_id=found.run_id,
+            by=by,
+            iterations=iterations,
+            seed=seed,
+        )
+    except EsgledgerError as exc:
+        raise _fail(exc) from exc
+    if format_ is ViewFormat.json:
+        _write_json(data)
+        return
+    out = _wide_stdout()
+    out.print(uncertainty_table(data, by, lang))
+    out.print(
+        _words(
+            lang,
+            "Factor uncertainty only (activity data taken as exact); lines sharing a factor "
+            "share its draw. Where a source gives no uncertainty, a default from the line's "
+            "data-quality scores is used (pedigree approach).",
+            "仅计因子不确定性（活动数据视为精确）；使用同一因子的明细共用一次抽样。来源未给出"
+            "不确定性时，按明细的数据质量评分取缺省值（谱系矩阵法）。",
+        ),
+        markup=False,
+    )
+    out.print(
+        f"rules {data['rules']['source']} sha256 {data['rules']['sha256']}; "
+        f"{data['uncertainty_defaults']['source']} sha256 "
+        f"{data['uncertainty_defaults']['sha256']}",
+        markup=False,
+    )
+
+
+# ---- data quality -------------------------------------------------------------------------
+
+
+def quality_data(line_items: Path, factors: Any, *, run_id: str) -> dict[str, Any]:
+    """Data-quality summary of a run (:func:`esgledger.inventory.quality.data_quality_summary`)
+    with the scope 3 completeness view, JSON-ready."""
+    from esgledger.inventory.quality import data_quality_summary, scope3_completeness
+
+    # Scored inside one DuckDB plan over the Parquet file: the lines are never materialised.
+    return {
+        "run_id": run_id,
+        **data_quality_summary(line_items, factors=factors),
+        "scope3_completeness": scope3_completeness(line_items).to_pylist(),
+    }
+
+
+#: Column heads of the indicators (Scope 3 Standard Table 7.6), short.
+_SHORT_INDICATORS: dict[str, tuple[str, str]] = {
+    "technology": ("technology", "技术"),
+    "temporal": ("time", "时间"),
+    "geography": ("geography", "地理"),
+    "completeness": ("completeness", "完整性"),
+    "reliability": ("reliability", "可靠性"),
+}
+
+
+def _score(value: Any) -> str:
+    return "-" if value is None else f"{float(value):.2f}"
+
+
+def quality_table(data: dict[str, Any], lang: Lang) -> Table:
+    """Per scope and scope 3 category: t CO2e, lines, the five indicator scores and the
+    overall score (1 very good … 4 poor, emission-weighted), the primary-data share and the
+    category's status."""
+    from esgledger.inventory.quality import INDICATORS
+
+    def w(en: str, zh: str) -> str:
+        return _words(lang, en, zh)
+
+    table = Table(
+        title=w(
+            f"Data quality of run {data['run_id']} (1 very good … 4 poor, emission-weighted)",
+            f"运行 {data['run_id']} 的数据质量（1 很好 … 4 差，按排放量加权）",
+        ),
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("", no_wrap=True)
+    table.add_column(w("t CO2e", "吨CO2当量"), justify="right", no_wrap=True)
+    table.add_column(w("lines", "明细数"), justify="right")
+    for name in INDICATORS:
+        en, zh = _SHORT_INDICATORS[name]
+        table.add_column(w(en, zh), justify="right", no_wrap=True)
+    table.add_column(w("overall", "综合"), justify="right")
+    table.add_column(w("primary", "一手数据"), justify="right", no_wrap=True)
+    table.add_column(w("status", "状态"), no_wrap=True)
+
+    def add(label: str, entry: dict[str, Any], status: str = "", **kw: Any) -> None:
+        scores = entry["scores"]
+        table.add_row(
+            label,
+            _t(entry["co2e_t"]),
+            f"{entry['lines']:,}",
+            *(_score(scores[name]) for name in INDICATORS),
+            _score(scores["overall"]),
+            _pct(entry["primary_data_share"]),
+            status,
+            **kw,
+        )
+
+    scope_names = {
+        "1": ("Scope 1", "范围一"),
+        "2": ("Scope 2", "范围二"),
+        "3": ("Scope 3", "范围三"),
+    }
+    for key, entry in data["by_scope"].items():
+        add(w(*scope_names.get(key, (f"Scope {key}", f"范围{key}"))), entry)
+        if key == "3":
+            for category, item in data["scope3_by_category"].items():
+                reported = item["status"] == "reported"
+                add(
+                    f"  {category}. {w(item['name'], item['name_zh'])}",
+                    item,
+                    w("reported", "已报告") if reported else w("not reported", "未报告"),
+                )
+    add(w("Overall", "总体"), data["overall"], end_section=False)
+    return table
+
+
+@app.command()
+def quality(
+    workspace: WorkspaceArgument,
+    run: RunOption = None,
+    lang: LangOption = Lang.en,
+    format_: Annotated[ViewFormat, typer.Option("--format", help="table or json.")] = (
+        ViewFormat.table
+    ),
+) -> None:
+    """Data-quality scores per scope and scope 3 category, and which scope 3 categories have
+    data (GHG Protocol Scope 3 Standard ch. 7 and 11)."""
+    from esgledger.factors.library import FactorLibrary
+    from esgledger.inventory import load_run
+    from esgledger.store import Workspace
+
+    try:
+        with Workspace.open(workspace) as ws:
+            found = load_run(ws, run)
+            factors = FactorLibrary.for_workspace(ws).as_arrow()
+        data = quality_data(found.line_items_path, factors, run_id=found.run_id)
+    except EsgledgerError as exc:
+        raise _fail(exc) from exc
+    if format_ is ViewFormat.json:
+        _write_json(data)
+        return
+    out = _wide_stdout()
+    out.print(quality_table(data, lang))
+    missing = [row["category"] for row in data["scope3_completeness"] if row["lines"] == 0]
+    reported = 15 - len(missing)
+    out.print(
+        _words(
+            lang,
+            f"scope 3 categories reported: {reported} of 15"
+            + (f"; not reported: {', '.join(missing)}" if missing else ""),
+            f"已报告的范围三类别：{reported}/15"
+            + (f"；未报告：{'、'.join(missing)}" if missing else ""),
+        ),
+        markup=False,
+    )
+    out.print(f"rules {data['rules']['source']} sha256 {data['rules']['sha256']}", markup=False)
