@@ -103,6 +103,58 @@ def test_calculate_strict_refuses_fallbacks(ws_path: Path) -> None:
     assert runner.invoke(app, ["calculate", str(ws_path), "--strict"]).exit_code == 0
 
 
+def test_calculate_uses_proxy_regions_only_when_told(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    new_workspace(
+        root, activities=[activity("stationary.diesel", 1_000, "L", region="CN-GD")]
+    ).close()
+    refused = runner.invoke(app, ["calculate", str(root)])
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("error: 1 activity key(s) have no emission factor")
+    result = runner.invoke(app, ["calculate", str(root), "--proxy", "CN=GB", "--no-category-3"])
+    assert result.exit_code == 0, result.output
+    with Workspace.open(root) as ws:
+        run = load_run(ws)
+    assert run.manifest["options"]["proxies"] == {"CN": ["GB"]}
+    (line,) = run.line_items().to_pylist()
+    assert line["tier"] == "proxy"
+    assert line["factor_set"] == "desnz-2024"
+    assert line["region"] == "CN-GD"
+    bad = runner.invoke(app, ["calculate", str(root), "--proxy", "CN"])
+    assert bad.exit_code == 2
+    assert "proxy option 'CN' is not of the form REGION=PROXY[,PROXY...], e.g. CN=GB,US" in (
+        " ".join(bad.stderr.replace("│", " ").split())
+    )
+
+
+def test_calculate_takes_the_price_basis_of_spend_factors(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    new_workspace(
+        root, activities=[activity("spend.naics.334111", 1_000, "USD", region="US")]
+    ).close()
+    co2e = {}
+    for basis in ("purchaser", "producer"):
+        result = runner.invoke(app, ["calculate", str(root), "--price-basis", basis])
+        assert result.exit_code == 0, result.output
+        with Workspace.open(root) as ws:
+            run = load_run(ws)
+        assert run.manifest["options"]["price_basis"] == basis
+        (line,) = run.line_items().to_pylist()
+        co2e[basis] = line["co2e_kg"]
+        assert (
+            line["factor_id"]
+            == {
+                "purchaser": "useeio-1.3.0:334111",
+                "producer": "useeio-1.3.0:334111:producer",
+            }[basis]
+        )
+    # USEEIO v1.3, NAICS 334111: 0.058 (with margins) and 0.030 (without) kg CO2e per 2022
+    # USD; the same amount, exchange rate and price-year adjustment apply to both.
+    assert co2e["producer"] / co2e["purchaser"] == pytest.approx(0.030 / 0.058, rel=1e-12)
+    bad = runner.invoke(app, ["calculate", str(root), "--price-basis", "basic"])
+    assert bad.exit_code == 2
+
+
 def test_inventory_without_a_run_says_what_to_do(ws_path: Path) -> None:
     result = runner.invoke(app, ["inventory", str(ws_path)])
     assert result.exit_code == 1

@@ -51,6 +51,13 @@ class TierChoice(StrEnum):
     global_ = "global"
 
 
+class PriceBasis(StrEnum):
+    """Price basis of spend factors where a source publishes both."""
+
+    purchaser = "purchaser"
+    producer = "producer"
+
+
 class InventoryFormat(StrEnum):
     """Output of ``esgledger inventory``."""
 
@@ -147,8 +154,25 @@ def calculate(
             help="Derive scope 3 category 3 (well-to-tank, T&D losses) from scope 1 and 2 rows.",
         ),
     ] = True,
+    proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--proxy",
+            help="Proxy regions for rows whose own region chain has no factor, tried in order "
+            "and flagged as tier proxy: REGION=PROXY[,PROXY...], e.g. CN=GB,US or *=GB "
+            "(repeatable; default: the workspace's [factors] proxies).",
+        ),
+    ] = None,
+    price_basis: Annotated[
+        PriceBasis,
+        typer.Option(
+            help="Spend factors at purchaser prices (what the company paid) or producer prices, "
+            "where a source publishes both."
+        ),
+    ] = PriceBasis.purchaser,
 ) -> None:
     """Calculate the GHG inventory (scope 1, 2 location-based, 3) and register the run."""
+    from esgledger.factors import proxies_from_options
     from esgledger.factors.resolve import Strictness
     from esgledger.inventory import calculate as run_calculation
     from esgledger.inventory import summary
@@ -158,6 +182,10 @@ def calculate(
         Strictness(max_tier=strict_tier.value, max_vintage_gap=max_vintage_gap) if strict else None
     )
     try:
+        proxies = proxies_from_options(proxy) if proxy else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--proxy") from exc
+    try:
         with Workspace.open(workspace) as ws:
             run = run_calculation(
                 ws,
@@ -166,6 +194,8 @@ def calculate(
                 strict=strictness,
                 allow_unresolved=allow_unresolved,
                 category_3=category_3,
+                proxies=proxies,
+                price_basis=price_basis.value,
             )
             data = summary(run)
     except EsgledgerError as exc:
