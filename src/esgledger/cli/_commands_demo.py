@@ -1,9 +1,9 @@
-"""``esgledger demo``: build the demo workspace and show what it holds."""
+"""``esgledger demo``: build the demo workspace, calculate its inventory and show it."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -11,6 +11,9 @@ from rich.table import Table
 
 from esgledger.cli._app import app
 from esgledger.demo.data import DEMO_SEED, DEMO_YEAR
+
+if TYPE_CHECKING:
+    from esgledger.demo.run import DemoSummary
 
 
 @app.command()
@@ -21,7 +24,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data generator.")] = DEMO_SEED,
     year: Annotated[int, typer.Option(help="Reporting year of the demo.")] = DEMO_YEAR,
 ) -> None:
-    """Build the synthetic demo group's workspace (rebuilt on every run) and summarise it."""
+    """Build the synthetic demo group's workspace (rebuilt on every run), calculate its
+    inventory and summarise it."""
     from esgledger.demo.run import build_demo
 
     console = Console()
@@ -59,4 +63,97 @@ def demo(
     console.print(
         f"{resolved} of {len(summary.resolutions)} activity/region/unit combinations resolve "
         "to a factor. The data are synthetic."
+    )
+    if summary.inventory is not None:
+        _print_inventory(console, summary)
+
+
+def _t(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _print_inventory(console: Console, summary: DemoSummary) -> None:
+    """The inventory of the demo run: scopes, scope 3 by category, market-based scope 2,
+    renewable share, the PPA's hourly matching, and anything excluded."""
+    from esgledger.inventory.runs import SCOPE3_CATEGORY_NAMES
+
+    inventory = summary.inventory
+    assert inventory is not None
+    totals = inventory["totals"]
+    table = Table(title=f"Inventory {summary.year} (run {summary.run_id}), t CO2e")
+    table.add_column("")
+    table.add_column("t CO2e", justify="right")
+    table.add_column("share", justify="right")
+    total = float(totals["total"]) or 1.0
+    for key, label in (
+        ("scope1", "Scope 1"),
+        ("scope2_location", "Scope 2 (location-based)"),
+        ("scope3", "Scope 3"),
+        ("total", "Total (scope 1 + 2 location + 3)"),
+    ):
+        table.add_row(label, _t(totals[key]), f"{float(totals[key]) / total:.1%}")
+    table.add_row("Scope 2 (market-based)", _t(totals["scope2_market"]), "")
+    table.add_row("Biogenic CO2 (outside the scopes)", _t(totals["biogenic_co2"]), "")
+    console.print(table)
+
+    categories = Table(title="Scope 3 by category, largest first")
+    for column in ("category", "name", "t CO2e", "share of scope 3"):
+        categories.add_column(column, justify="right" if column != "name" else "left")
+    scope3 = float(totals["scope3"]) or 1.0
+    ranked = sorted(
+        ((k, float(v)) for k, v in inventory["scope3_by_category"].items() if v),
+        key=lambda kv: -kv[1],
+    )
+    for key, value in ranked:
+        en, zh = SCOPE3_CATEGORY_NAMES[key]
+        categories.add_row(key, f"{en} {zh}", _t(value), f"{value / scope3:.1%}")
+    console.print(categories)
+    top = ", ".join(SCOPE3_CATEGORY_NAMES[k][0].lower() for k, _ in ranked[:3])
+    console.print(f"Top scope 3 categories: {top}.")
+
+    market = summary.market
+    if market is not None:
+        share = inventory["renewable_share"]["group"]
+        console.print(
+            f"Market-based scope 2: {_t(market.scope2_market_t)} t CO2e "
+            f"(location-based {_t(totals['scope2_location'])} t); group renewable share "
+            f"{0.0 if share is None else share:.1%} of electricity (annual matching)."
+        )
+        for site in ("DC-CQ", "DC-JS", "HQ-SZ", "DC-US"):
+            site_share = inventory["renewable_share"]["by_site"].get(site)
+            if site_share is not None:
+                console.print(f"  RE % {site}: {site_share:.1%}")
+        for instrument, reason in sorted(market.allocation.excluded.items()):
+            console.print(f"  not allocated: {instrument}: {reason}", markup=False)
+        for instrument, mwh in sorted(market.allocation.surplus_mwh.items()):
+            if mwh > 0:
+                console.print(f"  surplus: {instrument} {mwh:,.0f} MWh (not carried over)")
+        for warning in market.warnings:
+            console.print(f"  note: {warning}", markup=False)
+    if summary.ppa is not None:
+        p = summary.ppa
+        console.print(
+            f"Solar PPA at {p.site}: {p.supply_mwh:,.0f} MWh for a load of {p.load_mwh:,.0f} "
+            f"MWh: annual matching {p.volumetric:.1%}, hour-by-hour matching {p.hourly:.1%} "
+            "(24/7 CFE without grid credit)."
+        )
+    if summary.excluded:
+        lines = sum(e.lines for e in summary.excluded)
+        console.print(
+            f"[red]{lines} activity rows have no factor and are excluded from the totals:[/red]"
+        )
+        for e in summary.excluded:
+            console.print(f"  {e.lines} rows: {e.reason}", markup=False)
+    else:
+        console.print("Every activity row resolved to a factor; nothing is excluded.")
+    proxied = float(inventory["data_quality"]["by_tier"].get("proxy", {}).get("co2e_t") or 0.0)
+    if proxied:
+        console.print(
+            f"{_t(proxied)} t CO2e ({proxied / total:.1%}) use factors of another region as "
+            "flagged proxies (tier proxy): see esgledger.toml [factors] proxies.",
+            markup=False,
+        )
+    console.print(
+        "The demo data are synthetic, shaped to resemble the published 2021 profile of the "
+        "reference company (about 0.02 / 2.35 / 2.74 Mt CO2e in scopes 1 / 2 / 3)."
     )

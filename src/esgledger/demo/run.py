@@ -2,7 +2,17 @@
 
 ``esgledger demo`` calls :func:`build_demo`. It (re)creates the workspace folder, writes the
 synthetic input files into ``<workspace>/inputs``, imports them through the same importers a
-user would use, and checks which factor every kind of activity resolves to.
+user would use (entities, sites, a supplier factor, three activity files, the green-power
+register), checks which factor every kind of activity resolves to, calculates the inventory
+(:func:`esgledger.inventory.engine.calculate`), adds market-based scope 2 and the renewable
+share (:mod:`esgledger.inventory.market`) and matches the solar PPA hour by hour.
+
+**The data are synthetic** (:mod:`esgledger.demo.data`), shaped so that the inventory
+resembles the published 2021 profile of the reference company (DESIGN.md: scope 1 ≈ 0.02 Mt,
+scope 2 ≈ 2.35 Mt, scope 3 ≈ 2.74 Mt, total ≈ 5.1 Mt CO2e). No Chinese factors exist for
+travel, commuting, freight, waste, water or spend, so the demo workspace configures proxy
+regions (``[factors] proxies = { CN = ["GB", "US"], "*" = ["GB"] }``): the UK DESNZ factors,
+then the US ones, stand in for them, and every such line carries tier ``proxy``.
 """
 
 from __future__ import annotations
@@ -11,21 +21,39 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 
 from esgledger.demo.data import DEMO_SEED, DEMO_YEAR, write_demo_inputs
-from esgledger.errors import EsgledgerError, WorkspaceError
+from esgledger.errors import EsgledgerError, FactorNotFoundError, WorkspaceError
 from esgledger.ingest import ImportResult
+from esgledger.inventory.market import MarketResult, add_market_to_summary, market_based
+from esgledger.inventory.runs import summary as inventory_summary
 
 if TYPE_CHECKING:
+    from esgledger.inventory.runs import Run
     from esgledger.store import Workspace
 
-__all__ = ["DemoSummary", "ResolvedCombination", "build_demo"]
+__all__ = [
+    "DEMO_PROXIES_TOML",
+    "DemoSummary",
+    "ExcludedLines",
+    "PpaMatch",
+    "ResolvedCombination",
+    "build_demo",
+    "ppa_match",
+]
 
 DEMO_MARKER = ".esgledger-demo"
+#: The ``[factors]`` table the demo adds to its ``esgledger.toml``.
+DEMO_PROXIES_TOML = """
+[factors]
+# No Chinese factors exist for travel, commuting, freight, waste, water or spend: use the UK
+# DESNZ factors, then the US ones, as flagged proxies (tier "proxy" on each line).
+proxies = { CN = ["GB", "US"], "*" = ["GB"] }
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +72,50 @@ class ResolvedCombination:
     problem: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ExcludedLines:
+    """Activity rows the run could not price (only when some key has no factor at all)."""
+
+    lines: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PpaMatch:
+    """Annual versus hourly matching of the demo's solar PPA (GHG Protocol Scope 2 Guidance
+    annual matching; Google 24/7 CFE hourly matching without grid credit).
+
+    ``load_mwh`` and ``supply_mwh`` [MWh over the year]; ``volumetric`` = min(1, supply /
+    load) and ``hourly`` = Σ min(load_h, supply_h) / Σ load_h [fractions 0-1].
+    """
+
+    site: str
+    load_mwh: float
+    supply_mwh: float
+    volumetric: float
+    hourly: float
+
+
 @dataclass(slots=True)
 class DemoSummary:
+    """What :func:`build_demo` did.
+
+    ``inventory`` is the run's summary (:func:`esgledger.inventory.runs.summary`) with
+    market-based scope 2 and the renewable share added
+    (:func:`esgledger.inventory.market.add_market_to_summary`); ``excluded`` lists the rows
+    left without a factor (empty when every row resolved); ``market`` is the market-based
+    result; ``ppa`` the annual-versus-hourly matching of the solar PPA.
+    """
+
     workspace: Path
     year: int
     imports: list[ImportResult] = field(default_factory=list)
     resolutions: list[ResolvedCombination] = field(default_factory=list)
+    run_id: str | None = None
+    inventory: dict[str, Any] | None = None
+    excluded: list[ExcludedLines] = field(default_factory=list)
+    market: MarketResult | None = None
+    ppa: PpaMatch | None = None
 
     @property
     def unresolved(self) -> list[ResolvedCombination]:
@@ -81,15 +147,19 @@ def build_demo(
     on_step: Callable[[str], None] | None = None,
     database_url: str | None = None,
     schema: str | None = None,
+    calculate: bool = True,
 ) -> DemoSummary:
-    """Create the demo workspace at ``root`` and import the demo group into it.
+    """Create the demo workspace at ``root``, import the demo group into it and calculate
+    its inventory.
 
     Re-running rebuilds the folder from scratch (only a folder an earlier demo created is
     ever deleted). ``database_url`` (and, for PostgreSQL, ``schema``) put the SQL side of the
-    workspace on another database; the schema must be empty.
+    workspace on another database; the schema must be empty. ``calculate=False`` stops after
+    the imports and the factor check.
     """
     from esgledger.ingest.importers import import_file
     from esgledger.store import Workspace
+    from esgledger.store.workspace import CONFIG_FILE
 
     def step(message: str) -> None:
         if on_step is not None:
@@ -108,6 +178,14 @@ def build_demo(
         "This folder was created by `esgledger demo` and is rebuilt on every run.\n",
         encoding="utf-8",
     )
+    # Proxy regions (rule 9 of docs/methodology/factor-resolution.md): no official Chinese
+    # factors exist for air and rail travel, taxis, commuting, freight, waste, water or
+    # spend; the demo uses DESNZ (GB), then EPA / USEEIO (US), as *flagged* proxies (tier
+    # ``proxy`` on every line that uses one). The settings are read when a workspace opens.
+    workspace.close()
+    with (root / CONFIG_FILE).open("a", encoding="utf-8") as handle:
+        handle.write(DEMO_PROXIES_TOML)
+    workspace = Workspace.open(root)
     summary = DemoSummary(workspace=root, year=year)
     try:
         step("writing the demo input files")
@@ -118,21 +196,71 @@ def build_demo(
             ("factors", files.factors),
             *(("activities", path) for path in files.activity_files()),
         ]
+        plan.append(("instruments", files.instruments))
         for kind, path in plan:
             step(f"importing {kind}: {path.name}")
             summary.imports.append(import_file(workspace, kind, path, progress=progress))
         step("resolving factors for every kind of activity")
         summary.resolutions = resolve_combinations(workspace)
+        if calculate:
+            step("calculating the inventory")
+            run, summary.excluded = _calculate(workspace)
+            summary.run_id = run.run_id
+            step("market-based scope 2: allocating the green-power instruments")
+            summary.market = market_based(workspace, run)
+            summary.inventory = add_market_to_summary(inventory_summary(run), summary.market)
+            step("matching the solar PPA hour by hour")
+            summary.ppa = ppa_match(files.hourly_load, files.hourly_supply)
     finally:
         workspace.close()
     return summary
+
+
+def _calculate(workspace: Workspace) -> tuple[Run, list[ExcludedLines]]:
+    """Calculate the inventory; only if some rows have no factor at all, calculate again
+    with ``allow_unresolved=True`` and return those rows' count and reason (never silent)."""
+    from esgledger.inventory.engine import calculate
+
+    try:
+        return calculate(workspace), []
+    except FactorNotFoundError:
+        run = calculate(workspace, allow_unresolved=True)
+    con = duckdb.connect()
+    try:
+        path = str(run.line_items_path).replace("'", "''")
+        rows = con.execute(
+            f"SELECT reason, count(*) FROM read_parquet('{path}') WHERE excluded "
+            "GROUP BY ALL ORDER BY 2 DESC, 1"
+        ).fetchall()
+    finally:
+        con.close()
+    return run, [ExcludedLines(int(n), str(reason)) for reason, n in rows]
+
+
+def ppa_match(load_file: Path, supply_file: Path) -> PpaMatch:
+    """Annual (volumetric) and hourly matching of the PPA site from the hourly files the demo
+    wrote (the same files ``esgledger green cfe`` reads)."""
+    import pyarrow.csv as pacsv
+
+    from esgledger.renewables.cfe import cfe_summary
+
+    load = pacsv.read_csv(load_file)
+    supply = pacsv.read_csv(supply_file)
+    result = cfe_summary(load.column("load_mwh").to_numpy(), supply.column("clean_mwh").to_numpy())
+    return PpaMatch(
+        site=str(load.column("site")[0]),
+        load_mwh=float(result.load_mwh[0]),
+        supply_mwh=float(result.clean_mwh[0]),
+        volumetric=float(result.volumetric_match[0]),
+        hourly=float(result.hourly_match[0]),
+    )
 
 
 def resolve_combinations(workspace: Workspace) -> list[ResolvedCombination]:
     """Resolve one factor per distinct (activity, region, unit, supplier) in the lake.
 
     The region of a row is its own ``region`` if given, else its site's region, else its
-    entity's country.
+    entity's country. The workspace's proxy regions (``[factors] proxies``) apply.
     """
     from esgledger.factors.library import FactorLibrary
     from esgledger.factors.resolve import resolve
@@ -145,6 +273,7 @@ def resolve_combinations(workspace: Workspace) -> list[ResolvedCombination]:
         entities = load_entities(session)
     library = FactorLibrary.for_workspace(workspace)
     taxonomy = Taxonomy.for_workspace(workspace)
+    proxies = workspace.factor_proxies
     con = duckdb.connect()
     con.register("sites", _arrow([{"site": s["code"], "region": s["region"]} for s in sites]))
     con.register(
@@ -173,6 +302,7 @@ def resolve_combinations(workspace: Workspace) -> list[ResolvedCombination]:
                 year=workspace.reporting_year,
                 unit=unit,
                 supplier=supplier,
+                proxies=proxies,
             )
         except EsgledgerError as exc:  # FactorNotFoundError and unknown regions alike
             out.append(
