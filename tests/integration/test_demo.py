@@ -123,7 +123,8 @@ def _assert_profile(inventory: dict[str, Any]) -> None:
 
 
 def _assert_green_power(summary: DemoSummary) -> None:
-    assert summary.inventory is not None and summary.market is not None
+    assert summary.inventory is not None
+    assert summary.market is not None
     shares = summary.inventory["renewable_share"]["by_site"]
     # Chongqing: 60,000 MWh of green-power trade GECs cover the data centre fully, the rest
     # is surplus and not carried over.
@@ -152,9 +153,11 @@ def test_the_demo_is_deterministic_and_rebuilt_on_every_run(tmp_path: Path) -> N
     second = build_demo(tmp_path / "demo", progress=False)
     assert [r.batch_id for r in first.imports] == [r.batch_id for r in second.imports]
     assert (tmp_path / "demo" / DEMO_MARKER).exists()
-    assert first.inventory is not None and second.inventory is not None
+    assert first.inventory is not None
+    assert second.inventory is not None
     assert first.inventory["totals"] == second.inventory["totals"]
-    assert first.run_id is not None and second.run_id is not None
+    assert first.run_id is not None
+    assert second.run_id is not None
     assert first.run_id.split("-")[1] == second.run_id.split("-")[1]  # same input hash
 
 
