@@ -29,6 +29,7 @@ class TemplateKind(StrEnum):
     activity_types = "activity-types"
     factors = "factors"
     fx = "fx"
+    instruments = "instruments"
 
 
 class Language(StrEnum):
@@ -54,7 +55,8 @@ def template(
         Path | None,
         typer.Argument(
             help="Workspace whose entities, sites, activity types and reporting year fill the "
-            "drop-down lists and date checks (required for activities)."
+            "drop-down lists and date checks (required for activities; for instruments, the "
+            "entities and sites they can be retired for)."
         ),
     ] = None,
     lang: Annotated[

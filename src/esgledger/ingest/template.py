@@ -1,7 +1,7 @@
 """Excel templates for the people who send data: activity data, entities, sites, activity
-types, factors and exchange rates.
+types, factors, exchange rates and green-power instruments.
 
-数据填报模板：活动数据、主体、站点、活动类型、排放因子、汇率（Excel）。
+数据填报模板：活动数据、主体、站点、活动类型、排放因子、汇率、环境权益工具（Excel）。
 
 :func:`write_template` writes one XLSX workbook per kind of input file, in English or Chinese
 (zh-CN). The workbook has three sheets:
@@ -29,7 +29,10 @@ GWP sets, true/false) refuse other values.
 
 The activities template needs a workspace (its entities, sites, user activity types and
 reporting year); the others take one optionally (sites: the entity list; factors: the site list
-and user activity types; entities: nothing more).
+and user activity types; instruments: the entities and sites instruments can be retired for;
+entities: nothing more). The instruments template offers the instrument types and
+technologies (``instrument_types.csv``, ``instrument_technologies.csv``; their Chinese names
+in zh-CN, which the importer accepts too), countries and regions.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ TEMPLATE_KINDS: tuple[str, ...] = (
     "activity-types",
     "factors",
     "fx",
+    "instruments",
 )
 #: Template languages.
 LANGUAGES: tuple[str, ...] = ("en", "zh-CN")
@@ -86,6 +90,7 @@ _SHEETS: dict[str, tuple[str, str]] = {
     "activity-types": ("activity-types", "活动类型"),
     "factors": ("factors", "排放因子"),
     "fx": ("fx", "汇率"),
+    "instruments": ("instruments", "环境权益工具"),
 }
 _README = ("README", "说明")
 LISTS_SHEET = "lists"
@@ -433,6 +438,48 @@ def _plan(kind: str, lang: str, workspace: Workspace | None) -> _Plan:
         plan.example = [
             {"year": 2024, "currency": "CNY", "per_usd": 7.19, "source": "Group treasury"}
         ]
+    elif kind == "instruments":
+        from esgledger.renewables.instruments import instrument_types, technologies
+
+        zh = lang != "en"
+        add("type", [t.name_zh if zh else t.type for t in instrument_types().values()])
+        add("technology", [t.name_zh if zh else t.technology for t in technologies().values()])
+        add("country", _country_codes())
+        add("region", _region_codes())
+        add("retired_for", [*entities, *sites])
+        add("attributes_sold", _booleans(lang))
+        any_date = _NumberRule(
+            "date",
+            "between",
+            _serial(_FIRST_DATE),
+            _serial(_LAST_DATE),
+            ("a date (YYYY-MM-DD)", "日期（YYYY-MM-DD）"),
+        )
+        for column in ("commissioned", "period_start", "period_end", "retired_on"):
+            plan.numbers[column] = any_date
+        plan.numbers["contract_signed"] = any_date
+        plan.numbers["mwh"] = _NumberRule("decimal", "greaterThan", "0", None, ("> 0", "> 0"))
+        plan.numbers["co2_kg_per_mwh"] = non_negative
+        claimant = sites[0] if sites else (entities[0] if entities else "DC-CQ")
+        plan.example = [
+            {
+                "instrument": "GEC-2024-0001",
+                "type": instrument_types()["gec"].name_zh if zh else "gec",
+                "technology": technologies()["wind"].name_zh if zh else "wind",
+                "generator": "Example wind farm" if not zh else "示例风电场",
+                "commissioned": "2019-12-31",
+                "country": "CN",
+                "region": "CN-NM",
+                "period_start": "2024-01-01",
+                "period_end": "2024-12-31",
+                "mwh": 60000,
+                "retired_on": "2025-01-20",
+                "retired_for": claimant,
+                "registry_id": "GEC-serials-0001-60000",
+                "contract_signed": "2024-02-01",
+                "attributes_sold": _booleans(lang)[1],
+            }
+        ]
     else:
         raise ValueError(
             f"unknown template kind {kind!r}; choose one of {', '.join(TEMPLATE_KINDS)}"
@@ -528,7 +575,7 @@ def write_template(
 
     index = _lang_index(lang)
     plan = _plan(kind, lang, workspace)
-    specs = column_specs(kind)
+    specs = _specs(kind)
     out = Path(out)
 
     book = Workbook()
@@ -632,6 +679,15 @@ def write_template(
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)
     return out
+
+
+def _specs(kind: str) -> tuple[ColumnSpec, ...]:
+    """The columns of ``kind`` (``instrument_columns.csv`` for instruments)."""
+    if kind == "instruments":
+        from esgledger.ingest.instruments import instrument_column_specs
+
+        return instrument_column_specs()
+    return column_specs(kind)
 
 
 def _error_title(lang: str) -> str:

@@ -16,6 +16,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from esgledger.ingest import ImportResult
+from esgledger.ingest.instruments import import_instruments
 from esgledger.ingest.reference import (
     import_activity_types,
     import_entities,
@@ -59,6 +60,7 @@ SCHEMA_FILES = {
     "activity-types": "activity_type_columns.csv",
     "factors": "factor_import_columns.csv",
     "fx": "fx_columns.csv",
+    "instruments": "instrument_columns.csv",
 }
 
 
@@ -271,6 +273,49 @@ FILL: dict[str, tuple[Callable[..., ImportResult], list[list[Any]]]] = {
         ],
     ),
     "fx": (import_fx, [[2024, "HKD", 7.8, "Treasury"], [2025, "CNY", 7.2, None]]),
+    "instruments": (
+        import_instruments,
+        [
+            [
+                "GEC-1",
+                "GEC",
+                "WIND",
+                "Wind farm",
+                dt.date(2020, 1, 1),
+                "CN",
+                "CN-NM",
+                dt.date(2024, 1, 1),
+                dt.date(2024, 12, 31),
+                40000,
+                dt.date(2025, 1, 20),
+                "DC-GD",
+                "GEC-0001",
+                None,
+                dt.date(2024, 2, 1),
+                "NO",
+                None,
+            ],
+            [
+                "PV-1",
+                "ONSITE",
+                "SOLAR",
+                "Rooftop PV",
+                dt.date(2022, 9, 30),
+                "CN",
+                "CN-GD",
+                dt.date(2024, 1, 1),
+                dt.date(2024, 12, 31),
+                2150.5,
+                None,
+                "DC-GD",
+                None,
+                None,
+                None,
+                None,
+                "self-consumed",
+            ],
+        ],
+    ),
 }
 #: Placeholders in FILL for what a person picks from the drop-down, in English and Chinese.
 _WORDS = {
@@ -278,6 +323,10 @@ _WORDS = {
     "NO": ("false", "否"),
     "DATA_CENTRE": ("data_centre", "数据中心"),
     "WAREHOUSE": ("warehouse", "仓库"),
+    "GEC": ("gec", "绿色电力证书（绿证）"),
+    "ONSITE": ("onsite", "自发自用（现场发电）"),
+    "WIND": ("wind", "风电"),
+    "SOLAR": ("solar", "太阳能光伏"),
 }
 
 
@@ -299,7 +348,9 @@ def _fill_and_import(ws: Workspace, folder: Path, kind: str, lang: str) -> Impor
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
-@pytest.mark.parametrize("kind", ["entities", "sites", "activity-types", "factors", "fx"])
+@pytest.mark.parametrize(
+    "kind", ["entities", "sites", "activity-types", "factors", "fx", "instruments"]
+)
 def test_a_filled_reference_template_imports(
     group: Workspace, tmp_path: Path, kind: str, lang: str
 ) -> None:
@@ -392,7 +443,7 @@ def test_sites_template_offers_chinese_site_types(tmp_path: Path) -> None:
             "meters",
             "en",
             "unknown template kind 'meters'; choose one of activities, entities, sites, "
-            "activity-types, factors, fx",
+            "activity-types, factors, fx, instruments",
         ),
         ("fx", "fr", "unknown template language 'fr'; choose one of en, zh-CN"),
     ],
@@ -403,5 +454,53 @@ def test_template_errors(tmp_path: Path, kind: str, lang: str, message: str) -> 
     assert not (tmp_path / "x.xlsx").exists()
 
 
+def test_instruments_template_lists(group: Workspace, tmp_path: Path) -> None:
+    book = load_workbook(write_template("instruments", tmp_path / "i.xlsx", workspace=group))
+    assert book.sheetnames == ["instruments", "README", "lists"]
+    checks = _by_header(book["instruments"])
+    assert _values(book, checks["type"]) == [row["type"] for row in _schema("instrument_types.csv")]
+    assert _values(book, checks["technology"]) == [
+        row["technology"] for row in _schema("instrument_technologies.csv")
+    ]
+    assert checks["type"].errorStyle == "stop"
+    assert {"CN", "US", "HK"} <= set(_values(book, checks["country"]))
+    assert "CN-NM" in _values(book, checks["region"])
+    assert _values(book, checks["retired_for"]) == ["CLOUD", "GRP", "INTL", "DC-GD", "OF-SG"]
+    assert (checks["mwh"].type, checks["mwh"].operator, checks["mwh"].formula1) == (
+        "decimal",
+        "greaterThan",
+        "0",
+    )
+    for header in ("commissioned", "period_start", "period_end", "retired_on"):
+        assert checks[header].type == "date"
+    assert _values(book, checks["attributes_sold"]) == ["true", "false"]
+
+
+def test_instruments_template_in_chinese_offers_chinese_names(tmp_path: Path) -> None:
+    lists = template_lists("instruments", lang="zh-CN")
+    assert lists["type"].values[:2] == ("绿色电力证书（绿证）", "绿电交易")
+    assert lists["technology"].values[:2] == ("太阳能光伏", "风电")
+    assert "retired_for" not in lists  # no workspace, no entity or site list
+    book = load_workbook(write_template("instruments", tmp_path / "i.xlsx", lang="zh-CN"))
+    assert book.sheetnames == ["环境权益工具", "说明", "lists"]
+    assert book["环境权益工具"]["A1"].value == "工具编号"
+
+
 def test_every_kind_is_a_template_kind() -> None:
     assert set(TEMPLATE_KINDS) == set(SCHEMA_FILES)
+
+
+def test_the_instruments_template_from_the_command_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from esgledger.cli import app
+
+    out = tmp_path / "instruments.xlsx"
+    args = ["template", "instruments", "--lang", "zh-CN", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"Wrote the instruments template (zh-CN) to {out}. Fill in sheet '环境权益工具', then "
+        f"run: esgledger import WS {out} --kind instruments\n"
+    )
+    assert load_workbook(out).sheetnames == ["环境权益工具", "说明", "lists"]
