@@ -25,7 +25,10 @@ of ``docs/methodology/factor-resolution.md`` (numbers below refer to them):
    no candidate at all is a :class:`FactorNotFoundError` that says what to add;
 9. proxies (only when configured): when nothing in the row's own region chain qualifies, the
    factors of the configured proxy regions are tried in order (``{"CN": ("GB", "US")}``);
-   the result has tier ``proxy``, the worst tier, and a reason that names the proxy.
+   the result has tier ``proxy``, the worst tier, and a reason that names the proxy;
+10. price basis (money rows): at equal tier and method a factor of the requested
+    ``price_basis`` (default ``purchaser``: spend is what the company paid) ranks before
+    one that does not say, which ranks before one of the other basis.
 
 :func:`resolve_many` resolves each distinct key of an activity table once and returns a table
 for the engine to join back onto millions of rows.
@@ -49,6 +52,7 @@ from esgledger.errors import (
     FactorNotFoundError,
     StrictFallbackError,
     UnitError,
+    UnknownActivityError,
     UnknownGasError,
 )
 from esgledger.factors.library import FactorLibrary
@@ -57,11 +61,13 @@ from esgledger.taxonomy import ActivityType, Taxonomy
 from esgledger.units import conversion_factor, currency_of, dimensionality, fits_dimension
 
 __all__ = [
+    "ERROR_KINDS",
     "GAS_FAMILIES",
     "GWP_FACTOR_PREFIX",
     "KEY_COLUMNS",
     "LAST_RESORT_METHODS",
     "ON_REQUEST_METHODS",
+    "PRICE_BASES",
     "PROXY_WILDCARD",
     "REPORTED_ACTIVITY",
     "TIERS",
@@ -107,6 +113,17 @@ GWP_FACTOR_PREFIX = "ipcc-gwp"
 #: The factor activity of types whose quantity IS emissions (supplier-, lessor-, investee-
 #: reported CO2e); they resolve to an identity factor (rule 7).
 REPORTED_ACTIVITY = "reported_emissions"
+#: Price bases of spend factors (rule 10): purchaser prices include trade and transport
+#: margins and taxes, producer prices do not. Spend is what the company paid, i.e. purchaser
+#: prices; the EPA dataset (Supply Chain GHG Emission Factors v1.3) recommends its "with
+#: margins" factors for purchaser-price spend.
+PRICE_BASES: tuple[str, ...] = ("purchaser", "producer")
+#: The ``error_kind`` of an unresolved key in :func:`resolve_many`: ``not_found`` (no
+#: candidate), ``strict`` (refused by ``strict``), ``unit`` (the row's unit or an explicit
+#: factor's unit does not fit), ``gas`` (the gas is not in the GWP tables), ``region`` (no
+#: region, or an unknown region code), ``activity`` (unknown activity type), ``error``
+#: (anything else).
+ERROR_KINDS: tuple[str, ...] = ("not_found", "strict", "unit", "gas", "region", "activity", "error")
 #: Columns of the keys :func:`resolve_many` resolves.
 KEY_COLUMNS: tuple[str, ...] = ("activity", "region", "unit", "supplier", "site", "factor", "year")
 
@@ -223,12 +240,14 @@ class _Candidate:
     gap: int
     precedence: int
     gwp_set: str | None = None
+    basis_rank: int = 0
     rank_key: tuple[Any, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         self.rank_key = (
             TIERS.index(self.tier),
             self.method_rank,
+            self.basis_rank,
             self.distance,
             _vintage_rank(self.gap),
             -self.precedence,
@@ -558,13 +577,20 @@ def _why_lost(
                 f"method {lf['method']} ranks after {wf['method']} {order}",
             )
         if position == 2:
+            basis = lf.get("price_basis") or "(not given)"
+            return (
+                f"price basis {basis}",
+                f"price basis {basis} ranks after {wf.get('price_basis') or '(not given)'} "
+                "(rule 10)",
+            )
+        if position == 3:
             return (
                 "region",
                 f"region {lf['region']} is farther up the region chain than {wf['region']}",
             )
-        if position == 3:
-            return "vintage", f"vintage {lf['year']} loses to {wf['year']} (rule 4)"
         if position == 4:
+            return "vintage", f"vintage {lf['year']} loses to {wf['year']} (rule 4)"
+        if position == 5:
             return "precedence", (
                 f"set {lf['factor_set']} has precedence {loser.precedence}, "
                 f"below {wf['factor_set']} ({winner.precedence})"
@@ -661,6 +687,7 @@ def resolve(
     gwp_set: str | None = None,
     strict: Strictness | str | None = None,
     proxies: Mapping[str, Sequence[str]] | None = None,
+    price_basis: str = "purchaser",
 ) -> Resolution:
     """The factor that applies to one activity key (rules 1-9 of the module docstring).
 
@@ -697,6 +724,10 @@ def resolve(
         the chain (else of ``"*"``) are tried in that order; the first proxy region with a
         qualifying factor supplies it, with tier ``proxy``. Checked by :func:`parse_proxies`.
         None (the default) never uses another region's factor.
+    price_basis
+        For money rows (rule 10): ``purchaser`` (default; spend is what the company paid)
+        or ``producer``. At equal tier and method a factor of this basis ranks first, then
+        one without a basis, then one of the other basis; the reason says which was used.
 
     Raises
     ------
@@ -718,7 +749,9 @@ def resolve(
         raise ValueError("methods is empty; pass None to allow the default methods")
     strictness = _as_strictness(strict)
     proxy_map = parse_proxies(proxies) if proxies else {}
+    basis = _check_basis(price_basis)
     row_kind = _row_unit_kind(activity_type, unit)
+    wanted_basis = basis if row_kind == _CURRENCY_KIND else None
     if factor_id:
         return _resolve_explicit(library, activity_type, chain, year, unit, row_kind, factor_id)
 
@@ -762,6 +795,7 @@ def resolve(
                 distance=position.get(region, len(chain)),
                 gap=int(f["year"]) - year,
                 precedence=library.precedence_of(str(f["factor_set"])),
+                basis_rank=_basis_rank(f, wanted_basis),
             )
         )
 
@@ -769,8 +803,11 @@ def resolve(
     if factor_activity == REPORTED_ACTIVITY and not ranked:
         ranked = [_reported_candidate(activity_type.activity, year, chain)]
     gas_note: str | None = None
+    gas_error: UnknownGasError | None = None
     if gas is not None and (not ranked or ranked[0].tier == "global"):
-        synthetic, gas_note = _gwp_candidate(factor_activity, year, wanted, gwp_set, chain)
+        synthetic, gas_note, gas_error = _gwp_candidate(
+            factor_activity, year, wanted, gwp_set, chain
+        )
         if synthetic is not None:
             # Rule 6: at the global tier the GWP of the run's set beats any user factor.
             refused = [
@@ -787,18 +824,21 @@ def resolve(
         proxy = _proxy_entry(chain, proxy_map)
         if proxy is not None:
             ranked, proxy_refused = _proxy_candidates(
-                library, factor_activity, proxy, year, row_kind, unit, wanted, gas
+                library, factor_activity, proxy, year, row_kind, unit, wanted, gas, wanted_basis
             )
             refused.extend(proxy_refused)
             if not ranked:
                 note = f"no factor in the proxy regions either ({_proxy_phrase(*proxy)})"
                 gas_note = f"{gas_note.rstrip('.')}; {note}" if gas_note else note
     if not ranked:
-        raise _not_found(activity_type, chain, year, unit, wanted, refused, outside, gas_note)
+        # An unknown gas is the cause (error_kind "gas" in resolve_many).
+        raise _not_found(
+            activity_type, chain, year, unit, wanted, refused, outside, gas_note
+        ) from gas_error
 
     winner = ranked[0]
     losers = [(c.factor_id, *_why_lost(c, winner, wanted)) for c in ranked[1:]]
-    reason = _reason(winner, ranked, chain, year, supplier, site, proxy)
+    reason = _reason(winner, ranked, chain, year, supplier, site, proxy, wanted_basis)
     considered = _considered(losers, refused, outside, chain)
     if strictness is not None and not strictness.allows(winner.tier, winner.gap):
         raise StrictFallbackError(
@@ -811,6 +851,26 @@ def resolve(
             tried=considered,
         )
     return _resolution(winner, row_kind, unit, reason, considered)
+
+
+def _check_basis(price_basis: str) -> str:
+    basis = str(price_basis).strip().lower()
+    if basis not in PRICE_BASES:
+        raise ValueError(
+            f"unknown price basis {price_basis!r}; price bases are {', '.join(PRICE_BASES)}"
+        )
+    return basis
+
+
+def _basis_rank(f: Mapping[str, Any], wanted: str | None) -> int:
+    """Rule 10: 0 for the requested price basis (and for every non-money row), 1 for a
+    factor that does not say, 2 for the other basis."""
+    if wanted is None:
+        return 0
+    basis = f.get("price_basis")
+    if basis is None:
+        return 1
+    return 0 if str(basis).lower() == wanted else 2
 
 
 def _qualify(
@@ -844,6 +904,7 @@ def _proxy_candidates(
     unit: str,
     wanted: tuple[str, ...] | None,
     gas: str | None,
+    basis: str | None = None,
 ) -> tuple[list[_Candidate], list[tuple[str, str]]]:
     """Rule 9: the ranked candidates of the first proxy region that has any, and the
     factors of the proxy regions that were refused or come later in the proxy order.
@@ -872,6 +933,7 @@ def _proxy_candidates(
                 distance=order[region],
                 gap=int(f["year"]) - year,
                 precedence=library.precedence_of(str(f["factor_set"])),
+                basis_rank=_basis_rank(f, basis),
             )
         )
     if not found:
@@ -931,14 +993,15 @@ def _gwp_candidate(
     methods: tuple[str, ...] | None,
     gwp_set: str | None,
     chain: tuple[str, ...],
-) -> tuple[_Candidate | None, str | None]:
-    """The synthetic GWP candidate of rule 6, or None and why not."""
+) -> tuple[_Candidate | None, str | None, UnknownGasError | None]:
+    """The synthetic GWP candidate of rule 6, or None, why not and the unknown-gas error."""
     if methods is not None and "gwp" not in methods:
-        return None, f"the IPCC GWP factor (method gwp) was not requested ({', '.join(methods)})"
+        why = f"the IPCC GWP factor (method gwp) was not requested ({', '.join(methods)})"
+        return None, why, None
     try:
         factor = gwp_factor(factor_activity, gwp_set, year=year)
     except UnknownGasError as exc:
-        return None, str(exc)
+        return None, str(exc), exc
     candidate = _Candidate(
         factor=factor,
         tier="global",
@@ -948,7 +1011,7 @@ def _gwp_candidate(
         precedence=0,
         gwp_set=str(factor["gwp_basis"]),
     )
-    return candidate, None
+    return candidate, None, None
 
 
 def _reason(
@@ -959,10 +1022,11 @@ def _reason(
     supplier: str | None,
     site: str | None,
     proxy: tuple[str, tuple[str, ...]] | None = None,
+    basis: str | None = None,
 ) -> str:
     f = winner.factor
     if winner.tier == "proxy" and proxy is not None:
-        return _proxy_reason(winner, ranked, chain, year, proxy)
+        return _proxy_reason(winner, ranked, chain, year, proxy, basis)
     if winner.gwp_set is not None:
         return (
             f"{_describe(winner, supplier, site)} for reporting year {year}: refrigerant and "
@@ -975,14 +1039,14 @@ def _reason(
         extras.append(f"no factor specific to site {site!r}")
     if winner.tier in ("subnational", "country", "global") and winner.distance > 0:
         extras.append(f"no qualifying factor for {', '.join(chain[: winner.distance])}")
-    ties = [c for c in ranked[1:] if c.rank_key[:5] == winner.rank_key[:5]]
+    ties = [c for c in ranked[1:] if c.rank_key[:6] == winner.rank_key[:6]]
     if ties:
         others = ", ".join(c.factor_id for c in ties[:3])
         extras.append(
             f"tied on tier, method, region, vintage and precedence with {others}; "
             "chosen by factor_id order"
         )
-    elif len(ranked) > 1 and ranked[1].rank_key[:4] == winner.rank_key[:4]:
+    elif len(ranked) > 1 and ranked[1].rank_key[:5] == winner.rank_key[:5]:
         runner_up = ranked[1]
         extras.append(
             f"set {f['factor_set']} (precedence {winner.precedence}) takes precedence over "
@@ -992,7 +1056,21 @@ def _reason(
         f"{_describe(winner, supplier, site)} for reporting year {year}: "
         f"{_vintage_phrase(winner.gap, chosen=True)}"
     )
+    if basis is not None:
+        extras.insert(0, _basis_phrase(f.get("price_basis"), basis))
     return "; ".join([text, *extras])
+
+
+def _basis_phrase(factor_basis: str | None, wanted: str) -> str:
+    """Rule 10 in words: which price basis the chosen spend factor has, and why."""
+    if factor_basis == wanted:
+        return f"{wanted} price, as requested (price_basis={wanted})"
+    if factor_basis is None:
+        return f"the factor does not say its price basis ({wanted} price requested)"
+    return (
+        f"{factor_basis} price: no {wanted}-price factor qualifies at this tier and method "
+        f"(price_basis={wanted})"
+    )
 
 
 def _proxy_reason(
@@ -1001,6 +1079,7 @@ def _proxy_reason(
     chain: tuple[str, ...],
     year: int,
     proxy: tuple[str, tuple[str, ...]],
+    basis: str | None = None,
 ) -> str:
     """Rule 9: say that nothing in the chain qualified and which proxy was used."""
     key, codes = proxy
@@ -1012,7 +1091,9 @@ def _proxy_reason(
         f"no factor for {' > '.join(chain)}; {_describe(winner, None, None)} used as a proxy "
         f"({phrase}) for reporting year {year}: {_vintage_phrase(winner.gap, chosen=True)}"
     )
-    ties = [c for c in ranked[1:] if c.rank_key[:5] == winner.rank_key[:5]]
+    if basis is not None:
+        text += f"; {_basis_phrase(winner.factor.get('price_basis'), basis)}"
+    ties = [c for c in ranked[1:] if c.rank_key[:6] == winner.rank_key[:6]]
     if ties:
         others = ", ".join(c.factor_id for c in ties[:3])
         text += (
@@ -1132,15 +1213,18 @@ _OUTPUT_SCHEMA = pa.schema(
         ("method", pa.string()),
         ("currency", pa.string()),
         ("price_year", pa.int64()),
+        ("price_basis", pa.string()),
         ("gwp_basis", pa.string()),
         ("co2e_kg", pa.float64()),
         ("co2_kg", pa.float64()),
         ("ch4_kg", pa.float64()),
         ("n2o_kg", pa.float64()),
         ("biogenic_co2_kg", pa.float64()),
+        ("uncertainty_pct", pa.float64()),
         ("source", pa.string()),
         ("reason", pa.string()),
         ("error", pa.string()),
+        ("error_kind", pa.string()),
     ]
 )
 _KEY_TYPES = {name: _OUTPUT_SCHEMA.field(name).type for name in KEY_COLUMNS}
@@ -1188,6 +1272,7 @@ def resolve_many(
     strict: Strictness | str | None = None,
     taxonomy: Taxonomy | None = None,
     proxies: Mapping[str, Sequence[str]] | None = None,
+    price_basis: str = "purchaser",
 ) -> pa.Table:
     """Resolve each distinct key once; a table for the engine to join back onto its rows.
 
@@ -1199,9 +1284,9 @@ def resolve_many(
         are ignored and duplicate keys are resolved once.
     year
         The reporting year of keys without one.
-    methods, gwp_set, strict, proxies
-        As for :func:`resolve`, for every key (``proxies`` is checked once, before any key
-        is resolved).
+    methods, gwp_set, strict, proxies, price_basis
+        As for :func:`resolve`, for every key (``proxies`` and ``price_basis`` are checked
+        once, before any key is resolved).
     taxonomy
         Where activity keys are looked up (default: the library's taxonomy).
 
@@ -1212,13 +1297,16 @@ def resolve_many(
         ``factor_set``, ``factor_region`` (the factor's own region: under tier ``proxy``
         the proxy region), ``tier``, ``vintage_gap`` [years], ``unit_conversion`` [factor units
         per row unit; null for money], ``factor_unit``, ``method``, ``currency``,
-        ``price_year``, the factor's ``gwp_basis``, ``co2e_kg``, ``co2_kg``, ``ch4_kg``,
-        ``n2o_kg``, ``biogenic_co2_kg`` [kg per factor unit], ``source``, ``reason`` and
-        ``error`` (the message when the key could not be resolved; then the factor columns
-        are null). Synthetic GWP factors are included, so no second join is needed.
+        ``price_year``, ``price_basis``, the factor's ``gwp_basis``, ``co2e_kg``, ``co2_kg``,
+        ``ch4_kg``, ``n2o_kg``, ``biogenic_co2_kg`` [kg per factor unit], ``uncertainty_pct``
+        [%, half-width of the 95 % interval, where the source gives it], ``source``,
+        ``reason``, ``error`` (the message when the key could not be resolved; then the
+        factor columns are null) and ``error_kind`` (one of :data:`ERROR_KINDS`, null when
+        resolved). Synthetic GWP factors are included, so no second join is needed.
     """
     taxonomy = taxonomy if taxonomy is not None else library.taxonomy
     proxy_map = parse_proxies(proxies) if proxies else None
+    basis = _check_basis(price_basis)
     distinct = _distinct_keys(keys, year)
     out: list[dict[str, Any]] = []
     rows = distinct.to_pylist()
@@ -1227,9 +1315,12 @@ def resolve_many(
         record: dict[str, Any] = dict.fromkeys(_OUTPUT_SCHEMA.names)
         record.update(key)
         try:
-            record.update(_resolve_key(library, taxonomy, key, methods, gwp_set, strict, proxy_map))
+            record.update(
+                _resolve_key(library, taxonomy, key, methods, gwp_set, strict, proxy_map, basis)
+            )
         except EsgledgerError as exc:
             record["error"] = str(exc)
+            record["error_kind"] = _error_kind(exc)
         out.append(record)
     return pa.Table.from_pylist(out, schema=_OUTPUT_SCHEMA)
 
@@ -1242,11 +1333,12 @@ def _resolve_key(
     gwp_set: str | None,
     strict: Strictness | str | None,
     proxies: Mapping[str, Sequence[str]] | None,
+    price_basis: str = "purchaser",
 ) -> dict[str, Any]:
     activity_type = taxonomy.get(str(key["activity"]))
     region = key["region"]
     if not region:
-        raise FactorNotFoundError(
+        raise _RegionError(
             f"no region for activity {key['activity']}: give the row a region, or its site "
             "or entity one",
             activity=str(key["activity"]),
@@ -1254,7 +1346,7 @@ def _resolve_key(
     try:
         region_chain = regions.chain(str(region))
     except KeyError as exc:
-        raise FactorNotFoundError(
+        raise _RegionError(
             f"unknown region code {region!r} (see esgledger/data/regions.csv)",
             activity=str(key["activity"]),
             region=str(region),
@@ -1278,6 +1370,7 @@ def _resolve_key(
         gwp_set=gwp_set,
         strict=strict,
         proxies=proxies,
+        price_basis=price_basis,
     )
     f = result.factor
     return {
@@ -1291,12 +1384,35 @@ def _resolve_key(
         "method": f["method"],
         "currency": result.currency,
         "price_year": result.price_year,
+        "price_basis": f.get("price_basis") if result.currency is not None else None,
         "gwp_basis": f["gwp_basis"],
         "co2e_kg": f["co2e_kg"],
         "co2_kg": f["co2_kg"],
         "ch4_kg": f["ch4_kg"],
         "n2o_kg": f["n2o_kg"],
         "biogenic_co2_kg": f["biogenic_co2_kg"],
+        "uncertainty_pct": f.get("uncertainty_pct"),
         "source": f["source"],
         "reason": result.reason,
     }
+
+
+class _RegionError(FactorNotFoundError):
+    """A key without a region, or with an unknown region code (``error_kind`` ``region``)."""
+
+
+def _error_kind(exc: EsgledgerError) -> str:
+    """The :data:`ERROR_KINDS` value of an error raised while resolving a key."""
+    if isinstance(exc, StrictFallbackError):
+        return "strict"
+    if isinstance(exc, UnitError):
+        return "unit"
+    if isinstance(exc, _RegionError):
+        return "region"
+    if isinstance(exc, UnknownActivityError):
+        return "activity"
+    if isinstance(exc, UnknownGasError) or isinstance(exc.__cause__, UnknownGasError):
+        return "gas"
+    if isinstance(exc, FactorNotFoundError):
+        return "not_found"
+    return "error"

@@ -704,8 +704,9 @@ def test_shipped_strict_errors() -> None:
 
 
 def test_shipped_spend_factor_in_another_currency() -> None:
-    # USEEIO v1.3 publishes a purchaser-price and a producer-price factor per NAICS code:
-    # a full tie, broken by factor id (the purchaser-price one), and said so.
+    # USEEIO v1.3 publishes a purchaser-price ("with margins") and a producer-price
+    # ("without margins") factor per NAICS code, otherwise tied: rule 10 picks the
+    # purchaser-price one by default (spend is what the company paid) and says so.
     result = run(SHIPPED, SPEND, region="US", unit="CNY")
     assert (result.factor_id, result.currency, result.price_year) == (
         "useeio-1.3.0:334111",
@@ -713,7 +714,47 @@ def test_shipped_spend_factor_in_another_currency() -> None:
         2022,
     )
     assert result.factor["price_basis"] == "purchaser"
-    assert "chosen by factor_id order" in result.reason
+    assert result.reason == (
+        "US national spend-based factor 2022 (useeio-1.3.0) for reporting year 2024: latest "
+        "earlier vintage, 2 years older; purchaser price, as requested (price_basis=purchaser)"
+    )
+    assert "chosen by factor_id order" not in result.reason
+    assert result.considered[0] == (
+        "useeio-1.3.0:334111:producer: price basis producer ranks after purchaser (rule 10)"
+    )
+
+
+def test_price_basis_chooses_between_purchaser_and_producer_price_factors() -> None:
+    producer = run(SHIPPED, SPEND, region="US", unit="USD", price_basis="producer")
+    assert producer.factor_id == "useeio-1.3.0:334111:producer"
+    assert producer.reason.endswith("; producer price, as requested (price_basis=producer)")
+    with pytest.raises(ValueError, match=r"^unknown price basis 'basic'; price bases are "):
+        run(SHIPPED, SPEND, region="US", unit="USD", price_basis="basic")
+
+
+def test_price_basis_ranks_after_tier_and_method_and_is_said_when_not_met() -> None:
+    # Only a producer-price factor and one without a basis: the one without a basis ranks
+    # first for purchaser-price spend; a lone producer-price factor is used and said so.
+    spend = {"activity": "spend.naics.334111", "unit": "USD", "currency": "USD",
+             "price_year": 2024, "method": "spend", "co2_kg": None, "co2e_kg": 0.1}  # fmt: skip
+    both = library(
+        factor("us:producer", region="US", price_basis="producer", **spend),
+        factor("us:none", region="US", **spend),
+        factor("cn:purchaser", region="CN", price_basis="purchaser", **spend),
+    )
+    result = run(both, SPEND, region="US", unit="USD")
+    assert result.factor_id == "us:none"
+    assert result.reason.endswith(
+        "; the factor does not say its price basis (purchaser price requested)"
+    )
+    alone = library(factor("us:producer", region="US", price_basis="producer", **spend))
+    result = run(alone, SPEND, region="US", unit="USD")
+    assert result.reason.endswith(
+        "; producer price: no purchaser-price factor qualifies at this tier and method "
+        "(price_basis=purchaser)"
+    )
+    # a non-money row is not concerned
+    assert "price" not in run(library(factor("cn")), region="CN").reason
 
 
 # ---- resolve_many ------------------------------------------------------------------------
@@ -789,6 +830,45 @@ def test_resolve_many_reports_errors_per_key_and_keeps_key_columns() -> None:
         "no region for activity electricity: give the row a region, or its site or entity one"
     )
     assert all(r["factor_id"] is None for r in rows.values())
+    assert {key: r["error_kind"] for key, r in rows.items()} == {
+        ("electricity", "ZZ"): "region",
+        ("no.such", "CN"): "activity",
+        ("electricity", "FR"): "not_found",
+        ("electricity", None): "region",
+    }
+
+
+def test_resolve_many_says_what_kind_of_error_each_key_has() -> None:
+    keys = [
+        {"activity": "electricity", "region": "US", "unit": "kWh"},
+        {"activity": "electricity", "region": "CN-GD", "unit": "kg"},
+        {"activity": "refrigerant.R-9999", "region": "CN", "unit": "kg"},
+        {"activity": "electricity", "region": "CN-GD", "unit": "kWh"},
+    ]
+    out = resolve_many(SHIPPED, keys, year=2024, strict="subnational")
+    kinds = {(r["activity"], r["region"], r["unit"]): r["error_kind"] for r in out.to_pylist()}
+    assert kinds == {
+        ("electricity", "US", "kWh"): "strict",
+        ("electricity", "CN-GD", "kg"): "unit",
+        ("refrigerant.R-9999", "CN", "kg"): "gas",
+        ("electricity", "CN-GD", "kWh"): None,
+    }
+    assert set(kinds.values()) - {None} <= set(resolve_module.ERROR_KINDS)
+
+
+def test_resolve_many_carries_the_factors_uncertainty_and_price_basis() -> None:
+    lib = library(factor("cn", uncertainty_pct=7.5))
+    (row,) = resolve_many(lib, [{"activity": "electricity", "region": "CN", "unit": "kWh"}],
+                          year=2024).to_pylist()  # fmt: skip
+    assert (row["uncertainty_pct"], row["price_basis"], row["error_kind"]) == (7.5, None, None)
+    (spend,) = resolve_many(
+        SHIPPED, [{"activity": "spend.naics.334111", "region": "US", "unit": "USD"}], year=2024,
+        price_basis="producer",
+    ).to_pylist()  # fmt: skip
+    assert (spend["factor_id"], spend["price_basis"]) == (
+        "useeio-1.3.0:334111:producer",
+        "producer",
+    )
 
 
 def test_resolve_many_passes_explicit_factor_supplier_and_site() -> None:
@@ -830,7 +910,7 @@ def test_resolve_many_fills_a_missing_year_and_accepts_no_keys() -> None:
         {"year": 2022, "factor_id": "cn-mee:location:CN:2022", "vintage_gap": 0},
     ]
     empty = resolve_many(SHIPPED, [])
-    assert (empty.num_rows, empty.column_names[-1]) == (0, "error")
+    assert (empty.num_rows, empty.column_names[-2:]) == (0, ["error", "error_kind"])
 
 
 def test_reported_emissions_resolve_to_the_identity_factor() -> None:
