@@ -39,12 +39,14 @@ LINE_ITEM_SCHEMA = pa.schema(
         pa.field("supplier", pa.string()),
         pa.field("factor_id", pa.string()),
         pa.field("factor_set", pa.string()),
+        pa.field("factor_region", pa.string()),
         pa.field("tier", pa.string()),
         pa.field("vintage_gap", pa.int64()),
         pa.field("method", pa.string()),
         pa.field("source", pa.string()),
         pa.field("factor_unit", pa.string()),
         pa.field("fx_rate", pa.float64()),
+        pa.field("deflator", pa.float64()),
         pa.field("price_year_gap", pa.int64()),
         pa.field("quantity_in_factor_unit", pa.float64()),
         pa.field("co2_kg", pa.float64()),
@@ -57,6 +59,8 @@ LINE_ITEM_SCHEMA = pa.schema(
         pa.field("gwp_set", pa.string(), nullable=False),
         pa.field("co2e_from", pa.string()),
         pa.field("gwp_basis_mismatch", pa.bool_()),
+        pa.field("uncertainty_pct", pa.float64()),
+        pa.field("double_count_suspect", pa.bool_()),
         pa.field("excluded", pa.bool_()),
         pa.field("reason", pa.string()),
     ]
@@ -124,9 +128,23 @@ def line(co2e_kg: float = 1000.0, **overrides: Any) -> dict[str, Any]:
     return row
 
 
+#: Columns of :data:`LINE_ITEM_SCHEMA` that :func:`table` leaves out unless a row gives them:
+#: scorers then take the factor's region and uncertainty from their ``factors`` argument.
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "factor_region",
+    "deflator",
+    "uncertainty_pct",
+    "double_count_suspect",
+)
+
+
 def table(rows: Sequence[Mapping[str, Any]], *, extra: pa.Schema | None = None) -> pa.Table:
-    """The lines as an Arrow table with :data:`LINE_ITEM_SCHEMA` (plus ``extra`` fields)."""
-    schema = LINE_ITEM_SCHEMA
+    """The lines as an Arrow table with :data:`LINE_ITEM_SCHEMA` (plus ``extra`` fields),
+    without the :data:`OPTIONAL_COLUMNS` no row gives."""
+    given = {name for r in rows for name in r}
+    schema = pa.schema(
+        [f for f in LINE_ITEM_SCHEMA if f.name not in OPTIONAL_COLUMNS or f.name in given]
+    )
     if extra is not None:
         for field in extra:
             schema = schema.append(field)

@@ -72,10 +72,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from esgledger import gwp
+from esgledger import deflators, gwp
 from esgledger.errors import (
     FactorNotFoundError,
     FxRateMissingError,
+    PriceIndexMissingError,
     StrictFallbackError,
     UnitError,
 )
@@ -92,13 +93,16 @@ if TYPE_CHECKING:
 __all__ = [
     "CATEGORY_3_METHODS",
     "CONSOLIDATION_ALIASES",
+    "DOUBLE_COUNT_RULES",
     "LINE_ITEM_COLUMNS",
     "LINE_KINDS",
     "LINE_ORDER",
+    "DoubleCountRule",
     "PlanResult",
     "calculate",
     "compute_line_items",
     "line_order_sql",
+    "price_index_country",
 ]
 
 #: Short names of the consolidation approaches the CLI accepts, and the full names.
@@ -131,12 +135,14 @@ LINE_ITEM_COLUMNS: tuple[str, ...] = (
     "supplier",
     "factor_id",
     "factor_set",
+    "factor_region",
     "tier",
     "vintage_gap",
     "method",
     "source",
     "factor_unit",
     "fx_rate",
+    "deflator",
     "price_year_gap",
     "quantity_in_factor_unit",
     "co2_kg",
@@ -149,6 +155,8 @@ LINE_ITEM_COLUMNS: tuple[str, ...] = (
     "gwp_set",
     "co2e_from",
     "gwp_basis_mismatch",
+    "uncertainty_pct",
+    "double_count_suspect",
     "excluded",
     "reason",
 )
@@ -170,11 +178,19 @@ class PlanResult:
         One sentence each, for the manifest and the CLI.
     factor_sets_used
         Lines per factor set.
+    deflators
+        The price indexes used to express spend in factors' price years: per (currency,
+        country, series, reporting year, price year) the two index values and their ratio.
+    double_counting
+        Per rule of :data:`DOUBLE_COUNT_RULES` that flagged lines: the rule, its rows and
+        examples (see :func:`_double_count`).
     """
 
     counts: dict[str, int]
     warnings: list[str] = field(default_factory=list)
     factor_sets_used: dict[str, int] = field(default_factory=dict)
+    deflators: list[dict[str, Any]] = field(default_factory=list)
+    double_counting: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _sql_text(value: str) -> str:
@@ -194,25 +210,29 @@ def _resolve_keys(
     gwp_set: str,
     strict: Strictness | None,
     taxonomy: Taxonomy,
+    proxies: Mapping[str, Sequence[str]] | None = None,
+    price_basis: str = "purchaser",
 ) -> pa.Table:
     """Resolve the distinct keys. Under ``strict``, gas keys (``refrigerant.*``,
     ``process.*``) keep the vintage limit but not the tier limit: the IPCC GWP of a gas is
     global by nature, not a geographic fallback."""
+    options: dict[str, Any] = {"proxies": proxies or None, "price_basis": price_basis}
     if strict is None or keys.num_rows == 0:
         return resolve_many(
-            library, keys, year=year, gwp_set=gwp_set, strict=strict, taxonomy=taxonomy
-        )
+            library, keys, year=year, gwp_set=gwp_set, strict=strict, taxonomy=taxonomy,
+            **options,
+        )  # fmt: skip
     activities = keys.column("activity").to_pylist()
     is_gas = pa.array([a.partition(".")[0] in GAS_FAMILIES for a in activities], pa.bool_())
     gas_strict = Strictness(max_tier="global", max_vintage_gap=strict.max_vintage_gap)
     parts = [
         resolve_many(
             library, keys.filter(is_gas), year=year, gwp_set=gwp_set, strict=gas_strict,
-            taxonomy=taxonomy,
+            taxonomy=taxonomy, **options,
         ),
         resolve_many(
             library, keys.filter(pc.invert(is_gas)), year=year, gwp_set=gwp_set,
-            strict=strict, taxonomy=taxonomy,
+            strict=strict, taxonomy=taxonomy, **options,
         ),
     ]  # fmt: skip
     return pa.concat_tables(parts)
@@ -234,7 +254,7 @@ def _unresolved_error(failed: list[dict[str, Any]], year: int) -> FactorNotFound
     """One error listing every failing key (at most :data:`_MAX_LISTED_KEYS`), with row
     counts; a StrictFallbackError when every failure is a refusal by ``strict``."""
     rows = sum(int(k["rows"]) for k in failed)
-    all_strict = all(str(k["error"]).startswith("strict:") for k in failed)
+    all_strict = all(k["error_kind"] == "strict" for k in failed)
     what = "were refused by strict" if all_strict else "have no emission factor"
     lines = [
         f"{len(failed)} activity key(s) {what} ({rows} row(s)); nothing was calculated "
@@ -319,19 +339,31 @@ WITH r AS (
         (r.co2_kg IS NOT NULL OR r.ch4_kg IS NOT NULL OR r.n2o_kg IS NOT NULL) AS has_gas,
         (r.co2e_kg IS NOT NULL AND r.gwp_basis = {gwp_set}) AS published_fits,
         CASE WHEN r.method = 'gwp' THEN split_part(r.factor_id, ':', 3) END AS gwp_gas,
-        m.row_unit_to_currency, m.currency_to_factor_unit
+        m.row_unit_to_currency, m.currency_to_factor_unit,
+        pcur.country AS price_country, pto.series AS price_series,
+        pto.price_index AS price_index_to, pfrom.price_index AS price_index_from,
+        CASE WHEN r.error IS NOT NULL OR r.unit_conversion IS NOT NULL OR r.currency IS NULL
+                THEN NULL
+             WHEN r.price_year = r.year THEN 1.0
+             ELSE pto.price_index / pfrom.price_index
+        END AS deflator
     FROM {source} r
     LEFT JOIN money m ON m.unit = r.unit AND m.factor_unit = r.factor_unit
     LEFT JOIN fx ffrom ON ffrom.year = r.year AND ffrom.currency = m.row_currency
     LEFT JOIN fx fto ON fto.year = r.year AND fto.currency = r.currency
+    LEFT JOIN price_countries pcur ON pcur.currency = r.currency
+    LEFT JOIN price_indexes pto ON pto.country = pcur.country AND pto.year = r.price_year
+    LEFT JOIN price_indexes pfrom ON pfrom.country = pcur.country AND pfrom.year = r.year
 )
 SELECT activity, region, unit, supplier, site, factor, year, line_kind,
-    factor_id, factor_set, tier, vintage_gap, method, source, factor_unit, reason, error,
-    currency, row_currency, fx_rate,
+    factor_id, factor_set, factor_region, tier, vintage_gap, method, source, factor_unit,
+    reason, error, error_kind, uncertainty_pct,
+    currency, row_currency, fx_rate, price_year, price_country, price_series,
+    price_index_to, price_index_from, deflator,
     CASE WHEN price_year IS NOT NULL THEN price_year - year END AS price_year_gap,
     CASE WHEN error IS NOT NULL THEN NULL
          WHEN unit_conversion IS NOT NULL THEN unit_conversion
-         ELSE row_unit_to_currency * fx_rate * currency_to_factor_unit
+         ELSE row_unit_to_currency * fx_rate * deflator * currency_to_factor_unit
     END AS to_factor_unit,
     CASE WHEN gwp_gas = 'CO2' THEN 1.0 ELSE co2_kg END AS co2_per_unit,
     CASE WHEN gwp_gas = 'CH4' THEN 1.0 ELSE ch4_kg END AS ch4_per_unit,
@@ -365,8 +397,8 @@ SELECT
     {category} AS scope3_category,
     a.quantity, a.unit, a.correction,
     a.key_region AS region, a.region_from, a.supplier,
-    k.factor_id, k.factor_set, k.tier, k.vintage_gap, k.method, k.source, k.factor_unit,
-    k.fx_rate, k.price_year_gap,
+    k.factor_id, k.factor_set, k.factor_region, k.tier, k.vintage_gap, k.method, k.source,
+    k.factor_unit, k.fx_rate, k.deflator, k.price_year_gap,
     a.quantity * k.to_factor_unit AS quantity_in_factor_unit,
     a.quantity * k.to_factor_unit * k.co2_per_unit AS co2_kg,
     a.quantity * k.to_factor_unit * k.ch4_per_unit AS ch4_kg,
@@ -378,6 +410,8 @@ SELECT
     {gwp_set} AS gwp_set,
     k.co2e_from,
     k.gwp_basis_mismatch,
+    k.uncertainty_pct,
+    {double_count} AS double_count_suspect,
     k.error IS NOT NULL AS excluded,
     coalesce(k.reason, k.error) AS reason,
     a.batch_seq AS _batch_seq,
@@ -391,6 +425,7 @@ JOIN {keys} k ON k.activity = a.activity
     {factor_join}
 JOIN scopes t ON t.activity = a.activity
 JOIN shares e ON e.entity = a.entity
+{double_count_join}
 {where}
 """
 
@@ -417,8 +452,19 @@ def line_order_sql(alias: str = "") -> str:
     )
 
 
-def _lines_sql(*, run_id: str, gwp_set: str, category_3: bool) -> str:
+_DOUBLE_COUNT_JOIN = """
+LEFT JOIN dc_flags f ON f.activity = a.activity AND f.entity = a.entity
+    AND f.supplier IS NOT DISTINCT FROM a.supplier AND f.site IS NOT DISTINCT FROM a.site
+    AND f.period_start = a.period_start AND f.period_end = a.period_end"""
+
+
+def _lines_sql(*, run_id: str, gwp_set: str, category_3: bool, double_count: bool) -> str:
+    flags = {
+        "double_count": "f.activity IS NOT NULL" if double_count else "false",
+        "double_count_join": _DOUBLE_COUNT_JOIN if double_count else "",
+    }
     primary = _LINE_SQL.format(
+        **flags,
         run_id=_sql_text(run_id),
         gwp_set=_sql_text(gwp_set),
         scope="t.scope",
@@ -434,6 +480,7 @@ def _lines_sql(*, run_id: str, gwp_set: str, category_3: bool) -> str:
         order = " ".join(f"WHEN {_sql_text(kind)} THEN {n}" for n, kind in enumerate(LINE_KINDS))
         parts.append(
             _LINE_SQL.format(
+                **flags,
                 run_id=_sql_text(run_id),
                 gwp_set=_sql_text(gwp_set),
                 scope="CAST(3 AS TINYINT)",
@@ -468,6 +515,8 @@ def compute_line_items(
     allow_unresolved: bool = False,
     category_3: bool = True,
     threads: int | None = None,
+    proxies: Mapping[str, Sequence[str]] | None = None,
+    price_basis: str = "purchaser",
 ) -> PlanResult:
     """Run the plan of the module docstring and write the line items to ``out`` (Parquet).
 
@@ -503,6 +552,11 @@ def compute_line_items(
         Derive scope 3 category 3 lines from scope 1 and 2 rows where factors exist.
     threads
         DuckDB threads (default: DuckDB's own choice).
+    proxies
+        Proxy regions (rule 9 of ``docs/methodology/factor-resolution.md``), e.g.
+        ``{"CN": ("GB", "US")}``; None or empty: no other region's factor is ever used.
+    price_basis
+        Price basis of the spend (rule 10): ``purchaser`` (default) or ``producer``.
 
     Raises
     ------
@@ -510,6 +564,9 @@ def compute_line_items(
         If keys cannot be resolved and ``allow_unresolved`` is false.
     FxRateMissingError
         If a spend row needs an exchange rate the table lacks.
+    PriceIndexMissingError
+        If a spend factor's price year differs from the reporting year and no price index
+        of its currency's country covers both years (:mod:`esgledger.deflators`).
     """
     gwp_set = gwp_set.upper()
     con = duckdb.connect(config={"threads": threads} if threads else {})
@@ -578,6 +635,8 @@ def compute_line_items(
             gwp_set=gwp_set,
             strict=strict,
             taxonomy=taxonomy,
+            proxies=proxies,
+            price_basis=price_basis,
         )
         failed = _failed_keys(con, resolved, keys)
         if failed and not allow_unresolved:
@@ -589,7 +648,7 @@ def compute_line_items(
         derived = (
             _resolve_category_3(
                 library, keys, scopes, year=year, gwp_set=gwp_set, strict=strict,
-                taxonomy=taxonomy,
+                taxonomy=taxonomy, proxies=proxies, price_basis=price_basis,
             )
             if category_3
             else None
@@ -597,8 +656,11 @@ def compute_line_items(
 
         con.register("resolved", resolved)
         money = [resolved] if derived is None else [resolved, derived.drop_columns(["line_kind"])]
-        con.register("money", _money_table(pa.concat_tables(money)))
+        all_resolved = pa.concat_tables(money)
+        con.register("money", _money_table(all_resolved))
         con.register("fx", fx.as_arrow())
+        con.register("price_countries", _price_country_table(all_resolved))
+        con.register("price_indexes", deflators.as_arrow())
         gwp_values = {
             "gwp_set": _sql_text(gwp_set),
             "gwp_ch4": _sql_float(gwp.gwp("CH4", gwp_set)),
@@ -608,6 +670,7 @@ def compute_line_items(
             _KEYS_SQL.format(target="k", source="resolved", line_kind="'activity'", **gwp_values)
         )
         _check_fx(con, fx, year, "k")
+        _check_deflators(con, "k")
         if derived is not None:
             con.register("resolved3", derived)
             con.execute(
@@ -616,6 +679,7 @@ def compute_line_items(
                 )
             )
             _check_fx(con, fx, year, "k3")
+            _check_deflators(con, "k3")
         share_table = pa.table(
             {
                 "entity": pa.array(list(shares), pa.string()),
@@ -624,12 +688,22 @@ def compute_line_items(
         )
         con.register("shares", share_table)
         _check_entities(con)
+        double_counting = _double_count(con, activities)
 
         out.parent.mkdir(parents=True, exist_ok=True)
-        select = _lines_sql(run_id=run_id, gwp_set=gwp_set, category_3=derived is not None)
+        select = _lines_sql(
+            run_id=run_id,
+            gwp_set=gwp_set,
+            category_3=derived is not None,
+            double_count=double_counting is not None,
+        )
         select = _with_enums(con, select, run_id=run_id, gwp_set=gwp_set, derived=derived)
         con.execute(f"COPY ({select}) TO {_sql_text(str(out))} (FORMAT parquet, COMPRESSION zstd)")
         result = _line_stats(con, out, row_count, keys.num_rows, year, derived=derived is not None)
+        result.deflators = _deflators_used(con, derived=derived is not None)
+        if double_counting is not None:
+            result.double_counting = double_counting
+            result.warnings.extend(_double_count_warning(d) for d in double_counting)
         if derived is not None:
             result.warnings.extend(_category_3_gaps(con))
         if failed:
@@ -659,6 +733,7 @@ _ENUM_SOURCES: dict[str, str] = {
     "entity": "SELECT entity FROM shares",
     "factor_id": "SELECT factor_id FROM {keys}",
     "factor_set": "SELECT factor_set FROM {keys}",
+    "factor_region": "SELECT factor_region FROM {keys}",
     "tier": "SELECT tier FROM {keys}",
     "method": "SELECT method FROM {keys}",
     "source": "SELECT source FROM {keys}",
@@ -716,6 +791,8 @@ def _resolve_category_3(
     gwp_set: str,
     strict: Strictness | None,
     taxonomy: Taxonomy,
+    proxies: Mapping[str, Sequence[str]] | None = None,
+    price_basis: str = "purchaser",
 ) -> pa.Table:
     """Resolve the category 3 methods for the keys of scope 1 and 2 activities (not gases).
 
@@ -741,7 +818,7 @@ def _resolve_category_3(
     for method in CATEGORY_3_METHODS:
         table = resolve_many(
             library, candidates, year=year, methods=(method,), gwp_set=gwp_set, strict=strict,
-            taxonomy=taxonomy,
+            taxonomy=taxonomy, proxies=proxies or None, price_basis=price_basis,
         )  # fmt: skip
         parts.append(table.append_column("line_kind", pa.array([method] * table.num_rows)))
     return pa.concat_tables(parts)
@@ -787,7 +864,8 @@ def _failed_keys(
     con.register("key_counts", keys)
     rows = con.execute(
         """
-        SELECT r.activity, r.region, r.unit, r.supplier, r.site, r.factor, r.error, c.rows
+        SELECT r.activity, r.region, r.unit, r.supplier, r.site, r.factor, r.error,
+            r.error_kind, c.rows
         FROM resolved_check r JOIN key_counts c
           ON c.activity = r.activity AND c.region IS NOT DISTINCT FROM r.region
           AND c.unit = r.unit AND c.supplier IS NOT DISTINCT FROM r.supplier
@@ -796,7 +874,9 @@ def _failed_keys(
         ORDER BY c.rows DESC, r.activity, r.region, r.unit
         """
     ).fetchall()
-    names = ("activity", "region", "unit", "supplier", "site", "factor", "error", "rows")
+    names = (
+        "activity", "region", "unit", "supplier", "site", "factor", "error", "error_kind", "rows",
+    )  # fmt: skip
     con.unregister("resolved_check")
     con.unregister("key_counts")
     return [dict(zip(names, row, strict=True)) for row in rows]
@@ -865,16 +945,6 @@ def _line_stats(
         "WHERE factor_set IS NOT NULL GROUP BY 1 ORDER BY 1"
     ).fetchall():
         result.factor_sets_used[str(factor_set)] = int(n)
-    for factor_set, gap, n in con.execute(
-        f"SELECT factor_set, price_year_gap, count(*) FROM read_parquet({path}) "
-        "WHERE price_year_gap IS NOT NULL AND price_year_gap <> 0 GROUP BY 1, 2 ORDER BY 1, 2"
-    ).fetchall():
-        result.warnings.append(
-            f"{n} spend line(s) use factors of set {factor_set} whose price year is "
-            f"{year + int(gap)}, {abs(int(gap))} year(s) from the reporting year {year}: the "
-            "amounts are converted at the reporting year's exchange rate but not deflated to "
-            "the factor's price year (no deflator table is shipped yet); see price_year_gap"
-        )
     for basis, n in con.execute(
         f"""
         SELECT coalesce(k.gwp_basis, 'an unknown set'), count(*)
@@ -909,6 +979,306 @@ def _line_stats(
     return result
 
 
+# ---- price years of spend (deflators) -----------------------------------------------------
+
+#: ISO 4217 codes of currencies that belong to no single country (their first two letters are
+#: not an ISO 3166 country code): the euro and the ``X..`` codes (supranational units,
+#: precious metals, SDR).
+_SUPRANATIONAL_CURRENCIES = frozenset({"EUR"})
+
+
+def price_index_country(currency: str) -> str | None:
+    """The country whose price index deflates amounts in ``currency``, or None.
+
+    ISO 4217: the first two letters of a national currency code are the ISO 3166-1 alpha-2
+    code of the issuing country (USD → US, CNY → CN, GBP → GB). The euro and the ``X..``
+    codes have no single country: None. Whether that country has a shipped index is for
+    :mod:`esgledger.deflators` to say (today: US, BLS CPI-U).
+    """
+    code = currency.strip().upper()
+    if len(code) != 3 or not code.isalpha() or code.startswith("X"):
+        return None
+    if code in _SUPRANATIONAL_CURRENCIES:
+        return None
+    return code[:2]
+
+
+def _price_country_table(resolved: pa.Table) -> pa.Table:
+    """Currency → country of its price index, for the distinct factor currencies."""
+    currencies = sorted({str(c) for c in resolved.column("currency").to_pylist() if c})
+    return pa.table(
+        {
+            "currency": pa.array(currencies, pa.string()),
+            "country": pa.array([price_index_country(c) for c in currencies], pa.string()),
+        }
+    )
+
+
+def _check_deflators(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Stop the run when a spend factor's price year needs an index that is not shipped."""
+    missing = con.execute(
+        f"""
+        SELECT DISTINCT factor_id, currency, price_country, price_year, year,
+            price_index_to IS NULL AS no_to
+        FROM {table}
+        WHERE error IS NULL AND currency IS NOT NULL AND deflator IS NULL
+        ORDER BY ALL
+        """
+    ).fetchall()
+    if not missing:
+        return
+    factor_id, currency, country, price_year, year, no_to = missing[0]
+    missing_year = None if price_year is None else int(price_year if no_to else year)
+    more = f" (and {len(missing) - 1} more factor(s))" if len(missing) > 1 else ""
+    shipped = ", ".join(sorted(set(deflators.as_arrow().column("country").to_pylist())))
+    if price_year is None:
+        problem = "it has no price year, so the spend cannot be expressed in its prices"
+    elif country is None:
+        problem = (
+            f"{currency} belongs to no single country, so no price index can express "
+            f"{year} {currency} in {price_year} prices"
+        )
+    else:
+        try:
+            deflators.price_index(int(price_year if no_to else year), str(country))
+            problem = "no price index"  # pragma: no cover - the line above raises
+        except PriceIndexMissingError as exc:
+            problem = f"{exc}"
+    raise PriceIndexMissingError(
+        f"spend factor {factor_id}{more} is in {currency} of price year {price_year} and the "
+        f"reporting year is {year}: {problem}. esgledger ships price indexes for {shipped}; "
+        "use a spend factor of the reporting year's prices or in a currency with an index",
+        country=str(country or currency),
+        year=missing_year,
+    )
+
+
+def _deflators_used(con: duckdb.DuckDBPyConnection, *, derived: bool) -> list[dict[str, Any]]:
+    """The price indexes the run used (money keys whose price year is not the reporting
+    year), for the manifest."""
+    keys = "SELECT * FROM k" + (" UNION ALL BY NAME SELECT * FROM k3" if derived else "")
+    rows = con.execute(
+        f"""
+        SELECT DISTINCT currency, price_country, price_series, year, price_year,
+            price_index_from, price_index_to, deflator
+        FROM ({keys})
+        WHERE error IS NULL AND deflator IS NOT NULL AND price_year <> year
+        ORDER BY ALL
+        """
+    ).fetchall()
+    names = (
+        "currency", "country", "series", "reporting_year", "price_year",
+        "price_index_reporting_year", "price_index_price_year", "deflator",
+    )  # fmt: skip
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+# ---- double counting guard ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DoubleCountRule:
+    """Two groups of activities that may count the same spend or activity twice when they
+    share a key (``supplier``, ``site`` or just the entity) and overlapping periods.
+
+    Attributes
+    ----------
+    rule
+        Identifier, in the warning and the manifest.
+    key
+        ``supplier`` or ``site`` (must be set on both rows), or None (the entity alone).
+    first, second
+        The two groups: activity keys, or prefixes ending in ``.``.
+    first_label, second_label
+        How the warning names them.
+    advice
+        What to check.
+    """
+
+    rule: str
+    key: str | None
+    first: tuple[str, ...]
+    second: tuple[str, ...]
+    first_label: str
+    second_label: str
+    advice: str
+
+    def side_of(self, activity: str) -> tuple[str, ...]:
+        """``("first",)``, ``("second",)``, both or neither."""
+        sides = []
+        for side, members in (("first", self.first), ("second", self.second)):
+            if any(activity == m or (m.endswith(".") and activity.startswith(m)) for m in members):
+                sides.append(side)
+        return tuple(sides)
+
+
+_PETROLEUM_FUELS = (
+    "stationary.diesel", "stationary.fuel_oil", "stationary.lpg", "stationary.kerosene",
+    "mobile.diesel", "mobile.petrol", "mobile.lpg", "mobile.jet_fuel",
+)  # fmt: skip
+
+#: The rules of the double counting guard (``docs/methodology/inventory.md``, "Double
+#: counting"; GHG Protocol Scope 3 Standard ch. 5 and Technical Guidance: a company should not
+#: count the same emissions in two categories or by two methods). The guard flags lines,
+#: never drops or changes them.
+DOUBLE_COUNT_RULES: tuple[DoubleCountRule, ...] = (
+    DoubleCountRule(
+        rule="supplier_spend_and_supplier_data",
+        key="supplier",
+        first=("spend.",),
+        second=("supplier.emissions", "purchased_goods."),
+        first_label="spend-based",
+        second_label="supplier-reported or average-data",
+        advice="check that the spend excludes what the supplier or average data covers",
+    ),
+    DoubleCountRule(
+        rule="site_electricity_and_leased_electricity",
+        key="site",
+        first=("electricity",),
+        second=("leased.electricity",),
+        first_label="purchased electricity (scope 2)",
+        second_label="leased-asset electricity (scope 3 category 8)",
+        advice="electricity of a site is scope 2 or category 8, not both",
+    ),
+    DoubleCountRule(
+        rule="petroleum_fuel_and_fuel_spend",
+        key=None,
+        first=_PETROLEUM_FUELS,
+        second=("spend.naics.324110",),
+        first_label="petroleum fuel (scope 1)",
+        second_label="petroleum-refinery spend (NAICS 324110)",
+        advice="fuel burnt in scope 1 belongs in category 3, not in category 1 as spend",
+    ),
+    DoubleCountRule(
+        rule="natural_gas_and_gas_spend",
+        key=None,
+        first=("stationary.natural_gas", "mobile.cng"),
+        second=("spend.naics.221210",),
+        first_label="natural gas (scope 1)",
+        second_label="natural-gas distribution spend (NAICS 221210)",
+        advice="gas burnt in scope 1 belongs in category 3, not in category 1 as spend",
+    ),
+)
+_MAX_EXAMPLES = 5
+
+
+def _double_count(
+    con: duckdb.DuckDBPyConnection, activities: Sequence[str]
+) -> list[dict[str, Any]] | None:
+    """Create ``dc_flags`` (the distinct row attributes of suspect rows) and describe what
+    was found per rule; None when no rule has activities on both sides (nothing to join).
+
+    Rows of the two groups of a rule are suspects when they have the same entity, the same
+    key (supplier or site, when the rule has one) and overlapping periods
+    (``a.start <= b.end AND b.start <= a.end``). One pass over the rows of the activities
+    concerned, grouped by (activity, entity, supplier, site, period); the pairing runs on
+    those groups.
+    """
+    roles: dict[str, list[Any]] = {"activity": [], "rule": [], "side": [], "key": []}
+    for rule in DOUBLE_COUNT_RULES:
+        sides = {a: rule.side_of(a) for a in activities}
+        if not any("first" in s for s in sides.values()) or not any(
+            "second" in s for s in sides.values()
+        ):
+            continue
+        for activity, which in sides.items():
+            for side in which:
+                roles["activity"].append(activity)
+                roles["rule"].append(rule.rule)
+                roles["side"].append(side)
+                roles["key"].append(rule.key)
+    if not roles["activity"]:
+        return None
+    con.register("dc_roles", pa.table(roles, schema=_DC_ROLES_SCHEMA))
+    con.execute(
+        """
+        CREATE TEMP TABLE dc_groups AS
+        WITH rows AS (
+            SELECT activity, entity, supplier, site, period_start, period_end, count(*) AS n
+            FROM acts WHERE activity IN (SELECT activity FROM dc_roles)
+            GROUP BY ALL
+        )
+        SELECT d.*, r.rule, r.side,
+            CASE r.key WHEN 'supplier' THEN d.supplier WHEN 'site' THEN d.site ELSE '' END
+                AS dc_key
+        FROM rows d JOIN dc_roles r ON r.activity = d.activity
+        WHERE (r.key IS DISTINCT FROM 'supplier' OR d.supplier IS NOT NULL)
+          AND (r.key IS DISTINCT FROM 'site' OR d.site IS NOT NULL)
+        """
+    )
+    con.execute(
+        """
+        CREATE TEMP TABLE dc_hits AS
+        SELECT DISTINCT g.*
+        FROM dc_groups g JOIN dc_groups o ON o.rule = g.rule AND o.side <> g.side
+            AND o.entity = g.entity AND o.dc_key = g.dc_key
+            AND o.period_start <= g.period_end AND g.period_start <= o.period_end
+        """
+    )
+    con.execute(
+        "CREATE TEMP TABLE dc_flags AS SELECT DISTINCT activity, entity, supplier, site, "
+        "period_start, period_end FROM dc_hits"
+    )
+    found: list[dict[str, Any]] = []
+    for rule in DOUBLE_COUNT_RULES:
+        counts = dict(
+            con.execute(
+                "SELECT side, sum(n) FROM dc_hits WHERE rule = ? GROUP BY 1", [rule.rule]
+            ).fetchall()
+        )
+        if not counts:
+            continue
+        examples = [
+            {"entity": entity, "key": key or None, "period_start": str(start),
+             "period_end": str(end)}
+            for entity, key, start, end in con.execute(
+                "SELECT DISTINCT entity, dc_key, period_start, period_end FROM dc_hits "
+                "WHERE rule = ? ORDER BY ALL LIMIT ?",
+                [rule.rule, _MAX_EXAMPLES + 1],
+            ).fetchall()
+        ]  # fmt: skip
+        found.append(
+            {
+                "rule": rule.rule,
+                "key": rule.key,
+                "first": rule.first_label,
+                "second": rule.second_label,
+                "first_rows": int(counts.get("first", 0)),
+                "second_rows": int(counts.get("second", 0)),
+                "examples": examples[:_MAX_EXAMPLES],
+                "more_examples": len(examples) > _MAX_EXAMPLES,
+                "advice": rule.advice,
+            }
+        )
+    return found
+
+
+_DC_ROLES_SCHEMA = pa.schema(
+    [
+        ("activity", pa.string()),
+        ("rule", pa.string()),
+        ("side", pa.string()),
+        ("key", pa.string()),
+    ]
+)
+
+
+def _double_count_warning(found: Mapping[str, Any]) -> str:
+    """One sentence for the run's warnings."""
+    shared = {"supplier": "supplier, entity", "site": "site, entity", None: "entity"}[found["key"]]
+    examples = "; ".join(
+        (f"{found['key']} {e['key']} of " if e["key"] else "")
+        + f"{e['entity']}, {e['period_start']}..{e['period_end']}"
+        for e in found["examples"]
+    ) + ("; ..." if found["more_examples"] else "")
+    return (
+        f"double counting suspected ({found['rule']}): {found['first_rows']} "
+        f"{found['first']} row(s) and {found['second_rows']} {found['second']} row(s) share "
+        f"{shared} and overlapping periods ({examples}); both are kept as they are: "
+        f"{found['advice']}; see double_count_suspect"
+    )
+
+
 def input_digest(payload: Mapping[str, Any]) -> str:
     """sha256 of the canonical JSON of ``payload`` (sorted keys, no blanks)."""
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
@@ -924,6 +1294,8 @@ def calculate(
     allow_unresolved: bool = False,
     category_3: bool = True,
     threads: int | None = None,
+    proxies: Mapping[str, Sequence[str] | str] | None = None,
+    price_basis: str = "purchaser",
 ) -> Run:
     """Calculate the workspace's inventory: line items in the lake, a manifest, a run row.
 
@@ -947,6 +1319,15 @@ def calculate(
         where factors exist (default).
     threads
         DuckDB threads (default: DuckDB's choice).
+    proxies
+        Proxy regions (rule 9 of ``docs/methodology/factor-resolution.md``), e.g.
+        ``{"CN": ["GB", "US"], "*": ["GB"]}``. None (default): the workspace's
+        ``[factors] proxies`` (:attr:`~esgledger.store.Workspace.factor_proxies`); ``{}``:
+        no proxies even if the workspace configures some. Recorded in the manifest options.
+    price_basis
+        ``purchaser`` (default: spend is what the company paid) or ``producer``: which
+        spend factors rank first where a source publishes both (rule 10; USEEIO's "with" and
+        "without margins" factors). Recorded in the manifest options.
 
     Returns
     -------
@@ -960,8 +1341,10 @@ def calculate(
     FactorNotFoundError, StrictFallbackError, FxRateMissingError
         As :func:`compute_line_items`; nothing is written.
     InputError
-        If the GWP set or consolidation approach is unknown, or the group structure cannot be
-        consolidated.
+        If the GWP set, consolidation approach, proxies or price basis are not valid, or the
+        group structure cannot be consolidated.
+    PriceIndexMissingError
+        As :func:`compute_line_items`; nothing is written.
     """
     from esgledger.inventory.runs import prepare_run
 
@@ -972,5 +1355,7 @@ def calculate(
         strict=Strictness(max_tier=strict) if isinstance(strict, str) else strict,
         allow_unresolved=allow_unresolved,
         category_3=category_3,
+        proxies=proxies,
+        price_basis=price_basis,
     )
     return prepared.execute(threads=threads)

@@ -94,9 +94,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "why": ("why this factor", "选用原因"),
     "conversion": ("Unit conversion", "单位换算"),
     "fx": ("exchange rate of the reporting year", "报告年度汇率"),
-    "price_year_gap": (
-        "price year gap [years] (not deflated)",
-        "价格年份差（年，未做价格平减）",
+    "price_year_gap": ("price year gap [years]", "价格年份差（年）"),
+    "deflator": (
+        "deflated to the factor's price year (price index of the price year / reporting year)",
+        "按价格指数折算至因子价格年份（价格年份指数/报告年度指数）",
     ),
     "gases": ("Gases × GWP", "分气体 × GWP"),
     "biogenic": ("biogenic CO2 (outside the scopes)", "生物源CO2（范围外）"),
@@ -345,6 +346,8 @@ class Explanation:
             out.append(f"    {lab('fx')}: {_num(line['fx_rate'])}{pair}")
         if line.get("price_year_gap") not in (None, 0):
             out.append(f"    {lab('price_year_gap')}: {line['price_year_gap']}")
+        if line.get("deflator") is not None and line.get("deflator") != 1.0:
+            out.append(f"    {lab('deflator')}: {_num(line['deflator'])}")
         gases = [
             (gas, float(line[f"{gas.lower()}_kg"]), item.gwp_values.get(gas, 1.0))
             for gas in ("CO2", "CH4", "N2O")
@@ -650,7 +653,10 @@ def explain_line(line: Mapping[str, Any]) -> list[tuple[str, str]]:
     converted = line.get("quantity_in_factor_unit")
     conversion = f"{_g(line['quantity'])} {line['unit']} = {_g(converted)} {factor_unit}"
     if line.get("fx_rate") is not None:
-        conversion += f" (exchange rate {_g(line['fx_rate'])}, reporting year)"
+        conversion += f" (exchange rate {_g(line['fx_rate'])}, reporting year"
+        if line.get("deflator") is not None and line.get("deflator") != 1.0:
+            conversion += f"; deflated to the factor's price year × {_g(line['deflator'])}"
+        conversion += ")"
     steps.append(("conversion", conversion))
     gwp_set = str(line.get("gwp_set"))
     present = [

@@ -23,9 +23,11 @@ the same numbers to the last digit. Totals are sums of exact decimals (each line
 :func:`summary` gives the JSON contract of the inventory: ``unit`` (``"t CO2e"``), ``totals``
 (``scope1``, ``scope2_location``, ``scope3``, ``biogenic_co2``, ``total``),
 ``scope3_by_category`` ("1" … "15", all present), ``by_entity``, ``by_site``,
-``data_quality`` (shares of CO2e by factor tier and vintage gap), ``counts``, ``warnings``
-and ``run`` (the manifest). All amounts are consolidated (× the entity's consolidation share)
-and in tonnes; biogenic CO2 is outside the scopes and not in ``total``.
+``data_quality`` (the Scope 3 Standard's data-quality indicators, emission-weighted, from
+:mod:`esgledger.inventory.quality`, and the shares of CO2e by factor tier and vintage gap),
+``scope3_completeness`` (all fifteen categories, reported or not), ``counts``,
+``warnings`` and ``run`` (the manifest). All amounts are consolidated (× the entity's
+consolidation share) and in tonnes; biogenic CO2 is outside the scopes and not in ``total``.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from importlib import resources
@@ -181,14 +183,38 @@ def _factor_sets(library: FactorLibrary, user_sets: list[dict[str, Any]]) -> lis
     return out
 
 
-def _options(strict: Strictness | None, allow_unresolved: bool, category_3: bool) -> dict[str, Any]:
+def _options(
+    strict: Strictness | None,
+    allow_unresolved: bool,
+    category_3: bool,
+    proxies: Mapping[str, tuple[str, ...]],
+    price_basis: str,
+) -> dict[str, Any]:
     return {
         "strict": None
         if strict is None
         else {"max_tier": strict.max_tier, "max_vintage_gap": strict.max_vintage_gap},
         "allow_unresolved": allow_unresolved,
         "category_3": category_3,
+        "proxies": {key: list(codes) for key, codes in proxies.items()},
+        "price_basis": price_basis,
     }
+
+
+def _deflator_sources() -> dict[str, Any]:
+    """The shipped price indexes: per country its series, source and licence."""
+    from esgledger import deflators
+
+    out: dict[str, Any] = {}
+    for country in sorted(set(deflators.as_arrow().column("country").to_pylist())):
+        meta = deflators.meta(country)
+        out[country] = {
+            "id": meta.get("id"),
+            "source": meta.get("source"),
+            "licence": meta.get("licence"),
+            "attribution": meta.get("attribution"),
+        }
+    return out
 
 
 @dataclass(slots=True)
@@ -207,6 +233,8 @@ class PreparedRun:
     strict: Strictness | None
     allow_unresolved: bool
     category_3: bool = True
+    proxies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    price_basis: str = "purchaser"
 
     def execute(self, *, threads: int | None = None) -> Run:
         """Compute the line items, write the run to the lake and register it."""
@@ -236,6 +264,8 @@ class PreparedRun:
                 allow_unresolved=self.allow_unresolved,
                 category_3=self.category_3,
                 threads=threads,
+                proxies=self.proxies,
+                price_basis=self.price_basis,
             )
             lines_path = tmp / LINE_ITEMS_FILE
             aggregates = aggregate(lines_path)
@@ -245,6 +275,8 @@ class PreparedRun:
                 **self.manifest,
                 "counts": result.counts,
                 "factor_sets_used": result.factor_sets_used,
+                "deflators": {"used": result.deflators, "sources": _deflator_sources()},
+                "double_counting": result.double_counting,
                 "warnings": result.warnings,
                 "line_items": f"{RUNS_DIR}/{run_id}/{LINE_ITEMS_FILE}",
                 "line_items_sha256": hashlib.sha256(lines_path.read_bytes()).hexdigest(),
@@ -304,19 +336,26 @@ def prepare_run(
     strict: Strictness | None,
     allow_unresolved: bool,
     category_3: bool = True,
+    proxies: Mapping[str, Sequence[str] | str] | None = None,
+    price_basis: str = "purchaser",
 ) -> PreparedRun:
     """Gather a run's inputs from the workspace and build its manifest (without results).
+
+    ``proxies`` None means the workspace's ``[factors] proxies``
+    (:attr:`~esgledger.store.Workspace.factor_proxies`); the proxies and the price basis used
+    are recorded in the manifest's options.
 
     Raises
     ------
     InputError
-        If the GWP set or the consolidation approach is unknown, or the group structure
-        cannot be consolidated.
+        If the GWP set, the consolidation approach, the proxies or the price basis are not
+        valid, or the group structure cannot be consolidated.
     WorkspaceError
         If the workspace has no activity data.
     """
     from esgledger.boundary import ConsolidationApproach, consolidation_shares
     from esgledger.factors.library import FactorLibrary
+    from esgledger.factors.resolve import PRICE_BASES, parse_proxies
     from esgledger.fx import FxTable
     from esgledger.store.repository import (
         load_activity_types,
@@ -334,6 +373,32 @@ def prepare_run(
             f"Unknown GWP set {gwp_set!r}: choose one of {', '.join(gwp.GWP_SETS)}.",
             [Issue("", None, "gwp_set", str(gwp_set), "unknown GWP set", "AR4, AR5 or AR6")],
         )
+    basis = str(price_basis).strip().lower()
+    if basis not in PRICE_BASES:
+        raise InputError(
+            f"Unknown price basis {price_basis!r}: choose one of {', '.join(PRICE_BASES)}.",
+            [
+                Issue(
+                    "", None, "price_basis", str(price_basis), "unknown price basis",
+                    "purchaser (spend as paid) or producer",
+                )
+            ],
+        )  # fmt: skip
+    if proxies is None:
+        proxy_map = workspace.factor_proxies
+    else:
+        try:
+            proxy_map = parse_proxies(proxies)
+        except ValueError as exc:
+            raise InputError(
+                f"Invalid proxies: {exc}",
+                [
+                    Issue(
+                        "", None, "proxies", str(dict(proxies)), str(exc),
+                        'region code → proxy regions, e.g. {"CN": ["GB", "US"]}',
+                    )
+                ],
+            ) from exc  # fmt: skip
     with workspace.session() as session:
         batches = [
             b for b in load_batches(session) if b.kind == "activities" and b.lake_path is not None
@@ -373,9 +438,10 @@ def prepare_run(
             "sites_sha256": _sha256_json(sites),
             "activity_types_sha256": _sha256_json(activity_types),
             "fx_rates_sha256": _sha256_json(fx_rows),
+            "deflators_sha256": _sha256_json(_deflator_rows()),
         },
     }
-    options = _options(strict, allow_unresolved, category_3)
+    options = _options(strict, allow_unresolved, category_3, proxy_map, basis)
     hashed = {
         "esgledger_version": __version__,
         "reporting_year": workspace.reporting_year,
@@ -412,7 +478,16 @@ def prepare_run(
         strict=strict,
         allow_unresolved=allow_unresolved,
         category_3=category_3,
+        proxies=proxy_map,
+        price_basis=basis,
     )
+
+
+def _deflator_rows() -> list[dict[str, Any]]:
+    from esgledger import deflators
+
+    rows: list[dict[str, Any]] = deflators.as_arrow().to_pylist()
+    return rows
 
 
 # ---- reading runs ------------------------------------------------------------------------
@@ -569,15 +644,35 @@ def aggregate(line_items: Path) -> dict[str, Any]:
 
 
 def summary(run: Run) -> dict[str, Any]:
-    """The inventory of a run as the JSON contract of the module docstring."""
+    """The inventory of a run as the JSON contract of the module docstring.
+
+    ``data_quality`` is :func:`esgledger.inventory.quality.data_quality_summary` of the line
+    items (the Scope 3 Standard's five indicators, emission-weighted, overall, by scope and
+    by scope 3 category; GHG Protocol Scope 3 Standard Table 7.6 and Box 7.2) plus the
+    shares of consolidated CO2e ``by_tier`` and ``by_vintage_gap`` (their basis in
+    ``shares_basis``). ``scope3_completeness`` lists all fifteen categories with ``status``
+    ``reported`` or ``not reported`` (Scope 3 Standard ch. 6 and 11), their names, lines and
+    CO2e [t].
+    """
+    from esgledger.inventory.quality import data_quality_summary, scope3_completeness
+
     aggregates = aggregate(run.line_items_path)
+    shares = aggregates["data_quality"]
+    quality = data_quality_summary(run.line_items_path)
+    quality["shares_basis"] = shares["basis"]
+    quality["by_tier"] = shares["by_tier"]
+    quality["by_vintage_gap"] = shares["by_vintage_gap"]
+    completeness = {
+        row.pop("category"): row for row in scope3_completeness(run.line_items_path).to_pylist()
+    }
     return {
         "unit": "t CO2e",
         "totals": aggregates["totals"],
         "scope3_by_category": aggregates["scope3_by_category"],
         "by_entity": aggregates["by_entity"],
         "by_site": aggregates["by_site"],
-        "data_quality": aggregates["data_quality"],
+        "data_quality": quality,
+        "scope3_completeness": completeness,
         "counts": run.manifest.get("counts", {}),
         "warnings": run.manifest.get("warnings", []),
         "run": run.manifest,

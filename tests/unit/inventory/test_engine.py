@@ -19,6 +19,7 @@ from esgledger.errors import (
     FactorNotFoundError,
     FxRateMissingError,
     InputError,
+    PriceIndexMissingError,
     StrictFallbackError,
     WorkspaceError,
 )
@@ -144,11 +145,12 @@ def test_a_co2e_only_factor_under_another_set_is_flagged_not_reweighted(tmp_path
     assert same["gwp_basis_mismatch"] is False
 
 
-def test_spend_is_converted_at_the_reporting_years_rate_and_the_price_year_gap_is_recorded(
+def test_spend_is_converted_at_the_reporting_years_rate_and_deflated_to_the_price_year(
     tmp_path: Path,
 ) -> None:
-    # 100 万元 = 1,000,000 CNY; at 7.2 CNY/USD (a user rate for 2024) = 138,888.89 USD;
-    # USEEIO v1.3 NAICS 334111 (purchaser price, 2022 USD): 0.058 kg CO2e/USD.
+    # 100 万元 = 1,000,000 CNY; at 7.2 CNY/USD (a user rate for 2024) = 138,888.89 USD of
+    # 2024; in 2022 USD × CPI-U 2022 / CPI-U 2024 = 292.655 / 313.689 (BLS CUUR0000SA0 annual
+    # averages); USEEIO v1.3 NAICS 334111 (purchaser price, 2022 USD): 0.058 kg CO2e/USD.
     ws = new_workspace(
         tmp_path / "ws",
         fx=[{"year": 2024, "currency": "CNY", "per_usd": 7.2, "source": "treasury"}],
@@ -156,19 +158,126 @@ def test_spend_is_converted_at_the_reporting_years_rate_and_the_price_year_gap_i
     )
     run = calculate(ws, gwp_set="AR5")
     (line,) = run.line_items().to_pylist()
+    deflator = 292.655 / 313.689
     assert line["fx_rate"] == pytest.approx(1 / 7.2, rel=REL)
-    assert line["quantity_in_factor_unit"] == pytest.approx(1_000_000 / 7.2, rel=REL)
+    assert line["deflator"] == pytest.approx(deflator, rel=REL)
+    assert line["quantity_in_factor_unit"] == pytest.approx(1_000_000 / 7.2 * deflator, rel=REL)
     assert line["factor_unit"] == "USD"
-    assert line["co2e_kg"] == pytest.approx(1_000_000 / 7.2 * 0.058, rel=REL)
+    assert line["co2e_kg"] == pytest.approx(1_000_000 / 7.2 * deflator * 0.058, rel=REL)
     assert line["price_year_gap"] == -2
     assert line["scope"] == 3
     assert line["scope3_category"] == 1
-    assert run.manifest["warnings"] == [
-        "1 spend line(s) use factors of set useeio-1.3.0 whose price year is 2022, 2 year(s) "
-        "from the reporting year 2024: the amounts are converted at the reporting year's "
-        "exchange rate but not deflated to the factor's price year (no deflator table is "
-        "shipped yet); see price_year_gap"
+    assert run.manifest["warnings"] == []
+    (used,) = run.manifest["deflators"]["used"]
+    assert used == {
+        "currency": "USD",
+        "country": "US",
+        "series": "CUUR0000SA0",
+        "reporting_year": 2024,
+        "price_year": 2022,
+        "price_index_reporting_year": 313.689,
+        "price_index_price_year": 292.655,
+        "deflator": pytest.approx(deflator, rel=REL),
+    }
+    assert "CPI-U" in run.manifest["deflators"]["sources"]["US"]["source"]
+
+
+def test_a_spend_factor_in_a_currency_without_a_price_index_stops_the_run(
+    tmp_path: Path,
+) -> None:
+    types = [{"activity": "services_spend", "name": "Services, spend-based",
+              "dimension": "[currency]", "scope": 3, "scope3_category": 1}]  # fmt: skip
+    ws = new_workspace(
+        tmp_path / "ws",
+        activity_types=types,
+        factors=[
+            user_factor("u-services", "services_spend", "CNY", 0.1, currency="CNY", price_year=2022)
+        ],
+        activities=[activity("services_spend", 1000, "CNY")],
+    )
+    with pytest.raises(PriceIndexMissingError) as caught:
+        calculate(ws)
+    assert str(caught.value) == (
+        "spend factor u-services is in CNY of price year 2022 and the reporting year is 2024: "
+        "no price index for country 'CN'; shipped: US. esgledger ships price indexes for US; "
+        "use a spend factor of the reporting year's prices or in a currency with an index"
+    )
+    assert (caught.value.country, caught.value.year) == ("CN", 2022)
+    assert list_runs(ws) == []
+
+
+def test_price_basis_picks_purchaser_price_factors_unless_asked_otherwise(
+    tmp_path: Path,
+) -> None:
+    # USEEIO v1.3 NAICS 334111: 0.058 (with margins, purchaser) and 0.030 (without margins,
+    # producer) kg CO2e per 2022 USD.
+    ws = new_workspace(
+        tmp_path / "ws", activities=[activity("spend.naics.334111", 1000, "USD", region="US")]
+    )
+    purchaser = calculate(ws)
+    (line,) = purchaser.line_items().to_pylist()
+    assert line["factor_id"] == "useeio-1.3.0:334111"
+    assert "purchaser price, as requested (price_basis=purchaser)" in line["reason"]
+    assert purchaser.manifest["options"]["price_basis"] == "purchaser"
+    producer = calculate(ws, price_basis="producer")
+    (other,) = producer.line_items().to_pylist()
+    assert other["factor_id"] == "useeio-1.3.0:334111:producer"
+    assert other["co2e_kg"] == pytest.approx(line["co2e_kg"] / 0.058 * 0.030, rel=REL)
+    assert producer.manifest["options"]["price_basis"] == "producer"
+    assert producer.manifest["input_hash"] != purchaser.manifest["input_hash"]
+    with pytest.raises(InputError, match=r"^Unknown price basis 'basic': choose one of "):
+        calculate(ws, price_basis="basic")
+
+
+def test_proxies_come_from_the_workspace_or_the_call_and_are_recorded(tmp_path: Path) -> None:
+    # Diesel in litres has no factor in China (per tonne or TJ only); GB's DESNZ per-litre
+    # factor is used as a flagged proxy. The GB row resolves to the same factor directly.
+    rows = [
+        activity("stationary.diesel", 100, "L", region="CN-GD", record_id="CN"),
+        activity("stationary.diesel", 100, "L", region="GB", record_id="GB"),
     ]
+    ws = new_workspace(tmp_path / "ws", activities=rows)
+    with pytest.raises(FactorNotFoundError):
+        calculate(ws, category_3=False)
+    cn, gb = _lines(ws, proxies={"CN": ["GB"]}, category_3=False)
+    assert (cn["tier"], cn["factor_region"], cn["region"]) == ("proxy", "GB", "CN-GD")
+    assert (gb["tier"], gb["factor_region"]) == ("country", "GB")
+    assert cn["factor_id"] == gb["factor_id"]
+    assert cn["co2e_kg"] == pytest.approx(gb["co2e_kg"], rel=REL)
+    assert "used as a proxy (proxies CN → GB)" in cn["reason"]
+
+    root = ws.root
+    ws.close()
+    config = root / "esgledger.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + '\n[factors]\nproxies = { CN = ["GB"] }\n',
+        encoding="utf-8",
+    )
+    with Workspace.open(root) as configured:
+        run = calculate(configured, category_3=False)
+        assert run.manifest["options"]["proxies"] == {"CN": ["GB"]}
+        assert run.line_items().column("tier").to_pylist() == ["proxy", "country"]
+        none = calculate(configured, category_3=False, proxies={}, allow_unresolved=True)
+        assert none.manifest["options"]["proxies"] == {}
+        assert none.line_items().column("excluded").to_pylist() == [True, False]
+        with pytest.raises(InputError, match=r"^Invalid proxies: CN cannot be its own proxy"):
+            calculate(configured, proxies={"CN": ["CN"]})
+
+
+def test_lines_carry_the_factor_region_and_the_sources_uncertainty(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws",
+        factors=[user_factor("u-paper", "purchased_goods.paper", "kg", 1.5, uncertainty_pct=12.5)],
+        activities=[
+            activity("purchased_goods.paper", 100, "kg"),
+            activity("electricity", 1, "kWh", region="CN-XZ"),
+        ],
+    )
+    paper, power = _lines(ws, gwp_set="AR5")
+    assert (paper["factor_region"], paper["uncertainty_pct"]) == ("GLOBAL", 12.5)
+    # no provincial factor for Tibet: the Southwest grid region's
+    assert (power["region"], power["factor_region"]) == ("CN-XZ", "CN-GRID-SOUTHWEST")
+    assert power["uncertainty_pct"] is None
 
 
 def test_a_missing_exchange_rate_stops_the_run(tmp_path: Path) -> None:
@@ -448,3 +557,81 @@ def test_corrections_subtract_and_several_batches_add_up(tmp_path: Path) -> None
     assert {line["correction"] for line in lines} == {True, False}
     assert run.totals["totals"]["scope2_location"] == pytest.approx(0.8 * 0.4419, rel=REL)
     assert len(run.manifest["inputs"]["activity_batches"]) == 2
+
+
+# ---- double counting guard -----------------------------------------------------------------
+
+
+def test_double_counting_is_flagged_never_dropped(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws",
+        entities=[entity("GRP"), entity("SUB", parent="GRP")],
+        sites=[site("DC-GD", region="CN-GD"), site("DC-SH", region="CN-SH")],
+        activities=[
+            # 1. spend and supplier-reported emissions of ACME, same entity and year
+            activity("spend.naics.334111", 1000, "USD", region="US", supplier="ACME",
+                     record_id="S1"),
+            activity("supplier.emissions", 2, "t", supplier="ACME", record_id="S2"),
+            # another supplier's spend, and ACME's of an earlier quarter than its own
+            # report, or of another entity: not flagged
+            activity("spend.naics.334111", 1000, "USD", region="US", supplier="OTHER",
+                     record_id="S3"),
+            activity("supplier.emissions", 1, "t", supplier="ACME", entity_code="SUB",
+                     period_start="2024-07-01", period_end="2024-12-31", record_id="S4"),
+            activity("spend.naics.334111", 1000, "USD", region="US", supplier="ACME",
+                     entity_code="SUB", period_start="2024-01-01", period_end="2024-03-31",
+                     record_id="S5"),
+            # 2. the same site's electricity as scope 2 and as leased-asset electricity
+            activity("electricity", 10, "MWh", site="DC-GD", record_id="E1",
+                     period_start="2024-01-01", period_end="2024-06-30"),
+            activity("leased.electricity", 5, "MWh", site="DC-GD", record_id="E2",
+                     period_start="2024-06-01", period_end="2024-06-30"),
+            activity("electricity", 10, "MWh", site="DC-SH", record_id="E3"),
+            # 3. diesel burnt in scope 1 and bought as refinery-product spend
+            activity("stationary.diesel", 1, "t", record_id="F1"),
+            activity("spend.naics.324110", 500, "USD", region="US", record_id="F2"),
+        ],
+    )  # fmt: skip
+    run = calculate(ws, gwp_set="AR5", category_3=False)
+    lines = {line["record_id"]: line for line in run.line_items().to_pylist()}
+    flagged = {record for record, line in lines.items() if line["double_count_suspect"]}
+    assert flagged == {"S1", "S2", "E1", "E2", "F1", "F2"}
+    assert all(line["co2e_kg"] is not None and not line["excluded"] for line in lines.values())
+    assert run.manifest["counts"]["lines"] == 10
+    warnings = [w for w in run.manifest["warnings"] if w.startswith("double counting")]
+    assert warnings == [
+        "double counting suspected (supplier_spend_and_supplier_data): 1 spend-based row(s) "
+        "and 1 supplier-reported or average-data row(s) share supplier, entity and "
+        "overlapping periods (supplier ACME of GRP, 2024-01-01..2024-12-31); both are kept as "
+        "they are: check that the spend excludes what the supplier or average data covers; "
+        "see double_count_suspect",
+        "double counting suspected (site_electricity_and_leased_electricity): 1 purchased "
+        "electricity (scope 2) row(s) and 1 leased-asset electricity (scope 3 category 8) "
+        "row(s) share site, entity and overlapping periods (site DC-GD of GRP, "
+        "2024-01-01..2024-06-30; site DC-GD of GRP, 2024-06-01..2024-06-30); both are kept as "
+        "they are: electricity of a site is scope 2 or category 8, not both; see "
+        "double_count_suspect",
+        "double counting suspected (petroleum_fuel_and_fuel_spend): 1 petroleum fuel (scope 1) "
+        "row(s) and 1 petroleum-refinery spend (NAICS 324110) row(s) share entity and "
+        "overlapping periods (GRP, 2024-01-01..2024-12-31); both are kept as they are: fuel "
+        "burnt in scope 1 belongs in category 3, not in category 1 as spend; see "
+        "double_count_suspect",
+    ]
+    assert [d["rule"] for d in run.manifest["double_counting"]] == [
+        "supplier_spend_and_supplier_data",
+        "site_electricity_and_leased_electricity",
+        "petroleum_fuel_and_fuel_spend",
+    ]
+
+
+def test_no_double_counting_rule_applies_without_both_kinds_of_rows(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws",
+        activities=[
+            activity("spend.naics.334111", 1000, "USD", region="US", supplier="ACME"),
+            activity("stationary.natural_gas", 10, "GJ", region="US"),
+        ],
+    )
+    run = calculate(ws)
+    assert run.line_items().column("double_count_suspect").to_pylist() == [False, False]
+    assert run.manifest["double_counting"] == []

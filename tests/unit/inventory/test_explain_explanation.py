@@ -149,8 +149,11 @@ def test_a_spend_line_shows_the_exchange_rate_and_the_price_year_gap(tmp_path: P
         activities=[activity("spend.naics.334111", 100, "万元", region="US", record_id="S-1")],
     )
     text = explain(calculate(ws, gwp_set="AR5"), "S-1").to_text()
-    # 100 万元 = 1,000,000 CNY; at 7.2 CNY/USD (the user's 2024 rate) = 138,888.888889 USD.
-    assert "100 万元 × 1,388.888889 USD/万元 = 138,888.888889 USD" in text
+    # 100 万元 = 1,000,000 CNY; at 7.2 CNY/USD (the user's 2024 rate) = 138,888.888889 USD
+    # of 2024; USEEIO v1.3 factors are in 2022 prices: × CPI-U 2022 / 2024 = 292.655 /
+    # 313.689 = 0.932946 (BLS CUUR0000SA0 annual averages) = 129,575.878586 USD of 2022.
+    assert "100 万元 × 1,295.758786 USD/万元 = 129,575.878586 USD" in text
     assert "exchange rate of the reporting year: 0.138889 USD/CNY" in text
-    # USEEIO v1.3 factors are in 2022 prices; the reporting year is 2024.
-    assert "price year gap [years] (not deflated): -2" in text
+    assert "price year gap [years]: -2" in text
+    assert "(price index of the price year / reporting year): 0.932946" in text
+    assert "not deflated" not in text

@@ -58,7 +58,12 @@ def test_a_run_writes_its_folder_manifest_and_row(tmp_path: Path) -> None:
         "strict": None,
         "allow_unresolved": False,
         "category_3": True,
+        "proxies": {},
+        "price_basis": "purchaser",
     }
+    assert len(manifest["inputs"]["reference_data"]["deflators_sha256"]) == 64
+    assert manifest["deflators"]["used"] == []  # no spend in these rows
+    assert manifest["double_counting"] == []
     # The two CN-GD electricity rows share one key (the entity is not part of it).
     # No WTT or T&D factor exists for CN-GD or US: no category 3 lines.
     assert manifest["counts"] == {
@@ -180,6 +185,24 @@ def test_the_summary_is_the_json_contract(tmp_path: Path) -> None:
     tiers = data["data_quality"]["by_tier"]
     assert sum(v["share"] for v in tiers.values()) == pytest.approx(1.0, rel=REL)
     assert set(tiers) == {"subnational", "country", "global"}
+    # The Scope 3 Standard's indicators (esgledger.inventory.quality) are merged in.
+    quality = data["data_quality"]
+    assert {"overall", "by_scope", "scope3_by_category", "rules", "by_vintage_gap"} <= set(quality)
+    assert set(quality["overall"]["scores"]) == {
+        "technology", "temporal", "geography", "completeness", "reliability", "overall",
+    }  # fmt: skip
+    assert quality["overall"]["co2e_t"] == pytest.approx(totals["total"], rel=1e-9)
+    completeness = data["scope3_completeness"]
+    assert tuple(completeness) == SCOPE3_CATEGORIES
+    assert {k for k, v in completeness.items() if v["status"] == "reported"} == {"1", "6"}
+    assert completeness["2"] == {
+        "name": "Capital goods",
+        "name_zh": "资本货物",
+        "lines": 0,
+        "excluded_lines": 0,
+        "co2e_t": 0.0,
+        "status": "not reported",
+    }
     assert data["run"] == run.manifest
     assert run.totals["totals"] == totals
 
