@@ -12,16 +12,22 @@ values (activity keys, units, entities), never the rows:
    ``entity country``).
 3. **Keys.** The distinct keys (activity, region, unit, supplier, site, explicit factor,
    reporting year) go to :func:`esgledger.factors.resolve.resolve_many`, which resolves each
-   once with the tier rules of ``docs/methodology/factor-resolution.md``.
+   once with the tier rules of ``docs/methodology/factor-resolution.md``, the run's proxy
+   regions (rule 9; tier ``proxy``) and price basis (rule 10). Each line carries the
+   factor's own region (``factor_region``) and the source's ``uncertainty_pct``.
 4. **Conversion, per key.** ``to_factor_unit`` [factor units per row unit] is the resolver's
    pint-derived ``unit_conversion``; for money it is ``row unit → row currency`` (万元 → CNY:
    10,000) × the exchange rate of the reporting year (:meth:`esgledger.fx.FxTable.as_arrow`,
    joined as a table: ``per_usd(factor currency) / per_usd(row currency)``) × ``factor
    currency → factor unit``. A missing rate stops the run
-   (:class:`~esgledger.errors.FxRateMissingError`); no other year's rate is used. Spend
-   factors of another price year than the reporting year are **not** deflated (no deflator
-   table is shipped yet): ``price_year_gap = price_year − reporting year`` is recorded on the
-   line and the run carries a warning.
+   (:class:`~esgledger.errors.FxRateMissingError`); no other year's rate is used. The amount,
+   now in the factor's currency of the reporting year, is then expressed in the factor's
+   price year: × ``deflator = price_index(price_year) / price_index(reporting year)`` of
+   the country of the factor's currency (:func:`price_index_country`; the index table
+   :func:`esgledger.deflators.as_arrow`, joined twice). A year or country without an index
+   stops the run (:class:`~esgledger.errors.PriceIndexMissingError`), unless the price year
+   is the reporting year (``deflator`` 1). ``deflator`` and ``price_year_gap`` are on the
+   line; the indexes used are in the manifest.
 5. **Gases and CO2e, per key** (kg per factor unit), under the run's GWP set (GHG Protocol
    Corporate Standard ch. 4 and ch. 9: one consistent set of IPCC GWP-100 values):
 
@@ -47,10 +53,17 @@ values (activity keys, units, entities), never the rows:
    ``wtt``, ``td_losses`` and ``wtt_td_losses`` (:data:`CATEGORY_3_METHODS`); a row whose key
    has such a factor gets one more line of that ``line_kind`` in scope 3 category 3. Rows
    left without any are listed in the run's warnings.
+8. **Double counting guard.** The rules of :data:`DOUBLE_COUNT_RULES` pair activities that
+   may count the same spend or activity twice (spend and supplier or average data for one
+   supplier; a site's electricity as scope 2 and as a leased asset; scope 1 fuel and the
+   same fuel bought as spend) for one entity (and supplier or site) and overlapping
+   periods. Suspect lines get ``double_count_suspect = true`` and each rule that fired one
+   warning; no line is dropped or changed.
 
 Unresolved keys stop the run with one :class:`~esgledger.errors.FactorNotFoundError` (or
 :class:`~esgledger.errors.StrictFallbackError` when ``strict`` refused fallbacks) listing every
-failing key and its row count: a row without a factor is never a silent zero. With
+failing key and its row count (the resolver's ``error_kind`` says whether every failure
+was a refusal by ``strict``): a row without a factor is never a silent zero. With
 ``allow_unresolved=True`` those rows become *excluded* lines (``excluded = true``, null
 emissions, the resolver's message as ``reason``) and the run's warnings count them.
 
