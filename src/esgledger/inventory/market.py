@@ -257,7 +257,9 @@ def market_based(workspace: Workspace, run: Run) -> MarketResult:
     Returns
     -------
     MarketResult
-        Also written to ``lake/runs/<run_id>/market_based.parquet``.
+        Also written to ``lake/runs/<run_id>/market_based.parquet`` (replaced when called
+        again: the same run and register give the same file). Nothing is stored in the
+        database: allocations are saved by ``esgledger green re --save``.
 
     Raises
     ------
@@ -400,10 +402,22 @@ def market_based(workspace: Workspace, run: Run) -> MarketResult:
                 site=real_site,
             )
         residual = _choice(
-            library, taxonomy, region=region, year=year, methods=("residual_mix",), gwp_set=gwp_set
+            library,
+            taxonomy,
+            region=region,
+            year=year,
+            methods=("residual_mix",),
+            gwp_set=gwp_set,
+            site=real_site,
         )
         grid = _choice(
-            library, taxonomy, region=region, year=year, methods=("location",), gwp_set=gwp_set
+            library,
+            taxonomy,
+            region=region,
+            year=year,
+            methods=("location",),
+            gwp_set=gwp_set,
+            site=real_site,
         )
         if grid is None and location_mwh[code] > 0:
             ids = sorted(location_ids[code])
