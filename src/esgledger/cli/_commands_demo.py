@@ -146,6 +146,8 @@ def _print_inventory(console: Console, summary: DemoSummary) -> None:
             console.print(f"  {e.lines} rows: {e.reason}", markup=False)
     else:
         console.print("Every activity row resolved to a factor; nothing is excluded.")
+    for warning in inventory.get("warnings", []):
+        console.print(f"warning: {warning}", markup=False)
     proxied = float(inventory["data_quality"]["by_tier"].get("proxy", {}).get("co2e_t") or 0.0)
     if proxied:
         console.print(

@@ -386,13 +386,18 @@ def _value_chain_rows(rng: random.Random, year: int) -> list[dict[str, object]]:
         supplier="Server OEM A",
         notes="supplier-allocated cradle-to-gate emissions",
     )
-    # Leased (colocation) data-centre electricity (category 8).
-    for region_site, mwh in [("HQ-SZ", 740_000), ("OF-BJ", 490_000), ("OF-SH", 355_000)]:
-        entity = next(s.entity for s in demo_sites() if s.site == region_site)
+    # Leased (colocation) data-centre electricity (category 8): racks in lessors' data
+    # centres, not at a site of the group, so the row names the region, not a site (a site's
+    # electricity is scope 2 or category 8, never both).
+    for entity, region, mwh in [
+        ("CLOUD", "CN-GD", 740_000),
+        ("SOC", "CN-BJ", 490_000),
+        ("GAME", "CN-SH", 355_000),
+    ]:
         for start, end, month in _months(year):
             add(
                 entity,
-                region_site,
+                "",
                 "leased.electricity",
                 round(mwh / 12 * _season(month, 0.06) * rng.uniform(0.98, 1.02), 3),
                 "MWh",
@@ -400,6 +405,7 @@ def _value_chain_rows(rng: random.Random, year: int) -> list[dict[str, object]]:
                 notes="colocation racks operated by the lessor",
                 start=start,
                 end=end,
+                region=region,
             )
     # Freight (category 4), waste (category 5), water.
     add(
