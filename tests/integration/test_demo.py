@@ -159,6 +159,24 @@ def test_the_demo_is_deterministic_and_rebuilt_on_every_run(tmp_path: Path) -> N
     assert first.run_id is not None
     assert second.run_id is not None
     assert first.run_id.split("-")[1] == second.run_id.split("-")[1]  # same input hash
+    _assert_docs_show(first.inventory)
+
+
+DOCS = Path(__file__).parents[2] / "docs" / "demo.md"
+
+
+def _assert_docs_show(inventory: dict[str, Any]) -> None:
+    """docs/demo.md shows what the demo prints with the default seed and year."""
+    text = DOCS.read_text(encoding="utf-8")
+    totals = inventory["totals"]
+    for label, key in (
+        ("Scope 1", "scope1"),
+        ("Scope 2, location-based", "scope2_location"),
+        ("Scope 2, market-based", "scope2_market"),
+        ("Scope 3", "scope3"),
+        ("Total (1 + 2 location + 3)", "total"),
+    ):
+        assert f"| {label} | {totals[key]:,.0f} |" in text, label
 
 
 def test_the_demo_never_overwrites_a_folder_it_did_not_create(tmp_path: Path) -> None:
