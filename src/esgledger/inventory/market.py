@@ -89,6 +89,8 @@ MARKET_FILE = "market_based.parquet"
 #: The activity key of purchased electricity.
 _ELECTRICITY = "electricity"
 _KG_PER_T = 1000.0
+#: The by-site key of lines without a site in :func:`esgledger.inventory.runs.aggregate`.
+_SUMMARY_NO_SITE = "(no site)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -511,11 +513,17 @@ def add_market_to_summary(summary: Mapping[str, Any], result: MarketResult) -> d
     totals = dict(out.get("totals", {}))
     totals["scope2_market"] = result.scope2_market_t
     out["totals"] = totals
-    for key, values in (("by_site", result.by_site), ("by_entity", result.by_entity)):
+    # Lines without a site are one "(no site)" entry in the summary, as in runs.aggregate.
+    sites: dict[str, float] = defaultdict(float)
+    for code, entry in result.by_site.items():
+        sites[_SUMMARY_NO_SITE if code.startswith("(no site") else code] += float(
+            entry["scope2_market"]
+        )
+    entities = {code: float(entry["scope2_market"]) for code, entry in result.by_entity.items()}
+    for key, values in (("by_site", sites), ("by_entity", entities)):
         section = {code: dict(entry) for code, entry in dict(out.get(key, {})).items()}
         for code in set(section) | set(values):
-            entry = section.setdefault(code, {})
-            entry["scope2_market"] = float(values[code]["scope2_market"]) if code in values else 0.0
+            section.setdefault(code, {})["scope2_market"] = values.get(code, 0.0)
         out[key] = dict(sorted(section.items()))
     out["renewable_share"] = {
         "basis": (

@@ -155,3 +155,26 @@ def test_without_a_residual_mix_the_grid_average_is_used_and_flagged(tmp_path: P
     assert line.remainder_factor_id == "desnz-2024:7_400_4000_5:electricity"
     assert any("grid average" in w for w in result.warnings)
     assert result.re_share_group == 0.0
+
+
+def test_electricity_without_a_site_is_covered_only_by_entity_or_group_instruments(
+    tmp_path: Path,
+) -> None:
+    ws = new_workspace(
+        tmp_path / "ws",
+        entities=[entity("GRP")],
+        sites=[site("DC", "GRP", region="CN-GD")],
+        activities=[activity("electricity", 10, "MWh", region="CN-GD")],
+    )
+    import_rows(ws, "instruments", [_gec("G-SITE", 5), _gec("G-GRP", 4, retired_for="GRP")])
+    with ws:
+        run = calculate(ws)
+        result = market_based(ws, run)
+        after = add_market_to_summary(summary(run), result)
+    (line,) = result.lines
+    # The site's certificates cannot cover a row without a site; the entity's 4 MWh can.
+    assert line.instruments == ("G-GRP",)
+    assert result.allocation.surplus_mwh["G-SITE"] == 5
+    expected_t = 6 * CN_RESIDUAL_KG_PER_MWH / 1000
+    assert after["by_site"]["(no site)"]["scope2_market"] == pytest.approx(expected_t, rel=REL)
+    assert after["totals"]["scope2_market"] == pytest.approx(expected_t, rel=REL)
