@@ -513,18 +513,13 @@ def _baseline_pandas(args: dict[str, Any]) -> dict[str, Any]:
     out.to_parquet(args["out"], compression="zstd", index=False)
     grouped = (
         out.groupby(["scope", "scope3_category"], dropna=False)["co2e_kg_consolidated"]
-        .agg(["count", "sum"])
+        .agg(lines="count", kg="sum")
         .reset_index()
     )
     seconds = time.perf_counter() - started
-    totals = [
-        (
-            r.scope,
-            None if pd.isna(r.scope3_category) else r.scope3_category,
-            r.count,
-            r.sum,
-        )
-        for r in grouped.itertuples()
+    totals: list[tuple[Any, ...]] = [
+        (scope, None if category != category else category, int(lines), float(kg))
+        for scope, category, lines, kg in grouped.itertuples(index=False, name=None)
     ]
     return {
         "seconds": seconds,
