@@ -204,3 +204,23 @@ def test_the_demo_command(tmp_path: Path) -> None:
         "The demo data are synthetic",
     ):
         assert text in result.stdout, text
+
+
+def test_rows_without_a_factor_are_counted_with_their_reason_never_silently(
+    tmp_path: Path,
+) -> None:
+    from _inventory_support import activity, new_workspace
+    from esgledger.demo.run import _calculate
+
+    ws = new_workspace(
+        tmp_path / "ws",
+        activities=[
+            activity("electricity", 10, "MWh", region="CN-GD"),
+            activity("water.supply", 5, "m3", region="CN-GD"),  # no factor, no proxies
+        ],
+    )
+    with ws:
+        run, excluded = _calculate(ws)
+    assert [e.lines for e in excluded] == [1]
+    assert excluded[0].reason.startswith("no factor for activity water.supply")
+    assert run.manifest["counts"]["excluded"] == 1
