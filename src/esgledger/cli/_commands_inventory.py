@@ -1,10 +1,17 @@
-"""Inventory commands: ``esgledger calculate`` and ``esgledger inventory``.
+"""Inventory commands: ``calculate``, ``inventory``, ``explain``, ``uncertainty``, ``quality``.
 
 ``calculate`` runs the engine over a workspace's activity data and prints the inventory
 (scope 1, scope 2 location-based, scope 3 by category, biogenic CO2; t CO2e) and the run id;
 ``inventory`` shows a run again (the latest by default) as a table or JSON, or exports its line
-items (one per activity row) as CSV or Parquet. Errors go to stderr as ``error: ...`` with
-exit status 1; run warnings go to stderr as ``warning: ...``.
+items (one per activity row) as CSV or Parquet; ``explain`` shows how one activity row's
+figures came to be (:func:`esgledger.inventory.explain.explain`); ``uncertainty`` propagates
+factor uncertainty to the totals by seeded Monte Carlo
+(:func:`esgledger.inventory.uncertainty.monte_carlo`); ``quality`` shows the data-quality
+scores per scope and scope 3 category and the scope 3 completeness view
+(:mod:`esgledger.inventory.quality`). The views for people take ``--lang en|zh-CN``.
+
+Errors go to stderr as ``error: ...`` with exit status 1 (2 for an ambiguous record id, whose
+choices are listed, and for invalid options); run warnings go to stderr as ``warning: ...``.
 """
 
 from __future__ import annotations
