@@ -11,7 +11,8 @@ values (activity keys, units, entities), never the rows:
    (upper-case); ``region_from`` says which one it was (``row``, ``site``, ``site country``,
    ``entity country``).
 3. **Keys.** The distinct keys (activity, region, unit, supplier, site, explicit factor,
-   reporting year) go to :func:`esgledger.factors.resolve.resolve_many`, which resolves each
+   reporting year; supplier and site only where a factor is specific to them, see
+   :func:`_narrow_keys`) go to :func:`esgledger.factors.resolve.resolve_many`, which resolves each
    once with the tier rules of ``docs/methodology/factor-resolution.md``, the run's proxy
    regions (rule 9; tier ``proxy``) and price basis (rule 10). Each line carries the
    factor's own region (``factor_region``) and the source's ``uncertainty_pct``.
@@ -251,6 +252,59 @@ def _resolve_keys(
     return pa.concat_tables(parts)
 
 
+def _narrow_keys(
+    con: duckdb.DuckDBPyConnection, library: FactorLibrary, taxonomy: Taxonomy, keys: pa.Table
+) -> pa.Table:
+    """The keys to resolve: a row's ``supplier`` (``site``) stays in its key only when a factor
+    of its activity is specific to that supplier (site). Any other supplier or site cannot
+    change the answer (rule 3 of the resolver: a factor specific to another supplier or site
+    never applies), so it is dropped and thousands of suppliers or sites do not multiply the
+    keys. Creates the view ``keyed_lines`` (the rows with ``key_supplier`` and ``key_site``)
+    that the line items join on.
+    """
+    activities = sorted({str(a) for a in keys.column("activity").to_pylist()})
+    specific: dict[str, dict[str, list[str]]] = {"supplier": {}, "site": {}}
+    for activity in activities:
+        for f in library.by_activity(taxonomy.get(activity).factor_activity):
+            for column in ("supplier", "site"):
+                if f[column] is not None:
+                    specific[column].setdefault(activity, []).append(str(f[column]))
+    tables = {}
+    for column, found in specific.items():
+        pairs = sorted({(a, v) for a, values in found.items() for v in values})
+        tables[column] = pa.table(
+            {
+                "activity": pa.array([a for a, _ in pairs], pa.string()),
+                column: pa.array([v for _, v in pairs], pa.string()),
+            }
+        )
+        con.register(f"specific_{column}", tables[column])
+    con.execute(
+        """
+        CREATE TEMP VIEW keyed_lines AS
+        SELECT a.*, ks.supplier AS key_supplier, kt.site AS key_site
+        FROM keyed a
+        LEFT JOIN specific_supplier ks ON ks.activity = a.activity AND ks.supplier = a.supplier
+        LEFT JOIN specific_site kt ON kt.activity = a.activity AND kt.site = a.site
+        """
+    )
+    con.register("keys_in", keys)
+    narrowed: pa.Table = con.sql(
+        """
+        SELECT k.activity, k.region, k.unit, ks.supplier, kt.site, k.factor,
+            sum(k.rows) AS rows
+        FROM keys_in k
+        LEFT JOIN specific_supplier ks ON ks.activity = k.activity AND ks.supplier = k.supplier
+        LEFT JOIN specific_site kt ON kt.activity = k.activity AND kt.site = k.site
+        GROUP BY ALL ORDER BY ALL
+        """
+    ).to_arrow_table()
+    con.unregister("keys_in")
+    return narrowed.set_column(
+        narrowed.schema.get_field_index("rows"), "rows", narrowed.column("rows").cast(pa.int64())
+    )
+
+
 def _describe_key(key: Mapping[str, Any]) -> str:
     extras = [
         f"{name} {key[name]}"
@@ -429,12 +483,12 @@ SELECT
     coalesce(k.reason, k.error) AS reason,
     a.batch_seq AS _batch_seq,
     {kind_order} AS _kind_order
-FROM keyed a
+FROM keyed_lines a
 JOIN {keys} k ON k.activity = a.activity
     AND k.region IS NOT DISTINCT FROM a.key_region
     AND k.unit = a.unit
-    AND k.supplier IS NOT DISTINCT FROM a.supplier
-    AND k.site IS NOT DISTINCT FROM a.site
+    AND k.supplier IS NOT DISTINCT FROM a.key_supplier
+    AND k.site IS NOT DISTINCT FROM a.key_site
     {factor_join}
 JOIN scopes t ON t.activity = a.activity
 JOIN shares e ON e.entity = a.entity
@@ -632,14 +686,16 @@ def compute_line_items(
             LEFT JOIN entity_rows e ON e.code = a.entity
             """
         )
-        keys: pa.Table = con.sql(
+        all_keys: pa.Table = con.sql(
             """
             SELECT activity, key_region AS region, unit, supplier, site, factor,
                 count(*) AS rows
-            FROM keyed GROUP BY ALL ORDER BY ALL
+            FROM keyed GROUP BY ALL
             """
         ).to_arrow_table()
-        row_count = int(sum(keys.column("rows").to_pylist()))
+        row_count = int(sum(all_keys.column("rows").to_pylist()))
+        con.register("all_keys", all_keys)
+        keys = _narrow_keys(con, library, taxonomy, all_keys)
 
         resolved = _resolve_keys(
             library,
@@ -741,8 +797,8 @@ _ENUM_SOURCES: dict[str, str] = {
     "activity": "SELECT activity FROM {keys}",
     "unit": "SELECT unit FROM {keys}",
     "region": "SELECT region FROM {keys}",
-    "supplier": "SELECT supplier FROM {keys}",
-    "site": "SELECT site FROM {keys}",
+    "supplier": "SELECT supplier FROM all_keys",
+    "site": "SELECT site FROM all_keys",
     "entity": "SELECT entity FROM shares",
     "factor_id": "SELECT factor_id FROM {keys}",
     "factor_set": "SELECT factor_set FROM {keys}",
@@ -847,13 +903,14 @@ def _category_3_gaps(con: duckdb.DuckDBPyConnection) -> list[str]:
         ),
         wanted AS (SELECT DISTINCT activity, region, unit, supplier, site FROM k3)
         SELECT a.activity, a.key_region, count(*) AS n
-        FROM keyed a
+        FROM keyed_lines a
         JOIN wanted w ON w.activity = a.activity AND w.region IS NOT DISTINCT FROM a.key_region
-            AND w.unit = a.unit AND w.supplier IS NOT DISTINCT FROM a.supplier
-            AND w.site IS NOT DISTINCT FROM a.site
+            AND w.unit = a.unit AND w.supplier IS NOT DISTINCT FROM a.key_supplier
+            AND w.site IS NOT DISTINCT FROM a.key_site
         ANTI JOIN covered c ON c.activity = a.activity
             AND c.region IS NOT DISTINCT FROM a.key_region AND c.unit = a.unit
-            AND c.supplier IS NOT DISTINCT FROM a.supplier AND c.site IS NOT DISTINCT FROM a.site
+            AND c.supplier IS NOT DISTINCT FROM a.key_supplier
+            AND c.site IS NOT DISTINCT FROM a.key_site
         GROUP BY ALL ORDER BY n DESC, 1, 2
         """
     ).fetchall()

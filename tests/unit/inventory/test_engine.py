@@ -635,3 +635,43 @@ def test_no_double_counting_rule_applies_without_both_kinds_of_rows(tmp_path: Pa
     run = calculate(ws)
     assert run.line_items().column("double_count_suspect").to_pylist() == [False, False]
     assert run.manifest["double_counting"] == []
+
+
+def test_supplier_and_site_factors_apply_only_to_their_rows(tmp_path: Path) -> None:
+    # Keys keep supplier and site only where such factors exist; rows of other suppliers
+    # and sites share one key and get the general factor.
+    ws = new_workspace(
+        tmp_path / "ws",
+        sites=[site("DC-GD", region="CN-GD"), site("DC-SZ", region="CN-GD")],
+        factors=[
+            user_factor("u-steel", "purchased_goods.steel", "kg", 2.0),
+            user_factor("u-steel-acme", "purchased_goods.steel", "kg", 1.5, supplier="ACME",
+                        method="supplier"),
+            user_factor("u-grid-dc", "electricity", "kWh", 0.1, site="DC-GD", region="CN",
+                        method="location"),
+        ],
+        activities=[
+            activity("purchased_goods.steel", 10, "kg", supplier="ACME"),
+            activity("purchased_goods.steel", 10, "kg", supplier="OTHER"),
+            activity("purchased_goods.steel", 10, "kg", supplier="THIRD"),
+            activity("electricity", 100, "kWh", site="DC-GD"),
+            activity("electricity", 100, "kWh", site="DC-SZ"),
+            activity("travel.rail", 100, "pkm", region="GB", supplier="RAILCO"),
+        ],
+    )  # fmt: skip
+    run = calculate(ws, gwp_set="AR5", category_3=False)
+    lines = run.line_items().to_pylist()
+    assert [
+        (line["supplier"], line["site"], line["factor_id"], line["tier"]) for line in lines
+    ] == [
+        ("ACME", None, "u-steel-acme", "supplier"),
+        ("OTHER", None, "u-steel", "global"),
+        ("THIRD", None, "u-steel", "global"),
+        (None, "DC-GD", "u-grid-dc", "site"),
+        (None, "DC-SZ", "cn-mee:location:CN-GD:2023", "subnational"),
+        ("RAILCO", None, lines[5]["factor_id"], "country"),
+    ]
+    assert [line["co2e_kg"] for line in lines[:4]] == pytest.approx([15.0, 20.0, 20.0, 10.0])
+    # steel: two keys (ACME, any other supplier); electricity: two (DC-GD, any other site);
+    # rail: one (no supplier-specific rail factor)
+    assert run.manifest["counts"]["keys"] == 5
