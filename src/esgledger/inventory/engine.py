@@ -1276,18 +1276,32 @@ def _double_count(
           AND (r.key IS DISTINCT FROM 'site' OR d.site IS NOT NULL)
         """
     )
+    # Pair on (rule, entity, key, period) groups, not on every (activity, supplier, site)
+    # group: far fewer pairs; the flags go back to the row groups by an equi-join.
+    con.execute(
+        """
+        CREATE TEMP TABLE dc_periods AS
+        SELECT rule, side, entity, dc_key, period_start, period_end, sum(n) AS n
+        FROM dc_groups GROUP BY ALL
+        """
+    )
     con.execute(
         """
         CREATE TEMP TABLE dc_hits AS
         SELECT DISTINCT g.*
-        FROM dc_groups g JOIN dc_groups o ON o.rule = g.rule AND o.side <> g.side
+        FROM dc_periods g JOIN dc_periods o ON o.rule = g.rule AND o.side <> g.side
             AND o.entity = g.entity AND o.dc_key = g.dc_key
             AND o.period_start <= g.period_end AND g.period_start <= o.period_end
         """
     )
     con.execute(
-        "CREATE TEMP TABLE dc_flags AS SELECT DISTINCT activity, entity, supplier, site, "
-        "period_start, period_end FROM dc_hits"
+        """
+        CREATE TEMP TABLE dc_flags AS
+        SELECT DISTINCT g.activity, g.entity, g.supplier, g.site, g.period_start, g.period_end
+        FROM dc_groups g SEMI JOIN dc_hits h ON h.rule = g.rule AND h.side = g.side
+            AND h.entity = g.entity AND h.dc_key = g.dc_key
+            AND h.period_start = g.period_start AND h.period_end = g.period_end
+        """
     )
     found: list[dict[str, Any]] = []
     for rule in DOUBLE_COUNT_RULES:
