@@ -279,14 +279,21 @@ def _narrow_keys(
             }
         )
         con.register(f"specific_{column}", tables[column])
+    # No join at all where no factor is supplier- (site-) specific: the usual case.
+    select = ["a.*"]
+    joins = []
+    for column, alias in (("supplier", "ks"), ("site", "kt")):
+        if tables[column].num_rows:
+            select.append(f"{alias}.{column} AS key_{column}")
+            joins.append(
+                f"LEFT JOIN specific_{column} {alias} ON {alias}.activity = a.activity "
+                f"AND {alias}.{column} = a.{column}"
+            )
+        else:
+            select.append(f"CAST(NULL AS VARCHAR) AS key_{column}")
     con.execute(
-        """
-        CREATE TEMP VIEW keyed_lines AS
-        SELECT a.*, ks.supplier AS key_supplier, kt.site AS key_site
-        FROM keyed a
-        LEFT JOIN specific_supplier ks ON ks.activity = a.activity AND ks.supplier = a.supplier
-        LEFT JOIN specific_site kt ON kt.activity = a.activity AND kt.site = a.site
-        """
+        f"CREATE TEMP VIEW keyed_lines AS SELECT {', '.join(select)} FROM keyed a "
+        + " ".join(joins)
     )
     con.register("keys_in", keys)
     narrowed: pa.Table = con.sql(
