@@ -155,6 +155,13 @@ def _sha256_json(payload: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _file_sha256(path: Path) -> str:
+    """sha256 of a file, read in chunks (a 100 M-row line-item file does not fit in memory
+    whole)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
 def _shipped_set_sha256(set_id: str) -> str | None:
     entry = resources.files("esgledger.data.factors").joinpath(f"{set_id}.csv")
     if not entry.is_file():
@@ -279,7 +286,7 @@ class PreparedRun:
                 "double_counting": result.double_counting,
                 "warnings": result.warnings,
                 "line_items": f"{RUNS_DIR}/{run_id}/{LINE_ITEMS_FILE}",
-                "line_items_sha256": hashlib.sha256(lines_path.read_bytes()).hexdigest(),
+                "line_items_sha256": _file_sha256(lines_path),
             }
             totals = {
                 "unit": "t CO2e",
