@@ -73,7 +73,14 @@ def test_calculate_takes_the_consolidation_approach(ws_path: Path) -> None:
     assert run.manifest["consolidation_shares"]["JV"]["share"] == 0.5
     assert run.manifest["options"]["category_3"] is False
     assert "equity share" in result.stdout.splitlines()[-1]
-    assert result.stderr == ""
+    # Only market-based scope 2's warnings: no instrument, and no US residual mix.
+    assert result.stderr.splitlines() == [
+        "warning: no contractual instruments are registered: market-based scope 2 prices all "
+        "purchased electricity with supplier-specific factors, else the residual mix, else the "
+        "grid average (flagged); it is computed, not copied from location-based",
+        "warning: 2 sites priced their remainder at the grid average: no residual mix ((no "
+        "site: GRP), (no site: JV)); disclose it (grid_average_no_residual_mix)",
+    ]
 
 
 def test_calculate_fails_with_the_keys_that_have_no_factor(tmp_path: Path) -> None:
@@ -186,6 +193,7 @@ def test_inventory_table_and_json_to_a_file(ws_path: Path, tmp_path: Path) -> No
     table = runner.invoke(app, ["inventory", str(ws_path)])
     assert table.exit_code == 0
     assert "Scope 2 (location-based)" in table.stdout
+    assert "Scope 2 (market-based) 范围二（基于市场）" in table.stdout
     out = tmp_path / "inventory.json"
     result = runner.invoke(app, ["inventory", str(ws_path), "--format", "json", "--out", str(out)])
     assert result.exit_code == 0
@@ -253,6 +261,16 @@ def test_inventory_json_holds_the_contract_of_the_issue(ws_path: Path) -> None:
     assert data["data_quality"]
     assert data["run"]["gwp_set"] == "AR5"
     assert data["run"]["run_id"].startswith("r-")
+    # Issue 4: scope2_market beside scope2_location, per site, entity and group. No
+    # instrument and no US residual mix: the remainder is priced at the grid average (the
+    # same EPA factor as location-based), flagged and said in the warnings.
+    assert totals["scope2_market"] == pytest.approx(351.6425, abs=5e-4)
+    assert data["by_site"]["(no site)"]["scope2_market"] == totals["scope2_market"]
+    assert data["by_entity"]["GRP"]["scope2_market"] == totals["scope2_market"]
+    assert data["by_entity"]["JV"]["scope2_market"] == 0.0
+    assert data["renewable_share"]["group"] == 0.0
+    assert any("grid_average_no_residual_mix" in w for w in data["warnings"])
+    assert any(w.startswith("no contractual instruments") for w in data["warnings"])
 
 
 # ---- explain ------------------------------------------------------------------------------

@@ -128,8 +128,6 @@ def _print_inventory(console: Console, summary: DemoSummary) -> None:
         for instrument, mwh in sorted(market.allocation.surplus_mwh.items()):
             if mwh > 0:
                 console.print(f"  surplus: {instrument} {mwh:,.0f} MWh (not carried over)")
-        for warning in market.warnings:
-            console.print(f"  note: {warning}", markup=False)
     if summary.ppa is not None:
         p = summary.ppa
         console.print(

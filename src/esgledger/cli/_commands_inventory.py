@@ -1,7 +1,8 @@
 """Inventory commands: ``calculate``, ``inventory``, ``explain``, ``uncertainty``, ``quality``.
 
 ``calculate`` runs the engine over a workspace's activity data and prints the inventory
-(scope 1, scope 2 location-based, scope 3 by category, biogenic CO2; t CO2e) and the run id;
+(scope 1, scope 2 location-based and market-based, scope 3 by category, biogenic CO2;
+t CO2e; the group's RE %) and the run id;
 ``inventory`` shows a run again (the latest by default) as a table or JSON, or exports its line
 items (one per activity row) as CSV or Parquet; ``explain`` shows how one activity row's
 figures came to be (:func:`esgledger.inventory.explain.explain`); ``uncertainty`` propagates
@@ -95,6 +96,8 @@ def inventory_table(data: dict[str, Any]) -> Table:
     table.add_column("t CO2e", justify="right", no_wrap=True)
     table.add_row("Scope 1 范围一", _t(totals["scope1"]))
     table.add_row("Scope 2 (location-based) 范围二（基于位置）", _t(totals["scope2_location"]))
+    if "scope2_market" in totals:
+        table.add_row("Scope 2 (market-based) 范围二（基于市场）", _t(totals["scope2_market"]))
     table.add_row("Scope 3 范围三", _t(totals["scope3"]))
     for key, (name, name_zh) in SCOPE3_CATEGORY_NAMES.items():
         value = data["scope3_by_category"][key]
@@ -103,6 +106,12 @@ def inventory_table(data: dict[str, Any]) -> Table:
     table.add_row(
         "Biogenic CO2, outside the scopes 生物源CO2（范围外）", _t(totals["biogenic_co2"])
     )
+    group_re = (data.get("renewable_share") or {}).get("group")
+    if group_re is not None:
+        table.add_row(
+            "Renewable electricity 可再生电力比例 (RE %, annual matching)",
+            f"{group_re * 100:.1f} %",
+        )
     return table
 
 
@@ -178,7 +187,8 @@ def calculate(
         ),
     ] = PriceBasis.purchaser,
 ) -> None:
-    """Calculate the GHG inventory (scope 1, 2 location-based, 3) and register the run."""
+    """Calculate the GHG inventory (scope 1, 2 location- and market-based, 3) and register
+    the run."""
     from esgledger.factors import proxies_from_options
     from esgledger.factors.resolve import Strictness
     from esgledger.inventory import calculate as run_calculation

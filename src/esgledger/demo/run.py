@@ -29,7 +29,7 @@ import pyarrow as pa
 from esgledger.demo.data import DEMO_SEED, DEMO_YEAR, write_demo_inputs
 from esgledger.errors import EsgledgerError, FactorNotFoundError, WorkspaceError
 from esgledger.ingest import ImportResult
-from esgledger.inventory.market import MarketResult, add_market_to_summary, market_based
+from esgledger.inventory.market import MarketResult, market_based
 from esgledger.inventory.runs import summary as inventory_summary
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ class DemoSummary:
 
     ``inventory`` is the run's summary (:func:`esgledger.inventory.runs.summary`) with
     market-based scope 2 and the renewable share added
-    (:func:`esgledger.inventory.market.add_market_to_summary`); ``excluded`` lists the rows
+    (read back from the run's stored ``market_based.parquet``); ``excluded`` lists the rows
     left without a factor (empty when every row resolved); ``market`` is the market-based
     result; ``ppa`` the annual-versus-hourly matching of the solar PPA.
     """
@@ -206,9 +206,12 @@ def build_demo(
             step("calculating the inventory")
             run, summary.excluded = _calculate(workspace)
             summary.run_id = run.run_id
-            step("market-based scope 2: allocating the green-power instruments")
-            summary.market = market_based(workspace, run)
-            summary.inventory = add_market_to_summary(inventory_summary(run), summary.market)
+            # Every run stores its market-based scope 2 (market_based.parquet, read back by
+            # the summary); the details (allocations, verdicts) are looked at without
+            # rewriting the run's files.
+            step("market-based scope 2: the green-power instruments of the run")
+            summary.market = market_based(workspace, run, write=False)
+            summary.inventory = inventory_summary(run)
             step("matching the solar PPA hour by hour")
             summary.ppa = ppa_match(files.hourly_load, files.hourly_supply)
     finally:

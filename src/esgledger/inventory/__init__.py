@@ -6,6 +6,8 @@
   per activity row (:mod:`esgledger.inventory.engine`) and registers the run;
 * :func:`load_run` and :func:`list_runs` find runs again; :func:`summary` gives a run's
   inventory as the JSON contract (:mod:`esgledger.inventory.runs`);
+* :func:`market_based` computes market-based scope 2 and the renewable share of a run
+  (every run stores it: :mod:`esgledger.inventory.market`);
 * :func:`explain` shows how one activity row's figures came to be
   (:mod:`esgledger.inventory.explain`); :func:`diff_runs` what changed between two runs and
   why (:mod:`esgledger.inventory.diff`);
@@ -29,6 +31,7 @@ from esgledger.inventory.engine import (
     compute_line_items,
 )
 from esgledger.inventory.explain import explain
+from esgledger.inventory.market import market_based
 from esgledger.inventory.quality import data_quality_summary, score_line_items
 from esgledger.inventory.runs import Run, aggregate, list_runs, load_run, summary
 from esgledger.inventory.uncertainty import monte_carlo
@@ -45,6 +48,7 @@ __all__ = [
     "explain",
     "list_runs",
     "load_run",
+    "market_based",
     "monte_carlo",
     "recalculate",
     "score_line_items",

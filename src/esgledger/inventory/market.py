@@ -80,8 +80,11 @@ if TYPE_CHECKING:
 __all__ = [
     "MARKET_FILE",
     "MarketResult",
+    "StoredMarket",
     "add_market_to_summary",
+    "load_market",
     "market_based",
+    "market_manifest",
 ]
 
 #: File of the market-based lines inside the run folder.
@@ -119,8 +122,9 @@ class MarketResult:
         [t CO2e, consolidated] the other scope 2 (heat, steam, cooling) at its
         location-based value.
     by_site, by_entity
-        Code → ``{"scope2_market": t, "electricity_mwh": MWh, "covered_mwh": MWh,
-        "re_share": fraction or None}`` (entity figures: the entity's own sites, as the
+        Code → ``{"scope2_market": t, "other_scope2": t, "electricity_mwh": MWh,
+        "covered_mwh": MWh, "re_share": fraction or None}`` (``other_scope2``: the heat,
+        steam and cooling part of ``scope2_market``) (entity figures: the entity's own sites, as the
         location-based ``by_entity``; ``re_share`` of an entity includes its descendants).
     re_share_group
         [fraction 0-1] RE % of the group's electricity (RE100-valid instruments).
@@ -246,7 +250,7 @@ def _electricity(con: duckdb.DuckDBPyConnection, lines: Path) -> list[tuple[Any,
     ).fetchall()
 
 
-def market_based(workspace: Workspace, run: Run) -> MarketResult:
+def market_based(workspace: Workspace, run: Run, *, write: bool = True) -> MarketResult:
     """Market-based scope 2 and the RE % of a run (module docstring, steps 1-5).
 
     Parameters
@@ -255,12 +259,17 @@ def market_based(workspace: Workspace, run: Run) -> MarketResult:
         The open workspace of the run (instruments, sites, entities, factor library).
     run
         The inventory run (:func:`esgledger.inventory.engine.calculate`).
+    write
+        Write ``lake/runs/<run_id>/market_based.parquet`` (default). Every run already
+        stores its market-based result (:func:`esgledger.inventory.runs.PreparedRun.
+        execute`); pass False to look at the details (allocations, verdicts) of a run
+        without touching its files.
 
     Returns
     -------
     MarketResult
-        Also written to ``lake/runs/<run_id>/market_based.parquet`` (replaced when called
-        again: the same run and register give the same file). Nothing is stored in the
+        Written to ``lake/runs/<run_id>/market_based.parquet`` when ``write`` (replaced:
+        the same run and register give the same file). Nothing is stored in the
         database: allocations are saved by ``esgledger green re --save``.
 
     Raises
@@ -431,6 +440,12 @@ def market_based(workspace: Workspace, run: Run) -> MarketResult:
         factors[code] = RemainderFactors(supplier_choice, residual, grid)
 
     lines = _market_based_lines(consumption, allocation.allocations, factors, year=year)
+    if consumption and not instruments:
+        warnings.append(
+            "no contractual instruments are registered: market-based scope 2 prices all "
+            "purchased electricity with supplier-specific factors, else the residual mix, else "
+            "the grid average (flagged); it is computed, not copied from location-based"
+        )
 
     share_of = {c.site: shares.get(c.entity, 1.0) for c in consumption}
     flags = {line.site: str(line.data_quality_flag) for line in lines if line.data_quality_flag}
@@ -448,13 +463,19 @@ def market_based(workspace: Workspace, run: Run) -> MarketResult:
         pa.array([line.co2e_kg * s for line, s in zip(lines, line_shares, strict=True)]),
     )
     path = run.folder / MARKET_FILE
-    pq.write_table(out_table, path, compression="zstd")
+    if write:
+        pq.write_table(out_table, path, compression="zstd")
 
     by_site: dict[str, dict[str, Any]] = {}
     by_entity: dict[str, dict[str, Any]] = {}
 
     def blank() -> dict[str, Any]:
-        return {"scope2_market_kg": [], "electricity_mwh": 0.0, "covered_mwh": 0.0}
+        return {
+            "scope2_market_kg": [],
+            "other_scope2_kg": [],
+            "electricity_mwh": 0.0,
+            "covered_mwh": 0.0,
+        }
 
     for line, s in zip(lines, line_shares, strict=True):
         for target, code in ((by_site, line.site), (by_entity, line.entity)):
@@ -467,8 +488,10 @@ def market_based(workspace: Workspace, run: Run) -> MarketResult:
         value = float(kg or 0.0)
         other_kg.append(value)
         code = site or _no_site(str(entity))
-        by_site.setdefault(code, blank())["scope2_market_kg"].append(value)
-        by_entity.setdefault(str(entity), blank())["scope2_market_kg"].append(value)
+        for target, where in ((by_site, code), (by_entity, str(entity))):
+            entry = target.setdefault(where, blank())
+            entry["scope2_market_kg"].append(value)
+            entry["other_scope2_kg"].append(value)
 
     site_re = {s.code: s.re_share for s in re_share(consumption, allocation, year=year)}
     entity_re = {
@@ -479,6 +502,7 @@ def market_based(workspace: Workspace, run: Run) -> MarketResult:
     for target, shares_of in ((by_site, site_re), (by_entity, entity_re)):
         for code, entry in target.items():
             entry["scope2_market"] = math.fsum(entry.pop("scope2_market_kg")) / _KG_PER_T
+            entry["other_scope2"] = math.fsum(entry.pop("other_scope2_kg")) / _KG_PER_T
             entry["re_share"] = shares_of.get(code)
     electricity_t = math.fsum(line.co2e_kg * s for line, s in zip(lines, line_shares, strict=True))
     return MarketResult(
@@ -500,7 +524,169 @@ def market_based(workspace: Workspace, run: Run) -> MarketResult:
     )
 
 
-def add_market_to_summary(summary: Mapping[str, Any], result: MarketResult) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class StoredMarket:
+    """The market-based figures of a run as stored with it (:func:`load_market`): what
+    :func:`add_market_to_summary` needs, read back without recomputing anything.
+
+    Attributes
+    ----------
+    run_id
+        The run.
+    electricity_t, other_scope2_t
+        [t CO2e, consolidated] as :class:`MarketResult`.
+    by_site, by_entity
+        Code → ``{"scope2_market": t, "re_share": fraction or None}``.
+    re_share_group
+        [fraction 0-1] RE % of the group's electricity.
+    """
+
+    run_id: str
+    electricity_t: float
+    other_scope2_t: float
+    by_site: Mapping[str, dict[str, Any]]
+    by_entity: Mapping[str, dict[str, Any]]
+    re_share_group: float | None
+
+    @property
+    def scope2_market_t(self) -> float:
+        """[t CO2e, consolidated] market-based scope 2 of the group."""
+        return self.electricity_t + self.other_scope2_t
+
+
+def _sha256_file(path: Path) -> str:
+    import hashlib
+
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _digest(payload: Any) -> str:
+    import hashlib
+    import json
+
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def market_manifest(result: MarketResult) -> dict[str, Any]:
+    """The ``market_based`` section of a run manifest: the file and its sha256, the digests
+    of the instrument register and of the allocations, the instruments' verdicts, the
+    consolidated totals [t CO2e], the other scope 2 and the RE shares per site and entity
+    (what :func:`load_market` reads back with the Parquet file), flags and warnings."""
+    register = sorted(
+        (
+            {
+                "instrument": a.instrument.instrument,
+                "type": a.instrument.type,
+                "registry_id": a.instrument.registry_id,
+                "mwh": a.instrument.mwh,
+                "period_start": a.instrument.period_start,
+                "period_end": a.instrument.period_end,
+                "retired_for": a.instrument.retired_for,
+            }
+            for a in result.assessments
+        ),
+        key=lambda r: str(r["instrument"]),
+    )
+    other_site: dict[str, float] = {}
+    other_entity: dict[str, float] = {}
+    for code, entry in result.by_site.items():
+        other_site[code] = float(entry.get("other_scope2", 0.0))
+    for code, entry in result.by_entity.items():
+        other_entity[code] = float(entry.get("other_scope2", 0.0))
+    return {
+        "file": MARKET_FILE,
+        "sha256": _sha256_file(result.path),
+        "instruments_sha256": _digest(register),
+        "instruments": len(register),
+        "allocations_sha256": _digest(result.allocation.records()),
+        "allocations": len(result.allocation.allocations),
+        "excluded_instruments": dict(sorted(result.allocation.excluded.items())),
+        "surplus_mwh": {k: v for k, v in sorted(result.allocation.surplus_mwh.items()) if v},
+        "electricity_t": result.electricity_t,
+        "other_scope2_t": result.other_scope2_t,
+        "other_scope2_by_site": {k: v for k, v in other_site.items() if v},
+        "other_scope2_by_entity": {k: v for k, v in other_entity.items() if v},
+        "renewable_share": {
+            "group": result.re_share_group,
+            "by_site": {
+                k: v["re_share"] for k, v in result.by_site.items() if v["re_share"] is not None
+            },
+            "by_entity": {
+                k: v["re_share"] for k, v in result.by_entity.items() if v["re_share"] is not None
+            },
+        },
+        "flags": dict(sorted(result.flags.items())),
+        "warnings": list(result.warnings),
+    }
+
+
+def load_market(run: Run) -> StoredMarket | None:
+    """The market-based figures stored with ``run``: the site and entity sums of
+    ``market_based.parquet`` (consolidated CO2e) plus the other scope 2 and the RE shares
+    of the manifest's ``market_based`` section. None for a run without them (runs of
+    esgledger before market-based scope 2 was part of every run).
+
+    Raises
+    ------
+    WorkspaceError
+        If the manifest names the file but it is missing or its sha256 differs.
+    """
+    from esgledger.errors import WorkspaceError
+
+    section = run.manifest.get("market_based")
+    if not section:
+        return None
+    path = run.folder / str(section.get("file") or MARKET_FILE)
+    if not path.is_file():
+        raise WorkspaceError(f"run {run.run_id}: {path} is missing from the lake")
+    if _sha256_file(path) != section.get("sha256"):
+        raise WorkspaceError(
+            f"run {run.run_id}: {path.name} differs from the sha256 of the run manifest"
+        )
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            f"SELECT site, entity, sum(co2e_kg_consolidated) FROM read_parquet({_sql_path(path)})"
+            " GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    finally:
+        con.close()
+    shares = section.get("renewable_share", {})
+    site_kg: dict[str, list[float]] = defaultdict(list)
+    entity_kg: dict[str, list[float]] = defaultdict(list)
+    for site, entity, kg in rows:
+        site_kg[str(site)].append(float(kg or 0.0))
+        entity_kg[str(entity)].append(float(kg or 0.0))
+    electricity = math.fsum(v for values in site_kg.values() for v in values) / _KG_PER_T
+
+    def section_of(
+        kg: Mapping[str, list[float]], other: Mapping[str, float], re: Mapping[str, float]
+    ) -> dict[str, dict[str, Any]]:
+        out = {}
+        for code in sorted(set(kg) | set(other)):
+            t = math.fsum(kg.get(code, [])) / _KG_PER_T + float(other.get(code, 0.0))
+            out[code] = {"scope2_market": t, "re_share": re.get(code)}
+        return out
+
+    return StoredMarket(
+        run_id=run.run_id,
+        electricity_t=electricity,
+        other_scope2_t=float(section.get("other_scope2_t", 0.0)),
+        by_site=section_of(
+            site_kg, section.get("other_scope2_by_site", {}), shares.get("by_site", {})
+        ),
+        by_entity=section_of(
+            entity_kg, section.get("other_scope2_by_entity", {}), shares.get("by_entity", {})
+        ),
+        re_share_group=shares.get("group"),
+    )
+
+
+def add_market_to_summary(
+    summary: Mapping[str, Any], result: MarketResult | StoredMarket
+) -> dict[str, Any]:
     """The inventory summary (:func:`esgledger.inventory.runs.summary`) with market-based
     scope 2 and the renewable share added.
 

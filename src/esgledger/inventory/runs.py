@@ -5,6 +5,7 @@
 A run is written once and never changed::
 
     lake/runs/<run_id>/line_items.parquet   one line item per activity row
+    lake/runs/<run_id>/market_based.parquet market-based scope 2 per site-period
     lake/runs/<run_id>/manifest.json        what went in, and what came out
 
 The manifest lists everything the numbers depend on: the activity batches (ids and sha256 of
@@ -25,7 +26,10 @@ the same numbers to the last digit. Totals are sums of exact decimals (each line
 ``scope3_by_category`` ("1" … "15", all present), ``by_entity``, ``by_site``,
 ``data_quality`` (the Scope 3 Standard's data-quality indicators, emission-weighted, from
 :mod:`esgledger.inventory.quality`, and the shares of CO2e by factor tier and vintage gap),
-``scope3_completeness`` (all fifteen categories, reported or not), ``counts``,
+``scope3_completeness`` (all fifteen categories, reported or not), market-based scope 2
+(``totals.scope2_market``, ``by_site[*].scope2_market``, ``by_entity[*].scope2_market``)
+and ``renewable_share`` read back from the run's ``market_based.parquet``
+(:func:`esgledger.inventory.market.load_market`), ``counts``,
 ``warnings`` and ``run`` (the manifest). All amounts are consolidated (× the entity's
 consolidation share) and in tonnes; biogenic CO2 is outside the scopes and not in ``total``.
 """
@@ -276,6 +280,7 @@ class PreparedRun:
             )
             lines_path = tmp / LINE_ITEMS_FILE
             aggregates = aggregate(lines_path)
+            market = self._market(run_id, tmp)
             manifest = {
                 "run_id": run_id,
                 "created_at": created.isoformat(),
@@ -284,13 +289,17 @@ class PreparedRun:
                 "factor_sets_used": result.factor_sets_used,
                 "deflators": {"used": result.deflators, "sources": _deflator_sources()},
                 "double_counting": result.double_counting,
-                "warnings": result.warnings,
+                "warnings": [*result.warnings, *market["warnings"]],
                 "line_items": f"{RUNS_DIR}/{run_id}/{LINE_ITEMS_FILE}",
                 "line_items_sha256": _file_sha256(lines_path),
+                "market_based": market,
             }
             totals = {
                 "unit": "t CO2e",
-                "totals": aggregates["totals"],
+                "totals": {
+                    **aggregates["totals"],
+                    "scope2_market": market["electricity_t"] + market["other_scope2_t"],
+                },
                 "scope3_by_category": aggregates["scope3_by_category"],
             }
             (tmp / MANIFEST_FILE).write_text(
@@ -322,6 +331,15 @@ class PreparedRun:
             shutil.rmtree(final, ignore_errors=True)
             raise
         return Run(run_id=run_id, folder=final, manifest=manifest, totals=totals)
+
+    def _market(self, run_id: str, folder: Path) -> dict[str, Any]:
+        """Market-based scope 2 of the run's line items in ``folder``
+        (:func:`esgledger.inventory.market.market_based`, which writes
+        ``market_based.parquet`` there): the manifest's ``market_based`` section."""
+        from esgledger.inventory.market import market_based, market_manifest
+
+        provisional = Run(run_id=run_id, folder=folder, manifest=self.manifest, totals={})
+        return market_manifest(market_based(self.workspace, provisional))
 
     def _free_id(self, runs_dir: Path, created: datetime) -> str:
         from esgledger.store.repository import load_run
@@ -372,6 +390,7 @@ def prepare_run(
         load_fx_rates,
         load_sites,
     )
+    from esgledger.store.repository_renewables import load_allocations, load_instruments
     from esgledger.taxonomy import Taxonomy
 
     chosen = str(gwp_set).strip().upper()
@@ -415,6 +434,8 @@ def prepare_run(
         activity_types = load_activity_types(session)
         fx_rows = load_fx_rates(session)
         user_sets = load_factor_sets(session)
+        instruments = load_instruments(session)
+        allocations = load_allocations(session)
     if not batches:
         raise WorkspaceError(
             f"workspace {workspace.root} has no activity data to calculate; import some with "
@@ -446,6 +467,10 @@ def prepare_run(
             "activity_types_sha256": _sha256_json(activity_types),
             "fx_rates_sha256": _sha256_json(fx_rows),
             "deflators_sha256": _sha256_json(_deflator_rows()),
+            # Market-based scope 2: the instrument register and the allocations stored for
+            # other years (``esgledger green re --save``), which are not available again.
+            "instruments_sha256": _sha256_json(instruments),
+            "instrument_allocations_sha256": _sha256_json(allocations),
         },
     }
     options = _options(strict, allow_unresolved, category_3, proxy_map, basis)
@@ -661,6 +686,7 @@ def summary(run: Run) -> dict[str, Any]:
     ``reported`` or ``not reported`` (Scope 3 Standard ch. 6 and 11), their names, lines and
     CO2e [t].
     """
+    from esgledger.inventory.market import add_market_to_summary, load_market
     from esgledger.inventory.quality import data_quality_summary, scope3_completeness
 
     aggregates = aggregate(run.line_items_path)
@@ -672,7 +698,7 @@ def summary(run: Run) -> dict[str, Any]:
     completeness = {
         row.pop("category"): row for row in scope3_completeness(run.line_items_path).to_pylist()
     }
-    return {
+    out: dict[str, Any] = {
         "unit": "t CO2e",
         "totals": aggregates["totals"],
         "scope3_by_category": aggregates["scope3_by_category"],
@@ -684,3 +710,5 @@ def summary(run: Run) -> dict[str, Any]:
         "warnings": run.manifest.get("warnings", []),
         "run": run.manifest,
     }
+    market = load_market(run)
+    return out if market is None else add_market_to_summary(out, market)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 import esgledger.inventory as inventory
-from esgledger.inventory import base_year, diff, engine, quality, runs, uncertainty
+from esgledger.inventory import base_year, diff, engine, market, quality, runs, uncertainty
 
 # The function explain shadows its module in the package namespace; the module is still
 # importable by name (from-imports and import_module use sys.modules).
@@ -31,6 +31,7 @@ def test_the_workflow_functions_are_exported_from_their_modules() -> None:
         "score_line_items": quality.score_line_items,
         "data_quality_summary": quality.data_quality_summary,
         "monte_carlo": uncertainty.monte_carlo,
+        "market_based": market.market_based,
     }
     assert set(wanted) <= set(inventory.__all__)
     for name, function in wanted.items():

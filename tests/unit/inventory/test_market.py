@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ def _gec(instrument: str, mwh: float, **overrides: Any) -> dict[str, Any]:
     return row
 
 
-def _workspace(tmp_path: Path, instruments: list[dict[str, Any]]) -> Workspace:
+def _workspace(tmp_path: Path, instruments: list[dict[str, Any]] | None) -> Workspace:
     ws = new_workspace(
         tmp_path / "ws",
         entities=[entity("GRP")],
@@ -59,7 +60,8 @@ def _workspace(tmp_path: Path, instruments: list[dict[str, Any]]) -> Workspace:
             ),
         ],
     )
-    import_rows(ws, "instruments", instruments)
+    if instruments is not None:
+        import_rows(ws, "instruments", instruments)
     return ws
 
 
@@ -110,14 +112,20 @@ def test_an_instrument_failing_a_quality_criterion_is_excluded_with_its_reason(
     assert result.electricity_t * 1000 == pytest.approx(20 * CN_RESIDUAL_KG_PER_MWH, rel=REL)
 
 
-def test_the_summary_gains_scope2_market_and_the_renewable_share(tmp_path: Path) -> None:
+def test_every_run_stores_market_based_scope2_and_the_summary_reads_it(tmp_path: Path) -> None:
     ws = _workspace(tmp_path, [_gec("G-1", 40)])
     with ws:
         run = calculate(ws)
-        result = market_based(ws, run)
-    before = summary(run)
-    after = add_market_to_summary(before, result)
-    assert "scope2_market" not in before["totals"]
+    after = summary(run)
+    # The run wrote the market-based lines; the manifest records their sha256 and the digests
+    # of the register and the allocations.
+    section = run.manifest["market_based"]
+    path = run.folder / MARKET_FILE
+    assert section["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert len(section["instruments_sha256"]) == 64
+    assert len(section["allocations_sha256"]) == 64
+    assert (section["instruments"], section["allocations"]) == (1, 2)
+    assert run.totals["totals"]["scope2_market"] == after["totals"]["scope2_market"]
     assert after["totals"]["scope2_location"] * 1000 == pytest.approx(
         60 * GD_LOCATION_KG_PER_MWH, rel=REL
     )
@@ -132,6 +140,32 @@ def test_the_summary_gains_scope2_market_and_the_renewable_share(tmp_path: Path)
     )
     assert after["renewable_share"]["group"] == pytest.approx(40 / 60, rel=REL)
     assert after["renewable_share"]["by_site"] == {"DC": pytest.approx(40 / 60, rel=REL)}
+    # Computing it again gives what the summary read back from the stored file.
+    with ws:
+        again = add_market_to_summary(summary(run), market_based(ws, run))
+    assert again["totals"]["scope2_market"] == pytest.approx(
+        after["totals"]["scope2_market"], rel=REL
+    )
+    assert again["renewable_share"] == after["renewable_share"]
+
+
+def test_without_instruments_market_based_is_computed_and_the_run_says_so(
+    tmp_path: Path,
+) -> None:
+    ws = _workspace(tmp_path, None)
+    with ws:
+        run = calculate(ws)
+    data = summary(run)
+    # No instrument: all 60 MWh at China's residual mix, not the Guangdong grid average.
+    assert data["totals"]["scope2_market"] * 1000 == pytest.approx(
+        60 * CN_RESIDUAL_KG_PER_MWH, rel=REL
+    )
+    assert data["totals"]["scope2_location"] * 1000 == pytest.approx(
+        60 * GD_LOCATION_KG_PER_MWH, rel=REL
+    )
+    assert data["renewable_share"]["group"] == 0.0
+    assert run.manifest["market_based"]["instruments"] == 0
+    assert any(w.startswith("no contractual instruments are registered") for w in data["warnings"])
 
 
 def test_without_a_residual_mix_the_grid_average_is_used_and_flagged(tmp_path: Path) -> None:

@@ -46,7 +46,11 @@ def test_a_run_writes_its_folder_manifest_and_row(tmp_path: Path) -> None:
     assert re.fullmatch(r"r-[0-9a-f]{12}-\d{8}T\d{6}Z", run.run_id)
     assert run.run_id.startswith(f"r-{run.manifest['input_hash'][:12]}-")
     folder = ws.lake / "runs" / run.run_id
-    assert sorted(p.name for p in folder.iterdir()) == ["line_items.parquet", "manifest.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "line_items.parquet",
+        "manifest.json",
+        "market_based.parquet",
+    ]
     on_disk = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert on_disk == json.loads(json.dumps(run.manifest, default=str))
     manifest = run.manifest
