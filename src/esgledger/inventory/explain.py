@@ -17,6 +17,10 @@ is explained line by line.
 :meth:`Explanation.to_text` renders it in English or Simplified Chinese
 (``lang="zh-CN"``); :meth:`Explanation.to_dict` as JSON-ready data.
 
+A purchased-electricity line also shows its market-based part (:func:`market_part`): the
+instruments allocated to its site and period (id, type, MWh, rate, quality verdict), the
+remainder's MWh, factor and method, and the line's pro-rata share of the site-period.
+
 A record id used by two entities (record ids are unique per entity) is ambiguous:
 :class:`AmbiguousRecordError` lists the choices, each as ``batch_id:row_number``, which can
 be passed instead (or ``ENTITY:RECORD_ID``).
@@ -47,6 +51,7 @@ __all__ = [
     "explain",
     "explain_line",
     "find_lines",
+    "market_part",
 ]
 
 _BATCH_ROW = re.compile(r"^(b-[0-9a-f]{12}):(\d+)$")
@@ -116,6 +121,29 @@ _LABELS: dict[str, tuple[str, str]] = {
     "consolidated": ("CO2e consolidated", "合并后CO2当量"),
     "excluded": ("Excluded line: no factor", "已排除：无排放因子"),
     "choices": ("choices", "可选项"),
+    "market": ("Scope 2, market-based", "范围二（基于市场）"),
+    "market_site_period": ("site-period", "站点-期间"),
+    "market_purchased": ("purchased electricity", "外购电力"),
+    "market_covered": ("covered by instruments", "环境权益工具覆盖"),
+    "market_instrument": ("instrument", "工具"),
+    "market_pool": ("pool", "分配池"),
+    "market_quality_ok": (
+        "passes the Scope 2 Quality Criteria",
+        "符合范围二质量准则",
+    ),
+    "market_re100_yes": ("counts toward RE100", "计入RE100"),
+    "market_re100_no": ("not counted toward RE100", "不计入RE100"),
+    "market_no_instruments": ("no instrument allocated", "未分配环境权益工具"),
+    "market_remainder": ("remainder", "剩余电量"),
+    "method_supplier": ("supplier-specific factor", "供应商特定因子"),
+    "method_residual_mix": ("residual mix", "剩余组合因子"),
+    "method_grid_average": ("grid average", "电网平均因子"),
+    "market_flag": (
+        "no residual mix: priced at the grid average, to be disclosed",
+        "无剩余组合因子：按电网平均因子计算，需披露",
+    ),
+    "market_site_total": ("market-based, site-period", "站点-期间市场法排放"),
+    "market_line": ("this line's part", "本明细所占部分"),
 }
 
 
@@ -168,6 +196,11 @@ class LineExplanation:
         GWP-100 of CH4 and N2O under the run's set (CO2 is 1).
     consolidation_reason
         The derivation of the entity's share under the run's approach.
+    market
+        For a purchased-electricity line: the market-based scope 2 of its site-period as
+        the run stored it (:func:`market_part`): the instruments allocated (id, type, MWh,
+        rate, pool, quality verdict), the remainder's MWh, method, factor and flag, and
+        the line's part (its MWh / the site-period's MWh). None otherwise.
     """
 
     line: dict[str, Any]
@@ -176,6 +209,7 @@ class LineExplanation:
     to_factor_unit: float | None
     gwp_values: dict[str, float]
     consolidation_reason: str | None
+    market: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +277,7 @@ class Explanation:
                     "to_factor_unit": x.to_factor_unit,
                     "gwp_values": x.gwp_values,
                     "consolidation_reason": x.consolidation_reason,
+                    "market": x.market,
                 }
                 for x in self.lines
             ],
@@ -373,7 +408,142 @@ class Explanation:
             f"{_num(line['co2e_kg_consolidated'])} kg CO2e "
             f"({_num(float(line['co2e_kg_consolidated']) / 1000)} t)"
         )
+        if item.market is not None:
+            out.extend(_market_text(item.market, lang))
         return out
+
+
+def _market_text(market: Mapping[str, Any], lang: str) -> list[str]:
+    """The market-based part of an electricity line, as text lines."""
+    lab = _text_labels(lang)
+    out = [
+        f"  {lab('market')}: {lab('market_site_period')} {market['site']}, "
+        f"{market['period_start']} – {market['period_end']}",
+        f"    {lab('market_purchased')}: {_num(market['consumption_mwh'])} MWh; "
+        f"{lab('market_covered')}: {_num(market['covered_mwh'])} MWh",
+    ]
+    if not market["instruments"]:
+        out.append(f"    {lab('market_no_instruments')}")
+    for i in market["instruments"]:
+        re100 = lab("market_re100_yes") if i["re100"] else lab("market_re100_no")
+        why = i["reasons_zh"] if lang == "zh-CN" else i["reasons"]
+        if not i["re100"] and why:
+            re100 += f" ({why})"
+        out.append(
+            f"    {lab('market_instrument')} {i['instrument']} ({i['type']}): "
+            f"{_num(i['mwh'])} MWh × {_num(i['co2e_kg_per_mwh'])} kg/MWh; "
+            f"{lab('market_pool')} {i['pool']}; {lab('market_quality_ok')}; {re100}"
+        )
+    if market["remainder_method"] is not None:
+        method_key = f"method_{market['remainder_method']}"
+        method = lab(method_key) if method_key in _LABELS else str(market["remainder_method"])
+        out.append(
+            f"    {lab('market_remainder')}: {_num(market['remainder_mwh'])} MWh × "
+            f"{_num(market['remainder_co2e_kg_per_mwh'])} kg/MWh ({method}, "
+            f"{market['remainder_factor_id']})"
+        )
+    if market["data_quality_flag"]:
+        out.append(f"    ! {lab('market_flag')} ({market['data_quality_flag']})")
+    out.append(f"    {lab('market_site_total')}: {_num(market['co2e_kg'])} kg CO2e")
+    if market["line_mwh"] is not None and market["line_co2e_kg"] is not None:
+        out.append(
+            f"    {lab('market_line')}: {_num(market['line_mwh'])} MWh / "
+            f"{_num(market['consumption_mwh'])} MWh × {_num(market['co2e_kg'])} kg = "
+            f"{_num(market['line_co2e_kg'])} kg CO2e"
+        )
+    return out
+
+
+def market_part(run: Run, line: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The market-based scope 2 behind a purchased-electricity line, as the run stored it.
+
+    Reads the run's ``market_based.parquet`` row of the line's site-period (site, or
+    ``(no site: <entity>)``, entity and period start) and the allocations of the manifest's
+    ``market_based`` section (GHG Protocol Scope 2 Guidance ch. 6, Table 6.3; Table 7.1
+    quality criteria). None for a line that is not purchased electricity, is excluded, or
+    a run without market-based results.
+
+    Returns
+    -------
+    dict or None
+        ``site``, ``entity``, ``period_start``, ``period_end``, ``consumption_mwh``,
+        ``covered_mwh`` [MWh], ``instruments`` (id, type, MWh, kg/MWh, pool, ``re100``,
+        ``reasons``), ``remainder_mwh`` [MWh], ``remainder_method``,
+        ``remainder_factor_id``, ``remainder_co2e_kg_per_mwh`` [kg CO2e / MWh],
+        ``data_quality_flag``, ``co2e_kg`` [kg CO2e, gross, the site-period], ``line_mwh``
+        and ``line_co2e_kg`` (the line's MWh and its pro-rata part of the site-period).
+    """
+    from esgledger.inventory.market import MARKET_FILE
+    from esgledger.units import conversion_factor
+
+    section = run.manifest.get("market_based")
+    if (
+        not section
+        or line.get("activity") != "electricity"
+        or int(line.get("scope") or 0) != 2
+        or str(line.get("line_kind") or "activity") != "activity"
+        or line.get("excluded")
+    ):
+        return None
+    path = run.folder / str(section.get("file") or MARKET_FILE)
+    if not path.is_file():
+        return None
+    entity = str(line["entity"])
+    site = str(line["site"]) if line.get("site") is not None else f"(no site: {entity})"
+    start = line["period_start"]
+    con = duckdb.connect()
+    try:
+        cursor = con.execute(
+            f"SELECT * FROM read_parquet({_sql_text(str(path))}) "
+            "WHERE site = ? AND entity = ? AND period_start = ?",
+            [site, entity, start],
+        )
+        names = [d[0] for d in cursor.description or []]
+        found = cursor.fetchone()
+    finally:
+        con.close()
+    if found is None:
+        return None
+    row = dict(zip(names, found, strict=True))
+    start_text = start.isoformat() if isinstance(start, date) else str(start)
+    instruments = [
+        {
+            k: a[k]
+            for k in (
+                "instrument", "type", "mwh", "co2e_kg_per_mwh", "pool", "re100", "reasons",
+                "reasons_zh",
+            )
+        }
+        for a in section.get("allocations", [])
+        if isinstance(a, Mapping)
+        and a.get("site") == site
+        and a.get("entity") == entity
+        and str(a.get("period_start")) == start_text
+    ]  # fmt: skip
+    line_mwh: float | None = None
+    line_kg: float | None = None
+    with contextlib.suppress(EsgledgerError):
+        line_mwh = float(line["quantity"]) * conversion_factor(str(line["unit"]), "MWh")
+    consumption = float(row["consumption_mwh"])
+    if line_mwh is not None and consumption > 0:
+        line_kg = line_mwh / consumption * float(row["co2e_kg"])
+    return {
+        "site": site,
+        "entity": entity,
+        "period_start": start_text,
+        "period_end": str(row["period_end"]),
+        "consumption_mwh": consumption,
+        "covered_mwh": float(row["covered_mwh"]),
+        "instruments": instruments,
+        "remainder_mwh": float(row["remainder_mwh"]),
+        "remainder_method": row["remainder_method"],
+        "remainder_factor_id": row["remainder_factor_id"],
+        "remainder_co2e_kg_per_mwh": row["remainder_co2e_kg_per_mwh"],
+        "data_quality_flag": row["data_quality_flag"],
+        "co2e_kg": float(row["co2e_kg"]),
+        "line_mwh": line_mwh,
+        "line_co2e_kg": line_kg,
+    }
 
 
 def _currency_pair(unit: str, factor_unit: str) -> str:
@@ -548,6 +718,7 @@ def explain(run: Run, key: str) -> Explanation:
                 to_factor_unit=to_unit,
                 gwp_values=gwp_values,
                 consolidation_reason=(shares.get(line["entity"]) or {}).get("reason"),
+                market=market_part(run, line),
             )
         )
     return Explanation(

@@ -573,7 +573,9 @@ def market_manifest(result: MarketResult) -> dict[str, Any]:
     """The ``market_based`` section of a run manifest: the file and its sha256, the digests
     of the instrument register and of the allocations, the instruments' verdicts, the
     consolidated totals [t CO2e], the other scope 2 and the RE shares per site and entity
-    (what :func:`load_market` reads back with the Parquet file), flags and warnings."""
+    (what :func:`load_market` reads back with the Parquet file), every allocation with its
+    instrument's type and verdict (for :func:`esgledger.inventory.explain.explain`), flags
+    and warnings."""
     register = sorted(
         (
             {
@@ -595,13 +597,37 @@ def market_manifest(result: MarketResult) -> dict[str, Any]:
         other_site[code] = float(entry.get("other_scope2", 0.0))
     for code, entry in result.by_entity.items():
         other_entity[code] = float(entry.get("other_scope2", 0.0))
+    verdicts = {a.instrument.instrument: a for a in result.assessments}
+    allocations = []
+    for a in result.allocation.allocations:
+        verdict = verdicts.get(a.instrument)
+        allocations.append(
+            {
+                "instrument": a.instrument,
+                "type": a.type,
+                "site": a.site,
+                "entity": a.entity,
+                "period_start": a.period_start.isoformat(),
+                "period_end": a.period_end.isoformat(),
+                "mwh": a.mwh,
+                "pool": a.pool,
+                "co2e_kg_per_mwh": a.co2e_kg_per_mwh,
+                "renewable": a.renewable,
+                "re100": a.re100,
+                "reasons": "" if verdict is None else verdict.reasons("en"),
+                "reasons_zh": "" if verdict is None else verdict.reasons("zh"),
+            }
+        )
     return {
         "file": MARKET_FILE,
         "sha256": _sha256_file(result.path),
         "instruments_sha256": _digest(register),
         "instruments": len(register),
         "allocations_sha256": _digest(result.allocation.records()),
-        "allocations": len(result.allocation.allocations),
+        # Every allocation of the run with its instrument's verdict (for ``explain``): all
+        # passed the Scope 2 Quality Criteria; ``re100`` says whether it also counts toward
+        # the RE100 share, ``reasons`` why not.
+        "allocations": allocations,
         "excluded_instruments": dict(sorted(result.allocation.excluded.items())),
         "surplus_mwh": {k: v for k, v in sorted(result.allocation.surplus_mwh.items()) if v},
         "electricity_t": result.electricity_t,
