@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from esgledger.cli import app
+from esgledger.inventory import load_run, summary
 from esgledger.store import Workspace
 from esgledger.store.repository_renewables import load_allocations
 
@@ -22,16 +23,19 @@ runner = CliRunner()
 ENTITIES = (
     "entity,name,parent,ownership_pct,operational_control,financial_control,country\n"
     "GRP,Group,,100,true,true,CN\nCLOUD,Cloud,GRP,100,true,true,CN\n"
+    "JV,Joint venture,GRP,50,false,false,CN\n"
 )
 SITES = (
     "site,entity,name,country,region,type\n"
     "DC-CQ,CLOUD,Chongqing DC,CN,CN-CQ,data_centre\n"
     "DC-JS,CLOUD,Yizheng DC,CN,CN-JS,data_centre\n"
+    "DC-JV,JV,Joint-venture DC,CN,CN-GD,data_centre\n"
 )
 ACTIVITIES = (
     "entity,site,period_start,period_end,activity,quantity,unit\n"
     "CLOUD,DC-CQ,2024-01-01,2024-12-31,electricity,60000,MWh\n"
     "CLOUD,DC-JS,2024-01-01,2024-12-31,electricity,36000000,kWh\n"
+    "JV,DC-JV,2024-01-01,2024-12-31,electricity,40000,MWh\n"
 )
 INSTRUMENTS = (
     "instrument,type,technology,generator,commissioned,country,region,period_start,period_end,"
@@ -88,10 +92,35 @@ def test_green_instruments_lists_the_verdicts(ws: Path) -> None:
     assert "绿电交易" in out
 
 
+def test_green_re_takes_a_named_run_and_its_boundary(ws: Path) -> None:
+    # Equity share: the joint venture's data centre counts (at 50 % in the totals; RE % is a
+    # share of its electricity), so the group's RE % is lower than under operational control.
+    assert _invoke("calculate", ws, "--consolidation", "equity")[0] == 0
+    with Workspace.open(ws) as workspace:
+        equity = load_run(workspace)
+    assert _invoke("calculate", ws)[0] == 0
+    code, out, err = _invoke("green", "re", ws, "--run", equity.run_id, "--level", "group")
+    assert code == 0, err
+    assert equity.run_id in out
+    group = next(line for line in out.splitlines() if line.strip().startswith("GROUP"))
+    # (60,000 GEC + 12,000 on-site) / (60,000 + 36,000 + 40,000 + 12,000) MWh = 48.6 %.
+    assert group.split()[-2:] == ["48.6", "%"]
+    assert summary(equity)["renewable_share"]["group"] == pytest.approx(72 / 148, rel=1e-12)
+
+
+def test_green_re_needs_an_inventory_run(ws: Path) -> None:
+    code, _out, err = _invoke("green", "re", ws)
+    assert code == 1
+    assert "has no inventory run yet; run `esgledger calculate WS` first" in err
+
+
 def test_green_re_by_site_and_group_with_saved_allocations(ws: Path) -> None:
+    assert _invoke("calculate", ws)[0] == 0
     code, out, _err = _invoke("green", "re", ws, "--target-year", "2030", "--save")
     assert code == 0, _err
     lines = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
+    # The joint venture is outside the run's operational-control boundary: not counted.
+    assert "DC-JV" not in lines
     assert lines["DC-CQ"][-2:] == ["100.0", "%"]
     # DC-JS: 36,000 MWh purchased + 12,000 MWh on-site PV → 25 %.
     assert lines["DC-JS"][1:3] == ["48,000.000", "36,000.000"]
@@ -107,10 +136,17 @@ def test_green_re_by_site_and_group_with_saved_allocations(ws: Path) -> None:
         "DC-CQ",
         60000.0,
     )
+    # The same RE % as the run's market-based result (one RE % everywhere).
+    with Workspace.open(ws) as workspace:
+        data = summary(load_run(workspace))
+    assert data["renewable_share"]["group"] == pytest.approx(72_000 / 108_000, rel=1e-12)
+    assert data["renewable_share"]["by_site"]["DC-JS"] == pytest.approx(0.25, rel=1e-12)
     # Saving again replaces the year's allocations instead of double counting them.
     code, out, _err = _invoke("green", "re", ws, "--save", "--level", "group")
     assert code == 0
     assert "GROUP" in out
+    group = next(line for line in out.splitlines() if line.strip().startswith("GROUP"))
+    assert group.split()[-2:] == [f"{data['renewable_share']['group'] * 100:.1f}", "%"]
     with Workspace.open(ws) as workspace, workspace.session() as session:
         assert len(load_allocations(session, 2024)) == 1
 

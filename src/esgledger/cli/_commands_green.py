@@ -4,11 +4,13 @@
 
 * ``instruments WS`` lists the register with the verdict of the Scope 2 Quality Criteria and
   RE100 checks for the reporting year, and the reason of every failure (``--lang zh-CN``);
-* ``re WS`` allocates the valid instruments to the purchased electricity of the activity
-  lake (activity ``electricity`` with a site) and shows RE % per site, entity or group, the
-  surplus and the excluded instruments, and the progress toward a target year; ``--save``
-  stores the allocations of the year (replacing earlier ones), where the database refuses any
-  double allocation;
+* ``re WS [--run ID]`` shows RE % per site, entity or group of an inventory run (the latest
+  by default): the purchased electricity of the run's line items inside its consolidation
+  boundary, allocated exactly as the run's market-based scope 2
+  (:func:`esgledger.inventory.market.market_based`), so the RE % is the run's
+  ``renewable_share``; also the surplus and the excluded instruments, and the progress toward
+  a target year; ``--save`` stores the allocations of the run's year (replacing earlier
+  ones), where the database refuses any double allocation;
 * ``cfe WS --load FILE --supply FILE`` matches hourly load and clean supply (CSV or Parquet,
   columns ``site``, ``hour`` and ``load_mwh`` / ``load_kwh`` or ``clean_mwh`` /
   ``clean_kwh``) with an optional grid CFE share (a number or a file with ``hour`` and
@@ -20,7 +22,6 @@ Errors go to stderr as ``error: ...`` with exit status 1; rejected input files e
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -36,7 +37,6 @@ from esgledger.errors import EsgledgerError, InputError, Issue
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from esgledger.renewables.allocation import Consumption
     from esgledger.store import Workspace
 
 green_app = typer.Typer(
@@ -164,61 +164,12 @@ def green_instruments(
     )
 
 
-def _consumption(ws: Workspace, year: int) -> tuple[list[Consumption], int]:
-    """Purchased electricity per site of ``year`` from the lake [MWh], and the number of
-    electricity rows without a site (which cannot be matched)."""
-    import duckdb
-
-    from esgledger.renewables.allocation import Consumption
-    from esgledger.store.repository import load_batches, load_sites
-    from esgledger.units import conversion_factor
-
-    with ws.session() as session:
-        files = [
-            str(ws.lake / str(b.lake_path))
-            for b in load_batches(session)
-            if b.kind == "activities" and b.lake_path
-        ]
-        sites = {s["code"]: s for s in load_sites(session)}
-    if not files:
-        return [], 0
-    con = duckdb.connect()
-    try:
-        rows = con.execute(
-            "SELECT site, unit, sum(quantity), count(*) FROM read_parquet(?) "
-            "WHERE activity = 'electricity' AND year(period_start) = ? GROUP BY ALL",
-            [files, year],
-        ).fetchall()
-    finally:
-        con.close()
-    per_site: dict[str, float] = {}
-    no_site = 0
-    for site, unit, quantity, count in rows:
-        if site is None:
-            no_site += int(count)
-            continue
-        per_site[site] = per_site.get(site, 0.0) + float(quantity) * conversion_factor(
-            str(unit), "MWh"
-        )
-    out = [
-        Consumption(
-            site=code,
-            entity=sites[code]["entity"],
-            country=sites[code]["country"],
-            region=sites[code]["region"] or sites[code]["country"],
-            period_start=date(year, 1, 1),
-            period_end=date(year, 12, 31),
-            mwh=mwh,
-        )
-        for code, mwh in sorted(per_site.items())
-    ]
-    return out, no_site
-
-
 @green_app.command("re")
 def green_re(
     workspace: WorkspaceArgument,
-    year: YearOption = None,
+    run: Annotated[
+        str | None, typer.Option("--run", help="Run id (default: the latest run).")
+    ] = None,
     level: Annotated[Level, typer.Option(help="Sum RE % per site, entity or group.")] = Level.site,
     target_year: Annotated[
         int | None, typer.Option(help="Year of the 100 % target, to show the progress.")
@@ -233,24 +184,24 @@ def green_re(
         bool, typer.Option(help="Store the year's allocations (replacing earlier ones).")
     ] = False,
 ) -> None:
-    """RE % of electricity (annual matching) from the valid instruments."""
-    from esgledger.renewables.allocation import allocate, re_progress, re_share
-    from esgledger.renewables.quality import assess
+    """RE % of electricity (annual matching) of an inventory run: the same consumption,
+    boundary and allocation as the run's market-based scope 2."""
+    from esgledger.inventory import load_run
+    from esgledger.inventory.market import market_based
+    from esgledger.renewables.allocation import re_progress, re_share
     from esgledger.store import Workspace
     from esgledger.store.repository_renewables import clear_allocations, save_allocations
 
     try:
         with Workspace.open(workspace) as ws:
-            reporting_year = year if year is not None else ws.reporting_year
-            instruments, parents, countries, claimants = _register(ws)
-            consumption, no_site = _consumption(ws, reporting_year)
-            verdicts = assess(
-                instruments,
-                reporting_year=reporting_year,
-                claimants=claimants,
-                site_countries=countries,
-            )
-            result = allocate(consumption, verdicts, parents=parents)
+            found = load_run(ws, run)
+            # The run's own market-based result (not written again): the purchased
+            # electricity inside the run's consolidation boundary, allocated as in the run.
+            market = market_based(ws, found, write=False)
+            reporting_year = market.year
+            consumption = list(market.consumption)
+            parents = dict(market.parents)
+            result = market.allocation
             if save:
                 with ws.session() as session:
                     clear_allocations(session, reporting_year)
@@ -260,8 +211,8 @@ def green_re(
     out = _stdout()
     if not consumption:
         out.print(
-            f"No purchased electricity with a site in {reporting_year}: import activity rows "
-            "of activity 'electricity' with their site first.",
+            f"Run {found.run_id} has no purchased electricity in {reporting_year}: import "
+            "activity rows of activity 'electricity' and calculate again.",
             markup=False,
         )
         raise typer.Exit(1)
@@ -274,7 +225,7 @@ def green_re(
         year=reporting_year,
     )
     table = Table(
-        title=f"Renewable electricity {reporting_year} (annual matching)",
+        title=f"Renewable electricity {reporting_year} (annual matching), run {found.run_id}",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
@@ -295,12 +246,10 @@ def green_re(
         out.print(f"surplus: {instrument} {mwh:,.3f} MWh (not carried over)", markup=False)
     for instrument, reason in sorted(result.excluded.items()):
         out.print(f"excluded: {instrument}: {reason}", markup=False)
-    if no_site:
-        _stderr().print(
-            f"warning: {no_site} electricity rows have no site and are not matched", markup=False
-        )
     if target_year is not None:
-        (group,) = re_share(consumption, result, level="group", re100=not all_renewable)
+        (group,) = re_share(
+            consumption, result, level="group", re100=not all_renewable, year=reporting_year
+        )
         p = re_progress({reporting_year: group.re_share}, target_year=target_year)
         out.print(
             f"Group RE % {_pct(p.latest_share)} in {p.latest_year}; target 100 % by "

@@ -134,6 +134,11 @@ class MarketResult:
         The Parquet file written (``lake/runs/<run_id>/market_based.parquet``).
     warnings
         One sentence each.
+    consumption
+        The purchased electricity per site-period the instruments were allocated to (inside
+        the run's consolidation boundary: entities with a share above 0).
+    parents
+        Entity → parent entity (for RE % per entity).
     """
 
     run_id: str
@@ -151,6 +156,8 @@ class MarketResult:
     flags: Mapping[str, str]
     path: Path
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    consumption: tuple[Consumption, ...] = field(default_factory=tuple)
+    parents: Mapping[str, str | None] = field(default_factory=dict)
 
     @property
     def scope2_market_t(self) -> float:
@@ -521,6 +528,8 @@ def market_based(workspace: Workspace, run: Run, *, write: bool = True) -> Marke
         flags=flags,
         path=path,
         warnings=tuple(warnings),
+        consumption=tuple(consumption),
+        parents=parents,
     )
 
 
