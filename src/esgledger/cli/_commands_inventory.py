@@ -186,6 +186,14 @@ def calculate(
             "where a source publishes both."
         ),
     ] = PriceBasis.purchaser,
+    category_3_proxies: Annotated[
+        bool | None,
+        typer.Option(
+            "--category-3-proxies/--no-category-3-proxies",
+            help="Let proxy regions price the derived category 3 lines (well-to-tank, T&D "
+            "losses) too (default: the workspace's [factors] category_3_proxies, else no).",
+        ),
+    ] = None,
 ) -> None:
     """Calculate the GHG inventory (scope 1, 2 location- and market-based, 3) and register
     the run."""
@@ -213,6 +221,7 @@ def calculate(
                 category_3=category_3,
                 proxies=proxies,
                 price_basis=price_basis.value,
+                category_3_proxies=category_3_proxies,
             )
             data = summary(run)
     except EsgledgerError as exc:

@@ -53,7 +53,10 @@ values (activity keys, units, entities), never the rows:
 7. **Category 3.** The keys of scope 1 and 2 activities are resolved again with the methods
    ``wtt``, ``td_losses`` and ``wtt_td_losses`` (:data:`CATEGORY_3_METHODS`); a row whose key
    has such a factor gets one more line of that ``line_kind`` in scope 3 category 3. Rows
-   left without any are listed in the run's warnings.
+   left without any are listed in the run's warnings. Proxy regions do **not** apply here
+   unless the run opts in (``category_3_proxies``; workspace ``[factors]
+   category_3_proxies = true``): another country's upstream and T&D-loss factors say
+   nothing about the local grid or fuel chain.
 8. **Double counting guard.** The rules of :data:`DOUBLE_COUNT_RULES` pair activities that
    may count the same spend or activity twice (spend and supplier or average data for one
    supplier; a site's electricity as scope 2 and as a leased asset; scope 1 fuel and the
@@ -591,6 +594,7 @@ def compute_line_items(
     threads: int | None = None,
     proxies: Mapping[str, Sequence[str]] | None = None,
     price_basis: str = "purchaser",
+    category_3_proxies: bool = False,
 ) -> PlanResult:
     """Run the plan of the module docstring and write the line items to ``out`` (Parquet).
 
@@ -631,6 +635,9 @@ def compute_line_items(
         ``{"CN": ("GB", "US")}``; None or empty: no other region's factor is ever used.
     price_basis
         Price basis of the spend (rule 10): ``purchaser`` (default) or ``producer``.
+    category_3_proxies
+        Let ``proxies`` price the derived category 3 lines too (default False: proxies
+        apply to the primary activity lines only; rule 9).
 
     Raises
     ------
@@ -724,7 +731,8 @@ def compute_line_items(
         derived = (
             _resolve_category_3(
                 library, keys, scopes, year=year, gwp_set=gwp_set, strict=strict,
-                taxonomy=taxonomy, proxies=proxies, price_basis=price_basis,
+                taxonomy=taxonomy, proxies=proxies if category_3_proxies else None,
+                price_basis=price_basis,
             )
             if category_3
             else None
@@ -1387,6 +1395,7 @@ def calculate(
     threads: int | None = None,
     proxies: Mapping[str, Sequence[str] | str] | None = None,
     price_basis: str = "purchaser",
+    category_3_proxies: bool | None = None,
 ) -> Run:
     """Calculate the workspace's inventory: line items in the lake, a manifest, a run row.
 
@@ -1419,6 +1428,11 @@ def calculate(
         ``purchaser`` (default: spend is what the company paid) or ``producer``: which
         spend factors rank first where a source publishes both (rule 10; USEEIO's "with" and
         "without margins" factors). Recorded in the manifest options.
+    category_3_proxies
+        Let the proxy regions price the derived category 3 lines (well-to-tank, T&D losses)
+        too. None (default): the workspace's ``[factors] category_3_proxies``
+        (:attr:`~esgledger.store.Workspace.category_3_proxies`, default false: proxies
+        price primary lines only). Recorded in the manifest options.
 
     Returns
     -------
@@ -1448,5 +1462,6 @@ def calculate(
         category_3=category_3,
         proxies=proxies,
         price_basis=price_basis,
+        category_3_proxies=category_3_proxies,
     )
     return prepared.execute(threads=threads)

@@ -200,6 +200,7 @@ def _options(
     category_3: bool,
     proxies: Mapping[str, tuple[str, ...]],
     price_basis: str,
+    category_3_proxies: bool = False,
 ) -> dict[str, Any]:
     return {
         "strict": None
@@ -208,6 +209,7 @@ def _options(
         "allow_unresolved": allow_unresolved,
         "category_3": category_3,
         "proxies": {key: list(codes) for key, codes in proxies.items()},
+        "category_3_proxies": category_3_proxies,
         "price_basis": price_basis,
     }
 
@@ -246,6 +248,7 @@ class PreparedRun:
     category_3: bool = True
     proxies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     price_basis: str = "purchaser"
+    category_3_proxies: bool = False
 
     def execute(self, *, threads: int | None = None) -> Run:
         """Compute the line items, write the run to the lake and register it."""
@@ -277,6 +280,7 @@ class PreparedRun:
                 threads=threads,
                 proxies=self.proxies,
                 price_basis=self.price_basis,
+                category_3_proxies=self.category_3_proxies,
             )
             lines_path = tmp / LINE_ITEMS_FILE
             aggregates = aggregate(lines_path)
@@ -363,12 +367,15 @@ def prepare_run(
     category_3: bool = True,
     proxies: Mapping[str, Sequence[str] | str] | None = None,
     price_basis: str = "purchaser",
+    category_3_proxies: bool | None = None,
 ) -> PreparedRun:
     """Gather a run's inputs from the workspace and build its manifest (without results).
 
     ``proxies`` None means the workspace's ``[factors] proxies``
-    (:attr:`~esgledger.store.Workspace.factor_proxies`); the proxies and the price basis used
-    are recorded in the manifest's options.
+    (:attr:`~esgledger.store.Workspace.factor_proxies`); ``category_3_proxies`` None the
+    workspace's ``[factors] category_3_proxies`` (default false: proxies price primary
+    lines only); the proxies, whether they reach category 3, and the price basis used are
+    recorded in the manifest's options.
 
     Raises
     ------
@@ -473,7 +480,10 @@ def prepare_run(
             "instrument_allocations_sha256": _sha256_json(allocations),
         },
     }
-    options = _options(strict, allow_unresolved, category_3, proxy_map, basis)
+    derived_proxies = (
+        workspace.category_3_proxies if category_3_proxies is None else bool(category_3_proxies)
+    )
+    options = _options(strict, allow_unresolved, category_3, proxy_map, basis, derived_proxies)
     hashed = {
         "esgledger_version": __version__,
         "reporting_year": workspace.reporting_year,
@@ -512,6 +522,7 @@ def prepare_run(
         category_3=category_3,
         proxies=proxy_map,
         price_basis=basis,
+        category_3_proxies=derived_proxies,
     )
 
 

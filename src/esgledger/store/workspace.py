@@ -4,7 +4,8 @@
 
     WS/
       esgledger.toml   name, reporting_year, and optionally database_url, schema and
-                       [factors] proxies (proxy regions for factor resolution)
+                       [factors] proxies (proxy regions for factor resolution) and
+                       category_3_proxies (whether they also price category 3 lines)
       esgledger.db     the SQLite database, unless database_url points elsewhere
       lake/            Parquet files of accepted activity batches
 
@@ -467,6 +468,35 @@ class Workspace:
             return parse_proxies(raw)
         except ValueError as exc:
             raise WorkspaceError(f"{where}: {exc}") from exc
+
+    @property
+    def category_3_proxies(self) -> bool:
+        """Whether proxy regions also price the derived scope 3 category 3 lines
+        (well-to-tank, T&D losses), read-only::
+
+            [factors]
+            category_3_proxies = true
+
+        Default False: proxies (:attr:`factor_proxies`) price primary activity lines only,
+        so that, e.g., UK upstream and T&D-loss factors never stand in for Chinese grid
+        electricity unless the workspace opts in (rule 9 of
+        ``docs/methodology/factor-resolution.md``).
+
+        Raises
+        ------
+        WorkspaceError
+            If the setting is not true or false.
+        """
+        factors = self._config.get("factors", {})
+        if not isinstance(factors, dict):
+            raise WorkspaceError(f"{self.root / CONFIG_FILE}: [factors] must be a table")
+        raw = factors.get("category_3_proxies", False)
+        if not isinstance(raw, bool):
+            raise WorkspaceError(
+                f"{self.root / CONFIG_FILE}: [factors] category_3_proxies must be true or "
+                f"false (value: {raw!r})"
+            )
+        return raw
 
     # -- database -------------------------------------------------------------------------
 

@@ -676,3 +676,62 @@ def test_supplier_and_site_factors_apply_only_to_their_rows(tmp_path: Path) -> N
     # steel: two keys (ACME, any other supplier); electricity: two (DC-GD, any other site);
     # rail: one (no supplier-specific rail factor)
     assert run.manifest["counts"]["keys"] == 5
+
+
+def test_proxies_price_category_3_only_when_the_workspace_opts_in(tmp_path: Path) -> None:
+    # No well-to-tank or T&D-loss factor exists for China. With proxies CN → GB the primary
+    # line may use a GB factor, but by default the UK upstream factors never price Chinese
+    # grid electricity: category 3 uses proxies only when the run or workspace opts in.
+    rows = [
+        activity("electricity", 1000, "MWh", region="CN-GD", record_id="CN"),
+        activity("electricity", 1000, "MWh", region="GB", record_id="GB"),
+    ]
+    ws = new_workspace(tmp_path / "ws", activities=rows)
+
+    def derived(run: Any) -> dict[tuple[str, str], dict[str, Any]]:
+        return {
+            (line["record_id"], line["line_kind"]): line
+            for line in run.line_items().to_pylist()
+            if line["line_kind"] != "activity"
+        }
+
+    default = calculate(ws, proxies={"CN": ["GB"]})
+    assert default.manifest["options"]["category_3_proxies"] is False
+    assert sorted(derived(default)) == [
+        ("GB", "td_losses"),
+        ("GB", "wtt"),
+        ("GB", "wtt_td_losses"),
+    ]
+    assert any(
+        "electricity in CN-GD (1)" in w and w.startswith("scope 3 category 3 is incomplete")
+        for w in default.manifest["warnings"]
+    )
+    opted = calculate(ws, proxies={"CN": ["GB"]}, category_3_proxies=True)
+    assert opted.manifest["options"]["category_3_proxies"] is True
+    lines = derived(opted)
+    assert len(lines) == 6
+    for kind in ("wtt", "td_losses", "wtt_td_losses"):
+        cn, gb = lines["CN", kind], lines["GB", kind]
+        assert (cn["tier"], cn["factor_region"]) == ("proxy", "GB")
+        assert cn["factor_id"] == gb["factor_id"]
+        assert cn["co2e_kg"] == pytest.approx(gb["co2e_kg"], rel=REL)
+    assert opted.manifest["input_hash"] != default.manifest["input_hash"]
+
+    root = ws.root
+    ws.close()
+    config = root / "esgledger.toml"
+    base = config.read_text(encoding="utf-8")
+    config.write_text(
+        base + '\n[factors]\nproxies = { CN = ["GB"] }\ncategory_3_proxies = true\n',
+        encoding="utf-8",
+    )
+    with Workspace.open(root) as configured:
+        assert configured.category_3_proxies is True
+        run = calculate(configured)
+        assert run.manifest["options"]["category_3_proxies"] is True
+        assert len(derived(run)) == 6
+        assert len(derived(calculate(configured, category_3_proxies=False))) == 3
+    config.write_text(base + '\n[factors]\ncategory_3_proxies = "yes"\n', encoding="utf-8")
+    wanted = r"\[factors\] category_3_proxies must be true or false \(value: 'yes'\)"
+    with Workspace.open(root) as wrong, pytest.raises(WorkspaceError, match=wanted):
+        calculate(wrong)

@@ -63,6 +63,7 @@ def test_a_run_writes_its_folder_manifest_and_row(tmp_path: Path) -> None:
         "allow_unresolved": False,
         "category_3": True,
         "proxies": {},
+        "category_3_proxies": False,
         "price_basis": "purchaser",
     }
     assert len(manifest["inputs"]["reference_data"]["deflators_sha256"]) == 64
