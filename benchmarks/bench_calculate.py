@@ -64,7 +64,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from bench_import import DATA, ENTITIES, SITES, YEAR, machine  # noqa: E402
+from bench_import import DATA, ENTITIES, SITES, YEAR, machine, new_workspace  # noqa: E402
 
 GENERATOR_VERSION = 1
 RATIO_GOAL = 1.3
@@ -216,52 +216,6 @@ def data_file(rows: int, seed: int, profile: str) -> Path:
         generate(path, rows, seed, profile)
         print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     return path
-
-
-def new_workspace(root: Path) -> Path:
-    """A fresh 2024 workspace with the organisation of ``bench_import.py`` (E00-E19, sites
-    S000-S199 in CN-GD) as ONE group: E00 is the root and owns E01-E19 fully (the engine
-    consolidates a tree; ``bench_import.new_workspace`` makes 20 separate roots, which the
-    import accepts but consolidation does not)."""
-    from esgledger.store import Workspace
-    from esgledger.store.repository import register_batch, save_entities, save_sites
-
-    with Workspace.init(root, year=YEAR, name="benchmark") as ws, ws.session() as session:
-        batch = register_batch(
-            session, kind="entities", file_name="org", content_hash="0" * 64, row_count=ENTITIES
-        )
-        save_entities(
-            session,
-            [
-                {
-                    "code": f"E{e:02d}",
-                    "name": f"Entity {e}",
-                    "parent": None if e == 0 else "E00",
-                    "ownership_pct": 100.0,
-                    "operational_control": True,
-                    "financial_control": True,
-                    "country": "CN",
-                }
-                for e in range(ENTITIES)
-            ],
-            batch,
-        )
-        save_sites(
-            session,
-            [
-                {
-                    "code": f"S{s:03d}",
-                    "entity": f"E{s % ENTITIES:02d}",
-                    "name": f"Site {s}",
-                    "country": "CN",
-                    "region": "CN-GD",
-                    "type": "office",
-                }
-                for s in range(SITES)
-            ],
-            batch,
-        )
-    return root
 
 
 # ---- the pre-resolved factor table of the baselines ----------------------------------------

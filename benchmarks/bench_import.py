@@ -168,7 +168,9 @@ def csv_file(rows: int, seed: int) -> Path:
 
 
 def new_workspace(root: Path) -> Path:
-    """A fresh 2024 workspace with the synthetic organisation (E00-E19, S000-S199)."""
+    """A fresh 2024 workspace with the synthetic organisation: one group whose root E00 owns
+    E01-E19 fully, and sites S000-S199 in CN-GD (``bench_calculate.py`` uses it too: the engine
+    consolidates a tree)."""
     sys.path.insert(0, str(HERE.parent / "src"))
     from esgledger.store import Workspace
     from esgledger.store.repository import register_batch, save_entities, save_sites
@@ -183,7 +185,7 @@ def new_workspace(root: Path) -> Path:
                 {
                     "code": f"E{e:02d}",
                     "name": f"Entity {e}",
-                    "parent": None,
+                    "parent": None if e == 0 else "E00",
                     "ownership_pct": 100.0,
                     "operational_control": True,
                     "financial_control": True,
