@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from enum import StrEnum
+
 import typer
 
 app = typer.Typer(
@@ -11,6 +13,13 @@ app = typer.Typer(
 )
 
 EXIT_REJECTED = 2
+
+
+class Lang(StrEnum):
+    """Language of what a command shows people: English or Simplified Chinese."""
+
+    en = "en"
+    zh_cn = "zh-CN"
 
 
 @app.callback()

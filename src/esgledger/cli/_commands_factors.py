@@ -17,7 +17,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from esgledger.cli._app import app
+from esgledger.cli._app import Lang, app
 from esgledger.cli._commands_workspace import EXIT_ERROR, _fail, _stderr, _stdout
 from esgledger.errors import EsgledgerError
 
@@ -32,13 +32,6 @@ factors_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(factors_app, name="factors")
-
-
-class Lang(StrEnum):
-    """Language of names."""
-
-    en = "en"
-    zh_cn = "zh-CN"
 
 
 class TierChoice(StrEnum):

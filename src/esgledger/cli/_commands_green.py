@@ -30,7 +30,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from esgledger.cli._app import EXIT_REJECTED, app
+from esgledger.cli._app import EXIT_REJECTED, Lang, app
 from esgledger.cli._commands_workspace import _fail, _stderr, _stdout
 from esgledger.errors import EsgledgerError, InputError, Issue
 
@@ -50,13 +50,6 @@ WorkspaceArgument = Annotated[Path, typer.Argument(help="Workspace folder.")]
 YearOption = Annotated[
     int | None, typer.Option(help="Year of the consumption (default: the reporting year).")
 ]
-
-
-class Lang(StrEnum):
-    """Language of the reasons."""
-
-    en = "en"
-    zh_cn = "zh-CN"
 
 
 class Level(StrEnum):

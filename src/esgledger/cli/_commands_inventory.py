@@ -28,7 +28,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from esgledger.cli._app import EXIT_REJECTED, app
+from esgledger.cli._app import EXIT_REJECTED, Lang, app
 from esgledger.cli._commands_workspace import _fail, _stderr, _stdout
 from esgledger.errors import EsgledgerError
 
@@ -343,13 +343,6 @@ def _write_csv_batches(parquet: Any, out: Path | None) -> None:
     finally:
         if target is not None:
             target.close()
-
-
-class Lang(StrEnum):
-    """Language of a human-readable view."""
-
-    en = "en"
-    zh_cn = "zh-CN"
 
 
 class ExplainFormat(StrEnum):

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from esgledger.cli._app import app
+from esgledger.cli._app import Lang, app
 from esgledger.errors import EsgledgerError
 
 EXIT_ERROR = 1
@@ -30,13 +30,6 @@ class TemplateKind(StrEnum):
     factors = "factors"
     fx = "fx"
     instruments = "instruments"
-
-
-class Language(StrEnum):
-    """Languages of the templates."""
-
-    en = "en"
-    zh_cn = "zh-CN"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -60,8 +53,8 @@ def template(
         ),
     ] = None,
     lang: Annotated[
-        Language, typer.Option("--lang", help="Sheet names, headers and list words.")
-    ] = Language.en,
+        Lang, typer.Option("--lang", help="Sheet names, headers and list words.")
+    ] = Lang.en,
     force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False,
 ) -> None:
     """Write an Excel template with drop-down lists and notes (English or Chinese)."""
