@@ -141,3 +141,25 @@ def new_workspace(
         if rows:
             import_rows(ws, kind, rows)
     return ws
+
+
+def gec_instrument(instrument: str, mwh: float, **overrides: Any) -> dict[str, Any]:
+    """A China green electricity certificate (solar, Inner Mongolia, commissioned 2020),
+    covering the whole reporting year and retired for site ``DC``; override any column."""
+    row: dict[str, Any] = {
+        "instrument": instrument,
+        "type": "gec",
+        "technology": "solar",
+        "generator": "Test solar plant",
+        "commissioned": "2020-06-30",
+        "country": "CN",
+        "region": "CN-NM",
+        "period_start": f"{YEAR}-01-01",
+        "period_end": f"{YEAR}-12-31",
+        "mwh": mwh,
+        "retired_on": f"{YEAR + 1}-01-15",
+        "retired_for": "DC",
+        "registry_id": f"GEC-{instrument}",
+    }
+    row.update(overrides)
+    return row

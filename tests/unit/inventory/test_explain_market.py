@@ -5,11 +5,18 @@ and method, as the run stored them (GHG Protocol Scope 2 Guidance ch. 6, Table 6
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from _inventory_support import YEAR, activity, entity, import_rows, new_workspace, site
+from _inventory_support import (
+    YEAR,
+    activity,
+    entity,
+    gec_instrument,
+    import_rows,
+    new_workspace,
+    site,
+)
 from esgledger.inventory import calculate
 from esgledger.inventory.explain import explain, market_part
 from esgledger.inventory.runs import Run
@@ -18,26 +25,6 @@ from esgledger.inventory.runs import Run
 # CO2/kWh (MEE/NBS Announcement 2025 No. 47); the 2024 reporting year uses this vintage.
 CN_RESIDUAL_KG_PER_MWH = 609.6
 REL = 1e-9
-
-
-def _gec(instrument: str, mwh: float, **overrides: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "instrument": instrument,
-        "type": "gec",
-        "technology": "solar",
-        "generator": "Test solar plant",
-        "commissioned": "2020-06-30",
-        "country": "CN",
-        "region": "CN-NM",
-        "period_start": f"{YEAR}-01-01",
-        "period_end": f"{YEAR}-12-31",
-        "mwh": mwh,
-        "retired_on": f"{YEAR + 1}-01-15",
-        "retired_for": "DC",
-        "registry_id": f"GEC-{instrument}",
-    }
-    row.update(overrides)
-    return row
 
 
 @pytest.fixture
@@ -65,7 +52,7 @@ def run(tmp_path: Path) -> Run:
             activity("stationary.diesel", 100, "gal", region="US", record_id="D-1"),
         ],
     )
-    import_rows(ws, "instruments", [_gec("G-1", 40)])
+    import_rows(ws, "instruments", [gec_instrument("G-1", 40)])
     with ws:
         return calculate(ws, category_3=False)
 

@@ -9,7 +9,15 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from _inventory_support import YEAR, activity, entity, import_rows, new_workspace, site
+from _inventory_support import (
+    YEAR,
+    activity,
+    entity,
+    gec_instrument,
+    import_rows,
+    new_workspace,
+    site,
+)
 from esgledger.inventory import calculate, summary
 from esgledger.inventory.market import MARKET_FILE, add_market_to_summary, market_based
 from esgledger.store import Workspace
@@ -21,26 +29,6 @@ CN_RESIDUAL_KG_PER_MWH = 609.6
 # Guangdong's provincial average 2023, 0.4419 kg CO2/kWh (same announcement, Table 3).
 GD_LOCATION_KG_PER_MWH = 441.9
 REL = 1e-9
-
-
-def _gec(instrument: str, mwh: float, **overrides: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "instrument": instrument,
-        "type": "gec",
-        "technology": "solar",
-        "generator": "Test solar plant",
-        "commissioned": "2020-06-30",
-        "country": "CN",
-        "region": "CN-NM",
-        "period_start": f"{YEAR}-01-01",
-        "period_end": f"{YEAR}-12-31",
-        "mwh": mwh,
-        "retired_on": f"{YEAR + 1}-01-15",
-        "retired_for": "DC",
-        "registry_id": f"GEC-{instrument}",
-    }
-    row.update(overrides)
-    return row
 
 
 def _workspace(tmp_path: Path, instruments: list[dict[str, Any]] | None) -> Workspace:
@@ -66,7 +54,7 @@ def _workspace(tmp_path: Path, instruments: list[dict[str, Any]] | None) -> Work
 
 
 def test_certificates_cover_part_and_the_rest_gets_the_residual_mix(tmp_path: Path) -> None:
-    ws = _workspace(tmp_path, [_gec("G-1", 40)])
+    ws = _workspace(tmp_path, [gec_instrument("G-1", 40)])
     with ws:
         run = calculate(ws)
         result = market_based(ws, run)
@@ -99,7 +87,7 @@ def test_an_instrument_failing_a_quality_criterion_is_excluded_with_its_reason(
 ) -> None:
     ws = _workspace(
         tmp_path,
-        [_gec("G-1", 40), _gec("G-NOT-RETIRED", 20, retired_on=None)],
+        [gec_instrument("G-1", 40), gec_instrument("G-NOT-RETIRED", 20, retired_on=None)],
     )
     with ws:
         run = calculate(ws)
@@ -113,7 +101,7 @@ def test_an_instrument_failing_a_quality_criterion_is_excluded_with_its_reason(
 
 
 def test_every_run_stores_market_based_scope2_and_the_summary_reads_it(tmp_path: Path) -> None:
-    ws = _workspace(tmp_path, [_gec("G-1", 40)])
+    ws = _workspace(tmp_path, [gec_instrument("G-1", 40)])
     with ws:
         run = calculate(ws)
     after = summary(run)
@@ -200,7 +188,11 @@ def test_electricity_without_a_site_is_covered_only_by_entity_or_group_instrumen
         sites=[site("DC", "GRP", region="CN-GD")],
         activities=[activity("electricity", 10, "MWh", region="CN-GD")],
     )
-    import_rows(ws, "instruments", [_gec("G-SITE", 5), _gec("G-GRP", 4, retired_for="GRP")])
+    import_rows(
+        ws,
+        "instruments",
+        [gec_instrument("G-SITE", 5), gec_instrument("G-GRP", 4, retired_for="GRP")],
+    )
     with ws:
         run = calculate(ws)
         result = market_based(ws, run)
