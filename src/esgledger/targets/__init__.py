@@ -1,0 +1,1 @@
+"""Targets: reduction targets, abatement planning and offsets (filled in by the targets helper)."""
