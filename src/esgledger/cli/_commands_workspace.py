@@ -32,6 +32,7 @@ class ImportKind(StrEnum):
     factors = "factors"
     fx = "fx"
     instruments = "instruments"
+    emissions_history = "emissions-history"
 
 
 def _stdout() -> Console:

@@ -15,6 +15,7 @@ kind                importer
 ``factors``         :func:`esgledger.ingest.reference.import_factors`
 ``fx``              :func:`esgledger.ingest.reference.import_fx`
 ``instruments``     :func:`esgledger.ingest.instruments.import_instruments`
+``emissions-history`` :func:`esgledger.ingest.ambition.import_emissions_history`
 ==================  ========================================================================
 
 Every importer validates the whole file and either imports it whole, or raises
@@ -39,6 +40,7 @@ __all__ = ["KINDS", "import_file"]
 #: The kinds of file :func:`import_file` accepts, in the order a new workspace needs them.
 KINDS: tuple[str, ...] = (
     "entities", "sites", "activity-types", "factors", "fx", "activities", "instruments",
+    "emissions-history",
 )  # fmt: skip
 
 #: Module and function of each kind's importer.
@@ -50,6 +52,7 @@ _IMPORTERS: dict[str, tuple[str, str]] = {
     "fx": ("esgledger.ingest.reference", "import_fx"),
     "activities": ("esgledger.ingest.activities", "import_activities"),
     "instruments": ("esgledger.ingest.instruments", "import_instruments"),
+    "emissions-history": ("esgledger.ingest.ambition", "import_emissions_history"),
 }
 
 

@@ -23,7 +23,9 @@ def test_kinds_match_the_cli_choices() -> None:
 def test_unknown_kind_is_refused_with_the_kinds() -> None:
     with pytest.raises(InputError) as info:
         importer_for("meters")
-    kinds = "entities, sites, activity-types, factors, fx, activities, instruments"
+    kinds = (
+        "entities, sites, activity-types, factors, fx, activities, instruments, emissions-history"
+    )
     assert info.value.summary == f"cannot import files of kind 'meters': the kinds are {kinds}"
     assert info.value.issues == (
         Issue("", None, None, "meters", "unknown import kind", f"choose one of {kinds}"),
