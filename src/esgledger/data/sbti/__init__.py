@@ -1,0 +1,1 @@
+"""Shipped SBTi criteria thresholds and CDP-WWF temperature-rating regression parameters."""
