@@ -1,0 +1,11 @@
+"""Disclosure: the metric catalogue (HKEX C2, IFRS S2, GRI, company metrics), metric values,
+metrics derived from the inventory, year-on-year comparison and the HKEX content index.
+
+信息披露：指标目录（港交所 C2、IFRS S2、GRI、公司自定义指标）、指标数值、由盘查结果计算的
+指标、同比比较和港交所内容索引。
+
+Pure domain functions over plain rows and Arrow tables; storage and the CLI call them.
+Methodology: ``docs/methodology/disclosure.md``.
+"""
+
+from __future__ import annotations
