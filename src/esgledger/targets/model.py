@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Self
@@ -370,8 +371,7 @@ class Target(BaseModel):
                 raise ValueError("base_denominator of an intensity target must be > 0")
         elif any(v is not None for v in intensity_fields):
             raise ValueError(
-                "denominator, denominator_unit and base_denominator are for intensity "
-                "targets only"
+                "denominator, denominator_unit and base_denominator are for intensity targets only"
             )
         return self
 
@@ -386,22 +386,32 @@ def parse_target(
 ) -> Target:
     """Validate one target record (a row of a targets file or its JSON).
 
+    A row of a targets file (``schema/target_columns.csv``) is flat: empty cells are absent
+    values and ``scope2_method`` is a column of its own beside ``scopes``.
+
     Raises
     ------
     InputError
         One issue per bad field (file and row as given), with the fix.
     """
+    record = {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+    method = record.pop("scope2_method", None)
+    if method is not None:
+        scopes = record.get("scopes")
+        if isinstance(scopes, str):
+            with suppress(ValueError):  # a bad selection is reported by the model below
+                record["scopes"] = {**_parse_selection(scopes), "scope2_method": method}
+        elif isinstance(scopes, Mapping):
+            record["scopes"] = {**scopes, "scope2_method": method}
     try:
-        return Target.model_validate(dict(data))
+        return Target.model_validate(record)
     except ValidationError as exc:
         issues = []
         for error in exc.errors():
             column = ".".join(str(p) for p in error["loc"]) or None
             value = data.get(str(error["loc"][0])) if error["loc"] else None
             message = str(error["msg"]).removeprefix("Value error, ")
-            issues.append(
-                Issue(file, row, column, None if value is None else str(value), message)
-            )
+            issues.append(Issue(file, row, column, None if value is None else str(value), message))
         name = data.get("id") or "(no id)"
         raise InputError(
             f"target {name} was rejected: {len(issues)} issue(s) found", issues
@@ -579,5 +589,8 @@ def covered_emissions(
             "market-based scope 2 is not in this inventory: location-based scope 2 was used "
             "(register contractual instruments to get market-based scope 2)"
         )
-        note_zh = "该排放清单没有基于市场法的范围二排放：已改用基于位置法（登记合同工具后可得到市场法结果）"
+        note_zh = (
+            "该排放清单没有基于市场法的范围二排放：已改用基于位置法"
+            "（登记合同工具后可得到市场法结果）"
+        )
     return CoveredEmissions(sum(parts.values()), parts, method, fallback, note, note_zh)
