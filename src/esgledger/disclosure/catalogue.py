@@ -87,7 +87,8 @@ DERIVATIONS: dict[str, str] = {
     "ghg.scope2": "scope 2 location-based and market-based [t CO2e]",
     "ghg.scope3": "scope 3 [t CO2e] in total and by category",
     "ghg.intensity": "scope 1+2 and total emissions per revenue and per employee",
-    "energy.by_type": "energy consumed by type [MWh] and its intensity",
+    "energy.by_type": "energy consumed by type [MWh] with intensities (HKEX KPI A2.1)",
+    "energy.consumption": "energy consumed within the organisation by type [MWh]",
     "energy.total": "total energy consumed [GJ]",
     "energy.intensity": "energy consumed per revenue and per employee",
     "energy.grid_share": "grid electricity as a share of energy consumed [%]",
@@ -462,10 +463,12 @@ def load_catalogue(extra: Path | str | None = None) -> Catalogue:
     known = {item.code: item for item in items}
     sections = {item.code: item.section for item in items}
     user_seen: dict[str, int] = {}
-    user_rows: list[dict[str, object]] = []
+    user_rows: list[Mapping[str, object]] = []
     for line, row in raw.rows():
         user_rows.append(row)
-        issues += _validate_row(row, file=raw.file, line=line, user=True, known=known, seen=user_seen)
+        issues += _validate_row(
+            row, file=raw.file, line=line, user=True, known=known, seen=user_seen
+        )
     if issues:
         raise InputError(
             f"{raw.file} was rejected: {len(issues)} problem(s) in the company metric definitions",
