@@ -52,8 +52,9 @@ class RowReader:
         if math.isnan(value):
             return None
         if not value.is_integer():
-            self.add(column, self.text(column), "not a whole number",
-                     f"write {column} as a whole number")  # fmt: skip
+            self.add(
+                column, self.text(column), "not a whole number", f"write {column} as a whole number"
+            )
             return None
         return int(value)
 

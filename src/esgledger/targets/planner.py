@@ -310,8 +310,12 @@ class Measure:
             issues.append(Issue(where, None, column, str(value), problem, fix))
 
         if not _ID.match(self.id):
-            bad("id", self.id, "id is empty or has characters other than letters, digits, _ . -",
-                "use an id such as PUE-2025")  # fmt: skip
+            bad(
+                "id",
+                self.id,
+                "id is empty or has characters other than letters, digits, _ . -",
+                "use an id such as PUE-2025",
+            )
         if not self.name.strip():
             bad("name", self.name, "name is empty", "give the measure an English name")
         try:
@@ -319,21 +323,40 @@ class Measure:
         except ValueError:
             bad("lever", self.lever, "unknown lever", f"use one of {', '.join(Lever)}")
         if not math.isfinite(self.cost_per_t):
-            bad("cost_per_t", self.cost_per_t, "cost per t is not a finite number",
-                "give the annualised cost per t CO2e (negative for savings)")  # fmt: skip
+            bad(
+                "cost_per_t",
+                self.cost_per_t,
+                "cost per t is not a finite number",
+                "give the annualised cost per t CO2e (negative for savings)",
+            )
         if not _CURRENCY.match(self.currency):
-            bad("currency", self.currency, "currency is not an ISO 4217 code",
-                "use three capital letters such as CNY or USD")  # fmt: skip
+            bad(
+                "currency",
+                self.currency,
+                "currency is not an ISO 4217 code",
+                "use three capital letters such as CNY or USD",
+            )
         if not (math.isfinite(self.reduction_t_co2e_per_yr) and self.reduction_t_co2e_per_yr >= 0):
-            bad("reduction_t_co2e_per_yr", self.reduction_t_co2e_per_yr,
+            bad(
+                "reduction_t_co2e_per_yr",
+                self.reduction_t_co2e_per_yr,
                 "reduction potential must be a finite number of t CO2e per year, 0 or more",
-                "give the abatement at full effect in t CO2e per year")  # fmt: skip
+                "give the abatement at full effect in t CO2e per year",
+            )
         if not _YEARS[0] <= self.start_year <= _YEARS[1]:
-            bad("start_year", self.start_year, f"start year outside {_YEARS[0]}-{_YEARS[1]}",
-                "give the first year the measure has an effect")  # fmt: skip
+            bad(
+                "start_year",
+                self.start_year,
+                f"start year outside {_YEARS[0]}-{_YEARS[1]}",
+                "give the first year the measure has an effect",
+            )
         if self.ramp_years < 0:
-            bad("ramp_years", self.ramp_years, "ramp-up years must be 0 or more",
-                "give the years to full effect (0 = full effect in the start year)")  # fmt: skip
+            bad(
+                "ramp_years",
+                self.ramp_years,
+                "ramp-up years must be 0 or more",
+                "give the years to full effect (0 = full effect in the start year)",
+            )
         if issues:
             raise InputError(f"{where} is not valid", issues)
 
@@ -887,9 +910,16 @@ def measures_from_rows(
                 issues.append(Issue(file, number, "acts_on", text("acts_on"), error.summary))
             continue
         if measure.id in seen:
-            issues.append(Issue(file, number, "id", measure.id,
-                                f"id already used on row {seen[measure.id]}",
-                                "give every measure its own id"))  # fmt: skip
+            issues.append(
+                Issue(
+                    file,
+                    number,
+                    "id",
+                    measure.id,
+                    f"id already used on row {seen[measure.id]}",
+                    "give every measure its own id",
+                )
+            )
             continue
         seen[measure.id] = number
         measures.append(measure)
