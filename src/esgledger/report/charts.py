@@ -11,9 +11,11 @@ Labels come from ``strings.csv``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
+from matplotlib.axis import Axis
+from matplotlib.ticker import StrMethodFormatter
 from numpy.typing import ArrayLike
 
 from esgledger.errors import EsgledgerError
@@ -22,6 +24,7 @@ from esgledger.report.strings import ui
 
 __all__ = [
     "ChartDataError",
+    "ChartFn",
     "cfe_heatmap",
     "emissions_by_scope",
     "intensity_trend",
@@ -29,6 +32,10 @@ __all__ = [
     "scope3_by_category",
     "target_pathway",
 ]
+
+
+ChartFn = Callable[[str], bytes]
+"""A chart drawn for one language: ``lang -> SVG bytes``."""
 
 
 class ChartDataError(EsgledgerError, ValueError):
@@ -40,6 +47,11 @@ def _same_length(name: str, years: Sequence[int], values: Sequence[float]) -> No
         raise ChartDataError(
             f"{name}: {len(values)} values for {len(years)} years; give one value per year"
         )
+
+
+def _thousands(axis: Axis) -> None:
+    """Tick labels as whole numbers with thousands separators (no "1e6" offset)."""
+    axis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
 
 
 def _year_labels(years: Sequence[int]) -> list[str]:
@@ -75,6 +87,7 @@ def emissions_by_scope(
         axes.set_xticks(positions, _year_labels(years))
         axes.set_xlabel(ui("chart.year", lang))
         axes.set_ylabel(ui("chart.t_co2e", lang))
+        _thousands(axes.yaxis)
         axes.set_title(ui("chart.emissions_by_scope", lang))
         axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
         return save_figure(fig, fmt="svg")
@@ -103,6 +116,7 @@ def scope3_by_category(emissions_t: Mapping[int, float], *, lang: str = "en") ->
         axes.grid(axis="x")
         axes.grid(axis="y", visible=False)
         axes.set_xlabel(ui("chart.t_co2e", lang))
+        _thousands(axes.xaxis)
         axes.set_title(ui("chart.scope3_by_category", lang))
         return save_figure(fig, fmt="svg")
 
@@ -158,7 +172,9 @@ def cfe_heatmap(matrix: ArrayLike, *, lang: str = "en") -> bytes:
         axes.set_xlabel(ui("chart.hour", lang))
         axes.set_ylabel(ui("chart.month", lang))
         axes.set_title(ui("chart.cfe_heatmap", lang))
-        fig.colorbar(image, ax=axes, label=ui("chart.cfe_percent", lang))
+        colorbar = fig.colorbar(image, ax=axes, label=ui("chart.cfe_percent", lang))
+        if colorbar.solids is not None:
+            colorbar.solids.set_rasterized(False)  # keep the colour bar vector as well
         return save_figure(fig, fmt="svg")
 
 
@@ -193,6 +209,7 @@ def target_pathway(
         axes.set_ylim(bottom=0)
         axes.set_xlabel(ui("chart.year", lang))
         axes.set_ylabel(ui("chart.t_co2e", lang))
+        _thousands(axes.yaxis)
         axes.set_title(ui("chart.target_pathway", lang))
         axes.legend()
         return save_figure(fig, fmt="svg")

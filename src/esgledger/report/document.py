@@ -79,7 +79,7 @@ class ReportError(EsgledgerError, ValueError):
 def _check_lang(lang: str) -> Lang:
     if lang not in LANGS:
         raise ReportError(f"unknown report language {lang!r}; use one of {', '.join(LANGS)}")
-    return lang  # type: ignore[return-value]
+    return lang
 
 
 def _check_anchor(kind: str, value: str) -> None:
@@ -479,14 +479,10 @@ class ReportDocument:
         for section in self.walk():
             for block in section.blocks:
                 if isinstance(block, Placeholder) and block.content is None:
-                    reasons.append(
-                        strings.text("doc.placeholder_reason", label=block.label)
-                    )
+                    reasons.append(strings.text("doc.placeholder_reason", label=block.label))
         for entry in self.content_index:
             if entry.status == "missing" and entry.mandatory:
-                reasons.append(
-                    strings.text("doc.missing_reason", code=Text.same(entry.code))
-                )
+                reasons.append(strings.text("doc.missing_reason", code=Text.same(entry.code)))
         return tuple(reasons)
 
     @property

@@ -88,7 +88,7 @@ def find_cjk_font() -> CjkFont:
     lines = _fc("fc-list", "--format", "%{family[0]}|%{file}|%{index}|%{style[0]}\n", ":lang=zh")
     faces: list[tuple[str, Path, int, str]] = []
     for line in lines:
-        family, path, index, style = (line.split("|") + ["", "", "0", ""])[:4]
+        family, path, index, style = [*line.split("|"), "", "", "0", ""][:4]
         faces.append((family, Path(path), int(index or 0), style))
     if not faces:
         raise CjkFontNotFoundError("fontconfig lists no font for ':lang=zh'")
@@ -102,8 +102,8 @@ def find_cjk_font() -> CjkFont:
         )
         return (preferred, 0 if style == "Regular" else 1, str(path), index)
 
-    family, path, index, _ = min(faces, key=rank)
-    return CjkFont(family=family, path=path, index=index)
+    best = min(faces, key=rank)
+    return CjkFont(family=best[0], path=best[1], index=best[2])
 
 
 def _installed(family: str) -> bool:

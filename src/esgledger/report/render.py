@@ -1,0 +1,314 @@
+"""Render a :class:`~esgledger.report.document.ReportDocument` to HTML, PDF and table exports.
+
+把报告文档渲染为 HTML、PDF 及数据表导出文件（CSV/XLSX）。
+
+:func:`render_html` gives one self-contained HTML file per language: the stylesheet and every
+chart (SVG) inline, no network reference, a table of contents and the HKEX content index with
+links to its sections. :func:`write_report` writes the HTML and PDF editions and a CSV and an
+XLSX file of every table next to them. Words come from ``strings.csv``
+(:func:`esgledger.report.strings.ui`); narratives are CommonMark rendered with markdown-it-py
+with raw HTML and images disabled (shown as text), so user text cannot inject markup or make
+the PDF engine fetch anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import re
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from esgledger.report import fonts
+from esgledger.report.document import (
+    LANGS,
+    Callout,
+    Cell,
+    DataTable,
+    Figure,
+    Markdown,
+    MethodologyAppendix,
+    MetricRow,
+    MetricTable,
+    Placeholder,
+    ReportDocument,
+    ReportError,
+    Text,
+    _check_lang,
+    format_number,
+)
+from esgledger.report.strings import ui
+
+__all__ = [
+    "FORMATS",
+    "export_rows",
+    "inline_svg",
+    "render_html",
+    "render_markdown",
+    "report_stem",
+    "write_report",
+]
+
+FORMATS: tuple[str, ...] = ("html", "pdf")
+
+
+@functools.cache
+def _markdown() -> MarkdownIt:
+    # "html": False escapes raw HTML; images are off so nothing is ever fetched.
+    return MarkdownIt("commonmark", {"html": False}).disable("image")
+
+
+def render_markdown(text: str) -> Markup:
+    """A narrative (CommonMark) as safe HTML: raw HTML is escaped, images and unsafe link
+    schemes (``javascript:``) are not rendered as such."""
+    return Markup(_markdown().render(text))
+
+
+_XML_PROLOGUE = re.compile(rb"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<metadata>.*?</metadata>", re.S)
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def inline_svg(svg: bytes, prefix: str) -> Markup:
+    """SVG bytes ready to sit inside HTML: XML prologue, doctype and metadata dropped, every
+    ``id`` (and each reference to it) prefixed with ``prefix`` so that several charts on one
+    page never share an id."""
+    text = _XML_PROLOGUE.sub(b"", svg).decode("utf-8").strip()
+    ids = set(_ID.findall(text))
+    if ids:
+        pattern = re.compile(
+            r'(\bid="|url\(#|href="#)(' + "|".join(re.escape(i) for i in sorted(ids)) + r')(["\)])'
+        )
+        text = pattern.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}{m.group(3)}", text)
+    return Markup(text)  # our own chart code made it, not user input
+
+
+def _percent(value: float | None, lang: str) -> str:
+    return ui("doc.not_available", lang) if value is None else f"{value:+.1f}"
+
+
+def _kind(block: object) -> str:
+    kinds: tuple[tuple[type, str], ...] = (
+        (Markdown, "markdown"),
+        (MetricTable, "metrics"),
+        (DataTable, "data"),
+        (Figure, "figure"),
+        (Callout, "callout"),
+        (Placeholder, "placeholder"),
+        (MethodologyAppendix, "methodology"),
+    )
+    for cls, name in kinds:
+        if isinstance(block, cls):
+            return name
+    raise ReportError(f"unknown report block {type(block).__name__}")
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("esgledger.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+@functools.cache
+def _css() -> str:
+    return (
+        resources.files("esgledger.report")
+        .joinpath("static", "report.css")
+        .read_text(encoding="utf-8")
+    )
+
+
+def _metric_notes(table: MetricTable) -> tuple[list[Text], dict[int, list[int]]]:
+    notes: list[Text] = []
+    numbers: dict[int, list[int]] = {}
+    for position, row in enumerate(table.rows):
+        for note in row.footnotes:
+            notes.append(note)
+            numbers.setdefault(position, []).append(len(notes))
+    return notes, numbers
+
+
+def render_html(doc: ReportDocument, lang: str) -> str:
+    """The report in ``lang`` (``"en"`` or ``"zh-CN"``) as one self-contained HTML page.
+
+    The same document and language always give the same text (no clock, no randomness).
+
+    Raises
+    ------
+    ReportError
+        ``lang`` is not a report language.
+    CjkFontNotFoundError
+        No CJK font is installed (the font stack names it).
+    """
+    lang = _check_lang(lang)
+    numbers = doc.numbers()
+    table_numbers = {table.id: str(n) for n, table in enumerate(doc.tables(), start=1)}
+    figure_numbers = {fig.chart_id: str(n) for n, fig in enumerate(doc.figures(), start=1)}
+    notes_cache: dict[str, tuple[list[Text], dict[int, list[int]]]] = {}
+
+    def notes_of(table: MetricTable) -> tuple[list[Text], dict[int, list[int]]]:
+        if table.id not in notes_cache:
+            notes_cache[table.id] = _metric_notes(table)
+        return notes_cache[table.id]
+
+    def row_note_numbers(table: MetricTable, row: MetricRow) -> list[int]:
+        return notes_of(table)[1].get(table.rows.index(row), [])
+
+    context: dict[str, Any] = {
+        "doc": doc,
+        "lang": lang,
+        "css": Markup(_css()),
+        "font_stack": Markup(fonts.css_font_stack(lang)),
+        "created": doc.generated_at.isoformat(timespec="seconds"),
+        "draft_reasons": doc.draft_reasons,
+        "numbers": numbers,
+        "titles": {section.id: section.title for section in doc.walk()},
+        "table_numbers": table_numbers,
+        "figure_numbers": figure_numbers,
+        "t": lambda key: ui(key, lang),
+        "number": format_number,
+        "percent": lambda value: _percent(value, lang),
+        "markdown": render_markdown,
+        "svg": lambda fig: inline_svg(fig.svg[lang], fig.chart_id),
+        "kind_of": _kind,
+        "metric_notes": lambda table: notes_of(table)[0],
+        "row_note_numbers": row_note_numbers,
+    }
+    return _environment().get_template("report.html.j2").render(context)
+
+
+def report_stem(doc: ReportDocument) -> str:
+    """The file-name stem of the report files: ``esg-report-<year>``."""
+    return f"esg-report-{doc.reporting_year}"
+
+
+def export_rows(table: MetricTable | DataTable, lang: str) -> tuple[list[str], list[list[Cell]]]:
+    """Header and rows of a table as exported (numbers stay numbers, units in the header)."""
+    if isinstance(table, MetricTable):
+        header = [
+            ui(key, lang)
+            for key in (
+                "metric.code",
+                "metric.label",
+                "metric.value",
+                "metric.unit",
+                "metric.prior",
+                "metric.yoy",
+                "metric.source",
+                "metric.notes",
+            )
+        ]
+        rows: list[list[Cell]] = [
+            [
+                row.code,
+                row.label.get(lang),
+                row.value,
+                row.unit,
+                row.prior,
+                None if row.yoy_pct is None else round(row.yoy_pct, 6),
+                row.source,
+                " ".join(note.get(lang) for note in row.footnotes),
+            ]
+            for row in table.rows
+        ]
+        return header, rows
+    header = [
+        column.label.get(lang) + (f" ({column.unit})" if column.unit else "")
+        for column in table.columns
+    ]
+    return header, [list(row) for row in table.rows]
+
+
+def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8-sig")  # BOM: Excel shows Chinese
+
+
+def _write_xlsx(
+    path: Path,
+    title: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    doc: ReportDocument,
+) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(list(row))
+    stamp = doc.generated_at.replace(tzinfo=None)
+    book.properties.creator = "esgledger"
+    book.properties.created = stamp
+    book.properties.modified = stamp
+    book.save(path)
+
+
+def write_report(
+    doc: ReportDocument,
+    out_dir: str | Path,
+    langs: Sequence[str] = LANGS,
+    formats: Sequence[str] = FORMATS,
+) -> list[Path]:
+    """Write the report and its table exports into ``out_dir``; return the written paths.
+
+    Files: ``esg-report-<year>.<lang>.html`` / ``.pdf`` per language and format, and
+    ``<table id>.<lang>.csv`` / ``.xlsx`` for every metric and data table. Each PDF is checked:
+    every content-index entry that names a section must land on a page.
+
+    Raises
+    ------
+    ReportError
+        An unknown language or format, or a content-index link that resolves to no page.
+    """
+    for lang in langs:
+        _check_lang(lang)
+    unknown = [fmt for fmt in formats if fmt not in FORMATS]
+    if unknown:
+        raise ReportError(f"unknown report format(s) {unknown}; use html and/or pdf")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    stem = report_stem(doc)
+    for lang in langs:
+        html = render_html(doc, lang)
+        if "html" in formats:
+            path = out / f"{stem}.{lang}.html"
+            path.write_text(html, encoding="utf-8")
+            written.append(path)
+        if "pdf" in formats:
+            from esgledger.report.pdf import html_to_pdf, unresolved_entries
+
+            result = html_to_pdf(html)
+            dangling = unresolved_entries(doc, result.anchor_pages)
+            if dangling:
+                raise ReportError(
+                    f"content-index items {', '.join(dangling)} link to sections that are on "
+                    "no page of the PDF; check their section ids"
+                )
+            path = out / f"{stem}.{lang}.pdf"
+            path.write_bytes(result.pdf)
+            written.append(path)
+        for table in doc.tables():
+            header, rows = export_rows(table, lang)
+            csv_path = out / f"{table.id}.{lang}.csv"
+            _write_csv(csv_path, header, rows)
+            xlsx_path = out / f"{table.id}.{lang}.xlsx"
+            _write_xlsx(xlsx_path, table.id, header, rows, doc)
+            written += [csv_path, xlsx_path]
+    return written
