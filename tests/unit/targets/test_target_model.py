@@ -145,7 +145,12 @@ def test_parse_target_gives_input_error_with_issues() -> None:
     with pytest.raises(InputError, match="target bad was rejected: 1 issue") as info:
         parse_target(row, file="targets.csv", row=2)
     (issue,) = info.value.issues
-    assert (issue.file, issue.row, issue.column, issue.value) == ("targets.csv", 2, "reduction", "70")
+    assert (issue.file, issue.row, issue.column, issue.value) == (
+        "targets.csv",
+        2,
+        "reduction",
+        "70",
+    )
     assert "0.70 for 70 %" in issue.problem
 
 
