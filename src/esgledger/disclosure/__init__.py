@@ -9,3 +9,28 @@ Methodology: ``docs/methodology/disclosure.md``.
 """
 
 from __future__ import annotations
+
+from esgledger.disclosure.catalogue import Catalogue, CatalogueItem, load_catalogue
+from esgledger.disclosure.compare import Change, compare_years, intensity, yoy
+from esgledger.disclosure.content_index import ContentIndex, IndexEntry, content_index
+from esgledger.disclosure.derived import Derived, DerivedValue, derive
+from esgledger.disclosure.values import parse_breakdown, validate_values, value_columns
+
+__all__ = [
+    "Catalogue",
+    "CatalogueItem",
+    "Change",
+    "ContentIndex",
+    "Derived",
+    "DerivedValue",
+    "IndexEntry",
+    "compare_years",
+    "content_index",
+    "derive",
+    "intensity",
+    "load_catalogue",
+    "parse_breakdown",
+    "validate_values",
+    "value_columns",
+    "yoy",
+]

@@ -164,6 +164,16 @@ def _convert(item: CatalogueItem, value: float, unit: str) -> tuple[float, str] 
         return None, f"the unit does not have the dimension of {item.unit_label_en or target}"
 
 
+def _unit_fix(item: CatalogueItem) -> str:
+    if not item.unit:
+        label = item.unit_label_en
+        return f"leave the unit empty{f' or write {label}' if label else ''} for {item.code}"
+    if "[currency]" in item.unit:
+        wanted = item.unit.replace("[currency]", "a currency (CNY, HKD, USD, 万元 ...)")
+        return f"give {item.code} in {wanted}"
+    return f"give {item.code} in {item.label('en')} or a unit of the same dimension"
+
+
 def _derived_message(item: CatalogueItem) -> str:
     origin = "the targets" if item.derived_from == "targets" else "the inventory"
     return f"{item.code} is computed from {origin}; remove the row"
@@ -333,8 +343,7 @@ def validate_values(
                         "unit",
                         given_unit,
                         unit_or_problem,
-                        f"give {code} in {item.label('en') or 'no unit'} "
-                        f"or a unit of the same dimension",
+                        _unit_fix(item),
                     )
                 else:
                     converted, unit_out = result, unit_or_problem
