@@ -86,7 +86,8 @@ def test_unknown_tier_is_refused() -> None:
 def test_example_company_metrics_load_as_voluntary_children() -> None:
     catalogue = load_catalogue(EXAMPLE)
     donations = catalogue["CO.charity.donations_raised"]
-    assert donations.user and donations.framework == "company"
+    assert donations.user
+    assert donations.framework == "company"
     assert donations.status_for(2026, "largecap") == "voluntary"
     assert donations.section == "soc.community"
     assert donations in catalogue.children("B8.2")
@@ -97,7 +98,8 @@ def test_example_company_metrics_load_as_voluntary_children() -> None:
 def test_chinese_headers_are_accepted(tmp_path: Path) -> None:
     path = tmp_path / "zh.csv"
     path.write_text(
-        "指标代码,英文名称,中文名称,类型,单位\nCO.volunteer_hours,Volunteer hours,志愿服务时数,number,hour\n",
+        "指标代码,英文名称,中文名称,类型,单位\n"
+        "CO.volunteer_hours,Volunteer hours,志愿服务时数,number,hour\n",
         encoding="utf-8",
     )
     assert load_catalogue(path)["CO.volunteer_hours"].unit == "hour"
@@ -112,7 +114,7 @@ def test_bad_company_rows_are_rejected_with_row_column_and_fix(tmp_path: Path) -
         "CO.c,Orphan,孤儿,text,,,,Z9.9\n"
         "CO.c,Again,再次,chart,,,,\n",
     )
-    with pytest.raises(InputError, match="metrics.csv was rejected: 7 problem") as caught:
+    with pytest.raises(InputError, match=r"metrics\.csv was rejected: 7 problem") as caught:
         load_catalogue(path)
     issues = {(i.row, i.column): i for i in caught.value.issues}
     assert "already an item of the shipped catalogue" in issues[(2, "code")].problem

@@ -59,7 +59,8 @@ def test_values_convert_into_the_catalogue_unit(catalogue: Catalogue) -> None:
     assert got["CO.data_security.incidents"] == (0.0, "")
     first = table.to_pylist()[0]
     assert (first["value_as_given"], first["unit_as_given"]) == (1500.0, "kg")
-    assert first["evidence"] == "waste-2025.pdf" and first["row"] == 2
+    assert first["evidence"] == "waste-2025.pdf"
+    assert first["row"] == 2
     assert (first["period_start"], first["period_end"]) == (
         dt.date(2025, 1, 1),
         dt.date(2025, 12, 31),
@@ -69,7 +70,8 @@ def test_values_convert_into_the_catalogue_unit(catalogue: Catalogue) -> None:
 def test_kwh_become_thousands_of_kwh_for_company_energy_metrics(tmp_path: Path) -> None:
     path = tmp_path / "m.csv"
     path.write_text(
-        "code,title_en,title_zh,type,unit\nCO.dc_energy,Data-centre energy,数据中心能耗,number,1000 kWh\n",
+        "code,title_en,title_zh,type,unit\n"
+        "CO.dc_energy,Data-centre energy,数据中心能耗,number,1000 kWh\n",
         encoding="utf-8",
     )
     table = check([row("CO.dc_energy", "2500", unit="kWh")], load_catalogue(path))
@@ -94,7 +96,8 @@ def test_text_table_and_periods(catalogue: Catalogue) -> None:
         catalogue,
     )
     rows = table.to_pylist()
-    assert rows[0]["text"] == "Whistle-blowing hotline" and rows[0]["value"] is None
+    assert rows[0]["text"] == "Whistle-blowing hotline"
+    assert rows[0]["value"] is None
     assert rows[1]["breakdown"] == "gender=female;region=CN"
     assert rows[3]["period_end"] == dt.date(2025, 6, 30)
 
@@ -146,7 +149,9 @@ def test_every_problem_is_collected_in_one_error(catalogue: Catalogue) -> None:
 
 
 def test_targets_typed_in_are_refused(catalogue: Catalogue) -> None:
-    with pytest.raises(InputError, match="D.targets is computed from the targets; remove the row"):
+    with pytest.raises(
+        InputError, match=r"D\.targets is computed from the targets; remove the row"
+    ):
         check([row("D.targets", "30")], catalogue)
 
 
