@@ -24,10 +24,28 @@ from esgledger.targets.offsets import (
 )
 
 AVOID = Credit("AV", "Verra", "Cookstoves", "cookstoves", CreditKind.AVOIDANCE, "VCS", 2023, 5000.0)
-FOREST = Credit("FO", "Verra", "Forest", "forestry", CreditKind.REMOVAL, "VCS", 2024, 5000.0,
-                permanence=Permanence.TEMPORARY)  # fmt: skip
-DACCS = Credit("DA", "Puro", "DAC plant", "DACCS", CreditKind.REMOVAL, "Puro", 2049, 5000.0,
-               permanence=Permanence.PERMANENT)  # fmt: skip
+FOREST = Credit(
+    "FO",
+    "Verra",
+    "Forest",
+    "forestry",
+    CreditKind.REMOVAL,
+    "VCS",
+    2024,
+    5000.0,
+    permanence=Permanence.TEMPORARY,
+)
+DACCS = Credit(
+    "DA",
+    "Puro",
+    "DAC plant",
+    "DACCS",
+    CreditKind.REMOVAL,
+    "Puro",
+    2049,
+    5000.0,
+    permanence=Permanence.PERMANENT,
+)
 OLD = Credit("OLD", "Verra", "Hydro", "hydro", CreditKind.AVOIDANCE, "CDM", 2018, 5000.0)
 
 
@@ -57,9 +75,12 @@ def test_neutrality_claim_resting_80_percent_on_green_power() -> None:
     assert (result.avoidance_t, result.removal_t, result.uncovered_t) == (150.0, 50.0, 0.0)
     # Of the 1,000 t claim: 800 green power, 150 avoidance, 50 removal.
     assert result.shares == {
-        "reductions": 0.0, "green_power": 0.8, "avoidance": 0.15, "removal": 0.05,
+        "reductions": 0.0,
+        "green_power": 0.8,
+        "avoidance": 0.15,
+        "removal": 0.05,
         "uncovered": 0.0,
-    }  # fmt: skip
+    }
     assert result.reasons[0].message == "carbon neutral claim for 2025 (operations): passes"
     assert result.reasons[0].message_zh == "2025 年碳中和声明（运营）：通过"
 
@@ -88,8 +109,13 @@ def test_old_vintage_does_not_count_and_the_claim_fails() -> None:
     assert use.ineligible_t == 200.0
     assert use.why.startswith("vintage 2018 is 7 years before the claim year, more than 5")
     # A looser vintage rule lets it count.
-    loose = claims_check(NEUTRAL_2025, OPS_2025, BASE_OPS, register(retire("OLD", 200.0, "R1")),
-                         rules=ClaimRules(max_vintage_age_years=10))  # fmt: skip
+    loose = claims_check(
+        NEUTRAL_2025,
+        OPS_2025,
+        BASE_OPS,
+        register(retire("OLD", 200.0, "R1")),
+        rules=ClaimRules(max_vintage_age_years=10),
+    )
     assert loose.passed
 
 
@@ -126,9 +152,12 @@ def test_net_zero_with_permanent_removals_passes() -> None:
     result = claims_check(NET_ZERO_2050, ALL_2050, BASE_ALL, reg)
     assert result.passed
     assert result.shares == {
-        "reductions": 0.87, "green_power": 0.05, "avoidance": 0.0, "removal": 0.08,
+        "reductions": 0.87,
+        "green_power": 0.05,
+        "avoidance": 0.0,
+        "removal": 0.08,
         "uncovered": 0.0,
-    }  # fmt: skip
+    }
 
 
 def test_net_zero_refused_when_it_uses_avoidance_credits() -> None:
@@ -166,8 +195,17 @@ def test_net_zero_needs_scope_3_and_permanent_removals() -> None:
     reg = register(retire("DA", 100.0, "N1", 2050, Purpose.NET_ZERO))
     result = claims_check(ops_only, ALL_2050, BASE_ALL, reg)
     assert {r.code for r in result.failures()} == {"verdict", "net_zero_boundary"}
-    temp = Credit("FO50", "Verra", "Forest", "forestry", CreditKind.REMOVAL, "VCS", 2050, 800.0,
-                  permanence=Permanence.TEMPORARY)  # fmt: skip
+    temp = Credit(
+        "FO50",
+        "Verra",
+        "Forest",
+        "forestry",
+        CreditKind.REMOVAL,
+        "VCS",
+        2050,
+        800.0,
+        permanence=Permanence.TEMPORARY,
+    )
     reg = Register((temp,), (retire("FO50", 800.0, "N2", 2050, Purpose.NET_ZERO),))
     result = claims_check(NET_ZERO_2050, ALL_2050, BASE_ALL, reg)
     assert not result.passed

@@ -120,28 +120,60 @@ def test_credit_rules() -> None:
     with pytest.raises(InputError, match="permanence applies to removal credits only"):
         credit(permanence=Permanence.PERMANENT)
     with pytest.raises(InputError, match="volume differs from the 1000 serials 1-1000"):
-        Credit("C1", "Verra", "P", "wind", CreditKind.AVOIDANCE, "VCS", 2023, 999.0,
-               serial_start=1, serial_end=1000)  # fmt: skip
+        Credit(
+            "C1",
+            "Verra",
+            "P",
+            "wind",
+            CreditKind.AVOIDANCE,
+            "VCS",
+            2023,
+            999.0,
+            serial_start=1,
+            serial_end=1000,
+        )
     with pytest.raises(InputError, match="unknown crediting standard"):
         Credit("C1", "X", "P", "wind", CreditKind.AVOIDANCE, "Acme", 2023, 1.0)
 
 
 def test_rows_are_read_with_every_problem_reported() -> None:
     rows = [
-        {"id": "C1", "registry": "Puro", "project": "Biochar A", "project_type": "biochar",
-         "kind": "removal", "permanence": "permanent", "standard": "puro.earth",
-         "vintage": "2024", "volume_t_co2e": "50"},
-        {"id": "C2", "registry": "Verra", "project": "Forest", "project_type": "forestry",
-         "kind": "removal", "standard": "VCS", "vintage": "twenty", "volume_t_co2e": "10"},
-    ]  # fmt: skip
+        {
+            "id": "C1",
+            "registry": "Puro",
+            "project": "Biochar A",
+            "project_type": "biochar",
+            "kind": "removal",
+            "permanence": "permanent",
+            "standard": "puro.earth",
+            "vintage": "2024",
+            "volume_t_co2e": "50",
+        },
+        {
+            "id": "C2",
+            "registry": "Verra",
+            "project": "Forest",
+            "project_type": "forestry",
+            "kind": "removal",
+            "standard": "VCS",
+            "vintage": "twenty",
+            "volume_t_co2e": "10",
+        },
+    ]
     with pytest.raises(InputError, match=r"credits\.csv: 1 problem") as info:
         credits_from_rows(rows)
     assert [(i.row, i.column) for i in info.value.issues] == [(3, "vintage")]
     [c] = credits_from_rows(rows[:1])
     assert (c.standard, c.permanence) == ("Puro", Permanence.PERMANENT)
-    retired = {"credit": "C1", "volume_t_co2e": "50", "retired_on": "2026-01-31",
-               "claim_year": "2025", "beneficiary": "HK", "purpose": "net_zero",
-               "reference": "PURO-R-1"}  # fmt: skip
+    retired = {
+        "credit": "C1",
+        "volume_t_co2e": "50",
+        "retired_on": "2026-01-31",
+        "claim_year": "2025",
+        "beneficiary": "HK",
+        "purpose": "net_zero",
+        "reference": "PURO-R-1",
+    }
     [r] = retirements_from_rows([retired])
     assert (r.purpose, r.retired_on) == (Purpose.NET_ZERO, date(2026, 1, 31))
     with pytest.raises(InputError, match="unknown purpose") as info:

@@ -70,8 +70,13 @@ def test_linear_ramp_up() -> None:
     # 1,000 t/yr from 2025 over 4 years: 1/4, 2/4, 3/4, 4/4 of the potential.
     m = measure("PUE", -50.0, 1000.0, start=2025, ramp=4)
     assert [measure_effect(m, y) for y in range(2024, 2030)] == [
-        0.0, 250.0, 500.0, 750.0, 1000.0, 1000.0,
-    ]  # fmt: skip
+        0.0,
+        250.0,
+        500.0,
+        750.0,
+        1000.0,
+        1000.0,
+    ]
     assert measure_effect(measure("PV", 10.0, 80.0, ramp=0), 2025) == 80.0
 
 
@@ -207,10 +212,16 @@ def test_invalid_measure_lists_every_problem() -> None:
 
 def test_measures_from_rows_reads_the_schema_columns_and_reports_rows() -> None:
     good = {
-        "id": "PUE", "name": "PUE", "lever": "efficiency", "cost_per_t": "-30",
-        "currency": "cny", "reduction_t_co2e_per_yr": "1200", "start_year": "2025",
-        "ramp_years": "3", "acts_on": "scope=2; site=DC1",
-    }  # fmt: skip
+        "id": "PUE",
+        "name": "PUE",
+        "lever": "efficiency",
+        "cost_per_t": "-30",
+        "currency": "cny",
+        "reduction_t_co2e_per_yr": "1200",
+        "start_year": "2025",
+        "ramp_years": "3",
+        "acts_on": "scope=2; site=DC1",
+    }
     [m] = measures_from_rows([good])
     assert (m.currency, m.ramp_years, m.acts_on.sites, m.name_zh) == ("CNY", 3, ("DC1",), "PUE")
     bad = dict(good, id="PUE", start_year="2025.5")
