@@ -367,15 +367,15 @@ def check_neutralisation(
     residual = base_t_co2e * (1.0 - target.coverage * reduction)
     if planned_removals_t is None:
         return _result(
-            "neutralisation", None, c, "net_zero_min_reduction",
+            "neutralisation", None, c, "net_zero_neutralisation",
             (f"residual {_t(residual)} in {target.target_year}: give the planned permanent "
              "removals to check its neutralisation",
              f"{target.target_year} 年剩余排放 {_t(residual)}：请提供计划的永久性移除量以校验中和"),
             target=target, threshold=residual,
         )  # fmt: skip
-    ok = planned_removals_t >= residual - 1e-9
+    ok = planned_removals_t >= c["net_zero_neutralisation"] * residual - 1e-9
     return _result(
-        "neutralisation", ok, c, "net_zero_min_reduction",
+        "neutralisation", ok, c, "net_zero_neutralisation",
         (f"planned permanent removals {_t(planned_removals_t)} against residual emissions "
          f"{_t(residual)} in {target.target_year} (base {_t(base_t_co2e)}); the residual must "
          "be neutralised by permanent removals",
