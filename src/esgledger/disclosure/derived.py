@@ -470,8 +470,9 @@ def derive(
         Typed metric values (:func:`~esgledger.disclosure.values.validate_values`); the
         intensities use ``revenue`` and ``employees`` of the reporting year, no breakdown.
     targets
-        Plain target dicts (``id``, ``description``, ``reduction_pct``, ``base_year``,
-        ``target_year``, ``scopes`` …; whatever the targets module gives), one value each.
+        Plain target dicts, e.g. ``esgledger.targets.Target.model_dump()`` (``id``, ``name``,
+        ``kind``, ``scopes``, ``base_year``, ``target_year``, ``reduction`` as a fraction,
+        ``target_share``); one value each [%], the whole dict in its ``source``.
     entity
         The group entity whose ``revenue``/``employees`` divide (needed when several
         entities have them).
@@ -653,15 +654,15 @@ def derive(
         )
     for index, target in enumerate(targets, start=1):
         ident = str(target.get("id") or target.get("name") or index)
-        pct = target.get("reduction_pct")
+        percent = _target_percent(target)
         rows["targets"].append(
             _Row(
                 {"target": ident},
-                None if pct is None else float(pct),
+                percent,
                 "",
                 "%",
-                "target given by the targets module",
-                text=str(target.get("description") or "") or None,
+                "target of the targets module: reduction (or renewable share) x 100",
+                text=str(target.get("name") or target.get("description") or "") or None,
                 extra={"target": dict(target)},
             )
         )
@@ -695,6 +696,17 @@ def derive(
         not_computed=tuple(not_computed),
         not_convertible=tuple(not_convertible),
     )
+
+
+def _target_percent(target: Mapping[str, Any]) -> float | None:
+    """The headline figure of a target [%]: ``reduction`` (fraction 0-1, as
+    ``esgledger.targets.Target`` has it) x 100, or ``target_share`` x 100 for a renewable
+    electricity target."""
+    for key in ("reduction", "target_share"):
+        value = target.get(key)
+        if value is not None:
+            return 100 * float(value)
+    return None
 
 
 def _reported_categories(completeness: Any) -> set[str] | None:

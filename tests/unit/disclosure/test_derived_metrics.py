@@ -111,7 +111,10 @@ def typed(catalogue: Catalogue, entities: dict[str, tuple[float, float]]) -> pa.
 @pytest.fixture(scope="module")
 def derived(catalogue: Catalogue) -> Derived:
     values = typed(catalogue, {"GRP": (500e6, 2000.0)})
-    targets = [{"id": "SBTi-2030", "reduction_pct": 42.0, "description": "Scope 1+2 -42 % by 2030"}]
+    targets = [
+        {"id": "SBTi-2030", "name": "Scope 1+2 -42 % by 2030", "reduction": 0.42},
+        {"id": "RE-2030", "name": "100 % renewable electricity", "target_share": 1.0},
+    ]
     return derive(summary(), lines(), catalogue, values=values, targets=targets)
 
 
@@ -198,8 +201,12 @@ def test_gases_water_re_share_and_targets(derived: Derived) -> None:
     assert value(derived, "TC-IM-130a.1.renewable") == pytest.approx(40.0, rel=1e-12)
     target = derived.get("D.targets", "target=SBTi-2030")
     assert target is not None
-    assert target.value == 42.0
+    assert target.value == pytest.approx(42.0, rel=1e-12)
     assert target.text == "Scope 1+2 -42 % by 2030"
+    assert target.source["target"]["reduction"] == 0.42
+    renewable = derived.get("S2.33", "target=RE-2030")
+    assert renewable is not None
+    assert renewable.value == 100.0
 
 
 def test_missing_denominators_and_market_are_said(catalogue: Catalogue) -> None:
