@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import shutil
 import subprocess
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,12 +137,15 @@ def _cmap(path: Path, index: int) -> frozenset[int]:
 def missing_glyphs(text: str, fonts: Iterable[CjkFont] | None = None) -> set[str]:
     """Characters of ``text`` that none of ``fonts`` (default: the CJK font) can draw.
 
-    Whitespace and control characters are ignored. An empty set means no tofu.
+    Spaces, controls and format characters are ignored. An empty set means no tofu.
     """
     chosen = list(fonts) if fonts is not None else [find_cjk_font()]
     covered: set[int] = set()
     for font in chosen:
         covered |= _cmap(font.path, font.index)
-    return {ch for ch in set(text) if not ch.isspace() and ch.isprintable()} - {
-        chr(code) for code in covered
-    }
+    drawn = {ch for ch in set(text) if unicodedata.category(ch) not in _INVISIBLE}
+    return {ch for ch in drawn if ord(ch) not in covered}
+
+
+_INVISIBLE = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+"""Unicode categories that draw no glyph (controls, format characters, spaces)."""

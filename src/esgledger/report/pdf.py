@@ -17,17 +17,38 @@ resources) are passed on as warnings of the ``esgledger.report`` logger.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from esgledger.errors import EsgledgerError
 from esgledger.report.document import ReportDocument, ReportError
+from esgledger.report.fonts import INSTALL_HINT
 
-__all__ = ["PdfResult", "html_to_pdf", "unresolved_entries"]
+__all__ = ["MissingGlyphError", "PdfResult", "html_to_pdf", "unresolved_entries"]
 
 _LOG = logging.getLogger("esgledger.report")
 _MATTERS = ("font", "glyph", "fail", "error", "unable", "cannot", "could not")
+# Known noise: CSS of inline SVG style attributes read by the HTML cascade (the SVG renderer
+# reads them itself), and the fontTools fallback notice (the install script fixes it).
+_NOISE = ("unknown property", "Using fontTools instead of HarfBuzz-Subset")
+# What WeasyPrint logs when no font has a glyph (it then draws .notdef, a "tofu" box).
+_NOTDEF = re.compile(r"\.notdef glyph rendered .*\(U\+([0-9A-F]{4,6})\)")
+
+
+class MissingGlyphError(EsgledgerError, RuntimeError):
+    """No installed font can draw some characters of the report: the PDF would show empty
+    boxes (.notdef glyphs, "tofu") in their place."""
+
+    def __init__(self, characters: tuple[str, ...]):
+        self.characters = characters
+        shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in characters[:20])
+        super().__init__(
+            f"no installed font can draw {len(characters)} character(s) of the report: "
+            f"{shown}. Fix: {INSTALL_HINT}, or remove the characters from the text"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +60,8 @@ class PdfResult:
     anchor_pages: Mapping[str, int]
     page_count: int
     messages: tuple[str, ...] = ()
+    notdef: tuple[str, ...] = ()
+    """Characters drawn as .notdef (no font had them); empty unless ``strict=False``."""
 
 
 def _refuse(url: str, *args: Any, **kwargs: Any) -> NoReturn:
@@ -75,7 +98,7 @@ def _quiet_weasyprint() -> Iterator[_Collect]:
             lg.setLevel(level)
 
 
-def html_to_pdf(html: str, *, base_url: str | None = None) -> PdfResult:
+def html_to_pdf(html: str, *, base_url: str | None = None, strict: bool = True) -> PdfResult:
     """Lay out ``html`` with WeasyPrint and write a PDF.
 
     Parameters
@@ -84,11 +107,21 @@ def html_to_pdf(html: str, *, base_url: str | None = None) -> PdfResult:
         A self-contained report page (:func:`esgledger.report.render.render_html`).
     base_url
         Base for relative links (none are fetched; links stay links).
+    strict
+        Raise :class:`MissingGlyphError` when a character had no glyph in any font (the
+        default); ``False`` returns the PDF with those characters in :attr:`PdfResult.notdef`.
 
     Returns
     -------
     PdfResult
         PDF bytes and ``{anchor: page}`` [1-based page number] for every element id.
+
+    Raises
+    ------
+    MissingGlyphError
+        ``strict`` and WeasyPrint drew a .notdef glyph (tofu) for some character.
+    ReportError
+        The HTML refers to an external resource (nothing is fetched).
     """
     from weasyprint import HTML
 
@@ -100,10 +133,21 @@ def html_to_pdf(html: str, *, base_url: str | None = None) -> PdfResult:
                 anchor_pages.setdefault(anchor, number)
         pdf = document.write_pdf()
     messages = tuple(record.getMessage() for record in collect.records)
+    notdef: list[str] = []
     for record in collect.records:
         text = record.getMessage()
+        found = _NOTDEF.search(text)
+        if found:
+            character = chr(int(found.group(1), 16))
+            if character not in notdef:
+                notdef.append(character)
+            continue
+        if any(noise in text for noise in _NOISE):
+            continue
         if record.levelno >= logging.ERROR or any(word in text.lower() for word in _MATTERS):
             _LOG.warning("WeasyPrint: %s", text)
+    if notdef and strict:
+        raise MissingGlyphError(tuple(notdef))
     if pdf is None:  # pragma: no cover - write_pdf() without target always returns bytes
         raise ReportError("WeasyPrint returned no PDF")
     return PdfResult(
@@ -111,6 +155,7 @@ def html_to_pdf(html: str, *, base_url: str | None = None) -> PdfResult:
         anchor_pages=anchor_pages,
         page_count=len(document.pages),
         messages=messages,
+        notdef=tuple(notdef),
     )
 
 

@@ -175,7 +175,7 @@ def render_html(doc: ReportDocument, lang: str) -> str:
         "titles": {section.id: section.title for section in doc.walk()},
         "table_numbers": table_numbers,
         "figure_numbers": figure_numbers,
-        "t": lambda key: ui(key, lang),
+        "t": lambda key, **fields: ui(key, lang, **fields),
         "number": format_number,
         "percent": lambda value: _percent(value, lang),
         "markdown": render_markdown,

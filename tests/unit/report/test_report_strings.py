@@ -1,0 +1,55 @@
+"""UI strings: every key has English and Chinese text; templates use only known keys."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+import pytest
+
+from esgledger.report.strings import UnknownStringError, strings_table, text, ui
+
+CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]")
+
+
+def _templates() -> dict[str, str]:
+    folder = resources.files("esgledger.report").joinpath("templates")
+    return {
+        p.name: p.read_text(encoding="utf-8") for p in folder.iterdir() if p.name.endswith(".j2")
+    }
+
+
+def test_every_key_has_english_and_chinese() -> None:
+    table = strings_table()
+    assert len(table) > 50
+    for key, row in table.items():
+        assert row["en"].strip(), key
+        assert row["zh-CN"].strip(), key
+
+
+def test_chinese_column_is_chinese_where_it_has_words() -> None:
+    # Symbols (%, n/a-free units) may be shared; anything with Latin words needs a translation.
+    shared = {"doc.lang", "chart.percent"}
+    for key, row in strings_table().items():
+        if key in shared or not re.search(r"[A-Za-z]{3}", row["en"]):
+            continue
+        assert CJK.search(row["zh-CN"]), f"{key}: {row['zh-CN']!r} has no Chinese"
+
+
+def test_templates_use_only_known_keys_and_hold_no_language_literals() -> None:
+    keys = set(strings_table())
+    used: set[str] = set()
+    for name, source in _templates().items():
+        used |= set(re.findall(r"\bt\('([a-z0-9_.]+)'[,)]", source))
+        assert not CJK.search(source), f"{name} holds Chinese text; put it in strings.csv"
+    assert len(used) > 40  # the pattern finds the keys (a broken pattern would find none)
+    # status.* keys are built from the entry's status.
+    assert used - keys == set()
+    assert {"status.disclosed", "status.explained", "status.missing"} <= keys
+
+
+def test_ui_fills_fields_and_names_unknown_keys() -> None:
+    assert ui("doc.missing_reason", "zh-CN", code="A1.1") == "强制披露项缺失：A1.1"
+    with pytest.raises(UnknownStringError, match=r"'no.such.key' is not in .*strings.csv"):
+        ui("no.such.key", "en")
+    assert text("doc.toc").en == "Contents"
