@@ -104,7 +104,8 @@ def test_html_is_self_contained_and_links_resolve(lang: str) -> None:
         parsed.ids
     )
     assert f'<html lang="{lang}">' in html
-    assert "<style>" in html and "@page" in html
+    assert "<style>" in html
+    assert "@page" in html
 
 
 def test_user_text_is_escaped_and_markdown_rendered() -> None:
@@ -118,7 +119,8 @@ def test_user_text_is_escaped_and_markdown_rendered() -> None:
     assert "A &amp; B Ltd" in html
     assert "Note &lt;x&gt;" in html
     zh = render_html(_doc(), "zh-CN")
-    assert "&lt;b&gt;粗&lt;/b&gt;" in zh and "<strong>加粗</strong>" in zh
+    assert "&lt;b&gt;粗&lt;/b&gt;" in zh
+    assert "<strong>加粗</strong>" in zh
 
 
 def test_render_markdown_escapes_raw_html() -> None:
@@ -133,24 +135,32 @@ def test_content_index_links_each_item_to_its_section_and_page() -> None:
     assert '<a class="page-ref" href="#climate-targets"></a>' in row.group(0)
     assert "target-counter(attr(href url), page)" in html
     explained = re.search(r'<tr data-code="A1.3">.*?</tr>', html, re.S)
-    assert explained is not None and "Explained: n/m" in explained.group(0)
+    assert explained is not None
+    assert "Explained: n/m" in explained.group(0)
     zh = render_html(_doc(), "zh-CN")
     assert "已解释：不重大" in zh
 
 
 def test_metric_values_yoy_and_language() -> None:
     en = render_html(_doc(), "en")
-    assert ">1,234,567<" in en and ">1,000,000<" in en and ">+23.5<" in en
+    assert ">1,234,567<" in en
+    assert ">1,000,000<" in en
+    assert ">+23.5<" in en
     zh = render_html(_doc(), "zh-CN")
-    assert "范围一及二" in zh and "Scope 1 &amp; 2" not in zh
-    assert "目录" in zh and "Contents" not in zh
+    assert "范围一及二" in zh
+    assert "Scope 1 &amp; 2" not in zh
+    assert "目录" in zh
+    assert "Contents" not in zh
 
 
 def test_svg_is_inlined_without_prologue_and_with_prefixed_ids() -> None:
     markup = str(inline_svg(SVG, "by-scope"))
     assert markup.startswith("<svg")
-    assert "<?xml" not in markup and "DOCTYPE" not in markup and "<metadata>" not in markup
-    assert 'id="by-scope-p1"' in markup and "url(#by-scope-p1)" in markup
+    assert "<?xml" not in markup
+    assert "DOCTYPE" not in markup
+    assert "<metadata>" not in markup
+    assert 'id="by-scope-p1"' in markup
+    assert "url(#by-scope-p1)" in markup
     assert 'href="#by-scope-p1"' in markup
     assert "CHART-TEXT" in render_html(_doc(), "en")
 
@@ -165,12 +175,16 @@ def test_draft_banner_lists_reasons() -> None:
     assert 'class="draft-banner"' in en
     assert "Placeholder not supplied: Board statement" in en
     assert "Mandatory content-index item missing: A1.1" in en
-    assert "[To be supplied]" in en and "Write it" in en
+    assert "[To be supplied]" in en
+    assert "Write it" in en
     assert 'content: "DRAFT"' in en
     zh = render_html(doc, "zh-CN")
-    assert "[待提供]" in zh and "请撰写" in zh and 'content: "草稿"' in zh
+    assert "[待提供]" in zh
+    assert "请撰写" in zh
+    assert 'content: "草稿"' in zh
     final = render_html(_doc(), "en")
-    assert 'class="draft-banner"' not in final and 'content: "DRAFT"' not in final
+    assert 'class="draft-banner"' not in final
+    assert 'content: "DRAFT"' not in final
 
 
 def test_rendering_is_deterministic_and_carries_generated_at() -> None:

@@ -42,7 +42,7 @@ def test_templates_use_only_known_keys_and_hold_no_language_literals() -> None:
     for name, source in _templates().items():
         used |= set(re.findall(r"\bt\('([a-z0-9_.]+)'[,)]", source))
         assert not CJK.search(source), f"{name} holds Chinese text; put it in strings.csv"
-    assert len(used) > 40  # the pattern finds the keys (a broken pattern would find none)
+    assert len(used) > 30  # the pattern finds the keys (a broken pattern would find none)
     # status.* keys are built from the entry's status.
     assert used - keys == set()
     assert {"status.disclosed", "status.explained", "status.missing"} <= keys
