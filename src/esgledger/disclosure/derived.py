@@ -306,8 +306,8 @@ def _intensities(
 
 def _energy(
     con: duckdb.DuckDBPyConnection, relation: str
-) -> tuple[dict[str, float], list[dict[str, Any]], list[NotConvertible]]:
-    """Energy by type [MWh], the NCVs used, and what could not be converted."""
+) -> tuple[dict[str, float], dict[str, list[dict[str, Any]]], list[NotConvertible]]:
+    """Energy by type [MWh], the NCVs used per type, and what could not be converted."""
     grouped = con.execute(
         f"""
         SELECT activity, unit, factor_set, sum(quantity * consolidation_share), count(*)
@@ -320,7 +320,7 @@ def _energy(
     ).fetchall()
     ncv = _ncv_table()
     by_type: dict[str, float] = {}
-    used: dict[tuple[str, str], dict[str, Any]] = {}
+    used: dict[tuple[str, str, str], dict[str, Any]] = {}
     failed: dict[tuple[str, str], list[Any]] = {}
     for activity, unit, factor_set, quantity, lines in grouped:
         kind = energy_type(str(activity))
@@ -351,7 +351,7 @@ def _energy(
                     )
                     continue
                 mwh = float(quantity) * per_unit
-                used[(str(activity), str(unit))] = {
+                used[(kind, str(activity), str(unit))] = {
                     "activity": activity,
                     "unit": unit,
                     "ncv": value,
@@ -373,7 +373,10 @@ def _energy(
         NotConvertible(a, u, q, n, r or "no density or NCV is shipped for this unit")
         for (a, u), (q, n, r) in sorted(failed.items())
     ]
-    return by_type, list(used.values()), not_convertible
+    ncvs: dict[str, list[dict[str, Any]]] = {}
+    for (kind, _, _), record in sorted(used.items()):
+        ncvs.setdefault(kind, []).append(record)
+    return by_type, ncvs, not_convertible
 
 
 def _is_volume(unit: str) -> bool:
@@ -582,7 +585,8 @@ def derive(
         water = _water(con, relation)
     finally:
         con.close()
-    energy_source = {"ncv": ncvs} if ncvs else {}
+    all_ncvs = [entry for kind in sorted(ncvs) for entry in ncvs[kind]]
+    energy_source = {"ncv": all_ncvs} if all_ncvs else {}
     energy_total = sum(by_type.values())
     for kind, mwh in sorted(by_type.items()):
         for key in ("energy.by_type", "energy.consumption"):
@@ -593,7 +597,7 @@ def derive(
                     _ENERGY_UNIT,
                     "MWh",
                     f"scope 1 and 2 {kind} quantities x consolidation share",
-                    extra=energy_source,
+                    extra={"ncv": ncvs[kind]} if kind in ncvs else {},
                 )
             )
     if by_type:
