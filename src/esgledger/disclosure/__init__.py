@@ -11,7 +11,7 @@ Methodology: ``docs/methodology/disclosure.md``.
 from __future__ import annotations
 
 from esgledger.disclosure.catalogue import Catalogue, CatalogueItem, load_catalogue
-from esgledger.disclosure.compare import Change, compare_years, intensity, yoy
+from esgledger.disclosure.compare import Change, compare_years, intensity, yoy, yoy_intensity
 from esgledger.disclosure.content_index import ContentIndex, IndexEntry, content_index
 from esgledger.disclosure.derived import Derived, DerivedValue, derive
 from esgledger.disclosure.values import parse_breakdown, validate_values, value_columns
@@ -33,4 +33,5 @@ __all__ = [
     "validate_values",
     "value_columns",
     "yoy",
+    "yoy_intensity",
 ]

@@ -24,7 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["Change", "compare_years", "intensity", "yoy"]
+__all__ = ["Change", "compare_years", "intensity", "yoy", "yoy_intensity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +111,50 @@ def intensity(value: float | None, denominator: float | None) -> float | None:
     if value is None or denominator is None or denominator == 0:
         return None
     return value / denominator
+
+
+def yoy_intensity(
+    current: float | None,
+    current_denominator: float | None,
+    prior: float | None,
+    prior_denominator: float | None,
+    *,
+    metric: str = "",
+    breakdown: str = "",
+    entity: str | None = None,
+    unit: str = "",
+) -> Change:
+    """Year-on-year change of an intensity (e.g. t CO2e per million CNY of revenue), each
+    year's value divided by that year's own denominator.
+
+    >>> round(yoy_intensity(4000.0, 500.0, 4000.0, 400.0).percent, 6)
+    -20.0
+    """
+    now = intensity(current, current_denominator)
+    before = intensity(prior, prior_denominator)
+    change = yoy(now, before, metric=metric, breakdown=breakdown, entity=entity, unit=unit)
+    missing = [
+        year
+        for year, value, denominator in (
+            ("current", current, current_denominator),
+            ("prior", prior, prior_denominator),
+        )
+        if value is not None and not denominator
+    ]
+    if missing:
+        note = f"no (or a zero) denominator for the {' and '.join(missing)} year"
+        return Change(
+            change.metric,
+            change.breakdown,
+            change.entity,
+            change.unit,
+            now,
+            before,
+            change.absolute,
+            change.percent,
+            note,
+        )
+    return change
 
 
 def _year_of(row: Mapping[str, Any]) -> int | None:

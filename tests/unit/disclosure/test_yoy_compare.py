@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from esgledger.disclosure.compare import compare_years, intensity, yoy
+from esgledger.disclosure.compare import compare_years, intensity, yoy, yoy_intensity
 
 
 def test_yoy_absolute_and_percent() -> None:
@@ -81,3 +81,13 @@ def test_compare_years_matches_metric_entity_and_breakdown() -> None:
     assert changes[("A1.3", "")].note.startswith("units differ ('kg' in 2024, 'tonne' in 2025)")
     only = compare_years(data, 2025, 2024, metrics=["B1.1"])
     assert {c.metric for c in only} == {"B1.1"}
+
+
+def test_intensity_change_uses_each_years_own_denominator() -> None:
+    # 4,000 t on 500 million CNY (8 t/million) against 4,000 t on 400 million (10 t/million)
+    change = yoy_intensity(4000.0, 500.0, 4000.0, 400.0, metric="A1.2")
+    assert (change.current, change.prior) == (8.0, 10.0)
+    assert change.percent == pytest.approx(-20.0, rel=1e-12)
+    missing = yoy_intensity(4000.0, 500.0, 4000.0, None)
+    assert missing.percent is None
+    assert missing.note == "no (or a zero) denominator for the prior year"
