@@ -66,6 +66,7 @@ vehicle = [vehicle]
 FTE = [FTE]
 FTE_hour = FTE * hour
 unit_item = [item] = item = items = piece = pcs
+employee = [employee] = employees = headcount
 """
 
 #: Spellings accepted from users and source files, mapped onto pint expressions.
@@ -107,7 +108,22 @@ ALIASES: dict[str, str] = {
     "港元": "HKD", "港币": "HKD", "美元": "USD", "$": "USD", "US$": "USD", "€": "EUR", "£": "GBP",
     # time
     "h": "hour", "hours": "hour", "小时": "hour",
+    # people
+    "人": "employee", "员工": "employee", "名员工": "employee",
+    "雇员": "employee", "persons": "employee", "person": "employee",
 }  # fmt: skip
+
+#: ``'000 kWh`` (the HKEX Guide's "kWh in '000s"), ``CNY million``, ``million HKD``, ``百万港元``.
+_THOUSANDS = re.compile(r"^['’‘]000s?\s*(?P<unit>.+)$")
+_SCALE_WORDS = {"thousand": "1000", "million": "1000000", "mn": "1000000", "billion": "1e9",
+                "bn": "1e9"}  # fmt: skip
+_SCALED_MONEY = re.compile(
+    r"^(?:(?P<cur1>[A-Z]{3})\s+(?P<word1>thousand|million|mn|billion|bn)"
+    r"|(?P<word2>thousand|million|mn|billion|bn)\s+(?P<cur2>[A-Z]{3}))$",
+    re.IGNORECASE,
+)
+_CHINESE_SCALES = {"千": "1000", "万": "10000", "百万": "1000000", "亿": "100000000"}
+_CHINESE_CURRENCIES = {"港元": "HKD", "港币": "HKD", "美元": "USD", "人民币": "CNY", "元": "CNY"}
 
 
 def _build_registry() -> pint.UnitRegistry[Any]:
@@ -138,6 +154,19 @@ def normalize_unit(text: str) -> str:
         return ALIASES[cleaned]
     if cleaned.lower() in ALIASES and cleaned.lower() not in ("mt", "gt"):
         return ALIASES[cleaned.lower()]
+    thousands = _THOUSANDS.match(cleaned)
+    if thousands:
+        return f"1000 * ({normalize_unit(thousands.group('unit'))})"
+    money = _SCALED_MONEY.match(cleaned)
+    if money:
+        code = (money.group("cur1") or money.group("cur2")).upper()
+        word = (money.group("word1") or money.group("word2")).lower()
+        if code in CURRENCIES:
+            return f"{_SCALE_WORDS[word]} * {code}"
+    for prefix, scale in sorted(_CHINESE_SCALES.items(), key=lambda kv: -len(kv[0])):
+        rest = cleaned.removeprefix(prefix)
+        if rest != cleaned and rest in _CHINESE_CURRENCIES:
+            return f"{scale} * {_CHINESE_CURRENCIES[rest]}"
     return cleaned
 
 
@@ -161,6 +190,11 @@ def parse_unit(text: str) -> pint.Quantity[Any]:
         raise UnitError(f"unknown unit {text!r}", unit=text) from exc
     if not isinstance(quantity, ureg.Quantity) or quantity.unitless:  # a bare number: "1000"
         raise UnitError(f"{text!r} is a number, not a unit", unit=text)
+    if not quantity.magnitude > 0:  # "0 kWh", or a spelling pint reads as zero
+        raise UnitError(
+            f"{text!r} is not a unit: it reads as {quantity.magnitude} {quantity.units}",
+            unit=text,
+        )
     return quantity
 
 

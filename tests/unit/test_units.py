@@ -123,3 +123,30 @@ def test_define_currency_adds_an_iso_code_once() -> None:
     assert currency_of("NZD") == "NZD"
     with pytest.raises(UnitError, match="'nzd' is not an ISO 4217 currency code"):
         define_currency("nzd")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("'000 kWh", "1000 kWh"),  # HKEX ESG Reporting Guide KPI A2.1: "kWh in '000s"
+        ("’000 kWh", "1000 kWh"),
+        ("CNY million", "1000000 CNY"),
+        ("million HKD", "1000000 HKD"),
+        ("USD bn", "1e9 USD"),
+        ("百万港元", "1000000 HKD"),
+        ("万元", "10000 CNY"),
+    ],
+)
+def test_scaled_spellings_parse_to_their_scale(text: str, expected: str) -> None:
+    assert parse_unit(text) == parse_unit(expected)
+
+
+def test_employees_are_a_counted_unit_with_chinese_spellings() -> None:
+    assert parse_unit("人") == parse_unit("employee") == parse_unit("employees")
+    with pytest.raises(UnitError):  # a headcount is not a full-time equivalent
+        conversion_factor("employee", "FTE")
+
+
+def test_a_spelling_that_reads_as_zero_is_not_a_unit() -> None:
+    with pytest.raises(UnitError, match=r"'0 kWh' is not a unit: it reads as 0 kilowatt_hour"):
+        parse_unit("0 kWh")
