@@ -33,6 +33,10 @@ class ImportKind(StrEnum):
     fx = "fx"
     instruments = "instruments"
     emissions_history = "emissions-history"
+    targets = "targets"
+    measures = "measures"
+    credits = "credits"
+    retirements = "retirements"
 
 
 def _stdout() -> Console:

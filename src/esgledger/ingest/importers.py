@@ -16,6 +16,10 @@ kind                importer
 ``fx``              :func:`esgledger.ingest.reference.import_fx`
 ``instruments``     :func:`esgledger.ingest.instruments.import_instruments`
 ``emissions-history`` :func:`esgledger.ingest.ambition.import_emissions_history`
+``targets``         :func:`esgledger.ingest.ambition.import_targets` (a change: new revision)
+``measures``        :func:`esgledger.ingest.ambition.import_measures`
+``credits``         :func:`esgledger.ingest.ambition.import_credits`
+``retirements``     :func:`esgledger.ingest.ambition.import_retirements`
 ==================  ========================================================================
 
 Every importer validates the whole file and either imports it whole, or raises
@@ -40,7 +44,7 @@ __all__ = ["KINDS", "import_file"]
 #: The kinds of file :func:`import_file` accepts, in the order a new workspace needs them.
 KINDS: tuple[str, ...] = (
     "entities", "sites", "activity-types", "factors", "fx", "activities", "instruments",
-    "emissions-history",
+    "emissions-history", "targets", "measures", "credits", "retirements",
 )  # fmt: skip
 
 #: Module and function of each kind's importer.
@@ -53,6 +57,10 @@ _IMPORTERS: dict[str, tuple[str, str]] = {
     "activities": ("esgledger.ingest.activities", "import_activities"),
     "instruments": ("esgledger.ingest.instruments", "import_instruments"),
     "emissions-history": ("esgledger.ingest.ambition", "import_emissions_history"),
+    "targets": ("esgledger.ingest.ambition", "import_targets"),
+    "measures": ("esgledger.ingest.ambition", "import_measures"),
+    "credits": ("esgledger.ingest.ambition", "import_credits"),
+    "retirements": ("esgledger.ingest.ambition", "import_retirements"),
 }
 
 

@@ -24,7 +24,8 @@ def test_unknown_kind_is_refused_with_the_kinds() -> None:
     with pytest.raises(InputError) as info:
         importer_for("meters")
     kinds = (
-        "entities, sites, activity-types, factors, fx, activities, instruments, emissions-history"
+        "entities, sites, activity-types, factors, fx, activities, instruments, emissions-history, "
+        "targets, measures, credits, retirements"
     )
     assert info.value.summary == f"cannot import files of kind 'meters': the kinds are {kinds}"
     assert info.value.issues == (
