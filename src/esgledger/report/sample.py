@@ -68,6 +68,25 @@ _NARRATIVE_ZH = (
     "- 每年检讨政策。\n- 向ESG委员会报告进展。\n\n"
     "诸如 <script>alert(1)</script> 的原始标记以文本显示。"
 )
+_POLICY_EN = (
+    "### Policies and management approach\n\n"
+    "The group's policy on {topic} sets out responsibilities, annual objectives and the "
+    "controls that check them. Business units report quarterly; the ESG office reviews "
+    "the figures and the evidence behind them before they enter this report.\n\n"
+    "1. Identify the material issues with stakeholders.\n"
+    "2. Set objectives and assign owners.\n"
+    "3. Measure, review and report progress.\n\n"
+    "> Objectives for the coming year are reviewed by the ESG committee.\n"
+)
+_POLICY_ZH = (
+    "### 政策与管理方针\n\n"
+    "集团的{topic}政策列明职责、年度目标及相应的检查控制。各业务单位每季度汇报；"
+    "ESG办公室在数据纳入本报告前审阅数据及其佐证。\n\n"
+    "1. 与持份者共同识别重大议题。\n"
+    "2. 制定目标并指定负责人。\n"
+    "3. 计量、检讨并汇报进展。\n\n"
+    "> 来年目标由ESG委员会审阅。\n"
+)
 _TOPICS: tuple[tuple[str, str, str], ...] = (
     ("emissions", "Emissions", "排放物"),
     ("resources", "Use of resources", "资源使用"),
@@ -118,7 +137,7 @@ def _chapter(index: int, key: str, en: str, zh: str, year: int) -> Section:
         ),
         rows=tuple(
             (f"Site {site + 1}", "CN-GD" if site % 2 else "HK", float(v))
-            for site, v in enumerate(rng.uniform(10, 1_000, size=14).round(1))
+            for site, v in enumerate(rng.uniform(10, 1_000, size=30).round(1))
         ),
     )
     trend = [float(v) for v in rng.uniform(0.2, 1.0, size=len(_YEARS)).round(3)]
@@ -136,11 +155,13 @@ def _chapter(index: int, key: str, en: str, zh: str, year: int) -> Section:
         _NARRATIVE_EN.format(topic=en.lower(), year=year),
         _NARRATIVE_ZH.format(topic=zh, year=year),
     )
+    policy = Markdown(_POLICY_EN.format(topic=en.lower()), _POLICY_ZH.format(topic=zh))
     return Section(
         id=key,
         title=Text(en, zh),
         blocks=(narrative, metrics),
         children=(
+            Section(id=f"{key}-policy", title=Text("Policies", "政策"), blocks=(policy, policy)),
             Section(id=f"{key}-data", title=Text("Data", "数据"), blocks=(table, narrative)),
             Section(id=f"{key}-chart", title=Text("Trend", "趋势"), blocks=(figure,)),
         ),

@@ -158,3 +158,11 @@ def test_tables_and_figures_in_reading_order() -> None:
     )
     assert [t.id for t in doc.tables()] == ["t1", "t2"]
     assert [f.chart_id for f in doc.figures()] == ["f1"]
+
+
+def test_public_api_names_exist() -> None:
+    import esgledger.report as report
+
+    assert sorted(report.__all__) == sorted(set(report.__all__))
+    for name in report.__all__:
+        assert hasattr(report, name), name
