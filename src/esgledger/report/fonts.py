@@ -107,6 +107,7 @@ def find_cjk_font() -> CjkFont:
     return CjkFont(family=best[0], path=best[1], index=best[2])
 
 
+@functools.cache
 def _installed(family: str) -> bool:
     try:
         return bool(_fc("fc-list", "--format", "%{family[0]}\n", family))
@@ -116,10 +117,22 @@ def _installed(family: str) -> bool:
 
 def css_font_stack(lang: str) -> str:
     """The CSS ``font-family`` value for ``lang``: the CJK font first for ``zh-CN``; for ``en``
-    a Latin font first with the CJK font as fallback (names, places in Chinese)."""
-    cjk = find_cjk_font().family
+    a Latin font first with the CJK font as fallback (names, places in Chinese).
+
+    Raises
+    ------
+    CjkFontNotFoundError
+        ``lang`` is ``zh-CN`` and no CJK font is installed. (The English stack then simply
+        has no CJK fallback; a Chinese character in it is caught when the PDF is drawn.)
+    """
     latin = [family for family in LATIN_FAMILIES if _installed(family)]
-    families = [cjk, *latin] if lang == "zh-CN" else [*latin, cjk]
+    try:
+        cjk = [find_cjk_font().family]
+    except CjkFontNotFoundError:
+        if lang == "zh-CN":
+            raise
+        cjk = []
+    families = [*cjk, *latin] if lang == "zh-CN" else [*latin, *cjk]
     return ", ".join(f'"{family}"' for family in families) + ", sans-serif"
 
 

@@ -48,11 +48,16 @@ def test_missing_fontconfig_names_the_package(monkeypatch: pytest.MonkeyPatch) -
 
 def test_no_chinese_font_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
     fonts.find_cjk_font.cache_clear()
+    fonts._installed.cache_clear()
     monkeypatch.setattr(fonts, "_fc", lambda *args: [])
     try:
+        assert '"Noto Sans CJK' not in fonts.css_font_stack("en")  # English still renders
+        with pytest.raises(fonts.CjkFontNotFoundError, match="fonts-noto-cjk"):
+            fonts.css_font_stack("zh-CN")
         with pytest.raises(
             fonts.CjkFontNotFoundError, match=r"no font for ':lang=zh'.*fonts-noto-cjk"
         ):
             fonts.find_cjk_font()
     finally:
         fonts.find_cjk_font.cache_clear()
+        fonts._installed.cache_clear()
