@@ -66,6 +66,8 @@ def demo(
     )
     if summary.inventory is not None:
         _print_inventory(console, summary)
+    if summary.targets is not None:
+        _print_targets(console, summary)
 
 
 def _t(value: float) -> str:
@@ -157,3 +159,62 @@ def _print_inventory(console: Console, summary: DemoSummary) -> None:
         "The demo data are synthetic, shaped to resemble the published 2021 profile of the "
         "reference company (about 0.02 / 2.35 / 2.74 Mt CO2e in scopes 1 / 2 / 3)."
     )
+
+
+def _print_targets(console: Console, summary: DemoSummary) -> None:
+    """Target progress (on/off track, gap) and the plan's residual gap."""
+    from esgledger.cli._commands_targets import _residual_sentence
+
+    status = summary.targets
+    assert status is not None
+    table = Table(title=f"Targets in {summary.year} (synthetic demo targets)")
+    for column in ("target", "base → target", "actual", "pathway", "gap", "status"):
+        table.add_column(column, justify="left" if column in ("target", "status") else "right")
+    for state in status.targets:
+        t, p = state.target, state.progress
+        if p is None:
+            table.add_row(t.id, "", "", "", "", f"not tracked: {state.progress_note}")
+            continue
+        latest = p.years[-1]
+        if p.unit == "fraction":
+            cells = (
+                f"{t.base_year} → {t.target_year}: {p.target_value:.0%} RE",
+                f"{latest.actual:.1%}",
+                f"{latest.pathway:.1%}",
+                f"{latest.gap * 100:+.1f} pp",
+            )
+        else:
+            cells = (
+                f"{t.base_year} {_t(p.base_value)} → {t.target_year} {_t(p.target_value)} t",
+                f"{_t(latest.actual)} t",
+                f"{_t(latest.pathway)} t",
+                f"{latest.gap:+,.0f} t",
+            )
+        status_text = p.status.replace("_", " ")
+        table.add_row(f"{t.id} ({latest.year})", *cells, status_text)
+    console.print(table)
+    for state in status.targets:
+        for warning in state.warnings:
+            console.print(f"warning: {warning.message}", markup=False)
+    failed = [c.rule for c in status.checks if c.status.value == "fail"]
+    passed = sum(c.passed for c in status.checks)
+    console.print(
+        f"SBTi checks: {passed} pass, {len(failed)} fail"
+        + (f" ({', '.join(failed)})" if failed else "")
+        + f", {len(status.checks) - passed - len(failed)} not assessed "
+        "(`esgledger targets check`). A positive gap is behind the pathway.",
+        markup=False,
+    )
+    if status.temperature is not None:
+        console.print(
+            f"Temperature score: {status.temperature.s1s2s3_c:.2f} °C "
+            f"({status.temperature.time_frame} term, {status.reference_year}).",
+            markup=False,
+        )
+    if summary.plan is not None:
+        console.print("Plan: " + _residual_sentence(summary.plan, False), markup=False)
+        console.print(
+            "See `esgledger targets progress`, `esgledger plan` and `esgledger offsets claim` "
+            "for the details.",
+            markup=False,
+        )

@@ -31,6 +31,17 @@ covered by a green-power trade, a 13 MW rooftop PV plant in Jiangsu, campus PV i
 a solar PPA in Virginia, a group pool of wind GECs and one GEC batch not yet retired), and
 :func:`_hourly_rows` the hourly load and PPA supply of the Virginia site for
 ``esgledger green cfe``.
+
+**Targets and the road to neutrality.** Five small CSV files shipped beside this module are
+copied into the inputs and imported through the same importers: published totals of
+2021-2023 (``history.csv``, kind ``emissions-history``; 2021 shaped like the reference
+company's: scope 1 19,000 t, scope 2 2,349,000 t location-based, scope 3 2,743,000 t; every
+row marked synthetic), targets modelled on the reference company's (``targets.csv``:
+scope 1+2 −70 % and scope 3 −30 % absolute by 2030 from 2021, 100 % renewable electricity
+by 2030, net zero across scopes 1-3 by 2050), eight abatement measures whose selectors
+match the demo's line items (``measures.csv``), four invented credit blocks, avoidance and
+a small removal block (``credits.csv``) and three retirements for 2024
+(``retirements.csv``).
 """
 
 from __future__ import annotations
@@ -95,9 +106,24 @@ class DemoFiles:
     instruments: Path
     hourly_load: Path
     hourly_supply: Path
+    history: Path
+    targets: Path
+    measures: Path
+    credits: Path
+    retirements: Path
 
     def activity_files(self) -> list[Path]:
         return [self.energy, self.value_chain, self.travel]
+
+    def ambition_files(self) -> list[tuple[str, Path]]:
+        """Import kind and file of the targets, plan and offsets inputs, in import order."""
+        return [
+            ("emissions-history", self.history),
+            ("targets", self.targets),
+            ("measures", self.measures),
+            ("credits", self.credits),
+            ("retirements", self.retirements),
+        ]
 
 
 def _months(year: int) -> Iterator[tuple[str, str, int]]:
@@ -711,6 +737,11 @@ def write_demo_inputs(folder: Path, *, seed: int = DEMO_SEED, year: int = DEMO_Y
         instruments=folder / f"instruments-{year}.csv",
         hourly_load=folder / f"hourly-load-{PPA_SITE}-{year}.csv",
         hourly_supply=folder / f"hourly-ppa-supply-{PPA_SITE}-{year}.csv",
+        history=folder / "emissions-history.csv",
+        targets=folder / "targets.csv",
+        measures=folder / "measures.csv",
+        credits=folder / "credits.csv",
+        retirements=folder / "retirements.csv",
     )
     _write_csv(files.entities, _read_csv("entities.csv"))  # type: ignore[arg-type]
     _write_csv(
@@ -745,4 +776,12 @@ def write_demo_inputs(folder: Path, *, seed: int = DEMO_SEED, year: int = DEMO_Y
     load, supply = _hourly_rows(energy, year)
     _write_csv(files.hourly_load, load)
     _write_csv(files.hourly_supply, supply)
+    for name, path in (
+        ("history.csv", files.history),
+        ("targets.csv", files.targets),
+        ("measures.csv", files.measures),
+        ("credits.csv", files.credits),
+        ("retirements.csv", files.retirements),
+    ):
+        path.write_bytes(resources.files("esgledger.demo").joinpath(name).read_bytes())
     return files

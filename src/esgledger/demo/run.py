@@ -3,9 +3,19 @@
 ``esgledger demo`` calls :func:`build_demo`. It (re)creates the workspace folder, writes the
 synthetic input files into ``<workspace>/inputs``, imports them through the same importers a
 user would use (entities, sites, a supplier factor, three activity files, the green-power
-register), checks which factor every kind of activity resolves to, calculates the inventory
-(:func:`esgledger.inventory.engine.calculate`), adds market-based scope 2 and the renewable
-share (:mod:`esgledger.inventory.market`) and matches the solar PPA hour by hour.
+register, published history, targets, abatement measures, carbon credits and retirements),
+checks which factor every kind of activity resolves to, then runs the steps of
+:data:`DEMO_STEPS` in order: calculate the inventory
+(:func:`esgledger.inventory.engine.calculate`), add market-based scope 2 and the renewable
+share (:mod:`esgledger.inventory.market`), match the solar PPA hour by hour, track the
+targets (:func:`esgledger.targets.service.target_status`) and plan the abatement
+(:func:`esgledger.targets.service.plan`).
+
+**Extending the demo.** A step is ``(message, function)``; the function receives the open
+workspace, the :class:`DemoSummary` (to record its result, in a field or in
+``summary.extras``) and the :class:`~esgledger.demo.data.DemoFiles`. Append a step to
+:data:`DEMO_STEPS` (or pass ``steps=[*DEMO_STEPS, step]`` to :func:`build_demo`) to add one,
+e.g. writing the ESG report after the plan.
 
 **The data are synthetic** (:mod:`esgledger.demo.data`), shaped so that the inventory
 resembles the published 2021 profile of the reference company (DESIGN.md: scope 1 ≈ 0.02 Mt,
@@ -18,7 +28,7 @@ then the US ones, stand in for them, and every such line carries tier ``proxy``.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from esgledger.demo.data import DEMO_SEED, DEMO_YEAR, write_demo_inputs
+from esgledger.demo.data import DEMO_SEED, DEMO_YEAR, DemoFiles, write_demo_inputs
 from esgledger.errors import EsgledgerError, FactorNotFoundError, WorkspaceError
 from esgledger.ingest import ImportResult
 from esgledger.inventory.market import MarketResult, market_based
@@ -35,9 +45,12 @@ from esgledger.inventory.runs import summary as inventory_summary
 if TYPE_CHECKING:
     from esgledger.inventory.runs import Run
     from esgledger.store import Workspace
+    from esgledger.targets.service import PlanResult, TargetStatus
 
 __all__ = [
     "DEMO_PROXIES_TOML",
+    "DEMO_STEPS",
+    "DemoStep",
     "DemoSummary",
     "ExcludedLines",
     "PpaMatch",
@@ -116,6 +129,9 @@ class DemoSummary:
     excluded: list[ExcludedLines] = field(default_factory=list)
     market: MarketResult | None = None
     ppa: PpaMatch | None = None
+    targets: TargetStatus | None = None
+    plan: PlanResult | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def unresolved(self) -> list[ResolvedCombination]:
@@ -148,6 +164,7 @@ def build_demo(
     database_url: str | None = None,
     schema: str | None = None,
     calculate: bool = True,
+    steps: Sequence[DemoStep] | None = None,
 ) -> DemoSummary:
     """Create the demo workspace at ``root``, import the demo group into it and calculate
     its inventory.
@@ -155,7 +172,8 @@ def build_demo(
     Re-running rebuilds the folder from scratch (only a folder an earlier demo created is
     ever deleted). ``database_url`` (and, for PostgreSQL, ``schema``) put the SQL side of the
     workspace on another database; the schema must be empty. ``calculate=False`` stops after
-    the imports and the factor check.
+    the imports and the factor check; ``steps`` replaces :data:`DEMO_STEPS` (the steps after
+    the imports).
     """
     from esgledger.ingest.importers import import_file
     from esgledger.store import Workspace
@@ -195,28 +213,67 @@ def build_demo(
             ("sites", files.sites),
             ("factors", files.factors),
             *(("activities", path) for path in files.activity_files()),
+            ("instruments", files.instruments),
+            *files.ambition_files(),
         ]
-        plan.append(("instruments", files.instruments))
         for kind, path in plan:
             step(f"importing {kind}: {path.name}")
             summary.imports.append(import_file(workspace, kind, path, progress=progress))
         step("resolving factors for every kind of activity")
         summary.resolutions = resolve_combinations(workspace)
         if calculate:
-            step("calculating the inventory")
-            run, summary.excluded = _calculate(workspace)
-            summary.run_id = run.run_id
-            # Every run stores its market-based scope 2 (market_based.parquet, read back by
-            # the summary); the details (allocations, verdicts) are looked at without
-            # rewriting the run's files.
-            step("market-based scope 2: the green-power instruments of the run")
-            summary.market = market_based(workspace, run, write=False)
-            summary.inventory = inventory_summary(run)
-            step("matching the solar PPA hour by hour")
-            summary.ppa = ppa_match(files.hourly_load, files.hourly_supply)
+            for message, run_step in DEMO_STEPS if steps is None else steps:
+                step(message)
+                run_step(workspace, summary, files)
     finally:
         workspace.close()
     return summary
+
+
+DemoStep = tuple[str, Callable[["Workspace", DemoSummary, DemoFiles], None]]
+"""One step after the imports: the message shown, and the function doing it."""
+
+
+def _step_calculate(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) -> None:
+    run, summary.excluded = _calculate(workspace)
+    summary.run_id = run.run_id
+
+
+def _step_market(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) -> None:
+    # Every run stores its market-based scope 2 (market_based.parquet, read back by the
+    # summary); the details (allocations, verdicts) are looked at without rewriting the
+    # run's files.
+    from esgledger.inventory.runs import load_run
+
+    run = load_run(workspace, summary.run_id)
+    summary.market = market_based(workspace, run, write=False)
+    summary.inventory = inventory_summary(run)
+
+
+def _step_ppa(_workspace: Workspace, summary: DemoSummary, files: DemoFiles) -> None:
+    summary.ppa = ppa_match(files.hourly_load, files.hourly_supply)
+
+
+def _step_targets(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) -> None:
+    from esgledger.targets.service import target_status
+
+    summary.targets = target_status(workspace)
+
+
+def _step_plan(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) -> None:
+    from esgledger.targets.service import plan
+
+    summary.plan = plan(workspace, run_id=summary.run_id)
+
+
+#: The steps after the imports, in order (append one to extend the demo).
+DEMO_STEPS: list[DemoStep] = [
+    ("calculating the inventory", _step_calculate),
+    ("market-based scope 2: the green-power instruments of the run", _step_market),
+    ("matching the solar PPA hour by hour", _step_ppa),
+    ("targets: progress, SBTi checks, temperature score", _step_targets),
+    ("abatement plan: scenario, MACC and residual gap", _step_plan),
+]
 
 
 def _calculate(workspace: Workspace) -> tuple[Run, list[ExcludedLines]]:
