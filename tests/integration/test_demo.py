@@ -43,6 +43,11 @@ def test_the_demo_imports_every_file_and_resolves_factors(
         "activities",
         "activities",
         "instruments",
+        "emissions-history",
+        "targets",
+        "measures",
+        "credits",
+        "retirements",
     ]
     assert all(result.created for result in summary.imports)
     files = {result.file_name for result in summary.imports}
@@ -99,6 +104,7 @@ def test_the_demo_imports_every_file_and_resolves_factors(
     assert summary.inventory["counts"]["excluded"] == 0
     _assert_profile(summary.inventory)
     _assert_green_power(summary)
+    _assert_targets(summary)
 
 
 # The demo is SYNTHETIC. Its data are shaped so that its inventory resembles the published
@@ -148,6 +154,39 @@ def _assert_green_power(summary: DemoSummary) -> None:
     assert totals["scope2_market"] == pytest.approx(summary.market.scope2_market_t)
 
 
+def _assert_targets(summary: DemoSummary) -> None:
+    """The demo's targets are modelled on the reference company's (synthetic history for
+    2021-2023, the 2024 run): S1+2 −70 % and S3 −30 % absolute by 2030 from 2021."""
+    status = summary.targets
+    assert status is not None
+    by_id = {state.target.id: state for state in status.targets}
+    assert sorted(by_id) == ["NZ-2050", "RE-2030", "S12-2030", "S3-2030"]
+    s12 = by_id["S12-2030"]
+    assert s12.base is not None
+    # 2021 (synthetic, shaped like the reference company): 19,000 t + 2,352,000 t market.
+    assert (s12.base.t_co2e, s12.base.scope2_method) == (2_371_000.0, "market")
+    assert s12.base.source == "published: synthetic demo figure (not a published value)"
+    assert s12.progress is not None
+    assert [y.year for y in s12.progress.years] == [2021, 2022, 2023, 2024]
+    assert s12.actual_sources[2024] == f"run {summary.run_id}, scope 2 market"
+    # 2,371,000 × (1 − 0.7 / 9 × 3) on the 2024 pathway; the 2024 run is far above it.
+    assert s12.progress.years[-1].pathway == pytest.approx(2_371_000 * (1 - 0.7 / 9 * 3))
+    assert s12.progress.status == "off_track"
+    ambition = next(c for c in status.checks if c.rule == "ambition" and c.target_id == "S12-2030")
+    assert ambition.passed
+    assert not [c for c in status.checks if c.status.value == "fail"]
+    # The plan of S12-2030 over the run's scope 1 and 2 lines reaches its 2030 target.
+    plan = summary.plan
+    assert plan is not None
+    assert plan.target is not None
+    assert plan.target.id == "S12-2030"
+    assert plan.gap is not None
+    assert plan.gap.target_t_co2e == pytest.approx(2_371_000 * 0.3)
+    assert plan.gap.met
+    # Every measure's selector matches some of the demo's line items.
+    assert all(w > 0 for w in plan.macc["abatement_t_co2e_per_yr"].to_pylist())
+
+
 def test_the_demo_is_deterministic_and_rebuilt_on_every_run(tmp_path: Path) -> None:
     first = build_demo(tmp_path / "demo", progress=False)
     second = build_demo(tmp_path / "demo", progress=False)
@@ -189,7 +228,9 @@ def test_the_demo_never_overwrites_a_folder_it_did_not_create(tmp_path: Path) ->
 
 
 def test_the_demo_command(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["demo", "--workspace", str(tmp_path / "demo")])
+    result = CliRunner().invoke(
+        app, ["demo", "--workspace", str(tmp_path / "demo")], env={"COLUMNS": "200"}
+    )
     assert result.exit_code == 0, result.output
     assert "entities.csv" in result.stdout
     assert "activity/region/unit combinations resolve to a factor" in result.stdout
@@ -202,6 +243,10 @@ def test_the_demo_command(tmp_path: Path) -> None:
         "hour-by-hour matching",
         "Every activity row resolved to a factor; nothing is excluded.",
         "The demo data are synthetic",
+        "Targets in 2024 (synthetic demo targets)",
+        "S12-2030",
+        "off track",
+        "Plan: Residual gap in 2030:",
     ):
         assert text in result.stdout, text
 
@@ -224,3 +269,28 @@ def test_rows_without_a_factor_are_counted_with_their_reason_never_silently(
     assert [e.lines for e in excluded] == [1]
     assert excluded[0].reason.startswith("no factor for activity water.supply")
     assert run.manifest["counts"]["excluded"] == 1
+
+
+def test_the_demo_runs_its_steps_in_order_and_takes_added_ones(tmp_path: Path) -> None:
+    from esgledger.demo.run import DEMO_STEPS
+
+    seen: list[str] = []
+
+    def added(ws: Workspace, summary: DemoSummary, files: Any) -> None:
+        seen.append(summary.run_id or "")
+        summary.extras["report"] = files.targets.name
+
+    messages: list[str] = []
+    summary = build_demo(
+        tmp_path / "demo",
+        progress=False,
+        steps=[DEMO_STEPS[0], ("an added step", added)],
+        on_step=messages.append,
+    )
+    assert [m for m in messages if m in ("calculating the inventory", "an added step")] == [
+        "calculating the inventory",
+        "an added step",
+    ]
+    assert seen == [summary.run_id]
+    assert summary.extras == {"report": "targets.csv"}
+    assert summary.targets is None  # only the steps given ran
