@@ -167,9 +167,7 @@ def _cell_text(value: Any) -> str | None:
 def text_records(table: RawTable) -> list[tuple[int, dict[str, Any]]]:
     """Each row as ``(row number, record)`` with every cell as stripped text (None when
     empty); dates as ``YYYY-MM-DD`` and whole floats (Parquet, XLSX) without ``.0``."""
-    return [
-        (row, {k: _cell_text(v) for k, v in record.items()}) for row, record in table.rows()
-    ]
+    return [(row, {k: _cell_text(v) for k, v in record.items()}) for row, record in table.rows()]
 
 
 def _domain_issues(
