@@ -30,6 +30,7 @@ class TemplateKind(StrEnum):
     factors = "factors"
     fx = "fx"
     instruments = "instruments"
+    metric_values = "metric-values"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -49,7 +50,8 @@ def template(
         typer.Argument(
             help="Workspace whose entities, sites, activity types and reporting year fill the "
             "drop-down lists and date checks (required for activities; for instruments, the "
-            "entities and sites they can be retired for)."
+            "entities and sites they can be retired for; for metric-values, the entities, "
+            "company metrics and reporting year of the collection campaign)."
         ),
     ] = None,
     lang: Annotated[

@@ -1,7 +1,7 @@
 """Excel templates for the people who send data: activity data, entities, sites, activity
-types, factors, exchange rates and green-power instruments.
+types, factors, exchange rates, green-power instruments and disclosure metric values.
 
-数据填报模板：活动数据、主体、站点、活动类型、排放因子、汇率、环境权益工具（Excel）。
+数据填报模板：活动数据、主体、站点、活动类型、排放因子、汇率、环境权益工具、披露指标数值（Excel）。
 
 :func:`write_template` writes one XLSX workbook per kind of input file, in English or Chinese
 (zh-CN). The workbook has three sheets:
@@ -33,6 +33,14 @@ and user activity types; instruments: the entities and sites instruments can be 
 entities: nothing more). The instruments template offers the instrument types and
 technologies (``instrument_types.csv``, ``instrument_technologies.csv``; their Chinese names
 in zh-CN, which the importer accepts too), countries and regions.
+
+The metric-values template (one per collection campaign: the reporting year of the
+workspace) offers the codes of the typed metrics only — the shipped catalogue and, with a
+workspace, its company metrics; never a metric computed from the inventory — the entities of
+the workspace, and checks years and dates against the reporting year and the
+:data:`esgledger.ingest.metrics.EARLIER_YEARS` years before it. A fourth sheet (**metrics /
+指标说明**) lists every offered metric with its titles in both languages, type, unit and
+description, since a drop-down can only show the code the importer needs.
 """
 
 from __future__ import annotations
@@ -58,6 +66,7 @@ from esgledger.ingest.reference import (
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
+    from esgledger.disclosure import CatalogueItem
     from esgledger.store import Workspace
     from esgledger.taxonomy import Taxonomy
 
@@ -79,6 +88,7 @@ TEMPLATE_KINDS: tuple[str, ...] = (
     "factors",
     "fx",
     "instruments",
+    "metric-values",
 )
 #: Template languages.
 LANGUAGES: tuple[str, ...] = ("en", "zh-CN")
@@ -91,8 +101,10 @@ _SHEETS: dict[str, tuple[str, str]] = {
     "factors": ("factors", "排放因子"),
     "fx": ("fx", "汇率"),
     "instruments": ("instruments", "环境权益工具"),
+    "metric-values": ("metric-values", "指标数值"),
 }
 _README = ("README", "说明")
+_METRICS_SHEET = ("metrics", "指标说明")
 LISTS_SHEET = "lists"
 
 #: Rows covered by the validations of the data sheet (all of Excel's rows).
@@ -167,6 +179,7 @@ class _Plan:
     numbers: dict[str, _NumberRule] = field(default_factory=dict)
     self_lists: dict[str, str] = field(default_factory=dict)  # column -> column it lists
     example: list[dict[str, Any]] = field(default_factory=list)
+    metrics: list[CatalogueItem] = field(default_factory=list)  # metric-values: offered items
 
 
 # ---- vocabularies -----------------------------------------------------------------------
@@ -480,11 +493,74 @@ def _plan(kind: str, lang: str, workspace: Workspace | None) -> _Plan:
                 "attributes_sold": _booleans(lang)[1],
             }
         ]
+    elif kind == "metric-values":
+        _plan_metric_values(plan, lang, workspace, entities)
     else:
         raise ValueError(
             f"unknown template kind {kind!r}; choose one of {', '.join(TEMPLATE_KINDS)}"
         )
     return plan
+
+
+def _plan_metric_values(
+    plan: _Plan, lang: str, workspace: Workspace | None, entities: Sequence[str]
+) -> None:
+    """Typed metrics (never derived ones), entities, the campaign's years and dates."""
+    from esgledger.disclosure import load_catalogue
+    from esgledger.ingest.metrics import EARLIER_YEARS, workspace_catalogue
+
+    catalogue = load_catalogue() if workspace is None else workspace_catalogue(workspace)
+    plan.metrics = [item for item in catalogue if not item.is_derived and item.type != "text"]
+    plan.metrics += [item for item in catalogue if not item.is_derived and item.type == "text"]
+    codes = [item.code for item in plan.metrics]
+    # without a workspace its company metrics are unknown: warn instead of refusing
+    plan.lists["metric"] = TemplateList("metric", tuple(codes), workspace is not None)
+    if entities:
+        plan.lists["entity"] = TemplateList("entity", tuple(entities))
+    units = dict.fromkeys(
+        [u for item in plan.metrics for u in (item.unit, item.unit_label_en) if u and "[" not in u]
+    )
+    plan.lists["unit"] = TemplateList("unit", (*units, *_common_units()), strict=False)
+    if workspace is None:
+        first, last = 1990, 2100
+    else:
+        last = workspace.reporting_year
+        first = last - EARLIER_YEARS
+    plan.numbers["year"] = _NumberRule(
+        "whole", "between", str(first), str(last), (f"{first}-{last}", f"{first}-{last}")
+    )
+    period = _NumberRule(
+        "date",
+        "between",
+        _serial(dt.date(first, 1, 1)),
+        _serial(dt.date(last, 12, 31)),
+        (f"a date in {first}-{last}", f"{first}-{last}年内的日期"),
+    )
+    plan.numbers["period_start"] = period
+    plan.numbers["period_end"] = period
+    plan.numbers["value"] = _NumberRule(
+        "decimal", "between", "-1E+15", "1E+15", ("a number", "数字")
+    )
+    entity = entities[0] if entities else "GRP"
+    plan.example = [
+        {
+            "metric": "A1.3",
+            "entity": entity,
+            "year": last if workspace is not None else 2024,
+            "value": 1500,
+            "unit": "kg",
+            "evidence": "Contractor manifests" if lang == "en" else "危废转移联单",
+        },
+        {
+            "metric": "B1.1",
+            "entity": entity,
+            "year": last if workspace is not None else 2024,
+            "value": 420,
+            "unit": "people",
+            "breakdown": "gender=female; type=full_time",
+            "evidence": "HR report" if lang == "en" else "人力资源报表",
+        },
+    ]
 
 
 def template_lists(
@@ -560,8 +636,9 @@ def write_template(
         ``"en"`` or ``"zh-CN"``: sheet names, headers and drop-down values of true/false and
         site types. Notes and the README give both languages.
     workspace
-        Where entity, site and user activity-type lists (and, for activities, the reporting
-        year of the date validation) come from. Required for ``activities``.
+        Where entity, site and user activity-type lists (and, for activities and metric
+        values, the reporting year of the date validation; for metric values, the company
+        metrics) come from. Required for ``activities``.
 
     Raises
     ------
@@ -675,6 +752,8 @@ def write_template(
         data.add_data_validation(validation)
 
     _write_readme(readme, kind, lang, specs, plan, inline)
+    if plan.metrics:
+        _write_metrics(book.create_sheet(_METRICS_SHEET[index], 2), lang, plan.metrics)
     book.active = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)
@@ -682,12 +761,61 @@ def write_template(
 
 
 def _specs(kind: str) -> tuple[ColumnSpec, ...]:
-    """The columns of ``kind`` (``instrument_columns.csv`` for instruments)."""
+    """The columns of ``kind`` (``instrument_columns.csv`` for instruments,
+    ``metric_value_columns.csv`` for metric values)."""
     if kind == "instruments":
         from esgledger.ingest.instruments import instrument_column_specs
 
         return instrument_column_specs()
+    if kind == "metric-values":
+        from esgledger.ingest.ambition import column_specs as schema_specs
+
+        return schema_specs("metric_value_columns.csv")
     return column_specs(kind)
+
+
+def _metric_description(item: CatalogueItem) -> str:
+    prefix = "company metric file: "
+    if item.user:
+        return item.source[len(prefix) :] if item.source.startswith(prefix) else ""
+    return item.source
+
+
+def _write_metrics(sheet: Worksheet, lang: str, items: Sequence[CatalogueItem]) -> None:
+    """The metrics sheet: each offered metric with titles, type, unit and description."""
+    from openpyxl.styles import Alignment, Font
+
+    headers = [
+        ("code", "指标代码"),
+        ("title_en", "英文名称"),
+        ("title_zh", "中文名称"),
+        ("type", "类型"),
+        ("unit", "单位"),
+        ("unit (printed)", "单位显示"),
+        ("parent", "上级指标"),
+        ("description / source", "说明 / 来源"),
+    ]
+    zh = lang != "en"
+    for position, (en, cn) in enumerate(headers, start=1):
+        label = f"{cn} / {en}" if zh else f"{en} / {cn}"
+        sheet.cell(row=1, column=position, value=label).font = Font(bold=True)
+    for row, item in enumerate(items, start=2):
+        values = [
+            item.code,
+            item.title_en,
+            item.title_zh,
+            item.type,
+            item.unit,
+            item.label(lang),
+            item.parent,
+            _metric_description(item),
+        ]
+        for position, value in enumerate(values, start=1):
+            cell = sheet.cell(row=row, column=position, value=value or None)
+            cell.alignment = Alignment(wrap_text=position in (2, 3, 8), vertical="top")
+    sheet.freeze_panes = "B2"
+    for position, width in enumerate((26, 50, 36, 9, 16, 14, 12, 50), start=1):
+        sheet.column_dimensions[_column_letter(position)].width = width
 
 
 def _error_title(lang: str) -> str:

@@ -61,6 +61,7 @@ SCHEMA_FILES = {
     "factors": "factor_import_columns.csv",
     "fx": "fx_columns.csv",
     "instruments": "instrument_columns.csv",
+    "metric-values": "metric_value_columns.csv",
 }
 
 
@@ -443,7 +444,7 @@ def test_sites_template_offers_chinese_site_types(tmp_path: Path) -> None:
             "meters",
             "en",
             "unknown template kind 'meters'; choose one of activities, entities, sites, "
-            "activity-types, factors, fx, instruments",
+            "activity-types, factors, fx, instruments, metric-values",
         ),
         ("fx", "fr", "unknown template language 'fr'; choose one of en, zh-CN"),
     ],
@@ -504,3 +505,116 @@ def test_the_instruments_template_from_the_command_line(tmp_path: Path) -> None:
         f"run: esgledger import WS {out} --kind instruments\n"
     )
     assert load_workbook(out).sheetnames == ["环境权益工具", "说明", "lists"]
+
+
+# ---- the metric-values template -----------------------------------------------------------
+
+COMPANY_METRICS = (
+    "code,title_en,title_zh,type,unit,unit_label_en,unit_label_zh,parent,notes\n"
+    "CO.charity.donations,Donations raised,公益平台募集善款,number,[currency],,,B8.2,"
+    "Raised on the charity platform\n"
+)
+
+
+def test_metric_values_template_offers_typed_metrics_only(group: Workspace, tmp_path: Path) -> None:
+    from esgledger.disclosure import load_catalogue
+    from esgledger.ingest.metrics import import_metrics
+
+    metrics = tmp_path / "metrics.csv"
+    metrics.write_text(COMPANY_METRICS, encoding="utf-8")
+    import_metrics(group, metrics)
+    out = write_template("metric-values", tmp_path / "m.xlsx", workspace=group)
+    book = load_workbook(out)
+    assert book.sheetnames == ["metric-values", "README", "metrics", "lists"]
+    sheet = book["metric-values"]
+    columns = _schema("metric_value_columns.csv")
+    assert [c.value for c in sheet[1]] == [row["column"] for row in columns]
+    assert sheet.max_row == 1
+    checks = _by_header(sheet)
+    codes = _values(book, checks["metric"])
+    assert checks["metric"].errorStyle == "stop"
+    for code in ("A1.3", "A1.1.air", "B1.1", "B8.2", "revenue", "employees", "MDR.board_oversight"):
+        assert code in codes, code
+    assert codes[-1] != "CO.charity.donations"  # numbers first, then text items
+    assert "CO.charity.donations" in codes
+    derived = [item.code for item in load_catalogue() if item.is_derived]
+    assert {"A1.2", "A2.1", "A2.2", "D.metrics.scope1"} <= set(derived)
+    assert not set(derived) & set(codes)
+    assert _values(book, checks["entity"]) == ["CLOUD", "GRP", "INTL"]
+    assert (checks["year"].type, checks["year"].formula1, checks["year"].formula2) == (
+        "whole",
+        "2022",  # the reporting year 2024 and the two years before it (EARLIER_YEARS)
+        "2024",
+    )
+    for header in ("period_start", "period_end"):
+        assert (checks[header].type, checks[header].formula1, checks[header].formula2) == (
+            "date",
+            _serial(dt.date(2022, 1, 1)),
+            _serial(dt.date(2024, 12, 31)),
+        )
+    assert {"kg", "t", "people", "%", "CNY"} <= set(_values(book, checks["unit"]))
+    assert checks["unit"].errorStyle == "warning"
+    notes = [[cell.value for cell in row] for row in book["metrics"].iter_rows()]
+    assert notes[0][:3] == ["code / 指标代码", "title_en / 英文名称", "title_zh / 中文名称"]
+    by_code = {row[0]: row for row in notes[1:]}
+    assert [row[0] for row in notes[1:]] == codes
+    assert by_code["B2.2"][4:6] == ["day", "days"]
+    assert by_code["CO.charity.donations"][2] == "公益平台募集善款"
+    assert by_code["CO.charity.donations"][7] == "Raised on the charity platform"
+
+
+def test_metric_values_template_in_chinese(group: Workspace, tmp_path: Path) -> None:
+    out = write_template("metric-values", tmp_path / "m.xlsx", lang="zh-CN", workspace=group)
+    book = load_workbook(out)
+    assert book.sheetnames == ["指标数值", "说明", "指标说明", "lists"]
+    assert book["指标数值"]["A1"].value == "指标代码"
+    assert book["指标说明"]["A1"].value == "指标代码 / code"
+    notes = {row[0].value: row for row in book["指标说明"].iter_rows(min_row=2)}
+    assert notes["B2.2"][5].value == "日"
+
+
+def test_metric_values_template_without_a_workspace(tmp_path: Path) -> None:
+    lists = template_lists("metric-values")
+    assert "entity" not in lists
+    assert not lists["metric"].strict  # company metrics are unknown: warn, do not refuse
+    book = load_workbook(write_template("metric-values", tmp_path / "m.xlsx"))
+    checks = _by_header(book["metric-values"])
+    assert (checks["year"].formula1, checks["year"].formula2) == ("1990", "2100")
+
+
+def test_a_filled_metric_values_template_imports(group: Workspace, tmp_path: Path) -> None:
+    from esgledger.ingest.metrics import import_metric_values
+    from esgledger.store.repository_targets import load_metric_values
+
+    out = write_template("metric-values", tmp_path / "m.xlsx", lang="zh-CN", workspace=group)
+    book = load_workbook(out)
+    sheet = book["指标数值"]
+    sheet.append(["A1.3", "GRP", 2024, None, None, 1500, None, "kg", None, "联单", None])
+    sheet.append(["B2.1", "GRP", 2022, None, None, 0, None, None, "measure=number", None, None])
+    sheet.append(["B2.2", "CLOUD", None, dt.date(2024, 1, 1), dt.date(2024, 6, 30), 3, None, "day"])
+    book.save(out)
+    result = import_metric_values(group, out)
+    assert result.rows == 3
+    with group.session() as session:
+        stored = {(r["metric"], r["entity"]): r for r in load_metric_values(session)}
+    assert (stored[("A1.3", "GRP")]["value"], stored[("A1.3", "GRP")]["unit"]) == (
+        pytest.approx(1.5),
+        "tonne",
+    )
+    assert stored[("A1.3", "GRP")]["evidence"] == "联单"
+    assert stored[("B2.2", "CLOUD")]["period_end"] == dt.date(2024, 6, 30)
+
+
+def test_the_metric_values_template_from_the_command_line(group: Workspace, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from esgledger.cli import app
+
+    out = tmp_path / "values.xlsx"
+    args = ["template", "metric-values", str(group.root), "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"Wrote the metric-values template (en) to {out}. Fill in sheet 'metric-values', then "
+        f"run: esgledger import {group.root} {out} --kind metric-values\n"
+    )
