@@ -199,6 +199,7 @@ def test_the_demo_is_deterministic_and_rebuilt_on_every_run(tmp_path: Path) -> N
     assert second.run_id is not None
     assert first.run_id.split("-")[1] == second.run_id.split("-")[1]  # same input hash
     _assert_docs_show(first.inventory)
+    _assert_docs_show_targets(first)
 
 
 DOCS = Path(__file__).parents[2] / "docs" / "demo.md"
@@ -216,6 +217,20 @@ def _assert_docs_show(inventory: dict[str, Any]) -> None:
         ("Total (1 + 2 location + 3)", "total"),
     ):
         assert f"| {label} | {totals[key]:,.0f} |" in text, label
+
+
+def _assert_docs_show_targets(summary: DemoSummary) -> None:
+    """docs/demo.md shows the 2024 progress of S12-2030 and the plan's margin as printed."""
+    text = DOCS.read_text(encoding="utf-8")
+    assert summary.targets is not None
+    s12 = next(s for s in summary.targets.targets if s.target.id == "S12-2030")
+    assert s12.progress is not None
+    latest = s12.progress.years[-1]
+    assert f"| S12-2030 | 2,371,000 → 711,300 t | {latest.actual:,.0f} t | " in text
+    assert f"{latest.pathway:,.0f} t | off track |" in text
+    assert summary.plan is not None
+    assert summary.plan.gap is not None
+    assert f"({-summary.plan.gap.gap_t_co2e:,.0f} t to" in text
 
 
 def test_the_demo_never_overwrites_a_folder_it_did_not_create(tmp_path: Path) -> None:
