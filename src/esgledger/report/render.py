@@ -18,9 +18,10 @@ import functools
 import io
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markdown_it import MarkdownIt
@@ -46,14 +47,19 @@ from esgledger.report.document import (
 )
 from esgledger.report.strings import ui
 
+if TYPE_CHECKING:
+    from esgledger.report.pdf import PdfResult
+
 __all__ = [
     "FORMATS",
+    "WrittenReport",
     "export_rows",
     "inline_svg",
     "render_html",
     "render_markdown",
     "report_stem",
     "write_report",
+    "write_report_detailed",
 ]
 
 FORMATS: tuple[str, ...] = ("html", "pdf")
@@ -259,6 +265,17 @@ def _write_xlsx(
     book.save(path)
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenReport:
+    """What :func:`write_report_detailed` wrote: the paths, each PDF edition's layout
+    (:class:`~esgledger.report.pdf.PdfResult`: anchor pages, page count) and the seconds each
+    step took (``html.<lang>``, ``pdf.<lang>``, ``exports``)."""
+
+    paths: list[Path]
+    pdfs: dict[str, PdfResult]
+    timings: dict[str, float]
+
+
 def write_report(
     doc: ReportDocument,
     out_dir: str | Path,
@@ -276,6 +293,18 @@ def write_report(
     ReportError
         An unknown language or format, or a content-index link that resolves to no page.
     """
+    return write_report_detailed(doc, out_dir, langs=langs, formats=formats).paths
+
+
+def write_report_detailed(
+    doc: ReportDocument,
+    out_dir: str | Path,
+    langs: Sequence[str] = LANGS,
+    formats: Sequence[str] = FORMATS,
+) -> WrittenReport:
+    """As :func:`write_report`, also returning each PDF's layout and the step timings [s]."""
+    import time
+
     for lang in langs:
         _check_lang(lang)
     unknown = [fmt for fmt in formats if fmt not in FORMATS]
@@ -284,16 +313,21 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    pdfs: dict[str, PdfResult] = {}
+    timings: dict[str, float] = {"exports": 0.0}
     stem = report_stem(doc)
     for lang in langs:
+        start = time.perf_counter()
         html = render_html(doc, lang)
         if "html" in formats:
             path = out / f"{stem}.{lang}.html"
             path.write_text(html, encoding="utf-8")
             written.append(path)
+        timings[f"html.{lang}"] = time.perf_counter() - start
         if "pdf" in formats:
             from esgledger.report.pdf import html_to_pdf, unresolved_entries
 
+            start = time.perf_counter()
             result = html_to_pdf(html)
             dangling = unresolved_entries(doc, result.anchor_pages)
             if dangling:
@@ -304,6 +338,9 @@ def write_report(
             path = out / f"{stem}.{lang}.pdf"
             path.write_bytes(result.pdf)
             written.append(path)
+            pdfs[lang] = result
+            timings[f"pdf.{lang}"] = time.perf_counter() - start
+        start = time.perf_counter()
         for table in doc.tables():
             header, rows = export_rows(table, lang)
             csv_path = out / f"{table.id}.{lang}.csv"
@@ -311,4 +348,5 @@ def write_report(
             xlsx_path = out / f"{table.id}.{lang}.xlsx"
             _write_xlsx(xlsx_path, table.id, header, rows, doc)
             written += [csv_path, xlsx_path]
-    return written
+        timings["exports"] += time.perf_counter() - start
+    return WrittenReport(written, pdfs, timings)
