@@ -37,6 +37,8 @@ class ImportKind(StrEnum):
     measures = "measures"
     credits = "credits"
     retirements = "retirements"
+    metrics = "metrics"
+    metric_values = "metric-values"
 
 
 def _stdout() -> Console:

@@ -20,6 +20,8 @@ kind                importer
 ``measures``        :func:`esgledger.ingest.ambition.import_measures`
 ``credits``         :func:`esgledger.ingest.ambition.import_credits`
 ``retirements``     :func:`esgledger.ingest.ambition.import_retirements`
+``metrics``         :func:`esgledger.ingest.metrics.import_metrics` (company metric definitions)
+``metric-values``   :func:`esgledger.ingest.metrics.import_metric_values`
 ==================  ========================================================================
 
 Every importer validates the whole file and either imports it whole, or raises
@@ -44,7 +46,8 @@ __all__ = ["KINDS", "import_file"]
 #: The kinds of file :func:`import_file` accepts, in the order a new workspace needs them.
 KINDS: tuple[str, ...] = (
     "entities", "sites", "activity-types", "factors", "fx", "activities", "instruments",
-    "emissions-history", "targets", "measures", "credits", "retirements",
+    "emissions-history", "targets", "measures", "credits", "retirements", "metrics",
+    "metric-values",
 )  # fmt: skip
 
 #: Module and function of each kind's importer.
@@ -61,6 +64,8 @@ _IMPORTERS: dict[str, tuple[str, str]] = {
     "measures": ("esgledger.ingest.ambition", "import_measures"),
     "credits": ("esgledger.ingest.ambition", "import_credits"),
     "retirements": ("esgledger.ingest.ambition", "import_retirements"),
+    "metrics": ("esgledger.ingest.metrics", "import_metrics"),
+    "metric-values": ("esgledger.ingest.metrics", "import_metric_values"),
 }
 
 
