@@ -48,6 +48,8 @@ def test_the_demo_imports_every_file_and_resolves_factors(
         "measures",
         "credits",
         "retirements",
+        "metrics",
+        "metric-values",
     ]
     assert all(result.created for result in summary.imports)
     files = {result.file_name for result in summary.imports}

@@ -111,6 +111,9 @@ class DemoFiles:
     measures: Path
     credits: Path
     retirements: Path
+    company_metrics: Path
+    metric_values: Path
+    report_inputs: Path
 
     def activity_files(self) -> list[Path]:
         return [self.energy, self.value_chain, self.travel]
@@ -124,6 +127,10 @@ class DemoFiles:
             ("credits", self.credits),
             ("retirements", self.retirements),
         ]
+
+    def disclosure_files(self) -> list[tuple[str, Path]]:
+        """Import kind and file of the company metrics and the typed metric values."""
+        return [("metrics", self.company_metrics), ("metric-values", self.metric_values)]
 
 
 def _months(year: int) -> Iterator[tuple[str, str, int]]:
@@ -742,6 +749,9 @@ def write_demo_inputs(folder: Path, *, seed: int = DEMO_SEED, year: int = DEMO_Y
         measures=folder / "measures.csv",
         credits=folder / "credits.csv",
         retirements=folder / "retirements.csv",
+        company_metrics=folder / "company-metrics.csv",
+        metric_values=folder / f"metric-values-{year - 1}-{year}.csv",
+        report_inputs=folder.parent / "report",
     )
     _write_csv(files.entities, _read_csv("entities.csv"))  # type: ignore[arg-type]
     _write_csv(
@@ -784,4 +794,29 @@ def write_demo_inputs(folder: Path, *, seed: int = DEMO_SEED, year: int = DEMO_Y
         ("retirements.csv", files.retirements),
     ):
         path.write_bytes(resources.files("esgledger.demo").joinpath(name).read_bytes())
+    demo = resources.files("esgledger.demo")
+    files.company_metrics.write_bytes(demo.joinpath("report/company_metrics.csv").read_bytes())
+    # metric_values.csv is written for reporting year 2024 (and the years before it): shift
+    # its years so that they sit the same way around the demo's reporting year.
+    values = _read_csv("metric_values.csv")
+    for row in values:
+        row["year"] = str(int(row["year"]) + year - METRIC_VALUES_YEAR)
+    _write_csv(files.metric_values, values)  # type: ignore[arg-type]
+    _copy_report_inputs(files.report_inputs)
     return files
+
+
+#: The reporting year ``metric_values.csv`` is written for.
+METRIC_VALUES_YEAR = 2024
+
+
+def _copy_report_inputs(target: Path) -> None:
+    """The report's inputs (``report.toml``, narratives in both languages, explanations) into
+    the workspace's ``report/`` folder, where ``esgledger report`` reads them."""
+    source = resources.files("esgledger.demo").joinpath("report")
+    (target / "narratives").mkdir(parents=True, exist_ok=True)
+    for name in ("report.toml", "explanations.csv"):
+        (target / name).write_bytes(source.joinpath(name).read_bytes())
+    for item in source.joinpath("narratives").iterdir():
+        if item.name.endswith(".md"):
+            (target / "narratives" / item.name).write_bytes(item.read_bytes())

@@ -215,6 +215,7 @@ def build_demo(
             *(("activities", path) for path in files.activity_files()),
             ("instruments", files.instruments),
             *files.ambition_files(),
+            *files.disclosure_files(),
         ]
         for kind, path in plan:
             step(f"importing {kind}: {path.name}")
