@@ -591,7 +591,7 @@ def import_credits(
         serial = (
             f"{credit.serial_block or ''}:{credit.serial_start}"
             if credit.serial_start is not None
-            else f"(no serials) {credit.id}"
+            else None  # no serials: the unique (registry, serial) key does not apply
         )
         return {
             "id": credit.id,

@@ -100,7 +100,9 @@ class Credit(Base):
     registry_name: Mapped[str] = mapped_column(
         String(100), comment="registry of the credits: Verra, Gold Standard, CCER ..."
     )
-    serial_start: Mapped[str] = mapped_column(String(200))
+    serial_start: Mapped[str | None] = mapped_column(
+        String(200), comment="block:first serial; empty when the registry gives no serials"
+    )
     serial_end: Mapped[str | None] = mapped_column(String(200))
     volume_t: Mapped[float] = mapped_column(Float, comment="[t CO2e] credits in the block")
     vintage: Mapped[int] = mapped_column(Integer, comment="year the reduction or removal happened")

@@ -990,8 +990,17 @@ def claims_check(
         )
     uncovered = max(0.0, left)
     ineligible = sum(u.ineligible_t for u in uses.values())
+    # Avoidance credits retired *for this claim's purpose* (e.g. for net zero) that cannot
+    # count; credits retired for another purpose are simply not part of the claim.
+    for_this_claim = {
+        r.reference
+        for r in register.retirements
+        if r.claim_year == claim.year and r.purpose is _PURPOSE_OF[claim.kind]
+    }
     ineligible_avoidance = sum(
-        u.ineligible_t for u in uses.values() if u.kind is CreditKind.AVOIDANCE
+        u.ineligible_t
+        for u in uses.values()
+        if u.kind is CreditKind.AVOIDANCE and u.reference in for_this_claim
     )
 
     reasons: list[Reason] = []

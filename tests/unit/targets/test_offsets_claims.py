@@ -215,3 +215,11 @@ def test_net_zero_needs_scope_3_and_permanent_removals() -> None:
 def test_totals_of_the_wrong_year_are_refused() -> None:
     with pytest.raises(InputError, match="inventory totals are for 2021 but the claim is for 2025"):
         claims_check(NEUTRAL_2025, BASE_OPS, BASE_OPS, register())
+
+
+def test_avoidance_credits_retired_for_neutrality_are_not_blamed_on_a_net_zero_claim() -> None:
+    avoid = Credit("AV50", "Verra", "Wind", "wind", CreditKind.AVOIDANCE, "VCS", 2049, 800.0)
+    reg = Register((avoid,), (retire("AV50", 800.0, "N1", 2050, Purpose.NEUTRALITY),))
+    result = claims_check(NET_ZERO_2050, ALL_2050, BASE_ALL, reg)
+    assert "net_zero_avoidance" not in {r.code for r in result.reasons}
+    assert result.uses[0].why == "retired for purpose neutrality, not net_zero"

@@ -33,7 +33,12 @@ def upgrade() -> None:
             nullable=False,
             comment="registry of the credits: Verra, Gold Standard, CCER ...",
         ),
-        sa.Column("serial_start", sa.String(length=200), nullable=False),
+        sa.Column(
+            "serial_start",
+            sa.String(length=200),
+            nullable=True,
+            comment="block:first serial; empty when the registry gives no serials",
+        ),
         sa.Column("serial_end", sa.String(length=200), nullable=True),
         sa.Column("volume_t", sa.Float(), nullable=False, comment="[t CO2e] credits in the block"),
         sa.Column(
