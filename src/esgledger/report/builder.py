@@ -494,8 +494,20 @@ def _breakdown_label(breakdown: str) -> str:
     return " (" + ", ".join(part.replace("=", ": ") for part in breakdown.split(";")) + ")"
 
 
+def _short_title(title: str, code: str) -> str:
+    """A catalogue title without its leading ``KPI A1.2`` / ``关键绩效指标 A1.2`` (the code is
+    printed in its own column)."""
+    for prefix in ("KPI ", "关键绩效指标 ", "General Disclosure ", "一般披露 "):
+        if title.startswith(prefix + code + " "):
+            return title[len(prefix + code) + 1 :]
+    return title
+
+
 def _item_title(item: CatalogueItem, suffix: str = "") -> Text:
-    return Text(item.title_en + suffix, (item.title_zh or item.title_en) + suffix)
+    zh = item.title_zh or item.title_en
+    return Text(
+        _short_title(item.title_en, item.code) + suffix, _short_title(zh, item.code) + suffix
+    )
 
 
 class _Layout:
