@@ -110,7 +110,7 @@ ALIASES: dict[str, str] = {
     "h": "hour", "hours": "hour", "小时": "hour",
     # people
     "人": "employee", "员工": "employee", "名员工": "employee",
-    "雇员": "employee", "persons": "employee", "person": "employee",
+    "雇员": "employee", "persons": "employee", "person": "employee", "people": "employee",
 }  # fmt: skip
 
 #: ``'000 kWh`` (the HKEX Guide's "kWh in '000s"), ``CNY million``, ``million HKD``, ``百万港元``.

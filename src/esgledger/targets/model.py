@@ -32,7 +32,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from esgledger.errors import InputError, Issue, UnitError
-from esgledger.units import parse_unit
+from esgledger.units import normalize_unit, parse_unit
 
 __all__ = [
     "Ambition",
@@ -200,33 +200,16 @@ def _parse_selection(text: str) -> dict[str, Any]:
 
 #: Denominator-unit spellings the unit registry does not know, mapped onto pint expressions
 #: (``"CNY million"`` → ``1e6 CNY``; an employee is counted as one ``FTE``).
-_DENOMINATOR_ALIASES: dict[str, str] = {
-    "employee": "FTE",
-    "employees": "FTE",
-    "headcount": "FTE",
-    "员工": "FTE",
-    "人": "FTE",
-}
-_MILLION = re.compile(r"^\s*(?:([A-Z]{3})\s+million|million\s+([A-Z]{3}))\s*$")
-
-
 def denominator_unit_expression(text: str) -> str:
-    """The pint expression of an intensity denominator unit.
-
-    Accepts what :func:`esgledger.units.parse_unit` accepts plus ``"CNY million"`` /
-    ``"million CNY"`` (any ISO currency) and ``"employee"`` (counted as ``FTE``).
+    """The pint expression of an intensity denominator unit (``"CNY million"`` →
+    ``"1000000 * CNY"``, ``"员工"`` → ``"employee"``), via :func:`esgledger.units.normalize_unit`.
 
     Raises
     ------
     UnitError
         If the unit is unknown.
     """
-    cleaned = " ".join(str(text).split())
-    if cleaned.lower() in _DENOMINATOR_ALIASES:
-        expression = _DENOMINATOR_ALIASES[cleaned.lower()]
-    else:
-        match = _MILLION.match(cleaned)
-        expression = f"1e6 * {match.group(1) or match.group(2)}" if match else cleaned
+    expression = normalize_unit(" ".join(str(text).split()))
     parse_unit(expression)
     return expression
 

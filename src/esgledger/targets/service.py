@@ -42,6 +42,7 @@ from esgledger.targets.model import (
     Target,
     TargetKind,
     covered_emissions,
+    denominator_unit_expression,
     parse_target,
     pathway,
 )
@@ -349,6 +350,47 @@ def _actuals(
     return values, sources
 
 
+def _denominators(workspace: Workspace, target: Target) -> tuple[dict[int, float], str]:
+    """Year → the intensity denominator [target.denominator_unit] from the typed metric
+    values (metric code = the target's ``denominator``, e.g. ``revenue`` or ``employees``),
+    at the group's root entity, total rows only (no breakdown); and a note on what was used.
+    """
+    from esgledger.errors import UnitError
+    from esgledger.store.repository import load_entities
+    from esgledger.store.repository_targets import load_metric_values
+    from esgledger.units import conversion_factor, normalize_unit
+
+    code = target.denominator or ""
+    with workspace.session() as session:
+        roots = {e["code"] for e in load_entities(session) if e["parent"] is None}
+        rows = [
+            r
+            for r in load_metric_values(session)
+            if r["metric"] == code
+            and r["entity"] in roots
+            and not r["breakdown"]
+            and r["value"] is not None
+        ]
+    if not rows:
+        return {}, (
+            f"no metric values of {code!r} at the group's root entity: import them "
+            "(--kind metric-values) to track this intensity target"
+        )
+    unit = denominator_unit_expression(target.denominator_unit or "")
+    values: dict[int, float] = {}
+    for r in rows:
+        try:
+            factor = conversion_factor(normalize_unit(str(r["unit"] or "")), unit)
+        except UnitError as exc:
+            raise InputError(
+                f"metric value {code} {r['period_start']} is in {r['unit']!r}, which does not "
+                f"convert into the target's denominator unit {target.denominator_unit!r}: {exc}"
+            ) from exc
+        year = r["period_start"].year
+        values[year] = values.get(year, 0.0) + float(r["value"]) * factor
+    return values, f"denominators: metric values of {code!r} ({', '.join(map(str, values))})"
+
+
 def _renewable_shares(
     workspace: Workspace, inventories: Mapping[int, YearInventory]
 ) -> dict[int, float]:
@@ -476,7 +518,8 @@ def target_status(
     The SBTi checks read the inventory of the base year most targets share; the temperature
     score is weighted by the latest inventory (S1+S2 with market-based scope 2 when present).
     Progress of a renewable-electricity target reads each run's group renewable share;
-    intensity targets are not tracked here (the denominators of each year are not stored).
+    intensity targets divide by the typed metric values of their denominator (``revenue``,
+    ``employees`` …) at the group's root entity.
     Warnings: base-year recalculation (the workspace's base year, when it is the target's)
     and a scope 3 share of 40 % or more without a scope 3 target.
     """
@@ -503,10 +546,17 @@ def target_status(
             else:
                 note = "no inventory run with a renewable share since the base year"
         elif target.kind is TargetKind.INTENSITY:
-            note = (
-                "intensity progress needs the denominator of each year, which the workspace "
-                "does not store yet; use esgledger.targets.progress with denominators"
-            )
+            denominators, denominator_note = _denominators(workspace, target)
+            actuals, sources = _actuals(target, inventories)
+            actuals = {y: v for y, v in actuals.items() if y in denominators}
+            if base is not None and base.t_co2e is not None:
+                actuals.setdefault(target.base_year, base.t_co2e)
+                denominators.setdefault(target.base_year, float(target.base_denominator or 0))
+            if denominators and base is not None and base.t_co2e is not None:
+                result = progress(target, actuals, base=base.t_co2e, denominators=denominators)
+                note = denominator_note
+            else:
+                note = denominator_note or "no year with both emissions and a denominator"
         elif base is None or base.t_co2e is None:
             note = "" if base is None else base.note
         else:

@@ -247,3 +247,55 @@ def test_add_target_stores_a_revision_only_when_it_changes(workspace: Workspace)
     ]
     with pytest.raises(InputError, match="target S12 was rejected"):
         service.add_target(workspace, {**TARGETS[0], "reduction": 60})
+
+
+def test_an_intensity_target_divides_by_the_typed_revenue_of_each_year(
+    sqlite_workspace: Workspace,
+) -> None:
+    # Scope 1+2 per CNY million of revenue, base 2021: 640 t / 1,280 CNY million = 0.5.
+    # Revenue (metric values, in 万元): 2023 1,350 CNY million, 2024 1,500 CNY million.
+    # Actuals: 2023 33 + 540 = 573 t / 1,350 = 0.42444; 2024 the run's scope 1 + market-based
+    # scope 2 / 1,500.
+    ws = sqlite_workspace
+    _fill(ws)
+    intensity = {
+        "id": "INT", "name": "Scope 1+2 per revenue -60 %", "kind": "intensity",
+        "scopes": "1+2", "base_year": 2021, "target_year": 2030, "reduction": 0.6,
+        "denominator": "revenue", "denominator_unit": "CNY million", "base_denominator": 1280,
+    }  # fmt: skip
+    import_rows(ws, "targets", [intensity])
+    revenue = [
+        {"metric": "revenue", "entity": "GRP", "year": y, "value": v, "unit": "万元"}
+        for y, v in ((2023, 135_000), (2024, 150_000))
+    ]
+    import_rows(ws, "metric-values", revenue)
+    status = service.target_status(ws)
+    state = next(s for s in status.targets if s.target.id == "INT")
+    assert state.progress is not None
+    assert state.progress.unit == "t CO2e per CNY million"
+    by_year = {row.year: row.actual for row in state.progress.years}
+    assert by_year[2021] == pytest.approx(0.5, rel=1e-12)
+    assert by_year[2023] == pytest.approx(573 / 1350, rel=1e-12)
+    totals = workspace_runs(ws)[-1]["totals"]["totals"]
+    actual_2024 = totals["scope1"] + totals["scope2_market"]
+    assert by_year[2024] == pytest.approx(actual_2024 / 1500, rel=1e-12)
+    assert state.note == "denominators: metric values of 'revenue' (2023, 2024)"
+
+
+def test_an_intensity_target_without_denominators_says_what_to_import(
+    sqlite_workspace: Workspace,
+) -> None:
+    _fill(sqlite_workspace, run=False)
+    intensity = {
+        "id": "INT", "name": "per employee", "kind": "intensity", "scopes": "1+2",
+        "base_year": 2021, "target_year": 2030, "reduction": 0.6, "denominator": "employees",
+        "denominator_unit": "employee", "base_denominator": 100,
+    }  # fmt: skip
+    import_rows(sqlite_workspace, "targets", [intensity])
+    status = service.target_status(sqlite_workspace)
+    state = next(s for s in status.targets if s.target.id == "INT")
+    assert state.progress is None
+    assert state.note == (
+        "no metric values of 'employees' at the group's root entity: import them "
+        "(--kind metric-values) to track this intensity target"
+    )

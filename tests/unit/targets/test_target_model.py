@@ -186,10 +186,11 @@ def test_target_columns_schema_names_every_field() -> None:
 @pytest.mark.parametrize(
     ("unit", "expression"),
     [
-        ("CNY million", "1e6 * CNY"),
-        ("million USD", "1e6 * USD"),
-        ("employee", "FTE"),
-        ("万元", "万元"),
+        ("CNY million", "1000000 * CNY"),
+        ("million USD", "1000000 * USD"),
+        ("employee", "employee"),
+        ("员工", "employee"),
+        ("万元", "10000 * CNY"),
         ("MWh", "MWh"),
     ],
 )
