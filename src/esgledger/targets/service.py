@@ -546,17 +546,15 @@ def target_status(
             else:
                 note = "no inventory run with a renewable share since the base year"
         elif target.kind is TargetKind.INTENSITY:
-            denominators, denominator_note = _denominators(workspace, target)
+            denominators, note = _denominators(workspace, target)
             actuals, sources = _actuals(target, inventories)
             actuals = {y: v for y, v in actuals.items() if y in denominators}
-            if base is not None and base.t_co2e is not None:
+            if denominators and base is not None and base.t_co2e is not None:
                 actuals.setdefault(target.base_year, base.t_co2e)
                 denominators.setdefault(target.base_year, float(target.base_denominator or 0))
-            if denominators and base is not None and base.t_co2e is not None:
                 result = progress(target, actuals, base=base.t_co2e, denominators=denominators)
-                note = denominator_note
-            else:
-                note = denominator_note or "no year with both emissions and a denominator"
+            elif base is not None and base.t_co2e is None:
+                note = base.note
         elif base is None or base.t_co2e is None:
             note = "" if base is None else base.note
         else:

@@ -279,7 +279,7 @@ def test_an_intensity_target_divides_by_the_typed_revenue_of_each_year(
     totals = workspace_runs(ws)[-1]["totals"]["totals"]
     actual_2024 = totals["scope1"] + totals["scope2_market"]
     assert by_year[2024] == pytest.approx(actual_2024 / 1500, rel=1e-12)
-    assert state.note == "denominators: metric values of 'revenue' (2023, 2024)"
+    assert state.progress_note == "denominators: metric values of 'revenue' (2023, 2024)"
 
 
 def test_an_intensity_target_without_denominators_says_what_to_import(
@@ -295,7 +295,7 @@ def test_an_intensity_target_without_denominators_says_what_to_import(
     status = service.target_status(sqlite_workspace)
     state = next(s for s in status.targets if s.target.id == "INT")
     assert state.progress is None
-    assert state.note == (
+    assert state.progress_note == (
         "no metric values of 'employees' at the group's root entity: import them "
         "(--kind metric-values) to track this intensity target"
     )
