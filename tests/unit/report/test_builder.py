@@ -1,0 +1,242 @@
+"""The report builder on a small calculated workspace (document only; the PDF is tested in
+tests/integration/test_cli_report.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from _inventory_support import activity, entity, import_rows, site, write_csv
+from esgledger.disclosure import load_catalogue
+from esgledger.inventory.engine import calculate
+from esgledger.inventory.runs import summary
+from esgledger.report.builder import (
+    T_CO2E_DECIMALS,
+    anchor,
+    build_document,
+    document_from_facts,
+    key_figure,
+    key_figures,
+)
+from esgledger.report.document import (
+    Callout,
+    ContentIndexEntry,
+    Markdown,
+    MetricTable,
+    Placeholder,
+    ReportDocument,
+)
+from esgledger.report.render import render_html
+from esgledger.store import Workspace
+
+STAMP = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def _fill(ws: Workspace) -> None:
+    """Two sites, electricity and diesel, typed values for 2023-2024; calculated."""
+    from esgledger.ingest.metrics import import_metric_values
+
+    import_rows(ws, "entities", [entity("GRP")])
+    import_rows(ws, "sites", [site("SZ"), site("DC", type="data_centre")])
+    import_rows(
+        ws,
+        "activities",
+        [
+            activity("electricity", 8_000_000, "kWh", site="SZ", region="CN-GD"),
+            activity("electricity", 16_000_000, "kWh", site="DC", region="CN-GD"),
+            activity("stationary.diesel", 120, "t", site="DC"),
+        ],
+    )
+    values = write_csv(
+        ws.root / "values.csv",
+        [
+            {"metric": "revenue", "entity": "GRP", "year": 2024, "value": 5e9, "unit": "CNY"},
+            {"metric": "revenue", "entity": "GRP", "year": 2023, "value": 4e9, "unit": "CNY"},
+            {"metric": "employees", "entity": "GRP", "year": 2024, "value": 2_000},
+            {
+                "metric": "B2.1",
+                "entity": "GRP",
+                "year": 2024,
+                "value": 0,
+                "evidence": "HSE register 2024",
+            },
+        ],
+    )
+    import_metric_values(ws, values)
+    calculate(ws)
+
+
+@pytest.fixture
+def filled(sqlite_workspace: Workspace) -> Workspace:
+    _fill(sqlite_workspace)
+    return sqlite_workspace
+
+
+def _rows(doc: ReportDocument, table_id: str) -> MetricTable:
+    table = next(t for t in doc.tables() if t.id == table_id)
+    assert isinstance(table, MetricTable)
+    return table
+
+
+def test_key_figure_rule_is_whole_tonnes_with_separators() -> None:
+    assert T_CO2E_DECIMALS == 0
+    assert key_figure(1_234_567.49) == "1,234,567"
+    assert key_figure(30.959) == "31"
+    assert key_figures({"totals": {"scope1": 12.5, "scope3": None}}) == {"scope1": "12"}
+
+
+def test_anchor_of_a_section_id() -> None:
+    assert anchor("soc.health_safety") == "soc-health-safety"
+    assert anchor("climate.metrics") == "climate-metrics"
+
+
+def test_document_on_both_backends(workspace: Workspace) -> None:
+    _fill(workspace)
+    doc = build_document(workspace, generated_at=STAMP)
+    assert doc.reporting_year == 2024
+    assert doc.company.en == "Test Group"  # no report.toml: the workspace's name
+    assert doc.metadata["run_id"].startswith("r-")
+
+
+def test_key_figures_are_the_inventory_totals_with_their_run(filled: Workspace) -> None:
+    doc = build_document(filled, generated_at=STAMP)
+    inventory = summary(_latest_run(filled))
+    table = _rows(doc, "ghg-key-figures")
+    by_code = {row.code: row for row in table.rows}
+    assert by_code["GHG-S1"].value == inventory["totals"]["scope1"]
+    assert by_code["GHG-S2-LOC"].value == inventory["totals"]["scope2_location"]
+    assert by_code["GHG-TOTAL"].value == inventory["totals"]["total"]
+    assert all(row.source == f"run {doc.metadata['run_id']}" for row in table.rows)
+    assert all(row.decimals == T_CO2E_DECIMALS for row in table.rows)
+    html = render_html(doc, "en")
+    for printed in key_figures(inventory).values():
+        assert f">{printed}<" in html
+
+
+def _latest_run(ws: Workspace):  # type: ignore[no-untyped-def]
+    from esgledger.inventory.runs import load_run
+
+    return load_run(ws)
+
+
+def test_derived_kpis_say_their_run_and_typed_values_their_import(filled: Workspace) -> None:
+    doc = build_document(filled, generated_at=STAMP)
+    emissions = _rows(doc, "env-emissions-kpis")
+    a12 = [row for row in emissions.rows if row.code == "A1.2"]
+    assert a12
+    assert {row.source for row in a12} == {f"run {doc.metadata['run_id']}"}
+    # Intensity per revenue: scope 1+2 (location) / CNY 5,000 million.
+    inventory = summary(_latest_run(filled))
+    s12 = inventory["totals"]["scope1"] + inventory["totals"]["scope2_location"]
+    per_revenue = next(
+        row for row in a12 if "per: revenue" in row.label.en and "location" in row.label.en
+    )
+    assert per_revenue.value == pytest.approx(s12 / 5_000, rel=1e-12)
+    profile = _rows(doc, "about-profile-kpis")
+    revenue = next(row for row in profile.rows if row.code == "revenue")
+    assert revenue.value == 5e9
+    assert revenue.prior == 4e9
+    assert revenue.yoy_pct == pytest.approx(25.0)
+    assert revenue.source.startswith("import b-")
+    safety = _rows(doc, "soc-health-safety-kpis")
+    b21 = next(row for row in safety.rows if row.code == "B2.1")
+    assert b21.footnotes[0].en == "Evidence: HSE register 2024"
+    assert b21.footnotes[0].zh == "佐证：HSE register 2024"
+
+
+def test_without_report_inputs_the_document_is_a_draft_with_placeholders(
+    filled: Workspace,
+) -> None:
+    doc = build_document(filled, generated_at=STAMP)
+    assert doc.is_draft
+    board = next(s for s in doc.walk() if s.id == "gov-board-statement")
+    assert isinstance(board.blocks[0], Placeholder)
+    assert board.blocks[0].content is None
+    privacy = next(s for s in doc.walk() if s.id == "soc-privacy")
+    assert isinstance(privacy.blocks[0], Callout)
+    assert "soc.privacy.<lang>.md" in privacy.blocks[0].text.en
+    reasons = [r.en for r in doc.draft_reasons]
+    assert "Placeholder not supplied: Board statement" in reasons
+    assert "Mandatory content-index item missing: MDR.board_oversight" in reasons
+
+
+def test_content_index_lists_every_c2_item_with_a_section_on_the_report(
+    filled: Workspace,
+) -> None:
+    doc = build_document(filled, generated_at=STAMP)
+    codes = [item.code for item in load_catalogue().framework("HKEX_C2")]
+    assert [entry.code for entry in doc.content_index] == codes
+    sections = {section.id for section in doc.walk()}
+    assert all(entry.section_id in sections for entry in doc.content_index)
+    a12 = next(e for e in doc.content_index if e.code == "A1.2")
+    assert a12.status == "disclosed"
+    assert a12.section_id == "env-emissions"
+
+
+def test_narratives_and_explanations_from_the_report_folder(filled: Workspace) -> None:
+    folder = filled.root / "report"
+    (folder / "narratives").mkdir(parents=True)
+    (folder / "narratives" / "gov.board_statement.en.md").write_text(
+        "The board oversees ESG.", encoding="utf-8"
+    )
+    (folder / "narratives" / "gov.board_statement.zh-CN.md").write_text(
+        "董事会监管环境、社会及管治事宜。", encoding="utf-8"
+    )
+    (folder / "narratives" / "soc.privacy.en.md").write_text("Privacy first.", encoding="utf-8")
+    (folder / "explanations.csv").write_text(
+        "code,explanation_en,explanation_zh\nA2.5,No packaging.,没有包装材料。\n", encoding="utf-8"
+    )
+    (folder / "report.toml").write_text(
+        '[company]\nname = "Small Group"\nname_zh = "小集团"\ntier = "largecap"\n'
+        '[report]\ntitle = "2024 ESG Report"\ntitle_zh = "2024年ESG报告"\n',
+        encoding="utf-8",
+    )
+    doc = build_document(filled, generated_at=STAMP)
+    assert doc.company.get("zh-CN") == "小集团"
+    assert doc.title.get("zh-CN") == "2024年ESG报告"
+    board = next(s for s in doc.walk() if s.id == "gov-board-statement").blocks[0]
+    assert isinstance(board, Placeholder)
+    assert board.content is not None
+    privacy = next(s for s in doc.walk() if s.id == "soc-privacy").blocks[0]
+    assert isinstance(privacy, Markdown)
+    assert privacy.en == "Privacy first."
+    assert "soc.privacy.zh-CN.md" in privacy.zh  # the missing language is named, not blank
+    a25: ContentIndexEntry = next(e for e in doc.content_index if e.code == "A2.5")
+    assert a25.status == "explained"
+    assert a25.explanation is not None
+    assert a25.explanation.get("zh-CN") == "没有包装材料。"
+    assert "Placeholder not supplied: Board statement" not in [r.en for r in doc.draft_reasons]
+
+
+def test_same_facts_same_document(filled: Workspace) -> None:
+    from esgledger.report.builder import _gather
+
+    facts = _gather(filled, None)
+    first = document_from_facts(facts, STAMP)
+    second = document_from_facts(facts, STAMP)
+    assert render_html(first, "zh-CN") == render_html(second, "zh-CN")
+
+
+def test_no_run_says_to_calculate(sqlite_workspace: Workspace) -> None:
+    from esgledger.errors import WorkspaceError
+
+    with pytest.raises(WorkspaceError, match=r"no inventory run yet; run `esgledger calculate"):
+        build_document(sqlite_workspace)
+
+
+def test_bad_report_toml_is_rejected_with_file_line_and_key(filled: Workspace) -> None:
+    from esgledger.errors import InputError
+
+    folder: Path = filled.root / "report"
+    folder.mkdir()
+    (folder / "report.toml").write_text(
+        '[company]\nname = "X"\n\n[[materiality]]\ntopic = "Water"\nstakeholders = 7\n'
+        "business = 2\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        InputError, match=r"report/report.toml, row 6, column 'materiality.0.stakeholders'"
+    ):
+        build_document(filled)
