@@ -43,12 +43,9 @@ row-level issue of the one :class:`~esgledger.errors.InputError`.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +53,7 @@ from esgledger.errors import InputError, Issue
 from esgledger.ingest import ImportResult
 from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
 from esgledger.ingest.readers import RawTable, read_table
-from esgledger.ingest.reference import ColumnSpec, _as_text, _Checker, _plural
+from esgledger.ingest.reference import ColumnSpec, _as_text, _Checker, _plural, column_specs
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -65,7 +62,6 @@ if TYPE_CHECKING:
     from esgledger.store.models import ImportBatch
 
 __all__ = [
-    "column_specs",
     "credit_definition",
     "import_credits",
     "import_emissions_history",
@@ -77,53 +73,12 @@ __all__ = [
     "typed_records",
 ]
 
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
-_DATE_FIX = "write the date as YYYY-MM-DD (e.g. 2024-01-31) or YYYY/MM/DD"
-
-
-@cache
-def column_specs(schema_file: str) -> tuple[ColumnSpec, ...]:
-    """The columns declared in ``esgledger/schema/<schema_file>``."""
-    text = resources.files("esgledger.schema").joinpath(schema_file).read_text("utf-8")
-    return tuple(
-        ColumnSpec(
-            column=row["column"],
-            header_zh=row["header_zh"],
-            type=row["type"],
-            required=row["required"].strip().lower() == "yes",
-            description=row["description"],
-            description_zh=row.get("description_zh") or "",
-            aliases=tuple(a.strip() for a in (row.get("aliases") or "").split(";") if a.strip()),
-        )
-        for row in csv.DictReader(text.splitlines())
-    )
-
 
 def _read(path: Path, specs: Sequence[ColumnSpec]) -> RawTable:
     columns = {
         s.column: [a for a in (s.header_zh, *s.aliases) if a and a != s.column] for s in specs
     }
     return read_table(path, columns=columns, required=[s.column for s in specs if s.required])
-
-
-def _date(check: _Checker, row: int, record: Mapping[str, Any], column: str, required: bool) -> Any:
-    value = record.get(column)
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = _as_text(value)
-    if text is None:
-        if required:
-            check.add(row, column, None, "a value is required", f"fill in {column}: {_DATE_FIX}")
-        return None
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    check.add(row, column, text, "not a date", _DATE_FIX)
-    return None
 
 
 def typed_records(
@@ -149,7 +104,7 @@ def typed_records(
             elif spec.type == "boolean":
                 parsed[name] = check.boolean(row, record, name, required=required)
             elif spec.type == "date":
-                parsed[name] = _date(check, row, record, name, required)
+                parsed[name] = check.date(row, record, name, required=required)
             else:
                 parsed[name] = check.text(row, record, name, required=required)
         out.append((row, parsed))
@@ -190,7 +145,6 @@ def _import(
     path: Path | str,
     *,
     kind: str,
-    schema_file: str,
     validate: Callable[[RawTable, _Checker, list[tuple[int, dict[str, Any]]]], list[Any]],
     write: Callable[[Session, ImportBatch, list[Any]], object],
     noun: str,
@@ -211,7 +165,7 @@ def _import(
     done = already_imported(workspace, kind, path, digest)
     if done is not None:
         return done
-    specs = column_specs(schema_file)
+    specs = column_specs(kind)
     table = _read(path, specs)
     check = _Checker(table)
     check.require_rows()
@@ -309,7 +263,6 @@ def import_emissions_history(
         workspace,
         path,
         kind="emissions-history",
-        schema_file="history_columns.csv",
         validate=validate,
         write=lambda session, batch, records: save_emissions_history(session, records, batch),
         noun="published figure",
@@ -405,7 +358,6 @@ def import_targets(
         workspace,
         path,
         kind="targets",
-        schema_file="target_columns.csv",
         validate=validate,
         write=write,
         noun="target",
@@ -456,7 +408,6 @@ def import_measures(
         workspace,
         path,
         kind="measures",
-        schema_file="measure_columns.csv",
         validate=validate,
         write=lambda session, batch, measures: save_measures(
             session,
@@ -613,7 +564,6 @@ def import_credits(
         workspace,
         path,
         kind="credits",
-        schema_file="credit_columns.csv",
         validate=validate,
         write=lambda session, batch, credits: save_credits(
             session, [record(c) for c in credits], batch
@@ -683,7 +633,6 @@ def import_retirements(
         workspace,
         path,
         kind="retirements",
-        schema_file="retirement_columns.csv",
         validate=validate,
         write=lambda session, batch, retirements: save_retirements(
             session,

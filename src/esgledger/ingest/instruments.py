@@ -18,12 +18,8 @@ reporting year by :mod:`esgledger.renewables.quality`.
 
 from __future__ import annotations
 
-import csv
-import unicodedata
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,13 +28,13 @@ from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
 from esgledger.ingest.readers import RawTable, read_table
 from esgledger.ingest.reference import (
     ColumnSpec,
-    _as_text,
     _Checker,
     _dedupe,
     _did_you_mean,
     _fold,
     _plural,
     _region_fix,
+    column_specs,
 )
 
 if TYPE_CHECKING:
@@ -50,28 +46,12 @@ __all__ = ["KIND", "import_instruments", "instrument_column_specs"]
 KIND = "instruments"
 
 _ID_LENGTH = 200
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
-_DATE_FIX = "write the date as YYYY-MM-DD (e.g. 2024-01-31) or YYYY/MM/DD"
 _VOLUME_FIX = "give the MWh whose attributes the instrument carries (1 certificate = 1 MWh)"
 
 
-@cache
 def instrument_column_specs() -> tuple[ColumnSpec, ...]:
     """The columns of an instrument file (``esgledger/schema/instrument_columns.csv``)."""
-    text = resources.files("esgledger.schema").joinpath("instrument_columns.csv")
-    rows = list(csv.DictReader(text.read_text("utf-8").splitlines()))
-    return tuple(
-        ColumnSpec(
-            column=row["column"],
-            header_zh=row["header_zh"],
-            type=row["type"],
-            required=row["required"].strip().lower() == "yes",
-            description=row["description"],
-            description_zh=row["description_zh"],
-            aliases=tuple(a.strip() for a in row["aliases"].split(";") if a.strip()),
-        )
-        for row in rows
-    )
+    return column_specs(KIND)
 
 
 def _header_map() -> tuple[dict[str, list[str]], list[str]]:
@@ -97,34 +77,6 @@ def _lookup(vocabulary: str) -> dict[str, str]:
             for spelling in (tech.technology, tech.name, tech.name_zh, *tech.aliases):
                 out[_fold(spelling)] = tech.technology
     return out
-
-
-def _date(
-    check: _Checker, row: int, record: Mapping[str, Any], column: str, *, required: bool = False
-) -> date | None:
-    value = record.get(column)
-    if isinstance(value, datetime):
-        if value.time() != datetime.min.time():
-            check.add(row, column, value, "not a date: it has a time of day", _DATE_FIX)
-            return None
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = _as_text(value)
-    if text is None:
-        if required:
-            check.add(row, column, None, "a value is required", f"fill in {column}: {_DATE_FIX}")
-        return None
-    normal = unicodedata.normalize("NFKC", text).strip()
-    for fmt in _DATE_FORMATS:
-        try:
-            parsed = datetime.strptime(normal, fmt)
-        except ValueError:
-            continue
-        if parsed.time() == datetime.min.time():
-            return parsed.date()
-    check.add(row, column, text, "not a date", _DATE_FIX)
-    return None
 
 
 def import_instruments(
@@ -214,17 +166,17 @@ def _validate(
         type_text = check.text(row, record, "type", required=True, max_length=60)
         tech_text = check.text(row, record, "technology", required=True, max_length=60)
         generator = check.text(row, record, "generator")
-        commissioned = _date(check, row, record, "commissioned")
+        commissioned = check.date(row, record, "commissioned")
         country = check.country(row, record)
         region_text = check.code(row, record, "region", max_length=60)
-        start = _date(check, row, record, "period_start", required=True)
-        end = _date(check, row, record, "period_end", required=True)
+        start = check.date(row, record, "period_start", required=True)
+        end = check.date(row, record, "period_end", required=True)
         mwh = check.number(row, record, "mwh", required=True)
-        retired_on = _date(check, row, record, "retired_on")
+        retired_on = check.date(row, record, "retired_on")
         retired_for = check.code(row, record, "retired_for")
         registry_id = check.text(row, record, "registry_id", max_length=_ID_LENGTH)
         rate = check.number(row, record, "co2_kg_per_mwh")
-        signed = _date(check, row, record, "contract_signed")
+        signed = check.date(row, record, "contract_signed")
         sold = check.boolean(row, record, "attributes_sold", required=False)
         notes = check.text(row, record, "notes", max_length=4000)
 

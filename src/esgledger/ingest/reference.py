@@ -37,6 +37,7 @@ was meant is rejected with a suggestion rather than guessed.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import difflib
 import re
 import unicodedata
@@ -106,7 +107,18 @@ _SCHEMA_FILES: dict[str, str] = {
     "activity-types": "activity_type_columns.csv",
     "factors": "factor_import_columns.csv",
     "fx": "fx_columns.csv",
+    "instruments": "instrument_columns.csv",
+    "emissions-history": "history_columns.csv",
+    "targets": "target_columns.csv",
+    "measures": "measure_columns.csv",
+    "credits": "credit_columns.csv",
+    "retirements": "retirement_columns.csv",
+    "metrics": "metric_columns.csv",
+    "metric-values": "metric_value_columns.csv",
 }
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
+_DATE_FIX = "write the date as YYYY-MM-DD (e.g. 2024-01-31) or YYYY/MM/DD"
 
 # Lengths of the database columns (store/models.py).
 _CODE_LENGTH = 100
@@ -161,8 +173,10 @@ class ColumnSpec:
 
 @cache
 def column_specs(kind: str) -> tuple[ColumnSpec, ...]:
-    """The columns of an input file of ``kind`` (``activities``, ``entities``, ``sites``,
-    ``activity-types``, ``factors``, ``fx``), read from its ``esgledger/schema`` CSV.
+    """The columns of an input file of ``kind`` (an import kind: ``activities``, ``entities``,
+    ``sites``, ``activity-types``, ``factors``, ``fx``, ``instruments``, ``emissions-history``,
+    ``targets``, ``measures``, ``credits``, ``retirements``, ``metrics``, ``metric-values``),
+    read from its ``esgledger/schema`` CSV.
 
     For ``activities`` the Chinese descriptions come from ``activity_columns_zh.csv`` when
     ``activity_columns.csv`` has none.
@@ -519,6 +533,35 @@ class _Checker:
         return self.integer(
             row, record, column, required=required, low=_YEARS[0], high=_YEARS[1], example="2024"
         )
+
+    def date(
+        self, row: int, record: Mapping[str, Any], column: str, *, required: bool = False
+    ) -> dt.date | None:
+        """A calendar date (``YYYY-MM-DD`` or ``YYYY/MM/DD``, or a spreadsheet date without a
+        time of day)."""
+        value = record.get(column)
+        if isinstance(value, dt.datetime):
+            if value.time() != dt.datetime.min.time():
+                self.add(row, column, value, "not a date: it has a time of day", _DATE_FIX)
+                return None
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        text = _as_text(value)
+        if text is None:
+            if required:
+                self.add(row, column, None, "a value is required", f"fill in {column}: {_DATE_FIX}")
+            return None
+        normal = unicodedata.normalize("NFKC", text).strip()
+        for fmt in _DATE_FORMATS:
+            try:
+                parsed = dt.datetime.strptime(normal, fmt)
+            except ValueError:
+                continue
+            if parsed.time() == dt.datetime.min.time():
+                return parsed.date()
+        self.add(row, column, text, "not a date", _DATE_FIX)
+        return None
 
     def country(self, row: int, record: Mapping[str, Any], column: str = "country") -> str | None:
         value = _as_text(record.get(column))

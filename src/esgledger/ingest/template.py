@@ -761,16 +761,7 @@ def write_template(
 
 
 def _specs(kind: str) -> tuple[ColumnSpec, ...]:
-    """The columns of ``kind`` (``instrument_columns.csv`` for instruments,
-    ``metric_value_columns.csv`` for metric values)."""
-    if kind == "instruments":
-        from esgledger.ingest.instruments import instrument_column_specs
-
-        return instrument_column_specs()
-    if kind == "metric-values":
-        from esgledger.ingest.ambition import column_specs as schema_specs
-
-        return schema_specs("metric_value_columns.csv")
+    """The columns of ``kind`` (its ``esgledger/schema`` CSV)."""
     return column_specs(kind)
 
 
