@@ -968,7 +968,8 @@ class _Layout:
             return [Callout(self.f.notes.get("targets", _t("b.no_targets")))]
         blocks: list[Block] = []
         rows = []
-        for state in data["targets"]:
+        states = list(data["targets"])
+        for state in states:
             target = state.get("definition") or state
             progress = state.get("progress") or {}
             years = progress.get("years") or []
@@ -976,28 +977,29 @@ class _Layout:
             rows.append(
                 (
                     str(target.get("id", "")),
-                    str(target.get("name", "")),
                     str(target.get("base_year", "")),
                     str(target.get("target_year", "")),
                     None if target.get("reduction") is None else 100 * float(target["reduction"]),
-                    progress.get("status", state.get("progress_note", "")),
+                    str(latest.get("year", "")),
                     latest.get("actual"),
                     latest.get("pathway"),
+                    str(progress.get("unit", "")),
                 )
             )
+        blocks.append(Markdown(_targets_markdown(states, "en"), _targets_markdown(states, "zh-CN")))
         blocks.append(
             DataTable(
                 "targets",
                 _t("b.targets_table"),
                 (
                     Column("id", _t("b.target_id")),
-                    Column("name", _t("b.target_name")),
                     Column("base", _t("b.base_year")),
                     Column("year", _t("b.target_year")),
                     Column("reduction", _t("b.reduction"), unit="%", decimals=1),
-                    Column("status", _t("b.progress")),
+                    Column("latest", _t("b.latest_year")),
                     Column("actual", _t("chart.actual"), decimals=0),
                     Column("pathway", _t("chart.target"), decimals=0),
+                    Column("unit", _t("metric.unit")),
                 ),
                 tuple(rows),
             )
@@ -1005,25 +1007,7 @@ class _Layout:
         checks = data.get("checks") or []
         if checks:
             blocks.append(
-                DataTable(
-                    "sbti-checks",
-                    _t("b.sbti_table"),
-                    (
-                        Column("rule", _t("b.rule")),
-                        Column("target", _t("b.target_id")),
-                        Column("status", _t("index.status")),
-                        Column("message", _t("b.message")),
-                    ),
-                    tuple(
-                        (
-                            str(c.get("rule", "")),
-                            str(c.get("target_id") or "-"),
-                            str(c.get("status", "")),
-                            str(c.get("message", "")),
-                        )
-                        for c in checks
-                    ),
-                )
+                Markdown(_checks_markdown(checks, "en"), _checks_markdown(checks, "zh-CN"))
             )
         temperature = data.get("temperature")
         if temperature:
@@ -1036,7 +1020,9 @@ class _Layout:
                     )
                 )
             )
-        for state in data["targets"]:
+        headline = ((self.f.plan or {}).get("target") or {}).get("id")
+        states.sort(key=lambda st: (st.get("definition") or st).get("id") != headline)
+        for state in states:
             progress = state.get("progress") or {}
             if not progress.get("years") or progress.get("unit") != _T_CO2E:
                 continue
@@ -1052,7 +1038,7 @@ class _Layout:
                     _pathway_drawer((base_year, target_year), path, actual_years, actual),
                 )
             )
-            break  # the headline target; the table lists the others
+            break  # the headline target (the plan's); the table lists the others
         return blocks
 
     def transition_plan(self) -> list[Block]:
@@ -1435,6 +1421,33 @@ def _pathway_drawer(
         return charts.target_pathway(target_years, target_t, actual_years, actual_t, lang=lang)
 
     return draw
+
+
+def _targets_markdown(states: Sequence[Mapping[str, Any]], lang: str) -> str:
+    """Each target with its name and the progress verdict in ``lang``."""
+    zh = lang == "zh-CN"
+    out = []
+    for state in states:
+        target = state.get("definition") or state
+        name = (target.get("name_zh") or target.get("name")) if zh else target.get("name")
+        progress = state.get("progress") or {}
+        verdict = (progress.get("reason_zh") if zh else progress.get("reason")) or progress.get(
+            "reason"
+        )
+        verdict = verdict or state.get("progress_note") or ui("doc.not_available", lang)
+        out.append(f"- **{target.get('id', '')}** {name}: {verdict}")
+    return "\n".join(out)
+
+
+def _checks_markdown(checks: Sequence[Mapping[str, Any]], lang: str) -> str:
+    """The SBTi checks, one line each, in ``lang``."""
+    zh = lang == "zh-CN"
+    lines = [f"**{ui('b.sbti_table', lang)}**", ""]
+    for check in checks:
+        message = (check.get("message_zh") if zh else None) or check.get("message", "")
+        target = check.get("target_id") or "-"
+        lines.append(f"- `{check.get('rule', '')}` ({target}): {message}")
+    return "\n".join(lines)
 
 
 def _approach(key: str) -> Text:
