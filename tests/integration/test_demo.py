@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +11,7 @@ from typer.testing import CliRunner
 
 from esgledger.cli import app
 from esgledger.demo.data import DEMO_YEAR
-from esgledger.demo.run import DEMO_MARKER, DemoSummary, build_demo
+from esgledger.demo.run import DEMO_MARKER, DEMO_STEPS, DemoSummary, build_demo
 from esgledger.errors import WorkspaceError
 from esgledger.store import Workspace
 from esgledger.store.repository import load_batches, load_entities, load_sites
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from conftest import DbBackend
 
 DEMO = Path(__file__).parents[2] / "src" / "esgledger" / "demo"
+#: The demo's steps without the report (about 13 s of PDF work): the report is checked once,
+#: in test_the_demo_command, and in depth by tests/integration/test_cli_report.py.
+WITHOUT_REPORT = [step for step in DEMO_STEPS if not step[0].startswith("writing the ESG report")]
 
 
 def _data_rows(name: str) -> int:
@@ -33,6 +37,7 @@ def test_the_demo_imports_every_file_and_resolves_factors(
         progress=False,
         database_url=db_backend.database_url,
         schema=db_backend.schema,
+        steps=WITHOUT_REPORT,
     )
     kinds = [result.kind for result in summary.imports]
     assert kinds == [
@@ -190,8 +195,8 @@ def _assert_targets(summary: DemoSummary) -> None:
 
 
 def test_the_demo_is_deterministic_and_rebuilt_on_every_run(tmp_path: Path) -> None:
-    first = build_demo(tmp_path / "demo", progress=False)
-    second = build_demo(tmp_path / "demo", progress=False)
+    first = build_demo(tmp_path / "demo", progress=False, steps=WITHOUT_REPORT)
+    second = build_demo(tmp_path / "demo", progress=False, steps=WITHOUT_REPORT)
     assert [r.batch_id for r in first.imports] == [r.batch_id for r in second.imports]
     assert (tmp_path / "demo" / DEMO_MARKER).exists()
     assert first.inventory is not None
@@ -264,8 +269,22 @@ def test_the_demo_command(tmp_path: Path) -> None:
         "S12-2030",
         "off track",
         "Plan: Residual gap in 2030:",
+        "ESG report written in",
+        "Final: every mandatory HKEX item is disclosed or explained",
     ):
         assert text in result.stdout, text
+    # The report: both languages, HTML and PDF, in WS/reports/<year>/, with the inventory's
+    # scope totals printed exactly as `esgledger inventory --format json` gives them (whole
+    # tonnes with thousands separators).
+    folder = tmp_path / "demo" / "reports" / str(DEMO_YEAR)
+    for lang in ("en", "zh-CN"):
+        for suffix in ("html", "pdf"):
+            assert (folder / f"esg-report-{DEMO_YEAR}.{lang}.{suffix}").is_file()
+    inventory = CliRunner().invoke(app, ["inventory", str(tmp_path / "demo"), "--format", "json"])
+    totals = json.loads(inventory.stdout)["totals"]
+    html = (folder / f"esg-report-{DEMO_YEAR}.zh-CN.html").read_text(encoding="utf-8")
+    for key in ("scope1", "scope2_location", "scope2_market", "scope3"):
+        assert f"{totals[key]:,.0f}" in html, key
 
 
 def test_rows_without_a_factor_are_counted_with_their_reason_never_silently(

@@ -68,6 +68,8 @@ def demo(
         _print_inventory(console, summary)
     if summary.targets is not None:
         _print_targets(console, summary)
+    if summary.report is not None:
+        _print_report(console, summary)
 
 
 def _t(value: float) -> str:
@@ -216,5 +218,31 @@ def _print_targets(console: Console, summary: DemoSummary) -> None:
         console.print(
             "See `esgledger targets progress`, `esgledger plan` and `esgledger offsets claim` "
             "for the details.",
+            markup=False,
+        )
+
+
+def _print_report(console: Console, summary: DemoSummary) -> None:
+    """Where the ESG report went, its pages, whether it is final, and how long it took."""
+    report = summary.report
+    assert report is not None
+    editions = [p for p in report.paths if p.name.startswith("esg-report-")]
+    console.print(f"ESG report written in {report.timings['total']:.1f} s:", markup=False)
+    for path in editions:
+        pages = report.page_counts.get(path.name.split(".")[-2]) if path.suffix == ".pdf" else None
+        console.print(f"  {path}" + (f" ({pages} pages)" if pages else ""), markup=False)
+    console.print(
+        f"  + {len(report.paths) - len(editions)} table exports (CSV and XLSX) beside them",
+        markup=False,
+    )
+    if report.draft:
+        console.print(
+            f"DRAFT: {len(report.missing)} mandatory or comply-or-explain item(s) missing: "
+            + ", ".join(report.missing),
+            markup=False,
+        )
+    else:
+        console.print(
+            "Final: every mandatory HKEX item is disclosed or explained (see the content index).",
             markup=False,
         )

@@ -802,7 +802,7 @@ def write_demo_inputs(folder: Path, *, seed: int = DEMO_SEED, year: int = DEMO_Y
     for row in values:
         row["year"] = str(int(row["year"]) + year - METRIC_VALUES_YEAR)
     _write_csv(files.metric_values, values)  # type: ignore[arg-type]
-    _copy_report_inputs(files.report_inputs)
+    _copy_report_inputs(files.report_inputs, files)
     return files
 
 
@@ -810,13 +810,29 @@ def write_demo_inputs(folder: Path, *, seed: int = DEMO_SEED, year: int = DEMO_Y
 METRIC_VALUES_YEAR = 2024
 
 
-def _copy_report_inputs(target: Path) -> None:
+#: [dimensionless] Measured PUE of the demo's data centres (ISO/IEC 30134-2; synthetic).
+DEMO_PUE = {"DC-TJ": 1.31, "DC-SH": 1.28, "DC-JS": 1.25, "DC-GD": 1.24, "DC-CQ": 1.27,
+            "DC-GZ": 1.19, "DC-SC": 1.22, "DC-US": 1.18}  # fmt: skip
+
+
+def _copy_report_inputs(target: Path, files: DemoFiles) -> None:
     """The report's inputs (``report.toml``, narratives in both languages, explanations) into
-    the workspace's ``report/`` folder, where ``esgledger report`` reads them."""
+    the workspace's ``report/`` folder, where ``esgledger report`` reads them; ``report.toml``
+    gains a ``[green]`` table naming the PPA site's hourly files and the data centres' PUE."""
     source = resources.files("esgledger.demo").joinpath("report")
     (target / "narratives").mkdir(parents=True, exist_ok=True)
-    for name in ("report.toml", "explanations.csv"):
-        (target / name).write_bytes(source.joinpath(name).read_bytes())
+    (target / "explanations.csv").write_bytes(source.joinpath("explanations.csv").read_bytes())
+    pue = ", ".join(f'"{site}" = {value}' for site, value in DEMO_PUE.items())
+    green = (
+        "\n[green]\n"
+        "# The solar PPA's site, hour by hour (the 24/7 CFE heat-map of the report).\n"
+        f'hourly_load = "../inputs/{files.hourly_load.name}"\n'
+        f'hourly_supply = "../inputs/{files.hourly_supply.name}"\n'
+        "# Measured power usage effectiveness of the data centres (synthetic).\n"
+        f"pue = {{ {pue} }}\n"
+    )
+    toml = source.joinpath("report.toml").read_text(encoding="utf-8")
+    (target / "report.toml").write_text(toml.rstrip("\n") + "\n" + green, encoding="utf-8")
     for item in source.joinpath("narratives").iterdir():
         if item.name.endswith(".md"):
             (target / "narratives" / item.name).write_bytes(item.read_bytes())

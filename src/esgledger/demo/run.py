@@ -8,14 +8,16 @@ checks which factor every kind of activity resolves to, then runs the steps of
 :data:`DEMO_STEPS` in order: calculate the inventory
 (:func:`esgledger.inventory.engine.calculate`), add market-based scope 2 and the renewable
 share (:mod:`esgledger.inventory.market`), match the solar PPA hour by hour, track the
-targets (:func:`esgledger.targets.service.target_status`) and plan the abatement
-(:func:`esgledger.targets.service.plan`).
+targets (:func:`esgledger.targets.service.target_status`), plan the abatement
+(:func:`esgledger.targets.service.plan`) and write the group's ESG report in English and
+Chinese, HTML and PDF (:func:`esgledger.report.builder.build_report`) into
+``<workspace>/reports/<year>/``.
 
 **Extending the demo.** A step is ``(message, function)``; the function receives the open
 workspace, the :class:`DemoSummary` (to record its result, in a field or in
 ``summary.extras``) and the :class:`~esgledger.demo.data.DemoFiles`. Append a step to
 :data:`DEMO_STEPS` (or pass ``steps=[*DEMO_STEPS, step]`` to :func:`build_demo`) to add one,
-e.g. writing the ESG report after the plan.
+as the report step was added after the plan.
 
 **The data are synthetic** (:mod:`esgledger.demo.data`), shaped so that the inventory
 resembles the published 2021 profile of the reference company (DESIGN.md: scope 1 ≈ 0.02 Mt,
@@ -44,6 +46,7 @@ from esgledger.inventory.runs import summary as inventory_summary
 
 if TYPE_CHECKING:
     from esgledger.inventory.runs import Run
+    from esgledger.report.builder import ReportResult
     from esgledger.store import Workspace
     from esgledger.targets.service import PlanResult, TargetStatus
 
@@ -131,6 +134,7 @@ class DemoSummary:
     ppa: PpaMatch | None = None
     targets: TargetStatus | None = None
     plan: PlanResult | None = None
+    report: ReportResult | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -267,6 +271,18 @@ def _step_plan(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) ->
     summary.plan = plan(workspace, run_id=summary.run_id)
 
 
+#: Folder of the demo's report, inside the workspace.
+DEMO_REPORT_DIR = "reports"
+
+
+def _step_report(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) -> None:
+    from esgledger.report.builder import build_report
+
+    summary.report = build_report(
+        workspace, summary.workspace / DEMO_REPORT_DIR / str(summary.year), run_id=summary.run_id
+    )
+
+
 #: The steps after the imports, in order (append one to extend the demo).
 DEMO_STEPS: list[DemoStep] = [
     ("calculating the inventory", _step_calculate),
@@ -274,6 +290,7 @@ DEMO_STEPS: list[DemoStep] = [
     ("matching the solar PPA hour by hour", _step_ppa),
     ("targets: progress, SBTi checks, temperature score", _step_targets),
     ("abatement plan: scenario, MACC and residual gap", _step_plan),
+    ("writing the ESG report (English and Chinese, HTML and PDF)", _step_report),
 ]
 
 
