@@ -198,8 +198,7 @@ class ReportInputs:
     def narrative_presence(self) -> dict[str, dict[str, bool]]:
         """Section -> language -> present (the content index's ``narratives`` argument)."""
         return {
-            section: {lang: True for lang in by_lang}
-            for section, by_lang in self.narratives.items()
+            section: dict.fromkeys(by_lang, True) for section, by_lang in self.narratives.items()
         }
 
     def resolve(self, relative: str) -> Path:
