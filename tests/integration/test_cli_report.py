@@ -304,3 +304,35 @@ def test_same_run_same_generated_time(built: Built) -> None:
     assert isinstance(run, dict)
     created = dt.datetime.fromisoformat(str(run["created_at"])).isoformat(timespec="seconds")
     assert f'content="{created}"' in html
+
+
+def test_one_language_html_only(built: Built) -> None:
+    out = built.root / "out-html"
+    result = CliRunner().invoke(
+        app, ["report", str(built.root), "--lang", "zh-CN", "--format", "html", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    editions = sorted(p.name for p in out.glob("esg-report-*"))
+    assert editions == ["esg-report-2024.zh-CN.html"]
+    assert "PDF pages" not in result.stdout
+    assert not list(out.glob("*.en.*"))
+
+
+def test_unknown_run_is_an_error(built: Built) -> None:
+    result = CliRunner().invoke(app, ["report", str(built.root), "--run", "r-nope"])
+    assert result.exit_code == 1
+    assert "error: workspace" in result.stderr
+    assert "has no run 'r-nope'" in result.stderr
+
+
+def test_bad_report_inputs_exit_2_naming_file_line_and_key(tmp_path: Path, built: Built) -> None:
+    root = tmp_path / "ws"
+    shutil.copytree(built.root, root, ignore=shutil.ignore_patterns("out*"))
+    toml = root / "report" / "report.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace('tier = "largecap"', 'tier = "huge"'),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["report", str(root), "--format", "html"])
+    assert result.exit_code == 2
+    assert re.search(r"report/report.toml, row \d+, column 'company.tier'", result.stderr)
