@@ -666,24 +666,15 @@ class _Layout:
         return [Markdown(lines("en"), lines("zh-CN"))]
 
     def boundary(self) -> list[Block]:
+        """The period and consolidation approach of the run (the user's boundary note is in the
+        methodology appendix, and the narrative above says the rest)."""
         manifest = self.f.inventory.get("run", {})
-        approach = str(manifest.get("consolidation", ""))
-        report = self.f.inputs.config.report
+        approach = _approach(str(manifest.get("consolidation", "")))
+        year = str(self.f.year)
         blocks: list[Block] = [
             Markdown(
-                ui("b.boundary_text", "en", year=str(self.f.year), approach=_approach(approach).en)
-                + ("\n\n" + report.boundary_note if report.boundary_note else ""),
-                ui(
-                    "b.boundary_text",
-                    "zh-CN",
-                    year=str(self.f.year),
-                    approach=_approach(approach).zh,
-                )
-                + (
-                    "\n\n" + (report.boundary_note_zh or report.boundary_note)
-                    if report.boundary_note
-                    else ""
-                ),
+                ui("b.boundary_text", "en", year=year, approach=approach.en),
+                ui("b.boundary_text", "zh-CN", year=year, approach=approach.zh),
             )
         ]
         shares = manifest.get("consolidation_shares", {}) or {}
