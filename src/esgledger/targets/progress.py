@@ -240,19 +240,32 @@ def progress(
     on_track = gap <= 1e-9 * max(abs(goal), 1.0)
     status = _ON_TRACK if on_track else _OFF_TRACK
     latest_year, latest = later[-1]
+    n_latest, n_path = _num(latest), _num(on_path(latest_year))
+    n_gap_now = _num(latest - on_path(latest_year), signed=True)
+    n_slope, n_projected = _num(slope, signed=True), _num(projected)
+    n_goal, n_gap = _num(goal), _num(gap, signed=True)
     return TargetProgress(
         target.id, target.kind, unit, target.base_year, target.target_year, start, goal, rows,
         slope, tuple(x for x, _ in points), projected, gap, status,
-        f"{latest_year}: {latest:,.6g} {unit} vs pathway {on_path(latest_year):,.6g} "
-        f"(gap {latest - on_path(latest_year):+,.6g}); trend {slope:+,.6g} a year over "
-        f"{points[0][0]}-{points[-1][0]} projects {projected:,.6g} in {target.target_year} "
-        f"against the target {goal:,.6g} (projected gap {gap:+,.6g}): "
+        f"{latest_year}: {n_latest} {unit} vs pathway {n_path} (gap {n_gap_now}); trend "
+        f"{n_slope} a year over {points[0][0]}-{points[-1][0]} projects {n_projected} in "
+        f"{target.target_year} against the target {n_goal} (projected gap {n_gap}): "
         f"{status.replace('_', ' ')}",
-        f"{latest_year} 年：{latest:,.6g} {unit}，路径值 {on_path(latest_year):,.6g}"
-        f"（差距 {latest - on_path(latest_year):+,.6g}）；按 {points[0][0]}-{points[-1][0]} "
-        f"年趋势（每年 {slope:+,.6g}）预计 {target.target_year} 年为 {projected:,.6g}，"
-        f"目标 {goal:,.6g}（预计差距 {gap:+,.6g}）：{_STATUS_ZH[status]}",
+        f"{latest_year} 年：{n_latest} {unit}，路径值 {n_path}（差距 {n_gap_now}）；按 "
+        f"{points[0][0]}-{points[-1][0]} 年趋势（每年 {n_slope}）预计 {target.target_year} 年为 "
+        f"{n_projected}，目标 {n_goal}（预计差距 {n_gap}）：{_STATUS_ZH[status]}",
     )  # fmt: skip
+
+
+def _num(value: float, *, signed: bool = False) -> str:
+    """A figure for a message: whole units from 100 up (t CO2e), two decimals from 1, four
+    significant digits below (intensities) — never an exponent for tonnes."""
+    sign = "+" if signed else ""
+    if abs(value) >= 100:
+        return f"{value:{sign},.0f}"
+    if abs(value) >= 1:
+        return f"{value:{sign},.2f}"
+    return f"{value:{sign}.4g}"
 
 
 @dataclass(frozen=True, slots=True)
