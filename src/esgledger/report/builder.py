@@ -719,9 +719,9 @@ class _Layout:
         blocks: list[Block] = []
         rows = tuple(
             (
-                body.name + (f" / {body.name_zh}" if body.name_zh else ""),
-                body.role + (f" / {body.role_zh}" if body.role_zh else ""),
-                body.chair + (f" / {body.chair_zh}" if body.chair_zh else ""),
+                Text(body.name, body.name_zh),
+                Text(body.role, body.role_zh),
+                Text(body.chair, body.chair_zh),
                 body.members,
                 body.meetings,
             )
@@ -764,7 +764,7 @@ class _Layout:
             tuple(
                 (
                     n,
-                    t.topic + (f" / {t.topic_zh}" if t.topic_zh else ""),
+                    Text(t.topic, t.topic_zh),
                     t.aspect,
                     t.stakeholders,
                     t.business,
@@ -870,7 +870,7 @@ class _Layout:
                         Column("t", _t("b.emissions"), unit=_T_CO2E, decimals=0),
                     ),
                     tuple(
-                        (ui(f"scope3.{c}", "en") + " / " + ui(f"scope3.{c}", "zh-CN"), v)
+                        (Text(ui(f"scope3.{c}", "en"), ui(f"scope3.{c}", "zh-CN")), v)
                         for c, v in sorted(categories.items())
                     ),
                 )
@@ -1059,8 +1059,8 @@ class _Layout:
                     tuple(
                         (
                             str(m.get("id", "")),
-                            str(m.get("name", "")),
-                            str(m.get("lever", "")),
+                            Text(str(m.get("name", "")), str(m.get("name_zh") or "")),
+                            _lever_text(str(m.get("lever", ""))),
                             m.get("cost_per_t"),
                             m.get("reduction_t_co2e_per_yr"),
                             str(m.get("start_year", "")),
@@ -1316,8 +1316,11 @@ class _Layout:
                     ),
                     tuple(
                         (
-                            ui(f"scope3.{c}", "en"),
-                            str(v.get("status", "")),
+                            Text(ui(f"scope3.{c}", "en"), ui(f"scope3.{c}", "zh-CN")),
+                            Text(
+                                str(v.get("status", "")),
+                                _COMPLETENESS_ZH.get(str(v.get("status", "")), ""),
+                            ),
                             v.get("lines"),
                             v.get("co2e_t"),
                         )
@@ -1349,10 +1352,10 @@ class _Layout:
             rows.append(
                 (
                     item.code,
-                    item.title_en,
+                    Text(item.title_en, item.title_zh),
                     ", ".join(item.maps_to),
-                    ui(f"status.{status}", "en"),
-                    "" if section is None else section.en,
+                    Text(ui(f"status.{status}", "en"), ui(f"status.{status}", "zh-CN")),
+                    None if section is None else section,
                 )
             )
         return [
@@ -1369,6 +1372,21 @@ class _Layout:
                 tuple(rows),
             )
         ]
+
+
+#: Scope 3 completeness statuses (esgledger.inventory.quality.scope3_completeness) in Chinese.
+_COMPLETENESS_ZH = {"reported": "已报告", "not reported": "未报告"}
+
+
+def _lever_text(lever: str) -> Text:
+    """An abatement lever's name in both languages (esgledger.targets.planner.LEVER_NAMES)."""
+    from esgledger.targets.planner import LEVER_NAMES, Lever
+
+    try:
+        en, zh = LEVER_NAMES[Lever(lever)]
+    except ValueError:
+        return Text.same(lever)
+    return Text(en, zh)
 
 
 def _bodies_markdown(bodies: Sequence[Any], lang: str) -> str:

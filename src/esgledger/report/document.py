@@ -55,6 +55,7 @@ __all__ = [
     "Section",
     "Status",
     "Text",
+    "cell_in",
     "format_number",
     "yoy_pct",
 ]
@@ -69,7 +70,7 @@ STATUSES: tuple[Status, ...] = get_args(Status)
 ANCHOR_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 """What a section id, table id or chart id may look like (it becomes an HTML anchor)."""
 
-Cell: TypeAlias = str | int | float | None
+Cell: TypeAlias = "str | int | float | Text | None"
 
 
 class ReportError(EsgledgerError, ValueError):
@@ -113,6 +114,12 @@ class Text:
         return cls(text, text)
 
 
+def cell_in(value: Cell, lang: str) -> str | int | float | None:
+    """A table cell in ``lang``: a :class:`Text` cell gives its text in that language (a
+    governance body's name in the Chinese edition is Chinese); other cells are as given."""
+    return value.get(lang) if isinstance(value, Text) else value
+
+
 def format_number(value: Cell, decimals: int | None = None) -> str:
     """How a figure is printed: strings verbatim, numbers with thousands separators.
 
@@ -134,6 +141,8 @@ def format_number(value: Cell, decimals: int | None = None) -> str:
         return ""
     if isinstance(value, str):
         return value
+    if isinstance(value, Text):
+        raise ReportError(f"a text cell has no single value: use cell_in(value, lang): {value!r}")
     if isinstance(value, bool):
         raise ReportError(f"a report figure must be a number or text, not {value!r}")
     if isinstance(value, float) and not math.isfinite(value):

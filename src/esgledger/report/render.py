@@ -43,6 +43,7 @@ from esgledger.report.document import (
     ReportError,
     Text,
     _check_lang,
+    cell_in,
     format_number,
 )
 from esgledger.report.strings import ui
@@ -182,7 +183,7 @@ def render_html(doc: ReportDocument, lang: str) -> str:
         "table_numbers": table_numbers,
         "figure_numbers": figure_numbers,
         "t": lambda key, **fields: ui(key, lang, **fields),
-        "number": format_number,
+        "number": lambda value, decimals=None: format_number(cell_in(value, lang), decimals),
         "percent": lambda value: _percent(value, lang),
         "markdown": render_markdown,
         "svg": lambda fig: inline_svg(fig.svg[lang], fig.chart_id),
@@ -232,7 +233,7 @@ def export_rows(table: MetricTable | DataTable, lang: str) -> tuple[list[str], l
         column.label.get(lang) + (f" ({column.unit})" if column.unit else "")
         for column in table.columns
     ]
-    return header, [list(row) for row in table.rows]
+    return header, [[cell_in(cell, lang) for cell in row] for row in table.rows]
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:

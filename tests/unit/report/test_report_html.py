@@ -197,3 +197,29 @@ def test_rendering_is_deterministic_and_carries_generated_at() -> None:
 def test_unknown_language_is_refused() -> None:
     with pytest.raises(ReportError, match=r"unknown report language 'de'"):
         render_html(_doc(), "de")
+
+
+def test_a_text_cell_prints_in_the_edition_language_and_exports_per_language() -> None:
+    from esgledger.report.document import Column, DataTable, format_number
+    from esgledger.report.render import export_rows
+
+    table = DataTable(
+        "bodies",
+        Text("Governance bodies", "治理架构"),
+        (Column("name", Text("Body", "机构")), Column("members", Text("Members", "成员"))),
+        ((Text("Board of Directors", "董事会"), 11),),
+    )
+    doc = ReportDocument(
+        title=Text("Report", "报告"),
+        company=Text("Co", "公司"),
+        reporting_year=2024,
+        generated_at=dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
+        sections=(Section("gov", Text("Governance", "管治"), blocks=(table,)),),
+    )
+    assert "董事会" in render_html(doc, "zh-CN")
+    assert "董事会" not in render_html(doc, "en")
+    assert "Board of Directors" in render_html(doc, "en")
+    assert export_rows(table, "zh-CN")[1] == [["董事会", 11]]
+    assert export_rows(table, "en")[1] == [["Board of Directors", 11]]
+    with pytest.raises(ReportError, match="a text cell has no single value"):
+        format_number(Text("a", "甲"))
