@@ -5,9 +5,7 @@ computes (which this test does not run) and the ones the demo explains."""
 
 from __future__ import annotations
 
-import csv
 import re
-import tomllib
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -17,42 +15,10 @@ import pytest
 from esgledger.disclosure import content_index, load_catalogue
 from esgledger.ingest.metrics import import_metric_values, import_metrics, workspace_catalogue
 from esgledger.ingest.reference import import_entities
+from esgledger.report.config import NARRATIVE_SECTIONS, ReportInputs, load_report_inputs
 from esgledger.store import Workspace
 from esgledger.store.repository_targets import load_metric_values
 
-#: The section ids of the report-inputs format (docs/methodology/report-inputs.md).
-SECTIONS = [
-    "about.profile",
-    "about.principles",
-    "about.boundary",
-    "gov.board_statement",
-    "gov.approach",
-    "gov.structure",
-    "gov.materiality",
-    "inclusive.technology",
-    "soc.product",
-    "soc.privacy",
-    "soc.minors",
-    "soc.employment",
-    "soc.health_safety",
-    "soc.training",
-    "soc.labour",
-    "soc.supply_chain",
-    "soc.anticorruption",
-    "soc.community",
-    "env.emissions",
-    "env.resources",
-    "env.environment",
-    "env.climate",
-    "climate.governance",
-    "climate.strategy",
-    "climate.risk_management",
-    "climate.metrics",
-    "climate.targets",
-    "climate.transition_plan",
-    "green.power",
-    "green.datacentres",
-]
 LANGUAGES = ("en", "zh-CN")
 DEMO_YEAR = 2024
 #: Typed HKEX KPIs the demo discloses with a figure for 2024 and 2023.
@@ -99,24 +65,19 @@ def demo_workspace(workspace: Workspace, tmp_path: Path) -> Workspace:
     return workspace
 
 
+def _inputs() -> ReportInputs:
+    """The demo's report inputs read by the loader the report builder uses."""
+    with resources.as_file(_demo()) as root:
+        return load_report_inputs(root, known_codes={item.code for item in load_catalogue()})
+
+
 def _explanations() -> dict[str, str]:
-    text = _report().joinpath("explanations.csv").read_text(encoding="utf-8")
-    return {row["code"]: row["explanation_en"] for row in csv.DictReader(text.splitlines())}
-
-
-def _narratives() -> dict[str, dict[str, bool]]:
-    folder = _report().joinpath("narratives")
-    out: dict[str, dict[str, bool]] = {}
-    for entry in folder.iterdir():
-        match = re.fullmatch(r"(.+)\.(en|zh-CN)\.md", entry.name)
-        assert match, f"unexpected file {entry.name}"
-        out.setdefault(match[1], {})[match[2]] = bool(entry.read_text(encoding="utf-8").strip())
-    return out
+    return {code: en for code, (en, _) in _inputs().explanations.items()}
 
 
 def test_the_content_index_lacks_only_computed_items(demo_workspace: Workspace) -> None:
-    config = tomllib.loads(_report().joinpath("report.toml").read_text(encoding="utf-8"))
-    tier = config["company"]["tier"]
+    inputs = _inputs()
+    tier = inputs.config.company.tier
     catalogue = workspace_catalogue(demo_workspace)
     with demo_workspace.session() as session:
         values = load_metric_values(session, DEMO_YEAR)
@@ -125,7 +86,7 @@ def test_the_content_index_lacks_only_computed_items(demo_workspace: Workspace) 
         fiscal_year=DEMO_YEAR,
         tier=tier,
         values=values,
-        narratives=_narratives(),
+        narratives=inputs.narrative_presence(),
         explanations=_explanations(),
         languages=LANGUAGES,
     )
@@ -178,11 +139,12 @@ def test_workforce_breakdowns_add_up_to_the_total(demo_workspace: Workspace) -> 
 
 
 def test_narratives_cover_every_section_in_both_languages() -> None:
-    folder = _report().joinpath("narratives")
-    assert set(_narratives()) == set(SECTIONS)
-    for section in SECTIONS:
-        en = folder.joinpath(f"{section}.en.md").read_text(encoding="utf-8")
-        zh = folder.joinpath(f"{section}.zh-CN.md").read_text(encoding="utf-8")
+    inputs = _inputs()
+    assert set(inputs.narratives) == set(NARRATIVE_SECTIONS)
+    for section in NARRATIVE_SECTIONS:
+        en, zh = inputs.narrative(section, "en"), inputs.narrative(section, "zh-CN")
+        assert en is not None, section
+        assert zh is not None, section
         assert "fictitious" in en, section
         assert "虚构" in zh, section
         assert len(re.findall(r"[\u4e00-\u9fff]", zh)) > 100, section
@@ -190,38 +152,33 @@ def test_narratives_cover_every_section_in_both_languages() -> None:
 
 
 def test_report_toml_follows_the_format() -> None:
-    config = tomllib.loads(_report().joinpath("report.toml").read_text(encoding="utf-8"))
-    company, report = config["company"], config["report"]
-    assert company["tier"] in {"largecap", "main_board", "gem"}
-    assert company["currency"] == "CNY"
-    assert company["name"] == "Demo Tech Holdings Ltd"  # as in demo/entities.csv (GRP)
-    assert report["title_zh"].startswith(str(DEMO_YEAR))
-    assert [body["id"] for body in config["governance"]] == [
+    inputs = _inputs()
+    assert not inputs.defaults  # report.toml, [company] and the narratives are all given
+    config = inputs.config
+    company, report = config.company, config.report
+    assert company.currency == "CNY"
+    assert company.name == "Demo Tech Holdings Ltd"  # as in demo/entities.csv (GRP)
+    assert report.title_zh.startswith(str(DEMO_YEAR))
+    assert [body.id for body in config.governance] == [
         "board",
         "esg_committee",
         "esg_working_group",
         "esg_office",
     ]
-    for body in config["governance"]:
-        assert body["name"]
-        assert re.search(r"[\u4e00-\u9fff]", body["name_zh"])
-        assert body["role"]
-        assert body["role_zh"]
+    for body in config.governance:
+        assert re.search(r"[\u4e00-\u9fff]", body.name_zh)
+        assert body.role
+        assert body.role_zh
     codes = {item.code for item in load_catalogue()}
-    for topic in config["materiality"]:
-        assert topic["aspect"] in codes
-        assert 0 <= topic["stakeholders"] <= 5
-        assert 0 <= topic["business"] <= 5
-        assert re.search(r"[\u4e00-\u9fff]", topic["topic_zh"])
+    for topic in config.materiality:
+        assert topic.aspect in codes
+        assert re.search(r"[\u4e00-\u9fff]", topic.topic_zh)
 
 
 def test_explanations_are_for_items_that_may_be_explained() -> None:
     catalogue = load_catalogue()
-    text = _report().joinpath("explanations.csv").read_text(encoding="utf-8")
-    rows = list(csv.DictReader(text.splitlines()))
-    assert 2 <= len(rows) <= 4
-    for row in rows:
-        item = catalogue[row["code"]]
-        assert item.status_for(DEMO_YEAR, "largecap") == "comply_or_explain"
-        assert row["explanation_en"]
-        assert re.search(r"[\u4e00-\u9fff]", row["explanation_zh"])
+    explanations = _inputs().explanations
+    assert 2 <= len(explanations) <= 4
+    for code, (_, zh) in explanations.items():
+        assert catalogue[code].status_for(DEMO_YEAR, "largecap") == "comply_or_explain"
+        assert re.search(r"[\u4e00-\u9fff]", zh)
