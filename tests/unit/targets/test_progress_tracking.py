@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from _targets_support import make_target
 from esgledger.errors import InputError
 from esgledger.inventory.base_year import StructuralChange, recalculate
 from esgledger.targets.model import Target
@@ -13,18 +14,7 @@ from esgledger.targets.progress import progress, recalculation_warnings
 
 
 def make(**overrides: Any) -> Target:
-    data: dict[str, Any] = {
-        "id": "t",
-        "name": "target",
-        "kind": "absolute",
-        "scopes": "1+2",
-        "base_year": 2020,
-        "target_year": 2030,
-        "reduction": 0.5,
-        "base_emissions_t_co2e": 1000.0,
-    }
-    data.update(overrides)
-    return Target.model_validate(data)
+    return make_target(**{"base_emissions_t_co2e": 1000.0, **overrides})
 
 
 def test_gap_is_actual_minus_the_linear_pathway() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from _targets_support import make_target
 from esgledger.errors import InputError
 from esgledger.targets.model import Target
 from esgledger.targets.sbti import (
@@ -30,18 +31,7 @@ from esgledger.targets.sbti import (
 
 
 def make(**overrides: Any) -> Target:
-    data: dict[str, Any] = {
-        "id": "t",
-        "name": "target",
-        "kind": "absolute",
-        "scopes": "1+2",
-        "base_year": 2021,
-        "target_year": 2030,
-        "submission_year": 2022,
-        "reduction": 0.5,
-    }
-    data.update(overrides)
-    return Target.model_validate(data)
+    return make_target(**{"base_year": 2021, "submission_year": 2022, **overrides})
 
 
 # S1 100, S2 market 300 (location 400), S3 600: S3 is 60 % of the total (market-based).

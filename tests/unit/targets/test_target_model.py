@@ -10,6 +10,7 @@ import pydantic
 import pytest
 
 import esgledger.targets as targets_pkg
+from _targets_support import make_target
 from esgledger.errors import InputError
 from esgledger.targets.model import (
     Scope2Method,
@@ -27,17 +28,9 @@ from esgledger.targets.model import (
 
 
 def make(**overrides: Any) -> Target:
-    data: dict[str, Any] = {
-        "id": "t1",
-        "name": "Scope 1+2",
-        "kind": "absolute",
-        "scopes": "1+2",
-        "base_year": 2021,
-        "target_year": 2030,
-        "reduction": 0.7,
-    }
-    data.update(overrides)
-    return Target.model_validate(data)
+    return make_target(
+        **{"id": "t1", "name": "Scope 1+2", "base_year": 2021, "reduction": 0.7, **overrides}
+    )
 
 
 @pytest.mark.parametrize(

@@ -5,12 +5,10 @@ Hand-checkable figures use the shipped model-4 rows (data/sbti/regression_parame
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from _targets_support import make_target as make
 from esgledger.errors import InputError
-from esgledger.targets.model import Target
 from esgledger.targets.temperature import (
     FALLBACK_C,
     PLANNED_FLOOR_C,
@@ -20,20 +18,6 @@ from esgledger.targets.temperature import (
     target_score,
     time_frame,
 )
-
-
-def make(**overrides: Any) -> Target:
-    data: dict[str, Any] = {
-        "id": "t",
-        "name": "target",
-        "kind": "absolute",
-        "scopes": "1+2",
-        "base_year": 2020,
-        "target_year": 2030,
-        "reduction": 0.5,
-    }
-    data.update(overrides)
-    return Target.model_validate(data)
 
 
 @pytest.mark.parametrize(
