@@ -113,6 +113,15 @@ def _t(key: str, **fields: str | Text | float) -> Text:
     return Text(en, zh)
 
 
+def _scope12_columns(scope1_key: str = "s1") -> tuple[Column, Column, Column]:
+    """Scope 1, scope 2 location-based and market-based columns [t CO2e] of a table."""
+    return (
+        Column(scope1_key, _t("chart.scope1"), unit=_T_CO2E, decimals=0),
+        Column("s2l", _t("b.scope2_location"), unit=_T_CO2E, decimals=0),
+        Column("s2m", _t("b.scope2_market"), unit=_T_CO2E, decimals=0),
+    )
+
+
 def _decimals(unit: str, value: float | None) -> int | None:
     """Printing rule: t CO2e -> :data:`T_CO2E_DECIMALS`; other figures by magnitude."""
     if unit == _T_CO2E:
@@ -833,9 +842,7 @@ class _Layout:
                     _t("b.history_table"),
                     (
                         Column("year", _t("chart.year")),
-                        Column("scope1", _t("chart.scope1"), unit=_T_CO2E, decimals=0),
-                        Column("s2l", _t("b.scope2_location"), unit=_T_CO2E, decimals=0),
-                        Column("s2m", _t("b.scope2_market"), unit=_T_CO2E, decimals=0),
+                        *_scope12_columns("scope1"),
                         Column("scope3", _t("chart.scope3"), unit=_T_CO2E, decimals=0),
                         Column("source", _t("metric.source")),
                     ),
@@ -1206,9 +1213,7 @@ class _Layout:
                     _t("b.dc_table"),
                     (
                         Column("site", _t("b.site")),
-                        Column("s1", _t("chart.scope1"), unit=_T_CO2E, decimals=0),
-                        Column("s2l", _t("b.scope2_location"), unit=_T_CO2E, decimals=0),
-                        Column("s2m", _t("b.scope2_market"), unit=_T_CO2E, decimals=0),
+                        *_scope12_columns(),
                     ),
                     tuple(
                         (
@@ -1293,9 +1298,7 @@ class _Layout:
                         _t(caption),
                         (
                             Column("code", _t(first)),
-                            Column("s1", _t("chart.scope1"), unit=_T_CO2E, decimals=0),
-                            Column("s2l", _t("b.scope2_location"), unit=_T_CO2E, decimals=0),
-                            Column("s2m", _t("b.scope2_market"), unit=_T_CO2E, decimals=0),
+                            *_scope12_columns(),
                             Column("s3", _t("chart.scope3"), unit=_T_CO2E, decimals=0),
                             Column("total", _t("b.total"), unit=_T_CO2E, decimals=0),
                         ),
@@ -1495,27 +1498,20 @@ def _content_entries(
         section = anchor(entry.section) if anchor(entry.section) in sections else None
         title = Text(entry.title_en, entry.title_zh or entry.title_en)
         mandatory = entry.requirement == "mandatory"
-        if entry.status == "not_applicable":
+        if entry.status in ("not_applicable", "explained"):
+            if entry.status == "not_applicable":
+                explanation = _t("b.not_applicable", year=str(facts.year))
+                mandatory = False
+            else:
+                en, zh = facts.inputs.explanations.get(entry.code, (entry.explanation or "", ""))
+                explanation = Text(en, zh or en)
             entries.append(
                 ContentIndexEntry(
                     entry.code,
                     title,
                     "explained",
                     section_id=section,
-                    explanation=_t("b.not_applicable", year=str(facts.year)),
-                    mandatory=False,
-                )
-            )
-            continue
-        if entry.status == "explained":
-            en, zh = facts.inputs.explanations.get(entry.code, (entry.explanation or "", ""))
-            entries.append(
-                ContentIndexEntry(
-                    entry.code,
-                    title,
-                    "explained",
-                    section_id=section,
-                    explanation=Text(en, zh or en),
+                    explanation=explanation,
                     mandatory=mandatory,
                 )
             )
