@@ -128,6 +128,7 @@ def _standard(text: str) -> str | None:
 
 
 _E = TypeVar("_E", bound=StrEnum)
+_R = TypeVar("_R")
 
 
 def _enum_value(kind: type[_E], value: object) -> _E | None:
@@ -1126,6 +1127,99 @@ def _optional_int(r: RowReader, column: str) -> tuple[bool, int | None]:
     return value is not None, value
 
 
+def _from_rows(
+    rows: Iterable[Mapping[str, object]],
+    file: str,
+    what: str,
+    build: Callable[[RowReader], _R | None],
+) -> list[_R]:
+    """``build`` applied to each row (numbered from 2, below the header); ``None`` skips a
+    row whose problems ``build`` recorded on the reader. An :class:`InputError` raised while
+    building is recorded against the row; all problems are raised together at the end."""
+    issues: list[Issue] = []
+    out: list[_R] = []
+    for number, row in enumerate(rows, start=2):
+        try:
+            item = build(RowReader(file, number, row, issues))
+        except InputError as error:
+            issues += [replace(i, file=file, row=number) for i in error.issues]
+            continue
+        if item is not None:
+            out.append(item)
+    if issues:
+        raise InputError(f"{file}: {len(issues)} problem(s) in the {what}", issues)
+    return out
+
+
+def _credit(r: RowReader) -> Credit | None:
+    if not r.required(
+        "id",
+        "registry",
+        "project",
+        "project_type",
+        "kind",
+        "standard",
+        "vintage",
+        "volume_t_co2e",
+    ):
+        return None
+    vintage = r.integer("vintage")
+    volume = r.decimal("volume_t_co2e")
+    ok_start, start = _optional_int(r, "serial_start")
+    ok_end, end = _optional_int(r, "serial_end")
+    if vintage is None or math.isnan(volume) or not (ok_start and ok_end):
+        return None
+    return Credit(
+        id=r.text("id"),
+        registry=r.text("registry"),
+        project=r.text("project"),
+        project_type=r.text("project_type"),
+        kind=r.text("kind"),  # type: ignore[arg-type]
+        standard=r.text("standard"),
+        vintage=vintage,
+        volume_t_co2e=volume,
+        permanence=r.text("permanence") or None,  # type: ignore[arg-type]
+        serial_block=r.text("serial_block") or None,
+        serial_start=start,
+        serial_end=end,
+        notes=r.text("notes"),
+    )
+
+
+def _retirement(r: RowReader) -> Retirement | None:
+    if not r.required(
+        "credit",
+        "volume_t_co2e",
+        "retired_on",
+        "claim_year",
+        "beneficiary",
+        "purpose",
+        "reference",
+    ):
+        return None
+    volume = r.decimal("volume_t_co2e")
+    retired_on = r.day("retired_on")
+    claim_year = r.integer("claim_year")
+    ok_start, start = _optional_int(r, "serial_start")
+    ok_end, end = _optional_int(r, "serial_end")
+    if math.isnan(volume) or retired_on is None or claim_year is None:
+        return None
+    if not (ok_start and ok_end):
+        return None
+    return Retirement(
+        credit=r.text("credit"),
+        volume_t_co2e=volume,
+        retired_on=retired_on,
+        claim_year=claim_year,
+        beneficiary=r.text("beneficiary"),
+        purpose=r.text("purpose"),  # type: ignore[arg-type]
+        reference=r.text("reference"),
+        serial_start=start,
+        serial_end=end,
+        notes=r.text("notes"),
+    )
+
+
 def credits_from_rows(
     rows: Iterable[Mapping[str, object]], file: str = "credits.csv"
 ) -> list[Credit]:
@@ -1136,50 +1230,7 @@ def credits_from_rows(
     InputError
         One :class:`~esgledger.errors.Issue` per problem, with spreadsheet row numbers.
     """
-    issues: list[Issue] = []
-    out: list[Credit] = []
-    for number, row in enumerate(rows, start=2):
-        r = RowReader(file, number, row, issues)
-        if not r.required(
-            "id",
-            "registry",
-            "project",
-            "project_type",
-            "kind",
-            "standard",
-            "vintage",
-            "volume_t_co2e",
-        ):
-            continue
-        vintage = r.integer("vintage")
-        volume = r.decimal("volume_t_co2e")
-        ok_start, start = _optional_int(r, "serial_start")
-        ok_end, end = _optional_int(r, "serial_end")
-        if vintage is None or math.isnan(volume) or not (ok_start and ok_end):
-            continue
-        try:
-            out.append(
-                Credit(
-                    id=r.text("id"),
-                    registry=r.text("registry"),
-                    project=r.text("project"),
-                    project_type=r.text("project_type"),
-                    kind=r.text("kind"),  # type: ignore[arg-type]
-                    standard=r.text("standard"),
-                    vintage=vintage,
-                    volume_t_co2e=volume,
-                    permanence=r.text("permanence") or None,  # type: ignore[arg-type]
-                    serial_block=r.text("serial_block") or None,
-                    serial_start=start,
-                    serial_end=end,
-                    notes=r.text("notes"),
-                )
-            )
-        except InputError as error:
-            issues += [replace(i, file=file, row=number) for i in error.issues]
-    if issues:
-        raise InputError(f"{file}: {len(issues)} problem(s) in the credits", issues)
-    return out
+    return _from_rows(rows, file, "credits", _credit)
 
 
 def retirements_from_rows(
@@ -1192,46 +1243,4 @@ def retirements_from_rows(
     InputError
         One :class:`~esgledger.errors.Issue` per problem, with spreadsheet row numbers.
     """
-    issues: list[Issue] = []
-    out: list[Retirement] = []
-    for number, row in enumerate(rows, start=2):
-        r = RowReader(file, number, row, issues)
-        if not r.required(
-            "credit",
-            "volume_t_co2e",
-            "retired_on",
-            "claim_year",
-            "beneficiary",
-            "purpose",
-            "reference",
-        ):
-            continue
-        volume = r.decimal("volume_t_co2e")
-        retired_on = r.day("retired_on")
-        claim_year = r.integer("claim_year")
-        ok_start, start = _optional_int(r, "serial_start")
-        ok_end, end = _optional_int(r, "serial_end")
-        if math.isnan(volume) or retired_on is None or claim_year is None:
-            continue
-        if not (ok_start and ok_end):
-            continue
-        try:
-            out.append(
-                Retirement(
-                    credit=r.text("credit"),
-                    volume_t_co2e=volume,
-                    retired_on=retired_on,
-                    claim_year=claim_year,
-                    beneficiary=r.text("beneficiary"),
-                    purpose=r.text("purpose"),  # type: ignore[arg-type]
-                    reference=r.text("reference"),
-                    serial_start=start,
-                    serial_end=end,
-                    notes=r.text("notes"),
-                )
-            )
-        except InputError as error:
-            issues += [replace(i, file=file, row=number) for i in error.issues]
-    if issues:
-        raise InputError(f"{file}: {len(issues)} problem(s) in the retirements", issues)
-    return out
+    return _from_rows(rows, file, "retirements", _retirement)
