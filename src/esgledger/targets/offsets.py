@@ -690,6 +690,31 @@ class CreditUse:
     why_zh: str
 
 
+def _use(
+    r: Retirement,
+    credit: Credit,
+    counted_t: float,
+    excess_t: float,
+    ineligible_t: float,
+    why: str,
+    why_zh: str,
+) -> CreditUse:
+    """The :class:`CreditUse` of retirement ``r`` of ``credit`` with its split [t CO2e]."""
+    return CreditUse(
+        r.reference,
+        credit.id,
+        credit.kind,
+        credit.permanence,
+        credit.vintage,
+        r.volume_t_co2e,
+        counted_t,
+        excess_t,
+        ineligible_t,
+        why,
+        why_zh,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimResult:
     """The verdict on a claim, with the tonnes and shares it rests on.
@@ -945,19 +970,7 @@ def claims_check(
         credit = credits[r.credit]
         why, why_zh = _eligibility(claim, credit, r, rules)
         if why:
-            uses[r.reference] = CreditUse(
-                r.reference,
-                credit.id,
-                credit.kind,
-                credit.permanence,
-                credit.vintage,
-                r.volume_t_co2e,
-                0.0,
-                0.0,
-                r.volume_t_co2e,
-                why,
-                why_zh,
-            )
+            uses[r.reference] = _use(r, credit, 0.0, 0.0, r.volume_t_co2e, why, why_zh)
         else:
             candidates.append((r, credit))
     candidates.sort(key=lambda rc: (_counting_rank(rc[1]), rc[0].reference))
@@ -976,19 +989,7 @@ def claims_check(
         if over > _EPS_T:
             why = f"{over:,.1f} t beyond the residual: flagged, not counted"
             why_zh = f"{over:,.1f} 吨超出剩余排放：已标记，不计入"
-        uses[r.reference] = CreditUse(
-            r.reference,
-            credit.id,
-            credit.kind,
-            credit.permanence,
-            credit.vintage,
-            r.volume_t_co2e,
-            counted,
-            over,
-            0.0,
-            why,
-            why_zh,
-        )
+        uses[r.reference] = _use(r, credit, counted, over, 0.0, why, why_zh)
     uncovered = max(0.0, left)
     ineligible = sum(u.ineligible_t for u in uses.values())
     # Avoidance credits retired *for this claim's purpose* (e.g. for net zero) that cannot
