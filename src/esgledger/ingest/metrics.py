@@ -102,6 +102,23 @@ def workspace_catalogue(workspace: Workspace) -> Catalogue:
     return Catalogue([*shipped, *users])
 
 
+def _no_data_rows(file: str, what: str) -> InputError:
+    """The error for a file with a header but no rows (``what``: one row's content)."""
+    return InputError(
+        f"{file} was rejected: the file has no data rows",
+        [
+            Issue(
+                file,
+                None,
+                None,
+                None,
+                "the file has no data rows",
+                f"fill in one {what} a row below the header row",
+            )
+        ],
+    )
+
+
 def import_metrics(
     workspace: Workspace, path: Path | str, *, progress: bool = False
 ) -> ImportResult:
@@ -133,19 +150,7 @@ def import_metrics(
         return done
     raw = read_table(path, columns=metric_columns(), required=_columns("metric_columns.csv")[1])
     if raw.num_rows == 0:
-        raise InputError(
-            f"{raw.file} was rejected: the file has no data rows",
-            [
-                Issue(
-                    raw.file,
-                    None,
-                    None,
-                    None,
-                    "the file has no data rows",
-                    "fill in one metric a row below the header row",
-                )
-            ],
-        )
+        raise _no_data_rows(raw.file, "metric")
     catalogue = load_catalogue(path)  # raises InputError with the row-level issues
     records: list[dict[str, Any]] = []
     for _line, row in raw.rows():
@@ -233,19 +238,7 @@ def import_metric_values(
     required = _columns("metric_value_columns.csv")[1]
     raw = read_table(path, columns=value_columns(), required=required)
     if raw.num_rows == 0:
-        raise InputError(
-            f"{raw.file} was rejected: the file has no data rows",
-            [
-                Issue(
-                    raw.file,
-                    None,
-                    None,
-                    None,
-                    "the file has no data rows",
-                    "fill in one value a row below the header row",
-                )
-            ],
-        )
+        raise _no_data_rows(raw.file, "value")
     year = workspace.reporting_year
     table = validate_values(
         raw.table,
