@@ -358,22 +358,29 @@ def _validate_row(
     return issues
 
 
+_DESCRIBED_COLUMNS = (
+    "code",
+    "title_en",
+    "title_zh",
+    "type",
+    "unit",
+    "unit_label_en",
+    "unit_label_zh",
+)
+"""Columns a catalogue item takes as written from both shipped and company metric rows."""
+
+
 def _item(row: Mapping[str, object], *, user: bool, sections: Mapping[str, str]) -> CatalogueItem:
     maps = tuple(code.strip() for code in _text(row, "maps_to").split(";") if code.strip())
+    described = {column: _text(row, column) for column in _DESCRIBED_COLUMNS}
     if user:
         parent = _text(row, "parent")
         section = _text(row, "section") or sections.get(parent, "company")
         return CatalogueItem(
-            code=_text(row, "code"),
+            **described,
             framework="company",
             part="",
             parent=parent,
-            title_en=_text(row, "title_en"),
-            title_zh=_text(row, "title_zh"),
-            type=_text(row, "type"),
-            unit=_text(row, "unit"),
-            unit_label_en=_text(row, "unit_label_en"),
-            unit_label_zh=_text(row, "unit_label_zh"),
             status="voluntary",
             status_largecap="voluntary",
             largecap_mandatory_from=None,
@@ -388,16 +395,10 @@ def _item(row: Mapping[str, object], *, user: bool, sections: Mapping[str, str])
             user=True,
         )
     return CatalogueItem(
-        code=_text(row, "code"),
+        **described,
         framework=_text(row, "framework"),
         part=_text(row, "part"),
         parent=_text(row, "parent"),
-        title_en=_text(row, "title_en"),
-        title_zh=_text(row, "title_zh"),
-        type=_text(row, "type"),
-        unit=_text(row, "unit"),
-        unit_label_en=_text(row, "unit_label_en"),
-        unit_label_zh=_text(row, "unit_label_zh"),
         status=_text(row, "status"),
         status_largecap=_text(row, "status_largecap"),
         largecap_mandatory_from=_year(_text(row, "largecap_mandatory_from")),
@@ -409,6 +410,7 @@ def _item(row: Mapping[str, object], *, user: bool, sections: Mapping[str, str])
         mark_en=_text(row, "mark_en"),
         mark_zh=_text(row, "mark_zh"),
         source=_text(row, "source"),
+        user=False,
     )
 
 
