@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyarrow as pa
@@ -69,37 +69,19 @@ def yoy(
     >>> yoy(5.0, None).note
     'no value for the prior year'
     """
+
+    def change(absolute: float | None, percent: float | None, note: str = "") -> Change:
+        return Change(metric, breakdown, entity, unit, current, prior, absolute, percent, note)
+
     if current is None or prior is None:
         which = "current" if current is None else "prior"
         if current is None and prior is None:
             which = "current and prior"
-        return Change(
-            metric,
-            breakdown,
-            entity,
-            unit,
-            current,
-            prior,
-            None,
-            None,
-            f"no value for the {which} year",
-        )
+        return change(None, None, f"no value for the {which} year")
     absolute = current - prior
     if prior == 0:
-        return Change(
-            metric,
-            breakdown,
-            entity,
-            unit,
-            current,
-            prior,
-            absolute,
-            None,
-            "the prior value is 0: no relative change",
-        )
-    return Change(
-        metric, breakdown, entity, unit, current, prior, absolute, absolute / abs(prior) * 100
-    )
+        return change(absolute, None, "the prior value is 0: no relative change")
+    return change(absolute, absolute / abs(prior) * 100)
 
 
 def intensity(value: float | None, denominator: float | None) -> float | None:
@@ -143,17 +125,7 @@ def yoy_intensity(
     ]
     if missing:
         note = f"no (or a zero) denominator for the {' and '.join(missing)} year"
-        return Change(
-            change.metric,
-            change.breakdown,
-            change.entity,
-            change.unit,
-            now,
-            before,
-            change.absolute,
-            change.percent,
-            note,
-        )
+        return replace(change, note=note)
     return change
 
 
