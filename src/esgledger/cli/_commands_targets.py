@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -84,6 +86,18 @@ def _json(data: Any) -> None:
 def _rejected(exc: InputError) -> typer.Exit:
     _stderr().print(f"error: {exc}", markup=False)
     return typer.Exit(EXIT_REJECTED)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn bad input into exit code :data:`EXIT_REJECTED` and any other esgledger error into
+    a failure, each with its message on stderr."""
+    try:
+        yield
+    except InputError as exc:
+        raise _rejected(exc) from exc
+    except EsgledgerError as exc:
+        raise _fail(exc) from exc
 
 
 def _tr(zh: bool, en: str, cn: str) -> str:
@@ -158,15 +172,10 @@ def targets_add(
         "ambition": ambition,
         "horizon": horizon,
     }
-    try:
-        with Workspace.open(workspace) as ws:
-            stored, created = add_target(
-                ws, {k: v for k, v in data.items() if v is not None}, reason=reason
-            )
-    except InputError as exc:
-        raise _rejected(exc) from exc
-    except EsgledgerError as exc:
-        raise _fail(exc) from exc
+    with _errors(), Workspace.open(workspace) as ws:
+        stored, created = add_target(
+            ws, {k: v for k, v in data.items() if v is not None}, reason=reason
+        )
     if output is Format.json:
         _json({**stored.as_dict(), "created": created})
         return
@@ -274,12 +283,8 @@ def targets_check(
     lang: LangOption = Lang.en,
 ) -> None:
     """Run every SBTi rule on the target set: pass, fail or not assessed, with its message."""
-    try:
+    with _errors():
         status = _status(workspace, submission_year)
-    except InputError as exc:
-        raise _rejected(exc) from exc
-    except EsgledgerError as exc:
-        raise _fail(exc) from exc
     if output is Format.json:
         data = status.as_dict()
         _json({k: data[k] for k in ("checks", "checks_basis", "checks_note", "submission_year")})
@@ -324,12 +329,8 @@ def targets_progress(
     lang: LangOption = Lang.en,
 ) -> None:
     """Actual vs the linear pathway per year, on/off track, gap, projection and warnings."""
-    try:
+    with _errors():
         status = _status(workspace)
-    except InputError as exc:
-        raise _rejected(exc) from exc
-    except EsgledgerError as exc:
-        raise _fail(exc) from exc
     if output is Format.json:
         data = status.as_dict()
         keys = ("reference_year", "inventories", "targets", "temperature", "temperature_basis")
@@ -420,13 +421,8 @@ def plan_command(
     from esgledger.store import Workspace
     from esgledger.targets.service import plan
 
-    try:
-        with Workspace.open(workspace) as ws:
-            result = plan(ws, run_id=run, target_id=target, growth_rate=growth_rate)
-    except InputError as exc:
-        raise _rejected(exc) from exc
-    except EsgledgerError as exc:
-        raise _fail(exc) from exc
+    with _errors(), Workspace.open(workspace) as ws:
+        result = plan(ws, run_id=run, target_id=target, growth_rate=growth_rate)
     charts: list[Path] = []
     if chart_dir is not None:
         charts = _write_charts(result, chart_dir, lang)
@@ -571,13 +567,8 @@ def offsets_list(
     from esgledger.store import Workspace
     from esgledger.targets.service import credit_register
 
-    try:
-        with Workspace.open(workspace) as ws:
-            view = credit_register(ws)
-    except InputError as exc:
-        raise _rejected(exc) from exc
-    except EsgledgerError as exc:
-        raise _fail(exc) from exc
+    with _errors(), Workspace.open(workspace) as ws:
+        view = credit_register(ws)
     data = view.as_dict()
     if output is Format.json:
         _json(data)
@@ -657,15 +648,10 @@ def offsets_claim(
     from esgledger.store import Workspace
     from esgledger.targets.service import claims
 
-    try:
-        with Workspace.open(workspace) as ws:
-            outcome = claims(
-                ws, year, claim.value, boundary.value, base_year=base_year, beneficiary=beneficiary
-            )
-    except InputError as exc:
-        raise _rejected(exc) from exc
-    except EsgledgerError as exc:
-        raise _fail(exc) from exc
+    with _errors(), Workspace.open(workspace) as ws:
+        outcome = claims(
+            ws, year, claim.value, boundary.value, base_year=base_year, beneficiary=beneficiary
+        )
     if output is Format.json:
         _json(outcome.as_dict())
         return
