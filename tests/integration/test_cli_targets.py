@@ -136,8 +136,12 @@ def test_plan_prints_the_scenario_and_macc_and_writes_the_charts(ws: Path, tmp_p
     assert code == 0, err
     assert "Scenario, t CO2e — S12 (1+2)" in out
     assert "Marginal abatement cost curve" in out
-    # 530 t BAU − 100 t (EFF) − 20 t (FUEL) = 410 t against 320 t: 90 t to close.
-    assert "Residual gap in 2030: 90 t CO2e still to close for S12" in out
+    # BAU: 30 t scope 1 + market-based scope 2 (S12 counts market-based); 2030: − 100 t (EFF)
+    # − 20 t (FUEL, two of its three ramp years) against 640 × 0.5 = 320 t.
+    _, inventory, _ = _invoke("inventory", ws, "--format", "json")
+    market = json.loads(inventory)["totals"]["scope2_market"]
+    gap = 30 + market - 100 - 20 - 320
+    assert f"Residual gap in 2030: {gap:,.0f} t CO2e still to close for S12" in out
     assert sorted(p.name for p in charts.iterdir()) == [
         "macc.png",
         "macc.svg",
@@ -147,7 +151,7 @@ def test_plan_prints_the_scenario_and_macc_and_writes_the_charts(ws: Path, tmp_p
     assert (charts / "macc.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
     code, out, _ = _invoke("plan", ws, "--format", "json")
     data = json.loads(out)
-    assert data["residual_gap"]["gap_t_co2e"] == pytest.approx(90.0)
+    assert data["residual_gap"]["gap_t_co2e"] == pytest.approx(gap)
     assert [m["id"] for m in data["macc"]] == ["EFF", "FUEL"]
     code, _, err = _invoke("plan", ws, "--target", "NOPE")
     assert code == 2

@@ -63,6 +63,7 @@ from esgledger.targets.temperature import CompanyScore, company_score
 
 if TYPE_CHECKING:
     from esgledger.inventory.base_year import ChangeAssessment
+    from esgledger.inventory.runs import Run
     from esgledger.store import Workspace
 
 __all__ = [
@@ -389,6 +390,44 @@ def _denominators(workspace: Workspace, target: Target) -> tuple[dict[int, float
         year = r["period_start"].year
         values[year] = values.get(year, 0.0) + float(r["value"]) * factor
     return values, f"denominators: metric values of {code!r} ({', '.join(map(str, values))})"
+
+
+def _market_ratios(run: Run) -> dict[str | None, float] | None:
+    """Site → market-based / location-based scope 2 of the run [dimensionless]; ``None``
+    when the run has no market-based scope 2. ``None`` as a key stands for lines without a
+    site (the summary's ``(no site)``)."""
+    from esgledger.inventory.runs import summary as inventory_summary
+
+    data = inventory_summary(run)
+    if "scope2_market" not in data.get("totals", {}):
+        return None
+    ratios: dict[str | None, float] = {}
+    for site, entry in dict(data.get("by_site", {})).items():
+        location = float(entry.get("scope2_location", 0.0) or 0.0)
+        if location > 0:
+            key = None if site.startswith("(no site") else site
+            ratios[key] = float(entry.get("scope2_market", 0.0) or 0.0) / location
+    return ratios
+
+
+def _market_based_lines(lines: pa.Table, ratios: Mapping[str | None, float]) -> pa.Table:
+    """``lines`` with each scope 2 line's ``co2e_kg_consolidated`` scaled by its site's
+    market-based / location-based ratio (GHG Protocol Scope 2 Guidance ch. 6: market-based
+    scope 2 prices each site's consumption with its contractual instruments and residual
+    mix), so the planner's measures act on the scope 2 the target counts. The site totals then
+    equal the run's market-based scope 2 by site."""
+    sites = lines.column("site").to_pylist()
+    scopes = lines.column("scope").to_pylist()
+    factor = pa.array(
+        [
+            ratios.get(site, 1.0) if scope == 2 else 1.0
+            for site, scope in zip(sites, scopes, strict=True)
+        ],
+        pa.float64(),
+    )
+    index = lines.schema.get_field_index("co2e_kg_consolidated")
+    scaled = pc.multiply(lines.column(index).cast(pa.float64()), factor)
+    return lines.set_column(index, "co2e_kg_consolidated", scaled)
 
 
 def _renewable_shares(
@@ -795,13 +834,24 @@ def plan(
         f"business as usual: the line items of run {run.run_id} ({run_year}), "
         + ("constant" if growth_rate == 0 else f"growing {growth_rate:.1%} a year"),
     ]
-    selected = lines if target is None else _select_lines(lines, target)
     if target is not None and 2 in target.scopes.scopes:
-        notes.append(
-            "scope 2 lines are location-based; green-power, PPA and on-site solar measures "
-            f"stand for the market-based reduction the target ({target.scopes.scope2_method}-"
-            "based) counts"
-        )
+        market = _market_ratios(run) if target.scopes.scope2_method == "market" else None
+        if market is not None:
+            lines = _market_based_lines(lines, market)
+            notes.append(
+                "scope 2 lines are priced market-based (each site's location-based lines "
+                "scaled to its market-based scope 2 of the run), as the target counts scope 2"
+            )
+        else:
+            notes.append(
+                "scope 2 lines are location-based"
+                + (
+                    " (the run has no market-based scope 2)"
+                    if target.scopes.scope2_method == "market"
+                    else ", as the target counts scope 2"
+                )
+            )
+    selected = lines if target is None else _select_lines(lines, target)
     if years is None:
         last = target.target_year if target is not None else run_year + 6
         years = range(run_year, max(last, run_year) + 1)

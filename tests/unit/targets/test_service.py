@@ -175,17 +175,22 @@ def test_plan_runs_the_measures_on_the_run_lines_to_the_target_year(
     assert (years[0], years[-1]) == (2024, 2030)
     rows = {r["year"]: r for r in result.scenario.to_pylist()}
     bau = rows[2024]["bau_t_co2e"]
-    assert bau == pytest.approx(530.0)  # 30 t scope 1 + 500 t scope 2, location-based lines
+    # S12 counts market-based scope 2: the scope 2 lines are priced at the run's market-based
+    # scope 2 (no instruments: the grid average, not the 500 t of the location-based lines).
+    market = workspace_runs(workspace)[-1]["totals"]["totals"]["scope2_market"]
+    assert market != pytest.approx(500.0)
+    assert bau == pytest.approx(30.0 + market)  # 30 t scope 1 + market-based scope 2
     # 2030: EFF takes 100 t of scope 2, FUEL is capped at the 30 t of scope 1.
-    assert rows[2030]["remaining_t_co2e"] == pytest.approx(400.0)
+    assert rows[2030]["remaining_t_co2e"] == pytest.approx(market - 100.0)
     capped = dict(
         zip(result.macc["id"].to_pylist(), result.macc["capped"].to_pylist(), strict=True)
     )
     assert capped == {"EFF": False, "FUEL": True}
-    # Target 2030: 640 × 0.5 = 320 t, so 80 t still to close.
+    # Target 2030: 640 × 0.5 = 320 t; what remains above it is still to close.
     assert result.gap is not None
     assert result.gap.target_t_co2e == pytest.approx(320.0)
-    assert result.gap.gap_t_co2e == pytest.approx(80.0)
+    assert result.gap.gap_t_co2e == pytest.approx(market - 100.0 - 320.0)
+    assert any("priced market-based" in note for note in result.notes)
     data = _round_trip(result.as_dict())
     assert data["residual_gap"]["met"] is False
     assert data["source"] == f"run {result.run_id}"
