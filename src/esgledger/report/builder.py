@@ -44,6 +44,7 @@ from esgledger.report.document import (
     LANGS,
     Block,
     Callout,
+    Cell,
     Column,
     ContentIndexEntry,
     DataQualityRow,
@@ -979,9 +980,9 @@ class _Layout:
                     str(target.get("target_year", "")),
                     None if target.get("reduction") is None else 100 * float(target["reduction"]),
                     str(latest.get("year", "")),
-                    latest.get("actual"),
-                    latest.get("pathway"),
-                    str(progress.get("unit", "")),
+                    _progress_cell(latest.get("actual"), str(progress.get("unit", ""))),
+                    _progress_cell(latest.get("pathway"), str(progress.get("unit", ""))),
+                    "%" if progress.get("unit") == "fraction" else str(progress.get("unit", "")),
                 )
             )
         blocks.append(Markdown(_targets_markdown(states, "en"), _targets_markdown(states, "zh-CN")))
@@ -1375,6 +1376,19 @@ class _Layout:
                 tuple(rows),
             )
         ]
+
+
+def _progress_cell(value: Any, unit: str) -> Cell:
+    """A progress figure as the targets table prints it: t CO2e as a number (whole tonnes),
+    a renewable share in per cent with one decimal, an intensity with four significant
+    digits."""
+    if value is None:
+        return None
+    if unit == "fraction":
+        return f"{100 * float(value):.1f}"
+    if unit == _T_CO2E:
+        return float(value)
+    return f"{float(value):,.4g}"
 
 
 #: Scope 3 completeness statuses (esgledger.inventory.quality.scope3_completeness) in Chinese.

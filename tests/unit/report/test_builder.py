@@ -240,3 +240,20 @@ def test_bad_report_toml_is_rejected_with_file_line_and_key(filled: Workspace) -
         InputError, match=r"report/report.toml, row 6, column 'materiality.0.stakeholders'"
     ):
         build_document(filled)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "cell"),
+    [
+        (0.1365, "fraction", "13.7"),  # a renewable share prints in per cent, not as 0
+        (2_385_737.4, "t CO2e", 2_385_737.4),  # tonnes stay numbers (printed whole)
+        (0.012345, "t CO2e per CNY million", "0.01234"),
+        (None, "t CO2e", None),
+    ],
+)
+def test_target_progress_cells_keep_shares_and_intensities_readable(
+    value: float | None, unit: str, cell: object
+) -> None:
+    from esgledger.report.builder import _progress_cell
+
+    assert _progress_cell(value, unit) == cell
