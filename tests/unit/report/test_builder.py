@@ -247,7 +247,7 @@ def test_bad_report_toml_is_rejected_with_file_line_and_key(filled: Workspace) -
     [
         (0.1365, "fraction", "13.7"),  # a renewable share prints in per cent, not as 0
         (2_385_737.4, "t CO2e", 2_385_737.4),  # tonnes stay numbers (printed whole)
-        (0.012345, "t CO2e per CNY million", "0.01234"),
+        (0.0123456, "t CO2e per CNY million", "0.01235"),
         (None, "t CO2e", None),
     ],
 )
