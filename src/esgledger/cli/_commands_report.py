@@ -51,7 +51,7 @@ def report(
     ] = ReportFormat.both,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Output folder (default: WS/report/out)."),
+        typer.Option("--out", help="Output folder (default: WS/reports/<reporting year>)."),
     ] = None,
     run: Annotated[
         str | None, typer.Option("--run", help="Run id (default: the latest run).")
@@ -59,14 +59,14 @@ def report(
 ) -> None:
     """Write the bilingual ESG report (HTML and PDF) of an inventory run, with CSV/XLSX
     exports of its tables."""
-    from esgledger.report.builder import build_report
+    from esgledger.report.builder import build_report, default_out_dir
     from esgledger.store import Workspace
 
     langs = ("en", "zh-CN") if lang is ReportLang.both else (lang.value,)
     formats = ("html", "pdf") if format_ is ReportFormat.both else (format_.value,)
     try:
         with Workspace.open(workspace) as ws:
-            target = out if out is not None else ws.root / "report" / "out"
+            target = out if out is not None else default_out_dir(ws, run)
             result = build_report(ws, target, langs=langs, formats=formats, run_id=run)
     except InputError as exc:
         _stderr().print(str(exc), markup=False)

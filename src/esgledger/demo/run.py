@@ -271,16 +271,11 @@ def _step_plan(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) ->
     summary.plan = plan(workspace, run_id=summary.run_id)
 
 
-#: Folder of the demo's report, inside the workspace.
-DEMO_REPORT_DIR = "reports"
-
-
 def _step_report(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) -> None:
-    from esgledger.report.builder import build_report
+    from esgledger.report.builder import build_report, default_out_dir
 
-    summary.report = build_report(
-        workspace, summary.workspace / DEMO_REPORT_DIR / str(summary.year), run_id=summary.run_id
-    )
+    out = default_out_dir(workspace, summary.run_id)  # WS/reports/<year>, as `esgledger report`
+    summary.report = build_report(workspace, out, run_id=summary.run_id)
 
 
 #: The steps after the imports, in order (append one to extend the demo).

@@ -67,12 +67,14 @@ if TYPE_CHECKING:
     from esgledger.store import Workspace
 
 __all__ = [
+    "REPORTS_DIR",
     "T_CO2E_DECIMALS",
     "ReportFacts",
     "ReportResult",
     "anchor",
     "build_document",
     "build_report",
+    "default_out_dir",
     "document_from_facts",
     "key_figure",
     "key_figures",
@@ -1704,6 +1706,19 @@ class ReportResult:
     timings: Mapping[str, float]
     run_id: str
     document: ReportDocument
+
+
+#: Folder of a workspace's written reports: ``WS/reports/<reporting year>/`` (beside the
+#: inputs folder ``WS/report/``).
+REPORTS_DIR = "reports"
+
+
+def default_out_dir(workspace: Workspace, run_id: str | None = None) -> Path:
+    """Where a run's report goes by default: ``WS/reports/<the run's reporting year>/``."""
+    from esgledger.inventory.runs import load_run
+
+    run = load_run(workspace, run_id)
+    return workspace.root / REPORTS_DIR / str(run.manifest["reporting_year"])
 
 
 def build_report(

@@ -257,3 +257,9 @@ def test_target_progress_cells_keep_shares_and_intensities_readable(
     from esgledger.report.builder import _progress_cell
 
     assert _progress_cell(value, unit) == cell
+
+
+def test_reports_go_to_ws_reports_and_the_runs_year_by_default(filled: Workspace) -> None:
+    from esgledger.report.builder import default_out_dir
+
+    assert default_out_dir(filled) == filled.root / "reports" / "2024"
