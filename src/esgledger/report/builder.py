@@ -500,10 +500,43 @@ def _figure(chart_id: str, caption: Text, draw: Callable[[str], bytes]) -> Figur
     return Figure(chart_id, caption, {lang: draw(lang) for lang in LANGS})
 
 
-def _breakdown_label(breakdown: str) -> str:
+#: Breakdown keys and values (``key=value;...`` of metric values and derived metrics) in
+#: Chinese; anything not listed prints as written.
+_BREAKDOWN_ZH = {
+    "scope": "范围", "method": "方法", "location": "基于位置", "market": "基于市场",
+    "per": "每单位", "revenue": "收入", "employee": "雇员", "gas": "气体", "type": "类型",
+    "pollutant": "污染物", "gender": "性别", "female": "女性", "male": "男性", "age": "年龄",
+    "region": "地区", "mainland_china": "中国内地", "hk_macao_taiwan": "港澳台",
+    "overseas": "海外", "category": "类别", "general_staff": "一般员工",
+    "middle_management": "中级管理层", "senior_management": "高级管理层",
+    "full_time": "全职", "part_time": "兼职", "measure": "计量", "number": "数量",
+    "rate_pct": "比率（%）", "against": "对象", "employees": "雇员", "issuer": "发行人",
+    "status": "状态", "resolved": "已处理", "electricity": "电力", "natural_gas": "天然气",
+    "diesel": "柴油", "gasoline": "汽油", "heat": "热力", "water": "水",
+}  # fmt: skip
+
+
+def _breakdown_text(breakdown: str) -> Text:
+    """``method=market;scope=1+2`` as ``method: market, scope: 1+2`` /
+    ``方法：基于市场，范围：1+2`` (empty for the total)."""
     if not breakdown:
-        return ""
-    return " (" + ", ".join(part.replace("=", ": ") for part in breakdown.split(";")) + ")"
+        return Text("")
+    parts = [part.partition("=") for part in breakdown.split(";") if part]
+    en = ", ".join(f"{k}: {v}" for k, _, v in parts)
+    zh = "，".join(f"{_BREAKDOWN_ZH.get(k, k)}：{_BREAKDOWN_ZH.get(v, v)}" for k, _, v in parts)
+    return Text(en, zh)
+
+
+def _row_label(item: CatalogueItem, breakdown: str, first: bool, extra: str = "") -> Text:
+    """A KPI table row's label: the item's title (with its breakdown) on its first row; only
+    the breakdown on the rows after it, so a KPI with many breakdowns reads as one block."""
+    detail = _breakdown_text(breakdown)
+    if not first and detail.en:
+        return Text(f"… {detail.en}{extra}", f"… {detail.zh}{extra}")
+    if not detail.en:
+        return _item_title(item, extra)
+    title = _item_title(item)
+    return Text(f"{title.en} ({detail.en}){extra}", f"{title.zh}（{detail.zh}）{extra}")
 
 
 def _short_title(title: str, code: str) -> str:
@@ -553,9 +586,9 @@ class _Layout:
         for value in self.f.derived.for_metric(item.code):
             if value.value is None and value.text is None:
                 continue
-            label = _item_title(item, _breakdown_label(value.breakdown))
+            label = _row_label(item, value.breakdown, first=not rows)
             if value.value is None:
-                texts.append((item.code, label.en, value.text, source))
+                texts.append((item.code, label, value.text, source))
                 continue
             rows.append(
                 MetricRow(
@@ -578,14 +611,12 @@ class _Layout:
             if row.get("value") is not None
         }
         for row in current:
-            suffix = _breakdown_label(row["breakdown"] or "")
-            if len(entities) > 1:
-                suffix += f" [{row['entity']}]"
-            label = _item_title(item, suffix)
+            extra = f" [{row['entity']}]" if len(entities) > 1 else ""
+            label = _row_label(item, row["breakdown"] or "", first=not rows, extra=extra)
             src = f"import {row.get('batch_id') or ''}".strip()
             if row.get("value") is None:
                 if row.get("text"):
-                    texts.append((item.code, label.en, row["text"], src))
+                    texts.append((item.code, label, row["text"], src))
                 continue
             before = prior.get((row["entity"], row["breakdown"] or ""))
             unit = item.label("en") if not item.unit.startswith("[currency]") else row["unit"]

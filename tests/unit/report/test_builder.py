@@ -263,3 +263,17 @@ def test_reports_go_to_ws_reports_and_the_runs_year_by_default(filled: Workspace
     from esgledger.report.builder import default_out_dir
 
     assert default_out_dir(filled) == filled.root / "reports" / "2024"
+
+
+def test_a_kpi_with_breakdowns_reads_as_one_block_in_both_languages() -> None:
+    from esgledger.report.builder import _row_label
+
+    catalogue = load_catalogue()
+    item = catalogue["A1.2"]
+    first = _row_label(item, "method=market;scope=1+2", first=True)
+    later = _row_label(item, "method=market;per=revenue;scope=1+2", first=False)
+    assert first.en.endswith("(method: market, scope: 1+2)")
+    assert first.zh.endswith("（方法：基于市场，范围：1+2）")
+    assert later.en == "… method: market, per: revenue, scope: 1+2"
+    assert later.zh == "… 方法：基于市场，每单位：收入，范围：1+2"
+    assert _row_label(item, "", first=False).en == first.en.split(" (method")[0]
