@@ -178,9 +178,6 @@ def column_specs(kind: str) -> tuple[ColumnSpec, ...]:
     ``targets``, ``measures``, ``credits``, ``retirements``, ``metrics``, ``metric-values``),
     read from its ``esgledger/schema`` CSV.
 
-    For ``activities`` the Chinese descriptions come from ``activity_columns_zh.csv`` when
-    ``activity_columns.csv`` has none.
-
     Raises
     ------
     KeyError
@@ -194,10 +191,6 @@ def column_specs(kind: str) -> tuple[ColumnSpec, ...]:
         ) from None
     folder = resources.files("esgledger.schema")
     rows = list(csv.DictReader(folder.joinpath(name).read_text("utf-8").splitlines()))
-    zh: dict[str, str] = {}
-    if kind == "activities":
-        overlay = folder.joinpath("activity_columns_zh.csv").read_text("utf-8")
-        zh = {row["column"]: row["description_zh"] for row in csv.DictReader(overlay.splitlines())}
     return tuple(
         ColumnSpec(
             column=row["column"],
@@ -205,7 +198,7 @@ def column_specs(kind: str) -> tuple[ColumnSpec, ...]:
             type=row["type"],
             required=row["required"].strip().lower() == "yes",
             description=row.get("description") or "",
-            description_zh=row.get("description_zh") or zh.get(row["column"], ""),
+            description_zh=row.get("description_zh") or "",
             aliases=tuple(a.strip() for a in (row.get("aliases") or "").split(";") if a.strip()),
         )
         for row in rows

@@ -152,7 +152,7 @@ def test_the_acceptance_tested_columns_are_the_required_ones() -> None:
     assert required("fx") == ["year", "currency", "per_usd"]
 
 
-def test_activity_columns_get_chinese_descriptions_from_the_overlay() -> None:
+def test_activity_columns_carry_their_chinese_descriptions() -> None:
     specs = column_specs("activities")
     assert [s.column for s in specs][:3] == ["record_id", "entity", "site"]
     assert all(s.description_zh for s in specs)

@@ -125,7 +125,7 @@ def test_activities_template_in_english(group: Workspace, tmp_path: Path) -> Non
         assert cell.comment is not None
         assert row["description"] in cell.comment.text
         assert sheet.column_dimensions[cell.column_letter].width >= 10
-    zh = {row["column"]: row["description_zh"] for row in _schema("activity_columns_zh.csv")}
+    zh = {row["column"]: row["description_zh"] for row in _schema("activity_columns.csv")}
     assert zh["quantity"] in sheet["G1"].comment.text
 
     checks = _by_header(sheet)
