@@ -43,7 +43,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pyarrow as pa
 
@@ -118,6 +118,10 @@ class CatalogueItem:
         from; ``None`` when there is none.
     user
         ``True`` for a company-specific metric from a user file.
+    breakdowns
+        Breakdown keys the item asks values for (``gender``, ``age``, ``region`` … of
+        ``key=value`` breakdowns): KPI B1.1 asks for the workforce by gender, employment type,
+        age group and region. The content index notes a disclosure without one of them.
     """
 
     code: str
@@ -142,6 +146,7 @@ class CatalogueItem:
     mark_zh: str
     source: str
     user: bool = False
+    breakdowns: tuple[str, ...] = ()
 
     @property
     def is_derived(self) -> bool:
@@ -372,7 +377,7 @@ _DESCRIBED_COLUMNS = (
 
 def _item(row: Mapping[str, object], *, user: bool, sections: Mapping[str, str]) -> CatalogueItem:
     maps = tuple(code.strip() for code in _text(row, "maps_to").split(";") if code.strip())
-    described = {column: _text(row, column) for column in _DESCRIBED_COLUMNS}
+    described: dict[str, Any] = {column: _text(row, column) for column in _DESCRIBED_COLUMNS}
     if user:
         parent = _text(row, "parent")
         section = _text(row, "section") or sections.get(parent, "company")
@@ -411,6 +416,7 @@ def _item(row: Mapping[str, object], *, user: bool, sections: Mapping[str, str])
         mark_zh=_text(row, "mark_zh"),
         source=_text(row, "source"),
         user=False,
+        breakdowns=tuple(k.strip() for k in _text(row, "breakdowns").split(";") if k.strip()),
     )
 
 

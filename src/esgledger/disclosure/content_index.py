@@ -13,7 +13,9 @@ issuer's tier and fiscal year, :func:`content_index` gives
     aspect do not disclose the aspect's general disclosure, but a company metric whose
     parent is B8.2 does disclose B8.2), has a typed or derived value; a text item is also
     disclosed by the narrative of its report section being present in **every** language of
-    the report;
+    the report; an item that asks for breakdowns (``breakdowns`` of the catalogue: KPI B1.1
+    by gender, employment type, age group and region) and is disclosed by values lacking one
+    of them keeps the status and says so in ``note``;
   - ``explained`` when it is not disclosed and an explanation is given (comply or explain),
     except for mandatory items, which cannot be explained away;
   - ``missing`` otherwise;
@@ -49,7 +51,10 @@ class IndexEntry:
         company metric below it; empty unless ``status`` is ``disclosed``.
     note
         Why an item is missing when the reason is not obvious (a narrative present in one
-        language only, a mandatory item with an explanation).
+        language only, a mandatory item with an explanation), or which breakdowns a
+        disclosed item lacks.
+    missing_breakdowns
+        Breakdown keys the item asks for that its typed values do not carry.
     """
 
     code: str
@@ -62,6 +67,7 @@ class IndexEntry:
     explanation: str | None = None
     disclosed_by: tuple[str, ...] = ()
     note: str = ""
+    missing_breakdowns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +110,20 @@ def _codes_with_values(rows: pa.Table | Sequence[Mapping[str, Any]] | None) -> s
         value, text = record.get("value"), record.get("text")
         if value is not None or (text is not None and str(text).strip()):
             out.add(str(record["metric"]))
+    return out
+
+
+def _breakdown_keys(rows: pa.Table | Sequence[Mapping[str, Any]] | None) -> dict[str, set[str]]:
+    """Metric code → the breakdown keys its typed values carry (``gender`` of
+    ``gender=female;region=CN``)."""
+    if rows is None:
+        return {}
+    records = rows.to_pylist() if isinstance(rows, pa.Table) else rows
+    out: dict[str, set[str]] = {}
+    for record in records:
+        breakdown = str(record.get("breakdown") or "")
+        found = {part.partition("=")[0].strip() for part in breakdown.split(";") if "=" in part}
+        out.setdefault(str(record["metric"]), set()).update(found)
     return out
 
 
@@ -173,6 +193,7 @@ def content_index(
     """
     typed = _codes_with_values(values)
     computed = _codes_with_values(derived)
+    keys = _breakdown_keys(values)
     narratives = narratives or {}
     explanations = explanations or {}
     entries: list[IndexEntry] = []
@@ -202,7 +223,23 @@ def content_index(
                 lacking = [lang for lang in languages if lang not in have]
                 note = f"narrative of section {item.section} missing in {', '.join(lacking)}"
         if by:
-            entries.append(_entry(item, requirement, "disclosed", disclosed_by=tuple(by)))
+            lacking_keys = [k for k in item.breakdowns if k not in keys.get(item.code, set())]
+            partial = (
+                f"disclosed without the breakdown by {', '.join(lacking_keys)} that "
+                f"{item.code} asks for"
+                if lacking_keys and "value" in by
+                else ""
+            )
+            entries.append(
+                _entry(
+                    item,
+                    requirement,
+                    "disclosed",
+                    disclosed_by=tuple(by),
+                    note=partial,
+                    missing_breakdowns=tuple(lacking_keys) if partial else (),
+                )
+            )
             continue
         explanation = (explanations.get(item.code) or "").strip()
         if explanation and requirement != "mandatory":

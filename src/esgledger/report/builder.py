@@ -1566,12 +1566,24 @@ def _content_entries(
         status = "disclosed" if entry.status == "disclosed" else "missing"
         if status == "missing" and entry.requirement == "comply_or_explain":
             reasons.append(_t("b.comply_missing", code=entry.code))
+        partial = None
+        if status == "disclosed" and entry.missing_breakdowns:
+            keys = entry.missing_breakdowns
+            partial = Text(
+                ui("b.partial_breakdown", "en", keys=", ".join(keys)),
+                ui(
+                    "b.partial_breakdown",
+                    "zh-CN",
+                    keys="、".join(_BREAKDOWN_ZH.get(k, k) for k in keys),
+                ),
+            )
         entries.append(
             ContentIndexEntry(
                 entry.code,
                 title,
                 status,  # type: ignore[arg-type]
                 section_id=section,
+                explanation=partial,
                 mandatory=mandatory,
             )
         )

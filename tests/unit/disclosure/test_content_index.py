@@ -116,3 +116,24 @@ def test_voluntary_items_never_make_a_draft(catalogue: Catalogue) -> None:
     assert industry is not None
     assert (industry.requirement, industry.status) == ("voluntary", "missing")
     assert index.complete
+
+
+def test_a_kpi_disclosed_without_the_breakdowns_it_asks_for_says_which(
+    catalogue: Catalogue,
+) -> None:
+    # HKEX ESG Reporting Code KPI B1.1: "Total workforce by gender, employment type (for
+    # example, full- or part-time), age group and geographical region" (standards-and-data.md
+    # 2.2); B5.1: "Number of suppliers by geographical region".
+    values = [
+        {"metric": "B1.1", "value": 60.0, "breakdown": "gender=female"},
+        {"metric": "B1.1", "value": 40.0, "breakdown": "gender=male"},
+        {"metric": "B5.1", "value": 9.0, "breakdown": "region=CN"},
+    ]
+    index = content_index(catalogue, fiscal_year=2025, values=values)
+    b11, b51 = index.get("B1.1"), index.get("B5.1")
+    assert b11 is not None
+    assert b51 is not None
+    assert b11.status == "disclosed"
+    assert b11.missing_breakdowns == ("type", "age", "region")
+    assert b11.note == "disclosed without the breakdown by type, age, region that B1.1 asks for"
+    assert (b51.status, b51.missing_breakdowns, b51.note) == ("disclosed", (), "")

@@ -277,3 +277,26 @@ def test_a_kpi_with_breakdowns_reads_as_one_block_in_both_languages() -> None:
     assert later.en == "… method: market, per: revenue, scope: 1+2"
     assert later.zh == "… 方法：基于市场，每单位：收入，范围：1+2"
     assert _row_label(item, "", first=False).en == first.en.split(" (method")[0]
+
+
+def test_the_content_index_says_which_breakdowns_a_disclosed_kpi_lacks(
+    filled: Workspace,
+) -> None:
+    from esgledger.ingest.metrics import import_metric_values
+
+    values = write_csv(
+        filled.root / "workforce.csv",
+        [
+            {"metric": "B1.1", "entity": "GRP", "year": 2024, "value": 1_200,
+             "breakdown": "gender=female"},
+            {"metric": "B1.1", "entity": "GRP", "year": 2024, "value": 800,
+             "breakdown": "gender=male"},
+        ],
+    )  # fmt: skip
+    import_metric_values(filled, values)
+    doc = build_document(filled, generated_at=STAMP)
+    entry = next(e for e in doc.content_index if e.code == "B1.1")
+    assert entry.status == "disclosed"
+    assert entry.explanation is not None
+    assert entry.explanation.en == "without the breakdown by type, age, region the item asks for"
+    assert entry.explanation.zh == "未按类型、年龄、地区分类披露"
