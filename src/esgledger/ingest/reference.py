@@ -350,6 +350,22 @@ class _Checker:
                 summary += f" in {_plural(len(rows), 'row')}"
         raise InputError(summary, issues)
 
+    def cell(
+        self,
+        row: int,
+        record: Mapping[str, Any],
+        column: str,
+        *,
+        required: bool,
+        fix: str | None = None,
+    ) -> str | None:
+        """The cell's text, or None when it is empty; an empty required cell is an issue
+        (``fix`` says what to write, default "fill in <column>")."""
+        value = _as_text(record.get(column))
+        if value is None and required:
+            self.add(row, column, None, "a value is required", fix or f"fill in {column}")
+        return value
+
     def require_rows(self) -> None:
         if self.table.num_rows == 0:
             self.add(
@@ -372,10 +388,8 @@ class _Checker:
         required: bool = False,
         max_length: int = _NAME_LENGTH,
     ) -> str | None:
-        value = _as_text(record.get(column))
+        value = self.cell(row, record, column, required=required)
         if value is None:
-            if required:
-                self.add(row, column, None, "a value is required", f"fill in {column}")
             return None
         if len(value) > max_length:
             self.add(
@@ -398,10 +412,8 @@ class _Checker:
         max_length: int = _CODE_LENGTH,
     ) -> str | None:
         """A code or key: NFKC-normalised (full-width letters become ASCII), no blanks."""
-        value = _as_text(record.get(column))
+        value = self.cell(row, record, column, required=required)
         if value is None:
-            if required:
-                self.add(row, column, None, "a value is required", f"fill in {column}")
             return None
         normal = unicodedata.normalize("NFKC", value).strip()
         if re.search(r"\s", normal):
@@ -427,10 +439,10 @@ class _Checker:
     def boolean(
         self, row: int, record: Mapping[str, Any], column: str, *, required: bool = True
     ) -> bool | None:
-        value = _as_text(record.get(column))
+        value = self.cell(
+            row, record, column, required=required, fix="write true or false (or 是/否)"
+        )
         if value is None:
-            if required:
-                self.add(row, column, None, "a value is required", "write true or false (or 是/否)")
             return None
         folded = unicodedata.normalize("NFKC", value).strip().lower()
         if folded in _TRUE:
@@ -456,10 +468,8 @@ class _Checker:
         percent: bool = False,
     ) -> float | None:
         """A decimal number; with ``percent``, a trailing ``%`` is accepted and dropped."""
-        value = _as_text(record.get(column))
+        value = self.cell(row, record, column, required=required)
         if value is None:
-            if required:
-                self.add(row, column, None, "a value is required", f"fill in {column}")
             return None
         text = unicodedata.normalize("NFKC", value).replace(" ", "")
         if percent and text.endswith("%"):
@@ -493,10 +503,8 @@ class _Checker:
     ) -> int | None:
         """A whole number in ``low..high``; ``prefixes`` are words that may precede it
         (``"scope"`` in ``"Scope 3"``)."""
-        value = _as_text(record.get(column))
+        value = self.cell(row, record, column, required=required)
         if value is None:
-            if required:
-                self.add(row, column, None, "a value is required", f"fill in {column}")
             return None
         text = unicodedata.normalize("NFKC", value).strip()
         for prefix in prefixes:
@@ -540,10 +548,10 @@ class _Checker:
             return value.date()
         if isinstance(value, dt.date):
             return value
-        text = _as_text(value)
+        text = self.cell(
+            row, record, column, required=required, fix=f"fill in {column}: {_DATE_FIX}"
+        )
         if text is None:
-            if required:
-                self.add(row, column, None, "a value is required", f"fill in {column}: {_DATE_FIX}")
             return None
         normal = unicodedata.normalize("NFKC", text).strip()
         for fmt in _DATE_FORMATS:
@@ -557,9 +565,10 @@ class _Checker:
         return None
 
     def country(self, row: int, record: Mapping[str, Any], column: str = "country") -> str | None:
-        value = _as_text(record.get(column))
+        value = self.cell(
+            row, record, column, required=True, fix="write the ISO 3166-1 code, e.g. CN"
+        )
         if value is None:
-            self.add(row, column, None, "a value is required", "write the ISO 3166-1 code, e.g. CN")
             return None
         code = unicodedata.normalize("NFKC", value).strip().upper()
         if code in _countries():
