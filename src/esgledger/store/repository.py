@@ -205,6 +205,21 @@ def _upsert(session: Session, model: type[Base], rows: Sequence[dict[str, Any]])
     return len(rows)
 
 
+def _insert_new(
+    session: Session, model: type[Base], rows: Sequence[dict[str, Any]], refusal: str
+) -> int:
+    """Insert ``rows`` that must not exist yet (a register: never an update), in a savepoint
+    of the session's transaction; a key already stored raises ``WorkspaceError(refusal)``."""
+    if not rows:
+        return 0
+    try:
+        with session.begin_nested():
+            session.execute(sa.insert(_table(model)), rows)
+    except IntegrityError as exc:
+        raise WorkspaceError(refusal) from exc
+    return len(rows)
+
+
 def _parents_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Order entity rows so that each parent in the file comes before its children.
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from esgledger.errors import WorkspaceError
 from esgledger.store.models import ImportBatch
 from esgledger.store.models_renewables import Instrument, InstrumentAllocation
+from esgledger.store.repository import _insert_new
 
 __all__ = [
     "clear_allocations",
@@ -71,17 +72,13 @@ def save_instruments(
         row["allocated_mwh"] = 0.0
         row["batch_id"] = batch.id
         rows.append(row)
-    if not rows:
-        return 0
-    try:
-        with session.begin_nested():
-            session.execute(sa.insert(_table(Instrument)), rows)
-    except IntegrityError as exc:
-        raise WorkspaceError(
-            "the instruments cannot be stored: an instrument id, or a type and registry id, "
-            "is already registered"
-        ) from exc
-    return len(rows)
+    return _insert_new(
+        session,
+        Instrument,
+        rows,
+        "the instruments cannot be stored: an instrument id, or a type and registry id, "
+        "is already registered",
+    )
 
 
 def load_instruments(session: Session) -> list[dict[str, Any]]:

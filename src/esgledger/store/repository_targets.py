@@ -31,7 +31,7 @@ from esgledger.store.models_targets import (
     MetricValue,
     TargetRevision,
 )
-from esgledger.store.repository import _rows, _table, _upsert
+from esgledger.store.repository import _insert_new, _rows, _table, _upsert
 
 __all__ = [
     "HISTORY_SCOPES",
@@ -176,17 +176,13 @@ def save_credits(
     rows = _rows(
         Credit, records, {"retired_t": 0.0, "batch_id": None if batch is None else batch.id}
     )
-    if not rows:
-        return 0
-    try:
-        with session.begin_nested():
-            session.execute(sa.insert(_table(Credit)), rows)
-    except IntegrityError as exc:
-        raise WorkspaceError(
-            "the credits cannot be stored: a credit id, or a registry and first serial number, "
-            "is already registered (a credit block is registered once)"
-        ) from exc
-    return len(rows)
+    return _insert_new(
+        session,
+        Credit,
+        rows,
+        "the credits cannot be stored: a credit id, or a registry and first serial number, "
+        "is already registered (a credit block is registered once)",
+    )
 
 
 def load_credits(session: Session) -> list[dict[str, Any]]:
