@@ -61,7 +61,13 @@ from esgledger.report.document import (
     Text,
     format_number,
 )
-from esgledger.report.strings import ui
+from esgledger.report.strings import strings_table, ui
+from esgledger.report.vocabulary import (
+    breakdown_label,
+    breakdown_text,
+    message_text,
+    unit_text,
+)
 
 if TYPE_CHECKING:
     from esgledger.store import Workspace
@@ -145,12 +151,27 @@ class _SectionSpec:
     id: str
     parent: str
     title: Text
+    opt_in: bool = False
+    short_title: Text | None = None
 
 
 def _section_specs() -> tuple[_SectionSpec, ...]:
+    """The section tree of ``report/sections.csv``; ``opt_in`` sections appear only when the
+    report inputs ask for them (:meth:`ReportInputs.includes`), and a chapter that loses one
+    takes its ``short_title``."""
     raw = resources.files("esgledger.report").joinpath("sections.csv").read_text(encoding="utf-8")
     return tuple(
-        _SectionSpec(row["id"], row["parent"], Text(row["title_en"], row["title_zh"]))
+        _SectionSpec(
+            row["id"],
+            row["parent"],
+            Text(row["title_en"], row["title_zh"]),
+            opt_in=row["opt_in"] == "yes",
+            short_title=(
+                Text(row["short_title_en"], row["short_title_zh"])
+                if row["short_title_en"]
+                else None
+            ),
+        )
         for row in csv.DictReader(io.StringIO(raw))
     )
 
@@ -164,7 +185,7 @@ class YearPoint:
     scope2_location: float | None
     scope2_market: float | None
     scope3: float | None
-    source: str
+    source: str | Text
     re_share_pct: float | None = None
 
 
@@ -261,7 +282,7 @@ def _history(workspace: Workspace) -> tuple[YearPoint, ...]:
                 scope2_location=totals.get("scope2_location"),
                 scope2_market=totals.get("scope2_market"),
                 scope3=totals.get("scope3"),
-                source=inventory.source,
+                source=message_text(inventory.source),
                 re_share_pct=share,
             )
         )
@@ -269,20 +290,38 @@ def _history(workspace: Workspace) -> tuple[YearPoint, ...]:
 
 
 def _factor_sources(workspace: Workspace, manifest: Mapping[str, Any]) -> tuple[FactorSource, ...]:
+    """The sources of the factors the run used, each once: the factor sets (their
+    publication, edition, licence and attribution), emissions reported by others, and the
+    GWP set (refrigerant and process-gas lines are priced with its values, so the synthetic
+    ``ipcc-gwp`` set is that one row). A set deleted from the workspace after the run is
+    named with its id and that note."""
     from esgledger.factors.library import FactorLibrary
+    from esgledger.factors.resolve import GWP_FACTOR_PREFIX, REPORTED_ACTIVITY
 
     library = FactorLibrary.for_workspace(workspace)
-    out = []
-    for set_id in sorted(dict(manifest.get("factor_sets_used", {}) or {})):
+    out: list[FactorSource] = []
+    seen: set[tuple[str, str]] = set()
+    used = sorted(dict(manifest.get("factor_sets_used", {}) or {}))
+    for set_id in used:
+        if set_id.startswith(GWP_FACTOR_PREFIX):
+            continue  # the GWP set's own row below
+        if set_id == REPORTED_ACTIVITY:
+            out.append(FactorSource(_t("b.source_reported"), "", ""))
+            continue
         try:
             info = library.set_info(set_id)
         except KeyError:
-            out.append(FactorSource(set_id, "", "", "(set no longer in the workspace)"))
+            out.append(FactorSource(set_id, "", "", _t("b.source_removed")))
             continue
+        name = str(info.get("source") or info.get("name") or set_id)
+        edition = str(info.get("edition") or "")
+        if (name, edition) in seen:
+            continue
+        seen.add((name, edition))
         out.append(
             FactorSource(
-                name=str(info.get("source") or info.get("name") or set_id),
-                edition=str(info.get("edition") or ""),
+                name=name,
+                edition=edition,
                 licence=str(info.get("licence") or ""),
                 attribution=str(info.get("attribution") or ""),
             )
@@ -500,37 +539,10 @@ def _figure(chart_id: str, caption: Text, draw: Callable[[str], bytes]) -> Figur
     return Figure(chart_id, caption, {lang: draw(lang) for lang in LANGS})
 
 
-#: Breakdown keys and values (``key=value;...`` of metric values and derived metrics) in
-#: Chinese; anything not listed prints as written.
-_BREAKDOWN_ZH = {
-    "scope": "范围", "method": "方法", "location": "基于位置", "market": "基于市场",
-    "per": "每单位", "revenue": "收入", "employee": "雇员", "gas": "气体", "type": "类型",
-    "pollutant": "污染物", "gender": "性别", "female": "女性", "male": "男性", "age": "年龄",
-    "region": "地区", "mainland_china": "中国内地", "hk_macao_taiwan": "港澳台",
-    "overseas": "海外", "category": "类别", "general_staff": "一般员工",
-    "middle_management": "中级管理层", "senior_management": "高级管理层",
-    "full_time": "全职", "part_time": "兼职", "measure": "计量", "number": "数量",
-    "rate_pct": "比率（%）", "against": "对象", "employees": "雇员", "issuer": "发行人",
-    "status": "状态", "resolved": "已处理", "electricity": "电力", "natural_gas": "天然气",
-    "diesel": "柴油", "gasoline": "汽油", "heat": "热力", "water": "水",
-}  # fmt: skip
-
-
-def _breakdown_text(breakdown: str) -> Text:
-    """``method=market;scope=1+2`` as ``method: market, scope: 1+2`` /
-    ``方法：基于市场，范围：1+2`` (empty for the total)."""
-    if not breakdown:
-        return Text("")
-    parts = [part.partition("=") for part in breakdown.split(";") if part]
-    en = ", ".join(f"{k}: {v}" for k, _, v in parts)
-    zh = "，".join(f"{_BREAKDOWN_ZH.get(k, k)}：{_BREAKDOWN_ZH.get(v, v)}" for k, _, v in parts)
-    return Text(en, zh)
-
-
 def _row_label(item: CatalogueItem, breakdown: str, first: bool, extra: str = "") -> Text:
     """A KPI table row's label: the item's title (with its breakdown) on its first row; only
     the breakdown on the rows after it, so a KPI with many breakdowns reads as one block."""
-    detail = _breakdown_text(breakdown)
+    detail = breakdown_text(breakdown)
     if not first and detail.en:
         return Text(f"… {detail.en}{extra}", f"… {detail.zh}{extra}")
     if not detail.en:
@@ -582,7 +594,7 @@ class _Layout:
         """Number rows and text rows (code, item, text, source) of one catalogue item."""
         rows: list[MetricRow] = []
         texts: list[tuple[Any, ...]] = []
-        source = f"run {self.f.run_id}"
+        source = _run_source(self.f.run_id)
         for value in self.f.derived.for_metric(item.code):
             if value.value is None and value.text is None:
                 continue
@@ -595,7 +607,7 @@ class _Layout:
                     code=item.code,
                     label=label,
                     value=value.value,
-                    unit=value.unit_label,
+                    unit=unit_text(value.unit_label),
                     prior=self._prior_derived(item.code, value.breakdown),
                     source=source,
                     decimals=_decimals(value.unit_label, value.value),
@@ -613,24 +625,32 @@ class _Layout:
         for row in current:
             extra = f" [{row['entity']}]" if len(entities) > 1 else ""
             label = _row_label(item, row["breakdown"] or "", first=not rows, extra=extra)
-            src = f"import {row.get('batch_id') or ''}".strip()
+            src = _t("b.source_import", batch=str(row.get("batch_id") or ""))
             if row.get("value") is None:
                 if row.get("text"):
                     texts.append((item.code, label, row["text"], src))
                 continue
             before = prior.get((row["entity"], row["breakdown"] or ""))
-            unit = item.label("en") if not item.unit.startswith("[currency]") else row["unit"]
+            unit: str | Text = (
+                Text(item.label("en"), item.unit_label_zh or unit_text(item.label("en")).zh)
+                if not item.unit.startswith("[currency]")
+                else str(row["unit"] or "")
+            )
+            if isinstance(unit, Text) and not unit.en:
+                unit = str(row.get("unit") or "")
             evidence = row.get("evidence")
             rows.append(
                 MetricRow(
                     code=item.code,
                     label=label,
                     value=float(row["value"]),
-                    unit=str(unit or row.get("unit") or ""),
+                    unit=unit,
                     prior=None if before is None else float(before["value"]),
                     source=src,
                     footnotes=(_t("b.evidence", evidence=str(evidence)),) if evidence else (),
-                    decimals=_decimals(str(unit), float(row["value"])),
+                    decimals=_decimals(
+                        unit.en if isinstance(unit, Text) else unit, float(row["value"])
+                    ),
                 )
             )
         return rows, texts
@@ -732,7 +752,11 @@ class _Layout:
                         Column("reason", _t("b.reason")),
                     ),
                     tuple(
-                        (code, 100 * float(v.get("share", 0.0)), str(v.get("reason", "")))
+                        (
+                            code,
+                            100 * float(v.get("share", 0.0)),
+                            message_text(str(v.get("reason", ""))),
+                        )
                         for code, v in sorted(shares.items())
                     ),
                 )
@@ -844,7 +868,7 @@ class _Layout:
                     value=float(totals[key]),
                     unit=_T_CO2E,
                     prior=prior.get(key),
-                    source=f"run {self.f.run_id}",
+                    source=_run_source(self.f.run_id),
                     decimals=T_CO2E_DECIMALS,
                 )
             )
@@ -1048,7 +1072,7 @@ class _Layout:
                     _t(
                         "b.temperature",
                         score=f"{float(temperature['s1s2s3_c']):.2f}",
-                        basis=str(data.get("temperature_basis", "")),
+                        basis=message_text(str(data.get("temperature_basis", ""))),
                     )
                 )
             )
@@ -1094,7 +1118,7 @@ class _Layout:
                             unit=str(plan.get("currency", "")),
                             decimals=0,
                         ),
-                        Column("t", _t("b.reduction_t"), unit="t CO2e / yr", decimals=0),
+                        Column("t", _t("b.reduction_t"), unit=unit_text("t CO2e / yr"), decimals=0),
                         Column("start", _t("b.start_year")),
                     ),
                     tuple(
@@ -1115,17 +1139,7 @@ class _Layout:
                 blocks.append(Figure("macc", _t("b.fig_macc"), dict(svg)))
             gap = plan.get("residual_gap")
             if gap:
-                blocks.append(
-                    Callout(
-                        _t(
-                            "b.residual_gap",
-                            year=str(gap["target_year"]),
-                            remaining=key_figure(gap["remaining_t_co2e"]),
-                            target=key_figure(gap["target_t_co2e"]),
-                            gap=key_figure(gap["gap_t_co2e"]),
-                        )
-                    )
-                )
+                blocks.append(Callout(_residual_gap_text(gap)))
         claim = self.f.claim
         if claim is None:
             blocks.append(Callout(self.f.notes.get("claim", _t("b.no_claim"))))
@@ -1164,7 +1178,7 @@ class _Layout:
                                 ),
                                 None,
                             ),
-                            source=f"run {self.f.run_id}",
+                            source=_run_source(self.f.run_id),
                             decimals=1,
                         ),
                     ),
@@ -1296,7 +1310,7 @@ class _Layout:
             )
         ]
         for warning in self.f.inventory.get("warnings", []) or []:
-            blocks.append(Callout(Text.same(str(warning)), "warning"))
+            blocks.append(Callout(message_text(str(warning)), "warning"))
         for item in self.f.derived.not_computed:
             blocks.append(
                 Callout(_t("b.not_computed", derivation=item.derivation, reason=item.reason))
@@ -1311,7 +1325,7 @@ class _Layout:
         def rows(data: Mapping[str, Mapping[str, Any]]) -> tuple[tuple[Any, ...], ...]:
             return tuple(
                 (
-                    code,
+                    _t("b.no_site") if code == "(no site)" else code,
                     v.get("scope1"),
                     v.get("scope2_location"),
                     v.get("scope2_market"),
@@ -1411,6 +1425,25 @@ class _Layout:
         ]
 
 
+def _residual_gap_text(gap: Mapping[str, Any]) -> Text:
+    """The plan's residual gap in the target year: a gap above the target pathway, or the
+    headroom below it (a negative gap reads as headroom, never as "a gap of -N t")."""
+    amount = float(gap["gap_t_co2e"])
+    fields = {
+        "year": str(gap["target_year"]),
+        "remaining": key_figure(gap["remaining_t_co2e"]),
+        "target": key_figure(gap["target_t_co2e"]),
+    }
+    if key_figure(amount).startswith("-"):
+        return _t("b.residual_headroom", headroom=key_figure(-amount), **fields)
+    return _t("b.residual_gap", gap=key_figure(amount), **fields)
+
+
+def _run_source(run_id: str) -> Text:
+    """Where a figure comes from: ``run <id>`` / ``盘查运行 <id>``."""
+    return _t("b.source_run", run=run_id)
+
+
 def _progress_cell(value: Any, unit: str) -> Cell:
     """A progress figure as the targets table prints it: t CO2e as a number (whole tonnes),
     a renewable share in per cent with one decimal, an intensity with four significant
@@ -1505,7 +1538,9 @@ def _checks_markdown(checks: Sequence[Mapping[str, Any]], lang: str) -> str:
     for check in checks:
         message = (check.get("message_zh") if zh else None) or check.get("message", "")
         target = check.get("target_id") or "-"
-        lines.append(f"- `{check.get('rule', '')}` ({target}): {message}")
+        rule = str(check.get("rule", ""))
+        label = ui(f"sbti_rule.{rule}", lang) if f"sbti_rule.{rule}" in strings_table() else rule
+        lines.append(f"- **{label}** ({target}): {message}")
     return "\n".join(lines)
 
 
@@ -1570,11 +1605,15 @@ def _content_entries(
         if status == "disclosed" and entry.missing_breakdowns:
             keys = entry.missing_breakdowns
             partial = Text(
-                ui("b.partial_breakdown", "en", keys=", ".join(keys)),
+                ui(
+                    "b.partial_breakdown",
+                    "en",
+                    keys=", ".join(breakdown_label(k).en for k in keys),
+                ),
                 ui(
                     "b.partial_breakdown",
                     "zh-CN",
-                    keys="、".join(_BREAKDOWN_ZH.get(k, k) for k in keys),
+                    keys="、".join(breakdown_label(k).zh for k in keys),
                 ),
             )
         entries.append(
@@ -1610,7 +1649,7 @@ def document_from_facts(facts: ReportFacts, generated_at: dt.datetime) -> Report
         "appendix.data": layout.data_tables,
     }
     titles = {spec.id: spec.title for spec in specs}
-    known = {spec.id for spec in specs}
+    known = {spec.id for spec in specs if facts.inputs.includes(spec.id)}
 
     def leaf(spec: _SectionSpec) -> Section:
         blocks: list[Block] = []
@@ -1625,8 +1664,13 @@ def document_from_facts(facts: ReportFacts, generated_at: dt.datetime) -> Report
     for spec in specs:
         if not spec.parent:
             chapters.append((spec, []))
-        else:
+        elif spec.id in known:
             chapters[-1][1].append(spec)
+        else:
+            short = chapters[-1][0].short_title
+            if short is not None:
+                titles[chapters[-1][0].id] = short
+    chapters = [(chapter, children) for chapter, children in chapters if children]
     built: list[Section] = []
     numbers: dict[str, Text] = {}
     for number, (chapter, children) in enumerate(chapters, start=1):

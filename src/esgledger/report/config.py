@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from esgledger.errors import InputError, Issue
 
 __all__ = [
     "NARRATIVE_SECTIONS",
+    "OPTIONAL_SECTIONS",
     "REPORT_DIR",
     "CompanyConfig",
     "GovernanceBody",
@@ -82,6 +83,20 @@ NARRATIVE_SECTIONS: tuple[str, ...] = (
 )
 """Section ids a narrative file may name (``narratives/<id>.<lang>.md``)."""
 
+
+def _optional_sections() -> tuple[str, ...]:
+    from importlib import resources
+
+    raw = resources.files("esgledger.report").joinpath("sections.csv").read_text(encoding="utf-8")
+    return tuple(row["id"] for row in csv.DictReader(io.StringIO(raw)) if row["opt_in"] == "yes")
+
+
+OPTIONAL_SECTIONS: tuple[str, ...] = _optional_sections()
+"""Sections (``opt_in`` in ``report/sections.csv``) a report has only when its inputs ask for
+them: listed in ``[report] sections``, or given a narrative, or (data centres) PUE figures.
+They are the demo's internet-group chapters (inclusive technology, protection of minors,
+data centres), which a new group's report should not inherit."""
+
 _NARRATIVE_LANGS = ("en", "zh-CN")
 _NARRATIVE_FILE = re.compile(r"^(?P<section>[a-z_.]+)\.(?P<lang>en|zh-CN)\.md$")
 _EXPLANATION_COLUMNS = ("code", "explanation_en", "explanation_zh")
@@ -109,12 +124,25 @@ class CompanyConfig(_Strict):
 
 
 class ReportMeta(_Strict):
-    """``[report]``: title and boundary note, English and Chinese."""
+    """``[report]``: title and boundary note, English and Chinese, and the optional sections
+    the report includes (``sections``: ids of :data:`OPTIONAL_SECTIONS`)."""
 
     title: str = ""
     title_zh: str = ""
     boundary_note: str = ""
     boundary_note_zh: str = ""
+    sections: tuple[str, ...] = ()
+
+    @field_validator("sections")
+    @classmethod
+    def _known_optional_sections(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [s for s in value if s not in OPTIONAL_SECTIONS]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)} is not an optional section; use "
+                + ", ".join(OPTIONAL_SECTIONS)
+            )
+        return value
 
 
 class GovernanceBody(_Strict):
@@ -200,6 +228,19 @@ class ReportInputs:
         return {
             section: dict.fromkeys(by_lang, True) for section, by_lang in self.narratives.items()
         }
+
+    def includes(self, section: str) -> bool:
+        """Whether the report has ``section``: always for a standard section; for one of
+        :data:`OPTIONAL_SECTIONS` only when ``[report] sections`` lists it, a narrative is
+        given for it (in any language), or, for ``green.datacentres``, ``[green] pue`` has
+        figures."""
+        if section not in OPTIONAL_SECTIONS:
+            return True
+        return (
+            section in self.config.report.sections
+            or bool(self.narratives.get(section))
+            or (section == "green.datacentres" and bool(self.config.green.pue))
+        )
 
     def resolve(self, relative: str) -> Path:
         """A path of ``report.toml`` (relative to ``WS/report``) as an absolute path."""

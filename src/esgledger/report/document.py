@@ -184,16 +184,18 @@ class MetricRow:
     """One reported metric: a value with its unit, the prior year and where it comes from.
 
     ``value`` and ``prior`` are numbers or text shown verbatim (see :func:`format_number`);
-    ``source`` names the run or import the figure comes from (``run 20240101-ab12``).
+    ``unit`` is a label that reads the same in both languages (``t CO2e``) or a :class:`Text`
+    (``people`` / ``人``); ``source`` names the run or import the figure comes from
+    (``run 20240101-ab12`` / ``盘查运行 20240101-ab12``).
     ``yoy`` overrides the computed year-on-year change [%] when given.
     """
 
     code: str
     label: Text
     value: Cell
-    unit: str = ""
+    unit: str | Text = ""
     prior: Cell = None
-    source: str = ""
+    source: str | Text = ""
     footnotes: tuple[Text, ...] = ()
     decimals: int | None = None
     yoy: float | None = None
@@ -221,11 +223,12 @@ class MetricTable:
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """A column of a :class:`DataTable`: key, heading per language, unit, decimals."""
+    """A column of a :class:`DataTable`: key, heading per language, unit (a label or a
+    :class:`Text`), decimals."""
 
     key: str
     label: Text
-    unit: str = ""
+    unit: str | Text = ""
     decimals: int | None = None
 
 
@@ -295,12 +298,15 @@ class Placeholder:
 
 @dataclass(frozen=True, slots=True)
 class FactorSource:
-    """An emission-factor source used by the inventory, with what its licence requires."""
+    """An emission-factor source used by the inventory, with what its licence requires.
 
-    name: str
+    A publication's title is cited as published (a string); a source the report names
+    itself (emissions reported by others) is a :class:`Text`."""
+
+    name: str | Text
     edition: str
     licence: str
-    attribution: str = ""
+    attribution: str | Text = ""
     url: str = ""
 
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,8 +56,10 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMATS",
     "WrittenReport",
+    "export_number",
     "export_rows",
     "inline_svg",
+    "page_title",
     "render_html",
     "render_markdown",
     "report_stem",
@@ -96,8 +100,12 @@ def inline_svg(svg: bytes, prefix: str) -> Markup:
     return Markup(text)  # our own chart code made it, not user input
 
 
+#: Decimals of a year-on-year change [%] as printed and exported.
+YOY_DECIMALS = 1
+
+
 def _percent(value: float | None, lang: str) -> str:
-    return ui("doc.not_available", lang) if value is None else f"{value:+.1f}"
+    return ui("doc.not_available", lang) if value is None else f"{value:+.{YOY_DECIMALS}f}"
 
 
 def _kind(block: object) -> str:
@@ -177,6 +185,7 @@ def render_html(doc: ReportDocument, lang: str) -> str:
         "css": Markup(_css()),
         "font_stack": Markup(fonts.css_font_stack(lang)),
         "created": doc.generated_at.isoformat(timespec="seconds"),
+        "page_title": page_title(doc, lang),
         "draft_reasons": doc.draft_reasons,
         "numbers": numbers,
         "titles": {section.id: section.title for section in doc.walk()},
@@ -184,6 +193,7 @@ def render_html(doc: ReportDocument, lang: str) -> str:
         "figure_numbers": figure_numbers,
         "t": lambda key, **fields: ui(key, lang, **fields),
         "number": lambda value, decimals=None: format_number(cell_in(value, lang), decimals),
+        "text": lambda value: "" if value is None else str(cell_in(value, lang)),
         "percent": lambda value: _percent(value, lang),
         "markdown": render_markdown,
         "svg": lambda fig: inline_svg(fig.svg[lang], fig.chart_id),
@@ -194,13 +204,45 @@ def render_html(doc: ReportDocument, lang: str) -> str:
     return _environment().get_template("report.html.j2").render(context)
 
 
+def page_title(doc: ReportDocument, lang: str) -> str:
+    """The HTML/PDF document title: the report's title, with the reporting year added only
+    when the title does not already name it (never "2024 ... Report 2024")."""
+    title = doc.title.get(lang)
+    year = str(doc.reporting_year)
+    return title if year in title else f"{title} {year}"
+
+
 def report_stem(doc: ReportDocument) -> str:
     """The file-name stem of the report files: ``esg-report-<year>``."""
     return f"esg-report-{doc.reporting_year}"
 
 
-def export_rows(table: MetricTable | DataTable, lang: str) -> tuple[list[str], list[list[Cell]]]:
-    """Header and rows of a table as exported (numbers stay numbers, units in the header)."""
+def export_number(value: Cell, decimals: int | None) -> Cell | Decimal:
+    """A figure as exported: at the precision the report prints it, as an exact decimal.
+
+    A float becomes a :class:`~decimal.Decimal` rounded (half-even, on the float's exact
+    binary value, as the printed figure) to ``decimals`` places, or to 10 significant digits
+    when the table states none, so an export never carries float noise
+    (``2467243.1755227405``). Integers, text and ``None`` pass unchanged.
+
+    >>> export_number(2467243.1755227405, 0), export_number(0.1 + 0.2, None)
+    (Decimal('2467243'), Decimal('0.3'))
+    """
+    if isinstance(value, bool) or not isinstance(value, float):
+        return value
+    if not math.isfinite(value):
+        raise ReportError(f"a report figure must be finite, not {value!r}")
+    if decimals is None:
+        exact = Decimal(f"{value:.10g}")
+        return exact.quantize(Decimal(1)) if exact == exact.to_integral_value() else exact
+    return Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
+
+
+def export_rows(
+    table: MetricTable | DataTable, lang: str
+) -> tuple[list[str], list[list[Cell | Decimal]]]:
+    """Header and rows of a table as exported: numbers stay numbers, at the precision the
+    report prints them (:func:`export_number`), units in the header."""
     if isinstance(table, MetricTable):
         header = [
             ui(key, lang)
@@ -215,28 +257,34 @@ def export_rows(table: MetricTable | DataTable, lang: str) -> tuple[list[str], l
                 "metric.notes",
             )
         ]
-        rows: list[list[Cell]] = [
+        rows: list[list[Cell | Decimal]] = [
             [
                 row.code,
                 row.label.get(lang),
-                row.value,
-                row.unit,
-                row.prior,
-                None if row.yoy_pct is None else round(row.yoy_pct, 6),
-                row.source,
+                export_number(row.value, row.decimals),
+                cell_in(row.unit, lang),
+                export_number(row.prior, row.decimals),
+                export_number(row.yoy_pct, YOY_DECIMALS),
+                cell_in(row.source, lang),
                 " ".join(note.get(lang) for note in row.footnotes),
             ]
             for row in table.rows
         ]
         return header, rows
     header = [
-        column.label.get(lang) + (f" ({column.unit})" if column.unit else "")
+        column.label.get(lang) + (f" ({cell_in(column.unit, lang)})" if column.unit else "")
         for column in table.columns
     ]
-    return header, [[cell_in(cell, lang) for cell in row] for row in table.rows]
+    return header, [
+        [
+            export_number(cell_in(cell, lang), column.decimals)
+            for cell, column in zip(row, table.columns, strict=True)
+        ]
+        for row in table.rows
+    ]
 
 
-def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
+def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell | Decimal]]) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -248,9 +296,11 @@ def _write_xlsx(
     path: Path,
     title: str,
     header: Sequence[str],
-    rows: Iterable[Sequence[Cell]],
+    rows: Iterable[Sequence[Cell | Decimal]],
     doc: ReportDocument,
 ) -> None:
+    """An XLSX sheet of a table: figures are numbers with a number format showing the
+    precision the report prints (``#,##0``, ``#,##0.00``), never noisy floats."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -258,12 +308,28 @@ def _write_xlsx(
     sheet.title = title[:31]
     sheet.append(list(header))
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([_xlsx_value(cell) for cell in row])
+        for cell, value in zip(sheet[sheet.max_row], row, strict=True):
+            if isinstance(value, Decimal):
+                places = max(0, -int(value.as_tuple().exponent))
+                cell.number_format = "#,##0" + ("." + "0" * places if places else "")
+            elif isinstance(value, int) and not isinstance(value, bool):
+                cell.number_format = "#,##0"
     stamp = doc.generated_at.replace(tzinfo=None)
     book.properties.creator = "esgledger"
     book.properties.created = stamp
     book.properties.modified = stamp
     book.save(path)
+
+
+def _xlsx_value(value: Cell | Decimal) -> str | int | float | None:
+    """A cell as openpyxl stores it: an exact decimal as the float nearest to it (XLSX keeps
+    IEEE doubles; the number format shows the stated precision)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Text):
+        raise ReportError(f"a text cell has no single value: use cell_in(value, lang): {value!r}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)

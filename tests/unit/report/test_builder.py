@@ -108,7 +108,7 @@ def test_key_figures_are_the_inventory_totals_with_their_run(filled: Workspace) 
     assert by_code["GHG-S1"].value == inventory["totals"]["scope1"]
     assert by_code["GHG-S2-LOC"].value == inventory["totals"]["scope2_location"]
     assert by_code["GHG-TOTAL"].value == inventory["totals"]["total"]
-    assert all(row.source == f"run {doc.metadata['run_id']}" for row in table.rows)
+    assert all(row.source.en == f"run {doc.metadata['run_id']}" for row in table.rows)
     assert all(row.decimals == T_CO2E_DECIMALS for row in table.rows)
     html = render_html(doc, "en")
     for printed in key_figures(inventory).values():
@@ -126,7 +126,7 @@ def test_derived_kpis_say_their_run_and_typed_values_their_import(filled: Worksp
     emissions = _rows(doc, "env-emissions-kpis")
     a12 = [row for row in emissions.rows if row.code == "A1.2"]
     assert a12
-    assert {row.source for row in a12} == {f"run {doc.metadata['run_id']}"}
+    assert {row.source.en for row in a12} == {f"run {doc.metadata['run_id']}"}
     # Intensity per revenue: scope 1+2 (location) / CNY 5,000 million.
     inventory = summary(_latest_run(filled))
     s12 = inventory["totals"]["scope1"] + inventory["totals"]["scope2_location"]
@@ -139,7 +139,8 @@ def test_derived_kpis_say_their_run_and_typed_values_their_import(filled: Worksp
     assert revenue.value == 5e9
     assert revenue.prior == 4e9
     assert revenue.yoy_pct == pytest.approx(25.0)
-    assert revenue.source.startswith("import b-")
+    assert revenue.source.en.startswith("import b-")
+    assert revenue.source.zh.startswith("导入批次 b-")
     safety = _rows(doc, "soc-health-safety-kpis")
     b21 = next(row for row in safety.rows if row.code == "B2.1")
     assert b21.footnotes[0].en == "Evidence: HSE register 2024"
@@ -272,9 +273,9 @@ def test_a_kpi_with_breakdowns_reads_as_one_block_in_both_languages() -> None:
     item = catalogue["A1.2"]
     first = _row_label(item, "method=market;scope=1+2", first=True)
     later = _row_label(item, "method=market;per=revenue;scope=1+2", first=False)
-    assert first.en.endswith("(method: market, scope: 1+2)")
+    assert first.en.endswith("(method: market-based, scope: 1+2)")
     assert first.zh.endswith("（方法：基于市场，范围：1+2）")
-    assert later.en == "… method: market, per: revenue, scope: 1+2"
+    assert later.en == "… method: market-based, per: revenue, scope: 1+2"
     assert later.zh == "… 方法：基于市场，每单位：收入，范围：1+2"
     assert _row_label(item, "", first=False).en == first.en.split(" (method")[0]
 
@@ -298,5 +299,7 @@ def test_the_content_index_says_which_breakdowns_a_disclosed_kpi_lacks(
     entry = next(e for e in doc.content_index if e.code == "B1.1")
     assert entry.status == "disclosed"
     assert entry.explanation is not None
-    assert entry.explanation.en == "without the breakdown by type, age, region the item asks for"
-    assert entry.explanation.zh == "未按类型、年龄、地区分类披露"
+    assert entry.explanation.en == (
+        "without the breakdown by type, age group, region the item asks for"
+    )
+    assert entry.explanation.zh == "未按类型、年龄组别、地区分类披露"

@@ -61,8 +61,8 @@ IPCC_SOURCE = (
     "Tables 1.2 and 1.4, ch. 2 Table 2.4"
 )
 IPCC_LICENCE = (
-    "IPCC copyright, no open licence; a small cited subset of numeric default values keyed in "
-    "by hand (standards-and-data.md §4.1: hand-key a small cited subset, do not bulk-copy EFDB)"
+    "IPCC copyright, no open licence; a small cited subset of the numeric default values, keyed "
+    "in by hand with their table references (the emission factor database is not copied)"
 )
 IPCC_ATTRIBUTION = (
     "IPCC 2006, 2006 IPCC Guidelines for National Greenhouse Gas Inventories, prepared by the "
