@@ -337,19 +337,30 @@ def _changes(workspace: Workspace, run: Any, prior: Any) -> tuple[Text, ...]:
 
     if prior is None:
         return ()
-    diff = diff_runs(prior, run)
+    return _change_texts(diff_runs(prior, run), prior.run_id)
+
+
+def _change_texts(diff: Any, prior_id: str) -> tuple[Text, ...]:
+    """The changes since last year's run (:func:`esgledger.inventory.diff.diff_runs`) as
+    text: each cause by its name (``CAUSE_LABELS``), each factor set's change in words."""
+    from esgledger.inventory.diff import CAUSE_LABELS
+
     out = [
         _t(
             "b.change_total",
-            prior=prior.run_id,
+            prior=prior_id,
             a=key_figure(diff.totals.get("total", {}).get("a", 0.0)),
             b=key_figure(diff.totals.get("total", {}).get("b", 0.0)),
         )
     ]
     for cause, delta in sorted(diff.by_cause.items()):
-        out.append(_t("b.change_cause", cause=cause, delta=key_figure(delta)))
+        label = Text(*CAUSE_LABELS[cause]) if cause in CAUSE_LABELS else Text.same(cause)
+        out.append(_t("b.change_cause", cause=label, delta=key_figure(delta)))
     for entry in diff.factor_sets:
-        out.append(_t("b.change_set", set=str(entry.get("id")), change=str(entry.get("change"))))
+        change = str(entry.get("change"))
+        key = f"b.set_{change}"
+        words = _t(key) if key in strings_table() else Text.same(change)
+        out.append(_t("b.change_set", set=str(entry.get("id")), change=words))
     return tuple(out)
 
 

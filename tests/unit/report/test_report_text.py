@@ -313,3 +313,19 @@ def test_an_unknown_optional_section_is_an_input_error(tmp_path: Path) -> None:
     assert issue.row == 5
     assert str(issue.column).startswith("report.sections")
     assert "soc.gaming is not an optional section" in issue.problem
+
+
+def test_changes_since_last_year_read_in_both_languages() -> None:
+    from types import SimpleNamespace
+
+    from esgledger.report.builder import _change_texts
+
+    diff = SimpleNamespace(
+        totals={"total": {"a": 100.0, "b": 120.0}},
+        by_cause={"added": 25.0, "gwp_set": -5.0},
+        factor_sets=[{"id": "desnz-2024", "change": "changed"}, {"id": "x", "change": "added"}],
+    )
+    texts = _change_texts(diff, "r-6fcb580ee022-20241207T043019Z")
+    assert "new activity rows" in texts[1].en
+    for text in texts:
+        assert not english_words(text.zh), text.zh
