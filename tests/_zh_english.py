@@ -59,7 +59,8 @@ UNITS: frozenset[str] = frozenset(
     {
         "t", "kg", "g", "mg", "Mt", "kt", "tCO2e", "CO2e", "kWh", "MWh", "GWh", "TWh", "Wh",
         "kW", "MW", "GW", "W", "GJ", "MJ", "TJ", "PJ", "m", "km", "m2", "m3", "Nm3", "L",
-        "kL", "ML", "pkm", "tkm", "vkm", "h", "s", "ppm", "kPa", "Pa",
+        "kL", "ML", "pkm", "tkm", "vkm", "h", "s", "ppm", "kPa", "Pa", "gal", "lb", "mi",
+        "scf", "therm", "kcal",
     }
 )  # fmt: skip
 

@@ -1324,7 +1324,17 @@ class _Layout:
             blocks.append(Callout(message_text(str(warning)), "warning"))
         for item in self.f.derived.not_computed:
             blocks.append(
-                Callout(_t("b.not_computed", derivation=item.derivation, reason=item.reason))
+                Callout(
+                    _t(
+                        "b.not_computed",
+                        derivation=(
+                            _t(f"derivation.{item.derivation}")
+                            if f"derivation.{item.derivation}" in strings_table()
+                            else item.derivation
+                        ),
+                        reason=message_text(item.reason),
+                    )
+                )
             )
         return blocks
 

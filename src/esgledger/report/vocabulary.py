@@ -106,12 +106,21 @@ def _activity_names_zh() -> dict[str, str]:
     return {t.activity: t.name_zh for t in Taxonomy.shipped()}
 
 
+@functools.cache
+def _metric_titles_zh() -> dict[str, str]:
+    from esgledger.disclosure import load_catalogue
+
+    return {item.code: item.title_zh for item in load_catalogue() if item.title_zh}
+
+
 _ACTIVITY_IN_REGION = re.compile(r"(?P<activity>[\w.]+) in (?P<region>[\w-]+) \((?P<n>\d+)\)")
+_ACTIVITY_IN_UNIT = re.compile(r"(?P<activity>[\w.]+) in (?P<unit>[^,]+)")
 
 
 def _field_zh(name: str, value: str) -> str:
-    """A field of a message in Chinese: activity lists (``electricity in CN-GD (48)``) name
-    the activity in Chinese; ``more`` counts the entries left out."""
+    """A field of a message in Chinese: activity lists (``electricity in CN-GD (48)``,
+    ``stationary.diesel in L``) name the activity in Chinese; ``message`` is a message of its
+    own; ``metric`` is named by its catalogue title; ``more`` counts the entries left out."""
     from esgledger.report.strings import ui
 
     if name == "activities":
@@ -126,6 +135,21 @@ def _field_zh(name: str, value: str) -> str:
             )
             for m in _ACTIVITY_IN_REGION.finditer(value)
         )
+    if name == "units":
+        names = _activity_names_zh()
+        return ui("b.msg_list_separator", "zh-CN").join(
+            ui(
+                "b.msg_activity_in_unit",
+                "zh-CN",
+                activity=names.get(m["activity"], m["activity"]),
+                unit=m["unit"],
+            )
+            for m in _ACTIVITY_IN_UNIT.finditer(value)
+        )
+    if name == "metric":
+        return _metric_titles_zh().get(value, value)
+    if name == "message":
+        return message_text(value).zh
     if name == "more":
         return ui("b.msg_more", "zh-CN", n=value) if value else ""
     return value

@@ -53,3 +53,9 @@ def test_ui_fills_fields_and_names_unknown_keys() -> None:
     with pytest.raises(UnknownStringError, match=r"'no.such.key' is not in .*strings.csv"):
         ui("no.such.key", "en")
     assert text("doc.toc").en == "Contents"
+
+
+def test_every_derivation_has_a_name_in_both_languages() -> None:
+    from esgledger.disclosure.catalogue import DERIVATIONS
+
+    assert {f"derivation.{key}" for key in DERIVATIONS} <= set(strings_table())

@@ -18,6 +18,7 @@ from esgledger.inventory.engine import calculate
 from esgledger.report.builder import _residual_gap_text, build_document
 from esgledger.report.config import OPTIONAL_SECTIONS, load_report_inputs
 from esgledger.report.document import (
+    Callout,
     Column,
     DataTable,
     MethodologyAppendix,
@@ -87,6 +88,11 @@ def test_unit_labels_in_chinese() -> None:
         "2 sites priced their remainder at the grid average: no residual mix (OF-LDN, OF-SG); "
         "disclose it (grid_average_no_residual_mix)",
         "2024: run r-6fcb580ee022-20261207T043019Z (scope 2 market-based)",
+        "intensity per employee: no 'employees' value for the whole year 2024",
+        "intensity per revenue: 'revenue' is given for several entities (GRP, SUB); name the "
+        "group entity (entity=...)",
+        "not convertible into energy (left out): stationary.diesel in L, mobile.petrol in gal",
+        "no revenue or employees value",
     ],
 )
 def test_engine_messages_read_as_chinese(message: str) -> None:
@@ -329,3 +335,12 @@ def test_changes_since_last_year_read_in_both_languages() -> None:
     assert "new activity rows" in texts[1].en
     for text in texts:
         assert not english_words(text.zh), text.zh
+
+
+def test_the_methodology_notes_of_a_new_group_read_as_chinese(calculated: Workspace) -> None:
+    doc = build_document(calculated, generated_at=STAMP)
+    method = next(s for s in doc.walk() if s.id == "appendix-methodology")
+    notes = [b.text for b in method.blocks if isinstance(b, Callout)]
+    assert any("未计算" in note.zh for note in notes)  # no revenue: intensities not computed
+    for note in notes:
+        assert not english_words(note.zh), note.zh
