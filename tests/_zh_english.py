@@ -12,19 +12,22 @@ What is allowed (the allow-list, in the order it is applied)
    that names a work in its own language (a site's name, an evidence note, the title of an
    English publication cited as a source, a licence's name). They are removed from the text
    before it is split into words, so a phrase only passes where it appears whole.
-2. **Codes and identifiers**: a token with a digit (``S12-2030``, ``r-6fcb…``, ``AR6``,
+2. **Code spans**: text between backticks (`` `esgledger import WS FILE --kind measures` ``,
+   `` `hourly_load` ``) is what the user types: commands, options, configuration keys.
+3. **Codes and identifiers**: a token with a digit (``S12-2030``, ``r-6fcb…``, ``AR6``,
    ``CO2e``, ``305-7``), a token in capitals (``HKEX``, ``GRI``, ``DC-SZ``, ``PUE``), a
    dotted code (``D.metrics.scope1``, ``CO.data_security.incidents``), a token with an
    internal capital (``SBTi``, ``kWh``), a URL, an e-mail address or a file name
-   (``report.toml``, ``strings.csv``); a word starting with two capitals is an acronym
-   (``NOx``, ``HFCs``, ``SBTi``). A ``snake_case`` word is *not* a code: it is how raw
-   vocabulary keys (``hk_macao_taiwan``, ``full_time``) leak, so it is reported.
-3. **Units** (:data:`UNITS`): the symbols a Chinese report prints as they are (``t``, ``kg``,
+   (``report.toml``, ``report/narratives/<section>.<lang>.md``); a word starting with two
+   capitals is an acronym (``NOx``, ``HFCs``, ``SBTi``). A ``snake_case`` word outside
+   backticks is *not* a code: it is how raw vocabulary keys (``hk_macao_taiwan``,
+   ``full_time``) leak, so it is reported.
+4. **Units** (:data:`UNITS`): the symbols a Chinese report prints as they are (``t``, ``kg``,
    ``kWh``, ``m3``, ``km``, ``L``, ``yr`` is *not* one: it is English).
-4. **Proper names** (:data:`PROPER_NAMES`): names of programs, standards bodies and
+5. **Proper names** (:data:`PROPER_NAMES`): names of programs, standards bodies and
    publishers kept in their own spelling in Chinese text (``esgledger``, ``Ember``,
    ``WeasyPrint``…).
-5. ``allowed_words`` the caller adds (case-sensitive), for names particular to one output.
+6. ``allowed_words`` the caller adds (case-sensitive), for names particular to one output.
 
 Everything else made of two or more Latin letters is an English word (single letters are too
 ambiguous to judge: ``t`` is a unit, ``x`` a multiplier).
@@ -74,7 +77,8 @@ PROPER_NAMES: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/+:@%']*[A-Za-z0-9]|[A-Za-z0-9]")
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/+:@%'<>]*[A-Za-z0-9]|[A-Za-z0-9]")
+_CODE_SPAN = re.compile(r"`[^`\n]+`")
 _URL = re.compile(r"^(https?://|www\.)|@|\.(csv|xlsx|toml|md|json|html|pdf|py|parquet)$")
 _LETTERS = re.compile(r"[A-Za-z]{2,}")
 
@@ -138,13 +142,14 @@ def english_words(
     phrases = sorted({p for p in allowed_phrases if p and _LETTERS.search(p)}, key=len)
     for phrase in reversed(phrases):
         text = text.replace(phrase, " " * len(phrase))
+    text = _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), text)
     words = set(allowed_words) | UNITS | PROPER_NAMES
     found: list[Finding] = []
     for match in _TOKEN.finditer(text):
         token = match.group(0)
         if not _LETTERS.search(token) or _is_code(token):
             continue
-        for part in re.split(r"[-/+:']", token.strip(".")):
+        for part in re.split(r"[-/+:'<>]", token.strip(".")):
             if len(part) < 2 or not _LETTERS.search(part) or part in words:
                 continue
             if part.endswith("s") and part[:-1] in UNITS:

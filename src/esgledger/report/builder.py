@@ -473,7 +473,7 @@ def _gather(workspace: Workspace, run_id: str | None) -> ReportFacts:
         else:
             notes["targets"] = _t("b.no_targets")
     except EsgledgerError as exc:
-        notes["targets"] = _t("b.not_available", reason=str(exc))
+        notes["targets"] = _t("b.not_available", reason=message_text(str(exc)))
     try:
         planned = service.plan(workspace, run_id=run.run_id)
         plan_data = planned.as_dict()
@@ -481,11 +481,11 @@ def _gather(workspace: Workspace, run_id: str | None) -> ReportFacts:
 
         macc_svg = {lang: macc_chart(planned.macc, lang=lang) for lang in LANGS}
     except EsgledgerError as exc:
-        notes["plan"] = _t("b.not_available", reason=str(exc))
+        notes["plan"] = _t("b.not_available", reason=message_text(str(exc)))
     try:
         claim = service.claims(workspace, year).as_dict()
     except EsgledgerError as exc:
-        notes["claim"] = _t("b.not_available", reason=str(exc))
+        notes["claim"] = _t("b.not_available", reason=message_text(str(exc)))
     derived = derive(
         inventory,
         run.line_items_path,
@@ -735,7 +735,8 @@ class _Layout:
                 (ui("doc.reporting_year", lang), str(self.f.year)),
                 (ui("b.run", lang), self.f.run_id),
             ]
-            return "\n".join(f"- **{key}**: {value}" for key, value in items)
+            colon = "：" if zh else ": "
+            return "\n".join(f"- **{key}**{colon}{value}" for key, value in items)
 
         return [Markdown(lines("en"), lines("zh-CN"))]
 
@@ -1508,8 +1509,12 @@ def _bodies_markdown(bodies: Sequence[Any], lang: str) -> str:
             facts.append(ui("b.members_n", lang, n=str(body.members)))
         if body.meetings is not None:
             facts.append(ui("b.meetings_n", lang, n=str(body.meetings)))
-        detail = f" ({'; '.join(facts)})" if facts else ""
-        out.append("  " * depth + f"- **{name}**{detail}: {role}")
+        if zh:
+            detail = f"（{'；'.join(facts)}）" if facts else ""
+            out.append("  " * depth + f"- **{name}**{detail}：{role}")
+        else:
+            detail = f" ({'; '.join(facts)})" if facts else ""
+            out.append("  " * depth + f"- **{name}**{detail}: {role}")
     return "\n".join(out)
 
 

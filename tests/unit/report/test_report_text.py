@@ -344,3 +344,19 @@ def test_the_methodology_notes_of_a_new_group_read_as_chinese(calculated: Worksp
     assert any("未计算" in note.zh for note in notes)  # no revenue: intensities not computed
     for note in notes:
         assert not english_words(note.zh), note.zh
+
+
+def test_a_new_groups_chinese_report_has_no_english_words(calculated: Workspace) -> None:
+    """No report inputs, no targets or measures: every placeholder, note and table of the
+    Chinese edition reads as Chinese (names and cited publications as written)."""
+    from _zh_english import html_text
+    from esgledger.factors.library import FactorLibrary
+    from esgledger.inventory.runs import load_run
+
+    gwp = str(load_run(calculated).manifest["gwp_source"])
+    allowed = ["Test Group", "Entity GRP", "Site DC", gwp]
+    for info in FactorLibrary.for_workspace(calculated).sets():
+        allowed += [str(info.get(k) or "") for k in ("source", "edition", "licence", "attribution")]
+    html = render_html(build_document(calculated, generated_at=STAMP), "zh-CN")
+    found = english_words(html_text(html), allowed_phrases=allowed)
+    assert not found, "\n".join(str(f) for f in found[:30])

@@ -49,3 +49,9 @@ def test_html_text_keeps_visible_text_only() -> None:
         "<body><p>范围一</p><td>people</td><svg><text>Year</text></svg></body></html>"
     )
     assert _words(html_text(html)) == ["Report", "people", "Year"]
+
+
+def test_code_spans_and_file_paths_are_code() -> None:
+    assert _words("请以 `esgledger import WS FILE --kind measures` 导入") == []
+    assert _words("请提供 report/narratives/climate.metrics.<lang>.md。") == []
+    assert _words("请设置 `hourly_load`，而非 hourly_load") == ["hourly_load"]
