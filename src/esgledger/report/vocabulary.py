@@ -114,6 +114,9 @@ def _metric_titles_zh() -> dict[str, str]:
 
 
 _ACTIVITY_IN_REGION = re.compile(r"(?P<activity>[\w.]+) in (?P<region>[\w-]+) \((?P<n>\d+)\)")
+_JOINT_CONTROL = re.compile(
+    r"joint financial control of (?P<entity>\S+) at (?P<share>[\d.]+ %) equity"
+)
 _ACTIVITY_IN_UNIT = re.compile(r"(?P<activity>[\w.]+) in (?P<unit>[^,]+)")
 
 
@@ -145,6 +148,11 @@ def _field_zh(name: str, value: str) -> str:
                 unit=m["unit"],
             )
             for m in _ACTIVITY_IN_UNIT.finditer(value)
+        )
+    if name == "joint":
+        return ui("b.msg_list_separator", "zh-CN").join(
+            ui("b.msg_joint_control", "zh-CN", entity=m["entity"], share=m["share"])
+            for m in _JOINT_CONTROL.finditer(value)
         )
     if name == "metric":
         return _metric_titles_zh().get(value, value)

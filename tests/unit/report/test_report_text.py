@@ -104,13 +104,30 @@ def test_engine_messages_read_as_chinese(message: str) -> None:
 def test_engine_messages_from_the_boundary_read_as_chinese() -> None:
     from esgledger.boundary import consolidation_shares
 
+    def row(code: str, parent: str | None, pct: float, control: bool, joint: bool) -> dict:
+        return {
+            "entity": code,
+            "parent": parent,
+            "ownership_pct": pct,
+            "operational_control": control,
+            "financial_control": control,
+            "joint_financial_control": joint,
+        }
+
     rows = [
-        {"entity": "GRP", "parent": None, "ownership_pct": 100, "operational_control": True},
-        {"entity": "SUB", "parent": "GRP", "ownership_pct": 80, "operational_control": True},
-        {"entity": "JV", "parent": "SUB", "ownership_pct": 50, "operational_control": False},
+        row("GRP", None, 100, True, False),
+        row("SUB", "GRP", 80, True, False),
+        row("JV", "SUB", 50, False, True),
+        row("ASSOC", "GRP", 30, False, False),
     ]
-    for share in consolidation_shares(rows, "operational_control").values():
-        assert not english_words(message_text(share.reason).zh), share.reason
+    reasons = [
+        share.reason
+        for approach in ("operational_control", "financial_control", "equity_share")
+        for share in consolidation_shares(rows, approach).values()
+    ]
+    assert any("joint financial control" in reason for reason in reasons)
+    for reason in reasons:
+        assert not english_words(message_text(reason).zh), reason
 
 
 def test_an_unknown_message_is_kept_as_written() -> None:
