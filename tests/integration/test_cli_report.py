@@ -245,6 +245,12 @@ def test_no_missing_glyphs_in_the_chinese_edition(built: Built) -> None:
         assert words in squashed
 
 
+def test_chinese_unit_labels_print_on_one_line(built: Built) -> None:
+    # The KPI tables' unit column once wrapped 千个千瓦时 one character per line.
+    rows = [line for line in built.layout["zh-CN"].splitlines() if "A2.1" in line]
+    assert any("千个千瓦时" in line for line in rows), rows[:5]
+
+
 def test_every_content_index_entry_resolves_to_a_printed_page(built: Built) -> None:
     from esgledger.disclosure import load_catalogue
     from esgledger.report.builder import build_document
