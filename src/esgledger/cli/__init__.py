@@ -2,7 +2,7 @@
 
 Each group of commands lives in its own module and registers itself on :data:`app`; this
 module only assembles them. Exit status: 0 on success, 2 on rejected input (the report goes to
-stderr), 1 on any other error.
+stderr), 1 on any other error. No traceback reaches a user: see :mod:`esgledger.cli._app`.
 """
 
 from __future__ import annotations
@@ -26,4 +26,6 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    app()
+    """The ``esgledger`` script and ``python -m esgledger`` (named ``esgledger`` in help and
+    shell completion either way)."""
+    app(prog_name="esgledger")
