@@ -110,6 +110,12 @@ def import_(
         Path | None,
         typer.Option(help="Write every issue of a rejected file to this CSV file."),
     ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            help="XLSX: the sheet to import (default: the one sheet whose header fits --kind)."
+        ),
+    ] = None,
 ) -> None:
     """Validate a file and import it whole, or reject it with a row-by-row report."""
     from esgledger.ingest.importers import import_file
@@ -118,7 +124,7 @@ def import_(
     err = _stderr()
     try:
         with Workspace.open(workspace) as ws:
-            result = import_file(ws, kind.value, file, progress=err.is_terminal)
+            result = import_file(ws, kind.value, file, progress=err.is_terminal, sheet=sheet)
     except InputError as exc:
         err.print(str(exc), markup=False)
         if report is not None:
