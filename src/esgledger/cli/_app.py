@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from typer.core import TyperGroup
 
 from esgledger import __version__
@@ -77,6 +78,22 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+#: Width given to output that is not a terminal (a pipe, a file, a CI log), where Rich would
+#: otherwise assume 80 columns and fold table cells word by word.
+PIPE_WIDTH = 200
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A console for what a command prints: no highlighting, long lines never wrapped, and,
+    when the output is not a terminal, :data:`PIPE_WIDTH` columns unless ``COLUMNS`` says
+    otherwise."""
+    probe = Console(stderr=stderr)
+    width = None
+    if not probe.is_terminal and not os.environ.get("COLUMNS"):
+        width = max(probe.width, PIPE_WIDTH)
+    return Console(stderr=stderr, soft_wrap=True, highlight=False, width=width)
 
 
 class Lang(StrEnum):

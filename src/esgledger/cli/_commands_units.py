@@ -16,11 +16,10 @@ from importlib import resources
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from esgledger.cli._app import Lang, app
+from esgledger.cli._app import Lang, app, console
 from esgledger.errors import UnitError
 
 #: Chinese names of the dimensions of common_units.csv (others are shown as written there).
@@ -132,13 +131,6 @@ def units_data() -> dict[str, Any]:
     return {"units": units, "other": other, "rules": {"en": RULES[0], "zh-CN": RULES[1]}}
 
 
-def _console() -> Console:
-    """stdout; when it is not a terminal, wide enough that no row wraps word by word."""
-    probe = Console()
-    width = probe.width if probe.is_terminal else max(probe.width, 200)
-    return Console(soft_wrap=True, highlight=False, width=width)
-
-
 @app.command()
 def units(
     lang: Annotated[Lang, typer.Option("--lang", help="Language: en or zh-CN.")] = Lang.en,
@@ -167,8 +159,8 @@ def units(
         cells = (shown, u["unit"], u["name_zh"] if zh else u["name"], ", ".join(u["spellings"]))
         table.add_row(*(escape(c) for c in cells))
         previous = dim
-    console = _console()
-    console.print(table)
+    out = console()
+    out.print(table)
     if data["other"]:
         extra = Table(title="其他可接受的写法" if zh else "Other spellings accepted")
         for header in ("量纲", "单位", "写法") if zh else ("dimension", "unit", "spellings"):
@@ -178,5 +170,5 @@ def units(
             label = _DIMENSIONS_ZH.get(dim, dim) if zh else dim
             spellings = ", ".join(group["spellings"])
             extra.add_row(escape(label), escape(group["unit"]), escape(spellings))
-        console.print(extra)
-    console.print(data["rules"]["zh-CN" if zh else "en"], markup=False)
+        out.print(extra)
+    out.print(data["rules"]["zh-CN" if zh else "en"], markup=False)

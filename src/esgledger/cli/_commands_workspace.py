@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
-from esgledger.cli._app import EXIT_REJECTED, app
+from esgledger.cli._app import EXIT_REJECTED, app, console
 from esgledger.errors import EsgledgerError, InputError
 
 EXIT_ERROR = 1
@@ -42,11 +42,11 @@ class ImportKind(StrEnum):
 
 
 def _stdout() -> Console:
-    return Console(soft_wrap=True, highlight=False)
+    return console()
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, soft_wrap=True, highlight=False)
+    return console(stderr=True)
 
 
 def _fail(error: EsgledgerError) -> typer.Exit:
