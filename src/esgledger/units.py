@@ -218,7 +218,7 @@ def _case_variants(name: str) -> list[str]:
 def _match_case_insensitively(name: str) -> pint.Quantity[Any] | None:
     """The one unit ``name`` spells regardless of case, or ``None`` if it spells none.
 
-    The rule (documented in docs/methodology/units.md): every spelling that differs from
+    The rule (documented in docs/methodology/unit-spellings.md): every spelling that differs from
     ``name`` only by the case of its letters is looked up, exactly, among the aliases and the
     registry's units; of what it finds, only units of a dimension activity data use count
     (:func:`_esg_dimensions`). If they are all the same unit, that unit is the answer
