@@ -239,7 +239,8 @@ def _match_case_insensitively(name: str) -> pint.Quantity[Any] | None:
         quantity = _try_parse(ALIASES.get(variant, variant))
         if quantity is None or quantity.unitless:
             continue
-        if str(quantity.dimensionality) in dimensions and quantity.magnitude > 0:
+        dimension = str(quantity.dimensionality)
+        if (dimension in dimensions or _CURRENCY_DIM.match(dimension)) and quantity.magnitude > 0:
             found[variant] = quantity
     meanings: dict[str, list[str]] = {}
     for variant, quantity in found.items():

@@ -169,6 +169,7 @@ def test_a_spelling_that_reads_as_zero_is_not_a_unit() -> None:
         ("KM", "km"),
         ("M3", "m**3"),
         ("cny", "CNY"),
+        ("krw", "KRW"),  # any currency code, not only those the aliases spell
         ("THERM", "therm"),
         ("TKM", "tonne * km"),
         ("T", "tonne"),  # exactly, pint reads a tesla; no activity is measured in teslas
