@@ -224,7 +224,7 @@ def _match_case_insensitively(name: str) -> pint.Quantity[Any] | None:
     (:func:`_esg_dimensions`). If they are all the same unit, that unit is the answer
     (``KG`` → kg, ``Kwh`` → kWh, ``M3`` → m³). If they differ, the spelling is refused, naming
     each: SI prefixes differ by case (``m`` milli / ``M`` mega, ``p`` pico / ``P`` peta), so
-    ``mwh``, ``MWH``, ``mj``, ``MT``, ``ml`` or ``MM`` are never guessed.
+    ``mwh``, ``MWH``, ``mj`` or ``MM`` are never guessed.
 
     Raises
     ------
