@@ -810,7 +810,9 @@ def test_xlsx_with_date_and_number_cells(ws: Workspace, tmp_path: Path) -> None:
     workbook.save(tmp_path / "vc.xlsx")
     result = import_activities(ws, tmp_path / "vc.xlsx")
     assert result.message.endswith("(1 activity, 2024-04-01 to 2024-06-30).")
-    assert result.message.startswith("Imported 1 activity row from vc.xlsx as batch b-")
+    assert result.message.startswith(
+        "Imported 1 activity row from vc.xlsx (sheet 'Sheet') as batch b-"
+    )
     (stored,) = lake_rows(ws)
     assert (
         stored["row_number"],
