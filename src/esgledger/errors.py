@@ -49,12 +49,13 @@ class Issue:
     fix: str = ""
 
     def __str__(self) -> str:
-        where = self.file
+        parts = [self.file] if self.file else []
         if self.row is not None:
-            where += f", row {self.row}"
+            parts.append(f"row {self.row}")
         if self.column is not None:
-            where += f", column {self.column!r}"
-        text = f"{where}: {self.problem}"
+            parts.append(f"column {self.column!r}")
+        where = ", ".join(parts)
+        text = f"{where}: {self.problem}" if where else self.problem
         if self.value is not None:
             text += f" (value: {self.value!r})"
         if self.fix:

@@ -22,6 +22,7 @@ Beyond pint's defaults the registry defines:
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
 from typing import Any
@@ -34,6 +35,7 @@ __all__ = [
     "ALIASES",
     "CURRENCIES",
     "Q_",
+    "UNITS_HINT",
     "conversion_factor",
     "currency_of",
     "dimensionality",
@@ -70,16 +72,17 @@ employee = [employee] = employees = headcount
 """
 
 #: Spellings accepted from users and source files, mapped onto pint expressions.
-#: Matching is exact after trimming and is case-sensitive only where case carries meaning
-#: (``Mt`` vs ``mt``); see :func:`normalize_unit`.
+#: Matching is exact after trimming; a spelling that matches nothing exactly is then matched
+#: regardless of case when that is unambiguous (see :func:`parse_unit`). ``mwh`` and ``mj`` are
+#: deliberately absent: they could be ``MWh``/``mWh`` and ``MJ``/``mJ``.
 ALIASES: dict[str, str] = {
     # mass
-    "t": "tonne", "tonnes": "tonne", "tonne": "tonne", "metric ton": "tonne", "ton": "tonne",
-    "tons": "tonne", "吨": "tonne", "千克": "kg", "公斤": "kg", "kgs": "kg",
+    "t": "tonne", "tonnes": "tonne", "tonne": "tonne", "metric ton": "tonne",
+    "metric tons": "tonne", "吨": "tonne", "千克": "kg", "公斤": "kg", "kgs": "kg",
     "short ton": "short_ton", "short tons": "short_ton",
     # energy
-    "kwh": "kWh", "KWH": "kWh", "千瓦时": "kWh", "度": "kWh", "mwh": "MWh", "兆瓦时": "MWh",
-    "gwh": "GWh", "gj": "GJ", "吉焦": "GJ", "tj": "TJ", "mj": "MJ", "therms": "therm",
+    "kwh": "kWh", "KWH": "kWh", "千瓦时": "kWh", "度": "kWh", "兆瓦时": "MWh",
+    "gwh": "GWh", "gj": "GJ", "吉焦": "GJ", "tj": "TJ", "兆焦": "MJ", "therms": "therm",
     "kWh (Net CV)": "kWh", "kWh (Gross CV)": "kWh", "万千瓦时": "10000 * kWh",
     # volume
     "l": "liter", "L": "liter", "litre": "liter", "litres": "liter", "liters": "liter",
@@ -152,8 +155,6 @@ def normalize_unit(text: str) -> str:
     cleaned = " ".join(str(text).replace("\u3000", " ").split())
     if cleaned in ALIASES:
         return ALIASES[cleaned]
-    if cleaned.lower() in ALIASES and cleaned.lower() not in ("mt", "gt"):
-        return ALIASES[cleaned.lower()]
     thousands = _THOUSANDS.match(cleaned)
     if thousands:
         return f"1000 * ({normalize_unit(thousands.group('unit'))})"
@@ -170,25 +171,139 @@ def normalize_unit(text: str) -> str:
     return cleaned
 
 
+#: Where to look up the units accepted, named in every "unknown unit" message.
+UNITS_HINT = "run `esgledger units` for the units accepted"
+
+#: Spellings of "ton" that are refused: in UK usage a long ton (2,240 lb), in US usage a short
+#: ton (2,000 lb), loosely a metric tonne (1,000 kg); pint itself reads ``ton`` as a short ton.
+_AMBIGUOUS_TON = re.compile(r"(?<![\w.])tons?(?![\w.])", re.IGNORECASE)
+#: A single unit name (no operator, space or number), the only form matched regardless of case.
+_SINGLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+#: Beyond this many letters a spelling is not matched regardless of case (2**n variants).
+_CASE_LETTERS_MAX = 8
+
+
+def _try_parse(expression: str) -> pint.Quantity[Any] | None:
+    try:
+        quantity = ureg.parse_expression(expression)
+    except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError):
+        return None
+    # A bare number ("1000") parses to a plain int or float: a dimensionless quantity here.
+    return quantity if isinstance(quantity, ureg.Quantity) else ureg.Quantity(quantity)
+
+
+@lru_cache(maxsize=1)
+def _esg_dimensions() -> frozenset[str]:
+    """The dimensions of every unit the aliases and the common-unit list spell: what activity
+    data are measured in. Matching regardless of case only ever lands on one of these, never on
+    a tesla (``T``), a gauss (``kG``) or a knot (``kt``)."""
+    from importlib import resources
+
+    spellings = list(ALIASES.values())
+    text = resources.files("esgledger.schema").joinpath("common_units.csv").read_text("utf-8")
+    spellings += [line.split(",", 1)[0] for line in text.splitlines()[1:] if line.strip()]
+    dimensions = set()
+    for spelling in spellings:
+        quantity = _try_parse(normalize_unit(spelling))
+        if quantity is not None:
+            dimensions.add(str(quantity.dimensionality))
+    return frozenset(dimensions)
+
+
+def _case_variants(name: str) -> list[str]:
+    choices = [(c.lower(), c.upper()) if c.isascii() and c.isalpha() else (c,) for c in name]
+    return ["".join(chars) for chars in itertools.product(*choices)]
+
+
+def _match_case_insensitively(name: str) -> pint.Quantity[Any] | None:
+    """The one unit ``name`` spells regardless of case, or ``None`` if it spells none.
+
+    The rule (documented in docs/methodology/unit-spellings.md): every spelling that differs from
+    ``name`` only by the case of its letters is looked up, exactly, among the aliases and the
+    registry's units; of what it finds, only units of a dimension activity data use count
+    (:func:`_esg_dimensions`). If they are all the same unit, that unit is the answer
+    (``KG`` → kg, ``Kwh`` → kWh, ``M3`` → m³). If they differ, the spelling is refused, naming
+    each: SI prefixes differ by case (``m`` milli / ``M`` mega, ``p`` pico / ``P`` peta), so
+    ``mwh``, ``MWH``, ``mj`` or ``MM`` are never guessed.
+
+    Raises
+    ------
+    UnitError
+        If the spelling could be two different units.
+    """
+    if not _SINGLE_NAME.match(name) or sum(c.isalpha() for c in name) > _CASE_LETTERS_MAX:
+        return None
+    dimensions = _esg_dimensions()
+    found: dict[str, pint.Quantity[Any]] = {}
+    for variant in _case_variants(name):
+        quantity = _try_parse(ALIASES.get(variant, variant))
+        if quantity is None or quantity.unitless:
+            continue
+        dimension = str(quantity.dimensionality)
+        if (dimension in dimensions or _CURRENCY_DIM.match(dimension)) and quantity.magnitude > 0:
+            found[variant] = quantity
+    meanings: dict[str, list[str]] = {}
+    for variant, quantity in found.items():
+        base = quantity.to_base_units()
+        key = f"{float(base.magnitude):.12g} {base.units}"
+        meanings.setdefault(key, []).append(variant)
+    if not meanings:
+        return None
+    if len(meanings) > 1:
+        options = " or ".join(
+            f"{spellings[0]} ({found[spellings[0]].units})"
+            for spellings in sorted(meanings.values(), key=lambda v: v[0].swapcase())
+        )
+        raise UnitError(
+            f"unit {name!r} is ambiguous: case matters for it; write {options}", unit=name
+        )
+    (spellings,) = meanings.values()
+    return found[spellings[0]]
+
+
 @lru_cache(maxsize=4096)
 def parse_unit(text: str) -> pint.Quantity[Any]:
     """Parse a unit expression into a pint quantity of magnitude 1 (or a scaled one).
 
     Scaled units such as ``"万元"`` (10,000 CNY) come back with their scale as magnitude.
 
+    A spelling is first read exactly (aliases, then pint's names, case-sensitive); a single
+    unit name that matches nothing is then matched regardless of case when only one unit fits
+    (``KG``, ``Kwh``), see :func:`_match_case_insensitively`. ``ton`` and ``tons`` are refused
+    as ambiguous (metric tonne, short ton or long ton): write ``t`` or ``short_ton``.
+
     Raises
     ------
     UnitError
-        If the text is empty or pint does not know it.
+        If the text is empty, ambiguous, or pint does not know it.
     """
     if text is None or not str(text).strip():
         raise UnitError("the unit is empty", unit=text)
     expression = normalize_unit(text)
-    try:
-        quantity = ureg.parse_expression(expression)
-    except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError) as exc:
-        raise UnitError(f"unknown unit {text!r}", unit=text) from exc
-    if not isinstance(quantity, ureg.Quantity) or quantity.unitless:  # a bare number: "1000"
+    if _AMBIGUOUS_TON.search(expression):
+        raise UnitError(
+            f"unit {text!r} is ambiguous: a 'ton' is a metric tonne (1,000 kg), a US short ton "
+            "(2,000 lb) or a long ton (2,240 lb); write t (or tonne, 吨) or short_ton",
+            unit=text,
+        )
+    if expression.lower() == "mt" and expression != "Mt":
+        raise UnitError(
+            f"unit {text!r} is ambiguous: 'MT' often means metric ton, but mt is a millitonne "
+            "(1 kg) and Mt a megatonne; write t (metric tonne) or Mt (megatonne)",
+            unit=text,
+        )
+    quantity = _try_parse(expression)
+    if quantity is None or (
+        _SINGLE_NAME.match(expression)
+        and not quantity.unitless
+        and str(quantity.dimensionality) not in _esg_dimensions()
+    ):
+        # Unknown, or a physics unit no activity is measured in (T is a tesla, MM a
+        # megamolar): look for the unit the spelling means regardless of case.
+        quantity = _match_case_insensitively(expression) or quantity
+    if quantity is None:
+        raise UnitError(f"unknown unit {text!r}: {UNITS_HINT}", unit=text)
+    if quantity.unitless:  # a bare number: "1000"
         raise UnitError(f"{text!r} is a number, not a unit", unit=text)
     if not quantity.magnitude > 0:  # "0 kWh", or a spelling pint reads as zero
         raise UnitError(

@@ -378,9 +378,10 @@ def test_explain_without_such_a_record(diesel_ws: Path) -> None:
         run = load_run(ws)
     missing = runner.invoke(app, ["explain", str(diesel_ws), "nope"])
     assert missing.exit_code == 1
-    assert missing.stderr.splitlines()[0] == (
+    # One line: no stray ", column 'record_id': no such record" under it (issue 10).
+    assert missing.stderr == (
         f"error: run {run.run_id} has no line with record id 'nope' (give a record id, "
-        "BATCH:ROW such as b-0123456789ab:2, or ENTITY:RECORD_ID)"
+        "BATCH:ROW such as b-0123456789ab:2, or ENTITY:RECORD_ID)\n"
     )
 
 

@@ -74,8 +74,15 @@ class FakeImporter:
         self.calls: list[tuple[Path, str, Path, bool]] = []
 
     def __call__(
-        self, ws: Workspace, kind: str, path: Path, *, progress: bool = True
+        self,
+        ws: Workspace,
+        kind: str,
+        path: Path,
+        *,
+        progress: bool = True,
+        sheet: str | None = None,
     ) -> ImportResult:
+        assert sheet is None  # --sheet is tested with the real importers (test_cli_import_xlsx)
         self.calls.append((ws.root, kind, path, progress))
         if isinstance(self.outcome, Exception):
             raise self.outcome

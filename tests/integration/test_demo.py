@@ -250,12 +250,15 @@ def test_the_demo_never_overwrites_a_folder_it_did_not_create(tmp_path: Path) ->
 
 
 def test_the_demo_command(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        app, ["demo", "--workspace", str(tmp_path / "demo")], env={"COLUMNS": "200"}
-    )
+    # Not a terminal (CliRunner, like `esgledger demo | less`): a summary, not the 2,310 lines
+    # of a factor table folded word by word into 80 columns (issue 10).
+    result = CliRunner().invoke(app, ["demo", "--workspace", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
-    assert "entities.csv" in result.stdout
-    assert "activity/region/unit combinations resolve to a factor" in result.stdout
+    assert "entities.csv (entities, 10)" in result.stdout
+    assert "activity/region/unit combinations resolve to a factor (tier: " in result.stdout
+    assert "esgledger factors resolve" in result.stdout
+    assert len(result.stdout.splitlines()) < 130
+    assert "│ commutin │" not in result.stdout
     for text in (
         "Scope 1",
         "Scope 2 (location-based)",
@@ -285,6 +288,42 @@ def test_the_demo_command(tmp_path: Path) -> None:
     html = (folder / f"esg-report-{DEMO_YEAR}.zh-CN.html").read_text(encoding="utf-8")
     for key in ("scope1", "scope2_location", "scope2_market", "scope3"):
         assert f"{totals[key]:,.0f}" in html, key
+
+
+def test_piped_demo_output_summarises_the_factor_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shape of the piped output, without building the demo: 60 resolved combinations
+    with long factor ids and sources become one line; an unresolved one is named."""
+    import esgledger.demo.run
+    from esgledger.demo.run import ResolvedCombination
+    from esgledger.ingest import ImportResult
+
+    source = "UK DESNZ / Defra, Greenhouse gas reporting: conversion factors 2024 (flat file)"
+    combos = [
+        ResolvedCombination(
+            f"travel.activity_{i}", "CN", "pkm", None, 10, f"desnz-2024:{i:04d}", "proxy", 0, source
+        )
+        for i in range(60)
+    ]
+    combos.append(
+        ResolvedCombination("water.supply", "CN-GD", "m3", None, 3, None, None, None, None, "x")
+    )
+    imports = [ImportResult("entities", "b-1", "entities.csv", 10, True, "ok")]
+    fake = DemoSummary(tmp_path, DEMO_YEAR, imports=imports, resolutions=combos)
+    monkeypatch.setattr(esgledger.demo.run, "build_demo", lambda *a, **k: fake)
+    result = CliRunner().invoke(app, ["demo", "--workspace", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"Imported 1 files, 10 rows, into {tmp_path} (reporting year {DEMO_YEAR}): "
+        "entities.csv (entities, 10).",
+        "60 of 61 activity/region/unit combinations resolve to a factor (tier: 60 proxy). The "
+        "data are synthetic.",
+        "  no factor: water.supply in CN-GD [m3], 3 rows: x",
+        f"Details: `esgledger factors resolve {tmp_path} --activity A --region R --unit U` "
+        f"shows the factor of one combination and why; `esgledger explain {tmp_path} "
+        "RECORD_ID` traces one row.",
+    ]
 
 
 def test_rows_without_a_factor_are_counted_with_their_reason_never_silently(

@@ -72,3 +72,12 @@ def test_report_csv_round_trips_chinese_text(tmp_path: Path) -> None:
             "fix": "改为 吨",
         }
     ]
+
+
+def test_issue_without_a_file_does_not_start_with_a_comma() -> None:
+    # `esgledger explain WS NOPE-1` printed ", column 'record_id': no such record" (issue 10).
+    issue = Issue("", None, "record_id", "NOPE-1", "no such record")
+    assert str(issue) == "column 'record_id': no such record (value: 'NOPE-1')"
+    assert str(Issue("", None, None, "x", "unknown import kind")) == (
+        "unknown import kind (value: 'x')"
+    )

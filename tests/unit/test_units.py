@@ -9,6 +9,8 @@ definitions, so the tolerance is floating-point rounding only (rel 1e-12).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from esgledger.errors import UnitError
@@ -150,3 +152,75 @@ def test_employees_are_a_counted_unit_with_chinese_spellings() -> None:
 def test_a_spelling_that_reads_as_zero_is_not_a_unit() -> None:
     with pytest.raises(UnitError, match=r"'0 kWh' is not a unit: it reads as 0 kilowatt_hour"):
         parse_unit("0 kWh")
+
+
+# ---- case and ambiguous spellings (issue 10, section 5) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [
+        ("KG", "kg"),  # refused before while KWH was accepted: now both, by the same rule
+        ("Kg", "kg"),
+        ("KWH", "kWh"),
+        ("Kwh", "kWh"),
+        ("GJ", "GJ"),
+        ("gj", "GJ"),
+        ("KM", "km"),
+        ("M3", "m**3"),
+        ("cny", "CNY"),
+        ("krw", "KRW"),  # any currency code, not only those the aliases spell
+        ("THERM", "therm"),
+        ("TKM", "tonne * km"),
+        ("T", "tonne"),  # exactly, pint reads a tesla; no activity is measured in teslas
+        ("Mt", "megatonne"),
+    ],
+)
+def test_a_unit_is_matched_regardless_of_case_when_only_one_unit_fits(text: str, unit: str) -> None:
+    assert conversion_factor(text, unit) == pytest.approx(1.0, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "choices"),
+    [
+        ("mwh", "mWh (milliwatt_hour) or MWh (megawatt_hour)"),
+        ("MWH", "mWh (milliwatt_hour) or MWh (megawatt_hour)"),
+        ("mj", "mJ (millijoule) or MJ (megajoule)"),
+        ("MM", "mm (millimeter) or Mm (megameter)"),
+    ],
+)
+def test_a_spelling_whose_case_picks_the_si_prefix_is_refused(text: str, choices: str) -> None:
+    with pytest.raises(UnitError, match=re.escape(f"unit {text!r} is ambiguous")) as caught:
+        parse_unit(text)
+    assert str(caught.value).endswith(f"write {choices}")
+
+
+def test_exact_spellings_keep_their_case_sensitive_meaning() -> None:
+    assert conversion_factor("MWh", "kWh") == 1000.0
+    assert conversion_factor("mL", "L") == pytest.approx(0.001)
+    assert conversion_factor("mm", "m") == pytest.approx(0.001)
+    assert conversion_factor("Mm", "km") == pytest.approx(1000.0)
+
+
+@pytest.mark.parametrize("text", ["ton", "tons", "Ton", "TONS", "ton*km", "ton km"])
+def test_ton_is_refused_as_ambiguous(text: str) -> None:
+    with pytest.raises(UnitError, match=r"ambiguous.*write t \(or tonne, 吨\) or short_ton"):
+        parse_unit(text)
+
+
+@pytest.mark.parametrize("text", ["mt", "MT"])
+def test_mt_is_refused_as_ambiguous(text: str) -> None:
+    with pytest.raises(UnitError, match=r"write t \(metric tonne\) or Mt \(megatonne\)"):
+        parse_unit(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kg"), [("tonne", 1000.0), ("t", 1000.0), ("吨", 1000.0), ("short_ton", 907.18474)]
+)
+def test_the_unambiguous_tons_still_convert(text: str, kg: float) -> None:
+    assert conversion_factor(text, "kg") == pytest.approx(kg, rel=1e-12)
+
+
+def test_the_unknown_unit_message_points_at_the_units_command() -> None:
+    with pytest.raises(UnitError, match="run `esgledger units` for the units accepted"):
+        parse_unit("widgets")

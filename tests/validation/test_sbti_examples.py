@@ -107,7 +107,7 @@ def test_scope3_share_requires_a_scope3_target() -> None:
     assert "scope 3 is 53.7 % of scopes 1+2+3 (scope 2 location-based)" in required.message
     without = {r.rule: r for r in check_target_set([S12_TARGET], TOTALS)}
     assert not without["scope3_target_required"].passed
-    assert "and there is none" in without["scope3_target_required"].message
+    assert "is required, but there is none" in without["scope3_target_required"].message
     # Every rule that can be assessed passes; only the horizon lacks a submission year.
     assessed = [r for r in results if r.status is not CheckStatus.NOT_ASSESSED]
     assert all(r.passed for r in assessed)

@@ -2,7 +2,7 @@
 
 Each group of commands lives in its own module and registers itself on :data:`app`; this
 module only assembles them. Exit status: 0 on success, 2 on rejected input (the report goes to
-stderr), 1 on any other error.
+stderr), 1 on any other error. No traceback reaches a user: see :mod:`esgledger.cli._app`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from esgledger.cli import (  # noqa: F401  (imported for their side effect)
     _commands_targets,
     _commands_template,
     _commands_trace,
+    _commands_units,
     _commands_workspace,
 )
 from esgledger.cli._app import app
@@ -26,4 +27,6 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    app()
+    """The ``esgledger`` script and ``python -m esgledger`` (named ``esgledger`` in help and
+    shell completion either way)."""
+    app(prog_name="esgledger")

@@ -1,18 +1,99 @@
+"""The Typer application every command registers on, and the guard around all of them.
+
+No traceback reaches a user: :class:`_GuardedGroup` turns an error that escapes a command into
+one line on stderr. An esgledger error prints its message (exit 2 for rejected input, 1
+otherwise); any other exception is a bug and prints its type and first line with a hint to
+rerun with ``--debug`` or ``ESGLEDGER_DEBUG=1``, which let the traceback through.
+"""
+
 from __future__ import annotations
 
+import os
 from enum import StrEnum
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from esgledger import __version__
+from esgledger.errors import EsgledgerError, InputError
+
+EXIT_REJECTED = 2
+EXIT_ERROR = 1
+
+#: Environment variable that lets tracebacks through the guard (any value but "", "0",
+#: "false", "no").
+DEBUG_ENV = "ESGLEDGER_DEBUG"
+_DEBUG_KEY = "esgledger.debug"
+
+
+def _debugging(ctx: Any) -> bool:
+    if ctx.meta.get(_DEBUG_KEY):
+        return True
+    return os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def error_line(exc: Exception) -> str:
+    """The one line shown for an exception that escaped a command."""
+    if isinstance(exc, EsgledgerError):
+        return f"error: {exc}"
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"error: {exc.strerror}{where}"
+    detail = _first_line(str(exc))
+    return (
+        f"error: unexpected {type(exc).__name__}"
+        + (f": {detail}" if detail else "")
+        + f" (this is a bug in esgledger; rerun with --debug or {DEBUG_ENV}=1 to see the "
+        "traceback, and report it)"
+    )
+
+
+class _GuardedGroup(TyperGroup):
+    """The root command group: runs a command and turns what escapes it into one line."""
+
+    def invoke(self, ctx: Any) -> Any:  # a click Context (typer vendors click)
+        try:
+            return super().invoke(ctx)
+        except (typer.TyperException, typer.Exit, typer.Abort):  # usage errors, exits, ^C
+            raise
+        except Exception as exc:
+            if _debugging(ctx):
+                raise
+            typer.echo(error_line(exc), err=True)
+            code = EXIT_REJECTED if isinstance(exc, InputError) else EXIT_ERROR
+            raise typer.Exit(code) from exc
+
 
 app = typer.Typer(
     name="esgledger",
+    cls=_GuardedGroup,
     help="ESG data and carbon management: inventory, factors, green power, targets, reports.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
 
-EXIT_REJECTED = 2
+
+#: Width given to output that is not a terminal (a pipe, a file, a CI log), where Rich would
+#: otherwise assume 80 columns and fold table cells word by word.
+PIPE_WIDTH = 200
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A console for what a command prints: no highlighting, long lines never wrapped, and,
+    when the output is not a terminal, :data:`PIPE_WIDTH` columns unless ``COLUMNS`` says
+    otherwise."""
+    probe = Console(stderr=stderr)
+    width = None
+    if not probe.is_terminal and not os.environ.get("COLUMNS"):
+        width = max(probe.width, PIPE_WIDTH)
+    return Console(stderr=stderr, soft_wrap=True, highlight=False, width=width)
 
 
 class Lang(StrEnum):
@@ -22,6 +103,31 @@ class Lang(StrEnum):
     zh_cn = "zh-CN"
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"esgledger {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the esgledger version and exit.",
+        ),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help=f"Show the full traceback of an unexpected error (also: {DEBUG_ENV}=1).",
+        ),
+    ] = False,
+) -> None:
     """esgledger: the whole ESG cycle from activity data to the report."""
+    ctx.meta[_DEBUG_KEY] = debug

@@ -1,4 +1,10 @@
-"""``esgledger demo``: build the demo workspace, calculate its inventory and show it."""
+"""``esgledger demo``: build the demo workspace, calculate its inventory and show it.
+
+On a terminal the imports and the factor chosen for every kind of activity are shown as
+tables; when the output is not a terminal (a pipe, a file, a CI log) those two become a few
+summary lines that name the commands giving the details, and the remaining tables are printed
+wide enough not to wrap (issue 10: piped, the factor table ran to 2,310 lines).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from esgledger.cli._app import app
+from esgledger.cli._app import console as cli_console
 from esgledger.demo.data import DEMO_SEED, DEMO_YEAR
 
 if TYPE_CHECKING:
@@ -28,7 +35,7 @@ def demo(
     inventory and summarise it."""
     from esgledger.demo.run import build_demo
 
-    console = Console()
+    console = Console() if Console().is_terminal else cli_console()
     summary = build_demo(
         workspace,
         seed=seed,
@@ -36,7 +43,53 @@ def demo(
         progress=console.is_terminal,
         on_step=lambda message: console.print(f"[dim]·[/dim] {message}"),
     )
+    if console.is_terminal:
+        _print_resolution_tables(console, summary)
+    else:
+        _print_resolution_summary(console, summary)
+    if summary.inventory is not None:
+        _print_inventory(console, summary)
+    if summary.targets is not None:
+        _print_targets(console, summary)
+    if summary.report is not None:
+        _print_report(console, summary)
 
+
+def _print_resolution_summary(console: Console, summary: DemoSummary) -> None:
+    """The imports and the factor resolution in a few lines, with the commands for details."""
+    rows = sum(r.rows for r in summary.imports)
+    files = ", ".join(f"{r.file_name} ({r.kind}, {r.rows:,})" for r in summary.imports)
+    console.print(
+        f"Imported {len(summary.imports)} files, {rows:,} rows, into {summary.workspace} "
+        f"(reporting year {summary.year}): {files}.",
+        markup=False,
+    )
+    resolved = len(summary.resolutions) - len(summary.unresolved)
+    tiers: dict[str, int] = {}
+    for r in summary.resolutions:
+        if r.factor_id is not None:
+            tiers[r.tier or "?"] = tiers.get(r.tier or "?", 0) + 1
+    by_tier = ", ".join(f"{n} {tier}" for tier, n in sorted(tiers.items(), key=lambda kv: -kv[1]))
+    console.print(
+        f"{resolved} of {len(summary.resolutions)} activity/region/unit combinations resolve "
+        "to a factor" + (f" (tier: {by_tier})" if by_tier else "") + ". The data are synthetic.",
+        markup=False,
+    )
+    for r in summary.unresolved:
+        console.print(
+            f"  no factor: {r.activity} in {r.region} [{r.unit}], {r.rows} rows: {r.problem}",
+            markup=False,
+        )
+    console.print(
+        f"Details: `esgledger factors resolve {summary.workspace} --activity A --region R "
+        "--unit U` shows the factor of one combination and why; `esgledger explain "
+        f"{summary.workspace} RECORD_ID` traces one row.",
+        markup=False,
+    )
+
+
+def _print_resolution_tables(console: Console, summary: DemoSummary) -> None:
+    """The imports and the factor chosen for each kind of activity, as tables (terminal)."""
     imports = Table(title=f"Imported into {summary.workspace} (reporting year {summary.year})")
     for column in ("kind", "file", "rows", "batch"):
         imports.add_column(column, justify="right" if column == "rows" else "left")
@@ -64,12 +117,6 @@ def demo(
         f"{resolved} of {len(summary.resolutions)} activity/region/unit combinations resolve "
         "to a factor. The data are synthetic."
     )
-    if summary.inventory is not None:
-        _print_inventory(console, summary)
-    if summary.targets is not None:
-        _print_targets(console, summary)
-    if summary.report is not None:
-        _print_report(console, summary)
 
 
 def _t(value: float) -> str:

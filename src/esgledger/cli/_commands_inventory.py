@@ -376,11 +376,12 @@ def _words(lang: Lang, en: str, zh: str) -> str:
 
 
 def _wide_stdout() -> Any:
-    """stdout for wide tables: at least 200 columns, so that they are not squeezed when the
-    output is not a terminal (Rich tables take only the width they need)."""
-    from rich.console import Console
+    """stdout for wide tables: the terminal's width, or at least 200 columns when the output
+    is not a terminal, so that they are not squeezed (Rich tables take only the width they
+    need)."""
+    from esgledger.cli._app import console
 
-    return Console(soft_wrap=True, highlight=False, width=max(Console().width, 200))
+    return console()
 
 
 def _write_json(data: Any) -> None:

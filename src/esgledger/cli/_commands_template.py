@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from esgledger.cli._app import Lang, app
+from esgledger.cli._app import Lang, app, console
 from esgledger.errors import EsgledgerError
 
 EXIT_ERROR = 1
@@ -34,7 +33,7 @@ class TemplateKind(StrEnum):
 
 
 def _fail(message: str) -> typer.Exit:
-    Console(stderr=True, soft_wrap=True, highlight=False).print(f"error: {message}", markup=False)
+    console(stderr=True).print(f"error: {message}", markup=False)
     return typer.Exit(EXIT_ERROR)
 
 
@@ -82,7 +81,7 @@ def template(
         raise _fail(str(exc)) from exc
     sheet = data_sheet_name(kind.value, lang.value)
     target = "WS" if workspace is None else str(workspace)
-    Console(soft_wrap=True, highlight=False).print(
+    console().print(
         f"Wrote the {kind.value} template ({lang.value}) to {out}. Fill in sheet {sheet!r}, "
         f"then run: esgledger import {target} {out} --kind {kind.value}",
         markup=False,

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
-from esgledger.cli._app import EXIT_REJECTED, app
+from esgledger.cli._app import EXIT_REJECTED, app, console
 from esgledger.errors import EsgledgerError, InputError
 
 EXIT_ERROR = 1
@@ -42,11 +42,11 @@ class ImportKind(StrEnum):
 
 
 def _stdout() -> Console:
-    return Console(soft_wrap=True, highlight=False)
+    return console()
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, soft_wrap=True, highlight=False)
+    return console(stderr=True)
 
 
 def _fail(error: EsgledgerError) -> typer.Exit:
@@ -110,6 +110,12 @@ def import_(
         Path | None,
         typer.Option(help="Write every issue of a rejected file to this CSV file."),
     ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            help="XLSX: the sheet to import (default: the one sheet whose header fits --kind)."
+        ),
+    ] = None,
 ) -> None:
     """Validate a file and import it whole, or reject it with a row-by-row report."""
     from esgledger.ingest.importers import import_file
@@ -118,7 +124,7 @@ def import_(
     err = _stderr()
     try:
         with Workspace.open(workspace) as ws:
-            result = import_file(ws, kind.value, file, progress=err.is_terminal)
+            result = import_file(ws, kind.value, file, progress=err.is_terminal, sheet=sheet)
     except InputError as exc:
         err.print(str(exc), markup=False)
         if report is not None:

@@ -645,8 +645,9 @@ def _unit_problem(unit: str) -> str | None:
 
     try:
         parse_unit(unit)
-    except UnitError:
-        return "unknown unit"
+    except UnitError as exc:
+        # An ambiguous spelling ("ton", "mwh") says why and what to write instead.
+        return "unknown unit" if str(exc).startswith("unknown unit") else str(exc)
     return None
 
 
@@ -756,7 +757,7 @@ def _check_activity_unit(
                     "unit",
                     problem,
                     "write a unit such as kWh, MWh, L, m3, Nm3, t, kg, tkm, pkm, room_night, "
-                    "CNY or 万元 (see esgledger.units)",
+                    "CNY or 万元 (`esgledger units` lists them all)",
                     rows,
                 )
             )

@@ -33,11 +33,21 @@ _CHUNK = 1 << 20
 
 
 def file_sha256(path: Path) -> str:
-    """sha256 of the file's bytes, as 64 hex digits (read in 1 MiB chunks)."""
+    """sha256 of the file's bytes, as 64 hex digits (read in 1 MiB chunks).
+
+    When a sheet of a workbook is named (``esgledger import --sheet``, see
+    :func:`esgledger.ingest.readers.sheet_choice`), the digest covers the bytes and then
+    ``"\0sheet:" + name``: two sheets of one workbook are two imports, not one re-import.
+    """
+    from esgledger.ingest.readers import requested_sheet
+
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
+    sheet = requested_sheet()
+    if sheet is not None and path.suffix.lower() in (".xlsx", ".xlsm"):
+        digest.update(b"\0sheet:" + sheet.encode("utf-8"))
     return digest.hexdigest()
 
 

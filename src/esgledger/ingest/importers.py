@@ -32,11 +32,13 @@ same bytes again as the same kind is a no-op (``ImportResult.created`` is False)
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from esgledger.errors import InputError, Issue
 from esgledger.ingest import ImportResult
+from esgledger.ingest.readers import detect_format
 
 if TYPE_CHECKING:
     from esgledger.store import Workspace
@@ -104,7 +106,12 @@ def importer_for(kind: str) -> Importer:
 
 
 def import_file(
-    workspace: Workspace, kind: str, path: Path | str, *, progress: bool = False
+    workspace: Workspace,
+    kind: str,
+    path: Path | str,
+    *,
+    progress: bool = False,
+    sheet: str | None = None,
 ) -> ImportResult:
     """Import one file of ``kind`` into ``workspace``, whole or not at all.
 
@@ -118,10 +125,34 @@ def import_file(
         The file: CSV (UTF-8 or GB18030), XLSX or Parquet.
     progress
         Show a progress bar on stderr for large files.
+    sheet
+        For a workbook, the sheet to import; by default the one sheet whose header fits
+        ``kind`` (see :mod:`esgledger.ingest.readers`). The result's message names the sheet.
 
     Raises
     ------
     InputError
         If ``kind`` is unknown, or the file is rejected (with its row-level issues).
     """
-    return importer_for(kind)(workspace, Path(path), progress=progress)
+    from esgledger.ingest.readers import sheet_choice, sheet_label
+
+    path = Path(path)
+    importer = importer_for(kind)
+    if sheet is not None and detect_format(path) != "xlsx":
+        raise InputError(
+            f"{path.name} was rejected: --sheet applies to XLSX workbooks only",
+            [Issue(path.name, None, None, sheet, "--sheet given for a file that is not XLSX")],
+        )
+    with sheet_choice(sheet) as choice:
+        result = importer(workspace, path, progress=progress)
+    if choice.used is not None and result.created:
+        label = sheet_label(path.name, choice.used)
+        message = result.message
+        if label not in message:
+            message = (
+                message.replace(path.name, label, 1)
+                if path.name in message
+                else (f"{message.rstrip('.')} ({label}).")
+            )
+        result = replace(result, message=message)
+    return result

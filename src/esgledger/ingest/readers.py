@@ -14,13 +14,21 @@ rules and the same errors:
 
 Row numbers are what a person sees: in CSV and XLSX the header is row 1, so table row ``i`` is
 row ``i + 2``; in Parquet it is data row ``i + 1``.
+
+XLSX workbooks: the sheet read is the one named (``sheet=``, or ``esgledger import --sheet``
+through :func:`sheet_choice`), else the only sheet, else the one visible sheet whose header
+fits the kind of file (every column known, every required column present). Two fitting sheets
+are refused, asking for ``--sheet``; when none fits, the closest one is reported. Every message
+names the sheet: the file is shown as ``book.xlsx (sheet 'Activities')``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +39,15 @@ import pyarrow.parquet as pq
 
 from esgledger.errors import InputError, Issue
 
-__all__ = ["FORMATS", "RawTable", "detect_format", "read_table"]
+__all__ = [
+    "FORMATS",
+    "RawTable",
+    "SheetChoice",
+    "detect_format",
+    "read_table",
+    "requested_sheet",
+    "sheet_choice",
+]
 
 #: File endings and the format each is read as.
 FORMATS: dict[str, str] = {
@@ -62,6 +78,8 @@ class RawTable:
         The data; columns renamed to their canonical names.
     first_row
         The row number a person sees for table row 0 (2 for CSV and XLSX, 1 for Parquet).
+    sheet
+        For XLSX, the name of the sheet read (``file`` names it too).
     """
 
     file: str
@@ -70,6 +88,7 @@ class RawTable:
     encoding: str | None
     table: pa.Table
     first_row: int
+    sheet: str | None = None
 
     @property
     def num_rows(self) -> int:
@@ -79,6 +98,41 @@ class RawTable:
         """``(row number, record)`` for each row — for small files only (entities, sites…)."""
         for index, record in enumerate(self.table.to_pylist()):
             yield index + self.first_row, record
+
+
+@dataclass(slots=True)
+class SheetChoice:
+    """The sheet asked for (``requested``) and, once a workbook was read, the one read."""
+
+    requested: str | None = None
+    used: str | None = None
+
+
+_SHEET: ContextVar[SheetChoice | None] = ContextVar("esgledger_sheet", default=None)
+
+
+@contextlib.contextmanager
+def sheet_choice(sheet: str | None = None) -> Iterator[SheetChoice]:
+    """Within the block, XLSX files are read from ``sheet`` (``None``: found by header); the
+    choice yielded records the sheet read. This is how ``esgledger import --sheet`` reaches
+    the importers, which all read through :func:`read_table`."""
+    choice = SheetChoice(requested=sheet)
+    token = _SHEET.set(choice)
+    try:
+        yield choice
+    finally:
+        _SHEET.reset(token)
+
+
+def requested_sheet() -> str | None:
+    """The sheet named by the enclosing :func:`sheet_choice`, if any."""
+    choice = _SHEET.get()
+    return None if choice is None else choice.requested
+
+
+def sheet_label(file: str, sheet: str) -> str:
+    """How messages name one sheet of a workbook: ``book.xlsx (sheet 'Activities')``."""
+    return f"{file} (sheet {sheet!r})"
 
 
 def detect_format(path: Path) -> str:
@@ -107,9 +161,12 @@ def detect_format(path: Path) -> str:
     return fmt
 
 
-def _reject(path: Path, problem: str, fix: str = "", column: str | None = None) -> InputError:
+def _reject(
+    path: Path, problem: str, fix: str = "", column: str | None = None, file: str | None = None
+) -> InputError:
+    name = file or path.name
     return InputError(
-        f"{path.name} was rejected: {problem}", [Issue(path.name, None, column, None, problem, fix)]
+        f"{name} was rejected: {problem}", [Issue(name, None, column, None, problem, fix)]
     )
 
 
@@ -171,26 +228,7 @@ def _cell_text(value: Any) -> str | None:
     return text if text.strip() else None
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> pa.Table:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        names = workbook.sheet_names
-        if sheet is not None and sheet in names:
-            worksheet = workbook.get_sheet_by_name(sheet)
-        else:
-            worksheet = workbook.get_sheet_by_index(0)
-        rows = worksheet.to_python(skip_empty_area=False)
-    except Exception as exc:  # calamine raises its own types for every kind of damage
-        raise _reject(
-            path, f"cannot read the file as XLSX: {exc}", "open it in Excel and save it again"
-        ) from exc
-    # Drop trailing empty rows (Excel keeps formatted but empty rows).
-    while rows and all(_cell_text(cell) is None for cell in rows[-1]):
-        rows.pop()
-    if not rows:
-        raise _reject(path, "the file is empty", "put the header in row 1 of the first sheet")
+def _rows_to_table(rows: list[list[Any]]) -> pa.Table:
     header = [_cell_text(cell) or "" for cell in rows[0]]
     while header and header[-1] == "":
         header.pop()
@@ -205,6 +243,91 @@ def _read_xlsx(path: Path, sheet: str | None) -> pa.Table:
     )
 
 
+def _pick_sheet(
+    path: Path,
+    workbook: Any,
+    requested: str | None,
+    columns: Mapping[str, Sequence[str]],
+    required: Sequence[str],
+) -> tuple[str, str]:
+    """The sheet to read and, when it was chosen among several, a note on why."""
+    names: list[str] = list(workbook.sheet_names)
+    listed = ", ".join(repr(n) for n in names)
+    if requested is not None:
+        if requested not in names:
+            raise _reject(
+                path,
+                f"the workbook has no sheet {requested!r}; its sheets are {listed}",
+                "give one of these names with --sheet",
+            )
+        return requested, ""
+    if len(names) == 1:
+        return names[0], ""
+    from python_calamine import SheetVisibleEnum
+
+    visible = [m.name for m in workbook.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
+    scores: dict[str, int] = {}
+    fitting: list[str] = []
+    for name in visible or names:
+        top = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=1)
+        header = [_cell_text(cell) or "" for cell in (top[0] if top else [])]
+        header = [h for h in header if h]
+        known, issues = _header_check(path.name, header, columns, required)
+        scores[name] = known
+        if header and not issues:
+            fitting.append(name)
+    if len(fitting) == 1:
+        return fitting[0], ""
+    if len(fitting) > 1:
+        raise _reject(
+            path,
+            "the header of more than one sheet fits this kind of file ("
+            + ", ".join(repr(n) for n in fitting)
+            + ")",
+            "name the sheet to import with --sheet NAME",
+        )
+    closest = max(scores, key=lambda n: scores[n]) if any(scores.values()) else names[0]
+    return closest, (
+        f"no sheet of the workbook has the header of this kind of file (sheets: {listed}); "
+        f"sheet {closest!r} comes closest: fix its header, or choose the sheet with --sheet"
+    )
+
+
+def _read_xlsx(
+    path: Path,
+    sheet: str | None,
+    columns: Mapping[str, Sequence[str]],
+    required: Sequence[str],
+) -> tuple[pa.Table, str, str]:
+    """The sheet's table, the sheet's name and a note on how it was chosen (or "")."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own types for every kind of damage
+        raise _reject(
+            path, f"cannot read the file as XLSX: {exc}", "open it in Excel and save it again"
+        ) from exc
+    try:
+        name, note = _pick_sheet(path, workbook, sheet, columns, required)
+        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except InputError:
+        raise
+    except Exception as exc:  # calamine raises its own types for every kind of damage
+        raise _reject(
+            path, f"cannot read the file as XLSX: {exc}", "open it in Excel and save it again"
+        ) from exc
+    label = sheet_label(path.name, name)
+    # Drop trailing empty rows (Excel keeps formatted but empty rows).
+    while rows and all(_cell_text(cell) is None for cell in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise _reject(
+            path, "the sheet is empty", "put the header in row 1 of the sheet", file=label
+        )
+    return _rows_to_table(rows), name, note
+
+
 def _read_parquet(path: Path) -> pa.Table:
     try:
         return pq.read_table(path)
@@ -214,25 +337,20 @@ def _read_parquet(path: Path) -> pa.Table:
         ) from exc
 
 
-def canonical_names(
-    path: Path,
+def _header_check(
+    file: str,
     header: Sequence[str],
     columns: Mapping[str, Sequence[str]],
     required: Sequence[str],
-) -> list[str]:
-    """Map a file's header onto canonical column names.
-
-    ``columns`` maps each canonical name to the other spellings accepted for it (e.g. the
-    Chinese template header). Raises :class:`InputError` naming every unknown, duplicate or
-    missing column.
-    """
+) -> tuple[int, list[Issue]]:
+    """How many header cells name a known column, and every header problem."""
     lookup: dict[str, str] = {}
     for name, aliases in columns.items():
         for spelling in (name, *aliases):
             lookup[spelling.strip().lower()] = name
     issues: list[Issue] = []
-    out: list[str] = []
     seen: dict[str, str] = {}
+    known = 0
     for raw in header:
         key = raw.replace("\ufeff", "").strip().lower()
         canonical = lookup.get(key)
@@ -241,7 +359,7 @@ def canonical_names(
             fix = f"did you mean {lookup[close[0]]!r}? " if close else ""
             issues.append(
                 Issue(
-                    path.name,
+                    file,
                     1,
                     raw,
                     None,
@@ -249,12 +367,12 @@ def canonical_names(
                     fix + "the columns are: " + ", ".join(columns),
                 )
             )
-            out.append(raw)
             continue
+        known += 1
         if canonical in seen:
             issues.append(
                 Issue(
-                    path.name,
+                    file,
                     1,
                     raw,
                     None,
@@ -263,22 +381,40 @@ def canonical_names(
                 )
             )
         seen[canonical] = raw
-        out.append(canonical)
     for name in required:
         if name not in seen:
             issues.append(
-                Issue(
-                    path.name,
-                    1,
-                    name,
-                    None,
-                    "required column is missing",
-                    f"add a column {name!r}",
-                )
+                Issue(file, 1, name, None, "required column is missing", f"add a column {name!r}")
             )
+    return known, issues
+
+
+def canonical_names(
+    path: Path,
+    header: Sequence[str],
+    columns: Mapping[str, Sequence[str]],
+    required: Sequence[str],
+    *,
+    file: str | None = None,
+    note: str = "",
+) -> list[str]:
+    """Map a file's header onto canonical column names.
+
+    ``columns`` maps each canonical name to the other spellings accepted for it (e.g. the
+    Chinese template header). Raises :class:`InputError` naming every unknown, duplicate or
+    missing column; ``file`` is how the issues name the file (default: its name), ``note`` is
+    added to the summary.
+    """
+    name = file or path.name
+    _, issues = _header_check(name, header, columns, required)
     if issues:
-        raise InputError(f"{path.name} was rejected: its header is not right", issues)
-    return out
+        summary = f"{name} was rejected: its header is not right"
+        raise InputError(summary + (f" ({note})" if note else ""), issues)
+    lookup: dict[str, str] = {}
+    for canonical, aliases in columns.items():
+        for spelling in (canonical, *aliases):
+            lookup[spelling.strip().lower()] = canonical
+    return [lookup[raw.replace("\ufeff", "").strip().lower()] for raw in header]
 
 
 def read_table(
@@ -299,7 +435,8 @@ def read_table(
     required
         Canonical names that must be present.
     sheet
-        For XLSX, the sheet to read if it exists (default: the first sheet).
+        For XLSX, the sheet to read (default: the one of :func:`sheet_choice`, else the one
+        sheet whose header fits ``columns`` and ``required``; see the module docstring).
 
     Raises
     ------
@@ -309,22 +446,30 @@ def read_table(
     path = Path(path)
     fmt = detect_format(path)
     encoding: str | None = None
+    used: str | None = None
+    note = ""
     if path.stat().st_size == 0:
         raise _reject(path, "the file is empty", "export the data with its header row")
     if fmt == "csv":
         table, csv_encoding = _read_csv(path)
         encoding = csv_encoding
     elif fmt == "xlsx":
-        table = _read_xlsx(path, sheet)
+        choice = _SHEET.get()
+        requested = sheet if sheet is not None else (choice.requested if choice else None)
+        table, used, note = _read_xlsx(path, requested, columns, required)
+        if choice is not None:
+            choice.used = used
     else:
         table = _read_parquet(path)
-    names = canonical_names(path, table.column_names, columns, required)
+    file = path.name if used is None else sheet_label(path.name, used)
+    names = canonical_names(path, table.column_names, columns, required, file=file, note=note)
     table = table.rename_columns(names)
     return RawTable(
-        file=path.name,
+        file=file,
         path=path,
         format=fmt,
         encoding=encoding,
         table=table,
         first_row=1 if fmt == "parquet" else 2,
+        sheet=used,
     )

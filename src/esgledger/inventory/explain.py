@@ -601,8 +601,7 @@ def _find(run: Run, key: str) -> tuple[str, int]:
             if found and int(found[0]):
                 return batch_id, row_number
             raise InputError(
-                f"run {run.run_id} has no line for row {row_number} of batch {batch_id}",
-                [Issue("", row_number, "row_number", key, "no such line", "")],
+                f"run {run.run_id} has no line for row {row_number} of batch {batch_id}"
             )
         rows = con.execute(
             f"SELECT DISTINCT batch_id, row_number, entity FROM read_parquet({path}) "
@@ -621,8 +620,7 @@ def _find(run: Run, key: str) -> tuple[str, int]:
     if not rows:
         raise InputError(
             f"run {run.run_id} has no line with record id {key!r} (give a record id, "
-            "BATCH:ROW such as b-0123456789ab:2, or ENTITY:RECORD_ID)",
-            [Issue("", None, "record_id", key, "no such record", "")],
+            "BATCH:ROW such as b-0123456789ab:2, or ENTITY:RECORD_ID)"
         )
     if len(rows) > 1:
         files = run.manifest.get("batch_files", {})
@@ -756,11 +754,10 @@ def find_lines(run: Run, key: str) -> list[dict[str, Any]]:
         batch_id, row_number = _find(run, key)
     except AmbiguousRecordError:
         raise
-    except InputError as exc:
+    except InputError:
         raise InputError(
             f"run {run.run_id} has no line for record {key!r} (give a record id, "
-            "BATCH:ROW such as b-0123456789ab:2, or ENTITY:RECORD_ID)",
-            exc.issues,
+            "BATCH:ROW such as b-0123456789ab:2, or ENTITY:RECORD_ID)"
         ) from None
     from esgledger.inventory.engine import line_order_sql
 

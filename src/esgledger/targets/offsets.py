@@ -890,13 +890,16 @@ def _net_zero_reasons(
         f"{_pct(share)}；净零要求不超过 {_pct(limit)}（至少减排 90%，SBTi 企业净零标准 v1.2）",
     )
     if avoidance_t > _EPS_T:
+        # Passes when permanent removals cover the residual without them: say so, so that a
+        # pass does not read as a failure (issue 10).
         add(
             "net_zero_avoidance",
             covered,
             f"{avoidance_t:,.1f} t of avoidance credits were retired for net zero; they do not "
-            "neutralise residual emissions, only permanent removals do",
+            "neutralise residual emissions, only permanent removals do"
+            + ("; the residual is covered by permanent removals without them" if covered else ""),
             f"为净零注销了 {avoidance_t:,.1f} 吨避免排放类碳信用；其不能中和剩余排放，"
-            "只有永久性碳移除可以",
+            "只有永久性碳移除可以" + ("；剩余排放已由永久性碳移除中和" if covered else ""),
         )
 
 

@@ -162,16 +162,37 @@ def _re_progress(target: Target, shares: Mapping[int, float]) -> TargetProgress:
         left = max(target.target_year - result.latest_year, 0)
         projected = min(1.0, result.latest_share + result.achieved_per_year * left)
     status = _ON_TRACK if result.on_track else _OFF_TRACK
+    # Each case in its own words: a reached target needs no more points a year, and after the
+    # target year nothing is "needed a year" any more (issue 10).
+    if result.gap <= 1e-12:
+        need = f"already at or above the target of {share_target:.0%} for {target.target_year}"
+        need_zh = f"已达到或超过 {target.target_year} 年 {share_target:.0%} 的目标"
+    elif result.latest_year >= target.target_year:
+        need = (
+            f"{result.gap * 100:.3g} percentage points short of the target of "
+            f"{share_target:.0%} for {target.target_year}"
+        )
+        need_zh = (
+            f"距 {target.target_year} 年 {share_target:.0%} 的目标尚差 "
+            f"{result.gap * 100:.3g} 个百分点"
+        )
+    else:
+        need = (
+            f"{result.required_per_year * 100:.3g} percentage points a year still needed "
+            f"to reach {share_target:.0%} in {target.target_year}"
+        )
+        need_zh = (
+            f"须每年提高 {result.required_per_year * 100:.3g} 个百分点以在 "
+            f"{target.target_year} 年达到 {share_target:.0%}"
+        )
     return TargetProgress(
         target.id, target.kind, "fraction", target.base_year, target.target_year, start,
         share_target, rows, result.achieved_per_year, tuple(sorted(known)), projected,
         None if projected is None else share_target - projected, status,
-        f"renewable share {result.latest_share:.1%} in {result.latest_year}, "
-        f"{result.required_per_year * 100:.3g} percentage points a year still needed to reach "
-        f"{share_target:.0%} in {target.target_year}: {status.replace('_', ' ')}",
-        f"{result.latest_year} 年可再生电力占比 {result.latest_share:.1%}，"
-        f"须每年提高 {result.required_per_year * 100:.3g} 个百分点以在 {target.target_year} 年达到 "
-        f"{share_target:.0%}：{_STATUS_ZH[status]}",
+        f"renewable share {result.latest_share:.1%} in {result.latest_year}, {need}: "
+        f"{status.replace('_', ' ')}",
+        f"{result.latest_year} 年可再生电力占比 {result.latest_share:.1%}，{need_zh}："
+        f"{_STATUS_ZH[status]}",
         result,
     )  # fmt: skip
 

@@ -446,16 +446,26 @@ def check_scope3_target_required(
     )
     required = share >= trigger
     ok = has or not required
-    need = "required" if required else "not required"
-    need_zh = "须设定" if required else "无须设定"
-    have = "there is one" if has else "there is none"
-    have_zh = "已设定" if has else "未设定"
+    # Each outcome says what holds for it: below the threshold a scope 3 target is not
+    # required (the old wording said "not required at 40 % or more", issue 10).
+    if required:
+        position = f"at or above the {_pct(trigger)} threshold"
+        position_zh = f"达到 {_pct(trigger)} 的门槛"
+        verdict = "a near-term scope 3 target is required, " + (
+            "and there is one" if has else "but there is none"
+        )
+        verdict_zh = "须设定近期范围三目标，" + ("当前已设定" if has else "但当前未设定")
+    else:
+        position = f"below the {_pct(trigger)} threshold"
+        position_zh = f"低于 {_pct(trigger)} 的门槛"
+        verdict = "a near-term scope 3 target is not required" + (" (there is one)" if has else "")
+        verdict_zh = "无须设定近期范围三目标" + ("（当前已设定）" if has else "")
     return _result(
         "scope3_target_required", ok, c, "scope3_trigger_share",
-        (f"scope 3 is {_pct(share)} of scopes 1+2+3 (scope 2 {method.value}-based); a near-term "
-         f"scope 3 target is {need} at {_pct(trigger)} or more, and {have}",
-         f"范围三占范围一二三合计的 {_pct(share)}（范围二采用{_METHOD_ZH[method]}）；占比达到 "
-         f"{_pct(trigger)} 时{need_zh}近期范围三目标，当前{have_zh}"),
+        (f"scope 3 is {_pct(share)} of scopes 1+2+3 (scope 2 {method.value}-based), "
+         f"{position}: {verdict}",
+         f"范围三占范围一二三合计的 {_pct(share)}（范围二采用{_METHOD_ZH[method]}），"
+         f"{position_zh}：{verdict_zh}"),
         value=share, threshold=trigger,
     )  # fmt: skip
 

@@ -51,7 +51,7 @@ FIX_SITE = (
 )
 FIX_UNIT = (
     "write a unit such as kWh, MWh, L, m3, Nm3, t, kg, tkm, pkm, room_night, CNY or 万元 "
-    "(see esgledger.units)"
+    "(`esgledger units` lists them all)"
 )
 FIX_ACTIVITY = (
     "use a key that `esgledger activities` lists, or import your own type first "
@@ -250,6 +250,21 @@ def test_unknown_unit(ws: Workspace, tmp_path: Path) -> None:
     assert issues_of(ws, tmp_path, unit="kWhh") == [
         Issue("a.csv", 3, "unit", "kWhh", "unknown unit", FIX_UNIT)
     ]
+
+
+def test_an_ambiguous_ton_is_refused_with_the_reason(ws: Workspace, tmp_path: Path) -> None:
+    (issue,) = issues_of(ws, tmp_path, activity="refrigerant.r410a", unit="ton")
+    assert (issue.row, issue.column, issue.value) == (3, "unit", "ton")
+    assert issue.problem.startswith("unit 'ton' is ambiguous: ")
+    assert "write t (or tonne, 吨) or short_ton" in issue.problem
+
+
+def test_units_in_capitals_are_accepted_like_kwh(ws: Workspace, tmp_path: Path) -> None:
+    rows = [
+        {**ROW, "record_id": "R-1", "unit": "KWH"},
+        {**ROW, "record_id": "R-2", "activity": "refrigerant.r410a", "unit": "KG"},
+    ]
+    assert import_activities(ws, write_csv(tmp_path / "caps.csv", rows)).rows == 2
 
 
 def test_unit_that_does_not_fit_the_activity(ws: Workspace, tmp_path: Path) -> None:
@@ -795,7 +810,9 @@ def test_xlsx_with_date_and_number_cells(ws: Workspace, tmp_path: Path) -> None:
     workbook.save(tmp_path / "vc.xlsx")
     result = import_activities(ws, tmp_path / "vc.xlsx")
     assert result.message.endswith("(1 activity, 2024-04-01 to 2024-06-30).")
-    assert result.message.startswith("Imported 1 activity row from vc.xlsx as batch b-")
+    assert result.message.startswith(
+        "Imported 1 activity row from vc.xlsx (sheet 'Sheet') as batch b-"
+    )
     (stored,) = lake_rows(ws)
     assert (
         stored["row_number"],

@@ -1156,7 +1156,13 @@ FACTOR_CASES: list[tuple[str, IssueTuple]] = [
     ),
     (
         "f1,electricity,CN,2024,kWhh,0.5,,,,AR6,src,,,,,,,",
-        (2, "unit", "kWhh", "unknown unit 'kWhh'", "use a unit such as kWh, L, t, tkm, pkm or USD"),
+        (
+            2,
+            "unit",
+            "kWhh",
+            "unknown unit 'kWhh': run `esgledger units` for the units accepted",
+            "use a unit such as kWh, L, t, tkm, pkm or USD",
+        ),
     ),
     (
         "f1,leased.electricity,CN,2024,kWh,0.5,,,,AR6,src,,,,,,,",

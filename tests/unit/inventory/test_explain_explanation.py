@@ -119,7 +119,7 @@ def test_unknown_keys_are_refused(run: Run) -> None:
     with pytest.raises(InputError, match=f"^run {run.run_id} has no line with record id 'nope'"):
         explain(run, "nope")
     with pytest.raises(
-        InputError, match=f"^run {run.run_id} has no line for row 99 of batch b-000000000000\n"
+        InputError, match=f"^run {run.run_id} has no line for row 99 of batch b-000000000000$"
     ):
         explain(run, "b-000000000000:99")
 

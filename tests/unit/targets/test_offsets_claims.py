@@ -176,6 +176,26 @@ def test_net_zero_refused_when_it_uses_avoidance_credits() -> None:
     )
 
 
+def test_avoidance_credits_beside_enough_removals_read_as_a_pass() -> None:
+    """The passing reason read like the failing one (issue 10): it now says why it passes."""
+    avoid = Credit("AV50", "Verra", "Wind", "wind", CreditKind.AVOIDANCE, "VCS", 2049, 100.0)
+    removal = register(retire("DA", 800.0, "N1", 2050, Purpose.NET_ZERO)).credits
+    reg = Register(
+        (*removal, avoid),
+        (
+            retire("DA", 800.0, "N1", 2050, Purpose.NET_ZERO),
+            retire("AV50", 100.0, "N2", 2050, Purpose.NET_ZERO),
+        ),
+    )
+    result = claims_check(NET_ZERO_2050, ALL_2050, BASE_ALL, reg)
+    reason = {r.code: r for r in result.reasons}["net_zero_avoidance"]
+    assert reason.passed
+    assert reason.message.endswith(
+        "only permanent removals do; the residual is covered by permanent removals without them"
+    )
+    assert reason.message_zh.endswith("；剩余排放已由永久性碳移除中和")
+
+
 def test_net_zero_refused_when_the_residual_is_above_10_percent() -> None:
     # Residual 1,500 t = 15 % of 10,000 t, fully covered by permanent removals: still no.
     high = EmissionTotals(2050, 300.0, 500.0, scope3_t=1200.0, scope2_market_t=0.0)

@@ -111,6 +111,32 @@ def test_renewable_target_follows_re_progress() -> None:
     assert behind.years[-1].gap == pytest.approx(0.2)  # pathway 0.4 − actual 0.2
 
 
+def test_renewable_reason_says_what_holds_in_each_case() -> None:
+    """A reached target read "0 percentage points a year still needed" (issue 10)."""
+    target = make(
+        kind="renewable_electricity", scopes="2", reduction=None, target_share=0.8,
+        base_emissions_t_co2e=None, base_year=2021, target_year=2030,
+    )  # fmt: skip
+    reached = progress(target, {2021: 0.5, 2024: 0.85})
+    assert reached.reason == (
+        "renewable share 85.0% in 2024, already at or above the target of 80% for 2030: on track"
+    )
+    assert reached.reason_zh.startswith(
+        "2024 年可再生电力占比 85.0%，已达到或超过 2030 年 80% 的目标："
+    )
+    running = progress(target, {2021: 0.2, 2024: 0.5})
+    assert running.reason == (
+        "renewable share 50.0% in 2024, 5 percentage points a year still needed to reach 80% "
+        "in 2030: on track"
+    )
+    late = progress(target, {2021: 0.2, 2030: 0.7})
+    assert late.reason == (
+        "renewable share 70.0% in 2030, 10 percentage points short of the target of 80% for "
+        "2030: off track"
+    )
+    assert "尚差 10 个百分点" in late.reason_zh
+
+
 def test_recalculation_warning_from_a_significant_recalculation() -> None:
     base = {"A": 500.0, "B": 500.0}
     result = recalculate(base, [StructuralChange("acquisition", "C", 80.0)])

@@ -119,12 +119,37 @@ def test_scope3_target_required() -> None:
     result = check_scope3_target_required([s12], TOTALS)
     assert not result.passed
     assert result.message.startswith("FAIL — scope 3 is 60 % of scopes 1+2+3 (scope 2 market")
-    assert "a near-term scope 3 target is required at 40 % or more, and there is none" in (
-        result.message
+    assert (
+        "scope 3 is 60 % of scopes 1+2+3 (scope 2 market-based), at or above the 40 % "
+        "threshold: a near-term scope 3 target is required, but there is none"
+    ) in result.message
+    assert (
+        "范围三占范围一二三合计的 60 %（范围二采用市场法），达到 40 % 的门槛："
+        "须设定近期范围三目标，但当前未设定"
+    ) in result.message_zh
+    with_s3 = check_scope3_target_required([s12, make(id="s3", scopes="3")], TOTALS)
+    assert with_s3.passed
+    assert "threshold: a near-term scope 3 target is required, and there is one" in (
+        with_s3.message
     )
-    assert check_scope3_target_required([s12, make(id="s3", scopes="3")], TOTALS).passed
+
+
+def test_scope3_target_not_required_reads_as_a_pass() -> None:
+    """Below 40 % the pass said "a near-term scope 3 target is not required at 40 % or more"
+    (and "占比达到 40 % 时无须设定"), the opposite of the rule (issue 10)."""
     small = {"scope1": 100.0, "scope2_location": 300.0, "scope3": 100.0}
-    assert check_scope3_target_required([s12], small).passed
+    result = check_scope3_target_required([make()], small)
+    assert result.passed
+    assert result.message.startswith(
+        "PASS — scope 3 is 20 % of scopes 1+2+3 (scope 2 location-based), below the 40 % "
+        "threshold: a near-term scope 3 target is not required ("
+    )
+    assert result.message_zh.startswith(
+        "通过——范围三占范围一二三合计的 20 %（范围二采用位置法），低于 40 % 的门槛："
+        "无须设定近期范围三目标（"
+    )
+    assert "40 % or more" not in result.message
+    assert "达到 40 %" not in result.message_zh
 
 
 def test_coverage_scope12() -> None:
