@@ -1092,7 +1092,11 @@ def _reason(
             f"set {f['factor_set']} (precedence {winner.precedence}) takes precedence over "
             f"{runner_up.factor['factor_set']} ({runner_up.precedence})"
         )
-    elif len(ranked) > 1 and ranked[1].rank_key[:6] == winner.rank_key[:6]:
+    elif (
+        winner.conversion is not None
+        and len(ranked) > 1
+        and ranked[1].rank_key[:6] == winner.rank_key[:6]
+    ):
         extras.append(
             f"fewer fuel-conversion steps than {ranked[1].factor_id} (per "
             f"{ranked[1].factor['unit']}, rule 11)"

@@ -146,7 +146,12 @@ _CN_NAMES = {
     "lpg": "LPG 液化石油气",
     "coal": "bituminous coal 烟煤",
 }
-CN_GAS_SOURCE = "IPCC 2006 Guidelines Vol. 2 (Energy)"
+CN_GAS_SOURCE = "IPCC 2006 Guidelines"
+_SECTOR_WORDS = {
+    "commercial_institutional": "commercial/institutional",
+    "road": "road transport",
+    "aviation": "civil aviation",
+}
 
 
 def _read_keyed(name: str) -> list[dict[str, str]]:
@@ -303,11 +308,11 @@ def convert_cn_defaults() -> pa.Table:
         if ch4_tj is not None and n2o_tj is not None:
             gases_note = (
                 f"CH4 {_fmt(ch4_tj)} and N2O {_fmt(n2o_tj)} kg/TJ from IPCC 2006 {gas_table} "
-                f"({_SECTOR_TABLES[sector]}) [{gas_mark}], scaled by the Chinese NCV"
+                f"({_SECTOR_WORDS[sector]}) [{gas_mark}], scaled by the Chinese NCV"
             )
             source = (
                 f"CO2: {CN_SOURCE}; CH4 and N2O: {CN_GAS_SOURCE} {gas_table} "
-                f"({_SECTOR_TABLES[sector]})"
+                f"({_SECTOR_WORDS[sector]})"
             )
         else:  # pragma: no cover - every mapped fuel has IPCC CH4/N2O keyed
             gases_note = "CO2 only: no IPCC CH4/N2O default keyed for this fuel"
@@ -351,7 +356,7 @@ def convert_cn_defaults() -> pa.Table:
                     "n2o_kg": n2o_tj * scale if n2o_tj is not None else None,
                     "method": "fuel",
                     "source": source,
-                    "source_row": f"{name}: {table}; {gas_table} {_SECTOR_TABLES[sector]}",
+                    "source_row": f"{name}: {table}; IPCC 2006 {gas_table} ({_SECTOR_WORDS[sector]})",
                     "description": (
                         f"{name}, {activity}, {text}; {gases_note}{variant_note} "
                         f"[CO2 {confidence}]"
