@@ -108,14 +108,18 @@ class FuelProperty:
     def quantity(self) -> pint.Quantity[Any]:
         """The value with its unit; ``t/m3`` and ``GJ/(10000 Nm3)`` are read as a ratio of
         two units :mod:`esgledger.units` knows."""
-        return self.value * _ratio(self.unit)
+        quantity: pint.Quantity[Any] = self.value * _ratio(self.unit)
+        return quantity
 
 
 def _ratio(unit: str) -> pint.Quantity[Any]:
     top, slash, bottom = unit.partition("/")
     if not slash:
         return parse_unit(unit)
-    return parse_unit(top) / parse_unit(bottom.strip().removeprefix("(").removesuffix(")"))
+    ratio: pint.Quantity[Any] = parse_unit(top) / parse_unit(
+        bottom.strip().removeprefix("(").removesuffix(")")
+    )
+    return ratio
 
 
 def fuel_of(activity: str) -> str | None:
@@ -221,6 +225,7 @@ class ConversionStep:
 
     text: str
     source: str
+    property: FuelProperty | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,18 +268,22 @@ def _kind(unit: str) -> str | None:
         return None
 
 
+_Edge = tuple[str, str, "pint.Quantity[Any]", str, str, "FuelProperty | None"]
+
+
 def _edges(
     fuel: str, region_chain: Sequence[str], gas_reference: str, reference_from: str
-) -> list[tuple[str, str, pint.Quantity[Any], str, str]]:
-    """(from kind, to kind, multiplier, text, source) of the conversions ``fuel`` allows."""
-    edges: list[tuple[str, str, pint.Quantity[Any], str, str]] = []
+) -> list[_Edge]:
+    """(from kind, to kind, multiplier, text, source, property) of the conversions ``fuel``
+    allows."""
+    edges: list[_Edge] = []
     density = property_for(fuel, "density", region_chain)
     if density is not None and fuel not in GAS_FUELS:
         q = density.quantity()
         text = f"volume → mass by density {density.value:g} {density.unit}"
-        edges.append(("volume", "mass", q, text, density.citation()))
+        edges.append(("volume", "mass", q, text, density.citation(), density))
         edges.append(("mass", "volume", 1 / q, text.replace("volume → mass", "mass → volume"),
-                      density.citation()))  # fmt: skip
+                      density.citation(), density))  # fmt: skip
     for dimension, kind in (
         (str(ureg.parse_expression("J/kg").dimensionality), "mass"),
         (str(ureg.parse_expression("J/Nm3").dimensionality), "standard volume"),
@@ -284,10 +293,10 @@ def _edges(
             continue
         q = ncv.quantity()
         text = f"{kind} → energy by net calorific value {ncv.value:g} {ncv.unit}"
-        edges.append((kind, "energy", q, text, ncv.citation()))
+        edges.append((kind, "energy", q, text, ncv.citation(), ncv))
         edges.append(
             ("energy", kind, 1 / q, f"energy → {kind} by net calorific value {ncv.value:g} "
-             f"{ncv.unit}", ncv.citation())
+             f"{ncv.unit}", ncv.citation(), ncv)
         )  # fmt: skip
     if fuel in GAS_FUELS:
         kelvin = GAS_REFERENCES[gas_reference]
@@ -297,7 +306,7 @@ def _edges(
             f"gas volume at {_REFERENCE_WORDS[gas_reference]}, 101.325 kPa → standard volume "
             f"x {273.15 / kelvin:.6g} Nm3/m3"
         )
-        edges.append(("volume", "standard volume", q, text, reference_from))
+        edges.append(("volume", "standard volume", q, text, reference_from, None))
     return edges
 
 
@@ -357,9 +366,9 @@ def convert(
     quantity = 1 * parse_unit(from_unit)
     steps = []
     for index in path:
-        _, _, multiplier, text, source = edges[index]
+        _, _, multiplier, text, source, prop = edges[index]
         quantity = quantity * multiplier
-        steps.append(ConversionStep(text=f"{fuel} {text}", source=source))
+        steps.append(ConversionStep(text=f"{fuel} {text}", source=source, property=prop))
     try:
         factor = float((quantity / parse_unit(to_unit)).to("dimensionless").magnitude)
     except pint.errors.DimensionalityError:  # pragma: no cover - kinds matched above

@@ -1376,9 +1376,16 @@ def resolve_many(
         try:
             record.update(
                 _resolve_key(
-                    library, taxonomy, key, methods, gwp_set, strict, proxy_map, basis,
+                    library,
+                    taxonomy,
+                    key,
+                    methods,
+                    gwp_set,
+                    strict,
+                    proxy_map,
+                    basis,
                     gas_volume_reference,
-                )  # fmt: skip
+                )
             )
         except EsgledgerError as exc:
             record["error"] = str(exc)

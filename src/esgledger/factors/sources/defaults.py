@@ -277,9 +277,7 @@ def convert_cn_defaults() -> pa.Table:
     keyed = [r for r in cn_keyed_rows() if r["used"] == "yes"]
     value = {(r["fuel"], r["parameter"]): float(r["value"]) for r in keyed}
     mark = {(r["fuel"], r["parameter"]): r["confidence"] for r in keyed}
-    props = {
-        (p.fuel, p.property): p for p in fuels.properties() if p.region == "CN" and p.used
-    }
+    props = {(p.fuel, p.property): p for p in fuels.properties() if p.region == "CN" and p.used}
     variants = [p for p in fuels.properties() if p.region == "CN" and not p.used]
     ipcc = {(r["fuel"], r["parameter"], r["sector"]): r for r in ipcc_keyed_rows()}
     rows: list[dict[str, Any]] = []
@@ -356,10 +354,11 @@ def convert_cn_defaults() -> pa.Table:
                     "n2o_kg": n2o_tj * scale if n2o_tj is not None else None,
                     "method": "fuel",
                     "source": source,
-                    "source_row": f"{name}: {table}; IPCC 2006 {gas_table} ({_SECTOR_WORDS[sector]})",
+                    "source_row": (
+                        f"{name}: {table}; IPCC 2006 {gas_table} ({_SECTOR_WORDS[sector]})"
+                    ),
                     "description": (
-                        f"{name}, {activity}, {text}; {gases_note}{variant_note} "
-                        f"[CO2 {confidence}]"
+                        f"{name}, {activity}, {text}; {gases_note}{variant_note} [CO2 {confidence}]"
                     ),
                 }
             )
