@@ -111,3 +111,21 @@ def test_the_workspace_setting_reads_plain_m3_at_20_c(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "gas_volume_reference" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_factors_resolve_previews_the_conversion_with_the_workspace_setting(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "ws"
+    _cli("init", root, "--year", "2024")
+    toml = root / "esgledger.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8") + '\n[units]\ngas_volume_reference = "20C"\n',
+        encoding="utf-8",
+    )
+    out = _cli(
+        "factors", "resolve", root, "--activity", "stationary.natural_gas", "--region", "CN-GD",
+        "--unit", "立方米",
+    )  # fmt: skip
+    assert "cn-defaults:stationary.natural_gas:1e4nm3" in out
+    assert "gas volume at 20 °C, 101.325 kPa → standard volume x 0.931776 Nm3/m3" in out

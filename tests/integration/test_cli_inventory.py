@@ -114,7 +114,8 @@ def test_calculate_uses_proxy_regions_only_when_told(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     new_workspace(
         # kerosene: no China or global factor (diesel in L resolves to the China default)
-        root, activities=[activity("stationary.kerosene", 1_000, "L", region="CN-GD")]
+        root,
+        activities=[activity("stationary.kerosene", 1_000, "L", region="CN-GD")],
     ).close()
     refused = runner.invoke(app, ["calculate", str(root)])
     assert refused.exit_code == 1
