@@ -255,3 +255,16 @@ def test_a_bad_gas_reference_is_refused() -> None:
     with pytest.raises(ValueError, match=r"gas volume reference '25C' is not one of 0C, 15C"):
         fuels.parse_gas_reference("25C")
     assert fuels.parse_gas_reference("20 °C") == "20C"
+
+
+def test_an_explicit_factor_in_another_dimension_converts_too() -> None:
+    # Rule 1 + rule 11: a row in litres naming the per-TJ China factor: 1 L x 0.83368 kg/L x
+    # 42.652 GJ/t = 3.5558e-5 TJ (exact up to float arithmetic).
+    result = resolve(
+        LIBRARY, activity_type=TAXONOMY.get("stationary.diesel"), region_chain=chain("CN"),
+        year=2024, unit="L", factor_id="cn-defaults:stationary.diesel:tj",
+    )  # fmt: skip
+    assert result.tier == "explicit"
+    assert result.unit_conversion == pytest.approx(0.83368e-3 * 42.652e-3, rel=1e-12)
+    assert result.conversion_path is not None
+    assert "net calorific value 42.652 GJ/t" in result.reason

@@ -777,7 +777,9 @@ def resolve(
     row_kind = _row_unit_kind(activity_type, unit)
     wanted_basis = basis if row_kind == _CURRENCY_KIND else None
     if factor_id:
-        return _resolve_explicit(library, activity_type, chain, year, unit, row_kind, factor_id)
+        return _resolve_explicit(
+            library, activity_type, chain, year, unit, row_kind, factor_id, gas_volume_reference
+        )
 
     factor_activity = activity_type.factor_activity
     gas = _gas_of(factor_activity)
@@ -1192,8 +1194,10 @@ def _resolve_explicit(
     unit: str,
     row_kind: str,
     factor_id: str,
+    gas_volume_reference: str | None = None,
 ) -> Resolution:
-    """Rule 1: the factor named on the row, checked against the activity and the row."""
+    """Rule 1: the factor named on the row, checked against the activity and the row; a
+    fuel's row unit of another dimension converts through its properties (rule 11)."""
     gwp_set: str | None = None
     if factor_id.startswith(f"{GWP_FACTOR_PREFIX}:"):
         try:
@@ -1221,13 +1225,20 @@ def _resolve_explicit(
             unit=factor_unit,
             expected=activity_type.dimension,
         )
+    conversion: fuels.FuelConversion | None = None
     if _unit_kind(factor_unit) != row_kind:
-        raise UnitError(
-            f"factor {factor_id} is per {factor_unit!r}, which cannot be converted from the "
-            f"row's unit {unit!r}",
-            unit=unit,
-            expected=factor_unit,
-        )
+        fuel = fuels.fuel_of(activity_type.activity) if row_kind != _CURRENCY_KIND else None
+        if fuel is not None:
+            conversion = fuels.convert(
+                fuel, unit, factor_unit, chain, gas_reference=gas_volume_reference
+            )
+        if conversion is None:
+            raise UnitError(
+                f"factor {factor_id} is per {factor_unit!r}, which cannot be converted from "
+                f"the row's unit {unit!r}",
+                unit=unit,
+                expected=factor_unit,
+            )
     gap = int(factor["year"]) - year if factor["year"] is not None else 0
     candidate = _Candidate(
         factor=factor,
@@ -1237,12 +1248,15 @@ def _resolve_explicit(
         gap=gap,
         precedence=0,
         gwp_set=gwp_set,
+        conversion=conversion,
     )
     described = _describe(candidate, None, None)
     reason = (
         f"{described} for reporting year {year}: {_vintage_phrase(gap, chosen=False)}; "
         "an explicit factor is used as named, without fallback or strictness checks"
     )
+    if conversion is not None:
+        reason += f"; converted with fuel properties (rule 11): {conversion.describe()}"
     return _resolution(candidate, row_kind, unit, reason, ())
 
 
