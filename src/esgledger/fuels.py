@@ -44,13 +44,14 @@ from typing import Any
 import pint
 
 from esgledger.errors import UnitError
-from esgledger.units import parse_unit, ureg
+from esgledger.units import normalize_unit, parse_unit, ureg
 
 __all__ = [
     "DEFAULT_GAS_REFERENCE",
     "GAS_FUELS",
     "GAS_REFERENCES",
     "IPCC_FUELS",
+    "LIQUEFIED_GASES",
     "ConversionStep",
     "FuelConversion",
     "FuelProperty",
@@ -70,6 +71,9 @@ _REFERENCE_WORDS = {"0C": "0 °C", "15C": "15 °C", "20C": "20 °C"}
 DEFAULT_GAS_REFERENCE = "0C"
 #: Fuels that are gases as measured: a plain volume of them needs reference conditions.
 GAS_FUELS: frozenset[str] = frozenset({"natural_gas"})
+#: Fuels sold as a liquid but gaseous when burnt: a litre or gallon is the liquid, a cubic
+#: metre is ambiguous (liquid or vapour, 250 times apart), so cubic metres do not convert.
+LIQUEFIED_GASES: frozenset[str] = frozenset({"lpg"})
 #: esgledger fuel → fuel name of ``ipcc_2006_keyed.csv`` (IPCC 2006 Vol. 2 Tables 1.2, 1.4).
 IPCC_FUELS: dict[str, str] = {
     "diesel": "gas_diesel_oil",
@@ -271,14 +275,24 @@ def _kind(unit: str) -> str | None:
 _Edge = tuple[str, str, "pint.Quantity[Any]", str, str, "FuelProperty | None"]
 
 
+def _cubic_metres(unit: str) -> bool:
+    """Whether a volume unit is spelled in cubic metres (``m3``, ``立方米``, ``万立方米``)."""
+    return "meter**3" in normalize_unit(unit).replace(" ", "") or "m3" in unit.replace(" ", "")
+
+
 def _edges(
-    fuel: str, region_chain: Sequence[str], gas_reference: str, reference_from: str
+    fuel: str,
+    region_chain: Sequence[str],
+    gas_reference: str,
+    reference_from: str,
+    liquid_volume: bool = True,
 ) -> list[_Edge]:
     """(from kind, to kind, multiplier, text, source, property) of the conversions ``fuel``
-    allows."""
+    allows. ``liquid_volume`` False: the row's volume may be vapour (cubic metres of a
+    liquefied gas), so no density applies."""
     edges: list[_Edge] = []
     density = property_for(fuel, "density", region_chain)
-    if density is not None and fuel not in GAS_FUELS:
+    if density is not None and fuel not in GAS_FUELS and liquid_volume:
         q = density.quantity()
         text = f"volume → mass by density {density.value:g} {density.unit}"
         edges.append(("volume", "mass", q, text, density.citation(), density))
@@ -348,7 +362,8 @@ def convert(
         else f"default {DEFAULT_GAS_REFERENCE}: set [units] gas_volume_reference in "
         "esgledger.toml to change it"
     )
-    edges = _edges(fuel, region_chain, reference, reference_from)
+    liquid_volume = not (fuel in LIQUEFIED_GASES and _cubic_metres(from_unit))
+    edges = _edges(fuel, region_chain, reference, reference_from, liquid_volume)
     queue: deque[tuple[str, list[int]]] = deque([(start, [])])
     seen = {start}
     path: list[int] | None = None

@@ -268,3 +268,11 @@ def test_an_explicit_factor_in_another_dimension_converts_too() -> None:
     assert result.unit_conversion == pytest.approx(0.83368e-3 * 42.652e-3, rel=1e-12)
     assert result.conversion_path is not None
     assert "net calorific value 42.652 GJ/t" in result.reason
+
+
+def test_cubic_metres_of_lpg_are_ambiguous_and_do_not_convert() -> None:
+    # A litre of LPG is the liquid (0.52975 kg); a cubic metre may be the vapour (about 250
+    # times less): no density is applied to it, so no factor is guessed.
+    assert fuels.convert("lpg", "L", "tonne", chain("CN")) is not None
+    assert fuels.convert("lpg", "m3", "tonne", chain("CN")) is None
+    assert fuels.convert("lpg", "立方米", "TJ", chain("CN")) is None
