@@ -264,3 +264,29 @@ def test_parquet_path_gives_the_same_values(catalogue: Catalogue, tmp_path: Path
 )
 def test_energy_type(activity: str, expected: str | None) -> None:
     assert energy_type(activity) == expected
+
+
+def test_cubic_metres_of_gas_count_at_the_runs_reference_conditions(catalogue: Catalogue) -> None:
+    # 10,000 立方米 of natural gas at a Chinese site, read at the run's gas_volume_reference
+    # (20 °C, 101.325 kPa: 10^4 x 273.15/293.15 Nm3) x 389.31 GJ/10^4 Nm3 (GB/T 32150-2015
+    # Table B.1) / 3.6 GJ/MWh; by default (0 °C) the same reading is 10^4 Nm3.
+    gas = table(
+        [
+            line(
+                21_000.0,
+                activity="stationary.natural_gas",
+                scope=1,
+                quantity=10_000.0,
+                unit="立方米",
+            )
+        ]
+    )
+    at_20 = summary()
+    at_20["run"]["options"] = {"gas_volume_reference": "20C"}
+    for run, expected in (
+        (at_20, 389.31 * 273.15 / 293.15 / 3.6),
+        (summary(), 389.31 / 3.6),
+    ):
+        derived = derive(run, gas, catalogue)
+        assert value(derived, "A2.1", "type=natural_gas") == pytest.approx(expected, rel=1e-12)
+        assert derived.not_convertible == ()
