@@ -88,7 +88,7 @@ def test_factors_sets_lists_shipped_sets_with_their_provenance() -> None:
     result = invoke("factors", "sets")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "cn-defaults (shipped, precedence 0, 10 factors)"
+    assert lines[0] == "cn-defaults (shipped, precedence 0, 20 factors)"
     headers = [line for line in lines if not line.startswith(" ")]
     assert headers == [
         f"{s['id']} (shipped, precedence 0, {s['rows']} factors)"

@@ -113,7 +113,9 @@ def test_calculate_strict_refuses_fallbacks(ws_path: Path) -> None:
 def test_calculate_uses_proxy_regions_only_when_told(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     new_workspace(
-        root, activities=[activity("stationary.diesel", 1_000, "L", region="CN-GD")]
+        # kerosene: no China or global factor (diesel in L resolves to the China default)
+        root,
+        activities=[activity("stationary.kerosene", 1_000, "L", region="CN-GD")],
     ).close()
     refused = runner.invoke(app, ["calculate", str(root)])
     assert refused.exit_code == 1

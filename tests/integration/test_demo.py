@@ -92,7 +92,7 @@ def test_the_demo_imports_every_file_and_resolves_factors(
     assert all(r.problem for r in summary.unresolved)
     assert all(r.factor_id is None for r in summary.unresolved)
     # Units as Chinese ledgers keep them, priced by the national defaults: diesel in 吨,
-    # natural gas in Nm3 (factor per 10^4 Nm3), heat in GJ; fleet petrol by IPCC 2006.
+    # natural gas in Nm3 (factor per 10^4 Nm3), heat in GJ; fleet petrol by GB/T 32150-2015.
     assert by_key[("stationary.diesel", "CN-GD", "吨")].factor_id == (
         "cn-defaults:stationary.diesel:t"
     )
@@ -100,7 +100,7 @@ def test_the_demo_imports_every_file_and_resolves_factors(
         "cn-defaults:stationary.natural_gas:1e4nm3"
     )
     assert by_key[("heat", "CN-BJ", "GJ")].factor_id == "cn-defaults:heat:gj"
-    assert str(by_key[("mobile.petrol", "CN-GD", "t")].factor_id).startswith("ipcc-2006:")
+    assert by_key[("mobile.petrol", "CN-GD", "t")].factor_id == "cn-defaults:mobile.petrol:t"
     # No Chinese travel factor exists: DESNZ stands in as a flagged proxy.
     air = by_key[("travel.air.short_haul.economy", "CN", "pkm")]
     assert (air.tier, str(air.factor_id).startswith("desnz-2024:")) == ("proxy", True)

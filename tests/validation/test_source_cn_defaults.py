@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from _sources_common import assert_tables_equal, check_vocabulary
 
-from esgledger.errors import FactorNotFoundError
+from esgledger import fuels
 from esgledger.factors import FactorLibrary, resolve
 from esgledger.factors.sources import defaults
 from esgledger.factors.sources._common import read_shipped_set, shipped_set_meta
@@ -54,13 +54,13 @@ def test_natural_gas_per_10_000_nm3(activity: str) -> None:
 def test_the_15_3_variant_would_not_reproduce_the_published_21_65() -> None:
     # Why 15.32 tC/TJ is used: 389.31 x 15.3 x 0.99 x 44/12 = 21,622 kg, which rounds to 21.62,
     # not the published 21.65. The variant is kept in the keyed table, marked unused.
-    (variant,) = [r for r in defaults.cn_keyed_rows() if r["used"] == "no"]
-    assert (variant["fuel"], variant["parameter"], variant["value"]) == (
-        "natural_gas",
-        "carbon_content",
-        "15.3",
-    )
-    tonnes = 389.31 * float(variant["value"]) * 0.99 * 44 / 12 / 1000
+    (variant,) = [
+        p
+        for p in fuels.properties()
+        if (p.fuel, p.property, p.used) == ("natural_gas", "carbon_content", False)
+    ]
+    assert (variant.region, variant.value) == ("CN", 15.3)
+    tonnes = 389.31 * variant.value * 0.99 * 44 / 12 / 1000
     assert round(tonnes, 2) == 21.62
 
 
@@ -70,38 +70,54 @@ def test_purchased_heat_and_steam() -> None:
     assert _tonnes_co2("steam", "CN", 1000.0, "MJ") == pytest.approx(0.11, rel=1e-12)
 
 
-def test_co2_only_as_published_with_the_computation_shown() -> None:
+def test_co2_from_china_ch4_n2o_from_ipcc_with_the_computation_shown() -> None:
     rows = read_shipped_set(defaults.CN_SET_ID).to_pylist()
+    assert all((r["co2e_kg"], r["region"]) == (None, "CN") for r in rows)
+    fuel_rows = [r for r in rows if r["activity"] not in ("heat", "steam")]
+    # Scope 1 of a Chinese site is not CO2-only: every fuel row has CH4 and N2O, and its
+    # source says which gas came from which document.
+    assert all(r["ch4_kg"] is not None and r["n2o_kg"] is not None for r in fuel_rows)
     assert all(
-        (r["ch4_kg"], r["n2o_kg"], r["co2e_kg"], r["region"]) == (None, None, None, "CN")
-        for r in rows
+        str(r["source"]).startswith("CO2: GB/T 32150-2015")
+        and "CH4 and N2O: IPCC 2006" in str(r["source"])
+        for r in fuel_rows
     )
+    heat = [r for r in rows if r["activity"] in ("heat", "steam")]
+    assert all((r["ch4_kg"], r["n2o_kg"]) == (None, None) for r in heat)
     diesel = next(r for r in rows if r["factor_id"] == "cn-defaults:stationary.diesel:t")
     assert str(diesel["description"]).startswith(
         "diesel 柴油, stationary.diesel, per tonne: NCV 42.652 GJ/t x 20.2 tC/TJ x 98 % "
-        "oxidation x 44/12 = 3095.9 kg CO2 (published: 3.0959 t CO2/t [C]); CO2 only"
+        "oxidation x 44/12 = 3095.9 kg CO2 (published: 3.0959 t CO2/t [C]); CH4 10 and N2O "
+        "0.6 kg/TJ from IPCC 2006 Vol. 2 ch. 2 Table 2.4"
     )
-    assert {r["method"] for r in rows if r["activity"] in ("heat", "steam")} == {"location"}
-    assert {r["method"] for r in rows if r["activity"] not in ("heat", "steam")} == {"fuel"}
+    assert {r["method"] for r in heat} == {"location"}
+    assert {r["method"] for r in fuel_rows} == {"fuel"}
 
 
 def test_every_value_keeps_its_confidence_mark() -> None:
     keyed = defaults.cn_keyed_rows()
     assert {r["confidence"] for r in keyed} <= {"S", "M", "S/M"}
     assert all(r["citation"].strip() for r in keyed)
+    cn = [p for p in fuels.properties() if p.region == "CN"]
+    assert {p.confidence for p in cn} <= {"S", "M", "S/M"}
+    assert all(p.source and p.table and p.edition for p in cn)
     rows = read_shipped_set(defaults.CN_SET_ID).to_pylist()
     assert all(str(r["description"]).endswith("]") for r in rows)
     assert "[S/M]" in shipped_set_meta(defaults.CN_SET_ID)["notes"]
 
 
-def test_litres_find_no_factor_without_a_density() -> None:
-    # Per-tonne and per-TJ factors cannot take a row in litres: no density is shipped, and
-    # none is guessed; the error says why each was refused.
-    with pytest.raises(FactorNotFoundError, match=r"refused: per TJ, which cannot be converted"):
-        resolve(
-            LIBRARY, activity_type=TAXONOMY.get("stationary.diesel"), region_chain=chain("CN"),
-            year=2024, unit="L",
-        )  # fmt: skip
+def test_litres_resolve_to_the_chinese_factor_through_a_recorded_density() -> None:
+    # Before rule 11 a Chinese row in litres found no factor (per tonne and per TJ could not
+    # take litres). Now the density converts it, and the resolution says how.
+    result = resolve(
+        LIBRARY, activity_type=TAXONOMY.get("stationary.diesel"), region_chain=chain("CN"),
+        year=2024, unit="L",
+    )  # fmt: skip
+    assert result.factor_id == "cn-defaults:stationary.diesel:t"
+    assert result.tier == "country"
+    assert result.conversion_path is not None
+    assert "density 0.83368 t/m3" in result.conversion_path
+    assert "density 0.83368 t/m3" in result.reason
 
 
 def test_shipped_table_matches_a_fresh_conversion() -> None:

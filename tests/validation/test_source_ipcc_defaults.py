@@ -98,23 +98,30 @@ def test_stationary_ch4_n2o_are_table_2_4_commercial_institutional_where_given()
 
 
 @pytest.mark.parametrize(
-    "activity",
+    ("activity", "ch4", "n2o", "table"),
     [
-        "stationary.fuel_oil",
-        "stationary.lpg",
-        "stationary.coal",
-        "mobile.diesel",
-        "mobile.petrol",
-        "mobile.lpg",
-        "mobile.jet_fuel",
+        ("stationary.fuel_oil", 10, 0.6, "Table 2.4 (commercial/institutional)"),
+        ("stationary.lpg", 5, 0.1, "Table 2.4 (commercial/institutional)"),
+        ("stationary.coal", 10, 1.5, "Table 2.4 (commercial/institutional)"),
+        ("mobile.diesel", 3.9, 3.9, "Table 3.2.2 (road transport)"),
+        ("mobile.petrol", 25, 8.0, "Table 3.2.2 (road transport)"),
+        ("mobile.lpg", 62, 0.2, "Table 3.2.2 (road transport)"),
+        ("mobile.jet_fuel", 0.5, 2, "Table 3.6.5 (civil aviation)"),
     ],
 )
-def test_ch4_n2o_the_reference_does_not_give_are_null_and_said_so(activity: str) -> None:
-    # Not invented, not zero: the description says why they are missing.
-    for suffix in ("tj", "t"):
-        row = _shipped()[f"ipcc-2006:{activity}:{suffix}"]
-        assert (row["ch4_kg"], row["n2o_kg"]) == (None, None)
-        assert "CH4 and N2O not keyed" in str(row["description"])
+def test_ch4_n2o_of_the_other_fuels_are_the_ipcc_sector_defaults(
+    activity: str, ch4: float, n2o: float, table: str
+) -> None:
+    # IPCC 2006 Vol. 2 ch. 2 Table 2.4 and ch. 3 Tables 3.2.2 / 3.6.5 [M: keyed from the
+    # engineer's knowledge of the tables]: kg/TJ, and per tonne x the Table 1.2 NCV.
+    shipped = _shipped()
+    per_tj = shipped[f"ipcc-2006:{activity}:tj"]
+    assert (per_tj["ch4_kg"], per_tj["n2o_kg"]) == (ch4, n2o)
+    per_t = shipped[f"ipcc-2006:{activity}:t"]
+    tj_per_t = float(per_t["co2_kg"]) / float(per_tj["co2_kg"])
+    assert per_t["ch4_kg"] == pytest.approx(ch4 * tj_per_t, rel=1e-12)
+    assert per_t["n2o_kg"] == pytest.approx(n2o * tj_per_t, rel=1e-12)
+    assert table in str(per_tj["description"])
 
 
 def test_only_the_fuels_of_the_reference_are_shipped_and_nothing_per_litre() -> None:
@@ -142,7 +149,9 @@ def test_keyed_table_is_section_4_4() -> None:
     assert keyed[("oil", "ch4", "energy_industries")] == 3
     assert keyed[("coal", "n2o", "energy_industries")] == 1.5
     assert keyed[("natural_gas", "ch4", "commercial_institutional")] == 5
-    assert len(keyed) == 22  # 6 NCV + 6 CO2 + 6 energy-industry + 4 commercial values
+    assert keyed[("gas_diesel_oil", "ch4", "road")] == 3.9
+    # 6 NCV + 6 CO2 + 6 energy-industry + 10 commercial + 10 mobile (road, aviation) values
+    assert len(keyed) == 38
 
 
 def test_shipped_table_matches_a_fresh_conversion() -> None:

@@ -315,6 +315,7 @@ def factors_resolve(
             library = FactorLibrary.for_workspace(ws)
             taxonomy = Taxonomy.for_workspace(ws)
             reporting_year = year if year is not None else ws.reporting_year
+            gas_reference = ws.gas_volume_reference
         result = resolve(
             library,
             activity_type=taxonomy.get(activity),
@@ -327,6 +328,7 @@ def factors_resolve(
             methods=tuple(method) if method else None,
             gwp_set=gwp,
             strict=strictness,
+            gas_volume_reference=gas_reference,
         )
     except EsgledgerError as exc:
         raise _fail(exc) from exc
@@ -337,6 +339,8 @@ def factors_resolve(
             f"money: the engine converts {unit} into {result.currency} with the exchange "
             f"rate of the price year {result.price_year}"
         )
+    elif result.conversion_path is not None:
+        conversion = result.conversion_path
     else:
         conversion = f"1 {unit} = {result.unit_conversion:.10g} {f['unit']}"
     lines = [

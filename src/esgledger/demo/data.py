@@ -21,8 +21,8 @@ NAICS code, category 2), leased data-centre electricity (category 8) and busines
 **Units and factors.** Units are those Chinese ledgers keep where that lets the national
 factors apply honestly: generator diesel in tonnes (吨) and canteen gas in Nm3 (the
 ``cn-defaults`` factors per tonne and per 10⁴ Nm³), district heat in GJ (``cn-defaults``,
-0.11 t CO2/GJ), fleet petrol in tonnes (IPCC 2006 default per tonne, global) and fleet diesel
-in tonnes (``cn-defaults``). No Chinese factors exist for travel, commuting, freight, waste,
+0.11 t CO2/GJ), fleet petrol and fleet diesel in tonnes (``cn-defaults``; CH4 and N2O of the
+fuels from IPCC 2006). No Chinese factors exist for travel, commuting, freight, waste,
 water or spend: the demo workspace names proxy regions in its ``esgledger.toml`` (UK DESNZ,
 then US EPA/USEEIO) and every line that uses one carries tier ``proxy``.
 

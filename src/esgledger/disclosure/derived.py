@@ -19,11 +19,12 @@ IFRS S2 29(a) and GRI 305-1 share ``ghg.scope1``), converted into that item's un
   ``unspecified``.
 * **Energy** (KPI A2.1, GRI 302-1/302-3, SASB 130a.1): the quantities of the scope 1 and 2
   activity lines (electricity, heat, steam, cooling, stationary and mobile fuels) ×
-  consolidation share, by type. Energy units convert directly; a fuel in mass or standard
-  gas volume converts with the net calorific value shipped with the factor data
-  (``esgledger/data/sources``: the China GB/T 32150 defaults when the line's factor came
-  from ``cn-defaults``, else IPCC 2006 Vol. 2 Table 1.2); anything else (litres of diesel:
-  no density is shipped) is listed in :attr:`Derived.not_convertible`, never guessed.
+  consolidation share, by type. Energy units convert directly; a fuel in litres, cubic
+  metres, mass or standard gas volume converts through :mod:`esgledger.fuels` — the same
+  densities, NCVs (China GB/T 32150 defaults for a Chinese line, else IPCC 2006 Vol. 2 Table
+  1.2) and gas reference conditions the resolver used (one source of truth); anything no
+  shipped property converts is listed in :attr:`Derived.not_convertible`, never guessed,
+  and the report prints it under the energy table.
 * **Water** (KPI A2.2, GRI 303-5): ``water.supply`` activity lines [m3] × consolidation share.
 * **RE share** (SASB 130a.1 (3)): ``renewable_share.group`` of the summary [%].
 * **Targets**: the plain target dicts given (one value per target).
@@ -34,27 +35,24 @@ GWP set of the run's manifest.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pint
 import pyarrow as pa
 
+from esgledger import fuels, regions
 from esgledger.disclosure.catalogue import DERIVATIONS, Catalogue, CatalogueItem
 from esgledger.disclosure.values import format_breakdown
 from esgledger.errors import UnitError
-from esgledger.units import conversion_factor, parse_unit
+from esgledger.units import conversion_factor
 
 __all__ = [
     "DERIVED_SCHEMA",
-    "FUEL_NCV",
     "Derived",
     "DerivedValue",
     "NotComputed",
@@ -80,18 +78,6 @@ DERIVED_SCHEMA = pa.schema(
     ]
 )
 
-#: Fuel of an activity suffix -> (fuel key in cn_defaults_keyed.csv, key in
-#: ipcc_2006_keyed.csv); ``None`` where that source ships no NCV.
-FUEL_NCV: dict[str, tuple[str | None, str | None]] = {
-    "diesel": ("diesel", "gas_diesel_oil"),
-    "natural_gas": ("natural_gas", None),
-    "cng": ("natural_gas", None),
-    "petrol": (None, "motor_gasoline"),
-    "lpg": (None, "lpg"),
-    "jet_fuel": (None, "jet_kerosene"),
-    "fuel_oil": (None, "residual_fuel_oil"),
-    "coal": (None, "other_bituminous_coal"),
-}
 _NON_FUEL = ("electricity", "heat", "steam", "cooling")
 _ENERGY_UNIT = "MWh"
 _T_LABEL = "t CO2e"
@@ -210,18 +196,6 @@ class _Row:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _ncv_table() -> dict[tuple[str, str], tuple[float, str, str]]:
-    """(source, fuel) -> (NCV value, unit, citation) from the shipped keyed sources."""
-    out: dict[tuple[str, str], tuple[float, str, str]] = {}
-    base = resources.files("esgledger.data.sources")
-    for source, name in (("cn", "cn_defaults_keyed.csv"), ("ipcc", "ipcc_2006_keyed.csv")):
-        text = base.joinpath(name).read_text(encoding="utf-8")
-        for row in csv.DictReader(text.splitlines()):
-            if row.get("parameter") == "ncv" and row.get("value"):
-                out[(source, row["fuel"])] = (float(row["value"]), row["unit"], row["citation"])
-    return out
-
-
 def _lines_relation(con: duckdb.DuckDBPyConnection, lines: pa.Table | Path | str) -> str:
     if isinstance(lines, pa.Table):
         con.register("line_items", lines)
@@ -305,12 +279,17 @@ def _intensities(
 
 
 def _energy(
-    con: duckdb.DuckDBPyConnection, relation: str
+    con: duckdb.DuckDBPyConnection, relation: str, gas_reference: str | None = None
 ) -> tuple[dict[str, float], dict[str, list[dict[str, Any]]], list[NotConvertible]]:
-    """Energy by type [MWh], the NCVs used per type, and what could not be converted."""
+    """Energy by type [MWh], the conversions used per type, and what could not be converted.
+
+    A fuel in mass, volume or standard gas volume converts through the properties of
+    :mod:`esgledger.fuels` for the line's region (the same densities, NCVs and gas reference
+    conditions the resolver used for its factor: one source of truth).
+    """
     grouped = con.execute(
         f"""
-        SELECT activity, unit, factor_set, sum(quantity * consolidation_share), count(*)
+        SELECT activity, unit, region, sum(quantity * consolidation_share), count(*)
         FROM {relation}
         WHERE line_kind = 'activity' AND scope IN (1, 2)
           AND (activity IN ('electricity', 'heat', 'steam', 'cooling')
@@ -318,11 +297,10 @@ def _energy(
         GROUP BY ALL ORDER BY ALL
         """
     ).fetchall()
-    ncv = _ncv_table()
     by_type: dict[str, float] = {}
-    used: dict[tuple[str, str, str], dict[str, Any]] = {}
+    used: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     failed: dict[tuple[str, str], list[Any]] = {}
-    for activity, unit, factor_set, quantity, lines in grouped:
+    for activity, unit, region, quantity, lines in grouped:
         kind = energy_type(str(activity))
         if kind is None or quantity is None:
             continue
@@ -331,38 +309,41 @@ def _energy(
         try:
             mwh = float(quantity) * conversion_factor(str(unit), _ENERGY_UNIT)
         except UnitError:
-            fuel = str(activity).partition(".")[2]
-            cn_key, ipcc_key = FUEL_NCV.get(fuel, (None, None))
-            order = [("cn", cn_key)] if factor_set == "cn-defaults" else []
-            order.append(("ipcc", ipcc_key))
-            for source, key in order:
-                if key is None or (source, key) not in ncv:
-                    continue
-                value, ncv_unit, citation = ncv[(source, key)]
-                try:
-                    energy = parse_unit(str(unit)) * value * parse_unit(ncv_unit)
-                    per_unit = float(energy.to(_ENERGY_UNIT).magnitude)
-                except (UnitError, pint.errors.DimensionalityError):
-                    reason = (
-                        f"{unit} is a volume of a liquid or solid fuel; it needs a density, "
-                        "which esgledger does not ship"
-                        if _is_volume(str(unit))
-                        else f"{unit} does not fit the NCV unit {ncv_unit}"
-                    )
-                    continue
-                mwh = float(quantity) * per_unit
-                used[(kind, str(activity), str(unit))] = {
+            fuel = fuels.fuel_of(str(activity)) or ""
+            try:
+                chain = regions.chain(str(region)) if region else ("GLOBAL",)
+            except KeyError:
+                chain = ("GLOBAL",)
+            conversion = (
+                fuels.convert(fuel, str(unit), _ENERGY_UNIT, chain, gas_reference=gas_reference)
+                if fuel
+                else None
+            )
+            if conversion is None:
+                reason = (
+                    f"no density or net calorific value of {fuel or activity} is shipped for "
+                    f"{unit} in {' > '.join(chain)}"
+                )
+            else:
+                mwh = float(quantity) * conversion.factor
+                ncv = next(
+                    (
+                        st.property
+                        for st in conversion.steps
+                        if st.property is not None and st.property.property == "ncv"
+                    ),
+                    None,
+                )
+                used[(kind, str(activity), str(unit), str(region))] = {
                     "activity": activity,
                     "unit": unit,
-                    "ncv": value,
-                    "ncv_unit": ncv_unit,
-                    "citation": citation,
-                    "mwh_per_unit": per_unit,
+                    "region": region,
+                    "ncv": ncv.value if ncv is not None else None,
+                    "ncv_unit": ncv.unit if ncv is not None else None,
+                    "citation": ncv.citation() if ncv is not None else None,
+                    "mwh_per_unit": conversion.factor,
+                    "conversion": conversion.describe(),
                 }
-                break
-            else:
-                if not reason:
-                    reason = f"no net calorific value is shipped for {fuel or activity}"
         if mwh is None:
             entry = failed.setdefault((str(activity), str(unit)), [0.0, 0, reason])
             entry[0] += float(quantity)
@@ -374,16 +355,9 @@ def _energy(
         for (a, u), (q, n, r) in sorted(failed.items())
     ]
     ncvs: dict[str, list[dict[str, Any]]] = {}
-    for (kind, _, _), record in sorted(used.items()):
+    for (kind, _, _, _), record in sorted(used.items()):
         ncvs.setdefault(kind, []).append(record)
     return by_type, ncvs, not_convertible
-
-
-def _is_volume(unit: str) -> bool:
-    try:
-        return bool(parse_unit(unit).dimensionality == parse_unit("m3").dimensionality)
-    except UnitError:
-        return False
 
 
 def _gases(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[int, str, float, str]]:
@@ -581,7 +555,8 @@ def derive(
                     f"consolidated {gas} of the scope {scope} lines",
                 )
             )
-        by_type, ncvs, not_convertible = _energy(con, relation)
+        options = manifest.get("options", {}) or {}
+        by_type, ncvs, not_convertible = _energy(con, relation, options.get("gas_volume_reference"))
         water = _water(con, relation)
     finally:
         con.close()

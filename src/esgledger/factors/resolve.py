@@ -28,7 +28,14 @@ of ``docs/methodology/factor-resolution.md`` (numbers below refer to them):
    the result has tier ``proxy``, the worst tier, and a reason that names the proxy;
 10. price basis (money rows): at equal tier and method a factor of the requested
     ``price_basis`` (default ``purchaser``: spend is what the company paid) ranks before
-    one that does not say, which ranks before one of the other basis.
+    one that does not say, which ranks before one of the other basis;
+11. fuel conversions: for a fuel activity (:func:`esgledger.fuels.fuel_of`), a factor in
+    another dimension than the row's unit still qualifies when the fuel's properties
+    convert one into the other (litres → tonnes by density, tonnes → TJ by NCV, a plain gas
+    m3 → Nm3 by the reference conditions; :func:`esgledger.fuels.convert`). Tier and the
+    other rules rank first, so a Chinese factor per tonne beats a global one per litre;
+    at equal rank a factor needing fewer conversion steps wins. The path is recorded on
+    the resolution (``conversion_path``) and in its reason.
 
 :func:`resolve_many` resolves each distinct key of an activity table once and returns a table
 for the engine to join back onto millions of rows.
@@ -46,7 +53,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from esgledger import regions
+from esgledger import fuels, regions
 from esgledger.errors import (
     EsgledgerError,
     FactorNotFoundError,
@@ -214,6 +221,10 @@ class Resolution:
         For a spend factor: its currency and price year.
     gwp_set
         For a synthetic GWP factor (rule 6): the GWP set.
+    conversion_path
+        For a fuel whose factor is in another dimension than the row (rule 11): how one row
+        unit became ``unit_conversion`` factor units, each step with its property and
+        source (:meth:`esgledger.fuels.FuelConversion.describe`); None otherwise.
     """
 
     factor: dict[str, Any]
@@ -225,6 +236,7 @@ class Resolution:
     currency: str | None = None
     price_year: int | None = None
     gwp_set: str | None = None
+    conversion_path: str | None = None
 
     @property
     def factor_id(self) -> str:
@@ -241,6 +253,7 @@ class _Candidate:
     precedence: int
     gwp_set: str | None = None
     basis_rank: int = 0
+    conversion: fuels.FuelConversion | None = None
     rank_key: tuple[Any, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -251,6 +264,7 @@ class _Candidate:
             self.distance,
             _vintage_rank(self.gap),
             -self.precedence,
+            len(self.conversion.steps) if self.conversion is not None else 0,
             str(self.factor["factor_id"]),
         )
 
@@ -595,6 +609,11 @@ def _why_lost(
                 f"set {lf['factor_set']} has precedence {loser.precedence}, "
                 f"below {wf['factor_set']} ({winner.precedence})"
             )
+        if position == 6:
+            return "conversion", (
+                f"per {lf['unit']}: needs more fuel-conversion steps than "
+                f"{winner.factor_id} (rule 11)"
+            )
         return "tie", f"tied with {winner.factor_id}, which comes first in factor_id order"
     return "tie", "identical rank"  # unreachable: factor ids are unique
 
@@ -688,8 +707,9 @@ def resolve(
     strict: Strictness | str | None = None,
     proxies: Mapping[str, Sequence[str]] | None = None,
     price_basis: str = "purchaser",
+    gas_volume_reference: str | None = None,
 ) -> Resolution:
-    """The factor that applies to one activity key (rules 1-9 of the module docstring).
+    """The factor that applies to one activity key (rules 1-11 of the module docstring).
 
     Parameters
     ----------
@@ -728,6 +748,10 @@ def resolve(
         For money rows (rule 10): ``purchaser`` (default; spend is what the company paid)
         or ``producer``. At equal tier and method a factor of this basis ranks first, then
         one without a basis, then one of the other basis; the reason says which was used.
+    gas_volume_reference
+        Reference temperature of a plain ``m3`` of a gas fuel (``0C``, ``15C``, ``20C`` at
+        101.325 kPa; rule 11, :func:`esgledger.fuels.convert`); None: the default ``0C``,
+        and the conversion path says it is the default.
 
     Raises
     ------
@@ -753,10 +777,15 @@ def resolve(
     row_kind = _row_unit_kind(activity_type, unit)
     wanted_basis = basis if row_kind == _CURRENCY_KIND else None
     if factor_id:
-        return _resolve_explicit(library, activity_type, chain, year, unit, row_kind, factor_id)
+        return _resolve_explicit(
+            library, activity_type, chain, year, unit, row_kind, factor_id, gas_volume_reference
+        )
 
     factor_activity = activity_type.factor_activity
     gas = _gas_of(factor_activity)
+    fuel = fuels.fuel_of(activity_type.activity) if row_kind != _CURRENCY_KIND else None
+    if gas_volume_reference is not None:
+        fuels.parse_gas_reference(gas_volume_reference)
     position = {code: i for i, code in enumerate(chain)}
     candidates: list[_Candidate] = []
     refused: list[tuple[str, str]] = []
@@ -783,7 +812,12 @@ def resolve(
                 refused.append((fid, f"unknown region code {region!r}"))
                 continue
             tier = _region_tier(kind)
-        rank = _qualify(library, f, row_kind, unit, wanted, gas)
+        conversion: fuels.FuelConversion | None = None
+        if fuel is not None and _unit_kind(str(f["unit"])) != row_kind:
+            conversion = fuels.convert(
+                fuel, unit, str(f["unit"]), chain, gas_reference=gas_volume_reference
+            )
+        rank = _qualify(library, f, row_kind, unit, wanted, gas, converted=conversion is not None)
         if isinstance(rank, str):
             refused.append((fid, rank))
             continue
@@ -796,6 +830,7 @@ def resolve(
                 gap=int(f["year"]) - year,
                 precedence=library.precedence_of(str(f["factor_set"])),
                 basis_rank=_basis_rank(f, wanted_basis),
+                conversion=conversion,
             )
         )
 
@@ -880,10 +915,13 @@ def _qualify(
     unit: str,
     wanted: tuple[str, ...] | None,
     gas: str | None,
+    *,
+    converted: bool = False,
 ) -> int | str:
     """Rule 2 for a factor whose region or identity applies: its method rank, or why it is
-    refused (unit, method, vintage, shipped factor for a gas)."""
-    if _unit_kind(str(f["unit"])) != row_kind:
+    refused (unit, method, vintage, shipped factor for a gas). ``converted``: the fuel's
+    properties convert the row's unit into the factor's (rule 11)."""
+    if not converted and _unit_kind(str(f["unit"])) != row_kind:
         return f"per {f['unit']}, which cannot be converted from the row's {unit}"
     rank = _method_rank(f["method"], wanted)
     if isinstance(rank, str):
@@ -1039,19 +1077,34 @@ def _reason(
         extras.append(f"no factor specific to site {site!r}")
     if winner.tier in ("subnational", "country", "global") and winner.distance > 0:
         extras.append(f"no qualifying factor for {', '.join(chain[: winner.distance])}")
-    ties = [c for c in ranked[1:] if c.rank_key[:6] == winner.rank_key[:6]]
+    ties = [c for c in ranked[1:] if c.rank_key[:7] == winner.rank_key[:7]]
     if ties:
         others = ", ".join(c.factor_id for c in ties[:3])
         extras.append(
             f"tied on tier, method, region, vintage and precedence with {others}; "
             "chosen by factor_id order"
         )
-    elif len(ranked) > 1 and ranked[1].rank_key[:5] == winner.rank_key[:5]:
+    elif (
+        len(ranked) > 1
+        and ranked[1].rank_key[:5] == winner.rank_key[:5]
+        and ranked[1].rank_key[5] != winner.rank_key[5]
+    ):
         runner_up = ranked[1]
         extras.append(
             f"set {f['factor_set']} (precedence {winner.precedence}) takes precedence over "
             f"{runner_up.factor['factor_set']} ({runner_up.precedence})"
         )
+    elif (
+        winner.conversion is not None
+        and len(ranked) > 1
+        and ranked[1].rank_key[:6] == winner.rank_key[:6]
+    ):
+        extras.append(
+            f"fewer fuel-conversion steps than {ranked[1].factor_id} (per "
+            f"{ranked[1].factor['unit']}, rule 11)"
+        )
+    if winner.conversion is not None:
+        extras.append(f"converted with fuel properties (rule 11): {winner.conversion.describe()}")
     text = (
         f"{_describe(winner, supplier, site)} for reporting year {year}: "
         f"{_vintage_phrase(winner.gap, chosen=True)}"
@@ -1093,7 +1146,7 @@ def _proxy_reason(
     )
     if basis is not None:
         text += f"; {_basis_phrase(winner.factor.get('price_basis'), basis)}"
-    ties = [c for c in ranked[1:] if c.rank_key[:6] == winner.rank_key[:6]]
+    ties = [c for c in ranked[1:] if c.rank_key[:7] == winner.rank_key[:7]]
     if ties:
         others = ", ".join(c.factor_id for c in ties[:3])
         text += (
@@ -1115,6 +1168,8 @@ def _resolution(
         conversion = None
         currency = f["currency"] or currency_of(factor_unit)
         price_year = f["price_year"]
+    elif winner.conversion is not None:
+        conversion = winner.conversion.factor
     else:
         conversion = conversion_factor(unit, factor_unit)
     return Resolution(
@@ -1127,6 +1182,7 @@ def _resolution(
         currency=currency,
         price_year=price_year,
         gwp_set=winner.gwp_set,
+        conversion_path=winner.conversion.describe() if winner.conversion is not None else None,
     )
 
 
@@ -1138,8 +1194,10 @@ def _resolve_explicit(
     unit: str,
     row_kind: str,
     factor_id: str,
+    gas_volume_reference: str | None = None,
 ) -> Resolution:
-    """Rule 1: the factor named on the row, checked against the activity and the row."""
+    """Rule 1: the factor named on the row, checked against the activity and the row; a
+    fuel's row unit of another dimension converts through its properties (rule 11)."""
     gwp_set: str | None = None
     if factor_id.startswith(f"{GWP_FACTOR_PREFIX}:"):
         try:
@@ -1167,13 +1225,20 @@ def _resolve_explicit(
             unit=factor_unit,
             expected=activity_type.dimension,
         )
+    conversion: fuels.FuelConversion | None = None
     if _unit_kind(factor_unit) != row_kind:
-        raise UnitError(
-            f"factor {factor_id} is per {factor_unit!r}, which cannot be converted from the "
-            f"row's unit {unit!r}",
-            unit=unit,
-            expected=factor_unit,
-        )
+        fuel = fuels.fuel_of(activity_type.activity) if row_kind != _CURRENCY_KIND else None
+        if fuel is not None:
+            conversion = fuels.convert(
+                fuel, unit, factor_unit, chain, gas_reference=gas_volume_reference
+            )
+        if conversion is None:
+            raise UnitError(
+                f"factor {factor_id} is per {factor_unit!r}, which cannot be converted from "
+                f"the row's unit {unit!r}",
+                unit=unit,
+                expected=factor_unit,
+            )
     gap = int(factor["year"]) - year if factor["year"] is not None else 0
     candidate = _Candidate(
         factor=factor,
@@ -1183,12 +1248,15 @@ def _resolve_explicit(
         gap=gap,
         precedence=0,
         gwp_set=gwp_set,
+        conversion=conversion,
     )
     described = _describe(candidate, None, None)
     reason = (
         f"{described} for reporting year {year}: {_vintage_phrase(gap, chosen=False)}; "
         "an explicit factor is used as named, without fallback or strictness checks"
     )
+    if conversion is not None:
+        reason += f"; converted with fuel properties (rule 11): {conversion.describe()}"
     return _resolution(candidate, row_kind, unit, reason, ())
 
 
@@ -1209,6 +1277,7 @@ _OUTPUT_SCHEMA = pa.schema(
         ("tier", pa.string()),
         ("vintage_gap", pa.int64()),
         ("unit_conversion", pa.float64()),
+        ("conversion_path", pa.string()),
         ("factor_unit", pa.string()),
         ("method", pa.string()),
         ("currency", pa.string()),
@@ -1273,6 +1342,7 @@ def resolve_many(
     taxonomy: Taxonomy | None = None,
     proxies: Mapping[str, Sequence[str]] | None = None,
     price_basis: str = "purchaser",
+    gas_volume_reference: str | None = None,
 ) -> pa.Table:
     """Resolve each distinct key once; a table for the engine to join back onto its rows.
 
@@ -1284,9 +1354,9 @@ def resolve_many(
         are ignored and duplicate keys are resolved once.
     year
         The reporting year of keys without one.
-    methods, gwp_set, strict, proxies, price_basis
-        As for :func:`resolve`, for every key (``proxies`` and ``price_basis`` are checked
-        once, before any key is resolved).
+    methods, gwp_set, strict, proxies, price_basis, gas_volume_reference
+        As for :func:`resolve`, for every key (``proxies``, ``price_basis`` and
+        ``gas_volume_reference`` are checked once, before any key is resolved).
     taxonomy
         Where activity keys are looked up (default: the library's taxonomy).
 
@@ -1297,7 +1367,8 @@ def resolve_many(
         ``factor_set``, ``factor_region`` (the factor's own region: under tier ``proxy``
         the proxy region), ``tier``, ``vintage_gap`` [years], ``unit_conversion`` [factor units
         per row unit; null for money], ``factor_unit``, ``method``, ``currency``,
-        ``price_year``, ``price_basis``, the factor's ``gwp_basis``, ``co2e_kg``, ``co2_kg``,
+        ``price_year``, ``price_basis``, the factor's ``gwp_basis``, ``conversion_path``
+        (rule 11: how a fuel's row unit became factor units, else null), ``co2e_kg``, ``co2_kg``,
         ``ch4_kg``, ``n2o_kg``, ``biogenic_co2_kg`` [kg per factor unit], ``uncertainty_pct``
         [%, half-width of the 95 % interval, where the source gives it], ``source``,
         ``reason``, ``error`` (the message when the key could not be resolved; then the
@@ -1307,6 +1378,8 @@ def resolve_many(
     taxonomy = taxonomy if taxonomy is not None else library.taxonomy
     proxy_map = parse_proxies(proxies) if proxies else None
     basis = _check_basis(price_basis)
+    if gas_volume_reference is not None:
+        gas_volume_reference = fuels.parse_gas_reference(gas_volume_reference)
     distinct = _distinct_keys(keys, year)
     out: list[dict[str, Any]] = []
     rows = distinct.to_pylist()
@@ -1316,7 +1389,17 @@ def resolve_many(
         record.update(key)
         try:
             record.update(
-                _resolve_key(library, taxonomy, key, methods, gwp_set, strict, proxy_map, basis)
+                _resolve_key(
+                    library,
+                    taxonomy,
+                    key,
+                    methods,
+                    gwp_set,
+                    strict,
+                    proxy_map,
+                    basis,
+                    gas_volume_reference,
+                )
             )
         except EsgledgerError as exc:
             record["error"] = str(exc)
@@ -1334,6 +1417,7 @@ def _resolve_key(
     strict: Strictness | str | None,
     proxies: Mapping[str, Sequence[str]] | None,
     price_basis: str = "purchaser",
+    gas_volume_reference: str | None = None,
 ) -> dict[str, Any]:
     activity_type = taxonomy.get(str(key["activity"]))
     region = key["region"]
@@ -1371,6 +1455,7 @@ def _resolve_key(
         strict=strict,
         proxies=proxies,
         price_basis=price_basis,
+        gas_volume_reference=gas_volume_reference,
     )
     f = result.factor
     return {
@@ -1380,6 +1465,7 @@ def _resolve_key(
         "tier": result.tier,
         "vintage_gap": result.vintage_gap,
         "unit_conversion": result.unit_conversion,
+        "conversion_path": result.conversion_path,
         "factor_unit": f["unit"],
         "method": f["method"],
         "currency": result.currency,

@@ -158,6 +158,7 @@ LINE_ITEM_COLUMNS: tuple[str, ...] = (
     "method",
     "source",
     "factor_unit",
+    "conversion_path",
     "fx_rate",
     "deflator",
     "price_year_gap",
@@ -229,11 +230,16 @@ def _resolve_keys(
     taxonomy: Taxonomy,
     proxies: Mapping[str, Sequence[str]] | None = None,
     price_basis: str = "purchaser",
+    gas_volume_reference: str | None = None,
 ) -> pa.Table:
     """Resolve the distinct keys. Under ``strict``, gas keys (``refrigerant.*``,
     ``process.*``) keep the vintage limit but not the tier limit: the IPCC GWP of a gas is
     global by nature, not a geographic fallback."""
-    options: dict[str, Any] = {"proxies": proxies or None, "price_basis": price_basis}
+    options: dict[str, Any] = {
+        "proxies": proxies or None,
+        "price_basis": price_basis,
+        "gas_volume_reference": gas_volume_reference,
+    }
     if strict is None or keys.num_rows == 0:
         return resolve_many(
             library, keys, year=year, gwp_set=gwp_set, strict=strict, taxonomy=taxonomy,
@@ -434,7 +440,7 @@ WITH r AS (
 )
 SELECT activity, region, unit, supplier, site, factor, year, line_kind,
     factor_id, factor_set, factor_region, tier, vintage_gap, method, source, factor_unit,
-    reason, error, error_kind, uncertainty_pct,
+    conversion_path, reason, error, error_kind, uncertainty_pct,
     currency, row_currency, fx_rate, price_year, price_country, price_series,
     price_index_to, price_index_from, deflator,
     CASE WHEN price_year IS NOT NULL THEN price_year - year END AS price_year_gap,
@@ -475,7 +481,7 @@ SELECT
     a.quantity, a.unit, a.correction,
     a.key_region AS region, a.region_from, a.supplier,
     k.factor_id, k.factor_set, k.factor_region, k.tier, k.vintage_gap, k.method, k.source,
-    k.factor_unit, k.fx_rate, k.deflator, k.price_year_gap,
+    k.factor_unit, k.conversion_path, k.fx_rate, k.deflator, k.price_year_gap,
     a.quantity * k.to_factor_unit AS quantity_in_factor_unit,
     a.quantity * k.to_factor_unit * k.co2_per_unit AS co2_kg,
     a.quantity * k.to_factor_unit * k.ch4_per_unit AS ch4_kg,
@@ -595,6 +601,7 @@ def compute_line_items(
     proxies: Mapping[str, Sequence[str]] | None = None,
     price_basis: str = "purchaser",
     category_3_proxies: bool = False,
+    gas_volume_reference: str | None = None,
 ) -> PlanResult:
     """Run the plan of the module docstring and write the line items to ``out`` (Parquet).
 
@@ -638,6 +645,10 @@ def compute_line_items(
     category_3_proxies
         Let ``proxies`` price the derived category 3 lines too (default False: proxies
         apply to the primary activity lines only; rule 9).
+    gas_volume_reference
+        Reference temperature of a plain ``m3`` of a gas fuel (``0C``, ``15C``, ``20C``;
+        rule 11 of the resolver, :mod:`esgledger.fuels`); None: the default 0 °C, recorded
+        on each line's ``conversion_path``.
 
     Raises
     ------
@@ -720,6 +731,7 @@ def compute_line_items(
             taxonomy=taxonomy,
             proxies=proxies,
             price_basis=price_basis,
+            gas_volume_reference=gas_volume_reference,
         )
         failed = _failed_keys(con, resolved, keys)
         if failed and not allow_unresolved:
@@ -732,7 +744,7 @@ def compute_line_items(
             _resolve_category_3(
                 library, keys, scopes, year=year, gwp_set=gwp_set, strict=strict,
                 taxonomy=taxonomy, proxies=proxies if category_3_proxies else None,
-                price_basis=price_basis,
+                price_basis=price_basis, gas_volume_reference=gas_volume_reference,
             )
             if category_3
             else None
@@ -877,6 +889,7 @@ def _resolve_category_3(
     taxonomy: Taxonomy,
     proxies: Mapping[str, Sequence[str]] | None = None,
     price_basis: str = "purchaser",
+    gas_volume_reference: str | None = None,
 ) -> pa.Table:
     """Resolve the category 3 methods for the keys of scope 1 and 2 activities (not gases).
 
@@ -903,6 +916,7 @@ def _resolve_category_3(
         table = resolve_many(
             library, candidates, year=year, methods=(method,), gwp_set=gwp_set, strict=strict,
             taxonomy=taxonomy, proxies=proxies or None, price_basis=price_basis,
+            gas_volume_reference=gas_volume_reference,
         )  # fmt: skip
         parts.append(table.append_column("line_kind", pa.array([method] * table.num_rows)))
     return pa.concat_tables(parts)
@@ -1396,6 +1410,7 @@ def calculate(
     proxies: Mapping[str, Sequence[str] | str] | None = None,
     price_basis: str = "purchaser",
     category_3_proxies: bool | None = None,
+    gas_volume_reference: str | None = None,
 ) -> Run:
     """Calculate the workspace's inventory: line items in the lake, a manifest, a run row.
 
@@ -1433,6 +1448,11 @@ def calculate(
         too. None (default): the workspace's ``[factors] category_3_proxies``
         (:attr:`~esgledger.store.Workspace.category_3_proxies`, default false: proxies
         price primary lines only). Recorded in the manifest options.
+    gas_volume_reference
+        Reference temperature of a plain ``m3`` of a gas fuel (``0C``, ``15C``, ``20C``).
+        None (default): the workspace's ``[units] gas_volume_reference``
+        (:attr:`~esgledger.store.Workspace.gas_volume_reference`), else 0 °C. Recorded in
+        the manifest options.
 
     Returns
     -------
@@ -1463,5 +1483,6 @@ def calculate(
         proxies=proxies,
         price_basis=price_basis,
         category_3_proxies=category_3_proxies,
+        gas_volume_reference=gas_volume_reference,
     )
     return prepared.execute(threads=threads)

@@ -98,6 +98,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "source": ("source", "来源"),
     "why": ("why this factor", "选用原因"),
     "conversion": ("Unit conversion", "单位换算"),
+    "fuel_path": ("via fuel properties", "经燃料特性参数换算"),
     "fx": ("exchange rate of the reporting year", "报告年度汇率"),
     "price_year_gap": ("price year gap [years]", "价格年份差（年）"),
     "deflator": (
@@ -376,6 +377,8 @@ class Explanation:
             )
         else:
             out.append(f"    {_num(line['quantity_in_factor_unit'])} {factor_unit}")
+        if line.get("conversion_path"):
+            out.append(f"    {lab('fuel_path')}: {line['conversion_path']}")
         if line.get("fx_rate") is not None:
             pair = _currency_pair(str(line["unit"]), str(factor_unit))
             out.append(f"    {lab('fx')}: {_num(line['fx_rate'])}{pair}")
@@ -825,6 +828,8 @@ def explain_line(line: Mapping[str, Any]) -> list[tuple[str, str]]:
         if line.get("deflator") is not None and line.get("deflator") != 1.0:
             conversion += f"; deflated to the factor's price year × {_g(line['deflator'])}"
         conversion += ")"
+    if line.get("conversion_path"):
+        conversion += f" — fuel properties: {line['conversion_path']}"
     steps.append(("conversion", conversion))
     gwp_set = str(line.get("gwp_set"))
     present = [

@@ -201,6 +201,7 @@ def _options(
     proxies: Mapping[str, tuple[str, ...]],
     price_basis: str,
     category_3_proxies: bool = False,
+    gas_volume_reference: str | None = None,
 ) -> dict[str, Any]:
     return {
         "strict": None
@@ -211,6 +212,7 @@ def _options(
         "proxies": {key: list(codes) for key, codes in proxies.items()},
         "category_3_proxies": category_3_proxies,
         "price_basis": price_basis,
+        "gas_volume_reference": gas_volume_reference,
     }
 
 
@@ -249,6 +251,7 @@ class PreparedRun:
     proxies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     price_basis: str = "purchaser"
     category_3_proxies: bool = False
+    gas_volume_reference: str | None = None
 
     def execute(self, *, threads: int | None = None) -> Run:
         """Compute the line items, write the run to the lake and register it."""
@@ -281,6 +284,7 @@ class PreparedRun:
                 proxies=self.proxies,
                 price_basis=self.price_basis,
                 category_3_proxies=self.category_3_proxies,
+                gas_volume_reference=self.gas_volume_reference,
             )
             lines_path = tmp / LINE_ITEMS_FILE
             aggregates = aggregate(lines_path)
@@ -368,6 +372,7 @@ def prepare_run(
     proxies: Mapping[str, Sequence[str] | str] | None = None,
     price_basis: str = "purchaser",
     category_3_proxies: bool | None = None,
+    gas_volume_reference: str | None = None,
 ) -> PreparedRun:
     """Gather a run's inputs from the workspace and build its manifest (without results).
 
@@ -388,6 +393,7 @@ def prepare_run(
     from esgledger.boundary import ConsolidationApproach, consolidation_shares
     from esgledger.factors.library import FactorLibrary
     from esgledger.factors.resolve import PRICE_BASES, parse_proxies
+    from esgledger.fuels import parse_gas_reference
     from esgledger.fx import FxTable
     from esgledger.store.repository import (
         load_activity_types,
@@ -483,7 +489,18 @@ def prepare_run(
     derived_proxies = (
         workspace.category_3_proxies if category_3_proxies is None else bool(category_3_proxies)
     )
-    options = _options(strict, allow_unresolved, category_3, proxy_map, basis, derived_proxies)
+    gas_reference = gas_volume_reference or workspace.gas_volume_reference
+    if gas_reference is not None:
+        try:
+            gas_reference = parse_gas_reference(gas_reference)
+        except ValueError as exc:
+            raise InputError(
+                f"{exc}.",
+                [Issue("", None, "gas_volume_reference", str(gas_reference), str(exc), "0C")],
+            ) from exc
+    options = _options(
+        strict, allow_unresolved, category_3, proxy_map, basis, derived_proxies, gas_reference
+    )
     hashed = {
         "esgledger_version": __version__,
         "reporting_year": workspace.reporting_year,
@@ -523,6 +540,7 @@ def prepare_run(
         proxies=proxy_map,
         price_basis=basis,
         category_3_proxies=derived_proxies,
+        gas_volume_reference=gas_reference,
     )
 
 

@@ -601,8 +601,33 @@ class _Layout:
             if row["metric"] == item.code and row["period_start"].year == year
         ]
 
+    def left_out(self, derivation: str) -> tuple[Text, ...]:
+        """What a derived total leaves out, one note each (printed under its table): fuel
+        quantities no shipped property converts into energy, activity lines without a factor
+        (``--allow-unresolved``). A total never silently leaves rows out."""
+        notes: list[Text] = []
+        if derivation.startswith("energy."):
+            for missing in self.f.derived.not_convertible:
+                notes.append(
+                    _t(
+                        "b.energy_left_out",
+                        activity=missing.activity,
+                        quantity=f"{missing.quantity:,.10g}",
+                        unit=missing.unit,
+                        lines=str(missing.lines),
+                    )
+                )
+        if derivation.startswith("ghg."):
+            counts = (self.f.inventory.get("run") or {}).get("counts") or {}
+            excluded = int(counts.get("excluded") or 0)
+            if excluded:
+                notes.append(_t("b.ghg_left_out", lines=str(excluded)))
+        return tuple(notes)
+
     def metric_rows(self, item: CatalogueItem) -> tuple[list[MetricRow], list[tuple[Any, ...]]]:
-        """Number rows and text rows (code, item, text, source) of one catalogue item."""
+        """Number rows and text rows (code, item, text, source) of one catalogue item; the
+        first number row of a derived item carries the notes of what its total leaves out
+        (:meth:`left_out`)."""
         rows: list[MetricRow] = []
         texts: list[tuple[Any, ...]] = []
         source = _run_source(self.f.run_id)
@@ -621,6 +646,7 @@ class _Layout:
                     unit=unit_text(value.unit_label),
                     prior=self._prior_derived(item.code, value.breakdown),
                     source=source,
+                    footnotes=() if rows else self.left_out(value.derivation),
                     decimals=_decimals(value.unit_label, value.value),
                 )
             )

@@ -5,7 +5,9 @@
     WS/
       esgledger.toml   name, reporting_year, and optionally database_url, schema and
                        [factors] proxies (proxy regions for factor resolution) and
-                       category_3_proxies (whether they also price category 3 lines)
+                       category_3_proxies (whether they also price category 3 lines);
+                       [units] gas_volume_reference (0C, 15C or 20C: what a plain
+                       m3 of a gas fuel means)
       esgledger.db     the SQLite database, unless database_url points elsewhere
       lake/            Parquet files of accepted activity batches
 
@@ -497,6 +499,37 @@ class Workspace:
                 f"false (value: {raw!r})"
             )
         return raw
+
+    @property
+    def gas_volume_reference(self) -> str | None:
+        """What a plain ``m3`` / ``立方米`` of a gas fuel means, read-only::
+
+            [units]
+            gas_volume_reference = "20C"   # or "0C", "15C" (all at 101.325 kPa)
+
+        None when absent: the resolver then reads plain gas m3 at 0 °C, 101.325 kPa (the
+        conditions of Nm3) and says so on every line it converts (rule 11 of
+        ``docs/methodology/factor-resolution.md``, :mod:`esgledger.fuels`).
+
+        Raises
+        ------
+        WorkspaceError
+            If ``[units]`` is not a table or the value is not one of 0C, 15C, 20C.
+        """
+        from esgledger.fuels import parse_gas_reference
+
+        units = self._config.get("units", {})
+        if not isinstance(units, dict):
+            raise WorkspaceError(f"{self.root / CONFIG_FILE}: [units] must be a table")
+        raw = units.get("gas_volume_reference")
+        if raw is None:
+            return None
+        try:
+            return parse_gas_reference(str(raw))
+        except ValueError as exc:
+            raise WorkspaceError(
+                f"{self.root / CONFIG_FILE}: [units] gas_volume_reference: {exc}"
+            ) from exc
 
     # -- database -------------------------------------------------------------------------
 

@@ -80,8 +80,10 @@ def lines() -> pa.Table:
                 factor_set="cn-defaults",
                 co2_kg=43_300.0,
             ),
-            # 1,000 L of diesel: no density shipped -> not convertible
+            # 1,000 L of diesel: 0.83368 t (shipped density) x 42.652 GJ/t -> 35.558 GJ
             line(2_700.0, activity="mobile.diesel", scope=1, quantity=1_000.0, unit="L"),
+            # 500 kg of wood pellets: no NCV shipped -> listed, not guessed
+            line(0.0, activity="stationary.wood_pellets", scope=1, quantity=500.0, unit="kg"),
             # 360 GJ of heat = 100 MWh
             line(50_000.0, activity="heat", quantity=360.0, unit="GJ"),
             line(500.0, activity="refrigerant.R-410A", scope=1, quantity=0.25, unit="kg"),
@@ -160,12 +162,17 @@ def test_every_value_names_its_run_and_sum(derived: Derived) -> None:
 
 
 def test_energy_by_type_in_thousands_of_kwh(derived: Derived) -> None:
-    # electricity 1,000 MWh + 0.5 x 1,000 MWh; diesel 426.52 GJ / 3.6; gas 778.62 GJ / 3.6
+    # electricity 1,000 MWh + 0.5 x 1,000 MWh; diesel (426.52 GJ + 1,000 L x 0.83368 kg/L
+    # x 42.652 GJ/t) / 3.6 (GB/T 32150-2015 Table B.1 NCV, the DESNZ-implied density of
+    # fuel_properties.csv); gas 778.62 GJ / 3.6
+    litres_gj = 1000 * 0.83368 / 1000 * 42.652
     assert value(derived, "A2.1", "type=electricity") == pytest.approx(1500.0, rel=1e-12)
-    assert value(derived, "A2.1", "type=diesel") == pytest.approx(426.52 / 3.6, rel=1e-12)
+    assert value(derived, "A2.1", "type=diesel") == pytest.approx(
+        (426.52 + litres_gj) / 3.6, rel=1e-12
+    )
     assert value(derived, "A2.1", "type=natural_gas") == pytest.approx(778.62 / 3.6, rel=1e-12)
     assert value(derived, "A2.1", "type=heat") == pytest.approx(100.0, rel=1e-12)
-    total = 1500.0 + 100.0 + (426.52 + 778.62) / 3.6
+    total = 1500.0 + 100.0 + (426.52 + litres_gj + 778.62) / 3.6
     assert value(derived, "A2.1") == pytest.approx(total, rel=1e-12)
     item = derived.get("A2.1", "type=electricity")
     assert item is not None
@@ -178,16 +185,22 @@ def test_energy_by_type_in_thousands_of_kwh(derived: Derived) -> None:
     assert ncv.source["ncv"][0]["ncv_unit"] in ("GJ/t", "GJ/(10000 Nm3)")
 
 
-def test_litres_of_diesel_are_listed_not_guessed(derived: Derived) -> None:
+def test_litres_convert_and_what_cannot_is_listed_not_guessed(derived: Derived) -> None:
+    # Litres of diesel convert through the shipped density (they were listed as not
+    # convertible before); wood pellets have no shipped NCV and are listed.
     (missing,) = derived.not_convertible
     assert (missing.activity, missing.unit, missing.quantity, missing.lines) == (
-        "mobile.diesel",
-        "L",
-        1000.0,
+        "stationary.wood_pellets",
+        "kg",
+        500.0,
         1,
     )
-    assert "needs a density" in missing.reason
-    assert any("mobile.diesel in L" in n.reason for n in derived.not_computed)
+    assert "no density or net calorific value" in missing.reason
+    assert any("stationary.wood_pellets in kg" in n.reason for n in derived.not_computed)
+    diesel = derived.get("A2.1", "type=diesel")
+    assert diesel is not None
+    litres = [r for r in diesel.source["ncv"] if r["unit"] == "L"]
+    assert "density 0.83368 t/m3" in litres[0]["conversion"]
 
 
 def test_gases_water_re_share_and_targets(derived: Derived) -> None:
@@ -251,3 +264,29 @@ def test_parquet_path_gives_the_same_values(catalogue: Catalogue, tmp_path: Path
 )
 def test_energy_type(activity: str, expected: str | None) -> None:
     assert energy_type(activity) == expected
+
+
+def test_cubic_metres_of_gas_count_at_the_runs_reference_conditions(catalogue: Catalogue) -> None:
+    # 10,000 立方米 of natural gas at a Chinese site, read at the run's gas_volume_reference
+    # (20 °C, 101.325 kPa: 10^4 x 273.15/293.15 Nm3) x 389.31 GJ/10^4 Nm3 (GB/T 32150-2015
+    # Table B.1) / 3.6 GJ/MWh; by default (0 °C) the same reading is 10^4 Nm3.
+    gas = table(
+        [
+            line(
+                21_000.0,
+                activity="stationary.natural_gas",
+                scope=1,
+                quantity=10_000.0,
+                unit="立方米",
+            )
+        ]
+    )
+    at_20 = summary()
+    at_20["run"]["options"] = {"gas_volume_reference": "20C"}
+    for run, expected in (
+        (at_20, 389.31 * 273.15 / 293.15 / 3.6),
+        (summary(), 389.31 / 3.6),
+    ):
+        derived = derive(run, gas, catalogue)
+        assert value(derived, "A2.1", "type=natural_gas") == pytest.approx(expected, rel=1e-12)
+        assert derived.not_convertible == ()

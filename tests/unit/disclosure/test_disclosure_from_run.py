@@ -23,7 +23,7 @@ def test_a12_and_a21_from_a_run(tmp_path: Path) -> None:
             activity("mobile.petrol", 5_000, "L"),
         ],
     )
-    run = calculate(ws, allow_unresolved=True)  # petrol in litres has no CN factor
+    run = calculate(ws)  # petrol in litres: the CN factor through the shipped density
     inventory = summary(run)
     derived = derive(inventory, run.line_items_path, load_catalogue())
     scope1 = derived.get("A1.2", "scope=1")
@@ -40,4 +40,8 @@ def test_a12_and_a21_from_a_run(tmp_path: Path) -> None:
     assert gas is not None
     # 2 x 10^4 Nm3 x 389.31 GJ / 10^4 Nm3 (GB/T 32150 default NCV) / 3.6 GJ/MWh
     assert gas.value == pytest.approx(2 * 389.31 / 3.6, rel=1e-12)
-    assert [(n.activity, n.unit) for n in derived.not_convertible] == [("mobile.petrol", "L")]
+    assert derived.not_convertible == ()
+    petrol = derived.get("A2.1", "type=petrol")
+    assert petrol is not None
+    # 5,000 L x 0.75018 kg/L x 43.070 GJ/t (GB/T 32150-2015 Table B.1) / 3.6 GJ/MWh
+    assert petrol.value == pytest.approx(5000 * 0.75018 / 1000 * 43.070 / 3.6, rel=1e-12)

@@ -146,7 +146,11 @@ def test_a_factor_of_another_dimension_is_refused_and_listed() -> None:
     result = run(lib, DIESEL, region="GB", unit="kg")
     assert result.factor_id == "d:tonne"
     assert result.unit_conversion == pytest.approx(0.001, rel=1e-15)
-    assert result.considered == ("d:litre: per litre, which cannot be converted from the row's kg",)
+    # Diesel has a density (rule 11), so the litre factor is a candidate that loses on the
+    # conversion it would need; a factor no property can reach is refused.
+    assert result.considered == (
+        "d:litre: per litre: needs more fuel-conversion steps than d:tonne (rule 11)",
+    )
 
 
 def test_factors_of_other_activities_never_apply() -> None:

@@ -230,11 +230,12 @@ def test_price_basis_picks_purchaser_price_factors_unless_asked_otherwise(
 
 
 def test_proxies_come_from_the_workspace_or_the_call_and_are_recorded(tmp_path: Path) -> None:
-    # Diesel in litres has no factor in China (per tonne or TJ only); GB's DESNZ per-litre
-    # factor is used as a flagged proxy. The GB row resolves to the same factor directly.
+    # Kerosene has no factor in China or globally (diesel in litres now resolves to the China
+    # default through its density: rule 11); GB's DESNZ per-litre factor is used as a flagged
+    # proxy. The GB row resolves to the same factor directly.
     rows = [
-        activity("stationary.diesel", 100, "L", region="CN-GD", record_id="CN"),
-        activity("stationary.diesel", 100, "L", region="GB", record_id="GB"),
+        activity("stationary.kerosene", 100, "L", region="CN-GD", record_id="CN"),
+        activity("stationary.kerosene", 100, "L", region="GB", record_id="GB"),
     ]
     ws = new_workspace(tmp_path / "ws", activities=rows)
     with pytest.raises(FactorNotFoundError):

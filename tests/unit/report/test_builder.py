@@ -303,3 +303,47 @@ def test_the_content_index_says_which_breakdowns_a_disclosed_kpi_lacks(
         "without the breakdown by type, age group, region the item asks for"
     )
     assert entry.explanation.zh == "未按类型、年龄组别、地区分类披露"
+
+
+def test_a_total_that_leaves_rows_out_says_so_under_its_table(
+    sqlite_workspace: Workspace,
+) -> None:
+    # Issue 10 item 1 (energy KPI): litres of diesel are in the A2.1 energy total (through the
+    # shipped density); wood pellets have no shipped NCV and a row of an activity with no
+    # factor is excluded with --allow-unresolved. Neither may vanish silently from a total:
+    # each is a note under its table, in English and Chinese.
+    ws = sqlite_workspace
+    import_rows(ws, "entities", [entity("GRP")])
+    import_rows(ws, "sites", [site("SZ")])
+    import_rows(
+        ws,
+        "activities",
+        [
+            activity("electricity", 1_000_000, "kWh", site="SZ", region="CN-GD"),
+            activity("mobile.diesel", 1_000, "L", site="SZ"),
+            activity("stationary.wood_pellets", 500, "kg", site="SZ"),
+        ],
+    )
+    calculate(ws, allow_unresolved=True)
+    doc = build_document(ws, generated_at=STAMP)
+    energy = next(
+        t
+        for t in doc.tables()
+        if isinstance(t, MetricTable) and any(r.code == "A2.1" for r in t.rows)
+    )
+    a21 = [r for r in energy.rows if r.code == "A2.1"]
+    assert any("diesel" in r.label.en for r in a21)
+    notes = [n for r in a21 for n in r.footnotes]
+    assert [n.en for n in notes] == [
+        "Not included in this total: stationary.wood_pellets, 500 kg (1 line(s)): no density "
+        "or net calorific value of this fuel is shipped for this unit."
+    ]
+    assert notes[0].zh.startswith("未计入本合计：stationary.wood_pellets，500 kg（1 条明细）")
+    emissions = _rows(doc, "env-emissions-kpis")
+    ghg = [n for r in emissions.rows if r.code == "A1.2" for n in r.footnotes]
+    excluded = summary(_latest_run(ws))["run"]["counts"]["excluded"]
+    assert excluded >= 1
+    assert ghg[0].en.startswith(f"Not included in this total: {excluded} activity line(s)")
+    assert ghg[0].zh.startswith(f"未计入本合计：{excluded} 条活动明细无排放因子")
+    html = render_html(doc, "zh-CN")
+    assert "未计入本合计：stationary.wood_pellets" in html
