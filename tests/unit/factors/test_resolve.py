@@ -111,13 +111,27 @@ def test_an_explicit_factor_must_fit_the_activity() -> None:
 
 
 def test_an_explicit_factor_must_be_convertible_from_the_row_unit() -> None:
-    lib = library(factor("diesel:t", activity="stationary.diesel", unit="tonne", region="GB"))
+    # Kerosene has a shipped density but no net calorific value
+    # (esgledger/data/sources/fuel_properties.csv), so a per-kWh factor named on a row in
+    # litres cannot be reached (rule 1 + rule 11).
+    kerosene = TAXONOMY.get("stationary.kerosene")
+    lib = library(factor("kero:kwh", activity="stationary.kerosene", unit="kWh", region="GB"))
     with pytest.raises(
         UnitError,
-        match=r"^factor diesel:t is per 'tonne', which cannot be converted from the row's "
+        match=r"^factor kero:kwh is per 'kWh', which cannot be converted from the row's "
         r"unit 'L'$",
     ):
-        run(lib, DIESEL, region="GB", unit="L", factor_id="diesel:t")
+        run(lib, kerosene, region="GB", unit="L", factor_id="kero:kwh")
+
+
+def test_an_explicit_factor_of_another_dimension_converts_through_the_fuel_density() -> None:
+    # Diesel has a density (rule 11): an explicit per-tonne factor applies to litres, and the
+    # conversion is the density [t/m3] / 1000 L per m3 (0.83368 / 1000 t per L, the DESNZ
+    # 2024-implied density of fuel_properties.csv), exact to float rounding.
+    lib = library(factor("diesel:t", activity="stationary.diesel", unit="tonne", region="GB"))
+    result = run(lib, DIESEL, region="GB", unit="L", factor_id="diesel:t")
+    assert result.factor_id == "diesel:t"
+    assert result.unit_conversion == pytest.approx(0.83368e-3, rel=1e-12)
 
 
 # ---- rule 2: candidates by activity, unit dimension and method ---------------------------
