@@ -7,10 +7,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 
 from _chart_layout import drawn_texts, figure_problems, inside
@@ -213,3 +215,26 @@ def test_scenario_without_target_has_no_target_line() -> None:
     )
     svg = scenario_chart(table)
     assert ids(svg, "line-") == ["line-bau"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_scenario_text_stays_in_the_figure_and_its_legend_off_the_plot(
+    lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if lang == "zh-CN" and plotting.cjk_font() is None:
+        pytest.skip("no CJK font installed (fonts-noto-cjk)")
+    from esgledger.targets import charts
+
+    saved: list[Figure] = []
+    real_save = charts.save_figure
+
+    def spy(fig: Figure, *args: Any, **kwargs: Any) -> bytes:
+        saved.append(fig)
+        return real_save(fig, *args, **kwargs)
+
+    monkeypatch.setattr(charts, "save_figure", spy)
+    table = scenario(2_385_737.0, demo_measures(), range(2024, 2031))
+    scenario_chart(table, target_pathway={2024: 1_800_000.0, 2030: 711_300.0}, lang=lang)
+    [fig] = saved
+    with plotting.chart_style(lang):
+        assert figure_problems(fig) == []
