@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from matplotlib.axis import Axis
-from matplotlib.ticker import StrMethodFormatter
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 from numpy.typing import ArrayLike
 
 from esgledger.errors import EsgledgerError
@@ -117,6 +117,8 @@ def scope3_by_category(emissions_t: Mapping[int, float], *, lang: str = "en") ->
         axes.grid(axis="y", visible=False)
         axes.set_xlabel(ui("chart.t_co2e", lang))
         _thousands(axes.xaxis)
+        # Few enough ticks that "1,000,000" and "1,200,000" never run into each other.
+        axes.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
         axes.set_title(ui("chart.scope3_by_category", lang))
         return save_figure(fig, fmt="svg")
 
@@ -211,7 +213,7 @@ def target_pathway(
         axes.set_ylabel(ui("chart.t_co2e", lang))
         _thousands(axes.yaxis)
         axes.set_title(ui("chart.target_pathway", lang))
-        axes.legend()
+        axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the plot, off the data
         return save_figure(fig, fmt="svg")
 
 
@@ -244,5 +246,5 @@ def intensity_trend(
         axes.set_ylabel(unit)
         axes.set_title(ui("chart.intensity", lang))
         if series:
-            axes.legend()
+            axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the plot
         return save_figure(fig, fmt="svg")

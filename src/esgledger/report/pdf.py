@@ -6,7 +6,10 @@ The stylesheet (``static/report.css``) sets the page: A4, the report title in th
 header, "page / pages" in the footer, and the content index's page column through CSS
 ``target-counter``. :func:`html_to_pdf` also reads the page of every anchor from WeasyPrint's
 laid-out document (``Document.pages[i].anchors``), so code can prove that each content-index
-entry lands on a page (:func:`unresolved_entries`) without parsing the PDF.
+entry lands on a page (:func:`unresolved_entries`) without parsing the PDF, and checks every
+page's layout (:func:`esgledger.report.layout.layout_problems`: text off the page, a table
+wider than the text area, a heading stranded at the foot of a page), reported in
+:attr:`PdfResult.layout` and as a warning.
 
 Nothing is fetched: the URL fetcher refuses every URL (the report HTML is self-contained).
 WeasyPrint's own logger is kept quiet; its messages are collected in
@@ -26,6 +29,7 @@ from typing import Any, NoReturn
 from esgledger.errors import EsgledgerError
 from esgledger.report.document import ReportDocument, ReportError
 from esgledger.report.fonts import INSTALL_HINT
+from esgledger.report.layout import LayoutProblem, layout_problems
 
 __all__ = ["MissingGlyphError", "PdfResult", "html_to_pdf", "unresolved_entries"]
 
@@ -62,6 +66,9 @@ class PdfResult:
     messages: tuple[str, ...] = ()
     notdef: tuple[str, ...] = ()
     """Characters drawn as .notdef (no font had them); empty unless ``strict=False``."""
+    layout: tuple[LayoutProblem, ...] = ()
+    """What a reader would see as broken on the pages (text off the page, a table wider
+    than the text area, a stranded heading); empty when every page is clean."""
 
 
 def _refuse(url: str, *args: Any, **kwargs: Any) -> NoReturn:
@@ -131,6 +138,7 @@ def html_to_pdf(html: str, *, base_url: str | None = None, strict: bool = True) 
         for number, page in enumerate(document.pages, start=1):
             for anchor in page.anchors:
                 anchor_pages.setdefault(anchor, number)
+        layout = tuple(layout_problems(document))
         pdf = document.write_pdf()
     messages = tuple(record.getMessage() for record in collect.records)
     notdef: list[str] = []
@@ -146,6 +154,12 @@ def html_to_pdf(html: str, *, base_url: str | None = None, strict: bool = True) 
             continue
         if record.levelno >= logging.ERROR or any(word in text.lower() for word in _MATTERS):
             _LOG.warning("WeasyPrint: %s", text)
+    if layout:
+        _LOG.warning(
+            "the PDF has %d layout problem(s), e.g. %s",
+            len(layout),
+            "; ".join(map(str, layout[:3])),
+        )
     if notdef and strict:
         raise MissingGlyphError(tuple(notdef))
     if pdf is None:  # pragma: no cover - write_pdf() without target always returns bytes
@@ -156,6 +170,7 @@ def html_to_pdf(html: str, *, base_url: str | None = None, strict: bool = True) 
         page_count=len(document.pages),
         messages=messages,
         notdef=tuple(notdef),
+        layout=layout,
     )
 
 

@@ -55,14 +55,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMATS",
+    "IDENTIFIER_COLUMNS",
     "WrittenReport",
     "export_number",
     "export_rows",
+    "identifier",
     "inline_svg",
     "page_title",
     "render_html",
     "render_markdown",
     "report_stem",
+    "unit_html",
     "write_report",
     "write_report_detailed",
 ]
@@ -102,6 +105,33 @@ def inline_svg(svg: bytes, prefix: str) -> Markup:
 
 #: Decimals of a year-on-year change [%] as printed and exported.
 YOY_DECIMALS = 1
+
+
+IDENTIFIER_COLUMNS: frozenset[str] = frozenset({"code", "id", "site", "instrument", "entity"})
+"""Keys of :class:`~esgledger.report.document.Column` whose text cells are codes (site,
+entity, measure, instrument, catalogue item): printed with :func:`identifier`, so a code is
+never split inside a part (``DC-CQ`` stays whole)."""
+
+#: Codes up to this many characters never wrap; longer ones may wrap after "." or "_".
+_SHORT_CODE = 16
+_CODE_PARTS = re.compile(r"(?<=[._])(?=.)")
+
+
+def identifier(code: str) -> Markup:
+    """A code as HTML that never wraps inside a part: ``DC-CQ`` and ``B1.1`` stay on one line;
+    a long catalogue code (``CO.data_security.incidents``) may wrap only after a "." or "_"
+    (``<wbr>`` between ``white-space: nowrap`` parts), never between two letters."""
+    if len(code) <= _SHORT_CODE:
+        return Markup('<span class="nw">{}</span>').format(code)
+    parts = _CODE_PARTS.split(code)
+    return Markup("<wbr>").join(Markup('<span class="nw">{}</span>').format(p) for p in parts)
+
+
+def unit_html(unit: str) -> Markup:
+    """A unit as HTML that wraps only around a "/" (``t CO2e / employee`` may break after
+    the slash; ``t CO2e`` never becomes ``t`` over ``CO2e``)."""
+    parts = [part.strip() for part in unit.split("/")]
+    return Markup(" /<wbr> ").join(Markup('<span class="nw">{}</span>').format(p) for p in parts)
 
 
 def _percent(value: float | None, lang: str) -> str:
@@ -196,6 +226,9 @@ def render_html(doc: ReportDocument, lang: str) -> str:
         "text": lambda value: "" if value is None else str(cell_in(value, lang)),
         "percent": lambda value: _percent(value, lang),
         "markdown": render_markdown,
+        "identifier": identifier,
+        "unit": unit_html,
+        "identifier_columns": IDENTIFIER_COLUMNS,
         "svg": lambda fig: inline_svg(fig.svg[lang], fig.chart_id),
         "kind_of": _kind,
         "metric_notes": lambda table: notes_of(table)[0],
