@@ -28,14 +28,18 @@ def test_init_defaults_to_last_calendar_year_and_the_folder_name(tmp_path: Path)
     result = runner.invoke(app, ["init", str(root)])
     assert result.exit_code == 0, result.output
     last_year = date.today().year - 1
-    assert result.stdout == (
+    first, second = result.stdout.splitlines()[:2]
+    assert first == (
         f"Initialised workspace 'acme' in {root} for reporting year {last_year}; database: "
-        f"sqlite:///{root.resolve() / 'esgledger.db'}\n"
+        f"sqlite:///{root.resolve() / 'esgledger.db'}"
     )
-    assert tomllib.loads((root / CONFIG_FILE).read_text(encoding="utf-8")) == {
-        "name": "acme",
-        "reporting_year": last_year,
-    }
+    # Without --country the generic profile is written (and printed).
+    assert second == "Profile generic (generic (any country)), written into esgledger.toml:"
+    config = tomllib.loads((root / CONFIG_FILE).read_text(encoding="utf-8"))
+    assert config["name"] == "acme"
+    assert config["reporting_year"] == last_year
+    assert config["profile"]["profile"] == "generic"
+    assert [f["tier"] for f in config["factors"]["fallbacks"]] == ["default", "proxy"]
 
 
 def test_init_with_year_and_name(tmp_path: Path) -> None:
@@ -61,7 +65,7 @@ def test_init_on_postgresql(pg_url: str, pg_schema: str, tmp_path: Path) -> None
     args = ["init", str(tmp_path / "ws"), "--year", "2024", "--database-url", pg_url]
     result = runner.invoke(app, [*args, "--schema", pg_schema])
     assert result.exit_code == 0, result.output
-    assert result.stdout.endswith(f" (schema {pg_schema})\n")
+    assert result.stdout.splitlines()[0].endswith(f" (schema {pg_schema})")
     with Workspace.open(tmp_path / "ws") as ws:
         assert (ws.schema, ws.engine.dialect.name) == (pg_schema, "postgresql")
 

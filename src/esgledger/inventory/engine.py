@@ -89,7 +89,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from esgledger import deflators, gwp
+from esgledger import deflators, gwp, regions
 from esgledger.errors import (
     FactorNotFoundError,
     FxRateMissingError,
@@ -97,7 +97,7 @@ from esgledger.errors import (
     StrictFallbackError,
     UnitError,
 )
-from esgledger.factors.resolve import GAS_FAMILIES, Strictness, resolve_many
+from esgledger.factors.resolve import GAS_FAMILIES, Fallback, Strictness, resolve_many
 from esgledger.units import conversion_factor, currency_of
 
 if TYPE_CHECKING:
@@ -229,11 +229,14 @@ def _resolve_keys(
     taxonomy: Taxonomy,
     proxies: Mapping[str, Sequence[str]] | None = None,
     price_basis: str = "purchaser",
+    fallbacks: Sequence[Fallback] = (),
 ) -> pa.Table:
     """Resolve the distinct keys. Under ``strict``, gas keys (``refrigerant.*``,
     ``process.*``) keep the vintage limit but not the tier limit: the IPCC GWP of a gas is
     global by nature, not a geographic fallback."""
-    options: dict[str, Any] = {"proxies": proxies or None, "price_basis": price_basis}
+    options: dict[str, Any] = {
+        "proxies": proxies or None, "price_basis": price_basis, "fallbacks": fallbacks,
+    }  # fmt: skip
     if strict is None or keys.num_rows == 0:
         return resolve_many(
             library, keys, year=year, gwp_set=gwp_set, strict=strict, taxonomy=taxonomy,
@@ -327,6 +330,51 @@ def _describe_key(key: Mapping[str, Any]) -> str:
     return text
 
 
+def _proxy_example(failed: list[dict[str, Any]]) -> tuple[str, str]:
+    """A ``--proxy`` option and its toml form for the first failing key's country."""
+    country = "CN"
+    for key in failed:
+        try:
+            found = regions.get(str(key["region"])).country if key["region"] else None
+        except KeyError:
+            found = None
+        if found:
+            country = found
+            break
+    other = "US" if country == "GB" else "GB"
+    return f"{country}={other}", f'{{ {country} = ["{other}"] }}'
+
+
+def _fixes(failed: list[dict[str, Any]], all_strict: bool) -> list[str]:
+    """What the user can do, as command-line fixes (the Python API takes the same options:
+    ``calculate(ws, proxies=..., allow_unresolved=True)``)."""
+    first = failed[0]
+    option, table = _proxy_example(failed)
+    preview = (
+        f"esgledger factors resolve WS --activity {first['activity']} "
+        f"--region {first['region'] or 'REGION'} --unit '{first['unit']}' --proxy {option}"
+    )
+    if all_strict:
+        return [
+            "Fix: accept a coarser tier or an older factor (--strict-tier, --max-vintage-gap), "
+            "add factors (esgledger import WS FILE --kind factors; template: esgledger "
+            "template factors --out factors.xlsx), or record the rows as excluded lines: esgledger "
+            "calculate WS "
+            "--allow-unresolved."
+        ]
+    return [
+        "Fix, one of:",
+        "  - add factors: esgledger import WS FILE --kind factors (template: esgledger "
+        "template factors --out factors.xlsx);",
+        f"  - let another region's factors stand in, flagged as tier proxy: esgledger "
+        f"calculate WS --proxy {option}, or in esgledger.toml [factors] proxies = {table} "
+        f"(preview: {preview});",
+        "  - record the rows as excluded lines (never as zero): esgledger calculate WS "
+        "--allow-unresolved;",
+        "  - or correct the rows (activity, region, unit).",
+    ]
+
+
 def _unresolved_error(failed: list[dict[str, Any]], year: int) -> FactorNotFoundError:
     """One error listing every failing key (at most :data:`_MAX_LISTED_KEYS`), with row
     counts; a StrictFallbackError when every failure is a refusal by ``strict``."""
@@ -341,10 +389,7 @@ def _unresolved_error(failed: list[dict[str, Any]], year: int) -> FactorNotFound
         lines.append(f"  - {_describe_key(key)}, {key['rows']} row(s): {key['error']}")
     if len(failed) > _MAX_LISTED_KEYS:
         lines.append(f"  ... and {len(failed) - _MAX_LISTED_KEYS} more key(s)")
-    lines.append(
-        "Add factors (esgledger import WS --kind factors FILE), correct the rows, or run with "
-        "allow_unresolved=True to record them as excluded lines."
-    )
+    lines.extend(_fixes(failed, all_strict))
     cls = StrictFallbackError if all_strict else FactorNotFoundError
     first = failed[0]
     return cls(
@@ -595,6 +640,7 @@ def compute_line_items(
     proxies: Mapping[str, Sequence[str]] | None = None,
     price_basis: str = "purchaser",
     category_3_proxies: bool = False,
+    fallbacks: Sequence[Fallback] = (),
 ) -> PlanResult:
     """Run the plan of the module docstring and write the line items to ``out`` (Parquet).
 
@@ -636,8 +682,11 @@ def compute_line_items(
     price_basis
         Price basis of the spend (rule 10): ``purchaser`` (default) or ``producer``.
     category_3_proxies
-        Let ``proxies`` price the derived category 3 lines too (default False: proxies
-        apply to the primary activity lines only; rule 9).
+        Let ``proxies`` and ``fallbacks`` price the derived category 3 lines too (default
+        False: they apply to the primary activity lines only; rule 9).
+    fallbacks
+        The workspace profile's explicit, flagged fallbacks (rule 11,
+        :class:`~esgledger.factors.resolve.Fallback`), tried before ``proxies``.
 
     Raises
     ------
@@ -720,6 +769,7 @@ def compute_line_items(
             taxonomy=taxonomy,
             proxies=proxies,
             price_basis=price_basis,
+            fallbacks=fallbacks,
         )
         failed = _failed_keys(con, resolved, keys)
         if failed and not allow_unresolved:
@@ -732,7 +782,7 @@ def compute_line_items(
             _resolve_category_3(
                 library, keys, scopes, year=year, gwp_set=gwp_set, strict=strict,
                 taxonomy=taxonomy, proxies=proxies if category_3_proxies else None,
-                price_basis=price_basis,
+                price_basis=price_basis, fallbacks=fallbacks if category_3_proxies else (),
             )
             if category_3
             else None
@@ -877,6 +927,7 @@ def _resolve_category_3(
     taxonomy: Taxonomy,
     proxies: Mapping[str, Sequence[str]] | None = None,
     price_basis: str = "purchaser",
+    fallbacks: Sequence[Fallback] = (),
 ) -> pa.Table:
     """Resolve the category 3 methods for the keys of scope 1 and 2 activities (not gases).
 
@@ -903,6 +954,7 @@ def _resolve_category_3(
         table = resolve_many(
             library, candidates, year=year, methods=(method,), gwp_set=gwp_set, strict=strict,
             taxonomy=taxonomy, proxies=proxies or None, price_basis=price_basis,
+            fallbacks=fallbacks,
         )  # fmt: skip
         parts.append(table.append_column("line_kind", pa.array([method] * table.num_rows)))
     return pa.concat_tables(parts)
@@ -1396,6 +1448,7 @@ def calculate(
     proxies: Mapping[str, Sequence[str] | str] | None = None,
     price_basis: str = "purchaser",
     category_3_proxies: bool | None = None,
+    fallbacks: Sequence[Fallback | Mapping[str, Any]] | None = None,
 ) -> Run:
     """Calculate the workspace's inventory: line items in the lake, a manifest, a run row.
 
@@ -1433,6 +1486,11 @@ def calculate(
         too. None (default): the workspace's ``[factors] category_3_proxies``
         (:attr:`~esgledger.store.Workspace.category_3_proxies`, default false: proxies
         price primary lines only). Recorded in the manifest options.
+    fallbacks
+        The profile's explicit, flagged fallbacks (rule 11): None (default) the workspace's
+        ``[[factors.fallbacks]]`` (:attr:`~esgledger.store.Workspace.factor_fallbacks`,
+        written by ``esgledger init --country``); ``()`` none. Recorded in the manifest
+        options.
 
     Returns
     -------
@@ -1463,5 +1521,6 @@ def calculate(
         proxies=proxies,
         price_basis=price_basis,
         category_3_proxies=category_3_proxies,
+        fallbacks=fallbacks,
     )
     return prepared.execute(threads=threads)

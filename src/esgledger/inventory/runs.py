@@ -58,7 +58,7 @@ from esgledger.errors import InputError, Issue, WorkspaceError
 
 if TYPE_CHECKING:
     from esgledger.factors.library import FactorLibrary
-    from esgledger.factors.resolve import Strictness
+    from esgledger.factors.resolve import Fallback, Strictness
     from esgledger.fx import FxTable
     from esgledger.store import Workspace
     from esgledger.taxonomy import Taxonomy
@@ -201,6 +201,7 @@ def _options(
     proxies: Mapping[str, tuple[str, ...]],
     price_basis: str,
     category_3_proxies: bool = False,
+    fallbacks: Sequence[Fallback] = (),
 ) -> dict[str, Any]:
     return {
         "strict": None
@@ -211,6 +212,7 @@ def _options(
         "proxies": {key: list(codes) for key, codes in proxies.items()},
         "category_3_proxies": category_3_proxies,
         "price_basis": price_basis,
+        "fallbacks": [f.as_dict() for f in fallbacks],
     }
 
 
@@ -249,6 +251,7 @@ class PreparedRun:
     proxies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     price_basis: str = "purchaser"
     category_3_proxies: bool = False
+    fallbacks: tuple[Fallback, ...] = ()
 
     def execute(self, *, threads: int | None = None) -> Run:
         """Compute the line items, write the run to the lake and register it."""
@@ -281,6 +284,7 @@ class PreparedRun:
                 proxies=self.proxies,
                 price_basis=self.price_basis,
                 category_3_proxies=self.category_3_proxies,
+                fallbacks=self.fallbacks,
             )
             lines_path = tmp / LINE_ITEMS_FILE
             aggregates = aggregate(lines_path)
@@ -368,14 +372,16 @@ def prepare_run(
     proxies: Mapping[str, Sequence[str] | str] | None = None,
     price_basis: str = "purchaser",
     category_3_proxies: bool | None = None,
+    fallbacks: Sequence[Fallback | Mapping[str, Any]] | None = None,
 ) -> PreparedRun:
     """Gather a run's inputs from the workspace and build its manifest (without results).
 
     ``proxies`` None means the workspace's ``[factors] proxies``
     (:attr:`~esgledger.store.Workspace.factor_proxies`); ``category_3_proxies`` None the
     workspace's ``[factors] category_3_proxies`` (default false: proxies price primary
-    lines only); the proxies, whether they reach category 3, and the price basis used are
-    recorded in the manifest's options.
+    lines only); ``fallbacks`` None the workspace's ``[[factors.fallbacks]]`` (the
+    profile's explicit, flagged fallbacks); the proxies, fallbacks, whether they reach
+    category 3, and the price basis used are recorded in the manifest's options.
 
     Raises
     ------
@@ -387,7 +393,7 @@ def prepare_run(
     """
     from esgledger.boundary import ConsolidationApproach, consolidation_shares
     from esgledger.factors.library import FactorLibrary
-    from esgledger.factors.resolve import PRICE_BASES, parse_proxies
+    from esgledger.factors.resolve import PRICE_BASES, parse_fallbacks, parse_proxies
     from esgledger.fx import FxTable
     from esgledger.store.repository import (
         load_activity_types,
@@ -432,6 +438,16 @@ def prepare_run(
                     )
                 ],
             ) from exc  # fmt: skip
+    if fallbacks is None:
+        profile_fallbacks = workspace.factor_fallbacks
+    else:
+        try:
+            profile_fallbacks = parse_fallbacks(fallbacks)
+        except ValueError as exc:
+            raise InputError(
+                f"Invalid fallbacks: {exc}",
+                [Issue("", None, "fallbacks", str(list(fallbacks)), str(exc), "see rule 11")],
+            ) from exc
     with workspace.session() as session:
         batches = [
             b for b in load_batches(session) if b.kind == "activities" and b.lake_path is not None
@@ -483,7 +499,9 @@ def prepare_run(
     derived_proxies = (
         workspace.category_3_proxies if category_3_proxies is None else bool(category_3_proxies)
     )
-    options = _options(strict, allow_unresolved, category_3, proxy_map, basis, derived_proxies)
+    options = _options(
+        strict, allow_unresolved, category_3, proxy_map, basis, derived_proxies, profile_fallbacks
+    )
     hashed = {
         "esgledger_version": __version__,
         "reporting_year": workspace.reporting_year,
@@ -523,6 +541,7 @@ def prepare_run(
         proxies=proxy_map,
         price_basis=basis,
         category_3_proxies=derived_proxies,
+        fallbacks=profile_fallbacks,
     )
 
 

@@ -65,6 +65,7 @@ def test_a_run_writes_its_folder_manifest_and_row(tmp_path: Path) -> None:
         "proxies": {},
         "category_3_proxies": False,
         "price_basis": "purchaser",
+        "fallbacks": [],
     }
     assert len(manifest["inputs"]["reference_data"]["deflators_sha256"]) == 64
     assert manifest["deflators"]["used"] == []  # no spend in these rows
