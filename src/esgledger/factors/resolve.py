@@ -533,6 +533,13 @@ class Fallback:
             for p in self.activities
         )
 
+    def pattern_for(self, activity: str) -> str:
+        """The first of :attr:`activities` that matches ``activity`` (else all of them)."""
+        return next(
+            (p for p in self.activities if Fallback(activities=(p,), regions=()).matches(activity)),
+            ", ".join(self.activities),
+        )
+
     def describe(self) -> str:
         """``travel.air.*, freight.* → GB (desnz-2024)``."""
         sets = f" ({', '.join(self.sets)})" if self.sets else ""
@@ -621,9 +628,9 @@ def parse_fallbacks(
     return tuple(out)
 
 
-def _fallback_phrase(fallback: Fallback) -> str:
+def _fallback_phrase(fallback: Fallback, activity: str) -> str:
     what = "default" if fallback.tier == "default" else "geographic proxy"
-    return f"the workspace profile's {what} for {', '.join(fallback.activities)}"
+    return f"the workspace profile's {what} for {fallback.pattern_for(activity)}"
 
 
 def _fallback_detail(fallback: Fallback) -> str:
@@ -979,7 +986,10 @@ def resolve(
         )  # fmt: skip
         refused.extend(fallback_refused)
         if not ranked:
-            note = f"no factor for {_fallback_phrase(fallback)} either ({fallback.describe()})"
+            note = (
+                f"no factor for {_fallback_phrase(fallback, activity_type.activity)} either "
+                f"({fallback.describe()})"
+            )
             gas_note = f"{gas_note.rstrip('.')}; {note}" if gas_note else note
     proxy: tuple[str, tuple[str, ...]] | None = None
     if not ranked and proxy_map:
@@ -1001,7 +1011,9 @@ def resolve(
     winner = ranked[0]
     losers = [(c.factor_id, *_why_lost(c, winner, wanted)) for c in ranked[1:]]
     if winner.fallback is not None:
-        reason = _proxy_reason(winner, ranked, chain, year, ("", ()), wanted_basis)
+        reason = _proxy_reason(
+            winner, ranked, chain, year, ("", ()), wanted_basis, activity_type.activity
+        )
     else:
         reason = _reason(winner, ranked, chain, year, supplier, site, proxy, wanted_basis)
     considered = _considered(losers, refused, outside, chain)
@@ -1255,6 +1267,7 @@ def _proxy_reason(
     year: int,
     proxy: tuple[str, tuple[str, ...]],
     basis: str | None = None,
+    activity: str = "",
 ) -> str:
     """Rules 9 and 11: say that nothing in the chain qualified and which proxy or profile
     fallback was used."""
@@ -1262,7 +1275,7 @@ def _proxy_reason(
     if fallback is not None:
         key, codes = "", fallback.regions
         phrase = _fallback_detail(fallback)
-        used = f"used as {_fallback_phrase(fallback)}"
+        used = f"used as {_fallback_phrase(fallback, activity)}"
     else:
         key, codes = proxy
         phrase = _proxy_phrase(key, codes)

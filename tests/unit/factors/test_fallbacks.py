@@ -82,12 +82,23 @@ def test_china_travel_and_freight_take_the_desnz_default(
     assert result.tier == "default"
     assert result.factor["co2e_kg"] == pytest.approx(value, rel=REL)
     assert result.unit_conversion == pytest.approx(1.0)
-    assert "used as the workspace profile's default for travel.air.*" in result.reason
+    assert "used as the workspace profile's default for " in result.reason
+    assert (
+        "(fallback → GB, set desnz-2024: DESNZ factors used as an explicit global default for "
+        "China) for reporting year 2024: same vintage"
+    ) in result.reason
     assert "DESNZ factors used as an explicit global default for China" in result.reason
     assert result.reason.startswith(f"no factor for {' > '.join(chain(region))}; GB national")
     # Without the profile the same row has no factor: a UK factor never applies by itself.
     with pytest.raises(FactorNotFoundError):
         _resolve(activity, region, unit, fallbacks=())
+
+
+def test_the_reason_names_the_pattern_that_matched_the_row() -> None:
+    flight = _resolve("travel.air.long_haul.economy", "CN-SH", "passenger * km")
+    assert "profile's default for travel.air.* (fallback" in flight.reason
+    hsr = _resolve("travel.rail.high_speed", "CN-SH", "passenger * km")
+    assert "profile's default for travel.rail.high_speed (fallback" in hsr.reason
 
 
 def test_ten_thousand_pkm_long_haul_from_shanghai_is_the_desnz_worked_value() -> None:
