@@ -42,6 +42,37 @@ def test_init_defaults_to_last_calendar_year_and_the_folder_name(tmp_path: Path)
     assert [f["tier"] for f in config["factors"]["fallbacks"]] == ["default", "proxy"]
 
 
+def test_init_with_a_country_writes_and_prints_its_profile(tmp_path: Path) -> None:
+    root = tmp_path / "cn"
+    result = runner.invoke(app, ["init", str(root), "--country", "CN", "--year", "2024"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1] == "Profile CN (China (mainland)), written into esgledger.toml:"
+    assert "  shipped [cn-mee]: electricity leased.electricity use_phase.electricity" in lines
+    assert any(
+        line.startswith("  default (tier default) → GB [desnz-2024]: travel.air.* travel.rail ")
+        for line in lines
+    )
+    assert "  proxy (tier proxy) → US [useeio-1.3.0]: spend.*" in lines
+    assert any(
+        line.startswith("      DESNZ factors used as an explicit global default") for line in lines
+    )
+    config = tomllib.loads((root / CONFIG_FILE).read_text(encoding="utf-8"))
+    assert config["profile"]["country"] == "CN"
+    assert "proxies" not in config["factors"]  # fallbacks only, no region-wide proxies
+    zh = runner.invoke(app, ["init", str(tmp_path / "zh"), "--country", "HK", "--lang", "zh-CN"])
+    assert zh.exit_code == 0, zh.output
+    assert zh.stdout.splitlines()[1] == "配置档案 HK（中国香港），已写入 esgledger.toml："
+    other = runner.invoke(app, ["init", str(tmp_path / "fr"), "--country", "fr"])
+    assert other.stdout.splitlines()[1] == (
+        "Profile generic (generic (any country)), written into esgledger.toml: (no profile of "
+        "its own for FR)"
+    )
+    bad = runner.invoke(app, ["init", str(tmp_path / "bad"), "--country", "CN-GD"])
+    assert bad.exit_code == 1
+    assert bad.stderr.startswith("error: 'CN-GD' is not a country code")
+
+
 def test_init_with_year_and_name(tmp_path: Path) -> None:
     result = runner.invoke(app, ["init", str(tmp_path / "ws"), "--year", "2021", "--name", "腾讯"])
     assert result.exit_code == 0, result.output
