@@ -26,12 +26,14 @@ of ``docs/methodology/factor-resolution.md`` (numbers below refer to them):
 9. proxies (only when configured): when nothing in the row's own region chain qualifies, the
    factors of the configured proxy regions are tried in order (``{"CN": ("GB", "US")}``);
    the result has tier ``proxy``, the worst tier, and a reason that names the proxy;
-   before them, the workspace profile's activity-scoped :class:`Fallback` entries (rule 11:
-   e.g. DESNZ flights as the explicit global default for China, tier ``default``; US EEIO
-   spend factors as a geographic proxy, tier ``proxy``);
 10. price basis (money rows): at equal tier and method a factor of the requested
     ``price_basis`` (default ``purchaser``: spend is what the company paid) ranks before
-    one that does not say, which ranks before one of the other basis.
+    one that does not say, which ranks before one of the other basis;
+11. profile fallbacks (``fallbacks``, from the workspace profile): before any proxy region,
+    when nothing in the chain qualifies, the first :class:`Fallback` whose activities match
+    the row supplies a factor of its regions, with its tier: ``default`` (e.g. UK DESNZ
+    flights and freight as the explicit global default for China) or ``proxy`` (e.g. US EEIO
+    spend factors for CNY spend); the reason names the fallback and quotes its note's label.
 
 :func:`resolve_many` resolves each distinct key of an activity table once and returns a table
 for the engine to join back onto millions of rows.
