@@ -118,6 +118,16 @@ def _group(tmp_path: Path, records: list[str]) -> Path:
 def _check(root: Path, records: list[str]) -> None:
     calculated = runner.invoke(app, ["calculate", str(root)])  # no --proxy, no flag
     assert calculated.exit_code == 0, calculated.output
+    # Every fallback is said, not only in explain: the run's warnings count the lines.
+    assert re.search(
+        r"warning: \d+ line\(s\) use GB factors \(desnz-2024\) as the workspace profile's "
+        r"documented default \(tier default\)",
+        calculated.stderr,
+    )
+    assert (
+        "warning: 1 line(s) use US factors (useeio-1.3.0) as a flagged geographic proxy (tier "
+        "proxy)" in calculated.stderr
+    )
     with Workspace.open(root) as ws:
         assert ws.factor_proxies == {}
         run = load_run(ws)

@@ -1104,6 +1104,23 @@ def _line_stats(
             "investees ...), taken in CO2e as reported: the GWP set behind them is the "
             "reporter's, not necessarily the run's"
         )
+    for tier, factor_region, n, sets in con.execute(
+        f"""
+        SELECT tier, factor_region, count(*), string_agg(DISTINCT factor_set, ', ')
+        FROM read_parquet({path})
+        WHERE tier IN ('default', 'proxy') GROUP BY 1, 2 ORDER BY 1, 2
+        """
+    ).fetchall():
+        what = (
+            "the workspace profile's documented default"
+            if tier == "default"
+            else "a flagged geographic proxy"
+        )
+        result.warnings.append(
+            f"{n} line(s) use {factor_region} factors ({sets}) as {what} (tier {tier}): no "
+            "factor of their own area is shipped or imported; explain shows why, and the data-"
+            "quality scores rate their geography lower"
+        )
     (lifecycle,) = con.execute(
         f"SELECT count(*) FROM read_parquet({path}) WHERE scope = 2 AND method = 'lifecycle'"
     ).fetchone() or (0,)
