@@ -288,6 +288,11 @@ def test_factors_resolve_uses_the_profile_fallbacks_of_the_workspace(tmp_path: P
     assert lines[0] == "factor       desnz-2024:21_316_3171_11:travel.air.long_haul.economy"
     assert lines[3] == "tier         default"
     assert "DESNZ factors used as an explicit global default for China" in lines[6]
+    args = ["--activity", "travel.bus", "--region", "CN-GD", "--unit", "pkm", "--strict"]
+    refused = invoke("factors", "resolve", str(root), *args, "global")
+    assert refused.exit_code == 1
+    assert "(tier default, vintage gap 0), but only tier global or better" in refused.stderr
+    assert invoke("factors", "resolve", str(root), *args, "default").exit_code == 0
 
 
 def test_factors_resolve_money_and_year_option(sqlite_workspace: Workspace) -> None:

@@ -42,6 +42,7 @@ class TierChoice(StrEnum):
     subnational = "subnational"
     country = "country"
     global_ = "global"
+    default = "default"
 
 
 _ACTIVITY_HEADERS = {
