@@ -530,15 +530,12 @@ class Fallback:
 
     def matches(self, activity: str) -> bool:
         """Whether the fallback applies to this activity key."""
-        return any(
-            activity == p or (p.endswith(".*") and activity.startswith(p[:-1]))
-            for p in self.activities
-        )
+        return any(_pattern_matches(p, activity) for p in self.activities)
 
     def pattern_for(self, activity: str) -> str:
         """The first of :attr:`activities` that matches ``activity`` (else all of them)."""
         return next(
-            (p for p in self.activities if Fallback(activities=(p,), regions=()).matches(activity)),
+            (p for p in self.activities if _pattern_matches(p, activity)),
             ", ".join(self.activities),
         )
 
@@ -556,6 +553,11 @@ class Fallback:
             "sets": list(self.sets),
             "note": self.note,
         }
+
+
+def _pattern_matches(pattern: str, activity: str) -> bool:
+    """``travel.rail`` matches itself; ``travel.air.*`` every key under ``travel.air.``."""
+    return activity == pattern or (pattern.endswith(".*") and activity.startswith(pattern[:-1]))
 
 
 def _strings(value: Any, what: str) -> tuple[str, ...]:
@@ -843,7 +845,7 @@ def resolve(
     strict: Strictness | str | None = None,
     proxies: Mapping[str, Sequence[str]] | None = None,
     price_basis: str = "purchaser",
-    fallbacks: Sequence[Fallback] = (),
+    fallbacks: Sequence[Fallback | Mapping[str, Any]] = (),
 ) -> Resolution:
     """The factor that applies to one activity key (rules 1-11 of the module docstring).
 
@@ -885,7 +887,8 @@ def resolve(
         or ``producer``. At equal tier and method a factor of this basis ranks first, then
         one without a basis, then one of the other basis; the reason says which was used.
     fallbacks
-        The workspace profile's fallbacks (rule 11, :func:`parse_fallbacks`): when nothing
+        The workspace profile's fallbacks (rule 11: :class:`Fallback` objects, or mappings
+        checked by :func:`parse_fallbacks`): when nothing
         in the row's own chain qualifies, the first fallback whose activities match the row
         supplies a factor of its regions (and sets), with the fallback's tier (``default``
         or ``proxy``), before any proxy region is tried.
@@ -900,7 +903,8 @@ def resolve(
         If the row's unit does not fit the activity, or an explicit factor's unit does not
         fit the activity or the row's unit.
     ValueError
-        If ``proxies`` is not a valid proxy configuration.
+        If ``proxies`` is not a valid proxy configuration, or ``fallbacks`` not valid
+        fallbacks.
     """
     chain = tuple(code.upper() for code in region_chain)
     if not chain:
@@ -980,7 +984,15 @@ def resolve(
                 for c in ranked
             ] + refused
             ranked = [synthetic]
-    fallback = next((fb for fb in fallbacks if fb.matches(activity_type.activity)), None)
+    profile = (
+        tuple(fallbacks)
+        if all(isinstance(fb, Fallback) for fb in fallbacks)
+        else parse_fallbacks(fallbacks)
+    )
+    fallback = next(
+        (fb for fb in profile if isinstance(fb, Fallback) and fb.matches(activity_type.activity)),
+        None,
+    )
     if not ranked and fallback is not None:
         ranked, fallback_refused = _proxy_candidates(
             library, factor_activity, ("", fallback.regions), year, row_kind, unit, wanted, gas,
