@@ -34,7 +34,7 @@ def test_init_defaults_to_last_calendar_year_and_the_folder_name(tmp_path: Path)
         f"sqlite:///{root.resolve() / 'esgledger.db'}"
     )
     # Without --country the generic profile is written (and printed).
-    assert second == "Profile generic (generic (any country)), written into esgledger.toml:"
+    assert second == "Profile generic (any country), written into esgledger.toml:"
     config = tomllib.loads((root / CONFIG_FILE).read_text(encoding="utf-8"))
     assert config["name"] == "acme"
     assert config["reporting_year"] == last_year
@@ -65,8 +65,7 @@ def test_init_with_a_country_writes_and_prints_its_profile(tmp_path: Path) -> No
     assert zh.stdout.splitlines()[1] == "配置档案 HK（中国香港），已写入 esgledger.toml："
     other = runner.invoke(app, ["init", str(tmp_path / "fr"), "--country", "fr"])
     assert other.stdout.splitlines()[1] == (
-        "Profile generic (generic (any country)), written into esgledger.toml: (no profile of "
-        "its own for FR)"
+        "Profile generic (any country), written into esgledger.toml: (no profile of its own for FR)"
     )
     bad = runner.invoke(app, ["init", str(tmp_path / "bad"), "--country", "CN-GD"])
     assert bad.exit_code == 1

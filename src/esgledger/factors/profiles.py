@@ -78,11 +78,11 @@ class Profile:
 
     @property
     def name(self) -> str:
-        return "generic (any country)" if self.code == GENERIC else regions.get(self.code).name
+        return "any country" if self.code == GENERIC else regions.get(self.code).name
 
     @property
     def name_zh(self) -> str:
-        return "通用（任意国家或地区）" if self.code == GENERIC else regions.get(self.code).name_zh
+        return "任意国家或地区" if self.code == GENERIC else regions.get(self.code).name_zh
 
     @property
     def fallbacks(self) -> tuple[Fallback, ...]:
