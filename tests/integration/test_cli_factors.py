@@ -257,6 +257,44 @@ def test_factors_resolve_uses_the_workspace_user_sets(acme: Path) -> None:
     assert lines[6].endswith("; set acme (precedence 100) takes precedence over cn-mee (0)")
 
 
+def test_factors_resolve_previews_a_proxy(sqlite_workspace: Workspace) -> None:
+    args = ["--activity", "stationary.diesel", "--region", "CN-GD", "--unit", "L"]
+    refused = invoke("factors", "resolve", str(sqlite_workspace.root), *args)
+    assert refused.exit_code == 1
+    assert "no factor for activity stationary.diesel with unit 'L'" in refused.stderr
+    result = invoke("factors", "resolve", str(sqlite_workspace.root), *args, "--proxy", "CN=GB")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "factor       desnz-2024:1_101_1011_8:stationary.diesel"
+    assert lines[3] == "tier         proxy"
+    assert lines[6].startswith(
+        "reason       no factor for CN-GD > CN-GRID-SOUTH > CN > GLOBAL; GB national fuel-based "
+        "factor 2024 (desnz-2024) used as a proxy (proxies CN → GB)"
+    )
+    bad = invoke("factors", "resolve", str(sqlite_workspace.root), *args, "--proxy", "CN")
+    assert bad.exit_code == 2
+    assert "is not of the form REGION=PROXY" in " ".join(bad.stderr.replace("│", " ").split())
+
+
+def test_factors_resolve_uses_the_profile_fallbacks_of_the_workspace(tmp_path: Path) -> None:
+    root = tmp_path / "cn"
+    assert invoke("init", str(root), "--country", "CN", "--year", "2024").exit_code == 0
+    result = invoke(
+        "factors", "resolve", str(root),
+        "--activity", "travel.air.long_haul.economy", "--region", "CN-SH", "--unit", "pkm",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "factor       desnz-2024:21_316_3171_11:travel.air.long_haul.economy"
+    assert lines[3] == "tier         default"
+    assert "DESNZ factors used as an explicit global default for China" in lines[6]
+    args = ["--activity", "travel.bus", "--region", "CN-GD", "--unit", "pkm", "--strict"]
+    refused = invoke("factors", "resolve", str(root), *args, "global")
+    assert refused.exit_code == 1
+    assert "(tier default, vintage gap 0), but only tier global or better" in refused.stderr
+    assert invoke("factors", "resolve", str(root), *args, "default").exit_code == 0
+
+
 def test_factors_resolve_money_and_year_option(sqlite_workspace: Workspace) -> None:
     result = invoke(
         "factors", "resolve", str(sqlite_workspace.root),

@@ -91,6 +91,17 @@ def test_calculate_fails_with_the_keys_that_have_no_factor(tmp_path: Path) -> No
     assert result.stderr.startswith(
         "error: 1 activity key(s) have no emission factor (1 row(s)); nothing was calculated"
     )
+    # The message names the command-line fixes, not the Python keyword.
+    assert "allow_unresolved=True" not in result.stderr
+    for fix in (
+        "esgledger import WS FILE --kind factors",
+        "esgledger calculate WS --proxy CN=GB",
+        '[factors] proxies = { CN = ["GB"] }',
+        "esgledger factors resolve WS --activity purchased_goods.steel --region CN --unit 't' "
+        "--proxy CN=GB",
+        "esgledger calculate WS --allow-unresolved",
+    ):
+        assert fix in result.stderr
     allowed = runner.invoke(app, ["calculate", str(root), "--allow-unresolved"])
     assert allowed.exit_code == 0, allowed.output
     assert "1 excluded" in allowed.stdout.splitlines()[-1]

@@ -28,14 +28,48 @@ def test_init_defaults_to_last_calendar_year_and_the_folder_name(tmp_path: Path)
     result = runner.invoke(app, ["init", str(root)])
     assert result.exit_code == 0, result.output
     last_year = date.today().year - 1
-    assert result.stdout == (
+    first, second = result.stdout.splitlines()[:2]
+    assert first == (
         f"Initialised workspace 'acme' in {root} for reporting year {last_year}; database: "
-        f"sqlite:///{root.resolve() / 'esgledger.db'}\n"
+        f"sqlite:///{root.resolve() / 'esgledger.db'}"
     )
-    assert tomllib.loads((root / CONFIG_FILE).read_text(encoding="utf-8")) == {
-        "name": "acme",
-        "reporting_year": last_year,
-    }
+    # Without --country the generic profile is written (and printed).
+    assert second == "Profile generic (any country), written into esgledger.toml:"
+    config = tomllib.loads((root / CONFIG_FILE).read_text(encoding="utf-8"))
+    assert config["name"] == "acme"
+    assert config["reporting_year"] == last_year
+    assert config["profile"]["profile"] == "generic"
+    assert [f["tier"] for f in config["factors"]["fallbacks"]] == ["default", "proxy"]
+
+
+def test_init_with_a_country_writes_and_prints_its_profile(tmp_path: Path) -> None:
+    root = tmp_path / "cn"
+    result = runner.invoke(app, ["init", str(root), "--country", "CN", "--year", "2024"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1] == "Profile CN (China (mainland)), written into esgledger.toml:"
+    assert "  shipped [cn-mee]: electricity leased.electricity use_phase.electricity" in lines
+    assert any(
+        line.startswith("  default (tier default) → GB [desnz-2024]: travel.air.* travel.rail ")
+        for line in lines
+    )
+    assert "  proxy (tier proxy) → US [useeio-1.3.0]: spend.*" in lines
+    assert any(
+        line.startswith("      DESNZ factors used as an explicit global default") for line in lines
+    )
+    config = tomllib.loads((root / CONFIG_FILE).read_text(encoding="utf-8"))
+    assert config["profile"]["country"] == "CN"
+    assert "proxies" not in config["factors"]  # fallbacks only, no region-wide proxies
+    zh = runner.invoke(app, ["init", str(tmp_path / "zh"), "--country", "HK", "--lang", "zh-CN"])
+    assert zh.exit_code == 0, zh.output
+    assert zh.stdout.splitlines()[1] == "配置档案 HK（中国香港），已写入 esgledger.toml："
+    other = runner.invoke(app, ["init", str(tmp_path / "fr"), "--country", "fr"])
+    assert other.stdout.splitlines()[1] == (
+        "Profile generic (any country), written into esgledger.toml: (no profile of its own for FR)"
+    )
+    bad = runner.invoke(app, ["init", str(tmp_path / "bad"), "--country", "CN-GD"])
+    assert bad.exit_code == 1
+    assert bad.stderr.startswith("error: 'CN-GD' is not a country code")
 
 
 def test_init_with_year_and_name(tmp_path: Path) -> None:
@@ -61,7 +95,7 @@ def test_init_on_postgresql(pg_url: str, pg_schema: str, tmp_path: Path) -> None
     args = ["init", str(tmp_path / "ws"), "--year", "2024", "--database-url", pg_url]
     result = runner.invoke(app, [*args, "--schema", pg_schema])
     assert result.exit_code == 0, result.output
-    assert result.stdout.endswith(f" (schema {pg_schema})\n")
+    assert result.stdout.splitlines()[0].endswith(f" (schema {pg_schema})")
     with Workspace.open(tmp_path / "ws") as ws:
         assert (ws.schema, ws.engine.dialect.name) == (pg_schema, "postgresql")
 

@@ -42,6 +42,7 @@ class TierChoice(StrEnum):
     subnational = "subnational"
     country = "country"
     global_ = "global"
+    default = "default"
 
 
 _ACTIVITY_HEADERS = {
@@ -289,8 +290,19 @@ def factors_resolve(
         int | None,
         typer.Option(min=0, help="Fail if the factor's vintage is further off [years]."),
     ] = None,
+    proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--proxy",
+            help="Preview proxy regions as calculate --proxy would use them: REGION=PROXY"
+            "[,PROXY...], e.g. CN=GB,US or *=GB (repeatable; default: the workspace's "
+            "[factors] proxies).",
+        ),
+    ] = None,
 ) -> None:
-    """Show which factor an activity row would get, its tier, vintage gap and why."""
+    """Show which factor an activity row would get, its tier, vintage gap and why (with the
+    workspace's proxies and profile fallbacks, as calculate uses them)."""
+    from esgledger.factors import proxies_from_options
     from esgledger.factors.library import FactorLibrary
     from esgledger.factors.resolve import Strictness, resolve
     from esgledger.regions import chain
@@ -304,6 +316,10 @@ def factors_resolve(
             f"unknown region code {region!r} (codes: GLOBAL, ISO countries such as CN, "
             "provinces such as CN-GD, CN-GRID-*, US-EGRID-*)"
         ) from None
+    try:
+        proxies = proxies_from_options(proxy) if proxy else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--proxy") from exc
     strictness = None
     if strict is not None or max_vintage_gap is not None:
         strictness = Strictness(
@@ -316,6 +332,8 @@ def factors_resolve(
             taxonomy = Taxonomy.for_workspace(ws)
             reporting_year = year if year is not None else ws.reporting_year
             gas_reference = ws.gas_volume_reference
+            proxy_map = proxies if proxies is not None else ws.factor_proxies
+            fallbacks = ws.factor_fallbacks
         result = resolve(
             library,
             activity_type=taxonomy.get(activity),
@@ -329,6 +347,8 @@ def factors_resolve(
             gwp_set=gwp,
             strict=strictness,
             gas_volume_reference=gas_reference,
+            proxies=proxy_map,
+            fallbacks=fallbacks,
         )
     except EsgledgerError as exc:
         raise _fail(exc) from exc

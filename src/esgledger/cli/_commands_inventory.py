@@ -57,6 +57,7 @@ class TierChoice(StrEnum):
     subnational = "subnational"
     country = "country"
     global_ = "global"
+    default = "default"
 
 
 class PriceBasis(StrEnum):

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
-from esgledger.cli._app import EXIT_REJECTED, app, console
+from esgledger.cli._app import EXIT_REJECTED, Lang, app, console
 from esgledger.errors import EsgledgerError, InputError
 
 EXIT_ERROR = 1
@@ -76,14 +76,32 @@ def init(
         str | None,
         typer.Option(help="PostgreSQL schema to hold the tables (created if missing)."),
     ] = None,
+    country: Annotated[
+        str,
+        typer.Option(
+            help="Country of the group (ISO 3166-1 alpha-2): its profile — which shipped "
+            "factor sets serve it and which explicit, flagged fallbacks apply — is written into "
+            "esgledger.toml and printed. Profiles: CN, US, GB, HK; any other country, or "
+            "'generic', gets the generic one."
+        ),
+    ] = "generic",
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the profile shown.")] = (
+        Lang.en
+    ),
 ) -> None:
-    """Create a workspace: a folder with esgledger.toml, the database and the lake."""
+    """Create a workspace: a folder with esgledger.toml (with the country's factor profile),
+    the database and the lake."""
     from esgledger.store import Workspace
 
     reporting_year = year if year is not None else date.today().year - 1
     try:
         ws = Workspace.init(
-            workspace, year=reporting_year, name=name, database_url=database_url, schema=schema
+            workspace,
+            year=reporting_year,
+            name=name,
+            database_url=database_url,
+            schema=schema,
+            country=country,
         )
     except EsgledgerError as exc:
         raise _fail(exc) from exc
@@ -91,11 +109,54 @@ def init(
         where = make_url(ws.database_url).render_as_string(hide_password=True)
         if ws.schema is not None:
             where += f" (schema {ws.schema})"
-        _stdout().print(
+        out = _stdout()
+        out.print(
             f"Initialised workspace {ws.name!r} in {ws.root} for reporting year "
             f"{ws.reporting_year}; database: {where}",
             markup=False,
         )
+        for line in _profile_lines(str(ws.profile.get("profile")), country, lang):
+            out.print(line, markup=False)
+
+
+_COVERAGE_WORDS = {
+    "shipped": ("shipped", "内置"),
+    "default": ("default (tier default)", "缺省（层级default）"),
+    "proxy": ("proxy (tier proxy)", "替代（层级proxy）"),
+    "none": ("not covered", "未覆盖"),
+}
+
+
+def _profile_lines(code: str, country: str, lang: Lang) -> list[str]:
+    """The profile written into esgledger.toml, as init prints it."""
+    from esgledger.factors import profiles
+
+    profile = profiles.get(code)
+    zh = lang is Lang.zh_cn
+    if zh:
+        head = f"配置档案 {profile.code}（{profile.name_zh}），已写入 esgledger.toml："
+    else:
+        head = f"Profile {profile.code} ({profile.name}), written into esgledger.toml:"
+    if profile.code == profiles.GENERIC and country.strip().lower() != profiles.GENERIC:
+        code = country.upper()
+        head += f"（{code} 无专属配置档案）" if zh else f" (no profile of its own for {code})"
+    lines = [head]
+    for rule in profile.rules:
+        word = _COVERAGE_WORDS[rule.coverage][1 if zh else 0]
+        where = ""
+        if rule.coverage in ("default", "proxy"):
+            where = f" → {', '.join(rule.regions)}"
+        sets = f" [{', '.join(rule.sets)}]" if rule.sets else ""
+        lines.append(f"  {word}{where}{sets}: {' '.join(rule.activities)}")
+        lines.append(f"      {rule.note_zh if zh else rule.note}")
+    lines.append(
+        "  其他地区的因子仅通过上述回退（或 --proxy / [factors] proxies）使用，"
+        "并在 explain 中标注层级与数据质量评分。"
+        if zh
+        else "  Factors of another area are used only through these fallbacks (or --proxy / "
+        "[factors] proxies), each line flagged with its tier and data-quality score in explain."
+    )
+    return lines
 
 
 @app.command("import")

@@ -36,6 +36,11 @@ of ``docs/methodology/factor-resolution.md`` (numbers below refer to them):
     other rules rank first, so a Chinese factor per tonne beats a global one per litre;
     at equal rank a factor needing fewer conversion steps wins. The path is recorded on
     the resolution (``conversion_path``) and in its reason.
+12. profile fallbacks (``fallbacks``, from the workspace profile): before any proxy region,
+    when nothing in the chain qualifies, the first :class:`Fallback` whose activities match
+    the row supplies a factor of its regions, with its tier: ``default`` (e.g. UK DESNZ
+    flights and freight as the explicit global default for China) or ``proxy`` (e.g. US EEIO
+    spend factors for CNY spend); the reason names the fallback and quotes its note's label.
 
 :func:`resolve_many` resolves each distinct key of an activity table once and returns a table
 for the engine to join back onto millions of rows.
@@ -44,6 +49,7 @@ for the engine to join back onto millions of rows.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +75,7 @@ from esgledger.units import conversion_factor, currency_of, dimensionality, fits
 
 __all__ = [
     "ERROR_KINDS",
+    "FALLBACK_TIERS",
     "GAS_FAMILIES",
     "GWP_FACTOR_PREFIX",
     "KEY_COLUMNS",
@@ -78,9 +85,11 @@ __all__ = [
     "PROXY_WILDCARD",
     "REPORTED_ACTIVITY",
     "TIERS",
+    "Fallback",
     "Resolution",
     "Strictness",
     "gwp_factor",
+    "parse_fallbacks",
     "parse_proxies",
     "proxies_from_options",
     "reported_factor",
@@ -88,8 +97,10 @@ __all__ = [
     "resolve_many",
 ]
 
-#: Tiers, best first. ``explicit`` is a factor named on the row (rule 1); ``proxy`` is a
-#: factor of another region used as a configured proxy (rule 9), the worst tier.
+#: Tiers, best first. ``explicit`` is a factor named on the row (rule 1); ``default`` is a
+#: factor of another region that the workspace profile names as the documented default for
+#: the activity (rule 12); ``proxy`` is a factor of another region used as a configured
+#: proxy (rules 9 and 12), the worst tier.
 TIERS: tuple[str, ...] = (
     "explicit",
     "supplier",
@@ -97,8 +108,11 @@ TIERS: tuple[str, ...] = (
     "subnational",
     "country",
     "global",
+    "default",
     "proxy",
 )
+#: The tiers a profile fallback (rule 12) can carry.
+FALLBACK_TIERS: tuple[str, ...] = ("default", "proxy")
 
 #: Methods that answer another question than "the emissions of this activity" and are used
 #: only when asked for by name through ``methods``: market-based scope 2 inputs
@@ -170,8 +184,9 @@ class Strictness:
     ----------
     max_tier
         The least specific tier accepted (``"subnational"`` accepts supplier, site and
-        subnational factors, refuses country, global and proxy ones). The default,
-        ``"proxy"``, accepts every tier; ``"global"`` accepts all but proxies.
+        subnational factors, refuses country, global, default and proxy ones). The default,
+        ``"proxy"``, accepts every tier; ``"global"`` accepts all but profile defaults and
+        proxies; ``"default"`` all but proxies.
     max_vintage_gap
         The largest accepted ``|vintage_gap|`` [years]; None accepts any.
     """
@@ -254,6 +269,7 @@ class _Candidate:
     gwp_set: str | None = None
     basis_rank: int = 0
     conversion: fuels.FuelConversion | None = None
+    fallback: Fallback | None = None
     rank_key: tuple[Any, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -503,6 +519,147 @@ def proxies_from_options(options: Iterable[str]) -> dict[str, tuple[str, ...]]:
     return parse_proxies(dict(pairs))
 
 
+# ---- profile fallbacks (rule 12) ---------------------------------------------------------
+
+_PATTERN = re.compile(r"[a-z0-9_]+(\.[A-Za-z0-9_\-]+)*(\.\*)?")
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """An explicit, flagged fallback of a workspace profile (rule 12).
+
+    For rows of the ``activities`` (exact keys such as ``travel.rail`` or families such as
+    ``travel.air.*``) whose own region chain has no qualifying factor, the factors filed for
+    exactly one of ``regions`` (tried in order), and only of ``sets`` when given, stand in.
+    The result carries ``tier`` (``default``: the documented default the profile chose for
+    the activity, e.g. UK DESNZ flights for China; ``proxy``: a geographic proxy, e.g. US
+    EEIO spend factors for Chinese spend) and a reason that quotes ``note``.
+    """
+
+    activities: tuple[str, ...]
+    regions: tuple[str, ...]
+    tier: str = "default"
+    sets: tuple[str, ...] = ()
+    note: str = ""
+
+    def matches(self, activity: str) -> bool:
+        """Whether the fallback applies to this activity key."""
+        return any(_pattern_matches(p, activity) for p in self.activities)
+
+    def pattern_for(self, activity: str) -> str:
+        """The first of :attr:`activities` that matches ``activity`` (else all of them)."""
+        return next(
+            (p for p in self.activities if _pattern_matches(p, activity)),
+            ", ".join(self.activities),
+        )
+
+    def describe(self) -> str:
+        """``travel.air.*, freight.* → GB (desnz-2024)``."""
+        sets = f" ({', '.join(self.sets)})" if self.sets else ""
+        return f"{', '.join(self.activities)} → {', '.join(self.regions)}{sets}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fallback as ``esgledger.toml`` and the run manifest hold it."""
+        return {
+            "activities": list(self.activities),
+            "regions": list(self.regions),
+            "tier": self.tier,
+            "sets": list(self.sets),
+            "note": self.note,
+        }
+
+
+def _pattern_matches(pattern: str, activity: str) -> bool:
+    """``travel.rail`` matches itself; ``travel.air.*`` every key under ``travel.air.``."""
+    return activity == pattern or (pattern.endswith(".*") and activity.startswith(pattern[:-1]))
+
+
+def _strings(value: Any, what: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{what} must be a list of strings (value: {value!r})")
+    return tuple(v.strip() for v in value)
+
+
+def parse_fallbacks(
+    fallbacks: Iterable[Fallback | Mapping[str, Any]] | None,
+) -> tuple[Fallback, ...]:
+    """Check and normalise the fallbacks of a workspace profile (rule 12).
+
+    Parameters
+    ----------
+    fallbacks
+        :class:`Fallback` objects or mappings with ``activities`` (exact activity keys or
+        ``family.*`` patterns), ``regions`` (region codes whose factors stand in, in order),
+        ``tier`` (``default`` or ``proxy``; default ``default``), optional ``sets`` (only
+        factors of these sets) and ``note`` (shown in every reason). Order matters: the
+        first fallback whose activities match a row applies.
+
+    Raises
+    ------
+    ValueError
+        If an entry has no activities or regions, an activity pattern is malformed, a region
+        is not a shipped region code or is ``GLOBAL``, or the tier is not one of
+        :data:`FALLBACK_TIERS`.
+    """
+    out: list[Fallback] = []
+    for number, raw in enumerate(fallbacks or (), start=1):
+        where = f"fallback {number}"
+        if isinstance(raw, Fallback):
+            raw = raw.as_dict()
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"{where} must be a table (value: {raw!r})")
+        unknown = sorted(set(raw) - {"activities", "regions", "tier", "sets", "note"})
+        if unknown:
+            raise ValueError(
+                f"{where}: unknown key(s) {', '.join(unknown)} (keys: activities, regions, "
+                "tier, sets, note)"
+            )
+        activities = _strings(raw.get("activities", ()), f"{where}: activities")
+        if not activities:
+            raise ValueError(f"{where}: no activities")
+        for pattern in activities:
+            if not _PATTERN.fullmatch(pattern):
+                raise ValueError(
+                    f"{where}: activity pattern {pattern!r} is not an activity key or a "
+                    "family such as travel.air.*"
+                )
+        codes = tuple(c.upper() for c in _strings(raw.get("regions", ()), f"{where}: regions"))
+        if not codes:
+            raise ValueError(f"{where}: no regions")
+        for code in codes:
+            if code == "GLOBAL":
+                raise ValueError(f"{where}: GLOBAL cannot be a fallback region")
+            if not regions.is_known(code):
+                raise ValueError(
+                    f"{where}: region {code!r} is not a region code (esgledger/data/regions.csv)"
+                )
+        tier = str(raw.get("tier", "default")).strip().lower()
+        if tier not in FALLBACK_TIERS:
+            raise ValueError(f"{where}: tier {tier!r} is not one of {', '.join(FALLBACK_TIERS)}")
+        sets = _strings(raw.get("sets", ()), f"{where}: sets")
+        note = raw.get("note", "")
+        if not isinstance(note, str):
+            raise ValueError(f"{where}: note must be a string")
+        out.append(Fallback(activities, codes, tier, sets, note.strip()))
+    return tuple(out)
+
+
+def _fallback_phrase(fallback: Fallback, activity: str) -> str:
+    what = "default" if fallback.tier == "default" else "geographic proxy"
+    return f"the workspace profile's {what} for {fallback.pattern_for(activity)}"
+
+
+def _fallback_detail(fallback: Fallback) -> str:
+    sets = f", set {', '.join(fallback.sets)}" if fallback.sets else ""
+    text = f"fallback → {', '.join(fallback.regions)}{sets}"
+    # The note's first clause is its label ("DESNZ factors used as an explicit global default
+    # for China"); the rest explains it in the profile and the docs.
+    head = fallback.note.split(": ", 1)[0].rstrip(".")
+    return f"{text}: {head}" if head else text
+
+
 def _proxy_entry(
     chain: tuple[str, ...], proxies: Mapping[str, tuple[str, ...]]
 ) -> tuple[str, tuple[str, ...]] | None:
@@ -708,8 +865,9 @@ def resolve(
     proxies: Mapping[str, Sequence[str]] | None = None,
     price_basis: str = "purchaser",
     gas_volume_reference: str | None = None,
+    fallbacks: Sequence[Fallback | Mapping[str, Any]] = (),
 ) -> Resolution:
-    """The factor that applies to one activity key (rules 1-11 of the module docstring).
+    """The factor that applies to one activity key (rules 1-12 of the module docstring).
 
     Parameters
     ----------
@@ -752,6 +910,12 @@ def resolve(
         Reference temperature of a plain ``m3`` of a gas fuel (``0C``, ``15C``, ``20C`` at
         101.325 kPa; rule 11, :func:`esgledger.fuels.convert`); None: the default ``0C``,
         and the conversion path says it is the default.
+    fallbacks
+        The workspace profile's fallbacks (rule 12: :class:`Fallback` objects, or mappings
+        checked by :func:`parse_fallbacks`): when nothing
+        in the row's own chain qualifies, the first fallback whose activities match the row
+        supplies a factor of its regions (and sets), with the fallback's tier (``default``
+        or ``proxy``), before any proxy region is tried.
 
     Raises
     ------
@@ -763,7 +927,8 @@ def resolve(
         If the row's unit does not fit the activity, or an explicit factor's unit does not
         fit the activity or the row's unit.
     ValueError
-        If ``proxies`` is not a valid proxy configuration.
+        If ``proxies`` is not a valid proxy configuration, or ``fallbacks`` not valid
+        fallbacks.
     """
     chain = tuple(code.upper() for code in region_chain)
     if not chain:
@@ -854,6 +1019,27 @@ def resolve(
                 for c in ranked
             ] + refused
             ranked = [synthetic]
+    profile = (
+        tuple(fallbacks)
+        if all(isinstance(fb, Fallback) for fb in fallbacks)
+        else parse_fallbacks(fallbacks)
+    )
+    fallback = next(
+        (fb for fb in profile if isinstance(fb, Fallback) and fb.matches(activity_type.activity)),
+        None,
+    )
+    if not ranked and fallback is not None:
+        ranked, fallback_refused = _proxy_candidates(
+            library, factor_activity, ("", fallback.regions), year, row_kind, unit, wanted, gas,
+            wanted_basis, fallback=fallback,
+        )  # fmt: skip
+        refused.extend(fallback_refused)
+        if not ranked:
+            note = (
+                f"no factor for {_fallback_phrase(fallback, activity_type.activity)} either "
+                f"({fallback.describe()})"
+            )
+            gas_note = f"{gas_note.rstrip('.')}; {note}" if gas_note else note
     proxy: tuple[str, tuple[str, ...]] | None = None
     if not ranked and proxy_map:
         proxy = _proxy_entry(chain, proxy_map)
@@ -873,7 +1059,12 @@ def resolve(
 
     winner = ranked[0]
     losers = [(c.factor_id, *_why_lost(c, winner, wanted)) for c in ranked[1:]]
-    reason = _reason(winner, ranked, chain, year, supplier, site, proxy, wanted_basis)
+    if winner.fallback is not None:
+        reason = _proxy_reason(
+            winner, ranked, chain, year, ("", ()), wanted_basis, activity_type.activity
+        )
+    else:
+        reason = _reason(winner, ranked, chain, year, supplier, site, proxy, wanted_basis)
     considered = _considered(losers, refused, outside, chain)
     if strictness is not None and not strictness.allows(winner.tier, winner.gap):
         raise StrictFallbackError(
@@ -943,35 +1134,44 @@ def _proxy_candidates(
     wanted: tuple[str, ...] | None,
     gas: str | None,
     basis: str | None = None,
+    *,
+    fallback: Fallback | None = None,
 ) -> tuple[list[_Candidate], list[tuple[str, str]]]:
-    """Rule 9: the ranked candidates of the first proxy region that has any, and the
-    factors of the proxy regions that were refused or come later in the proxy order.
+    """Rules 9 and 11: the ranked candidates of the first proxy (or fallback) region that
+    has any, and the factors of those regions that were refused or come later in the order.
 
     Only factors filed for exactly a proxy region qualify (not its subregions, not
-    supplier- or site-specific ones); within that region rules 2, 4 and 5 rank them.
+    supplier- or site-specific ones; for a fallback with ``sets``, only factors of those
+    sets); within that region rules 2, 4 and 5 rank them.
     """
     key, codes = proxy
     order = {code: i for i, code in enumerate(codes)}
     found: dict[str, list[_Candidate]] = {}
     refused: list[tuple[str, str]] = []
+    tier = fallback.tier if fallback is not None else "proxy"
+    word = "fallback" if fallback is not None else "proxy"
     for f in library.by_activity(factor_activity):
         region = str(f["region"]).upper()
         if region not in order or f["supplier"] is not None or f["site"] is not None:
             continue
         fid = str(f["factor_id"])
+        if fallback is not None and fallback.sets and f["factor_set"] not in fallback.sets:
+            refused.append((fid, f"fallback {region}: not of set {', '.join(fallback.sets)}"))
+            continue
         rank = _qualify(library, f, row_kind, unit, wanted, gas)
         if isinstance(rank, str):
-            refused.append((fid, f"proxy {region}: {rank}"))
+            refused.append((fid, f"{word} {region}: {rank}"))
             continue
         found.setdefault(region, []).append(
             _Candidate(
                 factor=f,
-                tier="proxy",
+                tier=tier,
                 method_rank=rank,
                 distance=order[region],
                 gap=int(f["year"]) - year,
                 precedence=library.precedence_of(str(f["factor_set"])),
                 basis_rank=_basis_rank(f, basis),
+                fallback=fallback,
             )
         )
     if not found:
@@ -982,7 +1182,8 @@ def _proxy_candidates(
             refused.extend(
                 (
                     c.factor_id,
-                    f"proxy region {region} comes after {chosen} ({_proxy_phrase(key, codes)})",
+                    f"{word} region {region} comes after {chosen} "
+                    f"({fallback.describe() if fallback else _proxy_phrase(key, codes)})",
                 )
                 for c in found[region]
             )
@@ -1133,15 +1334,24 @@ def _proxy_reason(
     year: int,
     proxy: tuple[str, tuple[str, ...]],
     basis: str | None = None,
+    activity: str = "",
 ) -> str:
-    """Rule 9: say that nothing in the chain qualified and which proxy was used."""
-    key, codes = proxy
+    """Rules 9 and 11: say that nothing in the chain qualified and which proxy or profile
+    fallback was used."""
+    fallback = winner.fallback
+    if fallback is not None:
+        key, codes = "", fallback.regions
+        phrase = _fallback_detail(fallback)
+        used = f"used as {_fallback_phrase(fallback, activity)}"
+    else:
+        key, codes = proxy
+        phrase = _proxy_phrase(key, codes)
+        used = "used as a proxy"
     skipped = codes[: winner.distance]
-    phrase = _proxy_phrase(key, codes)
     if skipped:
         phrase += f"; nothing qualifies in {', '.join(skipped)}"
     text = (
-        f"no factor for {' > '.join(chain)}; {_describe(winner, None, None)} used as a proxy "
+        f"no factor for {' > '.join(chain)}; {_describe(winner, None, None)} {used} "
         f"({phrase}) for reporting year {year}: {_vintage_phrase(winner.gap, chosen=True)}"
     )
     if basis is not None:
@@ -1343,6 +1553,7 @@ def resolve_many(
     proxies: Mapping[str, Sequence[str]] | None = None,
     price_basis: str = "purchaser",
     gas_volume_reference: str | None = None,
+    fallbacks: Iterable[Fallback | Mapping[str, Any]] | None = None,
 ) -> pa.Table:
     """Resolve each distinct key once; a table for the engine to join back onto its rows.
 
@@ -1354,9 +1565,10 @@ def resolve_many(
         are ignored and duplicate keys are resolved once.
     year
         The reporting year of keys without one.
-    methods, gwp_set, strict, proxies, price_basis, gas_volume_reference
-        As for :func:`resolve`, for every key (``proxies``, ``price_basis`` and
-        ``gas_volume_reference`` are checked once, before any key is resolved).
+    methods, gwp_set, strict, proxies, price_basis, gas_volume_reference, fallbacks
+        As for :func:`resolve`, for every key (``proxies``, ``price_basis``,
+        ``gas_volume_reference`` and ``fallbacks`` are checked once, before any key is
+        resolved).
     taxonomy
         Where activity keys are looked up (default: the library's taxonomy).
 
@@ -1380,6 +1592,7 @@ def resolve_many(
     basis = _check_basis(price_basis)
     if gas_volume_reference is not None:
         gas_volume_reference = fuels.parse_gas_reference(gas_volume_reference)
+    profile = parse_fallbacks(fallbacks)
     distinct = _distinct_keys(keys, year)
     out: list[dict[str, Any]] = []
     rows = distinct.to_pylist()
@@ -1398,7 +1611,8 @@ def resolve_many(
                     strict,
                     proxy_map,
                     basis,
-                    gas_volume_reference,
+                    gas_volume_reference=gas_volume_reference,
+                    fallbacks=profile,
                 )
             )
         except EsgledgerError as exc:
@@ -1418,6 +1632,7 @@ def _resolve_key(
     proxies: Mapping[str, Sequence[str]] | None,
     price_basis: str = "purchaser",
     gas_volume_reference: str | None = None,
+    fallbacks: Sequence[Fallback] = (),
 ) -> dict[str, Any]:
     activity_type = taxonomy.get(str(key["activity"]))
     region = key["region"]
@@ -1456,6 +1671,7 @@ def _resolve_key(
         proxies=proxies,
         price_basis=price_basis,
         gas_volume_reference=gas_volume_reference,
+        fallbacks=fallbacks,
     )
     f = result.factor
     return {

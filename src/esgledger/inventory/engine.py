@@ -89,7 +89,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from esgledger import deflators, gwp
+from esgledger import deflators, gwp, regions
 from esgledger.errors import (
     FactorNotFoundError,
     FxRateMissingError,
@@ -97,7 +97,7 @@ from esgledger.errors import (
     StrictFallbackError,
     UnitError,
 )
-from esgledger.factors.resolve import GAS_FAMILIES, Strictness, resolve_many
+from esgledger.factors.resolve import GAS_FAMILIES, Fallback, Strictness, resolve_many
 from esgledger.units import conversion_factor, currency_of
 
 if TYPE_CHECKING:
@@ -231,6 +231,7 @@ def _resolve_keys(
     proxies: Mapping[str, Sequence[str]] | None = None,
     price_basis: str = "purchaser",
     gas_volume_reference: str | None = None,
+    fallbacks: Sequence[Fallback] = (),
 ) -> pa.Table:
     """Resolve the distinct keys. Under ``strict``, gas keys (``refrigerant.*``,
     ``process.*``) keep the vintage limit but not the tier limit: the IPCC GWP of a gas is
@@ -239,6 +240,7 @@ def _resolve_keys(
         "proxies": proxies or None,
         "price_basis": price_basis,
         "gas_volume_reference": gas_volume_reference,
+        "fallbacks": fallbacks,
     }
     if strict is None or keys.num_rows == 0:
         return resolve_many(
@@ -333,6 +335,51 @@ def _describe_key(key: Mapping[str, Any]) -> str:
     return text
 
 
+def _proxy_example(failed: list[dict[str, Any]]) -> tuple[str, str]:
+    """A ``--proxy`` option and its toml form for the first failing key's country."""
+    country = "CN"
+    for key in failed:
+        try:
+            found = regions.get(str(key["region"])).country if key["region"] else None
+        except KeyError:
+            found = None
+        if found:
+            country = found
+            break
+    other = "US" if country == "GB" else "GB"
+    return f"{country}={other}", f'{{ {country} = ["{other}"] }}'
+
+
+def _fixes(failed: list[dict[str, Any]], all_strict: bool) -> list[str]:
+    """What the user can do, as command-line fixes (the Python API takes the same options:
+    ``calculate(ws, proxies=..., allow_unresolved=True)``)."""
+    first = failed[0]
+    option, table = _proxy_example(failed)
+    preview = (
+        f"esgledger factors resolve WS --activity {first['activity']} "
+        f"--region {first['region'] or 'REGION'} --unit '{first['unit']}' --proxy {option}"
+    )
+    if all_strict:
+        return [
+            "Fix: accept a coarser tier or an older factor (--strict-tier, --max-vintage-gap), "
+            "add factors (esgledger import WS FILE --kind factors; template: esgledger "
+            "template factors --out factors.xlsx), or record the rows as excluded lines: esgledger "
+            "calculate WS "
+            "--allow-unresolved."
+        ]
+    return [
+        "Fix, one of:",
+        "  - add factors: esgledger import WS FILE --kind factors (template: esgledger "
+        "template factors --out factors.xlsx);",
+        f"  - let another region's factors stand in, flagged as tier proxy: esgledger "
+        f"calculate WS --proxy {option}, or in esgledger.toml [factors] proxies = {table} "
+        f"(preview: {preview});",
+        "  - record the rows as excluded lines (never as zero): esgledger calculate WS "
+        "--allow-unresolved;",
+        "  - or correct the rows (activity, region, unit).",
+    ]
+
+
 def _unresolved_error(failed: list[dict[str, Any]], year: int) -> FactorNotFoundError:
     """One error listing every failing key (at most :data:`_MAX_LISTED_KEYS`), with row
     counts; a StrictFallbackError when every failure is a refusal by ``strict``."""
@@ -347,10 +394,7 @@ def _unresolved_error(failed: list[dict[str, Any]], year: int) -> FactorNotFound
         lines.append(f"  - {_describe_key(key)}, {key['rows']} row(s): {key['error']}")
     if len(failed) > _MAX_LISTED_KEYS:
         lines.append(f"  ... and {len(failed) - _MAX_LISTED_KEYS} more key(s)")
-    lines.append(
-        "Add factors (esgledger import WS --kind factors FILE), correct the rows, or run with "
-        "allow_unresolved=True to record them as excluded lines."
-    )
+    lines.extend(_fixes(failed, all_strict))
     cls = StrictFallbackError if all_strict else FactorNotFoundError
     first = failed[0]
     return cls(
@@ -602,6 +646,7 @@ def compute_line_items(
     price_basis: str = "purchaser",
     category_3_proxies: bool = False,
     gas_volume_reference: str | None = None,
+    fallbacks: Sequence[Fallback] = (),
 ) -> PlanResult:
     """Run the plan of the module docstring and write the line items to ``out`` (Parquet).
 
@@ -643,12 +688,15 @@ def compute_line_items(
     price_basis
         Price basis of the spend (rule 10): ``purchaser`` (default) or ``producer``.
     category_3_proxies
-        Let ``proxies`` price the derived category 3 lines too (default False: proxies
-        apply to the primary activity lines only; rule 9).
+        Let ``proxies`` and ``fallbacks`` price the derived category 3 lines too (default
+        False: they apply to the primary activity lines only; rule 9).
     gas_volume_reference
         Reference temperature of a plain ``m3`` of a gas fuel (``0C``, ``15C``, ``20C``;
         rule 11 of the resolver, :mod:`esgledger.fuels`); None: the default 0 °C, recorded
         on each line's ``conversion_path``.
+    fallbacks
+        The workspace profile's explicit, flagged fallbacks (rule 12,
+        :class:`~esgledger.factors.resolve.Fallback`), tried before ``proxies``.
 
     Raises
     ------
@@ -732,6 +780,7 @@ def compute_line_items(
             proxies=proxies,
             price_basis=price_basis,
             gas_volume_reference=gas_volume_reference,
+            fallbacks=fallbacks,
         )
         failed = _failed_keys(con, resolved, keys)
         if failed and not allow_unresolved:
@@ -745,6 +794,7 @@ def compute_line_items(
                 library, keys, scopes, year=year, gwp_set=gwp_set, strict=strict,
                 taxonomy=taxonomy, proxies=proxies if category_3_proxies else None,
                 price_basis=price_basis, gas_volume_reference=gas_volume_reference,
+                fallbacks=fallbacks if category_3_proxies else (),
             )
             if category_3
             else None
@@ -890,6 +940,7 @@ def _resolve_category_3(
     proxies: Mapping[str, Sequence[str]] | None = None,
     price_basis: str = "purchaser",
     gas_volume_reference: str | None = None,
+    fallbacks: Sequence[Fallback] = (),
 ) -> pa.Table:
     """Resolve the category 3 methods for the keys of scope 1 and 2 activities (not gases).
 
@@ -917,6 +968,7 @@ def _resolve_category_3(
             library, candidates, year=year, methods=(method,), gwp_set=gwp_set, strict=strict,
             taxonomy=taxonomy, proxies=proxies or None, price_basis=price_basis,
             gas_volume_reference=gas_volume_reference,
+            fallbacks=fallbacks,
         )  # fmt: skip
         parts.append(table.append_column("line_kind", pa.array([method] * table.num_rows)))
     return pa.concat_tables(parts)
@@ -1065,6 +1117,23 @@ def _line_stats(
             f"{reported} line(s) are emissions reported by others (suppliers, lessees, "
             "investees ...), taken in CO2e as reported: the GWP set behind them is the "
             "reporter's, not necessarily the run's"
+        )
+    for tier, factor_region, n, sets in con.execute(
+        f"""
+        SELECT tier, factor_region, count(*), string_agg(DISTINCT factor_set, ', ')
+        FROM read_parquet({path})
+        WHERE tier IN ('default', 'proxy') GROUP BY 1, 2 ORDER BY 1, 2
+        """
+    ).fetchall():
+        what = (
+            "the workspace profile's documented default"
+            if tier == "default"
+            else "a flagged geographic proxy"
+        )
+        result.warnings.append(
+            f"{n} line(s) use {factor_region} factors ({sets}) as {what} (tier {tier}): no "
+            "factor of their own area is shipped or imported; explain shows why, and the data-"
+            "quality scores rate their geography lower"
         )
     (lifecycle,) = con.execute(
         f"SELECT count(*) FROM read_parquet({path}) WHERE scope = 2 AND method = 'lifecycle'"
@@ -1411,6 +1480,7 @@ def calculate(
     price_basis: str = "purchaser",
     category_3_proxies: bool | None = None,
     gas_volume_reference: str | None = None,
+    fallbacks: Sequence[Fallback | Mapping[str, Any]] | None = None,
 ) -> Run:
     """Calculate the workspace's inventory: line items in the lake, a manifest, a run row.
 
@@ -1453,6 +1523,11 @@ def calculate(
         None (default): the workspace's ``[units] gas_volume_reference``
         (:attr:`~esgledger.store.Workspace.gas_volume_reference`), else 0 °C. Recorded in
         the manifest options.
+    fallbacks
+        The profile's explicit, flagged fallbacks (rule 12): None (default) the workspace's
+        ``[[factors.fallbacks]]`` (:attr:`~esgledger.store.Workspace.factor_fallbacks`,
+        written by ``esgledger init --country``); ``()`` none. Recorded in the manifest
+        options.
 
     Returns
     -------
@@ -1484,5 +1559,6 @@ def calculate(
         price_basis=price_basis,
         category_3_proxies=category_3_proxies,
         gas_volume_reference=gas_volume_reference,
+        fallbacks=fallbacks,
     )
     return prepared.execute(threads=threads)

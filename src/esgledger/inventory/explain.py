@@ -95,6 +95,17 @@ _LABELS: dict[str, tuple[str, str]] = {
     "vintage": ("vintage", "年份"),
     "vintage_gap": ("years from the reporting year", "与报告年度相差（年）"),
     "method": ("method", "方法"),
+    "data_quality": ("data quality", "数据质量"),
+    "dq_technology": ("technology", "技术"),
+    "dq_temporal": ("time", "时间"),
+    "dq_geography": ("geography", "地理"),
+    "dq_completeness": ("completeness", "完整性"),
+    "dq_reliability": ("reliability", "可靠性"),
+    "dq_score": ("mean", "平均"),
+    "dq_scale": (
+        "1 very good … 4 poor, GHG Protocol Scope 3 Standard Table 7.6",
+        "1 很好 … 4 差，温室气体核算体系范围三标准表7.6",
+    ),
     "source": ("source", "来源"),
     "why": ("why this factor", "选用原因"),
     "conversion": ("Unit conversion", "单位换算"),
@@ -202,6 +213,11 @@ class LineExplanation:
         the run stored it (:func:`market_part`): the instruments allocated (id, type, MWh,
         rate, pool, quality verdict), the remainder's MWh, method, factor and flag, and
         the line's part (its MWh / the site-period's MWh). None otherwise.
+    data_quality
+        The line's data-quality scores (GHG Protocol Scope 3 Standard Table 7.6, the rules
+        of ``schema/data_quality_rules.csv``): ``technology``, ``temporal``, ``geography``,
+        ``completeness``, ``reliability`` (1 very good … 4 poor), ``score`` (their mean) and
+        ``region_match``; None for an excluded line.
     """
 
     line: dict[str, Any]
@@ -211,6 +227,7 @@ class LineExplanation:
     gwp_values: dict[str, float]
     consolidation_reason: str | None
     market: dict[str, Any] | None = None
+    data_quality: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +296,7 @@ class Explanation:
                     "gwp_values": x.gwp_values,
                     "consolidation_reason": x.consolidation_reason,
                     "market": x.market,
+                    "data_quality": x.data_quality,
                 }
                 for x in self.lines
             ],
@@ -364,6 +382,13 @@ class Explanation:
                 f"{int(line['vintage_gap']):+d})"
             )
         out.append(f"    {lab('tier')}: {line['tier']}; {lab('method')}: {line['method']}")
+        if item.data_quality is not None:
+            dq = item.data_quality
+            parts = ", ".join(f"{lab('dq_' + name)} {dq[name]}" for name in _DQ_INDICATORS)
+            out.append(
+                f"    {lab('data_quality')}: {parts}; {lab('dq_score')} {float(dq['score']):.1f} "
+                f"({lab('dq_scale')})"
+            )
         out.append(f"    {lab('source')}: {line['source']}")
         if line.get("reason"):
             out.append(f"    {lab('why')}: {line['reason']}")
@@ -660,6 +685,28 @@ def _activity_row(run: Run, batch_id: str, row_number: int) -> dict[str, Any] | 
     return dict(zip(names, found, strict=True)) if found else None
 
 
+_DQ_INDICATORS = ("technology", "temporal", "geography", "completeness", "reliability")
+
+
+def _data_quality(table: Any) -> list[dict[str, Any] | None] | None:
+    """The data-quality scores of each line (None for an excluded one), or None when the
+    lines cannot be scored (a run written before a column the rules need)."""
+    from esgledger.inventory.quality import score_line_items
+
+    try:
+        scored = score_line_items(table).to_pylist()
+    except InputError:
+        return None
+    out: list[dict[str, Any] | None] = []
+    for row in scored:
+        if row.get("dq_score") is None:
+            out.append(None)
+            continue
+        scores = {name: row[f"dq_{name}"] for name in _DQ_INDICATORS}
+        out.append({**scores, "score": row["dq_score"], "region_match": row["region_match"]})
+    return out
+
+
 def explain(run: Run, key: str) -> Explanation:
     """Explain the line item(s) of one activity row of ``run``.
 
@@ -686,22 +733,22 @@ def explain(run: Run, key: str) -> Explanation:
     path = _sql_text(str(run.line_items_path))
     con = duckdb.connect()
     try:
-        cursor = con.execute(
-            f"SELECT * FROM read_parquet({path}) WHERE batch_id = ? AND row_number = ? "
+        table = con.sql(
+            f"SELECT * FROM read_parquet({path}) WHERE batch_id = $batch AND row_number = $row "
             f"ORDER BY {_kind_rank()}",
-            [batch_id, row_number],
-        )
-        names = [d[0] for d in cursor.description or []]
-        lines = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            params={"batch": batch_id, "row": row_number},
+        ).to_arrow_table()
     finally:
         con.close()
+    lines = table.to_pylist()
+    quality = _data_quality(table)
     manifest = run.manifest
     gwp_set = str(manifest["gwp_set"])
     year = int(manifest["reporting_year"])
     sets = {s["id"]: s for s in manifest.get("inputs", {}).get("factor_sets", [])}
     shares = manifest.get("consolidation_shares", {})
     gwp_values = {"CO2": 1.0, "CH4": gwp.gwp("CH4", gwp_set), "N2O": gwp.gwp("N2O", gwp_set)}
-    explained = []
+    explained: list[LineExplanation] = []
     for line in lines:
         quantity = line.get("quantity")
         converted = line.get("quantity_in_factor_unit")
@@ -720,6 +767,7 @@ def explain(run: Run, key: str) -> Explanation:
                 gwp_values=gwp_values,
                 consolidation_reason=(shares.get(line["entity"]) or {}).get("reason"),
                 market=market_part(run, line),
+                data_quality=quality[len(explained)] if quality else None,
             )
         )
     return Explanation(

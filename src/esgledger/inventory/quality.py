@@ -123,7 +123,9 @@ METHODS: tuple[str, ...] = (
 #: (IPCC GWP of a gas, identity factor of reported emissions) or a user set.
 ORIGINS: tuple[str, ...] = ("shipped", "synthetic", "user")
 #: How the factor's region relates to the row's region (see :func:`region_match`).
-REGION_MATCHES: tuple[str, ...] = ("same", "parent", "global", "other", "own", "gas", "unknown")
+REGION_MATCHES: tuple[str, ...] = (
+    "same", "parent", "global", "default", "other", "own", "gas", "unknown",
+)  # fmt: skip
 #: Boolean line columns an ``add`` rule may name as its flag.
 FLAG_COLUMNS: tuple[str, ...] = ("gwp_basis_mismatch",)
 #: Primary data (Scope 3 Standard ch. 7: data from specific activities in the value chain):
@@ -424,7 +426,9 @@ def region_match(
     """How a factor's region relates to the row's region (one of :data:`REGION_MATCHES`).
 
     ``own`` for supplier- and site-specific factors and reported emissions (the partner's own
-    data), ``gas`` for IPCC GWP factors, ``other`` for the ``proxy`` tier; otherwise, with the
+    data), ``gas`` for IPCC GWP factors, ``default`` for the ``default`` tier (a factor of
+    another area that the workspace profile names as the documented default for the
+    activity), ``other`` for the ``proxy`` tier; otherwise, with the
     factor's region known: ``same`` (equal), ``parent`` (a larger area that contains the row's
     region, not GLOBAL), ``global`` (GLOBAL for a row elsewhere), ``other`` (a region that
     does not contain it). Without the factor's region it is inferred from the tier, and an
@@ -440,6 +444,8 @@ def region_match(
         return "gas"
     if tier == "proxy":
         return "other"
+    if tier == "default":
+        return "default"
     if region is None:
         return "unknown"
     row = region.upper()

@@ -58,7 +58,7 @@ from esgledger.errors import InputError, Issue, WorkspaceError
 
 if TYPE_CHECKING:
     from esgledger.factors.library import FactorLibrary
-    from esgledger.factors.resolve import Strictness
+    from esgledger.factors.resolve import Fallback, Strictness
     from esgledger.fx import FxTable
     from esgledger.store import Workspace
     from esgledger.taxonomy import Taxonomy
@@ -202,6 +202,7 @@ def _options(
     price_basis: str,
     category_3_proxies: bool = False,
     gas_volume_reference: str | None = None,
+    fallbacks: Sequence[Fallback] = (),
 ) -> dict[str, Any]:
     return {
         "strict": None
@@ -213,6 +214,7 @@ def _options(
         "category_3_proxies": category_3_proxies,
         "price_basis": price_basis,
         "gas_volume_reference": gas_volume_reference,
+        "fallbacks": [f.as_dict() for f in fallbacks],
     }
 
 
@@ -252,6 +254,7 @@ class PreparedRun:
     price_basis: str = "purchaser"
     category_3_proxies: bool = False
     gas_volume_reference: str | None = None
+    fallbacks: tuple[Fallback, ...] = ()
 
     def execute(self, *, threads: int | None = None) -> Run:
         """Compute the line items, write the run to the lake and register it."""
@@ -285,6 +288,7 @@ class PreparedRun:
                 price_basis=self.price_basis,
                 category_3_proxies=self.category_3_proxies,
                 gas_volume_reference=self.gas_volume_reference,
+                fallbacks=self.fallbacks,
             )
             lines_path = tmp / LINE_ITEMS_FILE
             aggregates = aggregate(lines_path)
@@ -373,14 +377,16 @@ def prepare_run(
     price_basis: str = "purchaser",
     category_3_proxies: bool | None = None,
     gas_volume_reference: str | None = None,
+    fallbacks: Sequence[Fallback | Mapping[str, Any]] | None = None,
 ) -> PreparedRun:
     """Gather a run's inputs from the workspace and build its manifest (without results).
 
     ``proxies`` None means the workspace's ``[factors] proxies``
     (:attr:`~esgledger.store.Workspace.factor_proxies`); ``category_3_proxies`` None the
     workspace's ``[factors] category_3_proxies`` (default false: proxies price primary
-    lines only); the proxies, whether they reach category 3, and the price basis used are
-    recorded in the manifest's options.
+    lines only); ``fallbacks`` None the workspace's ``[[factors.fallbacks]]`` (the
+    profile's explicit, flagged fallbacks); the proxies, fallbacks, whether they reach
+    category 3, and the price basis used are recorded in the manifest's options.
 
     Raises
     ------
@@ -392,7 +398,7 @@ def prepare_run(
     """
     from esgledger.boundary import ConsolidationApproach, consolidation_shares
     from esgledger.factors.library import FactorLibrary
-    from esgledger.factors.resolve import PRICE_BASES, parse_proxies
+    from esgledger.factors.resolve import PRICE_BASES, parse_fallbacks, parse_proxies
     from esgledger.fuels import parse_gas_reference
     from esgledger.fx import FxTable
     from esgledger.store.repository import (
@@ -438,6 +444,16 @@ def prepare_run(
                     )
                 ],
             ) from exc  # fmt: skip
+    if fallbacks is None:
+        profile_fallbacks = workspace.factor_fallbacks
+    else:
+        try:
+            profile_fallbacks = parse_fallbacks(fallbacks)
+        except ValueError as exc:
+            raise InputError(
+                f"Invalid fallbacks: {exc}",
+                [Issue("", None, "fallbacks", str(list(fallbacks)), str(exc), "see rule 12")],
+            ) from exc
     with workspace.session() as session:
         batches = [
             b for b in load_batches(session) if b.kind == "activities" and b.lake_path is not None
@@ -499,7 +515,14 @@ def prepare_run(
                 [Issue("", None, "gas_volume_reference", str(gas_reference), str(exc), "0C")],
             ) from exc
     options = _options(
-        strict, allow_unresolved, category_3, proxy_map, basis, derived_proxies, gas_reference
+        strict,
+        allow_unresolved,
+        category_3,
+        proxy_map,
+        basis,
+        derived_proxies,
+        gas_volume_reference=gas_reference,
+        fallbacks=profile_fallbacks,
     )
     hashed = {
         "esgledger_version": __version__,
@@ -541,6 +564,7 @@ def prepare_run(
         price_basis=basis,
         category_3_proxies=derived_proxies,
         gas_volume_reference=gas_reference,
+        fallbacks=profile_fallbacks,
     )
 
 

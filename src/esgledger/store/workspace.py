@@ -3,9 +3,11 @@
 ::
 
     WS/
-      esgledger.toml   name, reporting_year, and optionally database_url, schema and
-                       [factors] proxies (proxy regions for factor resolution) and
-                       category_3_proxies (whether they also price category 3 lines);
+      esgledger.toml   name, reporting_year, and optionally database_url, schema,
+                       [profile] (written by ``init --country``), [factors] proxies
+                       (proxy regions for factor resolution), category_3_proxies
+                       (whether they also price category 3 lines) and
+                       [[factors.fallbacks]] (the profile's explicit, flagged fallbacks)
                        [units] gas_volume_reference (0C, 15C or 20C: what a plain
                        m3 of a gas fuel means)
       esgledger.db     the SQLite database, unless database_url points elsewhere
@@ -243,6 +245,7 @@ class Workspace:
         name: str | None = None,
         database_url: str | None = None,
         schema: str | None = None,
+        country: str | None = None,
     ) -> Workspace:
         """Create a workspace at ``root``: folder, ``esgledger.toml``, database schema, lake.
 
@@ -260,11 +263,17 @@ class Workspace:
         schema
             PostgreSQL only: the schema to hold the tables (created if missing; it must not
             already hold a workspace).
+        country
+            Write the profile of this country (``esgledger.factors.profiles``: CN, US, GB,
+            HK, else the generic one; ``"generic"`` for the generic one) into
+            ``esgledger.toml``: ``[profile]`` and its ``[[factors.fallbacks]]``. None (the
+            default of the Python API) writes no profile, so no other area's factor is used.
 
         Raises
         ------
         WorkspaceError
-            If ``root`` already is a workspace, or the database already holds one.
+            If ``root`` already is a workspace, the database already holds one, or
+            ``country`` is not a country code.
         """
         root = Path(root)
         if (root / CONFIG_FILE).exists():
@@ -277,6 +286,7 @@ class Workspace:
         if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2200:
             raise WorkspaceError(f"reporting year must be a year such as 2024 (value: {year!r})")
         name = name if name is not None else root.resolve().name
+        profile_text = _profile_text(country)
         url = _normalise_url(database_url) if database_url is not None else db_url_for(root)
         if schema is not None:
             _check_schema_name(schema)
@@ -329,7 +339,8 @@ class Workspace:
             _remove_sqlite(database_url, sqlite_file)
             raise
         workspace.lake.mkdir(exist_ok=True)
-        (root / CONFIG_FILE).write_text(_render_config(config), encoding="utf-8")
+        (root / CONFIG_FILE).write_text(_render_config(config) + profile_text, encoding="utf-8")
+        workspace._config = _read_config(root)
         return workspace
 
     @classmethod
@@ -472,6 +483,50 @@ class Workspace:
             raise WorkspaceError(f"{where}: {exc}") from exc
 
     @property
+    def profile(self) -> dict[str, Any]:
+        """The ``[profile]`` table of ``esgledger.toml`` (``profile``, ``country``, ``sets``)
+        as ``init --country`` wrote it; empty for a workspace made without a profile."""
+        raw = self._config.get("profile", {})
+        if not isinstance(raw, dict):
+            raise WorkspaceError(f"{self.root / CONFIG_FILE}: [profile] must be a table")
+        return dict(raw)
+
+    @property
+    def factor_fallbacks(self) -> tuple[Any, ...]:
+        """The profile's explicit, flagged fallbacks (rule 12 of
+        ``docs/methodology/factor-resolution.md``), read-only::
+
+            [[factors.fallbacks]]
+            activities = ["travel.air.*", "freight.*"]
+            regions = ["GB"]
+            tier = "default"
+            sets = ["desnz-2024"]
+            note = "DESNZ factors used as an explicit global default for China: ..."
+
+        A tuple of :class:`esgledger.factors.resolve.Fallback`, in order; empty when the
+        setting is absent (a workspace made without a profile).
+
+        Raises
+        ------
+        WorkspaceError
+            If the setting is not a list of tables, or
+            :func:`~esgledger.factors.resolve.parse_fallbacks` refuses an entry.
+        """
+        from esgledger.factors.resolve import parse_fallbacks
+
+        where = f"{self.root / CONFIG_FILE}: [[factors.fallbacks]]"
+        factors = self._config.get("factors", {})
+        if not isinstance(factors, dict):
+            raise WorkspaceError(f"{self.root / CONFIG_FILE}: [factors] must be a table")
+        raw = factors.get("fallbacks", [])
+        if not isinstance(raw, list):
+            raise WorkspaceError(f"{where} must be a list of tables (value: {raw!r})")
+        try:
+            return parse_fallbacks(raw)
+        except ValueError as exc:
+            raise WorkspaceError(f"{where}: {exc}") from exc
+
+    @property
     def category_3_proxies(self) -> bool:
         """Whether proxy regions also price the derived scope 3 category 3 lines
         (well-to-tank, T&D losses), read-only::
@@ -594,6 +649,21 @@ def _remove_sqlite(database_url: str | None, sqlite_file: Path) -> None:
     """Remove the SQLite file a failed :meth:`Workspace.init` created."""
     if database_url is None and sqlite_file.exists():
         sqlite_file.unlink()
+
+
+def _profile_text(country: str | None) -> str:
+    """The profile tables for ``esgledger.toml`` (empty for None)."""
+    if country is None:
+        return ""
+    from esgledger.factors import profiles
+
+    try:
+        if country.strip().lower() == profiles.GENERIC:
+            return profiles.get(profiles.GENERIC).toml()
+        code = country.strip().upper()
+        return profiles.profile_for(code).toml(code)
+    except KeyError as exc:
+        raise WorkspaceError(str(exc.args[0])) from exc
 
 
 def _render_config(config: dict[str, Any]) -> str:

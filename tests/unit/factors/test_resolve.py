@@ -594,7 +594,7 @@ def test_strictness_is_checked() -> None:
     with pytest.raises(
         ValueError,
         match=r"^unknown tier 'province'; tiers are explicit, supplier, site, subnational, "
-        r"country, global, proxy$",
+        r"country, global, default, proxy$",
     ):
         Strictness(max_tier="province")
     with pytest.raises(ValueError, match="max_vintage_gap must be 0 or more"):

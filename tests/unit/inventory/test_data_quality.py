@@ -124,7 +124,7 @@ def test_rule_file_with_unknown_values_is_rejected_row_by_row(tmp_path: Path) ->
             "supplier|regional",
             "unknown tier 'regional'",
             "use * or values separated by |, from: explicit, supplier, site, subnational, "
-            "country, global, proxy",
+            "country, global, default, proxy",
         ),
     )
 

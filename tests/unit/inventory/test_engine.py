@@ -316,6 +316,28 @@ def test_keys_without_a_factor_stop_the_run_and_are_all_listed(tmp_path: Path) -
     assert not (ws.lake / "runs").exists() or not any((ws.lake / "runs").iterdir())
 
 
+def test_the_unresolved_error_names_the_command_line_fixes(tmp_path: Path) -> None:
+    ws = new_workspace(
+        tmp_path / "ws", activities=[activity("stationary.diesel", 1_000, "L", region="CN-GD")]
+    )
+    with pytest.raises(FactorNotFoundError) as caught:
+        calculate(ws)
+    message = str(caught.value)
+    assert "allow_unresolved=True" not in message  # Python syntax is not a CLI fix
+    assert message.splitlines()[-5:] == [
+        "Fix, one of:",
+        "  - add factors: esgledger import WS FILE --kind factors (template: esgledger "
+        "template factors --out factors.xlsx);",
+        "  - let another region's factors stand in, flagged as tier proxy: esgledger calculate "
+        'WS --proxy CN=GB, or in esgledger.toml [factors] proxies = { CN = ["GB"] } (preview: '
+        "esgledger factors resolve WS --activity stationary.diesel --region CN-GD --unit 'L' "
+        "--proxy CN=GB);",
+        "  - record the rows as excluded lines (never as zero): esgledger calculate WS "
+        "--allow-unresolved;",
+        "  - or correct the rows (activity, region, unit).",
+    ]
+
+
 def test_allow_unresolved_records_excluded_lines_with_the_reason(tmp_path: Path) -> None:
     ws = new_workspace(
         tmp_path / "ws",

@@ -66,6 +66,7 @@ def test_a_run_writes_its_folder_manifest_and_row(tmp_path: Path) -> None:
         "category_3_proxies": False,
         "price_basis": "purchaser",
         "gas_volume_reference": None,
+        "fallbacks": [],
     }
     assert len(manifest["inputs"]["reference_data"]["deflators_sha256"]) == 64
     assert manifest["deflators"]["used"] == []  # no spend in these rows
