@@ -1368,24 +1368,14 @@ class _Layout:
         return blocks
 
     def frameworks(self, numbers: Mapping[str, Text]) -> list[Block]:
-        derived_codes = {v.metric for v in self.f.derived.values}
-        typed = {row["metric"] for row in self.f.values if row["period_start"].year == self.f.year}
+        """The IFRS S2, SASB and GRI index: each item's status is the content index's (one
+        status per item, mapped through the catalogue; see
+        :mod:`esgledger.disclosure.content_index`)."""
         rows = []
-        for item in self.f.catalogue:
-            if item.framework not in ("IFRS_S2", "GRI", "SASB"):
-                continue
+        for entry in self.f.index.frameworks:
+            item = self.f.catalogue[entry.code]
             section = numbers.get(item.section)
-            if (
-                item.code in derived_codes
-                or item.code in typed
-                or (
-                    item.type == "text"
-                    and all(self.f.inputs.narrative(item.section, lang) for lang in LANGS)
-                )
-            ):
-                status = "disclosed"
-            else:
-                status = "missing"
+            status = entry.status if entry.status in ("disclosed", "explained") else "missing"
             rows.append(
                 (
                     item.code,

@@ -300,3 +300,33 @@ def test_the_content_index_says_which_breakdowns_a_disclosed_kpi_lacks(
     assert entry.explanation is not None
     assert entry.explanation.en == "without the breakdown by type, age, region the item asks for"
     assert entry.explanation.zh == "未按类型、年龄、地区分类披露"
+
+
+def test_the_framework_index_and_the_hkex_index_agree(filled: Workspace) -> None:
+    """One status per item: GRI 306-3 and 305-7 follow the HKEX KPIs they map to (A1.3,
+    A1.1.air typed), and IFRS S2 paragraph 6 follows D.governance (fiscal 2024, Part D not
+    yet effective, governance narrative given in both languages: disclosed in both)."""
+    from esgledger.ingest.metrics import import_metric_values
+
+    values = write_csv(
+        filled.root / "waste.csv",
+        [
+            {"metric": "A1.3", "entity": "GRP", "year": 2024, "value": 12.5, "unit": "t"},
+            {"metric": "A1.1.air", "entity": "GRP", "year": 2024, "value": 3.1, "unit": "t",
+             "breakdown": "pollutant=NOx"},
+        ],
+    )  # fmt: skip
+    import_metric_values(filled, values)
+    folder = filled.root / "report" / "narratives"
+    folder.mkdir(parents=True)
+    texts = {"en": "The board oversees climate risk.", "zh-CN": "董事会监管气候风险。"}
+    for lang, text in texts.items():
+        (folder / f"climate.governance.{lang}.md").write_text(text, encoding="utf-8")
+    doc = build_document(filled, generated_at=STAMP)
+    hkex = {e.code: e.status for e in doc.content_index}
+    table = next(t for t in doc.tables() if t.id == "framework-index")
+    status = {str(row[0]): row[3].en for row in table.rows}  # type: ignore[union-attr]
+    assert hkex["A1.3"] == hkex["A1.1"] == "disclosed"
+    assert status["GRI 306-3"] == status["GRI 305-7"] == "Disclosed"
+    assert hkex["D.governance"] == "disclosed"
+    assert status["S2.6"] == "Disclosed"
