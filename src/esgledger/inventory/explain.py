@@ -71,6 +71,10 @@ _LABELS: dict[str, tuple[str, str]] = {
         "scope 3 category 3, well-to-tank of T&D losses",
         "范围三类别3：输配电损耗的上游排放",
     ),
+    "kind_investment": (
+        "scope 3 category 15, equity investment outside the boundary",
+        "范围三类别15：边界外股权投资",
+    ),
     "row": ("Activity row as imported", "导入的活动数据行"),
     "file": ("file", "文件"),
     "row_number": ("row", "行"),
@@ -699,6 +703,8 @@ def explain(run: Run, key: str) -> Explanation:
     year = int(manifest["reporting_year"])
     sets = {s["id"]: s for s in manifest.get("inputs", {}).get("factor_sets", [])}
     shares = manifest.get("consolidation_shares", {})
+    # The category 15 line of an equity investment is consolidated at the equity share.
+    investments = manifest.get("category_15_investments", {})
     gwp_values = {"CO2": 1.0, "CH4": gwp.gwp("CH4", gwp_set), "N2O": gwp.gwp("N2O", gwp_set)}
     explained = []
     for line in lines:
@@ -717,7 +723,12 @@ def explain(run: Run, key: str) -> Explanation:
                 vintage=None if gap is None else year + int(gap),
                 to_factor_unit=to_unit,
                 gwp_values=gwp_values,
-                consolidation_reason=(shares.get(line["entity"]) or {}).get("reason"),
+                consolidation_reason=(
+                    (investments if line.get("line_kind") == "investment" else shares).get(
+                        line["entity"]
+                    )
+                    or {}
+                ).get("reason"),
                 market=market_part(run, line),
             )
         )

@@ -57,6 +57,7 @@ from esgledger import __version__, gwp
 from esgledger.errors import InputError, Issue, WorkspaceError
 
 if TYPE_CHECKING:
+    from esgledger.boundary import EntityShare
     from esgledger.factors.library import FactorLibrary
     from esgledger.factors.resolve import Strictness
     from esgledger.fx import FxTable
@@ -249,6 +250,7 @@ class PreparedRun:
     proxies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     price_basis: str = "purchaser"
     category_3_proxies: bool = False
+    investments: dict[str, float] = field(default_factory=dict)
 
     def execute(self, *, threads: int | None = None) -> Run:
         """Compute the line items, write the run to the lake and register it."""
@@ -281,6 +283,7 @@ class PreparedRun:
                 proxies=self.proxies,
                 price_basis=self.price_basis,
                 category_3_proxies=self.category_3_proxies,
+                investments=self.investments,
             )
             lines_path = tmp / LINE_ITEMS_FILE
             aggregates = aggregate(lines_path)
@@ -355,6 +358,25 @@ class PreparedRun:
                 n += 1
                 candidate = f"{base}-{n}"
         return candidate
+
+
+def _investments(
+    entities: Sequence[Mapping[str, Any]], shares: Mapping[str, EntityShare], approach: str
+) -> dict[str, EntityShare]:
+    """Under a control approach, the entities outside the boundary (0 %) in which the group
+    holds equity, with their equity share: their scope 1 and 2 emissions times that share
+    are scope 3 category 15 (GHG Protocol Scope 3 Standard (2011) Table 5.4, category 15,
+    equity investments). Under the equity share approach there are none."""
+    from esgledger.boundary import consolidation_shares
+
+    if approach == "equity_share":
+        return {}
+    equity = consolidation_shares(entities, "equity_share")
+    return {
+        code: equity[code]
+        for code, share in shares.items()
+        if share.share == 0 and code in equity and equity[code].share > 0
+    }
 
 
 def prepare_run(
@@ -450,6 +472,7 @@ def prepare_run(
         )
     shares = consolidation_shares(entities, consolidation)
     approach = ConsolidationApproach(str(consolidation).strip().lower()).value
+    investments = _investments(entities, shares, approach)
     taxonomy = Taxonomy.for_workspace(workspace)
     library = FactorLibrary.for_workspace(workspace)
     fx = FxTable.for_workspace(workspace)
@@ -506,6 +529,9 @@ def prepare_run(
         "consolidation_shares": {
             code: {"share": s.share, "reason": s.reason} for code, s in shares.items()
         },
+        "category_15_investments": {
+            code: {"equity_share": s.share, "reason": s.reason} for code, s in investments.items()
+        },
     }
     return PreparedRun(
         workspace=workspace,
@@ -514,6 +540,7 @@ def prepare_run(
         entities=entities,
         sites=sites,
         shares={code: s.share for code, s in shares.items()},
+        investments={code: s.share for code, s in investments.items()},
         taxonomy=taxonomy,
         library=library,
         fx=fx,

@@ -720,6 +720,32 @@ class _Layout:
                 ui("b.boundary_text", "zh-CN", year=year, approach=approach.zh),
             )
         ]
+        investments = manifest.get("category_15_investments", {}) or {}
+        if investments:
+            # The same fact as the scope 3 table's category 15 row: the run's category 15.
+            t = key_figure(float(self.f.inventory["scope3_by_category"].get("15", 0.0)))
+            names = {
+                lang: ", ".join(
+                    f"{code} ({_num_pct(v.get('equity_share'))} {ui('b.equity_share', lang)})"
+                    for code, v in sorted(investments.items())
+                )
+                for lang in LANGS
+            }
+            blocks.append(
+                Markdown(
+                    *(
+                        ui(
+                            "b.boundary_investments",
+                            lang,
+                            approach=approach.get(lang),
+                            entities=names[lang],
+                            t=t,
+                            year=year,
+                        )
+                        for lang in LANGS
+                    )
+                )
+            )
         shares = manifest.get("consolidation_shares", {}) or {}
         if shares:
             blocks.append(
@@ -1399,6 +1425,11 @@ class _Layout:
                 tuple(rows),
             )
         ]
+
+
+def _num_pct(fraction: Any) -> str:
+    """A fraction as a percentage with up to one decimal (``0.5`` → ``50 %``)."""
+    return f"{100 * float(fraction or 0.0):.1f}".removesuffix(".0") + " %"
 
 
 def _progress_cell(value: Any, unit: str) -> Cell:

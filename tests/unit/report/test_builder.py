@@ -330,3 +330,46 @@ def test_the_framework_index_and_the_hkex_index_agree(filled: Workspace) -> None
     assert status["GRI 306-3"] == status["GRI 305-7"] == "Disclosed"
     assert hkex["D.governance"] == "disclosed"
     assert status["S2.6"] == "Disclosed"
+
+
+def test_the_boundary_text_and_the_scope3_table_give_the_same_category_15(
+    sqlite_workspace: Workspace,
+) -> None:
+    """Section 1.2 said a joint venture is reported in category 15 while the scope 3 table
+    showed category 15 'not reported — 0'. Now the engine reports the JV's equity share of its
+    scope 1 and 2 in category 15, and the boundary text prints that run figure."""
+    ws = sqlite_workspace
+    import_rows(
+        ws,
+        "entities",
+        [
+            entity("GRP"),
+            entity("JV", parent="GRP", ownership_pct=50, operational_control="false",
+                   financial_control="false"),
+        ],
+    )  # fmt: skip
+    import_rows(ws, "sites", [site("SZ"), site("HE", "JV", type="data_centre")])
+    import_rows(
+        ws,
+        "activities",
+        [
+            activity("electricity", 8_000_000, "kWh", site="SZ", region="CN-GD"),
+            activity("electricity", 6_000_000, "kWh", site="HE", region="CN-HE",
+                     entity_code="JV"),
+        ],
+    )  # fmt: skip
+    run = calculate(ws)
+    category_15 = run.totals["scope3_by_category"]["15"]
+    assert category_15 > 0
+    doc = build_document(ws, generated_at=STAMP)
+    boundary = next(s for s in doc.walk() if s.id == "about-boundary")
+    text = [b for b in boundary.blocks if isinstance(b, Markdown) and "category 15" in b.en]
+    assert len(text) == 1
+    assert f"{key_figure(category_15)} t CO2e" in text[0].en
+    assert "JV (50 % equity share)" in text[0].en
+    assert f"{key_figure(category_15)}吨" in text[0].zh
+    assert "类别15" in text[0].zh
+    table = next(t for t in doc.tables() if t.id == "scope3-completeness")
+    row = next(r for r in table.rows if r[0].en.endswith("Investments"))  # type: ignore[union-attr]
+    assert row[1].en == "reported"  # type: ignore[union-attr]
+    assert row[3] == pytest.approx(category_15)
