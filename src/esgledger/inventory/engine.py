@@ -187,6 +187,7 @@ LINE_ITEM_COLUMNS: tuple[str, ...] = (
     "double_count_suspect",
     "excluded",
     "reason",
+    "reason_zh",
 )
 
 _MAX_LISTED_KEYS = 20
@@ -446,7 +447,7 @@ WITH r AS (
 )
 SELECT activity, region, unit, supplier, site, factor, year, line_kind,
     factor_id, factor_set, factor_region, tier, vintage_gap, method, source, factor_unit,
-    reason, error, error_kind, uncertainty_pct,
+    reason, reason_zh, error, error_kind, uncertainty_pct,
     currency, row_currency, fx_rate, price_year, price_country, price_series,
     price_index_to, price_index_from, deflator,
     CASE WHEN price_year IS NOT NULL THEN price_year - year END AS price_year_gap,
@@ -503,6 +504,7 @@ SELECT
     {double_count} AS double_count_suspect,
     k.error IS NOT NULL AS excluded,
     coalesce(k.reason, k.error) AS reason,
+    coalesce(k.reason_zh, k.error) AS reason_zh,
     a.batch_seq AS _batch_seq,
     {kind_order} AS _kind_order
 FROM keyed_lines a
@@ -877,6 +879,7 @@ _ENUM_SOURCES: dict[str, str] = {
     "factor_unit": "SELECT factor_unit FROM {keys}",
     "co2e_from": "SELECT co2e_from FROM {keys}",
     "reason": "SELECT coalesce(reason, error) FROM {keys}",
+    "reason_zh": "SELECT coalesce(reason_zh, error) FROM {keys}",
 }
 
 

@@ -40,6 +40,7 @@ import duckdb
 from esgledger import gwp
 from esgledger.boundary import ConsolidationApproach
 from esgledger.errors import EsgledgerError, InputError, Issue
+from esgledger.reasons import reason, templates
 
 if TYPE_CHECKING:
     from esgledger.inventory.runs import Run
@@ -200,6 +201,8 @@ class LineExplanation:
         GWP-100 of CH4 and N2O under the run's set (CO2 is 1).
     consolidation_reason
         The derivation of the entity's share under the run's approach.
+    consolidation_reason_zh
+        The same in Simplified Chinese (empty for runs made before it was recorded).
     market
         For a purchased-electricity line: the market-based scope 2 of its site-period as
         the run stored it (:func:`market_part`): the instruments allocated (id, type, MWh,
@@ -214,6 +217,7 @@ class LineExplanation:
     gwp_values: dict[str, float]
     consolidation_reason: str | None
     market: dict[str, Any] | None = None
+    consolidation_reason_zh: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +285,7 @@ class Explanation:
                     "to_factor_unit": x.to_factor_unit,
                     "gwp_values": x.gwp_values,
                     "consolidation_reason": x.consolidation_reason,
+                    "consolidation_reason_zh": x.consolidation_reason_zh,
                     "market": x.market,
                 }
                 for x in self.lines
@@ -347,11 +352,11 @@ class Explanation:
         ]
         region = line.get("region")
         if region is not None:
-            out.append(
-                f"    {lab('region')}: {region} ({lab('region_from')} {line.get('region_from')})"
-            )
+            origin = _word("region_from", line.get("region_from"), lang)
+            out.append(f"    {lab('region')}: {region} ({lab('region_from')} {origin})")
+        why = (line.get("reason_zh") if lang == "zh-CN" else None) or line.get("reason")
         if line.get("excluded"):
-            out.append(f"    {lab('excluded')}: {line.get('reason')}")
+            out.append(f"    {lab('excluded')}: {why}")
             return out
         factor_set = item.factor_set or {}
         out.append(f"  {lab('factor')}: {line['factor_id']}")
@@ -366,10 +371,11 @@ class Explanation:
                 f"    {lab('vintage')}: {item.vintage} ({lab('vintage_gap')}: "
                 f"{int(line['vintage_gap']):+d})"
             )
-        out.append(f"    {lab('tier')}: {line['tier']}; {lab('method')}: {line['method']}")
+        tier, method = _word("tier", line["tier"], lang), _word("method", line["method"], lang)
+        out.append(f"    {lab('tier')}: {tier}; {lab('method')}: {method}")
         out.append(f"    {lab('source')}: {line['source']}")
-        if line.get("reason"):
-            out.append(f"    {lab('why')}: {line['reason']}")
+        if why:
+            out.append(f"    {lab('why')}: {why}")
         out.append(f"  {lab('conversion')}:")
         factor_unit = line.get("factor_unit")
         if item.to_factor_unit is not None:
@@ -406,7 +412,10 @@ class Explanation:
         if line.get("gwp_basis_mismatch"):
             out.append(f"    ! {lab('mismatch')}")
         share = float(line["consolidation_share"])
-        out.append(f"  {lab('share')}: {_num(share * 100)} % — {item.consolidation_reason or '?'}")
+        derivation = (
+            item.consolidation_reason_zh if lang == "zh-CN" else ""
+        ) or item.consolidation_reason
+        out.append(f"  {lab('share')}: {_num(share * 100)} % — {derivation or '?'}")
         out.append(
             f"  {lab('consolidated')}: {_num(line['co2e_kg'])} kg × {_num(share)} = "
             f"{_num(line['co2e_kg_consolidated'])} kg CO2e "
@@ -559,6 +568,15 @@ def _currency_pair(unit: str, factor_unit: str) -> str:
     except EsgledgerError:
         return ""
     return f" {factor}/{row}" if row and factor else ""
+
+
+def _word(kind: str, code: Any, lang: str) -> str:
+    """A tier, method or region origin in ``lang`` from the reasons table (``tier.proxy`` →
+    ``代用地区``); a code without an entry prints as it is."""
+    key = f"{kind}.{code}"
+    if lang == "zh-CN" and key in templates():
+        return reason(key).render(lang)
+    return str(code)
 
 
 def _text_labels(lang: str) -> Any:
@@ -716,6 +734,9 @@ def explain(run: Run, key: str) -> Explanation:
             else None
         )
         gap = line.get("vintage_gap")
+        # The category 15 line of an equity investment is consolidated at the equity share.
+        registry = investments if line.get("line_kind") == "investment" else shares
+        share_entry = registry.get(line["entity"]) or {}
         explained.append(
             LineExplanation(
                 line=line,
@@ -723,12 +744,8 @@ def explain(run: Run, key: str) -> Explanation:
                 vintage=None if gap is None else year + int(gap),
                 to_factor_unit=to_unit,
                 gwp_values=gwp_values,
-                consolidation_reason=(
-                    (investments if line.get("line_kind") == "investment" else shares).get(
-                        line["entity"]
-                    )
-                    or {}
-                ).get("reason"),
+                consolidation_reason=share_entry.get("reason"),
+                consolidation_reason_zh=str(share_entry.get("reason_zh") or ""),
                 market=market_part(run, line),
             )
         )

@@ -527,10 +527,12 @@ def prepare_run(
         "inputs": inputs,
         "batch_files": {b.id: b.file_name for b in batches},
         "consolidation_shares": {
-            code: {"share": s.share, "reason": s.reason} for code, s in shares.items()
+            code: {"share": s.share, "reason": s.reason, "reason_zh": s.reason_zh}
+            for code, s in shares.items()
         },
         "category_15_investments": {
-            code: {"equity_share": s.share, "reason": s.reason} for code, s in investments.items()
+            code: {"equity_share": s.share, "reason": s.reason, "reason_zh": s.reason_zh}
+            for code, s in investments.items()
         },
     }
     return PreparedRun(
