@@ -442,10 +442,11 @@ def _market_text(market: Mapping[str, Any], lang: str) -> list[str]:
         why = i["reasons_zh"] if lang == "zh-CN" else i["reasons"]
         if not i["re100"] and why:
             re100 += f" ({why})"
+        kind, pool = _instrument_type(str(i["type"]), lang), _word("pool", i["pool"], lang)
         out.append(
-            f"    {lab('market_instrument')} {i['instrument']} ({i['type']}): "
+            f"    {lab('market_instrument')} {i['instrument']} ({kind}): "
             f"{_num(i['mwh'])} MWh × {_num(i['co2e_kg_per_mwh'])} kg/MWh; "
-            f"{lab('market_pool')} {i['pool']}; {lab('market_quality_ok')}; {re100}"
+            f"{lab('market_pool')} {pool}; {lab('market_quality_ok')}; {re100}"
         )
     if market["remainder_method"] is not None:
         method_key = f"method_{market['remainder_method']}"
@@ -456,7 +457,8 @@ def _market_text(market: Mapping[str, Any], lang: str) -> list[str]:
             f"{market['remainder_factor_id']})"
         )
     if market["data_quality_flag"]:
-        out.append(f"    ! {lab('market_flag')} ({market['data_quality_flag']})")
+        flag = "" if lang == "zh-CN" else f" ({market['data_quality_flag']})"
+        out.append(f"    ! {lab('market_flag')}{flag}")
     out.append(f"    {lab('market_site_total')}: {_num(market['co2e_kg'])} kg CO2e")
     if market["line_mwh"] is not None and market["line_co2e_kg"] is not None:
         out.append(
@@ -568,6 +570,16 @@ def _currency_pair(unit: str, factor_unit: str) -> str:
     except EsgledgerError:
         return ""
     return f" {factor}/{row}" if row and factor else ""
+
+
+def _instrument_type(kind: str, lang: str) -> str:
+    """An instrument type as its code (English) or its Chinese name."""
+    if lang != "zh-CN":
+        return kind
+    from esgledger.renewables.instruments import instrument_types
+
+    found = instrument_types().get(kind)
+    return found.name_zh if found is not None else kind
 
 
 def _word(kind: str, code: Any, lang: str) -> str:
