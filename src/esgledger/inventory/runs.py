@@ -641,7 +641,8 @@ def aggregate(line_items: Path) -> dict[str, Any]:
                 tier, vintage_gap, any_value(consolidation_share) AS share,
                 sum(CAST(co2e_kg_consolidated AS {scale})) AS co2e,
                 sum(CAST(biogenic_co2_kg * consolidation_share AS {scale})) AS bio,
-                sum(CAST(co2e_kg AS {scale})) AS gross
+                sum(CAST(CASE WHEN line_kind = 'investment' THEN 0 ELSE co2e_kg END
+                         AS {scale})) AS gross
             FROM read_parquet({path})
             WHERE NOT excluded
             GROUP BY ALL
