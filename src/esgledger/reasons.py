@@ -29,7 +29,6 @@ from __future__ import annotations
 import csv
 import functools
 import io
-from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -115,10 +114,6 @@ class Joined:
 
     def render(self, lang: str = "en") -> str:
         return _CLAUSE_SEP[_check(lang)].join(str(_render(p, lang)) for p in self.parts)
-
-    @classmethod
-    def of(cls, parts: Iterable[Reason | Words | Joined | Listing | str]) -> Joined:
-        return cls(tuple(parts))
 
 
 @dataclass(frozen=True, slots=True)

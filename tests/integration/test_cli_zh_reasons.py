@@ -95,26 +95,28 @@ def test_explain_in_chinese_has_no_english_reason(demo: Path) -> None:
     assert not problems, "\n".join(problems[:40])
 
 
-def test_explain_reason_in_chinese_names_the_factor_and_the_fallback(demo: Path) -> None:
-    """The Chinese reason says the same as the English one: a proxy region for CN air
-    travel, the vintage gap of the 2023 provincial grid factor, the JV's equity derivation."""
-    travel = _run("explain", str(demo), "TR-2024-00001", "--lang", "zh-CN")
-    assert "选用原因: CN > GLOBAL 没有排放因子；以GB 全国基于距离的排放因子 2024" in travel
-    assert "代用地区 CN → GB、US" in travel
-    grid = _run("explain", str(demo), "EN-2024-00001", "--lang", "zh-CN")
-    assert (
-        "CN-TJ 省级基于位置的排放因子 2023（cn-mee），报告年度 2024：采用最近的较早年份，早 1 年"
-        in (grid)
-    )
-    assert "层级: 次国家级; 方法: 基于位置的" in grid
-    jv = _run("explain", str(demo), "EN-2024-00027", "--lang", "zh-CN")
-    assert "0 %：CLOUD 对 DCJV 不拥有运营控制权（经 GRP > CLOUD > DCJV）" in jv
-    assert "50 % — 按股权比例 50 % × 100 %（经 GRP > CLOUD > DCJV）" in jv
-    english = _run("explain", str(demo), "EN-2024-00001")
-    assert (
-        "CN-TJ provincial location-based factor 2023 (cn-mee) for reporting year 2024: latest "
-        "earlier vintage, 1 year older"
-    ) in english
+def _first(demo: Path, **where: Any) -> dict[str, Any]:
+    with Workspace.open(demo) as ws:
+        lines = load_run(ws).line_items().to_pylist()
+    return next(line for line in lines if all(line[k] == v for k, v in where.items()))
+
+
+def test_explain_in_chinese_says_what_the_english_says(demo: Path) -> None:
+    """The Chinese reason and derivation say the same as the English ones: the vintage gap of
+    a provincial grid factor, and the JV's 0 % under operational control with its 50 %
+    equity share in category 15."""
+    grid = _first(demo, activity="electricity", region="CN-TJ", line_kind="activity")
+    vintage = 2024 + int(grid["vintage_gap"])
+    zh = _run("explain", str(demo), str(grid["record_id"]), "--lang", "zh-CN")
+    en = _run("explain", str(demo), str(grid["record_id"]))
+    assert f"CN-TJ provincial location-based factor {vintage} (cn-mee) for reporting year" in en
+    assert f"CN-TJ 省级基于位置的排放因子 {vintage}（cn-mee），报告年度 2024：" in zh
+    assert "层级: 次国家级; 方法: 基于位置的" in zh
+    jv = _first(demo, entity="DCJV", line_kind="investment")
+    zh = _run("explain", str(demo), str(jv["record_id"]), "--lang", "zh-CN")
+    assert "0 %：CLOUD 对 DCJV 不拥有运营控制权（经 GRP > CLOUD > DCJV）" in zh
+    assert "50 % — 按股权比例 50 % × 100 %（经 GRP > CLOUD > DCJV）" in zh
+    assert "范围三类别15：边界外股权投资" in zh
 
 
 def test_plan_in_chinese_has_no_english_note_or_lever(demo: Path) -> None:
