@@ -55,6 +55,7 @@ from enum import StrEnum
 from typing import Any
 
 from esgledger.errors import InputError, Issue
+from esgledger.reasons import Joined, Reason, reason
 
 __all__ = [
     "APPROACHES",
@@ -107,12 +108,16 @@ class EntityShare:
         Entity codes from the group root down to this entity (both included).
     reason
         Human-readable derivation, e.g. ``"55 % × 100 % equity via GRP > CONTENT > MUSIC"``.
+    reason_zh
+        The same in Simplified Chinese (both rendered from one
+        :class:`esgledger.reasons.Reason`).
     """
 
     entity: str
     share: float
     path: tuple[str, ...]
     reason: str
+    reason_zh: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,8 +296,10 @@ def consolidation_shares(
     result: dict[str, EntityShare] = {}
     for code in parsed:
         path = _path(parsed, code)
-        share, reason = _share(parsed, path, method)
-        result[code] = EntityShare(entity=code, share=share, path=path, reason=reason)
+        share, why = _share(parsed, path, method)
+        result[code] = EntityShare(
+            entity=code, share=share, path=path, reason=why.en, reason_zh=why.zh
+        )
     return result
 
 
@@ -307,20 +314,20 @@ def _path(parsed: dict[str, _Entity], code: str) -> tuple[str, ...]:
 
 def _share(
     parsed: dict[str, _Entity], path: tuple[str, ...], method: ConsolidationApproach
-) -> tuple[float, str]:
+) -> tuple[float, Reason]:
     via = " > ".join(path)
     if len(path) == 1:
-        return 1.0, f"100 %: {path[0]} is the group root"
+        return 1.0, reason("boundary.root", root=path[0])
     links = [parsed[code] for code in path[1:]]
     if method is ConsolidationApproach.EQUITY_SHARE:
         share = 1.0
         for link in links:
             share *= link.ownership if link.ownership is not None else 0.0
         terms = " × ".join(_pct(link.ownership or 0.0) for link in reversed(links))
-        return share, f"{terms} equity via {via}"
-    label = method.label
+        return share, reason("boundary.equity", terms=terms, via=via)
+    label = reason(f"boundary.{method.value}")
     share = 1.0
-    joint: list[str] = []
+    joint: list[Reason] = []
     for parent_code, link in zip(path, links, strict=False):
         if method is ConsolidationApproach.OPERATIONAL_CONTROL:
             controlled = bool(link.operational)
@@ -329,10 +336,16 @@ def _share(
             if not controlled and link.joint_financial:
                 fraction = link.ownership or 0.0
                 share *= fraction
-                joint.append(f"joint financial control of {link.code} at {_pct(fraction)} equity")
+                joint.append(reason("boundary.joint", entity=link.code, pct=_pct(fraction)))
                 continue
         if not controlled:
-            return 0.0, f"0 %: {parent_code} has no {label} of {link.code} (via {via})"
+            return 0.0, reason(
+                "boundary.not_controlled", parent=parent_code, label=label, child=link.code,
+                via=via,
+            )  # fmt: skip
     if joint:
-        return share, f"{_pct(share)}: {'; '.join(joint)}, {label} of every other link via {via}"
-    return 1.0, f"100 %: {label} of every link via {via}"
+        return share, reason(
+            "boundary.joint_share", pct=_pct(share), joint=Joined(tuple(joint)), label=label,
+            via=via,
+        )  # fmt: skip
+    return 1.0, reason("boundary.controlled", label=label, via=via)

@@ -44,6 +44,7 @@ from typing import Any
 import pint
 
 from esgledger.errors import UnitError
+from esgledger.reasons import Reason, reason, templates
 from esgledger.units import normalize_unit, parse_unit, ureg
 
 __all__ = [
@@ -227,8 +228,8 @@ def parse_gas_reference(text: str | None) -> str:
 class ConversionStep:
     """One step of a fuel conversion: ``[from_dimension] → [to_dimension]`` and how."""
 
-    text: str
-    source: str
+    text: Reason
+    source: str | Reason
     property: FuelProperty | None = None
 
 
@@ -250,11 +251,25 @@ class FuelConversion:
     factor: float
     steps: tuple[ConversionStep, ...]
 
-    def describe(self) -> str:
-        """``1 L = 0.00083368 tonne: diesel volume → mass by density 0.83368 t/m3 (...)``."""
-        body = "; then ".join(f"{s.text} ({s.source})" for s in self.steps)
+    def describe(self, lang: str = "en") -> str:
+        """``1 L = 0.00083368 tonne: diesel volume → mass by density 0.83368 t/m3 (...)``
+        in ``lang`` (``"en"`` or ``"zh-CN"``); cited publications keep their own titles."""
+        then = reason("fuel.then").render(lang)
+        body = then.join(
+            reason("fuel.step", text=s.text, source=s.source).render(lang) for s in self.steps
+        )
         to_unit = f"({self.to_unit})" if self.to_unit[:1].isdigit() else self.to_unit
-        return f"1 {self.from_unit} = {self.factor:.6g} {to_unit}: {body}"
+        return reason(
+            "fuel.conversion",
+            from_unit=self.from_unit,
+            factor=f"{self.factor:.6g}",
+            to_unit=to_unit,
+            steps=body,
+        ).render(lang)
+
+    def render(self, lang: str = "en") -> str:
+        """The conversion as a message parameter (:mod:`esgledger.reasons`)."""
+        return self.describe(lang)
 
 
 _KINDS = {
@@ -272,7 +287,17 @@ def _kind(unit: str) -> str | None:
         return None
 
 
-_Edge = tuple[str, str, "pint.Quantity[Any]", str, str, "FuelProperty | None"]
+_Edge = tuple[str, str, "pint.Quantity[Any]", Reason, "str | Reason", "FuelProperty | None"]
+
+
+def _fuel_name(fuel: str) -> Reason | str:
+    """The fuel in words (``natural gas`` / ``天然气``), else its code."""
+    code = f"fuel.name.{fuel}"
+    return reason(code) if code in templates() else fuel
+
+
+def _kind_name(kind: str) -> Reason:
+    return reason(f"fuel.kind.{kind}")
 
 
 def _cubic_metres(unit: str) -> bool:
@@ -284,7 +309,7 @@ def _edges(
     fuel: str,
     region_chain: Sequence[str],
     gas_reference: str,
-    reference_from: str,
+    reference_from: Reason,
     liquid_volume: bool = True,
 ) -> list[_Edge]:
     """(from kind, to kind, multiplier, text, source, property) of the conversions ``fuel``
@@ -294,10 +319,12 @@ def _edges(
     density = property_for(fuel, "density", region_chain)
     if density is not None and fuel not in GAS_FUELS and liquid_volume:
         q = density.quantity()
-        text = f"volume → mass by density {density.value:g} {density.unit}"
-        edges.append(("volume", "mass", q, text, density.citation(), density))
-        edges.append(("mass", "volume", 1 / q, text.replace("volume → mass", "mass → volume"),
-                      density.citation(), density))  # fmt: skip
+        for a, b, multiplier in (("volume", "mass", q), ("mass", "volume", 1 / q)):
+            text = reason(
+                "fuel.density", fuel=_fuel_name(fuel), a=_kind_name(a), b=_kind_name(b),
+                value=density.value, unit=density.unit,
+            )  # fmt: skip
+            edges.append((a, b, multiplier, text, density.citation(), density))
     for dimension, kind in (
         (str(ureg.parse_expression("J/kg").dimensionality), "mass"),
         (str(ureg.parse_expression("J/Nm3").dimensionality), "standard volume"),
@@ -306,19 +333,21 @@ def _edges(
         if ncv is None:
             continue
         q = ncv.quantity()
-        text = f"{kind} → energy by net calorific value {ncv.value:g} {ncv.unit}"
-        edges.append((kind, "energy", q, text, ncv.citation(), ncv))
-        edges.append(
-            ("energy", kind, 1 / q, f"energy → {kind} by net calorific value {ncv.value:g} "
-             f"{ncv.unit}", ncv.citation(), ncv)
-        )  # fmt: skip
+        for a, b, multiplier in ((kind, "energy", q), ("energy", kind, 1 / q)):
+            text = reason(
+                "fuel.ncv", fuel=_fuel_name(fuel), a=_kind_name(a), b=_kind_name(b),
+                value=ncv.value, unit=ncv.unit,
+            )  # fmt: skip
+            edges.append((a, b, multiplier, text, ncv.citation(), ncv))
     if fuel in GAS_FUELS:
         kelvin = GAS_REFERENCES[gas_reference]
         # Ideal gas at 101.325 kPa: n = p V / (R T); Nm3 is the amount in 1 m3 at 273.15 K.
         q = (273.15 / kelvin) * parse_unit("Nm3") / parse_unit("m**3")
-        text = (
-            f"gas volume at {_REFERENCE_WORDS[gas_reference]}, 101.325 kPa → standard volume "
-            f"x {273.15 / kelvin:.6g} Nm3/m3"
+        text = reason(
+            "fuel.gas_reference",
+            fuel=_fuel_name(fuel),
+            temperature=_REFERENCE_WORDS[gas_reference],
+            ratio=273.15 / kelvin,
         )
         edges.append(("volume", "standard volume", q, text, reference_from, None))
     return edges
@@ -357,10 +386,9 @@ def convert(
         return None
     reference = parse_gas_reference(gas_reference)
     reference_from = (
-        "workspace setting [units] gas_volume_reference"
+        reason("fuel.reference_setting")
         if gas_reference is not None
-        else f"default {DEFAULT_GAS_REFERENCE}: set [units] gas_volume_reference in "
-        "esgledger.toml to change it"
+        else reason("fuel.reference_default", default=DEFAULT_GAS_REFERENCE)
     )
     liquid_volume = not (fuel in LIQUEFIED_GASES and _cubic_metres(from_unit))
     edges = _edges(fuel, region_chain, reference, reference_from, liquid_volume)
@@ -383,7 +411,7 @@ def convert(
     for index in path:
         _, _, multiplier, text, source, prop = edges[index]
         quantity = quantity * multiplier
-        steps.append(ConversionStep(text=f"{fuel} {text}", source=source, property=prop))
+        steps.append(ConversionStep(text=text, source=source, property=prop))
     try:
         factor = float((quantity / parse_unit(to_unit)).to("dimensionless").magnitude)
     except pint.errors.DimensionalityError:  # pragma: no cover - kinds matched above

@@ -158,7 +158,7 @@ def _check(root: Path, records: list[str]) -> None:
             # ECB 2024 annual average: 7.1955863 CNY per USD (shipped FX table)
             assert "exchange rate of the reporting year: 0.138974 USD/CNY" in text
     zh = _invoke("explain", str(root), "AIR-SH-FRA", "--lang", "zh-CN").stdout
-    assert "层级: default" in zh
+    assert "层级: 缺省（配置档案）" in zh
     assert "数据质量: 技术 2, 时间 1, 地理 3, 完整性 1, 可靠性 2; 平均 1.8" in zh
 
 

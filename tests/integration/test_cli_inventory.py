@@ -56,7 +56,10 @@ def test_calculate_prints_the_inventory_and_the_run_id(ws_path: Path) -> None:
     business_travel = next(line for line in lines if "6. Business travel" in line)
     assert business_travel.split()[-1] == "1.181"  # DESNZ 0.11812 kg/pkm
     assert next(line for line in lines if "Biogenic" in line).split()[-1] == "9.380"
-    assert lines[-1] == (f"run {registered['id']}: 5 line item(s), GWP AR5, operational control")
+    # Five rows, and the JV's electricity once more in scope 3 category 15 at its 50 % equity
+    # share (outside operational control; Scope 3 Standard Table 5.4): 175.821 t.
+    assert next(line for line in lines if "15. Investments" in line).split()[-1] == "175.821"
+    assert lines[-1] == (f"run {registered['id']}: 6 line item(s), GWP AR5, operational control")
     # No well-to-tank or T&D factor exists for the US: category 3 is incomplete, and says so.
     assert result.stderr.startswith("warning: scope 3 category 3 is incomplete: 4 scope 1 or")
 
@@ -221,7 +224,8 @@ def test_inventory_exports_the_line_items_as_csv_and_parquet(ws_path: Path, tmp_
     printed = runner.invoke(app, ["inventory", str(ws_path), "--format", "csv"])
     assert printed.exit_code == 0, printed.output
     rows = list(csv.DictReader(io.StringIO(printed.stdout)))
-    assert len(rows) == 5
+    assert len(rows) == 6  # five rows and the JV's category 15 line
+    assert rows[-1]["line_kind"] == "investment"
     assert rows[0]["factor_id"] == "epa-hub-2025:t1:distillate_fuel_oil_no_2:gallon"
     assert float(rows[0]["co2_kg"]) == pytest.approx(102_100, rel=1e-12)
 
@@ -265,9 +269,12 @@ def test_inventory_json_holds_the_contract_of_the_issue(ws_path: Path) -> None:
     assert totals["biogenic_co2"] == pytest.approx(9.38, abs=5e-4)  # 93.80 kg CO2/mmBtu
     assert list(data["scope3_by_category"]) == [str(n) for n in range(1, 16)]
     assert data["scope3_by_category"]["6"] == pytest.approx(1.1812, abs=1e-9)  # DESNZ 2024
+    # The JV's 50 % equity share of its scope 2 is category 15 (Scope 3 Standard Table 5.4).
+    assert data["scope3_by_category"]["15"] == pytest.approx(351.6425 / 2, abs=5e-4)
     assert totals["scope3"] == pytest.approx(sum(data["scope3_by_category"].values()), abs=1e-9)
     assert set(data["by_entity"]) == {"GRP", "JV"}
-    assert data["by_entity"]["JV"]["total"] == 0.0
+    assert data["by_entity"]["JV"]["scope2_location"] == 0.0
+    assert data["by_entity"]["JV"]["total"] == data["scope3_by_category"]["15"]
     assert data["by_entity"]["JV"]["total_gross"] == pytest.approx(351.6425, abs=5e-4)
     assert list(data["by_site"]) == ["(no site)"]
     assert data["by_site"]["(no site)"]["scope1"] == totals["scope1"]
@@ -454,7 +461,8 @@ def test_uncertainty_table_by_category_in_both_languages(ws_path: Path) -> None:
     assert row("Scope 2")[2] == "351.642"
     assert row("6. Business travel")[3] == "1.181"
     assert row("6. Business travel")[-2:] == ["100.0", "%"]
-    assert row("Total")[1] == "455.366"
+    assert row("15. Investments")[2] == "175.821"  # the JV's 50 % of its scope 2
+    assert row("Total")[1] == "631.187"
     assert lines[-1].startswith("rules data_quality_rules.csv sha256 ")
     zh = runner.invoke(app, [*args, "--lang", "zh-CN"])
     assert zh.exit_code == 0, zh.output
@@ -502,7 +510,8 @@ def test_quality_json_scores_and_completeness(ws_path: Path) -> None:
     assert data["scope3_by_category"]["1"]["status"] == "not reported"
     completeness = data["scope3_completeness"]
     assert [row["category"] for row in completeness] == [str(n) for n in range(1, 16)]
-    assert [row["category"] for row in completeness if row["status"] == "reported"] == ["6"]
+    reported = [row["category"] for row in completeness if row["status"] == "reported"]
+    assert reported == ["6", "15"]  # business travel; the JV in investments
     assert completeness[5]["name_zh"] == "商务差旅"
 
 
@@ -519,14 +528,13 @@ def test_quality_table_in_both_languages(ws_path: Path) -> None:
         "reported",
     ]
     assert lines[-2] == (
-        "scope 3 categories reported: 1 of 15; not reported: 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, "
-        "12, 13, 14, 15"
+        "scope 3 categories reported: 2 of 15; not reported: 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, "
+        "12, 13, 14"
     )
     zh = runner.invoke(app, ["quality", str(ws_path), "--lang", "zh-CN"])
     assert zh.exit_code == 0, zh.output
     assert (
-        "已报告的范围三类别：1/15；未报告：1、2、3、4、5、7、8、9、10、11、12、13、14、15"
-        in zh.stdout
+        "已报告的范围三类别：2/15；未报告：1、2、3、4、5、7、8、9、10、11、12、13、14" in zh.stdout
     )
     assert "6. 商务差旅" in zh.stdout
     assert "已报告" in zh.stdout

@@ -57,9 +57,12 @@ def test_demo_group_equity_share() -> None:
         share=0.55,
         path=("GRP", "CONTENT", "MUSIC"),
         reason="55 % × 100 % equity via GRP > CONTENT > MUSIC",
+        reason_zh="按股权比例 55 % × 100 %（经 GRP > CONTENT > MUSIC）",
     )
     assert shares["DCJV"].share == 0.5
-    assert shares["GRP"] == EntityShare("GRP", 1.0, ("GRP",), "100 %: GRP is the group root")
+    assert shares["GRP"] == EntityShare(
+        "GRP", 1.0, ("GRP",), "100 %: GRP is the group root", "100 %：GRP 为集团最顶层实体"
+    )
     assert list(shares) == [row["entity"] for row in _demo()]
 
 

@@ -292,7 +292,7 @@ def targets_check(
     zh = lang is Lang.zh_cn
     out = _stdout()
     if not status.checks:
-        out.print(status.checks_note, markup=False)
+        out.print((status.checks_note_zh if zh else "") or status.checks_note, markup=False)
         return
     table = _table(
         _tr(zh, "SBTi checks", "SBTi 校验"),
@@ -302,11 +302,17 @@ def targets_check(
     for c in status.checks:
         en, cn = labels.get(c.status.value, ("not assessed", "未评估"))
         table.add_row(
-            c.rule, c.target_id or "-", cn if zh else en, c.message_zh if zh else c.message
-        )
+            _rule_label(c.rule, zh), c.target_id or "-", cn if zh else en,
+            c.message_zh if zh else c.message,
+        )  # fmt: skip
     out.print(table)
     out.print(
-        _tr(zh, f"Basis: {status.checks_basis}", f"依据：{status.checks_basis}"), markup=False
+        _tr(
+            zh,
+            f"Basis: {status.checks_basis}",
+            f"依据：{status.checks_basis_zh or status.checks_basis}",
+        ),
+        markup=False,
     )
     failed = [c for c in status.checks if c.status.value == "fail"]
     if failed:
@@ -314,12 +320,21 @@ def targets_check(
             _tr(
                 zh,
                 f"{len(failed)} rule(s) fail: {', '.join(c.rule for c in failed)}.",
-                f"{len(failed)} 条规则未通过：{'、'.join(c.rule for c in failed)}。",
+                f"{len(failed)} 条规则未通过："
+                f"{'、'.join(_rule_label(c.rule, zh) for c in failed)}。",
             ),
             markup=False,
         )
     else:
         out.print(_tr(zh, "No rule fails.", "所有规则均未失败。"), markup=False)
+
+
+def _rule_label(rule: str, zh: bool) -> str:
+    """An SBTi rule as the table prints it: its id in English, its name in Chinese."""
+    from esgledger.reasons import reason, templates
+
+    code = f"sbti.rule.{rule}"
+    return reason(code).zh if zh and code in templates() else rule
 
 
 @targets_app.command("progress")
@@ -506,7 +521,7 @@ def _print_plan(result: PlanResult, zh: bool, charts: list[Path]) -> None:
         macc_table.add_row(
             str(row["rank"]),
             row["name_zh"] if zh else row["name"],
-            row["lever"],
+            _lever_label(str(row["lever"]), zh),
             f"{row['cost_per_t']:,.0f}",
             _t(row["potential_t_co2e_per_yr"]),
             _t(row["abatement_t_co2e_per_yr"]) + (" *" if row["capped"] else ""),
@@ -523,10 +538,22 @@ def _print_plan(result: PlanResult, zh: bool, charts: list[Path]) -> None:
             markup=False,
         )
     out.print(_residual_sentence(result, zh), markup=False)
-    for note in result.notes:
+    notes = result.notes_zh if zh and result.notes_zh else result.notes
+    for note in notes:
         out.print(_tr(zh, "note: ", "说明：") + note, markup=False)
     for chart in charts:
         out.print(_tr(zh, f"wrote {chart}", f"已写入 {chart}"), markup=False)
+
+
+def _lever_label(lever: str, zh: bool) -> str:
+    """An abatement lever: its code in English, its name in Chinese
+    (:data:`esgledger.targets.planner.LEVER_NAMES`)."""
+    from esgledger.targets.planner import LEVER_NAMES, Lever
+
+    try:
+        return LEVER_NAMES[Lever(lever)][1] if zh else lever
+    except ValueError:
+        return lever
 
 
 def _residual_sentence(result: PlanResult, zh: bool) -> str:

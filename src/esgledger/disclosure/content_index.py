@@ -21,13 +21,28 @@ issuer's tier and fiscal year, :func:`content_index` gives
   - ``missing`` otherwise;
   - ``not_applicable`` before the item's effective year.
 
+An item of Part D that is not yet effective but is disclosed anyway (its narrative or values
+are there) is ``disclosed`` with requirement ``not_applicable``: early adoption, not an
+explanation.
+
 The report is ``complete`` when no mandatory or comply-or-explain item is ``missing``; the
 report builder marks an incomplete report as a draft and the CLI lists :attr:`missing`.
+
+One source of truth for the other frameworks (:attr:`ContentIndex.frameworks`): the items of
+IFRS S2, SASB and GRI (:data:`MAPPED_FRAMEWORKS`) get their status from the same evidence,
+through the catalogue's ``maps_to``. The mapping graph among those items (``GRI 302-1`` ↔
+``TC-SI-130a.1.energy`` ↔ ``TC-IM-130a.1.energy``) splits into groups that disclose the same
+thing; a group's status is the best (``disclosed`` > ``explained`` > ``missing``) of its
+members' own evidence (value, derived value, narrative, explanation) and of the HKEX entries
+any member maps to or is mapped from. So ``GRI 306-3`` (mapped to ``A1.3`` and ``A1.4``) is
+disclosed when the HKEX index says ``A1.3`` is, and ``S2.6`` is disclosed exactly when
+``D.governance`` is. The HKEX items themselves keep their own rule above: the Code asks for
+each of them separately.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,9 +50,11 @@ import pyarrow as pa
 
 from esgledger.disclosure.catalogue import Catalogue, CatalogueItem, IssuerTier
 
-__all__ = ["ContentIndex", "IndexEntry", "content_index"]
+__all__ = ["MAPPED_FRAMEWORKS", "ContentIndex", "IndexEntry", "content_index"]
 
 _REQUIRED = ("mandatory", "comply_or_explain")
+#: Frameworks whose items take their status through the catalogue's mappings.
+MAPPED_FRAMEWORKS: tuple[str, ...] = ("IFRS_S2", "SASB", "GRI")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +72,9 @@ class IndexEntry:
         disclosed item lacks.
     missing_breakdowns
         Breakdown keys the item asks for that its typed values do not carry.
+    framework
+        ``HKEX_C2``, or the framework of an entry of :attr:`ContentIndex.frameworks`, whose
+        ``disclosed_by`` may name the items of other frameworks that disclose it.
     """
 
     code: str
@@ -68,16 +88,19 @@ class IndexEntry:
     disclosed_by: tuple[str, ...] = ()
     note: str = ""
     missing_breakdowns: tuple[str, ...] = ()
+    framework: str = "HKEX_C2"
 
 
 @dataclass(frozen=True, slots=True)
 class ContentIndex:
-    """The content index of one report."""
+    """The content index of one report: the HKEX items (:attr:`entries`) and the items of
+    the other frameworks (:attr:`frameworks`), with one status per item."""
 
     entries: tuple[IndexEntry, ...]
     fiscal_year: int
     tier: str
     languages: tuple[str, ...]
+    frameworks: tuple[IndexEntry, ...] = ()
 
     @property
     def missing(self) -> list[IndexEntry]:
@@ -90,7 +113,8 @@ class ContentIndex:
         return not self.missing
 
     def get(self, code: str) -> IndexEntry | None:
-        for entry in self.entries:
+        """The entry of ``code``, of any framework."""
+        for entry in (*self.entries, *self.frameworks):
             if entry.code == code:
                 return entry
         return None
@@ -148,6 +172,7 @@ def _descendants(catalogue: Catalogue, code: str) -> list[CatalogueItem]:
 
 def _entry(item: CatalogueItem, requirement: str, status: str, **extra: Any) -> IndexEntry:
     return IndexEntry(
+        framework=item.framework,
         code=item.code,
         part=item.part,
         title_en=item.title_en,
@@ -196,13 +221,10 @@ def content_index(
     keys = _breakdown_keys(values)
     narratives = narratives or {}
     explanations = explanations or {}
-    entries: list[IndexEntry] = []
-    for item in catalogue.framework("HKEX_C2"):
-        requirement = item.status_for(fiscal_year, tier)
 
-        if requirement == "not_applicable":
-            entries.append(_entry(item, requirement, "not_applicable"))
-            continue
+    def evidence(item: CatalogueItem) -> tuple[list[str], str]:
+        """What discloses ``item`` itself (value, derived, sub-items, narrative) and why a
+        narrative does not (present in some languages only)."""
         by: list[str] = []
         if item.code in typed:
             by.append("value")
@@ -222,6 +244,15 @@ def content_index(
             elif have:
                 lacking = [lang for lang in languages if lang not in have]
                 note = f"narrative of section {item.section} missing in {', '.join(lacking)}"
+        return by, note
+
+    entries: list[IndexEntry] = []
+    for item in catalogue.framework("HKEX_C2"):
+        requirement = item.status_for(fiscal_year, tier)
+        by, note = evidence(item)
+        if requirement == "not_applicable" and not by:
+            entries.append(_entry(item, requirement, "not_applicable"))
+            continue
         if by:
             lacking_keys = [k for k in item.breakdowns if k not in keys.get(item.code, set())]
             partial = (
@@ -248,6 +279,86 @@ def content_index(
         if explanation:
             note = "mandatory: an explanation is not enough, disclose it"
         entries.append(_entry(item, requirement, "missing", note=note))
-    return ContentIndex(
-        entries=tuple(entries), fiscal_year=fiscal_year, tier=tier, languages=tuple(languages)
+    others = _mapped_entries(
+        catalogue, entries, evidence, explanations, fiscal_year=fiscal_year, tier=tier
     )
+    return ContentIndex(
+        entries=tuple(entries),
+        fiscal_year=fiscal_year,
+        tier=tier,
+        languages=tuple(languages),
+        frameworks=others,
+    )
+
+
+def _groups(catalogue: Catalogue) -> list[list[CatalogueItem]]:
+    """The items of :data:`MAPPED_FRAMEWORKS` in groups connected by ``maps_to`` (either
+    direction) among themselves, in catalogue order."""
+    items = [item for item in catalogue if item.framework in MAPPED_FRAMEWORKS]
+    codes = {item.code for item in items}
+    links: dict[str, set[str]] = {code: set() for code in codes}
+    for item in items:
+        for target in item.maps_to:
+            if target in codes:
+                links[item.code].add(target)
+                links[target].add(item.code)
+    group_of: dict[str, int] = {}
+    groups: list[list[CatalogueItem]] = []
+    for item in items:
+        if item.code in group_of:
+            continue
+        number = len(groups)
+        stack, members = [item.code], set()
+        while stack:
+            code = stack.pop()
+            if code in members:
+                continue
+            members.add(code)
+            group_of[code] = number
+            stack.extend(links[code] - members)
+        groups.append([i for i in items if i.code in members])
+    return groups
+
+
+def _mapped_entries(
+    catalogue: Catalogue,
+    hkex: Sequence[IndexEntry],
+    evidence: Callable[[CatalogueItem], tuple[list[str], str]],
+    explanations: Mapping[str, str],
+    *,
+    fiscal_year: int,
+    tier: IssuerTier,
+) -> tuple[IndexEntry, ...]:
+    """The entries of the other frameworks, one status per group of mapped items (module
+    docstring)."""
+    by_code = {entry.code: entry for entry in hkex}
+    mapped_from: dict[str, set[str]] = {}
+    for item in catalogue.framework("HKEX_C2"):
+        for target in item.maps_to:
+            mapped_from.setdefault(target, set()).add(item.code)
+    status_of: dict[str, IndexEntry] = {}
+    for group in _groups(catalogue):
+        own: list[str] = []
+        sources: list[IndexEntry] = []
+        explanation = ""
+        for item in group:
+            by, _ = evidence(item)
+            if by:
+                own.append(item.code)
+            explanation = explanation or (explanations.get(item.code) or "").strip()
+            linked = {*item.maps_to, *mapped_from.get(item.code, ())}
+            sources += [by_code[code] for code in sorted(linked) if code in by_code]
+        disclosed = [entry.code for entry in sources if entry.status == "disclosed"]
+        explained = [entry for entry in sources if entry.status == "explained"]
+        for item in group:
+            requirement = item.status_for(fiscal_year, tier)
+            if own or disclosed:
+                by_items = tuple(dict.fromkeys([*own, *disclosed]))
+                entry = _entry(item, requirement, "disclosed", disclosed_by=by_items)
+            elif explanation or explained:
+                text = explanation or str(explained[0].explanation)
+                entry = _entry(item, requirement, "explained", explanation=text)
+            else:
+                entry = _entry(item, requirement, "missing")
+            status_of[item.code] = entry
+    return tuple(status_of[item.code] for item in catalogue if item.framework in MAPPED_FRAMEWORKS)

@@ -70,6 +70,7 @@ from esgledger.errors import (
 )
 from esgledger.factors.library import FactorLibrary
 from esgledger.factors.sources._common import FACTOR_COLUMNS
+from esgledger.reasons import Joined, Listing, Reason, Words, reason, templates
 from esgledger.taxonomy import ActivityType, Taxonomy
 from esgledger.units import conversion_factor, currency_of, dimensionality, fits_dimension
 
@@ -225,7 +226,11 @@ class Resolution:
     vintage_gap
         Factor vintage minus reporting year [years]; negative = an older factor.
     reason
-        One sentence saying which factor was chosen and why.
+        One sentence saying which factor was chosen and why (English).
+    reason_zh
+        The same sentence in Simplified Chinese; both are renderings of one
+        :class:`esgledger.reasons.Reason` (``docs/architecture.md``, "Reasons in two
+        languages").
     unit_conversion
         The number turning 1 row unit into factor units (1 MWh → 1000 kWh); None when the
         row is money (FX and price year are applied by the engine).
@@ -252,6 +257,7 @@ class Resolution:
     price_year: int | None = None
     gwp_set: str | None = None
     conversion_path: str | None = None
+    reason_zh: str = ""
 
     @property
     def factor_id(self) -> str:
@@ -646,18 +652,22 @@ def parse_fallbacks(
     return tuple(out)
 
 
-def _fallback_phrase(fallback: Fallback, activity: str) -> str:
-    what = "default" if fallback.tier == "default" else "geographic proxy"
-    return f"the workspace profile's {what} for {fallback.pattern_for(activity)}"
+def _fallback_phrase(fallback: Fallback, activity: str) -> Reason:
+    """``the workspace profile's default for travel.air.*`` (or ``geographic proxy``)."""
+    code = "resolve.fallback_default" if fallback.tier == "default" else "resolve.fallback_proxy"
+    return reason(code, pattern=fallback.pattern_for(activity))
 
 
-def _fallback_detail(fallback: Fallback) -> str:
-    sets = f", set {', '.join(fallback.sets)}" if fallback.sets else ""
-    text = f"fallback → {', '.join(fallback.regions)}{sets}"
+def _fallback_detail(fallback: Fallback) -> Reason:
+    """``fallback → GB, set desnz-2024: DESNZ factors used as …`` with the note's label."""
+    sets = reason("resolve.fallback_sets", sets=Listing(fallback.sets)) if fallback.sets else ""
+    where = reason("resolve.fallback_regions", regions=Listing(fallback.regions))
     # The note's first clause is its label ("DESNZ factors used as an explicit global default
     # for China"); the rest explains it in the profile and the docs.
     head = fallback.note.split(": ", 1)[0].rstrip(".")
-    return f"{text}: {head}" if head else text
+    if not head:
+        return reason("resolve.fallback_bare", where=where, sets=sets)
+    return reason("resolve.fallback_noted", where=where, sets=sets, note=head)
 
 
 def _proxy_entry(
@@ -694,41 +704,53 @@ def _row_unit_kind(activity_type: ActivityType, unit: str) -> str:
     return kind
 
 
-def _describe(candidate: _Candidate, supplier: str | None, site: str | None) -> str:
+def _method_words(method: str) -> Reason | str:
+    """The method in words (``location-based`` / ``基于位置的``), or the code itself."""
+    return reason(f"method.{method}") if f"method.{method}" in templates() else method
+
+
+def _describe(candidate: _Candidate, supplier: str | None, site: str | None) -> Reason:
     """What the factor is, in words: ``CN-GD provincial location-based factor 2023 (cn-mee)``."""
     f = candidate.factor
     if candidate.gwp_set is not None:
-        what = (
-            f"IPCC {candidate.gwp_set} GWP-100 of {f['source_row']}, "
-            f"{f['co2e_kg']:g} kg CO2e per kg"
+        what = reason(
+            "resolve.gwp_what", gwp_set=candidate.gwp_set, gas=f["source_row"], value=f["co2e_kg"]
         )
         if candidate.tier == "explicit":
-            return f"factor {f['factor_id']} named on the row: {what}"
-        return f"{what} (esgledger.gwp)"
-    method = _METHOD_WORDS.get(str(f["method"]), str(f["method"])) if f["method"] else ""
-    method = f"{method} " if method else ""
+            return reason("resolve.explicit_what", factor_id=f["factor_id"], what=what)
+        return reason("resolve.gwp_package", what=what)
+    method = Words((_method_words(str(f["method"])),)) if f["method"] else Words(())
     where = f"{f['factor_set']}"
     if candidate.tier == "supplier":
-        return f"supplier-specific {method}factor {f['year']} of {supplier!r} ({where})"
+        return reason(
+            "resolve.supplier_factor", method=method, year=f["year"], supplier=repr(supplier),
+            set=where,
+        )  # fmt: skip
     if candidate.tier == "site":
-        return f"site-specific {method}factor {f['year']} for site {site!r} ({where})"
+        return reason(
+            "resolve.site_factor", method=method, year=f["year"], site=repr(site), set=where
+        )
     region = str(f["region"])
-    kind = _KIND_WORDS.get(_region_kind(region) or "", "")
-    kind = f"{kind} " if kind else ""
-    what = f"{region} {kind}{method}factor {f['year']} ({where})"
+    kind = _region_kind(region) or ""
+    words = Words((*((reason(f"kind.{kind}"),) if kind in _KIND_WORDS else ()), *method.parts))
+    what = reason("resolve.region_factor", region=region, words=words, year=f["year"], set=where)
     if candidate.tier == "explicit":
-        return f"factor {f['factor_id']} named on the row: {what}"
+        return reason("resolve.explicit_what", factor_id=f["factor_id"], what=what)
     return what
 
 
-def _vintage_phrase(gap: int, *, chosen: bool) -> str:
+def _years_words(n: int) -> Reason:
+    return reason("resolve.year_one") if n == 1 else reason("resolve.years", n=n)
+
+
+def _vintage_phrase(gap: int, *, chosen: bool) -> Reason:
     if gap == 0:
-        return "same vintage"
+        return reason("resolve.vintage_same")
     if gap < 0:
-        older = f"{_years(-gap)} older"
-        return f"latest earlier vintage, {older}" if chosen else older
-    newer = f"{_years(gap)} newer"
-    return f"no vintage up to the reporting year, earliest later one, {newer}" if chosen else newer
+        code = "resolve.vintage_older_chosen" if chosen else "resolve.vintage_older"
+        return reason(code, years=_years_words(-gap))
+    code = "resolve.vintage_newer_chosen" if chosen else "resolve.vintage_newer"
+    return reason(code, years=_years_words(gap))
 
 
 def _why_lost(
@@ -1036,7 +1058,7 @@ def resolve(
         refused.extend(fallback_refused)
         if not ranked:
             note = (
-                f"no factor for {_fallback_phrase(fallback, activity_type.activity)} either "
+                f"no factor for {_fallback_phrase(fallback, activity_type.activity).en} either "
                 f"({fallback.describe()})"
             )
             gas_note = f"{gas_note.rstrip('.')}; {note}" if gas_note else note
@@ -1059,24 +1081,25 @@ def resolve(
 
     winner = ranked[0]
     losers = [(c.factor_id, *_why_lost(c, winner, wanted)) for c in ranked[1:]]
+    why: Reason | Joined
     if winner.fallback is not None:
-        reason = _proxy_reason(
+        why = _proxy_reason(
             winner, ranked, chain, year, ("", ()), wanted_basis, activity_type.activity
         )
     else:
-        reason = _reason(winner, ranked, chain, year, supplier, site, proxy, wanted_basis)
+        why = _reason(winner, ranked, chain, year, supplier, site, proxy, wanted_basis)
     considered = _considered(losers, refused, outside, chain)
     if strictness is not None and not strictness.allows(winner.tier, winner.gap):
         raise StrictFallbackError(
             f"strict: {activity_type.activity} in {chain[0]} for {year} resolves to "
             f"{winner.factor_id} (tier {winner.tier}, vintage gap {winner.gap}), but only "
-            f"{strictness.describe()} is allowed ({reason})",
+            f"{strictness.describe()} is allowed ({why.render('en')})",
             activity=activity_type.activity,
             region=chain[0],
             year=year,
             tried=considered,
         )
-    return _resolution(winner, row_kind, unit, reason, considered)
+    return _resolution(winner, row_kind, unit, why, considered)
 
 
 def _check_basis(price_basis: str) -> str:
@@ -1262,29 +1285,23 @@ def _reason(
     site: str | None,
     proxy: tuple[str, tuple[str, ...]] | None = None,
     basis: str | None = None,
-) -> str:
+) -> Reason | Joined:
     f = winner.factor
     if winner.tier == "proxy" and proxy is not None:
         return _proxy_reason(winner, ranked, chain, year, proxy, basis)
     if winner.gwp_set is not None:
-        return (
-            f"{_describe(winner, supplier, site)} for reporting year {year}: refrigerant and "
-            "process gases use the GWP of the run's GWP set (rule 6)"
-        )
-    extras: list[str] = []
+        return reason("resolve.gwp_chosen", what=_describe(winner, supplier, site), year=year)
+    extras: list[Reason] = []
     if supplier and winner.tier != "supplier":
-        extras.append(f"no factor specific to supplier {supplier!r}")
+        extras.append(reason("resolve.no_supplier_factor", supplier=repr(supplier)))
     if site and winner.tier not in ("supplier", "site"):
-        extras.append(f"no factor specific to site {site!r}")
+        extras.append(reason("resolve.no_site_factor", site=repr(site)))
     if winner.tier in ("subnational", "country", "global") and winner.distance > 0:
-        extras.append(f"no qualifying factor for {', '.join(chain[: winner.distance])}")
+        extras.append(reason("resolve.none_in", regions=Listing(chain[: winner.distance])))
     ties = [c for c in ranked[1:] if c.rank_key[:7] == winner.rank_key[:7]]
     if ties:
-        others = ", ".join(c.factor_id for c in ties[:3])
-        extras.append(
-            f"tied on tier, method, region, vintage and precedence with {others}; "
-            "chosen by factor_id order"
-        )
+        others = Listing(tuple(c.factor_id for c in ties[:3]))
+        extras.append(reason("resolve.tied", others=others))
     elif (
         len(ranked) > 1
         and ranked[1].rank_key[:5] == winner.rank_key[:5]
@@ -1292,8 +1309,13 @@ def _reason(
     ):
         runner_up = ranked[1]
         extras.append(
-            f"set {f['factor_set']} (precedence {winner.precedence}) takes precedence over "
-            f"{runner_up.factor['factor_set']} ({runner_up.precedence})"
+            reason(
+                "resolve.precedence",
+                set=f["factor_set"],
+                precedence=winner.precedence,
+                other=runner_up.factor["factor_set"],
+                other_precedence=runner_up.precedence,
+            )
         )
     elif (
         winner.conversion is not None
@@ -1301,29 +1323,40 @@ def _reason(
         and ranked[1].rank_key[:6] == winner.rank_key[:6]
     ):
         extras.append(
-            f"fewer fuel-conversion steps than {ranked[1].factor_id} (per "
-            f"{ranked[1].factor['unit']}, rule 11)"
+            reason(
+                "resolve.fewer_conversions",
+                other=ranked[1].factor_id,
+                unit=ranked[1].factor["unit"],
+            )
         )
     if winner.conversion is not None:
-        extras.append(f"converted with fuel properties (rule 11): {winner.conversion.describe()}")
-    text = (
-        f"{_describe(winner, supplier, site)} for reporting year {year}: "
-        f"{_vintage_phrase(winner.gap, chosen=True)}"
+        extras.append(reason("resolve.fuel_converted", path=winner.conversion))
+    text = reason(
+        "resolve.chosen",
+        what=_describe(winner, supplier, site),
+        year=year,
+        vintage=_vintage_phrase(winner.gap, chosen=True),
     )
     if basis is not None:
         extras.insert(0, _basis_phrase(f.get("price_basis"), basis))
-    return "; ".join([text, *extras])
+    return Joined((text, *extras))
 
 
-def _basis_phrase(factor_basis: str | None, wanted: str) -> str:
+def _basis_word(basis: str) -> Reason | str:
+    return reason(f"price.{basis}") if basis in PRICE_BASES else basis
+
+
+def _basis_phrase(factor_basis: str | None, wanted: str) -> Reason:
     """Rule 10 in words: which price basis the chosen spend factor has, and why."""
     if factor_basis == wanted:
-        return f"{wanted} price, as requested (price_basis={wanted})"
+        return reason("resolve.basis_as_requested", wanted=_basis_word(wanted), wanted_code=wanted)
     if factor_basis is None:
-        return f"the factor does not say its price basis ({wanted} price requested)"
-    return (
-        f"{factor_basis} price: no {wanted}-price factor qualifies at this tier and method "
-        f"(price_basis={wanted})"
+        return reason("resolve.basis_unknown", wanted=_basis_word(wanted))
+    return reason(
+        "resolve.basis_other",
+        factor_basis=_basis_word(factor_basis),
+        wanted=_basis_word(wanted),
+        wanted_code=wanted,
     )
 
 
@@ -1335,39 +1368,49 @@ def _proxy_reason(
     proxy: tuple[str, tuple[str, ...]],
     basis: str | None = None,
     activity: str = "",
-) -> str:
-    """Rules 9 and 11: say that nothing in the chain qualified and which proxy or profile
+) -> Joined:
+    """Rules 9 and 12: say that nothing in the chain qualified and which proxy or profile
     fallback was used."""
     fallback = winner.fallback
+    phrase: list[Reason] = []
     if fallback is not None:
-        key, codes = "", fallback.regions
-        phrase = _fallback_detail(fallback)
-        used = f"used as {_fallback_phrase(fallback, activity)}"
+        codes = fallback.regions
+        phrase.append(_fallback_detail(fallback))
     else:
         key, codes = proxy
-        phrase = _proxy_phrase(key, codes)
-        used = "used as a proxy"
+        phrase.append(reason("resolve.proxies", key=key, codes=Listing(codes)))
     skipped = codes[: winner.distance]
     if skipped:
-        phrase += f"; nothing qualifies in {', '.join(skipped)}"
-    text = (
-        f"no factor for {' > '.join(chain)}; {_describe(winner, None, None)} {used} "
-        f"({phrase}) for reporting year {year}: {_vintage_phrase(winner.gap, chosen=True)}"
-    )
+        phrase.append(reason("resolve.nothing_in", regions=Listing(skipped)))
+    common: dict[str, Any] = {
+        "chain": " > ".join(chain),
+        "what": _describe(winner, None, None),
+        "phrase": Joined(tuple(phrase)),
+        "year": year,
+        "vintage": _vintage_phrase(winner.gap, chosen=True),
+    }
+    if fallback is not None:
+        chosen = reason(
+            "resolve.fallback_chosen", used=_fallback_phrase(fallback, activity), **common
+        )
+    else:
+        chosen = reason("resolve.proxy_chosen", **common)
+    parts: list[Reason] = [chosen]
     if basis is not None:
-        text += f"; {_basis_phrase(winner.factor.get('price_basis'), basis)}"
+        parts.append(_basis_phrase(winner.factor.get("price_basis"), basis))
     ties = [c for c in ranked[1:] if c.rank_key[:7] == winner.rank_key[:7]]
     if ties:
-        others = ", ".join(c.factor_id for c in ties[:3])
-        text += (
-            f"; tied on tier, method, region, vintage and precedence with {others}; "
-            "chosen by factor_id order"
-        )
-    return text
+        others = Listing(tuple(c.factor_id for c in ties[:3]))
+        parts.append(reason("resolve.tied", others=others))
+    return Joined(tuple(parts))
 
 
 def _resolution(
-    winner: _Candidate, row_kind: str, unit: str, reason: str, considered: tuple[str, ...]
+    winner: _Candidate,
+    row_kind: str,
+    unit: str,
+    why: Reason | Joined,
+    considered: tuple[str, ...],
 ) -> Resolution:
     f = dict(winner.factor)
     factor_unit = str(f["unit"])
@@ -1386,7 +1429,8 @@ def _resolution(
         factor=f,
         tier=winner.tier,
         vintage_gap=winner.gap,
-        reason=reason,
+        reason=why.render("en"),
+        reason_zh=why.render("zh-CN"),
         unit_conversion=conversion,
         considered=considered,
         currency=currency,
@@ -1460,14 +1504,20 @@ def _resolve_explicit(
         gwp_set=gwp_set,
         conversion=conversion,
     )
-    described = _describe(candidate, None, None)
-    reason = (
-        f"{described} for reporting year {year}: {_vintage_phrase(gap, chosen=False)}; "
-        "an explicit factor is used as named, without fallback or strictness checks"
+    why = Joined(
+        (
+            reason(
+                "resolve.chosen",
+                what=_describe(candidate, None, None),
+                year=year,
+                vintage=_vintage_phrase(gap, chosen=False),
+            ),
+            reason("resolve.explicit_note"),
+        )
     )
     if conversion is not None:
-        reason += f"; converted with fuel properties (rule 11): {conversion.describe()}"
-    return _resolution(candidate, row_kind, unit, reason, ())
+        why = Joined((*why.parts, reason("resolve.fuel_converted", path=conversion)))
+    return _resolution(candidate, row_kind, unit, why, ())
 
 
 # ---- many keys at once -------------------------------------------------------------------
@@ -1502,6 +1552,7 @@ _OUTPUT_SCHEMA = pa.schema(
         ("uncertainty_pct", pa.float64()),
         ("source", pa.string()),
         ("reason", pa.string()),
+        ("reason_zh", pa.string()),
         ("error", pa.string()),
         ("error_kind", pa.string()),
     ]
@@ -1583,9 +1634,10 @@ def resolve_many(
         (rule 11: how a fuel's row unit became factor units, else null), ``co2e_kg``, ``co2_kg``,
         ``ch4_kg``, ``n2o_kg``, ``biogenic_co2_kg`` [kg per factor unit], ``uncertainty_pct``
         [%, half-width of the 95 % interval, where the source gives it], ``source``,
-        ``reason``, ``error`` (the message when the key could not be resolved; then the
-        factor columns are null) and ``error_kind`` (one of :data:`ERROR_KINDS`, null when
-        resolved). Synthetic GWP factors are included, so no second join is needed.
+        ``reason`` and ``reason_zh`` (English and Chinese), ``error`` (the message when the
+        key could not be resolved; then the factor columns are null) and ``error_kind`` (one
+        of :data:`ERROR_KINDS`, null when resolved). Synthetic GWP factors are included, so
+        no second join is needed.
     """
     taxonomy = taxonomy if taxonomy is not None else library.taxonomy
     proxy_map = parse_proxies(proxies) if proxies else None
@@ -1696,6 +1748,7 @@ def _resolve_key(
         "uncertainty_pct": f.get("uncertainty_pct"),
         "source": f["source"],
         "reason": result.reason,
+        "reason_zh": result.reason_zh,
     }
 
 

@@ -24,7 +24,9 @@
 
   ``consolidation`` = the rest, ``B.co2e_kg × (B.share − A.share)`` up to rounding;
 
-  and lines only in B are ``added`` (new activity rows), lines only in A ``removed``.
+  and lines only in B are ``added`` (new activity rows), lines only in A ``removed``; except
+  a scope 3 category 15 line (``investment``) of a row both runs have, which appears or goes
+  with the consolidation approach: ``consolidation``.
 
 The comparison is one DuckDB query joining the two line-item Parquet files (a full outer
 join; nothing the size of the data goes through Python). Each line's amounts are rounded to
@@ -240,6 +242,12 @@ SELECT
     a.batch_id IS NOT NULL AS in_a, b.batch_id IS NOT NULL AS in_b,
     coalesce(a.cons, 0) AS cons_a, coalesce(b.cons, 0) AS cons_b,
     CASE
+        WHEN a.batch_id IS NULL AND b.line_kind = 'investment' AND EXISTS (
+            SELECT 1 FROM a x WHERE x.batch_id = b.batch_id AND x.row_number = b.row_number
+        ) THEN 'consolidation'
+        WHEN b.batch_id IS NULL AND a.line_kind = 'investment' AND EXISTS (
+            SELECT 1 FROM b x WHERE x.batch_id = a.batch_id AND x.row_number = a.row_number
+        ) THEN 'consolidation'
         WHEN a.batch_id IS NULL THEN 'added'
         WHEN b.batch_id IS NULL THEN 'removed'
         WHEN a.factor_id IS DISTINCT FROM b.factor_id THEN 'factor'

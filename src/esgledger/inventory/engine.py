@@ -57,7 +57,18 @@ values (activity keys, units, entities), never the rows:
    unless the run opts in (``category_3_proxies``; workspace ``[factors]
    category_3_proxies = true``): another country's upstream and T&D-loss factors say
    nothing about the local grid or fuel chain.
-8. **Double counting guard.** The rules of :data:`DOUBLE_COUNT_RULES` pair activities that
+8. **Category 15.** Under a control approach, an entity the group holds equity in but does
+   not control reports 0 % in scopes 1 and 2; its scope 1 and 2 lines times the group's
+   equity share are its investment emissions, GHG Protocol Scope 3 Standard (2011) Table 5.4,
+   category 15, minimum boundary for equity investments ("proportional scope 1 and scope 2
+   emissions of equity investments", Technical Guidance (2013) ch. 15,
+   investment-specific method). Such a row gets one more line of kind ``investment`` in
+   scope 3 category 15 with ``consolidation_share`` = the equity share (``investments``;
+   :func:`esgledger.inventory.runs.prepare_run` finds them with
+   :func:`esgledger.boundary.consolidation_shares`). Scope 2 counts location-based here.
+   Under the equity share approach the share is already in scopes 1 and 2 and no such line
+   exists.
+9. **Double counting guard.** The rules of :data:`DOUBLE_COUNT_RULES` pair activities that
    may count the same spend or activity twice (spend and supplier or average data for one
    supplier; a site's electricity as scope 2 and as a leased asset; scope 1 fuel and the
    same fuel bought as spend) for one entity (and supplier or site) and overlapping
@@ -177,6 +188,7 @@ LINE_ITEM_COLUMNS: tuple[str, ...] = (
     "double_count_suspect",
     "excluded",
     "reason",
+    "reason_zh",
 )
 
 _MAX_LISTED_KEYS = 20
@@ -190,8 +202,9 @@ class PlanResult:
     ----------
     counts
         ``rows`` (activity rows read), ``lines`` (line items written), ``category_3_lines``
-        (of which derived scope 3 category 3 lines), ``excluded`` (lines without a factor,
-        only with ``allow_unresolved``), ``keys`` (distinct keys resolved).
+        (of which derived scope 3 category 3 lines), ``category_15_lines`` (derived
+        category 15 lines of equity investments outside the boundary), ``excluded`` (lines
+        without a factor, only with ``allow_unresolved``), ``keys`` (distinct keys resolved).
     warnings
         One sentence each, for the manifest and the CLI.
     factor_sets_used
@@ -484,7 +497,7 @@ WITH r AS (
 )
 SELECT activity, region, unit, supplier, site, factor, year, line_kind,
     factor_id, factor_set, factor_region, tier, vintage_gap, method, source, factor_unit,
-    conversion_path, reason, error, error_kind, uncertainty_pct,
+    conversion_path, reason, reason_zh, error, error_kind, uncertainty_pct,
     currency, row_currency, fx_rate, price_year, price_country, price_series,
     price_index_to, price_index_from, deflator,
     CASE WHEN price_year IS NOT NULL THEN price_year - year END AS price_year_gap,
@@ -518,7 +531,7 @@ FROM r
 _LINE_SQL = """
 SELECT
     {run_id} AS run_id,
-    a.batch_id, a.row_number, a.record_id, k.line_kind, a.entity, a.site,
+    a.batch_id, a.row_number, a.record_id, {line_kind} AS line_kind, a.entity, a.site,
     a.period_start, a.period_end, a.activity,
     {scope} AS scope,
     {category} AS scope3_category,
@@ -541,6 +554,7 @@ SELECT
     {double_count} AS double_count_suspect,
     k.error IS NOT NULL AS excluded,
     coalesce(k.reason, k.error) AS reason,
+    coalesce(k.reason_zh, k.error) AS reason_zh,
     a.batch_seq AS _batch_seq,
     {kind_order} AS _kind_order
 FROM keyed_lines a
@@ -551,7 +565,7 @@ JOIN {keys} k ON k.activity = a.activity
     AND k.site IS NOT DISTINCT FROM a.key_site
     {factor_join}
 JOIN scopes t ON t.activity = a.activity
-JOIN shares e ON e.entity = a.entity
+JOIN {shares} e ON e.entity = a.entity
 {double_count_join}
 {where}
 """
@@ -560,9 +574,11 @@ JOIN shares e ON e.entity = a.entity
 #: scope 1 and 2 rows (GHG Protocol Scope 3 Standard, category 3: upstream emissions of
 #: purchased fuels and energy ``wtt``, transmission and distribution losses ``td_losses``,
 #: and the upstream emissions of those losses ``wtt_td_losses``).
-LINE_KINDS: tuple[str, ...] = ("activity", "wtt", "td_losses", "wtt_td_losses")
+#: The last kind, ``investment``, is the scope 3 category 15 line of a scope 1 or 2 row of an
+#: equity investment outside the control boundary (module docstring, step 8).
+LINE_KINDS: tuple[str, ...] = ("activity", "wtt", "td_losses", "wtt_td_losses", "investment")
 #: The methods resolved for the category 3 lines of scope 1 and 2 rows.
-CATEGORY_3_METHODS: tuple[str, ...] = LINE_KINDS[1:]
+CATEGORY_3_METHODS: tuple[str, ...] = LINE_KINDS[1:4]
 #: The canonical order of line items (the file itself is written unordered):
 #: ``ORDER BY batch_id, row_number, line_kind_rank(line_kind)`` with the rank of
 #: :data:`LINE_KINDS`; :func:`line_order_sql` gives the SQL.
@@ -585,7 +601,9 @@ LEFT JOIN dc_flags f ON f.activity = a.activity AND f.entity = a.entity
     AND f.period_start = a.period_start AND f.period_end = a.period_end"""
 
 
-def _lines_sql(*, run_id: str, gwp_set: str, category_3: bool, double_count: bool) -> str:
+def _lines_sql(
+    *, run_id: str, gwp_set: str, category_3: bool, double_count: bool, investments: bool = False
+) -> str:
     flags = {
         "double_count": "f.activity IS NOT NULL" if double_count else "false",
         "double_count_join": _DOUBLE_COUNT_JOIN if double_count else "",
@@ -601,6 +619,8 @@ def _lines_sql(*, run_id: str, gwp_set: str, category_3: bool, double_count: boo
         factor_join="AND k.factor IS NOT DISTINCT FROM a.factor",
         where="",
         kind_order="0",
+        line_kind="k.line_kind",
+        shares="shares",
     )
     parts = [primary]
     if category_3:
@@ -616,6 +636,24 @@ def _lines_sql(*, run_id: str, gwp_set: str, category_3: bool, double_count: boo
                 factor_join="",
                 where="WHERE t.scope IN (1, 2) AND k.error IS NULL",
                 kind_order=f"CASE k.line_kind {order} END",
+                line_kind="k.line_kind",
+                shares="shares",
+            )
+        )
+    if investments:
+        parts.append(
+            _LINE_SQL.format(
+                **flags,
+                run_id=_sql_text(run_id),
+                gwp_set=_sql_text(gwp_set),
+                scope="CAST(3 AS TINYINT)",
+                category="CAST(15 AS TINYINT)",
+                keys="k",
+                factor_join="AND k.factor IS NOT DISTINCT FROM a.factor",
+                where="WHERE t.scope IN (1, 2) AND k.error IS NULL",
+                kind_order=str(LINE_KINDS.index("investment")),
+                line_kind="'investment'",
+                shares="investments",
             )
         )
     union = "\nUNION ALL\n".join(parts)
@@ -647,6 +685,7 @@ def compute_line_items(
     category_3_proxies: bool = False,
     gas_volume_reference: str | None = None,
     fallbacks: Sequence[Fallback] = (),
+    investments: Mapping[str, float] | None = None,
 ) -> PlanResult:
     """Run the plan of the module docstring and write the line items to ``out`` (Parquet).
 
@@ -697,6 +736,10 @@ def compute_line_items(
     fallbacks
         The workspace profile's explicit, flagged fallbacks (rule 12,
         :class:`~esgledger.factors.resolve.Fallback`), tried before ``proxies``.
+    investments
+        Entities outside the control boundary the group holds equity in, with the group's
+        equity share [fraction 0..1]: their scope 1 and 2 rows get a scope 3 category 15
+        line (module docstring, step 8). None or empty: no such lines.
 
     Raises
     ------
@@ -833,6 +876,17 @@ def compute_line_items(
             }
         )
         con.register("shares", share_table)
+        con.register(
+            "investments",
+            pa.table(
+                {
+                    "entity": pa.array(list(investments or {}), pa.string()),
+                    "share": pa.array(
+                        [float(v) for v in (investments or {}).values()], pa.float64()
+                    ),
+                }
+            ),
+        )
         _check_entities(con)
         double_counting = _double_count(con, activities)
 
@@ -842,6 +896,7 @@ def compute_line_items(
             gwp_set=gwp_set,
             category_3=derived is not None,
             double_count=double_counting is not None,
+            investments=bool(investments),
         )
         select = _with_enums(con, select, run_id=run_id, gwp_set=gwp_set, derived=derived)
         con.execute(f"COPY ({select}) TO {_sql_text(str(out))} (FORMAT parquet, COMPRESSION zstd)")
@@ -886,6 +941,7 @@ _ENUM_SOURCES: dict[str, str] = {
     "factor_unit": "SELECT factor_unit FROM {keys}",
     "co2e_from": "SELECT co2e_from FROM {keys}",
     "reason": "SELECT coalesce(reason, error) FROM {keys}",
+    "reason_zh": "SELECT coalesce(reason_zh, error) FROM {keys}",
 }
 
 
@@ -1078,15 +1134,17 @@ def _line_stats(
     key_tables = "SELECT factor_id, gwp_basis FROM k" + (
         " UNION ALL SELECT factor_id, gwp_basis FROM k3" if derived else ""
     )
-    lines, excluded, category_3 = con.execute(
+    lines, excluded, category_3, category_15 = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE excluded), "
-        f"count(*) FILTER (WHERE line_kind <> 'activity') FROM read_parquet({path})"
-    ).fetchone() or (0, 0, 0)
+        f"count(*) FILTER (WHERE line_kind NOT IN ('activity', 'investment')), "
+        f"count(*) FILTER (WHERE line_kind = 'investment') FROM read_parquet({path})"
+    ).fetchone() or (0, 0, 0, 0)
     result = PlanResult(
         counts={
             "rows": rows,
             "lines": int(lines),
             "category_3_lines": int(category_3),
+            "category_15_lines": int(category_15),
             "excluded": int(excluded),
             "keys": keys,
         }

@@ -40,6 +40,7 @@ import duckdb
 from esgledger import gwp
 from esgledger.boundary import ConsolidationApproach
 from esgledger.errors import EsgledgerError, InputError, Issue
+from esgledger.reasons import reason, templates
 
 if TYPE_CHECKING:
     from esgledger.inventory.runs import Run
@@ -70,6 +71,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "kind_wtt_td_losses": (
         "scope 3 category 3, well-to-tank of T&D losses",
         "范围三类别3：输配电损耗的上游排放",
+    ),
+    "kind_investment": (
+        "scope 3 category 15, equity investment outside the boundary",
+        "范围三类别15：边界外股权投资",
     ),
     "row": ("Activity row as imported", "导入的活动数据行"),
     "file": ("file", "文件"),
@@ -208,6 +213,8 @@ class LineExplanation:
         GWP-100 of CH4 and N2O under the run's set (CO2 is 1).
     consolidation_reason
         The derivation of the entity's share under the run's approach.
+    consolidation_reason_zh
+        The same in Simplified Chinese (empty for runs made before it was recorded).
     market
         For a purchased-electricity line: the market-based scope 2 of its site-period as
         the run stored it (:func:`market_part`): the instruments allocated (id, type, MWh,
@@ -228,6 +235,7 @@ class LineExplanation:
     consolidation_reason: str | None
     market: dict[str, Any] | None = None
     data_quality: dict[str, Any] | None = None
+    consolidation_reason_zh: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +303,7 @@ class Explanation:
                     "to_factor_unit": x.to_factor_unit,
                     "gwp_values": x.gwp_values,
                     "consolidation_reason": x.consolidation_reason,
+                    "consolidation_reason_zh": x.consolidation_reason_zh,
                     "market": x.market,
                     "data_quality": x.data_quality,
                 }
@@ -362,11 +371,11 @@ class Explanation:
         ]
         region = line.get("region")
         if region is not None:
-            out.append(
-                f"    {lab('region')}: {region} ({lab('region_from')} {line.get('region_from')})"
-            )
+            origin = _word("region_from", line.get("region_from"), lang)
+            out.append(f"    {lab('region')}: {region} ({lab('region_from')} {origin})")
+        why = (line.get("reason_zh") if lang == "zh-CN" else None) or line.get("reason")
         if line.get("excluded"):
-            out.append(f"    {lab('excluded')}: {line.get('reason')}")
+            out.append(f"    {lab('excluded')}: {why}")
             return out
         factor_set = item.factor_set or {}
         out.append(f"  {lab('factor')}: {line['factor_id']}")
@@ -381,7 +390,8 @@ class Explanation:
                 f"    {lab('vintage')}: {item.vintage} ({lab('vintage_gap')}: "
                 f"{int(line['vintage_gap']):+d})"
             )
-        out.append(f"    {lab('tier')}: {line['tier']}; {lab('method')}: {line['method']}")
+        tier, method = _word("tier", line["tier"], lang), _word("method", line["method"], lang)
+        out.append(f"    {lab('tier')}: {tier}; {lab('method')}: {method}")
         if item.data_quality is not None:
             dq = item.data_quality
             parts = ", ".join(f"{lab('dq_' + name)} {dq[name]}" for name in _DQ_INDICATORS)
@@ -390,8 +400,8 @@ class Explanation:
                 f"({lab('dq_scale')})"
             )
         out.append(f"    {lab('source')}: {line['source']}")
-        if line.get("reason"):
-            out.append(f"    {lab('why')}: {line['reason']}")
+        if why:
+            out.append(f"    {lab('why')}: {why}")
         out.append(f"  {lab('conversion')}:")
         factor_unit = line.get("factor_unit")
         if item.to_factor_unit is not None:
@@ -402,7 +412,8 @@ class Explanation:
             )
         else:
             out.append(f"    {_num(line['quantity_in_factor_unit'])} {factor_unit}")
-        if line.get("conversion_path"):
+        if line.get("conversion_path") and lang == "en":
+            # The Chinese reason (``reason_zh``) carries the conversion path in Chinese.
             out.append(f"    {lab('fuel_path')}: {line['conversion_path']}")
         if line.get("fx_rate") is not None:
             pair = _currency_pair(str(line["unit"]), str(factor_unit))
@@ -430,7 +441,10 @@ class Explanation:
         if line.get("gwp_basis_mismatch"):
             out.append(f"    ! {lab('mismatch')}")
         share = float(line["consolidation_share"])
-        out.append(f"  {lab('share')}: {_num(share * 100)} % — {item.consolidation_reason or '?'}")
+        derivation = (
+            item.consolidation_reason_zh if lang == "zh-CN" else ""
+        ) or item.consolidation_reason
+        out.append(f"  {lab('share')}: {_num(share * 100)} % — {derivation or '?'}")
         out.append(
             f"  {lab('consolidated')}: {_num(line['co2e_kg'])} kg × {_num(share)} = "
             f"{_num(line['co2e_kg_consolidated'])} kg CO2e "
@@ -457,10 +471,11 @@ def _market_text(market: Mapping[str, Any], lang: str) -> list[str]:
         why = i["reasons_zh"] if lang == "zh-CN" else i["reasons"]
         if not i["re100"] and why:
             re100 += f" ({why})"
+        kind, pool = _instrument_type(str(i["type"]), lang), _word("pool", i["pool"], lang)
         out.append(
-            f"    {lab('market_instrument')} {i['instrument']} ({i['type']}): "
+            f"    {lab('market_instrument')} {i['instrument']} ({kind}): "
             f"{_num(i['mwh'])} MWh × {_num(i['co2e_kg_per_mwh'])} kg/MWh; "
-            f"{lab('market_pool')} {i['pool']}; {lab('market_quality_ok')}; {re100}"
+            f"{lab('market_pool')} {pool}; {lab('market_quality_ok')}; {re100}"
         )
     if market["remainder_method"] is not None:
         method_key = f"method_{market['remainder_method']}"
@@ -471,7 +486,8 @@ def _market_text(market: Mapping[str, Any], lang: str) -> list[str]:
             f"{market['remainder_factor_id']})"
         )
     if market["data_quality_flag"]:
-        out.append(f"    ! {lab('market_flag')} ({market['data_quality_flag']})")
+        flag = "" if lang == "zh-CN" else f" ({market['data_quality_flag']})"
+        out.append(f"    ! {lab('market_flag')}{flag}")
     out.append(f"    {lab('market_site_total')}: {_num(market['co2e_kg'])} kg CO2e")
     if market["line_mwh"] is not None and market["line_co2e_kg"] is not None:
         out.append(
@@ -583,6 +599,25 @@ def _currency_pair(unit: str, factor_unit: str) -> str:
     except EsgledgerError:
         return ""
     return f" {factor}/{row}" if row and factor else ""
+
+
+def _instrument_type(kind: str, lang: str) -> str:
+    """An instrument type as its code (English) or its Chinese name."""
+    if lang != "zh-CN":
+        return kind
+    from esgledger.renewables.instruments import instrument_types
+
+    found = instrument_types().get(kind)
+    return found.name_zh if found is not None else kind
+
+
+def _word(kind: str, code: Any, lang: str) -> str:
+    """A tier, method or region origin in ``lang`` from the reasons table (``tier.proxy`` →
+    ``代用地区``); a code without an entry prints as it is."""
+    key = f"{kind}.{code}"
+    if lang == "zh-CN" and key in templates():
+        return reason(key).render(lang)
+    return str(code)
 
 
 def _text_labels(lang: str) -> Any:
@@ -747,6 +782,8 @@ def explain(run: Run, key: str) -> Explanation:
     year = int(manifest["reporting_year"])
     sets = {s["id"]: s for s in manifest.get("inputs", {}).get("factor_sets", [])}
     shares = manifest.get("consolidation_shares", {})
+    # The category 15 line of an equity investment is consolidated at the equity share.
+    investments = manifest.get("category_15_investments", {})
     gwp_values = {"CO2": 1.0, "CH4": gwp.gwp("CH4", gwp_set), "N2O": gwp.gwp("N2O", gwp_set)}
     explained: list[LineExplanation] = []
     for line in lines:
@@ -758,6 +795,9 @@ def explain(run: Run, key: str) -> Explanation:
             else None
         )
         gap = line.get("vintage_gap")
+        # The category 15 line of an equity investment is consolidated at the equity share.
+        registry = investments if line.get("line_kind") == "investment" else shares
+        share_entry = registry.get(line["entity"]) or {}
         explained.append(
             LineExplanation(
                 line=line,
@@ -765,7 +805,8 @@ def explain(run: Run, key: str) -> Explanation:
                 vintage=None if gap is None else year + int(gap),
                 to_factor_unit=to_unit,
                 gwp_values=gwp_values,
-                consolidation_reason=(shares.get(line["entity"]) or {}).get("reason"),
+                consolidation_reason=share_entry.get("reason"),
+                consolidation_reason_zh=str(share_entry.get("reason_zh") or ""),
                 market=market_part(run, line),
                 data_quality=quality[len(explained)] if quality else None,
             )

@@ -57,6 +57,7 @@ from esgledger import __version__, gwp
 from esgledger.errors import InputError, Issue, WorkspaceError
 
 if TYPE_CHECKING:
+    from esgledger.boundary import EntityShare
     from esgledger.factors.library import FactorLibrary
     from esgledger.factors.resolve import Fallback, Strictness
     from esgledger.fx import FxTable
@@ -255,6 +256,7 @@ class PreparedRun:
     category_3_proxies: bool = False
     gas_volume_reference: str | None = None
     fallbacks: tuple[Fallback, ...] = ()
+    investments: dict[str, float] = field(default_factory=dict)
 
     def execute(self, *, threads: int | None = None) -> Run:
         """Compute the line items, write the run to the lake and register it."""
@@ -289,6 +291,7 @@ class PreparedRun:
                 category_3_proxies=self.category_3_proxies,
                 gas_volume_reference=self.gas_volume_reference,
                 fallbacks=self.fallbacks,
+                investments=self.investments,
             )
             lines_path = tmp / LINE_ITEMS_FILE
             aggregates = aggregate(lines_path)
@@ -363,6 +366,25 @@ class PreparedRun:
                 n += 1
                 candidate = f"{base}-{n}"
         return candidate
+
+
+def _investments(
+    entities: Sequence[Mapping[str, Any]], shares: Mapping[str, EntityShare], approach: str
+) -> dict[str, EntityShare]:
+    """Under a control approach, the entities outside the boundary (0 %) in which the group
+    holds equity, with their equity share: their scope 1 and 2 emissions times that share
+    are scope 3 category 15 (GHG Protocol Scope 3 Standard (2011) Table 5.4, category 15,
+    equity investments). Under the equity share approach there are none."""
+    from esgledger.boundary import consolidation_shares
+
+    if approach == "equity_share":
+        return {}
+    equity = consolidation_shares(entities, "equity_share")
+    return {
+        code: equity[code]
+        for code, share in shares.items()
+        if share.share == 0 and code in equity and equity[code].share > 0
+    }
 
 
 def prepare_run(
@@ -472,6 +494,7 @@ def prepare_run(
         )
     shares = consolidation_shares(entities, consolidation)
     approach = ConsolidationApproach(str(consolidation).strip().lower()).value
+    investments = _investments(entities, shares, approach)
     taxonomy = Taxonomy.for_workspace(workspace)
     library = FactorLibrary.for_workspace(workspace)
     fx = FxTable.for_workspace(workspace)
@@ -544,7 +567,12 @@ def prepare_run(
         "inputs": inputs,
         "batch_files": {b.id: b.file_name for b in batches},
         "consolidation_shares": {
-            code: {"share": s.share, "reason": s.reason} for code, s in shares.items()
+            code: {"share": s.share, "reason": s.reason, "reason_zh": s.reason_zh}
+            for code, s in shares.items()
+        },
+        "category_15_investments": {
+            code: {"equity_share": s.share, "reason": s.reason, "reason_zh": s.reason_zh}
+            for code, s in investments.items()
         },
     }
     return PreparedRun(
@@ -554,6 +582,7 @@ def prepare_run(
         entities=entities,
         sites=sites,
         shares={code: s.share for code, s in shares.items()},
+        investments={code: s.share for code, s in investments.items()},
         taxonomy=taxonomy,
         library=library,
         fx=fx,
@@ -654,7 +683,8 @@ def aggregate(line_items: Path) -> dict[str, Any]:
                 tier, vintage_gap, any_value(consolidation_share) AS share,
                 sum(CAST(co2e_kg_consolidated AS {scale})) AS co2e,
                 sum(CAST(biogenic_co2_kg * consolidation_share AS {scale})) AS bio,
-                sum(CAST(co2e_kg AS {scale})) AS gross
+                sum(CAST(CASE WHEN line_kind = 'investment' THEN 0 ELSE co2e_kg END
+                         AS {scale})) AS gross
             FROM read_parquet({path})
             WHERE NOT excluded
             GROUP BY ALL

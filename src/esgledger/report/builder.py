@@ -778,6 +778,32 @@ class _Layout:
                 ui("b.boundary_text", "zh-CN", year=year, approach=approach.zh),
             )
         ]
+        investments = manifest.get("category_15_investments", {}) or {}
+        if investments:
+            # The same fact as the scope 3 table's category 15 row: the run's category 15.
+            t = key_figure(float(self.f.inventory["scope3_by_category"].get("15", 0.0)))
+            names = {
+                lang: ", ".join(
+                    f"{code} ({_num_pct(v.get('equity_share'))} {ui('b.equity_share', lang)})"
+                    for code, v in sorted(investments.items())
+                )
+                for lang in LANGS
+            }
+            blocks.append(
+                Markdown(
+                    *(
+                        ui(
+                            "b.boundary_investments",
+                            lang,
+                            approach=approach.get(lang),
+                            entities=names[lang],
+                            t=t,
+                            year=year,
+                        )
+                        for lang in LANGS
+                    )
+                )
+            )
         shares = manifest.get("consolidation_shares", {}) or {}
         if shares:
             blocks.append(
@@ -1430,24 +1456,14 @@ class _Layout:
         return blocks
 
     def frameworks(self, numbers: Mapping[str, Text]) -> list[Block]:
-        derived_codes = {v.metric for v in self.f.derived.values}
-        typed = {row["metric"] for row in self.f.values if row["period_start"].year == self.f.year}
+        """The IFRS S2, SASB and GRI index: each item's status is the content index's (one
+        status per item, mapped through the catalogue; see
+        :mod:`esgledger.disclosure.content_index`)."""
         rows = []
-        for item in self.f.catalogue:
-            if item.framework not in ("IFRS_S2", "GRI", "SASB"):
-                continue
+        for entry in self.f.index.frameworks:
+            item = self.f.catalogue[entry.code]
             section = numbers.get(item.section)
-            if (
-                item.code in derived_codes
-                or item.code in typed
-                or (
-                    item.type == "text"
-                    and all(self.f.inputs.narrative(item.section, lang) for lang in LANGS)
-                )
-            ):
-                status = "disclosed"
-            else:
-                status = "missing"
+            status = entry.status if entry.status in ("disclosed", "explained") else "missing"
             rows.append(
                 (
                     item.code,
@@ -1490,6 +1506,11 @@ def _residual_gap_text(gap: Mapping[str, Any]) -> Text:
 def _run_source(run_id: str) -> Text:
     """Where a figure comes from: ``run <id>`` / ``盘查运行 <id>``."""
     return _t("b.source_run", run=run_id)
+
+
+def _num_pct(fraction: Any) -> str:
+    """A fraction as a percentage with up to one decimal (``0.5`` → ``50 %``)."""
+    return f"{100 * float(fraction or 0.0):.1f}".removesuffix(".0") + " %"
 
 
 def _progress_cell(value: Any, unit: str) -> Cell:

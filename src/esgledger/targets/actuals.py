@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from esgledger.reasons import Reason, reason
+
 if TYPE_CHECKING:
     from esgledger.store import Workspace
 
@@ -36,7 +38,8 @@ class YearInventory:
     """One year's inventory [t CO2e, consolidated].
 
     ``source`` says where the figures come from (``run <id>`` or the publication);
-    ``run_id`` is set for a run.
+    ``run_id`` is set for a run, ``published`` holds the sources of published figures as
+    the user gave them. :meth:`source_text` says it in either language.
     """
 
     year: int
@@ -44,6 +47,15 @@ class YearInventory:
     scope3_by_category: dict[str, float] = field(default_factory=dict)
     source: str = ""
     run_id: str | None = None
+    published: tuple[str, ...] = ()
+
+    def source_text(self) -> Reason:
+        """Where the figures come from, as a message (``run r-…`` / ``盘查运行 r-…``)."""
+        if self.run_id is not None:
+            return reason("actuals.run", run=self.run_id)
+        if self.published:
+            return reason("actuals.published", sources="; ".join(self.published))
+        return reason("actuals.other", source=self.source)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -87,7 +99,11 @@ def history_inventories(rows: Iterable[Mapping[str, Any]]) -> dict[int, YearInve
             + totals.get("scope3", 0.0)
         )
         out[year] = YearInventory(
-            year, totals, categories, source="published: " + "; ".join(sources)
+            year,
+            totals,
+            categories,
+            source="published: " + "; ".join(sources),
+            published=tuple(sources),
         )
     return out
 

@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from esgledger.errors import InputError, WorkspaceError
+from esgledger.reasons import Reason, reason
 from esgledger.targets.actuals import YearInventory, yearly_inventories
 from esgledger.targets.model import (
     Horizon,
@@ -265,7 +266,8 @@ class TargetStatus:
     """The target set of the workspace: each target, the SBTi checks, the temperature score.
 
     ``checks_basis``: the base-year inventory the checks read (``""`` when none; then
-    ``checks_note`` says why); ``temperature_basis``: the inventory that weights the
+    ``checks_note`` says why); ``checks_basis_zh`` and ``checks_note_zh`` say the same in
+    Simplified Chinese; ``temperature_basis``: the inventory that weights the
     temperature score; ``inventories``: year → source of every inventory available.
     """
 
@@ -279,6 +281,8 @@ class TargetStatus:
     reference_year: int
     submission_year: int | None
     inventories: dict[int, str] = field(default_factory=dict)
+    checks_basis_zh: str = ""
+    checks_note_zh: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -288,7 +292,9 @@ class TargetStatus:
             "targets": [t.as_dict() for t in self.targets],
             "checks": [jsonable(c.to_dict()) for c in self.checks],
             "checks_basis": self.checks_basis,
+            "checks_basis_zh": self.checks_basis_zh,
             "checks_note": self.checks_note,
+            "checks_note_zh": self.checks_note_zh,
             "temperature": None if self.temperature is None else jsonable(self.temperature),
             "temperature_unit": "°C",
             "temperature_basis": self.temperature_basis,
@@ -607,26 +613,24 @@ def target_status(
         )
 
     checks: list[CheckResult] = []
-    checks_basis = checks_note = ""
+    basis: Reason | None = None
+    why_not: Reason | None = None
     by = _set_base_year(targets)
     if not targets:
-        checks_note = "no targets: import some (--kind targets) or use `esgledger targets add`"
+        why_not = reason("sbti.no_targets")
     elif by is None:
-        checks_note = "only renewable-electricity targets: no emissions base year to check"
+        why_not = reason("sbti.only_re")
     elif by not in inventories:
-        checks_note = (
-            f"no inventory for the base year {by}: import its published figures "
-            "(--kind emissions-history) to run the SBTi checks"
-        )
+        why_not = reason("sbti.no_base_inventory", year=by)
     else:
         inventory = inventories[by]
         try:
             checks = check_target_set(
                 targets, inventory.totals, inventory.scope3_by_category or None, submission_year
             )
-            checks_basis = f"base year {by}: {inventory.source}"
+            basis = reason("sbti.basis", year=by, source=inventory.source_text())
         except InputError as exc:
-            checks_note = exc.summary
+            why_not = reason("sbti.not_checked", why=exc.summary)
 
     temperature: CompanyScore | None = None
     temperature_basis = temperature_note = ""
@@ -651,14 +655,16 @@ def target_status(
     return TargetStatus(
         tuple(states),
         tuple(checks),
-        checks_basis,
-        checks_note,
+        "" if basis is None else basis.en,
+        "" if why_not is None else why_not.en,
         temperature,
         temperature_basis,
         temperature_note,
         ref_year,
         submission_year,
         {y: i.source for y, i in inventories.items()},
+        checks_basis_zh="" if basis is None else basis.zh,
+        checks_note_zh="" if why_not is None else why_not.zh,
     )
 
 
@@ -687,7 +693,9 @@ class PlanResult:
     base
         Base emissions of the target.
     notes
-        What the figures rest on and what was left out.
+        What the figures rest on and what was left out (English).
+    notes_zh
+        The same notes in Simplified Chinese (one :class:`esgledger.reasons.Reason` each).
     """
 
     run_id: str
@@ -701,6 +709,7 @@ class PlanResult:
     base: BaseEmissions | None
     growth_rate: float
     notes: tuple[str, ...]
+    notes_zh: tuple[str, ...] = ()
 
     @property
     def currency(self) -> str:
@@ -733,6 +742,7 @@ class PlanResult:
                 "macc": self.macc.to_pylist(),
                 "residual_gap": gap,
                 "notes": list(self.notes),
+                "notes_zh": list(self.notes_zh),
             }
         )
         return data
@@ -830,27 +840,21 @@ def plan(
             )
     else:
         target = _default_target(targets)
-    notes: list[str] = [
-        f"business as usual: the line items of run {run.run_id} ({run_year}), "
-        + ("constant" if growth_rate == 0 else f"growing {growth_rate:.1%} a year"),
-    ]
+    growth = (
+        reason("plan.constant")
+        if growth_rate == 0
+        else reason("plan.growing", rate=f"{growth_rate:.1%}")
+    )
+    notes: list[Reason] = [reason("plan.bau", run=run.run_id, year=run_year, growth=growth)]
     if target is not None and 2 in target.scopes.scopes:
         market = _market_ratios(run) if target.scopes.scope2_method == "market" else None
         if market is not None:
             lines = _market_based_lines(lines, market)
-            notes.append(
-                "scope 2 lines are priced market-based (each site's location-based lines "
-                "scaled to its market-based scope 2 of the run), as the target counts scope 2"
-            )
+            notes.append(reason("plan.scope2_market"))
+        elif target.scopes.scope2_method == "market":
+            notes.append(reason("plan.scope2_location_no_market"))
         else:
-            notes.append(
-                "scope 2 lines are location-based"
-                + (
-                    " (the run has no market-based scope 2)"
-                    if target.scopes.scope2_method == "market"
-                    else ", as the target counts scope 2"
-                )
-            )
+            notes.append(reason("plan.scope2_location"))
     selected = lines if target is None else _select_lines(lines, target)
     if years is None:
         last = target.target_year if target is not None else run_year + 6
@@ -863,7 +867,7 @@ def plan(
     if target is not None:
         base = base_emissions(target, yearly_inventories(workspace))
         if base is None or base.t_co2e is None:
-            notes.append(f"no residual gap: {'' if base is None else base.note}")
+            notes.append(reason("plan.no_gap", why="" if base is None else base.note))
         else:
             path = pathway(target, base.t_co2e)
             from esgledger.targets.planner import residual_gap
@@ -871,7 +875,7 @@ def plan(
             try:
                 gap = residual_gap(table, path)
             except InputError as exc:
-                notes.append(f"no residual gap: {exc.summary}")
+                notes.append(reason("plan.no_gap", why=exc.summary))
     return PlanResult(
         run.run_id,
         run_year,
@@ -883,7 +887,8 @@ def plan(
         path,
         base,
         growth_rate,
-        tuple(notes),
+        tuple(n.en for n in notes),
+        tuple(n.zh for n in notes),
     )
 
 

@@ -984,6 +984,32 @@ def test_without_proxies_another_region_never_applies() -> None:
     )
 
 
+def test_the_reason_is_given_in_chinese_from_the_same_message() -> None:
+    """Issue 10, section 4: explain --lang zh-CN printed English reasons. The resolver builds
+    one message (esgledger.reasons) and renders it in both languages."""
+    proxy = run(library(*CN_FUELS), DIESEL, unit="L", proxies={"CN": ("GB", "US")})
+    assert proxy.reason_zh == (
+        "CN-GD > CN-GRID-SOUTH > CN > GLOBAL 没有排放因子；以GB 全国基于燃料的排放因子 2024（base）"
+        "作为代用（代用地区 CN → GB、US），报告年度 2024：年份相同"
+    )
+    lib = library(
+        factor("gd", region="CN-GD", year=2022),
+        factor("hk", region="HK", supplier="HK Power Co", year=2024),
+    )
+    older = run(lib)
+    assert older.reason == (
+        "CN-GD provincial location-based factor 2022 (base) for reporting year 2024: latest "
+        "earlier vintage, 2 years older"
+    )
+    assert older.reason_zh == (
+        "CN-GD 省级基于位置的排放因子 2022（base），报告年度 2024：采用最近的较早年份，早 2 年"
+    )
+    supplier = run(lib, region="HK", supplier="HK Power Co")
+    assert supplier.reason_zh.startswith("供应商 'HK Power Co' 的基于位置的特定排放因子 2024")
+    missed = run(lib, supplier="Other Co")
+    assert missed.reason_zh.endswith("；没有供应商 'Other Co' 的特定排放因子")
+
+
 def test_a_proxy_is_used_only_when_nothing_in_the_chain_qualifies() -> None:
     lib = library(*CN_FUELS)
     result = run(lib, DIESEL, unit="L", proxies={"CN": ("GB", "US")})

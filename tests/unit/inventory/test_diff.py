@@ -54,7 +54,8 @@ def test_two_runs_of_the_same_inputs_do_not_differ(tmp_path: Path) -> None:
     assert diff.batches_added == diff.batches_removed == []
     assert diff.factor_sets == []
     assert diff.by_cause == {}
-    assert diff.lines == {"matched": 2, "added": 0, "removed": 0, "changed": 0}
+    # D-1, E-1 and E-1's scope 3 category 15 line (the JV is outside operational control).
+    assert diff.lines == {"matched": 3, "added": 0, "removed": 0, "changed": 0}
     assert diff.top == []
     assert diff.totals["total"]["delta"] == 0
 
@@ -81,13 +82,19 @@ def test_a_consolidation_change_is_attributed_to_the_share(tmp_path: Path) -> No
     operational = calculate(ws, consolidation="operational", category_3=False)
     diff = diff_runs(equity, operational)
     assert diff.options == {"consolidation": {"a": "equity_share", "b": "operational_control"}}
-    jv = next(line for line in diff.top if line["entity"] == "JV")
-    # The JV counts 60 % under equity share and 0 % under operational control.
+    jv = next(x for x in diff.top if x["entity"] == "JV" and x["line_kind"] == "activity")
+    # The JV counts 60 % under equity share and 0 % in scope 2 under operational control,
+    # where its 60 % is scope 3 category 15 instead (Scope 3 Standard Table 5.4): the same
+    # share moves from scope 2 to category 15, and the change is the consolidation's.
     assert jv["causes"] == ["consolidation"]
     assert jv["b_t"] == 0
     assert jv["delta_t"] == pytest.approx(-jv["a_t"], rel=1e-12)
-    assert diff.by_cause["consolidation"] == pytest.approx(jv["delta_t"], rel=1e-12)
-    assert set(diff.by_cause) == {"consolidation"}
+    moved = next(x for x in diff.top if x["line_kind"] == "investment")
+    assert moved["causes"] == ["consolidation"]
+    assert moved["delta_t"] == pytest.approx(jv["a_t"], rel=1e-12)
+    assert diff.totals["scope2_location"]["delta"] == pytest.approx(jv["delta_t"], rel=1e-12)
+    assert diff.totals["total"]["delta"] == pytest.approx(0, abs=1e-12)
+    assert set(diff.by_cause) <= {"consolidation"}
     _assert_causes_add_up(diff)
 
 
@@ -101,7 +108,7 @@ def test_new_activity_rows_are_added_lines_and_their_batch_is_listed(tmp_path: P
     assert batch["file_name"].startswith("activities-")
     assert batch["row_count"] == 1
     assert diff.lines["added"] == 1
-    assert diff.lines["matched"] == 2
+    assert diff.lines["matched"] == 3  # D-1, E-1 and E-1's category 15 line
     # Half the diesel of D-1, under the same factor and GWP set.
     d1 = diff_runs(before, before).totals["scope1"]["a"]
     assert diff.by_cause == {"added": pytest.approx(d1 / 2, rel=1e-12)}

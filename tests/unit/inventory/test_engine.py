@@ -418,6 +418,54 @@ def test_consolidation_shares_scale_the_consolidated_co2e(tmp_path: Path) -> Non
     assert [line["co2e_kg_consolidated"] for line in operational][1] == 0.0
 
 
+def test_an_equity_investment_outside_the_control_boundary_is_scope_3_category_15(
+    tmp_path: Path,
+) -> None:
+    """GHG Protocol Scope 3 Standard (2011), Table 5.4, category 15 (investments), minimum
+    boundary for equity investments: the investee's scope 1 and 2 emissions times the
+    reporter's equity share. A 40 % joint venture without operational control reports 0 %
+    in scopes 1 and 2 under operational control; its share belongs in category 15 (and
+    under the equity share approach in scopes 1 and 2, never in both)."""
+    ws = new_workspace(
+        tmp_path / "ws",
+        entities=[
+            entity("GRP"),
+            entity("JV", parent="GRP", ownership_pct=40, operational_control="false"),
+        ],
+        activities=[
+            activity("electricity", 1000, "kWh", region="CN-GD", entity_code="GRP"),
+            activity("electricity", 1000, "kWh", region="CN-GD", entity_code="JV"),
+            activity("stationary.diesel", 2, "t", region="CN-GD", entity_code="JV"),
+        ],
+    )
+    run = calculate(ws, consolidation="operational_control")
+    lines = run.line_items().to_pylist()
+    jv = [line for line in lines if line["entity"] == "JV" and line["line_kind"] == "activity"]
+    investment = [line for line in lines if line["line_kind"] == "investment"]
+    assert [(line["scope"], line["scope3_category"]) for line in investment] == [(3, 15)] * 2
+    assert [line["consolidation_share"] for line in investment] == [0.4, 0.4]
+    gross = sum(line["co2e_kg"] for line in jv)
+    assert gross > 441.9  # the electricity (441.9 kg, MEE CN-GD 2023) and the diesel
+    assert run.totals["scope3_by_category"]["15"] == pytest.approx(0.4 * gross / 1000, rel=REL)
+    assert sum(line["co2e_kg_consolidated"] for line in jv) == 0.0
+    assert run.manifest["counts"]["category_15_lines"] == 2
+    assert run.manifest["category_15_investments"]["JV"]["equity_share"] == 0.4
+
+    equity = calculate(ws, consolidation="equity_share")
+    assert equity.totals["scope3_by_category"]["15"] == 0.0
+    assert not [
+        line for line in equity.line_items().to_pylist() if line["line_kind"] == "investment"
+    ]
+    assert equity.totals["totals"]["scope1"] + equity.totals["totals"]["scope2_location"] == (
+        pytest.approx(
+            run.totals["totals"]["scope1"]
+            + run.totals["totals"]["scope2_location"]
+            + run.totals["scope3_by_category"]["15"],
+            rel=1e-9,
+        )
+    )
+
+
 def test_biogenic_co2_is_carried_and_kept_out_of_the_scopes(tmp_path: Path) -> None:
     # EPA Hub 2025 Table 1, wood and wood residuals: 93.8 kg biogenic CO2, 7.2 g CH4 and
     # 3.6 g N2O per mmBtu.

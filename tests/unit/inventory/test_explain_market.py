@@ -93,7 +93,9 @@ def test_an_electricity_line_shows_its_instruments_and_remainder(run: Run) -> No
     assert "market-based, site-period: 12,192 kg CO2e" in text
     zh = explanation.to_text("zh-CN")
     assert "范围二（基于市场）: 站点-期间 DC" in zh
-    assert "工具 G-1 (gec): 10 MWh × 0 kg/MWh; 分配池 site; 符合范围二质量准则; 计入RE100" in zh
+    # Instrument type and pool by their Chinese names, not the codes gec and site.
+    assert "工具 G-1 (绿色电力证书（绿证）): 10 MWh × 0 kg/MWh; 分配池 站点; " in zh
+    assert "符合范围二质量准则; 计入RE100" in zh
     assert "剩余电量: 20 MWh × 609.6 kg/MWh (剩余组合因子, cn-mee:residual_mix:CN:2023)" in zh
 
 

@@ -77,6 +77,7 @@ def test_a_run_writes_its_folder_manifest_and_row(tmp_path: Path) -> None:
         "rows": 5,
         "lines": 5,
         "category_3_lines": 0,
+        "category_15_lines": 0,
         "excluded": 0,
         "keys": 4,
     }

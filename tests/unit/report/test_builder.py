@@ -305,6 +305,79 @@ def test_the_content_index_says_which_breakdowns_a_disclosed_kpi_lacks(
     assert entry.explanation.zh == "未按类型、年龄组别、地区分类披露"
 
 
+def test_the_framework_index_and_the_hkex_index_agree(filled: Workspace) -> None:
+    """One status per item: GRI 306-3 and 305-7 follow the HKEX KPIs they map to (A1.3,
+    A1.1.air typed), and IFRS S2 paragraph 6 follows D.governance (fiscal 2024, Part D not
+    yet effective, governance narrative given in both languages: disclosed in both)."""
+    from esgledger.ingest.metrics import import_metric_values
+
+    values = write_csv(
+        filled.root / "waste.csv",
+        [
+            {"metric": "A1.3", "entity": "GRP", "year": 2024, "value": 12.5, "unit": "t"},
+            {"metric": "A1.1.air", "entity": "GRP", "year": 2024, "value": 3.1, "unit": "t",
+             "breakdown": "pollutant=NOx"},
+        ],
+    )  # fmt: skip
+    import_metric_values(filled, values)
+    folder = filled.root / "report" / "narratives"
+    folder.mkdir(parents=True)
+    texts = {"en": "The board oversees climate risk.", "zh-CN": "董事会监管气候风险。"}
+    for lang, text in texts.items():
+        (folder / f"climate.governance.{lang}.md").write_text(text, encoding="utf-8")
+    doc = build_document(filled, generated_at=STAMP)
+    hkex = {e.code: e.status for e in doc.content_index}
+    table = next(t for t in doc.tables() if t.id == "framework-index")
+    status = {str(row[0]): row[3].en for row in table.rows}  # type: ignore[union-attr]
+    assert hkex["A1.3"] == hkex["A1.1"] == "disclosed"
+    assert status["GRI 306-3"] == status["GRI 305-7"] == "Disclosed"
+    assert hkex["D.governance"] == "disclosed"
+    assert status["S2.6"] == "Disclosed"
+
+
+def test_the_boundary_text_and_the_scope3_table_give_the_same_category_15(
+    sqlite_workspace: Workspace,
+) -> None:
+    """Section 1.2 said a joint venture is reported in category 15 while the scope 3 table
+    showed category 15 'not reported — 0'. Now the engine reports the JV's equity share of its
+    scope 1 and 2 in category 15, and the boundary text prints that run figure."""
+    ws = sqlite_workspace
+    import_rows(
+        ws,
+        "entities",
+        [
+            entity("GRP"),
+            entity("JV", parent="GRP", ownership_pct=50, operational_control="false",
+                   financial_control="false"),
+        ],
+    )  # fmt: skip
+    import_rows(ws, "sites", [site("SZ"), site("HE", "JV", type="data_centre")])
+    import_rows(
+        ws,
+        "activities",
+        [
+            activity("electricity", 8_000_000, "kWh", site="SZ", region="CN-GD"),
+            activity("electricity", 6_000_000, "kWh", site="HE", region="CN-HE",
+                     entity_code="JV"),
+        ],
+    )  # fmt: skip
+    run = calculate(ws)
+    category_15 = run.totals["scope3_by_category"]["15"]
+    assert category_15 > 0
+    doc = build_document(ws, generated_at=STAMP)
+    boundary = next(s for s in doc.walk() if s.id == "about-boundary")
+    text = [b for b in boundary.blocks if isinstance(b, Markdown) and "category 15" in b.en]
+    assert len(text) == 1
+    assert f"{key_figure(category_15)} t CO2e" in text[0].en
+    assert "JV (50 % equity share)" in text[0].en
+    assert f"{key_figure(category_15)}吨" in text[0].zh
+    assert "类别15" in text[0].zh
+    table = next(t for t in doc.tables() if t.id == "scope3-completeness")
+    row = next(r for r in table.rows if r[0].en.endswith("Investments"))  # type: ignore[union-attr]
+    assert row[1].en == "reported"  # type: ignore[union-attr]
+    assert row[3] == pytest.approx(category_15)
+
+
 def test_a_total_that_leaves_rows_out_says_so_under_its_table(
     sqlite_workspace: Workspace,
 ) -> None:
