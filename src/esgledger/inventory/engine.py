@@ -71,9 +71,9 @@ was a refusal by ``strict``): a row without a factor is never a silent zero. Wit
 ``allow_unresolved=True`` those rows become *excluded* lines (``excluded = true``, null
 emissions, the resolver's message as ``reason``) and the run's warnings count them.
 
-Scope 2 market-based (next) adds a second set of factor and emission columns (``mb_*``) to
-the same lines, from a second :func:`resolve_many` over the same keys with market methods; it
-is not a second engine.
+Scope 2 market-based (:mod:`esgledger.inventory.market`) is computed from these line items:
+its grid-average remainder reuses the factor of the location-based lines, never a second
+resolution of it.
 """
 
 from __future__ import annotations
