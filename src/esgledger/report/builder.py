@@ -1296,7 +1296,7 @@ class _Layout:
             )
         ]
         for warning in self.f.inventory.get("warnings", []) or []:
-            blocks.append(Callout(Text.same(str(warning)), "warning"))
+            blocks.append(Callout(_run_warning(str(warning), manifest), "warning"))
         for item in self.f.derived.not_computed:
             blocks.append(
                 Callout(_t("b.not_computed", derivation=item.derivation, reason=item.reason))
@@ -1507,6 +1507,17 @@ def _checks_markdown(checks: Sequence[Mapping[str, Any]], lang: str) -> str:
         target = check.get("target_id") or "-"
         lines.append(f"- `{check.get('rule', '')}` ({target}): {message}")
     return "\n".join(lines)
+
+
+def _run_warning(warning: str, manifest: Mapping[str, Any]) -> Text:
+    """A run warning in both languages where its Chinese text is known (overlapping
+    activity rows, :func:`esgledger.overlaps.overlap_warning`), else as written."""
+    from esgledger.overlaps import overlap_warning
+
+    overlaps = manifest.get("overlaps")
+    if isinstance(overlaps, Mapping) and warning == overlap_warning(overlaps):
+        return Text(warning, overlap_warning(overlaps, "zh-CN"))
+    return Text.same(warning)
 
 
 def _approach(key: str) -> Text:

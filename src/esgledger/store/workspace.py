@@ -5,7 +5,8 @@
     WS/
       esgledger.toml   name, reporting_year, and optionally database_url, schema and
                        [factors] proxies (proxy regions for factor resolution) and
-                       category_3_proxies (whether they also price category 3 lines)
+                       category_3_proxies (whether they also price category 3 lines);
+                       [import] overlaps ("warn" or "reject" overlapping activity rows)
       esgledger.db     the SQLite database, unless database_url points elsewhere
       lake/            Parquet files of accepted activity batches
 
@@ -497,6 +498,36 @@ class Workspace:
                 f"false (value: {raw!r})"
             )
         return raw
+
+    @property
+    def overlap_rule(self) -> str:
+        """What an activity import does with rows that overlap other rows of the same entity,
+        site, activity, supplier and meter (``docs/methodology/overlaps.md``), read-only::
+
+            [import]
+            overlaps = "reject"
+
+        ``warn`` (default): the file is imported, the overlapping rows are named in the
+        import's warnings, and runs flag their lines. ``reject``: the file is refused with the
+        rows named. Exact duplicates are refused either way.
+
+        Raises
+        ------
+        WorkspaceError
+            If the setting is not one of :data:`esgledger.overlaps.OVERLAP_RULES`.
+        """
+        from esgledger.overlaps import OVERLAP_RULES
+
+        section = self._config.get("import", {})
+        if not isinstance(section, dict):
+            raise WorkspaceError(f"{self.root / CONFIG_FILE}: [import] must be a table")
+        raw = section.get("overlaps", OVERLAP_RULES[0])
+        if raw not in OVERLAP_RULES:
+            raise WorkspaceError(
+                f"{self.root / CONFIG_FILE}: [import] overlaps must be "
+                f"{' or '.join(repr(r) for r in OVERLAP_RULES)} (value: {raw!r})"
+            )
+        return str(raw)
 
     # -- database -------------------------------------------------------------------------
 
