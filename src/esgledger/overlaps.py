@@ -22,7 +22,10 @@ square of the rows of a key. For each row it gives the latest end among the rows
 before it and the earliest start among the rows sorted after it (an overlap exists when the
 first is on or after the row's start, or the second on or before its end), the row each of
 those comes from (to name it), and whether the row is equal to the one just before it (an
-exact duplicate: equal rows sort next to each other).
+exact duplicate: equal rows sort next to each other). :func:`hot_months_sql` and
+:func:`candidates_sql` first leave out, by hash aggregation only, the rows that share no
+calendar month with another row of their key, so the sort sees only the few rows that may
+overlap (none, in data with one row per key and period).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ __all__ = [
     "OVERLAP_KEY",
     "OVERLAP_RULES",
     "OVERLAP_SCOPES",
+    "candidates_sql",
+    "hot_months_sql",
     "overlap_sql",
     "overlap_warning",
 ]
@@ -61,6 +66,44 @@ OVERLAP_RULES: tuple[str, ...] = ("warn", "reject")
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _month(column: str) -> str:
+    return f"(12 * year({column}) + month({column}))"
+
+
+def hot_months_sql(source: str) -> str:
+    """SQL: the (hashed key ``_k``, month ``_m``) pairs of ``source`` that hold more than one
+    row — step 1 of the exact pre-filter of :func:`overlap_sql`.
+
+    Two rows that share a day share a calendar month. Each row is spread over the months of
+    its period (at most 12: a row's period lies in one reporting year) and counted per (key,
+    month), the key hashed to one integer. A row none of whose months is "hot" can neither
+    overlap nor duplicate anything. One scan and a hash aggregation; in data with one row per
+    key and period (what the rule expects) the result is empty and nothing more is done.
+    """
+    return f"""
+SELECT _k, _m FROM (
+    SELECT hash({_key()}) AS _k,
+        unnest(range({_month("period_start")}, {_month("period_end")} + 1)) AS _m
+    FROM {source}
+) GROUP BY _k, _m HAVING count(*) > 1
+"""
+
+
+def candidates_sql(source: str, hot: str) -> str:
+    """SQL: the rows of ``source`` with a month in ``hot`` (:func:`hot_months_sql`) — step 2
+    of the pre-filter: the only rows :func:`overlap_sql` needs to sort. A hash collision only
+    keeps more rows; :func:`overlap_sql` compares the real key."""
+    return f"""
+SELECT s.* EXCLUDE (_k) FROM (SELECT *, hash({_key()}) AS _k FROM {source}) s
+SEMI JOIN {hot} h ON h._k = s._k
+    AND h._m BETWEEN {_month("s.period_start")} AND {_month("s.period_end")}
+"""
+
+
+def _key() -> str:
+    return ", ".join(_q(c) for c in OVERLAP_KEY)
 
 
 def overlap_sql(source: str, *, order: Sequence[str] = ()) -> str:

@@ -1103,6 +1103,11 @@ def _lake_batches(workspace: Workspace) -> list[tuple[str, str, Path]]:
     return out
 
 
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    found = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(found[0]) if found else 0
+
+
 def _overlap_activities(ctx: _Context, groups: list[tuple[tuple[Any, ...], int]]) -> list[str]:
     """The file's activities whose rows are compared for overlaps (scope 1 and 2 types)."""
     from esgledger.overlaps import OVERLAP_SCOPES
@@ -1148,7 +1153,12 @@ def _check_overlaps(
     """Exact duplicates (refused) and overlapping periods (refused under ``reject``, else
     returned as warnings) of the file's scope 1 and 2 rows, against each other and the lake
     (:func:`esgledger.overlaps.overlap_sql`)."""
-    from esgledger.overlaps import DUPLICATE_COLUMNS, overlap_sql
+    from esgledger.overlaps import (
+        DUPLICATE_COLUMNS,
+        candidates_sql,
+        hot_months_sql,
+        overlap_sql,
+    )
 
     none = _Overlaps([], 0, rule)
     if not activities:
@@ -1195,10 +1205,15 @@ def _check_overlaps(
             """
         )
         union += " UNION ALL SELECT * FROM ov_lake"
+    con.execute(f"CREATE TEMP VIEW ov_all AS {union}")
+    con.execute(f"CREATE TEMP TABLE ov_hot AS {hot_months_sql('ov_all')}")
+    if not _count(con, "ov_hot"):
+        return none
+    candidates = candidates_sql("ov_all", "ov_hot")
     con.execute(
         "CREATE TEMP TABLE ov_hits AS SELECT _row, ref, overlapping, overlap_with, duplicate_of, "
         f"entity, site, activity, supplier, meter, period_start, period_end FROM "
-        f"({overlap_sql(f'({union})', order=('_origin', '_seq', '_row'))}) "
+        f"({overlap_sql(f'({candidates})', order=('_origin', '_seq', '_row'))}) "
         "WHERE _origin = 1 AND (overlapping OR duplicate_of IS NOT NULL)"
     )
     counts = con.execute(

@@ -103,7 +103,14 @@ from esgledger.errors import (
     UnitError,
 )
 from esgledger.factors.resolve import GAS_FAMILIES, Strictness, resolve_many
-from esgledger.overlaps import DUPLICATE_COLUMNS, OVERLAP_SCOPES, overlap_sql, overlap_warning
+from esgledger.overlaps import (
+    DUPLICATE_COLUMNS,
+    OVERLAP_SCOPES,
+    candidates_sql,
+    hot_months_sql,
+    overlap_sql,
+    overlap_warning,
+)
 from esgledger.units import conversion_factor, currency_of
 
 if TYPE_CHECKING:
@@ -1397,10 +1404,16 @@ def _overlaps(
         "batch_seq, row_number AS _row, batch_id, row_number "
         f"FROM acts WHERE activity IN ({wanted}) AND correction IS NOT TRUE)"
     )
+    con.execute(f"CREATE TEMP VIEW ov_rows AS SELECT * FROM {source}")
+    con.execute(f"CREATE TEMP TABLE ov_hot AS {hot_months_sql('ov_rows')}")
+    found = con.execute("SELECT count(*) FROM ov_hot").fetchone()
+    if not found or not found[0]:
+        return None
+    candidates = f"({candidates_sql('ov_rows', 'ov_hot')})"
     con.execute(
         "CREATE TEMP TABLE ov_flags AS SELECT batch_id, row_number, entity, site, activity, "
         "meter, period_start, period_end FROM "
-        f"({overlap_sql(source, order=('batch_seq', '_row'))}) WHERE overlapping"
+        f"({overlap_sql(candidates, order=('batch_seq', '_row'))}) WHERE overlapping"
     )
     found = con.execute("SELECT count(*) FROM ov_flags").fetchone()
     rows = int(found[0]) if found else 0
