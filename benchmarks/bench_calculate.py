@@ -66,7 +66,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 from bench_import import DATA, ENTITIES, SITES, YEAR, machine, new_workspace  # noqa: E402
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 RATIO_GOAL = 1.3
 RATIO_GOAL_MIN_ROWS = 10_000_000
 BIG_ROWS = 100_000_000
@@ -198,7 +198,11 @@ def generate(path: Path, rows: int, seed: int, profile: str = "realistic") -> No
             CAST(NULL AS INTEGER) AS scope3_category,
             CAST(NULL AS VARCHAR) AS factor,
             u < 2 AS correction,
-            CASE WHEN u % 10 = 0 THEN 'note ' || CAST({h}, 7) % 10000 AS VARCHAR) END AS notes
+            CASE WHEN u % 10 = 0 THEN 'note ' || CAST({h}, 7) % 10000 AS VARCHAR) END AS notes,
+            -- every row its own meter: the rows are independent draws, and without meters the
+            -- same site, activity and month would repeat hundreds of times, which the overlap
+            -- rule (docs/methodology/overlaps.md) rightly flags and refuses as duplicates
+            'M-' || lpad(CAST(i AS VARCHAR), 10, '0') AS meter
           FROM r
         ) TO {_sql_text(str(tmp))} (FORMAT parquet, COMPRESSION zstd)
         """

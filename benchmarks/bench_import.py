@@ -9,7 +9,8 @@ What it does
 1. Generates (once; cached in ``benchmarks/.data/``) a synthetic activity Parquet file of
    ``--rows`` rows with a deterministic generator (DuckDB's ``hash`` of the row index and
    ``--seed``): 20 entities, 200 sites, 20 activity/unit pairs over all three scopes, monthly
-   periods in 2024, suppliers, notes, regions and a few correction rows — and a
+   periods in 2024, suppliers, notes, regions, a few correction rows and one meter id per
+   row (generator version 2; see the generator for why) — and a
    ``--reject-rows`` file (default 1,000,000 rows) identical in shape with ONE bad unit.
 2. Runs each job in a fresh child process and reads the child's peak resident memory from
    ``os.wait4`` (``ru_maxrss``); the child times its own job (after its imports):
@@ -54,7 +55,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 YEAR = 2024
 ENTITIES = 20
 SITES = 200
@@ -131,7 +132,11 @@ def generate(path: Path, rows: int, seed: int, bad_row: int | None = None) -> No
               AS scope3_category,
             CAST(NULL AS VARCHAR) AS factor,
             u < 2 AS correction,
-            CASE WHEN u % 10 = 0 THEN 'note ' || CAST({h}, 7) % 10000 AS VARCHAR) END AS notes
+            CASE WHEN u % 10 = 0 THEN 'note ' || CAST({h}, 7) % 10000 AS VARCHAR) END AS notes,
+            -- every row its own meter: the rows are independent draws, and without meters the
+            -- same site, activity and month would repeat hundreds of times, which the overlap
+            -- rule (docs/methodology/overlaps.md) rightly flags and refuses as duplicates
+            'M-' || lpad(CAST(i AS VARCHAR), 10, '0') AS meter
           FROM r
         ) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)
         """

@@ -62,6 +62,7 @@ LINE_ITEM_SCHEMA = pa.schema(
         pa.field("gwp_basis_mismatch", pa.bool_()),
         pa.field("uncertainty_pct", pa.float64()),
         pa.field("double_count_suspect", pa.bool_()),
+        pa.field("overlap_suspect", pa.bool_()),
         pa.field("excluded", pa.bool_()),
         pa.field("reason", pa.string()),
     ]
@@ -137,6 +138,7 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "deflator",
     "uncertainty_pct",
     "double_count_suspect",
+    "overlap_suspect",
 )
 
 

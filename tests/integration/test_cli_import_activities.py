@@ -134,3 +134,38 @@ def test_import_rejects_the_file_with_every_issue_and_writes_the_report(
         ]
     with Workspace.open(ws_root) as ws:
         assert not (ws.lake / "activities").exists() or not any((ws.lake / "activities").iterdir())
+
+
+def test_an_overlapping_file_is_imported_with_warnings_and_a_duplicate_refused(
+    ws_root: Path, tmp_path: Path
+) -> None:
+    """Issue 10, §3: the overlap is named on stderr and the import succeeds (exit 0); an
+    exact duplicate is refused (exit 2). docs/methodology/overlaps.md."""
+    first = _write(tmp_path / "q1.csv", _months())
+    assert (
+        runner.invoke(app, ["import", str(ws_root), "--kind", "activities", str(first)]).exit_code
+        == 0
+    )
+    january = ["B-1", "CLOUD", "DC-TJ", "2024-01-01", "2024-01-31", "electricity", "150", "MWh"]
+    second = _write(tmp_path / "again.csv", [january])
+    report = tmp_path / "warnings.csv"
+    result = runner.invoke(
+        app,
+        ["import", str(ws_root), "--kind", "activities", str(second), "--report", str(report)],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Imported 1 activity row from again.csv as batch b-")
+    assert "Warning: 1 row overlaps other activity rows" in result.stdout
+    assert result.stderr.startswith(
+        "warning: again.csv, row 2, column 'period_start': the period overlaps row 2 of batch b-"
+    )
+    assert "(q1.csv, record id EN-1), of the same entity CLOUD, site DC-TJ" in result.stderr
+    with report.open(encoding="utf-8-sig", newline="") as handle:
+        assert [(r["row"], r["column"]) for r in csv.DictReader(handle)] == [("2", "period_start")]
+
+    duplicate = _write(tmp_path / "copy.csv", [["C-1", *_months()[1][1:]]])
+    refused = runner.invoke(app, ["import", str(ws_root), "--kind", "activities", str(duplicate)])
+    assert refused.exit_code == 2
+    assert "copy.csv, row 2, column 'quantity': exact duplicate of row 3 of batch b-" in (
+        refused.stderr
+    )

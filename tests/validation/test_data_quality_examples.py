@@ -149,8 +149,9 @@ def test_engine_line_items_scored_and_simulated(tmp_path: Path) -> None:
         ],
         activities=[
             activity("purchased_goods.steel", 1000, "kg", supplier="S1"),
-            activity("electricity", 2000, "kWh"),
-            activity("electricity", 2000, "kWh"),
+            # Two half-years (the same row twice would be an exact duplicate, refused).
+            activity("electricity", 2000, "kWh", period_end="2024-06-30"),
+            activity("electricity", 2000, "kWh", period_start="2024-07-01"),
         ],
     )
     # AR5: the user factors' GWP basis (under AR6 they would carry gwp_basis_mismatch).

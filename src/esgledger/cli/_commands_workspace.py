@@ -1,8 +1,9 @@
 """Workspace commands: ``esgledger init``, ``esgledger import``, ``esgledger upgrade``.
 
-Exit status: 0 on success (a re-import of the same file is a success that changes nothing),
-2 when the input file is rejected (the issues go to stderr, and to ``--report`` as CSV),
-1 on any other esgledger error.
+Exit status: 0 on success (a re-import of the same file is a success that changes nothing;
+an accepted file whose rows deserve a look, e.g. overlapping activity rows, prints them as
+warnings on stderr and still exits 0), 2 when the input file is rejected (the issues go to
+stderr, and to ``--report`` as CSV), 1 on any other esgledger error.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 
 from esgledger.cli._app import EXIT_REJECTED, Lang, app, console
-from esgledger.errors import EsgledgerError, InputError
+from esgledger.errors import EsgledgerError, InputError, issues_to_csv
+from esgledger.ingest import ImportResult
 
 EXIT_ERROR = 1
+#: Warnings of an accepted import printed at most (all go to ``--report``).
+_WARNINGS_SHOWN = 20
 
 
 class ImportKind(StrEnum):
@@ -169,7 +173,10 @@ def import_(
     kind: Annotated[ImportKind, typer.Option(help="What the file holds.")],
     report: Annotated[
         Path | None,
-        typer.Option(help="Write every issue of a rejected file to this CSV file."),
+        typer.Option(
+            help="Write every issue of a rejected file (or every warning of an accepted one) "
+            "to this CSV file."
+        ),
     ] = None,
     sheet: Annotated[
         str | None,
@@ -198,10 +205,37 @@ def import_(
         raise _fail(exc) from exc
     if result.created:
         _stdout().print(result.message, markup=False)
+        _print_import_warnings(result, report)
     else:
         _stdout().print(
             f"{result.file_name} was already imported as {result.kind} batch {result.batch_id}; "
             "nothing changed.",
+            markup=False,
+        )
+
+
+def _print_import_warnings(result: ImportResult, report: Path | None) -> None:
+    """The rows an accepted import names for a look (stderr; the import still succeeded,
+    exit status 0), and all of them in ``report`` when given."""
+    if not result.warnings:
+        return
+    err = _stderr()
+    for issue in result.warnings[:_WARNINGS_SHOWN]:
+        err.print(f"warning: {issue}", markup=False)
+    if report is not None:
+        report.write_text(issues_to_csv(result.warnings), encoding="utf-8-sig")
+        err.print(
+            f"The {len(result.warnings)} warning(s) listed are in {report}"
+            + (
+                f" (of {result.warning_total})"
+                if result.warning_total > len(result.warnings)
+                else ""
+            ),
+            markup=False,
+        )
+    elif result.warning_total > _WARNINGS_SHOWN:
+        err.print(
+            f"{result.warning_total - _WARNINGS_SHOWN} more; use --report FILE.csv to list them.",
             markup=False,
         )
 

@@ -58,6 +58,16 @@ Rules
   same entity. The second rule stops the same data being counted twice when a file is
   re-exported with a small change (different bytes, so not caught by the content hash); a row
   that corrects an earlier one gets its own record id and ``correction = true``.
+* Overlaps (:mod:`esgledger.overlaps`, ``docs/methodology/overlaps.md``): among rows of
+  scope 1 and 2 activity types that are not corrections, a row equal to another row of the
+  file or of the lake in every column that changes the emissions (record id and notes aside)
+  is an **exact duplicate** and is refused. A row whose period overlaps another row of the
+  same entity, site, activity, supplier and meter (in the file or in the lake) is accepted
+  with a **warning** that names both rows (``ImportResult.warnings``, the batch summary's
+  ``overlaps``), or refused when the workspace says ``[import] overlaps = "reject"``. One
+  window over the file's rows and the lake rows of the same keys (a sort, no self-join).
+  Checked once the file passed every other rule (rows with bad dates, units or codes cannot
+  be compared).
 
 The lake
 --------
@@ -74,6 +84,8 @@ row_number        int64      the row a person sees (CSV/XLSX: header is row 1; P
 record_id         string     the user's id of the row, or null
 entity            string     entity code
 site              string     site code, or null
+meter             string     meter id, or null (batches imported before the column existed
+                             lack it; readers use ``union_by_name``)
 period_start      date32     first day of the period
 period_end        date32     last day of the period, inclusive
 activity          string     activity key as given (``refrigerant.R-410A``)
@@ -98,6 +110,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import difflib
 import os
 import re
@@ -150,6 +163,8 @@ LAKE_DIR = "activities"
 ISSUE_CAP = 1000
 #: Files at least this large get a progress bar when ``progress=True`` [bytes].
 PROGRESS_MIN_BYTES = 1 << 20
+#: Overlapping rows listed in a batch's summary (all are counted).
+_SUMMARY_OVERLAPS = 100
 #: Memory DuckDB may use before it spills to disk during an import.
 DUCKDB_MEMORY_LIMIT = "1GB"
 
@@ -161,6 +176,7 @@ LAKE_SCHEMA = pa.schema(
         ("record_id", pa.string()),
         ("entity", pa.string()),
         ("site", pa.string()),
+        ("meter", pa.string()),
         ("period_start", pa.date32()),
         ("period_end", pa.date32()),
         ("activity", pa.string()),
@@ -442,7 +458,9 @@ def _bool_sql(column: str, types: Mapping[str, str]) -> str:
     )
 
 
-_TEXT_COLUMNS = ("record_id", "entity", "site", "activity", "unit", "supplier", "factor", "notes")
+_TEXT_COLUMNS = (
+    "record_id", "entity", "site", "meter", "activity", "unit", "supplier", "factor", "notes",
+)  # fmt: skip
 
 
 def _create_typed_view(con: duckdb.DuckDBPyConnection, types: Mapping[str, str]) -> None:
@@ -906,6 +924,7 @@ class _Stats:
     period_start: date | None
     period_end: date | None
     by_activity_unit: list[tuple[str, str, int, float]]
+    overlaps: _Overlaps | None = None
 
 
 def _distinct_groups(
@@ -1041,7 +1060,7 @@ def _check_record_ids(
     files = "[" + ", ".join(_sql_string(str(p)) for p in lake_files) + "]"
     con.execute(
         "CREATE TEMP VIEW lake_ids AS SELECT entity, record_id, batch_id, row_number "
-        f"FROM read_parquet({files}) WHERE record_id IS NOT NULL"
+        f"FROM read_parquet({files}, union_by_name = true) WHERE record_id IS NOT NULL"
     )
     match = "FROM typed t JOIN lake_ids l ON t.entity = l.entity AND t.record_id = l.record_id"
     result = con.execute(f"SELECT count(*) {match}").fetchone()
@@ -1069,23 +1088,208 @@ def _check_record_ids(
         )
 
 
-def _lake_files(workspace: Workspace) -> list[Path]:
+def _lake_batches(workspace: Workspace) -> list[tuple[str, str, Path]]:
+    """The accepted activity batches in import order: (batch id, file name, lake file)."""
     from esgledger.store.repository import load_batches
 
     with workspace.session() as session:
         batches = [b for b in load_batches(session) if b.kind == KIND and b.lake_path]
-    files = [workspace.lake / str(b.lake_path) for b in batches]
-    missing = [f for f in files if not f.is_file()]
+    out = [(str(b.id), str(b.file_name), workspace.lake / str(b.lake_path)) for b in batches]
+    missing = [f for _, _, f in out if not f.is_file()]
     if missing:
         raise WorkspaceError(
             f"the lake file {missing[0]} of an imported activity batch is missing; restore it "
             "from a backup before importing more activity data"
         )
-    return files
+    return out
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    found = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(found[0]) if found else 0
+
+
+def _overlap_activities(ctx: _Context, groups: list[tuple[tuple[Any, ...], int]]) -> list[str]:
+    """The file's activities whose rows are compared for overlaps (scope 1 and 2 types)."""
+    from esgledger.overlaps import OVERLAP_SCOPES
+
+    out: set[str] = set()
+    for (activity, _unit), _n in groups:
+        found = ctx.known(str(activity)) if activity is not None else None
+        if found is not None and found.scope in OVERLAP_SCOPES:
+            out.add(str(activity))
+    return sorted(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Overlaps:
+    """Rows of the file that overlap other rows (accepted under the ``warn`` rule)."""
+
+    issues: list[Issue]
+    total: int
+    rule: str
+
+
+def _row_ref(ref: Mapping[str, Any] | None, files: Mapping[str, str]) -> str:
+    """``row 7 of this file (record id E-7)`` or ``row 4 of batch b-… (jan.csv, record id
+    E-1)``."""
+    if ref is None:  # pragma: no cover - the SQL gives a ref with every hit
+        return "another row"
+    record = f"record id {ref['record_id']}" if ref.get("record_id") else ""
+    batch = ref.get("batch_id")
+    if batch is None:
+        return f"row {ref['row_number']} of this file" + (f" ({record})" if record else "")
+    where = ", ".join(part for part in (files.get(str(batch), ""), record) if part)
+    return f"row {ref['row_number']} of batch {batch}" + (f" ({where})" if where else "")
+
+
+def _check_overlaps(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    activities: Sequence[str],
+    batches: Sequence[tuple[str, str, Path]],
+    rule: str,
+    findings: _Findings,
+) -> _Overlaps:
+    """Exact duplicates (refused) and overlapping periods (refused under ``reject``, else
+    returned as warnings) of the file's scope 1 and 2 rows, against each other and the lake
+    (:func:`esgledger.overlaps.overlap_sql`)."""
+    from esgledger.overlaps import (
+        DUPLICATE_COLUMNS,
+        candidates_sql,
+        hot_months_sql,
+        overlap_sql,
+    )
+
+    none = _Overlaps([], 0, rule)
+    if not activities:
+        return none
+    wanted = ", ".join(_sql_string(a) for a in activities)
+    columns = ", ".join(DUPLICATE_COLUMNS)
+    con.execute(
+        f"CREATE TEMP VIEW ov_new AS SELECT {columns}, "
+        "{'batch_id': CAST(NULL AS VARCHAR), 'row_number': CAST(row_number AS BIGINT), "
+        "'record_id': record_id} AS ref, 1 AS _origin, -1 AS _seq, row_number AS _row "
+        f"FROM typed WHERE activity IN ({wanted}) AND NOT correction"
+    )
+    union = "SELECT * FROM ov_new"
+    if batches:
+        files = "[" + ", ".join(_sql_string(str(f)) for _, _, f in batches) + "]"
+        lake = f"read_parquet({files}, union_by_name = true)"
+        names = {str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {lake}").fetchall()}
+        meter = "l.meter" if "meter" in names else "CAST(NULL AS VARCHAR)"
+        con.register(
+            "ov_batches",
+            pa.table(
+                {
+                    "batch_id": pa.array([b for b, _, _ in batches], pa.string()),
+                    "seq": pa.array(range(len(batches)), pa.int64()),
+                }
+            ),
+        )
+        picked = ", ".join(
+            f"{meter} AS meter" if c == "meter" else f"l.{c}" for c in DUPLICATE_COLUMNS
+        )
+        con.execute(
+            f"""
+            CREATE TEMP VIEW ov_lake AS
+            SELECT {picked},
+                {{'batch_id': l.batch_id, 'row_number': l.row_number,
+                  'record_id': l.record_id}} AS ref,
+                0 AS _origin, b.seq AS _seq, l.row_number AS _row
+            FROM {lake} l
+            JOIN ov_batches b ON b.batch_id = l.batch_id
+            SEMI JOIN (SELECT DISTINCT entity, site, activity FROM ov_new) k
+                ON k.entity = l.entity AND k.site IS NOT DISTINCT FROM l.site
+                AND k.activity = l.activity
+            WHERE l.activity IN ({wanted}) AND l.correction IS NOT TRUE
+            """
+        )
+        union += " UNION ALL SELECT * FROM ov_lake"
+    con.execute(f"CREATE TEMP VIEW ov_all AS {union}")
+    con.execute(f"CREATE TEMP TABLE ov_hot AS {hot_months_sql('ov_all')}")
+    if not _count(con, "ov_hot"):
+        return none
+    candidates = candidates_sql("ov_all", "ov_hot")
+    con.execute(
+        "CREATE TEMP TABLE ov_hits AS SELECT _row, ref, overlapping, overlap_with, duplicate_of, "
+        f"entity, site, activity, supplier, meter, period_start, period_end FROM "
+        f"({overlap_sql(f'({candidates})', order=('_origin', '_seq', '_row'))}) "
+        "WHERE _origin = 1 AND (overlapping OR duplicate_of IS NOT NULL)"
+    )
+    counts = con.execute(
+        "SELECT count(*) FILTER (WHERE duplicate_of IS NOT NULL), "
+        "count(*) FILTER (WHERE duplicate_of IS NULL) FROM ov_hits"
+    ).fetchone()
+    duplicates, overlaps = (int(counts[0]), int(counts[1])) if counts else (0, 0)
+    if not duplicates and not overlaps:
+        return none
+    files_of = {b: f for b, f, _ in batches}
+    if duplicates:
+        rows = con.execute(
+            "SELECT _row, duplicate_of FROM ov_hits WHERE duplicate_of IS NOT NULL "
+            f"ORDER BY _row LIMIT {ISSUE_CAP}"
+        ).fetchall()
+        findings.add(
+            [
+                Issue(
+                    name,
+                    int(r[0]),
+                    "quantity",
+                    None,
+                    f"exact duplicate of {_row_ref(r[1], files_of)}: same entity, site, meter, "
+                    "activity, supplier, period, quantity, unit, region and factor; it would be "
+                    "counted twice",
+                    "remove the row; if it is really separate consumption, give each row its "
+                    "meter id",
+                )
+                for r in rows
+            ],
+            duplicates,
+        )
+    if not overlaps:
+        return none
+    rows = con.execute(
+        "SELECT _row, overlap_with, entity, site, activity, supplier, meter, period_start, "
+        f"period_end FROM ov_hits WHERE duplicate_of IS NULL ORDER BY _row LIMIT {ISSUE_CAP}"
+    ).fetchall()
+    issues = [
+        Issue(
+            name,
+            int(r[0]),
+            "period_start",
+            f"{r[7]}..{r[8]}",
+            f"the period overlaps {_row_ref(r[1], files_of)}, of the same entity {r[2]}, site "
+            f"{r[3] or '(none)'}, activity {r[4]}, supplier {r[5] or '(none)'} and meter "
+            f"{r[6] or '(none)'}: the same consumption may be counted twice",
+            "if it is the same consumption, remove this row (or adjust the earlier one with a "
+            "row of correction = true); if it is other consumption, tell the rows apart by "
+            "their meter or supplier",
+        )
+        for r in rows
+    ]
+    if rule == "reject":
+        findings.add(
+            [
+                Issue(
+                    i.file,
+                    i.row,
+                    i.column,
+                    i.value,
+                    i.problem + ' ([import] overlaps = "reject")',
+                    i.fix,
+                )
+                for i in issues
+            ],
+            overlaps,
+        )
+        return none
+    return _Overlaps(issues, overlaps, rule)
 
 
 def _validate(con: duckdb.DuckDBPyConnection, workspace: Workspace, source: _Source) -> _Stats:
-    """Run every rule; raise :class:`InputError` with all issues, or return the stats."""
+    """Run every rule; raise :class:`InputError` with all issues, or return the stats (with
+    the overlaps accepted under the workspace's ``warn`` rule)."""
     name = source.name
     ctx = _Context(workspace)
     rules = _value_rules(ctx)
@@ -1100,7 +1304,22 @@ def _validate(con: duckdb.DuckDBPyConnection, workspace: Workspace, source: _Sou
                 _fetch_value_issues(con, name, rule, verdicts), sum(v.rows for v in verdicts)
             )
     first, last = _check_rows(con, name, workspace.reporting_year, findings)
-    _check_record_ids(con, name, "record_id" in source.types, _lake_files(workspace), findings)
+    batches = _lake_batches(workspace)
+    _check_record_ids(con, name, "record_id" in source.types, [f for _, _, f in batches], findings)
+    # Rows can be compared only once their values are valid (dates, units, codes): the
+    # overlap and duplicate rule runs on files that passed every other rule.
+    overlaps = (
+        _check_overlaps(
+            con,
+            name,
+            _overlap_activities(ctx, groups["activity_unit"]),
+            batches,
+            workspace.overlap_rule,
+            findings,
+        )
+        if not findings.total
+        else None
+    )
 
     if findings.total:
         findings.issues.sort(
@@ -1111,7 +1330,7 @@ def _validate(con: duckdb.DuckDBPyConnection, workspace: Workspace, source: _Sou
             findings.issues[:ISSUE_CAP],
             total=findings.total,
         )
-    return _Stats(first, last, totals)
+    return _Stats(first, last, totals, overlaps)
 
 
 # ---- writing ------------------------------------------------------------------------------
@@ -1120,7 +1339,7 @@ def _validate(con: duckdb.DuckDBPyConnection, workspace: Workspace, source: _Sou
 def _lake_select(batch_id: str) -> str:
     return (
         f"SELECT {_sql_string(batch_id)} AS batch_id, row_number, record_id, entity, site, "
-        "period_start, period_end, activity, quantity, unit, region, supplier, "
+        "meter, period_start, period_end, activity, quantity, unit, region, supplier, "
         "scope3_category, factor, correction, notes FROM typed"
     )
 
@@ -1129,7 +1348,7 @@ def _summary(source: _Source, stats: _Stats) -> dict[str, object]:
     by_activity: dict[str, int] = {}
     for activity, _unit, rows, _quantity in stats.by_activity_unit:
         by_activity[activity] = by_activity.get(activity, 0) + rows
-    return {
+    out: dict[str, object] = {
         "rows": source.rows,
         "format": source.format,
         "encoding": source.encoding,
@@ -1141,6 +1360,16 @@ def _summary(source: _Source, stats: _Stats) -> dict[str, object]:
             for activity, unit, rows, quantity in stats.by_activity_unit
         ],
     }
+    if stats.overlaps is not None and stats.overlaps.total:
+        out["overlaps"] = {
+            "rows": stats.overlaps.total,
+            "rule": stats.overlaps.rule,
+            "listed": [
+                {"row": i.row, "value": i.value, "problem": i.problem}
+                for i in stats.overlaps.issues[:_SUMMARY_OVERLAPS]
+            ],
+        }
+    return out
 
 
 def _remove_batch(workspace: Workspace, batch_id: str) -> None:
@@ -1258,6 +1487,13 @@ def _store(
         f"{batch_id} ({_plural(activities, 'activity', 'activities')}, "
         f"{stats.period_start} to {stats.period_end})."
     )
+    if stats.overlaps is not None and stats.overlaps.total:
+        message += (
+            f" Warning: {_plural(stats.overlaps.total, 'row')} "
+            f"{'overlaps' if stats.overlaps.total == 1 else 'overlap'} other activity rows of "
+            "the same entity, site, activity, supplier and meter; they were imported and will "
+            'be counted (listed below; [import] overlaps = "reject" refuses such files).'
+        )
     try:
         con.execute(
             f"COPY ({_lake_select(batch_id)}) TO {_sql_string(str(temporary))} "
@@ -1285,4 +1521,10 @@ def _store(
         raise WorkspaceError(
             f"cannot put the lake file of batch {batch_id} in place ({exc}); nothing was imported"
         ) from exc
+    if stats.overlaps is not None and stats.overlaps.total:
+        result = dataclasses.replace(
+            result,
+            warnings=tuple(stats.overlaps.issues),
+            warning_total=stats.overlaps.total,
+        )
     return result

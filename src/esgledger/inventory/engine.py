@@ -74,6 +74,11 @@ values (activity keys, units, entities), never the rows:
    same fuel bought as spend) for one entity (and supplier or site) and overlapping
    periods. Suspect lines get ``double_count_suspect = true`` and each rule that fired one
    warning; no line is dropped or changed.
+9. **Overlaps.** Scope 1 and 2 rows (not corrections) whose periods overlap another row of
+   the same entity, site, activity, supplier and meter (:mod:`esgledger.overlaps`, the rule
+   the import applies; one window over the rows) get ``overlap_suspect = true``, the run one
+   warning and the manifest an ``overlaps`` section; data quality scores their reliability
+   one step worse. No line is dropped or changed.
 
 Unresolved keys stop the run with one :class:`~esgledger.errors.FactorNotFoundError` (or
 :class:`~esgledger.errors.StrictFallbackError` when ``strict`` refused fallbacks) listing every
@@ -82,9 +87,9 @@ was a refusal by ``strict``): a row without a factor is never a silent zero. Wit
 ``allow_unresolved=True`` those rows become *excluded* lines (``excluded = true``, null
 emissions, the resolver's message as ``reason``) and the run's warnings count them.
 
-Scope 2 market-based (next) adds a second set of factor and emission columns (``mb_*``) to
-the same lines, from a second :func:`resolve_many` over the same keys with market methods; it
-is not a second engine.
+Scope 2 market-based (:mod:`esgledger.inventory.market`) is computed from these line items:
+its grid-average remainder reuses the factor of the location-based lines, never a second
+resolution of it.
 """
 
 from __future__ import annotations
@@ -109,6 +114,14 @@ from esgledger.errors import (
     UnitError,
 )
 from esgledger.factors.resolve import GAS_FAMILIES, Fallback, Strictness, resolve_many
+from esgledger.overlaps import (
+    DUPLICATE_COLUMNS,
+    OVERLAP_SCOPES,
+    candidates_sql,
+    hot_months_sql,
+    overlap_sql,
+    overlap_warning,
+)
 from esgledger.units import conversion_factor, currency_of
 
 if TYPE_CHECKING:
@@ -186,6 +199,7 @@ LINE_ITEM_COLUMNS: tuple[str, ...] = (
     "gwp_basis_mismatch",
     "uncertainty_pct",
     "double_count_suspect",
+    "overlap_suspect",
     "excluded",
     "reason",
     "reason_zh",
@@ -215,6 +229,9 @@ class PlanResult:
     double_counting
         Per rule of :data:`DOUBLE_COUNT_RULES` that flagged lines: the rule, its rows and
         examples (see :func:`_double_count`).
+    overlaps
+        Scope 1 and 2 rows that overlap other rows of the same entity, site, activity,
+        supplier and meter (:func:`_overlaps`): ``rows`` and ``examples``; None when none do.
     """
 
     counts: dict[str, int]
@@ -222,6 +239,7 @@ class PlanResult:
     factor_sets_used: dict[str, int] = field(default_factory=dict)
     deflators: list[dict[str, Any]] = field(default_factory=list)
     double_counting: list[dict[str, Any]] = field(default_factory=list)
+    overlaps: dict[str, Any] | None = None
 
 
 def _sql_text(value: str) -> str:
@@ -552,6 +570,7 @@ SELECT
     k.gwp_basis_mismatch,
     k.uncertainty_pct,
     {double_count} AS double_count_suspect,
+    {overlap} AS overlap_suspect,
     k.error IS NOT NULL AS excluded,
     coalesce(k.reason, k.error) AS reason,
     coalesce(k.reason_zh, k.error) AS reason_zh,
@@ -567,6 +586,7 @@ JOIN {keys} k ON k.activity = a.activity
 JOIN scopes t ON t.activity = a.activity
 JOIN {shares} e ON e.entity = a.entity
 {double_count_join}
+{overlap_join}
 {where}
 """
 
@@ -601,12 +621,24 @@ LEFT JOIN dc_flags f ON f.activity = a.activity AND f.entity = a.entity
     AND f.period_start = a.period_start AND f.period_end = a.period_end"""
 
 
+_OVERLAP_JOIN = """
+LEFT JOIN ov_flags o ON o.batch_id = a.batch_id AND o.row_number = a.row_number"""
+
+
 def _lines_sql(
-    *, run_id: str, gwp_set: str, category_3: bool, double_count: bool, investments: bool = False
+    *,
+    run_id: str,
+    gwp_set: str,
+    category_3: bool,
+    double_count: bool,
+    investments: bool = False,
+    overlap: bool = False,
 ) -> str:
     flags = {
         "double_count": "f.activity IS NOT NULL" if double_count else "false",
         "double_count_join": _DOUBLE_COUNT_JOIN if double_count else "",
+        "overlap": "o.batch_id IS NOT NULL" if overlap else "false",
+        "overlap_join": _OVERLAP_JOIN if overlap else "",
     }
     primary = _LINE_SQL.format(
         **flags,
@@ -768,7 +800,7 @@ def compute_line_items(
             f"""
             CREATE TEMP VIEW acts AS
             SELECT a.* EXCLUDE (filename), f.batch_seq
-            FROM read_parquet([{files}], filename = true) a
+            FROM read_parquet([{files}], filename = true, union_by_name = true) a
             JOIN batch_files f ON f.path = a.filename
             """
         )
@@ -889,6 +921,7 @@ def compute_line_items(
         )
         _check_entities(con)
         double_counting = _double_count(con, activities)
+        overlaps = _overlaps(con, taxonomy, activities)
 
         out.parent.mkdir(parents=True, exist_ok=True)
         select = _lines_sql(
@@ -897,6 +930,7 @@ def compute_line_items(
             category_3=derived is not None,
             double_count=double_counting is not None,
             investments=bool(investments),
+            overlap=overlaps is not None,
         )
         select = _with_enums(con, select, run_id=run_id, gwp_set=gwp_set, derived=derived)
         con.execute(f"COPY ({select}) TO {_sql_text(str(out))} (FORMAT parquet, COMPRESSION zstd)")
@@ -905,6 +939,9 @@ def compute_line_items(
         if double_counting is not None:
             result.double_counting = double_counting
             result.warnings.extend(_double_count_warning(d) for d in double_counting)
+        if overlaps is not None:
+            result.overlaps = overlaps
+            result.warnings.append(overlap_warning(overlaps))
         if derived is not None:
             result.warnings.extend(_category_3_gaps(con))
         if failed:
@@ -1491,6 +1528,57 @@ def _double_count(
             }
         )
     return found
+
+
+def _overlaps(
+    con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy, activities: Sequence[str]
+) -> dict[str, Any] | None:
+    """Create ``ov_flags`` (batch id and row number of every scope 1 and 2 row, not a
+    correction, that overlaps another row of its entity, site, activity, supplier and meter:
+    :func:`esgledger.overlaps.overlap_sql`, the rule the import applies) and describe them;
+    None when no row overlaps (then nothing is joined)."""
+    checked = sorted(a for a in activities if taxonomy.get(a).scope in OVERLAP_SCOPES)
+    if not checked:
+        return None
+    names = {str(r[0]) for r in con.execute("DESCRIBE acts").fetchall()}
+    meter = "meter" if "meter" in names else "CAST(NULL AS VARCHAR) AS meter"
+    columns = ", ".join(meter if c == "meter" else c for c in DUPLICATE_COLUMNS)
+    wanted = ", ".join(_sql_text(a) for a in checked)
+    source = (
+        f"(SELECT {columns}, {{'batch_id': batch_id, 'row_number': row_number}} AS ref, "
+        "batch_seq, row_number AS _row, batch_id, row_number "
+        f"FROM acts WHERE activity IN ({wanted}) AND correction IS NOT TRUE)"
+    )
+    con.execute(f"CREATE TEMP VIEW ov_rows AS SELECT * FROM {source}")
+    con.execute(f"CREATE TEMP TABLE ov_hot AS {hot_months_sql('ov_rows')}")
+    found = con.execute("SELECT count(*) FROM ov_hot").fetchone()
+    if not found or not found[0]:
+        return None
+    candidates = f"({candidates_sql('ov_rows', 'ov_hot')})"
+    con.execute(
+        "CREATE TEMP TABLE ov_flags AS SELECT batch_id, row_number, entity, site, activity, "
+        "meter, period_start, period_end FROM "
+        f"({overlap_sql(candidates, order=('batch_seq', '_row'))}) WHERE overlapping"
+    )
+    found = con.execute("SELECT count(*) FROM ov_flags").fetchone()
+    rows = int(found[0]) if found else 0
+    if not rows:
+        return None
+    examples = [
+        {"entity": e, "site": s, "activity": a, "meter": m, "period_start": str(start),
+         "period_end": str(end)}
+        for e, s, a, m, start, end in con.execute(
+            "SELECT DISTINCT entity, site, activity, meter, period_start, period_end "
+            "FROM ov_flags ORDER BY ALL LIMIT ?",
+            [_MAX_EXAMPLES + 1],
+        ).fetchall()
+    ]  # fmt: skip
+    return {
+        "rows": rows,
+        "examples": examples[:_MAX_EXAMPLES],
+        "more_examples": len(examples) > _MAX_EXAMPLES,
+        "rule": "same entity, site, activity, supplier and meter; periods share a day",
+    }
 
 
 _DC_ROLES_SCHEMA = pa.schema(

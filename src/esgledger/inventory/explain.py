@@ -155,6 +155,14 @@ _LABELS: dict[str, tuple[str, str]] = {
     "method_supplier": ("supplier-specific factor", "供应商特定因子"),
     "method_residual_mix": ("residual mix", "剩余组合因子"),
     "method_grid_average": ("grid average", "电网平均因子"),
+    "market_grid_why": (
+        "the grid average is the factor location-based uses for this site-period, resolved "
+        "once: without a supplier-specific factor or residual mix it is the last step of the "
+        "market-based hierarchy (GHG Protocol Scope 2 Guidance (2015) §6.11, Table 6.3)",
+        "电网平均因子即本站点-期间基于位置法所用的同一因子（只解析一次）：无供应商特定因子和剩余"
+        "组合因子时，它是市场法因子层级的最后一级（温室气体核算体系《范围二指南》（2015）第6.11节、"
+        "表6.3）",
+    ),
     "market_flag": (
         "no residual mix: priced at the grid average, to be disclosed",
         "无剩余组合因子：按电网平均因子计算，需披露",
@@ -485,6 +493,8 @@ def _market_text(market: Mapping[str, Any], lang: str) -> list[str]:
             f"{_num(market['remainder_co2e_kg_per_mwh'])} kg/MWh ({method}, "
             f"{market['remainder_factor_id']})"
         )
+        if market["remainder_method"] == "grid_average":
+            out.append(f"    {lab('market_grid_why')}")
     if market["data_quality_flag"]:
         flag = "" if lang == "zh-CN" else f" ({market['data_quality_flag']})"
         out.append(f"    ! {lab('market_flag')}{flag}")

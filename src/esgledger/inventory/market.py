@@ -16,15 +16,17 @@ Built on :mod:`esgledger.renewables` as ``docs/methodology/green-power.md`` §7 
    (:func:`~esgledger.renewables.allocation.allocate`, site → entity → group pools). MWh
    allocated to periods of *other* years (``instrument_allocations``) are not available again.
 3. **Remainder factors**, per site, with :func:`esgledger.factors.resolve.resolve` over the
-   site's region chain and unit MWh: ``methods=("supplier",)`` (with the site's supplier),
-   ``("residual_mix",)`` and ``("location",)``, never through proxy regions (a residual mix
-   of another country is not a residual mix). When no ``location`` factor exists (a country
-   only a life-cycle source covers), the grid average is the factor of the run's own
-   location-based lines of that site (their ``co2e_kg`` / MWh), named by its factor id. The
-   factor value [kg CO2e / MWh] is weighted as the engine weights it: the published
-   ``co2e_kg`` when it is under the run's GWP set, else ``co2_kg + ch4_kg × GWP(CH4) +
-   n2o_kg × GWP(N2O)`` under the run's set, times the resolver's unit conversion (MWh →
-   factor unit).
+   site's region chain and unit MWh: ``methods=("supplier",)`` (with the site's supplier) and
+   ``("residual_mix",)``, never through proxy regions (a residual mix of another country is
+   not a residual mix). The factor value [kg CO2e / MWh] is weighted as the engine weights
+   it: the published ``co2e_kg`` when it is under the run's GWP set, else ``co2_kg + ch4_kg
+   × GWP(CH4) + n2o_kg × GWP(N2O)`` under the run's set, times the resolver's unit
+   conversion (MWh → factor unit). The **grid average** (Table 6.3, last step; §6.11) is not
+   resolved a second time: it is the factor of the run's own location-based lines of each
+   site-period (their ``co2e_kg`` / MWh, named by their factor ids), so it follows exactly
+   the precedence (user sets over shipped ones), tiers, explicit factor ids, proxies and GWP
+   weighting of location-based, and without instruments and residual mix market-based
+   equals location-based.
 4. :func:`esgledger.renewables.allocation.market_based` prices each site-period; a
    remainder priced at the grid average carries
    :data:`~esgledger.renewables.allocation.GRID_AVERAGE_FLAG`. The lines (units in the
@@ -198,6 +200,75 @@ def _factor_kg_per_mwh(factor: Mapping[str, Any], conversion: float, gwp_set: st
     return value * conversion
 
 
+@dataclass(slots=True)
+class _Location:
+    """The location-based lines of one site-period: [MWh], [kg CO2e] (gross) and the ids,
+    sets, tiers and sources of the factors they use."""
+
+    mwh: float = 0.0
+    kg: float = 0.0
+    ids: set[str] = field(default_factory=set)
+    sets: set[str] = field(default_factory=set)
+    tiers: set[str] = field(default_factory=set)
+    sources: set[str] = field(default_factory=set)
+
+    def add(
+        self,
+        mwh: float,
+        kg: float,
+        *,
+        ids: str | None,
+        sets: str | None,
+        tiers: str | None,
+        sources: str | None,
+    ) -> None:
+        self.mwh += mwh
+        self.kg += kg
+        for target, text, sep in (
+            (self.ids, ids, ","),
+            (self.sets, sets, ","),
+            (self.tiers, tiers, ","),
+            (self.sources, sources, "; "),
+        ):
+            if text:
+                target.update(part for part in str(text).split(sep) if part)
+
+    def choice(self) -> FactorChoice:
+        """The grid-average factor of these lines: their kg / MWh [kg CO2e / MWh], named by
+        their factor ids (``a+b`` when the lines use more than one)."""
+        return FactorChoice(
+            self.kg / self.mwh,
+            "+".join(sorted(self.ids)),
+            "; ".join(sorted(self.sources)),
+            reason=_grid_reason(self),
+        )
+
+
+def _grid_reason(where: _Location) -> str:
+    sets = ", ".join(sorted(where.sets)) or "?"
+    tiers = ", ".join(sorted(where.tiers)) or "?"
+    return (
+        f"the factor location-based uses for this electricity ({'+'.join(sorted(where.ids))}; "
+        f"set {sets}; tier {tiers}), resolved once by the engine: the grid average, last step "
+        "of the market-based hierarchy where no supplier-specific factor or residual mix is "
+        "available (GHG Protocol Scope 2 Guidance (2015) §6.11, Table 6.3)"
+    )
+
+
+def _site_grid_average(parts: list[_Location]) -> FactorChoice | None:
+    """The site's grid average over all its site-periods (kg / MWh of its location-based
+    lines), or None when the site has no MWh."""
+    total = _Location()
+    for part in parts:
+        total.mwh += part.mwh
+        total.kg += part.kg
+        total.ids |= part.ids
+        total.sets |= part.sets
+        total.tiers |= part.tiers
+        total.sources |= part.sources
+    return total.choice() if total.mwh > 0 else None
+
+
 def _choice(
     library: FactorLibrary,
     taxonomy: Taxonomy,
@@ -247,7 +318,10 @@ def _electricity(con: duckdb.DuckDBPyConnection, lines: Path) -> list[tuple[Any,
                sum(co2e_kg) AS co2e_kg,
                string_agg(DISTINCT factor_id, ',' ORDER BY factor_id) AS factor_ids,
                min(nullif(supplier, '')) AS supplier,
-               count(*) AS n
+               count(*) AS n,
+               string_agg(DISTINCT factor_set, ',' ORDER BY factor_set) AS factor_sets,
+               string_agg(DISTINCT tier, ',' ORDER BY tier) AS tiers,
+               string_agg(DISTINCT source, '; ' ORDER BY source) AS sources
         FROM read_parquet({_sql_path(lines)})
         WHERE scope = 2 AND activity = '{_ELECTRICITY}' AND line_kind = 'activity'
           AND NOT excluded AND consolidation_share > 0
@@ -332,10 +406,14 @@ def market_based(workspace: Workspace, run: Run, *, write: bool = True) -> Marke
     to_mwh: dict[str, float] = {}
     shares: dict[str, float] = {}
     consumption_rows: dict[tuple[str, str, Any], dict[str, Any]] = {}
-    location_kg: dict[str, float] = defaultdict(float)
-    location_ids: dict[str, set[str]] = defaultdict(set)
+    # The location-based lines of each site-period: kg, MWh and the factors they use (the
+    # grid average of the market-based remainder, step 3 of the module docstring).
+    location: dict[tuple[str, str, Any], _Location] = {}
     suppliers: dict[str, str] = {}
-    for entity, site, region, start, end, unit, share, qty, co2e, ids, supplier, _n in rows:
+    for (
+        entity, site, region, start, end, unit, share, qty, co2e, ids, supplier, _n,
+        factor_sets, tiers, sources,
+    ) in rows:  # fmt: skip
         if unit not in to_mwh:
             to_mwh[unit] = conversion_factor(str(unit), "MWh")
         mwh = float(qty) * to_mwh[unit]
@@ -363,13 +441,11 @@ def market_based(workspace: Workspace, run: Run, *, write: bool = True) -> Marke
         )
         entry["quantity_mwh"] += mwh
         entry["period_end"] = max(entry["period_end"], end)
-        location_kg[code] += float(co2e or 0.0)
-        location_ids[code].update(str(ids or "").split(",") if ids else [])
+        location.setdefault(key, _Location()).add(
+            mwh, float(co2e or 0.0), ids=ids, sets=factor_sets, tiers=tiers, sources=sources
+        )
         if supplier and code not in suppliers:
             suppliers[code] = str(supplier)
-    location_mwh: dict[str, float] = defaultdict(float)
-    for entry in consumption_rows.values():
-        location_mwh[entry["site"]] += entry["quantity_mwh"]
 
     table = pa.Table.from_pylist(
         list(consumption_rows.values()),
@@ -428,23 +504,18 @@ def market_based(workspace: Workspace, run: Run, *, write: bool = True) -> Marke
             gwp_set=gwp_set,
             site=real_site,
         )
-        grid = _choice(
-            library,
-            taxonomy,
-            region=region,
-            year=year,
-            methods=("location",),
-            gwp_set=gwp_set,
-            site=real_site,
+        # Table 6.3, last step: the grid average is the factor the site's location-based
+        # lines use, resolved once by the engine (same precedence, proxies, explicit
+        # factors and GWP weighting), never a second resolution that could pick another.
+        by_period = {
+            c.period_start: location[c.site, c.entity, c.period_start].choice()
+            for c in consumption
+            if c.site == code and location[c.site, c.entity, c.period_start].mwh > 0
+        }
+        grid = _site_grid_average(
+            [location[c.site, c.entity, c.period_start] for c in consumption if c.site == code]
         )
-        if grid is None and location_mwh[code] > 0:
-            ids = sorted(location_ids[code])
-            grid = FactorChoice(
-                location_kg[code] / location_mwh[code],
-                "+".join(ids),
-                "the run's location-based lines of the site (no location-method factor)",
-            )
-        factors[code] = RemainderFactors(supplier_choice, residual, grid)
+        factors[code] = RemainderFactors(supplier_choice, residual, grid, by_period)
 
     lines = _market_based_lines(consumption, allocation.allocations, factors, year=year)
     if consumption and not instruments:

@@ -126,8 +126,9 @@ ORIGINS: tuple[str, ...] = ("shipped", "synthetic", "user")
 REGION_MATCHES: tuple[str, ...] = (
     "same", "parent", "global", "default", "other", "own", "gas", "unknown",
 )  # fmt: skip
-#: Boolean line columns an ``add`` rule may name as its flag.
-FLAG_COLUMNS: tuple[str, ...] = ("gwp_basis_mismatch",)
+#: Boolean line columns an ``add`` rule may name as its flag. Line items without one of them
+#: (runs made before the flag existed) are scored as if it were false.
+FLAG_COLUMNS: tuple[str, ...] = ("gwp_basis_mismatch", "overlap_suspect")
 #: Primary data (Scope 3 Standard ch. 7: data from specific activities in the value chain):
 #: lines of these tiers or methods.
 PRIMARY_TIERS: tuple[str, ...] = ("supplier", "site")
@@ -637,8 +638,7 @@ def _prepare(
     _connect_source(con, line_items, "_raw", position=ordered)
     columns = _columns(con, "_raw")
     missing = [c for c in _REQUIRED if c not in columns]
-    flags = {r.flag for r in rules.rules if r.flag is not None}
-    missing += sorted(f for f in flags if f not in columns)
+    flags = sorted({r.flag for r in rules.rules if r.flag is not None} - set(columns))
     if missing:
         raise InputError(
             "these line items cannot be scored: missing column(s) " + ", ".join(missing),
@@ -651,11 +651,12 @@ def _prepare(
             ],
         )  # fmt: skip
     produced = [c for c in (*_OUTPUT_COLUMNS, *DQ_COLUMNS) if c in columns]
+    absent = "".join(f', false AS "{f}"' for f in flags)  # flags a run did not have yet
     if produced:  # scoring scored lines again: the new scores replace the old
         quoted = ", ".join(f'"{c}"' for c in produced)
-        con.execute(f"CREATE TEMP VIEW _raw2 AS SELECT * EXCLUDE ({quoted}) FROM _raw")
+        con.execute(f"CREATE TEMP VIEW _raw2 AS SELECT * EXCLUDE ({quoted}){absent} FROM _raw")
     else:
-        con.execute("CREATE TEMP VIEW _raw2 AS SELECT * FROM _raw")
+        con.execute(f"CREATE TEMP VIEW _raw2 AS SELECT *{absent} FROM _raw")
     regions_table = _factor_regions(factors)
     if "factor_region" in columns:
         con.execute("CREATE TEMP VIEW _lines AS SELECT * FROM _raw2")
@@ -919,7 +920,9 @@ def data_quality_summary(
         (the five indicators and ``overall``, emission-weighted, null without emissions),
         ``primary_data_share`` and ``secondary_data_share`` [fractions of CO2e] and
         ``co2e_share_by_tier``; the categories also carry ``name``, ``name_zh`` and
-        ``status`` (``reported`` / ``not reported``).
+        ``status`` (``reported`` / ``not reported``); ``overlap_suspect``: ``lines`` and
+        ``co2e_t`` [t CO2e, consolidated] of the lines whose activity row overlaps another
+        (their reliability is scored one step worse).
     """
     from esgledger.inventory.runs import SCOPE3_CATEGORIES
 
@@ -934,6 +937,10 @@ def data_quality_summary(
             .to_pylist()
         )
         completeness = scope3_completeness(con.sql(f"SELECT * FROM {source}").to_arrow_table())
+        overlap = con.execute(
+            f"SELECT count(*), sum(co2e_kg_consolidated) / 1000.0 FROM {source} "
+            "WHERE overlap_suspect AND NOT excluded"
+        ).fetchone()
     finally:
         con.close()
     scopes = {str(int(r["scope"])): _entry(r) for r in by_scope if r["scope"] is not None}
@@ -972,4 +979,9 @@ def data_quality_summary(
         "overall": _entry(overall),
         "by_scope": scopes,
         "scope3_by_category": categories,
+        # Lines whose activity row overlaps another row (docs/methodology/overlaps.md).
+        "overlap_suspect": {
+            "lines": int(overlap[0]) if overlap else 0,
+            "co2e_t": float(overlap[1] or 0.0) if overlap else 0.0,
+        },
     }

@@ -304,6 +304,7 @@ class PreparedRun:
                 "factor_sets_used": result.factor_sets_used,
                 "deflators": {"used": result.deflators, "sources": _deflator_sources()},
                 "double_counting": result.double_counting,
+                "overlaps": result.overlaps,
                 "warnings": [*result.warnings, *market["warnings"]],
                 "line_items": f"{RUNS_DIR}/{run_id}/{LINE_ITEMS_FILE}",
                 "line_items_sha256": _file_sha256(lines_path),

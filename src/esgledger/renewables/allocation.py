@@ -18,7 +18,9 @@ Pure functions, built so that the inventory engine can call them with what it ha
    the uncovered remainder × the first factor available of supplier-specific, residual mix,
    grid average (Table 6.3 rows 3-5). The factors are inputs (:class:`RemainderFactors`), so
    the engine passes the ones it resolved (``methods=("supplier",)``,
-   ``("residual_mix",)``, ``("location",)``); for China the residual mix is the MEE/NBS
+   ``("residual_mix",)``) and, as the grid average, the factor of each site-period's
+   location-based lines (:attr:`RemainderFactors.grid_average_by_period`); for China the
+   residual mix is the MEE/NBS
    national factor excluding market-traded non-fossil electricity (``cn-mee`` method
    ``residual_mix``). Falling back to the grid average sets ``data_quality_flag`` to
    :data:`GRID_AVERAGE_FLAG` — the Scope 2 Guidance requires disclosing that no residual mix
@@ -311,22 +313,34 @@ class FactorChoice:
     """A resolved emission factor for the remainder.
 
     ``co2e_kg_per_mwh`` [kg CO2e / MWh]; ``factor_id`` and ``source`` say where it came
-    from (kept on the result, no silent fallback).
+    from, ``reason`` why it applies (kept on the result, no silent fallback).
     """
 
     co2e_kg_per_mwh: float
     factor_id: str
     source: str = ""
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class RemainderFactors:
     """The factors available for a site's uncovered remainder, best first (Scope 2
-    Guidance Table 6.3 rows 3-5): supplier-specific, residual mix, grid average."""
+    Guidance Table 6.3 rows 3-5): supplier-specific, residual mix, grid average.
+
+    ``grid_average_by_period`` (period start → factor) gives the grid average of single
+    site-periods where it differs from the site's ``grid_average``: the inventory engine
+    passes the factor each site-period's location-based lines use, so that without
+    instruments and residual mix market-based equals location-based period by period.
+    """
 
     supplier: FactorChoice | None = None
     residual_mix: FactorChoice | None = None
     grid_average: FactorChoice | None = None
+    grid_average_by_period: Mapping[date, FactorChoice] = field(default_factory=dict)
+
+    def grid_average_for(self, period_start: date) -> FactorChoice | None:
+        """The grid average of the site-period starting on ``period_start``."""
+        return self.grid_average_by_period.get(period_start, self.grid_average)
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,7 +441,11 @@ def market_based(
         if remainder > _EPS_MWH:
             available = factors.get(c.site, RemainderFactors())
             for name in ("supplier", "residual_mix", "grid_average"):
-                candidate: FactorChoice | None = getattr(available, name)
+                candidate: FactorChoice | None = (
+                    available.grid_average_for(c.period_start)
+                    if name == "grid_average"
+                    else getattr(available, name)
+                )
                 if candidate is not None:
                     method, choice = name, candidate
                     break

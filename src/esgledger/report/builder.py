@@ -1374,7 +1374,7 @@ class _Layout:
             )
         ]
         for warning in self.f.inventory.get("warnings", []) or []:
-            blocks.append(Callout(message_text(str(warning)), "warning"))
+            blocks.append(Callout(_run_warning(str(warning), manifest), "warning"))
         for item in self.f.derived.not_computed:
             blocks.append(
                 Callout(
@@ -1615,6 +1615,18 @@ def _checks_markdown(checks: Sequence[Mapping[str, Any]], lang: str) -> str:
         label = ui(f"sbti_rule.{rule}", lang) if f"sbti_rule.{rule}" in strings_table() else rule
         lines.append(f"- **{label}** ({target}): {message}")
     return "\n".join(lines)
+
+
+def _run_warning(warning: str, manifest: Mapping[str, Any]) -> Text:
+    """A run warning in both languages: overlapping activity rows through
+    :func:`esgledger.overlaps.overlap_warning`, the others through ``messages.csv``
+    (:func:`~esgledger.report.vocabulary.message_text`)."""
+    from esgledger.overlaps import overlap_warning
+
+    overlaps = manifest.get("overlaps")
+    if isinstance(overlaps, Mapping) and warning == overlap_warning(overlaps):
+        return Text(warning, overlap_warning(overlaps, "zh-CN"))
+    return message_text(warning)
 
 
 def _approach(key: str) -> Text:

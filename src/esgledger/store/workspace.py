@@ -10,6 +10,7 @@
                        [[factors.fallbacks]] (the profile's explicit, flagged fallbacks)
                        [units] gas_volume_reference (0C, 15C or 20C: what a plain
                        m3 of a gas fuel means)
+                       [import] overlaps ("warn" or "reject" overlapping activity rows)
       esgledger.db     the SQLite database, unless database_url points elsewhere
       lake/            Parquet files of accepted activity batches
 
@@ -585,6 +586,36 @@ class Workspace:
             raise WorkspaceError(
                 f"{self.root / CONFIG_FILE}: [units] gas_volume_reference: {exc}"
             ) from exc
+
+    @property
+    def overlap_rule(self) -> str:
+        """What an activity import does with rows that overlap other rows of the same entity,
+        site, activity, supplier and meter (``docs/methodology/overlaps.md``), read-only::
+
+            [import]
+            overlaps = "reject"
+
+        ``warn`` (default): the file is imported, the overlapping rows are named in the
+        import's warnings, and runs flag their lines. ``reject``: the file is refused with the
+        rows named. Exact duplicates are refused either way.
+
+        Raises
+        ------
+        WorkspaceError
+            If the setting is not one of :data:`esgledger.overlaps.OVERLAP_RULES`.
+        """
+        from esgledger.overlaps import OVERLAP_RULES
+
+        section = self._config.get("import", {})
+        if not isinstance(section, dict):
+            raise WorkspaceError(f"{self.root / CONFIG_FILE}: [import] must be a table")
+        raw = section.get("overlaps", OVERLAP_RULES[0])
+        if raw not in OVERLAP_RULES:
+            raise WorkspaceError(
+                f"{self.root / CONFIG_FILE}: [import] overlaps must be "
+                f"{' or '.join(repr(r) for r in OVERLAP_RULES)} (value: {raw!r})"
+            )
+        return str(raw)
 
     # -- database -------------------------------------------------------------------------
 

@@ -688,7 +688,13 @@ def test_csv_is_stored_typed_in_the_lake_with_its_batch(ws: Workspace, tmp_path:
     table = pq.read_table(lake_files(ws)[0])
     assert [(f.name, f.type) for f in table.schema] == [(f.name, f.type) for f in LAKE_SCHEMA]
     assert pq.read_metadata(lake_files(ws)[0]).row_group(0).column(0).compression == "ZSTD"
-    base = {"batch_id": batch_id, "factor": None, "scope3_category": None, "region": None}
+    base = {
+        "batch_id": batch_id,
+        "factor": None,
+        "scope3_category": None,
+        "region": None,
+        "meter": None,
+    }
     assert table.to_pylist() == [
         {
             **base,
@@ -857,7 +863,8 @@ def test_typed_parquet(ws: Workspace, tmp_path: Path) -> None:
 def test_parquet_from_pandas_with_its_index(ws: Workspace, tmp_path: Path) -> None:
     import pandas as pd
 
-    frame = pd.DataFrame([ROW, {**ROW, "record_id": "R-2"}], index=[7, 9])
+    february = {"record_id": "R-2", "period_start": "2024-02-01", "period_end": "2024-02-29"}
+    frame = pd.DataFrame([ROW, {**ROW, **february}], index=[7, 9])
     frame.to_parquet(tmp_path / "pandas.parquet")
     assert "__index_level_0__" in pq.read_schema(tmp_path / "pandas.parquet").names
     import_activities(ws, tmp_path / "pandas.parquet")

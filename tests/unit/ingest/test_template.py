@@ -219,6 +219,7 @@ def test_a_filled_activities_template_imports(group: Workspace, tmp_path: Path) 
         book = load_workbook(out)
         sheet = book.worksheets[0]
         yes_no = ("true", "false") if lang == "en" else ("是", "否")
+        month = 1 if lang == "en" else 2
         electricity = ["electricity", 125000, "kWh", None, None, None, None, yes_no[1], "bill"]
         flights = ["travel.air.long_haul.economy", 52000.5, "pkm", None, None, 6, None, None, None]
         rows: list[list[Any]] = [
@@ -226,8 +227,9 @@ def test_a_filled_activities_template_imports(group: Workspace, tmp_path: Path) 
                 f"E-{lang}",
                 "CLOUD",
                 "DC-GD",
-                dt.date(2024, 1, 1),
-                dt.date(2024, 1, 31),
+                # One month per language: the same row twice would be an exact duplicate.
+                dt.date(2024, month, 1),
+                dt.date(2024, month, 28),
                 *electricity,
             ],
             [f"T-{lang}", "INTL", None, dt.date(2024, 3, 1), dt.date(2024, 3, 31), *flights],
