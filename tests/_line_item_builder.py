@@ -65,6 +65,7 @@ LINE_ITEM_SCHEMA = pa.schema(
         pa.field("overlap_suspect", pa.bool_()),
         pa.field("excluded", pa.bool_()),
         pa.field("reason", pa.string()),
+        pa.field("reason_zh", pa.string()),
     ]
 )
 
@@ -117,6 +118,7 @@ def line(co2e_kg: float = 1000.0, **overrides: Any) -> dict[str, Any]:
         "gwp_basis_mismatch": False,
         "excluded": False,
         "reason": None,
+        "reason_zh": None,
     }
     if "co2e_kg_consolidated" not in overrides and "consolidation_share" in overrides:
         row["co2e_kg_consolidated"] = co2e_kg * float(overrides["consolidation_share"])

@@ -81,8 +81,12 @@ def _workspace(rows: list[dict[str, Any]], *, sub_pct: float = 60) -> Iterator[W
 @given(rows=_rows, gwp_set=st.sampled_from(["AR4", "AR5", "AR6"]))
 def test_the_line_items_add_up_to_the_totals(rows: list[Any], gwp_set: str) -> None:
     rows_in = [
-        activity(_KINDS[k][0], str(q), _KINDS[k][1], region=_KINDS[k][2], entity_code=e)
-        for k, q, e in rows
+        # Each generated row is separate consumption: its own meter, so two equal rows are
+        # not the exact duplicate the import refuses (docs/methodology/overlaps.md).
+        activity(
+            _KINDS[k][0], str(q), _KINDS[k][1], region=_KINDS[k][2], entity_code=e, meter=f"M{i}"
+        )
+        for i, (k, q, e) in enumerate(rows)
     ]
     with _workspace(rows_in) as ws:
         run = calculate(ws, gwp_set=gwp_set, consolidation="equity")
@@ -133,8 +137,12 @@ def test_consolidation_at_100_percent_ownership_is_the_unconsolidated_sum(
     rows: list[Any],
 ) -> None:
     rows_in = [
-        activity(_KINDS[k][0], str(q), _KINDS[k][1], region=_KINDS[k][2], entity_code=e)
-        for k, q, e in rows
+        # Each generated row is separate consumption: its own meter, so two equal rows are
+        # not the exact duplicate the import refuses (docs/methodology/overlaps.md).
+        activity(
+            _KINDS[k][0], str(q), _KINDS[k][1], region=_KINDS[k][2], entity_code=e, meter=f"M{i}"
+        )
+        for i, (k, q, e) in enumerate(rows)
     ]
     with _workspace(rows_in, sub_pct=100) as ws:
         run = calculate(ws, consolidation="equity")

@@ -526,7 +526,7 @@ def test_fractions_instead_of_percentages(workspace: Workspace, tmp_path: Path) 
         "every ownership_pct is between 0 and 1: these look like fractions, but the column is "
         "in per cent (0.55 would mean 0.55 %)"
     )
-    assert error.summary == f"entities.xlsx was rejected: {problem}"
+    assert error.summary == f"entities.xlsx (sheet 'Sheet') was rejected: {problem}"
     assert _issues(error) == [
         (
             None,

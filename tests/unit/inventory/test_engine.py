@@ -318,7 +318,7 @@ def test_keys_without_a_factor_stop_the_run_and_are_all_listed(tmp_path: Path) -
 
 def test_the_unresolved_error_names_the_command_line_fixes(tmp_path: Path) -> None:
     ws = new_workspace(
-        tmp_path / "ws", activities=[activity("stationary.diesel", 1_000, "L", region="CN-GD")]
+        tmp_path / "ws", activities=[activity("stationary.kerosene", 1_000, "L", region="CN-GD")]
     )
     with pytest.raises(FactorNotFoundError) as caught:
         calculate(ws)
@@ -330,7 +330,7 @@ def test_the_unresolved_error_names_the_command_line_fixes(tmp_path: Path) -> No
         "template factors --out factors.xlsx);",
         "  - let another region's factors stand in, flagged as tier proxy: esgledger calculate "
         'WS --proxy CN=GB, or in esgledger.toml [factors] proxies = { CN = ["GB"] } (preview: '
-        "esgledger factors resolve WS --activity stationary.diesel --region CN-GD --unit 'L' "
+        "esgledger factors resolve WS --activity stationary.kerosene --region CN-GD --unit 'L' "
         "--proxy CN=GB);",
         "  - record the rows as excluded lines (never as zero): esgledger calculate WS "
         "--allow-unresolved;",
