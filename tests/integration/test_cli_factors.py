@@ -258,14 +258,16 @@ def test_factors_resolve_uses_the_workspace_user_sets(acme: Path) -> None:
 
 
 def test_factors_resolve_previews_a_proxy(sqlite_workspace: Workspace) -> None:
-    args = ["--activity", "stationary.diesel", "--region", "CN-GD", "--unit", "L"]
+    # Kerosene: no China or global factor is shipped (diesel in litres now resolves to the
+    # China default through its density).
+    args = ["--activity", "stationary.kerosene", "--region", "CN-GD", "--unit", "L"]
     refused = invoke("factors", "resolve", str(sqlite_workspace.root), *args)
     assert refused.exit_code == 1
-    assert "no factor for activity stationary.diesel with unit 'L'" in refused.stderr
+    assert "no factor for activity stationary.kerosene with unit 'L'" in refused.stderr
     result = invoke("factors", "resolve", str(sqlite_workspace.root), *args, "--proxy", "CN=GB")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "factor       desnz-2024:1_101_1011_8:stationary.diesel"
+    assert lines[0] == "factor       desnz-2024:1_101_1010_8:stationary.kerosene"
     assert lines[3] == "tier         proxy"
     assert lines[6].startswith(
         "reason       no factor for CN-GD > CN-GRID-SOUTH > CN > GLOBAL; GB national fuel-based "

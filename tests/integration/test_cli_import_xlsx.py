@@ -36,9 +36,9 @@ def ws_root(sqlite_workspace: Workspace) -> Path:
     return sqlite_workspace.root
 
 
-def _rows(prefix: str, unit: str = "MWh") -> list[list[str]]:
+def _rows(prefix: str, unit: str = "MWh", months: tuple[int, ...] = (1, 2)) -> list[list[str]]:
     rows = []
-    for m in (1, 2):
+    for m in months:
         period = [f"2024-{m:02d}-01", f"2024-{m:02d}-28"]
         rows.append([f"{prefix}-{m}", "CLOUD", "DC-TJ", *period, "electricity", str(100 * m), unit])
     return rows
@@ -86,7 +86,8 @@ def test_row_errors_name_file_sheet_row_and_column(ws_root: Path, tmp_path: Path
 def test_two_fitting_sheets_ask_for_sheet(ws_root: Path, tmp_path: Path) -> None:
     path = _book(
         tmp_path / "book.xlsx",
-        {"Jan": [HEADER, *_rows("J")], "Feb": [HEADER, *_rows("F")]},
+        # Other months on the second sheet: the same rows again would be exact duplicates.
+        {"Jan": [HEADER, *_rows("J")], "Feb": [HEADER, *_rows("F", months=(3, 4))]},
     )
     result = runner.invoke(app, ["import", str(ws_root), "--kind", "activities", str(path)])
     assert result.exit_code == 2
