@@ -1,7 +1,8 @@
 """Builders for inventory tests: write small CSV files and feed them through the REAL import.
 
 Every workspace the inventory tests calculate is filled by :func:`esgledger.ingest.importers.
-import_file`, exactly as a user's files are, so the tests cover import and engine together.
+import_file`, exactly as a user's files are, so the tests cover import and engine together
+(:func:`seed_organisation` alone writes through the repository, for importer and CLI tests).
 (``tests/`` is on ``sys.path`` because the root ``conftest.py`` lives there.)
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 
 from esgledger.ingest.importers import import_file
 from esgledger.store import Workspace
+from esgledger.store.repository import register_batch, save_entities, save_sites
 
 YEAR = 2024
 _counter = itertools.count(1)
@@ -39,6 +41,24 @@ def import_rows(ws: Workspace, kind: str, rows: Sequence[Mapping[str, Any]]) -> 
     folder.mkdir(exist_ok=True)
     path = write_csv(folder / f"{kind}-{next(_counter)}.csv", rows)
     import_file(ws, kind, path)
+
+
+def seed_organisation(
+    workspace: Workspace, *, entity: str, site: str, region: str, site_type: str = "office"
+) -> None:
+    """Write one entity (wholly owned and controlled, in CN) and one site of it through the
+    repository, as one entities batch: for tests of the activity importer and the CLI that
+    need an organisation but must not depend on the reference importers."""
+    with workspace.session() as session:
+        batch = register_batch(
+            session, kind="entities", file_name="org.csv", content_hash="1" * 64, row_count=1
+        )
+        record = {"code": entity, "name": f"Entity {entity}", "parent": None, "country": "CN"}
+        record |= {"ownership_pct": 100.0, "operational_control": True, "financial_control": True}
+        save_entities(session, [record], batch)
+        place = {"code": site, "entity": entity, "name": f"Site {site}", "country": "CN"}
+        place |= {"region": region, "type": site_type}
+        save_sites(session, [place], batch)
 
 
 def entity(code: str = "GRP", *, parent: str | None = None, **overrides: Any) -> dict[str, Any]:

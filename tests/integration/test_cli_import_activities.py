@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from _inventory_support import seed_organisation
 from esgledger.cli import app
 from esgledger.store import Workspace
-from esgledger.store.repository import register_batch, save_entities, save_sites
 
 runner = CliRunner()
 
@@ -24,39 +24,9 @@ HEADER += ["unit"]
 @pytest.fixture
 def ws_root(workspace: Workspace) -> Path:
     """A 2024 workspace (SQLite, PostgreSQL) with entity CLOUD and its site DC-TJ."""
-    with workspace.session() as session:
-        batch = register_batch(
-            session, kind="entities", file_name="org.csv", content_hash="1" * 64, row_count=1
-        )
-        save_entities(
-            session,
-            [
-                {
-                    "code": "CLOUD",
-                    "name": "Cloud Ltd",
-                    "parent": None,
-                    "ownership_pct": 100.0,
-                    "operational_control": True,
-                    "financial_control": True,
-                    "country": "CN",
-                }
-            ],
-            batch,
-        )
-        save_sites(
-            session,
-            [
-                {
-                    "code": "DC-TJ",
-                    "entity": "CLOUD",
-                    "name": "Tianjin",
-                    "country": "CN",
-                    "region": "CN-TJ",
-                    "type": "data_centre",
-                }
-            ],
-            batch,
-        )
+    seed_organisation(
+        workspace, entity="CLOUD", site="DC-TJ", region="CN-TJ", site_type="data_centre"
+    )
     return workspace.root
 
 

@@ -10,9 +10,9 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from _inventory_support import seed_organisation
 from esgledger.cli import app
 from esgledger.store import Workspace
-from esgledger.store.repository import register_batch, save_entities, save_sites
 
 runner = CliRunner()
 
@@ -23,16 +23,9 @@ HEADER += ["unit"]
 @pytest.fixture
 def ws_root(sqlite_workspace: Workspace) -> Path:
     """A 2024 workspace with entity CLOUD and its site DC-TJ."""
-    with sqlite_workspace.session() as session:
-        batch = register_batch(
-            session, kind="entities", file_name="org.csv", content_hash="1" * 64, row_count=1
-        )
-        entity = {"code": "CLOUD", "name": "Cloud Ltd", "parent": None, "ownership_pct": 100.0}
-        entity |= {"operational_control": True, "financial_control": True, "country": "CN"}
-        save_entities(session, [entity], batch)
-        site = {"code": "DC-TJ", "entity": "CLOUD", "name": "Tianjin", "country": "CN"}
-        site |= {"region": "CN-TJ", "type": "data_centre"}
-        save_sites(session, [site], batch)
+    seed_organisation(
+        sqlite_workspace, entity="CLOUD", site="DC-TJ", region="CN-TJ", site_type="data_centre"
+    )
     return sqlite_workspace.root
 
 

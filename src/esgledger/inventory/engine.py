@@ -634,16 +634,16 @@ def _lines_sql(
     investments: bool = False,
     overlap: bool = False,
 ) -> str:
-    flags = {
+    common = {
+        "run_id": _sql_text(run_id),
+        "gwp_set": _sql_text(gwp_set),
         "double_count": "f.activity IS NOT NULL" if double_count else "false",
         "double_count_join": _DOUBLE_COUNT_JOIN if double_count else "",
         "overlap": "o.batch_id IS NOT NULL" if overlap else "false",
         "overlap_join": _OVERLAP_JOIN if overlap else "",
     }
     primary = _LINE_SQL.format(
-        **flags,
-        run_id=_sql_text(run_id),
-        gwp_set=_sql_text(gwp_set),
+        **common,
         scope="t.scope",
         category="CASE WHEN t.scope = 3 THEN "
         "CAST(coalesce(a.scope3_category, t.scope3_category) AS TINYINT) END",
@@ -655,18 +655,19 @@ def _lines_sql(
         shares="shares",
     )
     parts = [primary]
+    # The scope 3 lines derived from resolved scope 1 and 2 rows (category 3, category 15).
+    derived = common | {
+        "scope": "CAST(3 AS TINYINT)",
+        "where": "WHERE t.scope IN (1, 2) AND k.error IS NULL",
+    }
     if category_3:
         order = " ".join(f"WHEN {_sql_text(kind)} THEN {n}" for n, kind in enumerate(LINE_KINDS))
         parts.append(
             _LINE_SQL.format(
-                **flags,
-                run_id=_sql_text(run_id),
-                gwp_set=_sql_text(gwp_set),
-                scope="CAST(3 AS TINYINT)",
+                **derived,
                 category="CAST(3 AS TINYINT)",
                 keys="k3",
                 factor_join="",
-                where="WHERE t.scope IN (1, 2) AND k.error IS NULL",
                 kind_order=f"CASE k.line_kind {order} END",
                 line_kind="k.line_kind",
                 shares="shares",
@@ -675,14 +676,10 @@ def _lines_sql(
     if investments:
         parts.append(
             _LINE_SQL.format(
-                **flags,
-                run_id=_sql_text(run_id),
-                gwp_set=_sql_text(gwp_set),
-                scope="CAST(3 AS TINYINT)",
+                **derived,
                 category="CAST(15 AS TINYINT)",
                 keys="k",
                 factor_join="AND k.factor IS NOT DISTINCT FROM a.factor",
-                where="WHERE t.scope IN (1, 2) AND k.error IS NULL",
                 kind_order=str(LINE_KINDS.index("investment")),
                 line_kind="'investment'",
                 shares="investments",

@@ -40,13 +40,13 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -108,6 +108,8 @@ SCOPE3_CATEGORY_NAMES: dict[str, tuple[str, str]] = {
 _SUM_SCALE = 9
 _KG_PER_T = Decimal(1000)
 _NO_SITE = "(no site)"
+_S = TypeVar("_S")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +390,27 @@ def _investments(
     }
 
 
+def _parsed_setting(
+    parse: Callable[[_S], _T],
+    value: _S,
+    *,
+    setting: str,
+    shown: str,
+    fix: str,
+    start: str = "",
+    end: str = "",
+) -> _T:
+    """``parse(value)``, its ValueError raised as an InputError on the run setting ``setting``
+    (message ``start`` + the error + ``end``; one issue: the value as ``shown``, the error,
+    ``fix``)."""
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise InputError(
+            f"{start}{exc}{end}", [Issue("", None, setting, shown, str(exc), fix)]
+        ) from exc
+
+
 def prepare_run(
     workspace: Workspace,
     *,
@@ -455,28 +478,25 @@ def prepare_run(
     if proxies is None:
         proxy_map = workspace.factor_proxies
     else:
-        try:
-            proxy_map = parse_proxies(proxies)
-        except ValueError as exc:
-            raise InputError(
-                f"Invalid proxies: {exc}",
-                [
-                    Issue(
-                        "", None, "proxies", str(dict(proxies)), str(exc),
-                        'region code → proxy regions, e.g. {"CN": ["GB", "US"]}',
-                    )
-                ],
-            ) from exc  # fmt: skip
+        proxy_map = _parsed_setting(
+            parse_proxies,
+            proxies,
+            setting="proxies",
+            shown=str(dict(proxies)),
+            fix='region code → proxy regions, e.g. {"CN": ["GB", "US"]}',
+            start="Invalid proxies: ",
+        )
     if fallbacks is None:
         profile_fallbacks = workspace.factor_fallbacks
     else:
-        try:
-            profile_fallbacks = parse_fallbacks(fallbacks)
-        except ValueError as exc:
-            raise InputError(
-                f"Invalid fallbacks: {exc}",
-                [Issue("", None, "fallbacks", str(list(fallbacks)), str(exc), "see rule 12")],
-            ) from exc
+        profile_fallbacks = _parsed_setting(
+            parse_fallbacks,
+            fallbacks,
+            setting="fallbacks",
+            shown=str(list(fallbacks)),
+            fix="see rule 12",
+            start="Invalid fallbacks: ",
+        )
     with workspace.session() as session:
         batches = [
             b for b in load_batches(session) if b.kind == "activities" and b.lake_path is not None
@@ -531,13 +551,14 @@ def prepare_run(
     )
     gas_reference = gas_volume_reference or workspace.gas_volume_reference
     if gas_reference is not None:
-        try:
-            gas_reference = parse_gas_reference(gas_reference)
-        except ValueError as exc:
-            raise InputError(
-                f"{exc}.",
-                [Issue("", None, "gas_volume_reference", str(gas_reference), str(exc), "0C")],
-            ) from exc
+        gas_reference = _parsed_setting(
+            parse_gas_reference,
+            gas_reference,
+            setting="gas_volume_reference",
+            shown=str(gas_reference),
+            fix="0C",
+            end=".",
+        )
     options = _options(
         strict,
         allow_unresolved,

@@ -118,6 +118,13 @@ _JOINT_CONTROL = re.compile(
     r"joint financial control of (?P<entity>\S+) at (?P<share>[\d.]+ %) equity"
 )
 _ACTIVITY_IN_UNIT = re.compile(r"(?P<activity>[\w.]+) in (?P<unit>[^,]+)")
+#: The list fields of messages: each entry the field's pattern finds is written with its
+#: string of strings.csv (its named groups filled in, an activity by its Chinese name).
+_LIST_FIELDS: dict[str, tuple[re.Pattern[str], str]] = {
+    "activities": (_ACTIVITY_IN_REGION, "b.msg_activity_in_region"),
+    "units": (_ACTIVITY_IN_UNIT, "b.msg_activity_in_unit"),
+    "joint": (_JOINT_CONTROL, "b.msg_joint_control"),
+}
 
 
 def _field_zh(name: str, value: str) -> str:
@@ -126,34 +133,16 @@ def _field_zh(name: str, value: str) -> str:
     own; ``metric`` is named by its catalogue title; ``more`` counts the entries left out."""
     from esgledger.report.strings import ui
 
-    if name == "activities":
+    if name in _LIST_FIELDS:
+        pattern, key = _LIST_FIELDS[name]
         names = _activity_names_zh()
-        return ui("b.msg_list_separator", "zh-CN").join(
-            ui(
-                "b.msg_activity_in_region",
-                "zh-CN",
-                activity=names.get(m["activity"], m["activity"]),
-                region=m["region"],
-                n=m["n"],
-            )
-            for m in _ACTIVITY_IN_REGION.finditer(value)
-        )
-    if name == "units":
-        names = _activity_names_zh()
-        return ui("b.msg_list_separator", "zh-CN").join(
-            ui(
-                "b.msg_activity_in_unit",
-                "zh-CN",
-                activity=names.get(m["activity"], m["activity"]),
-                unit=m["unit"],
-            )
-            for m in _ACTIVITY_IN_UNIT.finditer(value)
-        )
-    if name == "joint":
-        return ui("b.msg_list_separator", "zh-CN").join(
-            ui("b.msg_joint_control", "zh-CN", entity=m["entity"], share=m["share"])
-            for m in _JOINT_CONTROL.finditer(value)
-        )
+        entries = []
+        for found in pattern.finditer(value):
+            fields = found.groupdict()
+            if "activity" in fields:
+                fields["activity"] = names.get(fields["activity"], fields["activity"])
+            entries.append(ui(key, "zh-CN", **fields))
+        return ui("b.msg_list_separator", "zh-CN").join(entries)
     if name == "metric":
         return _metric_titles_zh().get(value, value)
     if name == "message":

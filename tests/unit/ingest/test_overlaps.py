@@ -18,10 +18,11 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from _inventory_support import seed_organisation
 from esgledger.errors import InputError, WorkspaceError
 from esgledger.ingest.activities import import_activities
 from esgledger.store import Workspace
-from esgledger.store.repository import load_batches, register_batch, save_entities, save_sites
+from esgledger.store.repository import load_batches
 
 JAN = {"period_start": "2024-01-01", "period_end": "2024-01-31"}
 FEB = {"period_start": "2024-02-01", "period_end": "2024-02-29"}
@@ -44,39 +45,7 @@ OVERLAP_FIX = (
 @pytest.fixture
 def ws(workspace: Workspace) -> Workspace:
     """A 2024 workspace with entity GRP and its site GZ (Guangdong)."""
-    with workspace.session() as session:
-        batch = register_batch(
-            session, kind="entities", file_name="org.csv", content_hash="2" * 64, row_count=1
-        )
-        save_entities(
-            session,
-            [
-                {
-                    "code": "GRP",
-                    "name": "Group",
-                    "parent": None,
-                    "ownership_pct": 100.0,
-                    "operational_control": True,
-                    "financial_control": True,
-                    "country": "CN",
-                }
-            ],
-            batch,
-        )
-        save_sites(
-            session,
-            [
-                {
-                    "code": "GZ",
-                    "entity": "GRP",
-                    "name": "Guangzhou",
-                    "country": "CN",
-                    "region": "CN-GD",
-                    "type": "office",
-                }
-            ],
-            batch,
-        )
+    seed_organisation(workspace, entity="GRP", site="GZ", region="CN-GD")
     return workspace
 
 
