@@ -19,7 +19,7 @@ import pytest
 from esgledger.errors import FactorNotFoundError, StrictFallbackError
 from esgledger.factors import FactorLibrary, resolve, resolve_many
 from esgledger.factors.profiles import get as profile
-from esgledger.factors.resolve import Fallback, parse_fallbacks
+from esgledger.factors.resolve import Fallback, Resolution, parse_fallbacks
 from esgledger.inventory.quality import load_rules, region_match
 from esgledger.regions import chain
 from esgledger.taxonomy import Taxonomy
@@ -158,26 +158,20 @@ def test_a_fallback_is_limited_to_its_sets_and_says_when_nothing_qualifies() -> 
 
 
 def test_the_default_tier_ranks_between_global_and_proxy_for_strictness() -> None:
-    with pytest.raises(StrictFallbackError, match=r"tier default"):
-        resolve(
+    def rail_in_china(strict: str) -> Resolution:
+        return resolve(
             LIBRARY,
             activity_type=TAXONOMY.get("travel.rail"),
             region_chain=chain("CN"),
             year=2024,
             unit="passenger * km",
             fallbacks=CN,
-            strict="global",
+            strict=strict,
         )
-    accepted = resolve(
-        LIBRARY,
-        activity_type=TAXONOMY.get("travel.rail"),
-        region_chain=chain("CN"),
-        year=2024,
-        unit="passenger * km",
-        fallbacks=CN,
-        strict="default",
-    )
-    assert accepted.tier == "default"
+
+    with pytest.raises(StrictFallbackError, match=r"tier default"):
+        rail_in_china("global")
+    assert rail_in_china("default").tier == "default"
 
 
 def test_the_profile_fallback_comes_before_the_proxy_regions() -> None:
