@@ -8,7 +8,6 @@ fields, never only inside the message, so that the CLI, the API and the tests ca
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -97,11 +96,12 @@ class InputError(EsgledgerError, ValueError):
 
 
 def issues_to_csv(issues: Iterable[Issue]) -> str:
+    """The issues as CSV text; a value a spreadsheet would read as a formula is neutralised
+    (:mod:`esgledger.safe_output`)."""
+    from esgledger.safe_output import write_csv_rows
+
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(ISSUE_FIELDS), lineterminator="\n")
-    writer.writeheader()
-    for issue in issues:
-        writer.writerow(asdict(issue))
+    write_csv_rows(buffer, [ISSUE_FIELDS, *(tuple(asdict(issue).values()) for issue in issues)])
     return buffer.getvalue()
 
 

@@ -431,10 +431,14 @@ def _grid_share(text: str, hours: Any) -> Any:
 
 
 def _write_table(table: pa.Table, path: Path) -> None:
+    """Parquet as it is; CSV with text a spreadsheet would read as a formula neutralised
+    (:mod:`esgledger.safe_output`)."""
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
+
+    from esgledger.safe_output import neutralise_arrow
 
     if path.suffix.lower() in (".parquet", ".pq"):
         pq.write_table(table, path)
     else:
-        pacsv.write_csv(table, path)
+        pacsv.write_csv(neutralise_arrow(table), path)

@@ -321,14 +321,20 @@ def _write_csv(source: Path, out: Path | None) -> None:
 
 
 def _write_csv_batches(parquet: Any, out: Path | None) -> None:
+    """Text a spreadsheet would read as a formula is neutralised (:mod:`esgledger.safe_output`);
+    numeric columns are written as they are."""
     import pyarrow.csv as pacsv
+
+    from esgledger.safe_output import neutralise_arrow
 
     target: Any = out.open("wb") if out is not None else None
     try:
         header = True
         for batch in parquet.iter_batches(batch_size=65_536):
             buffer = io.BytesIO()
-            pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=header))
+            pacsv.write_csv(
+                neutralise_arrow(batch), buffer, pacsv.WriteOptions(include_header=header)
+            )
             header = False
             if target is not None:
                 target.write(buffer.getvalue())

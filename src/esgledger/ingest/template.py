@@ -62,6 +62,7 @@ from esgledger.ingest.reference import (
     column_specs,
     site_types,
 )
+from esgledger.safe_output import is_formula_like, set_xlsx_cell
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -608,13 +609,51 @@ def _write_lists(sheet: Worksheet, lists: Mapping[str, TemplateList]) -> dict[st
     ranges: dict[str, str] = {}
     for index, (column, values) in enumerate(lists.items(), start=1):
         letter = _column_letter(index)
-        sheet.cell(row=1, column=index, value=column)
+        set_xlsx_cell(sheet, 1, index, column)
         for row, value in enumerate(values.values, start=2):
-            sheet.cell(row=row, column=index, value=value)
+            set_xlsx_cell(sheet, row, index, value)
         last = len(values.values) + 1
         ranges[column] = f"{LISTS_SHEET}!${letter}$2:${letter}${last}"
         sheet.column_dimensions[letter].width = max(12, min(40, _display_width(column) + 2))
     return ranges
+
+
+def _offered_lists(
+    lists: Mapping[str, TemplateList],
+) -> tuple[dict[str, TemplateList], dict[str, tuple[str, ...]]]:
+    """The drop-down lists as written, and the values held back from them by column.
+
+    A value a spreadsheet would read as a formula (an entity code such as ``-ACME`` or
+    ``=HYPERLINK(...)``, :func:`esgledger.safe_output.is_formula_like`) is not offered: picked
+    from a drop-down, Excel would enter it as a formula. Written neutralised (``'-ACME``) it
+    would no longer be the code the importer expects. A list that loses a value warns instead
+    of refusing, so the value can still be typed (with an apostrophe first); the README says
+    so.
+    """
+    offered: dict[str, TemplateList] = {}
+    held_back: dict[str, tuple[str, ...]] = {}
+    for column, values in lists.items():
+        risky = tuple(v for v in values.values if is_formula_like(v))
+        if not risky:
+            offered[column] = values
+            continue
+        held_back[column] = risky
+        kept = tuple(v for v in values.values if not is_formula_like(v))
+        if kept:
+            offered[column] = TemplateList(column, kept, strict=False)
+    return offered, held_back
+
+
+def _held_back_line(held_back: Mapping[str, tuple[str, ...]]) -> tuple[str, str]:
+    columns = ", ".join(held_back)
+    count = sum(len(values) for values in held_back.values())
+    return (
+        f"{count} value(s) of column(s) {columns} begin with =, +, - or @ and are not offered "
+        "in the drop-downs (a spreadsheet would read them as formulas): type such a value "
+        "with an apostrophe first, e.g. '-ACME.",
+        f"列 {columns} 中有 {count} 个以 =、+、- 或 @ 开头的值未列入下拉选项（表格软件会将其当作"
+        "公式）：输入此类值时请在前面加英文单引号，例如 '-ACME。",
+    )
 
 
 def write_template(
@@ -666,9 +705,10 @@ def write_template(
     book.properties.creator = "esgledger"
     book.properties.title = f"esgledger {kind} template ({lang})"
 
+    offered, held_back = _offered_lists(plan.lists)
     inline: dict[str, str] = {}
     long_lists: dict[str, TemplateList] = {}
-    for column, values in plan.lists.items():
+    for column, values in offered.items():
         text = ",".join(values.values)
         if len(text) + 2 <= INLINE_LIST_LIMIT and not any('"' in v for v in values.values):
             inline[column] = f'"{text}"'
@@ -679,7 +719,7 @@ def write_template(
 
     for position, spec in enumerate(specs, start=1):
         header = spec.column if lang == "en" else spec.header_zh
-        cell = data.cell(row=1, column=position, value=header)
+        cell = set_xlsx_cell(data, 1, position, header)
         cell.font = Font(bold=True, color=_WHITE if spec.required else _BLACK)
         cell.fill = PatternFill(
             "solid", fgColor=_REQUIRED_FILL if spec.required else _OPTIONAL_FILL
@@ -708,8 +748,8 @@ def write_template(
         prompt = next(s for s in specs if s.column == column)
         description = prompt.description if lang == "en" else prompt.description_zh
         validation: DataValidation | None = None
-        if column in plan.lists:
-            values = plan.lists[column]
+        if column in offered:
+            values = offered[column]
             source = inline.get(column) or f"={ranges[column]}"
             validation = DataValidation(
                 type="list",
@@ -751,7 +791,7 @@ def write_template(
         validation.add(area)
         data.add_data_validation(validation)
 
-    _write_readme(readme, kind, lang, specs, plan, inline)
+    _write_readme(readme, kind, lang, specs, plan, inline, held_back)
     if plan.metrics:
         _write_metrics(book.create_sheet(_METRICS_SHEET[index], 2), lang, plan.metrics)
     book.active = 0
@@ -789,7 +829,7 @@ def _write_metrics(sheet: Worksheet, lang: str, items: Sequence[CatalogueItem]) 
     zh = lang != "en"
     for position, (en, cn) in enumerate(headers, start=1):
         label = f"{cn} / {en}" if zh else f"{en} / {cn}"
-        sheet.cell(row=1, column=position, value=label).font = Font(bold=True)
+        set_xlsx_cell(sheet, 1, position, label).font = Font(bold=True)
     for row, item in enumerate(items, start=2):
         values = [
             item.code,
@@ -802,7 +842,7 @@ def _write_metrics(sheet: Worksheet, lang: str, items: Sequence[CatalogueItem]) 
             _metric_description(item),
         ]
         for position, value in enumerate(values, start=1):
-            cell = sheet.cell(row=row, column=position, value=value or None)
+            cell = set_xlsx_cell(sheet, row, position, value or None)
             cell.alignment = Alignment(wrap_text=position in (2, 3, 8), vertical="top")
     sheet.freeze_panes = "B2"
     for position, width in enumerate((26, 50, 36, 9, 16, 14, 12, 50), start=1):
@@ -846,6 +886,7 @@ def _write_readme(
     specs: Sequence[ColumnSpec],
     plan: _Plan,
     inline: Mapping[str, str],
+    held_back: Mapping[str, tuple[str, ...]],
 ) -> None:
     from openpyxl.styles import Alignment, Font
 
@@ -873,11 +914,13 @@ def _write_readme(
             "如有任何错误，整个文件不会导入，并逐行列出问题及修改方法。",
         ),
     ]
-    sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
+    if held_back:
+        lines.append(_held_back_line(held_back))
+    set_xlsx_cell(sheet, 1, 1, title).font = Font(bold=True, size=14)
     row = 2
     for en, zh in lines:
         for text in (en, zh) if lang == "en" else (zh, en):
-            cell = sheet.cell(row=row, column=1, value=text)
+            cell = set_xlsx_cell(sheet, row, 1, text)
             cell.alignment = Alignment(wrap_text=False)
             row += 1
     row += 1
@@ -892,7 +935,7 @@ def _write_readme(
     ]
     for position, (en, zh) in enumerate(headers, start=1):
         label = f"{en} / {zh}" if lang == "en" else f"{zh} / {en}"
-        sheet.cell(row=row, column=position, value=label).font = bold
+        set_xlsx_cell(sheet, row, position, label).font = bold
     row += 1
     for spec in specs:
         values = [
@@ -906,20 +949,20 @@ def _write_readme(
             _allowed(spec.column, plan, inline, lang),
         ]
         for position, value in enumerate(values, start=1):
-            cell = sheet.cell(row=row, column=position, value=value)
+            cell = set_xlsx_cell(sheet, row, position, value)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         row += 1
     row += 1
     label = "Example / 示例" if lang == "en" else "示例 / Example"
-    sheet.cell(row=row, column=1, value=label).font = bold
+    set_xlsx_cell(sheet, row, 1, label).font = bold
     row += 1
     for position, spec in enumerate(specs, start=1):
         header = spec.column if lang == "en" else spec.header_zh
-        sheet.cell(row=row, column=position, value=header).font = bold
+        set_xlsx_cell(sheet, row, position, header).font = bold
     for example in plan.example:
         row += 1
         for position, spec in enumerate(specs, start=1):
-            sheet.cell(row=row, column=position, value=example.get(spec.column))
+            set_xlsx_cell(sheet, row, position, example.get(spec.column))
     widths = (18, 16, 14, 10, 60, 50, 40)
     for position, width in enumerate(widths, start=1):
         sheet.column_dimensions[_column_letter(position)].width = width

@@ -13,7 +13,6 @@ the PDF engine fetch anything.
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import math
@@ -49,6 +48,7 @@ from esgledger.report.document import (
     format_number,
 )
 from esgledger.report.strings import ui
+from esgledger.safe_output import set_xlsx_cell, write_csv_rows
 
 if TYPE_CHECKING:
     from esgledger.report.pdf import PdfResult
@@ -318,10 +318,10 @@ def export_rows(
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell | Decimal]]) -> None:
+    """A table as CSV; text that a spreadsheet would read as a formula is neutralised
+    (:mod:`esgledger.safe_output`), numbers stay numbers."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+    write_csv_rows(buffer, [header, *rows])
     path.write_text(buffer.getvalue(), encoding="utf-8-sig")  # BOM: Excel shows Chinese
 
 
@@ -333,16 +333,18 @@ def _write_xlsx(
     doc: ReportDocument,
 ) -> None:
     """An XLSX sheet of a table: figures are numbers with a number format showing the
-    precision the report prints (``#,##0``, ``#,##0.00``), never noisy floats."""
+    precision the report prints (``#,##0``, ``#,##0.00``), never noisy floats; text is a
+    string cell, never a formula, neutralised as in the CSV (:mod:`esgledger.safe_output`)."""
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append([_xlsx_value(cell) for cell in row])
-        for cell, value in zip(sheet[sheet.max_row], row, strict=True):
+    for column, label in enumerate(header, start=1):
+        set_xlsx_cell(sheet, 1, column, label)
+    for number, row in enumerate(rows, start=2):
+        for column, value in enumerate(row, start=1):
+            cell = set_xlsx_cell(sheet, number, column, _xlsx_value(value))
             if isinstance(value, Decimal):
                 places = max(0, -int(value.as_tuple().exponent))
                 cell.number_format = "#,##0" + ("." + "0" * places if places else "")
