@@ -73,7 +73,10 @@ def init(
         str | None,
         typer.Option(
             help="SQLAlchemy URL of a PostgreSQL database (default: SQLite esgledger.db in "
-            "the folder). ESGLEDGER_DATABASE_URL overrides it when the workspace is opened."
+            "the folder). ESGLEDGER_DATABASE_URL overrides it when the workspace is opened. "
+            "A password in it is never written into esgledger.toml: it is kept in "
+            "WS/.secrets/database_password (mode 0600); or leave it out and let libpq find it "
+            "(PGPASSWORD, ~/.pgpass)."
         ),
     ] = None,
     schema: Annotated[
@@ -95,7 +98,7 @@ def init(
 ) -> None:
     """Create a workspace: a folder with esgledger.toml (with the country's factor profile),
     the database and the lake."""
-    from esgledger.store import Workspace
+    from esgledger.store import DatabaseUrlError, Workspace
 
     reporting_year = year if year is not None else date.today().year - 1
     try:
@@ -107,6 +110,9 @@ def init(
             schema=schema,
             country=country,
         )
+    except DatabaseUrlError as exc:  # bad input: exit 2, the password never shown
+        _stderr().print(f"error: {exc}", markup=False)
+        raise typer.Exit(EXIT_REJECTED) from None
     except EsgledgerError as exc:
         raise _fail(exc) from exc
     with ws:
@@ -119,6 +125,14 @@ def init(
             f"{ws.reporting_year}; database: {where}",
             markup=False,
         )
+        if ws.password_file is not None:
+            out.print(
+                f"The database password was not written into esgledger.toml: it is kept in "
+                f"{ws.password_file}, readable only by you. Do not copy or share that folder; "
+                "to keep the password elsewhere, delete the file and use ~/.pgpass or "
+                "PGPASSWORD instead.",
+                markup=False,
+            )
         for line in _profile_lines(str(ws.profile.get("profile")), country, lang):
             out.print(line, markup=False)
 

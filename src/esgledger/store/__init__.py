@@ -9,7 +9,9 @@ from __future__ import annotations
 from esgledger.store.workspace import (
     CONFIG_FILE,
     DATABASE_URL_ENV,
+    PASSWORD_FILE,
     SQLITE_FILE,
+    DatabaseUrlError,
     Workspace,
     db_url_for,
     head_revision,
@@ -18,7 +20,9 @@ from esgledger.store.workspace import (
 __all__ = [
     "CONFIG_FILE",
     "DATABASE_URL_ENV",
+    "PASSWORD_FILE",
     "SQLITE_FILE",
+    "DatabaseUrlError",
     "Workspace",
     "db_url_for",
     "head_revision",

@@ -21,8 +21,18 @@ Environment
 -----------
 ``ESGLEDGER_DATABASE_URL``
     When set, :meth:`Workspace.open` uses this SQLAlchemy URL instead of the ``database_url``
-    of ``esgledger.toml`` (handy for keeping a password out of the file). The ``schema`` of
-    the toml still applies.
+    of ``esgledger.toml``. The ``schema`` of the toml still applies.
+
+Passwords
+---------
+``esgledger.toml`` never holds a database password. :meth:`Workspace.init` given a URL with a
+password writes the URL without it and the password into ``WS/.secrets/database_password``
+(mode 0600, in a 0700 folder with a ``.gitignore``). When a PostgreSQL URL has no password,
+:meth:`Workspace.open` takes it from that file (only for the toml's URL, never for
+``ESGLEDGER_DATABASE_URL``; a file other users can read is refused), else libpq finds it
+itself: ``PGPASSWORD``, the password file ``~/.pgpass`` (or ``PGPASSFILE``) or a service file.
+Messages, errors and ``repr`` show a URL as ``user:***@``; ``Workspace.database_url`` has no
+password. ``docs/hardening/outputs-and-secrets.md`` explains the choices.
 """
 
 from __future__ import annotations
@@ -55,7 +65,9 @@ from esgledger.store.models import ImportBatch, WorkspaceInfo
 __all__ = [
     "CONFIG_FILE",
     "DATABASE_URL_ENV",
+    "PASSWORD_FILE",
     "SQLITE_FILE",
+    "DatabaseUrlError",
     "Workspace",
     "db_url_for",
     "head_revision",
@@ -65,10 +77,17 @@ CONFIG_FILE = "esgledger.toml"
 SQLITE_FILE = "esgledger.db"
 LAKE_DIR = "lake"
 DATABASE_URL_ENV = "ESGLEDGER_DATABASE_URL"
+#: Where :meth:`Workspace.init` keeps the password of a URL given with one (mode 0600).
+PASSWORD_FILE = Path(".secrets") / "database_password"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+
+
+class DatabaseUrlError(WorkspaceError, ValueError):
+    """A database URL that cannot be used: unparsable, a port that is not a number, a database
+    other than SQLite or PostgreSQL. The message never holds the URL's password."""
 
 
 def db_url_for(root: Path | str) -> str:
@@ -86,12 +105,26 @@ def _normalise_url(url: str) -> str:
     """
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise WorkspaceError(f"cannot parse database URL {url!r}: {exc}") from exc
+    except ArgumentError:
+        raise DatabaseUrlError(
+            "cannot read the database URL (not shown: it may hold a password); write it as "
+            "postgresql+psycopg://USER@HOST:PORT/DATABASE"
+        ) from None
+    except ValueError:  # SQLAlchemy's int() of the port
+        raise DatabaseUrlError(
+            "the port of the database URL is not a number (URL not shown: it may hold a "
+            "password); write it as postgresql+psycopg://USER@HOST:PORT/DATABASE, PORT such as "
+            "5432"
+        ) from None
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise DatabaseUrlError(
+            f"the port of the database URL {parsed.render_as_string(hide_password=True)!r} "
+            "must be a number from 1 to 65535"
+        )
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in _SUPPORTED_DIALECTS:
-        raise WorkspaceError(
+        raise DatabaseUrlError(
             f"database URL {parsed.render_as_string(hide_password=True)!r} names a "
             f"{parsed.get_backend_name()!r} database; esgledger supports SQLite and PostgreSQL"
         )
@@ -162,13 +195,63 @@ def _current_revision(engine: Engine, where: str) -> str | None:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except DBAPIError as exc:
-        raise WorkspaceError(f"cannot use the database {where}: {_reason(exc)}") from exc
+        reason = _reason(exc, engine.url.password)
+        raise WorkspaceError(f"cannot use the database {where}: {reason}") from exc
 
 
-def _reason(exc: DBAPIError) -> str:
-    """The first line of the database driver's own message."""
+def _reason(exc: DBAPIError, password: str | None = None) -> str:
+    """The first line of the database driver's own message (``password`` masked in it)."""
     text = str(exc.orig if exc.orig is not None else exc).strip()
-    return text.splitlines()[0] if text else type(exc.orig).__name__
+    line = text.splitlines()[0] if text else type(exc.orig).__name__
+    return line.replace(password, "***") if password else line
+
+
+def _without_password(url: str) -> str:
+    """``url`` with its password removed (user and everything else kept)."""
+    parsed = make_url(url)
+    if parsed.password is None:
+        return url
+    return parsed._replace(password=None).render_as_string(hide_password=False)
+
+
+def _with_password(url: str, password: str) -> str:
+    return make_url(url).set(password=password).render_as_string(hide_password=False)
+
+
+def _write_password(root: Path, password: str) -> Path:
+    """Keep ``password`` in ``root / PASSWORD_FILE``: the folder 0700, the file 0600 (created
+    with that mode, never readable by others in between), and a ``.gitignore`` of ``*``."""
+    path = root / PASSWORD_FILE
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    path.parent.chmod(0o700)
+    (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(password + "\n")
+    return path
+
+
+def _read_password(root: Path) -> tuple[str, Path] | None:
+    """The password kept in ``root / PASSWORD_FILE`` and the file, or None without one.
+
+    Raises
+    ------
+    WorkspaceError
+        If other users can read or write the file (POSIX): a shared secret is not used.
+    """
+    path = root / PASSWORD_FILE
+    if not path.is_file():
+        return None
+    mode = path.stat().st_mode & 0o777
+    if os.name == "posix" and mode & 0o077:
+        raise WorkspaceError(
+            f"{path} holds the database password but other users can read it (mode "
+            f"{mode:o}); make it private with `chmod 600 {path}` and consider changing the "
+            "password"
+        )
+    password = path.read_text(encoding="utf-8").rstrip("\r\n")
+    return (password, path) if password else None
 
 
 def _toml_string(value: str) -> str:
@@ -219,7 +302,7 @@ class Workspace:
     engine : sqlalchemy.Engine
         The engine of the workspace database (inside ``schema`` on PostgreSQL).
     database_url : str
-        The URL the engine was made from.
+        The URL the engine was made from, without its password (safe to print).
     schema : str or None
         The PostgreSQL schema holding the workspace's tables, or None.
     """
@@ -229,7 +312,9 @@ class Workspace:
     ) -> None:
         self.root = root
         self.lake = root / LAKE_DIR
-        self.database_url = database_url
+        self.database_url = _without_password(database_url)
+        #: The file the database password came from (init writes it), None if it did not.
+        self.password_file: Path | None = None
         self.schema = schema
         self._config = config
         self.engine: Engine = _create_engine(database_url, schema)
@@ -305,7 +390,7 @@ class Workspace:
         root.mkdir(parents=True, exist_ok=True)
         config: dict[str, Any] = {"name": name, "reporting_year": year}
         if database_url is not None:
-            config["database_url"] = url
+            config["database_url"] = _without_password(url)
         if schema is not None:
             config["schema"] = schema
             _create_schema(url, schema)
@@ -332,14 +417,18 @@ class Workspace:
         except DBAPIError as exc:
             workspace.close()
             _remove_sqlite(database_url, sqlite_file)
+            reason = _reason(exc, make_url(url).password)
             raise WorkspaceError(
-                f"cannot create the esgledger tables in the database {where}: {_reason(exc)}"
+                f"cannot create the esgledger tables in the database {where}: {reason}"
             ) from exc
         except BaseException:
             workspace.close()
             _remove_sqlite(database_url, sqlite_file)
             raise
         workspace.lake.mkdir(exist_ok=True)
+        password = make_url(url).password
+        if password:
+            workspace.password_file = _write_password(root, password)
         (root / CONFIG_FILE).write_text(_render_config(config) + profile_text, encoding="utf-8")
         workspace._config = _read_config(root)
         return workspace
@@ -367,10 +456,15 @@ class Workspace:
         config = _read_config(root)
         schema = config.get("schema")
         env_url = os.environ.get(DATABASE_URL_ENV)
+        kept: tuple[str, Path] | None = None
         if env_url:
             url = _normalise_url(env_url)
         elif config.get("database_url"):
             url = _normalise_url(config["database_url"])
+            if make_url(url).password is None and make_url(url).get_backend_name() != "sqlite":
+                kept = _read_password(root)
+                if kept is not None:
+                    url = _with_password(url, kept[0])
         else:
             if not (root / SQLITE_FILE).is_file():
                 raise WorkspaceError(
@@ -379,6 +473,7 @@ class Workspace:
                 )
             url = db_url_for(root)
         workspace = cls(root, config=config, database_url=url, schema=schema)
+        workspace.password_file = kept[1] if kept is not None else None
         if check_schema:
             try:
                 workspace._check_revision()
@@ -669,8 +764,9 @@ def _create_schema(url: str, schema: str) -> None:
             connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     except DBAPIError as exc:
         where = make_url(url).render_as_string(hide_password=True)
+        reason = _reason(exc, make_url(url).password)
         raise WorkspaceError(
-            f"cannot create the schema {schema!r} in the database {where}: {_reason(exc)}"
+            f"cannot create the schema {schema!r} in the database {where}: {reason}"
         ) from exc
     finally:
         engine.dispose()
