@@ -33,3 +33,29 @@ def test_the_first_commands_use_the_venv_without_activation() -> None:
             continue
         for command in re.findall(r"(?:^|&& )(esgledger|pip|pytest)\b", line):
             raise AssertionError(f"{command} without .venv/bin/ before activation: {line}")
+
+
+ROOT = README.parent
+
+
+def _install_files() -> list[Path]:
+    """Every file that tells a person or CI how to make a virtual environment."""
+    files = [README, ROOT / ".ci" / "run", *sorted((ROOT / "docs").rglob("*.md"))]
+    files += sorted(p for p in (ROOT / "tools").iterdir() if p.is_file())
+    return [p for p in files if p.is_file()]
+
+
+def test_every_virtualenv_made_upgrades_pip_inside_it() -> None:
+    """Issue 11 §17: an old pip (with its own advisories) must not install the project."""
+    checked = 0
+    for path in _install_files():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines):
+            if not re.search(r"-m venv\b", line):
+                continue
+            checked += 1
+            following = " ".join(lines[number : number + 3])
+            assert "--upgrade-deps" in line or re.search(
+                r"pip install\b[^&|;]*--upgrade pip", following
+            ), f"{path.relative_to(ROOT)}:{number + 1} makes a venv without upgrading pip: {line}"
+    assert checked >= 3  # README's two commands and .ci/run
