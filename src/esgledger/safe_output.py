@@ -23,6 +23,9 @@ Every CSV and XLSX file esgledger writes goes through this module:
   writer's own formulas (the template's drop-down sources, data validations) are not cell
   values and are not affected.
 
+:func:`mask_credentials` hides the password of any URL in a line shown to a person (the last
+guard of the CLI; the workspace masks its own messages at the source).
+
 ``docs/hardening/outputs-and-secrets.md`` explains the choices.
 """
 
@@ -37,6 +40,7 @@ __all__ = [
     "TRIGGERS",
     "csv_line",
     "is_formula_like",
+    "mask_credentials",
     "neutralise",
     "neutralise_arrow",
     "set_xlsx_cell",
@@ -54,7 +58,19 @@ _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: The same triggers as a regular expression for Arrow (RE2 syntax).
 _ARROW_PATTERN = "^[=+\\-@\\t\\r\\x00＝＋－＠]"
 
+#: ``scheme://user:password@`` in free text (the password may be empty, never holds ``@``).
+_URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):[^@\s]*@")
+
 T = TypeVar("T")
+
+
+def mask_credentials(text: str) -> str:
+    """``text`` with the password of every URL in it shown as ``***``.
+
+    >>> mask_credentials("cannot reach postgresql+psycopg://esg:pa55@db:5432/esg")
+    'cannot reach postgresql+psycopg://esg:***@db:5432/esg'
+    """
+    return _URL_CREDENTIALS.sub(r"\1:***@", text)
 
 
 def is_formula_like(text: str) -> bool:

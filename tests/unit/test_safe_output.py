@@ -121,3 +121,17 @@ def test_xlsx_text_loses_only_the_characters_xml_cannot_hold() -> None:
     assert xlsx_value("a\x00b\x1fc\td") == "a\\x00b\\x1fc\td"
     assert xlsx_value("\x00=1") == "'\\x00=1"
     assert xlsx_value(-3) == -3
+
+
+def test_credentials_in_urls_are_masked_in_any_text() -> None:
+    from esgledger.cli._app import error_line
+    from esgledger.safe_output import mask_credentials
+
+    line = "cannot reach postgresql+psycopg://esg:pa55w0rd@db:5432/esg or mysql://x:@y/z"
+    assert mask_credentials(line) == (
+        "cannot reach postgresql+psycopg://esg:***@db:5432/esg or mysql://x:***@y/z"
+    )
+    assert mask_credentials("postgresql://esg@db/esg") == "postgresql://esg@db/esg"
+    shown = error_line(RuntimeError("lost postgresql+psycopg://esg:pa55w0rd@db/esg"))
+    assert "pa55w0rd" not in shown
+    assert "esg:***@db" in shown

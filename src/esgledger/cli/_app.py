@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 
 from esgledger import __version__
 from esgledger.errors import EsgledgerError, InputError
+from esgledger.safe_output import mask_credentials
 
 EXIT_REJECTED = 2
 EXIT_ERROR = 1
@@ -42,11 +43,11 @@ def _first_line(text: str) -> str:
 def error_line(exc: Exception) -> str:
     """The one line shown for an exception that escaped a command."""
     if isinstance(exc, EsgledgerError):
-        return f"error: {exc}"
+        return f"error: {mask_credentials(str(exc))}"
     if isinstance(exc, OSError) and exc.strerror:
         where = f": {exc.filename}" if exc.filename else ""
         return f"error: {exc.strerror}{where}"
-    detail = _first_line(str(exc))
+    detail = mask_credentials(_first_line(str(exc)))
     return (
         f"error: unexpected {type(exc).__name__}"
         + (f": {detail}" if detail else "")
