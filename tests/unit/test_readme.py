@@ -51,7 +51,7 @@ def test_every_virtualenv_made_upgrades_pip_inside_it() -> None:
     for path in _install_files():
         lines = path.read_text(encoding="utf-8").splitlines()
         for number, line in enumerate(lines):
-            if not re.search(r"-m venv\b", line):
+            if not re.search(r"python[\w.]*\s+-m venv\b", line):
                 continue
             checked += 1
             following = " ".join(lines[number : number + 3])
