@@ -273,3 +273,26 @@ def test_template_lists_hold_back_formula_codes(
         assert entity_list.formula1 == '"GRP"'
         assert entity_list.errorStyle == "warning"
         assert any("'-ACME" in v and str(len(CODES)) in v for v in values)
+
+
+def test_metric_values_template_shows_payload_titles_as_text(
+    sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    """Company metric titles and notes (free text) reach the template's metrics sheet."""
+    root = sqlite_workspace.root
+    printable = [p for p in PAYLOADS if p.isprintable()]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["code", "title_en", "title_zh", "type", "notes"])
+    for number, payload in enumerate(printable):
+        writer.writerow([f"CO.payload{number}", payload, payload + "指标", "text", payload])
+    metrics = tmp_path / "metrics.csv"
+    metrics.write_text(buffer.getvalue(), "utf-8")
+    result = runner.invoke(app, ["import", str(root), str(metrics), "--kind", "metrics"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "metric-values.xlsx"
+    args = ["template", "metric-values", str(root), "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    values = set(assert_safe_xlsx(out))
+    assert {"'" + payload for payload in printable} <= values
