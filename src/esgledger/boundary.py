@@ -76,6 +76,10 @@ __all__ = [
     "Structure",
     "analyse_structure",
     "consolidation_shares",
+    "cycle_text",
+    "depth_problem",
+    "path_to_root",
+    "quoted_list",
     "shortened",
     "validate_structure",
 ]
@@ -342,7 +346,7 @@ def _parse(
     return parsed, problems
 
 
-def _listed(codes: Sequence[str]) -> str:
+def quoted_list(codes: Sequence[str]) -> str:
     """Codes for a message, quoted; a long list shortened with its count."""
     shown = ", ".join(c if c == _ELLIPSIS else repr(c) for c in shortened(codes))
     return shown if len(codes) <= REASON_PATH_SHOWN else f"{shown} ({len(codes)} in all)"
@@ -385,7 +389,8 @@ def _structure_problems(parsed: dict[str, _Entity]) -> list[str]:
     if parsed and not shape.roots:
         problems.append("no group root: every entity has a parent (the root has parent empty)")
     if len(shape.roots) > 1:
-        problems.append(f"more than one root (entities without a parent): {_listed(shape.roots)}")
+        listed = quoted_list(shape.roots)
+        problems.append(f"more than one root (entities without a parent): {listed}")
     problems += [f"cycle in the parent chain: {cycle_text(cycle)}" for cycle in shape.cycles]
     problems += [depth_problem(parents, code, shape.root_of[code]) for code in shape.too_deep]
     return problems
