@@ -197,3 +197,16 @@ def test_many_joint_links_are_shortened() -> None:
     assert share.share == 0.5**11
     assert share.reason.count("joint financial control of") == 6
     assert "; …; " in share.reason
+
+
+@pytest.mark.parametrize("approach", ["equity_share", "operational_control", "financial_control"])
+def test_shortened_reasons_still_read_as_chinese_in_the_report(approach: str) -> None:
+    from _zh_english import english_words
+    from esgledger.report.vocabulary import message_text
+
+    rows = chain(12, pct=50)
+    rows[5]["operational_control"] = False
+    for share in consolidation_shares(rows, approach).values():
+        text = message_text(share.reason)
+        assert text.zh != share.reason, share.reason
+        assert not english_words(text.zh), text.zh
