@@ -380,7 +380,7 @@ def depth_problem(parents: Mapping[str, str | None], code: str, root: str) -> st
     )
 
 
-def _structure_problems(parsed: dict[str, _Entity]) -> list[str]:
+def _structure_problems(parsed: dict[str, _Entity]) -> tuple[list[str], Structure]:
     parents = {code: entity.parent for code, entity in parsed.items()}
     shape = analyse_structure(parents)
     problems = [
@@ -393,7 +393,7 @@ def _structure_problems(parsed: dict[str, _Entity]) -> list[str]:
         problems.append(f"more than one root (entities without a parent): {listed}")
     problems += [f"cycle in the parent chain: {cycle_text(cycle)}" for cycle in shape.cycles]
     problems += [depth_problem(parents, code, shape.root_of[code]) for code in shape.too_deep]
-    return problems
+    return problems, shape
 
 
 def validate_structure(entities: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -407,7 +407,7 @@ def validate_structure(entities: Iterable[Mapping[str, Any]]) -> list[str]:
     the number of entities (:func:`analyse_structure`).
     """
     parsed, problems = _parse(entities)
-    return problems + _structure_problems(parsed)
+    return problems + _structure_problems(parsed)[0]
 
 
 def _pct(fraction: float) -> str:
@@ -452,15 +452,15 @@ def consolidation_shares(
     """
     method = _approach(approach)
     parsed, problems = _parse(entities)
-    problems += _structure_problems(parsed)
+    structural, shape = _structure_problems(parsed)
+    problems += structural
     if problems:
         raise InputError(
             "The group structure cannot be consolidated (GHG Protocol Corporate Standard ch. 3 "
             "needs one tree of entities under one root)",
             [Issue("entities", None, None, None, p) for p in problems],
         )
-    depth = analyse_structure({code: e.parent for code, e in parsed.items()}).depth
-    shares = _shares(parsed, sorted(parsed, key=depth.__getitem__), method)
+    shares = _shares(parsed, sorted(parsed, key=shape.depth.__getitem__), method)
     return {code: shares[code] for code in parsed}
 
 
