@@ -52,29 +52,29 @@ REPORT = ["report", "{ws}", "--format", "html", "--lang", "en"]
 CASES: list[Case] = [
     # -- defect 11: deep chains and long cycles, refused quickly with the limit named
     Case(
-        "entities-5000-deep-chain",
+        "org-entities-5000-deep-chain",
         chain(5_000),
         kind="entities",
         says=f"entity 'E{MAX_DEPTH - 1}' is at level {MAX_DEPTH + 1}",
         postgres=True,
     ),
     Case(
-        "entities-50000-deep-chain",
+        "org-entities-50000-deep-chain",
         chain(50_000),
         kind="entities",
         says=f"deeper than the limit of {MAX_DEPTH} levels",
     ),
     Case(
-        "entities-3000-cycle",
+        "org-entities-3000-cycle",
         chain(3_000, cycle=True),
         kind="entities",
         says="the parent chain loops: E0 → E2999 → E2998 → … → E3 → E2 → E1 → E0 (3000",
         postgres=True,
     ),
-    Case("entities-chain-at-the-depth-limit", chain(MAX_DEPTH - 1), kind="entities", expect=0),
+    Case("org-entities-chain-at-the-depth-limit", chain(MAX_DEPTH - 1), kind="entities", expect=0),
     # -- defect 13: --report paths
     Case(
-        "import-report-into-a-missing-folder",
+        "org-import-report-into-a-missing-folder",
         activities(activity_row(entity="NOPE")),
         command=[
             "import",
@@ -88,13 +88,13 @@ CASES: list[Case] = [
         says="the report of all 1 issue(s) is in",
     ),
     Case(
-        "import-report-onto-a-folder",
+        "org-import-report-onto-a-folder",
         activities(activity_row()),
         command=["import", "{ws}", "{file}", "--kind", "activities", "--report", "{ws}/lake"],
         says="directory",
     ),
     Case(
-        "import-report-through-a-file",
+        "org-import-report-through-a-file",
         activities(activity_row()),
         command=[
             "import",
@@ -109,7 +109,7 @@ CASES: list[Case] = [
     ),
     # -- defect 13: report.toml names files outside the workspace
     Case(
-        "report-toml-hourly-load-dot-dot-escape",
+        "org-report-toml-hourly-load-dot-dot-escape",
         report_inputs(
             'hourly_load = "../../../../../../../../../../etc/passwd"\n'
             'hourly_supply = "../../../../../../../../../../etc/passwd"'
@@ -118,7 +118,7 @@ CASES: list[Case] = [
         says="the path leads outside the workspace",
     ),
     Case(
-        "report-toml-hourly-load-absolute",
+        "org-report-toml-hourly-load-absolute",
         report_inputs('hourly_load = "/etc/passwd"\nhourly_supply = "/etc/hostname"'),
         command=REPORT,
         says="an absolute path",
