@@ -24,6 +24,12 @@ def chain(n: int, *, cycle: bool = False, name: str = "chain.csv") -> Callable[[
     return text_file(name, "\n".join([ENTITY_HEADER, *rows]) + "\n")
 
 
+def unknown_parents(n: int) -> Callable[[Path], Path]:
+    """``n`` entities, each under a parent of its own that exists nowhere."""
+    rows = [f"U{i},Entity {i},P{i},100,true,true,CN" for i in range(n)]
+    return text_file("unknown.csv", "\n".join([ENTITY_HEADER, *rows]) + "\n")
+
+
 def report_inputs(green: str) -> Callable[[Path], Path]:
     """A run in the case's workspace (``folder/../ws``) and a ``report/report.toml`` with
     ``[green]`` lines ``green``; the file returned is the activity file of the run."""
@@ -70,6 +76,12 @@ CASES: list[Case] = [
         kind="entities",
         says="the parent chain loops: E0 → E2999 → E2998 → … → E3 → E2 → E1 → E0 (3000",
         postgres=True,
+    ),
+    Case(
+        "org-entities-50000-unknown-parents",
+        unknown_parents(50_000),
+        kind="entities",
+        says="unknown parent entity 'P0'",
     ),
     Case("org-entities-chain-at-the-depth-limit", chain(MAX_DEPTH - 1), kind="entities", expect=0),
     # -- defect 13: --report paths

@@ -791,6 +791,10 @@ def _validate_entities(
     return records
 
 
+#: Unknown parents of one file for which a close entity code is suggested.
+_SUGGESTED_PARENTS = 5
+
+
 def _check_structure(
     check: _Checker,
     records: Sequence[Mapping[str, Any]],
@@ -814,12 +818,16 @@ def _check_structure(
     merged: dict[str, dict[str, Any]] = {code: dict(e) for code, e in stored.items()}
     for record in records:
         merged[record["code"]] = dict(record)
+    unknown = 0
     for record in records:
         parent = record["parent"]
         if parent is None or parent in merged:
             continue
         row = rows_of[record["code"]]
-        fix = _did_you_mean(parent, merged)
+        # A suggestion compares with every entity: only for the first few unknown parents,
+        # so a file of unknown parents stays linear.
+        fix = _did_you_mean(parent, merged) if unknown < _SUGGESTED_PARENTS else ""
+        unknown += 1
         check.add(
             row,
             "parent",

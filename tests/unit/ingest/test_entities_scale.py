@@ -107,3 +107,21 @@ def test_moving_a_stored_branch_deeper_is_refused_naming_the_stored_entity(
     assert issue.row is None  # E99 is not in the file: the message names it
     assert f"entity 'E{MAX_DEPTH - 1}' is at level {MAX_DEPTH + 1}" in issue.problem
     assert "root 'TOP'" in issue.problem
+
+
+def test_suggestions_for_unknown_parents_are_bounded(workspace: Workspace, tmp_path: Path) -> None:
+    """A close code is suggested for the first 5 unknown parents only: each suggestion
+    compares with every entity, so 50,000 unknown parents would take hours."""
+    path = tmp_path / "unknown.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerow(["GRP", "Group", "", 100, "true", "true", "CN"])
+        for i in range(30):
+            writer.writerow([f"S{i}", f"Sub {i}", "GRQ", 100, "true", "true", "CN"])
+    error = refused(workspace, path)
+    assert len(error.issues) == 30
+    assert sum("did you mean 'GRP'?" in i.fix for i in error.issues) == 5
+    assert all(
+        i.fix.endswith("add the parent to this file or import it first") for i in error.issues
+    )
