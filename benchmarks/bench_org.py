@@ -142,7 +142,9 @@ def main() -> int:
     from esgledger.boundary import MAX_DEPTH
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 5_000, 50_000])
+    parser.add_argument(
+        "--sizes", type=int, nargs="*", default=[1_000, 5_000, 50_000], help="none: manifest only"
+    )
     parser.add_argument("--manifest-entities", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=1, help="runs per job (median reported)")
     parser.add_argument("--json", type=Path, help="write the results as JSON")
@@ -183,7 +185,8 @@ def main() -> int:
         results.append({"shape": "manifest", "entities": n, "depth": depth, **r})
         size = r["manifest_bytes"]
         print(
-            f"| {depth} | {r['seconds']:.2f} | {r['peak_mib']:,.0f} | {size:,} | {size / n:.0f} |",
+            f"| {depth} | {r['seconds']:.2f} | {r['cpu_seconds']:.2f} | {r['peak_mib']:,.0f} | "
+            f"{size:,} | {size / n:.0f} |",
             flush=True,
         )
     if args.json:
