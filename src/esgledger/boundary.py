@@ -192,7 +192,7 @@ def analyse_structure(
             level += 1
             depth[member] = level
             root_of[member] = top
-    placed = {code: level for code, level in depth.items() if level > 0}
+    placed = {code: depth[code] for code in parents if depth[code] > 0}  # input order
     return Structure(
         roots=tuple(code for code, parent in parents.items() if parent is None),
         unknown_parents=tuple(

@@ -210,3 +210,17 @@ def test_shortened_reasons_still_read_as_chinese_in_the_report(approach: str) ->
         text = message_text(share.reason)
         assert text.zh != share.reason, share.reason
         assert not english_words(text.zh), text.zh
+
+
+def test_entities_beyond_the_limit_are_listed_in_input_order() -> None:
+    # G is level 1, so A{k} and B{k} are level k + 1: A{MAX_DEPTH} and B{MAX_DEPTH} are the
+    # first beyond the limit. AX (under A{MAX_DEPTH}) comes first: its walk places
+    # A{MAX_DEPTH}; B{MAX_DEPTH} comes second in the input.
+    chains: dict[str, str | None] = {"G": None}
+    for name, length in (("A", MAX_DEPTH), ("B", MAX_DEPTH - 1)):
+        for level in range(1, length + 1):
+            chains[f"{name}{level}"] = "G" if level == 1 else f"{name}{level - 1}"
+    parents = {"AX": f"A{MAX_DEPTH}", f"B{MAX_DEPTH}": f"B{MAX_DEPTH - 1}", **chains}
+    shape = analyse_structure(parents)
+    assert shape.too_deep == (f"B{MAX_DEPTH}", f"A{MAX_DEPTH}")
+    assert list(shape.depth) == list(parents)
