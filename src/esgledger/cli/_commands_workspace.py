@@ -8,6 +8,8 @@ stderr, and to ``--report`` as CSV), 1 on any other esgledger error.
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -101,6 +103,7 @@ def init(
     from esgledger.store import DatabaseUrlError, Workspace
 
     reporting_year = year if year is not None else date.today().year - 1
+    created = _missing_folders(workspace)
     try:
         ws = Workspace.init(
             workspace,
@@ -110,11 +113,14 @@ def init(
             schema=schema,
             country=country,
         )
-    except DatabaseUrlError as exc:  # bad input: exit 2, the password never shown
-        _stderr().print(f"error: {exc}", markup=False)
-        raise typer.Exit(EXIT_REJECTED) from None
-    except EsgledgerError as exc:
-        raise _fail(exc) from exc
+    except BaseException as exc:
+        _remove_created(workspace, created)
+        if isinstance(exc, DatabaseUrlError):  # bad input: exit 2, the password never shown
+            _stderr().print(f"error: {exc}", markup=False)
+            raise typer.Exit(EXIT_REJECTED) from None
+        if isinstance(exc, EsgledgerError):
+            raise _fail(exc) from exc
+        raise
     with ws:
         where = make_url(ws.database_url).render_as_string(hide_password=True)
         if ws.schema is not None:
@@ -135,6 +141,32 @@ def init(
             )
         for line in _profile_lines(str(ws.profile.get("profile")), country, lang):
             out.print(line, markup=False)
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """The folders of ``path`` (itself included) that do not exist yet, deepest first: what
+    ``init`` creates."""
+    missing: list[Path] = []
+    for folder in (path, *path.absolute().parents):
+        if folder.exists() or folder.is_symlink():
+            break
+        missing.append(folder)
+    return missing
+
+
+def _remove_created(root: Path, created: list[Path]) -> None:
+    """After a failed ``init``: remove the folders it created, deepest first; nothing that
+    was there before. The workspace folder, when ``init`` created it, goes with everything
+    in it (all of it written by this ``init``: ``lake``, ``.secrets``, a half-written
+    ``esgledger.toml``); its parents only while empty."""
+    if root in created and root.is_dir() and not root.is_symlink():
+        shutil.rmtree(root, ignore_errors=True)
+        created = created[1:]
+    for folder in created:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 _COVERAGE_WORDS = {
@@ -177,6 +209,40 @@ def _profile_lines(code: str, country: str, lang: Lang) -> list[str]:
     return lines
 
 
+def _report_path(value: Path | None) -> Path | None:
+    """``--report``: refused (exit 2) before any work when it cannot become a file: a folder,
+    or a path through a file or an unwritable folder. Missing folders are created when the
+    report is written."""
+    if value is None:
+        return None
+    if value.is_dir():
+        raise typer.BadParameter(
+            f"{value} is a folder; give a file name, e.g. {value / 'issues.csv'}"
+        )
+    existing = value.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise typer.BadParameter(f"{existing} is a file, so {value} cannot be created")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise typer.BadParameter(f"{existing} is not writable, so {value} cannot be created")
+    return value
+
+
+def _write_report(path: Path, text: str) -> bool:
+    """Write the ``--report`` CSV (UTF-8 with BOM, for Excel), creating missing folders;
+    on failure one error line and False."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8-sig")
+    except OSError as exc:
+        _stderr().print(
+            f"error: cannot write the report {path}: {exc.strerror or exc}", markup=False
+        )
+        return False
+    return True
+
+
 @app.command("import")
 def import_(
     workspace: Annotated[Path, typer.Argument(help="Workspace folder.")],
@@ -189,7 +255,9 @@ def import_(
         Path | None,
         typer.Option(
             help="Write every issue of a rejected file (or every warning of an accepted one) "
-            "to this CSV file."
+            "to this CSV file (missing folders are created).",
+            dir_okay=False,
+            callback=_report_path,
         ),
     ] = None,
     sheet: Annotated[
@@ -210,8 +278,8 @@ def import_(
     except InputError as exc:
         err.print(str(exc), markup=False)
         if report is not None:
-            exc.write_report(report)
-            err.print(f"The report of all {exc.total} issue(s) is in {report}", markup=False)
+            if _write_report(report, exc.report_csv()):
+                err.print(f"The report of all {exc.total} issue(s) is in {report}", markup=False)
         elif exc.total > min(len(exc.issues), 20):
             err.print("Use --report FILE.csv to get every issue in one file.", markup=False)
         raise typer.Exit(EXIT_REJECTED) from exc
@@ -237,7 +305,8 @@ def _print_import_warnings(result: ImportResult, report: Path | None) -> None:
     for issue in result.warnings[:_WARNINGS_SHOWN]:
         err.print(f"warning: {issue}", markup=False)
     if report is not None:
-        report.write_text(issues_to_csv(result.warnings), encoding="utf-8-sig")
+        if not _write_report(report, issues_to_csv(result.warnings)):
+            raise typer.Exit(EXIT_ERROR)
         err.print(
             f"The {len(result.warnings)} warning(s) listed are in {report}"
             + (

@@ -611,6 +611,15 @@ def _dedupe(
     return True
 
 
+def _folded(keys: Iterable[str]) -> dict[str, list[str]]:
+    """Keys by their upper case: what :func:`_case_clash` compares a row's key with (one
+    look-up a row instead of a scan of every stored key)."""
+    folded: dict[str, list[str]] = {}
+    for key in keys:
+        folded.setdefault(key.upper(), []).append(key)
+    return folded
+
+
 def _case_clash(
     checker: _Checker, row: int, column: str, key: str, stored: Iterable[str], what: str
 ) -> bool:
@@ -717,6 +726,7 @@ def _validate_entities(
     rows_of: dict[str, int] = {}
     seen: dict[str, tuple[int, str]] = {}
     raw_pct: dict[int, float] = {}
+    stored_folded = _folded(stored)
     for row, record in table.rows():
         code = check.code(row, record, "entity", required=True)
         name = check.text(row, record, "name", required=True)
@@ -742,7 +752,7 @@ def _validate_entities(
             continue
         if not _dedupe(check, row, "entity", code, seen, "entity"):
             continue
-        _case_clash(check, row, "entity", code, stored, "entity")
+        _case_clash(check, row, "entity", code, stored_folded.get(code.upper(), ()), "entity")
         if parent is not None and parent == code:
             check.add(
                 row,
@@ -781,6 +791,10 @@ def _validate_entities(
     return records
 
 
+#: Unknown parents of one file for which a close entity code is suggested.
+_SUGGESTED_PARENTS = 5
+
+
 def _check_structure(
     check: _Checker,
     records: Sequence[Mapping[str, Any]],
@@ -788,18 +802,32 @@ def _check_structure(
     stored: Mapping[str, Mapping[str, Any]],
 ) -> None:
     """Unknown parents, cycles and several roots in the stored structure overlaid by the
-    file; then :func:`esgledger.boundary.validate_structure` on the result."""
-    from esgledger.boundary import validate_structure
+    file; then :func:`esgledger.boundary.validate_structure` on the result. Time linear in
+    the number of entities (:func:`esgledger.boundary.analyse_structure`); a chain deeper than
+    :data:`esgledger.boundary.MAX_DEPTH` levels is refused on the row of the first entity
+    beyond the limit."""
+    from esgledger.boundary import (
+        MAX_DEPTH,
+        analyse_structure,
+        cycle_text,
+        depth_problem,
+        quoted_list,
+        validate_structure,
+    )
 
     merged: dict[str, dict[str, Any]] = {code: dict(e) for code, e in stored.items()}
     for record in records:
         merged[record["code"]] = dict(record)
+    unknown = 0
     for record in records:
         parent = record["parent"]
         if parent is None or parent in merged:
             continue
         row = rows_of[record["code"]]
-        fix = _did_you_mean(parent, merged)
+        # A suggestion compares with every entity: only for the first few unknown parents,
+        # so a file of unknown parents stays linear.
+        fix = _did_you_mean(parent, merged) if unknown < _SUGGESTED_PARENTS else ""
+        unknown += 1
         check.add(
             row,
             "parent",
@@ -807,37 +835,40 @@ def _check_structure(
             f"unknown parent entity {parent!r}: it is neither in this file nor already imported",
             fix + "add the parent to this file or import it first",
         )
-    # Cycles: walk up from each entity of the file.
-    reported: set[str] = set()
-    for record in records:
-        path: list[str] = []
-        code: str | None = record["code"]
-        while code is not None and code in merged and code not in path:
-            path.append(code)
-            code = merged[code]["parent"]
-        if code is None or code not in path:
-            continue
-        cycle = path[path.index(code) :]
-        if len(cycle) == 1 or reported.intersection(cycle):
+    # Cycles and depth: one pass over the merged structure (linear in its size).
+    parents = {code: e["parent"] for code, e in merged.items()}
+    shape = analyse_structure(parents)
+    for cycle in shape.cycles:
+        if len(cycle) == 1:
             continue  # an entity that is its own parent is reported by its row
-        reported.update(cycle)
         in_file = [c for c in cycle if c in rows_of]
+        if not in_file:
+            continue  # a stored cycle the file does not touch: the generic check names it
         first = min(in_file, key=lambda c: rows_of[c])
         start = cycle.index(first)
-        loop = [*cycle[start:], *cycle[:start], first]
+        loop = cycle_text([*cycle[start:], *cycle[:start]], " → ")
         check.add(
             rows_of[first],
             "parent",
             merged[first]["parent"],
-            f"the parent chain loops: {' → '.join(loop)}",
+            f"the parent chain loops: {loop}",
             "break the loop: the group's root entity has no parent",
         )
-    roots = [code for code, e in merged.items() if e["parent"] is None]
+    for code in shape.too_deep:
+        check.add(
+            rows_of.get(code),
+            "parent",
+            merged[code]["parent"],
+            depth_problem(parents, code, shape.root_of[code]),
+            "a group rarely has more than 20 levels: check the parent column (at most "
+            f"{MAX_DEPTH} levels, the root being level 1)",
+        )
+    roots = list(shape.roots)
     if len(roots) > 1:
-        listed = ", ".join(repr(r) for r in roots)
+        listed = quoted_list(roots)
+        already = [r for r in roots if r not in rows_of]
         for code in roots:
             if code in rows_of:
-                already = [r for r in roots if r not in rows_of]
                 fix = (
                     f"give it a parent ({already[0]!r} is the root already imported)"
                     if already
@@ -913,6 +944,7 @@ def _validate_sites(
     check = _Checker(table)
     check.require_rows()
     known_entities = set(entities)
+    folded_sites = _folded(stored_sites)
     records: list[dict[str, Any]] = []
     seen: dict[str, tuple[int, str]] = {}
     type_names = ", ".join(t.type for t in site_types())
@@ -982,7 +1014,7 @@ def _validate_sites(
             continue
         if not _dedupe(check, row, "site", code, seen, "site"):
             continue
-        _case_clash(check, row, "site", code, stored_sites, "site")
+        _case_clash(check, row, "site", code, folded_sites.get(code.upper(), ()), "site")
         records.append(
             {
                 "code": code,

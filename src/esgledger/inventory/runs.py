@@ -588,8 +588,16 @@ def prepare_run(
         "input_hash": input_hash,
         "inputs": inputs,
         "batch_files": {b.id: b.file_name for b in batches},
+        # Each entity once: its parent and its effective share; the reason names the path
+        # shortened (esgledger.boundary), so the manifest grows with the number of entities,
+        # not with the depth of the tree (the chain is rebuilt from the parents).
         "consolidation_shares": {
-            code: {"share": s.share, "reason": s.reason, "reason_zh": s.reason_zh}
+            code: {
+                "share": s.share,
+                "parent": s.path[-2] if len(s.path) > 1 else None,
+                "reason": s.reason,
+                "reason_zh": s.reason_zh,
+            }
             for code, s in shares.items()
         },
         "category_15_investments": {

@@ -194,10 +194,14 @@ class AllocationResult:
 
 
 def _ancestors(entity: str, parents: Mapping[str, str | None]) -> list[str]:
+    """The entities above ``entity``, nearest first (a set guards against a cycle: time
+    linear in the depth, which the entity import limits to ``boundary.MAX_DEPTH``)."""
     out: list[str] = []
+    seen = {entity}
     current = parents.get(entity)
-    while current is not None and current not in out and current != entity:
+    while current is not None and current not in seen:
         out.append(current)
+        seen.add(current)
         current = parents.get(current)
     return out
 

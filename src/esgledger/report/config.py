@@ -9,6 +9,12 @@ Layout (``docs/methodology/report.md``, "Report inputs")::
     WS/report/narratives/<section>.<lang>.md user Markdown per section and language (en, zh-CN)
     WS/report/explanations.csv               code, explanation_en, explanation_zh
 
+Every file is read from inside the workspace: a file named in ``report.toml`` is a path
+relative to ``WS/report`` that must end inside ``WS`` (``../inputs/load.csv`` is fine), links
+followed; an absolute path, a ``..`` climbing out of ``WS`` or a link to a file elsewhere is
+refused (``docs/hardening/organisation.md``). Files elsewhere are passed on the command line
+(``esgledger green cfe LOAD SUPPLY``).
+
 Every part is optional: a missing folder or file gives defaults (company name from the
 workspace, no governance bodies, no topics) and the report shows placeholders, so a report
 can always be drafted. Content that is present but wrong (a TOML syntax error, an unknown
@@ -243,7 +249,8 @@ class ReportInputs:
         )
 
     def resolve(self, relative: str) -> Path:
-        """A path of ``report.toml`` (relative to ``WS/report``) as an absolute path."""
+        """A path of ``report.toml`` (relative to ``WS/report``; checked to stay inside the
+        workspace by :func:`load_report_inputs`) as an absolute path."""
         path = Path(relative)
         return path if path.is_absolute() else self.folder / path
 
@@ -336,6 +343,14 @@ def _load_narratives(folder: Path) -> dict[str, dict[str, str]]:
         if path.is_dir() or path.name.startswith("."):
             continue
         file = f"{REPORT_DIR}/narratives/{path.name}"
+        if not _inside(folder.parent.parent, path):  # WS/report/narratives -> WS
+            issues.append(
+                Issue(
+                    file, None, None, path.name, "the file is a link to a file outside the "
+                    "workspace", "copy the file into the workspace's report folder",
+                )
+            )  # fmt: skip
+            continue
         found = _NARRATIVE_FILE.match(path.name)
         if not found:
             issues.append(
@@ -453,6 +468,55 @@ def _load_explanations(
     return out
 
 
+def _inside(root: Path, path: Path) -> bool:
+    """Whether ``path``, its links followed, is inside the folder ``root``."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def _refuse_outside(root: Path, paths: list[Path]) -> None:
+    """Refuse report inputs that are links leading out of the workspace (a workspace file
+    must not make esgledger read another file of the machine): the report folder first,
+    then each of ``paths`` in it."""
+    for group in ([root / REPORT_DIR], paths):
+        outside = [p for p in group if (p.exists() or p.is_symlink()) and not _inside(root, p)]
+        if outside:
+            raise InputError(
+                f"{REPORT_DIR} was rejected: report inputs must stay inside the workspace",
+                [
+                    Issue(
+                        path.relative_to(root).as_posix(),
+                        None,
+                        None,
+                        None,
+                        "a link to a file or folder outside the workspace",
+                        "copy it into the workspace's report folder",
+                    )
+                    for path in outside
+                ],
+            )
+
+
+def _input_path_issues(root: Path, folder: Path, key: str, value: str) -> list[Issue]:
+    """The problems of a file named in ``report.toml``: it must be a relative path that
+    stays inside the workspace (``..`` may climb from ``WS/report`` as long as the path,
+    its links followed, ends inside ``WS``) and an existing file."""
+    file = f"{REPORT_DIR}/report.toml"
+    if Path(value).is_absolute() or Path(value).drive:
+        problem = "an absolute path: report inputs are read from inside the workspace only"
+    elif not _inside(root, folder / value):
+        problem = "the path leads outside the workspace: report inputs stay inside it"
+    elif not (folder / value).is_file():
+        problem = "the file does not exist"
+    else:
+        return []
+    fix = "give a path relative to the report folder, to a file inside the workspace"
+    return [Issue(file, None, key, value, problem, fix)]
+
+
 def load_report_inputs(
     workspace_root: Path | str,
     *,
@@ -480,7 +544,10 @@ def load_report_inputs(
     InputError
         Something present is wrong; every issue names the file, line (when known) and key.
     """
-    folder = Path(workspace_root) / REPORT_DIR
+    root = Path(workspace_root)
+    folder = root / REPORT_DIR
+    inputs = ("report.toml", "explanations.csv", "narratives")
+    _refuse_outside(root, [folder / name for name in inputs])
     config, defaults = _load_toml(folder / "report.toml", workspace_name)
     narratives = _load_narratives(folder / "narratives")
     if not narratives:
@@ -488,19 +555,13 @@ def load_report_inputs(
     explanations = _load_explanations(folder / "explanations.csv", known_codes)
     green = config.green
     issues = [
-        Issue(
-            f"{REPORT_DIR}/report.toml",
-            None,
-            f"green.{key}",
-            value,
-            "the file does not exist",
-            "give a path relative to the report folder",
-        )
+        issue
         for key, value in (
             ("hourly_load", green.hourly_load),
             ("hourly_supply", green.hourly_supply),
         )
-        if value is not None and not (folder / value).is_file()
+        if value is not None
+        for issue in _input_path_issues(root, folder, f"green.{key}", value)
     ]
     if (green.hourly_load is None) != (green.hourly_supply is None):
         issues.append(
