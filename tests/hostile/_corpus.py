@@ -6,7 +6,8 @@ A case writes its file(s) into a folder (``build``), then runs one CLI command (
 * the exit code is the one expected (0 or 2; never 1, which is a crash);
 * no ``Traceback`` and no unprintable control character reaches the terminal;
 * every line of output is short (echoed values are truncated: at most ``MAX_LINE`` characters);
-* the message contains ``says`` (case-insensitive) when the case names one;
+* the message contains ``says`` (case-insensitive) when the case names one, and never
+  ``hides`` (a secret such as a password);
 * on exit 2 the workspace is exactly as it was: no batch row, no lake file, no temporary file.
 
 The base workspace holds the organisation of :func:`seed` (root ``GRP``; entity ``CLOUD`` with site
@@ -89,6 +90,8 @@ class Case:
     isolated: bool = False
     memory_mb: int = 2048
     env: dict[str, str] = field(default_factory=dict)
+    #: A string that must never appear in the output (e.g. a password in a URL).
+    hides: str = ""
 
     def argv(self, ws: Path, file: Path) -> list[str]:
         if self.command is None:

@@ -138,6 +138,8 @@ def _run(case: Case, ws: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert code == case.expect, f"exit {code}, expected {case.expect}:\n{shown}"
     if case.says:
         assert case.says.lower() in output.lower(), shown
+    if case.hides:
+        assert case.hides not in output, f"{case.hides!r} was shown:\n{shown}"
     for line in output.splitlines():
         assert len(line) <= MAX_LINE, f"a line of {len(line)} characters: {line[:200]}…"
         bad = [c for c in line if unicodedata.category(c) in ("Cc", "Cf", "Cs") and c != "\t"]
