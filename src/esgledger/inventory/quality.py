@@ -852,25 +852,31 @@ def scope3_completeness(scored: LineItems) -> pa.Table:
         ``excluded_lines``, ``co2e_t`` [t CO2e, consolidated] and ``status``: ``reported``
         when at least one line that is not excluded falls in it, else ``not reported``.
     """
-    from esgledger.inventory.runs import SCOPE3_CATEGORIES, SCOPE3_CATEGORY_NAMES
-
     con = duckdb.connect()
     try:
         _connect_source(con, scored, "_in")
-        counts = {
-            str(int(category)): (int(lines), int(excluded), float(co2e))
-            for category, lines, excluded, co2e in con.execute(
-                f"""
-                SELECT scope3_category, count(*) FILTER (WHERE NOT excluded),
-                    count(*) FILTER (WHERE excluded),
-                    coalesce(sum(co2e_kg_consolidated) FILTER (WHERE NOT excluded), 0)
-                        / {_KG_PER_T}
-                FROM _in WHERE scope = 3 AND scope3_category IS NOT NULL GROUP BY 1
-                """
-            ).fetchall()
-        }
+        return _completeness(con, "_in")
     finally:
         con.close()
+
+
+def _completeness(con: duckdb.DuckDBPyConnection, source: str) -> pa.Table:
+    """:func:`scope3_completeness` of the view ``source`` of ``con``: one aggregate query,
+    at most fifteen rows fetched."""
+    from esgledger.inventory.runs import SCOPE3_CATEGORIES, SCOPE3_CATEGORY_NAMES
+
+    counts = {
+        str(int(category)): (int(lines), int(excluded), float(co2e))
+        for category, lines, excluded, co2e in con.execute(
+            f"""
+            SELECT scope3_category, count(*) FILTER (WHERE NOT excluded),
+                count(*) FILTER (WHERE excluded),
+                coalesce(sum(co2e_kg_consolidated) FILTER (WHERE NOT excluded), 0)
+                    / {_KG_PER_T}
+            FROM {source} WHERE scope = 3 AND scope3_category IS NOT NULL GROUP BY 1
+            """
+        ).fetchall()
+    }
     rows = []
     for category in SCOPE3_CATEGORIES:
         lines, excluded, co2e = counts.get(category, (0, 0, 0.0))
@@ -936,7 +942,8 @@ def data_quality_summary(
             .to_arrow_table()
             .to_pylist()
         )
-        completeness = scope3_completeness(con.sql(f"SELECT * FROM {source}").to_arrow_table())
+        # Aggregated in the same plan: the lines never cross into Python.
+        completeness = _completeness(con, source)
         overlap = con.execute(
             f"SELECT count(*), sum(co2e_kg_consolidated) / 1000.0 FROM {source} "
             "WHERE overlap_suspect AND NOT excluded"
