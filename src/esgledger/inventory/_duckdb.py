@@ -3,7 +3,8 @@
 Every query over a run's line items goes through :func:`connect`: DuckDB gets a
 ``memory_limit`` (``ESGLEDGER_DUCKDB_MEMORY``, default :data:`DEFAULT_MEMORY_LIMIT`) and a
 ``temp_directory`` of its own (a fresh folder under ``ESGLEDGER_DUCKDB_TEMP``, default the
-system's temporary folder, removed when the connection closes), so that sorts, joins and
+system's temporary folder, made by DuckDB when it spills and removed when the connection
+closes), so that sorts, joins and
 aggregations larger than the limit spill to disk instead of growing the process. Queries
 whose row order does not matter run with ``preserve_insertion_order = false``. Only
 aggregates cross into Python (docs/hardening/memory.md).
@@ -11,12 +12,10 @@ aggregates cross into Python (docs/hardening/memory.md).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import shutil
 import tempfile
-from collections.abc import Iterator
+import uuid
 
 import duckdb
 
@@ -38,12 +37,12 @@ def memory_limit() -> str:
     return value if value and _SIZE.match(value) else DEFAULT_MEMORY_LIMIT
 
 
-@contextlib.contextmanager
-def connect(
-    *, threads: int | None = None, ordered: bool = False
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A DuckDB connection with a memory limit and a spill folder of its own, both removed
-    when the block ends.
+def connect(*, threads: int | None = None, ordered: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with a memory limit and a spill folder of its own.
+
+    The spill folder (``esgledger-duckdb-<pid>-<random>`` under ``ESGLEDGER_DUCKDB_TEMP`` or
+    the system's temporary folder) is created by DuckDB only when a query spills, and DuckDB
+    removes it when the connection closes: close it (``try``/``finally`` or ``with``).
 
     Parameters
     ----------
@@ -53,10 +52,9 @@ def connect(
         Keep ``preserve_insertion_order`` (needed only when a query's output must follow its
         input's order without an ``ORDER BY``).
     """
-    parent = os.environ.get(TEMP_ENV) or None
-    if parent is not None:
-        os.makedirs(parent, exist_ok=True)
-    spill = tempfile.mkdtemp(prefix="esgledger-duckdb-", dir=parent)
+    parent = os.environ.get(TEMP_ENV) or tempfile.gettempdir()
+    os.makedirs(parent, exist_ok=True)
+    spill = os.path.join(parent, f"esgledger-duckdb-{os.getpid()}-{uuid.uuid4().hex[:12]}")
     config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": memory_limit(),
         "temp_directory": spill,
@@ -64,12 +62,6 @@ def connect(
     }
     if threads:
         config["threads"] = threads
-    try:
-        con = duckdb.connect(config=config)
-        try:
-            con.execute("SET enable_progress_bar = false")
-            yield con
-        finally:
-            con.close()
-    finally:
-        shutil.rmtree(spill, ignore_errors=True)
+    con = duckdb.connect(config=config)
+    con.execute("SET enable_progress_bar = false")
+    return con

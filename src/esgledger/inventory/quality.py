@@ -46,6 +46,7 @@ import pyarrow as pa
 from esgledger import regions
 from esgledger.errors import InputError, Issue
 from esgledger.factors.resolve import TIERS as RESOLVER_TIERS
+from esgledger.inventory._duckdb import connect
 
 __all__ = [
     "DQ_COLUMNS",
@@ -712,9 +713,8 @@ def score_line_items(
         If a column the rules need is missing, or a rule file is invalid.
     """
     chosen = rules if isinstance(rules, DataQualityRules) else load_rules(rules)
-    con = duckdb.connect()
+    con = connect(ordered=True)
     try:
-        con.execute("SET preserve_insertion_order = true")
         sql = _prepare(con, line_items, factors, chosen)
         return con.sql(sql).to_arrow_table()
     finally:
@@ -725,13 +725,13 @@ def _ensure_scored(
     scored: LineItems, factors: pa.Table | None = None, rules: DataQualityRules | None = None
 ) -> tuple[duckdb.DuckDBPyConnection, str]:
     """A connection with the view ``_scored``: the input if it has the scores, else scored."""
-    con = duckdb.connect()
+    con = connect()
     _connect_source(con, scored, "_in")
     if all(c in _columns(con, "_in") for c in (*DQ_COLUMNS, "primary_data")):
         con.execute("CREATE TEMP VIEW _scored AS SELECT * FROM _in")
         return con, "_scored"
     con.close()
-    con = duckdb.connect()
+    con = connect()
     sql = _prepare(
         con, scored, factors, rules if rules is not None else load_rules(), ordered=False
     )
@@ -852,7 +852,7 @@ def scope3_completeness(scored: LineItems) -> pa.Table:
         ``excluded_lines``, ``co2e_t`` [t CO2e, consolidated] and ``status``: ``reported``
         when at least one line that is not excluded falls in it, else ``not reported``.
     """
-    con = duckdb.connect()
+    con = connect()
     try:
         _connect_source(con, scored, "_in")
         return _completeness(con, "_in")

@@ -48,13 +48,13 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from esgledger import __version__, gwp
 from esgledger.errors import InputError, Issue, WorkspaceError
+from esgledger.inventory._duckdb import connect
 
 if TYPE_CHECKING:
     from esgledger.boundary import EntityShare
@@ -705,7 +705,7 @@ def aggregate(line_items: Path) -> dict[str, Any]:
     """
     scale = f"DECIMAL(38, {_SUM_SCALE})"
     path = "'" + str(line_items).replace("'", "''") + "'"
-    con = duckdb.connect()
+    con = connect()
     try:
         grouped = con.execute(
             f"""
