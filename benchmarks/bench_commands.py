@@ -53,7 +53,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_calculate import GENERATOR_VERSION, PROFILES, data_file  # noqa: E402
+from bench_calculate import GENERATOR_VERSION, PROFILES, code_version, data_file  # noqa: E402
 from bench_import import DATA, machine, new_workspace  # noqa: E402
 
 #: Goal of issue 11: every command's peak resident memory [MiB].
@@ -169,7 +169,9 @@ def main() -> int:
     options.src = options.src.resolve()
 
     sizes = options.rows or [10_000_000]
-    results: dict[str, Any] = {"machine": machine(), "src": str(options.src), "sizes": []}
+    default_src = options.src == (HERE.parent / "src").resolve()
+    code = code_version() if default_src else f"sources of {options.src}"
+    results: dict[str, Any] = {"machine": machine(), "code": code, "sizes": []}
     DATA.mkdir(parents=True, exist_ok=True)
     for rows in sizes:
         results["sizes"].append(bench_size(rows, options))
@@ -179,7 +181,7 @@ def main() -> int:
         f"\n{info['date']} · {info['cpus']} CPUs ({info['cpu']}) · {info['memory_gib']} GiB · "
         f"Python {info['python']} · DuckDB {info['duckdb']} · pyarrow {info['pyarrow']}"
     )
-    print(f"sources: {options.src}; profile {options.profile}, seed {options.seed}; "
+    print(f"code: {code}; profile {options.profile}, seed {options.seed}; "
           f"runs per job: {options.repeat}\n")  # fmt: skip
     print("| rows | job | seconds | peak MiB | time × scan | memory × scan |")
     print("|---:|---|---:|---:|---:|---:|")
