@@ -88,16 +88,27 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "uncertainty": ("uncertainty", "{ws}", "--iterations", "50"),
     "explain": ("explain", "{ws}", "R000003"),
     "report": ("report", "{ws}", "--format", "html", "--out", "{ws}/out"),
+    # A second run with other GWP values, and what changed between the two.
+    "calculate-ar5": ("calculate", "{ws}", "--gwp", "AR5"),
+    "diff": ("diff", "{ws}", "{first}", "{last}", "--format", "json"),
 }
 
 
 def _fetched(monkeypatch: pytest.MonkeyPatch, root: Path) -> dict[str, Counter[str]]:
     """Rows handed to Python by each command, by route."""
+    from esgledger.inventory import list_runs
+    from esgledger.store import Workspace
+
     runner = CliRunner()
     out: dict[str, Counter[str]] = {}
     for name, args in COMMANDS.items():
+        with Workspace.open(root) as ws:
+            runs = [str(r["id"]) for r in list_runs(ws)]
+        first, last = (runs[0], runs[-1]) if runs else ("", "")
         with count_rows(monkeypatch) as counts:
-            result = runner.invoke(app, [a.format(ws=root) for a in args])
+            result = runner.invoke(
+                app, [a.format(ws=root, first=first, last=last) for a in args]
+            )
         assert result.exit_code == 0, f"{name}: {result.output}"
         out[name] = counts
     return out

@@ -26,7 +26,7 @@ MEMORY_ENV = "ESGLEDGER_DUCKDB_MEMORY"
 #: Environment variable: the folder under which DuckDB's spill folders are made.
 TEMP_ENV = "ESGLEDGER_DUCKDB_TEMP"
 #: The memory limit without ``ESGLEDGER_DUCKDB_MEMORY``.
-DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_MEMORY_LIMIT = "512MB"
 _SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|KIB|MB|MIB|GB|GIB|TB|TIB)\s*$", re.IGNORECASE)
 
 
