@@ -106,9 +106,7 @@ def _fetched(monkeypatch: pytest.MonkeyPatch, root: Path) -> dict[str, Counter[s
             runs = [str(r["id"]) for r in list_runs(ws)]
         first, last = (runs[0], runs[-1]) if runs else ("", "")
         with count_rows(monkeypatch) as counts:
-            result = runner.invoke(
-                app, [a.format(ws=root, first=first, last=last) for a in args]
-            )
+            result = runner.invoke(app, [a.format(ws=root, first=first, last=last) for a in args])
         assert result.exit_code == 0, f"{name}: {result.output}"
         out[name] = counts
     return out
@@ -154,3 +152,17 @@ def test_the_counter_sees_a_command_that_fetches_the_lines(
         con.sql(f"SELECT * FROM read_parquet('{run.line_items_path}')").to_arrow_table()
         con.close()
     assert counts["duckdb.to_arrow_table"] >= N
+
+
+def test_a_bad_memory_limit_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    root = _workspace(tmp_path / "ws", len(_KINDS))
+    assert CliRunner().invoke(app, ["calculate", str(root)]).exit_code == 0
+    monkeypatch.setenv("ESGLEDGER_DUCKDB_MEMORY", "plenty")
+    for command in ("calculate", "quality", "inventory"):
+        result = CliRunner().invoke(app, [command, str(root)])
+        assert result.exit_code == 1, result.output
+        assert result.stderr.splitlines() == [
+            "error: ESGLEDGER_DUCKDB_MEMORY='plenty' is not a memory size: use e.g. 512MB or 2GB"
+        ]

@@ -19,6 +19,8 @@ import uuid
 
 import duckdb
 
+from esgledger.errors import InputError
+
 __all__ = ["DEFAULT_MEMORY_LIMIT", "MEMORY_ENV", "TEMP_ENV", "connect", "memory_limit"]
 
 #: Environment variable: DuckDB's memory limit for the inventory commands (e.g. ``512MB``).
@@ -31,10 +33,21 @@ _SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|KIB|MB|MIB|GB|GIB|TB|TIB)\s*$", re.
 
 
 def memory_limit() -> str:
-    """DuckDB's memory limit: ``ESGLEDGER_DUCKDB_MEMORY`` when it is a size such as
-    ``512MB`` or ``2GiB``, else :data:`DEFAULT_MEMORY_LIMIT`."""
+    """DuckDB's memory limit: ``ESGLEDGER_DUCKDB_MEMORY`` (a size such as ``512MB`` or
+    ``2GiB``), else :data:`DEFAULT_MEMORY_LIMIT`.
+
+    Raises
+    ------
+    InputError
+        If the variable is set to something that is not a size.
+    """
     value = os.environ.get(MEMORY_ENV, "").strip()
-    return value if value and _SIZE.match(value) else DEFAULT_MEMORY_LIMIT
+    if not value:
+        return DEFAULT_MEMORY_LIMIT
+    if not _SIZE.match(value):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        raise InputError(f"{MEMORY_ENV}={shown!r} is not a memory size: use e.g. 512MB or 2GB")
+    return value.replace(" ", "")
 
 
 def connect(*, threads: int | None = None, ordered: bool = False) -> duckdb.DuckDBPyConnection:
