@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import math
 import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
@@ -124,12 +123,18 @@ def _date(value: Any) -> dt.date:
 
 
 def _number(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError("not a number")
-    number = float(value) if isinstance(value, int | float) else float(_text(value))
-    if not math.isfinite(number):
-        raise ValueError("not a finite number")
-    return number
+    """The one number grammar of every import (:mod:`esgledger.ingest.values_guard`)."""
+    from esgledger.ingest.values_guard import parse_number
+
+    return parse_number(value)
+
+
+def _bound_problem(value: float, unit: str) -> str | None:
+    """Why a value in the catalogue unit is outside the bounds of its dimension
+    (``schema/value_bounds.csv``), or None."""
+    from esgledger.ingest.values_guard import bound_problem
+
+    return bound_problem(value, "quantity", unit or None)
 
 
 def _currency_in(unit: str) -> str | None:
@@ -300,12 +305,12 @@ def validate_values(
         if value_cell is not None and _text(value_cell):
             try:
                 number = _number(value_cell)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError) as exc:
                 bad(
                     line,
                     "value",
                     value_cell,
-                    "not a number",
+                    str(exc) or "not a number",
                     "write the figure as 1234.5, without thousands separators or units; "
                     "put words in the text column",
                 )
@@ -347,6 +352,15 @@ def validate_values(
                     )
                 else:
                     converted, unit_out = result, unit_or_problem
+                    out_of_bounds = _bound_problem(converted, unit_out)
+                    if out_of_bounds is not None:
+                        bad(
+                            line,
+                            "value",
+                            value_cell,
+                            out_of_bounds,
+                            "check the figure and its unit (a slip of the decimal point?)",
+                        )
         if start is not None and end is not None and total == count:
             key = (code, entity, start, end, breakdown)
             if key in seen:

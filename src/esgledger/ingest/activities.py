@@ -140,6 +140,7 @@ from esgledger.errors import (
 from esgledger.ingest import ImportResult
 from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
 from esgledger.ingest.readers import canonical_names, detect_format, read_table
+from esgledger.ingest.values_guard import number_sql, quantity_limit, unit_scale_problem
 
 if TYPE_CHECKING:
     from esgledger.store import Workspace
@@ -433,7 +434,20 @@ def _double_sql(column: str, types: Mapping[str, str]) -> str:
         return "CAST(NULL AS DOUBLE)"
     if _is_numeric(type_):
         return f"CAST(src.{_ident(column)} AS DOUBLE)"
-    return f"TRY_CAST({_raw(column, types)} AS DOUBLE)"
+    # The one number grammar of every import (esgledger.ingest.values_guard).
+    return number_sql(_raw(column, types))
+
+
+#: SQL: why the raw text of ``quantity`` is not a number (the grammar refused it).
+_NOT_A_NUMBER_SQL = (
+    "CASE WHEN lower(ltrim(quantity__raw, '+-')) IN ('inf', 'infinity', 'nan') "
+    "THEN 'not a finite number' "
+    "WHEN contains(quantity__raw, ',') THEN 'not a number: it contains a comma' "
+    "WHEN contains(quantity__raw, '_') THEN 'not a number: it contains an underscore' "
+    "WHEN regexp_full_match(quantity__raw, '[+-]?0[xXbBoO].*') "
+    "THEN 'not a number: hexadecimal, binary and octal numbers are not accepted' "
+    "ELSE 'not a number' END"
+)
 
 
 def _bool_sql(column: str, types: Mapping[str, str]) -> str:
@@ -546,7 +560,7 @@ def _row_rules(year: int) -> list[_RowRule]:
         _RowRule(
             "quantity",
             "quantity__raw IS NOT NULL AND quantity IS NULL",
-            _literal("not a number"),
+            _NOT_A_NUMBER_SQL,
             "write a plain number such as 1234.5: no thousands separators, units or text",
         )
     )
@@ -767,7 +781,7 @@ def _check_activity_unit(
                     )
         if unit is None:
             continue
-        problem = _unit_problem(unit)
+        problem = _unit_problem(unit) or unit_scale_problem(unit)
         if problem is not None:
             out.append(
                 _Verdict(
@@ -996,10 +1010,51 @@ def _fetch_value_issues(
     return [Issue(name, int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
 
 
+def _quantity_bounds(
+    con: duckdb.DuckDBPyConnection, groups: list[tuple[tuple[Any, ...], int]]
+) -> list[_RowRule]:
+    """The rule bounding each row's quantity by its unit's dimension
+    (``schema/value_bounds.csv``, :func:`esgledger.ingest.values_guard.quantity_limit`),
+    checked through a small table of the file's distinct units."""
+    limits: dict[str, tuple[float, float, str]] = {}
+    for (_activity, unit), _rows in groups:
+        if unit is not None and unit not in limits and _unit_problem(unit) is None:
+            found = quantity_limit(unit)
+            if found is not None:
+                limits[unit] = found
+    if not limits:
+        return []
+    con.register(
+        "quantity_bounds",
+        pa.table(
+            {
+                "unit": pa.array(list(limits), pa.string()),
+                "lo": pa.array([v[0] for v in limits.values()], pa.float64()),
+                "hi": pa.array([v[1] for v in limits.values()], pa.float64()),
+                "problem": pa.array([v[2] for v in limits.values()], pa.string()),
+            }
+        ),
+    )
+    bound = "(SELECT {0} FROM quantity_bounds b WHERE b.unit = typed.unit)"
+    return [
+        _RowRule(
+            "quantity",
+            f"isfinite(quantity) AND quantity NOT BETWEEN {bound.format('lo')} "
+            f"AND {bound.format('hi')}",
+            bound.format("problem"),
+            "check the quantity and its unit (a slip of the decimal point, or MWh for kWh?)",
+        )
+    ]
+
+
 def _check_rows(
-    con: duckdb.DuckDBPyConnection, name: str, year: int, findings: _Findings
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    year: int,
+    findings: _Findings,
+    extra: Sequence[_RowRule] = (),
 ) -> tuple[date | None, date | None]:
-    rules = _row_rules(year)
+    rules = [*_row_rules(year), *extra]
     counts = ", ".join(f"count(*) FILTER (WHERE {rule.predicate})" for rule in rules)
     result = con.execute(
         f"SELECT {counts}, min(period_start), max(period_end) FROM typed"
@@ -1303,7 +1358,8 @@ def _validate(con: duckdb.DuckDBPyConnection, workspace: Workspace, source: _Sou
             findings.add(
                 _fetch_value_issues(con, name, rule, verdicts), sum(v.rows for v in verdicts)
             )
-    first, last = _check_rows(con, name, workspace.reporting_year, findings)
+    bounded = _quantity_bounds(con, groups["activity_unit"])
+    first, last = _check_rows(con, name, workspace.reporting_year, findings, bounded)
     batches = _lake_batches(workspace)
     _check_record_ids(con, name, "record_id" in source.types, [f for _, _, f in batches], findings)
     # Rows can be compared only once their values are valid (dates, units, codes): the

@@ -140,7 +140,7 @@ def test_every_problem_is_collected_in_one_error(catalogue: Catalogue) -> None:
     assert "duplicate of row 7" in by_row[8][0].problem
     assert by_row[9][0].problem == "B7.2 is a text metric"
     assert by_row[10][0].problem == "no period"
-    assert by_row[11][0].problem == "not a number"
+    assert by_row[11][0].problem == "not a number: it contains a comma"
     assert by_row[12][0].problem == "the period ends before it starts"
     assert by_row[13][0].problem == "the unit is not an amount of one currency ([currency])"
     assert by_row[13][0].fix == "give revenue in a currency (CNY, HKD, USD, 万元 ...)"
