@@ -129,6 +129,21 @@ def _number(value: Any) -> float:
     return parse_number(value)
 
 
+def _whole(text: str) -> int:
+    """A year written by the number grammar (``2025``, ``2025.0``); ValueError otherwise."""
+    number = _number(text)
+    if not number.is_integer():
+        raise ValueError("not a whole number")
+    return int(number)
+
+
+def _whole_or_none(text: str) -> int | None:
+    try:
+        return _whole(text)
+    except ValueError:
+        return None
+
+
 def _bound_problem(value: float, unit: str) -> str | None:
     """Why a value in the catalogue unit is outside the bounds of its dimension
     (``schema/value_bounds.csv``), or None."""
@@ -269,7 +284,7 @@ def validate_values(
             if has_dates:
                 start, end = _date(row.get("period_start")), _date(row.get("period_end"))
             elif year_text:
-                year = int(float(year_text))
+                year = _whole(year_text)
                 start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
         except (TypeError, ValueError):
             column = "period_start" if has_dates else "year"
@@ -290,7 +305,7 @@ def validate_values(
                     f"the period is outside the reporting year {reporting_year}",
                     f"give values for {allowed} only, one calendar year or part of it per row",
                 )
-            elif year_text and has_dates and int(float(year_text)) != start.year:
+            elif year_text and has_dates and _whole_or_none(year_text) != start.year:
                 bad(line, "year", year_text, "year and dates disagree", "keep one of them")
         # breakdown
         breakdown = ""
@@ -340,6 +355,16 @@ def validate_values(
                 bad(line, "value", None, "neither value nor text", "give one of them")
             elif has_value and text:
                 bad(line, "text", text, "both value and text", "one cell per row; use two rows")
+            if number is not None and number < 0 and not item.may_be_negative:
+                bad(
+                    line,
+                    "value",
+                    value_cell,
+                    f"{code} cannot be negative",
+                    "give the figure as zero or more; a metric that may fall below zero is "
+                    "a company metric with may_be_negative = yes",
+                )
+                number = None
             if number is not None:
                 result, unit_or_problem = _convert(item, number, given_unit)
                 if result is None:

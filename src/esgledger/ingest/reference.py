@@ -131,7 +131,8 @@ _SHORT_TEXT_LENGTH = 200
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "是", "对"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "否", "不"})
-_INTEGER = re.compile(r"^[+-]?\d+(\.0*)?$")
+#: A whole number: the number grammar of ``values_guard`` without a fraction or exponent.
+_INTEGER = re.compile(r"^[+-]?[0-9]+(\.0*)?$")
 _FACTOR_ACTIVITY_KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$")
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 _GAS_COLUMNS = ("co2_kg", "ch4_kg", "n2o_kg")
