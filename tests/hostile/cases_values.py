@@ -7,11 +7,13 @@ several import kinds. Each is refused with exit 2 and a message naming the colum
 
 from __future__ import annotations
 
-from hostile._corpus import Case, activities, activity_row, text_file
+from hostile._corpus import ACTIVITY_HEADER, Case, activities, activity_row, text_file
 
 FACTOR_HEADER = "factor,activity,region,year,unit,co2e_kg,gwp_basis,source"
 HISTORY_HEADER = "year,scope,category,t_co2e,source"
 FX_HEADER = "year,currency,per_usd,source"
+ENTITY_HEADER = "entity,name,parent,ownership_pct,operational_control,financial_control,country"
+SITE_HEADER = "site,entity,name,country,region,type"
 METRIC_HEADER = "metric,entity,year,value,unit"
 INSTRUMENT_HEADER = (
     "instrument,type,technology,country,period_start,period_end,mwh,retired_on,retired_for"
@@ -112,5 +114,85 @@ CASES: list[Case] = [
         text_file("history.csv", f"{HISTORY_HEADER}\n2_021,1,,100,published\n"),
         kind="emissions-history",
         says="year",
+    ),
+    # -- defect 8: NUL anywhere; control and invisible characters in codes; NFC
+    Case(
+        "text-nul-in-activity-notes",
+        text_file("nul.csv", f"{ACTIVITY_HEADER},notes\n{activity_row()},bad\x00note\n"),
+        says="NUL",
+        postgres=True,
+    ),
+    Case(
+        "text-zero-width-in-site",
+        activities(activity_row(site="DC\u200b-TJ")),
+        says="invisible",
+        postgres=True,
+    ),
+    Case(
+        "text-bidi-override-in-record-id",
+        activities(activity_row(record_id="R\u202e1")),
+        says="invisible",
+    ),
+    Case("text-soft-hyphen-in-unit", activities(activity_row(unit="M\u00adWh")), says="unit"),
+    Case(
+        "text-nul-in-entity-name",
+        text_file("entities.csv", f"{ENTITY_HEADER}\nE9,Bad\x00Name,GRP,100,true,true,CN\n"),
+        kind="entities",
+        says="NUL",
+        postgres=True,
+    ),
+    Case(
+        "text-zero-width-joiner-in-entity-code",
+        text_file("entities.csv", f"{ENTITY_HEADER}\nE\u200d9,Name,GRP,100,true,true,CN\n"),
+        kind="entities",
+        says="invisible",
+        postgres=True,
+    ),
+    Case(
+        "text-bom-inside-site-code",
+        text_file("sites.csv", f"{SITE_HEADER}\nS\ufeff1,CLOUD,Site,CN,CN-TJ,office\n"),
+        kind="sites",
+        says="invisible",
+    ),
+    Case(
+        "text-zero-width-in-factor-id",
+        text_file(
+            "factors.csv",
+            f"{FACTOR_HEADER}\nMY\u200b-ELEC,electricity,CN,2024,kWh,0.5,AR5,own\n",
+        ),
+        kind="factors",
+        says="invisible",
+    ),
+    Case(
+        "text-nul-in-history-source",
+        text_file("history.csv", f"{HISTORY_HEADER}\n2021,1,,100,report\x00 2021\n"),
+        kind="emissions-history",
+        says="NUL",
+        postgres=True,
+    ),
+    Case(
+        "text-nul-in-metric-notes",
+        text_file(
+            "metric_values.csv", "metric,entity,year,value,unit,notes\nA1.4,GRP,2024,5,t,x\x00\n"
+        ),
+        kind="metric-values",
+        says="NUL",
+        postgres=True,
+    ),
+    Case(
+        "text-line-separator-in-instrument-id",
+        text_file(
+            "instruments.csv",
+            f"{INSTRUMENT_HEADER}\nGEC\u2028-1,certificate,wind,CN,2024-01-01,2024-12-31,"
+            "10,2024-12-31,CLOUD\n",
+        ),
+        kind="instruments",
+        says="invisible",
+    ),
+    Case(
+        "text-decomposed-accents-land-as-nfc",
+        text_file("nfc.csv", f"{ACTIVITY_HEADER},notes\n{activity_row()},Cafe\u0301\n"),
+        expect=0,
+        postgres=True,
     ),
 ]

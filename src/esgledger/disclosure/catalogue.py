@@ -489,7 +489,9 @@ def load_catalogue(extra: Path | str | None = None) -> Catalogue:
 
     spellings = metric_columns()
     required = _columns("metric_columns.csv")[1]
-    raw = read_table(Path(extra), columns=spellings, required=required)
+    from esgledger.ingest.values_guard import guard_text
+
+    raw = guard_text(read_table(Path(extra), columns=spellings, required=required))
     known = {item.code: item for item in items}
     sections = {item.code: item.section for item in items}
     user_seen: dict[str, int] = {}

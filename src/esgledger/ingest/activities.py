@@ -140,7 +140,18 @@ from esgledger.errors import (
 from esgledger.ingest import ImportResult
 from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
 from esgledger.ingest.readers import canonical_names, detect_format, read_table
-from esgledger.ingest.values_guard import number_sql, quantity_limit, unit_scale_problem
+from esgledger.ingest.values_guard import (
+    INVISIBLE_PROBLEM,
+    INVISIBLE_RE2,
+    NUL_PROBLEM,
+    TEXT_FIX_INVISIBLE,
+    TEXT_FIX_NUL,
+    is_code_column,
+    number_sql,
+    quantity_limit,
+    unit_scale_problem,
+    visible,
+)
 
 if TYPE_CHECKING:
     from esgledger.store import Workspace
@@ -407,11 +418,13 @@ def _is_numeric(type_: str) -> bool:
     return type_ in _NUMERIC_TYPES or type_.startswith("DECIMAL")
 
 
-def _raw(column: str, types: Mapping[str, str]) -> str:
-    """SQL: the trimmed text of a source column, NULL when empty or absent."""
+def _raw(column: str, types: Mapping[str, str], *, nfc: bool = False) -> str:
+    """SQL: the trimmed text of a source column, NULL when empty or absent; with ``nfc``, in
+    Unicode normal form C (the form every importer stores text in)."""
     if column not in types:
         return "CAST(NULL AS VARCHAR)"
-    return f"nullif(trim(CAST(src.{_ident(column)} AS VARCHAR)), '')"
+    text = f"CAST(src.{_ident(column)} AS VARCHAR)"
+    return f"nullif(trim({f'nfc_normalize({text})' if nfc else text}), '')"
 
 
 def _date_sql(column: str, types: Mapping[str, str]) -> str:
@@ -482,8 +495,8 @@ def _create_typed_view(con: duckdb.DuckDBPyConnection, types: Mapping[str, str])
     parsed column its raw text as ``<column>__raw`` (for issues)."""
     parts = ["src.__row AS row_number"]
     for column in _TEXT_COLUMNS:
-        parts.append(f"{_raw(column, types)} AS {column}")
-    parts.append(f"upper({_raw('region', types)}) AS region")
+        parts.append(f"{_raw(column, types, nfc=True)} AS {column}")
+    parts.append(f"upper({_raw('region', types, nfc=True)}) AS region")
     parts.append(f"{_date_sql('period_start', types)} AS period_start")
     parts.append(f"{_date_sql('period_end', types)} AS period_end")
     parts.append(f"{_double_sql('quantity', types)} AS quantity")
@@ -581,6 +594,19 @@ def _row_rules(year: int) -> list[_RowRule]:
             "corrects an earlier one",
         )
     )
+    # Text: NUL nowhere, control and invisible characters in no code (values_guard).
+    for column in (*_TEXT_COLUMNS, "region"):
+        nul = f"regexp_matches({column}__raw, '\\x00')"
+        rules.append(_RowRule(column, nul, _literal(NUL_PROBLEM), TEXT_FIX_NUL))
+        if is_code_column(column):
+            rules.append(
+                _RowRule(
+                    column,
+                    f"regexp_matches({column}__raw, {_literal(INVISIBLE_RE2)}) AND NOT {nul}",
+                    _literal(INVISIBLE_PROBLEM),
+                    TEXT_FIX_INVISIBLE,
+                )
+            )
     rules.append(
         _RowRule(
             "scope3_category",
@@ -1007,7 +1033,7 @@ def _fetch_value_issues(
         ).fetchall()
     finally:
         con.unregister("verdicts")
-    return [Issue(name, int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+    return [Issue(name, int(r[0]), r[1], visible(r[2]), r[3], r[4]) for r in rows]
 
 
 def _quantity_bounds(
@@ -1070,7 +1096,8 @@ def _check_rows(
             f"WHERE {rule.predicate} ORDER BY row_number LIMIT {ISSUE_CAP}"
         ).fetchall()
         findings.add(
-            [Issue(name, int(r[0]), rule.column, r[1], r[2], rule.fix) for r in rows], count
+            [Issue(name, int(r[0]), rule.column, visible(r[1]), r[2], rule.fix) for r in rows],
+            count,
         )
     return result[-2], result[-1]
 

@@ -52,6 +52,7 @@ from esgledger.errors import InputError, Issue
 from esgledger.ingest import ImportResult
 from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
 from esgledger.ingest.readers import RawTable, read_table
+from esgledger.ingest.values_guard import guard_text
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -667,7 +668,7 @@ def _run(
     if done is not None:
         return done
     columns, required = _header_map(kind)
-    table = read_table(path, columns=columns, required=required)
+    table = guard_text(read_table(path, columns=columns, required=required))
     rows, message, write = validate(table, batch_id_for(kind, digest))
     return commit_batch(
         workspace, kind, path, digest, rows=rows, write=write, message=message, summary=summary

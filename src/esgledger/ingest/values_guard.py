@@ -67,7 +67,10 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from esgledger.ingest.readers import RawTable
 
 __all__ = [
     "DECIMAL_LIMIT_KG",
@@ -80,13 +83,17 @@ __all__ = [
     "bound_problem",
     "bounds",
     "check_number",
+    "guard_text",
+    "is_code_column",
     "line_ceiling_by_dimension",
     "measure_of_column",
     "number_fix",
     "number_sql",
     "parse_number",
     "quantity_limit",
+    "text_problem",
     "unit_scale_problem",
+    "visible",
 ]
 
 #: The grammar of a number written in a file (ASCII digits; see the module docstring).
@@ -350,3 +357,121 @@ def line_ceiling_by_dimension() -> dict[str, float]:
             if factor.measure == "factor" and factor.dimension == quantity.dimension:
                 out[quantity.dimension] = max(abs(quantity.min), abs(quantity.max)) * factor.max
     return out
+
+
+# ---- text: NUL, control and invisible characters, NFC ----------------------------------
+
+#: Columns of free text (names, descriptions, notes, sources): only NUL is refused there.
+#: Every other text column is a code or a key (entity, site, record_id, activity, unit,
+#: region, factor, supplier, currency ...), where control and invisible characters are
+#: refused too: ``DC\u200b-TJ`` must not pass for ``DC-TJ``.
+FREE_TEXT_COLUMNS: frozenset[str] = frozenset(
+    {
+        "name", "name_zh", "description", "notes", "source", "edition", "licence",
+        "attribution", "title_en", "title_zh", "unit_label_en", "unit_label_zh", "text",
+        "evidence", "project", "registry", "beneficiary", "purpose", "reference",
+        "generator", "project_type", "standard", "denominator", "source_row",
+    }
+)  # fmt: skip
+#: Characters refused in codes (RE2 syntax, shared by pyarrow and DuckDB): controls (Cc,
+#: tab and line breaks included), format characters (Cf: zero-width space, joiners, bidi
+#: controls, soft hyphen, BOM), private use (Co), line and paragraph separators (Zl, Zp), and
+#: blanks that are letters or marks by category (Hangul fillers, the Braille blank, the
+#: combining grapheme joiner, variation selectors).
+INVISIBLE_RE2 = (
+    r"[\p{Cc}\p{Cf}\p{Co}\p{Zl}\p{Zp}"
+    r"\x{034F}\x{115F}\x{1160}\x{3164}\x{FFA0}\x{2800}\x{FE00}-\x{FE0F}]"
+)
+_INVISIBLE_EXTRA = frozenset("\u034f\u115f\u1160\u3164\uffa0\u2800") | frozenset(
+    chr(c) for c in range(0xFE00, 0xFE10)
+)
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+NUL_PROBLEM = "the text contains a NUL character (U+0000)"
+INVISIBLE_PROBLEM = "a code may not contain control or invisible characters"
+TEXT_FIX_NUL = "remove the NUL characters (a damaged export?) and save the file again"
+TEXT_FIX_INVISIBLE = (
+    "retype the code: it holds characters that look like nothing (zero-width, bidi or "
+    "control characters) and would make a look-alike of another code"
+)
+
+
+def is_invisible(char: str) -> bool:
+    """Whether ``char`` is refused in a code (see :data:`INVISIBLE_RE2`)."""
+    return unicodedata.category(char) in _REFUSED_CATEGORIES or char in _INVISIBLE_EXTRA
+
+
+def visible(text: str | None, limit: int = 120) -> str | None:
+    """``text`` with every control, invisible or unpaired surrogate character written as its
+    code point (``DC<U+200B>-TJ``), cut at ``limit`` characters: safe to echo in a message."""
+    if text is None:
+        return None
+    out = []
+    for char in text[:limit]:
+        if is_invisible(char):
+            out.append(f"<U+{ord(char):04X}>")
+        else:
+            out.append(char)
+    return "".join(out) + ("…" if len(text) > limit else "")
+
+
+def text_problem(text: str, *, code: bool) -> str | None:
+    """Why ``text`` is refused (NUL anywhere; invisible characters in a code), or None."""
+    if "\x00" in text:
+        return NUL_PROBLEM
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        return "the text contains an unpaired surrogate (not valid Unicode)"
+    if code and any(is_invisible(c) for c in text):
+        return INVISIBLE_PROBLEM
+    return None
+
+
+def is_code_column(column: str) -> bool:
+    """Whether ``column`` holds codes or keys rather than free text."""
+    return column not in FREE_TEXT_COLUMNS
+
+
+def guard_text(raw: RawTable) -> RawTable:
+    """The table of a read file with every text cell in Unicode NFC, or :class:`InputError`
+    naming each cell with a NUL character, or with a control or invisible character in a
+    code column (vectorised with pyarrow; at most 1,000 issues listed, all counted)."""
+    import dataclasses
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from esgledger.errors import InputError, Issue
+
+    issues: list[Issue] = []
+    total = 0
+    columns = []
+    for name in raw.table.column_names:
+        column = raw.table.column(name)
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            columns.append(column)
+            continue
+        code = is_code_column(name)
+        pattern = INVISIBLE_RE2 if code else r"\x00"
+        bad = pc.fill_null(pc.match_substring_regex(column, pattern), False)
+        hits = pc.indices_nonzero(bad).to_pylist() if pc.any(bad).as_py() else []
+        total += len(hits)
+        for index in hits[: max(0, 1000 - len(issues))]:
+            value = column[index].as_py()
+            problem = text_problem(value, code=code) or INVISIBLE_PROBLEM
+            fix = TEXT_FIX_NUL if problem == NUL_PROBLEM else TEXT_FIX_INVISIBLE
+            issues.append(
+                Issue(raw.file, index + raw.first_row, name, visible(value), problem, fix)
+            )
+        if not pc.all(pc.fill_null(pc.string_is_ascii(column), True)).as_py():
+            column = pc.utf8_normalize(column, "NFC")
+        columns.append(column)
+    if issues:
+        issues.sort(key=lambda i: (i.row or 0, i.column or ""))
+        raise InputError(
+            f"{raw.file} was rejected: {total} cell(s) with NUL, control or invisible "
+            "characters; nothing was imported",
+            issues,
+            total,
+        )
+    return dataclasses.replace(
+        raw, table=pa.Table.from_arrays(columns, names=raw.table.column_names)
+    )
