@@ -49,7 +49,12 @@ Rules
 * ``factor``, when given, must be a factor id of the workspace's library whose unit fits the
   activity's dimension and can be converted from the row's unit (two currencies always can,
   through an exchange rate).
-* ``quantity`` must be a finite number, not negative unless ``correction`` is true.
+* ``quantity`` must be a number of the one grammar of :mod:`esgledger.ingest.values_guard`
+  (no thousands separators, ``inf`` or hexadecimal), finite, within the bounds of its unit's
+  dimension in ``schema/value_bounds.csv`` (``1e27 MWh`` is refused), and not negative unless
+  ``correction`` is true; the unit's own scale must be usable (``inf kWh`` is refused).
+* Text is stored in Unicode NFC; no cell may hold a NUL character, no code (every text column
+  but ``notes``) a control or invisible character (zero-width, bidi controls ...).
 * ``period_start`` and ``period_end`` are dates (``YYYY-MM-DD``, ``YYYY/MM/DD``, or an ISO
   date-time at midnight, as Excel dates arrive) within the workspace's reporting year, the end
   not before the start.
