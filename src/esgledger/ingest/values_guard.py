@@ -425,9 +425,23 @@ def text_problem(text: str, *, code: bool) -> str | None:
     return None
 
 
+@cache
+def _declared_columns() -> frozenset[str]:
+    """Every column of every import kind (``schema/*_columns.csv``)."""
+    folder = resources.files("esgledger.schema")
+    names: set[str] = set()
+    for entry in folder.iterdir():
+        if entry.name.endswith("_columns.csv"):
+            names.update(
+                row["column"] for row in csv.DictReader(entry.read_text("utf-8").splitlines())
+            )
+    return frozenset(names)
+
+
 def is_code_column(column: str) -> bool:
-    """Whether ``column`` holds codes or keys rather than free text."""
-    return column not in FREE_TEXT_COLUMNS
+    """Whether ``column`` holds codes or keys: a declared column of an import kind that is not
+    free text (a column no kind declares is ignored by the importers: only NUL is refused)."""
+    return column in _declared_columns() and column not in FREE_TEXT_COLUMNS
 
 
 def guard_text(raw: RawTable) -> RawTable:
