@@ -52,7 +52,13 @@ from esgledger.errors import InputError, Issue
 from esgledger.ingest import ImportResult
 from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
 from esgledger.ingest.readers import RawTable, read_table
-from esgledger.ingest.values_guard import guard_text
+from esgledger.ingest.values_guard import (
+    check_number,
+    guard_text,
+    measure_of_column,
+    number_fix,
+    unit_scale_problem,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -474,8 +480,6 @@ class _Checker:
         finite and within the bounds of its ``measure`` (default: the measure naming
         ``column`` in ``schema/value_bounds.csv``, else the generic ceiling) in ``unit``;
         with ``percent``, a trailing ``%`` is accepted and dropped."""
-        from esgledger.ingest.values_guard import check_number, measure_of_column, number_fix
-
         value = self.cell(row, record, column, required=required)
         if value is None:
             return None
@@ -1482,8 +1486,6 @@ def _validate_factors(
                     row, "unit", unit, str(exc), "use a unit such as kWh, L, t, tkm, pkm or USD"
                 )
             else:
-                from esgledger.ingest.values_guard import unit_scale_problem
-
                 unit_currency = currency_of(unit)
                 scale_problem = unit_scale_problem(unit)
                 if scale_problem is not None:

@@ -292,12 +292,17 @@ def bound_problem(
     above_min = converted >= bound.min or converted <= 0 <= bound.min
     if math.isfinite(converted) and converted <= bound.max and above_min:
         return None
-    ref = f" {bound.unit}" if bound.unit else ""
-    shown = f"{converted:.3g}{ref}" + (" CO2e" if weight != 1.0 else "")
+    if bound.measure == "factor":
+        per = f" kg CO2e per {bound.unit or 'currency unit'}"
+        shown = f"{converted:.3g}{per}"
+        limits = f"{bound.min:g} .. {bound.max:g}{per}"
+    else:
+        shown = f"{converted:.3g}" + (f" {bound.unit}" if bound.unit else "")
+        limits = bound.describe()
     what = f"{measure} of {bound.dimension}" if bound.dimension else bound.measure
     if bound.measure == "any":
         what = "a number"
-    return f"{shown} is outside the bounds of {what}: {bound.describe()} (value_bounds.csv)"
+    return f"{shown} is outside the bounds of {what}: {limits} (value_bounds.csv)"
 
 
 def check_number(
