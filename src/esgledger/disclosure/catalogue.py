@@ -41,6 +41,7 @@ import csv
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -147,6 +148,10 @@ class CatalogueItem:
     source: str
     user: bool = False
     breakdowns: tuple[str, ...] = ()
+    #: Whether a value may be below zero: shipped items listed in ``negative_allowed.csv``
+    #: (reductions, net figures), company metrics whose ``may_be_negative`` says yes. Every
+    #: other count, amount, rate or quantity below zero is refused at import.
+    may_be_negative: bool = False
 
     @property
     def is_derived(self) -> bool:
@@ -339,6 +344,8 @@ def _validate_row(
             "a number without a unit needs a label saying what it counts",
             "give unit_label_en and unit_label_zh (e.g. people / 人, % / %)",
         )
+    if user and _text(row, "may_be_negative").lower() not in (*_YES, *_NO):
+        bad("may_be_negative", "not a yes/no value", "write yes or no (是/否), or leave it empty")
     parent = _text(row, "parent")
     if parent and parent not in known and parent not in seen:
         bad("parent", "the parent is not an item of the catalogue", "use a code such as B8.2")
@@ -375,6 +382,19 @@ _DESCRIBED_COLUMNS = (
 """Columns a catalogue item takes as written from both shipped and company metric rows."""
 
 
+_YES = ("yes", "y", "true", "t", "1", "是")
+_NO = ("", "no", "n", "false", "f", "0", "否")
+
+
+@cache
+def negative_allowed() -> dict[str, str]:
+    """Shipped items whose values may be negative, with the reason
+    (``disclosure/negative_allowed.csv``)."""
+    text = resources.files("esgledger.disclosure").joinpath("negative_allowed.csv")
+    rows = csv.DictReader(text.read_text(encoding="utf-8").splitlines())
+    return {row["code"]: row["reason"] for row in rows}
+
+
 def _item(row: Mapping[str, object], *, user: bool, sections: Mapping[str, str]) -> CatalogueItem:
     maps = tuple(code.strip() for code in _text(row, "maps_to").split(";") if code.strip())
     described: dict[str, Any] = {column: _text(row, column) for column in _DESCRIBED_COLUMNS}
@@ -398,6 +418,7 @@ def _item(row: Mapping[str, object], *, user: bool, sections: Mapping[str, str])
             mark_zh="",
             source="company metric file" + (f": {_text(row, 'notes')}" if row.get("notes") else ""),
             user=True,
+            may_be_negative=_text(row, "may_be_negative").lower() in _YES,
         )
     return CatalogueItem(
         **described,
@@ -417,6 +438,7 @@ def _item(row: Mapping[str, object], *, user: bool, sections: Mapping[str, str])
         source=_text(row, "source"),
         user=False,
         breakdowns=tuple(k.strip() for k in _text(row, "breakdowns").split(";") if k.strip()),
+        may_be_negative=_text(row, "code") in negative_allowed(),
     )
 
 
@@ -467,7 +489,9 @@ def load_catalogue(extra: Path | str | None = None) -> Catalogue:
 
     spellings = metric_columns()
     required = _columns("metric_columns.csv")[1]
-    raw = read_table(Path(extra), columns=spellings, required=required)
+    from esgledger.ingest.values_guard import guard_text
+
+    raw = guard_text(read_table(Path(extra), columns=spellings, required=required))
     known = {item.code: item for item in items}
     sections = {item.code: item.section for item in items}
     user_seen: dict[str, int] = {}

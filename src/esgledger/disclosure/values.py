@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import math
 import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
@@ -124,12 +123,33 @@ def _date(value: Any) -> dt.date:
 
 
 def _number(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError("not a number")
-    number = float(value) if isinstance(value, int | float) else float(_text(value))
-    if not math.isfinite(number):
-        raise ValueError("not a finite number")
-    return number
+    """The one number grammar of every import (:mod:`esgledger.ingest.values_guard`)."""
+    from esgledger.ingest.values_guard import parse_number
+
+    return parse_number(value)
+
+
+def _whole(text: str) -> int:
+    """A year written by the number grammar (``2025``, ``2025.0``); ValueError otherwise."""
+    number = _number(text)
+    if not number.is_integer():
+        raise ValueError("not a whole number")
+    return int(number)
+
+
+def _whole_or_none(text: str) -> int | None:
+    try:
+        return _whole(text)
+    except ValueError:
+        return None
+
+
+def _bound_problem(value: float, unit: str) -> str | None:
+    """Why a value in the catalogue unit is outside the bounds of its dimension
+    (``schema/value_bounds.csv``), or None."""
+    from esgledger.ingest.values_guard import bound_problem
+
+    return bound_problem(value, "quantity", unit or None)
 
 
 def _currency_in(unit: str) -> str | None:
@@ -264,7 +284,7 @@ def validate_values(
             if has_dates:
                 start, end = _date(row.get("period_start")), _date(row.get("period_end"))
             elif year_text:
-                year = int(float(year_text))
+                year = _whole(year_text)
                 start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
         except (TypeError, ValueError):
             column = "period_start" if has_dates else "year"
@@ -285,7 +305,7 @@ def validate_values(
                     f"the period is outside the reporting year {reporting_year}",
                     f"give values for {allowed} only, one calendar year or part of it per row",
                 )
-            elif year_text and has_dates and int(float(year_text)) != start.year:
+            elif year_text and has_dates and _whole_or_none(year_text) != start.year:
                 bad(line, "year", year_text, "year and dates disagree", "keep one of them")
         # breakdown
         breakdown = ""
@@ -300,12 +320,12 @@ def validate_values(
         if value_cell is not None and _text(value_cell):
             try:
                 number = _number(value_cell)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError) as exc:
                 bad(
                     line,
                     "value",
                     value_cell,
-                    "not a number",
+                    str(exc) or "not a number",
                     "write the figure as 1234.5, without thousands separators or units; "
                     "put words in the text column",
                 )
@@ -335,6 +355,16 @@ def validate_values(
                 bad(line, "value", None, "neither value nor text", "give one of them")
             elif has_value and text:
                 bad(line, "text", text, "both value and text", "one cell per row; use two rows")
+            if number is not None and number < 0 and not item.may_be_negative:
+                bad(
+                    line,
+                    "value",
+                    value_cell,
+                    f"{code} cannot be negative",
+                    "give the figure as zero or more; a metric that may fall below zero is "
+                    "a company metric with may_be_negative = yes",
+                )
+                number = None
             if number is not None:
                 result, unit_or_problem = _convert(item, number, given_unit)
                 if result is None:
@@ -347,6 +377,15 @@ def validate_values(
                     )
                 else:
                     converted, unit_out = result, unit_or_problem
+                    out_of_bounds = _bound_problem(converted, unit_out)
+                    if out_of_bounds is not None:
+                        bad(
+                            line,
+                            "value",
+                            value_cell,
+                            out_of_bounds,
+                            "check the figure and its unit (a slip of the decimal point?)",
+                        )
         if start is not None and end is not None and total == count:
             key = (code, entity, start, end, breakdown)
             if key in seen:

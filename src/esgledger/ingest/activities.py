@@ -49,7 +49,12 @@ Rules
 * ``factor``, when given, must be a factor id of the workspace's library whose unit fits the
   activity's dimension and can be converted from the row's unit (two currencies always can,
   through an exchange rate).
-* ``quantity`` must be a finite number, not negative unless ``correction`` is true.
+* ``quantity`` must be a number of the one grammar of :mod:`esgledger.ingest.values_guard`
+  (no thousands separators, ``inf`` or hexadecimal), finite, within the bounds of its unit's
+  dimension in ``schema/value_bounds.csv`` (``1e27 MWh`` is refused), and not negative unless
+  ``correction`` is true; the unit's own scale must be usable (``inf kWh`` is refused).
+* Text is stored in Unicode NFC; no cell may hold a NUL character, no code (every text column
+  but ``notes``) a control or invisible character (zero-width, bidi controls ...).
 * ``period_start`` and ``period_end`` are dates (``YYYY-MM-DD``, ``YYYY/MM/DD``, or an ISO
   date-time at midnight, as Excel dates arrive) within the workspace's reporting year, the end
   not before the start.
@@ -140,6 +145,18 @@ from esgledger.errors import (
 from esgledger.ingest import ImportResult
 from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
 from esgledger.ingest.readers import canonical_names, detect_format, read_table
+from esgledger.ingest.values_guard import (
+    INVISIBLE_PROBLEM,
+    INVISIBLE_RE2,
+    NUL_PROBLEM,
+    TEXT_FIX_INVISIBLE,
+    TEXT_FIX_NUL,
+    is_code_column,
+    number_sql,
+    quantity_limit,
+    unit_scale_problem,
+    visible,
+)
 
 if TYPE_CHECKING:
     from esgledger.store import Workspace
@@ -406,11 +423,13 @@ def _is_numeric(type_: str) -> bool:
     return type_ in _NUMERIC_TYPES or type_.startswith("DECIMAL")
 
 
-def _raw(column: str, types: Mapping[str, str]) -> str:
-    """SQL: the trimmed text of a source column, NULL when empty or absent."""
+def _raw(column: str, types: Mapping[str, str], *, nfc: bool = False) -> str:
+    """SQL: the trimmed text of a source column, NULL when empty or absent; with ``nfc``, in
+    Unicode normal form C (the form every importer stores text in)."""
     if column not in types:
         return "CAST(NULL AS VARCHAR)"
-    return f"nullif(trim(CAST(src.{_ident(column)} AS VARCHAR)), '')"
+    text = f"CAST(src.{_ident(column)} AS VARCHAR)"
+    return f"nullif(trim({f'nfc_normalize({text})' if nfc else text}), '')"
 
 
 def _date_sql(column: str, types: Mapping[str, str]) -> str:
@@ -433,7 +452,20 @@ def _double_sql(column: str, types: Mapping[str, str]) -> str:
         return "CAST(NULL AS DOUBLE)"
     if _is_numeric(type_):
         return f"CAST(src.{_ident(column)} AS DOUBLE)"
-    return f"TRY_CAST({_raw(column, types)} AS DOUBLE)"
+    # The one number grammar of every import (esgledger.ingest.values_guard).
+    return number_sql(_raw(column, types))
+
+
+#: SQL: why the raw text of ``quantity`` is not a number (the grammar refused it).
+_NOT_A_NUMBER_SQL = (
+    "CASE WHEN lower(ltrim(quantity__raw, '+-')) IN ('inf', 'infinity', 'nan') "
+    "THEN 'not a finite number' "
+    "WHEN contains(quantity__raw, ',') THEN 'not a number: it contains a comma' "
+    "WHEN contains(quantity__raw, '_') THEN 'not a number: it contains an underscore' "
+    "WHEN regexp_full_match(quantity__raw, '[+-]?0[xXbBoO].*') "
+    "THEN 'not a number: hexadecimal, binary and octal numbers are not accepted' "
+    "ELSE 'not a number' END"
+)
 
 
 def _bool_sql(column: str, types: Mapping[str, str]) -> str:
@@ -468,8 +500,8 @@ def _create_typed_view(con: duckdb.DuckDBPyConnection, types: Mapping[str, str])
     parsed column its raw text as ``<column>__raw`` (for issues)."""
     parts = ["src.__row AS row_number"]
     for column in _TEXT_COLUMNS:
-        parts.append(f"{_raw(column, types)} AS {column}")
-    parts.append(f"upper({_raw('region', types)}) AS region")
+        parts.append(f"{_raw(column, types, nfc=True)} AS {column}")
+    parts.append(f"upper({_raw('region', types, nfc=True)}) AS region")
     parts.append(f"{_date_sql('period_start', types)} AS period_start")
     parts.append(f"{_date_sql('period_end', types)} AS period_end")
     parts.append(f"{_double_sql('quantity', types)} AS quantity")
@@ -546,7 +578,7 @@ def _row_rules(year: int) -> list[_RowRule]:
         _RowRule(
             "quantity",
             "quantity__raw IS NOT NULL AND quantity IS NULL",
-            _literal("not a number"),
+            _NOT_A_NUMBER_SQL,
             "write a plain number such as 1234.5: no thousands separators, units or text",
         )
     )
@@ -567,6 +599,19 @@ def _row_rules(year: int) -> list[_RowRule]:
             "corrects an earlier one",
         )
     )
+    # Text: NUL nowhere, control and invisible characters in no code (values_guard).
+    for column in (*_TEXT_COLUMNS, "region"):
+        nul = f"regexp_matches({column}__raw, '\\x00')"
+        rules.append(_RowRule(column, nul, _literal(NUL_PROBLEM), TEXT_FIX_NUL))
+        if is_code_column(column):
+            rules.append(
+                _RowRule(
+                    column,
+                    f"regexp_matches({column}__raw, {_literal(INVISIBLE_RE2)}) AND NOT {nul}",
+                    _literal(INVISIBLE_PROBLEM),
+                    TEXT_FIX_INVISIBLE,
+                )
+            )
     rules.append(
         _RowRule(
             "scope3_category",
@@ -767,7 +812,7 @@ def _check_activity_unit(
                     )
         if unit is None:
             continue
-        problem = _unit_problem(unit)
+        problem = _unit_problem(unit) or unit_scale_problem(unit)
         if problem is not None:
             out.append(
                 _Verdict(
@@ -993,13 +1038,54 @@ def _fetch_value_issues(
         ).fetchall()
     finally:
         con.unregister("verdicts")
-    return [Issue(name, int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+    return [Issue(name, int(r[0]), r[1], visible(r[2]), r[3], r[4]) for r in rows]
+
+
+def _quantity_bounds(
+    con: duckdb.DuckDBPyConnection, groups: list[tuple[tuple[Any, ...], int]]
+) -> list[_RowRule]:
+    """The rule bounding each row's quantity by its unit's dimension
+    (``schema/value_bounds.csv``, :func:`esgledger.ingest.values_guard.quantity_limit`),
+    checked through a small table of the file's distinct units."""
+    limits: dict[str, tuple[float, float, str]] = {}
+    for (_activity, unit), _rows in groups:
+        if unit is not None and unit not in limits and _unit_problem(unit) is None:
+            found = quantity_limit(unit)
+            if found is not None:
+                limits[unit] = found
+    if not limits:
+        return []
+    con.register(
+        "quantity_bounds",
+        pa.table(
+            {
+                "unit": pa.array(list(limits), pa.string()),
+                "lo": pa.array([v[0] for v in limits.values()], pa.float64()),
+                "hi": pa.array([v[1] for v in limits.values()], pa.float64()),
+                "problem": pa.array([v[2] for v in limits.values()], pa.string()),
+            }
+        ),
+    )
+    bound = "(SELECT {0} FROM quantity_bounds b WHERE b.unit = typed.unit)"
+    return [
+        _RowRule(
+            "quantity",
+            f"isfinite(quantity) AND quantity NOT BETWEEN {bound.format('lo')} "
+            f"AND {bound.format('hi')}",
+            bound.format("problem"),
+            "check the quantity and its unit (a slip of the decimal point, or MWh for kWh?)",
+        )
+    ]
 
 
 def _check_rows(
-    con: duckdb.DuckDBPyConnection, name: str, year: int, findings: _Findings
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    year: int,
+    findings: _Findings,
+    extra: Sequence[_RowRule] = (),
 ) -> tuple[date | None, date | None]:
-    rules = _row_rules(year)
+    rules = [*_row_rules(year), *extra]
     counts = ", ".join(f"count(*) FILTER (WHERE {rule.predicate})" for rule in rules)
     result = con.execute(
         f"SELECT {counts}, min(period_start), max(period_end) FROM typed"
@@ -1015,7 +1101,8 @@ def _check_rows(
             f"WHERE {rule.predicate} ORDER BY row_number LIMIT {ISSUE_CAP}"
         ).fetchall()
         findings.add(
-            [Issue(name, int(r[0]), rule.column, r[1], r[2], rule.fix) for r in rows], count
+            [Issue(name, int(r[0]), rule.column, visible(r[1]), r[2], rule.fix) for r in rows],
+            count,
         )
     return result[-2], result[-1]
 
@@ -1303,7 +1390,8 @@ def _validate(con: duckdb.DuckDBPyConnection, workspace: Workspace, source: _Sou
             findings.add(
                 _fetch_value_issues(con, name, rule, verdicts), sum(v.rows for v in verdicts)
             )
-    first, last = _check_rows(con, name, workspace.reporting_year, findings)
+    bounded = _quantity_bounds(con, groups["activity_unit"])
+    first, last = _check_rows(con, name, workspace.reporting_year, findings, bounded)
     batches = _lake_batches(workspace)
     _check_record_ids(con, name, "record_id" in source.types, [f for _, _, f in batches], findings)
     # Rows can be compared only once their values are valid (dates, units, codes): the

@@ -54,6 +54,7 @@ from esgledger.ingest import ImportResult
 from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
 from esgledger.ingest.readers import RawTable, read_table
 from esgledger.ingest.reference import ColumnSpec, _as_text, _Checker, _plural, column_specs
+from esgledger.ingest.values_guard import guard_text
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -78,7 +79,8 @@ def _read(path: Path, specs: Sequence[ColumnSpec]) -> RawTable:
     columns = {
         s.column: [a for a in (s.header_zh, *s.aliases) if a and a != s.column] for s in specs
     }
-    return read_table(path, columns=columns, required=[s.column for s in specs if s.required])
+    required = [s.column for s in specs if s.required]
+    return guard_text(read_table(path, columns=columns, required=required))
 
 
 def typed_records(

@@ -36,6 +36,7 @@ from esgledger.ingest.reference import (
     _region_fix,
     column_specs,
 )
+from esgledger.ingest.values_guard import guard_text
 
 if TYPE_CHECKING:
     from esgledger.store import Workspace
@@ -118,7 +119,7 @@ def import_instruments(
     if done is not None:
         return done
     columns, required = _header_map()
-    table = read_table(path, columns=columns, required=required)
+    table = guard_text(read_table(path, columns=columns, required=required))
     batch_id = batch_id_for(KIND, digest)
     with workspace.session() as session:
         entities = [e["code"] for e in load_entities(session)]

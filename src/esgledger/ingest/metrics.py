@@ -39,6 +39,7 @@ from esgledger.errors import InputError, Issue
 from esgledger.ingest import ImportResult
 from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
 from esgledger.ingest.readers import read_table
+from esgledger.ingest.values_guard import guard_text
 
 if TYPE_CHECKING:
     from esgledger.store import Workspace
@@ -148,7 +149,8 @@ def import_metrics(
     done = already_imported(workspace, kind, path, digest)
     if done is not None:
         return done
-    raw = read_table(path, columns=metric_columns(), required=_columns("metric_columns.csv")[1])
+    required = _columns("metric_columns.csv")[1]
+    raw = guard_text(read_table(path, columns=metric_columns(), required=required))
     if raw.num_rows == 0:
         raise _no_data_rows(raw.file, "metric")
     catalogue = load_catalogue(path)  # raises InputError with the row-level issues
@@ -236,7 +238,7 @@ def import_metric_values(
     if done is not None:
         return done
     required = _columns("metric_value_columns.csv")[1]
-    raw = read_table(path, columns=value_columns(), required=required)
+    raw = guard_text(read_table(path, columns=value_columns(), required=required))
     if raw.num_rows == 0:
         raise _no_data_rows(raw.file, "value")
     year = workspace.reporting_year

@@ -52,6 +52,13 @@ from esgledger.errors import InputError, Issue
 from esgledger.ingest import ImportResult
 from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
 from esgledger.ingest.readers import RawTable, read_table
+from esgledger.ingest.values_guard import (
+    check_number,
+    guard_text,
+    measure_of_column,
+    number_fix,
+    unit_scale_problem,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -131,8 +138,8 @@ _SHORT_TEXT_LENGTH = 200
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "是", "对"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "否", "不"})
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_INTEGER = re.compile(r"^[+-]?\d+(\.0*)?$")
+#: A whole number: the number grammar of ``values_guard`` without a fraction or exponent.
+_INTEGER = re.compile(r"^[+-]?[0-9]+(\.0*)?$")
 _FACTOR_ACTIVITY_KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$")
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 _GAS_COLUMNS = ("co2_kg", "ch4_kg", "n2o_kg")
@@ -466,28 +473,34 @@ class _Checker:
         *,
         required: bool = False,
         percent: bool = False,
+        measure: str | None = None,
+        unit: str | None = None,
     ) -> float | None:
-        """A decimal number; with ``percent``, a trailing ``%`` is accepted and dropped."""
+        """A decimal number by the one grammar of :mod:`esgledger.ingest.values_guard`,
+        finite and within the bounds of its ``measure`` (default: the measure naming
+        ``column`` in ``schema/value_bounds.csv``, else the generic ceiling) in ``unit``;
+        with ``percent``, a trailing ``%`` is accepted and dropped."""
         value = self.cell(row, record, column, required=required)
         if value is None:
             return None
-        text = unicodedata.normalize("NFKC", value).replace(" ", "")
-        if percent and text.endswith("%"):
-            text = text[:-1]
-        if "," in text:
-            self.add(
-                row,
-                column,
-                value,
-                "not a number: it contains a comma",
-                "write the number with a decimal point and no thousands separators (1234.5)",
-            )
+        raw: Any = record.get(column)
+        if isinstance(raw, str) or percent:
+            raw = unicodedata.normalize("NFKC", value).strip()
+            if percent and raw.endswith("%"):
+                raw = raw[:-1].rstrip()
+        number, problem = check_number(
+            raw, measure or measure_of_column(column), unit, column=column
+        )
+        if problem is not None:
+            if "comma" in problem:
+                fix = "write the number with a decimal point and no thousands separators (1234.5)"
+            elif problem.startswith("not a"):
+                fix = f"write a number such as {'55 or 55%' if percent else '12.5'}"
+            else:
+                fix = number_fix(problem)
+            self.add(row, column, value, problem, fix)
             return None
-        if not _NUMBER.match(text):
-            example = "55 or 55%" if percent else "12.5"
-            self.add(row, column, value, "not a number", f"write a number such as {example}")
-            return None
-        return float(text)
+        return number
 
     def integer(
         self,
@@ -659,7 +672,7 @@ def _run(
     if done is not None:
         return done
     columns, required = _header_map(kind)
-    table = read_table(path, columns=columns, required=required)
+    table = guard_text(read_table(path, columns=columns, required=required))
     rows, message, write = validate(table, batch_id_for(kind, digest))
     return commit_batch(
         workspace, kind, path, digest, rows=rows, write=write, message=message, summary=summary
@@ -1393,7 +1406,7 @@ def _validate_factors(
         unit = check.text(row, record, "unit", required=True, max_length=60)
         amounts: dict[str, float | None] = {}
         for column in ("co2e_kg", *_GAS_COLUMNS, "biogenic_co2_kg"):
-            amount = check.number(row, record, column)
+            amount = check.number(row, record, column, measure="factor", unit=unit)
             if amount is not None and amount < 0:
                 check.add(
                     row,
@@ -1474,7 +1487,12 @@ def _validate_factors(
                 )
             else:
                 unit_currency = currency_of(unit)
-                if activity_type is not None and not fits_dimension(unit, activity_type.dimension):
+                scale_problem = unit_scale_problem(unit)
+                if scale_problem is not None:
+                    check.add(row, "unit", unit, scale_problem, "use a unit such as kWh, t or USD")
+                elif activity_type is not None and not fits_dimension(
+                    unit, activity_type.dimension
+                ):
                     examples = _unit_examples(activity_type.dimension)
                     check.add(
                         row,

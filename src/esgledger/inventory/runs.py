@@ -73,6 +73,7 @@ __all__ = [
     "PreparedRun",
     "Run",
     "aggregate",
+    "check_line_ceiling",
     "list_runs",
     "load_run",
     "prepare_run",
@@ -296,6 +297,7 @@ class PreparedRun:
                 investments=self.investments,
             )
             lines_path = tmp / LINE_ITEMS_FILE
+            check_line_ceiling(lines_path)
             aggregates = aggregate(lines_path)
             market = self._market(run_id, tmp)
             manifest = {
@@ -690,6 +692,59 @@ def list_runs(workspace: Workspace) -> list[dict[str, Any]]:
 def _t(kg: Decimal) -> float:
     """[kg] as an exact decimal → [t] as a float."""
     return float(kg / _KG_PER_T)
+
+
+def check_line_ceiling(line_items: Path) -> None:
+    """Refuse a run with a line whose CO2e or biogenic CO2 is not finite or larger than
+    :data:`esgledger.ingest.values_guard.LINE_CEILING_KG`, naming the batch and row.
+
+    The import bounds keep every direct quantity x factor product within that ceiling; a fuel
+    converted across dimensions or spend at extreme exchange rates can still pass it. Without
+    this check the ``DECIMAL(38, 9)`` sums of :func:`aggregate` would fail with a cast error
+    (``docs/hardening/values.md``).
+
+    Raises
+    ------
+    InputError
+        Listing the offending lines (exit 2); nothing is written.
+    """
+    from esgledger.ingest.values_guard import LINE_CEILING_KG
+
+    path = "'" + str(line_items).replace("'", "''") + "'"
+    bad = (
+        f"NOT isfinite(co2e_kg) OR abs(co2e_kg) > {LINE_CEILING_KG!r} "
+        f"OR NOT isfinite(coalesce(biogenic_co2_kg, 0)) "
+        f"OR abs(coalesce(biogenic_co2_kg, 0)) > {LINE_CEILING_KG!r}"
+    )
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            f"SELECT batch_id, row_number, activity, co2e_kg, count(*) OVER () "
+            f"FROM read_parquet({path}) WHERE NOT excluded AND ({bad}) "
+            "ORDER BY batch_id, row_number LIMIT 20"
+        ).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        return
+    issues = [
+        Issue(
+            str(batch),
+            int(row),
+            "quantity",
+            None,
+            f"activity {activity}: {float(co2e):.3g} kg CO2e on one line is beyond the "
+            f"{LINE_CEILING_KG:g} kg a line may hold",
+            "check the row's quantity and unit, its factor and the exchange rate of the year",
+        )
+        for batch, row, activity, co2e, _ in rows
+    ]
+    raise InputError(
+        f"the calculation was refused: {int(rows[0][-1])} line(s) beyond {LINE_CEILING_KG:g} "
+        f"kg CO2e (first: batch {rows[0][0]}, row {rows[0][1]}); nothing was written",
+        issues,
+        int(rows[0][-1]),
+    )
 
 
 def aggregate(line_items: Path) -> dict[str, Any]:

@@ -140,7 +140,7 @@ def test_every_problem_is_collected_in_one_error(catalogue: Catalogue) -> None:
     assert "duplicate of row 7" in by_row[8][0].problem
     assert by_row[9][0].problem == "B7.2 is a text metric"
     assert by_row[10][0].problem == "no period"
-    assert by_row[11][0].problem == "not a number"
+    assert by_row[11][0].problem == "not a number: it contains a comma"
     assert by_row[12][0].problem == "the period ends before it starts"
     assert by_row[13][0].problem == "the unit is not an amount of one currency ([currency])"
     assert by_row[13][0].fix == "give revenue in a currency (CNY, HKD, USD, 万元 ...)"
@@ -204,3 +204,90 @@ def test_value_columns_come_from_the_schema_file() -> None:
     columns = value_columns()
     assert list(columns)[:3] == ["metric", "entity", "year"]
     assert columns["value"][0] == "数值"
+
+
+# ---- issue 11, defect 7: values below zero where the metric cannot be negative -----------
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "unit"),
+    [
+        ("employees", "-5", ""),  # headcount
+        ("A1.4", "-1500", "kg"),  # waste
+        ("B2.2", "-3", "day"),  # days lost
+        ("revenue", "-1", "CNY"),
+        ("B6.1", "-0.5", "%"),
+    ],
+)
+def test_a_negative_value_is_refused_where_the_metric_cannot_be_negative(
+    catalogue: Catalogue, metric: str, value: str, unit: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        check([row(metric, value, unit=unit)], catalogue)
+    (issue,) = caught.value.issues
+    assert (issue.row, issue.column, issue.value) == (2, "value", value)
+    assert issue.problem == f"{metric} cannot be negative"
+
+
+@pytest.mark.parametrize("metric", sorted(disclosure.catalogue.negative_allowed()))
+def test_a_reduction_or_net_figure_may_be_negative(catalogue: Catalogue, metric: str) -> None:
+    item = catalogue[metric]
+    assert item.may_be_negative
+    unit = {"tonne": "t", "GJ": "GJ", "ML": "ML"}.get(item.unit, item.unit_label_en)
+    table = check([row(metric, "-10", unit=unit)], catalogue)
+    assert table.column("value_as_given").to_pylist() == [-10.0]
+
+
+def test_negative_allowed_lists_only_number_items_of_the_catalogue() -> None:
+    shipped = load_catalogue()
+    for code in disclosure.catalogue.negative_allowed():
+        assert shipped[code].type in ("number", "table"), code
+        assert not shipped[code].is_derived, code
+
+
+def test_a_company_metric_may_be_negative_only_when_it_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.csv"
+    path.write_text(
+        "code,title_en,title_zh,type,unit,unit_label_en,unit_label_zh,may_be_negative\n"
+        "CO.net_cash,Net cash flow,净现金流,number,[currency],,,yes\n"
+        "CO.donations,Donations,捐赠,number,[currency],,,\n",
+        encoding="utf-8",
+    )
+    own = load_catalogue(path)
+    assert check([row("CO.net_cash", "-5", unit="CNY")], own).num_rows == 1
+    with pytest.raises(InputError, match=r"CO\.donations cannot be negative"):
+        check([row("CO.donations", "-5", unit="CNY")], own)
+
+
+def test_a_company_metric_with_a_bad_may_be_negative_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.csv"
+    path.write_text(
+        "code,title_en,title_zh,type,unit,may_be_negative\nCO.x,X,某指标,number,t,sometimes\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        load_catalogue(path)
+    assert [i.column for i in caught.value.issues] == ["may_be_negative"]
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("1_000", "not a number: it contains an underscore"),
+        ("1,000", "not a number: it contains a comma"),
+        ("0x10", "not a number: hexadecimal, binary and octal numbers are not accepted"),
+        ("inf", "not a finite number"),
+        ("1e999", "not a finite number"),
+    ],
+)
+def test_metric_values_follow_the_number_grammar(
+    catalogue: Catalogue, value: str, problem: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        check([row("A1.4", value, unit="t")], catalogue)
+    assert [i.problem for i in caught.value.issues] == [problem]
+
+
+def test_a_year_follows_the_number_grammar(catalogue: Catalogue) -> None:
+    with pytest.raises(InputError, match="not a date or year"):
+        check([{**row("A1.4", "1", unit="t"), "year": "2_025"}], catalogue)

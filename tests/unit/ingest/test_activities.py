@@ -369,31 +369,47 @@ def test_factor_that_fits_is_accepted(ws: Workspace, tmp_path: Path) -> None:
     assert [r["factor"] for r in lake_rows(ws)] == [None, "cn-mee:location:CN-GD:2023"]
 
 
-@pytest.mark.parametrize("value", ["1,234", "12 kWh", "abc"])
-def test_quantity_that_is_not_a_number(ws: Workspace, tmp_path: Path, value: str) -> None:
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("1,234", "not a number: it contains a comma"),
+        ("1_234", "not a number: it contains an underscore"),
+        ("0x10", "not a number: hexadecimal, binary and octal numbers are not accepted"),
+        ("12 kWh", "not a number"),
+        ("abc", "not a number"),
+        ("inf", "not a finite number"),
+    ],
+)
+def test_quantity_that_is_not_a_number(
+    ws: Workspace, tmp_path: Path, value: str, problem: str
+) -> None:
     assert issues_of(ws, tmp_path, quantity=value) == [
         Issue(
             "a.csv",
             3,
             "quantity",
             value,
-            "not a number",
+            problem,
             "write a plain number such as 1234.5: no thousands separators, units or text",
         )
     ]
 
 
-@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
-def test_quantity_that_is_not_finite(ws: Workspace, tmp_path: Path, value: str) -> None:
+@pytest.mark.parametrize(
+    ("value", "fix"),
+    [
+        # Words are refused by the number grammar ...
+        ("nan", "write a plain number such as 1234.5: no thousands separators, units or text"),
+        ("inf", "write a plain number such as 1234.5: no thousands separators, units or text"),
+        ("-inf", "write a plain number such as 1234.5: no thousands separators, units or text"),
+        # ... a number too large for a double by the finiteness rule.
+        ("1e999", "write the amount as a plain number such as 1234.5"),
+        ("-1e999", "write the amount as a plain number such as 1234.5"),
+    ],
+)
+def test_quantity_that_is_not_finite(ws: Workspace, tmp_path: Path, value: str, fix: str) -> None:
     assert issues_of(ws, tmp_path, quantity=value, correction="true") == [
-        Issue(
-            "a.csv",
-            3,
-            "quantity",
-            value,
-            "not a finite number",
-            "write the amount as a plain number such as 1234.5",
-        )
+        Issue("a.csv", 3, "quantity", value, "not a finite number", fix)
     ]
 
 
