@@ -9,6 +9,7 @@ fields, never only inside the message, so that the CLI, the API and the tests ca
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,7 +26,56 @@ __all__ = [
     "UnknownActivityError",
     "UnknownGasError",
     "WorkspaceError",
+    "quoted",
+    "shown",
 ]
+
+#: How many characters of a user's value a message shows (then an ellipsis and the length).
+SHOWN_CHARS = 80
+
+#: Unicode categories never printed as they are: controls, format characters (zero-width,
+#: bidi overrides and isolates), surrogates (undecodable bytes), private use, unassigned, and
+#: the line and paragraph separators (they would break a one-line message).
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _escape(char: str) -> str:
+    if char.isascii() and char.isprintable():
+        return char
+    if unicodedata.category(char) not in _HIDDEN_CATEGORIES:
+        return char
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """A value from a user's file as a message may show it: every unprintable character
+    escaped (``\\x1b``, ``\\u202e``), and at most ``limit`` characters, then ``…`` and the
+    length of the whole value (``'aaaa… (10,485,760 characters)'``).
+
+    Everything a message echoes from a file goes through here, so that no control sequence,
+    bidi override or binary garbage reaches a terminal, and a 10 MB cell prints as one short
+    line. Works in time proportional to ``limit``, whatever the length of ``value``.
+    """
+    text = value if isinstance(value, str) else str(value)
+    out: list[str] = []
+    used = 0
+    for char in text:  # ends after at most limit + 1 characters: each piece has one or more
+        piece = _escape(char)
+        if used + len(piece) > limit:
+            return "".join(out) + f"… ({len(text):,} characters)"
+        out.append(piece)
+        used += len(piece)
+    return "".join(out)
+
+
+def quoted(value: object, limit: int = SHOWN_CHARS) -> str:
+    """:func:`shown` in single quotes, in place of ``{value!r}`` in a message."""
+    return f"'{shown(value, limit)}'"
 
 
 class EsgledgerError(Exception):
