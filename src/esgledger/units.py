@@ -259,7 +259,8 @@ def check_unit_grammar(
     while position < len(text):
         match = _TOKENS.match(text, position)
         if match is None:
-            raise fail(f"{quoted(text[position])} is not allowed in a unit")
+            what = "dimension" if dimensions else "unit"
+            raise fail(f"{quoted(text[position])} is not allowed in a {what}")
         kind, token = match.lastgroup, match.group()
         position = match.end()
         if kind == "space":
