@@ -91,7 +91,7 @@ def shown_lines(text: object, limit: int = MESSAGE_LINE_CHARS) -> str:
 
 #: How much of each part of an :class:`Issue` its one-line form shows (the ``--report`` CSV
 #: shows more: :data:`_REPORT_CHARS`).
-_ISSUE_CHARS = {"file": 120, "column": 60, "value": SHOWN_CHARS, "problem": 240, "fix": 200}
+_ISSUE_CHARS = {"file": 120, "column": 60, "value": SHOWN_CHARS, "problem": 300, "fix": 320}
 _REPORT_CHARS = {"file": 1000, "column": 200, "value": 200, "problem": 2000, "fix": 2000}
 
 
