@@ -17,7 +17,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from esgledger import __version__
-from esgledger.errors import EsgledgerError, InputError
+from esgledger.errors import EsgledgerError, InputError, shown, shown_lines
 from esgledger.safe_output import mask_credentials
 
 EXIT_REJECTED = 2
@@ -41,13 +41,14 @@ def _first_line(text: str) -> str:
 
 
 def error_line(exc: Exception) -> str:
-    """The one line shown for an exception that escaped a command."""
+    """The one line shown for an exception that escaped a command; whatever it quotes is
+    escaped and shortened (:func:`esgledger.errors.shown`)."""
     if isinstance(exc, EsgledgerError):
-        return f"error: {mask_credentials(str(exc))}"
+        return f"error: {shown_lines(mask_credentials(str(exc)))}"
     if isinstance(exc, OSError) and exc.strerror:
-        where = f": {exc.filename}" if exc.filename else ""
+        where = f": {shown(exc.filename, 200)}" if exc.filename else ""
         return f"error: {exc.strerror}{where}"
-    detail = mask_credentials(_first_line(str(exc)))
+    detail = shown(mask_credentials(_first_line(str(exc))), 200)
     return (
         f"error: unexpected {type(exc).__name__}"
         + (f": {detail}" if detail else "")
