@@ -25,7 +25,6 @@ names the sheet: the file is shown as ``book.xlsx (sheet 'Activities')``.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import difflib
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
@@ -38,6 +37,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from esgledger.errors import InputError, Issue
+from esgledger.ingest._xlsx import Workbook, XlsxRefusalError, cell_text, check_archive
+from esgledger.ingest.limits import limit
 
 __all__ = [
     "FORMATS",
@@ -209,49 +210,23 @@ def _read_csv(path: Path) -> tuple[pa.Table, str]:
     )
 
 
-def _cell_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0, 0):
-            return value.date().isoformat()
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value)
-    return text if text.strip() else None
+_cell_text = cell_text
 
 
-def _rows_to_table(rows: list[list[Any]]) -> pa.Table:
-    header = [_cell_text(cell) or "" for cell in rows[0]]
-    while header and header[-1] == "":
-        header.pop()
-    width = len(header)
-    columns: list[list[str | None]] = [[] for _ in range(width)]
-    for row in rows[1:]:
-        for index in range(width):
-            columns[index].append(_cell_text(row[index]) if index < len(row) else None)
-    return pa.table(
-        [pa.array(values, type=pa.string()) for values in columns],
-        names=[h if h else f"(column {i + 1})" for i, h in enumerate(header)],
-    )
+def _max_columns(columns: Mapping[str, Sequence[str]]) -> int:
+    """The widest table read for this kind of file: its columns plus a margin."""
+    return len(columns) + limit("extra_columns")
 
 
 def _pick_sheet(
     path: Path,
-    workbook: Any,
+    workbook: Workbook,
     requested: str | None,
     columns: Mapping[str, Sequence[str]],
     required: Sequence[str],
 ) -> tuple[str, str]:
     """The sheet to read and, when it was chosen among several, a note on why."""
-    names: list[str] = list(workbook.sheet_names)
+    names = workbook.sheet_names
     listed = ", ".join(repr(n) for n in names)
     if requested is not None:
         if requested not in names:
@@ -263,15 +238,11 @@ def _pick_sheet(
         return requested, ""
     if len(names) == 1:
         return names[0], ""
-    from python_calamine import SheetVisibleEnum
-
-    visible = [m.name for m in workbook.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
+    visible = workbook.visible
     scores: dict[str, int] = {}
     fitting: list[str] = []
     for name in visible or names:
-        top = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=1)
-        header = [_cell_text(cell) or "" for cell in (top[0] if top else [])]
-        header = [h for h in header if h]
+        header = [h for h in workbook.header(name) if h]
         known, issues = _header_check(path.name, header, columns, required)
         scores[name] = known
         if header and not issues:
@@ -293,6 +264,14 @@ def _pick_sheet(
     )
 
 
+def _refused(path: Path, refusal: XlsxRefusalError, file: str | None = None) -> InputError:
+    name = file or path.name
+    return InputError(
+        f"{name} was rejected: {refusal.problem}",
+        [Issue(name, refusal.row, refusal.column, None, refusal.problem, refusal.fix)],
+    )
+
+
 def _read_xlsx(
     path: Path,
     sheet: str | None,
@@ -300,32 +279,26 @@ def _read_xlsx(
     required: Sequence[str],
 ) -> tuple[pa.Table, str, str]:
     """The sheet's table, the sheet's name and a note on how it was chosen (or "")."""
-    from python_calamine import CalamineWorkbook
-
+    label: str | None = None
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own types for every kind of damage
-        raise _reject(
-            path, f"cannot read the file as XLSX: {exc}", "open it in Excel and save it again"
-        ) from exc
-    try:
-        name, note = _pick_sheet(path, workbook, sheet, columns, required)
-        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except InputError:
-        raise
-    except Exception as exc:  # calamine raises its own types for every kind of damage
-        raise _reject(
-            path, f"cannot read the file as XLSX: {exc}", "open it in Excel and save it again"
-        ) from exc
-    label = sheet_label(path.name, name)
-    # Drop trailing empty rows (Excel keeps formatted but empty rows).
-    while rows and all(_cell_text(cell) is None for cell in rows[-1]):
-        rows.pop()
-    if not rows:
+        check_archive(path)
+        with Workbook(path, _max_columns(columns)) as workbook:
+            name, note = _pick_sheet(path, workbook, sheet, columns, required)
+            label = sheet_label(path.name, name)
+            header, batches = workbook.batches(name)
+            while header and header[-1] == "":
+                header.pop()
+            names = [h if h else f"(column {i + 1})" for i, h in enumerate(header)]
+            parts = [pa.Table.from_batches([batch]).rename_columns(names) for batch in batches]
+    except XlsxRefusalError as refusal:
+        raise _refused(path, refusal, label) from refusal
+    if not header:
         raise _reject(
             path, "the sheet is empty", "put the header in row 1 of the sheet", file=label
         )
-    return _rows_to_table(rows), name, note
+    schema = pa.schema([(n, pa.string()) for n in names])
+    table = pa.concat_tables(parts) if parts else schema.empty_table()
+    return table, name, note
 
 
 def _read_parquet(path: Path) -> pa.Table:
