@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from hostile._corpus import ACTIVITY_HEADER, Case, activity_row
+from hostile._corpus import ACTIVITY_HEADER, Case, activity_row, bytes_file, text_file
 
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _SHEET = "xl/worksheets/sheet1.xml"
@@ -211,5 +211,142 @@ CASES: list[Case] = [
         "xlsx-small-valid-workbook-lands",
         xlsx_file("ok.xlsx", lambda: sheet_xml(table_rows(activity_row()), dimension="A1:H2")),
         expect=0,
+    ),
+]
+
+
+# ---- defect 12: name the real problem ------------------------------------------------------
+
+_VALID = "\n".join([ACTIVITY_HEADER, activity_row()]) + "\n"
+
+
+def _parquet_bytes() -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = ACTIVITY_HEADER.split(",")
+    values = activity_row().split(",")
+    table = pa.table({n: [v] * 500 for n, v in zip(names, values, strict=True)})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+def _parquet(name: str, patch: Callable[[bytes], bytes]) -> Callable[[Path], Path]:
+    def build(folder: Path) -> Path:
+        path = folder / name
+        path.write_bytes(patch(_parquet_bytes()))
+        return path
+
+    return build
+
+
+def _scramble_footer(data: bytes) -> bytes:
+    """Keep the magic bytes and the footer length, garble the footer (thrift) itself."""
+    size = struct.unpack_from("<I", data, len(data) - 8)[0]
+    start = len(data) - 8 - size
+    garbled = bytes((b * 7 + 3) % 256 for b in data[start : len(data) - 8])
+    return data[:start] + garbled + data[len(data) - 8 :]
+
+
+def _formula_without_value() -> Iterable[bytes]:
+    row = activity_row().split(",")
+    cells = "".join(
+        _inline(f"{chr(65 + i)}2", v) if i != 6 else '<c r="G2"><f>SUM(G3:G9)</f></c>'
+        for i, v in enumerate(row)
+    )
+    return sheet_xml(table_rows() + f'<row r="2">{cells}</row>')
+
+
+CASES += [
+    Case("csv-utf16-with-bom-lands", text_file("u16.csv", _VALID, encoding="utf-16"), expect=0),
+    Case(
+        "csv-utf16-le-without-bom-lands",
+        text_file("u16le.csv", _VALID, encoding="utf-16-le"),
+        expect=0,
+    ),
+    Case("csv-utf32-with-bom-lands", text_file("u32.csv", _VALID, encoding="utf-32"), expect=0),
+    Case(
+        "csv-neither-utf8-nor-gb18030",
+        bytes_file("bad.csv", (ACTIVITY_HEADER + "\n").encode() + b"R1,\x80\xff\xfe,x\n"),
+        # the header, its line break, "R1," and then the first bad byte
+        says=f"not UTF-8 or GB18030 text, at byte {len(ACTIVITY_HEADER) + 1 + 3 + 1}",
+    ),
+    Case(
+        "csv-binary-garbage",
+        bytes_file("garbage.csv", bytes(range(256)) * 40),
+        says="binary data, not CSV text",
+    ),
+    Case(
+        "csv-control-characters-only",
+        bytes_file("ctl.csv", bytes(range(1, 32)) * 100),
+        says="binary data, not CSV text",
+    ),
+    Case(
+        "csv-that-is-an-xlsx-workbook",
+        xlsx_file("book.csv", lambda: sheet_xml(table_rows(activity_row()))),
+        says="a zip archive (an XLSX workbook?), not CSV text",
+    ),
+    Case(
+        "csv-that-is-a-parquet-file",
+        _parquet("data.csv", lambda data: data),
+        says="a Parquet file, not CSV text",
+    ),
+    Case(
+        "csv-huge-line-without-newline",
+        bytes_file("line.csv", b"x" * (3 << 20)),
+        says="a line is longer than 1.0 MiB",
+        env={"ESGLEDGER_MAX_CSV_LINE_BYTES": str(1 << 20)},
+        isolated=True,
+    ),
+    Case(
+        "csv-row-with-an-extra-field",
+        text_file("wide.csv", _VALID + activity_row(record_id="R2") + ",extra\n"),
+        says="row 3: the row has 9 fields, the header 8",
+    ),
+    Case(
+        "csv-larger-than-the-limit",
+        text_file("big.csv", _VALID),
+        says="larger than CSV files are read",
+        env={"ESGLEDGER_MAX_CSV_BYTES": "10"},
+    ),
+    Case(
+        "parquet-cut-short",
+        _parquet("cut.parquet", lambda data: data[: len(data) // 2]),
+        says="damaged file (not a valid Parquet file)",
+    ),
+    Case(
+        "parquet-garbled-footer",
+        _parquet("footer.parquet", _scramble_footer),
+        says="damaged file (not a valid Parquet file)",
+    ),
+    Case(
+        "parquet-larger-than-the-limit",
+        _parquet("big.parquet", lambda data: data),
+        says="larger than PARQUET files are read",
+        env={"ESGLEDGER_MAX_PARQUET_BYTES": "10"},
+    ),
+    Case(
+        "xlsx-cut-short",
+        patched(
+            xlsx_file("cut.xlsx", lambda: sheet_xml(table_rows(activity_row()))),
+            lambda data: data[: len(data) // 2],
+        ),
+        says="damaged file (not a valid XLSX workbook)",
+    ),
+    Case(
+        "xlsx-broken-sheet-xml",
+        xlsx_file("xml.xlsx", lambda: iter([b"<worksheet><sheetData><row><c"])),
+        says="damaged file (not a valid XLSX workbook)",
+    ),
+    Case(
+        "xlsx-password-protected-or-xls",
+        bytes_file("secret.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600)),
+        says="password-protected or an old Excel (.xls) file",
+    ),
+    Case(
+        "xlsx-formula-without-saved-value",
+        xlsx_file("formula.xlsx", _formula_without_value),
+        says="cell G2 holds a formula without a saved value",
     ),
 ]

@@ -134,6 +134,13 @@ def check_archive(path: Path) -> None:
             f"({describe('xlsx_bytes')})",
             "save the data as CSV or Parquet, or split the workbook",
         )
+    with path.open("rb") as handle:
+        signature = handle.read(8)
+    if signature == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise XlsxRefusalError(
+            "the workbook is password-protected or an old Excel (.xls) file, not XLSX",
+            "save it from Excel as .xlsx without a password",
+        )
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
