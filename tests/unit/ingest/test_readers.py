@@ -144,3 +144,85 @@ def test_a_limit_set_to_nonsense_keeps_its_default(monkeypatch: pytest.MonkeyPat
     assert limit("xlsx_rows") == LIMITS["xlsx_rows"].default
     monkeypatch.setenv("ESGLEDGER_MAX_XLSX_ROWS", "1_000")
     assert limit("xlsx_rows") == 1000
+
+
+# ---- CSV: encodings, binary files, streaming ----------------------------------------------
+
+CSV_TEXT = "record_id,数量,unit\nR1,2.5,kWh\nR2,,度\n"
+CSV_ROWS = [
+    {"record_id": "R1", "quantity": "2.5", "unit": "kWh"},
+    {"record_id": "R2", "quantity": None, "unit": "度"},
+]
+
+
+@pytest.mark.parametrize(
+    "encoding", ["utf-8", "utf-8-sig", "gb18030", "utf-16", "utf-16-le", "utf-16-be", "utf-32"]
+)
+def test_csv_in_every_encoding_reads_the_same(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "e.csv"
+    path.write_bytes(CSV_TEXT.encode(encoding))
+    raw = read_table(path, columns=COLUMNS, required=REQUIRED)
+    assert raw.table.to_pylist() == CSV_ROWS
+    assert raw.encoding == {"utf-8-sig": "utf-8", "utf-16-le": "utf-16-le"}.get(encoding, encoding)
+
+
+def test_the_first_byte_that_is_not_utf8_is_named_across_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from esgledger.ingest import _text
+
+    monkeypatch.setattr(_text, "_CHUNK", 7)  # the bad byte lands after a split character
+    path = tmp_path / "bad.csv"
+    data = "record_id,quantity\n中中,1\n".encode() + b"R\x80\xff,2\n"
+    path.write_bytes(data)
+    with pytest.raises(InputError) as info:
+        _read(path)
+    assert info.value.summary == (
+        f"bad.csv was rejected: not UTF-8 or GB18030 text, at byte {data.index(0x80) + 1}"
+    )
+
+
+def test_a_row_with_too_few_fields_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "w.csv"
+    path.write_text("record_id,quantity\nR1,1\nR2,2\nR3\nR4,4\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        _read(path)
+    (issue,) = info.value.issues
+    assert (issue.row, issue.problem) == (4, "the row has 1 field, the header 2")
+
+
+def test_staged_csv_and_xlsx_hold_what_read_table_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    from esgledger.ingest import _xlsx
+
+    # small batches and blocks, so that rows cross their edges
+    monkeypatch.setattr(_xlsx, "BATCH_ROWS", 700)
+    monkeypatch.setenv("ESGLEDGER_MAX_CSV_LINE_BYTES", "4096")
+    from esgledger.ingest.readers import stage_table
+
+    csv_path = tmp_path / "s.csv"
+    csv_path.write_text(
+        "record_id,quantity\n" + "".join(f"R{i},{i}\n" for i in range(5000)), encoding="utf-8"
+    )
+    rows = [["record_id", "quantity"]] + [[f"R{i}", i] for i in range(5000)]
+    rows[3000] = [None, None]  # an empty row inside the table stays a row
+    xlsx_path = _book(tmp_path / "s.xlsx", rows)
+    for path in (csv_path, xlsx_path):
+        folder = tmp_path / f"stage-{path.suffix[1:]}"
+        folder.mkdir()
+        staged = stage_table(path, folder, columns=COLUMNS, required=REQUIRED)
+        assert staged.num_rows == 5000
+        assert staged.columns == ("record_id", "quantity")
+        staged_rows = pq.read_table(staged.parquet).to_pylist()
+        assert staged_rows == _read(path)
+        empty = {"record_id": None, "quantity": None}
+        middle = empty if path == xlsx_path else {"record_id": "R2999", "quantity": "2999"}
+        assert staged_rows[2998:3001] == [
+            {"record_id": "R2998", "quantity": "2998"},
+            middle,
+            {"record_id": "R3000", "quantity": "3000"},
+        ]
+        assert pq.ParquetFile(staged.parquet).metadata.num_row_groups > 1
