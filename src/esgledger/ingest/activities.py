@@ -18,8 +18,9 @@ How validation works (and why it is fast)
 Every check runs over the whole table in DuckDB, never row by row in Python:
 
 1. The file becomes a DuckDB view: Parquet is scanned in place by ``read_parquet`` (never
-   materialised in Python); CSV and XLSX are read by :func:`esgledger.ingest.readers.read_table`
-   as text columns and registered as an Arrow table.
+   materialised in Python); CSV and XLSX are streamed by
+   :func:`esgledger.ingest.readers.stage_table` as text columns into a temporary Parquet file,
+   scanned the same way (memory does not grow with the file).
 2. A *typed* view parses every column with ``TRY_CAST``/``try_strptime``; a value that does not
    parse becomes NULL beside its raw text, so a failed parse is a cheap predicate.
 3. One scan collects the distinct values of the vocabulary columns (entity and site, activity
@@ -144,7 +145,13 @@ from esgledger.errors import (
 )
 from esgledger.ingest import ImportResult
 from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
-from esgledger.ingest.readers import canonical_names, detect_format, read_table
+from esgledger.ingest.readers import (
+    canonical_names,
+    check_size,
+    detect_format,
+    parquet_damage,
+    stage_table,
+)
 from esgledger.ingest.values_guard import (
     INVISIBLE_PROBLEM,
     INVISIBLE_RE2,
@@ -364,13 +371,12 @@ def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
     name = path.name
     if path.stat().st_size == 0:
         raise _file_issue(name, "the file is empty", "export the data with its header row")
+    check_size(path, "parquet")
     try:
         metadata = pq.read_metadata(path)
         schema = metadata.schema.to_arrow_schema()
     except (pa.ArrowInvalid, OSError) as exc:
-        raise _file_issue(
-            name, f"cannot read the file as Parquet: {exc}", "write the file again"
-        ) from exc
+        raise parquet_damage(name, exc) from exc
     # pandas writes a non-default index as ``__index_level_0__``: bookkeeping, not data.
     header = [n for n in schema.names if not _PANDAS_INDEX.fullmatch(n)]
     canonical = canonical_names(path, header, _header_aliases(), _REQUIRED)
@@ -386,23 +392,23 @@ def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
         )
         types = _types(con)
     except duckdb.Error as exc:
-        raise _file_issue(
-            name, f"cannot read the file as Parquet: {exc}", "write the file again"
-        ) from exc
+        raise parquet_damage(name, exc) from exc
     return _Source(name, "parquet", None, int(metadata.num_rows), types)
 
 
 def _open_text(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
-    raw = read_table(path, columns=_header_aliases(), required=_REQUIRED)
+    # Streamed into a Parquet file in the connection's temporary folder (removed with it),
+    # so memory does not grow with the file (issue 11, defect 16).
+    folder = con.execute("SELECT current_setting('temp_directory')").fetchone()
+    assert folder is not None
+    raw = stage_table(path, str(folder[0]), columns=_header_aliases(), required=_REQUIRED)
     if raw.num_rows == 0:
         raise _file_issue(raw.file, "the file has no data rows", "add the activity rows")
-    table = raw.table.append_column(
-        "__row",
-        pa.array(range(raw.first_row, raw.first_row + raw.num_rows), type=pa.int64()),
+    columns = ", ".join(_ident(name) for name in raw.columns)
+    con.execute(
+        f"CREATE VIEW src AS SELECT file_row_number + {raw.first_row} AS __row, {columns} "
+        f"FROM read_parquet({_sql_string(str(raw.parquet))}, file_row_number = true)"
     )
-    con.register("src_arrow", table)
-    columns = ", ".join(_ident(name) for name in raw.table.column_names)
-    con.execute(f"CREATE VIEW src AS SELECT __row, {columns} FROM src_arrow")
     return _Source(raw.file, raw.format, raw.encoding, raw.num_rows, _types(con))
 
 
@@ -1548,10 +1554,7 @@ def _damage(path: Path, fmt: str) -> Iterator[None]:
     except duckdb.Error as exc:
         if fmt != "parquet":
             raise
-        reason = "".join(ch if ch.isprintable() else "?" for ch in str(exc))
-        raise _file_issue(
-            path.name, f"cannot read the file as Parquet: {reason}", "write the file again"
-        ) from exc
+        raise parquet_damage(path.name, exc) from exc
 
 
 def _store(
