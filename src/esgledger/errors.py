@@ -24,6 +24,7 @@ __all__ = [
     "UnitError",
     "UnknownActivityError",
     "UnknownGasError",
+    "WorkspaceBusyError",
     "WorkspaceError",
 ]
 
@@ -143,6 +144,11 @@ class StrictFallbackError(FactorNotFoundError):
 
 class WorkspaceError(EsgledgerError, RuntimeError):
     """The workspace is missing, not initialised, or at a schema version this code cannot use."""
+
+
+class WorkspaceBusyError(WorkspaceError):
+    """Another esgledger process kept the workspace's database locked longer than the busy
+    timeout (``ESGLEDGER_BUSY_TIMEOUT``); nothing was written. The CLI exits with 2."""
 
 
 class UnknownActivityError(EsgledgerError, LookupError):

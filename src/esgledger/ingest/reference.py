@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from esgledger.errors import InputError, Issue
 from esgledger.ingest import ImportResult
-from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
+from esgledger.ingest.batches import already_imported, batch_ids, commit_batch, file_sha256
 from esgledger.ingest.readers import RawTable, read_table
 
 if TYPE_CHECKING:
@@ -660,9 +660,21 @@ def _run(
         return done
     columns, required = _header_map(kind)
     table = read_table(path, columns=columns, required=required)
-    rows, message, write = validate(table, batch_id_for(kind, digest))
+    batch_id = batch_id_for(kind, digest)
+    seen = batch_ids(workspace)
+    rows, message, write = validate(table, batch_id)
     return commit_batch(
-        workspace, kind, path, digest, rows=rows, write=write, message=message, summary=summary
+        workspace,
+        kind,
+        path,
+        digest,
+        rows=rows,
+        write=write,
+        message=message,
+        summary=summary,
+        seen=seen,
+        # Other batches came in while we checked: check against what is stored now.
+        recheck=lambda: validate(table, batch_id)[2],
     )
 
 

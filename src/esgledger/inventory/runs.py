@@ -55,6 +55,7 @@ import pyarrow.parquet as pq
 
 from esgledger import __version__, gwp
 from esgledger.errors import InputError, Issue, WorkspaceError
+from esgledger.ingest.batches import pause_at
 
 if TYPE_CHECKING:
     from esgledger.boundary import EntityShare
@@ -83,6 +84,9 @@ __all__ = [
 RUNS_DIR = "runs"
 LINE_ITEMS_FILE = "line_items.parquet"
 MANIFEST_FILE = "manifest.json"
+#: A run being computed lives in ``runs/.tmp-<run id>/``, with the process id in this file.
+TMP_PREFIX = ".tmp-"
+OWNER_FILE = ".owner"
 #: The scope 3 categories, as the keys of ``scope3_by_category``.
 SCOPE3_CATEGORIES: tuple[str, ...] = tuple(str(n) for n in range(1, 16))
 #: Names of the scope 3 categories (GHG Protocol Scope 3 Standard, Table 5.1), English and
@@ -268,10 +272,10 @@ class PreparedRun:
         ws = self.workspace
         created = datetime.now(UTC)
         runs_dir = ws.lake / RUNS_DIR
-        run_id = self._free_id(runs_dir, created)
-        tmp = runs_dir / f".tmp-{run_id}-{os.getpid()}"
+        run_id, tmp = self._reserve_id(runs_dir, created)
         final = runs_dir / run_id
         try:
+            pause_at("run-id")
             result = compute_line_items(
                 activity_files=self.activity_files,
                 entities=self.entities,
@@ -324,14 +328,17 @@ class PreparedRun:
                 json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
                 encoding="utf-8",
             )
-            tmp.rename(final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        # The folder is renamed and the row committed under the workspace's write lock, so
+        # `esgledger doctor` never sees one without the other unless a process was killed.
         try:
-            with ws.session() as session:
-                if load_run(session, run_id) is not None:  # pragma: no cover - _free_id
+            with ws.write_lock() as session:
+                if load_run(session, run_id) is not None:  # pragma: no cover - reserved id
                     raise WorkspaceError(f"run {run_id} already exists")
+                tmp.rename(final)
+                (final / OWNER_FILE).unlink()
                 save_run(
                     session,
                     {
@@ -346,6 +353,7 @@ class PreparedRun:
                     },
                 )
         except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
             shutil.rmtree(final, ignore_errors=True)
             raise
         return Run(run_id=run_id, folder=final, manifest=manifest, totals=totals)
@@ -359,16 +367,31 @@ class PreparedRun:
         provisional = Run(run_id=run_id, folder=folder, manifest=self.manifest, totals={})
         return market_manifest(market_based(self.workspace, provisional))
 
-    def _free_id(self, runs_dir: Path, created: datetime) -> str:
+    def _reserve_id(self, runs_dir: Path, created: datetime) -> tuple[str, Path]:
+        """A run id no other run has or is computing, and its temporary folder.
+
+        The id is reserved by creating ``.tmp-<run id>`` (``mkdir`` fails when it exists), so
+        two runs of the same inputs in the same second, in two processes, get two ids
+        (``…Z`` and ``…Z-2``). The folder holds :data:`OWNER_FILE` (the process id) until the
+        run is complete, for ``esgledger doctor``.
+        """
         from esgledger.store.repository import load_run
 
+        runs_dir.mkdir(parents=True, exist_ok=True)
         base = f"r-{self.manifest['input_hash'][:12]}-{created:%Y%m%dT%H%M%SZ}"
-        candidate, n = base, 1
         with self.workspace.session() as session:
-            while (runs_dir / candidate).exists() or load_run(session, candidate) is not None:
-                n += 1
-                candidate = f"{base}-{n}"
-        return candidate
+            for n in range(1, 10_000):
+                candidate = base if n == 1 else f"{base}-{n}"
+                if (runs_dir / candidate).exists() or load_run(session, candidate) is not None:
+                    continue
+                tmp = runs_dir / f"{TMP_PREFIX}{candidate}"
+                try:
+                    tmp.mkdir()
+                except FileExistsError:
+                    continue
+                (tmp / OWNER_FILE).write_text(f"{os.getpid()}\n", encoding="utf-8")
+                return candidate, tmp
+        raise WorkspaceError(f"no free run id for {base} in {runs_dir}")  # pragma: no cover
 
 
 def _investments(

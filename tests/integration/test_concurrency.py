@@ -1,0 +1,168 @@
+"""Concurrent writers and killed processes (issue 11, defects 1-5), on SQLite and PostgreSQL.
+
+Every race runs real ``esgledger`` processes. They meet at a barrier: the test hook
+``ESGLEDGER_TEST_PAUSE_AT=POINT`` (:func:`esgledger.ingest.batches.pause_at`) makes each one
+print ``paused at POINT`` and wait there until the test creates the ``ESGLEDGER_TEST_RELEASE``
+file, so every process has finished its checks before any of them commits: the worst case of
+a race, every round. Rounds are bounded (``ROUNDS``), every wait has a time limit, and no
+test measures time.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+import sqlalchemy as sa
+
+from _inventory_support import activity, entity, import_rows, write_csv
+from esgledger.ingest.batches import PAUSE_ENV, RELEASE_ENV
+from esgledger.store import Workspace
+from esgledger.store.models import ImportBatch
+
+ROUNDS = 3
+#: Seconds any one process may take (a bound, not a measurement).
+LIMIT = 120
+
+
+class Cli:
+    """One ``esgledger`` process; its stderr is read as it comes (to see ``paused at``)."""
+
+    def __init__(self, args: Sequence[str], **env: str) -> None:
+        environment = {k: v for k, v in os.environ.items() if k != "ESGLEDGER_DEBUG"}
+        environment.update(env)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "esgledger", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment,
+        )
+        self.err: list[str] = []
+        self.paused = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.err.append(line)
+            if line.startswith("paused at "):
+                self.paused.set()
+        self.proc.stderr.close()
+        self.paused.set()  # ended without pausing: finish() shows why
+
+    def wait_paused(self) -> None:
+        assert self.paused.wait(LIMIT), "the process neither paused nor ended"
+        assert self.proc.poll() is None, f"ended before pausing: {self.finish()}"
+
+    def finish(self) -> tuple[int, str, str]:
+        code = self.proc.wait(LIMIT)
+        assert self.proc.stdout is not None
+        out = self.proc.stdout.read()
+        self.proc.stdout.close()
+        self._reader.join(LIMIT)
+        return code, out, "".join(self.err)
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(LIMIT)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+        self._reader.join(LIMIT)
+
+
+def _race(
+    commands: Sequence[Sequence[str]], point: str, release: Path
+) -> list[tuple[int, str, str]]:
+    """Start every command, wait until each paused at ``point``, release them together, and
+    return (exit code, stdout, stderr) of each."""
+    release.unlink(missing_ok=True)
+    env = {PAUSE_ENV: f"{point}:{LIMIT}", RELEASE_ENV: str(release)}
+    procs = [Cli(command, **env) for command in commands]
+    try:
+        for proc in procs:
+            proc.wait_paused()
+        release.touch()
+        return [proc.finish() for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.proc.poll() is None:
+                proc.kill()
+
+
+def _no_traceback(results: Sequence[tuple[int, str, str]]) -> None:
+    for code, out, err in results:
+        assert "Traceback" not in out + err, (code, out, err)
+
+
+@pytest.fixture
+def ws(workspace: Workspace) -> Workspace:
+    """A workspace (SQLite, PostgreSQL) with the entity GRP in the US."""
+    import_rows(workspace, "entities", [entity("GRP", country="US")])
+    return workspace
+
+
+def _electricity(month: int, quantity: float, record_id: str) -> dict[str, Any]:
+    return activity(
+        "electricity",
+        quantity,
+        "MWh",
+        region="US",
+        record_id=record_id,
+        period_start=f"2024-{month:02d}-01",
+        period_end=f"2024-{month:02d}-28",
+    )
+
+
+def _lake_record_ids(ws: Workspace) -> list[str]:
+    """Record ids of every row of every registered activity batch (read through the
+    registry, as ``calculate`` reads them)."""
+    with ws.session() as session:
+        paths = session.scalars(
+            sa.select(ImportBatch.lake_path).where(ImportBatch.kind == "activities")
+        ).all()
+    ids: list[str] = []
+    for lake_path in paths:
+        ids += pq.read_table(ws.lake / str(lake_path)).column("record_id").to_pylist()
+    return ids
+
+
+def _import(ws: Workspace, path: Path) -> list[str]:
+    return ["import", str(ws.root), "--kind", "activities", str(path)]
+
+
+def test_concurrent_imports_of_one_record_id_land_once(ws: Workspace, tmp_path: Path) -> None:
+    """Defect 1: two files with the same (entity, record_id), imported at once: one lands,
+    the other is refused naming the record id, as when they run one after the other."""
+    for k in range(1, ROUNDS + 1):
+        first = write_csv(tmp_path / f"a{k}.csv", [_electricity(2 * k - 1, 100 + k, f"R-{k}")])
+        second = write_csv(tmp_path / f"b{k}.csv", [_electricity(2 * k, 200 + k, f"R-{k}")])
+        results = _race([_import(ws, first), _import(ws, second)], "validated", tmp_path / "go")
+        _no_traceback(results)
+        assert sorted(code for code, _, _ in results) == [0, 2], results
+        loser = next(out + err for code, out, err in results if code == 2)
+        assert "already has this record id" in loser
+        assert _lake_record_ids(ws).count(f"R-{k}") == 1
+
+
+def test_the_same_file_three_times_at_once_is_imported_once(ws: Workspace, tmp_path: Path) -> None:
+    """Defect 5: three imports of the same bytes at once: one imports, two say "already
+    imported" and exit 0, as a sequential repeat does."""
+    for k in range(1, ROUNDS + 1):
+        path = write_csv(tmp_path / f"same{k}.csv", [_electricity(k, 10 * k, f"S-{k}")])
+        results = _race([_import(ws, path)] * 3, "validated", tmp_path / "go")
+        _no_traceback(results)
+        assert [code for code, _, _ in results] == [0, 0, 0], results
+        outs = sorted(out for _, out, _ in results)
+        assert sum(out.startswith("Imported 1 activity row") for out in outs) == 1, outs
+        assert sum("was already imported as activities batch" in out for out in outs) == 2
+        assert _lake_record_ids(ws).count(f"S-{k}") == 1
