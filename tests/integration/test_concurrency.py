@@ -166,3 +166,79 @@ def test_the_same_file_three_times_at_once_is_imported_once(ws: Workspace, tmp_p
         assert sum(out.startswith("Imported 1 activity row") for out in outs) == 1, outs
         assert sum("was already imported as activities batch" in out for out in outs) == 2
         assert _lake_record_ids(ws).count(f"S-{k}") == 1
+
+
+def test_two_calculations_in_the_same_second_get_two_run_ids(ws: Workspace, tmp_path: Path) -> None:
+    """Defect 3: two ``calculate`` of the same inputs at once both finish, with two ids."""
+    import_rows(ws, "activities", [_electricity(1, 100, "E-1")])
+    calculate = ["calculate", str(ws.root), "--no-category-3"]
+    results = _race([calculate, calculate], "run-id", tmp_path / "go")
+    _no_traceback(results)
+    assert [code for code, _, _ in results] == [0, 0], results
+    with ws.session() as session:
+        runs = session.execute(sa.text("SELECT id FROM runs")).scalars().all()
+    assert len(set(runs)) == 2
+    assert sorted(p.name for p in (ws.lake / "runs").iterdir()) == sorted(runs)
+
+
+def test_run_ids_are_reserved_so_the_same_second_gives_two(ws: Workspace) -> None:
+    """Defect 3, in one process: the id is taken when it is handed out, not when the run is
+    written, so a second caller in the same second gets the next one."""
+    from datetime import UTC, datetime
+
+    from esgledger.inventory.runs import prepare_run
+
+    import_rows(ws, "activities", [_electricity(1, 100, "E-1")])
+    run = prepare_run(
+        ws, gwp_set="AR6", consolidation="operational_control", strict=None, allow_unresolved=False
+    )
+    now = datetime.now(UTC)
+    first, first_tmp = run._reserve_id(ws.lake / "runs", now)
+    second, second_tmp = run._reserve_id(ws.lake / "runs", now)
+    assert first != second
+    assert second == f"{first}-2"
+    assert first_tmp.is_dir()
+    assert second_tmp.is_dir()
+
+
+def test_an_import_waits_for_another_then_says_busy_in_one_line(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """Defect 4: an import that cannot get the workspace within ESGLEDGER_BUSY_TIMEOUT stops
+    with one line and exit 2 (never a traceback), nothing written; with time to wait it
+    imports once the other has finished."""
+    holder_file = write_csv(tmp_path / "holder.csv", [_electricity(1, 1, "H-1")])
+    other_file = write_csv(tmp_path / "other.csv", [_electricity(2, 2, "O-1")])
+    release = tmp_path / "go"
+    holder = Cli(
+        _import(ws, holder_file), **{PAUSE_ENV: f"placed:{LIMIT}", RELEASE_ENV: str(release)}
+    )
+    try:
+        holder.wait_paused()  # holds the write lock: file placed, row not committed
+        code, out, err = Cli(_import(ws, other_file), ESGLEDGER_BUSY_TIMEOUT="0.5").finish()
+        assert code == 2, (code, out, err)
+        assert "Traceback" not in out + err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1, err
+        assert lines[0].startswith("error: another esgledger process kept the workspace's")
+        assert "ESGLEDGER_BUSY_TIMEOUT" in lines[0]
+        waiting = Cli(_import(ws, other_file))
+        release.touch()
+        assert holder.finish()[0] == 0
+        code, out, err = waiting.finish()
+        assert code == 0, (code, out, err)
+    finally:
+        if holder.proc.poll() is None:
+            holder.kill()
+    assert sorted(_lake_record_ids(ws)) == ["H-1", "O-1"]
+
+
+def test_the_busy_timeout_must_be_a_number(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from esgledger.errors import WorkspaceError
+    from esgledger.store.workspace import busy_timeout
+
+    monkeypatch.setenv("ESGLEDGER_BUSY_TIMEOUT", "soon")
+    with pytest.raises(WorkspaceError, match="ESGLEDGER_BUSY_TIMEOUT must be a number of seconds"):
+        busy_timeout()
+    monkeypatch.setenv("ESGLEDGER_BUSY_TIMEOUT", "2.5")
+    assert busy_timeout() == 2.5
