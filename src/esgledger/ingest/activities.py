@@ -1110,7 +1110,8 @@ def _lake_batches(workspace: Workspace) -> list[tuple[str, str, Path]]:
     if missing:
         raise WorkspaceError(
             f"the lake file {missing[0]} of an imported activity batch is missing; restore it "
-            "from a backup before importing more activity data"
+            f"from a backup, or run `esgledger doctor {workspace.root} --repair` to unregister "
+            "the batch so that its file can be imported again"
         )
     return out
 

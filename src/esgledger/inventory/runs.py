@@ -545,7 +545,12 @@ def prepare_run(
     files = [workspace.lake / str(b.lake_path) for b in batches]
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
-        raise WorkspaceError(f"activity batches are missing from the lake: {', '.join(missing)}")
+        raise WorkspaceError(
+            f"activity batches are missing from the lake: {', '.join(missing[:3])}"
+            + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+            + f"; `esgledger doctor {workspace.root} --repair` unregisters them so that their "
+            "files can be imported again (or restore the lake from a backup)"
+        )
 
     inputs = {
         "activity_batches": [
