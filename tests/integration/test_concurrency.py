@@ -22,13 +22,16 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
 from _inventory_support import activity, entity, import_rows, write_csv
+from esgledger.cli import app
 from esgledger.ingest.batches import PAUSE_ENV, RELEASE_ENV
 from esgledger.store import Workspace
 from esgledger.store.models import ImportBatch
 
 ROUNDS = 3
+runner = CliRunner()
 #: Seconds any one process may take (a bound, not a measurement).
 LIMIT = 120
 
@@ -242,3 +245,128 @@ def test_the_busy_timeout_must_be_a_number(ws: Workspace, monkeypatch: pytest.Mo
         busy_timeout()
     monkeypatch.setenv("ESGLEDGER_BUSY_TIMEOUT", "2.5")
     assert busy_timeout() == 2.5
+
+
+def _doctor(ws: Workspace, *options: str) -> tuple[int, list[str]]:
+    result = runner.invoke(app, ["doctor", str(ws.root), *options])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stdout.splitlines()
+
+
+def _registry_matches_lake(ws: Workspace) -> None:
+    """Every registered activity batch has its file, and every lake file a batch."""
+    with ws.session() as session:
+        named = set(
+            session.scalars(
+                sa.select(ImportBatch.lake_path).where(ImportBatch.kind == "activities")
+            )
+        )
+    files = {f"activities/{p.name}" for p in (ws.lake / "activities").iterdir()}
+    assert files == named
+
+
+@pytest.mark.parametrize("point", ["validated", "placed", "committed"])
+def test_an_import_killed_at_any_point_is_found_repaired_and_imported_again(
+    ws: Workspace, tmp_path: Path, point: str
+) -> None:
+    """Defect 2: kill -9 an import (before the lock, between the rename of its lake file and
+    its commit, after the commit): `doctor` reports what is left, `--repair` removes it, the
+    workspace is healthy, and importing the file again lands it exactly once."""
+    kept = write_csv(tmp_path / "kept.csv", [_electricity(1, 5, "K-1")])
+    assert (
+        runner.invoke(app, ["import", str(ws.root), "--kind", "activities", str(kept)]).exit_code
+        == 0
+    )
+    path = write_csv(tmp_path / "killed.csv", [_electricity(2, 7, "X-1")])
+    victim = Cli(_import(ws, path), **{PAUSE_ENV: f"{point}:{LIMIT}"})
+    victim.wait_paused()
+    victim.kill()
+
+    code, lines = _doctor(ws)
+    if point == "committed":
+        assert (code, lines) == (0, [f"{ws.root}: healthy, registry and lake agree"])
+    else:
+        expected = "temporary file" if point == "validated" else "no import batch names"
+        assert code == 2, lines
+        assert len(lines) == 2, lines
+        assert lines[0].startswith("problem: lake/activities/")
+        assert expected in lines[0]
+        assert lines[1].endswith(f"1 problem(s) left; run `esgledger doctor {ws.root} --repair`")
+        code, lines = _doctor(ws, "--repair")
+        assert code == 0, lines
+        assert lines[0].startswith("repaired: lake/activities/")
+        assert _doctor(ws)[0] == 0
+    _registry_matches_lake(ws)
+
+    again = runner.invoke(app, ["import", str(ws.root), "--kind", "activities", str(path)])
+    assert again.exit_code == 0, again.output
+    assert ("already imported" in again.stdout) == (point == "committed")
+    assert sorted(_lake_record_ids(ws)) == ["K-1", "X-1"]
+    _registry_matches_lake(ws)
+    assert runner.invoke(app, ["calculate", str(ws.root), "--no-category-3"]).exit_code == 0
+
+
+def test_a_calculation_killed_midway_leaves_a_folder_doctor_removes(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    import_rows(ws, "activities", [_electricity(1, 100, "E-1")])
+    victim = Cli(["calculate", str(ws.root), "--no-category-3"], **{PAUSE_ENV: f"run-id:{LIMIT}"})
+    victim.wait_paused()
+    (leftover,) = (ws.lake / "runs").iterdir()
+    assert leftover.name.startswith(".tmp-r-")
+    code, lines = _doctor(ws)
+    assert code == 0, lines  # the calculation is still running: its folder is in use
+    victim.kill()
+    code, lines = _doctor(ws, "--repair")
+    assert code == 0, lines
+    assert lines[0] == (
+        f"repaired: lake/runs/{leftover.name}: temporary run folder left by a calculation that "
+        "was stopped; removed it"
+    )
+    assert not leftover.exists()
+    assert runner.invoke(app, ["calculate", str(ws.root), "--no-category-3"]).exit_code == 0
+    assert _doctor(ws)[0] == 0
+
+
+def test_a_batch_whose_lake_file_is_gone_is_unregistered_by_doctor(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """Defect 2 as reported (a batch registered without its file, as the old order left it on
+    a crash): `calculate` names doctor, `doctor --repair` unregisters the batch, and the file
+    can then be imported again instead of being "already imported" for ever."""
+    path = write_csv(tmp_path / "lost.csv", [_electricity(3, 9, "L-1")])
+    assert (
+        runner.invoke(app, ["import", str(ws.root), "--kind", "activities", str(path)]).exit_code
+        == 0
+    )
+    (lake_file,) = (ws.lake / "activities").iterdir()
+    lake_file.unlink()
+
+    failed = runner.invoke(app, ["calculate", str(ws.root)])
+    assert failed.exit_code == 1
+    assert f"esgledger doctor {ws.root} --repair" in failed.stderr
+    code, lines = _doctor(ws)
+    assert code == 2, lines
+    assert lines[0].startswith(f"problem: lake/activities/{lake_file.name}: activities batch ")
+    assert "(lost.csv) is registered but its lake file is missing" in lines[0]
+    code, lines = _doctor(ws, "--repair")
+    assert code == 0, lines
+    assert lines[0].endswith(
+        f"removed the registration of activities batch {lake_file.stem}; import lost.csv again"
+    )
+    again = runner.invoke(app, ["import", str(ws.root), "--kind", "activities", str(path)])
+    assert again.exit_code == 0, again.output
+    assert again.stdout.startswith("Imported 1 activity row from lost.csv")
+    assert _lake_record_ids(ws) == ["L-1"]
+    assert runner.invoke(app, ["calculate", str(ws.root), "--no-category-3"]).exit_code == 0
+
+
+def test_doctor_never_removes_a_file_a_row_names_nor_a_run_a_base_year_needs(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    import_rows(ws, "activities", [_electricity(1, 100, "E-1")])
+    assert runner.invoke(app, ["calculate", str(ws.root), "--no-category-3"]).exit_code == 0
+    before = sorted(p.relative_to(ws.lake) for p in ws.lake.rglob("*"))
+    code, lines = _doctor(ws, "--repair")
+    assert (code, len(lines)) == (0, 1), lines
+    assert sorted(p.relative_to(ws.lake) for p in ws.lake.rglob("*")) == before
