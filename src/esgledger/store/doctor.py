@@ -118,10 +118,14 @@ def examine(workspace: Workspace, *, repair: bool = False) -> list[Finding]:
 
 
 def _rel(workspace: Workspace, path: Path) -> str:
+    """``path`` relative to the workspace, unprintable characters escaped and long names
+    shortened (a file name is not ours to trust)."""
     try:
-        return path.relative_to(workspace.root).as_posix()
+        text = path.relative_to(workspace.root).as_posix()
     except ValueError:  # pragma: no cover - the lake is inside the workspace
-        return str(path)
+        text = str(path)
+    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return text if len(text) <= 160 else text[:100] + "…" + text[-40:]
 
 
 def _lake_findings(workspace: Workspace, session: Session, repair: bool) -> list[Finding]:
