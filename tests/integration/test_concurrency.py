@@ -370,3 +370,42 @@ def test_doctor_never_removes_a_file_a_row_names_nor_a_run_a_base_year_needs(
     code, lines = _doctor(ws, "--repair")
     assert (code, len(lines)) == (0, 1), lines
     assert sorted(p.relative_to(ws.lake) for p in ws.lake.rglob("*")) == before
+
+
+def _credit(block: str, start: int, end: int) -> dict[str, Any]:
+    return {
+        "id": block,
+        "registry": "Verra",
+        "serial_block": "VCS-1234",
+        "serial_start": start,
+        "serial_end": end,
+        "project": "Forest",
+        "project_type": "forestry",
+        "kind": "removal",
+        "permanence": "temporary",
+        "standard": "VCS",
+        "vintage": 2022,
+        "volume_t_co2e": end - start + 1,
+    }
+
+
+def test_concurrent_credit_blocks_with_overlapping_serials_register_once(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A cross-batch rule of another kind (serials are never held by two credit blocks) holds
+    under concurrency too: re-checked under the write lock against what landed meanwhile."""
+    for k in range(1, ROUNDS + 1):
+        base = 1000 * k
+        first = write_csv(tmp_path / f"c{k}a.csv", [_credit(f"A-{k}", base, base + 99)])
+        second = write_csv(tmp_path / f"c{k}b.csv", [_credit(f"B-{k}", base + 50, base + 149)])
+        commands = [
+            ["import", str(ws.root), "--kind", "credits", str(path)] for path in (first, second)
+        ]
+        results = _race(commands, "validated", tmp_path / "go")
+        _no_traceback(results)
+        assert sorted(code for code, _, _ in results) == [0, 2], results
+        loser = next(out + err for code, out, err in results if code == 2)
+        assert "serial" in loser
+        with ws.session() as session:
+            blocks = session.execute(sa.text("SELECT id FROM credits")).scalars().all()
+        assert sum(b.endswith(f"-{k}") for b in blocks) == 1
