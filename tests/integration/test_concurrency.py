@@ -261,7 +261,8 @@ def _registry_matches_lake(ws: Workspace) -> None:
                 sa.select(ImportBatch.lake_path).where(ImportBatch.kind == "activities")
             )
         )
-    files = {f"activities/{p.name}" for p in (ws.lake / "activities").iterdir()}
+    folder = ws.lake / "activities"
+    files = {f"activities/{p.name}" for p in folder.iterdir()} if folder.is_dir() else set()
     assert files == named
 
 
@@ -409,3 +410,30 @@ def test_concurrent_credit_blocks_with_overlapping_serials_register_once(
         with ws.session() as session:
             blocks = session.execute(sa.text("SELECT id FROM credits")).scalars().all()
         assert sum(b.endswith(f"-{k}") for b in blocks) == 1
+
+
+def test_imports_killed_at_random_moments_never_break_the_workspace(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """kill -9 at seeded random moments (no pause point): whatever the moment, `doctor
+    --repair` leaves a healthy workspace whose registry and lake agree, and importing the
+    file again lands it exactly once."""
+    import random
+    import time
+
+    rng = random.Random(11)
+    for k in range(1, ROUNDS + 1):
+        path = write_csv(tmp_path / f"r{k}.csv", [_electricity(k, k, f"Z-{k}")])
+        victim = Cli(_import(ws, path))
+        time.sleep(rng.uniform(0.5, 4.0))  # a moment to kill at, not a measurement
+        if victim.proc.poll() is None:
+            victim.kill()
+        else:
+            victim.finish()
+        assert _doctor(ws, "--repair")[0] == 0
+        assert _doctor(ws) == (0, [f"{ws.root}: healthy, registry and lake agree"])
+        _registry_matches_lake(ws)
+        again = runner.invoke(app, _import(ws, path))
+        assert again.exit_code == 0, again.output
+        assert _lake_record_ids(ws).count(f"Z-{k}") == 1
+    _registry_matches_lake(ws)
