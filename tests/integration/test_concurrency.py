@@ -30,6 +30,8 @@ from esgledger.ingest.batches import PAUSE_ENV, RELEASE_ENV
 from esgledger.store import Workspace
 from esgledger.store.models import ImportBatch
 
+pytestmark = pytest.mark.slow  # real processes: minutes, not seconds
+
 ROUNDS = 3
 runner = CliRunner()
 #: Seconds any one process may take (a bound, not a measurement).
@@ -437,3 +439,34 @@ def test_imports_killed_at_random_moments_never_break_the_workspace(
         assert again.exit_code == 0, again.output
         assert _lake_record_ids(ws).count(f"Z-{k}") == 1
     _registry_matches_lake(ws)
+
+
+def test_a_failed_commit_leaves_no_run_folder_and_no_lake_file(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is in place before the row commits: when the commit fails, the file (or run
+    folder) goes again, under the lock, and nothing else is left."""
+    from esgledger.inventory.runs import prepare_run
+    from esgledger.store import repository
+
+    import_rows(ws, "activities", [_electricity(1, 100, "E-1")])
+    run = prepare_run(
+        ws, gwp_set="AR6", consolidation="operational_control", strict=None, allow_unresolved=False
+    )
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the database refused the row")
+
+    monkeypatch.setattr(repository, "save_run", refuse)
+    with pytest.raises(RuntimeError, match="refused the row"):
+        run.execute()
+    assert list((ws.lake / "runs").iterdir()) == []
+
+    monkeypatch.setattr(repository, "register_batch", refuse)
+    path = write_csv(tmp_path / "late.csv", [_electricity(2, 5, "L-2")])
+    result = runner.invoke(app, _import(ws, path))
+    assert result.exit_code == 1
+    assert "refused the row" in result.output
+    _registry_matches_lake(ws)
+    assert _lake_record_ids(ws) == ["E-1"]
+    assert _doctor(ws)[0] == 0

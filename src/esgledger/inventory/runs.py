@@ -333,11 +333,13 @@ class PreparedRun:
             raise
         # The folder is renamed and the row committed under the workspace's write lock, so
         # `esgledger doctor` never sees one without the other unless a process was killed.
+        renamed = False
         try:
             with ws.write_lock() as session:
-                if load_run(session, run_id) is not None:  # pragma: no cover - reserved id
-                    raise WorkspaceError(f"run {run_id} already exists")
+                if load_run(session, run_id) is not None or final.exists():  # pragma: no cover
+                    raise WorkspaceError(f"run {run_id} already exists")  # the id is reserved
                 tmp.rename(final)
+                renamed = True
                 (final / OWNER_FILE).unlink()
                 save_run(
                     session,
@@ -354,7 +356,8 @@ class PreparedRun:
                 )
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
-            shutil.rmtree(final, ignore_errors=True)
+            if renamed:
+                _remove_unregistered(ws, run_id, final)
             raise
         return Run(run_id=run_id, folder=final, manifest=manifest, totals=totals)
 
@@ -389,9 +392,27 @@ class PreparedRun:
                     tmp.mkdir()
                 except FileExistsError:
                     continue
+                # Another run may have finished (renamed its .tmp- folder) between the look
+                # and the mkdir: then the id is its, not ours.
+                if (runs_dir / candidate).exists() or load_run(session, candidate) is not None:
+                    tmp.rmdir()
+                    continue
                 (tmp / OWNER_FILE).write_text(f"{os.getpid()}\n", encoding="utf-8")
                 return candidate, tmp
         raise WorkspaceError(f"no free run id for {base} in {runs_dir}")  # pragma: no cover
+
+
+def _remove_unregistered(workspace: Workspace, run_id: str, folder: Path) -> None:
+    """Remove the folder of a run whose row did not commit, unless the row is there after
+    all; under the write lock. When even that fails the folder stays for ``doctor``."""
+    from esgledger.store.repository import load_run
+
+    try:
+        with workspace.write_lock() as session:
+            if load_run(session, run_id) is None:
+                shutil.rmtree(folder, ignore_errors=True)
+    except Exception:  # the original error matters more; doctor cleans up
+        return
 
 
 def _investments(
