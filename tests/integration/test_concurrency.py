@@ -470,3 +470,31 @@ def test_a_failed_commit_leaves_no_run_folder_and_no_lake_file(
     _registry_matches_lake(ws)
     assert _lake_record_ids(ws) == ["E-1"]
     assert _doctor(ws)[0] == 0
+
+
+def test_a_locked_sqlite_database_ends_an_import_in_one_line_with_exit_2(
+    sqlite_workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defect 4 as reported: another writer holds SQLite's lock (here a plain sqlite3
+    connection, as a long import's commit would): the import waits the busy timeout, then
+    says so in one line with exit 2 instead of an OperationalError."""
+    import sqlite3
+
+    ws = sqlite_workspace
+    import_rows(ws, "entities", [entity("GRP", country="US")])
+    path = write_csv(tmp_path / "blocked.csv", [_electricity(1, 1, "B-1")])
+    monkeypatch.setenv("ESGLEDGER_BUSY_TIMEOUT", "0.2")
+    other = sqlite3.connect(ws.root / "esgledger.db", isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        result = runner.invoke(app, _import(ws, path))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: another esgledger process kept the workspace's database busy")
+    assert "(database is locked)" in line
+    assert runner.invoke(app, _import(ws, path)).exit_code == 0
+    assert _lake_record_ids(ws) == ["B-1"]
