@@ -18,7 +18,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from esgledger import __version__
-from esgledger.errors import EsgledgerError, InputError, WorkspaceBusyError
+from esgledger.errors import EsgledgerError, InputError
 from esgledger.safe_output import mask_credentials
 
 EXIT_REJECTED = 2
@@ -69,6 +69,8 @@ class _GuardedGroup(TyperGroup):
             if _debugging(ctx):
                 raise
             typer.echo(error_line(exc), err=True)
+            from esgledger.errors import WorkspaceBusyError
+
             code = EXIT_REJECTED if isinstance(exc, InputError | WorkspaceBusyError) else EXIT_ERROR
             raise typer.Exit(code) from exc
 

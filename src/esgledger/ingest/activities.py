@@ -141,13 +141,7 @@ from esgledger.errors import (
     WorkspaceError,
 )
 from esgledger.ingest import ImportResult
-from esgledger.ingest.batches import (
-    already_imported,
-    batch_ids,
-    commit_batch,
-    file_sha256,
-    fsync_file,
-)
+from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
 from esgledger.ingest.readers import canonical_names, detect_format, read_table
 
 if TYPE_CHECKING:
@@ -1316,10 +1310,34 @@ def _validate(con: duckdb.DuckDBPyConnection, workspace: Workspace, source: _Sou
                 _fetch_value_issues(con, name, rule, verdicts), sum(v.rows for v in verdicts)
             )
     first, last = _check_rows(con, name, workspace.reporting_year, findings)
-    activities = _overlap_activities(ctx, groups["activity_unit"])
-    overlaps = _check_lake(con, workspace, source, activities, findings)
-    _raise_findings(name, findings)
-    return _Stats(first, last, totals, overlaps, tuple(activities))
+    batches = _lake_batches(workspace)
+    _check_record_ids(con, name, "record_id" in source.types, [f for _, _, f in batches], findings)
+    # Rows can be compared only once their values are valid (dates, units, codes): the
+    # overlap and duplicate rule runs on files that passed every other rule.
+    overlaps = (
+        _check_overlaps(
+            con,
+            name,
+            _overlap_activities(ctx, groups["activity_unit"]),
+            batches,
+            workspace.overlap_rule,
+            findings,
+        )
+        if not findings.total
+        else None
+    )
+
+    if findings.total:
+        findings.issues.sort(
+            key=lambda i: (i.row if i.row is not None else 0, _ORDER.get(i.column or "", 99))
+        )
+        raise InputError(
+            f"{name} was rejected: {_plural(findings.total, 'issue')} found; nothing was imported",
+            findings.issues[:ISSUE_CAP],
+            total=findings.total,
+        )
+    activities = tuple(_overlap_activities(ctx, groups["activity_unit"]))
+    return _Stats(first, last, totals, overlaps, activities)
 
 
 def _check_lake(
@@ -1329,9 +1347,8 @@ def _check_lake(
     activities: Sequence[str],
     findings: _Findings,
 ) -> _Overlaps | None:
-    """The rules that compare the file with the lake: record ids already imported, exact
-    duplicates and overlaps. Run again under the write lock (:func:`_recheck_lake`) when
-    other activity batches were committed meanwhile."""
+    """The rules of :func:`_validate` that compare the file with the lake (record ids already
+    imported, exact duplicates, overlaps), for :func:`_recheck_lake`."""
     name = source.name
     batches = _lake_batches(workspace)
     _check_record_ids(con, name, "record_id" in source.types, [f for _, _, f in batches], findings)
@@ -1472,6 +1489,8 @@ def import_activities(
     from esgledger.store.repository import batch_id_for
 
     batch_id = batch_id_for(KIND, digest)
+    from esgledger.ingest.batches import batch_ids
+
     seen = batch_ids(workspace)
     show = progress and path.stat().st_size >= PROGRESS_MIN_BYTES
     with _Progress(show, path.name) as bar, _duckdb() as con, _damage(path, fmt):
@@ -1514,6 +1533,8 @@ def _store(
     write lock, re-check the lake if other batches came in meanwhile, rename the file to its
     final name and commit the batch (:func:`~esgledger.ingest.batches.commit_batch`); leave
     nothing behind when any step fails."""
+    from esgledger.ingest.batches import fsync_file
+
     folder = workspace.lake / LAKE_DIR
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{batch_id}.parquet"

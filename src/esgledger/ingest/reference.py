@@ -658,11 +658,10 @@ def _run(
     done = already_imported(workspace, kind, path, digest)
     if done is not None:
         return done
+    seen = batch_ids(workspace)  # what the checks below see of the other batches
     columns, required = _header_map(kind)
     table = read_table(path, columns=columns, required=required)
-    batch_id = batch_id_for(kind, digest)
-    seen = batch_ids(workspace)
-    rows, message, write = validate(table, batch_id)
+    rows, message, write = validate(table, batch_id_for(kind, digest))
     return commit_batch(
         workspace,
         kind,
@@ -674,7 +673,7 @@ def _run(
         summary=summary,
         seen=seen,
         # Other batches came in while we checked: check against what is stored now.
-        recheck=lambda: validate(table, batch_id)[2],
+        recheck=lambda: validate(table, batch_id_for(kind, digest))[2],
     )
 
 

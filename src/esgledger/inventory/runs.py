@@ -55,7 +55,6 @@ import pyarrow.parquet as pq
 
 from esgledger import __version__, gwp
 from esgledger.errors import InputError, Issue, WorkspaceError
-from esgledger.ingest.batches import pause_at
 
 if TYPE_CHECKING:
     from esgledger.boundary import EntityShare
@@ -266,6 +265,7 @@ class PreparedRun:
 
     def execute(self, *, threads: int | None = None) -> Run:
         """Compute the line items, write the run to the lake and register it."""
+        from esgledger.ingest.batches import pause_at
         from esgledger.inventory.engine import compute_line_items
         from esgledger.store.repository import load_run, save_run
 
