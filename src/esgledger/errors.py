@@ -25,6 +25,7 @@ __all__ = [
     "UnitError",
     "UnknownActivityError",
     "UnknownGasError",
+    "WorkspaceBusyError",
     "WorkspaceError",
     "quoted",
     "shown",
@@ -232,6 +233,11 @@ class StrictFallbackError(FactorNotFoundError):
 
 class WorkspaceError(EsgledgerError, RuntimeError):
     """The workspace is missing, not initialised, or at a schema version this code cannot use."""
+
+
+class WorkspaceBusyError(WorkspaceError):
+    """Another esgledger process kept the workspace's database locked longer than the busy
+    timeout (``ESGLEDGER_BUSY_TIMEOUT``); nothing was written. The CLI exits with 2."""
 
 
 class UnknownActivityError(EsgledgerError, LookupError):

@@ -1,9 +1,10 @@
 """The Typer application every command registers on, and the guard around all of them.
 
 No traceback reaches a user: :class:`_GuardedGroup` turns an error that escapes a command into
-one line on stderr. An esgledger error prints its message (exit 2 for rejected input, 1
-otherwise); any other exception is a bug and prints its type and first line with a hint to
-rerun with ``--debug`` or ``ESGLEDGER_DEBUG=1``, which let the traceback through.
+one line on stderr. An esgledger error prints its message (exit 2 for rejected input and for a
+workspace kept busy by another process, 1 otherwise); any other exception is a bug and prints
+its type and first line with a hint to rerun with ``--debug`` or ``ESGLEDGER_DEBUG=1``, which
+let the traceback through.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ class _GuardedGroup(TyperGroup):
             if _debugging(ctx):
                 raise
             typer.echo(error_line(exc), err=True)
-            code = EXIT_REJECTED if isinstance(exc, InputError) else EXIT_ERROR
+            from esgledger.errors import WorkspaceBusyError
+
+            code = EXIT_REJECTED if isinstance(exc, InputError | WorkspaceBusyError) else EXIT_ERROR
             raise typer.Exit(code) from exc
 
 
