@@ -765,7 +765,7 @@ def check_line_ceiling(line_items: Path) -> None:
         f"OR NOT isfinite(coalesce(biogenic_co2_kg, 0)) "
         f"OR abs(coalesce(biogenic_co2_kg, 0)) > {LINE_CEILING_KG!r}"
     )
-    con = duckdb.connect()
+    con = connect()
     try:
         rows = con.execute(
             f"SELECT batch_id, row_number, activity, co2e_kg, count(*) OVER () "
