@@ -338,6 +338,13 @@ def quantity_limit(unit: str) -> tuple[float, float, str] | None:
     """``(low, high, problem)``: the bounds of an activity quantity in ``unit`` itself (the
     reference bounds divided by the unit's scale), with the sentence naming them; None when
     the unit does not parse or its scale is unusable."""
+    from esgledger.errors import UnitError
+    from esgledger.units import parse_unit
+
+    try:
+        parse_unit(unit)
+    except UnitError:
+        return None  # the unit check says so
     if unit_scale_problem(unit) is not None:
         return None
     bound, scale = bound_for("quantity", unit)
