@@ -21,10 +21,11 @@ formulas) is refused naming the cell, rather than read as an empty cell.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError, iterparse
@@ -217,8 +218,12 @@ class Workbook:
         self._timedelta_formats: set[int] = set(getattr(book, "_timedelta_formats", None) or ())
         self._epoch = book.epoch
         self._strings: Any = reader.shared_strings
+        self._opened: list[IO[bytes]] = []
 
     def close(self) -> None:
+        for source in self._opened:  # sheets whose reading stopped early (header, refusal)
+            source.close()
+        self._opened.clear()
         self._archive.close()
 
     def __enter__(self) -> Workbook:
@@ -243,14 +248,16 @@ class Workbook:
             source: IO[bytes] = self._archive.open(path)
         except (KeyError, zipfile.BadZipFile, OSError) as exc:
             raise damaged(f"sheet {name!r} is missing") from exc
+        self._opened.append(source)
         return source
 
     def header(self, name: str) -> list[str]:
         """The texts of row 1 of sheet ``name`` (trailing empty cells dropped)."""
-        for row_number, cells in self._rows(name):
-            if row_number != 1:
-                break
-            return _header(cells)
+        with contextlib.closing(self._rows(name)) as rows:
+            for row_number, cells in rows:
+                if row_number != 1:
+                    break
+                return _header(cells)
         return []
 
     def batches(self, name: str) -> tuple[list[str], Iterator[pa.RecordBatch]]:
@@ -311,7 +318,7 @@ class Workbook:
         if filled:
             yield flush()
 
-    def _rows(self, name: str) -> Iterator[tuple[int, dict[int, str | None]]]:
+    def _rows(self, name: str) -> Generator[tuple[int, dict[int, str | None]], None, None]:
         """``(sheet row, {column: text})`` for each ``<row>`` holding a value, in order."""
         source = self._source(name)
         if source is None:
