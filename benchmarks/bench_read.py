@@ -4,13 +4,15 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/bench_read.py --csv-rows 1000000 4000000 --xlsx-rows 200000
 
-Each job is ``python -m esgledger import WS FILE --kind activities`` in a fresh child process
-(into a fresh workspace with the synthetic organisation of ``bench_import.py``); its wall time
-and peak resident memory (``ru_maxrss`` from ``os.wait4``) are reported with the ratio to the
-baseline of the same run, ``baseline-copy`` (DuckDB reads the Parquet form of the largest CSV
-file and writes it again: the floor of storing the rows). The files come from the generator of
-``bench_import.py`` (cached in ``benchmarks/.data/``); the XLSX file is written from the
-Parquet file with openpyxl (dates as date cells, quantities as numbers).
+For each file two jobs run, each in a fresh child process: ``read`` (the reading alone:
+``esgledger.ingest.readers.stage_table``, or ``read_table`` in a tree without it) and
+``import``, the CLI as users run it: ``python -m esgledger import WS FILE --kind activities``
+(into a fresh workspace with the synthetic organisation of ``bench_import.py``). Each job's
+wall time and peak resident memory (``ru_maxrss`` from ``os.wait4``) are reported with the
+ratio to the baseline of the same run, ``baseline-copy`` (DuckDB reads the Parquet form of
+the largest CSV file and writes it again: the floor of storing the rows). The files come from
+the generator of ``bench_import.py`` (cached in ``benchmarks/.data/``); the XLSX file is
+written from the Parquet file with openpyxl (dates as date cells, quantities as numbers).
 
 ``--compare SRC`` also runs every import with another source tree first on ``PYTHONPATH``
 (e.g. a checkout of the previous version's ``src``), to measure a change in the same run.
@@ -34,7 +36,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_import import DATA, csv_file, data_file, machine, new_workspace  # noqa: E402
+from bench_import import DATA, GENERATOR_VERSION, csv_file, data_file  # noqa: E402
 
 
 def xlsx_file(rows: int, seed: int) -> Path:
@@ -58,6 +60,10 @@ def xlsx_file(rows: int, seed: int) -> Path:
     return path
 
 
+def _csv_path(rows: int, seed: int) -> Path:
+    return DATA / f"activities-v{GENERATOR_VERSION}-s{seed}-{rows}.csv"
+
+
 def run(command: list[str], src: Path | None) -> dict[str, Any]:
     """Run ``command``; its wall time, exit code and peak RSS [MiB]."""
     env = dict(os.environ)
@@ -76,6 +82,22 @@ def run(command: list[str], src: Path | None) -> dict[str, Any]:
     }
 
 
+#: The reading alone, in a child: ``stage_table`` (streamed to Parquet) where the tree has
+#: it, else ``read_table`` (the whole file as one Arrow table, as before issue 11).
+READ_ONLY = """
+import sys, tempfile
+from esgledger.ingest import activities, readers
+aliases, required = activities._header_aliases(), activities._REQUIRED
+path = sys.argv[1]
+if hasattr(readers, "stage_table"):
+    with tempfile.TemporaryDirectory() as folder:
+        rows = readers.stage_table(path, folder, columns=aliases, required=required).num_rows
+else:
+    rows = readers.read_table(path, columns=aliases, required=required).num_rows
+print(f"read {rows} rows")
+"""
+
+
 def baseline(parquet: Path, out: Path) -> dict[str, Any]:
     code = (
         "import duckdb; duckdb.connect().execute("
@@ -92,18 +114,33 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--compare", type=Path, help="another src tree to run the imports with")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
 
-    files = [("csv", n, csv_file(n, options.seed)) for n in options.csv_rows]
-    files += [("xlsx", n, xlsx_file(n, options.seed)) for n in options.xlsx_rows]
+    if options.prepare:
+        for n in options.csv_rows:
+            csv_file(n, options.seed)
+        for n in options.xlsx_rows:
+            xlsx_file(n, options.seed)
+        return 0
+    # The files are made in a child: on Linux a child's peak RSS counts the parent's at fork,
+    # so this process must stay small for the children's peaks to be their own.
+    subprocess.run([sys.executable, *sys.argv, "--prepare"], check=True)
+    files = [("csv", n, _csv_path(n, options.seed)) for n in options.csv_rows]
+    files += [("xlsx", n, DATA / f"activities-s{options.seed}-{n}.xlsx") for n in options.xlsx_rows]
     trees: list[tuple[str, Path | None]] = [("this tree", HERE.parent / "src")]
     if options.compare is not None:
         trees.insert(0, (f"compare ({options.compare})", options.compare.resolve()))
-    results: dict[str, Any] = {"machine": machine(), "jobs": []}
+    describe = "import json, bench_import; print(json.dumps(bench_import.machine()))"
+    about = subprocess.run(
+        [sys.executable, "-c", describe], cwd=HERE, capture_output=True, text=True, check=True
+    )
+    results: dict[str, Any] = {"machine": json.loads(about.stdout), "jobs": []}
     with tempfile.TemporaryDirectory(dir=DATA, prefix="read-") as scratch:
         work = Path(scratch)
         largest = max(options.csv_rows or [1])
-        base = baseline(data_file(largest, options.seed), work / "copy.parquet")
+        parquet = DATA / f"activities-v{GENERATOR_VERSION}-s{options.seed}-{largest}.parquet"
+        base = baseline(parquet, work / "copy.parquet")
         results["baseline"] = {"rows": largest, **base}
         for fmt, rows, path in files:
             for label, src in trees:
@@ -112,15 +149,30 @@ def main() -> int:
                     import shutil
 
                     shutil.rmtree(ws)
-                new_workspace(ws)
+                subprocess.run(
+                    [sys.executable, "-c", f"import bench_import as b, pathlib; "
+                     f"b.new_workspace(pathlib.Path({str(ws)!r}))"],
+                    cwd=HERE,
+                    check=True,
+                )  # fmt: skip
                 command = [sys.executable, "-m", "esgledger", "import", str(ws), str(path)]
                 command += ["--kind", "activities"]
-                job = run(command, src)
-                job.update(
-                    {"format": fmt, "rows": rows, "tree": label, "mib": path.stat().st_size / 2**20}
-                )
-                results["jobs"].append(job)
-                print(f"{fmt} {rows:,} [{label}]: {job}", file=sys.stderr, flush=True)
+                for kind, argv in (
+                    ("read", [sys.executable, "-c", READ_ONLY, str(path)]),
+                    ("import", command),
+                ):
+                    job = run(argv, src)
+                    job.update(
+                        {
+                            "job": kind,
+                            "format": fmt,
+                            "rows": rows,
+                            "tree": label,
+                            "mib": path.stat().st_size / 2**20,
+                        }
+                    )
+                    results["jobs"].append(job)
+                    print(f"{kind} {fmt} {rows:,} [{label}]: {job}", file=sys.stderr, flush=True)
 
     info = results["machine"]
     print(
@@ -137,7 +189,7 @@ def main() -> int:
     for job in results["jobs"]:
         per_row = (job["seconds"] / job["rows"]) / (b["seconds"] / b["rows"])
         print(
-            f"| import {job['format'].upper()} [{job['tree']}] | {job['mib']:,.0f} | "
+            f"| {job['job']} {job['format'].upper()} [{job['tree']}] | {job['mib']:,.0f} | "
             f"{job['rows']:,} | {job['exit']} | {job['seconds']:.1f} | {job['peak_mib']:,.0f} | "
             f"{per_row:.2f} | {job['peak_mib'] / b['peak_mib']:.2f} |"
         )

@@ -296,7 +296,6 @@ CASES += [
         "csv-huge-line-without-newline",
         bytes_file("line.csv", b"x" * (3 << 20)),
         says="a line is longer than 1.0 MiB",
-        env={"ESGLEDGER_MAX_CSV_LINE_BYTES": str(1 << 20)},
         isolated=True,
     ),
     Case(

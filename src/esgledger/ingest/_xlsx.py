@@ -21,10 +21,11 @@ formulas) is refused naming the cell, rather than read as an empty cell.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError, iterparse
@@ -179,12 +180,25 @@ class Workbook:
     sheet's rows as text."""
 
     def __init__(self, path: Path, max_columns: int) -> None:
-        import openpyxl
+        from openpyxl.reader.excel import ExcelReader
+        from openpyxl.styles.stylesheet import apply_stylesheet
         from openpyxl.utils.exceptions import InvalidFileException
 
         self.max_columns = max_columns
+        # openpyxl's own read-only loading parses every sheet once just to size it (the whole
+        # sheet when it declares no dimension); only the workbook's small parts are read here.
+        reader = ExcelReader(path, read_only=True, data_only=True)
+        self._archive = reader.archive
         try:
-            self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            reader.read_manifest()
+            reader.read_strings()
+            reader.read_workbook()
+            apply_stylesheet(reader.archive, reader.wb)
+            self._sheets: list[tuple[str, str, str]] = [
+                (sheet.name, sheet.state or "visible", rel.target)
+                for sheet, rel in reader.parser.find_sheets()
+                if rel.target in reader.valid_files and "chartsheet" not in (rel.Type or "")
+            ]
         except (
             zipfile.BadZipFile,
             InvalidFileException,
@@ -197,18 +211,20 @@ class Workbook:
             EOFError,
             OSError,
         ) as exc:
+            self._archive.close()
             raise damaged() from exc
-        self._date_formats: set[int] = set(getattr(self._book, "_date_formats", set()) or ())
-        self._timedelta_formats: set[int] = set(
-            getattr(self._book, "_timedelta_formats", set()) or ()
-        )
-        self._epoch = self._book.epoch
-        self._strings: Any = getattr(self._book, "shared_strings", None)
-        if self._strings is None:  # pragma: no cover - openpyxl keeps them on the worksheets
-            self._strings = []
+        book = reader.wb
+        self._date_formats: set[int] = set(getattr(book, "_date_formats", None) or ())
+        self._timedelta_formats: set[int] = set(getattr(book, "_timedelta_formats", None) or ())
+        self._epoch = book.epoch
+        self._strings: Any = reader.shared_strings
+        self._opened: list[IO[bytes]] = []
 
     def close(self) -> None:
-        self._book.close()
+        for source in self._opened:  # sheets whose reading stopped early (header, refusal)
+            source.close()
+        self._opened.clear()
+        self._archive.close()
 
     def __enter__(self) -> Workbook:
         return self
@@ -218,32 +234,30 @@ class Workbook:
 
     @property
     def sheet_names(self) -> list[str]:
-        return list(self._book.sheetnames)
+        return [name for name, _, _ in self._sheets]
 
     @property
     def visible(self) -> list[str]:
-        return [ws.title for ws in self._book.worksheets if ws.sheet_state == "visible"]
+        return [name for name, state, _ in self._sheets if state == "visible"]
 
     def _source(self, name: str) -> IO[bytes] | None:
-        worksheet = self._book[name]
-        path = getattr(worksheet, "_worksheet_path", None)
-        if path is None:  # a chart sheet: no cells
+        path = next((target for title, _, target in self._sheets if title == name), None)
+        if path is None:
             return None
-        strings = getattr(worksheet, "_shared_strings", None)
-        if strings is not None:
-            self._strings = strings
         try:
-            source: IO[bytes] = self._book._archive.open(path)
+            source: IO[bytes] = self._archive.open(path)
         except (KeyError, zipfile.BadZipFile, OSError) as exc:
             raise damaged(f"sheet {name!r} is missing") from exc
+        self._opened.append(source)
         return source
 
     def header(self, name: str) -> list[str]:
         """The texts of row 1 of sheet ``name`` (trailing empty cells dropped)."""
-        for row_number, cells in self._rows(name):
-            if row_number != 1:
-                break
-            return _header(cells)
+        with contextlib.closing(self._rows(name)) as rows:
+            for row_number, cells in rows:
+                if row_number != 1:
+                    break
+                return _header(cells)
         return []
 
     def batches(self, name: str) -> tuple[list[str], Iterator[pa.RecordBatch]]:
@@ -304,7 +318,7 @@ class Workbook:
         if filled:
             yield flush()
 
-    def _rows(self, name: str) -> Iterator[tuple[int, dict[int, str | None]]]:
+    def _rows(self, name: str) -> Generator[tuple[int, dict[int, str | None]], None, None]:
         """``(sheet row, {column: text})`` for each ``<row>`` holding a value, in order."""
         source = self._source(name)
         if source is None:

@@ -85,9 +85,11 @@ LIMITS: dict[str, Limit] = {
         ),
         Limit(
             "csv_line_bytes",
-            16 * _MIB,
+            1 * _MIB,
             "ESGLEDGER_MAX_CSV_LINE_BYTES",
-            "length of one CSV line (a file without line breaks is not a table)",
+            "length of one CSV line (a file without line breaks is not a table); also the "
+            "size of the blocks CSV is parsed in: larger blocks made the peak memory grow with "
+            "the file (docs/performance.md)",
         ),
     )
 }

@@ -471,6 +471,11 @@ def read_table(
     )
 
 
+#: Rows per row group of a staged file: the writer holds one row group in memory (its default
+#: is about a million rows, hundreds of MiB of text).
+_ROW_GROUP = 65_536
+
+
 @dataclass(frozen=True, slots=True)
 class StagedTable:
     """A CSV or XLSX file copied, as text columns with canonical names, into a Parquet file
@@ -518,7 +523,10 @@ def stage_table(
         try:
             with pq.ParquetWriter(target, schema, compression="snappy") as writer:
                 for batch in opened.batches:
-                    writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+                    writer.write_batch(
+                        pa.RecordBatch.from_arrays(batch.columns, schema=schema),
+                        row_group_size=_ROW_GROUP,
+                    )
                     rows += batch.num_rows
         except BaseException:
             target.unlink(missing_ok=True)
