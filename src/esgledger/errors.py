@@ -9,8 +9,9 @@ fields, never only inside the message, so that the CLI, the API and the tests ca
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
@@ -24,12 +25,87 @@ __all__ = [
     "UnitError",
     "UnknownActivityError",
     "UnknownGasError",
+    "WorkspaceBusyError",
     "WorkspaceError",
+    "quoted",
+    "shown",
+    "shown_lines",
 ]
+
+#: How many characters of a user's value a message shows (then an ellipsis and the length).
+SHOWN_CHARS = 80
+
+#: Unicode categories never printed as they are: controls, format characters (zero-width,
+#: bidi overrides and isolates), surrogates (undecodable bytes), private use, unassigned, and
+#: the line and paragraph separators (they would break a one-line message).
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _escape(char: str) -> str:
+    if char.isascii() and char.isprintable():
+        return char
+    if unicodedata.category(char) not in _HIDDEN_CATEGORIES:
+        return char
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """A value from a user's file as a message may show it: every unprintable character
+    escaped (``\\x1b``, ``\\u202e``), and at most ``limit`` characters, then ``…`` and the
+    length of the whole value (``'aaaa… (10,485,760 characters)'``).
+
+    Everything a message echoes from a file goes through here, so that no control sequence,
+    bidi override or binary garbage reaches a terminal, and a 10 MB cell prints as one short
+    line. Works in time proportional to ``limit``, whatever the length of ``value``.
+    """
+    text = value if isinstance(value, str) else str(value)
+    out: list[str] = []
+    used = 0
+    for char in text:  # ends after at most limit + 1 characters: each piece has one or more
+        piece = _escape(char)
+        if used + len(piece) > limit:
+            return "".join(out) + f"… ({len(text):,} characters)"
+        out.append(piece)
+        used += len(piece)
+    return "".join(out)
+
+
+def quoted(value: object, limit: int = SHOWN_CHARS) -> str:
+    """:func:`shown` in single quotes, in place of ``{value!r}`` in a message."""
+    return f"'{shown(value, limit)}'"
+
+
+#: Longest line of any esgledger error message (a backstop: values are shortened first).
+MESSAGE_LINE_CHARS = 400
+
+
+def shown_lines(text: object, limit: int = MESSAGE_LINE_CHARS) -> str:
+    """A message of several lines, each one through :func:`shown` (escaped, at most
+    ``limit`` characters): how every esgledger error prints, whatever it quotes."""
+    return "\n".join(shown(line, limit) for line in str(text).split("\n"))
+
+
+#: How much of each part of an :class:`Issue` its one-line form shows (the ``--report`` CSV
+#: shows more: :data:`_REPORT_CHARS`).
+_ISSUE_CHARS = {"file": 120, "column": 60, "value": SHOWN_CHARS, "problem": 300, "fix": 320}
+_REPORT_CHARS = {"file": 1000, "column": 200, "value": 200, "problem": 2000, "fix": 2000}
 
 
 class EsgledgerError(Exception):
-    """Root of every error esgledger raises on purpose."""
+    """Root of every error esgledger raises on purpose.
+
+    Its text is printed as :func:`shown_lines` gives it: whatever value a message quotes from
+    a file, no line is longer than :data:`MESSAGE_LINE_CHARS` and no control character,
+    bidi override or undecodable byte reaches the terminal.
+    """
+
+    def __str__(self) -> str:
+        return shown_lines(super().__str__())
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,18 +124,32 @@ class Issue:
     fix: str = ""
 
     def __str__(self) -> str:
-        parts = [self.file] if self.file else []
+        """One line: where, what is wrong, the value (escaped and shortened: :func:`shown`)
+        and the fix."""
+        limit = _ISSUE_CHARS
+        parts = [shown(self.file, limit["file"])] if self.file else []
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column is not None:
-            parts.append(f"column {self.column!r}")
+            parts.append(f"column {quoted(self.column, limit['column'])}")
         where = ", ".join(parts)
-        text = f"{where}: {self.problem}" if where else self.problem
+        problem = shown(self.problem, limit["problem"])
+        text = f"{where}: {problem}" if where else problem
         if self.value is not None:
-            text += f" (value: {self.value!r})"
+            text += f" (value: {quoted(self.value, limit['value'])})"
         if self.fix:
-            text += f". Fix: {self.fix}"
+            text += f". Fix: {shown(self.fix, limit['fix'])}"
         return text
+
+    def report_row(self) -> tuple[str | int | None, ...]:
+        """The issue as a row of the ``--report`` CSV (:data:`ISSUE_FIELDS`): every text
+        escaped and shortened like a message, with more room (:data:`_REPORT_CHARS`)."""
+        row: list[str | int | None] = []
+        for name in ISSUE_FIELDS:
+            value = getattr(self, name)
+            limit = _REPORT_CHARS.get(name)
+            row.append(shown(value, limit) if limit and isinstance(value, str) else value)
+        return tuple(row)
 
 
 ISSUE_FIELDS: tuple[str, ...] = ("file", "row", "column", "value", "problem", "fix")
@@ -101,7 +191,7 @@ def issues_to_csv(issues: Iterable[Issue]) -> str:
     from esgledger.safe_output import write_csv_rows
 
     buffer = io.StringIO()
-    write_csv_rows(buffer, [ISSUE_FIELDS, *(tuple(asdict(issue).values()) for issue in issues)])
+    write_csv_rows(buffer, [ISSUE_FIELDS, *(issue.report_row() for issue in issues)])
     return buffer.getvalue()
 
 
@@ -143,6 +233,11 @@ class StrictFallbackError(FactorNotFoundError):
 
 class WorkspaceError(EsgledgerError, RuntimeError):
     """The workspace is missing, not initialised, or at a schema version this code cannot use."""
+
+
+class WorkspaceBusyError(WorkspaceError):
+    """Another esgledger process kept the workspace's database locked longer than the busy
+    timeout (``ESGLEDGER_BUSY_TIMEOUT``); nothing was written. The CLI exits with 2."""
 
 
 class UnknownActivityError(EsgledgerError, LookupError):

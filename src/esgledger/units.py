@@ -23,19 +23,26 @@ Beyond pint's defaults the registry defines:
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from functools import lru_cache
 from typing import Any
 
 import pint
 
-from esgledger.errors import UnitError
+from esgledger.errors import UnitError, quoted
 
 __all__ = [
     "ALIASES",
     "CURRENCIES",
+    "MAX_EXPONENT",
+    "MAX_NESTING",
+    "MAX_SCALE",
+    "MAX_UNIT_CHARS",
+    "MIN_SCALE",
     "Q_",
     "UNITS_HINT",
+    "check_unit_grammar",
     "conversion_factor",
     "currency_of",
     "dimensionality",
@@ -174,6 +181,144 @@ def normalize_unit(text: str) -> str:
 #: Where to look up the units accepted, named in every "unknown unit" message.
 UNITS_HINT = "run `esgledger units` for the units accepted"
 
+
+# ---- the guard in front of pint ------------------------------------------------------------
+#
+# Every unit text from a file reaches pint only through :func:`check_unit_grammar`: a length
+# limit and an allow-list grammar (unit names, numbers, ``*``, ``/``, ``·``, parentheses,
+# small whole exponents). pint's own parser is not meant for hostile text: ``kWh/0``, ``(``,
+# ``()``, ``kWh**1e10`` or 2,000 factors raise ZeroDivisionError, TokenError, AssertionError,
+# OverflowError or RecursionError instead of a unit error (issue 11, defect 9).
+
+#: Longest unit text accepted, in characters after trimming (the longest spelling in use,
+#: ``fraction of residual emissions``, has 30).
+MAX_UNIT_CHARS = 64
+#: Largest exponent accepted (``m**3``, ``kWh**-1``); exponents are whole numbers.
+MAX_EXPONENT = 4
+#: Deepest nesting of parentheses accepted (``GJ/(10000 Nm3)`` has one level).
+MAX_NESTING = 3
+#: Range of every number in a unit (``1000 kWh``, ``10000 * CNY``) and of the scale of the
+#: whole unit (``'000 百万元`` is 1e9 CNY): a unit is not a way to write a huge quantity.
+MIN_SCALE, MAX_SCALE = 1e-9, 1e9
+
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_TOKENS = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<power>(?:\*\*|\^)\s*(?P<exponent>[+-]?\s*[\d.]+(?:[eE][+-]?\d+)?)?)
+  | (?P<superscript>⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)
+  | (?P<op>[*/·])
+  | (?P<open>\()
+  | (?P<close>\))
+  | (?P<dimension>\[[A-Za-z_][A-Za-z0-9_]*\])
+  | (?P<name>(?:[^\W\d]|°)(?:(?![⁰¹²³⁴⁵⁶⁷⁸⁹])\w)*)
+    """,
+    re.VERBOSE,
+)
+_NOT_NUMBERS = frozenset({"inf", "infinity", "nan"})
+
+
+def _refusal(text: object, why: str, *, dimension: bool = False) -> UnitError:
+    if dimension:
+        return UnitError(f"unknown dimension {quoted(text)}: {why}", expected=str(text))
+    return UnitError(f"unknown unit {quoted(text)}: {why}; {UNITS_HINT}", unit=str(text))
+
+
+def check_unit_grammar(
+    text: str,
+    *,
+    original: object = None,
+    dimensions: bool = False,
+    max_chars: int = MAX_UNIT_CHARS,
+) -> None:
+    """Refuse a unit text that is not a short product and quotient of unit names.
+
+    The grammar, an allow-list: at most ``max_chars`` characters; tokens are unit
+    names (letters, digits and ``_``, not starting with a digit; ``°C``), numbers between
+    :data:`MIN_SCALE` and :data:`MAX_SCALE` (or 0, which :func:`parse_unit` refuses with its
+    own reason), the operators ``*``, ``/`` and ``·`` (or a space), parentheses nested at most
+    :data:`MAX_NESTING` deep and never empty, and exponents (``**n``, ``^n``, ``²``) that are
+    whole numbers with ``|n| ≤`` :data:`MAX_EXPONENT`. With ``dimensions`` the terms are
+    dimensions in brackets (``[mass] * [length]``) instead. ``original`` is the text as the
+    user wrote it, named in the message. At most ``max_chars`` steps: fast on any input.
+
+    Raises
+    ------
+    UnitError
+        ``unknown unit …`` with the reason, naming (escaped and shortened) the text.
+    """
+    shown_as = text if original is None else original
+
+    def fail(why: str) -> UnitError:
+        return _refusal(shown_as, why, dimension=dimensions)
+
+    if len(text) > max_chars:
+        raise fail(f"longer than {max_chars} characters")
+    position, depth, expect_term, terms = 0, 0, True, 0
+    while position < len(text):
+        match = _TOKENS.match(text, position)
+        if match is None:
+            what = "dimension" if dimensions else "unit"
+            raise fail(f"{quoted(text[position])} is not allowed in a {what}")
+        kind, token = match.lastgroup, match.group()
+        position = match.end()
+        if kind == "space":
+            continue
+        if kind == "power" or kind == "superscript":
+            if expect_term:
+                raise fail("an exponent must follow a unit")
+            if kind == "power":
+                exponent = (match.group("exponent") or "").replace(" ", "")
+                if not re.fullmatch(r"[+-]?\d{1,2}", exponent):
+                    raise fail("exponents must be small whole numbers (m**3)")
+                value = int(exponent)
+            else:
+                digits = token.removeprefix("⁻")
+                if len(digits) > 1:
+                    raise fail("exponents must be small whole numbers (m**3)")
+                value = _SUPERSCRIPTS.index(digits)
+            if abs(value) > MAX_EXPONENT:
+                raise fail(f"exponents beyond ±{MAX_EXPONENT} are not units")
+            continue
+        if kind == "op":
+            if expect_term:
+                raise fail(f"{quoted(token)} must stand between two units")
+            expect_term = True
+            continue
+        if kind == "close":
+            if depth == 0 or expect_term:
+                raise fail("unbalanced or empty parentheses")
+            depth -= 1
+            continue
+        # a term: "(", a number, a name or a dimension; after a term one is implicit "*"
+        if kind == "open":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise fail(f"parentheses nested deeper than {MAX_NESTING}")
+            expect_term = True
+            continue
+        if kind == "number":
+            if dimensions:
+                raise fail("a dimension has no numbers")
+            value_f = float(token)
+            if value_f != 0 and not MIN_SCALE <= value_f <= MAX_SCALE:
+                raise fail(f"numbers in a unit must lie between {MIN_SCALE:g} and {MAX_SCALE:g}")
+        elif kind == "name":
+            if dimensions:
+                raise fail("write dimensions in brackets ([energy])")
+            if token.lower() in _NOT_NUMBERS:
+                raise fail(f"{quoted(token)} is not a unit")
+        elif kind == "dimension" and not dimensions:
+            raise fail("brackets name a dimension, not a unit")
+        terms += 1
+        expect_term = False
+    if depth or (expect_term and terms):
+        raise fail("unbalanced parentheses or a trailing operator")
+    if not terms:
+        raise fail("no unit in it")
+
+
 #: Spellings of "ton" that are refused: in UK usage a long ton (2,240 lb), in US usage a short
 #: ton (2,000 lb), loosely a metric tonne (1,000 kg); pint itself reads ``ton`` as a short ton.
 _AMBIGUOUS_TON = re.compile(r"(?<![\w.])tons?(?![\w.])", re.IGNORECASE)
@@ -186,7 +331,14 @@ _CASE_LETTERS_MAX = 8
 def _try_parse(expression: str) -> pint.Quantity[Any] | None:
     try:
         quantity = ureg.parse_expression(expression)
-    except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError):
+    except (
+        pint.errors.PintError,
+        AttributeError,
+        TypeError,
+        ValueError,
+        SyntaxError,
+        ArithmeticError,  # "kWh/(0 kg)": a zero divisor the grammar lets through
+    ):
         return None
     # A bare number ("1000") parses to a plain int or float: a dimensionless quantity here.
     return quantity if isinstance(quantity, ureg.Quantity) else ureg.Quantity(quantity)
@@ -279,16 +431,21 @@ def parse_unit(text: str) -> pint.Quantity[Any]:
     """
     if text is None or not str(text).strip():
         raise UnitError("the unit is empty", unit=text)
+    if len(str(text).strip()) > MAX_UNIT_CHARS:
+        raise _refusal(text, f"longer than {MAX_UNIT_CHARS} characters")
     expression = normalize_unit(text)
+    # The expanded spelling ("'000 百万元" → "1000 * (1000000 * CNY)") may be a little longer.
+    check_unit_grammar(expression, original=text, max_chars=2 * MAX_UNIT_CHARS)
+    shown = quoted(text)
     if _AMBIGUOUS_TON.search(expression):
         raise UnitError(
-            f"unit {text!r} is ambiguous: a 'ton' is a metric tonne (1,000 kg), a US short ton "
+            f"unit {shown} is ambiguous: a 'ton' is a metric tonne (1,000 kg), a US short ton "
             "(2,000 lb) or a long ton (2,240 lb); write t (or tonne, 吨) or short_ton",
             unit=text,
         )
     if expression.lower() == "mt" and expression != "Mt":
         raise UnitError(
-            f"unit {text!r} is ambiguous: 'MT' often means metric ton, but mt is a millitonne "
+            f"unit {shown} is ambiguous: 'MT' often means metric ton, but mt is a millitonne "
             "(1 kg) and Mt a megatonne; write t (metric tonne) or Mt (megatonne)",
             unit=text,
         )
@@ -302,14 +459,17 @@ def parse_unit(text: str) -> pint.Quantity[Any]:
         # megamolar): look for the unit the spelling means regardless of case.
         quantity = _match_case_insensitively(expression) or quantity
     if quantity is None:
-        raise UnitError(f"unknown unit {text!r}: {UNITS_HINT}", unit=text)
+        raise UnitError(f"unknown unit {shown}: {UNITS_HINT}", unit=text)
     if quantity.unitless:  # a bare number: "1000"
-        raise UnitError(f"{text!r} is a number, not a unit", unit=text)
-    if not quantity.magnitude > 0:  # "0 kWh", or a spelling pint reads as zero
+        raise UnitError(f"{shown} is a number, not a unit", unit=text)
+    magnitude = float(quantity.magnitude)
+    if not magnitude > 0:  # "0 kWh", or a spelling pint reads as zero
         raise UnitError(
-            f"{text!r} is not a unit: it reads as {quantity.magnitude} {quantity.units}",
+            f"{shown} is not a unit: it reads as {quantity.magnitude} {quantity.units}",
             unit=text,
         )
+    if not (math.isfinite(magnitude) and MIN_SCALE <= magnitude <= MAX_SCALE):
+        raise _refusal(text, f"its scale {magnitude:g} lies outside {MIN_SCALE:g} to {MAX_SCALE:g}")
     return quantity
 
 
@@ -336,10 +496,11 @@ def _dimension_of_spec(spec: str) -> Any:
     """Dimensionality of one requirement: ``"[energy]"`` style or a unit such as ``"kWh"``."""
     spec = spec.strip()
     if spec.startswith("["):
+        check_unit_grammar(spec, dimensions=True)
         try:
             return ureg.get_dimensionality(spec)
-        except (pint.errors.PintError, KeyError, ValueError) as exc:
-            raise UnitError(f"unknown dimension {spec!r}", expected=spec) from exc
+        except (pint.errors.PintError, KeyError, ValueError, ArithmeticError) as exc:
+            raise UnitError(f"unknown dimension {quoted(spec)}", expected=spec) from exc
     return parse_unit(spec).dimensionality
 
 

@@ -1,9 +1,10 @@
 """The Typer application every command registers on, and the guard around all of them.
 
 No traceback reaches a user: :class:`_GuardedGroup` turns an error that escapes a command into
-one line on stderr. An esgledger error prints its message (exit 2 for rejected input, 1
-otherwise); any other exception is a bug and prints its type and first line with a hint to
-rerun with ``--debug`` or ``ESGLEDGER_DEBUG=1``, which let the traceback through.
+one line on stderr. An esgledger error prints its message (exit 2 for rejected input and for a
+workspace kept busy by another process, 1 otherwise); any other exception is a bug and prints
+its type and first line with a hint to rerun with ``--debug`` or ``ESGLEDGER_DEBUG=1``, which
+let the traceback through.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from esgledger import __version__
-from esgledger.errors import EsgledgerError, InputError
+from esgledger.errors import EsgledgerError, InputError, shown, shown_lines
 from esgledger.safe_output import mask_credentials
 
 EXIT_REJECTED = 2
@@ -41,13 +42,14 @@ def _first_line(text: str) -> str:
 
 
 def error_line(exc: Exception) -> str:
-    """The one line shown for an exception that escaped a command."""
+    """The one line shown for an exception that escaped a command; whatever it quotes is
+    escaped and shortened (:func:`esgledger.errors.shown`)."""
     if isinstance(exc, EsgledgerError):
-        return f"error: {mask_credentials(str(exc))}"
+        return f"error: {shown_lines(mask_credentials(str(exc)))}"
     if isinstance(exc, OSError) and exc.strerror:
-        where = f": {exc.filename}" if exc.filename else ""
+        where = f": {shown(exc.filename, 200)}" if exc.filename else ""
         return f"error: {exc.strerror}{where}"
-    detail = mask_credentials(_first_line(str(exc)))
+    detail = shown(mask_credentials(_first_line(str(exc))), 200)
     return (
         f"error: unexpected {type(exc).__name__}"
         + (f": {detail}" if detail else "")
@@ -68,7 +70,9 @@ class _GuardedGroup(TyperGroup):
             if _debugging(ctx):
                 raise
             typer.echo(error_line(exc), err=True)
-            code = EXIT_REJECTED if isinstance(exc, InputError) else EXIT_ERROR
+            from esgledger.errors import WorkspaceBusyError
+
+            code = EXIT_REJECTED if isinstance(exc, InputError | WorkspaceBusyError) else EXIT_ERROR
             raise typer.Exit(code) from exc
 
 

@@ -296,14 +296,13 @@ def _file_console(path: Path) -> Any:
 def _export_sorted(source: Path, out: Path) -> None:
     """The line items in their canonical order, as Parquet (DuckDB sorts, spilling to disk
     when needed)."""
-    import duckdb
-
+    from esgledger.inventory._duckdb import connect
     from esgledger.inventory.engine import line_order_sql
 
     def literal(path: Path) -> str:
         return "'" + str(path).replace("'", "''") + "'"
 
-    con = duckdb.connect()
+    con = connect(ordered=True)
     try:
         con.execute(
             f"COPY (SELECT * FROM read_parquet({literal(source)}) ORDER BY {line_order_sql()}) "

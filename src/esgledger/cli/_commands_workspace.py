@@ -20,7 +20,7 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 
 from esgledger.cli._app import EXIT_REJECTED, Lang, app, console
-from esgledger.errors import EsgledgerError, InputError, issues_to_csv
+from esgledger.errors import EsgledgerError, InputError, WorkspaceBusyError, issues_to_csv
 from esgledger.ingest import ImportResult
 
 EXIT_ERROR = 1
@@ -57,7 +57,8 @@ def _stderr() -> Console:
 
 def _fail(error: EsgledgerError) -> typer.Exit:
     _stderr().print(f"error: {error}", markup=False)
-    return typer.Exit(EXIT_ERROR)
+    # A workspace kept busy by another process is refused like bad input: nothing written.
+    return typer.Exit(EXIT_REJECTED if isinstance(error, WorkspaceBusyError) else EXIT_ERROR)
 
 
 @app.command()

@@ -542,7 +542,9 @@ def derive(
     if not rows["ghg.intensity"]:
         not_computed.append(NotComputed("ghg.intensity", "no revenue or employees value"))
 
-    con = duckdb.connect()
+    from esgledger.inventory._duckdb import connect  # bounded memory (docs/hardening/memory.md)
+
+    con = connect(ordered=True)
     try:
         relation = _lines_relation(con, line_items)
         for scope, gas, amount, label in _gases(con, relation):

@@ -173,6 +173,10 @@ def _convert(item: CatalogueItem, value: float, unit: str) -> tuple[float, str] 
         return None, f"the metric has no unit (it is counted in {shown})"
     if not unit:
         return None, "the unit is empty"
+    try:
+        parse_unit(unit)
+    except UnitError as exc:  # an ambiguous spelling ("ton") says why and what to write
+        return None, "unknown unit" if str(exc).startswith("unknown unit") else str(exc)
     if "[currency]" in target:
         code = _currency_in(unit)
         if code is None:

@@ -18,8 +18,9 @@ How validation works (and why it is fast)
 Every check runs over the whole table in DuckDB, never row by row in Python:
 
 1. The file becomes a DuckDB view: Parquet is scanned in place by ``read_parquet`` (never
-   materialised in Python); CSV and XLSX are read by :func:`esgledger.ingest.readers.read_table`
-   as text columns and registered as an Arrow table.
+   materialised in Python); CSV and XLSX are streamed by
+   :func:`esgledger.ingest.readers.stage_table` as text columns into a temporary Parquet file,
+   scanned the same way (memory does not grow with the file).
 2. A *typed* view parses every column with ``TRY_CAST``/``try_strptime``; a value that does not
    parse becomes NULL beside its raw text, so a failed parse is a cheap predicate.
 3. One scan collects the distinct values of the vocabulary columns (entity and site, activity
@@ -105,8 +106,11 @@ correction        bool       true on a correction row
 notes             string     free text, or null
 ================  =========  ===============================================================
 
-The file is written under a temporary name first, renamed after the batch is committed to the
-database, and removed if the commit fails: no half-written batch is ever visible. The batch
+The file is written and flushed under a temporary name (``.<batch_id>.<pid>.<random>.tmp``)
+first; then, holding the workspace's write lock, the importer re-checks the lake rules if other
+batches were committed meanwhile, renames the file to its final name and commits the batch,
+removing the file if the commit fails. A process killed in between leaves a file no batch
+names, never a batch without its file; ``esgledger doctor`` removes such leftovers. The batch
 summary (JSON, in ``import_batches.summary``) records the row count per activity and the total
 quantity per (activity, unit) for the auditor.
 """
@@ -144,7 +148,13 @@ from esgledger.errors import (
 )
 from esgledger.ingest import ImportResult
 from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
-from esgledger.ingest.readers import canonical_names, detect_format, read_table
+from esgledger.ingest.readers import (
+    canonical_names,
+    check_size,
+    detect_format,
+    parquet_damage,
+    stage_table,
+)
 from esgledger.ingest.values_guard import (
     INVISIBLE_PROBLEM,
     INVISIBLE_RE2,
@@ -364,13 +374,12 @@ def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
     name = path.name
     if path.stat().st_size == 0:
         raise _file_issue(name, "the file is empty", "export the data with its header row")
+    check_size(path, "parquet")
     try:
         metadata = pq.read_metadata(path)
         schema = metadata.schema.to_arrow_schema()
     except (pa.ArrowInvalid, OSError) as exc:
-        raise _file_issue(
-            name, f"cannot read the file as Parquet: {exc}", "write the file again"
-        ) from exc
+        raise parquet_damage(name, exc) from exc
     # pandas writes a non-default index as ``__index_level_0__``: bookkeeping, not data.
     header = [n for n in schema.names if not _PANDAS_INDEX.fullmatch(n)]
     canonical = canonical_names(path, header, _header_aliases(), _REQUIRED)
@@ -386,23 +395,23 @@ def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
         )
         types = _types(con)
     except duckdb.Error as exc:
-        raise _file_issue(
-            name, f"cannot read the file as Parquet: {exc}", "write the file again"
-        ) from exc
+        raise parquet_damage(name, exc) from exc
     return _Source(name, "parquet", None, int(metadata.num_rows), types)
 
 
 def _open_text(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
-    raw = read_table(path, columns=_header_aliases(), required=_REQUIRED)
+    # Streamed into a Parquet file in the connection's temporary folder (removed with it),
+    # so memory does not grow with the file (issue 11, defect 16).
+    folder = con.execute("SELECT current_setting('temp_directory')").fetchone()
+    assert folder is not None
+    raw = stage_table(path, str(folder[0]), columns=_header_aliases(), required=_REQUIRED)
     if raw.num_rows == 0:
         raise _file_issue(raw.file, "the file has no data rows", "add the activity rows")
-    table = raw.table.append_column(
-        "__row",
-        pa.array(range(raw.first_row, raw.first_row + raw.num_rows), type=pa.int64()),
+    columns = ", ".join(_ident(name) for name in raw.columns)
+    con.execute(
+        f"CREATE VIEW src AS SELECT file_row_number + {raw.first_row} AS __row, {columns} "
+        f"FROM read_parquet({_sql_string(str(raw.parquet))}, file_row_number = true)"
     )
-    con.register("src_arrow", table)
-    columns = ", ".join(_ident(name) for name in raw.table.column_names)
-    con.execute(f"CREATE VIEW src AS SELECT __row, {columns} FROM src_arrow")
     return _Source(raw.file, raw.format, raw.encoding, raw.num_rows, _types(con))
 
 
@@ -970,6 +979,8 @@ class _Stats:
     period_end: date | None
     by_activity_unit: list[tuple[str, str, int, float]]
     overlaps: _Overlaps | None = None
+    #: The file's activities that the overlap rule compares (scope 1 and 2 types).
+    overlap_activities: tuple[str, ...] = ()
 
 
 def _distinct_groups(
@@ -1186,7 +1197,8 @@ def _lake_batches(workspace: Workspace) -> list[tuple[str, str, Path]]:
     if missing:
         raise WorkspaceError(
             f"the lake file {missing[0]} of an imported activity batch is missing; restore it "
-            "from a backup before importing more activity data"
+            f"from a backup, or run `esgledger doctor {workspace.root} --repair` to unregister "
+            "the batch so that its file can be imported again"
         )
     return out
 
@@ -1418,7 +1430,60 @@ def _validate(con: duckdb.DuckDBPyConnection, workspace: Workspace, source: _Sou
             findings.issues[:ISSUE_CAP],
             total=findings.total,
         )
-    return _Stats(first, last, totals, overlaps)
+    activities = tuple(_overlap_activities(ctx, groups["activity_unit"]))
+    return _Stats(first, last, totals, overlaps, activities)
+
+
+def _check_lake(
+    con: duckdb.DuckDBPyConnection,
+    workspace: Workspace,
+    source: _Source,
+    activities: Sequence[str],
+    findings: _Findings,
+) -> _Overlaps | None:
+    """The rules of :func:`_validate` that compare the file with the lake (record ids already
+    imported, exact duplicates, overlaps), for :func:`_recheck_lake`."""
+    name = source.name
+    batches = _lake_batches(workspace)
+    _check_record_ids(con, name, "record_id" in source.types, [f for _, _, f in batches], findings)
+    # Rows can be compared only once their values are valid (dates, units, codes): the
+    # overlap and duplicate rule runs on files that passed every other rule.
+    if findings.total:
+        return None
+    return _check_overlaps(con, name, activities, batches, workspace.overlap_rule, findings)
+
+
+_LAKE_TEMP_TABLES = ("duplicate_ids", "ov_hot", "ov_hits")
+_LAKE_TEMP_VIEWS = ("ov_all", "ov_lake", "ov_new", "lake_ids")
+
+
+def _recheck_lake(
+    con: duckdb.DuckDBPyConnection, workspace: Workspace, source: _Source, stats: _Stats
+) -> _Overlaps | None:
+    """:func:`_check_lake` again, against the lake as it is now (under the write lock)."""
+    for view in _LAKE_TEMP_VIEWS:
+        con.execute(f"DROP VIEW IF EXISTS {view}")
+    for table in _LAKE_TEMP_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    with contextlib.suppress(duckdb.Error):
+        con.unregister("ov_batches")
+    findings = _Findings([], 0)
+    overlaps = _check_lake(con, workspace, source, stats.overlap_activities, findings)
+    _raise_findings(source.name, findings)
+    return overlaps
+
+
+def _raise_findings(name: str, findings: _Findings) -> None:
+    if not findings.total:
+        return
+    findings.issues.sort(
+        key=lambda i: (i.row if i.row is not None else 0, _ORDER.get(i.column or "", 99))
+    )
+    raise InputError(
+        f"{name} was rejected: {_plural(findings.total, 'issue')} found; nothing was imported",
+        findings.issues[:ISSUE_CAP],
+        total=findings.total,
+    )
 
 
 # ---- writing ------------------------------------------------------------------------------
@@ -1458,15 +1523,6 @@ def _summary(source: _Source, stats: _Stats) -> dict[str, object]:
             ],
         }
     return out
-
-
-def _remove_batch(workspace: Workspace, batch_id: str) -> None:
-    import sqlalchemy as sa
-
-    from esgledger.store.models import ImportBatch
-
-    with workspace.session() as session:
-        session.execute(sa.delete(ImportBatch).where(ImportBatch.id == batch_id))
 
 
 @contextlib.contextmanager
@@ -1527,13 +1583,16 @@ def import_activities(
     from esgledger.store.repository import batch_id_for
 
     batch_id = batch_id_for(KIND, digest)
+    from esgledger.ingest.batches import batch_ids
+
+    seen = batch_ids(workspace)
     show = progress and path.stat().st_size >= PROGRESS_MIN_BYTES
     with _Progress(show, path.name) as bar, _duckdb() as con, _damage(path, fmt):
         source = _open_parquet(con, path) if fmt == "parquet" else _open_text(con, path)
         bar.phase(1)
         stats = _validate(con, workspace, source)
         bar.phase(2)
-        return _store(con, workspace, path, digest, batch_id, source, stats)
+        return _store(con, workspace, path, digest, batch_id, source, stats, seen)
 
 
 @contextlib.contextmanager
@@ -1548,10 +1607,7 @@ def _damage(path: Path, fmt: str) -> Iterator[None]:
     except duckdb.Error as exc:
         if fmt != "parquet":
             raise
-        reason = "".join(ch if ch.isprintable() else "?" for ch in str(exc))
-        raise _file_issue(
-            path.name, f"cannot read the file as Parquet: {reason}", "write the file again"
-        ) from exc
+        raise parquet_damage(path.name, exc) from exc
 
 
 def _store(
@@ -1562,31 +1618,31 @@ def _store(
     batch_id: str,
     source: _Source,
     stats: _Stats,
+    seen: frozenset[str],
 ) -> ImportResult:
-    """Write the lake file under a temporary name, register the batch, then rename the file;
-    leave nothing behind when any step fails."""
+    """Write and flush the lake file under a temporary name, then, under the workspace's
+    write lock, re-check the lake if other batches came in meanwhile, rename the file to its
+    final name and commit the batch (:func:`~esgledger.ingest.batches.commit_batch`); leave
+    nothing behind when any step fails."""
+    from esgledger.ingest.batches import fsync_file
+
     folder = workspace.lake / LAKE_DIR
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{batch_id}.parquet"
-    temporary = folder / f".{batch_id}.{uuid.uuid4().hex}.tmp"
-    activities = len({activity for activity, *_ in stats.by_activity_unit})
-    message = (
-        f"Imported {_plural(source.rows, 'activity row')} from {source.name} as batch "
-        f"{batch_id} ({_plural(activities, 'activity', 'activities')}, "
-        f"{stats.period_start} to {stats.period_end})."
-    )
-    if stats.overlaps is not None and stats.overlaps.total:
-        message += (
-            f" Warning: {_plural(stats.overlaps.total, 'row')} "
-            f"{'overlaps' if stats.overlaps.total == 1 else 'overlap'} other activity rows of "
-            "the same entity, site, activity, supplier and meter; they were imported and will "
-            'be counted (listed below; [import] overlaps = "reject" refuses such files).'
-        )
+    temporary = folder / f".{batch_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+    checked = {"overlaps": stats.overlaps}
+
+    def recheck() -> Callable[[Any, Any], None]:
+        overlaps = checked["overlaps"] = _recheck_lake(con, workspace, source, stats)
+        summary = _summary(source, dataclasses.replace(stats, overlaps=overlaps))
+        return lambda _session, batch: setattr(batch, "summary", summary)
+
     try:
         con.execute(
             f"COPY ({_lake_select(batch_id)}) TO {_sql_string(str(temporary))} "
             "(FORMAT parquet, COMPRESSION zstd)"
         )
+        fsync_file(temporary)
         result = commit_batch(
             workspace,
             KIND,
@@ -1594,25 +1650,39 @@ def _store(
             digest,
             rows=source.rows,
             write=lambda _session, _batch: None,
-            message=message,
+            message="",
             lake_path=f"{LAKE_DIR}/{batch_id}.parquet",
             summary=_summary(source, stats),
+            seen=seen,
+            recheck=recheck,
+            lake_file=(temporary, final),
         )
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    try:
-        os.replace(temporary, final)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        _remove_batch(workspace, batch_id)
         raise WorkspaceError(
             f"cannot put the lake file of batch {batch_id} in place ({exc}); nothing was imported"
         ) from exc
-    if stats.overlaps is not None and stats.overlaps.total:
-        result = dataclasses.replace(
-            result,
-            warnings=tuple(stats.overlaps.issues),
-            warning_total=stats.overlaps.total,
+    finally:
+        temporary.unlink(missing_ok=True)
+    if not result.created:
+        return result
+    overlaps = checked["overlaps"]
+    activities = len({activity for activity, *_ in stats.by_activity_unit})
+    message = (
+        f"Imported {_plural(source.rows, 'activity row')} from {source.name} as batch "
+        f"{batch_id} ({_plural(activities, 'activity', 'activities')}, "
+        f"{stats.period_start} to {stats.period_end})."
+    )
+    if overlaps is not None and overlaps.total:
+        message += (
+            f" Warning: {_plural(overlaps.total, 'row')} "
+            f"{'overlaps' if overlaps.total == 1 else 'overlap'} other activity rows of "
+            "the same entity, site, activity, supplier and meter; they were imported and will "
+            'be counted (listed below; [import] overlaps = "reject" refuses such files).'
         )
-    return result
+        return dataclasses.replace(
+            result,
+            message=message,
+            warnings=tuple(overlaps.issues),
+            warning_total=overlaps.total,
+        )
+    return dataclasses.replace(result, message=message)

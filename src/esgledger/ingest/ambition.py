@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 from esgledger.errors import InputError, Issue
 from esgledger.ingest import ImportResult
-from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
+from esgledger.ingest.batches import already_imported, batch_ids, commit_batch, file_sha256
 from esgledger.ingest.readers import RawTable, read_table
 from esgledger.ingest.reference import ColumnSpec, _as_text, _Checker, _plural, column_specs
 from esgledger.ingest.values_guard import guard_text
@@ -152,13 +152,17 @@ def _import(
     noun: str,
     typed: bool = True,
     describe: Callable[[list[Any]], str] | None = None,
+    load: Callable[[], None] | None = None,
 ) -> ImportResult:
     """Hash, skip a re-import, read, validate the whole file, then write it in one
     transaction.
 
     ``typed=False`` hands ``validate`` the cells as text (None when empty) instead of parsing
     them by their declared type (for the domain row parsers, which parse text themselves);
-    ``describe`` adds a sentence about the records to the message.
+    ``describe`` adds a sentence about the records to the message. ``load`` reads the stored
+    state ``validate`` checks against: called before validating, and again under the
+    workspace's write lock when other batches were committed meanwhile, when the file is
+    validated once more (:func:`~esgledger.ingest.batches.commit_batch`).
     """
     from esgledger.store.repository import batch_id_for
 
@@ -169,11 +173,24 @@ def _import(
         return done
     specs = column_specs(kind)
     table = _read(path, specs)
-    check = _Checker(table)
-    check.require_rows()
-    rows = typed_records(table, specs, check) if typed else text_records(table)
-    records = validate(table, check, rows)
-    check.raise_if_any()
+    seen = batch_ids(workspace)
+
+    def validated() -> list[Any]:
+        if load is not None:
+            load()
+        check = _Checker(table)
+        check.require_rows()
+        rows = typed_records(table, specs, check) if typed else text_records(table)
+        records = validate(table, check, rows)
+        check.raise_if_any()
+        return records
+
+    records = validated()
+
+    def recheck() -> Callable[[Session, ImportBatch], object]:
+        again = validated()  # against what other imports stored meanwhile
+        return lambda session, batch: write(session, batch, again)
+
     n = len(records)
     batch_id = batch_id_for(kind, digest)
     said = "" if describe is None else describe(records)
@@ -186,6 +203,8 @@ def _import(
         rows=n,
         write=lambda session, batch: write(session, batch, records),
         message=f"Imported {_plural(n, noun)} from {table.file} as batch {batch_id}.{extra}",
+        seen=seen,
+        recheck=recheck if load is not None else None,
     )
 
 
@@ -504,14 +523,19 @@ def import_credits(
     from esgledger.store.repository_targets import save_credits
     from esgledger.targets.offsets import Credit, Register, credits_from_rows
 
-    with workspace.session() as session:
-        register = stored_register(session)
-    stored = {c.id: c for c in register.credits}
+    state: dict[str, Any] = {}
     skipped: list[str] = []
+
+    def load() -> None:
+        with workspace.session() as session:
+            state["register"] = stored_register(session)
+        skipped.clear()
 
     def validate(
         table: RawTable, check: _Checker, rows: list[tuple[int, dict[str, Any]]]
     ) -> list[Credit]:
+        register = state["register"]
+        stored = {c.id: c for c in register.credits}
         try:
             credits = credits_from_rows([r for _, r in rows], file=table.file)
         except InputError as error:
@@ -573,6 +597,7 @@ def import_credits(
         noun="credit block",
         typed=False,
         describe=describe,
+        load=load,
     )
 
 
@@ -589,14 +614,19 @@ def import_retirements(
     from esgledger.store.repository_targets import save_retirements
     from esgledger.targets.offsets import Register, Retirement, retirements_from_rows
 
-    with workspace.session() as session:
-        register = stored_register(session)
-    stored = {r.reference: r for r in register.retirements}
+    state: dict[str, Any] = {}
     skipped: list[str] = []
+
+    def load() -> None:
+        with workspace.session() as session:
+            state["register"] = stored_register(session)
+        skipped.clear()
 
     def validate(
         table: RawTable, check: _Checker, rows: list[tuple[int, dict[str, Any]]]
     ) -> list[Retirement]:
+        register: Register = state["register"]
+        stored = {r.reference: r for r in register.retirements}
         try:
             retirements = retirements_from_rows([r for _, r in rows], file=table.file)
         except InputError as error:
@@ -655,4 +685,5 @@ def import_retirements(
         noun="retirement",
         typed=False,
         describe=describe,
+        load=load,
     )

@@ -5,16 +5,37 @@ Every importer follows the same three steps::
     digest = file_sha256(path)
     if (done := already_imported(ws, kind, path, digest)) is not None:
         return done                                  # same bytes again: nothing changes
+    seen = batch_ids(ws)                             # the registry the checks will see
     records = validate(...)                          # raises InputError: nothing written
-    return commit_batch(ws, kind, path, digest, rows=n, write=lambda s, b: save(s, records, b))
+    return commit_batch(ws, kind, path, digest, rows=n, write=lambda s, b: save(s, records, b),
+                        seen=seen, recheck=...)
 
 :func:`commit_batch` registers the batch and runs ``write`` in one database transaction, so
-an import lands whole or not at all.
+an import lands whole or not at all. That transaction holds the workspace's write lock
+(:meth:`esgledger.store.Workspace.write_lock`) from the re-check to the commit: under it the
+batch is looked up again (a concurrent import of the same bytes makes this one a no-op, as
+sequentially), and when other batches were registered since ``seen`` the importer's
+``recheck`` runs the rules that depend on them again (record ids already in the lake, codes
+already stored...). An activity batch's lake file is renamed to its final name under the
+lock *before* the row commits, and removed if the commit fails; a kill in between leaves a
+file that no row names, which ``esgledger doctor`` removes (``docs/hardening/concurrency.md``).
+
+Test hook
+---------
+``ESGLEDGER_TEST_PAUSE_AT=POINT[:SECONDS]`` makes a command print ``paused at POINT`` on
+stderr and wait (default 60 s) at a :func:`pause_at` point: ``validated`` (an import's checks
+done, lock not taken), ``placed`` (lake file renamed, row not committed), ``committed``;
+``run-id`` (a calculation's run id reserved, nothing computed). With
+``ESGLEDGER_TEST_RELEASE=FILE`` the wait ends as soon as FILE exists (a barrier for races).
+The concurrency and kill tests use it; it does nothing when the variable is unset.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,9 +48,67 @@ if TYPE_CHECKING:
     from esgledger.store import Workspace
     from esgledger.store.models import ImportBatch
 
-__all__ = ["already_imported", "commit_batch", "file_sha256"]
+__all__ = [
+    "PAUSE_ENV",
+    "already_imported",
+    "batch_ids",
+    "commit_batch",
+    "file_sha256",
+    "fsync_file",
+    "pause_at",
+]
 
 _CHUNK = 1 << 20
+#: Test hook: ``POINT[:SECONDS]`` (see the module docstring).
+PAUSE_ENV = "ESGLEDGER_TEST_PAUSE_AT"
+RELEASE_ENV = "ESGLEDGER_TEST_RELEASE"
+
+Write = Callable[["Session", "ImportBatch"], object]
+
+
+def pause_at(point: str) -> None:
+    """Sleep at ``point`` when ``ESGLEDGER_TEST_PAUSE_AT`` names it (tests only)."""
+    raw = os.environ.get(PAUSE_ENV)
+    if not raw:
+        return
+    name, _, seconds = raw.partition(":")
+    if name != point:
+        return
+    print(f"paused at {point}", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + (float(seconds) if seconds else 60.0)
+    release = os.environ.get(RELEASE_ENV)
+    while time.monotonic() < deadline:
+        if release and os.path.exists(release):
+            return
+        time.sleep(0.02)
+
+
+def fsync_file(path: Path) -> None:
+    """Flush ``path``'s bytes to disk (so a rename of it never publishes an empty file)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":  # pragma: no cover - directories cannot be opened on Windows
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def batch_ids(workspace: Workspace) -> frozenset[str]:
+    """The ids of every registered batch: what an import's checks saw (``seen=`` of
+    :func:`commit_batch`)."""
+    from esgledger.store.repository import registered_batch_ids
+
+    with workspace.session() as session:
+        return registered_batch_ids(session)
 
 
 def file_sha256(path: Path) -> str:
@@ -56,8 +135,10 @@ def already_imported(
 ) -> ImportResult | None:
     """The result of an earlier import of the same bytes as ``kind``, if there was one."""
     batch = workspace.find_batch(kind, digest)
-    if batch is None:
-        return None
+    return None if batch is None else _no_op(kind, path, batch)
+
+
+def _no_op(kind: str, path: Path, batch: ImportBatch) -> ImportResult:
     return ImportResult(
         kind=kind,
         batch_id=batch.id,
@@ -68,6 +149,21 @@ def already_imported(
     )
 
 
+def _remove_unnamed(workspace: Workspace, kind: str, digest: str, placed: Path) -> None:
+    """Remove the lake file of a batch whose commit failed, unless a row names it after all
+    (a concurrent import of the same bytes may have put its own file there and committed).
+    Under the write lock, so no import is between renaming and committing; when even that
+    fails the file stays for ``esgledger doctor``."""
+    from esgledger.store.repository import find_batch
+
+    try:
+        with workspace.write_lock() as session:
+            if find_batch(session, kind, digest) is None:
+                placed.unlink(missing_ok=True)
+    except Exception:  # the original error matters more; doctor cleans up
+        return
+
+
 def commit_batch(
     workspace: Workspace,
     kind: str,
@@ -75,26 +171,71 @@ def commit_batch(
     digest: str,
     *,
     rows: int,
-    write: Callable[[Session, ImportBatch], object],
+    write: Write,
     message: str,
     lake_path: str | None = None,
     summary: Mapping[str, object] | None = None,
+    seen: frozenset[str] | None = None,
+    recheck: Callable[[], Write] | None = None,
+    lake_file: tuple[Path, Path] | None = None,
 ) -> ImportResult:
-    """Register the batch and write its rows in one transaction; return what was done."""
-    from esgledger.store.repository import register_batch
+    """Register the batch and write its rows in one transaction that holds the workspace's
+    write lock; return what was done.
 
-    with workspace.session() as session:
-        batch = register_batch(
-            session,
-            kind=kind,
-            file_name=path.name,
-            content_hash=digest,
-            row_count=rows,
-            lake_path=lake_path,
-            summary=summary,
-        )
-        write(session, batch)
-        batch_id = batch.id
+    Parameters
+    ----------
+    seen, recheck
+        The batch ids registered when the checks began (:func:`batch_ids`) and a function
+        that runs the checks that depend on other batches again (raising
+        :class:`~esgledger.errors.InputError`) and returns the ``write`` to use. Called under
+        the lock only when the registry changed since ``seen``.
+    lake_file
+        ``(temporary, final)``: the batch's lake file, written and flushed under a temporary
+        name; renamed to ``final`` under the lock before the row commits, removed again if
+        the commit fails. The temporary file is removed whatever happens.
+
+    Returns
+    -------
+    ImportResult
+        ``created`` False when a batch of the same bytes was committed meanwhile (by a
+        concurrent import): nothing changed, as for a sequential re-import.
+    """
+    from esgledger.store.repository import find_batch, register_batch, registered_batch_ids
+
+    pause_at("validated")
+    placed: Path | None = None
+    try:
+        with workspace.write_lock() as session:
+            done = find_batch(session, kind, digest)
+            if done is not None:
+                return _no_op(kind, path, done)
+            if recheck is not None and seen is not None and registered_batch_ids(session) != seen:
+                write = recheck()
+            if lake_file is not None:
+                temporary, final = lake_file
+                os.replace(temporary, final)
+                placed = final
+                _fsync_folder(final.parent)
+                pause_at("placed")
+            batch = register_batch(
+                session,
+                kind=kind,
+                file_name=path.name,
+                content_hash=digest,
+                row_count=rows,
+                lake_path=lake_path,
+                summary=summary,
+            )
+            write(session, batch)
+            batch_id = batch.id
+    except BaseException:
+        if placed is not None:
+            _remove_unnamed(workspace, kind, digest, placed)
+        raise
+    finally:
+        if lake_file is not None:
+            lake_file[0].unlink(missing_ok=True)
+    pause_at("committed")
     return ImportResult(
         kind=kind, batch_id=batch_id, file_name=path.name, rows=rows, created=True, message=message
     )

@@ -18,13 +18,13 @@ reporting year by :mod:`esgledger.renewables.quality`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from esgledger.ingest import ImportResult
-from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
+from esgledger.ingest.batches import already_imported, batch_ids, commit_batch, file_sha256
 from esgledger.ingest.readers import RawTable, read_table
 from esgledger.ingest.reference import (
     ColumnSpec,
@@ -121,13 +121,23 @@ def import_instruments(
     columns, required = _header_map()
     table = guard_text(read_table(path, columns=columns, required=required))
     batch_id = batch_id_for(KIND, digest)
-    with workspace.session() as session:
-        entities = [e["code"] for e in load_entities(session)]
-        sites = [s["code"] for s in load_sites(session)]
-        stored = load_instruments(session)
-    records = _validate(table, entities, sites, stored)
+    seen = batch_ids(workspace)
+
+    def validated() -> list[dict[str, Any]]:
+        with workspace.session() as session:
+            entities = [e["code"] for e in load_entities(session)]
+            sites = [s["code"] for s in load_sites(session)]
+            stored = load_instruments(session)
+        return _validate(table, entities, sites, stored)
+
+    records = validated()
     n = len(records)
     message = f"Imported {_plural(n, 'instrument')} from {table.file} as batch {batch_id}."
+
+    def recheck() -> Callable[[Any, Any], object]:
+        again = validated()  # against what other imports stored meanwhile
+        return lambda s, b: save_instruments(s, again, b)
+
     return commit_batch(
         workspace,
         KIND,
@@ -137,6 +147,8 @@ def import_instruments(
         write=lambda s, b: save_instruments(s, records, b),
         message=message,
         summary={"mwh": sum(r["mwh"] for r in records)},
+        seen=seen,
+        recheck=recheck,
     )
 
 

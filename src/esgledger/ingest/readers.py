@@ -25,8 +25,8 @@ names the sheet: the file is shown as ``book.xlsx (sheet 'Activities')``.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import difflib
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -34,19 +34,25 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from esgledger.errors import InputError, Issue
+from esgledger.ingest._text import TextRefusalError, csv_batches, text_encoding
+from esgledger.ingest._xlsx import Workbook, XlsxRefusalError, cell_text, check_archive
+from esgledger.ingest.limits import describe, human_bytes, limit
 
 __all__ = [
     "FORMATS",
     "RawTable",
     "SheetChoice",
+    "StagedTable",
+    "check_size",
     "detect_format",
+    "parquet_damage",
     "read_table",
     "requested_sheet",
     "sheet_choice",
+    "stage_table",
 ]
 
 #: File endings and the format each is read as.
@@ -58,8 +64,6 @@ FORMATS: dict[str, str] = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
-
-_CSV_ENCODINGS = ("utf-8", "gb18030")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,88 +174,23 @@ def _reject(
     )
 
 
-def _read_csv(path: Path) -> tuple[pa.Table, str]:
-    last_error: Exception | None = None
-    for encoding in _CSV_ENCODINGS:
-        read_options = pacsv.ReadOptions(encoding=encoding, block_size=1 << 24, use_threads=True)
-        # Every column as text: each importer parses with its own rules and row-level errors.
-        convert = pacsv.ConvertOptions(
-            strings_can_be_null=True,
-            null_values=[""],
-            quoted_strings_can_be_null=True,
-            auto_dict_encode=False,
-        )
-        try:
-            header = pacsv.open_csv(path, read_options=read_options).schema.names
-            convert.column_types = {name: pa.string() for name in header}
-            table = pacsv.read_csv(path, read_options=read_options, convert_options=convert)
-        except pa.ArrowInvalid as exc:
-            if "UTF8" in str(exc) or "utf-8" in str(exc).lower() or "decode" in str(exc).lower():
-                last_error = exc
-                continue
-            if "Empty CSV file" in str(exc):
-                raise _reject(
-                    path, "the file is empty", "export the sheet with its header row"
-                ) from exc
-            raise _reject(
-                path,
-                f"cannot read the file as CSV: {exc}",
-                "check that every row has as many fields as the header and quotes are closed",
-            ) from exc
-        except (UnicodeDecodeError, LookupError) as exc:
-            last_error = exc
-            continue
-        return table, ("utf-8" if encoding == "utf-8" else encoding)
-    raise _reject(
-        path,
-        f"the file is neither UTF-8 nor GB18030 text ({last_error})",
-        "save it as 'CSV UTF-8' from Excel",
-    )
+_cell_text = cell_text
 
 
-def _cell_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0, 0):
-            return value.date().isoformat()
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value)
-    return text if text.strip() else None
-
-
-def _rows_to_table(rows: list[list[Any]]) -> pa.Table:
-    header = [_cell_text(cell) or "" for cell in rows[0]]
-    while header and header[-1] == "":
-        header.pop()
-    width = len(header)
-    columns: list[list[str | None]] = [[] for _ in range(width)]
-    for row in rows[1:]:
-        for index in range(width):
-            columns[index].append(_cell_text(row[index]) if index < len(row) else None)
-    return pa.table(
-        [pa.array(values, type=pa.string()) for values in columns],
-        names=[h if h else f"(column {i + 1})" for i, h in enumerate(header)],
-    )
+def _max_columns(columns: Mapping[str, Sequence[str]]) -> int:
+    """The widest table read for this kind of file: its columns plus a margin."""
+    return len(columns) + limit("extra_columns")
 
 
 def _pick_sheet(
     path: Path,
-    workbook: Any,
+    workbook: Workbook,
     requested: str | None,
     columns: Mapping[str, Sequence[str]],
     required: Sequence[str],
 ) -> tuple[str, str]:
     """The sheet to read and, when it was chosen among several, a note on why."""
-    names: list[str] = list(workbook.sheet_names)
+    names = workbook.sheet_names
     listed = ", ".join(repr(n) for n in names)
     if requested is not None:
         if requested not in names:
@@ -263,15 +202,11 @@ def _pick_sheet(
         return requested, ""
     if len(names) == 1:
         return names[0], ""
-    from python_calamine import SheetVisibleEnum
-
-    visible = [m.name for m in workbook.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
+    visible = workbook.visible
     scores: dict[str, int] = {}
     fitting: list[str] = []
     for name in visible or names:
-        top = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=1)
-        header = [_cell_text(cell) or "" for cell in (top[0] if top else [])]
-        header = [h for h in header if h]
+        header = [h for h in workbook.header(name) if h]
         known, issues = _header_check(path.name, header, columns, required)
         scores[name] = known
         if header and not issues:
@@ -293,48 +228,117 @@ def _pick_sheet(
     )
 
 
-def _read_xlsx(
-    path: Path,
-    sheet: str | None,
-    columns: Mapping[str, Sequence[str]],
-    required: Sequence[str],
-) -> tuple[pa.Table, str, str]:
-    """The sheet's table, the sheet's name and a note on how it was chosen (or "")."""
-    from python_calamine import CalamineWorkbook
+def _refused(
+    path: Path, refusal: XlsxRefusalError | TextRefusalError, file: str | None = None
+) -> InputError:
+    name = file or path.name
+    column = refusal.column if isinstance(refusal, XlsxRefusalError) else None
+    return InputError(
+        f"{name} was rejected: {refusal.problem}",
+        [Issue(name, refusal.row, column, None, refusal.problem, refusal.fix)],
+    )
 
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own types for every kind of damage
+
+_PARQUET_FIX = "write the file again (it may have been cut short while copying)"
+
+
+def parquet_damage(name: str, exc: BaseException) -> InputError:
+    """The one message for a Parquet file that cannot be read (``exc`` is the reader's own
+    error, e.g. "don't know what type: ?", which says nothing to a person; kept as the cause)."""
+    problem = "damaged file (not a valid Parquet file)"
+    return InputError(
+        f"{name} was rejected: {problem}", [Issue(name, None, None, None, problem, _PARQUET_FIX)]
+    )
+
+
+def check_size(path: Path, fmt: str) -> None:
+    """Refuse a file larger than the limit of its format (``csv_bytes``, ``xlsx_bytes``,
+    ``parquet_bytes``; :mod:`esgledger.ingest.limits`)."""
+    size = path.stat().st_size
+    name = f"{fmt}_bytes"
+    if size > limit(name):
         raise _reject(
-            path, f"cannot read the file as XLSX: {exc}", "open it in Excel and save it again"
-        ) from exc
-    try:
-        name, note = _pick_sheet(path, workbook, sheet, columns, required)
-        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except InputError:
-        raise
-    except Exception as exc:  # calamine raises its own types for every kind of damage
-        raise _reject(
-            path, f"cannot read the file as XLSX: {exc}", "open it in Excel and save it again"
-        ) from exc
-    label = sheet_label(path.name, name)
-    # Drop trailing empty rows (Excel keeps formatted but empty rows).
-    while rows and all(_cell_text(cell) is None for cell in rows[-1]):
-        rows.pop()
-    if not rows:
-        raise _reject(
-            path, "the sheet is empty", "put the header in row 1 of the sheet", file=label
+            path,
+            f"the file is {human_bytes(size)}, larger than {fmt.upper()} files are read "
+            f"({describe(name)})",
+            "split the file",
         )
-    return _rows_to_table(rows), name, note
 
 
 def _read_parquet(path: Path) -> pa.Table:
     try:
         return pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise _reject(
-            path, f"cannot read the file as Parquet: {exc}", "write the file again"
-        ) from exc
+        raise parquet_damage(path.name, exc) from exc
+
+
+@dataclass(slots=True)
+class _Opened:
+    """A file opened for reading: its raw header and its rows, as batches of text columns
+    named by position (CSV, XLSX), or the whole table (Parquet)."""
+
+    file: str
+    format: str
+    encoding: str | None
+    header: list[str]
+    batches: Iterator[pa.RecordBatch]
+    sheet: str | None
+    note: str
+    table: pa.Table | None = None
+
+
+@contextlib.contextmanager
+def _open(
+    path: Path,
+    columns: Mapping[str, Sequence[str]],
+    required: Sequence[str],
+    sheet: str | None,
+) -> Iterator[_Opened]:
+    fmt = detect_format(path)
+    if path.stat().st_size == 0:
+        raise _reject(path, "the file is empty", "export the data with its header row")
+    check_size(path, fmt)
+    if fmt == "parquet":
+        table = _read_parquet(path)
+        yield _Opened(path.name, fmt, None, table.column_names, iter(()), None, "", table)
+        return
+    if fmt == "csv":
+        try:
+            encoding = text_encoding(path)
+            header, batches = csv_batches(path, encoding, _max_columns(columns))
+        except TextRefusalError as refusal:
+            raise _refused(path, refusal) from refusal
+        yield _Opened(path.name, fmt, encoding, header, _guard(path, batches, None), None, "")
+        return
+    choice = _SHEET.get()
+    requested = sheet if sheet is not None else (choice.requested if choice else None)
+    label: str | None = None
+    try:
+        check_archive(path)
+        with Workbook(path, _max_columns(columns)) as workbook:
+            name, note = _pick_sheet(path, workbook, requested, columns, required)
+            label = sheet_label(path.name, name)
+            if choice is not None:
+                choice.used = name
+            header, batches = workbook.batches(name)
+            if not header:
+                raise _reject(
+                    path, "the sheet is empty", "put the header in row 1 of the sheet", file=label
+                )
+            header = [h if h else f"(column {i + 1})" for i, h in enumerate(header)]
+            yield _Opened(label, fmt, None, header, _guard(path, batches, label), name, note)
+    except XlsxRefusalError as refusal:
+        raise _refused(path, refusal, label) from refusal
+
+
+def _guard(
+    path: Path, batches: Iterator[pa.RecordBatch], label: str | None
+) -> Iterator[pa.RecordBatch]:
+    """``batches``, with a refusal met while reading them turned into an :class:`InputError`."""
+    try:
+        yield from batches
+    except (XlsxRefusalError, TextRefusalError) as refusal:
+        raise _refused(path, refusal, label) from refusal
 
 
 def _header_check(
@@ -444,32 +448,89 @@ def read_table(
         For an unsupported, empty, damaged or undecodable file and for header problems.
     """
     path = Path(path)
-    fmt = detect_format(path)
-    encoding: str | None = None
-    used: str | None = None
-    note = ""
-    if path.stat().st_size == 0:
-        raise _reject(path, "the file is empty", "export the data with its header row")
-    if fmt == "csv":
-        table, csv_encoding = _read_csv(path)
-        encoding = csv_encoding
-    elif fmt == "xlsx":
-        choice = _SHEET.get()
-        requested = sheet if sheet is not None else (choice.requested if choice else None)
-        table, used, note = _read_xlsx(path, requested, columns, required)
-        if choice is not None:
-            choice.used = used
-    else:
-        table = _read_parquet(path)
-    file = path.name if used is None else sheet_label(path.name, used)
-    names = canonical_names(path, table.column_names, columns, required, file=file, note=note)
-    table = table.rename_columns(names)
+    with _open(path, columns, required, sheet) as opened:
+        names = canonical_names(
+            path, opened.header, columns, required, file=opened.file, note=opened.note
+        )
+        if opened.table is not None:
+            table = opened.table.rename_columns(names)
+        else:
+            schema = pa.schema([(n, pa.string()) for n in names])
+            table = pa.Table.from_batches(
+                [pa.RecordBatch.from_arrays(b.columns, schema=schema) for b in opened.batches],
+                schema=schema,
+            )
     return RawTable(
-        file=file,
+        file=opened.file,
         path=path,
-        format=fmt,
-        encoding=encoding,
+        format=opened.format,
+        encoding=opened.encoding,
         table=table,
-        first_row=1 if fmt == "parquet" else 2,
-        sheet=used,
+        first_row=1 if opened.format == "parquet" else 2,
+        sheet=opened.sheet,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StagedTable:
+    """A CSV or XLSX file copied, as text columns with canonical names, into a Parquet file
+    (see :func:`stage_table`)."""
+
+    file: str
+    path: Path
+    format: str
+    encoding: str | None
+    parquet: Path
+    columns: tuple[str, ...]
+    num_rows: int
+    first_row: int
+    sheet: str | None = None
+
+
+def stage_table(
+    path: Path | str,
+    folder: Path | str,
+    *,
+    columns: Mapping[str, Sequence[str]],
+    required: Sequence[str] = (),
+    sheet: str | None = None,
+) -> StagedTable:
+    """Copy a CSV or XLSX file into a Parquet file in ``folder``, batch by batch, so that
+    reading takes memory for a few batches whatever the size of the file (issue 11, defect
+    16). The header rules, messages and sheet choice are those of :func:`read_table`; every
+    column is text. The caller owns ``folder`` (the file is named ``staged-<hex>.parquet``).
+
+    Raises
+    ------
+    InputError
+        As :func:`read_table`; also for a Parquet file (scan it in place instead).
+    """
+    path = Path(path)
+    if detect_format(path) == "parquet":
+        raise _reject(path, "a Parquet file is scanned in place, not staged")
+    target = Path(folder) / f"staged-{uuid.uuid4().hex}.parquet"
+    rows = 0
+    with _open(path, columns, required, sheet) as opened:
+        names = canonical_names(
+            path, opened.header, columns, required, file=opened.file, note=opened.note
+        )
+        schema = pa.schema([(n, pa.string()) for n in names])
+        try:
+            with pq.ParquetWriter(target, schema, compression="snappy") as writer:
+                for batch in opened.batches:
+                    writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+                    rows += batch.num_rows
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+    return StagedTable(
+        file=opened.file,
+        path=path,
+        format=opened.format,
+        encoding=opened.encoding,
+        parquet=target,
+        columns=tuple(names),
+        num_rows=rows,
+        first_row=2,
+        sheet=opened.sheet,
     )

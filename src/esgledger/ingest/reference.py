@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from esgledger.errors import InputError, Issue
 from esgledger.ingest import ImportResult
-from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
+from esgledger.ingest.batches import already_imported, batch_ids, commit_batch, file_sha256
 from esgledger.ingest.readers import RawTable, read_table
 from esgledger.ingest.values_guard import (
     check_number,
@@ -671,11 +671,22 @@ def _run(
     done = already_imported(workspace, kind, path, digest)
     if done is not None:
         return done
+    seen = batch_ids(workspace)  # what the checks below see of the other batches
     columns, required = _header_map(kind)
     table = guard_text(read_table(path, columns=columns, required=required))
     rows, message, write = validate(table, batch_id_for(kind, digest))
     return commit_batch(
-        workspace, kind, path, digest, rows=rows, write=write, message=message, summary=summary
+        workspace,
+        kind,
+        path,
+        digest,
+        rows=rows,
+        write=write,
+        message=message,
+        summary=summary,
+        seen=seen,
+        # Other batches came in while we checked: check against what is stored now.
+        recheck=lambda: validate(table, batch_id_for(kind, digest))[2],
     )
 
 

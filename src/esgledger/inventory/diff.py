@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import duckdb
+from esgledger.inventory._duckdb import connect
 
 if TYPE_CHECKING:
     from esgledger.inventory.runs import Run
@@ -284,7 +284,7 @@ def diff_runs(run_a: Run, run_b: Run, *, top: int = 10) -> RunDiff:
     def lit(path: Any) -> str:
         return "'" + str(path).replace("'", "''") + "'"
 
-    con = duckdb.connect()
+    con = connect()
     try:
         con.execute(
             _JOINED_SQL.format(

@@ -114,6 +114,7 @@ from esgledger.errors import (
     UnitError,
 )
 from esgledger.factors.resolve import GAS_FAMILIES, Fallback, Strictness, resolve_many
+from esgledger.inventory._duckdb import connect
 from esgledger.overlaps import (
     DUPLICATE_COLUMNS,
     OVERLAP_SCOPES,
@@ -781,7 +782,7 @@ def compute_line_items(
         of its currency's country covers both years (:mod:`esgledger.deflators`).
     """
     gwp_set = gwp_set.upper()
-    con = duckdb.connect(config={"threads": threads} if threads else {})
+    con = connect(threads=threads, ordered=True)
     try:
         files = ", ".join(_sql_text(str(p)) for p in activity_files)
         con.register(

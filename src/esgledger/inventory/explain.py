@@ -35,11 +35,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-
 from esgledger import gwp
 from esgledger.boundary import ConsolidationApproach
 from esgledger.errors import EsgledgerError, InputError, Issue
+from esgledger.inventory._duckdb import connect
 from esgledger.reasons import reason, templates
 
 if TYPE_CHECKING:
@@ -545,7 +544,7 @@ def market_part(run: Run, line: Mapping[str, Any]) -> dict[str, Any] | None:
     entity = str(line["entity"])
     site = str(line["site"]) if line.get("site") is not None else f"(no site: {entity})"
     start = line["period_start"]
-    con = duckdb.connect()
+    con = connect(ordered=True)
     try:
         cursor = con.execute(
             f"SELECT * FROM read_parquet({_sql_text(str(path))}) "
@@ -662,7 +661,7 @@ def _kind_rank() -> str:
 def _find(run: Run, key: str) -> tuple[str, int]:
     """The (batch_id, row_number) of ``key`` in the run's line items."""
     path = _sql_text(str(run.line_items_path))
-    con = duckdb.connect()
+    con = connect(ordered=True)
     try:
         match = _BATCH_ROW.match(key.strip())
         if match:
@@ -717,7 +716,7 @@ def _activity_row(run: Run, batch_id: str, row_number: int) -> dict[str, Any] | 
     file = lake / "activities" / f"{batch_id}.parquet"
     if not file.is_file():
         return None
-    con = duckdb.connect()
+    con = connect(ordered=True)
     try:
         cursor = con.execute(
             f"SELECT * FROM read_parquet({_sql_text(str(file))}) WHERE row_number = ?",
@@ -776,7 +775,7 @@ def explain(run: Run, key: str) -> Explanation:
     """
     batch_id, row_number = _find(run, key)
     path = _sql_text(str(run.line_items_path))
-    con = duckdb.connect()
+    con = connect(ordered=True)
     try:
         table = con.sql(
             f"SELECT * FROM read_parquet({path}) WHERE batch_id = $batch AND row_number = $row "
@@ -864,7 +863,7 @@ def find_lines(run: Run, key: str) -> list[dict[str, Any]]:
     from esgledger.inventory.engine import line_order_sql
 
     path = _sql_text(str(run.line_items_path))
-    con = duckdb.connect()
+    con = connect(ordered=True)
     try:
         cursor = con.execute(
             f"SELECT * EXCLUDE (file_row_number) FROM read_parquet({path}, "

@@ -56,6 +56,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from esgledger.errors import EsgledgerError
+from esgledger.inventory._duckdb import connect
 from esgledger.renewables.allocation import (
     GRID_AVERAGE_FLAG,
     AllocationResult,
@@ -378,7 +379,7 @@ def market_based(workspace: Workspace, run: Run, *, write: bool = True) -> Marke
     entity_country = {str(e["code"]): str(e["country"]) for e in entities}
     warnings: list[str] = []
 
-    con = duckdb.connect()
+    con = connect()
     try:
         rows = _electricity(con, run.line_items_path)
         other = con.execute(
@@ -751,7 +752,7 @@ def load_market(run: Run) -> StoredMarket | None:
         raise WorkspaceError(
             f"run {run.run_id}: {path.name} differs from the sha256 of the run manifest"
         )
-    con = duckdb.connect()
+    con = connect()
     try:
         rows = con.execute(
             f"SELECT site, entity, sum(co2e_kg_consolidated) FROM read_parquet({_sql_path(path)})"

@@ -46,6 +46,7 @@ import pyarrow as pa
 from esgledger import regions
 from esgledger.errors import InputError, Issue
 from esgledger.factors.resolve import TIERS as RESOLVER_TIERS
+from esgledger.inventory._duckdb import connect
 
 __all__ = [
     "DQ_COLUMNS",
@@ -712,9 +713,8 @@ def score_line_items(
         If a column the rules need is missing, or a rule file is invalid.
     """
     chosen = rules if isinstance(rules, DataQualityRules) else load_rules(rules)
-    con = duckdb.connect()
+    con = connect(ordered=True)
     try:
-        con.execute("SET preserve_insertion_order = true")
         sql = _prepare(con, line_items, factors, chosen)
         return con.sql(sql).to_arrow_table()
     finally:
@@ -725,13 +725,13 @@ def _ensure_scored(
     scored: LineItems, factors: pa.Table | None = None, rules: DataQualityRules | None = None
 ) -> tuple[duckdb.DuckDBPyConnection, str]:
     """A connection with the view ``_scored``: the input if it has the scores, else scored."""
-    con = duckdb.connect()
+    con = connect()
     _connect_source(con, scored, "_in")
     if all(c in _columns(con, "_in") for c in (*DQ_COLUMNS, "primary_data")):
         con.execute("CREATE TEMP VIEW _scored AS SELECT * FROM _in")
         return con, "_scored"
     con.close()
-    con = duckdb.connect()
+    con = connect()
     sql = _prepare(
         con, scored, factors, rules if rules is not None else load_rules(), ordered=False
     )
@@ -852,25 +852,31 @@ def scope3_completeness(scored: LineItems) -> pa.Table:
         ``excluded_lines``, ``co2e_t`` [t CO2e, consolidated] and ``status``: ``reported``
         when at least one line that is not excluded falls in it, else ``not reported``.
     """
-    from esgledger.inventory.runs import SCOPE3_CATEGORIES, SCOPE3_CATEGORY_NAMES
-
-    con = duckdb.connect()
+    con = connect()
     try:
         _connect_source(con, scored, "_in")
-        counts = {
-            str(int(category)): (int(lines), int(excluded), float(co2e))
-            for category, lines, excluded, co2e in con.execute(
-                f"""
-                SELECT scope3_category, count(*) FILTER (WHERE NOT excluded),
-                    count(*) FILTER (WHERE excluded),
-                    coalesce(sum(co2e_kg_consolidated) FILTER (WHERE NOT excluded), 0)
-                        / {_KG_PER_T}
-                FROM _in WHERE scope = 3 AND scope3_category IS NOT NULL GROUP BY 1
-                """
-            ).fetchall()
-        }
+        return _completeness(con, "_in")
     finally:
         con.close()
+
+
+def _completeness(con: duckdb.DuckDBPyConnection, source: str) -> pa.Table:
+    """:func:`scope3_completeness` of the view ``source`` of ``con``: one aggregate query,
+    at most fifteen rows fetched."""
+    from esgledger.inventory.runs import SCOPE3_CATEGORIES, SCOPE3_CATEGORY_NAMES
+
+    counts = {
+        str(int(category)): (int(lines), int(excluded), float(co2e))
+        for category, lines, excluded, co2e in con.execute(
+            f"""
+            SELECT scope3_category, count(*) FILTER (WHERE NOT excluded),
+                count(*) FILTER (WHERE excluded),
+                coalesce(sum(co2e_kg_consolidated) FILTER (WHERE NOT excluded), 0)
+                    / {_KG_PER_T}
+            FROM {source} WHERE scope = 3 AND scope3_category IS NOT NULL GROUP BY 1
+            """
+        ).fetchall()
+    }
     rows = []
     for category in SCOPE3_CATEGORIES:
         lines, excluded, co2e = counts.get(category, (0, 0, 0.0))
@@ -936,7 +942,8 @@ def data_quality_summary(
             .to_arrow_table()
             .to_pylist()
         )
-        completeness = scope3_completeness(con.sql(f"SELECT * FROM {source}").to_arrow_table())
+        # Aggregated in the same plan: the lines never cross into Python.
+        completeness = _completeness(con, source)
         overlap = con.execute(
             f"SELECT count(*), sum(co2e_kg_consolidated) / 1000.0 FROM {source} "
             "WHERE overlap_suspect AND NOT excluded"

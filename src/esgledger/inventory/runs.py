@@ -48,13 +48,13 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from esgledger import __version__, gwp
 from esgledger.errors import InputError, Issue, WorkspaceError
+from esgledger.inventory._duckdb import connect
 
 if TYPE_CHECKING:
     from esgledger.boundary import EntityShare
@@ -85,6 +85,9 @@ __all__ = [
 RUNS_DIR = "runs"
 LINE_ITEMS_FILE = "line_items.parquet"
 MANIFEST_FILE = "manifest.json"
+#: A run being computed lives in ``runs/.tmp-<run id>/``, with the process id in this file.
+TMP_PREFIX = ".tmp-"
+OWNER_FILE = ".owner"
 #: The scope 3 categories, as the keys of ``scope3_by_category``.
 SCOPE3_CATEGORIES: tuple[str, ...] = tuple(str(n) for n in range(1, 16))
 #: Names of the scope 3 categories (GHG Protocol Scope 3 Standard, Table 5.1), English and
@@ -264,16 +267,17 @@ class PreparedRun:
 
     def execute(self, *, threads: int | None = None) -> Run:
         """Compute the line items, write the run to the lake and register it."""
+        from esgledger.ingest.batches import pause_at
         from esgledger.inventory.engine import compute_line_items
         from esgledger.store.repository import load_run, save_run
 
         ws = self.workspace
         created = datetime.now(UTC)
         runs_dir = ws.lake / RUNS_DIR
-        run_id = self._free_id(runs_dir, created)
-        tmp = runs_dir / f".tmp-{run_id}-{os.getpid()}"
+        run_id, tmp = self._reserve_id(runs_dir, created)
         final = runs_dir / run_id
         try:
+            pause_at("run-id")
             result = compute_line_items(
                 activity_files=self.activity_files,
                 entities=self.entities,
@@ -327,14 +331,19 @@ class PreparedRun:
                 json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
                 encoding="utf-8",
             )
-            tmp.rename(final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        # The folder is renamed and the row committed under the workspace's write lock, so
+        # `esgledger doctor` never sees one without the other unless a process was killed.
+        renamed = False
         try:
-            with ws.session() as session:
-                if load_run(session, run_id) is not None:  # pragma: no cover - _free_id
-                    raise WorkspaceError(f"run {run_id} already exists")
+            with ws.write_lock() as session:
+                if load_run(session, run_id) is not None or final.exists():  # pragma: no cover
+                    raise WorkspaceError(f"run {run_id} already exists")  # the id is reserved
+                tmp.rename(final)
+                renamed = True
+                (final / OWNER_FILE).unlink()
                 save_run(
                     session,
                     {
@@ -349,7 +358,9 @@ class PreparedRun:
                     },
                 )
         except BaseException:
-            shutil.rmtree(final, ignore_errors=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+            if renamed:
+                _remove_unregistered(ws, run_id, final)
             raise
         return Run(run_id=run_id, folder=final, manifest=manifest, totals=totals)
 
@@ -362,16 +373,49 @@ class PreparedRun:
         provisional = Run(run_id=run_id, folder=folder, manifest=self.manifest, totals={})
         return market_manifest(market_based(self.workspace, provisional))
 
-    def _free_id(self, runs_dir: Path, created: datetime) -> str:
+    def _reserve_id(self, runs_dir: Path, created: datetime) -> tuple[str, Path]:
+        """A run id no other run has or is computing, and its temporary folder.
+
+        The id is reserved by creating ``.tmp-<run id>`` (``mkdir`` fails when it exists), so
+        two runs of the same inputs in the same second, in two processes, get two ids
+        (``…Z`` and ``…Z-2``). The folder holds :data:`OWNER_FILE` (the process id) until the
+        run is complete, for ``esgledger doctor``.
+        """
         from esgledger.store.repository import load_run
 
+        runs_dir.mkdir(parents=True, exist_ok=True)
         base = f"r-{self.manifest['input_hash'][:12]}-{created:%Y%m%dT%H%M%SZ}"
-        candidate, n = base, 1
         with self.workspace.session() as session:
-            while (runs_dir / candidate).exists() or load_run(session, candidate) is not None:
-                n += 1
-                candidate = f"{base}-{n}"
-        return candidate
+            for n in range(1, 10_000):
+                candidate = base if n == 1 else f"{base}-{n}"
+                if (runs_dir / candidate).exists() or load_run(session, candidate) is not None:
+                    continue
+                tmp = runs_dir / f"{TMP_PREFIX}{candidate}"
+                try:
+                    tmp.mkdir()
+                except FileExistsError:
+                    continue
+                # Another run may have finished (renamed its .tmp- folder) between the look
+                # and the mkdir: then the id is its, not ours.
+                if (runs_dir / candidate).exists() or load_run(session, candidate) is not None:
+                    tmp.rmdir()
+                    continue
+                (tmp / OWNER_FILE).write_text(f"{os.getpid()}\n", encoding="utf-8")
+                return candidate, tmp
+        raise WorkspaceError(f"no free run id for {base} in {runs_dir}")  # pragma: no cover
+
+
+def _remove_unregistered(workspace: Workspace, run_id: str, folder: Path) -> None:
+    """Remove the folder of a run whose row did not commit, unless the row is there after
+    all; under the write lock. When even that fails the folder stays for ``doctor``."""
+    from esgledger.store.repository import load_run
+
+    try:
+        with workspace.write_lock() as session:
+            if load_run(session, run_id) is None:
+                shutil.rmtree(folder, ignore_errors=True)
+    except Exception:  # the original error matters more; doctor cleans up
+        return
 
 
 def _investments(
@@ -525,7 +569,12 @@ def prepare_run(
     files = [workspace.lake / str(b.lake_path) for b in batches]
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
-        raise WorkspaceError(f"activity batches are missing from the lake: {', '.join(missing)}")
+        raise WorkspaceError(
+            f"activity batches are missing from the lake: {', '.join(missing[:3])}"
+            + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+            + f"; `esgledger doctor {workspace.root} --repair` unregisters them so that their "
+            "files can be imported again (or restore the lake from a backup)"
+        )
 
     inputs = {
         "activity_batches": [
@@ -722,7 +771,7 @@ def check_line_ceiling(line_items: Path) -> None:
         f"OR NOT isfinite(coalesce(biogenic_co2_kg, 0)) "
         f"OR abs(coalesce(biogenic_co2_kg, 0)) > {LINE_CEILING_KG!r}"
     )
-    con = duckdb.connect()
+    con = connect()
     try:
         rows = con.execute(
             f"SELECT batch_id, row_number, activity, co2e_kg, count(*) OVER () "
@@ -766,7 +815,7 @@ def aggregate(line_items: Path) -> dict[str, Any]:
     """
     scale = f"DECIMAL(38, {_SUM_SCALE})"
     path = "'" + str(line_items).replace("'", "''") + "'"
-    con = duckdb.connect()
+    con = connect()
     try:
         grouped = con.execute(
             f"""

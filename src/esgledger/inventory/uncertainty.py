@@ -52,11 +52,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from esgledger.errors import InputError, Issue
+from esgledger.inventory._duckdb import connect
 from esgledger.inventory.quality import (
     DQ_COLUMNS,
     INDICATORS,
@@ -336,7 +336,7 @@ def monte_carlo(
             raise ValueError(f"not a column name: {column!r}")
     table = defaults if defaults is not None else load_uncertainty_defaults()
 
-    con = duckdb.connect()
+    con = connect()
     try:
         _connect_source(con, line_items, "_in")
         columns = _columns(con, "_in")

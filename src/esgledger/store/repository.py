@@ -55,6 +55,7 @@ __all__ = [
     "load_fx_rates",
     "load_sites",
     "register_batch",
+    "registered_batch_ids",
     "save_activity_types",
     "save_entities",
     "save_factor_set",
@@ -381,6 +382,11 @@ def load_factors(session: Session, factor_set: str | None = None) -> list[dict[s
     ``factor_set``, or of every set."""
     where = None if factor_set is None else Factor.factor_set == factor_set
     return _load(session, Factor, where)
+
+
+def registered_batch_ids(session: Session) -> frozenset[str]:
+    """The ids of every registered import batch."""
+    return frozenset(session.scalars(sa.select(ImportBatch.id)))
 
 
 def load_batches(session: Session) -> list[ImportBatch]:

@@ -23,6 +23,20 @@ Environment
     When set, :meth:`Workspace.open` uses this SQLAlchemy URL instead of the ``database_url``
     of ``esgledger.toml``. The ``schema`` of the toml still applies.
 
+``ESGLEDGER_BUSY_TIMEOUT``
+    Seconds a command waits for another esgledger process that holds the database (SQLite's
+    busy timeout; on PostgreSQL the ``lock_timeout`` of the workspace's write lock); default
+    30. When it runs out the command stops with :class:`~esgledger.errors.WorkspaceBusyError`
+    (one line, exit 2), nothing written.
+
+Concurrent writers
+------------------
+:meth:`Workspace.write_lock` is a session whose transaction holds the workspace's write lock
+(PostgreSQL: ``pg_advisory_xact_lock`` on a key of the schema; SQLite: ``BEGIN IMMEDIATE``)
+until it commits or rolls back. Imports re-check everything that depends on other batches
+under it, so two processes never both pass a check that only one of them may pass
+(``docs/hardening/concurrency.md``).
+
 Passwords
 ---------
 ``esgledger.toml`` never holds a database password. :meth:`Workspace.init` given a URL with a
@@ -59,10 +73,11 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from esgledger import __version__
-from esgledger.errors import WorkspaceError
+from esgledger.errors import WorkspaceBusyError, WorkspaceError
 from esgledger.store.models import ImportBatch, WorkspaceInfo
 
 __all__ = [
+    "BUSY_TIMEOUT_ENV",
     "CONFIG_FILE",
     "DATABASE_URL_ENV",
     "PASSWORD_FILE",
@@ -77,6 +92,12 @@ CONFIG_FILE = "esgledger.toml"
 SQLITE_FILE = "esgledger.db"
 LAKE_DIR = "lake"
 DATABASE_URL_ENV = "ESGLEDGER_DATABASE_URL"
+#: Seconds to wait for a database another process holds (default :data:`BUSY_TIMEOUT`).
+BUSY_TIMEOUT_ENV = "ESGLEDGER_BUSY_TIMEOUT"
+BUSY_TIMEOUT = 30.0
+#: First key of the two-key PostgreSQL advisory lock of :meth:`Workspace.write_lock` ("ESGL");
+#: the second is ``hashtext(current_schema())``, so workspaces in other schemas do not wait.
+_PG_LOCK_CLASS = 0x4553474C
 #: Where :meth:`Workspace.init` keeps the password of a URL given with one (mode 0600).
 PASSWORD_FILE = Path(".secrets") / "database_password"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -151,10 +172,51 @@ def _create_engine(url: str, schema: str | None) -> Engine:
                 f"a schema ({schema!r}) can only be used with PostgreSQL, not {backend}"
             )
         connect_args["options"] = f"-csearch_path={_check_schema_name(schema)}"
+    if backend == "sqlite":
+        connect_args["timeout"] = busy_timeout()
     engine = sa.create_engine(url, connect_args=connect_args)
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "handle_error", _busy_error)
     return engine
+
+
+def busy_timeout() -> float:
+    """Seconds to wait for a database another process holds: ``ESGLEDGER_BUSY_TIMEOUT``, else
+    :data:`BUSY_TIMEOUT`.
+
+    Raises
+    ------
+    WorkspaceError
+        If the variable is not a number of seconds from 0 to 86400.
+    """
+    raw = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return BUSY_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86400:
+        raise WorkspaceError(
+            f"{BUSY_TIMEOUT_ENV} must be a number of seconds from 0 to 86400 (value: {raw[:40]!r})"
+        )
+    return value
+
+
+def _busy_error(context: Any) -> None:
+    """Turn "the database is locked" (SQLite) and a lock timeout (PostgreSQL) into one clear
+    :class:`WorkspaceBusyError` instead of a driver traceback."""
+    orig = context.original_exception
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
+    sqlite_busy = "database is locked" in text or "database table is locked" in text
+    pg_timeout = getattr(orig, "sqlstate", None) == "55P03"  # lock_not_available
+    if sqlite_busy or pg_timeout:
+        raise WorkspaceBusyError(
+            "another esgledger process kept the workspace's database busy for more than "
+            f"{busy_timeout():g} s ({text}); nothing was written: run the command again when it "
+            f"has finished, or wait longer with {BUSY_TIMEOUT_ENV}=SECONDS"
+        ) from orig
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -730,6 +792,42 @@ class Workspace:
         """A session in one transaction: committed when the block ends, rolled back (nothing
         written) when it raises."""
         return self._session_scope()
+
+    @contextlib.contextmanager
+    def _locked_scope(self) -> Iterator[Session]:
+        session = self._sessions()
+        try:
+            connection = session.connection()
+            if connection.dialect.name == "sqlite":
+                # pysqlite opens transactions lazily; an explicit BEGIN IMMEDIATE takes the
+                # write lock now (waiting up to the busy timeout) and pysqlite keeps it.
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                timeout_ms = int(busy_timeout() * 1000)
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = {timeout_ms}")
+                connection.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:cls, hashtext(current_schema()))"),
+                    {"cls": _PG_LOCK_CLASS},
+                )
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def write_lock(self) -> contextlib.AbstractContextManager[Session]:
+        """A session whose transaction holds the workspace's write lock until it commits (when
+        the block ends) or rolls back (when it raises).
+
+        Only one process at a time holds it: another waits up to :func:`busy_timeout`
+        seconds, then gets :class:`~esgledger.errors.WorkspaceBusyError`. PostgreSQL:
+        ``pg_advisory_xact_lock`` on the workspace's schema; SQLite: ``BEGIN IMMEDIATE``
+        (the database's one write lock). Do not open another write lock inside the block (in
+        the same process that would wait for itself).
+        """
+        return self._locked_scope()
 
     def find_batch(self, kind: str, content_hash: str) -> ImportBatch | None:
         """The accepted import batch of ``kind`` with the sha256 ``content_hash``, if any."""

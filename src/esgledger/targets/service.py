@@ -29,11 +29,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from esgledger.errors import InputError, WorkspaceError
 from esgledger.reasons import Reason, reason
@@ -772,6 +772,28 @@ def _select_lines(lines: pa.Table, target: Target) -> pa.Table:
     return lines.filter(mask)
 
 
+def _grouped_lines(path: Path) -> pa.Table:
+    """The run's line items summed by (scope, category, activity, entity, site) in DuckDB:
+    one row per group, never the lines themselves (issue 11, docs/hardening/memory.md).
+    ``co2e_kg_consolidated`` [kg CO2e] is the exact decimal sum (to 1 µg) of the group's
+    lines that are not excluded; the planner groups by the same keys."""
+    from esgledger.inventory._duckdb import connect
+
+    keys = ", ".join(c for c in _LINE_COLUMNS if c not in ("co2e_kg_consolidated", "excluded"))
+    source = "'" + str(path).replace("'", "''") + "'"
+    with connect() as con:
+        return con.sql(
+            f"""
+            SELECT {keys}, CAST(coalesce(sum(CAST(co2e_kg_consolidated AS DECIMAL(38, 9))), 0)
+                AS DOUBLE) AS co2e_kg_consolidated
+            FROM read_parquet({source})
+            WHERE NOT coalesce(excluded, false)
+            GROUP BY ALL
+            ORDER BY ALL
+            """
+        ).to_arrow_table()
+
+
 def _default_target(targets: Sequence[Target]) -> Target | None:
     emissions = [t for t in targets if t.kind is TargetKind.ABSOLUTE]
     near = [t for t in emissions if t.horizon is Horizon.NEAR_TERM]
@@ -825,7 +847,7 @@ def plan(
         )
     run = load_run(workspace, run_id)
     run_year = int(run.manifest["reporting_year"])
-    lines = pq.read_table(run.line_items_path, columns=list(_LINE_COLUMNS))
+    lines = _grouped_lines(run.line_items_path)
     targets = [s.target for s in stored_targets(workspace)]
     target: Target | None
     if target_id is not None:

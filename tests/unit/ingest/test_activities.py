@@ -581,8 +581,8 @@ def test_parquet_without_rows_is_empty(ws: Workspace, tmp_path: Path) -> None:
 def test_corrupt_parquet(ws: Workspace, tmp_path: Path) -> None:
     (tmp_path / "bad.parquet").write_bytes(b"PAR1 this is not really parquet")
     error = rejection(ws, tmp_path / "bad.parquet")
-    assert error.summary.startswith("bad.parquet was rejected: cannot read the file as Parquet: ")
-    assert error.issues[0].fix == "write the file again"
+    assert error.summary == "bad.parquet was rejected: damaged file (not a valid Parquet file)"
+    assert error.issues[0].fix == "write the file again (it may have been cut short while copying)"
 
 
 def test_parquet_with_damaged_pages_but_a_sound_footer(ws: Workspace, tmp_path: Path) -> None:
@@ -594,8 +594,8 @@ def test_parquet_with_damaged_pages_but_a_sound_footer(ws: Workspace, tmp_path: 
         data[index] ^= 0x5A
     (tmp_path / "damaged.parquet").write_bytes(bytes(data))
     error = rejection(ws, tmp_path / "damaged.parquet")
-    assert error.summary.startswith(
-        "damaged.parquet was rejected: cannot read the file as Parquet: "
+    assert error.summary == (
+        "damaged.parquet was rejected: damaged file (not a valid Parquet file)"
     )
     assert lake_files(ws) == []
 
@@ -617,7 +617,10 @@ def test_a_file_that_does_not_exist(ws: Workspace, tmp_path: Path) -> None:
 def test_corrupt_xlsx(ws: Workspace, tmp_path: Path) -> None:
     (tmp_path / "bad.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
     error = rejection(ws, tmp_path / "bad.xlsx")
-    assert error.summary.startswith("bad.xlsx was rejected: cannot read the file as XLSX: ")
+    assert error.summary == (
+        "bad.xlsx was rejected: damaged file (not a valid XLSX workbook): "
+        "it is not a complete zip archive"
+    )
 
 
 def test_missing_required_column(ws: Workspace, tmp_path: Path) -> None:
