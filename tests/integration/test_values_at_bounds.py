@@ -63,12 +63,11 @@ def _calculate(tmp: Path, rows: list[tuple[str, str, str, float, float]]) -> dic
 
 def test_every_dimension_at_its_bounds_calculates(tmp_path: Path) -> None:
     rows = []
-    for repeat in range(3):
+    for _ in range(3):
         for key, unit, factor_unit in CASES:
             rows.append(
                 (key, unit, factor_unit, _largest("quantity", unit), _largest("factor", unit))
             )
-        del repeat
     totals = _calculate(tmp_path, rows)
     # 3 x (1e15 + 1e18 + 1e18 + 1e15 + 1e16 + 1e17 + 1e16) kg, at least, in t.
     expected_t = 3 * (1e15 + 1e18 + 1e18 + 1e15 + 1e16 + 1e17 + 1e16) / 1000
@@ -107,3 +106,31 @@ def test_just_beyond_the_bounds_is_refused(
 
     with pytest.raises(InputError, match="bounds"):
         _calculate(tmp_path, [(key, unit, factor_unit, _largest("quantity", unit) * 1.01, 1.0)])
+
+
+def test_a_line_beyond_the_ceiling_ends_calculate_with_exit_2_and_nothing_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's guard (``runs.check_line_ceiling``) through the CLI: a clear refusal, no
+    traceback, no run folder and no ``runs`` row. The ceiling is lowered so that an ordinary
+    row passes it (spend at extreme exchange rates is what reaches it for real)."""
+    from typer.testing import CliRunner
+
+    from esgledger.cli import app
+    from esgledger.inventory.runs import list_runs
+    from esgledger.store import Workspace
+
+    factors = [_factor("electricity", 0, "kWh", 0.5)]
+    activities = [activity("electricity", "1000", "kWh", factor="BOUND-0", record_id="R0")]
+    new_workspace(tmp_path / "ws", factors=factors, activities=activities).close()
+    monkeypatch.setattr("esgledger.ingest.values_guard.LINE_CEILING_KG", 100.0)
+    result = CliRunner().invoke(app, ["calculate", str(tmp_path / "ws")])
+    output = result.stdout + result.stderr
+    assert result.exit_code == 2, output
+    assert "Traceback" not in output
+    assert "beyond" in output, output
+    assert "row 2" in output, output
+    with Workspace.open(tmp_path / "ws") as ws:
+        assert list_runs(ws) == []
+        runs = ws.lake / "runs"
+        assert not runs.exists() or list(runs.iterdir()) == []

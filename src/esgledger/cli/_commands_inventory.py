@@ -226,6 +226,11 @@ def calculate(
             )
             data = summary(run)
     except EsgledgerError as exc:
+        from esgledger.inventory.runs import LineCeilingError
+
+        if isinstance(exc, LineCeilingError):  # a refused input, not a failure: exit 2
+            _stderr().print(f"error: {exc}", markup=False)
+            raise typer.Exit(EXIT_REJECTED) from exc
         raise _fail(exc) from exc
     _print_run(data)
 

@@ -165,7 +165,6 @@ from esgledger.ingest.values_guard import (
     number_sql,
     quantity_limit,
     unit_scale_problem,
-    visible,
 )
 
 if TYPE_CHECKING:
@@ -1049,7 +1048,7 @@ def _fetch_value_issues(
         ).fetchall()
     finally:
         con.unregister("verdicts")
-    return [Issue(name, int(r[0]), r[1], visible(r[2]), r[3], r[4]) for r in rows]
+    return [Issue(name, int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
 
 
 def _quantity_bounds(
@@ -1112,7 +1111,7 @@ def _check_rows(
             f"WHERE {rule.predicate} ORDER BY row_number LIMIT {ISSUE_CAP}"
         ).fetchall()
         findings.add(
-            [Issue(name, int(r[0]), rule.column, visible(r[1]), r[2], rule.fix) for r in rows],
+            [Issue(name, int(r[0]), rule.column, r[1], r[2], rule.fix) for r in rows],
             count,
         )
     return result[-2], result[-1]

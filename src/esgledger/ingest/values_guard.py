@@ -93,7 +93,6 @@ __all__ = [
     "quantity_limit",
     "text_problem",
     "unit_scale_problem",
-    "visible",
 ]
 
 #: The grammar of a number written in a file (ASCII digits; see the module docstring).
@@ -412,20 +411,6 @@ def is_invisible(char: str) -> bool:
     return unicodedata.category(char) in _REFUSED_CATEGORIES or char in _INVISIBLE_EXTRA
 
 
-def visible(text: str | None, limit: int = 120) -> str | None:
-    """``text`` with every control, invisible or unpaired surrogate character written as its
-    code point (``DC<U+200B>-TJ``), cut at ``limit`` characters: safe to echo in a message."""
-    if text is None:
-        return None
-    out = []
-    for char in text[:limit]:
-        if is_invisible(char):
-            out.append(f"<U+{ord(char):04X}>")
-        else:
-            out.append(char)
-    return "".join(out) + ("…" if len(text) > limit else "")
-
-
 def text_problem(text: str, *, code: bool) -> str | None:
     """Why ``text`` is refused (NUL anywhere; invisible characters in a code), or None."""
     if "\x00" in text:
@@ -484,9 +469,7 @@ def guard_text(raw: RawTable) -> RawTable:
             value = column[index].as_py()
             problem = text_problem(value, code=code) or INVISIBLE_PROBLEM
             fix = TEXT_FIX_NUL if problem == NUL_PROBLEM else TEXT_FIX_INVISIBLE
-            issues.append(
-                Issue(raw.file, index + raw.first_row, name, visible(value), problem, fix)
-            )
+            issues.append(Issue(raw.file, index + raw.first_row, name, value, problem, fix))
         if not pc.all(pc.fill_null(pc.string_is_ascii(column), True)).as_py():
             column = pc.utf8_normalize(column, "NFC")
         columns.append(column)

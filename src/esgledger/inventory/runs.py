@@ -70,6 +70,7 @@ __all__ = [
     "RUNS_DIR",
     "SCOPE3_CATEGORIES",
     "SCOPE3_CATEGORY_NAMES",
+    "LineCeilingError",
     "PreparedRun",
     "Run",
     "aggregate",
@@ -743,6 +744,11 @@ def _t(kg: Decimal) -> float:
     return float(kg / _KG_PER_T)
 
 
+class LineCeilingError(InputError):
+    """A run refused because a line's CO2e is not finite or beyond the line ceiling (the CLI
+    exits with 2: the input is refused, nothing is written)."""
+
+
 def check_line_ceiling(line_items: Path) -> None:
     """Refuse a run with a line whose CO2e or biogenic CO2 is not finite or larger than
     :data:`esgledger.ingest.values_guard.LINE_CEILING_KG`, naming the batch and row.
@@ -754,7 +760,7 @@ def check_line_ceiling(line_items: Path) -> None:
 
     Raises
     ------
-    InputError
+    LineCeilingError
         Listing the offending lines (exit 2); nothing is written.
     """
     from esgledger.ingest.values_guard import LINE_CEILING_KG
@@ -788,7 +794,7 @@ def check_line_ceiling(line_items: Path) -> None:
         )
         for batch, row, activity, co2e, _ in rows
     ]
-    raise InputError(
+    raise LineCeilingError(
         f"the calculation was refused: {int(rows[0][-1])} line(s) beyond {LINE_CEILING_KG:g} "
         f"kg CO2e (first: batch {rows[0][0]}, row {rows[0][1]}); nothing was written",
         issues,
