@@ -54,7 +54,7 @@ def _escape(char: str) -> str:
     return f"\\U{code:08x}"
 
 
-def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+def shown(value: object, limit: int = SHOWN_CHARS, *, keep: str = "") -> str:
     """A value from a user's file as a message may show it: every unprintable character
     escaped (``\\x1b``, ``\\u202e``), and at most ``limit`` characters, then ``…`` and the
     length of the whole value (``'aaaa… (10,485,760 characters)'``).
@@ -62,12 +62,14 @@ def shown(value: object, limit: int = SHOWN_CHARS) -> str:
     Everything a message echoes from a file goes through here, so that no control sequence,
     bidi override or binary garbage reaches a terminal, and a 10 MB cell prints as one short
     line. Works in time proportional to ``limit``, whatever the length of ``value``.
+    Characters in ``keep`` are left as they are (the ``--report`` CSV keeps tabs and line
+    breaks, which CSV quotes).
     """
     text = value if isinstance(value, str) else str(value)
     out: list[str] = []
     used = 0
     for char in text:  # ends after at most limit + 1 characters: each piece has one or more
-        piece = _escape(char)
+        piece = char if char in keep else _escape(char)
         if used + len(piece) > limit:
             return "".join(out) + f"… ({len(text):,} characters)"
         out.append(piece)
@@ -148,7 +150,9 @@ class Issue:
         for name in ISSUE_FIELDS:
             value = getattr(self, name)
             limit = _REPORT_CHARS.get(name)
-            row.append(shown(value, limit) if limit and isinstance(value, str) else value)
+            if limit and isinstance(value, str):
+                value = shown(value, limit, keep="\t\r\n")
+            row.append(value)
         return tuple(row)
 
 
