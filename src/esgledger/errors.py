@@ -86,6 +86,23 @@ def quoted(value: object, limit: int = SHOWN_CHARS) -> str:
 MESSAGE_LINE_CHARS = 400
 
 
+#: Longest value :func:`close_matches` compares: codes and names are far shorter, and difflib's
+#: cost (and memory) grows with the length of the value (a 10 MB cell exhausted 2 GiB).
+CLOSE_MATCH_CHARS = 200
+
+
+def close_matches(
+    word: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.6
+) -> list[str]:
+    """The candidates closest to ``word`` (:func:`difflib.get_close_matches`) for a "did you
+    mean" hint; none for a value longer than :data:`CLOSE_MATCH_CHARS`."""
+    import difflib
+
+    if len(word) > CLOSE_MATCH_CHARS:
+        return []
+    return difflib.get_close_matches(word, list(candidates), n=n, cutoff=cutoff)
+
+
 def shown_lines(text: object, limit: int = MESSAGE_LINE_CHARS) -> str:
     """A message of several lines, each one through :func:`shown` (escaped, at most
     ``limit`` characters): how every esgledger error prints, whatever it quotes."""

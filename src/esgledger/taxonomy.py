@@ -20,7 +20,6 @@ its ``factor_activity`` is the member key itself unless the family names another
 from __future__ import annotations
 
 import csv
-import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -28,7 +27,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from esgledger.errors import UnknownActivityError
+from esgledger.errors import UnknownActivityError, close_matches
 
 if TYPE_CHECKING:
     from esgledger.store import Workspace
@@ -257,7 +256,7 @@ class Taxonomy:
             return found
         family = self.family_of(key)
         if family is None:
-            close = difflib.get_close_matches(key, [*self._exact, *self._families], n=3)
+            close = close_matches(key, [*self._exact, *self._families], n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise UnknownActivityError(
                 f"unknown activity {key!r}{hint} (`esgledger activities` lists them)",

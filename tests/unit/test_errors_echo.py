@@ -8,11 +8,13 @@ import pytest
 
 from esgledger.cli._app import error_line
 from esgledger.errors import (
+    CLOSE_MATCH_CHARS,
     MESSAGE_LINE_CHARS,
     SHOWN_CHARS,
     InputError,
     Issue,
     UnitError,
+    close_matches,
     issues_to_csv,
     quoted,
     shown,
@@ -104,3 +106,10 @@ def test_the_cli_guard_line_is_bounded_and_escaped() -> None:
     assert line.startswith("error: No such file or directory: \\x1b")
     assert len(line) < 500
     assert _printable(line)
+
+
+def test_close_matches_suggests_for_codes_and_skips_huge_values() -> None:
+    assert close_matches("CLOUDD", ["CLOUD", "HQ"]) == ["CLOUD"]
+    # difflib on a 10 MB cell exhausted 2 GiB of memory; such a value gets no suggestion.
+    assert close_matches(BIG, ["CLOUD", "A" * 50]) == []
+    assert close_matches("A" * CLOSE_MATCH_CHARS, ["A" * CLOSE_MATCH_CHARS]) != []

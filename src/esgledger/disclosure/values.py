@@ -27,7 +27,6 @@ or ``=``; each key at most once. The canonical form sorts the keys: ``age=<30;ge
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
@@ -35,7 +34,7 @@ from typing import Any
 import pyarrow as pa
 
 from esgledger.disclosure.catalogue import Catalogue, CatalogueItem, _columns
-from esgledger.errors import InputError, Issue, UnitError
+from esgledger.errors import InputError, Issue, UnitError, close_matches
 from esgledger.units import conversion_factor, parse_unit
 
 __all__ = [
@@ -257,7 +256,7 @@ def validate_values(
         code = _text(row.get("metric"))
         item = catalogue.get(code)
         if item is None:
-            close = difflib.get_close_matches(code, [i.code for i in catalogue], n=1)
+            close = close_matches(code, [i.code for i in catalogue], n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             bad(line, "metric", code, "unknown metric", hint + "use a code of the catalogue")
         elif item.is_derived:
@@ -271,7 +270,7 @@ def validate_values(
             )
         entity = _text(row.get("entity"))
         if entity not in known_entities:
-            close = difflib.get_close_matches(entity, sorted(known_entities), n=1)
+            close = close_matches(entity, sorted(known_entities), n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             bad(
                 line,

@@ -22,7 +22,6 @@ clash, and :meth:`FactorLibrary.with_user_sets` refuses them.
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
@@ -31,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from esgledger.errors import FactorNotFoundError, InputError, Issue
+from esgledger.errors import FactorNotFoundError, InputError, Issue, close_matches
 from esgledger.factors.sources._common import (
     FACTOR_COLUMNS,
     factor_schema,
@@ -362,7 +361,7 @@ class FactorLibrary:
         """
         position = self._index.get(factor_id)
         if position is None:
-            close = difflib.get_close_matches(factor_id, list(self._index), n=3, cutoff=0.75)
+            close = close_matches(factor_id, list(self._index), n=3, cutoff=0.75)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise FactorNotFoundError(
                 f"no factor with id {factor_id!r}{hint} "

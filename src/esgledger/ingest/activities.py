@@ -120,7 +120,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
-import difflib
 import os
 import re
 import tempfile
@@ -145,6 +144,7 @@ from esgledger.errors import (
     UnknownActivityError,
     UnknownGasError,
     WorkspaceError,
+    close_matches,
 )
 from esgledger.ingest import ImportResult
 from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
@@ -289,7 +289,7 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
 
 
 def _close(value: str, candidates: Sequence[str]) -> str:
-    matches = difflib.get_close_matches(value, list(candidates), n=3, cutoff=0.6)
+    matches = close_matches(value, list(candidates), n=3, cutoff=0.6)
     if not matches:
         lowered = {c.lower(): c for c in candidates}
         if value.lower() in lowered:

@@ -25,7 +25,6 @@ names the sheet: the file is shown as ``book.xlsx (sheet 'Activities')``.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
@@ -36,7 +35,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from esgledger.errors import InputError, Issue
+from esgledger.errors import InputError, Issue, close_matches
 from esgledger.ingest._text import TextRefusalError, csv_batches, text_encoding
 from esgledger.ingest._xlsx import Workbook, XlsxRefusalError, cell_text, check_archive
 from esgledger.ingest.limits import describe, human_bytes, limit
@@ -359,7 +358,7 @@ def _header_check(
         key = raw.replace("\ufeff", "").strip().lower()
         canonical = lookup.get(key)
         if canonical is None:
-            close = difflib.get_close_matches(key, list(lookup), n=1)
+            close = close_matches(key, list(lookup), n=1)
             fix = f"did you mean {lookup[close[0]]!r}? " if close else ""
             issues.append(
                 Issue(

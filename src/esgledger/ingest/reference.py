@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import difflib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -48,7 +47,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from esgledger.errors import InputError, Issue
+from esgledger.errors import InputError, Issue, close_matches
 from esgledger.ingest import ImportResult
 from esgledger.ingest.batches import already_imported, batch_ids, commit_batch, file_sha256
 from esgledger.ingest.readers import RawTable, read_table
@@ -315,7 +314,7 @@ def _close(value: str, candidates: Iterable[str], n: int = 1) -> list[str]:
     by_upper: dict[str, str] = {}
     for candidate in candidates:
         by_upper.setdefault(candidate.upper(), candidate)
-    found = difflib.get_close_matches(value.upper(), list(by_upper), n=n, cutoff=0.6)
+    found = close_matches(value.upper(), list(by_upper), n=n, cutoff=0.6)
     return [by_upper[f] for f in found]
 
 
