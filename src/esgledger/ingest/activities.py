@@ -1420,15 +1420,7 @@ def _validate(con: duckdb.DuckDBPyConnection, workspace: Workspace, source: _Sou
         else None
     )
 
-    if findings.total:
-        findings.issues.sort(
-            key=lambda i: (i.row if i.row is not None else 0, _ORDER.get(i.column or "", 99))
-        )
-        raise InputError(
-            f"{name} was rejected: {_plural(findings.total, 'issue')} found; nothing was imported",
-            findings.issues[:ISSUE_CAP],
-            total=findings.total,
-        )
+    _raise_findings(name, findings)
     activities = tuple(_overlap_activities(ctx, groups["activity_unit"]))
     return _Stats(first, last, totals, overlaps, activities)
 

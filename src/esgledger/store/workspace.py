@@ -777,9 +777,11 @@ class Workspace:
     # -- database -------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _session_scope(self) -> Iterator[Session]:
+    def _session_scope(self, *, locked: bool = False) -> Iterator[Session]:
         session = self._sessions()
         try:
+            if locked:
+                self._take_write_lock(session)
             yield session
             session.commit()
         except BaseException:
@@ -793,29 +795,20 @@ class Workspace:
         written) when it raises."""
         return self._session_scope()
 
-    @contextlib.contextmanager
-    def _locked_scope(self) -> Iterator[Session]:
-        session = self._sessions()
-        try:
-            connection = session.connection()
-            if connection.dialect.name == "sqlite":
-                # pysqlite opens transactions lazily; an explicit BEGIN IMMEDIATE takes the
-                # write lock now (waiting up to the busy timeout) and pysqlite keeps it.
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-            else:
-                timeout_ms = int(busy_timeout() * 1000)
-                connection.exec_driver_sql(f"SET LOCAL lock_timeout = {timeout_ms}")
-                connection.execute(
-                    sa.text("SELECT pg_advisory_xact_lock(:cls, hashtext(current_schema()))"),
-                    {"cls": _PG_LOCK_CLASS},
-                )
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+    @staticmethod
+    def _take_write_lock(session: Session) -> None:
+        connection = session.connection()
+        if connection.dialect.name == "sqlite":
+            # pysqlite opens transactions lazily; an explicit BEGIN IMMEDIATE takes the
+            # write lock now (waiting up to the busy timeout) and pysqlite keeps it.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            timeout_ms = int(busy_timeout() * 1000)
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {timeout_ms}")
+            connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:cls, hashtext(current_schema()))"),
+                {"cls": _PG_LOCK_CLASS},
+            )
 
     def write_lock(self) -> contextlib.AbstractContextManager[Session]:
         """A session whose transaction holds the workspace's write lock until it commits (when
@@ -827,7 +820,7 @@ class Workspace:
         (the database's one write lock). Do not open another write lock inside the block (in
         the same process that would wait for itself).
         """
-        return self._locked_scope()
+        return self._session_scope(locked=True)
 
     def find_batch(self, kind: str, content_hash: str) -> ImportBatch | None:
         """The accepted import batch of ``kind`` with the sha256 ``content_hash``, if any."""
