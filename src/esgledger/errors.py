@@ -298,3 +298,23 @@ class PriceIndexMissingError(EsgledgerError, LookupError):
         self.country = country
         self.year = year
         super().__init__(message)
+
+
+class AccessDeniedError(EsgledgerError, PermissionError):
+    """The acting principal may not do this (its role lacks the action, or the object lies
+    outside its scope). The text says which and why; it never reveals data out of scope."""
+
+
+class AuthenticationError(EsgledgerError, PermissionError):
+    """No valid credentials: unknown user or wrong password (never said which), disabled or
+    locked account, expired or revoked token."""
+
+
+class NotFoundError(EsgledgerError, LookupError):
+    """The named object does not exist (or lies outside the principal's scope: the platform
+    answers the same for both, so scope cannot be probed)."""
+
+
+class ConflictError(EsgledgerError, RuntimeError):
+    """The object is not in a state that allows this change (a task already approved, a
+    batch already withdrawn, a second submission racing the first)."""
