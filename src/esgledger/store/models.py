@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "BATCH_STATUSES",
     "ActivityType",
     "Base",
     "Entity",
@@ -67,6 +68,11 @@ class WorkspaceInfo(Base):
     created_by_version: Mapped[str] = mapped_column(String(40))
 
 
+#: What a batch's ``status`` may be. Only ``approved`` batches enter a calculation by default;
+#: ``withdrawn`` and ``superseded`` batches keep their lake file and registry row for ever.
+BATCH_STATUSES: tuple[str, ...] = ("submitted", "approved", "withdrawn", "superseded")
+
+
 class ImportBatch(Base):
     """One accepted import: a file, its content hash, and where its rows went.
 
@@ -86,6 +92,24 @@ class ImportBatch(Base):
     )
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     summary: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(
+        String(20),
+        server_default="approved",
+        comment="submitted (awaiting review), approved (enters calculations), withdrawn, "
+        "superseded; see BATCH_STATUSES",
+    )
+    imported_by: Mapped[str | None] = mapped_column(
+        String(100), comment="username, or local:<os user> from the CLI"
+    )
+    task_id: Mapped[int | None] = mapped_column(
+        Integer, comment="the collection task this batch was submitted to, if any"
+    )
+    superseded_by: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("import_batches.id"), comment="the correcting batch"
+    )
+    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_changed_by: Mapped[str | None] = mapped_column(String(100))
+    status_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Entity(Base):
