@@ -147,7 +147,12 @@ from esgledger.errors import (
     close_matches,
 )
 from esgledger.ingest import ImportResult
-from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
+from esgledger.ingest.batches import (
+    already_imported,
+    commit_batch,
+    current_context,
+    file_sha256,
+)
 from esgledger.ingest.readers import (
     canonical_names,
     check_size,
@@ -1190,7 +1195,12 @@ def _lake_batches(workspace: Workspace) -> list[tuple[str, str, Path]]:
     from esgledger.store.repository import load_batches
 
     with workspace.session() as session:
-        batches = [b for b in load_batches(session) if b.kind == KIND and b.lake_path]
+        replaced = current_context().replaces
+        batches = [
+            b
+            for b in load_batches(session)
+            if b.kind == KIND and b.lake_path and b.id not in replaced
+        ]
     out = [(str(b.id), str(b.file_name), workspace.lake / str(b.lake_path)) for b in batches]
     missing = [f for _, _, f in out if not f.is_file()]
     if missing:

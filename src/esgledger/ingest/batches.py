@@ -20,6 +20,16 @@ already stored...). An activity batch's lake file is renamed to its final name u
 lock *before* the row commits, and removed if the commit fails; a kill in between leaves a
 file that no row names, which ``esgledger doctor`` removes (``docs/hardening/concurrency.md``).
 
+Submissions
+-----------
+A collection task's submission (:mod:`esgledger.collection.service`) runs an ordinary import
+inside :func:`batch_context`: the batch is registered with the context's ``status``
+(``submitted``), ``imported_by`` and ``task_id``; the lake checks (record ids already imported,
+duplicates, overlaps) ignore the batches the submission replaces (``replaces``); and
+``on_commit(session, batch)`` runs in the same write-locked transaction after the rows are
+written, so that the task's own bookkeeping (its version check, audit event) lands with the
+batch or not at all. Without a context a batch is ``approved`` at once, as before.
+
 Test hook
 ---------
 ``ESGLEDGER_TEST_PAUSE_AT=POINT[:SECONDS]`` makes a command print ``paused at POINT`` on
@@ -32,11 +42,14 @@ The concurrency and kill tests use it; it does nothing when the variable is unse
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,9 +63,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PAUSE_ENV",
+    "BatchContext",
     "already_imported",
+    "batch_context",
     "batch_ids",
     "commit_batch",
+    "current_context",
     "file_sha256",
     "fsync_file",
     "pause_at",
@@ -64,6 +80,37 @@ PAUSE_ENV = "ESGLEDGER_TEST_PAUSE_AT"
 RELEASE_ENV = "ESGLEDGER_TEST_RELEASE"
 
 Write = Callable[["Session", "ImportBatch"], object]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchContext:
+    """How the imports of a :func:`batch_context` block register their batch (see the module
+    docstring, "Submissions")."""
+
+    status: str = "approved"
+    imported_by: str | None = None
+    task_id: int | None = None
+    replaces: frozenset[str] = frozenset()
+    on_commit: Write | None = None
+
+
+_DEFAULT_CONTEXT = BatchContext()
+_CONTEXT: ContextVar[BatchContext | None] = ContextVar("esgledger_batch", default=None)
+
+
+@contextlib.contextmanager
+def batch_context(context: BatchContext) -> Iterator[BatchContext]:
+    """Within the block, :func:`commit_batch` registers batches as ``context`` says."""
+    token = _CONTEXT.set(context)
+    try:
+        yield context
+    finally:
+        _CONTEXT.reset(token)
+
+
+def current_context() -> BatchContext:
+    """The :class:`BatchContext` of the enclosing :func:`batch_context` (default: approved)."""
+    return _CONTEXT.get() or _DEFAULT_CONTEXT
 
 
 def pause_at(point: str) -> None:
@@ -226,7 +273,13 @@ def commit_batch(
                 lake_path=lake_path,
                 summary=summary,
             )
+            context = current_context()
+            batch.status = context.status
+            batch.imported_by = context.imported_by
+            batch.task_id = context.task_id
             write(session, batch)
+            if context.on_commit is not None:
+                context.on_commit(session, batch)
             batch_id = batch.id
     except BaseException:
         if placed is not None:
