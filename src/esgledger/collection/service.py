@@ -281,7 +281,7 @@ def _check_spec(workspace: Workspace, session: Session, spec: CampaignSpec) -> l
 
 def _ancestors(session: Session, entity: str) -> list[str]:
     """``entity`` and its parents, nearest first."""
-    parents = dict(session.execute(sa.select(Entity.code, Entity.parent)).tuples())
+    parents = {str(c): p for c, p in session.execute(sa.select(Entity.code, Entity.parent))}
     chain = [entity]
     while (parent := parents.get(chain[-1])) is not None and parent not in chain:
         chain.append(str(parent))
@@ -385,7 +385,10 @@ def create_campaign(
             raise InputError(
                 f"the campaign {shown(spec.name)} was not created / 活动未创建", issues
             )
-        site_entity = dict(session.execute(sa.select(Site.code, Site.entity)).tuples())
+        site_entity = {
+            str(code): str(entity)
+            for code, entity in session.execute(sa.select(Site.code, Site.entity))
+        }
         targets = [("entity", code, code) for code in spec.entities] + [
             ("site", code, str(site_entity[code])) for code in spec.sites
         ]
@@ -1014,7 +1017,10 @@ def submit(
                 f"{expected_version}); reload it / 任务 {task_id} 已被他人修改，请刷新后重试"
             )
         kind = GROUP_KINDS[task.item_group]
-        site_entity = dict(session.execute(sa.select(Site.code, Site.entity)).tuples())
+        site_entity = {
+            str(code): str(entity)
+            for code, entity in session.execute(sa.select(Site.code, Site.entity))
+        }
     outcome: dict[str, Any] = {}
 
     def on_commit(session: Session, batch: ImportBatch) -> None:

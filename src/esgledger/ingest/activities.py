@@ -1191,7 +1191,9 @@ def _check_record_ids(
 
 
 def _lake_batches(workspace: Workspace) -> list[tuple[str, str, Path]]:
-    """The accepted activity batches in import order: (batch id, file name, lake file)."""
+    """The accepted activity batches in import order: (batch id, file name, lake file);
+    withdrawn and superseded batches, and those the import replaces
+    (:func:`~esgledger.ingest.batches.batch_context`), do not count."""
     from esgledger.store.repository import load_batches
 
     with workspace.session() as session:
@@ -1199,7 +1201,10 @@ def _lake_batches(workspace: Workspace) -> list[tuple[str, str, Path]]:
         batches = [
             b
             for b in load_batches(session)
-            if b.kind == KIND and b.lake_path and b.id not in replaced
+            if b.kind == KIND
+            and b.lake_path
+            and b.id not in replaced
+            and b.status not in ("withdrawn", "superseded")
         ]
     out = [(str(b.id), str(b.file_name), workspace.lake / str(b.lake_path)) for b in batches]
     missing = [f for _, _, f in out if not f.is_file()]

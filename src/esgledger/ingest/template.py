@@ -176,9 +176,9 @@ class Prefill:
         Data rows written from row 2, by canonical column name (a date as
         :class:`datetime.date`); columns not of the kind are ignored.
     reference
-        Read-only reference columns written after the data columns, as ``(key, header_en,
-        header_zh)``: each row's value under ``key`` (last year's quantity ...). Their
-        headers are no column of the kind, so the importer ignores them.
+        Reference values shown beside the rows on a second sheet (**last year / 去年数据**,
+        to read, not to fill: the importer reads the data sheet only), as ``(key, header_en,
+        header_zh)``: each row's value under ``key`` (last year's quantity ...).
     entities, sites
         When given, the only entities and sites the drop-downs offer (the task's own).
     note
@@ -845,22 +845,17 @@ def _narrow(plan: _Plan, prefill: Prefill) -> None:
             plan.lists[column] = TemplateList(column, tuple(values), strict=True)
 
 
+_REFERENCE_SHEET = ("last year", "去年数据")
+
+
 def _write_prefill(
     sheet: Worksheet, specs: Sequence[ColumnSpec], prefill: Prefill, lang: str
 ) -> None:
-    """The prefill's rows from row 2 and its reference columns after the data columns (grey,
-    italic: to read, not to fill)."""
-    from openpyxl.styles import Font, PatternFill
+    """The prefill's rows from row 2; with reference columns, a sheet after the data sheet
+    (to read, not to fill: the importer reads only the data sheet) repeating each row's
+    columns with the reference values beside them."""
+    from openpyxl.styles import Font
 
-    first_reference = len(specs) + 1
-    for offset, (_key, header_en, header_zh) in enumerate(prefill.reference):
-        position = first_reference + offset
-        cell = set_xlsx_cell(
-            sheet, 1, position, f"{header_en} / {header_zh}" if lang == "en" else header_zh
-        )
-        cell.font = Font(bold=True, italic=True)
-        cell.fill = PatternFill("solid", fgColor="FFD9D9D9")
-        sheet.column_dimensions[_column_letter(position)].width = 22
     for row, record in enumerate(prefill.rows, start=2):
         for position, spec in enumerate(specs, start=1):
             value = record.get(spec.column)
@@ -869,11 +864,26 @@ def _write_prefill(
             cell = set_xlsx_cell(sheet, row, position, value)
             if isinstance(value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
-        for offset, (key, _en, _zh) in enumerate(prefill.reference):
+    if not prefill.reference or not prefill.rows:
+        return
+    book = sheet.parent
+    reference = book.create_sheet(_REFERENCE_SHEET[_lang_index(lang)], 1)
+    shown_specs = [s for s in specs if any(r.get(s.column) for r in prefill.rows)]
+    headers = [s.column if lang == "en" else s.header_zh for s in shown_specs] + [
+        f"{en} / {zh}" if lang == "en" else f"{zh} / {en}" for _key, en, zh in prefill.reference
+    ]
+    for position, header in enumerate(headers, start=1):
+        set_xlsx_cell(reference, 1, position, header).font = Font(bold=True)
+        reference.column_dimensions[_column_letter(position)].width = 20
+    keys = [s.column for s in shown_specs] + [key for key, _en, _zh in prefill.reference]
+    for row, record in enumerate(prefill.rows, start=2):
+        for position, key in enumerate(keys, start=1):
             value = record.get(key)
             if value is not None and value != "":
-                cell = set_xlsx_cell(sheet, row, first_reference + offset, value)
-                cell.font = Font(italic=True, color="FF595959")
+                cell = set_xlsx_cell(reference, row, position, value)
+                if isinstance(value, dt.date):
+                    cell.number_format = "yyyy-mm-dd"
+    reference.freeze_panes = "A2"
 
 
 def _specs(kind: str) -> tuple[ColumnSpec, ...]:
