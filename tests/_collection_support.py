@@ -78,9 +78,10 @@ def row(
 ) -> dict[str, Any]:
     start = dt.date(2024, month, 1)
     end = (dt.date(2024, month + 1, 1) if month < 12 else dt.date(2025, 1, 1)) - dt.timedelta(1)
-    return {"record_id": f"{entity}-{month}", "entity": entity, "site": site,
+    base = {"record_id": f"{entity}-{month}", "entity": entity, "site": site,
             "period_start": start.isoformat(), "period_end": end.isoformat(),
-            "activity": "electricity", "quantity": 1000 * month, "unit": "kWh"} | changes  # fmt: skip
+            "activity": "electricity", "quantity": 1000 * month, "unit": "kWh"}  # fmt: skip
+    return base | changes
 
 
 def write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:

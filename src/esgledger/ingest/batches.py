@@ -25,10 +25,12 @@ Submissions
 A collection task's submission (:mod:`esgledger.collection.service`) runs an ordinary import
 inside :func:`batch_context`: the batch is registered with the context's ``status``
 (``submitted``), ``imported_by`` and ``task_id``; the lake checks (record ids already imported,
-duplicates, overlaps) ignore the batches the submission replaces (``replaces``); and
-``on_commit(session, batch)`` runs in the same write-locked transaction after the rows are
-written, so that the task's own bookkeeping (its version check, audit event) lands with the
-batch or not at all. Without a context a batch is ``approved`` at once, as before.
+duplicates, overlaps) ignore the batches the submission replaces (``replaces``);
+``on_lock(session)`` runs as soon as the write lock is held (the task's version check: a
+concurrent submission is refused before anything else), and ``on_commit(session, batch)``
+in the same transaction after the rows are written, so that the task's own bookkeeping (its
+status, audit event) lands with the batch or not at all. Without a context a batch is
+``approved`` at once, as before.
 
 Test hook
 ---------
@@ -91,6 +93,7 @@ class BatchContext:
     imported_by: str | None = None
     task_id: int | None = None
     replaces: frozenset[str] = frozenset()
+    on_lock: Callable[[Session], object] | None = None
     on_commit: Write | None = None
 
 
@@ -253,6 +256,9 @@ def commit_batch(
     placed: Path | None = None
     try:
         with workspace.write_lock() as session:
+            context = current_context()
+            if context.on_lock is not None:
+                context.on_lock(session)
             done = find_batch(session, kind, digest)
             if done is not None:
                 return _no_op(kind, path, done)
@@ -273,7 +279,6 @@ def commit_batch(
                 lake_path=lake_path,
                 summary=summary,
             )
-            context = current_context()
             batch.status = context.status
             batch.imported_by = context.imported_by
             batch.task_id = context.task_id

@@ -10,14 +10,6 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from esgledger.access import Principal
-from esgledger.collection import service
-from esgledger.errors import AccessDeniedError, ConflictError, InputError, NotFoundError
-from esgledger.store import Workspace
-from esgledger.store.models import ImportBatch
-from esgledger.store.models_collection import CollectionTask
-from esgledger.store.models_platform import AuditEvent
-
 from _collection_support import (
     CLOUD_OWNER,
     ESG,
@@ -29,6 +21,13 @@ from _collection_support import (
     spec,
     write_csv,
 )
+from esgledger.access import Principal
+from esgledger.collection import service
+from esgledger.errors import AccessDeniedError, ConflictError, InputError, NotFoundError
+from esgledger.store import Workspace
+from esgledger.store.models import ImportBatch
+from esgledger.store.models_collection import CollectionTask
+from esgledger.store.models_platform import AuditEvent
 
 
 @pytest.fixture
@@ -121,7 +120,8 @@ def test_a_rejected_file_changes_neither_the_task_nor_the_data(
         service.submit(ws, CLOUD_OWNER, cloud, bad)
     assert (3, "unit") in [(i.row, i.column) for i in info.value.issues]
     assert service.get_task(ws, ESG, cloud) == before
-    assert _batches(ws) == [] and _actions(ws) == events
+    assert _batches(ws) == []
+    assert _actions(ws) == events
     assert not list((ws.lake / "activities").glob("*.parquet"))
 
 
@@ -131,7 +131,11 @@ def test_rows_outside_the_task_are_row_level_issues(ws: Workspace, tmp_path: Pat
     before = service.get_task(ws, ESG, cloud)
     other = write_csv(
         tmp_path / "mixed.csv",
-        [row(), row("SOC", "DC-SH", month=2), row(month=3, activity="stationary.natural_gas", unit="m3")],
+        [
+            row(),
+            row("SOC", "DC-SH", month=2),
+            row(month=3, activity="stationary.natural_gas", unit="m3"),
+        ],
     )
     with pytest.raises(InputError) as info:
         service.submit(ws, CLOUD_OWNER, cloud, other)
@@ -152,7 +156,8 @@ def test_the_whole_review_cycle(ws: Workspace, tmp_path: Path) -> None:
     campaign = service.create_campaign(ws, ESG, spec())
     cloud = _task(ws, campaign, "CLOUD")
     first = service.submit(ws, CLOUD_OWNER, cloud, write_csv(tmp_path / "a.csv", [row()]))
-    assert first["status"] == "submitted" and first["version"] == 2
+    assert first["status"] == "submitted"
+    assert first["version"] == 2
     # a second file before the review supersedes the first (the same rows are not duplicates)
     second = service.submit(
         ws, CLOUD_OWNER, cloud, write_csv(tmp_path / "b.csv", [row(), row(month=2)])
@@ -175,7 +180,8 @@ def test_the_whole_review_cycle(ws: Workspace, tmp_path: Path) -> None:
     )
     service.start_review(ws, REVIEWER, cloud)
     approved = service.approve(ws, REVIEWER, cloud)
-    assert approved["status"] == "approved" and approved["actions"] == ["reopen"]
+    assert approved["status"] == "approved"
+    assert approved["actions"] == ["reopen"]
     assert {b.id: b.status for b in _batches(ws)}[third["batch_id"]] == "approved"
     with pytest.raises(AccessDeniedError):
         service.reopen(ws, REVIEWER, cloud, "typo")
@@ -257,7 +263,8 @@ def test_the_template_is_prefilled_and_round_trips(ws: Workspace, tmp_path: Path
         sheet.cell(position, header.index("unit") + 1, unit)
     book.save(out)
     done = service.submit(ws, CLOUD_OWNER, cloud, out)
-    assert done["status"] == "submitted" and done["import"]["rows"] == 2
+    assert done["status"] == "submitted"
+    assert done["import"]["rows"] == 2
 
 
 def test_evidence_is_checked_and_stored_by_content(
@@ -267,11 +274,13 @@ def test_evidence_is_checked_and_stored_by_content(
     cloud = _task(ws, campaign, "CLOUD")
     pdf = b"%PDF-1.7\n" + b"x" * 100
     stored = service.attach_evidence(ws, CLOUD_OWNER, cloud, "../../bill.pdf", pdf)
-    assert stored["name"] == "bill.pdf" and stored["content_type"] == "application/pdf"
+    assert stored["name"] == "bill.pdf"
+    assert stored["content_type"] == "application/pdf"
     sha = stored["sha256"]
     assert (ws.root / "evidence" / sha[:2] / sha).read_bytes() == pdf
     again = service.attach_evidence(ws, CLOUD_OWNER, cloud, "copy.pdf", pdf)
-    assert again["sha256"] == sha and len(list((ws.root / "evidence").rglob("*"))) == 2
+    assert again["sha256"] == sha
+    assert len(list((ws.root / "evidence").rglob("*"))) == 2
     assert service.read_evidence(ws, REVIEWER, cloud, stored["id"]) == (
         pdf,
         "application/pdf",
@@ -313,7 +322,8 @@ def test_progress_counts_statuses_and_overdue_tasks(ws: Workspace, tmp_path: Pat
         ("CLOUD", 1), ("SOC", 0)
     ]  # fmt: skip
     assert [t["target"] for t in report["overdue"]] == ["SOC"]
-    assert report["emissions"]["baseline_run"] is None and report["emissions"]["share"] is None
+    assert report["emissions"]["baseline_run"] is None
+    assert report["emissions"]["share"] is None
     mine = service.progress(ws, SOC_OWNER, campaign["id"])
     assert mine["tasks"] == 1
     with pytest.raises(NotFoundError):

@@ -26,7 +26,8 @@ def test_every_pair_is_legal_exactly_when_listed(status: str, action: str) -> No
         with pytest.raises(ConflictError) as info:
             tasks.next_status(status, action, task_id=7, reason="why")
         message = str(info.value)
-        assert "task 7" in message and "任务 7" in message
+        assert "task 7" in message
+        assert "任务 7" in message
         assert tasks.STATUS_NAMES[status][0] in message
         assert tasks.STATUS_NAMES[status][1] in message
     else:
