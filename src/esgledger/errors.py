@@ -318,3 +318,7 @@ class NotFoundError(EsgledgerError, LookupError):
 class ConflictError(EsgledgerError, RuntimeError):
     """The object is not in a state that allows this change (a task already approved, a
     batch already withdrawn, a second submission racing the first)."""
+
+
+class TooManyRequestsError(EsgledgerError, RuntimeError):
+    """Too many attempts (sign-ins from one address); try again later."""
