@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from esgledger import audit
-from esgledger.access import Principal
+from esgledger.access import Principal, policy, scope
 from esgledger.collection import tasks as machine
 from esgledger.errors import (
     AccessDeniedError,
@@ -113,58 +113,7 @@ EVIDENCE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ".csv": ("text/csv", ()),
 }
 
-# ---- the role matrix, until esgledger.access.policy is on main --------------------------
-
-#: action -> role -> "all" (whole group), "scope" (within the principal's entity) or "-".
-#: The same rows are in ``access/roles.csv``.
-_MATRIX: dict[str, dict[str, str]] = {
-    "campaign:create": {"admin": "all", "esg_office": "scope"},
-    "campaign:read": {
-        "admin": "all",
-        "esg_office": "scope",
-        "reviewer": "scope",
-        "data_owner": "scope",
-        "viewer": "scope",
-        "auditor": "all",
-    },
-    "task:read": {
-        "admin": "all",
-        "esg_office": "scope",
-        "reviewer": "scope",
-        "data_owner": "scope",
-        "viewer": "scope",
-        "auditor": "all",
-    },
-    "task:submit": {"admin": "all", "esg_office": "scope", "data_owner": "scope"},
-    "task:review": {"admin": "all", "esg_office": "scope", "reviewer": "scope"},
-    "task:approve": {"admin": "all", "esg_office": "scope", "reviewer": "scope"},
-    "task:reopen": {"admin": "all", "esg_office": "scope"},
-    "task:assign": {"admin": "all", "esg_office": "scope"},
-    "evidence:read": {
-        "admin": "all",
-        "esg_office": "scope",
-        "reviewer": "scope",
-        "data_owner": "scope",
-        "viewer": "scope",
-        "auditor": "all",
-    },
-    "evidence:write": {"admin": "all", "esg_office": "scope", "data_owner": "scope"},
-}
-
-
-def _subtree(session: Session, root: str) -> frozenset[str]:
-    children: dict[str, list[str]] = {}
-    for code, parent in session.execute(sa.select(Entity.code, Entity.parent)):
-        if parent is not None:
-            children.setdefault(str(parent), []).append(str(code))
-    seen = {root}
-    todo = [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in seen:
-                seen.add(child)
-                todo.append(child)
-    return frozenset(seen)
+# ---- access ------------------------------------------------------------------------------
 
 
 def _visible(session: Session, principal: Principal, action: str) -> frozenset[str] | None:
@@ -173,25 +122,17 @@ def _visible(session: Session, principal: Principal, action: str) -> frozenset[s
     Raises
     ------
     AccessDeniedError
-        When the role lacks the action altogether.
+        When the role lacks the action altogether (``access/roles.csv``).
     """
-    rule = _MATRIX.get(action, {}).get(principal.role, "-")
-    if rule == "-":
-        raise AccessDeniedError(
-            f"the role {principal.role} may not {action} / 角色 {principal.role} 无权执行 {action}"
-        )
-    if rule == "all" or principal.scope_entity is None:
+    policy.require(principal, action)
+    if principal.scope_entity is None or policy.grant(principal.role, action) == "all":
         return None
-    return _subtree(session, principal.scope_entity)
+    parents = {str(c): p for c, p in session.execute(sa.select(Entity.code, Entity.parent))}
+    return scope.subtree(parents, principal.scope_entity)
 
 
 def _require(session: Session, principal: Principal, action: str, entity: str) -> None:
-    visible = _visible(session, principal, action)
-    if visible is not None and entity not in visible:
-        raise AccessDeniedError(
-            f"{entity} lies outside the scope of {principal.username} ({action}) / "
-            f"{entity} 不在 {principal.username} 的权限范围内"
-        )
+    policy.require(principal, action, entity, visible=_visible(session, principal, action))
 
 
 def _can(session: Session, principal: Principal, action: str, entity: str) -> bool:
