@@ -750,8 +750,11 @@ def _accepted(session: Session, task: CollectionTask) -> set[str]:
 
 
 def _check_flags_settled(session: Session, task: CollectionTask) -> None:
+    accepted = _accepted(session, task)
     open_flags = [
-        _flag_id(f) for f in task.flags or [] if _flag_id(f) not in _accepted(session, task)
+        _flag_id(f)
+        for f in task.flags or []
+        if f.get("severity") != "note" and _flag_id(f) not in accepted
     ]
     if open_flags:
         raise ConflictError(
@@ -902,20 +905,89 @@ def _metric_row_issues(
     return issues, len(issues)
 
 
+def _approved_rows(
+    workspace: Workspace, session: Session, where: str, params: Sequence[object]
+) -> Any:
+    """Approved activity rows of the lake matching ``where`` (DuckDB SQL over the lake
+    columns), as an Arrow table; ``None`` when there are no approved batches."""
+    import duckdb
+
+    files = [
+        str(workspace.lake / str(b.lake_path))
+        for b in session.scalars(
+            sa.select(ImportBatch).where(
+                ImportBatch.kind == "activities", ImportBatch.status == "approved"
+            )
+        )
+        if b.lake_path and (workspace.lake / str(b.lake_path)).is_file()
+    ]
+    if not files:
+        return None
+    con = duckdb.connect()
+    try:
+        return con.execute(
+            f"SELECT * FROM read_parquet(?, union_by_name = true) WHERE {where}",
+            [files, *params],
+        ).to_arrow_table()
+    finally:
+        con.close()
+
+
 def _compute_flags(
-    workspace: Workspace, session: Session, task: CollectionTask, batch: ImportBatch
+    workspace: Workspace, session: Session, task: CollectionTask, batch: ImportBatch, year: int
 ) -> list[dict[str, Any]]:
-    """The review flags of a submission, from :mod:`esgledger.collection.flags` when it is
-    installed (none otherwise)."""
+    """The review flags and notes of an activity submission
+    (:func:`esgledger.collection.flags.compute_flags`): against the approved rows of the
+    task's entity or site (last year's and this year's), the approved rows of the same
+    activities at other sites (peers) and the workspace's sites. None when the flags module
+    is not installed or the submission is not an activity batch."""
+    import pyarrow.parquet as pq
+
+    from esgledger.taxonomy import Taxonomy
+
     try:
         flags_module = importlib.import_module("esgledger.collection.flags")
-    except ModuleNotFoundError:
+    except ModuleNotFoundError:  # pragma: no cover - the module ships with this one
         return []
-    compute = getattr(flags_module, "flags_for_submission", None)
+    compute = getattr(flags_module, "compute_flags", None)
     if compute is None or batch.lake_path is None:
         return []
-    found = compute(workspace, session, task=task, batch=batch)
-    return [dict(flag) for flag in found]
+    submission = pq.read_table(workspace.lake / str(batch.lake_path))
+    column = "entity" if task.target_kind == "entity" else "site"
+    history = _approved_rows(
+        workspace,
+        session,
+        f"{column} = ? AND year(period_start) BETWEEN ? AND ?",
+        [task.target, year - 1, year],
+    )
+    activities = sorted({str(a) for a in submission.column("activity").to_pylist()})
+    submitted_sites = sorted({str(s) for s in submission.column("site").to_pylist() if s})
+    comparables = (
+        _approved_rows(
+            workspace,
+            session,
+            "site IS NOT NULL AND NOT list_contains(?, site) AND list_contains(?, activity) "
+            "AND year(period_start) = ?",
+            [submitted_sites, activities, year],
+        )
+        if activities
+        else None
+    )
+    sites = [
+        {"site": str(code), "type": str(kind), "country": str(country)}
+        for code, kind, country in session.execute(sa.select(Site.code, Site.type, Site.country))
+    ]
+    settings = flags_module.review_settings(workspace._config)
+    review = compute(
+        submission,
+        history,
+        comparables=comparables,
+        sites=sites,
+        reporting_year=year,
+        settings=settings,
+        taxonomy=Taxonomy.for_workspace(workspace),
+    )
+    return [flag.as_dict() for flag in (*review.flags, *review.notes)]
 
 
 #: How many submissions one process checks and commits at a time (a positive whole number);
@@ -942,6 +1014,7 @@ class _Expected:
     version: int
     status: str
     previous: str | None
+    year: int
 
 
 def submit(
@@ -972,7 +1045,9 @@ def submit(
     with workspace.session() as session:
         task = _load_task(session, principal, task_id, "task:submit")
         machine.next_status(task.status, "submit", task_id=task.id)
-        expected = _Expected(task.version, task.status, task.batch_id)
+        campaign = session.get(Campaign, task.campaign_id)
+        year = campaign.reporting_year if campaign is not None else workspace.reporting_year
+        expected = _Expected(task.version, task.status, task.batch_id, year)
         if expected_version is not None and expected_version != task.version:
             raise ConflictError(
                 f"task {task_id} changed meanwhile (version {task.version}, not "
@@ -1012,7 +1087,7 @@ def submit(
                 issues,
                 total=total,
             )
-        flags = _compute_flags(workspace, session, current, batch)
+        flags = _compute_flags(workspace, session, current, batch, expected.year)
         previous = current.batch_id
         current.flags = flags
         _move(

@@ -328,3 +328,24 @@ def test_progress_counts_statuses_and_overdue_tasks(ws: Workspace, tmp_path: Pat
     assert mine["tasks"] == 1
     with pytest.raises(NotFoundError):
         service.progress(ws, Principal("x", "data_owner", scope_entity="NOPE"), campaign["id"])
+
+
+def test_a_submission_stores_its_review_flags(ws: Workspace, tmp_path: Path) -> None:
+    pytest.importorskip("esgledger.collection.flags")
+    campaign = service.create_campaign(ws, ESG, spec())
+    cloud = _task(ws, campaign, "CLOUD")
+    # January to March only: the other months are a gap of a scope 2 activity
+    done = service.submit(
+        ws, CLOUD_OWNER, cloud,
+        write_csv(tmp_path / "a.csv", [row(month=m) for m in (1, 2, 3)]),
+    )  # fmt: skip
+    gaps = [f for f in done["flags"] if f["code"] == "review.gap"]
+    assert len(gaps) == 1
+    assert gaps[0]["text"]["zh-CN"]
+    service.start_review(ws, REVIEWER, cloud)
+    with pytest.raises(ConflictError, match="not accepted"):
+        service.approve(ws, REVIEWER, cloud)
+    for flag in done["flags"]:
+        if flag["severity"] != "note":
+            service.accept_flag(ws, REVIEWER, cloud, flag["id"], "the site opened in April")
+    assert service.approve(ws, REVIEWER, cloud)["status"] == "approved"
