@@ -87,6 +87,7 @@ __all__ = [
     "start_review",
     "submit",
     "submit_upload",
+    "template_download",
     "template_for_task",
 ]
 
@@ -1295,6 +1296,22 @@ def template_for_task(
     return write_template(
         GROUP_KINDS[task.item_group], out, lang=lang, workspace=workspace, prefill=prefill
     )
+
+
+def template_download(
+    workspace: Workspace, principal: Principal, task_id: int, *, lang: str = "en"
+) -> tuple[bytes, str]:
+    """:func:`template_for_task` as bytes, with the file name to offer
+    (``task-<id>-<target>.xlsx``)."""
+    with tempfile.TemporaryDirectory(prefix="esgledger-template-") as folder:
+        path = template_for_task(
+            workspace, principal, task_id, Path(folder) / "template.xlsx", lang=lang
+        )
+        data = path.read_bytes()
+    with workspace.session() as session:
+        task = _load_task(session, principal, task_id, "task:read")
+        target = _safe_name(task.target, "task").replace(" ", "_")
+    return data, f"task-{task_id}-{target}.xlsx"
 
 
 # ---- evidence ----------------------------------------------------------------------------
