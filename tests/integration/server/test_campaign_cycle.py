@@ -163,6 +163,14 @@ def test_the_whole_cycle(ws: Workspace, tmp_path: Path) -> None:
         api("checker").post(f"/api/v1/tasks/{tid}/return", json={"reason": "use the bills"})
     )
     assert returned["status"] == "returned"
+    refused = api("checker").post(
+        f"/api/v1/tasks/{tid}/approve", headers={"Accept-Language": "zh-CN"}
+    )
+    assert refused.status_code == 409
+    assert "无法批准任务" in refused.json()["detail"]
+    english = api("checker").post(f"/api/v1/tasks/{tid}/approve").json()["detail"]
+    assert "cannot approve task" in english
+    assert "无法" not in english
     # resubmitted: twelve monthly rows; the first batch is superseded
     book = load_workbook(io.BytesIO(template))
     sheet = book.worksheets[0]
