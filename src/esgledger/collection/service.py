@@ -1459,6 +1459,8 @@ def attach_evidence(
         For an empty, too large or not allowed file.
     """
     name = _safe_name(filename, "evidence")
+    with workspace.session() as session:  # who may, before what the file is
+        _load_task(session, principal, task_id, "evidence:write")
     limit = evidence_max_bytes()
     if len(data) > limit:
         raise InputError(

@@ -307,6 +307,8 @@ def test_evidence_is_checked_and_stored_by_content(
     soc = _task(ws, campaign, "SOC")
     with pytest.raises(NotFoundError):
         service.read_evidence(ws, CLOUD_OWNER, soc, stored["id"])
+    with pytest.raises(NotFoundError):  # out of scope: not found, whatever the file
+        service.attach_evidence(ws, CLOUD_OWNER, soc, "big.pdf", pdf)
 
 
 def test_progress_counts_statuses_and_overdue_tasks(ws: Workspace, tmp_path: Path) -> None:
