@@ -1320,11 +1320,11 @@ def template_for_task(
     reference: list[tuple[str, str, str]] = []
     if task.item_group == "activities":
         rows = _last_year_rows(workspace, task, year)
-        covered = {(r["site"], r["activity"]) for r in rows}
+        covered = {str(r["activity"]) for r in rows}  # last year's rows of the item
         targets: list[str | None] = [task.target] if task.target_kind == "site" else [None]
         for site in targets:
             for item in task.items:
-                if "*" in item or (site, item) in covered:
+                if "*" in item or item in covered:
                     continue
                 rows.append(
                     {
