@@ -500,8 +500,13 @@ def _table(rows: Rows | None, what: str) -> pa.Table:
     elif isinstance(rows, pa.Table):
         table = rows
     else:
-        listed = [dict(r) for r in rows]
-        table = pa.Table.from_pylist(listed) if listed else schema.empty_table()
+        listed = list(rows)
+        names = list(dict.fromkeys(k for r in listed for k in r))  # every row's keys
+        table = (
+            pa.Table.from_pydict({k: [r.get(k) for r in listed] for k in names})
+            if listed
+            else schema.empty_table()
+        )
     if table.num_rows:
         missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
         if missing:
@@ -687,8 +692,8 @@ class _Computation:
         con.register("sub_in", self.sub)
         con.register("hist_in", self.hist)
         if year is None:
-            found = con.execute("SELECT max(year(period_start)) FROM sub_in").fetchone()
-            year = int(found[0]) if found and found[0] is not None else None
+            (found,) = con.execute("SELECT max(year(period_start)) FROM sub_in").fetchall()
+            year = int(found[0]) if found[0] is not None else None
         if year is None:
             return Review((), (), None, self.settings, checks)
         self.year = year
@@ -1084,8 +1089,8 @@ class _Computation:
             """
         )
         con.execute(f"CREATE TEMP TABLE ov_hot AS {hot_months_sql('ov_all')}")
-        found = con.execute("SELECT count(*) FROM ov_hot").fetchone()
-        if not found or not found[0]:
+        ((hot,),) = con.execute("SELECT count(*) FROM ov_hot").fetchall()
+        if not hot:
             return
         candidates = f"({candidates_sql('ov_all', 'ov_hot')})"
         rows = con.execute(
@@ -1167,7 +1172,7 @@ class _Computation:
             CREATE TEMP TABLE pv AS
             SELECT p.site, p.activity, p.common, s.type, s.country,
                 log10(sum(p.qc) / sum(p.days) FILTER (WHERE NOT p.correction) * 365) AS lv
-            FROM (SELECT x.*, u.common, x.quantity * u.factor AS qc,
+            FROM (SELECT x.* EXCLUDE (correction), u.common, x.quantity * u.factor AS qc,
                       datediff('day', x.period_start, x.period_end) + 1 AS days,
                       coalesce(x.correction, false) AS correction
                   FROM peer_in x JOIN units u ON u.unit = x.unit
