@@ -67,7 +67,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeAlias
 
 import duckdb
 import pyarrow as pa
@@ -392,7 +392,8 @@ def flag_id(code: str, entity: str, site: str | None, activity: str, key: Mappin
     return "rf-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:24]
 
 
-Field = str | tuple[str, str]
+#: A text field: the same in both languages, or (English, Chinese).
+Field: TypeAlias = str | tuple[str, str]
 
 
 def _fill(template: str, fields: Mapping[str, Field], lang: int) -> str:
@@ -488,7 +489,8 @@ def _months_text(indexes: Sequence[int]) -> str:
 
 # -- inputs --------------------------------------------------------------------------------
 
-Rows = pa.Table | Iterable[Mapping[str, Any]]
+#: Rows as an Arrow table or as dicts, one per row.
+Rows: TypeAlias = pa.Table | Iterable[Mapping[str, Any]]
 
 
 def _table(rows: Rows | None, what: str) -> pa.Table:
@@ -757,9 +759,7 @@ class _Computation:
         if self.peer is not None:
             self.con.register("peer_in", self.peer)
             sources.append("SELECT DISTINCT unit FROM peer_in WHERE unit IS NOT NULL")
-        distinct = sorted(
-            str(r[0]) for r in self.con.execute(" UNION ".join(sources)).fetchall()
-        )
+        distinct = sorted(str(r[0]) for r in self.con.execute(" UNION ".join(sources)).fetchall())
         names, commons, factors = [], [], []
         unknown: dict[str, str] = {}
         for unit in distinct:
@@ -1188,7 +1188,10 @@ class _Computation:
                 AND sum(p.qc) / sum(p.days) FILTER (WHERE NOT p.correction) > 0
             """
         )
-        for level, by in (("g1", "activity, common, type, country"), ("g2", "activity, common, type")):
+        for level, by in (
+            ("g1", "activity, common, type, country"),
+            ("g2", "activity, common, type"),
+        ):
             con.execute(
                 f"""
                 CREATE TEMP TABLE {level} AS
