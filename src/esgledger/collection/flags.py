@@ -1196,11 +1196,12 @@ class _Computation:
                 f"""
                 CREATE TEMP TABLE {level} AS
                 WITH g AS (SELECT {by}, count(*) AS n, median(lv) AS med,
-                               list(site ORDER BY site) AS sites
-                           FROM pv GROUP BY ALL)
-                SELECT g.*, median(abs(pv.lv - g.med)) AS mad, avg(abs(pv.lv - g.med)) AS meanad
-                FROM g JOIN pv USING ({by})
-                GROUP BY ALL
+                               list(site ORDER BY site)[1:{_PEERS_LISTED}] AS sites
+                           FROM pv GROUP BY {by}),
+                d AS (SELECT {by}, median(abs(pv.lv - g.med)) AS mad,
+                          avg(abs(pv.lv - g.med)) AS meanad
+                      FROM pv JOIN g USING ({by}) GROUP BY {by})
+                SELECT * FROM g JOIN d USING ({by})
                 """
             )
         rows = con.execute(
@@ -1261,7 +1262,7 @@ class _Computation:
             "median": median,
             "peers": n,
             "peer_group": scope,
-            "peer_sites": list(listed[:_PEERS_LISTED]),
+            "peer_sites": list(listed),
         }
         if mad > 0:
             scale = _r(mad / _Z_MAD)
