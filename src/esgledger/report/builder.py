@@ -494,7 +494,11 @@ def _gather(workspace: Workspace, run_id: str | None) -> ReportFacts:
         targets=target_dicts,
         entity=inputs.config.company.entity,
     )
-    prior_runs = [r for r in list_runs(workspace) if int(r["reporting_year"]) == year - 1]
+    prior_runs = [
+        r
+        for r in list_runs(workspace)
+        if int(r["reporting_year"]) == year - 1 and not r.get("preview")
+    ]
     prior_run = load_run(workspace, str(prior_runs[-1]["run_id"])) if prior_runs else None
     prior_derived = None
     if prior_run is not None:
