@@ -76,9 +76,7 @@ REASON_CHARS = 1000
 #: Superseded by the role matrix (``access/roles.csv``: ``batch:withdraw``,
 #: ``batch:supersede``, ``batch:read``) where the server checks it.
 _CORRECTING_ROLES = frozenset({"admin", "esg_office", "reviewer"})
-_READING_ROLES = frozenset(
-    {"admin", "esg_office", "reviewer", "data_owner", "viewer", "auditor"}
-)
+_READING_ROLES = frozenset({"admin", "esg_office", "reviewer", "data_owner", "viewer", "auditor"})
 
 
 def _entities(workspace: Workspace, batch: ImportBatch) -> list[str] | None:
@@ -348,8 +346,7 @@ def withdraw(
         _check_scope(workspace, principal, batch, scope)
         _correctable(batch, "withdrawn")
         _mark(session, principal, batch, "withdrawn", text)
-        view = batch_view(workspace, batch, _supersedes(session, [batch.id]).get(batch.id, ()))
-    return view
+        return batch_view(workspace, batch, _supersedes(session, [batch.id]).get(batch.id, ()))
 
 
 def supersede(

@@ -67,12 +67,13 @@ if TYPE_CHECKING:
     from esgledger.store.models import ImportBatch
 
 __all__ = [
+    "LIVE_STATUSES",
     "PAUSE_ENV",
     "ImportContext",
     "already_imported",
     "batch_ids",
-    "commit_batch",
     "batch_state",
+    "commit_batch",
     "current_context",
     "file_sha256",
     "fsync_file",
