@@ -276,6 +276,7 @@ def base_year_set(
     format_: FormatOption = OutputFormat.table,
 ) -> None:
     """Designate a run as the base-year inventory (its reporting year is the base year)."""
+    from esgledger.access import Principal
     from esgledger.inventory.base_year import DEFAULT_THRESHOLD, set_base_year
     from esgledger.store import Workspace
 
@@ -286,6 +287,7 @@ def base_year_set(
                 run,
                 threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
                 note=note,
+                principal=Principal.local(),
             )
     except EsgledgerError as exc:
         raise _fail(exc) from exc
@@ -360,6 +362,7 @@ def base_year_recalculate(
     format_: FormatOption = OutputFormat.table,
 ) -> None:
     """Assess changes against the base year and recalculate it when they are significant."""
+    from esgledger.access import Principal
     from esgledger.inventory.base_year import read_changes, record_recalculation
     from esgledger.store import Workspace
 
@@ -367,7 +370,13 @@ def base_year_recalculate(
         parsed = read_changes(changes)
         with Workspace.open(workspace) as ws:
             result = record_recalculation(
-                ws, parsed, level=level.value, threshold=threshold, save=not dry_run, note=note
+                ws,
+                parsed,
+                level=level.value,
+                threshold=threshold,
+                save=not dry_run,
+                note=note,
+                principal=Principal.local(),
             )
     except InputError as exc:
         _stderr().print(f"error: {exc}", markup=False)
