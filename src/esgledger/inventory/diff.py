@@ -96,7 +96,7 @@ class RunDiff:
         batch is ``superseding`` (it corrects batches, named in ``supersedes``) or ``new``;
         a removed one ``withdrawn`` or ``superseded`` (with ``reason``, ``changed_by``,
         ``changed_at``, ``superseded_by``), ``submitted`` (left out of an approved-only run)
-        or ``unregistered``.
+        or ``absent``.
     reference_data
         Names of the reference inputs (``entities``, ``sites``, ``activity_types``,
         ``fx_rates``) whose sha256 differs.
@@ -193,12 +193,13 @@ def _why_added(batch: dict[str, Any]) -> dict[str, Any]:
 def _why_removed(batch: dict[str, Any], later: Mapping[str, Any]) -> dict[str, Any]:
     """A removed batch with its cause from run B's manifest (``excluded_batches``):
     ``withdrawn`` or ``superseded`` (with reason, who, when and the superseding batch),
-    ``submitted`` (left out of a run of approved batches only), else ``unregistered``
-    (no longer in the registry, or a run made before manifests named left-out batches)."""
+    ``submitted`` (left out of a run of approved batches only), else ``absent`` (not in
+    the registry when run B was made: imported later, or unregistered by ``doctor``; or
+    run B predates manifests that name left-out batches)."""
     left = {str(b["id"]): b for b in later.get("excluded_batches") or []}
     found = left.get(str(batch["id"]))
     if found is None:
-        return {**batch, "cause": "unregistered", "reason": None}
+        return {**batch, "cause": "absent", "reason": None}
     return {
         **batch,
         "cause": found.get("status"),
