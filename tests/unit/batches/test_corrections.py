@@ -199,7 +199,8 @@ def test_only_approved_batches_by_default_and_a_marked_preview_with_submitted(
     assert preview.manifest["preview"] is True
     assert preview.manifest["included_statuses"] == ["approved", "submitted"]
     statuses = {x["id"]: x["status"] for x in preview.manifest["batches"]}
-    assert statuses[pending] == "submitted" and statuses[a] == "approved"
+    assert statuses[pending] == "submitted"
+    assert statuses[a] == "approved"
     assert {r["id"]: r["preview"] for r in list_runs(workspace)} == {
         approved.run_id: False,
         preview.run_id: True,
@@ -234,5 +235,7 @@ def test_a_report_of_a_preview_run_says_so(sqlite_workspace: Workspace, tmp_path
     assert doc.is_draft
     english, chinese = render_html(doc, "en"), render_html(doc, "zh-CN")
     assert "PREVIEW — includes unapproved data" in english
-    assert 'id="preview"' in english and preview.run_id in english
-    assert "预览——含未审批数据" in chinese and "已提交" in chinese
+    assert 'id="preview"' in english
+    assert preview.run_id in english
+    assert "预览——含未审批数据" in chinese
+    assert "已提交" in chinese
