@@ -9,6 +9,8 @@ from __future__ import annotations
 
 # Importing the command modules registers their commands on `app`.
 from esgledger.cli import (  # noqa: F401  (imported for their side effect)
+    _commands_audit,
+    _commands_batches,
     _commands_core,
     _commands_demo,
     _commands_doctor,

@@ -126,6 +126,7 @@ from esgledger.overlaps import (
 from esgledger.units import conversion_factor, currency_of
 
 if TYPE_CHECKING:
+    from esgledger.access.principal import Principal
     from esgledger.factors.library import FactorLibrary
     from esgledger.fx import FxTable
     from esgledger.inventory.runs import Run
@@ -1625,6 +1626,8 @@ def calculate(
     category_3_proxies: bool | None = None,
     gas_volume_reference: str | None = None,
     fallbacks: Sequence[Fallback | Mapping[str, Any]] | None = None,
+    include: Sequence[str] = (),
+    principal: Principal | None = None,
 ) -> Run:
     """Calculate the workspace's inventory: line items in the lake, a manifest, a run row.
 
@@ -1672,6 +1675,12 @@ def calculate(
         ``[[factors.fallbacks]]`` (:attr:`~esgledger.store.Workspace.factor_fallbacks`,
         written by ``esgledger init --country``); ``()`` none. Recorded in the manifest
         options.
+    include
+        Batch statuses to include besides ``approved``: ``("submitted",)`` makes a preview
+        run (``"preview": true`` in the manifest; never a year's inventory for targets).
+    principal
+        Who calculates, named in the audit event ``run.calculate`` (None:
+        :meth:`Principal.local`).
 
     Returns
     -------
@@ -1704,5 +1713,6 @@ def calculate(
         category_3_proxies=category_3_proxies,
         gas_volume_reference=gas_volume_reference,
         fallbacks=fallbacks,
+        include=include,
     )
-    return prepared.execute(threads=threads)
+    return prepared.execute(threads=threads, principal=principal)
