@@ -75,9 +75,7 @@ def upgrade() -> None:
             nullable=True,
             comment="what it produced: run id, batch id, report files",
         ),
-        sa.Column(
-            "error", sa.Text(), nullable=True, comment="one line for people; no traceback"
-        ),
+        sa.Column("error", sa.Text(), nullable=True, comment="one line for people; no traceback"),
         sa.Column(
             "issues",
             sa.JSON(),
