@@ -43,7 +43,7 @@ from typing import Any
 
 from esgledger.access import Principal
 from esgledger.audit import digest, record
-from esgledger.errors import EsgledgerError, InputError, shown, shown_lines
+from esgledger.errors import EsgledgerError, InputError, shown_lines
 from esgledger.jobs.handlers import HANDLERS, JobContext
 from esgledger.safe_output import mask_credentials
 from esgledger.store import Workspace
@@ -104,12 +104,10 @@ def error_line(exc: BaseException) -> str:
         text = str(exc)
     elif isinstance(exc, OSError) and exc.strerror:
         text = exc.strerror + (f": {exc.filename}" if exc.filename else "")
-    else:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    else:  # a bug: its text may hold internals (paths, SQL); the log has it, not the job
         return (
-            f"unexpected {type(exc).__name__}"
-            + (f": {shown(mask_credentials(detail), 200)}" if detail else "")
-            + " (a bug in esgledger; the server log has the details)"
+            f"unexpected {type(exc).__name__} (a bug in esgledger; the server log has the "
+            "details) / 意外错误，详情见服务器日志"
         )
     first = next((line for line in text.strip().splitlines() if line.strip()), "")
     return shown_lines(mask_credentials(first.strip()))
