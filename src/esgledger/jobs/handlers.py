@@ -30,10 +30,8 @@ from esgledger.access import Principal
 from esgledger.errors import InputError, Issue
 from esgledger.ingest.importers import KINDS as IMPORT_KINDS
 from esgledger.ingest.importers import import_file
-from esgledger.inventory import calculate
 from esgledger.inventory.options import options_from_params
 from esgledger.jobs import uploads
-from esgledger.report.builder import build_report, default_out_dir
 from esgledger.report.document import LANGS
 from esgledger.report.render import FORMATS as REPORT_FORMATS
 from esgledger.store import Workspace
@@ -166,12 +164,18 @@ def run_import(workspace: Workspace, job: JobContext) -> dict[str, Any]:
 
 def run_calculate(workspace: Workspace, job: JobContext) -> dict[str, Any]:
     """Calculate the inventory and register the run (only at the end)."""
+    # The engine (DuckDB, Arrow) and the report stack load when a job needs them: a worker
+    # process, or a server, starts in a second instead of several.
+    from esgledger.inventory.engine import calculate
+
     run = calculate(workspace, **options_from_params(job.params), progress=job.progress)
     return {"run_id": run.run_id, "totals": run.totals}
 
 
 def run_report(workspace: Workspace, job: JobContext) -> dict[str, Any]:
     """Write the report of a run into ``WS/reports/<year>/``."""
+    from esgledger.report.builder import build_report, default_out_dir
+
     params = job.params
     run_id = params.get("run_id")
     target = default_out_dir(workspace, run_id)
