@@ -21,6 +21,7 @@ from esgledger.cli import (  # noqa: F401  (imported for their side effect)
     _commands_template,
     _commands_trace,
     _commands_units,
+    _commands_users,
     _commands_workspace,
 )
 from esgledger.cli._app import app
