@@ -3,9 +3,11 @@
 
 作业服务：提交、查看、列出与取消长时间运行的任务。
 
-Every function takes the acting principal. Submitting needs the kind's action
-(``import:run``, ``calculate:run``, ``report:run``); anyone may read and cancel the jobs they
-submitted, and ``job:read_all`` / ``job:cancel_any`` extend that to everyone's. A job
+Every function takes the acting principal and asks the role matrix
+(:mod:`esgledger.access.policy`, ``access/roles.csv``). Submitting needs the kind's action
+(``import:run``, ``calculate:run``, ``report:run``); a principal reads the jobs they
+submitted (``job:read``) and cancels them (``job:cancel``); ``job:read_all`` and
+``job:cancel_any`` extend that to everyone's. A job
 someone may not read answers as missing (:class:`~esgledger.errors.NotFoundError`), so ids
 cannot be probed. Submit, cancel and every end of a job are audit events.
 """
@@ -17,9 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TypedDict
 
-from esgledger.access import Principal
+from esgledger.access import Principal, policy
 from esgledger.audit import digest, record
-from esgledger.errors import AccessDeniedError, ConflictError, InputError, Issue, NotFoundError
+from esgledger.errors import (
+    AccessDeniedError,
+    ConflictError,
+    InputError,
+    Issue,
+    NotFoundError,
+    with_zh,
+)
 from esgledger.jobs import uploads
 from esgledger.jobs.handlers import check_params
 from esgledger.jobs.labels import STAGE_LABELS, STATUS_LABELS, label
@@ -38,26 +47,9 @@ __all__ = [
     "submit_import",
 ]
 
-#: Roles that see and cancel everyone's jobs until the role matrix decides
-#: (``access/roles.csv``: ``job:read_all``, ``job:cancel_any``).
-_READ_ALL = frozenset({"admin", "esg_office", "auditor"})
-_CANCEL_ANY = frozenset({"admin", "esg_office"})
-_RUN = {
-    "import": frozenset({"admin", "esg_office"}),
-    "calculate": frozenset({"admin", "esg_office"}),
-    "report": frozenset({"admin", "esg_office"}),
-}
 
-
-def _allowed(principal: Principal, action: str) -> bool:
-    area, _, verb = action.partition(":")
-    if action == "job:read_all":
-        return principal.role in _READ_ALL
-    if action == "job:cancel_any":
-        return principal.role in _CANCEL_ANY
-    if verb == "run":
-        return principal.role in _RUN.get(area, frozenset())
-    return False
+def _may(principal: Principal, action: str) -> bool:
+    return policy.allowed(principal, action) is True
 
 
 class JobView(TypedDict):
@@ -133,10 +125,8 @@ def submit(
     InputError
         If the kind or a parameter is refused (:func:`esgledger.jobs.handlers.check_params`).
     """
-    if kind in JOB_KINDS and not _allowed(principal, f"{kind}:run"):
-        raise AccessDeniedError(
-            f"{principal.username} ({principal.role}) may not run {kind} jobs ({kind}:run)"
-        )
+    if kind in JOB_KINDS:
+        policy.require(principal, f"{kind}:run")
     check_params(workspace, kind, params)
     with workspace.write_lock() as session:
         job = add_job(
@@ -177,10 +167,7 @@ def store_upload(
     InputError
         If the file's type is not importable or it is larger than ``max_bytes``.
     """
-    if not _allowed(principal, "import:run"):
-        raise AccessDeniedError(
-            f"{principal.username} ({principal.role}) may not run import jobs (import:run)"
-        )
+    policy.require(principal, "import:run")
     return uploads.store_upload(workspace.root, name, source, max_bytes=max_bytes)
 
 
@@ -219,9 +206,12 @@ def submit_file(
 
 def _visible(job: Job | None, principal: Principal, job_id: int) -> Job:
     if job is None or (
-        job.submitted_by != principal.username and not _allowed(principal, "job:read_all")
+        job.submitted_by != principal.username and not _may(principal, "job:read_all")
     ):
-        raise NotFoundError(f"there is no job {job_id} (or it is not yours to see)")
+        raise with_zh(
+            NotFoundError(f"there is no job {job_id} (or it is not yours to see)"),
+            f"没有编号为 {job_id} 的作业（或您无权查看）。",
+        )
     return job
 
 
@@ -233,6 +223,7 @@ def get(workspace: Workspace, principal: Principal, job_id: int) -> JobView:
     NotFoundError
         If there is no such job, or the principal may not see it.
     """
+    policy.require(principal, "job:read")
     with workspace.session() as session:
         return job_view(_visible(get_job(session, job_id), principal, job_id))
 
@@ -268,7 +259,8 @@ def list_jobs(
                     )
                 ],
             )
-    mine = None if _allowed(principal, "job:read_all") else principal.username
+    policy.require(principal, "job:read")
+    mine = None if _may(principal, "job:read_all") else principal.username
     with workspace.session() as session:
         jobs = jobs_of(
             session, submitted_by=mine, status=status, kind=kind, limit=max(1, min(limit, 1000))
@@ -289,12 +281,17 @@ def cancel(workspace: Workspace, principal: Principal, job_id: int) -> JobView:
     ConflictError
         If the job has already ended.
     """
+    policy.require(principal, "job:cancel")
     with workspace.write_lock() as session:
         job = _visible(get_job(session, job_id), principal, job_id)
-        if job.submitted_by != principal.username and not _allowed(principal, "job:cancel_any"):
-            raise AccessDeniedError(
-                f"job {job_id} was submitted by {job.submitted_by}; {principal.username} "
-                f"({principal.role}) may cancel only their own jobs"
+        if job.submitted_by != principal.username and not _may(principal, "job:cancel_any"):
+            raise with_zh(
+                AccessDeniedError(
+                    f"job {job_id} was submitted by {job.submitted_by}; {principal.username} "
+                    f"({principal.role}) may cancel only their own jobs"
+                ),
+                f"作业 {job_id} 由 {job.submitted_by} 提交；"
+                f"{principal.username} 只能取消自己的作业。",
             )
         before = job.status
         if job.status == "queued":
@@ -304,7 +301,10 @@ def cancel(workspace: Workspace, principal: Principal, job_id: int) -> JobView:
         elif job.status == "running":
             job.cancel_requested = True
         else:
-            raise ConflictError(f"job {job_id} has already ended ({job.status}); nothing to cancel")
+            raise with_zh(
+                ConflictError(f"job {job_id} has already ended ({job.status}); nothing to cancel"),
+                f"作业 {job_id} 已结束（{job.status}），无法取消。",
+            )
         session.flush()
         record(
             session,
