@@ -17,7 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, TypedDict
+from typing import Any, BinaryIO
+
+from typing_extensions import TypedDict
 
 from esgledger.access import Principal, policy
 from esgledger.audit import digest, record
@@ -29,6 +31,7 @@ from esgledger.errors import (
     NotFoundError,
     with_zh,
 )
+from esgledger.ingest.importers import importer_for
 from esgledger.jobs import uploads
 from esgledger.jobs.handlers import check_params
 from esgledger.jobs.labels import STAGE_LABELS, STATUS_LABELS, label
@@ -181,7 +184,9 @@ def submit_import(
     sheet: str | None = None,
     max_bytes: int = uploads.DEFAULT_MAX_UPLOAD_BYTES,
 ) -> JobView:
-    """Keep an uploaded file and queue its import (``store_upload`` then ``submit``)."""
+    """Keep an uploaded file and queue its import (``store_upload`` then ``submit``); an
+    unknown ``import_kind`` is refused before anything is kept."""
+    importer_for(import_kind)
     stored = store_upload(workspace, principal, name, source, max_bytes=max_bytes)
     params: dict[str, Any] = {"kind": import_kind, "file": stored}
     if sheet:
