@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -21,15 +22,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from _inventory_support import activity, entity, import_rows, write_csv
 from esgledger.access import Principal
+from esgledger.access.users import add_user, create_token
 from esgledger.audit import verify
 from esgledger.ingest.batches import PAUSE_ENV
 from esgledger.inventory import list_runs
 from esgledger.jobs import service
 from esgledger.jobs.worker import WorkerPool
+from esgledger.server.run import build_app
+from esgledger.server.settings import ServerSettings
 from esgledger.store import Workspace
 from esgledger.store.doctor import examine
 
@@ -41,13 +47,15 @@ ADMIN = Principal.local()
 
 
 class Victim:
-    """``esgledger jobs work WS`` in its own process, paused at ``point``."""
+    """``esgledger jobs work WS`` (or another command) in its own process, paused at
+    ``point``."""
 
-    def __init__(self, root: Path, point: str) -> None:
+    def __init__(self, root: Path, point: str, command: tuple[str, ...] = ()) -> None:
         env = {k: v for k, v in os.environ.items() if k != "ESGLEDGER_DEBUG"}
         env[PAUSE_ENV] = f"{point}:{LIMIT * 4}"
+        args = command or ("jobs", "work", str(root), "--workers", "1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "esgledger", "jobs", "work", str(root), "--workers", "1"],
+            [sys.executable, "-m", "esgledger", *args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -170,3 +178,59 @@ def test_an_import_whose_worker_is_killed_before_its_commit_is_imported_once_on_
     _no_half_state(ws)
     lake = sorted(p.name for p in (ws.lake / "activities").iterdir())
     assert len(lake) == 2  # the first batch and this one: no orphan from the killed worker
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_a_server_killed_during_a_calculation_job_loses_nothing(
+    ws: Workspace, victims: list[Victim]
+) -> None:
+    """The issue's "done when": ``esgledger serve`` is killed while its worker pool runs a
+    calculation submitted over the API; the next server start runs the job to success."""
+    user = add_user(ws, ADMIN, "office", role="esg_office", password="a long test password 42")
+    office = Principal(username="office", role="esg_office", user_id=user["id"])
+    bearer = {"Authorization": f"Bearer {create_token(ws, office, 'crash test').token}"}
+    port = _free_port()
+    server = Victim(
+        ws.root, "run-id", ("serve", str(ws.root), "--port", str(port), "--workers", "1")
+    )
+    victims.append(server)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 3 * LIMIT  # a server's start on a loaded machine
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "".join(server.err)
+        time.sleep(0.1)
+    answer = httpx.post(
+        f"{base}/api/v1/jobs",
+        json={"kind": "calculate", "params": {"category_3": False}},
+        headers=bearer,
+        timeout=LIMIT,
+    )
+    assert answer.status_code == 202, answer.text
+    location = answer.headers["location"]
+    server.wait_paused()
+    running = httpx.get(f"{base}{location}", headers=bearer, timeout=LIMIT).json()
+    assert (running["status"], running["stage"]) == ("running", "reading")
+    server.kill()
+
+    with TestClient(build_app(ws.root, ServerSettings(workers=1))) as client:
+        deadline = time.monotonic() + LIMIT
+        while True:
+            job = client.get(location, headers=bearer).json()
+            if job["status"] not in ("queued", "running"):
+                break
+            assert time.monotonic() < deadline, job
+            time.sleep(0.05)
+    assert (job["status"], job["attempts"]) == ("succeeded", 2), job
+    assert [r["id"] for r in list_runs(ws)] == [job["result"]["run_id"]]
+    _no_half_state(ws)
