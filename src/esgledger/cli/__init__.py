@@ -17,6 +17,7 @@ from esgledger.cli import (  # noqa: F401  (imported for their side effect)
     _commands_factors,
     _commands_green,
     _commands_inventory,
+    _commands_jobs,
     _commands_report,
     _commands_targets,
     _commands_template,
