@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from esgledger.errors import InputError, Issue
-from esgledger.factors.resolve import Strictness, proxies_from_options
+from esgledger.factors.resolve import PRICE_BASES, Strictness, proxies_from_options
+from esgledger.gwp import GWP_SETS
+from esgledger.inventory.engine import CONSOLIDATION_ALIASES
 
 __all__ = ["CALCULATE_PARAMS", "calculation_options", "options_from_params"]
 
@@ -112,6 +114,19 @@ def options_from_params(params: Mapping[str, object]) -> dict[str, Any]:
             expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
             raise _refused(name, value, f"expected {expected}", f"give {name} as {expected}")
         values[name] = value
+    choices: dict[str, tuple[str, ...]] = {
+        "gwp": GWP_SETS,
+        "consolidation": (*CONSOLIDATION_ALIASES, *CONSOLIDATION_ALIASES.values()),
+        "price_basis": PRICE_BASES,
+    }
+    for name, allowed in choices.items():
+        if values[name] not in allowed:
+            raise _refused(
+                name, values[name], f"not one of {', '.join(allowed)}", "choose one of those"
+            )
+    gap = values["max_vintage_gap"]
+    if gap is not None and not 0 <= gap <= 1000:
+        raise _refused("max_vintage_gap", gap, "not 0 to 1000 years", "give a number of years")
     try:
         return calculation_options(**values)
     except ValueError as exc:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from sqlalchemy.orm import Session
 from typing_extensions import TypedDict
 
 from esgledger.access import Principal, policy
@@ -209,6 +210,14 @@ def submit_file(
         )
 
 
+#: Job ids are positive 32-bit integers (the column's range on every database).
+MAX_JOB_ID = 2**31 - 1
+
+
+def _find(session: Session, job_id: int) -> Job | None:
+    return get_job(session, job_id) if 1 <= job_id <= MAX_JOB_ID else None
+
+
 def _visible(job: Job | None, principal: Principal, job_id: int) -> Job:
     if job is None or (
         job.submitted_by != principal.username and not _may(principal, "job:read_all")
@@ -230,7 +239,7 @@ def get(workspace: Workspace, principal: Principal, job_id: int) -> JobView:
     """
     policy.require(principal, "job:read")
     with workspace.session() as session:
-        return job_view(_visible(get_job(session, job_id), principal, job_id))
+        return job_view(_visible(_find(session, job_id), principal, job_id))
 
 
 def list_jobs(
@@ -288,7 +297,7 @@ def cancel(workspace: Workspace, principal: Principal, job_id: int) -> JobView:
     """
     policy.require(principal, "job:cancel")
     with workspace.write_lock() as session:
-        job = _visible(get_job(session, job_id), principal, job_id)
+        job = _visible(_find(session, job_id), principal, job_id)
         if job.submitted_by != principal.username and not _may(principal, "job:cancel_any"):
             raise with_zh(
                 AccessDeniedError(

@@ -117,6 +117,7 @@ def test_cancel_and_who_sees_what(workspace: Workspace) -> None:
         _sign_in(client, workspace, "viewer", "viewer")
         assert client.get("/api/v1/jobs").json() == []
         assert client.get(f"/api/v1/jobs/{job['id']}").status_code == 404
+        assert client.get(f"/api/v1/jobs/{2**70}").status_code == 422
         assert client.delete(f"/api/v1/jobs/{job['id']}").status_code == 403
         assert client.post("/api/v1/jobs", json={"kind": "calculate"}).status_code == 403
         _sign_in(client, workspace, "auditor", "auditor")

@@ -114,6 +114,12 @@ def test_submit_refuses_bad_parameters_and_roles_before_queueing(workspace: Work
     assert bad.value.issues[0].column == "gwp"
     with pytest.raises(InputError):
         service.submit(workspace, ADMIN, "calculate", {"colour": "red"})
+    for name, value in (("gwp", "AR9"), ("consolidation", "vibes"), ("proxy", ["CN"])):
+        with pytest.raises(InputError) as refused:
+            service.submit(workspace, ADMIN, "calculate", {name: value})
+        assert refused.value.issues[0].column == name
+    with pytest.raises(NotFoundError):
+        service.get(workspace, ADMIN, 2**70)
     with pytest.raises(InputError):
         service.submit(workspace, ADMIN, "sing", {})
     with pytest.raises(InputError):  # an import must name an uploaded file of the workspace
@@ -127,7 +133,7 @@ def test_cancelling_a_queued_job_ends_it_at_once_and_twice_is_a_conflict(
     workspace: Workspace,
 ) -> None:
     job = service.submit(workspace, OFFICE, "calculate", {})
-    with pytest.raises(NotFoundError):  # another user's job is not even visible
+    with pytest.raises(AccessDeniedError):  # data owners cancel no jobs (roles.csv)
         service.cancel(workspace, OWNER, job["id"])
     cancelled = service.cancel(workspace, OFFICE, job["id"])
     assert (cancelled["status"], cancelled["cancel_requested"]) == ("cancelled", True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from esgledger.access import Principal
 from esgledger.jobs import service
-from esgledger.jobs.service import JobView
+from esgledger.jobs.service import MAX_JOB_ID, JobView
 from esgledger.server.deps import Allowed, SettingsDep, WorkspaceDep
 from esgledger.server.problems import problem_responses
 
@@ -20,6 +20,7 @@ Reader = Annotated[Principal, Allowed("job:read")]
 Submitter = Annotated[Principal, Allowed("job:submit")]
 Canceller = Annotated[Principal, Allowed("job:cancel")]
 Importer = Annotated[Principal, Allowed("import:run")]
+JobId = Annotated[int, Path(ge=1, le=MAX_JOB_ID, description="the job's id")]
 
 
 class JobIn(BaseModel):
@@ -103,7 +104,7 @@ def list_jobs(
     response_model=JobView,
     responses=problem_responses(403, 404),
 )
-def get(job_id: int, principal: Reader, workspace: WorkspaceDep) -> Any:
+def get(job_id: JobId, principal: Reader, workspace: WorkspaceDep) -> Any:
     """One job: status, stage and percent while it runs; result or error when it ends."""
     return service.get(workspace, principal, job_id)
 
@@ -114,6 +115,6 @@ def get(job_id: int, principal: Reader, workspace: WorkspaceDep) -> Any:
     response_model=JobView,
     responses=problem_responses(403, 404, 409),
 )
-def cancel(job_id: int, principal: Canceller, workspace: WorkspaceDep) -> Any:
+def cancel(job_id: JobId, principal: Canceller, workspace: WorkspaceDep) -> Any:
     """Cancel a job: a queued one at once, a running one at its next stage."""
     return service.cancel(workspace, principal, job_id)
