@@ -12,9 +12,9 @@ task that does not exist (scope cannot be probed); a task inside it whose action
 lacks answers :class:`~esgledger.errors.AccessDeniedError`.
 
 Submissions (``docs/platform/collection.md``): a submitted file goes through the importer of
-its kind (``activities`` or ``metric-values``) inside
-:func:`esgledger.ingest.batches.batch_context`, so it passes the same all-or-nothing validation
-as ``esgledger import`` and lands as a batch with ``status = 'submitted'`` and ``task_id`` set.
+its kind (``activities`` or ``metric-values``) by :func:`esgledger.ingest.importers.import_file`
+with ``status="submitted"``, so it passes the same all-or-nothing validation as
+``esgledger import`` and lands as a batch with ``status = 'submitted'`` and ``task_id`` set.
 Under the same write lock the rows are checked against the task (its entity or site and its
 items), the task's version is compared with the one read when the submission began (a
 concurrent submission to the same task is refused with :class:`~esgledger.errors.ConflictError`
@@ -55,7 +55,7 @@ from esgledger.errors import (
     shown,
     with_zh,
 )
-from esgledger.ingest.batches import BatchContext, batch_context
+from esgledger.ingest.batches import batch_state
 from esgledger.ingest.limits import human_bytes
 from esgledger.store.models import Entity, ImportBatch, Run, Site
 from esgledger.store.models_collection import (
@@ -665,18 +665,43 @@ def _move(
     return old
 
 
+_BATCH_VERBS = {"approved": "approve", "submitted": "reopen", "superseded": "supersede"}
+
+
 def _set_batch_status(
-    session: Session, principal: Principal, batch_id: str | None, status: str, reason: str
+    session: Session,
+    principal: Principal,
+    batch_id: str | None,
+    status: str,
+    reason: str,
+    *,
+    superseded_by: str | None = None,
 ) -> None:
+    """Move the task's batch to ``status`` (who, when, why on the registry row) and record
+    the audit event ``batch.approve``, ``batch.reopen`` or ``batch.supersede``."""
     if batch_id is None:
         return
     batch = session.get(ImportBatch, batch_id)
     if batch is None:
         return
+    before = audit.digest(batch_state(batch))
     batch.status = status
+    if superseded_by is not None:
+        batch.superseded_by = superseded_by
     batch.status_changed_at = _now()
     batch.status_changed_by = principal.username
     batch.status_reason = reason
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        f"batch.{_BATCH_VERBS[status]}",
+        "batch",
+        batch.id,
+        before=before,
+        after=audit.digest(batch_state(batch)),
+        detail={"reason": reason, "task_id": batch.task_id, "superseded_by": superseded_by},
+    )
 
 
 def _transition(
@@ -1155,22 +1180,28 @@ def submit(
         if previous is not None and previous != batch.id:
             old = session.get(ImportBatch, previous)
             if old is not None and old.status == "submitted":
-                old.superseded_by = batch.id
                 _set_batch_status(
-                    session, principal, previous, "superseded", f"resubmitted to task {task_id}"
+                    session,
+                    principal,
+                    previous,
+                    "superseded",
+                    f"resubmitted to task {task_id}",
+                    superseded_by=batch.id,
                 )
         outcome["task"] = _task_dict(current)
 
-    context = BatchContext(
-        status="submitted",
-        imported_by=principal.username,
-        task_id=task_id,
-        replaces=frozenset({expected.previous}) if expected.previous else frozenset(),
-        on_lock=on_lock,
-        on_commit=on_commit,
-    )
-    with _submit_slots(), batch_context(context):
-        result = import_file(workspace, kind, path)
+    with _submit_slots():
+        result = import_file(
+            workspace,
+            kind,
+            path,
+            principal=principal,
+            status="submitted",
+            task_id=task_id,
+            replaces=expected.previous,
+            then=on_commit,
+            first=on_lock,
+        )
     if not result.created:
         raise ConflictError(
             f"{shown(path.name)} has the same bytes as batch {result.batch_id}, imported before; "

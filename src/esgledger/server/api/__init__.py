@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from esgledger.server.api import campaigns, health, inventory, session, users
+from esgledger.server.api import campaigns, health, inventory, jobs, session, users
 
 __all__ = ["ROUTERS"]
 
@@ -16,6 +16,7 @@ ROUTERS: list[APIRouter] = [
     session.router,
     users.router,
     inventory.router,
+    jobs.router,
     campaigns.router,
     campaigns.tasks_router,
 ]
