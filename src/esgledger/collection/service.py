@@ -1003,9 +1003,9 @@ def _approved_rows(
         return None
     con = duckdb.connect()
     try:
-        return con.execute(
+        return con.sql(
             f"SELECT * FROM read_parquet(?, union_by_name = true) WHERE {where}",
-            [files, *params],
+            params=[files, *params],
         ).to_arrow_table()
     finally:
         con.close()

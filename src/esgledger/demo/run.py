@@ -285,6 +285,12 @@ def _step_accounts(workspace: Workspace, summary: DemoSummary, _files: DemoFiles
     summary.accounts = add_demo_accounts(workspace)
 
 
+def _step_campaign(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) -> None:
+    from esgledger.demo.campaign import add_demo_campaign
+
+    summary.extras["campaign"] = add_demo_campaign(workspace)["id"]
+
+
 DEMO_STEPS: list[DemoStep] = [
     ("calculating the inventory", _step_calculate),
     ("market-based scope 2: the green-power instruments of the run", _step_market),
@@ -293,6 +299,7 @@ DEMO_STEPS: list[DemoStep] = [
     ("abatement plan: scenario, MACC and residual gap", _step_plan),
     ("writing the ESG report (English and Chinese, HTML and PDF)", _step_report),
     ("adding demo accounts, one per role, for esgledger serve", _step_accounts),
+    ("a data-collection campaign in progress", _step_campaign),
 ]
 
 
