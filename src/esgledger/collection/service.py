@@ -36,10 +36,10 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Annotated, Any, BinaryIO, TypeVar
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from esgledger import audit
@@ -188,22 +188,34 @@ def _can(session: Session, principal: Principal, action: str, entity: str) -> bo
 # ---- campaigns ---------------------------------------------------------------------------
 
 
+def _printable(value: str) -> str:
+    """Refuse NUL and other control characters (line breaks and tabs aside): no database
+    stores NUL in text, and no name needs a control character."""
+    if any(ord(char) < 32 and char not in "\t\r\n" for char in value) or "\x7f" in value:
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_printable)]
+Code = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_printable)]
+
+
 class CampaignSpec(BaseModel):
     """What a campaign asks: the request body of ``POST /campaigns`` and what
     ``esgledger campaigns create`` builds from its options."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     reporting_year: int = Field(ge=1990, le=2100)
     due_date: dt.date
-    activities: tuple[str, ...] = ()
-    metrics: tuple[str, ...] = ()
-    entities: tuple[str, ...] = ()
-    sites: tuple[str, ...] = ()
-    instructions_en: str = Field(default="", max_length=10_000)
-    instructions_zh: str = Field(default="", max_length=10_000)
-    owners: dict[str, str] = Field(
+    activities: tuple[Code, ...] = Field(default=(), max_length=500)
+    metrics: tuple[Code, ...] = Field(default=(), max_length=500)
+    entities: tuple[Code, ...] = Field(default=(), max_length=5000)
+    sites: tuple[Code, ...] = Field(default=(), max_length=5000)
+    instructions_en: Text = Field(default="", max_length=10_000)
+    instructions_zh: Text = Field(default="", max_length=10_000)
+    owners: dict[Code, Code] = Field(
         default_factory=dict, description="entity or site code -> data owner's username"
     )
 
