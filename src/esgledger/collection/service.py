@@ -1388,7 +1388,7 @@ def template_for_task(
         rows=rows,
         reference=reference,
         entities=[task.entity],
-        sites=sites or None,
+        sites=(sites or None) if task.item_group == "activities" else None,
         note=(note_en, note_zh),
     )
     return write_template(
@@ -1614,16 +1614,21 @@ def _task_weights(
         ).fetchall()
     finally:
         con.close()
+    by_entity: dict[str, list[tuple[str, float]]] = {}
+    by_site: dict[str, list[tuple[str, float]]] = {}
+    for entity, site, activity, kg in rows:
+        if kg is None:
+            continue
+        by_entity.setdefault(str(entity), []).append((str(activity), float(kg)))
+        if site is not None:
+            by_site.setdefault(str(site), []).append((str(activity), float(kg)))
     weights: dict[int, float] = {}
     for task in found:
         if task.item_group != "activities":
             continue
-        total = 0.0
-        for entity, site, activity, kg in rows:
-            where = entity == task.entity if task.target_kind == "entity" else site == task.target
-            if where and kg is not None and _item_matches(str(activity), task.items):
-                total += float(kg) / 1000.0
-        weights[task.id] = total
+        lines = (by_entity if task.target_kind == "entity" else by_site).get(task.target, [])
+        weights[task.id] = sum(kg for activity, kg in lines if _item_matches(activity, task.items))
+        weights[task.id] /= 1000.0
     return weights
 
 
@@ -1660,7 +1665,8 @@ def progress(workspace: Workspace, principal: Principal, campaign_id: int) -> di
     ]  # fmt: skip
     weights = _task_weights(workspace, run, found) if run is not None else {}
     total = sum(weights.values())
-    approved = sum(w for task_id, w in weights.items() if _status_of(found, task_id) == "approved")
+    status_of = {t.id: t.status for t in found}
+    approved = sum(w for task_id, w in weights.items() if status_of[task_id] == "approved")
     by_status = dict.fromkeys(machine.STATUSES, 0)
     for task in found:
         by_status[task.status] += 1
@@ -1682,7 +1688,3 @@ def progress(workspace: Workspace, principal: Principal, campaign_id: int) -> di
             "share": round(approved / total, 4) if total > 0 else None,
         },
     }
-
-
-def _status_of(found: Sequence[CollectionTask], task_id: int) -> str:
-    return next(t.status for t in found if t.id == task_id)
