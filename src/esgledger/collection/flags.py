@@ -58,6 +58,7 @@ before any threshold is applied, so the result is the same whatever DuckDB's thr
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -651,6 +652,30 @@ def compute_flags(
         con.close()
 
 
+def _ordered(found: Iterable[Flag]) -> tuple[Flag, ...]:
+    """Flags in their fixed order (rule order of ``flag_rules.csv``, entity, site, activity,
+    period, id, row), each id unique: equal rows flagged alike (two identical rows that
+    overlap) have equal key fields, so the second and later get the id of ``id#2``,
+    ``id#3`` ... (in row order; still stable when the same rows are submitted again)."""
+    order = {code: i for i, code in enumerate(rules())}
+
+    def sort_key(f: Flag) -> tuple[Any, ...]:
+        return (
+            order[f.code], f.entity, f.site or "", f.activity, f.period, f.id,
+            int(f.data.get("row") or 0),
+        )  # fmt: skip
+
+    out: list[Flag] = []
+    seen: dict[str, int] = {}
+    for flag in sorted(found, key=sort_key):
+        n = seen[flag.id] = seen.get(flag.id, 0) + 1
+        if n > 1:
+            digest = hashlib.sha256(f"{flag.id}#{n}".encode()).hexdigest()[:24]
+            flag = dataclasses.replace(flag, id="rf-" + digest)
+        out.append(flag)
+    return tuple(out)
+
+
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -708,18 +733,7 @@ class _Computation:
         self._overlaps()
         if self.peer is not None:
             self._peers()
-        order = {code: i for i, code in enumerate(rules())}
-
-        def sort_key(f: Flag) -> tuple[Any, ...]:
-            return (order[f.code], f.entity, f.site or "", f.activity, f.period, f.id)
-
-        return Review(
-            tuple(sorted(self.flags, key=sort_key)),
-            tuple(sorted(self.notes, key=sort_key)),
-            year,
-            self.settings,
-            checks,
-        )
+        return Review(_ordered(self.flags), _ordered(self.notes), year, self.settings, checks)
 
     def _add(self, flag: Flag) -> None:
         (self.notes if flag.is_note else self.flags).append(flag)

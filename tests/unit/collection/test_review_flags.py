@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import csv
+import functools
 import io
 import json
 import math
@@ -551,6 +552,7 @@ class TestChineseText:
         )
 
 
+@functools.cache
 def _everything() -> Review:
     """A submission raising every flag and note of the rules table."""
     submitted, history, kw = _everything_inputs()
@@ -626,6 +628,19 @@ class TestIdsAndDeterminism:
             "review.change_vs_last_year",
         )
         assert other.id != a.id
+
+    def test_identical_rows_get_distinct_ids(self) -> None:
+        rows = [month(1, 100.0, row_number=5), month(1, 100.0, row_number=9)]
+        first = compute_flags(rows, [], expected=JAN)
+        flags = [f for f in first.flags if f.code == "review.overlap"]
+        assert [f.data["row"] for f in flags] == [5, 9]
+        assert flags[0].id != flags[1].id
+        assert flags[0].id == flag_id(
+            "review.overlap", "E", "S1", "electricity",
+            {"meter": None, "supplier": None, "start": f"{Y}-01-01", "end": f"{Y}-01-31"},
+        )  # fmt: skip
+        again = compute_flags(rows[::-1], [], expected=JAN)
+        assert [f.id for f in again.flags] == [f.id for f in first.flags]
 
     def test_order(self) -> None:
         review = _everything()
