@@ -38,7 +38,8 @@ are rows of ``collection/flag_rules.csv``, thresholds configurable under ``[revi
     Fewer than ``peer_min_sites`` (default 5) comparable sites: the note
     ``review.peers_too_few``; all peers equal: ``review.peers_no_spread``.
 ``review.gap``
-    Per entity, site and activity of scope 1 or 2 (metered or billed, one figure per period):
+    Per entity, site and activity of scope 1 or 2 (metered or billed, one figure per period)
+    that has monthly data (a row of 25 to 35 days, submitted or approved, this year or last):
     months of the expected period (default the reporting year) that no row of the submission
     or of the approved history touches.
 ``review.overlap``
@@ -136,6 +137,8 @@ SEVERITIES: tuple[str, ...] = ("high", "medium", "low", "note")
 CHECKS: tuple[str, ...] = ("change", "unit", "peers", "gaps", "overlaps")
 #: A unit surprise is a ratio near 10 ** this many decades (1,000).
 _UNIT_DECADES = 3
+#: A row of this many days (first, last) is a monthly row: bills run 25 to 35 days.
+_MONTHLY_DAYS = (25, 35)
 #: Significant digits kept of every computed number (see the module docstring).
 _DIGITS = 12
 #: Comparable sites listed by name in a peer flag's data (all are counted).
@@ -813,7 +816,14 @@ class _Computation:
                     (start, end),
                     {"unit": unit},
                     {"unit": unit, "rows": int(n), "problem": unknown[unit]},
-                    {"rows": str(n), "row_unit": unit, "problem": unknown[unit]},
+                    {
+                        "rows": str(n),
+                        "row_unit": unit,
+                        "problem": (
+                            unknown[unit],
+                            "无法识别该单位；运行 `esgledger units` 可查看可用的单位",
+                        ),
+                    },
                 )
             )
 
@@ -1052,8 +1062,11 @@ class _Computation:
         wanted = ", ".join(_sql_text(a) for a in metered)
         rows = self.con.execute(
             f"""
-            WITH k AS (SELECT DISTINCT entity, sk, activity FROM r
-                       WHERE origin = 1 AND NOT correction AND activity IN ({wanted})),
+            WITH k AS (SELECT entity, sk, activity FROM r
+                       WHERE NOT correction AND activity IN ({wanted})
+                       GROUP BY ALL
+                       HAVING bool_or(origin = 1)
+                           AND bool_or(days BETWEEN {_MONTHLY_DAYS[0]} AND {_MONTHLY_DAYS[1]})),
             cov AS (SELECT DISTINCT entity, sk, activity, mi FROM m
                     WHERE NOT correction AND mi BETWEEN {lo} AND {hi}
                         AND activity IN ({wanted})),
@@ -1075,8 +1088,7 @@ class _Computation:
                     {"missing": months},
                     {"year": self.year, "missing": months,
                      "expected": {"start": window[0].isoformat(), "end": window[1].isoformat()}},
-                    {"missing": _months_text(missing), "year": str(self.year),
-                     "count": str(len(missing))},
+                    {"missing": _months_text(missing), "count": str(len(missing))},
                 )
             )  # fmt: skip
 

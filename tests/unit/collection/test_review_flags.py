@@ -287,6 +287,7 @@ class TestUnitSurprise:
         note = only(review, "review.unit_unknown")
         assert note.data["rows"] == 1
         assert "furlongs-per-blorp" in note.text.en
+        assert "无法识别该单位" in note.text.zh
 
 
 # -- comparable sites --------------------------------------------------------------------------
@@ -423,7 +424,7 @@ class TestGaps:
         assert flag.data["missing"] == [f"{Y}-03", f"{Y}-04", f"{Y}-09"]
         assert flag.period == (date(Y, 3, 1), date(Y, 9, 30))
         assert f"{Y}-03..{Y}-04, {Y}-09" in flag.text.en
-        assert "3" in flag.text.zh
+        assert "缺 3 个月" in flag.text.zh
 
     def test_all_months_present_is_not_flagged(self) -> None:
         assert codes(compute_flags(year_of(100.0), [])) == []
@@ -441,6 +442,28 @@ class TestGaps:
         assert codes(compute_flags([annual("S1", 1000.0, entity="E")], [])) == []
         trips = [month(m, 10.0, activity="travel.rail", unit="pkm") for m in (1, 5)]
         assert codes(compute_flags(trips, [])) == []
+
+    def test_only_monthly_data_is_checked(self) -> None:
+        # quarterly rows with the third quarter missing: not monthly data
+        quarters = [
+            {**month(q, 100.0), "period_end": month(q + 2, 0.0)["period_end"]} for q in (1, 4, 10)
+        ]
+        assert codes(compute_flags(quarters, [])) == []
+        # refrigerant top-ups on two days: events, not monthly data
+        top_ups = [
+            {**month(m, 2.0, activity="refrigerant.R-410A", unit="kg"),
+             "period_end": date(Y, m, 12), "period_start": date(Y, m, 12)}
+            for m in (3, 10)
+        ]  # fmt: skip
+        assert codes(compute_flags(top_ups, [])) == []
+
+    def test_monthly_last_year_makes_monthly_data(self) -> None:
+        # a bill of 15 January to 14 February last year (31 days) marks the key as monthly
+        bill = {**month(1, 50.0, year=Y - 1), "period_start": date(Y - 1, 1, 15),
+                "period_end": date(Y - 1, 2, 14)}  # fmt: skip
+        day = {**month(6, 1.0), "period_end": date(Y, 6, 1)}
+        flag = only(compute_flags([day], [bill]), "review.gap")
+        assert len(flag.data["missing"]) == 11
 
     def test_expected_period(self) -> None:
         q1 = [month(m, 1.0) for m in (1, 2)]
