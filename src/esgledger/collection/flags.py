@@ -713,6 +713,7 @@ class _Computation:
         self.taxonomy = taxonomy
         self.flags: list[Flag] = []
         self.notes: list[Flag] = []
+        self.unknown: dict[str, str] = {}
         self.year = 0
 
     def run(
@@ -727,8 +728,9 @@ class _Computation:
         if year is None:
             return Review((), (), None, self.settings, checks)
         self.year = year
-        self._base()
         self._units()
+        self._base()
+        self._unit_notes()
         self._rows()
         self._change_and_units()
         window = expected or (date(year, 1, 1), date(year, 12, 31))
@@ -745,7 +747,9 @@ class _Computation:
 
     def _base(self) -> None:
         """``base``: the submitted rows (origin 1) and the history rows (origin 0) of the
-        submitted keys (entity, site, activity) in the reporting year and the one before."""
+        submitted keys (entity, site, activity) in the reporting year and the one before,
+        with the common unit and the quantity in it (``qc``; NULL for a unit that cannot be
+        read), days, first and last month index, and the row number (``row``)."""
         y = self.year
         self.con.execute(
             "CREATE TEMP TABLE skeys AS SELECT DISTINCT entity, coalesce(site, '') AS sk, "
@@ -759,20 +763,31 @@ class _Computation:
         self.con.execute(
             f"""
             CREATE TEMP TABLE base AS
-            SELECT 1 AS origin, *, coalesce(site, '') AS sk FROM sub_in WHERE {valid}
-            UNION ALL
-            SELECT 0 AS origin, h.*, coalesce(h.site, '') AS sk FROM hist_in h
-            SEMI JOIN skeys k ON k.entity = h.entity AND k.sk = coalesce(h.site, '')
-                AND k.activity = h.activity
-            WHERE {valid} AND h.period_end >= DATE '{y - 1}-01-01'
-                AND h.period_start <= DATE '{y}-12-31'
+            SELECT b.* EXCLUDE (correction), coalesce(b.correction, false) AS correction,
+                coalesce(b.site, '') AS sk, coalesce(b.row_number, b._pos + 1) AS row,
+                u.common, b.quantity * u.factor AS qc,
+                datediff('day', b.period_start, b.period_end) + 1 AS days,
+                {_mi("b.period_start")} AS mi0, {_mi("b.period_end")} AS mi1
+            FROM (
+                SELECT 1 AS origin, * FROM sub_in WHERE {valid}
+                UNION ALL
+                SELECT 0 AS origin, h.* FROM hist_in h
+                SEMI JOIN skeys k ON k.entity = h.entity AND k.sk = coalesce(h.site, '')
+                    AND k.activity = h.activity
+                WHERE {valid} AND h.period_end >= DATE '{y - 1}-01-01'
+                    AND h.period_start <= DATE '{y}-12-31'
+            ) b
+            LEFT JOIN units u ON u.unit = b.unit
             """
         )
 
     def _units(self) -> None:
         """``units``: each distinct unit's common unit and factor; a note per key for rows
         whose unit cannot be read."""
-        sources = ["SELECT DISTINCT unit FROM base"]
+        sources = [
+            "SELECT DISTINCT unit FROM sub_in WHERE unit IS NOT NULL",
+            "SELECT DISTINCT unit FROM hist_in WHERE unit IS NOT NULL",
+        ]
         if self.peer is not None:
             self.con.register("peer_in", self.peer)
             sources.append("SELECT DISTINCT unit FROM peer_in WHERE unit IS NOT NULL")
@@ -798,13 +813,17 @@ class _Computation:
                 }
             ),
         )
+        self.unknown = unknown
+
+    def _unit_notes(self) -> None:
+        """A note per submitted key and unit that cannot be read."""
+        unknown = self.unknown
         if not unknown:
             return
-        wanted = ", ".join(_sql_text(u) for u in unknown)
         for entity, site, activity, unit, n, start, end in self.con.execute(
-            f"""
+            """
             SELECT entity, site, activity, unit, count(*), min(period_start), max(period_end)
-            FROM base WHERE origin = 1 AND unit IN ({wanted}) GROUP BY ALL ORDER BY ALL
+            FROM base WHERE origin = 1 AND common IS NULL GROUP BY ALL ORDER BY ALL
             """
         ).fetchall():
             self._add(
@@ -832,15 +851,11 @@ class _Computation:
         rows spread over calendar months (index ``mi``) in proportion to their days."""
         con = self.con
         con.execute(
-            f"""
-            CREATE TEMP TABLE r AS
-            SELECT b.origin, b._pos, b.entity, b.site, b.sk, b.activity, b.meter, b.supplier,
-                b.unit, b.quantity, u.common, b.quantity * u.factor AS qc,
-                b.period_start, b.period_end, coalesce(b.correction, false) AS correction,
-                coalesce(b.row_number, b._pos + 1) AS row,
-                datediff('day', b.period_start, b.period_end) + 1 AS days,
-                {_mi("b.period_start")} AS mi0, {_mi("b.period_end")} AS mi1
-            FROM base b JOIN units u ON u.unit = b.unit
+            """
+            CREATE TEMP VIEW r AS
+            SELECT origin, _pos, entity, site, sk, activity, meter, supplier, unit, quantity,
+                common, qc, period_start, period_end, correction, row, days, mi0, mi1
+            FROM base WHERE common IS NOT NULL
             """
         )
         con.execute(
@@ -1096,7 +1111,9 @@ class _Computation:
 
     def _overlaps(self) -> None:
         """Submitted rows overlapping another submitted or approved row: the import's rule,
-        :mod:`esgledger.overlaps`, over the submitted rows and the history of their keys."""
+        :mod:`esgledger.overlaps`, over the submitted rows and the history rows of their keys
+        that fall within the submission's first and last day (no other row can share a
+        day with a submitted row)."""
         metered = self._metered()
         if not metered:
             return
@@ -1107,11 +1124,14 @@ class _Computation:
             f"""
             CREATE TEMP VIEW ov_all AS
             SELECT {columns},
-                {{'origin': origin, 'batch_id': batch_id,
-                  'row_number': coalesce(row_number, _pos + 1), 'record_id': record_id,
-                  'period_start': period_start, 'period_end': period_end}} AS ref,
+                {{'origin': origin, 'batch_id': batch_id, 'row_number': row,
+                  'record_id': record_id, 'period_start': period_start,
+                  'period_end': period_end}} AS ref,
                 origin AS _origin, _pos AS _row
-            FROM base WHERE activity IN ({wanted}) AND correction IS NOT TRUE
+            FROM base, (SELECT min(period_start) AS lo, max(period_end) AS hi FROM base
+                        WHERE origin = 1) span
+            WHERE activity IN ({wanted}) AND NOT correction
+                AND period_end >= span.lo AND period_start <= span.hi
             """
         )
         con.execute(f"CREATE TEMP TABLE ov_hot AS {hot_months_sql('ov_all')}")
