@@ -19,6 +19,8 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from esgledger.collection.flags import (
     CHECKS,
@@ -739,3 +741,44 @@ class TestInputs:
     def test_missing_column(self) -> None:
         with pytest.raises(InputError, match="lack the column"):
             compute_flags([{"entity": "E", "activity": "electricity"}])
+
+
+# -- the change check against a brute-force reading of its definition ---------------------
+
+
+@settings(max_examples=25)
+@given(
+    this_year=st.dictionaries(st.integers(1, 12), st.integers(0, 400), min_size=1),
+    last_year=st.dictionaries(st.integers(1, 12), st.integers(0, 400)),
+)
+def test_change_matches_its_definition(
+    this_year: dict[int, int], last_year: dict[int, int]
+) -> None:
+    """Monthly rows: the flag compares the sums over the months present in both years and is
+    raised exactly when the change is beyond ±30 % (or from zero)."""
+    review = compute_flags(
+        [month(m, float(q)) for m, q in this_year.items()],
+        [month(m, float(q), year=Y - 1) for m, q in last_year.items()],
+    )
+    both = sorted(set(this_year) & set(last_year))
+    found = [f for f in review.flags if f.code.startswith("review.change")]
+    notes = [f for f in review.notes if f.code == "review.no_history"]
+    if not both:
+        assert not found
+        assert len(notes) == 1
+        return
+    assert not notes
+    current = sum(this_year[m] for m in both)
+    previous = sum(last_year[m] for m in both)
+    if previous == 0:
+        expected = ["review.change_from_zero"] if current else []
+    else:
+        expected = ["review.change_vs_last_year"] if abs(current / previous - 1) > 0.3 else []
+    surprised = any(f.code == "review.unit_surprise" for f in review.flags)
+    if surprised:  # a 1,000x month replaces the change flag of its key
+        expected = []
+    assert [f.code for f in found] == expected
+    for flag in found:
+        assert flag.data["months"] == [f"{Y}-{m:02d}" for m in both]
+        assert flag.data["current"] == current
+        assert flag.data["previous"] == previous
