@@ -27,16 +27,17 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import hashlib
 import importlib
 import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
@@ -48,10 +49,12 @@ from esgledger.collection import tasks as machine
 from esgledger.errors import (
     AccessDeniedError,
     ConflictError,
+    EsgledgerError,
     InputError,
     Issue,
     NotFoundError,
     shown,
+    with_zh,
 )
 from esgledger.ingest.limits import human_bytes
 from esgledger.store.models import Entity, ImportBatch, Run, Site
@@ -113,6 +116,44 @@ EVIDENCE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ),
     ".csv": ("text/csv", ()),
 }
+
+_CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _split_language(error: EsgledgerError) -> EsgledgerError:
+    """An error whose message ends in `` / <Chinese>`` as the English message carrying the
+    Chinese one (:func:`esgledger.errors.with_zh`, which the API's problem details show to
+    clients preferring Chinese); any other error as it is."""
+    text = (
+        error.summary if isinstance(error, InputError) else str(error.args[0] if error.args else "")
+    )
+    en, separator, zh = text.rpartition(" / ")
+    if not separator or not _CJK.search(zh) or _CJK.search(en):
+        return error
+    split: EsgledgerError
+    if isinstance(error, InputError):
+        split = InputError(en, error.issues, error.total)
+    else:
+        split = type(error)(en)
+    return with_zh(split, zh)
+
+
+def _bilingual(function: F) -> F:
+    """Raise the service's errors with their Chinese text apart (:func:`_split_language`)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except (ConflictError, NotFoundError, InputError, AccessDeniedError) as exc:
+            split = _split_language(exc)
+            if split is exc:
+                raise
+            raise split from None
+
+    return wrapper  # type: ignore[return-value]
+
 
 # ---- access ------------------------------------------------------------------------------
 
@@ -308,6 +349,7 @@ def _task_state(task: CollectionTask) -> dict[str, Any]:
     }
 
 
+@_bilingual
 def create_campaign(
     workspace: Workspace, principal: Principal, spec: CampaignSpec
 ) -> dict[str, Any]:
@@ -411,6 +453,7 @@ def create_campaign(
     return result
 
 
+@_bilingual
 def list_campaigns(workspace: Workspace, principal: Principal) -> list[dict[str, Any]]:
     """The campaigns with at least one task the principal can see (all for the whole group)."""
     with workspace.session() as session:
@@ -422,6 +465,7 @@ def list_campaigns(workspace: Workspace, principal: Principal) -> list[dict[str,
         return [_campaign_dict(c) for c in session.scalars(query)]
 
 
+@_bilingual
 def get_campaign(workspace: Workspace, principal: Principal, campaign_id: int) -> dict[str, Any]:
     """One campaign with the tasks the principal can see.
 
@@ -452,6 +496,7 @@ def _tasks(
     return list(session.scalars(query))
 
 
+@_bilingual
 def list_tasks(
     workspace: Workspace,
     principal: Principal,
@@ -490,6 +535,7 @@ def _load_task(
     return task
 
 
+@_bilingual
 def get_task(workspace: Workspace, principal: Principal, task_id: int) -> dict[str, Any]:
     """One task with its history (transitions), flag acceptances and evidence."""
     with workspace.session() as session:
@@ -528,6 +574,7 @@ def get_task(workspace: Workspace, principal: Principal, task_id: int) -> dict[s
         return result
 
 
+@_bilingual
 def assign_owner(
     workspace: Workspace, principal: Principal, task_id: int, owner: str
 ) -> dict[str, Any]:
@@ -659,6 +706,7 @@ def _transition(
         return _task_dict(task)
 
 
+@_bilingual
 def start_review(
     workspace: Workspace, principal: Principal, task_id: int, *, expected_version: int | None = None
 ) -> dict[str, Any]:
@@ -673,6 +721,7 @@ def start_review(
     )
 
 
+@_bilingual
 def return_task(
     workspace: Workspace,
     principal: Principal,
@@ -693,6 +742,7 @@ def return_task(
     )
 
 
+@_bilingual
 def approve(
     workspace: Workspace, principal: Principal, task_id: int, *, expected_version: int | None = None
 ) -> dict[str, Any]:
@@ -709,6 +759,7 @@ def approve(
     )
 
 
+@_bilingual
 def reopen(
     workspace: Workspace,
     principal: Principal,
@@ -766,6 +817,7 @@ def _check_flags_settled(session: Session, task: CollectionTask) -> None:
         )
 
 
+@_bilingual
 def accept_flag(
     workspace: Workspace, principal: Principal, task_id: int, flag_id: str, comment: str
 ) -> dict[str, Any]:
@@ -1018,6 +1070,7 @@ class _Expected:
     year: int
 
 
+@_bilingual
 def submit(
     workspace: Workspace,
     principal: Principal,
@@ -1147,6 +1200,7 @@ def _safe_name(name: str, default: str) -> str:
     return cleaned[:200] or default
 
 
+@_bilingual
 def submit_upload(
     workspace: Workspace,
     principal: Principal,
@@ -1232,6 +1286,7 @@ def _next_year(day: dt.date) -> dt.date:
         return day.replace(year=day.year + 1, day=28)
 
 
+@_bilingual
 def template_for_task(
     workspace: Workspace, principal: Principal, task_id: int, out: Path | str, *, lang: str = "en"
 ) -> Path:
@@ -1267,11 +1322,11 @@ def template_for_task(
     reference: list[tuple[str, str, str]] = []
     if task.item_group == "activities":
         rows = _last_year_rows(workspace, task, year)
-        covered = {(r["site"], r["activity"]) for r in rows}
+        covered = {str(r["activity"]) for r in rows}  # last year's rows of the item
         targets: list[str | None] = [task.target] if task.target_kind == "site" else [None]
         for site in targets:
             for item in task.items:
-                if "*" in item or (site, item) in covered:
+                if "*" in item or item in covered:
                     continue
                 rows.append(
                     {
@@ -1300,6 +1355,7 @@ def template_for_task(
     )
 
 
+@_bilingual
 def template_download(
     workspace: Workspace, principal: Principal, task_id: int, *, lang: str = "en"
 ) -> tuple[bytes, str]:
@@ -1390,6 +1446,7 @@ def _evidence_dict(evidence: Evidence) -> dict[str, Any]:
     }
 
 
+@_bilingual
 def attach_evidence(
     workspace: Workspace, principal: Principal, task_id: int, filename: str, data: bytes
 ) -> dict[str, Any]:
@@ -1404,6 +1461,8 @@ def attach_evidence(
         For an empty, too large or not allowed file.
     """
     name = _safe_name(filename, "evidence")
+    with workspace.session() as session:  # who may, before what the file is
+        _load_task(session, principal, task_id, "evidence:write")
     limit = evidence_max_bytes()
     if len(data) > limit:
         raise InputError(
@@ -1451,6 +1510,7 @@ def attach_evidence(
         return _evidence_dict(evidence)
 
 
+@_bilingual
 def list_evidence(workspace: Workspace, principal: Principal, task_id: int) -> list[dict[str, Any]]:
     """The task's evidence files (``evidence:read``)."""
     with workspace.session() as session:
@@ -1458,6 +1518,7 @@ def list_evidence(workspace: Workspace, principal: Principal, task_id: int) -> l
         return [_evidence_dict(e) for e in _evidence_rows(session, task_id)]
 
 
+@_bilingual
 def read_evidence(
     workspace: Workspace, principal: Principal, task_id: int, evidence_id: int
 ) -> tuple[bytes, str, str]:
@@ -1525,6 +1586,7 @@ def _task_weights(
     return weights
 
 
+@_bilingual
 def progress(workspace: Workspace, principal: Principal, campaign_id: int) -> dict[str, Any]:
     """How far a campaign has come, within the principal's scope.
 

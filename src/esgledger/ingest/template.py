@@ -864,8 +864,9 @@ def _write_prefill(
             cell = set_xlsx_cell(sheet, row, position, value)
             if isinstance(value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
-    if not prefill.reference or not prefill.rows:
-        return
+    keys_shown = [key for key, _en, _zh in prefill.reference]
+    if not any(record.get(key) not in (None, "") for record in prefill.rows for key in keys_shown):
+        return  # nothing to refer to
     book = sheet.parent
     reference = book.create_sheet(_REFERENCE_SHEET[_lang_index(lang)], 1)
     shown_specs = [s for s in specs if any(r.get(s.column) for r in prefill.rows)]

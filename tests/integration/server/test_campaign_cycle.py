@@ -163,6 +163,14 @@ def test_the_whole_cycle(ws: Workspace, tmp_path: Path) -> None:
         api("checker").post(f"/api/v1/tasks/{tid}/return", json={"reason": "use the bills"})
     )
     assert returned["status"] == "returned"
+    refused = api("checker").post(
+        f"/api/v1/tasks/{tid}/approve", headers={"Accept-Language": "zh-CN"}
+    )
+    assert refused.status_code == 409
+    assert "无法批准任务" in refused.json()["detail"]
+    english = api("checker").post(f"/api/v1/tasks/{tid}/approve").json()["detail"]
+    assert "cannot approve task" in english
+    assert "无法" not in english
     # resubmitted: twelve monthly rows; the first batch is superseded
     book = load_workbook(io.BytesIO(template))
     sheet = book.worksheets[0]
@@ -207,3 +215,10 @@ def test_the_whole_cycle(ws: Workspace, tmp_path: Path) -> None:
     assert any(path.suffix == ".html" for path in result.paths)
     inventory = _ok(api("office").get("/api/v1/inventory"))
     assert inventory["totals"]
+    # the run weighs the tasks: CLOUD's approved electricity is all of it (a proxy baseline:
+    # the run is of this year, there is none of last year)
+    emissions = _ok(api("office").get(f"/api/v1/campaigns/{campaign['id']}/progress"))["emissions"]
+    assert emissions["baseline_run"] == run.run_id
+    assert emissions["proxy"] is True
+    assert emissions["t_co2e"] > 0
+    assert emissions["share"] == 1.0

@@ -307,6 +307,8 @@ def test_evidence_is_checked_and_stored_by_content(
     soc = _task(ws, campaign, "SOC")
     with pytest.raises(NotFoundError):
         service.read_evidence(ws, CLOUD_OWNER, soc, stored["id"])
+    with pytest.raises(NotFoundError):  # out of scope: not found, whatever the file
+        service.attach_evidence(ws, CLOUD_OWNER, soc, "big.pdf", pdf)
 
 
 def test_progress_counts_statuses_and_overdue_tasks(ws: Workspace, tmp_path: Path) -> None:
@@ -349,3 +351,43 @@ def test_a_submission_stores_its_review_flags(ws: Workspace, tmp_path: Path) -> 
         if flag["severity"] != "note":
             service.accept_flag(ws, REVIEWER, cloud, flag["id"], "the site opened in April")
     assert service.approve(ws, REVIEWER, cloud)["status"] == "approved"
+
+
+def test_the_template_carries_last_years_rows(ws: Workspace, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from esgledger.ingest.activities import LAKE_SCHEMA
+    from esgledger.store.repository import register_batch
+
+    rows = [
+        {"batch_id": "b-2023", "row_number": n + 1, "record_id": f"X{n}", "entity": "CLOUD",
+         "site": "DC-TJ", "meter": None, "period_start": dt.date(2023, n, 1),
+         "period_end": dt.date(2023, n, 28), "activity": "electricity", "quantity": 100.0 * n,
+         "unit": "kWh", "region": None, "supplier": None, "scope3_category": None,
+         "factor": None, "correction": False, "notes": None}
+        for n in (1, 2)
+    ]  # fmt: skip
+    (ws.lake / "activities").mkdir(parents=True, exist_ok=True)
+    pq.write_table(
+        pa.Table.from_pylist(rows, LAKE_SCHEMA), ws.lake / "activities" / "b-2023.parquet"
+    )
+    with ws.session() as session:
+        register_batch(session, kind="activities", file_name="2023.csv", content_hash="2" * 64,
+                       row_count=2, lake_path="activities/b-2023.parquet")  # fmt: skip
+    campaign = service.create_campaign(ws, ESG, spec())
+    out = service.template_for_task(ws, ESG, _task(ws, campaign, "CLOUD"), tmp_path / "t.xlsx")
+    book = load_workbook(out)
+    data = book.worksheets[0]
+    header = [c.value for c in data[1]]
+    starts = [r[header.index("period_start")] for r in data.iter_rows(min_row=2, values_only=True)]
+    assert [s.date() for s in starts] == [dt.date(2024, 1, 1), dt.date(2024, 2, 1)]
+    reference = book["last year"]
+    names = [c.value for c in reference[1]]
+    quantities = [
+        r[names.index("last year's quantity / 去年数量")]
+        for r in reference.iter_rows(min_row=2, values_only=True)
+    ]
+    assert quantities == [100.0, 200.0]
+    assert service.template_for_task(ws, ESG, _task(ws, campaign, "SOC"), tmp_path / "s.xlsx")
+    assert "last year" not in load_workbook(tmp_path / "s.xlsx").sheetnames
