@@ -152,6 +152,15 @@ def test_rows_outside_the_task_are_row_level_issues(ws: Workspace, tmp_path: Pat
     assert [(i.row, i.column) for i in info.value.issues] == [(2, "site")]
 
 
+def _accept_flags(ws: Workspace, task: int) -> None:
+    """The reviewer accepts every flag (not notes) of the task's submission with a comment:
+    one month submitted of a year asked for raises a gap flag (docs/platform/review-flags.md)."""
+    flags = [f for f in service.get_task(ws, ESG, task)["flags"] if f["severity"] != "note"]
+    assert flags, "the partial-year submission should raise a gap flag"
+    for flag in flags:
+        service.accept_flag(ws, REVIEWER, task, flag["id"], "the other months follow in Q2")
+
+
 def test_the_whole_review_cycle(ws: Workspace, tmp_path: Path) -> None:
     campaign = service.create_campaign(ws, ESG, spec())
     cloud = _task(ws, campaign, "CLOUD")
@@ -179,6 +188,7 @@ def test_the_whole_review_cycle(ws: Workspace, tmp_path: Path) -> None:
         ws, CLOUD_OWNER, cloud, write_csv(tmp_path / "d.csv", [row(), row(month=2, quantity=5)])
     )
     service.start_review(ws, REVIEWER, cloud)
+    _accept_flags(ws, cloud)  # March to December are missing: the reviewer accepts the gap
     approved = service.approve(ws, REVIEWER, cloud)
     assert approved["status"] == "approved"
     assert approved["actions"] == ["reopen"]
@@ -195,9 +205,11 @@ def test_the_whole_review_cycle(ws: Workspace, tmp_path: Path) -> None:
         ("in_review", "approved"), ("approved", "in_review"),
     ]  # fmt: skip
     assert history[-1]["comment"] == "the meter was replaced in March"
+    # each submission is an import (its own event, in the same transaction) and a task move
     assert _actions(ws) == [
-        "campaign.create", "task.submit", "task.submit", "task.start_review", "task.return",
-        "task.submit", "task.start_review", "task.approve", "task.reopen",
+        "campaign.create", "import.activities", "task.submit", "import.activities",
+        "task.submit", "task.start_review", "task.return", "import.activities", "task.submit",
+        "task.start_review", "task.accept_flag", "task.approve", "task.reopen",
     ]  # fmt: skip
 
 
@@ -316,6 +328,7 @@ def test_progress_counts_statuses_and_overdue_tasks(ws: Workspace, tmp_path: Pat
     cloud = _task(ws, campaign, "CLOUD")
     service.submit(ws, CLOUD_OWNER, cloud, write_csv(tmp_path / "a.csv", [row()]))
     service.start_review(ws, REVIEWER, cloud)
+    _accept_flags(ws, cloud)
     service.approve(ws, REVIEWER, cloud)
     report = service.progress(ws, ESG, campaign["id"])
     assert report["by_status"] == {"open": 1, "submitted": 0, "in_review": 0, "returned": 0,
