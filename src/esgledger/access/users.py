@@ -50,12 +50,14 @@ __all__ = [
     "authenticate",
     "create_token",
     "disable_user",
+    "enable_user",
     "end_session",
     "list_tokens",
     "list_users",
     "principal_for_session",
     "principal_for_token",
     "revoke_token",
+    "set_password",
     "set_role",
     "start_session",
 ]
@@ -178,6 +180,7 @@ def _change(
     workspace: Workspace, principal: Principal, username: str, action: str, **values: Any
 ) -> dict[str, Any]:
     require(principal, "user:write")
+    end_sessions = bool(values.pop("end_sessions", False) or values.get("disabled"))
     with workspace.write_lock() as session:
         user = _user(session, username)
         before = _public(user)
@@ -185,7 +188,7 @@ def _change(
             _check_role_scope(session, values["role"], values["scope_entity"])
         for name, value in values.items():
             setattr(user, name, value)
-        if values.get("disabled"):
+        if end_sessions:
             session.execute(sa.delete(WebSession).where(WebSession.user_id == user.id))
         session.flush()
         after = _public(user)
@@ -228,11 +231,15 @@ def set_role(
 def set_password(
     workspace: Workspace, principal: Principal, username: str, password: str
 ) -> dict[str, Any]:
+    """Set an account's password (administrators); its browser sessions end."""
     _check_password(password)
-    if principal.username != username:
-        require(principal, "user:write")
     return _change(
-        workspace, principal, username, "user.set_password", password_hash=_hasher.hash(password)
+        workspace,
+        principal,
+        username,
+        "user.set_password",
+        password_hash=_hasher.hash(password),
+        end_sessions=True,
     )
 
 
@@ -284,6 +291,10 @@ def authenticate(
         except (VerificationError, InvalidHashError):
             good = False
         locked = user is not None and (_aware(user.locked_until) or now) > now
+        if user is not None and not locked and user.locked_until is not None:
+            # The lock has run out: the account gets max_failures fresh attempts.
+            user.locked_until = None
+            user.failed_sign_ins = 0
         if user is None or not user.password_hash or not good or user.disabled or locked:
             if user is not None:
                 user.failed_sign_ins += 1

@@ -93,3 +93,14 @@ def set_role(username: str, body: RoleIn, principal: Writer, workspace: Workspac
 def disable(username: str, principal: Writer, workspace: WorkspaceDep) -> Any:
     """Disable an account: its sessions end and its tokens stop working."""
     return users.disable_user(workspace, principal, username)
+
+
+@router.post(
+    "/users/{username}/enable",
+    operation_id="users-enable",
+    response_model=UserOut,
+    responses=problem_responses(403, 404),
+)
+def enable(username: str, principal: Writer, workspace: WorkspaceDep) -> Any:
+    """Enable an account again (and lift a sign-in lock-out)."""
+    return users.enable_user(workspace, principal, username)
