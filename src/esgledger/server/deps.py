@@ -7,8 +7,8 @@ import secrets
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
-from fastapi.routing import APIRoute
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 from esgledger.access import Principal
 from esgledger.access.policy import grant, require
@@ -24,6 +24,7 @@ __all__ = [
     "PrincipalDep",
     "SettingsDep",
     "WorkspaceDep",
+    "api_routes",
     "client_address",
     "route_actions",
 ]
@@ -104,9 +105,9 @@ def Allowed(action: str) -> Any:  # noqa: N802 - reads as a marker in route sign
     return Depends(dependency)
 
 
-def route_actions(route: APIRoute) -> frozenset[str]:
-    """The actions ``route`` declared through :func:`Allowed` (empty: a public route, such as
-    sign-in and health)."""
+def route_actions(route: Any) -> frozenset[str]:
+    """The actions ``route`` (an ``APIRoute`` or an item of :func:`api_routes`) declared
+    through :func:`Allowed`; empty for a public route (sign-in, health)."""
     found: set[str] = set()
     stack = [route.dependant]
     while stack:
@@ -115,3 +116,13 @@ def route_actions(route: APIRoute) -> frozenset[str]:
             found.add(_ACTION_OF[dependant.call])
         stack.extend(dependant.dependencies)
     return frozenset(found)
+
+
+def api_routes(app: FastAPI) -> list[RouteContext]:
+    """Every API route of ``app`` with its full path (routers included in routers too):
+    ``.path``, ``.methods``, ``.operation_id``, ``.dependant``, ``.original_route``."""
+    return [
+        context
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute)
+    ]

@@ -1,0 +1,257 @@
+"""The role matrix, walked through the API: every route × every role × an object in the
+caller's scope and one outside it, signed in for real (``POST /api/v1/session``, then a
+personal API token made with that session; nothing overrides the auth dependency).
+
+Each caller is scoped to the business unit ``BUA`` (see ``tests/_access_support.py``).
+What ``access/roles.csv`` says decides the expected answer:
+
+* ``-``: 403 with a problem document, whatever the object;
+* ``all``: allowed (a 2xx answer, or one of the statuses :data:`ALLOWED_STATUSES` lists for
+  the route) for the object in scope and the one outside it;
+* ``scope``: allowed in scope; outside it, a route that names one object (a path parameter of
+  :data:`ENTITY_BOUND`) answers 404, the documented choice (``docs/platform/roles.md``: the
+  same answer as for an object that does not exist, so scope cannot be probed), and a list
+  route is allowed but names nothing outside the caller's subtree.
+
+A route is found by walking ``app.routes``; its action by its ``Allowed`` dependency. Path
+parameters come from :data:`PATH_VALUES`, bodies from :data:`REQUESTS`: a route with a
+parameter or a body the tables do not know fails the test, so no route escapes the matrix.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import RouteContext
+
+from _access_support import (
+    BUA_SUBTREE,
+    add,
+    bearer_client,
+    bearer_token,
+    build_organisation,
+)
+from esgledger.access.policy import ROLES, grant
+from esgledger.server.app import create_app
+from esgledger.server.deps import api_routes, route_actions
+from esgledger.server.settings import ServerSettings
+from esgledger.store import Workspace
+
+IN_SCOPE = "BUA"
+OUT_OF_SCOPE = "BUB"
+#: What a response of a scoped caller must never name (quoted JSON strings).
+FOREIGN = ('"BUB"', '"SB"')
+
+#: Routes without an action: anyone may call them (sign-in itself, liveness, readiness, the
+#: OIDC redirects). A route missing from here and without ``Allowed`` fails the test.
+PUBLIC_OPERATIONS = frozenset(
+    {
+        "health-live",
+        "health-ready",
+        "session-sign_in",
+        "oidc-login",
+        "oidc-callback",
+    }
+)
+
+#: Path parameters that name one object belonging to an entity: out of scope → 404.
+ENTITY_BOUND = frozenset({"task_id", "batch_id", "entity"})
+
+
+@dataclass
+class Context:
+    """What the fixtures built: the run, the users' spare tokens and the entity-bound
+    objects in and out of the callers' scope."""
+
+    app: FastAPI
+    ws: Workspace
+    run_id: str
+    spare_tokens: dict[str, str] = field(default_factory=dict)
+    counter: itertools.count[int] = field(default_factory=itertools.count)
+
+
+@dataclass(frozen=True)
+class Call:
+    caller: str  # username
+    role: str
+    in_scope: bool
+
+
+PathValue = Callable[[Context, Call], str]
+
+#: Path parameter name → its value for a call. A route with a parameter missing here fails.
+PATH_VALUES: dict[str, PathValue] = {
+    "username": lambda ctx, call: "target",
+    "token_id": lambda ctx, call: ctx.spare_tokens[call.caller],
+    "run": lambda ctx, call: ctx.run_id,
+    "run_id": lambda ctx, call: ctx.run_id,
+}
+
+RequestKwargs = Callable[[Context, Call], dict[str, Any]]
+
+#: Operation id → the keyword arguments of a minimal valid request (json=, params=, files=).
+#: A route with a request body missing here fails the test.
+REQUESTS: dict[str, RequestKwargs] = {
+    "users-add": lambda ctx, call: {
+        "json": {"username": f"new{next(ctx.counter)}", "role": "viewer", "scope": "BUA"}
+    },
+    "users-set_role": lambda ctx, call: {"json": {"role": "viewer", "scope": "BUA"}},
+    "session-create_token": lambda ctx, call: {"json": {"name": "matrix"}},
+}
+
+#: Non-2xx answers that still mean "allowed" for a route (e.g. a state the object is in).
+ALLOWED_STATUSES: dict[str, frozenset[int]] = {}
+
+
+def _path(route: RouteContext, ctx: Context, call: Call) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1).split(":")[0]
+        if name not in PATH_VALUES:
+            raise LookupError(
+                f"{route.path}: no fixture value for the path parameter {name!r}; add it to "
+                "PATH_VALUES in tests/integration/server/test_role_matrix.py"
+            )
+        return PATH_VALUES[name](ctx, call)
+
+    return re.sub(r"\{([^}]+)\}", value, route.path)
+
+
+def _kwargs(route: RouteContext, ctx: Context, call: Call) -> dict[str, Any]:
+    operation = route.operation_id or route.path
+    if operation in REQUESTS:
+        return REQUESTS[operation](ctx, call)
+    if route.dependant.body_params:
+        raise LookupError(
+            f"{operation} ({route.path}) takes a request body: add a minimal valid one to "
+            "REQUESTS in tests/integration/server/test_role_matrix.py"
+        )
+    return {}
+
+
+def _expected(route: RouteContext, action: str, call: Call) -> str:
+    cell = grant(call.role, action)
+    if cell == "-":
+        return "denied"
+    if cell == "scope" and not call.in_scope:
+        bound = {p.name for p in route.dependant.path_params} & ENTITY_BOUND
+        return "hidden" if bound else "filtered"
+    return "allowed"
+
+
+def _check(route: RouteContext, expected: str, answer: httpx.Response, call: Call) -> str | None:
+    """``None`` when ``answer`` is what the matrix says, else what is wrong."""
+    status = answer.status_code
+    operation = route.operation_id or route.path
+    if status >= 500:
+        return f"server error {status}"
+    if expected == "denied":
+        if status != 403:
+            return f"expected 403, got {status}"
+        if answer.headers.get("content-type") != "application/problem+json":
+            return "a refusal without a problem document"
+        return None
+    if expected == "hidden":
+        return None if status == 404 else f"expected 404 (out of scope), got {status}"
+    if status >= 300 and status not in ALLOWED_STATUSES.get(operation, frozenset()):
+        return f"expected allowed, got {status}: {answer.text[:200]}"
+    grant_cell = grant(call.role, next(iter(route_actions(route))))
+    if grant_cell == "scope" and status == 200 and answer.content:
+        leaked = [code for code in FOREIGN if code in answer.text]
+        if leaked:
+            return f"a scoped caller sees {', '.join(leaked)} (outside its scope)"
+    return None
+
+
+def _method(route: RouteContext) -> str:
+    methods = sorted(route.methods - {"HEAD", "OPTIONS"})
+    if len(methods) != 1:
+        raise LookupError(f"{route.path}: one method per route expected, got {methods}")
+    return methods[0]
+
+
+@pytest.fixture
+def ctx(workspace: Workspace) -> Context:
+    run_id = build_organisation(workspace)
+    app = create_app(workspace, ServerSettings(sign_in_rate_per_minute=1000, workers=0))
+    context = Context(app=app, ws=workspace, run_id=run_id)
+    add(workspace, "target", "viewer", "BUB")
+    for role in ROLES:
+        add(workspace, f"{role}_a", role, IN_SCOPE)
+    return context
+
+
+def test_every_route_answers_every_role_as_the_matrix_says(ctx: Context) -> None:
+    clients: dict[str, httpx.Client] = {}
+    for role in ROLES:
+        username = f"{role}_a"
+        clients[username] = bearer_client(ctx.app, bearer_token(ctx.app, username))
+        # A second token, for the routes that revoke one (the first keeps the client going).
+        ctx.spare_tokens[username] = bearer_token(ctx.app, username).split("_")[1]
+
+    failures: list[str] = []
+    checked = 0
+    routes = api_routes(ctx.app)
+    assert routes, "the app has no API routes"
+    for route in routes:
+        operation = route.operation_id or route.path
+        actions = route_actions(route)
+        if not actions:
+            if operation not in PUBLIC_OPERATIONS:
+                failures.append(f"{operation} ({route.path}): no Allowed(action) and not public")
+            continue
+        if len(actions) != 1:
+            failures.append(f"{operation}: more than one action {sorted(actions)}")
+            continue
+        (action,) = actions
+        method = _method(route)
+        for role, in_scope in itertools.product(ROLES, (True, False)):
+            call = Call(f"{role}_a", role, in_scope)
+            try:
+                path = _path(route, ctx, call)
+                kwargs = _kwargs(route, ctx, call)
+            except LookupError as exc:
+                pytest.fail(str(exc))
+            answer = clients[call.caller].request(method, path, **kwargs)
+            expected = _expected(route, action, call)
+            wrong = _check(route, expected, answer, call)
+            checked += 1
+            if wrong is not None:
+                where = "in scope" if in_scope else "out of scope"
+                failures.append(
+                    f"{operation} {method} {path} as {role} ({where}, {action}: "
+                    f"{grant(role, action)}): {wrong}"
+                )
+    assert not failures, f"{len(failures)} of {checked} calls disagree:\n" + "\n".join(failures)
+    assert checked >= 2 * len(ROLES) * 8
+
+
+def test_a_data_owner_reads_only_its_business_unit_from_the_lake(ctx: Context) -> None:
+    owner = bearer_client(ctx.app, bearer_token(ctx.app, "data_owner_a"))
+    answer = owner.get("/api/v1/inventory")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert set(body["by_entity"]) == BUA_SUBTREE
+    assert set(body["by_site"]) <= {"SA", "(no site)"}
+    assert "SB" not in body["by_site"]
+    for key in ("scope1", "total"):
+        expected = sum(row[key] for row in body["by_entity"].values())
+        assert body["totals"][key] == pytest.approx(expected, abs=1e-6)
+    # BUA 2,000 gal + BUA1 3,000 gal of the group's 11,000: strictly less than the whole.
+    group = bearer_client(ctx.app, bearer_token(ctx.app, "auditor_a")).get("/api/v1/inventory")
+    assert group.status_code == 200
+    whole = group.json()
+    assert set(whole["by_entity"]) == {"GRP", "BUA", "BUA1", "BUB"}
+    assert body["totals"]["scope1"] == pytest.approx(
+        whole["by_entity"]["BUA"]["scope1"] + whole["by_entity"]["BUA1"]["scope1"], abs=1e-6
+    )
+    assert body["totals"]["scope1"] < whole["totals"]["scope1"]
+    assert not any(code in json.dumps(body) for code in FOREIGN)
+    assert body["scope"]["entities"] == sorted(BUA_SUBTREE)
