@@ -40,9 +40,7 @@ def build_organisation(ws: Workspace) -> str:
             entity("BUB", parent="GRP", country="US"),
         ],
     )
-    import_rows(
-        ws, "sites", [site("SA", "BUA", country="US"), site("SB", "BUB", country="US")]
-    )
+    import_rows(ws, "sites", [site("SA", "BUA", country="US"), site("SB", "BUB", country="US")])
     import_rows(
         ws,
         "activities",
@@ -77,9 +75,7 @@ def sign_in(app: Any, username: str, password: str = PASSWORD) -> tuple[TestClie
 def bearer_token(app: Any, username: str, password: str = PASSWORD) -> str:
     """Sign in for real and create a personal API token with the session."""
     browser, csrf = sign_in(app, username, password)
-    made = browser.post(
-        "/api/v1/tokens", json={"name": "tests"}, headers={"X-CSRF-Token": csrf}
-    )
+    made = browser.post("/api/v1/tokens", json={"name": "tests"}, headers={"X-CSRF-Token": csrf})
     if made.status_code != 201:
         raise AssertionError(f"token of {username}: {made.status_code} {made.text}")
     token: str = made.json()["token"]

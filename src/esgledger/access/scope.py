@@ -35,7 +35,7 @@ def subtree(parents: Mapping[str, str | None], root: str) -> frozenset[str]:
 def _parents(workspace: Workspace) -> dict[str, str | None]:
     with workspace.session() as session:
         rows = session.execute(sa.select(Entity.code, Entity.parent)).all()
-    return {code: parent for code, parent in rows}
+    return dict(rows)
 
 
 def visible_entities(

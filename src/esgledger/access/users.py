@@ -35,7 +35,7 @@ from esgledger.errors import (
     ConflictError,
     EsgledgerError,
     NotFoundError,
-    shown,
+    quoted,
 )
 from esgledger.store.models import Entity
 from esgledger.store.models_platform import ApiToken, User, WebSession
@@ -48,12 +48,14 @@ __all__ = [
     "UserError",
     "add_user",
     "authenticate",
+    "authenticate_oidc",
     "create_token",
     "disable_user",
     "enable_user",
     "end_session",
     "list_tokens",
     "list_users",
+    "oidc_key",
     "principal_for_session",
     "principal_for_token",
     "revoke_token",
@@ -111,10 +113,10 @@ def _check_password(password: str) -> None:
 
 def _check_role_scope(session: Session, role: str, scope: str | None) -> None:
     if role not in ROLES:
-        raise UserError(f"unknown role {shown(role)}: use one of {', '.join(ROLES)}")
+        raise UserError(f"unknown role {quoted(role)}: use one of {', '.join(ROLES)}")
     if scope is not None and session.get(Entity, scope) is None:
         raise UserError(
-            f"unknown entity {shown(scope)} for the scope: import the organisation first "
+            f"unknown entity {quoted(scope)} for the scope: import the organisation first "
             "(esgledger import WS entities FILE)"
         )
 
@@ -122,7 +124,7 @@ def _check_role_scope(session: Session, role: str, scope: str | None) -> None:
 def _user(session: Session, username: str) -> User:
     user = session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
-        raise NotFoundError(f"no user {shown(username)}")
+        raise NotFoundError(f"no user {quoted(username)}")
     return user
 
 
@@ -137,11 +139,19 @@ def add_user(
     display_name: str | None = None,
     oidc_subject: str | None = None,
 ) -> dict[str, Any]:
-    """Add an account (``password`` None: sign-in by OIDC or not at all until one is set)."""
+    """Add an account (``password`` None: sign-in by OIDC or not at all until one is set).
+
+    ``oidc_subject`` links the account to an identity provider's account
+    (:func:`oidc_key` of its issuer and subject): only so linked can it sign in by OIDC.
+    """
     require(principal, "user:write")
+    if oidc_subject is not None and (len(oidc_subject) > 400 or " " not in oidc_subject):
+        raise UserError(
+            "an OIDC link is the issuer and the subject (esgledger.access.users.oidc_key)"
+        )
     if not _USERNAME.match(username):
         raise UserError(
-            f"invalid username {shown(username)}: 1-100 letters, digits and . _ @ -, "
+            f"invalid username {quoted(username)}: 1-100 letters, digits and . _ @ -, "
             "starting with a letter or digit"
         )
     if password is not None:
@@ -150,7 +160,7 @@ def add_user(
         _check_role_scope(session, role, scope)
         exists = session.execute(sa.select(User.id).where(User.username == username)).first()
         if exists is not None:
-            raise ConflictError(f"the user {shown(username)} exists already")
+            raise ConflictError(f"the user {quoted(username)} exists already")
         user = User(
             username=username,
             display_name=display_name,
@@ -438,7 +448,7 @@ def revoke_token(workspace: Workspace, principal: Principal, token_id: str) -> N
     with workspace.write_lock() as session:
         token = session.get(ApiToken, token_id[:24])
         if token is None or (token.user_id != principal.user_id and principal.role != "admin"):
-            raise NotFoundError(f"no token {shown(token_id)}")
+            raise NotFoundError(f"no token {quoted(token_id)}")
         if token.revoked_at is None:
             token.revoked_at = _now()
             record(session, principal, "token.revoke", "token", token.id)
@@ -470,3 +480,46 @@ def principal_for_token(
         ):
             raise AuthenticationError("invalid, expired or revoked API token")
         return _principal(user, address)
+
+
+def oidc_key(issuer: str, subject: str) -> str:
+    """How an identity provider's account is stored in ``users.oidc_subject``: the issuer
+    (without a trailing slash), a space, the subject (``sub`` of the ID token)."""
+    issuer, subject = issuer.strip().rstrip("/"), subject.strip()
+    if not issuer or not subject or " " in issuer or len(issuer) + len(subject) >= 400:
+        raise UserError("an OIDC issuer has no spaces and with the subject fits 400 characters")
+    return f"{issuer} {subject}"
+
+
+def authenticate_oidc(
+    workspace: Workspace, issuer: str, subject: str, *, address: str | None = None
+) -> Principal:
+    """The principal of the account an administrator linked to ``issuer`` and ``subject``
+    (an identity the provider vouched for). Unknown identities are refused, never created:
+    the role and scope of an account are an administrator's decision."""
+    key = oidc_key(issuer, subject)
+    with workspace.write_lock() as session:
+        user = session.execute(sa.select(User).where(User.oidc_subject == key)).scalar_one_or_none()
+        if user is None or user.disabled:
+            actor = Principal(username=f"oidc:{subject[:90]}", role="-", address=address)
+            record(
+                session,
+                actor,
+                "session.sign_in_failed",
+                "user",
+                user.username if user is not None else None,
+                detail={"method": "oidc", "issuer": issuer[:200], "subject": subject[:200]},
+            )
+            session.commit()
+            raise AuthenticationError(
+                "no active account of this platform is linked to that identity: an "
+                "administrator adds one with esgledger users add ... --oidc-issuer ISSUER "
+                "--oidc-subject SUBJECT"
+            )
+        user.failed_sign_ins = 0
+        user.locked_until = None
+        principal = _principal(user, address)
+        record(
+            session, principal, "session.sign_in", "user", user.username, detail={"method": "oidc"}
+        )
+        return principal

@@ -17,8 +17,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from esgledger import __version__
-from esgledger import errors
+from esgledger import __version__, errors
 from esgledger.errors import EsgledgerError, shown, shown_lines
 from esgledger.safe_output import mask_credentials
 
@@ -57,6 +56,7 @@ def exit_code(exc: BaseException) -> int:
         if isinstance(exc, cls):
             return code
     return EXIT_ERROR
+
 
 #: Environment variable that lets tracebacks through the guard (any value but "", "0",
 #: "false", "no").

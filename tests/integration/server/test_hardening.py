@@ -73,9 +73,7 @@ class TestSignIn:
         }
         assert len(answer.json()["csrf_token"]) >= 40
 
-    def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(
-        self, ws: Workspace
-    ) -> None:
+    def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(self, ws: Workspace) -> None:
         browser = client(_app(ws))
         wrong = browser.post("/api/v1/session", json={"username": "olga", "password": "x" * 12})
         unknown = browser.post("/api/v1/session", json={"username": "nobody", "password": "x"})
@@ -151,7 +149,9 @@ class TestCsrf:
         app = _app(ws)
         first, _ = sign_in(app, "olga")
         _, other_csrf = sign_in(app, "olga")
-        answer = first.post("/api/v1/tokens", json={"name": "t"}, headers={"X-CSRF-Token": other_csrf})
+        answer = first.post(
+            "/api/v1/tokens", json={"name": "t"}, headers={"X-CSRF-Token": other_csrf}
+        )
         assert answer.status_code == 403
 
 

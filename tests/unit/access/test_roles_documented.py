@@ -25,7 +25,8 @@ def _between(text: str, name: str) -> str:
 
 
 def _cli_only() -> frozenset[str]:
-    return frozenset(re.findall(r"`([a-z_]+:[a-z_]+)`", _between(ROLES_DOC.read_text(), "cli-only")))
+    listed = _between(ROLES_DOC.read_text(), "cli-only")
+    return frozenset(re.findall(r"`([a-z_]+:[a-z_]+)`", listed))
 
 
 @pytest.fixture
@@ -81,8 +82,9 @@ def test_allowed_answers_true_or_the_reason() -> None:
     # A role granted "all" ignores the scope; an unknown role may do nothing.
     auditor = Principal("ann", "auditor", scope_entity="BUA")
     assert allowed(auditor, "inventory:read", "BUB", visible=visible) is True
-    assert allowed(Principal("x", "root"), "inventory:read") == "the role root may not inventory:read"
+    nobody = Principal("x", "root")
+    assert allowed(nobody, "inventory:read") == "the role root may not inventory:read"
     with pytest.raises(AccessDeniedError, match="outside the scope"):
         require(owner, "inventory:read", "BUB", visible=visible)
-    with pytest.raises(KeyError, match="not in access/roles.csv"):
+    with pytest.raises(KeyError, match=r"not in access/roles\.csv"):
         grant("admin", "nothing:here")
