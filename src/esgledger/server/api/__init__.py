@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from esgledger.server.api import health, inventory, organisation, session, users
+from esgledger.server.api import health, inventory, oidc, organisation, session, users
 
 __all__ = ["ROUTERS"]
 
 ROUTERS: list[APIRouter] = [
     health.router,
     session.router,
+    oidc.router,
     users.router,
     inventory.router,
     organisation.router,
