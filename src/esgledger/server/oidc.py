@@ -1,4 +1,5 @@
-"""OpenID Connect sign-in (authorization code flow with PKCE) with a kept library: authlib.
+"""OpenID Connect sign-in (authorization code flow with PKCE) with kept libraries: authlib
+for OAuth 2 and joserfc (authlib's own JOSE) for the ID token.
 
 :class:`OidcClient` talks to the identity provider named by ``ServerSettings.oidc_issuer``:
 it reads the provider's discovery document, builds the authorization URL (``state``,
@@ -25,18 +26,18 @@ from urllib.parse import urlencode
 
 import httpx
 from authlib.deprecate import AuthlibDeprecationWarning
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 
 from esgledger.errors import AuthenticationError
 
 with warnings.catch_warnings():
-    # authlib.jose and authlib's httpx client point to joserfc and httpx2, neither installed;
-    # authlib keeps both working until its 2.0.
+    # authlib's httpx client prefers httpx2 (not installed); it keeps httpx working until
+    # authlib 2.0.
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import AsyncOAuth2Client
-    from authlib.jose import JsonWebKey, JsonWebToken
-    from authlib.jose.errors import JoseError
-    from authlib.oauth2.rfc7636 import create_s256_code_challenge
-    from authlib.oidc.core import CodeIDToken
 
 __all__ = ["OidcClient", "PendingSignIn"]
 
@@ -181,27 +182,26 @@ class OidcClient:
             raise AuthenticationError("the identity provider sent no ID token")
         keys = await self._get_json(meta["jwks_uri"])
         try:
-            claims = JsonWebToken(list(ID_TOKEN_ALGORITHMS)).decode(
+            decoded = jwt.decode(
                 id_token,
-                JsonWebKey.import_key_set(keys),
-                claims_cls=CodeIDToken,
-                claims_options={
-                    "iss": {"essential": True, "value": meta["issuer"]},
-                    "sub": {"essential": True},
-                    "aud": {"essential": True, "value": self.client_id},
-                    "exp": {"essential": True},
-                    "iat": {"essential": True},
-                },
-                claims_params={
-                    "nonce": pending.nonce,
-                    "client_id": self.client_id,
-                    "access_token": token.get("access_token"),
-                },
+                KeySet.import_key_set(keys),  # type: ignore[arg-type]  # a JWKS document
+                algorithms=list(ID_TOKEN_ALGORITHMS),
             )
-            claims.validate(leeway=60)
+            jwt.JWTClaimsRegistry(
+                leeway=60,
+                iss={"essential": True, "value": meta["issuer"]},
+                sub={"essential": True},
+                aud={"essential": True, "value": self.client_id},
+                exp={"essential": True},
+                iat={"essential": True},
+                nonce={"essential": True, "value": pending.nonce},
+            ).validate(decoded.claims)
         except (JoseError, ValueError, KeyError, TypeError) as exc:
             raise AuthenticationError(_REFUSED) from exc
-        if claims.get("nonce") != pending.nonce:
+        claims: dict[str, Any] = dict(decoded.claims)
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if len(audiences) > 1 and claims.get("azp") != self.client_id:
+            raise AuthenticationError(_REFUSED)  # OIDC Core 3.1.3.7: several audiences → azp
+        if not isinstance(claims["sub"], str) or not claims["sub"]:
             raise AuthenticationError(_REFUSED)
-        out: dict[str, Any] = dict(claims)
-        return out
+        return claims
