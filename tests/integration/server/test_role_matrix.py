@@ -25,6 +25,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -44,6 +45,7 @@ from esgledger.server.app import create_app
 from esgledger.server.deps import api_routes, route_actions
 from esgledger.server.settings import ServerSettings
 from esgledger.store import Workspace
+from esgledger.store.repository_jobs import add_job
 
 IN_SCOPE = "BUA"
 OUT_OF_SCOPE = "BUB"
@@ -75,6 +77,8 @@ class Context:
     ws: Workspace
     run_id: str
     spare_tokens: dict[str, str] = field(default_factory=dict)
+    #: (caller, in_scope) → a queued job the caller submitted
+    jobs: dict[tuple[str, bool], int] = field(default_factory=dict)
     counter: itertools.count[int] = field(default_factory=itertools.count)
 
 
@@ -93,6 +97,7 @@ PATH_VALUES: dict[str, PathValue] = {
     "token_id": lambda ctx, call: ctx.spare_tokens[call.caller],
     "run": lambda ctx, call: ctx.run_id,
     "run_id": lambda ctx, call: ctx.run_id,
+    "job_id": lambda ctx, call: str(ctx.jobs[call.caller, call.in_scope]),
 }
 
 RequestKwargs = Callable[[Context, Call], dict[str, Any]]
@@ -105,6 +110,11 @@ REQUESTS: dict[str, RequestKwargs] = {
     },
     "users-set_role": lambda ctx, call: {"json": {"role": "viewer", "scope": "BUA"}},
     "session-create_token": lambda ctx, call: {"json": {"name": "matrix"}},
+    "jobs-submit": lambda ctx, call: {"json": {"kind": "calculate", "params": {}}},
+    "jobs-import": lambda ctx, call: {
+        "files": {"file": ("entities.csv", b"entity,name,country\nNEW,New,CN\n", "text/csv")},
+        "data": {"kind": "entities"},
+    },
 }
 
 #: Non-2xx answers that still mean "allowed" for a route (e.g. a state the object is in).
@@ -185,6 +195,19 @@ def ctx(workspace: Workspace) -> Context:
     add(workspace, "target", "viewer", "BUB")
     for role in ROLES:
         add(workspace, f"{role}_a", role, IN_SCOPE)
+        # A queued job of each caller's own (whatever its role lets it submit today), for
+        # the routes that read or cancel one.
+        for in_scope in (True, False):
+            with workspace.write_lock() as session:
+                job = add_job(
+                    session,
+                    kind="calculate",
+                    params={},
+                    submitted_by=f"{role}_a",
+                    submitter={"role": role, "scope_entity": IN_SCOPE},
+                    now=datetime.now(UTC),
+                )
+                context.jobs[f"{role}_a", in_scope] = job.id
     return context
 
 

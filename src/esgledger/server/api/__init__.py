@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from esgledger.server.api import health, inventory, oidc, organisation, session, users
+from esgledger.server.api import health, inventory, jobs, oidc, organisation, session, users
 
 __all__ = ["ROUTERS"]
 
@@ -18,4 +18,5 @@ ROUTERS: list[APIRouter] = [
     users.router,
     inventory.router,
     organisation.router,
+    jobs.router,
 ]
