@@ -27,7 +27,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from esgledger.access.policy import ROLES, require
+from esgledger.access.policy import ROLES, allowed, require
 from esgledger.access.principal import Principal
 from esgledger.audit import digest, record
 from esgledger.errors import (
@@ -340,6 +340,12 @@ def start_session(workspace: Workspace, principal: Principal, *, lifetime: timed
     csrf = secrets.token_urlsafe(32)
     expires = _now() + lifetime
     with workspace.session() as session:
+        # Sessions that ran out are of no use to anyone: the user's own go now.
+        session.execute(
+            sa.delete(WebSession).where(
+                WebSession.user_id == principal.user_id, WebSession.expires_at <= _now()
+            )
+        )
         session.add(
             WebSession(
                 id_sha256=_sha256(cookie),
@@ -449,7 +455,8 @@ def revoke_token(workspace: Workspace, principal: Principal, token_id: str) -> N
     require(principal, "session:self")
     with workspace.write_lock() as session:
         token = session.get(ApiToken, token_id[:24])
-        if token is None or (token.user_id != principal.user_id and principal.role != "admin"):
+        anyones = allowed(principal, "user:write") is True  # administrators
+        if token is None or (token.user_id != principal.user_id and not anyones):
             raise NotFoundError(f"no token {quoted(token_id)}")
         if token.revoked_at is None:
             token.revoked_at = _now()

@@ -153,7 +153,7 @@ def language(request: Request) -> str:
             except ValueError:
                 q = 0.0
         lang = "zh-CN" if tag.lower().startswith("zh") else "en"
-        if q > best_q:
+        if q > best_q and q > 0:  # q=0: "not acceptable"
             best, best_q = lang, q
     return best
 

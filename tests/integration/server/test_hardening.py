@@ -27,7 +27,7 @@ from esgledger.server.middleware import SECURITY_HEADERS
 from esgledger.server.problems import PROBLEM_TYPES, problem_for
 from esgledger.server.settings import ServerSettings
 from esgledger.store import Workspace
-from esgledger.store.models_platform import ApiToken, User
+from esgledger.store.models_platform import ApiToken, User, WebSession
 
 PROBLEM = "application/problem+json"
 
@@ -118,6 +118,18 @@ class TestSignIn:
         assert limited.status_code == 429
         assert limited.headers["content-type"] == PROBLEM
         assert limited.json()["type"] == "/problems/too-many-requests"
+
+    def test_expired_sessions_are_refused_and_cleared(self, ws: Workspace) -> None:
+        app = _app(ws)
+        browser, _ = sign_in(app, "olga")
+        with ws.session() as session:
+            session.execute(
+                sa.update(WebSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+            )
+        assert browser.get("/api/v1/session").status_code == 401
+        sign_in(app, "olga")
+        with ws.session() as session:
+            assert session.execute(sa.select(sa.func.count()).select_from(WebSession)).scalar() == 1
 
     def test_sign_out_ends_the_session(self, ws: Workspace) -> None:
         app = _app(ws)
@@ -221,6 +233,14 @@ class TestTokens:
         petra = bearer_client(app, bearer_token(app, "petra"))
         assert petra.delete(f"/api/v1/tokens/{olgas}").status_code == 404
 
+    def test_an_admin_revokes_anyones_token(self, ws: Workspace) -> None:
+        app = _app(ws)
+        add(ws, "root", "admin")
+        token = bearer_token(app, "olga")
+        admin = bearer_client(app, bearer_token(app, "root"))
+        assert admin.delete(f"/api/v1/tokens/{token.split('_')[1]}").status_code == 204
+        assert bearer_client(app, token).get("/api/v1/session").status_code == 401
+
     def test_tokens_need_an_account(self, ws: Workspace) -> None:
         with pytest.raises(errors.EsgledgerError, match="belong to accounts"):
             create_token(ws, Principal.local(), "x")
@@ -323,6 +343,7 @@ class TestResponses:
             ("zh-CN", "未登录或凭据无效"),
             ("en;q=0.4, zh-Hans;q=0.8", "未登录或凭据无效"),
             ("fr-FR", "Not signed in"),
+            ("zh;q=0, en;q=0.1", "Not signed in"),
         ],
     )
     def test_problem_documents_follow_accept_language(

@@ -74,7 +74,9 @@ def test_sign_in_rehashes_when_the_parameters_changed(ws: Workspace) -> None:
 def test_an_unknown_or_passwordless_user_is_still_verified_against_a_dummy_hash(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch, username: str
 ) -> None:
-    users.add_user(ws, ADMIN, "oidc_only", role="viewer", oidc_subject=users.oidc_key("https://idp", "42"))
+    users.add_user(
+        ws, ADMIN, "oidc_only", role="viewer", oidc_subject=users.oidc_key("https://idp", "42")
+    )
     recorder = _RecordingHasher(users._hasher)
     monkeypatch.setattr(users, "_hasher", recorder)
     with pytest.raises(AuthenticationError) as refused:
