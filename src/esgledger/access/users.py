@@ -47,6 +47,7 @@ __all__ = [
     "NewToken",
     "SignIn",
     "UserError",
+    "add_account",
     "add_user",
     "authenticate",
     "authenticate_oidc",
@@ -178,6 +179,38 @@ def add_user(
         out = _public(user)
         record(session, principal, "user.add", "user", username, after=digest(out))
         return out
+
+
+def add_account(
+    workspace: Workspace,
+    principal: Principal,
+    username: str,
+    *,
+    role: str,
+    scope: str | None = None,
+    password: str | None = None,
+    display_name: str | None = None,
+    oidc_issuer: str | None = None,
+    oidc_subject: str | None = None,
+) -> dict[str, Any]:
+    """:func:`add_user` with the OIDC identity as its issuer and subject (both or neither)."""
+    if (oidc_issuer is None) != (oidc_subject is None):
+        raise UserError("an OIDC identity needs both its issuer and its subject")
+    link = (
+        oidc_key(oidc_issuer, oidc_subject)
+        if oidc_issuer is not None and oidc_subject is not None
+        else None
+    )
+    return add_user(
+        workspace,
+        principal,
+        username,
+        role=role,
+        scope=scope,
+        password=password,
+        display_name=display_name,
+        oidc_subject=link,
+    )
 
 
 def list_users(workspace: Workspace, principal: Principal) -> list[dict[str, Any]]:

@@ -76,13 +76,8 @@ def add(
         )
     password = _password_from_stdin() if password_stdin else None
     try:
-        link = (
-            users.oidc_key(oidc_issuer, oidc_subject)
-            if oidc_issuer is not None and oidc_subject is not None
-            else None
-        )
         with Workspace.open(workspace) as ws:
-            user = users.add_user(
+            user = users.add_account(
                 ws,
                 Principal.local(),
                 username,
@@ -90,7 +85,8 @@ def add(
                 scope=scope,
                 password=password,
                 display_name=display_name,
-                oidc_subject=link,
+                oidc_issuer=oidc_issuer,
+                oidc_subject=oidc_subject,
             )
     except EsgledgerError as exc:
         raise _fail(exc) from exc

@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse
 from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
 
-from _access_support import add, client
+from _access_support import add, bearer_client, bearer_token, client
 from esgledger.access.users import oidc_key
 from esgledger.server.app import create_app
 from esgledger.server.oidc import OidcClient
@@ -294,3 +294,24 @@ def test_settings_refuse_half_or_plain_http_configurations() -> None:
         ServerSettings(oidc_issuer="http://idp.example.com", oidc_client_id="x")
     with pytest.raises(ValueError, match="placeholder"):
         ServerSettings(oidc_issuer=ISSUER, oidc_client_id="x", oidc_client_secret="changeme")
+
+
+def test_an_admin_links_an_identity_over_the_api(
+    app: FastAPI, provider: Provider, sqlite_workspace: Workspace
+) -> None:
+    add(sqlite_workspace, "root", "admin")
+    admin = bearer_client(app, bearer_token(app, "root"))
+    half = admin.post(
+        "/api/v1/users", json={"username": "bob", "role": "viewer", "oidc_subject": "bob-1"}
+    )
+    assert half.status_code == 422
+    made = admin.post(
+        "/api/v1/users",
+        json={"username": "bob", "role": "viewer", "oidc_issuer": ISSUER, "oidc_subject": "b-1"},
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["oidc"] is True
+    provider.subject = "b-1"
+    browser, back = _login(app, provider)
+    assert browser.get(back).status_code == 200
+    assert browser.get("/api/v1/session").json()["username"] == "bob"
