@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from esgledger.server.api import health, inventory, jobs, oidc, organisation, session, users
+from esgledger.server.api import (
+    campaigns,
+    health,
+    inventory,
+    jobs,
+    oidc,
+    organisation,
+    session,
+    users,
+)
 
 __all__ = ["ROUTERS"]
 
@@ -19,4 +28,6 @@ ROUTERS: list[APIRouter] = [
     inventory.router,
     organisation.router,
     jobs.router,
+    campaigns.router,
+    campaigns.tasks_router,
 ]
