@@ -978,9 +978,10 @@ def _approved_rows(
         return None
     con = duckdb.connect()
     try:
-        return con.execute(
+        # con.sql, not con.execute: Arrow from a DB-API result is an extra copy (DuckDB warns).
+        return con.sql(
             f"SELECT * FROM read_parquet(?, union_by_name = true) WHERE {where}",
-            [files, *params],
+            params=[files, *params],
         ).to_arrow_table()
     finally:
         con.close()

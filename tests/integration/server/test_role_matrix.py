@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -40,7 +40,10 @@ from _access_support import (
     bearer_token,
     build_organisation,
 )
+from esgledger.access import Principal
 from esgledger.access.policy import ROLES, grant
+from esgledger.collection import service as collection
+from esgledger.collection.service import CampaignSpec
 from esgledger.server.app import create_app
 from esgledger.server.deps import api_routes, route_actions
 from esgledger.server.settings import ServerSettings
@@ -65,7 +68,7 @@ PUBLIC_OPERATIONS = frozenset(
 )
 
 #: Path parameters that name one object belonging to an entity: out of scope → 404.
-ENTITY_BOUND = frozenset({"task_id", "batch_id", "entity"})
+ENTITY_BOUND = frozenset({"task_id", "batch_id", "entity", "evidence_id"})
 
 
 @dataclass
@@ -79,6 +82,10 @@ class Context:
     spare_tokens: dict[str, str] = field(default_factory=dict)
     #: (caller, in_scope) → a queued job the caller submitted
     jobs: dict[tuple[str, bool], int] = field(default_factory=dict)
+    campaign_id: int = 0
+    #: in_scope → the collection task of BUA (True) or of BUB (False), and its evidence
+    tasks: dict[bool, int] = field(default_factory=dict)
+    evidence: dict[bool, int] = field(default_factory=dict)
     counter: itertools.count[int] = field(default_factory=itertools.count)
 
 
@@ -98,6 +105,12 @@ PATH_VALUES: dict[str, PathValue] = {
     "run": lambda ctx, call: ctx.run_id,
     "run_id": lambda ctx, call: ctx.run_id,
     "job_id": lambda ctx, call: str(ctx.jobs[call.caller, call.in_scope]),
+    "campaign_id": lambda ctx, call: str(ctx.campaign_id),
+    "task_id": lambda ctx, call: str(ctx.tasks[call.in_scope]),
+    "evidence_id": lambda ctx, call: str(ctx.evidence[call.in_scope]),
+    # No flag exists until a submission raises one: the route answers 404 for the flag, after
+    # the role and the task's scope were checked (see ALLOWED_STATUSES).
+    "flag_id": lambda ctx, call: "no-such-flag",
 }
 
 RequestKwargs = Callable[[Context, Call], dict[str, Any]]
@@ -111,14 +124,55 @@ REQUESTS: dict[str, RequestKwargs] = {
     "users-set_role": lambda ctx, call: {"json": {"role": "viewer", "scope": "BUA"}},
     "session-create_token": lambda ctx, call: {"json": {"name": "matrix"}},
     "jobs-submit": lambda ctx, call: {"json": {"kind": "calculate", "params": {}}},
+    "campaigns-create": lambda ctx, call: {
+        "json": {
+            "name": f"matrix {next(ctx.counter)}",
+            "reporting_year": 2024,
+            "due_date": "2025-03-31",
+            "activities": ["stationary.diesel"],
+            "entities": ["BUA"],
+        }
+    },
+    "tasks-submit": lambda ctx, call: {
+        "files": {"file": ("diesel.csv", _submission(call.in_scope), "text/csv")}
+    },
+    "tasks-return": lambda ctx, call: {"json": {"reason": "matrix"}},
+    "tasks-reopen": lambda ctx, call: {"json": {"reason": "matrix"}},
+    "tasks-accept_flag": lambda ctx, call: {"json": {"comment": "matrix"}},
+    "tasks-assign": lambda ctx, call: {
+        "json": {"owner": "data_owner_a" if call.in_scope else "target"}
+    },
+    "tasks-attach_evidence": lambda ctx, call: {
+        "files": {"file": ("bill.pdf", b"%PDF-1.4\n% matrix\n", "application/pdf")}
+    },
     "jobs-import": lambda ctx, call: {
         "files": {"file": ("entities.csv", b"entity,name,country\nNEW,New,CN\n", "text/csv")},
         "data": {"kind": "entities"},
     },
 }
 
-#: Non-2xx answers that still mean "allowed" for a route (e.g. a state the object is in).
-ALLOWED_STATUSES: dict[str, frozenset[int]] = {}
+#: Non-2xx answers that still mean "allowed" for a route: the role and the scope passed, and
+#: the object's state (409) or the request's content (422) decided. The state machine of a
+#: task moves as the matrix walks (submit, review, return, approve, reopen), so each call
+#: meets the task in whatever state the calls before it left.
+_STATEFUL = frozenset({409, 422})
+ALLOWED_STATUSES: dict[str, frozenset[int]] = {
+    "tasks-submit": _STATEFUL,
+    "tasks-start_review": _STATEFUL,
+    "tasks-return": _STATEFUL,
+    "tasks-approve": _STATEFUL,
+    "tasks-reopen": _STATEFUL,
+    "tasks-assign": frozenset({422}),  # the BUB task's owner must cover BUB
+    "tasks-accept_flag": frozenset({404, 409}),  # no such flag (PATH_VALUES)
+}
+
+
+def _submission(in_scope: bool) -> bytes:
+    entity, site = ("BUA", "SA") if in_scope else ("BUB", "SB")
+    return (
+        "entity,site,period_start,period_end,activity,quantity,unit,region\n"
+        f"{entity},{site},2024-01-01,2024-12-31,stationary.diesel,100,gal,US\n"
+    ).encode()
 
 
 def _path(route: RouteContext, ctx: Context, call: Call) -> str:
@@ -208,6 +262,24 @@ def ctx(workspace: Workspace) -> Context:
                     now=datetime.now(UTC),
                 )
                 context.jobs[f"{role}_a", in_scope] = job.id
+    # A campaign asking both business units: one task each; evidence on each task.
+    spec = CampaignSpec(
+        name="2024 data",
+        reporting_year=2024,
+        due_date=date(2025, 3, 31),
+        activities=("stationary.diesel",),
+        entities=("BUA", "BUB"),
+    )
+    campaign = collection.create_campaign(workspace, Principal.local(), spec)
+    context.campaign_id = campaign["id"]
+    for task in collection.list_tasks(workspace, Principal.local(), campaign["id"]):
+        in_scope = task["entity"] == IN_SCOPE
+        context.tasks[in_scope] = task["id"]
+        evidence = collection.attach_evidence(
+            workspace, Principal.local(), task["id"], "meter.pdf", b"%PDF-1.4\n% fixture\n"
+        )
+        context.evidence[in_scope] = evidence["id"]
+    assert set(context.tasks) == {True, False}, context.tasks
     return context
 
 
