@@ -316,6 +316,19 @@ def _campaign_dict(campaign: Campaign) -> dict[str, Any]:
     }
 
 
+def _scoped_campaign(
+    session: Session, campaign: Campaign, visible: frozenset[str] | None
+) -> dict[str, Any]:
+    """:func:`_campaign_dict` naming only the entities and sites within ``visible`` (a
+    scoped principal does not learn which other business units a campaign asks)."""
+    out = _campaign_dict(campaign)
+    if visible is not None:
+        site_entity = dict(session.execute(sa.select(Site.code, Site.entity)).all())
+        out["entities"] = [e for e in out["entities"] if e in visible]
+        out["sites"] = [s for s in out["sites"] if site_entity.get(s) in visible]
+    return out
+
+
 def _task_dict(task: CollectionTask) -> dict[str, Any]:
     en, zh = machine.STATUS_NAMES[task.status]
     return {
@@ -462,7 +475,7 @@ def list_campaigns(workspace: Workspace, principal: Principal) -> list[dict[str,
         if visible is not None:
             seen = sa.select(CollectionTask.campaign_id).where(CollectionTask.entity.in_(visible))
             query = query.where(Campaign.id.in_(seen))
-        return [_campaign_dict(c) for c in session.scalars(query)]
+        return [_scoped_campaign(session, c, visible) for c in session.scalars(query)]
 
 
 @_bilingual
@@ -480,7 +493,7 @@ def get_campaign(workspace: Workspace, principal: Principal, campaign_id: int) -
         found = [] if campaign is None else _tasks(session, campaign_id, visible)
         if campaign is None or (visible is not None and not found):
             raise NotFoundError(f"no campaign {campaign_id} / 活动 {campaign_id} 不存在")
-        result = _campaign_dict(campaign)
+        result = _scoped_campaign(session, campaign, visible)
         result["tasks"] = [_task_dict(t) for t in found]
         return result
 
@@ -978,9 +991,10 @@ def _approved_rows(
         return None
     con = duckdb.connect()
     try:
-        return con.execute(
+        # con.sql, not con.execute: Arrow from a DB-API result is an extra copy (DuckDB warns).
+        return con.sql(
             f"SELECT * FROM read_parquet(?, union_by_name = true) WHERE {where}",
-            [files, *params],
+            params=[files, *params],
         ).to_arrow_table()
     finally:
         con.close()
@@ -1604,6 +1618,7 @@ def progress(workspace: Workspace, principal: Principal, campaign_id: int) -> di
         if campaign is None or (visible is not None and not found):
             raise NotFoundError(f"no campaign {campaign_id} / 活动 {campaign_id} 不存在")
         run, proxy = _baseline(workspace, session, campaign.reporting_year)
+        shown_campaign = _scoped_campaign(session, campaign, visible)
     today = _now().date()
     groups: dict[tuple[str, str], dict[str, int]] = {}
     for task in found:
@@ -1624,7 +1639,7 @@ def progress(workspace: Workspace, principal: Principal, campaign_id: int) -> di
     for task in found:
         by_status[task.status] += 1
     return {
-        "campaign": _campaign_dict(campaign),
+        "campaign": shown_campaign,
         "tasks": len(found),
         "by_status": by_status,
         "by_entity_item": [

@@ -7,15 +7,26 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from esgledger.server.api import campaigns, health, inventory, jobs, session, users
+from esgledger.server.api import (
+    campaigns,
+    health,
+    inventory,
+    jobs,
+    oidc,
+    organisation,
+    session,
+    users,
+)
 
 __all__ = ["ROUTERS"]
 
 ROUTERS: list[APIRouter] = [
     health.router,
     session.router,
+    oidc.router,
     users.router,
     inventory.router,
+    organisation.router,
     jobs.router,
     campaigns.router,
     campaigns.tasks_router,
