@@ -1,7 +1,8 @@
 """The inventory as the faces read it, for an acting principal.
 
 :func:`inventory_view` is the one contract of ``GET /api/v1/inventory`` and of
-``esgledger inventory --format json`` (:func:`esgledger.inventory.runs.summary`): a principal
+``esgledger inventory --format json`` (:func:`esgledger.inventory.runs.summary`, made
+JSON-native by :func:`esgledger.contract.jsonable`, the one serialiser): a principal
 whose scope is the whole group gets exactly that summary; a principal scoped to part of the
 organisation gets the same keys computed from the line items of its entities only (the lake
 read itself is filtered), with the run's manifest reduced to what names no other entity, and a
@@ -18,6 +19,7 @@ from typing import Any
 from esgledger.access import Principal
 from esgledger.access.policy import require
 from esgledger.access.scope import visible_entities
+from esgledger.contract import jsonable
 from esgledger.errors import NotFoundError, WorkspaceError, shown
 from esgledger.inventory._duckdb import connect
 from esgledger.inventory.runs import LINE_ITEMS_FILE, Run, list_runs, load_run, summary
@@ -56,7 +58,8 @@ def inventory_view(
     run = _run(workspace, run_id)
     visible = visible_entities(workspace, principal, "inventory:read")
     if visible is None:
-        return summary(run)
+        whole: dict[str, Any] = jsonable(summary(run))
+        return whole
     with tempfile.TemporaryDirectory(prefix="esgledger-scope-") as tmp:
         folder = Path(tmp)
         con = connect()
@@ -81,13 +84,15 @@ def inventory_view(
         "note": "totals of the entities in scope only; market-based scope 2 is allocated "
         "over the whole group and is not shown here",
     }
-    return out
+    scoped_out: dict[str, Any] = jsonable(out)
+    return scoped_out
 
 
 def runs_view(workspace: Workspace, principal: Principal) -> list[dict[str, Any]]:
     """The registered runs, oldest first; a scoped principal sees ids and dates only."""
     require(principal, "inventory:read")
     runs = list_runs(workspace)
-    if visible_entities(workspace, principal, "inventory:read") is None:
-        return runs
-    return [{k: r[k] for k in ("id", "created_at", "reporting_year") if k in r} for r in runs]
+    if visible_entities(workspace, principal, "inventory:read") is not None:
+        runs = [{k: r[k] for k in ("id", "created_at", "reporting_year") if k in r} for r in runs]
+    listed: list[dict[str, Any]] = jsonable(runs)
+    return listed
