@@ -187,13 +187,20 @@ def problem_media_types(document: dict[str, Any]) -> dict[str, Any]:
     """Document every error response as the handlers send it: the ``Problem`` schema under
     ``application/problem+json``. FastAPI documents ``responses=problem_responses(...)``
     under ``application/json`` and adds its own 422 ``HTTPValidationError``, which this API
-    never sends (request validation answers a problem with ``issues``). In place; returns
-    ``document``."""
+    never sends (request validation answers a problem with ``issues``). An operation with a
+    request body also documents 400, FastAPI's answer to a body it cannot parse (not UTF-8,
+    not JSON, a broken form). In place; returns ``document``."""
     problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
     for item in document.get("paths", {}).values():
         for method, operation in item.items():
             if method not in _HTTP_METHODS:
                 continue
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation and "400" not in responses:
+                responses["400"] = {
+                    "description": _HTTP_TITLES[400][1],
+                    "content": {PROBLEM_MEDIA_TYPE: problem},
+                }
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content")
                 if not content or not str(status).isdigit() or int(status) < 400:
