@@ -37,7 +37,6 @@ from esgledger.inventory import calculate
 from esgledger.server.app import create_app
 from esgledger.server.openapi import SNAPSHOT_PATH
 from esgledger.server.settings import ServerSettings
-from esgledger.store import Workspace
 
 pytestmark = pytest.mark.slow
 
@@ -60,9 +59,7 @@ PASSWORD = "a-long-password-1"
 
 def _operation_ids() -> list[str]:
     document = json.loads((ROOT / SNAPSHOT_PATH).read_text(encoding="utf-8"))
-    return sorted(
-        op["operationId"] for item in document["paths"].values() for op in item.values()
-    )
+    return sorted(op["operationId"] for item in document["paths"].values() for op in item.values())
 
 
 @pytest.fixture(scope="module")
