@@ -32,10 +32,10 @@ def test_a_short_load_run_has_no_failed_request(tmp_path: Path) -> None:
     finally:
         ws.close()
     out = tmp_path / "load.json"
+    command = [sys.executable, str(BENCH), "--workspace", str(tmp_path / "ws"), "--no-target"]
+    command += ["--seconds", "8", "--max-requests", "2000", "--users", "4", "--json", str(out)]
     done = subprocess.run(
-        [sys.executable, str(BENCH), "--workspace", str(tmp_path / "ws")]
-        + ["--seconds", "8", "--max-requests", "2000", "--users", "4"]
-        + ["--no-target", "--json", str(out)],
+        command,
         capture_output=True,
         text=True,
         timeout=300,
