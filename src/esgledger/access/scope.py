@@ -32,7 +32,8 @@ def subtree(parents: Mapping[str, str | None], root: str) -> frozenset[str]:
 
 def _parents(workspace: Workspace) -> dict[str, str | None]:
     with workspace.session() as session:
-        return dict(session.execute(sa.select(Entity.code, Entity.parent)).tuples().all())
+        rows = session.execute(sa.select(Entity.code, Entity.parent)).all()
+    return dict(rows)
 
 
 def visible_entities(
