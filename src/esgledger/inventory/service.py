@@ -37,6 +37,7 @@ from esgledger.errors import NotFoundError, WorkspaceError, shown
 from esgledger.inventory._duckdb import connect
 from esgledger.inventory.runs import LINE_ITEMS_FILE, Run, list_runs, load_run, summary
 from esgledger.store import Workspace
+from esgledger.store.repository import find_run_id
 
 __all__ = ["SCOPED_MANIFEST_KEYS", "VIEW_CACHE_SIZE", "inventory_view", "runs_view"]
 
@@ -62,15 +63,17 @@ SCOPED_MANIFEST_KEYS: tuple[str, ...] = (
 )
 
 
+def _not_found(run_id: str | None) -> NotFoundError:
+    if run_id is None:
+        return NotFoundError("the workspace has no inventory run yet: calculate one first")
+    return NotFoundError(f"no run {shown(run_id)}")
+
+
 def _run(workspace: Workspace, run_id: str | None) -> Run:
     try:
         return load_run(workspace, run_id)
     except WorkspaceError:
-        if run_id is None:
-            raise NotFoundError(
-                "the workspace has no inventory run yet: calculate one first"
-            ) from None
-        raise NotFoundError(f"no run {shown(run_id)}") from None
+        raise _not_found(run_id) from None
 
 
 def inventory_view(
@@ -78,13 +81,18 @@ def inventory_view(
 ) -> dict[str, Any]:
     """The inventory of run ``run_id`` (default: the latest) as ``principal`` may see it."""
     require(principal, "inventory:read")
-    run = _run(workspace, run_id)
+    with workspace.session() as session:
+        found = find_run_id(session, run_id)
+    if found is None:
+        raise _not_found(run_id)
+    key = found
     visible = visible_entities(workspace, principal, "inventory:read")
-    return _cached(
-        workspace,
-        (run.run_id, visible),
-        lambda: _whole_view(run) if visible is None else _scoped_view(run, principal, visible),
-    )
+
+    def build() -> dict[str, Any]:
+        run = _run(workspace, key)
+        return _whole_view(run) if visible is None else _scoped_view(run, principal, visible)
+
+    return _cached(workspace, (key, visible), build)
 
 
 def _cached(workspace: Workspace, key: _ViewKey, build: Callable[[], Any]) -> dict[str, Any]:
