@@ -13,15 +13,21 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 __all__ = [
+    "AccessDeniedError",
+    "AuthenticationError",
+    "ConflictError",
     "EsgledgerError",
     "FactorNotFoundError",
     "FxRateMissingError",
     "InputError",
     "Issue",
+    "NotFoundError",
     "PriceIndexMissingError",
     "StrictFallbackError",
+    "TooManyRequestsError",
     "UnitError",
     "UnknownActivityError",
     "UnknownGasError",
@@ -30,6 +36,7 @@ __all__ = [
     "quoted",
     "shown",
     "shown_lines",
+    "with_zh",
 ]
 
 #: How many characters of a user's value a message shows (then an ellipsis and the length).
@@ -298,6 +305,16 @@ class PriceIndexMissingError(EsgledgerError, LookupError):
         self.country = country
         self.year = year
         super().__init__(message)
+
+
+E = TypeVar("E", bound=BaseException)
+
+
+def with_zh(exc: E, zh: str) -> E:
+    """``exc`` carrying its message in Simplified Chinese too (shown to clients that prefer
+    Chinese, e.g. in a problem document's ``detail``)."""
+    exc.zh = zh  # type: ignore[attr-defined]
+    return exc
 
 
 class AccessDeniedError(EsgledgerError, PermissionError):

@@ -115,7 +115,9 @@ class FakeImporter:
         *,
         progress: bool = True,
         sheet: str | None = None,
+        principal: object = None,
     ) -> ImportResult:
+        assert principal is not None  # the CLI acts as Principal.local()
         assert sheet is None  # --sheet is tested with the real importers (test_cli_import_xlsx)
         self.calls.append((ws.root, kind, path, progress))
         if isinstance(self.outcome, Exception):

@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Literal
 
 from esgledger.access.principal import Principal
-from esgledger.errors import AccessDeniedError
+from esgledger.errors import AccessDeniedError, with_zh
 
 __all__ = [
     "ROLES",
@@ -114,7 +114,11 @@ def require(
     """Raise :class:`AccessDeniedError` unless :func:`allowed`."""
     answer = allowed(principal, action, entity, visible=visible)
     if answer is not True:
-        raise AccessDeniedError(answer)
+        if grant(principal.role, action) == "-":
+            zh = f"角色 {principal.role} 无权执行 {action}。"
+        else:
+            zh = f"{entity} 不在 {principal.username} 的数据范围（{principal.scope_entity}）内。"
+        raise with_zh(AccessDeniedError(answer), zh)
 
 
 def require_all(

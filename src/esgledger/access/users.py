@@ -36,6 +36,7 @@ from esgledger.errors import (
     EsgledgerError,
     NotFoundError,
     shown,
+    with_zh,
 )
 from esgledger.store.models import Entity
 from esgledger.store.models_platform import ApiToken, User, WebSession
@@ -258,6 +259,7 @@ class SignIn:
 
 
 _FAILED = "unknown user or wrong password, or the account is disabled or locked"
+_FAILED_ZH = "用户名或密码错误，或账户已停用或锁定。"
 
 
 def authenticate(
@@ -299,7 +301,7 @@ def authenticate(
                 detail={"locked": user is not None and (_aware(user.locked_until) or now) > now},
             )
             session.commit()
-            raise AuthenticationError(_FAILED)
+            raise with_zh(AuthenticationError(_FAILED), _FAILED_ZH)
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
         user.failed_sign_ins = 0

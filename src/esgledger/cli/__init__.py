@@ -9,12 +9,15 @@ from __future__ import annotations
 
 # Importing the command modules registers their commands on `app`.
 from esgledger.cli import (  # noqa: F401  (imported for their side effect)
+    _commands_audit,
+    _commands_batches,
     _commands_core,
     _commands_demo,
     _commands_doctor,
     _commands_factors,
     _commands_green,
     _commands_inventory,
+    _commands_jobs,
     _commands_report,
     _commands_targets,
     _commands_template,

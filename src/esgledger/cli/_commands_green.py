@@ -179,11 +179,12 @@ def green_re(
 ) -> None:
     """RE % of electricity (annual matching) of an inventory run: the same consumption,
     boundary and allocation as the run's market-based scope 2."""
+    from esgledger.access import Principal
     from esgledger.inventory import load_run
     from esgledger.inventory.market import market_based
     from esgledger.renewables.allocation import re_progress, re_share
+    from esgledger.renewables.service import store_allocations
     from esgledger.store import Workspace
-    from esgledger.store.repository_renewables import clear_allocations, save_allocations
 
     try:
         with Workspace.open(workspace) as ws:
@@ -196,9 +197,9 @@ def green_re(
             parents = dict(market.parents)
             result = market.allocation
             if save:
-                with ws.session() as session:
-                    clear_allocations(session, reporting_year)
-                    save_allocations(session, result.records())
+                store_allocations(
+                    ws, Principal.local(), reporting_year, result, run_id=found.run_id
+                )
     except EsgledgerError as exc:
         raise _fail(exc) from exc
     out = _stdout()

@@ -59,6 +59,7 @@ def report(
 ) -> None:
     """Write the bilingual ESG report (HTML and PDF) of an inventory run, with CSV/XLSX
     exports of its tables."""
+    from esgledger.access import Principal
     from esgledger.report.builder import build_report, default_out_dir
     from esgledger.store import Workspace
 
@@ -67,7 +68,9 @@ def report(
     try:
         with Workspace.open(workspace) as ws:
             target = out if out is not None else default_out_dir(ws, run)
-            result = build_report(ws, target, langs=langs, formats=formats, run_id=run)
+            result = build_report(
+                ws, target, langs=langs, formats=formats, run_id=run, principal=Principal.local()
+            )
     except InputError as exc:
         _stderr().print(str(exc), markup=False)
         raise typer.Exit(EXIT_REJECTED) from exc
@@ -84,6 +87,12 @@ def report(
     if result.page_counts:
         pages = ", ".join(f"{k} {v}" for k, v in result.page_counts.items())
         console.print(f"PDF pages: {pages}", markup=False)
+    if result.document.preview:
+        console.print(
+            "PREVIEW — includes unapproved data / 预览——含未审批数据: run "
+            f"{result.run_id} includes {', '.join(result.document.preview)} batches",
+            markup=False,
+        )
     if result.missing:
         console.print(
             f"DRAFT: {len(result.missing)} mandatory item(s) missing: " + ", ".join(result.missing),

@@ -152,6 +152,7 @@ def targets_add(
     lang: LangOption = Lang.en,
 ) -> None:
     """Store a target; a changed target keeps its id and becomes a new revision."""
+    from esgledger.access import Principal
     from esgledger.store import Workspace
     from esgledger.targets.service import add_target
 
@@ -174,7 +175,10 @@ def targets_add(
     }
     with _errors(), Workspace.open(workspace) as ws:
         stored, created = add_target(
-            ws, {k: v for k, v in data.items() if v is not None}, reason=reason
+            ws,
+            {k: v for k, v in data.items() if v is not None},
+            reason=reason,
+            principal=Principal.local(),
         )
     if output is Format.json:
         _json({**stored.as_dict(), "created": created})

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from esgledger.cli._app import EXIT_REJECTED, app
@@ -69,14 +70,31 @@ def _diff_tables(data: dict[str, Any]) -> list[Table]:
     for name, values in data["options"].items():
         changes.add_row(f"option {name}", str(values["a"]), str(values["b"]))
     for batch in data["inputs"]["batches_added"]:
-        changes.add_row(
-            "batch added 新增批次", "", f"{batch['id']} {batch['file_name']} ({batch['row_count']})"
-        )
+        label = "batch added 新增批次"
+        text = f"{batch['id']} {batch['file_name']} ({batch['row_count']})"
+        if batch.get("supersedes"):
+            label = "batch superseding 更正批次"
+            text += f", supersedes {', '.join(batch['supersedes'])}"
+        if batch.get("status") == "submitted":
+            text += ", submitted (preview)"
+        changes.add_row(label, "", escape(text))
+    removed_labels = {
+        "withdrawn": "batch withdrawn 撤回批次",
+        "superseded": "batch superseded 被取代批次",
+        "submitted": "batch not approved 未审批批次",
+    }
     for batch in data["inputs"]["batches_removed"]:
+        why = ""
+        if batch.get("cause") == "superseded":
+            why = f"superseded by {batch.get('superseded_by')}"
+        elif batch.get("cause") == "withdrawn":
+            why = "withdrawn"
+        if batch.get("reason"):
+            why += f" by {batch.get('changed_by')}: {batch['reason']}"
         changes.add_row(
-            "batch removed 删除批次",
-            f"{batch['id']} {batch['file_name']} ({batch['row_count']})",
-            "",
+            removed_labels.get(str(batch.get("cause")), "batch removed 删除批次"),
+            escape(f"{batch['id']} {batch['file_name']} ({batch['row_count']})"),
+            escape(why),
         )
     for name in data["inputs"]["reference_data_changed"]:
         changes.add_row(f"{name} changed", "", "")
@@ -258,6 +276,7 @@ def base_year_set(
     format_: FormatOption = OutputFormat.table,
 ) -> None:
     """Designate a run as the base-year inventory (its reporting year is the base year)."""
+    from esgledger.access import Principal
     from esgledger.inventory.base_year import DEFAULT_THRESHOLD, set_base_year
     from esgledger.store import Workspace
 
@@ -268,6 +287,7 @@ def base_year_set(
                 run,
                 threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
                 note=note,
+                principal=Principal.local(),
             )
     except EsgledgerError as exc:
         raise _fail(exc) from exc
@@ -342,6 +362,7 @@ def base_year_recalculate(
     format_: FormatOption = OutputFormat.table,
 ) -> None:
     """Assess changes against the base year and recalculate it when they are significant."""
+    from esgledger.access import Principal
     from esgledger.inventory.base_year import read_changes, record_recalculation
     from esgledger.store import Workspace
 
@@ -349,7 +370,13 @@ def base_year_recalculate(
         parsed = read_changes(changes)
         with Workspace.open(workspace) as ws:
             result = record_recalculation(
-                ws, parsed, level=level.value, threshold=threshold, save=not dry_run, note=note
+                ws,
+                parsed,
+                level=level.value,
+                threshold=threshold,
+                save=not dry_run,
+                note=note,
+                principal=Principal.local(),
             )
     except InputError as exc:
         _stderr().print(f"error: {exc}", markup=False)

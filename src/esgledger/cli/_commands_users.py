@@ -175,34 +175,33 @@ def serve(
         int | None, typer.Option("--workers", min=0, max=64, help="Job worker threads.")
     ] = None,
 ) -> None:
-    """Run the group platform's server (REST API under /api/v1) over the workspace."""
-    import logging
+    """Run the group platform's server (REST API under /api/v1) over the workspace.
+
+    The CLI does not import the server (faces never import each other): Uvicorn loads
+    ``esgledger.server.run:from_environment``, which reads the workspace and the settings
+    from ``ESGLEDGER_SERVE_WORKSPACE`` and ``ESGLEDGER_SERVER_*``.
+    """
+    import os
 
     import uvicorn
 
-    from esgledger.server.middleware import JsonFormatter
-    from esgledger.server.run import build_app
-    from esgledger.server.settings import ServerSettings
+    from esgledger.store import Workspace
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger("esgledger")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
     try:
-        settings = ServerSettings()
-        if workers is not None:
-            settings = settings.model_copy(update={"workers": workers})
-        application = build_app(workspace, settings)
+        Workspace.open(workspace).close()  # a clear one-line error before Uvicorn starts
     except EsgledgerError as exc:
         raise _fail(exc) from exc
+    os.environ["ESGLEDGER_SERVE_WORKSPACE"] = str(workspace.resolve())
+    if workers is not None:
+        os.environ["ESGLEDGER_SERVER_WORKERS"] = str(workers)
     _stdout().print(
         f"esgledger serving {workspace} on http://{host}:{port} (API: /api/v1, "
         f"OpenAPI: /openapi.json); Ctrl-C stops it",
         markup=False,
     )
     uvicorn.run(
-        application,
+        "esgledger.server.run:from_environment",
+        factory=True,
         host=host,
         port=port,
         log_config=None,

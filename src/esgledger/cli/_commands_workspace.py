@@ -269,13 +269,21 @@ def import_(
     ] = None,
 ) -> None:
     """Validate a file and import it whole, or reject it with a row-by-row report."""
+    from esgledger.access import Principal
     from esgledger.ingest.importers import import_file
     from esgledger.store import Workspace
 
     err = _stderr()
     try:
         with Workspace.open(workspace) as ws:
-            result = import_file(ws, kind.value, file, progress=err.is_terminal, sheet=sheet)
+            result = import_file(
+                ws,
+                kind.value,
+                file,
+                progress=err.is_terminal,
+                sheet=sheet,
+                principal=Principal.local(),
+            )
     except InputError as exc:
         err.print(str(exc), markup=False)
         if report is not None:

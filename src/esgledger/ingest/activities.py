@@ -111,7 +111,8 @@ first; then, holding the workspace's write lock, the importer re-checks the lake
 batches were committed meanwhile, renames the file to its final name and commits the batch,
 removing the file if the commit fails. A process killed in between leaves a file no batch
 names, never a batch without its file; ``esgledger doctor`` removes such leftovers. The batch
-summary (JSON, in ``import_batches.summary``) records the row count per activity and the total
+summary (JSON, in ``import_batches.summary``) records the entities it reports for
+(``entities``), the row count per activity and the total
 quantity per (activity, unit) for the auditor.
 """
 
@@ -1186,11 +1187,22 @@ def _check_record_ids(
 
 
 def _lake_batches(workspace: Workspace) -> list[tuple[str, str, Path]]:
-    """The accepted activity batches in import order: (batch id, file name, lake file)."""
+    """The live activity batches in import order: (batch id, file name, lake file).
+
+    Live: submitted or approved (:data:`~esgledger.ingest.batches.LIVE_STATUSES`); withdrawn
+    and superseded batches, and the batch the running import corrects
+    (:attr:`~esgledger.ingest.batches.ImportContext.replaces`), hold no rows a new file could
+    count twice."""
+    from esgledger.ingest.batches import LIVE_STATUSES, current_context
     from esgledger.store.repository import load_batches
 
+    replaces = current_context().replaces
     with workspace.session() as session:
-        batches = [b for b in load_batches(session) if b.kind == KIND and b.lake_path]
+        batches = [
+            b
+            for b in load_batches(session)
+            if b.kind == KIND and b.lake_path and b.status in LIVE_STATUSES and b.id != replaces
+        ]
     out = [(str(b.id), str(b.file_name), workspace.lake / str(b.lake_path)) for b in batches]
     missing = [f for _, _, f in out if not f.is_file()]
     if missing:
@@ -1622,10 +1634,20 @@ def _store(
     final = folder / f"{batch_id}.parquet"
     temporary = folder / f".{batch_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
     checked = {"overlaps": stats.overlaps}
+    # The entities the batch reports for: what scopes a data owner's view of the registry.
+    entities = [
+        str(r[0])
+        for r in con.execute(
+            "SELECT DISTINCT entity FROM typed WHERE entity IS NOT NULL ORDER BY 1"
+        ).fetchall()
+    ]
 
     def recheck() -> Callable[[Any, Any], None]:
         overlaps = checked["overlaps"] = _recheck_lake(con, workspace, source, stats)
-        summary = _summary(source, dataclasses.replace(stats, overlaps=overlaps))
+        summary = {
+            **_summary(source, dataclasses.replace(stats, overlaps=overlaps)),
+            "entities": entities,
+        }
         return lambda _session, batch: setattr(batch, "summary", summary)
 
     try:
@@ -1643,7 +1665,7 @@ def _store(
             write=lambda _session, _batch: None,
             message="",
             lake_path=f"{LAKE_DIR}/{batch_id}.parquet",
-            summary=_summary(source, stats),
+            summary={**_summary(source, stats), "entities": entities},
             seen=seen,
             recheck=recheck,
             lake_file=(temporary, final),

@@ -28,18 +28,36 @@ done, lock not taken), ``placed`` (lake file renamed, row not committed), ``comm
 ``run-id`` (a calculation's run id reserved, nothing computed). With
 ``ESGLEDGER_TEST_RELEASE=FILE`` the wait ends as soon as FILE exists (a barrier for races).
 The concurrency and kill tests use it; it does nothing when the variable is unset.
+
+Who imports, and as what
+------------------------
+:func:`importing` sets, for the imports made inside it, the acting principal, the status the
+new batch gets (``approved``, or ``submitted`` for a collection task), the task it answers,
+the batch a correction replaces (whose rows the cross-batch checks leave out) and work to do
+in the import's own transaction (:func:`esgledger.batches.service.supersede` marks the old
+batch there). :func:`esgledger.ingest.importers.import_file` takes these explicitly and sets
+them; an importer called directly acts as :meth:`Principal.local`. A context variable, as
+:func:`esgledger.ingest.readers.sheet_choice` is, because the fourteen importers share one
+signature and one :func:`commit_batch`, and none of them has a use for these values but it.
+:func:`commit_batch` records the audit event ``import.<kind>`` in the same transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from esgledger import audit
+from esgledger.access.principal import Principal
+from esgledger.errors import ConflictError, shown
 from esgledger.ingest import ImportResult
 
 if TYPE_CHECKING:
@@ -49,12 +67,17 @@ if TYPE_CHECKING:
     from esgledger.store.models import ImportBatch
 
 __all__ = [
+    "LIVE_STATUSES",
     "PAUSE_ENV",
+    "ImportContext",
     "already_imported",
     "batch_ids",
+    "batch_state",
     "commit_batch",
+    "current_context",
     "file_sha256",
     "fsync_file",
+    "importing",
     "pause_at",
 ]
 
@@ -64,6 +87,64 @@ PAUSE_ENV = "ESGLEDGER_TEST_PAUSE_AT"
 RELEASE_ENV = "ESGLEDGER_TEST_RELEASE"
 
 Write = Callable[["Session", "ImportBatch"], object]
+
+#: Statuses whose batches hold live data: the rows the cross-batch checks of an import see.
+LIVE_STATUSES: tuple[str, ...] = ("submitted", "approved")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportContext:
+    """Who imports and as what (see "Who imports, and as what" in the module docstring).
+
+    ``then`` runs in the import's transaction after the rows are written (and the audit event
+    recorded), with the session and the new batch; raising there undoes the whole import.
+    """
+
+    principal: Principal
+    status: str = "approved"
+    task_id: int | None = None
+    replaces: str | None = None
+    then: Callable[[Session, ImportBatch], object] | None = None
+
+
+_CONTEXT: ContextVar[ImportContext | None] = ContextVar("esgledger_import_context", default=None)
+
+
+@contextlib.contextmanager
+def importing(context: ImportContext) -> Iterator[ImportContext]:
+    """Make the imports inside the block use ``context``."""
+    token = _CONTEXT.set(context)
+    try:
+        yield context
+    finally:
+        _CONTEXT.reset(token)
+
+
+def current_context() -> ImportContext:
+    """The context of the running import (:meth:`Principal.local`, approved, by default)."""
+    found = _CONTEXT.get()
+    return found if found is not None else ImportContext(Principal.local())
+
+
+def batch_state(batch: ImportBatch) -> dict[str, object]:
+    """A batch's registry state as JSON-native values (what audit digests cover)."""
+    return {
+        "id": batch.id,
+        "kind": batch.kind,
+        "file_name": batch.file_name,
+        "content_hash": batch.content_hash,
+        "row_count": batch.row_count,
+        "lake_path": batch.lake_path,
+        "status": batch.status,
+        "imported_by": batch.imported_by,
+        "task_id": batch.task_id,
+        "superseded_by": batch.superseded_by,
+        "status_changed_at": (
+            None if batch.status_changed_at is None else batch.status_changed_at.isoformat()
+        ),
+        "status_changed_by": batch.status_changed_by,
+        "status_reason": batch.status_reason,
+    }
 
 
 def pause_at(point: str) -> None:
@@ -133,12 +214,31 @@ def file_sha256(path: Path) -> str:
 def already_imported(
     workspace: Workspace, kind: str, path: Path, digest: str
 ) -> ImportResult | None:
-    """The result of an earlier import of the same bytes as ``kind``, if there was one."""
+    """The result of an earlier import of the same bytes as ``kind``, if there was one.
+
+    Raises
+    ------
+    ConflictError
+        If those bytes were a batch that has since been withdrawn or superseded: importing
+        them again does not bring the batch back (``docs/platform/corrections.md``).
+    """
     batch = workspace.find_batch(kind, digest)
     return None if batch is None else _no_op(kind, path, batch)
 
 
 def _no_op(kind: str, path: Path, batch: ImportBatch) -> ImportResult:
+    if batch.status not in LIVE_STATUSES:
+        how = (
+            f"superseded by batch {batch.superseded_by}"
+            if batch.status == "superseded"
+            else "withdrawn"
+        )
+        raise ConflictError(
+            f"{shown(path.name, 200)} has the same content as {kind} batch {batch.id}, which "
+            f"was {how} by {batch.status_changed_by} ({shown(batch.status_reason or '', 200)}); "
+            "a withdrawn or superseded batch is not imported again: import a corrected file, "
+            "or supersede the current batch with it (`esgledger batches supersede`)"
+        )
     return ImportResult(
         kind=kind,
         batch_id=batch.id,
@@ -202,6 +302,7 @@ def commit_batch(
     """
     from esgledger.store.repository import find_batch, register_batch, registered_batch_ids
 
+    context = current_context()
     pause_at("validated")
     placed: Path | None = None
     try:
@@ -225,8 +326,28 @@ def commit_batch(
                 row_count=rows,
                 lake_path=lake_path,
                 summary=summary,
+                status=context.status,
+                imported_by=context.principal.username,
+                task_id=context.task_id,
             )
             write(session, batch)
+            audit.record(
+                session,
+                context.principal,
+                f"import.{kind}",
+                "batch",
+                batch.id,
+                after=audit.digest(batch_state(batch)),
+                detail={
+                    "file_name": path.name,
+                    "rows": rows,
+                    "content_hash": digest,
+                    "status": context.status,
+                    "task_id": context.task_id,
+                },
+            )
+            if context.then is not None:
+                context.then(session, batch)
             batch_id = batch.id
     except BaseException:
         if placed is not None:

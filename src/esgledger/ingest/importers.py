@@ -32,16 +32,22 @@ same bytes again as the same kind is a no-op (``ImportResult.created`` is False)
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from esgledger.access.principal import Principal
 from esgledger.errors import InputError, Issue
 from esgledger.ingest import ImportResult
+from esgledger.ingest.batches import ImportContext, importing
 from esgledger.ingest.readers import detect_format
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from esgledger.store import Workspace
+    from esgledger.store.models import ImportBatch
 
 __all__ = ["KINDS", "import_file"]
 
@@ -112,6 +118,11 @@ def import_file(
     *,
     progress: bool = False,
     sheet: str | None = None,
+    principal: Principal | None = None,
+    status: str = "approved",
+    task_id: int | None = None,
+    replaces: str | None = None,
+    then: Callable[[Session, ImportBatch], object] | None = None,
 ) -> ImportResult:
     """Import one file of ``kind`` into ``workspace``, whole or not at all.
 
@@ -128,6 +139,18 @@ def import_file(
     sheet
         For a workbook, the sheet to import; by default the one sheet whose header fits
         ``kind`` (see :mod:`esgledger.ingest.readers`). The result's message names the sheet.
+    principal
+        Who imports (named in the batch's ``imported_by`` and the audit event
+        ``import.<kind>``); None: :meth:`Principal.local`, the CLI's actor.
+    status
+        The new batch's status: ``approved`` (enters calculations) or ``submitted``
+        (awaits review; a collection task's submission).
+    task_id
+        The collection task the file answers, if any.
+    replaces, then
+        For a correction (:func:`esgledger.batches.service.supersede`): the batch whose rows
+        the cross-batch checks leave out, and work done in the import's transaction.
+        See :class:`~esgledger.ingest.batches.ImportContext`.
 
     Raises
     ------
@@ -143,7 +166,14 @@ def import_file(
             f"{path.name} was rejected: --sheet applies to XLSX workbooks only",
             [Issue(path.name, None, None, sheet, "--sheet given for a file that is not XLSX")],
         )
-    with sheet_choice(sheet) as choice:
+    context = ImportContext(
+        principal=principal if principal is not None else Principal.local(),
+        status=status,
+        task_id=task_id,
+        replaces=replaces,
+        then=then,
+    )
+    with sheet_choice(sheet) as choice, importing(context):
         result = importer(workspace, path, progress=progress)
     if choice.used is not None and result.created:
         label = sheet_label(path.name, choice.used)

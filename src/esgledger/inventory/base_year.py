@@ -47,6 +47,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from esgledger import audit
+from esgledger.access.principal import Principal
 from esgledger.errors import InputError, Issue, WorkspaceError
 
 if TYPE_CHECKING:
@@ -751,8 +753,11 @@ def set_base_year(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     note: str | None = None,
+    principal: Principal | None = None,
 ) -> BaseYear:
-    """Designate a run (default: the latest) as the base-year inventory.
+    """Designate a run (default: the latest) as the base-year inventory, under the
+    workspace's write lock, with the audit event ``base_year.set`` of ``principal`` (None:
+    :meth:`Principal.local`).
 
     The base year is the run's reporting year; its totals by scope, entity and site
     [t CO2e, consolidated] are stored with the threshold of the recalculation policy.
@@ -775,7 +780,7 @@ def set_base_year(
     run = load_run(workspace, run_id)
     totals = _totals_of(run)
     year = int(run.manifest["reporting_year"])
-    with workspace.session() as session:
+    with workspace.write_lock() as session:
         entry_id = save_base_year_entry(
             session,
             {
@@ -790,6 +795,15 @@ def set_base_year(
                 "result": None,
                 "note": note,
             },
+        )
+        audit.record(
+            session,
+            principal if principal is not None else Principal.local(),
+            "base_year.set",
+            "base_year",
+            str(entry_id),
+            after=audit.digest(totals),
+            detail={"base_year": year, "run_id": run.run_id, "threshold": threshold},
         )
     return BaseYear(entry_id, year, run.run_id, threshold, totals, False, ())
 
@@ -845,8 +859,11 @@ def record_recalculation(
     threshold: float | None = None,
     save: bool = True,
     note: str | None = None,
+    principal: Principal | None = None,
 ) -> Recalculation:
     """Assess ``changes`` (plus the pending ones) against the workspace's base year.
+    A saved outcome is written under the workspace's write lock with the audit event
+    ``base_year.recalculate`` of ``principal`` (None: :meth:`Principal.local`).
 
     The new changes join those assessed earlier below the threshold (cumulative; an
     identical change is counted once). With ``save``, the outcome is stored: a
@@ -882,8 +899,8 @@ def record_recalculation(
             }
         else:
             totals = base.totals
-        with workspace.session() as session:
-            save_base_year_entry(
+        with workspace.write_lock() as session:
+            entry_id = save_base_year_entry(
                 session,
                 {
                     "created_at": datetime.now(UTC),
@@ -896,6 +913,20 @@ def record_recalculation(
                     "changes": [_change_to_dict(c) for c in combined],
                     "result": result.to_dict(),
                     "note": note,
+                },
+            )
+            audit.record(
+                session,
+                principal if principal is not None else Principal.local(),
+                "base_year.recalculate",
+                "base_year",
+                str(entry_id),
+                before=audit.digest(base.totals),
+                after=audit.digest(totals),
+                detail={
+                    "base_year": base.base_year,
+                    "triggered": result.triggered,
+                    "changes": len(combined),
                 },
             )
     return result

@@ -7,7 +7,9 @@
 
 * **options** — reporting year, GWP set, consolidation approach, strictness,
   ``allow_unresolved``, category 3, esgledger version (from the manifests);
-* **inputs** — activity batches added or removed (id, file name, rows); the organisation,
+* **inputs** — activity batches added or removed (id, file name, rows), each with its cause:
+  a batch withdrawn or superseded since run A (with the reason, who and when, from run B's
+  manifest), or a superseding batch (naming the batches it corrects); the organisation,
   activity types and exchange rates (sha256 of each, changed or not);
 * **factor sets** — added, removed, or changed (edition, precedence, sha256 of the content);
 * **emissions** — totals per scope and scope 3 category in both runs, and the change
@@ -89,7 +91,12 @@ class RunDiff:
     options
         ``{name: {"a": …, "b": …}}`` for each option that differs.
     batches_added, batches_removed
-        Activity batches (``id``, ``file_name``, ``row_count``, ``content_hash``).
+        Activity batches (``id``, ``file_name``, ``row_count``, ``content_hash``,
+        ``status`` in the run that used it, ``supersedes``) with their ``cause``: an added
+        batch is ``superseding`` (it corrects batches, named in ``supersedes``) or ``new``;
+        a removed one ``withdrawn`` or ``superseded`` (with ``reason``, ``changed_by``,
+        ``changed_at``, ``superseded_by``), ``submitted`` (left out of an approved-only run)
+        or ``absent``.
     reference_data
         Names of the reference inputs (``entities``, ``sites``, ``activity_types``,
         ``fx_rates``) whose sha256 differs.
@@ -162,14 +169,44 @@ def _options(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, dict[str, 
 
 def _batches(manifest: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     files = manifest.get("batch_files") or {}
+    used = {str(b["id"]): b for b in manifest.get("batches") or []}
     return {
         str(b["id"]): {
             "id": b["id"],
             "file_name": files.get(b["id"]),
             "row_count": b.get("row_count"),
             "content_hash": b.get("content_hash"),
+            "status": used.get(str(b["id"]), {}).get("status"),
+            "supersedes": list(used.get(str(b["id"]), {}).get("supersedes") or []),
         }
         for b in (manifest.get("inputs") or {}).get("activity_batches", [])
+    }
+
+
+def _why_added(batch: dict[str, Any]) -> dict[str, Any]:
+    """An added batch with its cause: ``superseding`` (a correction of batches of run A) or
+    ``new``; a batch that entered as ``submitted`` in a preview run says so."""
+    cause = "superseding" if batch["supersedes"] else "new"
+    return {**batch, "cause": cause}
+
+
+def _why_removed(batch: dict[str, Any], later: Mapping[str, Any]) -> dict[str, Any]:
+    """A removed batch with its cause from run B's manifest (``excluded_batches``):
+    ``withdrawn`` or ``superseded`` (with reason, who, when and the superseding batch),
+    ``submitted`` (left out of a run of approved batches only), else ``absent`` (not in
+    the registry when run B was made: imported later, or unregistered by ``doctor``; or
+    run B predates manifests that name left-out batches)."""
+    left = {str(b["id"]): b for b in later.get("excluded_batches") or []}
+    found = left.get(str(batch["id"]))
+    if found is None:
+        return {**batch, "cause": "absent", "reason": None}
+    return {
+        **batch,
+        "cause": found.get("status"),
+        "reason": found.get("reason"),
+        "changed_by": found.get("changed_by"),
+        "changed_at": found.get("changed_at"),
+        "superseded_by": found.get("superseded_by"),
     }
 
 
@@ -404,8 +441,10 @@ def diff_runs(run_a: Run, run_b: Run, *, top: int = 10) -> RunDiff:
         run_a=run_a.run_id,
         run_b=run_b.run_id,
         options=_options(ma, mb),
-        batches_added=[batches_b[k] for k in sorted(set(batches_b) - set(batches_a))],
-        batches_removed=[batches_a[k] for k in sorted(set(batches_a) - set(batches_b))],
+        batches_added=[_why_added(batches_b[k]) for k in sorted(set(batches_b) - set(batches_a))],
+        batches_removed=[
+            _why_removed(batches_a[k], mb) for k in sorted(set(batches_a) - set(batches_b))
+        ],
         reference_data=_reference(ma, mb),
         factor_sets=_factor_sets(ma, mb),
         totals=totals,

@@ -53,6 +53,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from esgledger import __version__, gwp
+from esgledger.access.principal import Principal
 from esgledger.errors import InputError, Issue, WorkspaceError
 from esgledger.inventory._duckdb import connect
 
@@ -61,7 +62,9 @@ if TYPE_CHECKING:
     from esgledger.factors.library import FactorLibrary
     from esgledger.factors.resolve import Fallback, Strictness
     from esgledger.fx import FxTable
+    from esgledger.inventory.engine import Progress
     from esgledger.store import Workspace
+    from esgledger.store.models import ImportBatch
     from esgledger.taxonomy import Taxonomy
 
 __all__ = [
@@ -265,8 +268,21 @@ class PreparedRun:
     fallbacks: tuple[Fallback, ...] = ()
     investments: dict[str, float] = field(default_factory=dict)
 
-    def execute(self, *, threads: int | None = None) -> Run:
-        """Compute the line items, write the run to the lake and register it."""
+    def execute(
+        self,
+        *,
+        threads: int | None = None,
+        principal: Principal | None = None,
+        progress: Progress | None = None,
+    ) -> Run:
+        """Compute the line items, write the run to the lake and register it, with the audit
+        event ``run.calculate`` of ``principal`` (None: :meth:`Principal.local`) in the
+        registering transaction.
+
+        ``progress`` (:data:`esgledger.inventory.engine.Progress`) hears each stage; when it
+        raises, the temporary folder is removed and nothing is registered. Its last call,
+        ``registering``, comes before the write lock: after it the run is registered."""
+        from esgledger import audit
         from esgledger.ingest.batches import pause_at
         from esgledger.inventory.engine import compute_line_items
         from esgledger.store.repository import load_run, save_run
@@ -300,7 +316,10 @@ class PreparedRun:
                 gas_volume_reference=self.gas_volume_reference,
                 fallbacks=self.fallbacks,
                 investments=self.investments,
+                progress=progress,
             )
+            if progress is not None:
+                progress("summary", 80)
             lines_path = tmp / LINE_ITEMS_FILE
             check_line_ceiling(lines_path)
             aggregates = aggregate(lines_path)
@@ -331,6 +350,8 @@ class PreparedRun:
                 json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
                 encoding="utf-8",
             )
+            if progress is not None:
+                progress("registering", 95)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -355,6 +376,21 @@ class PreparedRun:
                         "input_hash": manifest["input_hash"],
                         "manifest": json.loads(json.dumps(manifest, default=str)),
                         "totals": totals,
+                    },
+                )
+                audit.record(
+                    session,
+                    principal if principal is not None else Principal.local(),
+                    "run.calculate",
+                    "run",
+                    run_id,
+                    after=audit.digest(totals),
+                    detail={
+                        "input_hash": manifest["input_hash"],
+                        "line_items_sha256": manifest["line_items_sha256"],
+                        "preview": manifest["preview"],
+                        "included_statuses": manifest["included_statuses"],
+                        "batches": [b["id"] for b in manifest["batches"]],
                     },
                 )
         except BaseException:
@@ -471,8 +507,15 @@ def prepare_run(
     category_3_proxies: bool | None = None,
     gas_volume_reference: str | None = None,
     fallbacks: Sequence[Fallback | Mapping[str, Any]] | None = None,
+    include: Sequence[str] = (),
 ) -> PreparedRun:
     """Gather a run's inputs from the workspace and build its manifest (without results).
+
+    Only ``approved`` activity batches enter the run; ``include`` adds other statuses (only
+    ``submitted``: a *preview* run, ``"preview": true`` in the manifest). The manifest lists
+    the batches used (``batches``: id, file, content hash, rows, status, the batches each
+    supersedes) and those left out with why (``excluded_batches``: status, reason, who, when,
+    the superseding batch), which :func:`esgledger.inventory.diff.diff_runs` names.
 
     ``proxies`` None means the workspace's ``[factors] proxies``
     (:attr:`~esgledger.store.Workspace.factor_proxies`); ``category_3_proxies`` None the
@@ -544,10 +587,13 @@ def prepare_run(
             fix="see rule 12",
             start="Invalid fallbacks: ",
         )
+    statuses = _included_statuses(include)
     with workspace.session() as session:
-        batches = [
+        registered = [
             b for b in load_batches(session) if b.kind == "activities" and b.lake_path is not None
         ]
+        batches = [b for b in registered if b.status in statuses]
+        left_out = [b for b in registered if b.status not in statuses]
         entities = load_entities(session)
         sites = load_sites(session)
         activity_types = load_activity_types(session)
@@ -556,9 +602,16 @@ def prepare_run(
         instruments = load_instruments(session)
         allocations = load_allocations(session)
     if not batches:
+        waiting = sum(1 for b in left_out if b.status == "submitted")
         raise WorkspaceError(
-            f"workspace {workspace.root} has no activity data to calculate; import some with "
-            "`esgledger import WS FILE --kind activities`"
+            f"workspace {workspace.root} has no {' or '.join(statuses)} activity data to "
+            "calculate; import some with `esgledger import WS FILE --kind activities`"
+            + (
+                f" ({waiting} submitted batch(es) await approval: `esgledger calculate WS "
+                "--include submitted` makes a preview run with them)"
+                if waiting and "submitted" not in statuses
+                else ""
+            )
         )
     shares = consolidation_shares(entities, consolidation)
     approach = ConsolidationApproach(str(consolidation).strip().lower()).value
@@ -640,6 +693,10 @@ def prepare_run(
         "input_hash": input_hash,
         "inputs": inputs,
         "batch_files": {b.id: b.file_name for b in batches},
+        "preview": "submitted" in statuses,
+        "included_statuses": list(statuses),
+        "batches": _used_batches(batches, registered),
+        "excluded_batches": [_left_out(b) for b in left_out],
         # Each entity once: its parent and its effective share; the reason names the path
         # shortened (esgledger.boundary), so the manifest grows with the number of entities,
         # not with the depth of the tree (the chain is rebuilt from the parents).
@@ -677,6 +734,60 @@ def prepare_run(
         gas_volume_reference=gas_reference,
         fallbacks=profile_fallbacks,
     )
+
+
+#: Batch statuses a run may include besides ``approved`` (``calculate --include``).
+INCLUDABLE_STATUSES: tuple[str, ...] = ("submitted",)
+
+
+def _included_statuses(include: Sequence[str]) -> tuple[str, ...]:
+    extra = [str(s).strip().lower() for s in include]
+    wrong = [s for s in extra if s not in INCLUDABLE_STATUSES]
+    if wrong:
+        raise InputError(
+            f"a run can include {', '.join(INCLUDABLE_STATUSES)} batches besides approved "
+            f"ones, not {wrong[0]!r}",
+            [
+                Issue(
+                    "", None, "include", wrong[0], "not an includable batch status",
+                    ", ".join(INCLUDABLE_STATUSES),
+                )
+            ],
+        )  # fmt: skip
+    return ("approved", *dict.fromkeys(extra))
+
+
+def _used_batches(batches: Sequence[ImportBatch], registered: Sequence[ImportBatch]) -> list[Any]:
+    replaced: dict[str, list[str]] = {}
+    for b in registered:
+        if b.superseded_by is not None:
+            replaced.setdefault(str(b.superseded_by), []).append(str(b.id))
+    return [
+        {
+            "id": b.id,
+            "file_name": b.file_name,
+            "content_hash": b.content_hash,
+            "row_count": b.row_count,
+            "status": b.status,
+            "imported_by": b.imported_by,
+            "supersedes": sorted(replaced.get(str(b.id), [])),
+        }
+        for b in batches
+    ]
+
+
+def _left_out(b: ImportBatch) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "file_name": b.file_name,
+        "content_hash": b.content_hash,
+        "row_count": b.row_count,
+        "status": b.status,
+        "reason": b.status_reason,
+        "changed_by": b.status_changed_by,
+        "changed_at": None if b.status_changed_at is None else b.status_changed_at.isoformat(),
+        "superseded_by": b.superseded_by,
+    }
 
 
 def _deflator_rows() -> list[dict[str, Any]]:
@@ -728,12 +839,19 @@ def load_run(workspace: Workspace, run_id: str | None = None) -> Run:
 
 def list_runs(workspace: Workspace) -> list[dict[str, Any]]:
     """The registered runs (id, created_at, reporting_year, gwp_set, consolidation,
-    input_hash, totals), oldest first."""
+    input_hash, totals, and ``preview``: whether it included unapproved batches), oldest
+    first."""
     from esgledger.store.repository import load_runs
 
     with workspace.session() as session:
         rows = load_runs(session)
-    return [{k: v for k, v in row.items() if k != "manifest"} for row in rows]
+    return [
+        {
+            **{k: v for k, v in row.items() if k != "manifest"},
+            "preview": bool((row.get("manifest") or {}).get("preview", False)),
+        }
+        for row in rows
+    ]
 
 
 # ---- aggregates --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from esgledger import audit
+from esgledger.access.principal import Principal
 from esgledger.disclosure import Catalogue, Derived, content_index, derive
 from esgledger.disclosure.catalogue import CatalogueItem
 from esgledger.disclosure.content_index import ContentIndex
@@ -494,7 +497,11 @@ def _gather(workspace: Workspace, run_id: str | None) -> ReportFacts:
         targets=target_dicts,
         entity=inputs.config.company.entity,
     )
-    prior_runs = [r for r in list_runs(workspace) if int(r["reporting_year"]) == year - 1]
+    prior_runs = [
+        r
+        for r in list_runs(workspace)
+        if int(r["reporting_year"]) == year - 1 and not r.get("preview")
+    ]
     prior_run = load_run(workspace, str(prior_runs[-1]["run_id"])) if prior_runs else None
     prior_derived = None
     if prior_run is not None:
@@ -1788,6 +1795,14 @@ def document_from_facts(facts: ReportFacts, generated_at: dt.datetime) -> Report
         built.append(Section(anchor(chapter.id), titles[chapter.id], (), tuple(kids)))
     section_ids = {s.id for s in _walk(built)}
     entries, reasons = _content_entries(facts, section_ids)
+    manifest = facts.inventory.get("run", {})
+    preview = (
+        tuple(str(s) for s in manifest.get("included_statuses", ()) if str(s) != "approved")
+        if manifest.get("preview")
+        else ()
+    )
+    if preview:
+        reasons = [*reasons, _t("doc.preview_reason")]
     company = facts.inputs.config.company
     report = facts.inputs.config.report
     default_title = _t("b.default_title", year=str(facts.year))
@@ -1806,6 +1821,7 @@ def document_from_facts(facts: ReportFacts, generated_at: dt.datetime) -> Report
             "workspace": facts.workspace_name,
             "prior_run_id": facts.prior_run_id or "",
         },
+        preview=preview,
     )
 
 
@@ -1880,6 +1896,30 @@ class ReportResult:
     document: ReportDocument
 
 
+def _record_report(
+    workspace: Workspace, principal: Principal | None, doc: ReportDocument, paths: Iterable[Path]
+) -> None:
+    files = {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in paths
+        if path.name.startswith("esg-report-")
+    }
+    with workspace.write_lock() as session:
+        audit.record(
+            session,
+            principal if principal is not None else Principal.local(),
+            "report.generate",
+            "report",
+            doc.metadata.get("run_id", ""),
+            after=audit.digest(files),
+            detail={
+                "files": sorted(files),
+                "draft": doc.is_draft,
+                "preview": bool(doc.preview),
+            },
+        )
+
+
 #: Folder of a workspace's written reports: ``WS/reports/<reporting year>/`` (beside the
 #: inputs folder ``WS/report/``).
 REPORTS_DIR = "reports"
@@ -1901,19 +1941,31 @@ def build_report(
     formats: Sequence[str] = ("html", "pdf"),
     run_id: str | None = None,
     generated_at: dt.datetime | None = None,
+    principal: Principal | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> ReportResult:
-    """Build the report of a run and write it into ``out_dir``.
+    """Build the report of a run and write it into ``out_dir``, and record the audit event
+    ``report.generate`` of ``principal`` (None: :meth:`Principal.local`): the run, the
+    files written with their sha256, draft and preview.
 
     Files: ``esg-report-<year>.<lang>.html`` / ``.pdf`` and ``<table>.<lang>.csv`` /
     ``.xlsx`` for every table (:func:`esgledger.report.render.write_report_detailed`). A
     report with a missing mandatory item (or an unfilled placeholder) is still written, marked
     DRAFT; :attr:`ReportResult.missing` lists the items.
+
+    ``progress`` hears ``("assembling", 10)`` before the document is built and
+    ``("writing files", 50)`` before the first file is written (a job's progress); whatever it
+    raises stops the report there, before any file is written by the second call.
     """
     from esgledger.report.render import write_report_detailed
 
     start = time.perf_counter()
+    if progress is not None:
+        progress("assembling", 10)
     doc = build_document(workspace, run_id=run_id, generated_at=generated_at)
     timings: dict[str, float] = {"document": time.perf_counter() - start}
+    if progress is not None:
+        progress("writing files", 50)
     written = write_report_detailed(doc, out_dir, langs=langs, formats=formats)
     timings.update(written.timings)
     timings["total"] = time.perf_counter() - start
@@ -1923,6 +1975,7 @@ def build_report(
         for e in doc.content_index
         if e.status == "missing" and not e.mandatory and _is_comply(doc, e.code)
     )
+    _record_report(workspace, principal, doc, written.paths)
     return ReportResult(
         paths=tuple(written.paths),
         draft=doc.is_draft,

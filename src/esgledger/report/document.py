@@ -410,6 +410,10 @@ class ReportDocument:
     metadata
         Language-independent facts printed nowhere but kept with the document (run ids,
         workspace name, code version).
+    preview
+        The batch statuses besides ``approved`` that the reported run included (a preview
+        run, ``calculate --include submitted``); non-empty = every edition carries the
+        PREVIEW banner on its cover and a PREVIEW mark on every printed page.
     """
 
     title: Text
@@ -420,6 +424,7 @@ class ReportDocument:
     content_index: tuple[ContentIndexEntry, ...] = ()
     draft: tuple[Text, ...] = ()
     metadata: Mapping[str, str] = field(default_factory=dict)
+    preview: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -506,4 +511,4 @@ class ReportDocument:
         return bool(self.draft_reasons)
 
 
-_RESERVED_ANCHORS = frozenset({"toc", "content-index", "cover", "draft"})
+_RESERVED_ANCHORS = frozenset({"toc", "content-index", "cover", "draft", "preview"})

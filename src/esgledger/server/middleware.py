@@ -36,7 +36,10 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message and the ``extra`` fields."""
 
-    _SKIP = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
+    _SKIP = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+        "message",
+        "color_message",  # Uvicorn's ANSI-coloured copy of msg
+    }
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {

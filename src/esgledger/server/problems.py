@@ -65,12 +65,37 @@ _HTTP_TITLES: dict[int, tuple[str, str, str]] = {
     503: ("busy", "Service unavailable", "服务暂不可用"),
 }
 
+#: The Chinese lead sentence of a problem's ``detail`` when the client prefers Chinese; the
+#: specific (English) message follows it, unless the error carries its own Chinese text
+#: (an ``zh`` attribute, see :func:`esgledger.errors.with_zh`).
 _DETAIL_ZH: dict[str, str] = {
     "unauthenticated": "请登录（POST /api/v1/session）或发送 Authorization: Bearer 令牌。",
+    "forbidden": "当前角色或数据范围不允许此操作。",
+    "not-found": "所请求的对象不存在或不在您的数据范围内。",
+    "conflict": "对象当前的状态不允许此更改。",
+    "busy": "工作区正被其他操作占用，请稍后重试。",
+    "invalid-input": "输入有误，请按 issues 中逐行列出的问题修改后重新提交。",
+    "invalid-request": "请求无法处理，请检查参数。",
+    "bad-request": "请求无效。",
+    "method-not-allowed": "该地址不支持此请求方法。",
     "internal": "服务器出错；请求编号见 request_id，可交给管理员查询日志。",
     "too-many-requests": "请稍后再试。",
     "too-large": "上传内容超过服务器允许的大小。",
+    "unsupported-media-type": "不支持的内容类型。",
 }
+
+
+def _detail(slug: str, detail: str | None, zh: bool, own_zh: str | None) -> str | None:
+    if not zh:
+        return detail
+    if own_zh:
+        return own_zh
+    lead = _DETAIL_ZH.get(slug)
+    if lead is None:
+        return detail
+    return (
+        lead if not detail or slug in ("unauthenticated", "internal") else f"{lead}详情：{detail}"
+    )
 
 
 class IssueOut(BaseModel):
@@ -147,13 +172,14 @@ def problem_response(
     *,
     issues: list[dict[str, Any]] | None = None,
     headers: Mapping[str, str] | None = None,
+    own_zh: str | None = None,
 ) -> JSONResponse:
     zh = language(request) == "zh-CN"
     body: dict[str, Any] = {
         "type": f"/problems/{slug}",
         "title": title_zh if zh else title_en,
         "status": status,
-        "detail": _DETAIL_ZH.get(slug, detail) if zh and slug in _DETAIL_ZH else detail,
+        "detail": _detail(slug, detail, zh, own_zh),
         "instance": request.url.path,
         "request_id": getattr(request.state, "request_id", None),
     }
@@ -241,7 +267,15 @@ def install_handlers(app: FastAPI) -> None:
         status, slug, en, zh = problem_for(exc)
         headers = {"WWW-Authenticate": 'Bearer realm="esgledger"'} if status == 401 else None
         return problem_response(
-            request, status, slug, en, zh, str(exc), issues=_issues(exc), headers=headers
+            request,
+            status,
+            slug,
+            en,
+            zh,
+            str(exc),
+            issues=_issues(exc),
+            headers=headers,
+            own_zh=getattr(exc, "zh", None),
         )
 
     @app.exception_handler(RequestValidationError)

@@ -95,6 +95,9 @@ def register_batch(
     row_count: int,
     lake_path: str | None = None,
     summary: Mapping[str, object] | None = None,
+    status: str = "approved",
+    imported_by: str | None = None,
+    task_id: int | None = None,
 ) -> ImportBatch:
     """Add the registry row of an import batch and flush it (so rows can refer to it).
 
@@ -113,6 +116,9 @@ def register_batch(
         For activity batches, the Parquet file's path relative to the lake.
     summary
         Anything worth keeping about the import (JSON-serialisable).
+    status, imported_by, task_id
+        The batch's status (one of ``BATCH_STATUSES``: ``approved`` enters calculations,
+        ``submitted`` awaits review), who imported it and the collection task it answers.
 
     Raises
     ------
@@ -129,6 +135,9 @@ def register_batch(
         lake_path=lake_path,
         imported_at=datetime.now(UTC),
         summary=None if summary is None else dict(summary),
+        status=status,
+        imported_by=imported_by,
+        task_id=task_id,
     )
     session.add(batch)
     try:

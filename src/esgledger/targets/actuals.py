@@ -109,7 +109,8 @@ def history_inventories(rows: Iterable[Mapping[str, Any]]) -> dict[int, YearInve
 
 
 def yearly_inventories(workspace: Workspace) -> dict[int, YearInventory]:
-    """Each year's inventory: the latest run of the year, else its published figures."""
+    """Each year's inventory: the latest run of the year, else its published figures.
+    Preview runs (which include unapproved batches) never count as a year's inventory."""
     from esgledger.inventory.runs import list_runs
     from esgledger.store.repository_targets import load_emissions_history
 
@@ -117,6 +118,8 @@ def yearly_inventories(workspace: Workspace) -> dict[int, YearInventory]:
         history = history_inventories(load_emissions_history(session))
     runs: dict[int, YearInventory] = {}
     for run in list_runs(workspace):  # oldest first: a later run of the year replaces it
+        if run.get("preview"):
+            continue
         stored = dict(run["totals"])
         totals = {k: float(v) for k, v in dict(stored.get("totals", {})).items()}
         categories = {

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from esgledger import audit
+from esgledger.access.principal import Principal
 from esgledger.contract import jsonable
 from esgledger.errors import InputError, WorkspaceError
 from esgledger.reasons import Reason, reason
@@ -144,10 +146,16 @@ def stored_targets(workspace: Workspace, *, history: bool = False) -> list[Store
 
 
 def add_target(
-    workspace: Workspace, data: Mapping[str, Any], *, reason: str | None = None
+    workspace: Workspace,
+    data: Mapping[str, Any],
+    *,
+    reason: str | None = None,
+    principal: Principal | None = None,
 ) -> tuple[StoredTarget, bool]:
     """Validate ``data`` (a flat target record, as a row of a targets file) and store it as
-    the target's next revision when it differs from the current one.
+    the target's next revision when it differs from the current one, under the workspace's
+    write lock, with the audit event ``target.add`` of ``principal`` (None:
+    :meth:`Principal.local`) when a revision was written.
 
     Returns the stored revision and whether a new revision was written.
 
@@ -159,10 +167,19 @@ def add_target(
     from esgledger.store.repository_targets import save_target
 
     target = parse_target(data, file="command line")
-    with workspace.session() as session:
-        revision, created = save_target(
-            session, target.id, target.model_dump(mode="json"), reason=reason
-        )
+    definition = target.model_dump(mode="json")
+    with workspace.write_lock() as session:
+        revision, created = save_target(session, target.id, definition, reason=reason)
+        if created:
+            audit.record(
+                session,
+                principal if principal is not None else Principal.local(),
+                "target.add",
+                "target",
+                target.id,
+                after=audit.digest(definition),
+                detail={"revision": revision, "reason": reason},
+            )
     stored = next(
         s
         for s in stored_targets(workspace, history=True)

@@ -113,8 +113,13 @@ def test_new_activity_rows_are_added_lines_and_their_batch_is_listed(tmp_path: P
     d1 = diff_runs(before, before).totals["scope1"]["a"]
     assert diff.by_cause == {"added": pytest.approx(d1 / 2, rel=1e-12)}
     assert diff.top[0]["causes"] == ["added"]
+    assert batch["cause"] == "new"
     back = diff_runs(after, before)
-    assert back.batches_removed == diff.batches_added
+    (gone,) = back.batches_removed
+    assert {k: gone[k] for k in ("id", "file_name", "row_count")} == {
+        k: batch[k] for k in ("id", "file_name", "row_count")
+    }
+    assert gone["cause"] == "absent"  # imported after run "before" was made
     assert back.by_cause == {"removed": pytest.approx(-d1 / 2, rel=1e-12)}
     _assert_causes_add_up(diff)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from esgledger.server.api import health, inventory, session, users
+from esgledger.server.api import health, inventory, jobs, session, users
 
 __all__ = ["ROUTERS"]
 
@@ -16,4 +16,5 @@ ROUTERS: list[APIRouter] = [
     session.router,
     users.router,
     inventory.router,
+    jobs.router,
 ]
