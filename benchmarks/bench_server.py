@@ -9,8 +9,8 @@ What it does
 ------------
 1. Builds the demo group's workspace once (``esgledger demo -w benchmarks/.data/server-demo``,
    which git ignores; ``--rebuild`` to redo it) and copies it to a temporary folder for the
-   run, so the cached one stays as built. ``--workspace DIR`` takes another workspace (copied
-   too). Adds an ``esg_office`` account of the whole group with
+   run, so the cached one stays as built (``esgledger upgrade`` brings the copy to the
+   code's migration). ``--workspace DIR`` takes another workspace (copied too). Adds an ``esg_office`` account of the whole group with
    ``esgledger users add WS bench --role esg_office --password-stdin`` and makes it an API
    token.
 2. Starts ``esgledger serve`` (Uvicorn, one process, the default job workers) on 127.0.0.1
@@ -113,6 +113,7 @@ def prepare(source: Path, rebuild: bool, work: Path) -> Path:
         raise SystemExit(f"{source} is not an esgledger workspace")
     root = work / "ws"
     shutil.copytree(source, root)
+    esgledger("upgrade", str(root))  # a workspace cached by an older esgledger
     esgledger("users", "add", str(root), USER, "--role", "esg_office", "--password-stdin",
               stdin=PASSWORD + "\n")  # fmt: skip
     return root
