@@ -289,7 +289,9 @@ def inventory(
             found = load_run(ws, run)
             summarised = format_ in (InventoryFormat.table, InventoryFormat.json)
             # the same contract as GET /api/v1/inventory (the CLI acts as the local admin)
-            data = inventory_view(ws, Principal.local(), found.run_id) if summarised else {}
+            data: dict[str, Any] = (
+                dict(inventory_view(ws, Principal.local(), found.run_id)) if summarised else {}
+            )
     except EsgledgerError as exc:
         raise _fail(exc) from exc
     if format_ is InventoryFormat.table:

@@ -27,7 +27,10 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, cast
+
+from pydantic import ConfigDict, with_config
+from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
 from esgledger.access import Principal
 from esgledger.access.policy import require
@@ -39,7 +42,14 @@ from esgledger.inventory.runs import LINE_ITEMS_FILE, Run, list_runs, load_run, 
 from esgledger.store import Workspace
 from esgledger.store.repository import find_run_id
 
-__all__ = ["SCOPED_MANIFEST_KEYS", "VIEW_CACHE_SIZE", "inventory_view", "runs_view"]
+__all__ = [
+    "SCOPED_MANIFEST_KEYS",
+    "VIEW_CACHE_SIZE",
+    "InventoryScope",
+    "InventoryView",
+    "inventory_view",
+    "runs_view",
+]
 
 #: Inventory views kept per open workspace (see the module docstring).
 VIEW_CACHE_SIZE = 16
@@ -63,6 +73,34 @@ SCOPED_MANIFEST_KEYS: tuple[str, ...] = (
 )
 
 
+class InventoryScope(TypedDict):
+    """What a scoped principal's view covers."""
+
+    entity: str | None
+    entities: list[str]
+    note: str
+
+
+@with_config(ConfigDict(extra="allow"))
+class InventoryView(TypedDict):
+    """The contract of :func:`inventory_view`: the keys of
+    :func:`esgledger.inventory.runs.summary` (t CO2e), ``renewable_share`` when the run has
+    market-based figures, ``scope`` for a scoped principal. Keys added later pass through."""
+
+    unit: str
+    totals: dict[str, float | None]
+    scope3_by_category: dict[str, float | None]
+    by_entity: dict[str, dict[str, Any]]
+    by_site: dict[str, dict[str, Any]]
+    data_quality: dict[str, Any]
+    scope3_completeness: dict[str, dict[str, Any]]
+    counts: dict[str, Any]
+    warnings: list[str]
+    run: dict[str, Any]
+    renewable_share: NotRequired[dict[str, Any]]
+    scope: NotRequired[InventoryScope]
+
+
 def _not_found(run_id: str | None) -> NotFoundError:
     if run_id is None:
         return NotFoundError("the workspace has no inventory run yet: calculate one first")
@@ -78,7 +116,7 @@ def _run(workspace: Workspace, run_id: str | None) -> Run:
 
 def inventory_view(
     workspace: Workspace, principal: Principal, run_id: str | None = None
-) -> dict[str, Any]:
+) -> InventoryView:
     """The inventory of run ``run_id`` (default: the latest) as ``principal`` may see it."""
     require(principal, "inventory:read")
     with workspace.session() as session:
@@ -92,7 +130,7 @@ def inventory_view(
         run = _run(workspace, key)
         return _whole_view(run) if visible is None else _scoped_view(run, principal, visible)
 
-    return _cached(workspace, (key, visible), build)
+    return cast(InventoryView, _cached(workspace, (key, visible), build))
 
 
 def _cached(workspace: Workspace, key: _ViewKey, build: Callable[[], Any]) -> dict[str, Any]:
