@@ -358,7 +358,8 @@ def table(result: dict[str, Any]) -> str:
     rows = result["endpoints"]
     base = rows[BASELINE]
     lines = [
-        f"### {result['phase']}: {result['seconds']:.1f} s, {result['users']} users",
+        f"### {result['phase']}: {result['seconds']:.1f} s, {result['users']} users "
+        f"(load average after: {result['load_average_after']:.1f})",
         "",
         "| endpoint | requests | failures | req/s | p50 ms | p95 ms | max ms "
         "| req/s ÷ baseline | p95 × baseline |",
@@ -432,14 +433,17 @@ def main() -> int:
         results = []
         with server(root, Path(work) / "server.log") as base:
             paths = endpoints(base, token)
+            load1, load5, _ = os.getloadavg()
             print(
-                f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+                f"{platform.node()}: {os.cpu_count()} CPUs, load average {load1:.1f} / "
+                f"{load5:.1f} (1 / 5 min), Python {platform.python_version()}; "
                 f"server {base}, endpoints {', '.join(paths)}",
                 flush=True,
             )
             phases = ["reads"] + (["reads + import"] if args.with_import else [])
             for name in phases:
                 result = phase(name, base, token, paths, args, root)
+                result["load_average_after"] = os.getloadavg()[0]
                 print(table(result) + "\n", flush=True)
                 results.append(result)
     if args.json:
