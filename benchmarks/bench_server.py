@@ -10,9 +10,9 @@ What it does
 1. Builds the demo group's workspace once (``esgledger demo -w benchmarks/.data/server-demo``,
    which git ignores; ``--rebuild`` to redo it) and copies it to a temporary folder for the
    run, so the cached one stays as built (``esgledger upgrade`` brings the copy to the
-   code's migration). ``--workspace DIR`` takes another workspace (copied too). Adds an ``esg_office`` account of the whole group with
-   ``esgledger users add WS bench --role esg_office --password-stdin`` and makes it an API
-   token.
+   code's migration). ``--workspace DIR`` takes another workspace (copied too). Adds an
+   ``esg_office`` account of the whole group with ``esgledger users add WS bench --role
+   esg_office --password-stdin`` and makes it an API token.
 2. Starts ``esgledger serve`` (Uvicorn, one process, the default job workers) on 127.0.0.1
    and a free port, waits for ``/readyz``, and requests every endpoint once (the first
    request of an endpoint is not what a dashboard waits for).
