@@ -35,7 +35,9 @@ the issue's target: the read endpoints together serve at least 200 requests/s wi
 endpoint's p95 under 200 ms (exit status 1 when missed; ``--no-target`` to only measure).
 Options: ``--seconds`` (default 30), ``--max-requests`` (default 1,000,000), ``--users``
 (concurrent clients, default 16), ``--import-rows``, ``--json FILE``, ``--workspace``,
-``--rebuild``.
+``--rebuild``, and ``--src DIR``: serve the esgledger sources of another tree (the
+workspace is prepared with this checkout's), for a before/after comparison of a server
+change, e.g. ``git archive <commit> src | tar -x -C /tmp/before``.
 
 Timings never belong in the test suite (``tests/integration/test_load_smoke.py`` runs this
 script for a few seconds and checks only that no request failed); results are recorded in
@@ -81,9 +83,11 @@ PASSWORD = "bench-password-not-secret-1"
 ENERGY_FILE = "inputs/activities-energy-2024.csv"
 
 
-def child_env() -> dict[str, str]:
+def child_env(src: Path | None = None) -> dict[str, str]:
+    """The environment of a child: ``src`` (default this checkout's) first on the path."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(HERE.parent / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    first = str(src or HERE.parent / "src")
+    env["PYTHONPATH"] = first + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
 
@@ -151,8 +155,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(root: Path, log: Path) -> Iterator[str]:
-    """``esgledger serve`` on 127.0.0.1 and a free port, ready; stopped (SIGINT) after."""
+def server(root: Path, log: Path, src: Path | None) -> Iterator[str]:
+    """``esgledger serve`` on 127.0.0.1 and a free port (the sources ``src``, default this
+    checkout's), ready; stopped (SIGINT) after."""
     import httpx
 
     port = free_port()
@@ -161,7 +166,7 @@ def server(root: Path, log: Path) -> Iterator[str]:
             [sys.executable, "-m", "esgledger", "serve", str(root), "--port", str(port)],
             stdout=handle,
             stderr=subprocess.STDOUT,
-            env=child_env(),
+            env=child_env(src),
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -416,6 +421,7 @@ def main() -> int:
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--no-target", action="store_true", help="measure only")
     parser.add_argument("--json", type=Path, help="write the results as JSON")
+    parser.add_argument("--src", type=Path, help="serve the esgledger sources of DIR")
     parser.add_argument("--child-load", help=argparse.SUPPRESS)
     parser.add_argument("--paths", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -431,7 +437,7 @@ def main() -> int:
         root = prepare(args.workspace.resolve(), args.rebuild, Path(work))
         token = child_token(root)
         results = []
-        with server(root, Path(work) / "server.log") as base:
+        with server(root, Path(work) / "server.log", args.src) as base:
             paths = endpoints(base, token)
             load1, load5, _ = os.getloadavg()
             print(
