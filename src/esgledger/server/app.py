@@ -18,7 +18,7 @@ from esgledger import __version__
 from esgledger.server.api import ROUTERS
 from esgledger.server.middleware import RateLimiter, RequestMiddleware
 from esgledger.server.oidc import OidcClient
-from esgledger.server.problems import install_handlers
+from esgledger.server.problems import install_handlers, problem_media_types
 from esgledger.server.settings import ServerSettings
 from esgledger.store import Workspace
 
@@ -79,4 +79,12 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(RequestMiddleware, max_body=settings.max_upload_bytes)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problem_media_types(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -24,6 +24,7 @@ __all__ = [
     "install_handlers",
     "language",
     "problem_for",
+    "problem_media_types",
     "problem_response",
     "problem_responses",
 ]
@@ -222,6 +223,54 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in sorted({401, *statuses})
     }
+
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+
+
+def problem_media_types(document: dict[str, Any]) -> dict[str, Any]:
+    """Document every error response as the handlers send it: the ``Problem`` schema under
+    ``application/problem+json``. FastAPI documents ``responses=problem_responses(...)``
+    under ``application/json`` and adds its own 422 ``HTTPValidationError``, which this API
+    never sends (request validation answers a problem with ``issues``). An operation with a
+    request body also documents 400, FastAPI's answer to a body it cannot parse (not UTF-8,
+    not JSON, a broken form). In place; returns ``document``."""
+    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for item in document.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in _HTTP_METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation and "400" not in responses:
+                responses["400"] = {
+                    "description": _HTTP_TITLES[400][1],
+                    "content": {PROBLEM_MEDIA_TYPE: problem},
+                }
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content")
+                if not content or not str(status).isdigit() or int(status) < 400:
+                    continue
+                plain = content.get("application/json", {})
+                if PROBLEM_MEDIA_TYPE in content or _VALIDATION_REF in str(plain):
+                    response["content"] = {PROBLEM_MEDIA_TYPE: problem}
+                if _VALIDATION_REF in str(plain):
+                    response["description"] = _HTTP_TITLES[422][1]
+    schemas = document.get("components", {}).get("schemas", {})
+    if "Problem" not in schemas:
+        _add_problem_schema(schemas)
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    return document
+
+
+_VALIDATION_REF = "#/components/schemas/HTTPValidationError"
+
+
+def _add_problem_schema(schemas: dict[str, Any]) -> None:
+    found = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(found.pop("$defs", {}))
+    schemas["Problem"] = found
 
 
 def _http_problem(request: Request, status: int, detail: str | None, headers: Any) -> JSONResponse:
