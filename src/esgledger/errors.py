@@ -13,15 +13,21 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 __all__ = [
+    "AccessDeniedError",
+    "AuthenticationError",
+    "ConflictError",
     "EsgledgerError",
     "FactorNotFoundError",
     "FxRateMissingError",
     "InputError",
     "Issue",
+    "NotFoundError",
     "PriceIndexMissingError",
     "StrictFallbackError",
+    "TooManyRequestsError",
     "UnitError",
     "UnknownActivityError",
     "UnknownGasError",
@@ -30,6 +36,7 @@ __all__ = [
     "quoted",
     "shown",
     "shown_lines",
+    "with_zh",
 ]
 
 #: How many characters of a user's value a message shows (then an ellipsis and the length).
@@ -300,6 +307,16 @@ class PriceIndexMissingError(EsgledgerError, LookupError):
         super().__init__(message)
 
 
+E = TypeVar("E", bound=BaseException)
+
+
+def with_zh(exc: E, zh: str) -> E:
+    """``exc`` carrying its message in Simplified Chinese too (shown to clients that prefer
+    Chinese, e.g. in a problem document's ``detail``)."""
+    exc.zh = zh  # type: ignore[attr-defined]
+    return exc
+
+
 class AccessDeniedError(EsgledgerError, PermissionError):
     """The acting principal may not do this (its role lacks the action, or the object lies
     outside its scope). The text says which and why; it never reveals data out of scope."""
@@ -318,3 +335,7 @@ class NotFoundError(EsgledgerError, LookupError):
 class ConflictError(EsgledgerError, RuntimeError):
     """The object is not in a state that allows this change (a task already approved, a
     batch already withdrawn, a second submission racing the first)."""
+
+
+class TooManyRequestsError(EsgledgerError, RuntimeError):
+    """Too many attempts (sign-ins from one address); try again later."""

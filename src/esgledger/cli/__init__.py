@@ -17,11 +17,13 @@ from esgledger.cli import (  # noqa: F401  (imported for their side effect)
     _commands_factors,
     _commands_green,
     _commands_inventory,
+    _commands_jobs,
     _commands_report,
     _commands_targets,
     _commands_template,
     _commands_trace,
     _commands_units,
+    _commands_users,
     _commands_workspace,
 )
 from esgledger.cli._app import app

@@ -53,6 +53,8 @@ def demo(
         _print_targets(console, summary)
     if summary.report is not None:
         _print_report(console, summary)
+    if summary.accounts:
+        _print_accounts(console, summary)
 
 
 def _print_resolution_summary(console: Console, summary: DemoSummary) -> None:
@@ -265,6 +267,21 @@ def _print_targets(console: Console, summary: DemoSummary) -> None:
         console.print(
             "See `esgledger targets progress`, `esgledger plan` and `esgledger offsets claim` "
             "for the details.",
+            markup=False,
+        )
+
+
+def _print_accounts(console: Console, summary: DemoSummary) -> None:
+    """The demo accounts and their passwords: shown this once, stored only as hashes."""
+    console.print(
+        f"Sign in to `esgledger serve {summary.workspace}` (http://127.0.0.1:8000, API under "
+        "/api/v1) with one of these accounts; the passwords are shown only now:",
+        markup=False,
+    )
+    for account in summary.accounts:
+        where = account.scope or "whole group"
+        console.print(
+            f"  {account.username:<15} {account.role:<11} {where:<12} {account.password}",
             markup=False,
         )
 

@@ -220,34 +220,30 @@ def calculate(
     """Calculate the GHG inventory (scope 1, 2 location- and market-based, 3) and register
     the run."""
     from esgledger.access import Principal
-    from esgledger.factors import proxies_from_options
-    from esgledger.factors.resolve import Strictness
     from esgledger.inventory import calculate as run_calculation
     from esgledger.inventory import summary
+    from esgledger.inventory.options import calculation_options
     from esgledger.store import Workspace
 
-    strictness = (
-        Strictness(max_tier=strict_tier.value, max_vintage_gap=max_vintage_gap) if strict else None
-    )
     try:
-        proxies = proxies_from_options(proxy) if proxy else None
+        options = calculation_options(
+            gwp=gwp.value,
+            consolidation=consolidation.value,
+            strict=strict,
+            strict_tier=strict_tier.value,
+            max_vintage_gap=max_vintage_gap,
+            allow_unresolved=allow_unresolved,
+            category_3=category_3,
+            proxy=proxy,
+            price_basis=price_basis.value,
+            category_3_proxies=category_3_proxies,
+            include=[choice.value for choice in include or ()],
+        )
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--proxy") from exc
     try:
         with Workspace.open(workspace) as ws:
-            run = run_calculation(
-                ws,
-                gwp_set=gwp.value,
-                consolidation=consolidation.value,
-                strict=strictness,
-                allow_unresolved=allow_unresolved,
-                category_3=category_3,
-                proxies=proxies,
-                price_basis=price_basis.value,
-                category_3_proxies=category_3_proxies,
-                include=[choice.value for choice in include or ()],
-                principal=Principal.local(),
-            )
+            run = run_calculation(ws, **options, principal=Principal.local())
             data = summary(run)
     except EsgledgerError as exc:
         from esgledger.inventory.runs import LineCeilingError

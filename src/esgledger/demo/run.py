@@ -39,6 +39,7 @@ import duckdb
 import pyarrow as pa
 
 from esgledger.demo.data import DEMO_SEED, DEMO_YEAR, DemoFiles, write_demo_inputs
+from esgledger.demo.platform import DemoAccount, add_demo_accounts
 from esgledger.errors import EsgledgerError, FactorNotFoundError, WorkspaceError
 from esgledger.ingest import ImportResult
 from esgledger.inventory.market import MarketResult, market_based
@@ -135,6 +136,7 @@ class DemoSummary:
     targets: TargetStatus | None = None
     plan: PlanResult | None = None
     report: ReportResult | None = None
+    accounts: list[DemoAccount] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -279,6 +281,10 @@ def _step_report(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) 
 
 
 #: The steps after the imports, in order (append one to extend the demo).
+def _step_accounts(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) -> None:
+    summary.accounts = add_demo_accounts(workspace)
+
+
 DEMO_STEPS: list[DemoStep] = [
     ("calculating the inventory", _step_calculate),
     ("market-based scope 2: the green-power instruments of the run", _step_market),
@@ -286,6 +292,7 @@ DEMO_STEPS: list[DemoStep] = [
     ("targets: progress, SBTi checks, temperature score", _step_targets),
     ("abatement plan: scenario, MACC and residual gap", _step_plan),
     ("writing the ESG report (English and Chinese, HTML and PDF)", _step_report),
+    ("adding demo accounts, one per role, for esgledger serve", _step_accounts),
 ]
 
 

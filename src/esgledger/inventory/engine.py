@@ -96,7 +96,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,6 +133,10 @@ if TYPE_CHECKING:
     from esgledger.store import Workspace
     from esgledger.taxonomy import Taxonomy
 
+#: Told the stage a calculation has reached and a rough percentage of the whole (a job's
+#: progress, :mod:`esgledger.jobs`); it may raise to stop the calculation there.
+Progress = Callable[[str, int], None]
+
 __all__ = [
     "CATEGORY_3_METHODS",
     "CONSOLIDATION_ALIASES",
@@ -142,6 +146,7 @@ __all__ = [
     "LINE_ORDER",
     "DoubleCountRule",
     "PlanResult",
+    "Progress",
     "calculate",
     "compute_line_items",
     "line_order_sql",
@@ -717,6 +722,7 @@ def compute_line_items(
     gas_volume_reference: str | None = None,
     fallbacks: Sequence[Fallback] = (),
     investments: Mapping[str, float] | None = None,
+    progress: Progress | None = None,
 ) -> PlanResult:
     """Run the plan of the module docstring and write the line items to ``out`` (Parquet).
 
@@ -771,6 +777,9 @@ def compute_line_items(
         Entities outside the control boundary the group holds equity in, with the group's
         equity share [fraction 0..1]: their scope 1 and 2 rows get a scope 3 category 15
         line (module docstring, step 8). None or empty: no such lines.
+    progress
+        Called with ``("resolving factors", 25)`` and ``("writing line items", 55)`` as the
+        plan reaches those steps (:data:`Progress`); whatever it raises stops the plan.
 
     Raises
     ------
@@ -844,6 +853,8 @@ def compute_line_items(
         con.register("all_keys", all_keys)
         keys = _narrow_keys(con, library, taxonomy, all_keys)
 
+        if progress is not None:
+            progress("resolving factors", 25)
         resolved = _resolve_keys(
             library,
             keys.drop_columns(["rows"]),
@@ -922,6 +933,8 @@ def compute_line_items(
         double_counting = _double_count(con, activities)
         overlaps = _overlaps(con, taxonomy, activities)
 
+        if progress is not None:
+            progress("writing line items", 55)
         out.parent.mkdir(parents=True, exist_ok=True)
         select = _lines_sql(
             run_id=run_id,
@@ -1628,6 +1641,7 @@ def calculate(
     fallbacks: Sequence[Fallback | Mapping[str, Any]] | None = None,
     include: Sequence[str] = (),
     principal: Principal | None = None,
+    progress: Progress | None = None,
 ) -> Run:
     """Calculate the workspace's inventory: line items in the lake, a manifest, a run row.
 
@@ -1681,6 +1695,11 @@ def calculate(
     principal
         Who calculates, named in the audit event ``run.calculate`` (None:
         :meth:`Principal.local`).
+    progress
+        Called with a stage and a percentage as the calculation moves on: ``reading``,
+        ``resolving factors``, ``writing line items``, ``summary``, ``registering``. It may
+        raise to stop the calculation there (a job's cancellation): nothing is registered and
+        the run's temporary folder is removed, as for any failure before the end.
 
     Returns
     -------
@@ -1701,6 +1720,8 @@ def calculate(
     """
     from esgledger.inventory.runs import prepare_run
 
+    if progress is not None:
+        progress("reading", 5)
     prepared = prepare_run(
         workspace,
         gwp_set=gwp_set,
@@ -1715,4 +1736,4 @@ def calculate(
         fallbacks=fallbacks,
         include=include,
     )
-    return prepared.execute(threads=threads, principal=principal)
+    return prepared.execute(threads=threads, principal=principal, progress=progress)

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from esgledger.factors.library import FactorLibrary
     from esgledger.factors.resolve import Fallback, Strictness
     from esgledger.fx import FxTable
+    from esgledger.inventory.engine import Progress
     from esgledger.store import Workspace
     from esgledger.store.models import ImportBatch
     from esgledger.taxonomy import Taxonomy
@@ -267,10 +268,20 @@ class PreparedRun:
     fallbacks: tuple[Fallback, ...] = ()
     investments: dict[str, float] = field(default_factory=dict)
 
-    def execute(self, *, threads: int | None = None, principal: Principal | None = None) -> Run:
+    def execute(
+        self,
+        *,
+        threads: int | None = None,
+        principal: Principal | None = None,
+        progress: Progress | None = None,
+    ) -> Run:
         """Compute the line items, write the run to the lake and register it, with the audit
         event ``run.calculate`` of ``principal`` (None: :meth:`Principal.local`) in the
-        registering transaction."""
+        registering transaction.
+
+        ``progress`` (:data:`esgledger.inventory.engine.Progress`) hears each stage; when it
+        raises, the temporary folder is removed and nothing is registered. Its last call,
+        ``registering``, comes before the write lock: after it the run is registered."""
         from esgledger import audit
         from esgledger.ingest.batches import pause_at
         from esgledger.inventory.engine import compute_line_items
@@ -305,7 +316,10 @@ class PreparedRun:
                 gas_volume_reference=self.gas_volume_reference,
                 fallbacks=self.fallbacks,
                 investments=self.investments,
+                progress=progress,
             )
+            if progress is not None:
+                progress("summary", 80)
             lines_path = tmp / LINE_ITEMS_FILE
             check_line_ceiling(lines_path)
             aggregates = aggregate(lines_path)
@@ -336,6 +350,8 @@ class PreparedRun:
                 json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
                 encoding="utf-8",
             )
+            if progress is not None:
+                progress("registering", 95)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

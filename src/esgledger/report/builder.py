@@ -1942,6 +1942,7 @@ def build_report(
     run_id: str | None = None,
     generated_at: dt.datetime | None = None,
     principal: Principal | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> ReportResult:
     """Build the report of a run and write it into ``out_dir``, and record the audit event
     ``report.generate`` of ``principal`` (None: :meth:`Principal.local`): the run, the
@@ -1951,12 +1952,20 @@ def build_report(
     ``.xlsx`` for every table (:func:`esgledger.report.render.write_report_detailed`). A
     report with a missing mandatory item (or an unfilled placeholder) is still written, marked
     DRAFT; :attr:`ReportResult.missing` lists the items.
+
+    ``progress`` hears ``("assembling", 10)`` before the document is built and
+    ``("writing files", 50)`` before the first file is written (a job's progress); whatever it
+    raises stops the report there, before any file is written by the second call.
     """
     from esgledger.report.render import write_report_detailed
 
     start = time.perf_counter()
+    if progress is not None:
+        progress("assembling", 10)
     doc = build_document(workspace, run_id=run_id, generated_at=generated_at)
     timings: dict[str, float] = {"document": time.perf_counter() - start}
+    if progress is not None:
+        progress("writing files", 50)
     written = write_report_detailed(doc, out_dir, langs=langs, formats=formats)
     timings.update(written.timings)
     timings["total"] = time.perf_counter() - start

@@ -1,0 +1,1 @@
+"""Data collection: campaigns, tasks, submissions and their review flags (``flags``)."""

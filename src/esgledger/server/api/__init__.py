@@ -1,0 +1,20 @@
+"""The JSON API under ``/api/v1``: one router per area, mounted by ``create_app``.
+
+Add a router by importing its module here and appending it to :data:`ROUTERS`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from esgledger.server.api import health, inventory, jobs, session, users
+
+__all__ = ["ROUTERS"]
+
+ROUTERS: list[APIRouter] = [
+    health.router,
+    session.router,
+    users.router,
+    inventory.router,
+    jobs.router,
+]
