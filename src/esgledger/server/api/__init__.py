@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from esgledger.server.api import health, inventory, jobs, session, users
+from esgledger.server.api import audit, batches, health, inventory, jobs, session, users
 
 __all__ = ["ROUTERS"]
 
@@ -17,4 +17,6 @@ ROUTERS: list[APIRouter] = [
     users.router,
     inventory.router,
     jobs.router,
+    batches.router,
+    audit.router,
 ]
