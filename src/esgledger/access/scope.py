@@ -32,7 +32,8 @@ def subtree(parents: Mapping[str, str | None], root: str) -> frozenset[str]:
 
 def _parents(workspace: Workspace) -> dict[str, str | None]:
     with workspace.session() as session:
-        return dict(session.execute(sa.select(Entity.code, Entity.parent)).tuples().all())
+        rows = session.execute(sa.select(Entity.code, Entity.parent)).all()
+    return {str(code): parent for code, parent in rows}
 
 
 def visible_entities(
@@ -53,5 +54,5 @@ def visible_sites(workspace: Workspace, entities: Iterable[str] | None) -> froze
         return None
     wanted = set(entities)
     with workspace.session() as session:
-        rows = session.execute(sa.select(Site.code, Site.entity)).tuples().all()
+        rows = session.execute(sa.select(Site.code, Site.entity)).all()
     return frozenset(code for code, entity in rows if entity in wanted)
