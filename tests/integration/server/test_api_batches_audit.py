@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ PASSWORD = "a long enough test password 42"
 
 
 @pytest.fixture
-def filled(workspace: Workspace, tmp_path: Path) -> Iterator[tuple[Workspace, dict[str, str]]]:
+def filled(workspace: Workspace, tmp_path: Path) -> tuple[Workspace, dict[str, str]]:
     import_rows(
         workspace,
         "entities",
@@ -39,7 +38,7 @@ def filled(workspace: Workspace, tmp_path: Path) -> Iterator[tuple[Workspace, di
             [activity("electricity", 100, "kWh", entity_code=unit, site=code, region="CN-GD")],
         )
         ids[unit] = import_file(workspace, "activities", path).batch_id
-    yield workspace, ids
+    return workspace, ids
 
 
 def _client(ws: Workspace) -> TestClient:
