@@ -332,7 +332,7 @@ def supersede(
     ``esgledger import`` does (the old batch's rows left out of the cross-batch checks, so
     the corrected rows do not count as duplicates of the rows they correct), and in the
     same write-locked transaction the old batch becomes ``superseded`` by the new one.
-    The new batch takes the old one's status (approved or submitted).
+    The new batch takes the old one's status (approved or submitted) and collection task.
 
     Returns ``{"old": batch_view, "new": batch_view, "message": …}``.
 
@@ -354,7 +354,7 @@ def supersede(
         old = _load(session, old_batch_id)
         _check_scope(workspace, principal, old, scope)
         _correctable(old, "superseded")
-        kind, status, old_id = old.kind, old.status, old.id
+        kind, status, task_id, old_id = old.kind, old.status, old.task_id, old.id
     path = Path(new_file)
     if path.is_file():
         same = workspace.find_batch(kind, file_sha256(path))
@@ -383,6 +383,7 @@ def supersede(
         sheet=sheet,
         principal=principal,
         status=status,
+        task_id=task_id,
         replaces=old_id,
         then=mark_old,
     )
