@@ -11,6 +11,7 @@ from __future__ import annotations
 from esgledger.cli import (  # noqa: F401  (imported for their side effect)
     _commands_audit,
     _commands_batches,
+    _commands_collection,
     _commands_core,
     _commands_demo,
     _commands_doctor,

@@ -1,1 +1,2 @@
-"""Data collection: campaigns, tasks, submissions and their review flags (``flags``)."""
+"""Data collection: campaigns, tasks and their review (``tasks`` is the state machine,
+``service`` the operations the CLI and the API call, ``flags`` the review aids)."""

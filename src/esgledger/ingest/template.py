@@ -74,6 +74,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LANGUAGES",
     "TEMPLATE_KINDS",
+    "Prefill",
     "TemplateList",
     "data_sheet_name",
     "template_lists",
@@ -163,6 +164,32 @@ class TemplateList:
     column: str
     values: tuple[str, ...]
     strict: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Prefill:
+    """What a collection task's template comes filled with (:func:`write_template`).
+
+    Attributes
+    ----------
+    rows
+        Data rows written from row 2, by canonical column name (a date as
+        :class:`datetime.date`); columns not of the kind are ignored.
+    reference
+        Reference values shown beside the rows on a second sheet (**last year / 去年数据**,
+        to read, not to fill: the importer reads the data sheet only), as ``(key, header_en,
+        header_zh)``: each row's value under ``key`` (last year's quantity ...).
+    entities, sites
+        When given, the only entities and sites the drop-downs offer (the task's own).
+    note
+        ``(en, zh)``: a line added to the README (the campaign's instructions).
+    """
+
+    rows: Sequence[Mapping[str, object]] = ()
+    reference: Sequence[tuple[str, str, str]] = ()
+    entities: Sequence[str] | None = None
+    sites: Sequence[str] | None = None
+    note: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -662,6 +689,7 @@ def write_template(
     *,
     lang: str = "en",
     workspace: Workspace | None = None,
+    prefill: Prefill | None = None,
 ) -> Path:
     """Write the XLSX template of ``kind`` to ``out`` and return its path.
 
@@ -678,6 +706,10 @@ def write_template(
         Where entity, site and user activity-type lists (and, for activities and metric
         values, the reporting year of the date validation; for metric values, the company
         metrics) come from. Required for ``activities``.
+    prefill
+        Rows, reference columns, narrower entity and site lists and a README note for the
+        template of one collection task (:class:`Prefill`); every text goes through
+        :func:`esgledger.safe_output.set_xlsx_cell`, so no value becomes a formula.
 
     Raises
     ------
@@ -693,6 +725,8 @@ def write_template(
     plan = _plan(kind, lang, workspace)
     specs = _specs(kind)
     out = Path(out)
+    if prefill is not None:
+        _narrow(plan, prefill)
 
     book = Workbook()
     data = book.active
@@ -742,6 +776,8 @@ def write_template(
             data.column_dimensions[letter].number_format = "@"
     data.freeze_panes = "A2"
     data.row_dimensions[1].height = 30
+    if prefill is not None:
+        _write_prefill(data, specs, prefill, lang)
 
     for column, letter in letters.items():
         area = f"{letter}2:{letter}{_LAST_ROW}"
@@ -791,13 +827,64 @@ def write_template(
         validation.add(area)
         data.add_data_validation(validation)
 
-    _write_readme(readme, kind, lang, specs, plan, inline, held_back)
+    _write_readme(
+        readme, kind, lang, specs, plan, inline, held_back, prefill.note if prefill else None
+    )
     if plan.metrics:
         _write_metrics(book.create_sheet(_METRICS_SHEET[index], 2), lang, plan.metrics)
     book.active = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)
     return out
+
+
+def _narrow(plan: _Plan, prefill: Prefill) -> None:
+    """Offer only the prefill's entities and sites in the drop-downs."""
+    for column, values in (("entity", prefill.entities), ("site", prefill.sites)):
+        if values:
+            plan.lists[column] = TemplateList(column, tuple(values), strict=True)
+
+
+_REFERENCE_SHEET = ("last year", "去年数据")
+
+
+def _write_prefill(
+    sheet: Worksheet, specs: Sequence[ColumnSpec], prefill: Prefill, lang: str
+) -> None:
+    """The prefill's rows from row 2; with reference columns, a sheet after the data sheet
+    (to read, not to fill: the importer reads only the data sheet) repeating each row's
+    columns with the reference values beside them."""
+    from openpyxl.styles import Font
+
+    for row, record in enumerate(prefill.rows, start=2):
+        for position, spec in enumerate(specs, start=1):
+            value = record.get(spec.column)
+            if value is None or value == "":
+                continue
+            cell = set_xlsx_cell(sheet, row, position, value)
+            if isinstance(value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
+    keys_shown = [key for key, _en, _zh in prefill.reference]
+    if not any(record.get(key) not in (None, "") for record in prefill.rows for key in keys_shown):
+        return  # nothing to refer to
+    book = sheet.parent
+    reference = book.create_sheet(_REFERENCE_SHEET[_lang_index(lang)], 1)
+    shown_specs = [s for s in specs if any(r.get(s.column) for r in prefill.rows)]
+    headers = [s.column if lang == "en" else s.header_zh for s in shown_specs] + [
+        f"{en} / {zh}" if lang == "en" else f"{zh} / {en}" for _key, en, zh in prefill.reference
+    ]
+    for position, header in enumerate(headers, start=1):
+        set_xlsx_cell(reference, 1, position, header).font = Font(bold=True)
+        reference.column_dimensions[_column_letter(position)].width = 20
+    keys = [s.column for s in shown_specs] + [key for key, _en, _zh in prefill.reference]
+    for row, record in enumerate(prefill.rows, start=2):
+        for position, key in enumerate(keys, start=1):
+            value = record.get(key)
+            if value is not None and value != "":
+                cell = set_xlsx_cell(reference, row, position, value)
+                if isinstance(value, dt.date):
+                    cell.number_format = "yyyy-mm-dd"
+    reference.freeze_panes = "A2"
 
 
 def _specs(kind: str) -> tuple[ColumnSpec, ...]:
@@ -887,6 +974,7 @@ def _write_readme(
     plan: _Plan,
     inline: Mapping[str, str],
     held_back: Mapping[str, tuple[str, ...]],
+    note: tuple[str, str] | None = None,
 ) -> None:
     from openpyxl.styles import Alignment, Font
 
@@ -916,6 +1004,8 @@ def _write_readme(
     ]
     if held_back:
         lines.append(_held_back_line(held_back))
+    if note is not None:
+        lines.insert(0, note)
     set_xlsx_cell(sheet, 1, 1, title).font = Font(bold=True, size=14)
     row = 2
     for en, zh in lines:

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from esgledger.server.api import audit, batches, health, inventory, jobs, session, users
+from esgledger.server.api import (
+    audit,
+    batches,
+    campaigns,
+    health,
+    inventory,
+    jobs,
+    session,
+    users,
+)
 
 __all__ = ["ROUTERS"]
 
@@ -17,6 +26,8 @@ ROUTERS: list[APIRouter] = [
     users.router,
     inventory.router,
     jobs.router,
+    campaigns.router,
+    campaigns.tasks_router,
     batches.router,
     audit.router,
 ]
