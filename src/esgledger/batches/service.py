@@ -319,6 +319,19 @@ def withdraw(
         return batch_view(workspace, batch, _supersedes(session, [batch.id]).get(batch.id, ()))
 
 
+def _to_supersede(
+    workspace: Workspace, principal: Principal, batch_id: str
+) -> tuple[str, str, int | None, str]:
+    """The kind, status, task and id of a batch ``principal`` may supersede (raises as
+    :func:`supersede` does)."""
+    scope = _scope(workspace, principal, "batch:supersede")
+    with workspace.session() as session:
+        old = _load(session, batch_id)
+        _check_scope(workspace, principal, old, scope)
+        _correctable(old, "superseded")
+        return old.kind, old.status, old.task_id, old.id
+
+
 def supersede(
     workspace: Workspace,
     principal: Principal,
@@ -348,13 +361,8 @@ def supersede(
     from esgledger.ingest.batches import file_sha256
     from esgledger.ingest.importers import import_file
 
-    scope = _scope(workspace, principal, "batch:supersede")
     text = check_reason(reason)
-    with workspace.session() as session:
-        old = _load(session, old_batch_id)
-        _check_scope(workspace, principal, old, scope)
-        _correctable(old, "superseded")
-        kind, status, task_id, old_id = old.kind, old.status, old.task_id, old.id
+    kind, status, task_id, old_id = _to_supersede(workspace, principal, old_batch_id)
     path = Path(new_file)
     if path.is_file():
         same = workspace.find_batch(kind, file_sha256(path))
@@ -420,12 +428,12 @@ def supersede_upload(
     sheet: str | None = None,
     max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
 ) -> dict[str, Any]:
-    """:func:`supersede` with an uploaded file: the role and the reason are checked first,
-    then the file is kept in ``WS/uploads/<sha256>/`` (:func:`esgledger.jobs.uploads.
+    """:func:`supersede` with an uploaded file: the role, the reason and the batch are checked
+    first, then the file is kept in ``WS/uploads/<sha256>/`` (:func:`esgledger.jobs.uploads.
     store_upload`: importable endings only, at most ``max_bytes``) and imported from there.
     """
-    _scope(workspace, principal, "batch:supersede")
     check_reason(reason)
+    _to_supersede(workspace, principal, old_batch_id)  # before anything is kept
     stored = store_upload(workspace.root, name, source, max_bytes=max_bytes)
     return supersede(
         workspace, principal, old_batch_id, workspace.root / stored, reason, sheet=sheet
