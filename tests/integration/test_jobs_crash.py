@@ -50,9 +50,16 @@ class Victim:
     """``esgledger jobs work WS`` (or another command) in its own process, paused at
     ``point``."""
 
-    def __init__(self, root: Path, point: str, command: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        root: Path,
+        point: str,
+        command: tuple[str, ...] = (),
+        *,
+        pause_seconds: float = LIMIT * 4,
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if k != "ESGLEDGER_DEBUG"}
-        env[PAUSE_ENV] = f"{point}:{LIMIT * 4}"
+        env[PAUSE_ENV] = f"{point}:{pause_seconds}"
         args = command or ("jobs", "work", str(root), "--workers", "1")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "esgledger", *args],
@@ -233,4 +240,35 @@ def test_a_server_killed_during_a_calculation_job_loses_nothing(
             time.sleep(0.05)
     assert (job["status"], job["attempts"]) == ("succeeded", 2), job
     assert [r["id"] for r in list_runs(ws)] == [job["result"]["run_id"]]
+    _no_half_state(ws)
+
+
+def test_sigterm_stops_a_worker_gracefully_and_its_job_waits_in_the_queue(
+    ws: Workspace, victims: list[Victim]
+) -> None:
+    """SIGTERM: the pool stops claiming, gives the running calculation half of
+    ``--stop-timeout``, then has it release at its next stage: back to the queue, not counted
+    as an attempt, nothing left behind; the next pool runs it."""
+    job = service.submit(ws, ADMIN, "calculate", {"category_3": False})
+    worker = Victim(
+        ws.root,
+        "run-id",
+        ("jobs", "work", str(ws.root), "--workers", "1", "--stop-timeout", "6"),
+        pause_seconds=4.5,  # past the 3 s of grace, so the job must release, not finish
+    )
+    victims.append(worker)
+    worker.wait_paused()
+    worker.proc.send_signal(signal.SIGTERM)
+    assert worker.proc.wait(LIMIT) == 0, "".join(worker.err)
+    back = service.get(ws, ADMIN, job["id"])
+    assert (back["status"], back["stage"], back["attempts"]) == ("queued", "released", 0)
+    _no_half_state(ws)
+
+    pool = WorkerPool(ws, 1, poll_interval=0.05)
+    pool.start()
+    try:
+        done = _wait_end(ws, job["id"])
+    finally:
+        pool.stop(5)
+    assert (done["status"], done["attempts"]) == ("succeeded", 1)
     _no_half_state(ws)

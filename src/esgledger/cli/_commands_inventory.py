@@ -94,8 +94,13 @@ def inventory_table(data: dict[str, Any]) -> Table:
     from esgledger.inventory.runs import SCOPE3_CATEGORY_NAMES
 
     totals = data["totals"]
+    preview = (
+        " — PREVIEW, includes unapproved data / 预览，含未审批数据"
+        if data["run"].get("preview")
+        else ""
+    )
     table = Table(
-        title=f"GHG inventory {data['run']['reporting_year']} (t CO2e)",
+        title=f"GHG inventory {data['run']['reporting_year']} (t CO2e){preview}",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
@@ -275,7 +280,10 @@ def inventory(
     ] = None,
 ) -> None:
     """Show a run's inventory, or export its line items."""
-    from esgledger.inventory import load_run, summary
+    from esgledger.access import Principal
+    from esgledger.contract import dumps
+    from esgledger.inventory import load_run
+    from esgledger.inventory.service import inventory_view
     from esgledger.store import Workspace
 
     if format_ is InventoryFormat.parquet and out is None:
@@ -284,7 +292,11 @@ def inventory(
     try:
         with Workspace.open(workspace) as ws:
             found = load_run(ws, run)
-        data = summary(found) if format_ in (InventoryFormat.table, InventoryFormat.json) else {}
+            summarised = format_ in (InventoryFormat.table, InventoryFormat.json)
+            # the same contract as GET /api/v1/inventory (the CLI acts as the local admin)
+            data: dict[str, Any] = (
+                dict(inventory_view(ws, Principal.local(), found.run_id)) if summarised else {}
+            )
     except EsgledgerError as exc:
         raise _fail(exc) from exc
     if format_ is InventoryFormat.table:
@@ -295,7 +307,7 @@ def inventory(
             _print_run(data)
         return
     if format_ is InventoryFormat.json:
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        text = dumps(data)
         if out is not None:
             out.write_text(text, encoding="utf-8")
         else:

@@ -38,7 +38,8 @@ are rows of ``collection/flag_rules.csv``, thresholds configurable under ``[revi
     Fewer than ``peer_min_sites`` (default 5) comparable sites: the note
     ``review.peers_too_few``; all peers equal: ``review.peers_no_spread``.
 ``review.gap``
-    Per entity, site and activity of scope 1 or 2 (metered or billed, one figure per period):
+    Per entity, site and activity of scope 1 or 2 (metered or billed, one figure per period)
+    that has monthly data (a row of 25 to 35 days, submitted or approved, this year or last):
     months of the expected period (default the reporting year) that no row of the submission
     or of the approved history touches.
 ``review.overlap``
@@ -58,6 +59,7 @@ before any threshold is applied, so the result is the same whatever DuckDB's thr
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -135,6 +137,8 @@ SEVERITIES: tuple[str, ...] = ("high", "medium", "low", "note")
 CHECKS: tuple[str, ...] = ("change", "unit", "peers", "gaps", "overlaps")
 #: A unit surprise is a ratio near 10 ** this many decades (1,000).
 _UNIT_DECADES = 3
+#: A row of this many days (first, last) is a monthly row: bills run 25 to 35 days.
+_MONTHLY_DAYS = (25, 35)
 #: Significant digits kept of every computed number (see the module docstring).
 _DIGITS = 12
 #: Comparable sites listed by name in a peer flag's data (all are counted).
@@ -651,6 +655,30 @@ def compute_flags(
         con.close()
 
 
+def _ordered(found: Iterable[Flag]) -> tuple[Flag, ...]:
+    """Flags in their fixed order (rule order of ``flag_rules.csv``, entity, site, activity,
+    period, id, row), each id unique: equal rows flagged alike (two identical rows that
+    overlap) have equal key fields, so the second and later get the id of ``id#2``,
+    ``id#3`` ... (in row order; still stable when the same rows are submitted again)."""
+    order = {code: i for i, code in enumerate(rules())}
+
+    def sort_key(f: Flag) -> tuple[Any, ...]:
+        return (
+            order[f.code], f.entity, f.site or "", f.activity, f.period, f.id,
+            int(f.data.get("row") or 0),
+        )  # fmt: skip
+
+    out: list[Flag] = []
+    seen: dict[str, int] = {}
+    for flag in sorted(found, key=sort_key):
+        n = seen[flag.id] = seen.get(flag.id, 0) + 1
+        if n > 1:
+            digest = hashlib.sha256(f"{flag.id}#{n}".encode()).hexdigest()[:24]
+            flag = dataclasses.replace(flag, id="rf-" + digest)
+        out.append(flag)
+    return tuple(out)
+
+
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -685,6 +713,7 @@ class _Computation:
         self.taxonomy = taxonomy
         self.flags: list[Flag] = []
         self.notes: list[Flag] = []
+        self.unknown: dict[str, str] = {}
         self.year = 0
 
     def run(
@@ -699,8 +728,9 @@ class _Computation:
         if year is None:
             return Review((), (), None, self.settings, checks)
         self.year = year
-        self._base()
         self._units()
+        self._base()
+        self._unit_notes()
         self._rows()
         self._change_and_units()
         window = expected or (date(year, 1, 1), date(year, 12, 31))
@@ -708,18 +738,7 @@ class _Computation:
         self._overlaps()
         if self.peer is not None:
             self._peers()
-        order = {code: i for i, code in enumerate(rules())}
-
-        def sort_key(f: Flag) -> tuple[Any, ...]:
-            return (order[f.code], f.entity, f.site or "", f.activity, f.period, f.id)
-
-        return Review(
-            tuple(sorted(self.flags, key=sort_key)),
-            tuple(sorted(self.notes, key=sort_key)),
-            year,
-            self.settings,
-            checks,
-        )
+        return Review(_ordered(self.flags), _ordered(self.notes), year, self.settings, checks)
 
     def _add(self, flag: Flag) -> None:
         (self.notes if flag.is_note else self.flags).append(flag)
@@ -728,7 +747,9 @@ class _Computation:
 
     def _base(self) -> None:
         """``base``: the submitted rows (origin 1) and the history rows (origin 0) of the
-        submitted keys (entity, site, activity) in the reporting year and the one before."""
+        submitted keys (entity, site, activity) in the reporting year and the one before,
+        with the common unit and the quantity in it (``qc``; NULL for a unit that cannot be
+        read), days, first and last month index, and the row number (``row``)."""
         y = self.year
         self.con.execute(
             "CREATE TEMP TABLE skeys AS SELECT DISTINCT entity, coalesce(site, '') AS sk, "
@@ -742,20 +763,31 @@ class _Computation:
         self.con.execute(
             f"""
             CREATE TEMP TABLE base AS
-            SELECT 1 AS origin, *, coalesce(site, '') AS sk FROM sub_in WHERE {valid}
-            UNION ALL
-            SELECT 0 AS origin, h.*, coalesce(h.site, '') AS sk FROM hist_in h
-            SEMI JOIN skeys k ON k.entity = h.entity AND k.sk = coalesce(h.site, '')
-                AND k.activity = h.activity
-            WHERE {valid} AND h.period_end >= DATE '{y - 1}-01-01'
-                AND h.period_start <= DATE '{y}-12-31'
+            SELECT b.* EXCLUDE (correction), coalesce(b.correction, false) AS correction,
+                coalesce(b.site, '') AS sk, coalesce(b.row_number, b._pos + 1) AS row,
+                u.common, b.quantity * u.factor AS qc,
+                datediff('day', b.period_start, b.period_end) + 1 AS days,
+                {_mi("b.period_start")} AS mi0, {_mi("b.period_end")} AS mi1
+            FROM (
+                SELECT 1 AS origin, * FROM sub_in WHERE {valid}
+                UNION ALL
+                SELECT 0 AS origin, h.* FROM hist_in h
+                SEMI JOIN skeys k ON k.entity = h.entity AND k.sk = coalesce(h.site, '')
+                    AND k.activity = h.activity
+                WHERE {valid} AND h.period_end >= DATE '{y - 1}-01-01'
+                    AND h.period_start <= DATE '{y}-12-31'
+            ) b
+            LEFT JOIN units u ON u.unit = b.unit
             """
         )
 
     def _units(self) -> None:
         """``units``: each distinct unit's common unit and factor; a note per key for rows
         whose unit cannot be read."""
-        sources = ["SELECT DISTINCT unit FROM base"]
+        sources = [
+            "SELECT DISTINCT unit FROM sub_in WHERE unit IS NOT NULL",
+            "SELECT DISTINCT unit FROM hist_in WHERE unit IS NOT NULL",
+        ]
         if self.peer is not None:
             self.con.register("peer_in", self.peer)
             sources.append("SELECT DISTINCT unit FROM peer_in WHERE unit IS NOT NULL")
@@ -781,13 +813,17 @@ class _Computation:
                 }
             ),
         )
+        self.unknown = unknown
+
+    def _unit_notes(self) -> None:
+        """A note per submitted key and unit that cannot be read."""
+        unknown = self.unknown
         if not unknown:
             return
-        wanted = ", ".join(_sql_text(u) for u in unknown)
         for entity, site, activity, unit, n, start, end in self.con.execute(
-            f"""
+            """
             SELECT entity, site, activity, unit, count(*), min(period_start), max(period_end)
-            FROM base WHERE origin = 1 AND unit IN ({wanted}) GROUP BY ALL ORDER BY ALL
+            FROM base WHERE origin = 1 AND common IS NULL GROUP BY ALL ORDER BY ALL
             """
         ).fetchall():
             self._add(
@@ -799,7 +835,14 @@ class _Computation:
                     (start, end),
                     {"unit": unit},
                     {"unit": unit, "rows": int(n), "problem": unknown[unit]},
-                    {"rows": str(n), "row_unit": unit, "problem": unknown[unit]},
+                    {
+                        "rows": str(n),
+                        "row_unit": unit,
+                        "problem": (
+                            unknown[unit],
+                            "无法识别该单位；运行 `esgledger units` 可查看可用的单位",
+                        ),
+                    },
                 )
             )
 
@@ -808,15 +851,11 @@ class _Computation:
         rows spread over calendar months (index ``mi``) in proportion to their days."""
         con = self.con
         con.execute(
-            f"""
-            CREATE TEMP TABLE r AS
-            SELECT b.origin, b._pos, b.entity, b.site, b.sk, b.activity, b.meter, b.supplier,
-                b.unit, b.quantity, u.common, b.quantity * u.factor AS qc,
-                b.period_start, b.period_end, coalesce(b.correction, false) AS correction,
-                coalesce(b.row_number, b._pos + 1) AS row,
-                datediff('day', b.period_start, b.period_end) + 1 AS days,
-                {_mi("b.period_start")} AS mi0, {_mi("b.period_end")} AS mi1
-            FROM base b JOIN units u ON u.unit = b.unit
+            """
+            CREATE TEMP VIEW r AS
+            SELECT origin, _pos, entity, site, sk, activity, meter, supplier, unit, quantity,
+                common, qc, period_start, period_end, correction, row, days, mi0, mi1
+            FROM base WHERE common IS NOT NULL
             """
         )
         con.execute(
@@ -1038,8 +1077,11 @@ class _Computation:
         wanted = ", ".join(_sql_text(a) for a in metered)
         rows = self.con.execute(
             f"""
-            WITH k AS (SELECT DISTINCT entity, sk, activity FROM r
-                       WHERE origin = 1 AND NOT correction AND activity IN ({wanted})),
+            WITH k AS (SELECT entity, sk, activity FROM r
+                       WHERE NOT correction AND activity IN ({wanted})
+                       GROUP BY ALL
+                       HAVING bool_or(origin = 1)
+                           AND bool_or(days BETWEEN {_MONTHLY_DAYS[0]} AND {_MONTHLY_DAYS[1]})),
             cov AS (SELECT DISTINCT entity, sk, activity, mi FROM m
                     WHERE NOT correction AND mi BETWEEN {lo} AND {hi}
                         AND activity IN ({wanted})),
@@ -1061,8 +1103,7 @@ class _Computation:
                     {"missing": months},
                     {"year": self.year, "missing": months,
                      "expected": {"start": window[0].isoformat(), "end": window[1].isoformat()}},
-                    {"missing": _months_text(missing), "year": str(self.year),
-                     "count": str(len(missing))},
+                    {"missing": _months_text(missing), "count": str(len(missing))},
                 )
             )  # fmt: skip
 
@@ -1070,7 +1111,9 @@ class _Computation:
 
     def _overlaps(self) -> None:
         """Submitted rows overlapping another submitted or approved row: the import's rule,
-        :mod:`esgledger.overlaps`, over the submitted rows and the history of their keys."""
+        :mod:`esgledger.overlaps`, over the submitted rows and the history rows of their keys
+        that fall within the submission's first and last day (no other row can share a
+        day with a submitted row)."""
         metered = self._metered()
         if not metered:
             return
@@ -1081,11 +1124,14 @@ class _Computation:
             f"""
             CREATE TEMP VIEW ov_all AS
             SELECT {columns},
-                {{'origin': origin, 'batch_id': batch_id,
-                  'row_number': coalesce(row_number, _pos + 1), 'record_id': record_id,
-                  'period_start': period_start, 'period_end': period_end}} AS ref,
+                {{'origin': origin, 'batch_id': batch_id, 'row_number': row,
+                  'record_id': record_id, 'period_start': period_start,
+                  'period_end': period_end}} AS ref,
                 origin AS _origin, _pos AS _row
-            FROM base WHERE activity IN ({wanted}) AND correction IS NOT TRUE
+            FROM base, (SELECT min(period_start) AS lo, max(period_end) AS hi FROM base
+                        WHERE origin = 1) span
+            WHERE activity IN ({wanted}) AND NOT correction
+                AND period_end >= span.lo AND period_start <= span.hi
             """
         )
         con.execute(f"CREATE TEMP TABLE ov_hot AS {hot_months_sql('ov_all')}")

@@ -12,9 +12,10 @@ task that does not exist (scope cannot be probed); a task inside it whose action
 lacks answers :class:`~esgledger.errors.AccessDeniedError`.
 
 Submissions (``docs/platform/collection.md``): a submitted file goes through the importer of
-its kind (``activities`` or ``metric-values``) by :func:`esgledger.ingest.importers.import_file`
-with ``status="submitted"``, so it passes the same all-or-nothing validation as
-``esgledger import`` and lands as a batch with ``status = 'submitted'`` and ``task_id`` set.
+its kind (``activities`` or ``metric-values``) through
+:func:`esgledger.ingest.importers.import_file` with a submission context, so it passes the
+same all-or-nothing validation as ``esgledger import`` and lands as a batch with
+``status = 'submitted'`` and ``task_id`` set.
 Under the same write lock the rows are checked against the task (its entity or site and its
 items), the task's version is compared with the one read when the submission began (a
 concurrent submission to the same task is refused with :class:`~esgledger.errors.ConflictError`
@@ -328,6 +329,19 @@ def _campaign_dict(campaign: Campaign) -> dict[str, Any]:
     }
 
 
+def _scoped_campaign(
+    session: Session, campaign: Campaign, visible: frozenset[str] | None
+) -> dict[str, Any]:
+    """:func:`_campaign_dict` naming only the entities and sites within ``visible`` (a
+    scoped principal does not learn which other business units a campaign asks)."""
+    out = _campaign_dict(campaign)
+    if visible is not None:
+        site_entity = dict(session.execute(sa.select(Site.code, Site.entity)).all())
+        out["entities"] = [e for e in out["entities"] if e in visible]
+        out["sites"] = [s for s in out["sites"] if site_entity.get(s) in visible]
+    return out
+
+
 def _task_dict(task: CollectionTask) -> dict[str, Any]:
     en, zh = machine.STATUS_NAMES[task.status]
     return {
@@ -474,7 +488,7 @@ def list_campaigns(workspace: Workspace, principal: Principal) -> list[dict[str,
         if visible is not None:
             seen = sa.select(CollectionTask.campaign_id).where(CollectionTask.entity.in_(visible))
             query = query.where(Campaign.id.in_(seen))
-        return [_campaign_dict(c) for c in session.scalars(query)]
+        return [_scoped_campaign(session, c, visible) for c in session.scalars(query)]
 
 
 @_bilingual
@@ -492,7 +506,7 @@ def get_campaign(workspace: Workspace, principal: Principal, campaign_id: int) -
         found = [] if campaign is None else _tasks(session, campaign_id, visible)
         if campaign is None or (visible is not None and not found):
             raise NotFoundError(f"no campaign {campaign_id} / 活动 {campaign_id} 不存在")
-        result = _campaign_dict(campaign)
+        result = _scoped_campaign(session, campaign, visible)
         result["tasks"] = [_task_dict(t) for t in found]
         return result
 
@@ -1015,6 +1029,7 @@ def _approved_rows(
         return None
     con = duckdb.connect()
     try:
+        # con.sql, not con.execute: Arrow from a DB-API result is an extra copy (DuckDB warns).
         return con.sql(
             f"SELECT * FROM read_parquet(?, union_by_name = true) WHERE {where}",
             params=[files, *params],
@@ -1210,9 +1225,9 @@ def submit(
             principal=principal,
             status="submitted",
             task_id=task_id,
-            replaces=expected.previous,
+            replaces=frozenset({expected.previous}) if expected.previous else frozenset(),
+            on_lock=on_lock,
             then=on_commit,
-            first=on_lock,
         )
     if not result.created:
         raise ConflictError(
@@ -1650,6 +1665,7 @@ def progress(workspace: Workspace, principal: Principal, campaign_id: int) -> di
         if campaign is None or (visible is not None and not found):
             raise NotFoundError(f"no campaign {campaign_id} / 活动 {campaign_id} 不存在")
         run, proxy = _baseline(workspace, session, campaign.reporting_year)
+        shown_campaign = _scoped_campaign(session, campaign, visible)
     today = _now().date()
     groups: dict[tuple[str, str], dict[str, int]] = {}
     for task in found:
@@ -1671,7 +1687,7 @@ def progress(workspace: Workspace, principal: Principal, campaign_id: int) -> di
     for task in found:
         by_status[task.status] += 1
     return {
-        "campaign": _campaign_dict(campaign),
+        "campaign": shown_campaign,
         "tasks": len(found),
         "by_status": by_status,
         "by_entity_item": [

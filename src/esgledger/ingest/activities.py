@@ -148,7 +148,12 @@ from esgledger.errors import (
     close_matches,
 )
 from esgledger.ingest import ImportResult
-from esgledger.ingest.batches import already_imported, commit_batch, file_sha256
+from esgledger.ingest.batches import (
+    already_imported,
+    commit_batch,
+    current_context,
+    file_sha256,
+)
 from esgledger.ingest.readers import (
     canonical_names,
     check_size,
@@ -1193,7 +1198,7 @@ def _lake_batches(workspace: Workspace) -> list[tuple[str, str, Path]]:
     and superseded batches, and the batch the running import corrects
     (:attr:`~esgledger.ingest.batches.ImportContext.replaces`), hold no rows a new file could
     count twice."""
-    from esgledger.ingest.batches import LIVE_STATUSES, current_context
+    from esgledger.ingest.batches import LIVE_STATUSES
     from esgledger.store.repository import load_batches
 
     replaces = current_context().replaces
@@ -1201,7 +1206,7 @@ def _lake_batches(workspace: Workspace) -> list[tuple[str, str, Path]]:
         batches = [
             b
             for b in load_batches(session)
-            if b.kind == KIND and b.lake_path and b.status in LIVE_STATUSES and b.id != replaces
+            if b.kind == KIND and b.lake_path and b.status in LIVE_STATUSES and b.id not in replaces
         ]
     out = [(str(b.id), str(b.file_name), workspace.lake / str(b.lake_path)) for b in batches]
     missing = [f for _, _, f in out if not f.is_file()]

@@ -20,6 +20,14 @@ already stored...). An activity batch's lake file is renamed to its final name u
 lock *before* the row commits, and removed if the commit fails; a kill in between leaves a
 file that no row names, which ``esgledger doctor`` removes (``docs/hardening/concurrency.md``).
 
+Submissions
+-----------
+A collection task's submission (:mod:`esgledger.collection.service`) is an ordinary import
+whose context (below) says ``submitted``, the task, the earlier submission it replaces,
+an ``on_lock`` check (the task's version: a concurrent submission is refused before anything
+else is done) and a ``then`` step (the task's own bookkeeping), so the task's status and the
+batch land together or not at all.
+
 Test hook
 ---------
 ``ESGLEDGER_TEST_PAUSE_AT=POINT[:SECONDS]`` makes a command print ``paused at POINT`` on
@@ -33,8 +41,9 @@ Who imports, and as what
 ------------------------
 :func:`importing` sets, for the imports made inside it, the acting principal, the status the
 new batch gets (``approved``, or ``submitted`` for a collection task), the task it answers,
-the batch a correction replaces (whose rows the cross-batch checks leave out) and work to do
-in the import's own transaction (:func:`esgledger.batches.service.supersede` marks the old
+the batches a correction or a resubmission replaces (whose rows the cross-batch checks leave
+out), a check to run once the write lock is held, and work to do in the import's own
+transaction (:func:`esgledger.batches.service.supersede` marks the old
 batch there). :func:`esgledger.ingest.importers.import_file` takes these explicitly and sets
 them; an importer called directly acts as :meth:`Principal.local`. A context variable, as
 :func:`esgledger.ingest.readers.sheet_choice` is, because the fourteen importers share one
@@ -96,19 +105,20 @@ LIVE_STATUSES: tuple[str, ...] = ("submitted", "approved")
 class ImportContext:
     """Who imports and as what (see "Who imports, and as what" in the module docstring).
 
-    ``then`` runs in the import's transaction after the rows are written (and the audit event
-    recorded), with the session and the new batch; raising there undoes the whole import.
-    ``first`` runs as soon as the import holds the write lock, before anything is looked up
-    or written (a collection task's version check: a concurrent submission is refused with
-    its own message before the lake re-check could refuse it as a duplicate).
+    ``replaces`` are the batches whose rows the cross-batch checks leave out (a correction's
+    old batch, a task's earlier submission). ``on_lock`` runs as soon as the write lock is
+    held, before anything is written (a collection task's version check: a concurrent
+    submission is refused first); ``then`` runs in the import's transaction after the rows are
+    written (and the audit event recorded), with the session and the new batch; raising in
+    either undoes the whole import.
     """
 
     principal: Principal
     status: str = "approved"
     task_id: int | None = None
-    replaces: str | None = None
+    replaces: frozenset[str] = frozenset()
+    on_lock: Callable[[Session], object] | None = None
     then: Callable[[Session, ImportBatch], object] | None = None
-    first: Callable[[Session], object] | None = None
 
 
 _CONTEXT: ContextVar[ImportContext | None] = ContextVar("esgledger_import_context", default=None)
@@ -311,8 +321,8 @@ def commit_batch(
     placed: Path | None = None
     try:
         with workspace.write_lock() as session:
-            if context.first is not None:
-                context.first(session)
+            if context.on_lock is not None:
+                context.on_lock(session)
             done = find_batch(session, kind, digest)
             if done is not None:
                 return _no_op(kind, path, done)

@@ -121,9 +121,9 @@ def import_file(
     principal: Principal | None = None,
     status: str = "approved",
     task_id: int | None = None,
-    replaces: str | None = None,
+    replaces: str | frozenset[str] | None = None,
+    on_lock: Callable[[Session], object] | None = None,
     then: Callable[[Session, ImportBatch], object] | None = None,
-    first: Callable[[Session], object] | None = None,
 ) -> ImportResult:
     """Import one file of ``kind`` into ``workspace``, whole or not at all.
 
@@ -148,13 +148,11 @@ def import_file(
         (awaits review; a collection task's submission).
     task_id
         The collection task the file answers, if any.
-    replaces, then
-        For a correction (:func:`esgledger.batches.service.supersede`): the batch whose rows
-        the cross-batch checks leave out, and work done in the import's transaction.
+    replaces, on_lock, then
+        For a correction (:func:`esgledger.batches.service.supersede`) or a task's
+        resubmission: the batch(es) whose rows the cross-batch checks leave out, a check run
+        once the write lock is held, and work done in the import's transaction.
         See :class:`~esgledger.ingest.batches.ImportContext`.
-    first
-        Work done as soon as the import holds the write lock (a collection task's version
-        check, :func:`esgledger.collection.service.submit`).
 
     Raises
     ------
@@ -174,9 +172,9 @@ def import_file(
         principal=principal if principal is not None else Principal.local(),
         status=status,
         task_id=task_id,
-        replaces=replaces,
+        replaces=frozenset({replaces} if isinstance(replaces, str) else replaces or ()),
+        on_lock=on_lock,
         then=then,
-        first=first,
     )
     with sheet_choice(sheet) as choice, importing(context):
         result = importer(workspace, path, progress=progress)

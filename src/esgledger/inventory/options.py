@@ -108,7 +108,7 @@ def options_from_params(params: Mapping[str, object]) -> dict[str, Any]:
         wrong = not isinstance(value, types) or (
             isinstance(value, bool) and bool not in types  # True is an int in Python
         )
-        if name == "proxy" and isinstance(value, list):
+        if name in ("proxy", "include") and isinstance(value, list):
             wrong = wrong or not all(isinstance(v, str) for v in value)
         if wrong:
             expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)

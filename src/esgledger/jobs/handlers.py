@@ -27,10 +27,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from esgledger.access import Principal
-from esgledger.errors import InputError, Issue
+from esgledger.errors import InputError, Issue, WorkspaceError
 from esgledger.ingest.importers import KINDS as IMPORT_KINDS
 from esgledger.ingest.importers import import_file
 from esgledger.inventory.options import options_from_params
+from esgledger.inventory.runs import load_run
 from esgledger.jobs import uploads
 from esgledger.report.document import LANGS
 from esgledger.report.render import FORMATS as REPORT_FORMATS
@@ -102,7 +103,7 @@ def _report_choice(params: Mapping[str, Any], name: str, choices: tuple[str, ...
     return list(dict.fromkeys(value))
 
 
-def _check_report(params: Mapping[str, Any]) -> None:
+def _check_report(workspace: Workspace, params: Mapping[str, Any]) -> None:
     _only("report", params, ("run_id", "langs", "formats"))
     run_id = params.get("run_id")
     if run_id is not None and not isinstance(run_id, str):
@@ -111,6 +112,16 @@ def _check_report(params: Mapping[str, Any]) -> None:
         )
     _report_choice(params, "langs", tuple(LANGS))
     _report_choice(params, "formats", tuple(REPORT_FORMATS))
+    try:
+        load_run(workspace, run_id)
+    except WorkspaceError:
+        raise _refused(
+            "report",
+            "run_id",
+            run_id,
+            "no such run" if run_id is not None else "no inventory run yet",
+            "calculate the inventory first, or name a registered run",
+        ) from None
 
 
 def check_params(workspace: Workspace, kind: str, params: Mapping[str, Any]) -> None:
@@ -141,7 +152,7 @@ def check_params(workspace: Workspace, kind: str, params: Mapping[str, Any]) -> 
     elif kind == "calculate":
         options_from_params(params)
     else:
-        _check_report(params)
+        _check_report(workspace, params)
 
 
 def run_import(workspace: Workspace, job: JobContext) -> dict[str, Any]:

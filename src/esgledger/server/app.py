@@ -17,7 +17,8 @@ from fastapi import FastAPI
 from esgledger import __version__
 from esgledger.server.api import ROUTERS
 from esgledger.server.middleware import RateLimiter, RequestMiddleware
-from esgledger.server.problems import install_handlers
+from esgledger.server.oidc import OidcClient
+from esgledger.server.problems import install_handlers, problem_media_types
 from esgledger.server.settings import ServerSettings
 from esgledger.store import Workspace
 
@@ -65,8 +66,25 @@ def create_app(
     app.state.workspace = ws
     app.state.settings = settings
     app.state.sign_in_limiter = RateLimiter(settings.sign_in_rate_per_minute)
+    app.state.oidc = (
+        OidcClient(
+            settings.oidc_issuer or "",
+            settings.oidc_client_id or "",
+            settings.oidc_client_secret,
+        )
+        if settings.oidc_enabled
+        else None
+    )
     install_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(RequestMiddleware, max_body=settings.max_upload_bytes)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problem_media_types(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -24,22 +24,36 @@ __all__ = [
     "install_handlers",
     "language",
     "problem_for",
+    "problem_media_types",
     "problem_response",
     "problem_responses",
 ]
 
 log = logging.getLogger("esgledger.server")
 
-#: Error class → (status, type slug, English title, Chinese title). Most specific first;
-#: a test walks every subclass of EsgledgerError and fails on one not covered here.
+_REFERENCE = ("missing-reference", "Missing reference data", "缺少参考数据")
+_INPUT = ("invalid-input", "Invalid input", "输入无效")
+
+#: Error class → (status, type slug, English title, Chinese title). Most specific first (the
+#: first ``isinstance`` match wins). Every class of :mod:`esgledger.errors` has its own row (a
+#: test walks the subclasses and fails on one missing here or from the CLI's exit codes);
+#: classes defined elsewhere are covered by their nearest listed ancestor.
 PROBLEM_TYPES: tuple[tuple[type[BaseException], int, str, str, str], ...] = (
     (errors.AuthenticationError, 401, "unauthenticated", "Not signed in", "未登录或凭据无效"),
     (errors.AccessDeniedError, 403, "forbidden", "Not allowed", "无权执行此操作"),
     (errors.NotFoundError, 404, "not-found", "Not found", "未找到"),
     (errors.ConflictError, 409, "conflict", "Conflict", "状态冲突"),
     (errors.WorkspaceBusyError, 503, "busy", "Workspace busy", "工作区繁忙"),
+    (errors.WorkspaceError, 503, "unavailable", "Workspace unavailable", "工作区不可用"),
     (errors.TooManyRequestsError, 429, "too-many-requests", "Too many requests", "请求过于频繁"),
-    (errors.InputError, 422, "invalid-input", "Invalid input", "输入无效"),
+    (errors.InputError, 422, *_INPUT),
+    (errors.UnitError, 422, *_INPUT),
+    (errors.UnknownActivityError, 422, *_INPUT),
+    (errors.StrictFallbackError, 422, *_REFERENCE),
+    (errors.FactorNotFoundError, 422, *_REFERENCE),
+    (errors.UnknownGasError, 422, *_REFERENCE),
+    (errors.FxRateMissingError, 422, *_REFERENCE),
+    (errors.PriceIndexMissingError, 422, *_REFERENCE),
     (
         errors.EsgledgerError,
         422,
@@ -48,6 +62,12 @@ PROBLEM_TYPES: tuple[tuple[type[BaseException], int, str, str, str], ...] = (
         "无法处理该请求",
     ),
 )
+
+#: Problem types whose detail is never the error's own text (it may name server paths): the
+#: client gets the fixed text of :data:`_FIXED_DETAIL`, the log gets the rest.
+_FIXED_DETAIL: dict[str, str] = {
+    "unavailable": "the workspace cannot be used now; an administrator can see why in the log",
+}
 
 _HTTP_TITLES: dict[int, tuple[str, str, str]] = {
     400: ("bad-request", "Bad request", "请求无效"),
@@ -80,6 +100,7 @@ _DETAIL_ZH: dict[str, str] = {
     "internal": "服务器出错；请求编号见 request_id，可交给管理员查询日志。",
     "too-many-requests": "请稍后再试。",
     "too-large": "上传内容超过服务器允许的大小。",
+    "unavailable": "工作区暂不可用；管理员可在日志中查看原因。",
     "unsupported-media-type": "不支持的内容类型。",
 }
 
@@ -133,7 +154,7 @@ def language(request: Request) -> str:
             except ValueError:
                 q = 0.0
         lang = "zh-CN" if tag.lower().startswith("zh") else "en"
-        if q > best_q:
+        if q > best_q and q > 0:  # q=0: "not acceptable"
             best, best_q = lang, q
     return best
 
@@ -204,6 +225,54 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+
+
+def problem_media_types(document: dict[str, Any]) -> dict[str, Any]:
+    """Document every error response as the handlers send it: the ``Problem`` schema under
+    ``application/problem+json``. FastAPI documents ``responses=problem_responses(...)``
+    under ``application/json`` and adds its own 422 ``HTTPValidationError``, which this API
+    never sends (request validation answers a problem with ``issues``). An operation with a
+    request body also documents 400, FastAPI's answer to a body it cannot parse (not UTF-8,
+    not JSON, a broken form). In place; returns ``document``."""
+    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for item in document.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in _HTTP_METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation and "400" not in responses:
+                responses["400"] = {
+                    "description": _HTTP_TITLES[400][1],
+                    "content": {PROBLEM_MEDIA_TYPE: problem},
+                }
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content")
+                if not content or not str(status).isdigit() or int(status) < 400:
+                    continue
+                plain = content.get("application/json", {})
+                if PROBLEM_MEDIA_TYPE in content or _VALIDATION_REF in str(plain):
+                    response["content"] = {PROBLEM_MEDIA_TYPE: problem}
+                if _VALIDATION_REF in str(plain):
+                    response["description"] = _HTTP_TITLES[422][1]
+    schemas = document.get("components", {}).get("schemas", {})
+    if "Problem" not in schemas:
+        _add_problem_schema(schemas)
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    return document
+
+
+_VALIDATION_REF = "#/components/schemas/HTTPValidationError"
+
+
+def _add_problem_schema(schemas: dict[str, Any]) -> None:
+    found = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(found.pop("$defs", {}))
+    schemas["Problem"] = found
+
+
 def _http_problem(request: Request, status: int, detail: str | None, headers: Any) -> JSONResponse:
     slug, en, zh = _HTTP_TITLES.get(status, ("http-error", f"HTTP {status}", f"HTTP {status}"))
     return problem_response(request, status, slug, en, zh, detail, headers=headers)
@@ -217,16 +286,24 @@ def install_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: errors.EsgledgerError) -> JSONResponse:
         status, slug, en, zh = problem_for(exc)
         headers = {"WWW-Authenticate": 'Bearer realm="esgledger"'} if status == 401 else None
+        detail = _FIXED_DETAIL.get(slug)
+        if detail is not None:
+            log.warning(
+                "%s: %s",
+                type(exc).__name__,
+                exc,
+                extra={"request_id": getattr(request.state, "request_id", None)},
+            )
         return problem_response(
             request,
             status,
             slug,
             en,
             zh,
-            str(exc),
+            str(exc) if detail is None else detail,
             issues=_issues(exc),
             headers=headers,
-            own_zh=getattr(exc, "zh", None),
+            own_zh=getattr(exc, "zh", None) if detail is None else None,
         )
 
     @app.exception_handler(RequestValidationError)

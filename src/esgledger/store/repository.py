@@ -446,7 +446,22 @@ def load_run(session: Session, run_id: str | None = None) -> dict[str, Any] | No
     return dict(row) if row is not None else None
 
 
-__all__ += ["load_run", "load_runs", "save_run"]
+def find_run_id(session: Session, run_id: str | None = None) -> str | None:
+    """The id of run ``run_id`` if registered, or of the latest run when ``run_id`` is None
+    (None if there is none): :func:`load_run` without reading the manifest."""
+    from esgledger.store.models import Run
+
+    table = _table(Run)
+    statement = sa.select(table.c.id)
+    if run_id is None:
+        statement = statement.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(1)
+    else:
+        statement = statement.where(table.c.id == run_id)
+    found: str | None = session.execute(statement).scalar()
+    return found
+
+
+__all__ += ["find_run_id", "load_run", "load_runs", "save_run"]
 
 
 # ---- base year ---------------------------------------------------------------------------

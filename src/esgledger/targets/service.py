@@ -22,13 +22,10 @@ The method is described in ``docs/methodology/targets.md`` ("In the workspace / 
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +34,7 @@ import pyarrow.compute as pc
 
 from esgledger import audit
 from esgledger.access.principal import Principal
+from esgledger.contract import jsonable
 from esgledger.errors import InputError, WorkspaceError
 from esgledger.reasons import Reason, reason
 from esgledger.targets.actuals import YearInventory, yearly_inventories
@@ -96,26 +94,6 @@ _LINE_COLUMNS = (
     "co2e_kg_consolidated",
     "excluded",
 )
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` as plain JSON data: dataclasses and mappings as dicts, enums as their value,
-    tuples as lists, dates as ISO text, non-finite floats as None."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return jsonable({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, pa.Table):
-        return jsonable(value.to_pylist())
-    return value
 
 
 # ---- stored targets and measures ------------------------------------------------------------

@@ -113,7 +113,10 @@ def test_a_calculation_job_is_refused_early_or_fails_in_one_line_and_is_listed(
 def test_cancel_and_who_sees_what(workspace: Workspace) -> None:
     with _client(workspace, workers=0) as client:  # nothing runs: the job stays queued
         _sign_in(client, workspace, "office", "esg_office")
-        job = client.post("/api/v1/jobs", json={"kind": "report", "params": {}}).json()
+        refused = client.post("/api/v1/jobs", json={"kind": "report", "params": {}})
+        assert refused.status_code == 422  # no run to report on yet
+        assert refused.json()["issues"][0]["column"] == "run_id"
+        job = client.post("/api/v1/jobs", json={"kind": "calculate", "params": {}}).json()
         _sign_in(client, workspace, "viewer", "viewer")
         assert client.get("/api/v1/jobs").json() == []
         assert client.get(f"/api/v1/jobs/{job['id']}").status_code == 404

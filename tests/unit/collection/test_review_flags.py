@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import csv
+import functools
 import io
 import json
 import math
@@ -18,6 +19,8 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from esgledger.collection.flags import (
     CHECKS,
@@ -286,6 +289,7 @@ class TestUnitSurprise:
         note = only(review, "review.unit_unknown")
         assert note.data["rows"] == 1
         assert "furlongs-per-blorp" in note.text.en
+        assert "无法识别该单位" in note.text.zh
 
 
 # -- comparable sites --------------------------------------------------------------------------
@@ -422,7 +426,7 @@ class TestGaps:
         assert flag.data["missing"] == [f"{Y}-03", f"{Y}-04", f"{Y}-09"]
         assert flag.period == (date(Y, 3, 1), date(Y, 9, 30))
         assert f"{Y}-03..{Y}-04, {Y}-09" in flag.text.en
-        assert "3" in flag.text.zh
+        assert "缺 3 个月" in flag.text.zh
 
     def test_all_months_present_is_not_flagged(self) -> None:
         assert codes(compute_flags(year_of(100.0), [])) == []
@@ -440,6 +444,28 @@ class TestGaps:
         assert codes(compute_flags([annual("S1", 1000.0, entity="E")], [])) == []
         trips = [month(m, 10.0, activity="travel.rail", unit="pkm") for m in (1, 5)]
         assert codes(compute_flags(trips, [])) == []
+
+    def test_only_monthly_data_is_checked(self) -> None:
+        # quarterly rows with the third quarter missing: not monthly data
+        quarters = [
+            {**month(q, 100.0), "period_end": month(q + 2, 0.0)["period_end"]} for q in (1, 4, 10)
+        ]
+        assert codes(compute_flags(quarters, [])) == []
+        # refrigerant top-ups on two days: events, not monthly data
+        top_ups = [
+            {**month(m, 2.0, activity="refrigerant.R-410A", unit="kg"),
+             "period_end": date(Y, m, 12), "period_start": date(Y, m, 12)}
+            for m in (3, 10)
+        ]  # fmt: skip
+        assert codes(compute_flags(top_ups, [])) == []
+
+    def test_monthly_last_year_makes_monthly_data(self) -> None:
+        # a bill of 15 January to 14 February last year (31 days) marks the key as monthly
+        bill = {**month(1, 50.0, year=Y - 1), "period_start": date(Y - 1, 1, 15),
+                "period_end": date(Y - 1, 2, 14)}  # fmt: skip
+        day = {**month(6, 1.0), "period_end": date(Y, 6, 1)}
+        flag = only(compute_flags([day], [bill]), "review.gap")
+        assert len(flag.data["missing"]) == 11
 
     def test_expected_period(self) -> None:
         q1 = [month(m, 1.0) for m in (1, 2)]
@@ -551,6 +577,7 @@ class TestChineseText:
         )
 
 
+@functools.cache
 def _everything() -> Review:
     """A submission raising every flag and note of the rules table."""
     submitted, history, kw = _everything_inputs()
@@ -627,6 +654,19 @@ class TestIdsAndDeterminism:
         )
         assert other.id != a.id
 
+    def test_identical_rows_get_distinct_ids(self) -> None:
+        rows = [month(1, 100.0, row_number=5), month(1, 100.0, row_number=9)]
+        first = compute_flags(rows, [], expected=JAN)
+        flags = [f for f in first.flags if f.code == "review.overlap"]
+        assert [f.data["row"] for f in flags] == [5, 9]
+        assert flags[0].id != flags[1].id
+        assert flags[0].id == flag_id(
+            "review.overlap", "E", "S1", "electricity",
+            {"meter": None, "supplier": None, "start": f"{Y}-01-01", "end": f"{Y}-01-31"},
+        )  # fmt: skip
+        again = compute_flags(rows[::-1], [], expected=JAN)
+        assert [f.id for f in again.flags] == [f.id for f in first.flags]
+
     def test_order(self) -> None:
         review = _everything()
         order = list(rules())
@@ -701,3 +741,44 @@ class TestInputs:
     def test_missing_column(self) -> None:
         with pytest.raises(InputError, match="lack the column"):
             compute_flags([{"entity": "E", "activity": "electricity"}])
+
+
+# -- the change check against a brute-force reading of its definition ---------------------
+
+
+@settings(max_examples=25)
+@given(
+    this_year=st.dictionaries(st.integers(1, 12), st.integers(0, 400), min_size=1),
+    last_year=st.dictionaries(st.integers(1, 12), st.integers(0, 400)),
+)
+def test_change_matches_its_definition(
+    this_year: dict[int, int], last_year: dict[int, int]
+) -> None:
+    """Monthly rows: the flag compares the sums over the months present in both years and is
+    raised exactly when the change is beyond ±30 % (or from zero)."""
+    review = compute_flags(
+        [month(m, float(q)) for m, q in this_year.items()],
+        [month(m, float(q), year=Y - 1) for m, q in last_year.items()],
+    )
+    both = sorted(set(this_year) & set(last_year))
+    found = [f for f in review.flags if f.code.startswith("review.change")]
+    notes = [f for f in review.notes if f.code == "review.no_history"]
+    if not both:
+        assert not found
+        assert len(notes) == 1
+        return
+    assert not notes
+    current = sum(this_year[m] for m in both)
+    previous = sum(last_year[m] for m in both)
+    if previous == 0:
+        expected = ["review.change_from_zero"] if current else []
+    else:
+        expected = ["review.change_vs_last_year"] if abs(current / previous - 1) > 0.3 else []
+    surprised = any(f.code == "review.unit_surprise" for f in review.flags)
+    if surprised:  # a 1,000x month replaces the change flag of its key
+        expected = []
+    assert [f.code for f in found] == expected
+    for flag in found:
+        assert flag.data["months"] == [f"{Y}-{m:02d}" for m in both]
+        assert flag.data["current"] == current
+        assert flag.data["previous"] == previous

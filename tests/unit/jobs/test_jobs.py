@@ -53,8 +53,10 @@ def pools() -> Iterator[list[WorkerPool]]:
         pool.stop(5)
 
 
-def _wait(ws: Workspace, job_id: int, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-    deadline = time.monotonic() + LIMIT
+def _wait(
+    ws: Workspace, job_id: int, done: Callable[[dict[str, Any]], bool], limit: float = LIMIT
+) -> dict[str, Any]:
+    deadline = time.monotonic() + limit
     while True:
         job = dict(service.get(ws, ADMIN, job_id))
         if done(job):
@@ -120,6 +122,10 @@ def test_submit_refuses_bad_parameters_and_roles_before_queueing(workspace: Work
         assert refused.value.issues[0].column == name
     with pytest.raises(NotFoundError):
         service.get(workspace, ADMIN, 2**70)
+    with pytest.raises(InputError, match="no inventory run yet"):
+        service.submit(workspace, ADMIN, "report", {})
+    with pytest.raises(InputError, match="expected a list of"):
+        service.submit(workspace, ADMIN, "report", {"langs": ["fr"]})
     with pytest.raises(InputError):
         service.submit(workspace, ADMIN, "sing", {})
     with pytest.raises(InputError):  # an import must name an uploaded file of the workspace
@@ -362,3 +368,20 @@ def test_recovery_requeues_orphans_with_attempts_left_and_fails_the_others(
     assert service.get(workspace, ADMIN, ids[2])["status"] == "running"
     assert service.get(workspace, ADMIN, ids[0])["stage"] == "requeued"
     assert verify(workspace).intact
+
+
+def test_a_report_job_writes_the_report_of_the_latest_run(
+    calc_ws: Workspace, pools: list[WorkerPool]
+) -> None:
+    pools.append(_pool(calc_ws))
+    pools[0].start()
+    calc = _wait(calc_ws, service.submit(calc_ws, ADMIN, "calculate", {})["id"], _ended)
+    assert calc["status"] == "succeeded", calc
+    params = {"langs": ["en"], "formats": ["html"]}
+    job = service.submit(calc_ws, ADMIN, "report", params)
+    report = _wait(calc_ws, job["id"], _ended, limit=3 * LIMIT)  # loads the report stack
+    assert report["status"] == "succeeded", report
+    assert report["result"]["run_id"] == calc["result"]["run_id"]
+    files = report["result"]["files"]
+    assert "reports/2024/esg-report-2024.en.html" in files
+    assert all((calc_ws.root / f).is_file() for f in files)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from esgledger.access import Principal
 from esgledger.inventory import service
+from esgledger.inventory.service import InventoryView
 from esgledger.server.deps import Allowed, WorkspaceDep
 from esgledger.server.problems import problem_responses
 
@@ -25,7 +26,7 @@ def inventory(
     principal: Reader,
     workspace: WorkspaceDep,
     run: str | None = Query(None, max_length=100, description="run id; default the latest"),
-) -> dict[str, Any]:
+) -> InventoryView:
     """The inventory of a run as the principal may see it (scoped principals: their
     entities only)."""
     return service.inventory_view(workspace, principal, run)
