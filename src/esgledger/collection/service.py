@@ -747,6 +747,7 @@ def _transition(
                 f"task {task_id} changed meanwhile (version {task.version}, not "
                 f"{expected_version}); reload it / 任务 {task_id} 已被他人修改，请刷新后重试"
             )
+        machine.next_status(task.status, action, task_id=task.id, reason=reason)  # fits?
         if action == "approve":
             _check_flags_settled(session, task)
             _check_batch_live(session, task, "submitted")
