@@ -39,7 +39,7 @@ Options: ``--seconds`` (default 30), ``--max-requests`` (default 1,000,000), ``-
 workspace is prepared with this checkout's), for a before/after comparison of a server
 change, e.g. ``git archive <commit> src | tar -x -C /tmp/before``.
 
-Timings never belong in the test suite (``tests/integration/test_load_smoke.py`` runs this
+Timings never belong in the test suite (``tests/integration/server/test_load_smoke.py`` runs this
 script for a few seconds and checks only that no request failed); results are recorded in
 ``docs/performance.md``.
 """

@@ -40,7 +40,7 @@ from esgledger.server.settings import ServerSettings
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = int(os.environ.get("ESGLEDGER_FUZZ_EXAMPLES", "80"))
 CHECKS = [
     not_a_server_error,
