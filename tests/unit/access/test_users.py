@@ -3,6 +3,7 @@ hash for unknown users, lock-out, and the audit events of each change."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -184,3 +185,29 @@ def test_every_change_and_sign_in_is_an_audit_event(ws: Workspace) -> None:
         ("user.set_role", "olga", None),
         ("user.disable", "olga", None),
     ]
+
+
+def test_the_slow_hash_runs_outside_the_write_lock(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flood of sign-ins must not hold up the workspace's writers: while the password is
+    being checked, another writer gets the lock at once."""
+    took_lock: list[bool] = []
+
+    class _WriterDuringVerify(_RecordingHasher):
+        def verify(self, stored: str, password: str) -> bool:
+            def write() -> None:
+                with ws.write_lock() as session:
+                    session.execute(sa.select(1))
+                took_lock.append(True)
+
+            writer = threading.Thread(target=write, daemon=True)
+            writer.start()
+            writer.join(timeout=5)
+            return super().verify(stored, password)
+
+    monkeypatch.setattr(users, "_hasher", _WriterDuringVerify(users._hasher))
+    assert users.authenticate(ws, "olga", PASSWORD).username == "olga"
+    with pytest.raises(AuthenticationError):
+        users.authenticate(ws, "nobody", PASSWORD)
+    assert took_lock == [True, True]
