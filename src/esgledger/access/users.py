@@ -220,6 +220,30 @@ def list_users(workspace: Workspace, principal: Principal) -> list[dict[str, Any
         return [_public(u) for u in users]
 
 
+def _group_admin(user: User) -> bool:
+    return user.role == "admin" and user.scope_entity is None and not user.disabled
+
+
+def _keep_one_admin(session: Session, user: User) -> None:
+    """Refuse to disable or demote the last active administrator of the whole group over the
+    API (nobody could manage accounts there any more; the CLI's local administrator can)."""
+    others = session.execute(
+        sa.select(sa.func.count())
+        .select_from(User)
+        .where(
+            User.id != user.id,
+            User.role == "admin",
+            User.scope_entity.is_(None),
+            User.disabled.is_(False),
+        )
+    ).scalar_one()
+    if others == 0:
+        raise ConflictError(
+            f"{quoted(user.username)} is the last active administrator of the whole group: "
+            "make another one first (or use esgledger users on the workspace's machine)"
+        )
+
+
 def _change(
     workspace: Workspace, principal: Principal, username: str, action: str, **values: Any
 ) -> dict[str, Any]:
@@ -230,8 +254,11 @@ def _change(
         before = _public(user)
         if "role" in values:
             _check_role_scope(session, values["role"], values["scope_entity"])
+        was_admin = _group_admin(user)
         for name, value in values.items():
             setattr(user, name, value)
+        if was_admin and not _group_admin(user) and principal.user_id is not None:
+            _keep_one_admin(session, user)
         if end_sessions:
             session.execute(sa.delete(WebSession).where(WebSession.user_id == user.id))
         session.flush()

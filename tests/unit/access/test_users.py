@@ -211,3 +211,18 @@ def test_the_slow_hash_runs_outside_the_write_lock(
     with pytest.raises(AuthenticationError):
         users.authenticate(ws, "nobody", PASSWORD)
     assert took_lock == [True, True]
+
+
+def test_the_api_keeps_one_administrator_of_the_whole_group(ws: Workspace) -> None:
+    users.add_user(ws, ADMIN, "root", role="admin", password=PASSWORD)
+    root = users.authenticate(ws, "root", PASSWORD)
+    for change in (
+        lambda: users.disable_user(ws, root, "root"),
+        lambda: users.set_role(ws, root, "root", "viewer", None),
+    ):
+        with pytest.raises(ConflictError, match="last active administrator"):
+            change()
+    users.add_user(ws, ADMIN, "root2", role="admin", password=PASSWORD)
+    assert users.set_role(ws, root, "root", "auditor", None)["role"] == "auditor"
+    # The CLI's local administrator may always (it can add another one at once).
+    assert users.disable_user(ws, ADMIN, "root2")["disabled"] is True
