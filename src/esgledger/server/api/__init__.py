@@ -8,6 +8,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from esgledger.server.api import (
+    audit,
+    batches,
     campaigns,
     health,
     inventory,
@@ -30,4 +32,6 @@ ROUTERS: list[APIRouter] = [
     jobs.router,
     campaigns.router,
     campaigns.tasks_router,
+    batches.router,
+    audit.router,
 ]
