@@ -35,7 +35,7 @@ def subtree(parents: Mapping[str, str | None], root: str) -> frozenset[str]:
 def _parents(workspace: Workspace) -> dict[str, str | None]:
     with workspace.session() as session:
         rows = session.execute(sa.select(Entity.code, Entity.parent)).all()
-    return dict(rows)
+    return {str(code): parent for code, parent in rows}
 
 
 def visible_entities(
@@ -56,8 +56,8 @@ def visible_sites(workspace: Workspace, entities: Iterable[str] | None) -> froze
         return None
     wanted = set(entities)
     with workspace.session() as session:
-        sites = session.execute(sa.select(Site.code, Site.entity)).all()
-    return frozenset(code for code, entity in sites if entity in wanted)
+        rows = session.execute(sa.select(Site.code, Site.entity)).all()
+    return frozenset(code for code, entity in rows if entity in wanted)
 
 
 _ENTITY_KEYS = ("code", "name", "name_zh", "parent", "country", "ownership_pct")

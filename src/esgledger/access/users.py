@@ -220,6 +220,30 @@ def list_users(workspace: Workspace, principal: Principal) -> list[dict[str, Any
         return [_public(u) for u in users]
 
 
+def _group_admin(user: User) -> bool:
+    return user.role == "admin" and user.scope_entity is None and not user.disabled
+
+
+def _keep_one_admin(session: Session, user: User) -> None:
+    """Refuse to disable or demote the last active administrator of the whole group over the
+    API (nobody could manage accounts there any more; the CLI's local administrator can)."""
+    others = session.execute(
+        sa.select(sa.func.count())
+        .select_from(User)
+        .where(
+            User.id != user.id,
+            User.role == "admin",
+            User.scope_entity.is_(None),
+            User.disabled.is_(False),
+        )
+    ).scalar_one()
+    if others == 0:
+        raise ConflictError(
+            f"{quoted(user.username)} is the last active administrator of the whole group: "
+            "make another one first (or use esgledger users on the workspace's machine)"
+        )
+
+
 def _change(
     workspace: Workspace, principal: Principal, username: str, action: str, **values: Any
 ) -> dict[str, Any]:
@@ -230,8 +254,11 @@ def _change(
         before = _public(user)
         if "role" in values:
             _check_role_scope(session, values["role"], values["scope_entity"])
+        was_admin = _group_admin(user)
         for name, value in values.items():
             setattr(user, name, value)
+        if was_admin and not _group_admin(user) and principal.user_id is not None:
+            _keep_one_admin(session, user)
         if end_sessions:
             session.execute(sa.delete(WebSession).where(WebSession.user_id == user.id))
         session.flush()
@@ -324,17 +351,25 @@ def authenticate(
     """The principal of ``username`` if ``password`` is right; else
     :class:`AuthenticationError` with one message for every cause (an attacker learns
     nothing). Failures count towards the lock-out; both outcomes are audit events."""
+    name = username[:100]
+    # The slow hash runs outside the write lock, so a flood of sign-ins cannot hold up the
+    # workspace's writers; the lock is taken only to count the outcome.
+    with workspace.session() as session:
+        row = session.execute(
+            sa.select(User.id, User.password_hash).where(User.username == name)
+        ).first()
+    checked = row.password_hash if row is not None and row.password_hash else _DUMMY_HASH
+    good: bool
+    try:
+        good = _hasher.verify(checked, password[:MAX_PASSWORD_CHARS])
+    except (VerificationError, InvalidHashError):
+        good = False
+    rehashed = _hasher.hash(password) if good and _hasher.check_needs_rehash(checked) else None
     now = _now()
     with workspace.write_lock() as session:
-        user = session.execute(
-            sa.select(User).where(User.username == username[:100])
-        ).scalar_one_or_none()
-        stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
-        good: bool
-        try:
-            good = _hasher.verify(stored, password[:MAX_PASSWORD_CHARS])
-        except (VerificationError, InvalidHashError):
-            good = False
+        user = session.get(User, row.id) if row is not None else None
+        if user is not None and user.password_hash != checked:
+            good = False  # the password changed while it was being checked
         locked = user is not None and (_aware(user.locked_until) or now) > now
         if user is not None and not locked and user.locked_until is not None:
             # The lock has run out: the account gets max_failures fresh attempts.
@@ -345,19 +380,19 @@ def authenticate(
                 user.failed_sign_ins += 1
                 if user.failed_sign_ins >= max_failures and not locked:
                     user.locked_until = now + lockout
-            actor = Principal(username=username[:100] or "-", role="-", address=address)
+            actor = Principal(username=name or "-", role="-", address=address)
             record(
                 session,
                 actor,
                 "session.sign_in_failed",
                 "user",
-                username[:100],
+                name,
                 detail={"locked": user is not None and (_aware(user.locked_until) or now) > now},
             )
             session.commit()
             raise with_zh(AuthenticationError(_FAILED), _FAILED_ZH)
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = _hasher.hash(password)
+        if rehashed is not None:
+            user.password_hash = rehashed
         user.failed_sign_ins = 0
         user.locked_until = None
         principal = _principal(user, address)

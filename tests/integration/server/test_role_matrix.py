@@ -44,6 +44,7 @@ from esgledger.access import Principal
 from esgledger.access.policy import ROLES, grant
 from esgledger.collection import service as collection
 from esgledger.collection.service import CampaignSpec
+from esgledger.ingest.importers import import_file
 from esgledger.server.app import create_app
 from esgledger.server.deps import api_routes, route_actions
 from esgledger.server.settings import ServerSettings
@@ -86,6 +87,8 @@ class Context:
     #: in_scope → the collection task of BUA (True) or of BUB (False), and its evidence
     tasks: dict[bool, int] = field(default_factory=dict)
     evidence: dict[bool, int] = field(default_factory=dict)
+    #: in_scope → an activities batch of BUA's subtree (True) or of BUB (False)
+    batches: dict[bool, str] = field(default_factory=dict)
     counter: itertools.count[int] = field(default_factory=itertools.count)
 
 
@@ -111,6 +114,7 @@ PATH_VALUES: dict[str, PathValue] = {
     # No flag exists until a submission raises one: the route answers 404 for the flag, after
     # the role and the task's scope were checked (see ALLOWED_STATUSES).
     "flag_id": lambda ctx, call: "no-such-flag",
+    "batch_id": lambda ctx, call: ctx.batches[call.in_scope],
 }
 
 RequestKwargs = Callable[[Context, Call], dict[str, Any]]
@@ -145,6 +149,11 @@ REQUESTS: dict[str, RequestKwargs] = {
     "tasks-attach_evidence": lambda ctx, call: {
         "files": {"file": ("bill.pdf", b"%PDF-1.4\n% matrix\n", "application/pdf")}
     },
+    "batches-withdraw": lambda ctx, call: {"json": {"reason": "matrix"}},
+    "batches-supersede": lambda ctx, call: {
+        "files": {"file": ("corrected.csv", _february(call.in_scope, 8), "text/csv")},
+        "data": {"reason": "matrix"},
+    },
     "jobs-import": lambda ctx, call: {
         "files": {"file": ("entities.csv", b"entity,name,country\nNEW,New,CN\n", "text/csv")},
         "data": {"kind": "entities"},
@@ -164,7 +173,19 @@ ALLOWED_STATUSES: dict[str, frozenset[int]] = {
     "tasks-reopen": _STATEFUL,
     "tasks-assign": frozenset({422}),  # the BUB task's owner must cover BUB
     "tasks-accept_flag": frozenset({404, 409}),  # no such flag (PATH_VALUES)
+    "batches-withdraw": frozenset({409}),  # withdrawn by an earlier call
+    "batches-supersede": _STATEFUL,
 }
+
+
+def _february(in_scope: bool, quantity: int) -> bytes:
+    """February's diesel of BUA1 (in scope) or of BUB (out of scope): a batch of one
+    business unit, so it lies wholly inside or wholly outside the callers' scope."""
+    entity = "BUA1" if in_scope else "BUB"
+    return (
+        "entity,site,period_start,period_end,activity,quantity,unit,region\n"
+        f"{entity},,2024-02-01,2024-02-28,stationary.diesel,{quantity},gal,US\n"
+    ).encode()
 
 
 def _submission(in_scope: bool) -> bytes:
@@ -280,6 +301,10 @@ def ctx(workspace: Workspace) -> Context:
         )
         context.evidence[in_scope] = evidence["id"]
     assert set(context.tasks) == {True, False}, context.tasks
+    for in_scope in (True, False):
+        path = workspace.root / f"february-{in_scope}.csv"
+        path.write_bytes(_february(in_scope, 7))
+        context.batches[in_scope] = import_file(workspace, "activities", path).batch_id
     return context
 
 

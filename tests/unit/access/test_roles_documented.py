@@ -59,7 +59,7 @@ def test_roles_csv_has_no_action_that_nothing_uses(used_actions: frozenset[str])
 def test_the_documented_table_is_the_one_generated_from_roles_csv() -> None:
     documented = _between(ROLES_DOC.read_text(), "roles.csv")
     assert documented == matrix_markdown(), (
-        "regenerate the table of docs/platform/roles.md:\n" + matrix_markdown()
+        "docs/platform/roles.md differs from roles.csv: run tools/update_roles_doc.py"
     )
 
 

@@ -3,6 +3,7 @@ hash for unknown users, lock-out, and the audit events of each change."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -184,3 +185,44 @@ def test_every_change_and_sign_in_is_an_audit_event(ws: Workspace) -> None:
         ("user.set_role", "olga", None),
         ("user.disable", "olga", None),
     ]
+
+
+def test_the_slow_hash_runs_outside_the_write_lock(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flood of sign-ins must not hold up the workspace's writers: while the password is
+    being checked, another writer gets the lock at once."""
+    took_lock: list[bool] = []
+
+    class _WriterDuringVerify(_RecordingHasher):
+        def verify(self, stored: str, password: str) -> bool:
+            def write() -> None:
+                with ws.write_lock() as session:
+                    session.execute(sa.select(1))
+                took_lock.append(True)
+
+            writer = threading.Thread(target=write, daemon=True)
+            writer.start()
+            writer.join(timeout=5)
+            return super().verify(stored, password)
+
+    monkeypatch.setattr(users, "_hasher", _WriterDuringVerify(users._hasher))
+    assert users.authenticate(ws, "olga", PASSWORD).username == "olga"
+    with pytest.raises(AuthenticationError):
+        users.authenticate(ws, "nobody", PASSWORD)
+    assert took_lock == [True, True]
+
+
+def test_the_api_keeps_one_administrator_of_the_whole_group(ws: Workspace) -> None:
+    users.add_user(ws, ADMIN, "root", role="admin", password=PASSWORD)
+    root = users.authenticate(ws, "root", PASSWORD)
+    for change in (
+        lambda: users.disable_user(ws, root, "root"),
+        lambda: users.set_role(ws, root, "root", "viewer", None),
+    ):
+        with pytest.raises(ConflictError, match="last active administrator"):
+            change()
+    users.add_user(ws, ADMIN, "root2", role="admin", password=PASSWORD)
+    assert users.set_role(ws, root, "root", "auditor", None)["role"] == "auditor"
+    # The CLI's local administrator may always (it can add another one at once).
+    assert users.disable_user(ws, ADMIN, "root2")["disabled"] is True
