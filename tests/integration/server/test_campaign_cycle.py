@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,7 +104,7 @@ def test_anonymous_gets_401_problems(ws: Workspace) -> None:
             assert answer.headers["content-type"].startswith("application/problem+json")
 
 
-def test_the_whole_cycle(ws: Workspace, tmp_path: Path) -> None:
+def test_the_whole_cycle(ws: Workspace) -> None:
     api = Api(ws)
     spec = {
         "name": "FY2024 energy", "reporting_year": 2024, "due_date": "2099-03-31",
