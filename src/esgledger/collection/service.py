@@ -1026,14 +1026,9 @@ def _metric_row_issues(
     return issues, len(issues)
 
 
-def _approved_rows(
-    workspace: Workspace, session: Session, where: str, params: Sequence[object]
-) -> Any:
-    """Approved activity rows of the lake matching ``where`` (DuckDB SQL over the lake
-    columns), as an Arrow table; ``None`` when there are no approved batches."""
-    import duckdb
-
-    files = [
+def _approved_files(workspace: Workspace, session: Session) -> list[str]:
+    """The lake files of the approved activity batches (the rows calculations read)."""
+    return [
         str(workspace.lake / str(b.lake_path))
         for b in session.scalars(
             sa.select(ImportBatch).where(
@@ -1042,6 +1037,16 @@ def _approved_rows(
         )
         if b.lake_path and (workspace.lake / str(b.lake_path)).is_file()
     ]
+
+
+def _approved_rows(
+    workspace: Workspace, session: Session, where: str, params: Sequence[object]
+) -> Any:
+    """Approved activity rows of the lake matching ``where`` (DuckDB SQL over the lake
+    columns), as an Arrow table; ``None`` when there are no approved batches."""
+    import duckdb
+
+    files = _approved_files(workspace, session)
     if not files:
         return None
     con = duckdb.connect()
@@ -1303,15 +1308,7 @@ def _last_year_rows(workspace: Workspace, task: CollectionTask, year: int) -> li
     import duckdb
 
     with workspace.session() as session:
-        files = [
-            str(workspace.lake / str(b.lake_path))
-            for b in session.scalars(
-                sa.select(ImportBatch).where(
-                    ImportBatch.kind == "activities", ImportBatch.status == "approved"
-                )
-            )
-            if b.lake_path and (workspace.lake / str(b.lake_path)).is_file()
-        ]
+        files = _approved_files(workspace, session)
     if not files:
         return []
     column = "entity" if task.target_kind == "entity" else "site"

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from esgledger.access import Principal
-from esgledger.audit import service
+from esgledger.audit import AuditRecord, service
 from esgledger.server.deps import Allowed, WorkspaceDep
 from esgledger.server.problems import problem_responses
 
@@ -24,22 +24,6 @@ Object = Annotated[str | None, Query(max_length=200, description="object id, or 
 Action = Annotated[str | None, Query(max_length=100, description="action prefix, e.g. import.")]
 
 
-class EventOut(BaseModel):
-    seq: int
-    at: str
-    actor: str
-    role: str | None
-    address: str | None
-    action: str
-    object_type: str
-    object_id: str | None
-    before_digest: str | None
-    after_digest: str | None
-    detail: dict[str, Any] | None
-    prev_hash: str
-    hash: str
-
-
 class VerifyOut(BaseModel):
     intact: bool
     count: int
@@ -51,7 +35,7 @@ class VerifyOut(BaseModel):
 @router.get(
     "/audit",
     operation_id="audit-list",
-    response_model=list[EventOut],
+    response_model=list[AuditRecord],
     responses=problem_responses(403, 422),
 )
 def list_events(
