@@ -86,6 +86,9 @@ def test_supersede_then_a_preview_run_and_its_report(tmp_path: Path) -> None:
     preview = _cli("calculate", root, "--include", "submitted", "--no-category-3")
     assert preview.exit_code == 0, preview.output
     assert "PREVIEW — includes unapproved data" in preview.stderr
+    assert "PREVIEW, includes unapproved data" in preview.stdout  # the inventory's title
+    shown = _cli("inventory", root)
+    assert "PREVIEW" in shown.stdout  # the latest run is the preview
     assert _cli("calculate", root, "--include", "withdrawn").exit_code == 2  # not a choice
 
     out = tmp_path / "report"

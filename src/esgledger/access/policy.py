@@ -27,7 +27,9 @@ __all__ = [
     "actions",
     "allowed",
     "grant",
+    "matrix_markdown",
     "require",
+    "require_all",
 ]
 
 #: The roles, in the order of the matrix's columns.
@@ -131,3 +133,22 @@ def require_all(
     """:func:`require` for each of ``entities`` (the first refusal raises)."""
     for entity in sorted(set(entities)):
         require(principal, action, entity, visible=visible)
+
+
+_CELL_TEXT: dict[str, str] = {"all": "all", "scope": "scope", "-": "–"}
+
+
+def matrix_markdown() -> str:
+    """The matrix as the Markdown table of ``docs/platform/roles.md`` (a test keeps the two
+    the same): one row per action, one column per role, then the description."""
+    header = ["action", *ROLES, "description"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---"] + [":---:"] * len(ROLES) + ["---"]) + "|",
+    ]
+    matrix = _matrix()
+    for action, cells in matrix.grants.items():
+        row = [f"`{action}`", *(_CELL_TEXT[cells[role]] for role in ROLES)]
+        row.append(matrix.descriptions[action].replace("|", "\\|"))
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"

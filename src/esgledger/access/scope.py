@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 
-from esgledger.access.policy import grant
+from esgledger.access.policy import grant, require
 from esgledger.access.principal import Principal
 from esgledger.store.models import Entity, Site
+from esgledger.store.repository import load_entities, load_sites
 from esgledger.store.workspace import Workspace
 
-__all__ = ["subtree", "visible_entities", "visible_sites"]
+__all__ = ["organisation_view", "subtree", "visible_entities", "visible_sites"]
 
 
 def subtree(parents: Mapping[str, str | None], root: str) -> frozenset[str]:
@@ -33,7 +35,7 @@ def subtree(parents: Mapping[str, str | None], root: str) -> frozenset[str]:
 def _parents(workspace: Workspace) -> dict[str, str | None]:
     with workspace.session() as session:
         rows = session.execute(sa.select(Entity.code, Entity.parent)).all()
-    return dict(rows)
+    return {str(code): parent for code, parent in rows}
 
 
 def visible_entities(
@@ -54,5 +56,32 @@ def visible_sites(workspace: Workspace, entities: Iterable[str] | None) -> froze
         return None
     wanted = set(entities)
     with workspace.session() as session:
-        rows = session.execute(sa.select(Site.code, Site.entity)).tuples().all()
+        rows = session.execute(sa.select(Site.code, Site.entity)).all()
     return frozenset(code for code, entity in rows if entity in wanted)
+
+
+_ENTITY_KEYS = ("code", "name", "name_zh", "parent", "country", "ownership_pct")
+_SITE_KEYS = ("code", "name", "name_zh", "country", "region", "type")
+
+
+def organisation_view(workspace: Workspace, principal: Principal) -> list[dict[str, Any]]:
+    """The entities ``principal`` may see, ordered by code, each with its sites (a scoped
+    principal: its scope entity and everything under it; the parent of its scope entity is
+    named, not shown)."""
+    require(principal, "entity:read")
+    visible = visible_entities(workspace, principal, "entity:read")
+    with workspace.session() as session:
+        entities = load_entities(session)
+        sites = load_sites(session)
+    out: list[dict[str, Any]] = []
+    for row in entities:
+        if visible is not None and row["code"] not in visible:
+            continue
+        item = {key: row.get(key) for key in _ENTITY_KEYS}
+        item["sites"] = [
+            {key: place.get(key) for key in _SITE_KEYS}
+            for place in sites
+            if place["entity"] == row["code"]
+        ]
+        out.append(item)
+    return out

@@ -27,7 +27,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from esgledger.access.policy import ROLES, require
+from esgledger.access.policy import ROLES, allowed, require
 from esgledger.access.principal import Principal
 from esgledger.audit import digest, record
 from esgledger.errors import (
@@ -35,7 +35,7 @@ from esgledger.errors import (
     ConflictError,
     EsgledgerError,
     NotFoundError,
-    shown,
+    quoted,
     with_zh,
 )
 from esgledger.store.models import Entity
@@ -47,16 +47,21 @@ __all__ = [
     "NewToken",
     "SignIn",
     "UserError",
+    "add_account",
     "add_user",
     "authenticate",
+    "authenticate_oidc",
     "create_token",
     "disable_user",
+    "enable_user",
     "end_session",
     "list_tokens",
     "list_users",
+    "oidc_key",
     "principal_for_session",
     "principal_for_token",
     "revoke_token",
+    "set_password",
     "set_role",
     "start_session",
 ]
@@ -110,10 +115,10 @@ def _check_password(password: str) -> None:
 
 def _check_role_scope(session: Session, role: str, scope: str | None) -> None:
     if role not in ROLES:
-        raise UserError(f"unknown role {shown(role)}: use one of {', '.join(ROLES)}")
+        raise UserError(f"unknown role {quoted(role)}: use one of {', '.join(ROLES)}")
     if scope is not None and session.get(Entity, scope) is None:
         raise UserError(
-            f"unknown entity {shown(scope)} for the scope: import the organisation first "
+            f"unknown entity {quoted(scope)} for the scope: import the organisation first "
             "(esgledger import WS entities FILE)"
         )
 
@@ -121,7 +126,7 @@ def _check_role_scope(session: Session, role: str, scope: str | None) -> None:
 def _user(session: Session, username: str) -> User:
     user = session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
-        raise NotFoundError(f"no user {shown(username)}")
+        raise NotFoundError(f"no user {quoted(username)}")
     return user
 
 
@@ -136,11 +141,19 @@ def add_user(
     display_name: str | None = None,
     oidc_subject: str | None = None,
 ) -> dict[str, Any]:
-    """Add an account (``password`` None: sign-in by OIDC or not at all until one is set)."""
+    """Add an account (``password`` None: sign-in by OIDC or not at all until one is set).
+
+    ``oidc_subject`` links the account to an identity provider's account
+    (:func:`oidc_key` of its issuer and subject): only so linked can it sign in by OIDC.
+    """
     require(principal, "user:write")
+    if oidc_subject is not None and (len(oidc_subject) > 400 or " " not in oidc_subject):
+        raise UserError(
+            "an OIDC link is the issuer and the subject (esgledger.access.users.oidc_key)"
+        )
     if not _USERNAME.match(username):
         raise UserError(
-            f"invalid username {shown(username)}: 1-100 letters, digits and . _ @ -, "
+            f"invalid username {quoted(username)}: 1-100 letters, digits and . _ @ -, "
             "starting with a letter or digit"
         )
     if password is not None:
@@ -149,7 +162,7 @@ def add_user(
         _check_role_scope(session, role, scope)
         exists = session.execute(sa.select(User.id).where(User.username == username)).first()
         if exists is not None:
-            raise ConflictError(f"the user {shown(username)} exists already")
+            raise ConflictError(f"the user {quoted(username)} exists already")
         user = User(
             username=username,
             display_name=display_name,
@@ -168,6 +181,38 @@ def add_user(
         return out
 
 
+def add_account(
+    workspace: Workspace,
+    principal: Principal,
+    username: str,
+    *,
+    role: str,
+    scope: str | None = None,
+    password: str | None = None,
+    display_name: str | None = None,
+    oidc_issuer: str | None = None,
+    oidc_subject: str | None = None,
+) -> dict[str, Any]:
+    """:func:`add_user` with the OIDC identity as its issuer and subject (both or neither)."""
+    if (oidc_issuer is None) != (oidc_subject is None):
+        raise UserError("an OIDC identity needs both its issuer and its subject")
+    link = (
+        oidc_key(oidc_issuer, oidc_subject)
+        if oidc_issuer is not None and oidc_subject is not None
+        else None
+    )
+    return add_user(
+        workspace,
+        principal,
+        username,
+        role=role,
+        scope=scope,
+        password=password,
+        display_name=display_name,
+        oidc_subject=link,
+    )
+
+
 def list_users(workspace: Workspace, principal: Principal) -> list[dict[str, Any]]:
     require(principal, "user:read")
     with workspace.session() as session:
@@ -175,18 +220,46 @@ def list_users(workspace: Workspace, principal: Principal) -> list[dict[str, Any
         return [_public(u) for u in users]
 
 
+def _group_admin(user: User) -> bool:
+    return user.role == "admin" and user.scope_entity is None and not user.disabled
+
+
+def _keep_one_admin(session: Session, user: User) -> None:
+    """Refuse to disable or demote the last active administrator of the whole group over the
+    API (nobody could manage accounts there any more; the CLI's local administrator can)."""
+    others = session.execute(
+        sa.select(sa.func.count())
+        .select_from(User)
+        .where(
+            User.id != user.id,
+            User.role == "admin",
+            User.scope_entity.is_(None),
+            User.disabled.is_(False),
+        )
+    ).scalar_one()
+    if others == 0:
+        raise ConflictError(
+            f"{quoted(user.username)} is the last active administrator of the whole group: "
+            "make another one first (or use esgledger users on the workspace's machine)"
+        )
+
+
 def _change(
     workspace: Workspace, principal: Principal, username: str, action: str, **values: Any
 ) -> dict[str, Any]:
     require(principal, "user:write")
+    end_sessions = bool(values.pop("end_sessions", False) or values.get("disabled"))
     with workspace.write_lock() as session:
         user = _user(session, username)
         before = _public(user)
         if "role" in values:
             _check_role_scope(session, values["role"], values["scope_entity"])
+        was_admin = _group_admin(user)
         for name, value in values.items():
             setattr(user, name, value)
-        if values.get("disabled"):
+        if was_admin and not _group_admin(user) and principal.user_id is not None:
+            _keep_one_admin(session, user)
+        if end_sessions:
             session.execute(sa.delete(WebSession).where(WebSession.user_id == user.id))
         session.flush()
         after = _public(user)
@@ -229,11 +302,15 @@ def set_role(
 def set_password(
     workspace: Workspace, principal: Principal, username: str, password: str
 ) -> dict[str, Any]:
+    """Set an account's password (administrators); its browser sessions end."""
     _check_password(password)
-    if principal.username != username:
-        require(principal, "user:write")
     return _change(
-        workspace, principal, username, "user.set_password", password_hash=_hasher.hash(password)
+        workspace,
+        principal,
+        username,
+        "user.set_password",
+        password_hash=_hasher.hash(password),
+        end_sessions=True,
     )
 
 
@@ -274,36 +351,48 @@ def authenticate(
     """The principal of ``username`` if ``password`` is right; else
     :class:`AuthenticationError` with one message for every cause (an attacker learns
     nothing). Failures count towards the lock-out; both outcomes are audit events."""
+    name = username[:100]
+    # The slow hash runs outside the write lock, so a flood of sign-ins cannot hold up the
+    # workspace's writers; the lock is taken only to count the outcome.
+    with workspace.session() as session:
+        row = session.execute(
+            sa.select(User.id, User.password_hash).where(User.username == name)
+        ).first()
+    checked = row.password_hash if row is not None and row.password_hash else _DUMMY_HASH
+    good: bool
+    try:
+        good = _hasher.verify(checked, password[:MAX_PASSWORD_CHARS])
+    except (VerificationError, InvalidHashError):
+        good = False
+    rehashed = _hasher.hash(password) if good and _hasher.check_needs_rehash(checked) else None
     now = _now()
     with workspace.write_lock() as session:
-        user = session.execute(
-            sa.select(User).where(User.username == username[:100])
-        ).scalar_one_or_none()
-        stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
-        good: bool
-        try:
-            good = _hasher.verify(stored, password[:MAX_PASSWORD_CHARS])
-        except (VerificationError, InvalidHashError):
-            good = False
+        user = session.get(User, row.id) if row is not None else None
+        if user is not None and user.password_hash != checked:
+            good = False  # the password changed while it was being checked
         locked = user is not None and (_aware(user.locked_until) or now) > now
+        if user is not None and not locked and user.locked_until is not None:
+            # The lock has run out: the account gets max_failures fresh attempts.
+            user.locked_until = None
+            user.failed_sign_ins = 0
         if user is None or not user.password_hash or not good or user.disabled or locked:
             if user is not None:
                 user.failed_sign_ins += 1
                 if user.failed_sign_ins >= max_failures and not locked:
                     user.locked_until = now + lockout
-            actor = Principal(username=username[:100] or "-", role="-", address=address)
+            actor = Principal(username=name or "-", role="-", address=address)
             record(
                 session,
                 actor,
                 "session.sign_in_failed",
                 "user",
-                username[:100],
+                name,
                 detail={"locked": user is not None and (_aware(user.locked_until) or now) > now},
             )
             session.commit()
             raise with_zh(AuthenticationError(_FAILED), _FAILED_ZH)
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = _hasher.hash(password)
+        if rehashed is not None:
+            user.password_hash = rehashed
         user.failed_sign_ins = 0
         user.locked_until = None
         principal = _principal(user, address)
@@ -319,6 +408,12 @@ def start_session(workspace: Workspace, principal: Principal, *, lifetime: timed
     csrf = secrets.token_urlsafe(32)
     expires = _now() + lifetime
     with workspace.session() as session:
+        # Sessions that ran out are of no use to anyone: the user's own go now.
+        session.execute(
+            sa.delete(WebSession).where(
+                WebSession.user_id == principal.user_id, WebSession.expires_at <= _now()
+            )
+        )
         session.add(
             WebSession(
                 id_sha256=_sha256(cookie),
@@ -428,8 +523,9 @@ def revoke_token(workspace: Workspace, principal: Principal, token_id: str) -> N
     require(principal, "session:self")
     with workspace.write_lock() as session:
         token = session.get(ApiToken, token_id[:24])
-        if token is None or (token.user_id != principal.user_id and principal.role != "admin"):
-            raise NotFoundError(f"no token {shown(token_id)}")
+        anyones = allowed(principal, "user:write") is True  # administrators
+        if token is None or (token.user_id != principal.user_id and not anyones):
+            raise NotFoundError(f"no token {quoted(token_id)}")
         if token.revoked_at is None:
             token.revoked_at = _now()
             record(session, principal, "token.revoke", "token", token.id)
@@ -461,3 +557,46 @@ def principal_for_token(
         ):
             raise AuthenticationError("invalid, expired or revoked API token")
         return _principal(user, address)
+
+
+def oidc_key(issuer: str, subject: str) -> str:
+    """How an identity provider's account is stored in ``users.oidc_subject``: the issuer
+    (without a trailing slash), a space, the subject (``sub`` of the ID token)."""
+    issuer, subject = issuer.strip().rstrip("/"), subject.strip()
+    if not issuer or not subject or " " in issuer or len(issuer) + len(subject) >= 400:
+        raise UserError("an OIDC issuer has no spaces and with the subject fits 400 characters")
+    return f"{issuer} {subject}"
+
+
+def authenticate_oidc(
+    workspace: Workspace, issuer: str, subject: str, *, address: str | None = None
+) -> Principal:
+    """The principal of the account an administrator linked to ``issuer`` and ``subject``
+    (an identity the provider vouched for). Unknown identities are refused, never created:
+    the role and scope of an account are an administrator's decision."""
+    key = oidc_key(issuer, subject)
+    with workspace.write_lock() as session:
+        user = session.execute(sa.select(User).where(User.oidc_subject == key)).scalar_one_or_none()
+        if user is None or user.disabled:
+            actor = Principal(username=f"oidc:{subject[:90]}", role="-", address=address)
+            record(
+                session,
+                actor,
+                "session.sign_in_failed",
+                "user",
+                user.username if user is not None else None,
+                detail={"method": "oidc", "issuer": issuer[:200], "subject": subject[:200]},
+            )
+            session.commit()
+            raise AuthenticationError(
+                "no active account of this platform is linked to that identity: an "
+                "administrator adds one with esgledger users add ... --oidc-issuer ISSUER "
+                "--oidc-subject SUBJECT"
+            )
+        user.failed_sign_ins = 0
+        user.locked_until = None
+        principal = _principal(user, address)
+        record(
+            session, principal, "session.sign_in", "user", user.username, detail={"method": "oidc"}
+        )
+        return principal

@@ -11,6 +11,7 @@ from esgledger.batches.service import (
     list_batches,
     show,
     supersede,
+    supersede_upload,
     withdraw,
 )
 
@@ -22,5 +23,6 @@ __all__ = [
     "list_batches",
     "show",
     "supersede",
+    "supersede_upload",
     "withdraw",
 ]

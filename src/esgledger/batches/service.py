@@ -32,15 +32,16 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from esgledger import audit
+from esgledger.access.policy import require
 from esgledger.access.principal import Principal
+from esgledger.access.scope import visible_entities
 from esgledger.errors import (
-    AccessDeniedError,
     ConflictError,
     InputError,
     Issue,
@@ -48,6 +49,7 @@ from esgledger.errors import (
     shown,
 )
 from esgledger.ingest.batches import LIVE_STATUSES, batch_state
+from esgledger.jobs.uploads import DEFAULT_MAX_UPLOAD_BYTES, store_upload
 from esgledger.store.models import BATCH_STATUSES, ImportBatch
 
 if TYPE_CHECKING:
@@ -63,6 +65,7 @@ __all__ = [
     "list_batches",
     "show",
     "supersede",
+    "supersede_upload",
     "withdraw",
 ]
 
@@ -71,12 +74,6 @@ CORRECTABLE_KINDS: tuple[str, ...] = ("activities",)
 
 #: The longest reason accepted [characters].
 REASON_CHARS = 1000
-
-#: Roles that may correct batches (withdraw, supersede) and roles that see the registry.
-#: Superseded by the role matrix (``access/roles.csv``: ``batch:withdraw``,
-#: ``batch:supersede``, ``batch:read``) where the server checks it.
-_CORRECTING_ROLES = frozenset({"admin", "esg_office", "reviewer"})
-_READING_ROLES = frozenset({"admin", "esg_office", "reviewer", "data_owner", "viewer", "auditor"})
 
 
 def _entities(workspace: Workspace, batch: ImportBatch) -> list[str] | None:
@@ -128,35 +125,11 @@ def _visible(
     return bool(entities) and set(entities) <= scope
 
 
-def _scope(workspace: Workspace, principal: Principal) -> frozenset[str] | None:
-    """The entity codes ``principal`` may see (None: the whole group)."""
-    if principal.scope_entity is None:
-        return None
-    from esgledger.store.repository import load_entities
-
-    with workspace.session() as session:
-        rows = load_entities(session)
-    children: dict[str, list[str]] = {}
-    for row in rows:
-        if row["parent"] is not None:
-            children.setdefault(str(row["parent"]), []).append(str(row["code"]))
-    out: set[str] = set()
-    stack = [principal.scope_entity]
-    while stack:
-        code = stack.pop()
-        if code in out:
-            continue
-        out.add(code)
-        stack.extend(children.get(code, ()))
-    return frozenset(out)
-
-
-def _require(principal: Principal, roles: frozenset[str], what: str) -> None:
-    if principal.role not in roles:
-        raise AccessDeniedError(
-            f"{principal.username} ({principal.role}) may not {what}: that needs one of the "
-            f"roles {', '.join(sorted(roles))}"
-        )
+def _scope(workspace: Workspace, principal: Principal, action: str) -> frozenset[str] | None:
+    """Check that ``principal`` may do ``action`` at all (``access/roles.csv``) and return
+    the entity codes it may do it on (None: the whole group)."""
+    require(principal, action)
+    return visible_entities(workspace, principal, action)
 
 
 def _supersedes(session: Session, batch_ids: Iterable[str]) -> dict[str, list[str]]:
@@ -188,13 +161,12 @@ def list_batches(
     entities in its subtree (activity batches name them in their summary); batches of
     reference data (entities, factors, FX…) belong to the whole group.
     """
-    _require(principal, _READING_ROLES, "read the batch registry")
+    scope = _scope(workspace, principal, "batch:read")
     if status is not None and status not in BATCH_STATUSES:
         raise InputError(
             f"unknown batch status {shown(status)}: choose one of {', '.join(BATCH_STATUSES)}",
             [Issue("", None, "status", status, "unknown batch status", ", ".join(BATCH_STATUSES))],
         )
-    scope = _scope(workspace, principal)
     query = sa.select(ImportBatch).order_by(ImportBatch.imported_at, ImportBatch.id)
     if kind is not None:
         query = query.where(ImportBatch.kind == kind)
@@ -223,8 +195,7 @@ def show(workspace: Workspace, principal: Principal, batch_id: str) -> dict[str,
         If there is no such batch, or it lies outside the principal's scope (the same
         answer, so scope cannot be probed).
     """
-    _require(principal, _READING_ROLES, "read the batch registry")
-    scope = _scope(workspace, principal)
+    scope = _scope(workspace, principal, "batch:read")
     with workspace.session() as session:
         batch = _load(session, batch_id)
         view = batch_view(workspace, batch, _supersedes(session, [batch.id]).get(batch.id, ()))
@@ -338,15 +309,27 @@ def withdraw(
     ConflictError
         If the batch's kind cannot be corrected, or it is already withdrawn or superseded.
     """
-    _require(principal, _CORRECTING_ROLES, "withdraw batches")
+    scope = _scope(workspace, principal, "batch:withdraw")
     text = check_reason(reason)
-    scope = _scope(workspace, principal)
     with workspace.write_lock() as session:
         batch = _load(session, batch_id)
         _check_scope(workspace, principal, batch, scope)
         _correctable(batch, "withdrawn")
         _mark(session, principal, batch, "withdrawn", text)
         return batch_view(workspace, batch, _supersedes(session, [batch.id]).get(batch.id, ()))
+
+
+def _to_supersede(
+    workspace: Workspace, principal: Principal, batch_id: str
+) -> tuple[str, str, int | None, str]:
+    """The kind, status, task and id of a batch ``principal`` may supersede (raises as
+    :func:`supersede` does)."""
+    scope = _scope(workspace, principal, "batch:supersede")
+    with workspace.session() as session:
+        old = _load(session, batch_id)
+        _check_scope(workspace, principal, old, scope)
+        _correctable(old, "superseded")
+        return old.kind, old.status, old.task_id, old.id
 
 
 def supersede(
@@ -362,7 +345,7 @@ def supersede(
     ``esgledger import`` does (the old batch's rows left out of the cross-batch checks, so
     the corrected rows do not count as duplicates of the rows they correct), and in the
     same write-locked transaction the old batch becomes ``superseded`` by the new one.
-    The new batch takes the old one's status (approved or submitted).
+    The new batch takes the old one's status (approved or submitted) and collection task.
 
     Returns ``{"old": batch_view, "new": batch_view, "message": …}``.
 
@@ -378,14 +361,8 @@ def supersede(
     from esgledger.ingest.batches import file_sha256
     from esgledger.ingest.importers import import_file
 
-    _require(principal, _CORRECTING_ROLES, "supersede batches")
     text = check_reason(reason)
-    scope = _scope(workspace, principal)
-    with workspace.session() as session:
-        old = _load(session, old_batch_id)
-        _check_scope(workspace, principal, old, scope)
-        _correctable(old, "superseded")
-        kind, status, old_id = old.kind, old.status, old.id
+    kind, status, task_id, old_id = _to_supersede(workspace, principal, old_batch_id)
     path = Path(new_file)
     if path.is_file():
         same = workspace.find_batch(kind, file_sha256(path))
@@ -414,6 +391,7 @@ def supersede(
         sheet=sheet,
         principal=principal,
         status=status,
+        task_id=task_id,
         replaces=old_id,
         then=mark_old,
     )
@@ -437,3 +415,26 @@ def supersede(
             for w in result.warnings
         ],
     }
+
+
+def supersede_upload(
+    workspace: Workspace,
+    principal: Principal,
+    old_batch_id: str,
+    name: str,
+    source: BinaryIO,
+    reason: str,
+    *,
+    sheet: str | None = None,
+    max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+) -> dict[str, Any]:
+    """:func:`supersede` with an uploaded file: the role, the reason and the batch are checked
+    first, then the file is kept in ``WS/uploads/<sha256>/`` (:func:`esgledger.jobs.uploads.
+    store_upload`: importable endings only, at most ``max_bytes``) and imported from there.
+    """
+    check_reason(reason)
+    _to_supersede(workspace, principal, old_batch_id)  # before anything is kept
+    stored = store_upload(workspace.root, name, source, max_bytes=max_bytes)
+    return supersede(
+        workspace, principal, old_batch_id, workspace.root / stored, reason, sheet=sheet
+    )

@@ -17,12 +17,46 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from esgledger import __version__
-from esgledger.errors import EsgledgerError, InputError, shown, shown_lines
+from esgledger import __version__, errors
+from esgledger.errors import EsgledgerError, shown, shown_lines
 from esgledger.safe_output import mask_credentials
 
 EXIT_REJECTED = 2
 EXIT_ERROR = 1
+
+#: Error class → exit code of a command it escapes from, most specific first (the first
+#: ``isinstance`` match wins): 2 when the input was rejected as a whole or another process
+#: kept the workspace busy (nothing was written; fix the input or retry), 1 otherwise. Every
+#: class of :mod:`esgledger.errors` has its row (a test walks the subclasses, as it does for
+#: the server's ``PROBLEM_TYPES``); classes defined elsewhere take their nearest ancestor's.
+EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (errors.InputError, EXIT_REJECTED),
+    (errors.WorkspaceBusyError, EXIT_REJECTED),
+    (errors.WorkspaceError, EXIT_ERROR),
+    (errors.AuthenticationError, EXIT_ERROR),
+    (errors.AccessDeniedError, EXIT_ERROR),
+    (errors.NotFoundError, EXIT_ERROR),
+    (errors.ConflictError, EXIT_ERROR),
+    (errors.TooManyRequestsError, EXIT_ERROR),
+    (errors.UnitError, EXIT_ERROR),
+    (errors.UnknownActivityError, EXIT_ERROR),
+    (errors.StrictFallbackError, EXIT_ERROR),
+    (errors.FactorNotFoundError, EXIT_ERROR),
+    (errors.UnknownGasError, EXIT_ERROR),
+    (errors.FxRateMissingError, EXIT_ERROR),
+    (errors.PriceIndexMissingError, EXIT_ERROR),
+    (errors.EsgledgerError, EXIT_ERROR),
+)
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code of an error that escaped a command (:data:`EXIT_CODES`; 1 for any
+    other exception)."""
+    for cls, code in EXIT_CODES:
+        if isinstance(exc, cls):
+            return code
+    return EXIT_ERROR
+
 
 #: Environment variable that lets tracebacks through the guard (any value but "", "0",
 #: "false", "no").
@@ -70,10 +104,7 @@ class _GuardedGroup(TyperGroup):
             if _debugging(ctx):
                 raise
             typer.echo(error_line(exc), err=True)
-            from esgledger.errors import WorkspaceBusyError
-
-            code = EXIT_REJECTED if isinstance(exc, InputError | WorkspaceBusyError) else EXIT_ERROR
-            raise typer.Exit(code) from exc
+            raise typer.Exit(exit_code(exc)) from exc
 
 
 app = typer.Typer(

@@ -284,6 +284,17 @@ def _print_accounts(console: Console, summary: DemoSummary) -> None:
             f"  {account.username:<15} {account.role:<11} {where:<12} {account.password}",
             markup=False,
         )
+    campaign = summary.campaign
+    if campaign is not None:
+        statuses: dict[str, int] = {}
+        for task in campaign.get("tasks", []):
+            statuses[task["status"]] = statuses.get(task["status"], 0) + 1
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
+        console.print(
+            f"Campaign in progress: {campaign['name']} (id {campaign['id']}): {counts}; "
+            f"`esgledger campaigns progress {summary.workspace} {campaign['id']}` shows it.",
+            markup=False,
+        )
 
 
 def _print_report(console: Console, summary: DemoSummary) -> None:

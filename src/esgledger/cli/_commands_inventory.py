@@ -94,8 +94,13 @@ def inventory_table(data: dict[str, Any]) -> Table:
     from esgledger.inventory.runs import SCOPE3_CATEGORY_NAMES
 
     totals = data["totals"]
+    preview = (
+        " — PREVIEW, includes unapproved data / 预览，含未审批数据"
+        if data["run"].get("preview")
+        else ""
+    )
     table = Table(
-        title=f"GHG inventory {data['run']['reporting_year']} (t CO2e)",
+        title=f"GHG inventory {data['run']['reporting_year']} (t CO2e){preview}",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )

@@ -57,15 +57,27 @@ def add(
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
     display_name: Annotated[str | None, typer.Option("--name", help="Display name.")] = None,
+    oidc_issuer: Annotated[
+        str | None,
+        typer.Option("--oidc-issuer", help="Identity provider (issuer URL) of an OIDC sign-in."),
+    ] = None,
+    oidc_subject: Annotated[
+        str | None,
+        typer.Option("--oidc-subject", help="The account's subject (sub) at that provider."),
+    ] = None,
 ) -> None:
-    """Add an account."""
+    """Add an account (a password from standard input, an OIDC identity, or both)."""
     from esgledger.access import Principal, users
     from esgledger.store import Workspace
 
+    if (oidc_issuer is None) != (oidc_subject is None):
+        raise typer.BadParameter(
+            "give both --oidc-issuer and --oidc-subject, or neither", param_hint="--oidc-subject"
+        )
     password = _password_from_stdin() if password_stdin else None
     try:
         with Workspace.open(workspace) as ws:
-            user = users.add_user(
+            user = users.add_account(
                 ws,
                 Principal.local(),
                 username,
@@ -73,6 +85,8 @@ def add(
                 scope=scope,
                 password=password,
                 display_name=display_name,
+                oidc_issuer=oidc_issuer,
+                oidc_subject=oidc_subject,
             )
     except EsgledgerError as exc:
         raise _fail(exc) from exc

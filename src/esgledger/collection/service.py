@@ -37,10 +37,10 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Annotated, Any, BinaryIO, TypeVar
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from esgledger import audit
@@ -56,6 +56,7 @@ from esgledger.errors import (
     shown,
     with_zh,
 )
+from esgledger.ingest.batches import batch_state
 from esgledger.ingest.limits import human_bytes
 from esgledger.store.models import Entity, ImportBatch, Run, Site
 from esgledger.store.models_collection import (
@@ -188,22 +189,34 @@ def _can(session: Session, principal: Principal, action: str, entity: str) -> bo
 # ---- campaigns ---------------------------------------------------------------------------
 
 
+def _printable(value: str) -> str:
+    """Refuse NUL and other control characters (line breaks and tabs aside): no database
+    stores NUL in text, and no name needs a control character."""
+    if any(ord(char) < 32 and char not in "\t\r\n" for char in value) or "\x7f" in value:
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_printable)]
+Code = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_printable)]
+
+
 class CampaignSpec(BaseModel):
     """What a campaign asks: the request body of ``POST /campaigns`` and what
     ``esgledger campaigns create`` builds from its options."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     reporting_year: int = Field(ge=1990, le=2100)
     due_date: dt.date
-    activities: tuple[str, ...] = ()
-    metrics: tuple[str, ...] = ()
-    entities: tuple[str, ...] = ()
-    sites: tuple[str, ...] = ()
-    instructions_en: str = Field(default="", max_length=10_000)
-    instructions_zh: str = Field(default="", max_length=10_000)
-    owners: dict[str, str] = Field(
+    activities: tuple[Code, ...] = Field(default=(), max_length=500)
+    metrics: tuple[Code, ...] = Field(default=(), max_length=500)
+    entities: tuple[Code, ...] = Field(default=(), max_length=5000)
+    sites: tuple[Code, ...] = Field(default=(), max_length=5000)
+    instructions_en: Text = Field(default="", max_length=10_000)
+    instructions_zh: Text = Field(default="", max_length=10_000)
+    owners: dict[Code, Code] = Field(
         default_factory=dict, description="entity or site code -> data owner's username"
     )
 
@@ -314,6 +327,19 @@ def _campaign_dict(campaign: Campaign) -> dict[str, Any]:
         "created_by": campaign.created_by,
         "created_at": campaign.created_at.isoformat(),
     }
+
+
+def _scoped_campaign(
+    session: Session, campaign: Campaign, visible: frozenset[str] | None
+) -> dict[str, Any]:
+    """:func:`_campaign_dict` naming only the entities and sites within ``visible`` (a
+    scoped principal does not learn which other business units a campaign asks)."""
+    out = _campaign_dict(campaign)
+    if visible is not None:
+        site_entity = dict(session.execute(sa.select(Site.code, Site.entity)).all())
+        out["entities"] = [e for e in out["entities"] if e in visible]
+        out["sites"] = [s for s in out["sites"] if site_entity.get(s) in visible]
+    return out
 
 
 def _task_dict(task: CollectionTask) -> dict[str, Any]:
@@ -462,7 +488,7 @@ def list_campaigns(workspace: Workspace, principal: Principal) -> list[dict[str,
         if visible is not None:
             seen = sa.select(CollectionTask.campaign_id).where(CollectionTask.entity.in_(visible))
             query = query.where(Campaign.id.in_(seen))
-        return [_campaign_dict(c) for c in session.scalars(query)]
+        return [_scoped_campaign(session, c, visible) for c in session.scalars(query)]
 
 
 @_bilingual
@@ -480,7 +506,7 @@ def get_campaign(workspace: Workspace, principal: Principal, campaign_id: int) -
         found = [] if campaign is None else _tasks(session, campaign_id, visible)
         if campaign is None or (visible is not None and not found):
             raise NotFoundError(f"no campaign {campaign_id} / 活动 {campaign_id} 不存在")
-        result = _campaign_dict(campaign)
+        result = _scoped_campaign(session, campaign, visible)
         result["tasks"] = [_task_dict(t) for t in found]
         return result
 
@@ -665,18 +691,43 @@ def _move(
     return old
 
 
+_BATCH_VERBS = {"approved": "approve", "submitted": "reopen", "superseded": "supersede"}
+
+
 def _set_batch_status(
-    session: Session, principal: Principal, batch_id: str | None, status: str, reason: str
+    session: Session,
+    principal: Principal,
+    batch_id: str | None,
+    status: str,
+    reason: str,
+    *,
+    superseded_by: str | None = None,
 ) -> None:
+    """Move the task's batch to ``status`` (who, when, why on the registry row) and record
+    the audit event ``batch.approve``, ``batch.reopen`` or ``batch.supersede``."""
     if batch_id is None:
         return
     batch = session.get(ImportBatch, batch_id)
     if batch is None:
         return
+    before = audit.digest(batch_state(batch))
     batch.status = status
+    if superseded_by is not None:
+        batch.superseded_by = superseded_by
     batch.status_changed_at = _now()
     batch.status_changed_by = principal.username
     batch.status_reason = reason
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        f"batch.{_BATCH_VERBS[status]}",
+        "batch",
+        batch.id,
+        before=before,
+        after=audit.digest(batch_state(batch)),
+        detail={"reason": reason, "task_id": batch.task_id, "superseded_by": superseded_by},
+    )
 
 
 def _transition(
@@ -978,9 +1029,10 @@ def _approved_rows(
         return None
     con = duckdb.connect()
     try:
-        return con.execute(
+        # con.sql, not con.execute: Arrow from a DB-API result is an extra copy (DuckDB warns).
+        return con.sql(
             f"SELECT * FROM read_parquet(?, union_by_name = true) WHERE {where}",
-            [files, *params],
+            params=[files, *params],
         ).to_arrow_table()
     finally:
         con.close()
@@ -1155,9 +1207,13 @@ def submit(
         if previous is not None and previous != batch.id:
             old = session.get(ImportBatch, previous)
             if old is not None and old.status == "submitted":
-                old.superseded_by = batch.id
                 _set_batch_status(
-                    session, principal, previous, "superseded", f"resubmitted to task {task_id}"
+                    session,
+                    principal,
+                    previous,
+                    "superseded",
+                    f"resubmitted to task {task_id}",
+                    superseded_by=batch.id,
                 )
         outcome["task"] = _task_dict(current)
 
@@ -1347,7 +1403,7 @@ def template_for_task(
         rows=rows,
         reference=reference,
         entities=[task.entity],
-        sites=sites or None,
+        sites=(sites or None) if task.item_group == "activities" else None,
         note=(note_en, note_zh),
     )
     return write_template(
@@ -1581,28 +1637,21 @@ def _task_weights(
 ) -> dict[int, float]:
     """Each activity task's share of the run's emissions [t CO2e, consolidated]."""
     rows = _activity_totals(str(workspace.lake / "runs" / run.id / "line_items.parquet"))
-    # rows by entity and by site once, so that each task reads only its own (a task per
-    # entity of a large group read every row of the run before: 60 ms a request on the demo)
     by_entity: dict[str, list[tuple[str, float]]] = {}
     by_site: dict[str, list[tuple[str, float]]] = {}
     for entity, site, activity, kg in rows:
         if kg is None:
             continue
-        pair = (str(activity), float(kg))
-        by_entity.setdefault(entity, []).append(pair)
+        by_entity.setdefault(str(entity), []).append((str(activity), float(kg)))
         if site is not None:
-            by_site.setdefault(site, []).append(pair)
+            by_site.setdefault(str(site), []).append((str(activity), float(kg)))
     weights: dict[int, float] = {}
     for task in found:
         if task.item_group != "activities":
             continue
-        items = tuple(task.items)
-        pool = (
-            by_entity.get(task.entity, [])
-            if task.target_kind == "entity"
-            else by_site.get(task.target, [])
-        )
-        weights[task.id] = sum(kg / 1000.0 for key, kg in pool if _item_matches(key, items))
+        lines = (by_entity if task.target_kind == "entity" else by_site).get(task.target, [])
+        weights[task.id] = sum(kg for activity, kg in lines if _item_matches(activity, task.items))
+        weights[task.id] /= 1000.0
     return weights
 
 
@@ -1624,6 +1673,7 @@ def progress(workspace: Workspace, principal: Principal, campaign_id: int) -> di
         if campaign is None or (visible is not None and not found):
             raise NotFoundError(f"no campaign {campaign_id} / 活动 {campaign_id} 不存在")
         run, proxy = _baseline(workspace, session, campaign.reporting_year)
+        shown_campaign = _scoped_campaign(session, campaign, visible)
     today = _now().date()
     groups: dict[tuple[str, str], dict[str, int]] = {}
     for task in found:
@@ -1639,12 +1689,13 @@ def progress(workspace: Workspace, principal: Principal, campaign_id: int) -> di
     ]  # fmt: skip
     weights = _task_weights(workspace, run, found) if run is not None else {}
     total = sum(weights.values())
-    approved = sum(w for task_id, w in weights.items() if _status_of(found, task_id) == "approved")
+    status_of = {t.id: t.status for t in found}
+    approved = sum(w for task_id, w in weights.items() if status_of[task_id] == "approved")
     by_status = dict.fromkeys(machine.STATUSES, 0)
     for task in found:
         by_status[task.status] += 1
     return {
-        "campaign": _campaign_dict(campaign),
+        "campaign": shown_campaign,
         "tasks": len(found),
         "by_status": by_status,
         "by_entity_item": [
@@ -1661,7 +1712,3 @@ def progress(workspace: Workspace, principal: Principal, campaign_id: int) -> di
             "share": round(approved / total, 4) if total > 0 else None,
         },
     }
-
-
-def _status_of(found: Sequence[CollectionTask], task_id: int) -> str:
-    return next(t.status for t in found if t.id == task_id)

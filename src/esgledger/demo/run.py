@@ -39,7 +39,7 @@ import duckdb
 import pyarrow as pa
 
 from esgledger.demo.data import DEMO_SEED, DEMO_YEAR, DemoFiles, write_demo_inputs
-from esgledger.demo.platform import DemoAccount, add_demo_accounts
+from esgledger.demo.platform import DemoAccount, add_demo_accounts, add_demo_campaign
 from esgledger.errors import EsgledgerError, FactorNotFoundError, WorkspaceError
 from esgledger.ingest import ImportResult
 from esgledger.inventory.market import MarketResult, market_based
@@ -137,6 +137,7 @@ class DemoSummary:
     plan: PlanResult | None = None
     report: ReportResult | None = None
     accounts: list[DemoAccount] = field(default_factory=list)
+    campaign: dict[str, Any] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -281,8 +282,11 @@ def _step_report(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) 
 
 
 #: The steps after the imports, in order (append one to extend the demo).
-def _step_accounts(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) -> None:
+def _step_accounts(workspace: Workspace, summary: DemoSummary, files: DemoFiles) -> None:
     summary.accounts = add_demo_accounts(workspace)
+    summary.campaign = add_demo_campaign(
+        workspace, files.energy, workspace.root / "inputs" / "submissions", year=summary.year
+    )
 
 
 DEMO_STEPS: list[DemoStep] = [
@@ -292,7 +296,10 @@ DEMO_STEPS: list[DemoStep] = [
     ("targets: progress, SBTi checks, temperature score", _step_targets),
     ("abatement plan: scenario, MACC and residual gap", _step_plan),
     ("writing the ESG report (English and Chinese, HTML and PDF)", _step_report),
-    ("adding demo accounts, one per role, for esgledger serve", _step_accounts),
+    (
+        "adding demo accounts (one per role) and a data-collection campaign in progress",
+        _step_accounts,
+    ),
 ]
 
 

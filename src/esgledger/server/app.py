@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from esgledger import __version__
 from esgledger.server.api import ROUTERS
 from esgledger.server.middleware import RateLimiter, RequestMiddleware
+from esgledger.server.oidc import OidcClient
 from esgledger.server.problems import install_handlers, problem_media_types
 from esgledger.server.settings import ServerSettings
 from esgledger.store import Workspace
@@ -65,6 +66,15 @@ def create_app(
     app.state.workspace = ws
     app.state.settings = settings
     app.state.sign_in_limiter = RateLimiter(settings.sign_in_rate_per_minute)
+    app.state.oidc = (
+        OidcClient(
+            settings.oidc_issuer or "",
+            settings.oidc_client_id or "",
+            settings.oidc_client_secret,
+        )
+        if settings.oidc_enabled
+        else None
+    )
     install_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

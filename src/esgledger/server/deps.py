@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 from esgledger.access import Principal
 from esgledger.access.policy import grant, require
@@ -22,7 +24,9 @@ __all__ = [
     "PrincipalDep",
     "SettingsDep",
     "WorkspaceDep",
+    "api_routes",
     "client_address",
+    "route_actions",
 ]
 
 SESSION_COOKIE = "esgledger_session"
@@ -31,6 +35,10 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 #: Every action a route declared through :func:`Allowed` (a test checks each is in roles.csv).
 DECLARED_ACTIONS: set[str] = set()
+
+#: The dependency :func:`Allowed` made for each action, so the action of a route can be read
+#: back from its dependencies (:func:`route_actions`; the role-matrix test walks them).
+_ACTION_OF: dict[Callable[..., Any], str] = {}
 
 
 async def _workspace(request: Request) -> Workspace:
@@ -67,7 +75,10 @@ def _principal(request: Request, workspace: WorkspaceDep) -> Principal:
             "sign in with POST /api/v1/session or send 'Authorization: Bearer TOKEN'"
         )
     principal, csrf = principal_for_session(workspace, cookie, address=address)
-    if request.method not in _SAFE_METHODS and request.headers.get(CSRF_HEADER) != csrf:
+    sent = request.headers.get(CSRF_HEADER, "")
+    if request.method not in _SAFE_METHODS and not secrets.compare_digest(
+        sent.encode("utf-8"), csrf.encode("utf-8")
+    ):
         raise AccessDeniedError(
             f"a signed-in browser request that changes something must send the session's "
             f"CSRF token in the {CSRF_HEADER} header"
@@ -90,4 +101,28 @@ def Allowed(action: str) -> Any:  # noqa: N802 - reads as a marker in route sign
 
     check.__name__ = f"allowed_{action.replace(':', '_')}"
     dependency: Callable[..., Awaitable[Principal]] = check
+    _ACTION_OF[dependency] = action
     return Depends(dependency)
+
+
+def route_actions(route: Any) -> frozenset[str]:
+    """The actions ``route`` (an ``APIRoute`` or an item of :func:`api_routes`) declared
+    through :func:`Allowed`; empty for a public route (sign-in, health)."""
+    found: set[str] = set()
+    stack = [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        if dependant.call is not None and dependant.call in _ACTION_OF:
+            found.add(_ACTION_OF[dependant.call])
+        stack.extend(dependant.dependencies)
+    return frozenset(found)
+
+
+def api_routes(app: FastAPI) -> list[RouteContext]:
+    """Every API route of ``app`` with its full path (routers included in routers too):
+    ``.path``, ``.methods``, ``.operation_id``, ``.dependant``, ``.original_route``."""
+    return [
+        context
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute)
+    ]

@@ -12,7 +12,10 @@ from collections import deque
 from threading import Lock
 from typing import Any
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from esgledger.server.problems import problem_response
 
 __all__ = ["JsonFormatter", "RateLimiter", "RequestMiddleware"]
 
@@ -74,20 +77,8 @@ class RequestMiddleware:
         started = time.perf_counter()
         status_seen: list[int] = []
         headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await self._too_large(scope, send, request_id)
-            return
         received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body:
-                    raise _BodyTooLargeError
-            return message
+        exceeded = False
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -99,12 +90,48 @@ class RequestMiddleware:
                 message["headers"] = raw
             await send(message)
 
+        async def limited_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    exceeded = True
+                    raise _BodyTooLargeError
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            # A body that grew past the limit while streaming (chunked): whatever the app
+            # answers about the broken read (FastAPI says 400), the client gets the 413.
+            if not exceeded:
+                await send_with_headers(message)
+            elif message["type"] == "http.response.start" and not status_seen:
+                await self._too_large(scope, receive, send_with_headers)
+
+        declared = headers.get(b"content-length")
         try:
-            await self.app(scope, limited_receive, send_with_headers)
+            if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+                await self._too_large(scope, receive, send_with_headers)
+                return
+            await self.app(scope, limited_receive, guarded_send)
         except _BodyTooLargeError:
             if not status_seen:
-                await self._too_large(scope, send, request_id)
-                status_seen.append(413)
+                await self._too_large(scope, receive, send_with_headers)
+        except Exception:
+            # No exception text and no stack trace for the client: a problem document with
+            # the request id; the traceback goes to the log.
+            log.exception("unhandled error", extra={"request_id": request_id})
+            if status_seen:
+                raise
+            response = problem_response(
+                Request(scope),
+                500,
+                "internal",
+                "Internal error",
+                "内部错误",
+                "the server failed; quote the request_id to an administrator",
+            )
+            await response(scope, receive, send_with_headers)
         finally:
             log.info(
                 "request",
@@ -117,31 +144,17 @@ class RequestMiddleware:
                 },
             )
 
-    async def _too_large(self, scope: Scope, send: Send, request_id: str) -> None:
-        body = json.dumps(
-            {
-                "type": "/problems/too-large",
-                "title": "Request too large",
-                "status": 413,
-                "detail": f"the request body exceeds {self.max_body} bytes",
-                "instance": scope.get("path"),
-                "request_id": request_id,
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                    *SECURITY_HEADERS,
-                    (b"x-request-id", request_id.encode()),
-                ],
-            }
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            Request(scope),
+            413,
+            "too-large",
+            "Request too large",
+            "请求过大",
+            f"the request body exceeds {self.max_body} bytes",
+            headers={"Connection": "close"},
         )
-        await send({"type": "http.response.body", "body": body})
+        await response(scope, receive, send)
 
 
 class RateLimiter:

@@ -31,16 +31,29 @@ __all__ = [
 
 log = logging.getLogger("esgledger.server")
 
-#: Error class → (status, type slug, English title, Chinese title). Most specific first;
-#: a test walks every subclass of EsgledgerError and fails on one not covered here.
+_REFERENCE = ("missing-reference", "Missing reference data", "缺少参考数据")
+_INPUT = ("invalid-input", "Invalid input", "输入无效")
+
+#: Error class → (status, type slug, English title, Chinese title). Most specific first (the
+#: first ``isinstance`` match wins). Every class of :mod:`esgledger.errors` has its own row (a
+#: test walks the subclasses and fails on one missing here or from the CLI's exit codes);
+#: classes defined elsewhere are covered by their nearest listed ancestor.
 PROBLEM_TYPES: tuple[tuple[type[BaseException], int, str, str, str], ...] = (
     (errors.AuthenticationError, 401, "unauthenticated", "Not signed in", "未登录或凭据无效"),
     (errors.AccessDeniedError, 403, "forbidden", "Not allowed", "无权执行此操作"),
     (errors.NotFoundError, 404, "not-found", "Not found", "未找到"),
     (errors.ConflictError, 409, "conflict", "Conflict", "状态冲突"),
     (errors.WorkspaceBusyError, 503, "busy", "Workspace busy", "工作区繁忙"),
+    (errors.WorkspaceError, 503, "unavailable", "Workspace unavailable", "工作区不可用"),
     (errors.TooManyRequestsError, 429, "too-many-requests", "Too many requests", "请求过于频繁"),
-    (errors.InputError, 422, "invalid-input", "Invalid input", "输入无效"),
+    (errors.InputError, 422, *_INPUT),
+    (errors.UnitError, 422, *_INPUT),
+    (errors.UnknownActivityError, 422, *_INPUT),
+    (errors.StrictFallbackError, 422, *_REFERENCE),
+    (errors.FactorNotFoundError, 422, *_REFERENCE),
+    (errors.UnknownGasError, 422, *_REFERENCE),
+    (errors.FxRateMissingError, 422, *_REFERENCE),
+    (errors.PriceIndexMissingError, 422, *_REFERENCE),
     (
         errors.EsgledgerError,
         422,
@@ -49,6 +62,12 @@ PROBLEM_TYPES: tuple[tuple[type[BaseException], int, str, str, str], ...] = (
         "无法处理该请求",
     ),
 )
+
+#: Problem types whose detail is never the error's own text (it may name server paths): the
+#: client gets the fixed text of :data:`_FIXED_DETAIL`, the log gets the rest.
+_FIXED_DETAIL: dict[str, str] = {
+    "unavailable": "the workspace cannot be used now; an administrator can see why in the log",
+}
 
 _HTTP_TITLES: dict[int, tuple[str, str, str]] = {
     400: ("bad-request", "Bad request", "请求无效"),
@@ -81,6 +100,7 @@ _DETAIL_ZH: dict[str, str] = {
     "internal": "服务器出错；请求编号见 request_id，可交给管理员查询日志。",
     "too-many-requests": "请稍后再试。",
     "too-large": "上传内容超过服务器允许的大小。",
+    "unavailable": "工作区暂不可用；管理员可在日志中查看原因。",
     "unsupported-media-type": "不支持的内容类型。",
 }
 
@@ -134,7 +154,7 @@ def language(request: Request) -> str:
             except ValueError:
                 q = 0.0
         lang = "zh-CN" if tag.lower().startswith("zh") else "en"
-        if q > best_q:
+        if q > best_q and q > 0:  # q=0: "not acceptable"
             best, best_q = lang, q
     return best
 
@@ -266,16 +286,24 @@ def install_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: errors.EsgledgerError) -> JSONResponse:
         status, slug, en, zh = problem_for(exc)
         headers = {"WWW-Authenticate": 'Bearer realm="esgledger"'} if status == 401 else None
+        detail = _FIXED_DETAIL.get(slug)
+        if detail is not None:
+            log.warning(
+                "%s: %s",
+                type(exc).__name__,
+                exc,
+                extra={"request_id": getattr(request.state, "request_id", None)},
+            )
         return problem_response(
             request,
             status,
             slug,
             en,
             zh,
-            str(exc),
+            str(exc) if detail is None else detail,
             issues=_issues(exc),
             headers=headers,
-            own_zh=getattr(exc, "zh", None),
+            own_zh=getattr(exc, "zh", None) if detail is None else None,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -3,7 +3,7 @@ environment variables (and the arguments of ``esgledger serve``)."""
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["ServerSettings"]
@@ -29,10 +29,32 @@ class ServerSettings(BaseSettings):
         20, ge=1, description="sign-in attempts per client address per minute"
     )
     workers: int = Field(2, ge=0, le=64, description="job worker threads (0: no worker)")
-    oidc_issuer: str | None = None
+    oidc_issuer: str | None = Field(
+        None, description="OIDC identity provider (issuer URL); unset: no OIDC sign-in"
+    )
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = None
-    oidc_default_role: str = "viewer"
+    oidc_redirect_url: str | None = Field(
+        None,
+        description="the callback URL registered at the provider (default: this server's "
+        "/api/v1/oidc/callback as the request reached it)",
+    )
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> ServerSettings:
+        if (self.oidc_issuer is None) != (self.oidc_client_id is None):
+            raise ValueError(
+                "OIDC needs both ESGLEDGER_SERVER_OIDC_ISSUER and ESGLEDGER_SERVER_OIDC_CLIENT_ID"
+            )
+        issuer = self.oidc_issuer or ""
+        local = issuer.startswith(("http://127.0.0.1", "http://localhost"))
+        if issuer and not issuer.startswith("https://") and not local:
+            raise ValueError("the OIDC issuer must be an https:// URL")
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return self.oidc_issuer is not None and self.oidc_client_id is not None
 
     @field_validator("oidc_client_secret")
     @classmethod

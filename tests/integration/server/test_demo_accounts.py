@@ -15,11 +15,18 @@ from esgledger.store import Workspace
 from esgledger.store.models_platform import User
 
 ACCOUNTS = [step for step in DEMO_STEPS if step[0].startswith("adding demo accounts")]
+assert len(ACCOUNTS) == 1
 
 
 def test_every_demo_account_signs_in_with_its_printed_password(tmp_path: Path) -> None:
     summary = build_demo(tmp_path / "demo", progress=False, steps=ACCOUNTS)
     assert sorted(a.role for a in summary.accounts) == sorted(ROLES)
+    # ... and a campaign in progress: the Cloud task submitted with its review flags, the
+    # other business units' tasks open
+    assert summary.campaign is not None
+    by_entity = {t["entity"]: t for t in summary.campaign["tasks"]}
+    assert by_entity["CLOUD"]["status"] == "submitted"
+    assert {by_entity[e]["status"] for e in ("GAME", "SOC")} == {"open"}
     with Workspace.open(tmp_path / "demo") as ws:
         with ws.session() as session:
             hashes = session.execute(sa.select(User.password_hash)).scalars().all()

@@ -239,3 +239,34 @@ def test_a_report_of_a_preview_run_says_so(sqlite_workspace: Workspace, tmp_path
     assert preview.run_id in english
     assert "预览——含未审批数据" in chinese
     assert "已提交" in chinese
+
+
+def test_a_correction_racing_a_withdrawal_writes_nothing(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old batch is withdrawn by someone else after the corrected file was validated and
+    before the import's write lock: the supersede fails whole (no new batch, no lake file)."""
+    import esgledger.ingest.batches as batches_module
+
+    a, _b = _group(workspace, tmp_path)
+    fixed = write_csv(
+        tmp_path / "a-fixed.csv",
+        [activity("stationary.diesel", 120, "gal", region="US", record_id="D-1")],
+    )
+    real = batches_module.pause_at
+
+    def race(point: str) -> None:
+        if point == "validated":
+            withdraw(workspace, Principal("other", "esg_office"), a, "withdrawn meanwhile")
+        real(point)
+
+    monkeypatch.setattr(batches_module, "pause_at", race)
+    with pytest.raises(ConflictError, match="already withdrawn by other"):
+        supersede(workspace, OFFICE, a, fixed, "fix")
+    monkeypatch.setattr(batches_module, "pause_at", real)
+    assert show(workspace, OFFICE, a)["status"] == "withdrawn"
+    assert len(list_batches(workspace, OFFICE, kind="activities")) == 2
+    assert sorted(p.name for p in (workspace.lake / "activities").iterdir()) == sorted(
+        f"{b}.parquet" for b in (a, _b)
+    )
+    assert [e.action for e in audit.events(workspace)][-1] == "batch.withdraw"

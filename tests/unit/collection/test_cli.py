@@ -38,6 +38,16 @@ def test_the_cycle_from_the_command_line(sqlite_workspace: Workspace, tmp_path: 
     assert "row 2" in rejected.output
     _ok("tasks", "submit", ws, task, str(write_csv(tmp_path / "good.csv", [row()])))
     _ok("tasks", "review", ws, task)
+    shown = json.loads(_ok("tasks", "show", ws, task, "--json"))
+    # One month of a year asked for: the review flags the missing months
+    # (docs/platform/review-flags.md); the reviewer accepts each flag before approving.
+    flags = [f for f in shown["flags"] if f["severity"] != "note"]
+    assert flags
+    blocked = runner.invoke(app, ["tasks", "approve", ws, task])
+    assert blocked.exit_code == 1
+    assert "not accepted" in blocked.output
+    for flag in flags:
+        _ok("tasks", "accept-flag", ws, task, flag["id"], "--comment", "site opened in December")
     wrong = runner.invoke(app, ["tasks", "reopen", ws, task, "--reason", "x"])
     assert wrong.exit_code == 1
     assert "cannot reopen" in wrong.output

@@ -152,6 +152,15 @@ def test_rows_outside_the_task_are_row_level_issues(ws: Workspace, tmp_path: Pat
     assert [(i.row, i.column) for i in info.value.issues] == [(2, "site")]
 
 
+def _accept_flags(ws: Workspace, task: int) -> None:
+    """The reviewer accepts every flag (not notes) of the task's submission with a comment:
+    one month submitted of a year asked for raises a gap flag (docs/platform/review-flags.md)."""
+    flags = [f for f in service.get_task(ws, ESG, task)["flags"] if f["severity"] != "note"]
+    assert flags, "the partial-year submission should raise a gap flag"
+    for flag in flags:
+        service.accept_flag(ws, REVIEWER, task, flag["id"], "the other months follow in Q2")
+
+
 def test_the_whole_review_cycle(ws: Workspace, tmp_path: Path) -> None:
     campaign = service.create_campaign(ws, ESG, spec())
     cloud = _task(ws, campaign, "CLOUD")
@@ -179,6 +188,7 @@ def test_the_whole_review_cycle(ws: Workspace, tmp_path: Path) -> None:
         ws, CLOUD_OWNER, cloud, write_csv(tmp_path / "d.csv", [row(), row(month=2, quantity=5)])
     )
     service.start_review(ws, REVIEWER, cloud)
+    _accept_flags(ws, cloud)
     approved = service.approve(ws, REVIEWER, cloud)
     assert approved["status"] == "approved"
     assert approved["actions"] == ["reopen"]
@@ -195,9 +205,11 @@ def test_the_whole_review_cycle(ws: Workspace, tmp_path: Path) -> None:
         ("in_review", "approved"), ("approved", "in_review"),
     ]  # fmt: skip
     assert history[-1]["comment"] == "the meter was replaced in March"
-    assert _actions(ws) == [
-        "campaign.create", "task.submit", "task.submit", "task.start_review", "task.return",
-        "task.submit", "task.start_review", "task.approve", "task.reopen",
+    assert [a for a in _actions(ws) if a != "task.accept_flag"] == [
+        "campaign.create", "import.activities", "task.submit", "import.activities",
+        "task.submit", "batch.supersede", "task.start_review", "task.return",
+        "import.activities", "task.submit", "batch.supersede", "task.start_review",
+        "task.approve", "batch.approve", "task.reopen", "batch.reopen",
     ]  # fmt: skip
 
 
@@ -316,6 +328,7 @@ def test_progress_counts_statuses_and_overdue_tasks(ws: Workspace, tmp_path: Pat
     cloud = _task(ws, campaign, "CLOUD")
     service.submit(ws, CLOUD_OWNER, cloud, write_csv(tmp_path / "a.csv", [row()]))
     service.start_review(ws, REVIEWER, cloud)
+    _accept_flags(ws, cloud)
     service.approve(ws, REVIEWER, cloud)
     report = service.progress(ws, ESG, campaign["id"])
     assert report["by_status"] == {"open": 1, "submitted": 0, "in_review": 0, "returned": 0,
@@ -391,3 +404,34 @@ def test_the_template_carries_last_years_rows(ws: Workspace, tmp_path: Path) -> 
     assert quantities == [100.0, 200.0]
     assert service.template_for_task(ws, ESG, _task(ws, campaign, "SOC"), tmp_path / "s.xlsx")
     assert "last year" not in load_workbook(tmp_path / "s.xlsx").sheetnames
+
+
+def test_a_metrics_task_has_its_own_template(ws: Workspace, tmp_path: Path) -> None:
+    campaign = service.create_campaign(ws, ESG, spec(activities=(), metrics=("B1.1",)))
+    task = next(t for t in campaign["tasks"] if t["target"] == "CLOUD")
+    assert task["item_group"] == "metrics"
+    book = load_workbook(service.template_for_task(ws, ESG, task["id"], tmp_path / "m.xlsx"))
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    body = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [(r[header.index("metric")], r[header.index("entity")]) for r in body] == [
+        ("B1.1", "CLOUD")
+    ]
+
+
+def test_a_metrics_submission_is_checked_against_its_entity(ws: Workspace, tmp_path: Path) -> None:
+    campaign = service.create_campaign(ws, ESG, spec(activities=(), metrics=("B1.1",)))
+    task = next(t["id"] for t in campaign["tasks"] if t["target"] == "CLOUD")
+    path = tmp_path / "m.csv"
+    path.write_text("metric,entity,year,value,unit\nB1.1,CLOUD,2024,100,\nB1.1,SOC,2024,50,\n")
+    with pytest.raises(InputError) as info:
+        service.submit(ws, CLOUD_OWNER, task, path)
+    assert [(i.column, i.value) for i in info.value.issues] == [("entity", "SOC")]
+    with ws.session() as session:
+        assert (
+            session.scalars(sa.select(ImportBatch).where(ImportBatch.task_id == task)).all() == []
+        )
+    path.write_text("metric,entity,year,value,unit\nB1.1,CLOUD,2024,100,\n")
+    done = service.submit(ws, CLOUD_OWNER, task, path)
+    assert done["status"] == "submitted"
+    assert done["flags"] == []

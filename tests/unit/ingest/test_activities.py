@@ -766,6 +766,7 @@ def test_csv_is_stored_typed_in_the_lake_with_its_batch(ws: Workspace, tmp_path:
             {"activity": "electricity", "unit": "kWh", "rows": 1, "quantity": 1000.0},
             {"activity": "travel.hotel", "unit": "间夜", "rows": 1, "quantity": 12.5},
         ],
+        "entities": ["CLOUD", "GRP"],  # what scopes a data owner's view of the registry
     }
     json.dumps(batch.summary)  # the summary is plain JSON
 

@@ -7,16 +7,31 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from esgledger.server.api import campaigns, health, inventory, jobs, session, users
+from esgledger.server.api import (
+    audit,
+    batches,
+    campaigns,
+    health,
+    inventory,
+    jobs,
+    oidc,
+    organisation,
+    session,
+    users,
+)
 
 __all__ = ["ROUTERS"]
 
 ROUTERS: list[APIRouter] = [
     health.router,
     session.router,
+    oidc.router,
     users.router,
     inventory.router,
+    organisation.router,
     jobs.router,
     campaigns.router,
     campaigns.tasks_router,
+    batches.router,
+    audit.router,
 ]

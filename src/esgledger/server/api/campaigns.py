@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from esgledger.access import Principal
 from esgledger.collection import service
-from esgledger.collection.service import CampaignSpec
+from esgledger.collection.service import CampaignSpec, Text
 from esgledger.server.deps import Allowed, WorkspaceDep
 from esgledger.server.problems import problem_responses
 
@@ -29,33 +29,32 @@ Assigner = Annotated[Principal, Allowed("task:assign")]
 EvidenceReader = Annotated[Principal, Allowed("evidence:read")]
 EvidenceWriter = Annotated[Principal, Allowed("evidence:write")]
 
-#: Ids are database integers: a path or query number beyond them is a 422, never a driver
-#: overflow (found by the API fuzz run).
-MAX_ID = 2**31 - 1
-CampaignId = Annotated[int, Path(ge=1, le=MAX_ID, description="the campaign's id")]
-TaskId = Annotated[int, Path(ge=1, le=MAX_ID, description="the task's id")]
-EvidenceId = Annotated[int, Path(ge=1, le=MAX_ID, description="the evidence file's id")]
+#: Ids are database integers: bounded, so a huge one is a 422, never a driver overflow.
+_MAX_ID = 2**31 - 1
 Version = Annotated[
     int | None,
     Query(
         ge=1,
-        le=MAX_ID,
+        le=_MAX_ID,
         description="the task's version the client saw; refused (409) if it changed",
     ),
 ]
+CampaignId = Annotated[int, Path(ge=1, le=_MAX_ID)]
+TaskId = Annotated[int, Path(ge=1, le=_MAX_ID)]
+EvidenceId = Annotated[int, Path(ge=1, le=_MAX_ID)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Reason(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class Comment(BaseModel):
-    comment: str = Field(min_length=1, max_length=2000)
+    comment: Text = Field(min_length=1, max_length=2000)
 
 
 class Owner(BaseModel):
-    owner: str = Field(min_length=1, max_length=100)
+    owner: Text = Field(min_length=1, max_length=100)
 
 
 # ---- campaigns ---------------------------------------------------------------------------
@@ -112,7 +111,7 @@ def progress(
 def list_tasks(
     principal: TaskReader,
     workspace: WorkspaceDep,
-    campaign: Annotated[int | None, Query(ge=1, le=MAX_ID, description="campaign id")] = None,
+    campaign: Annotated[int | None, Query(ge=1, le=_MAX_ID, description="campaign id")] = None,
     task_status: Annotated[str | None, Query(alias="status", max_length=20)] = None,
     owner: Annotated[str | None, Query(max_length=100)] = None,
 ) -> list[dict[str, Any]]:
@@ -232,7 +231,11 @@ def reopen(
     responses=problem_responses(403, 404, 409, 422),
 )
 def accept_flag(
-    task_id: TaskId, flag_id: str, body: Comment, principal: Reviewer, workspace: WorkspaceDep
+    task_id: TaskId,
+    flag_id: Annotated[str, Path(max_length=200)],
+    body: Comment,
+    principal: Reviewer,
+    workspace: WorkspaceDep,
 ) -> dict[str, Any]:
     """Accept one review flag of the current submission, with a comment."""
     return service.accept_flag(workspace, principal, task_id, flag_id, body.comment)

@@ -18,6 +18,7 @@ from esgledger.server.deps import (
     client_address,
 )
 from esgledger.server.problems import problem_responses
+from esgledger.server.settings import ServerSettings
 
 router = APIRouter(prefix="/api/v1", tags=["session"])
 
@@ -59,6 +60,19 @@ class TokenListed(BaseModel):
 SessionPrincipal = Annotated[Principal, Allowed("session:self")]
 
 
+def set_session_cookie(response: Response, signed: users.SignIn, settings: ServerSettings) -> None:
+    """The session cookie: HttpOnly, Secure (unless turned off), SameSite=Strict."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        signed.cookie,
+        max_age=int(settings.session_hours * 3600),
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="strict",
+        path="/",
+    )
+
+
 @router.post(
     "/session",
     operation_id="session-sign_in",
@@ -87,15 +101,7 @@ def sign_in(
     signed = users.start_session(
         workspace, principal, lifetime=timedelta(hours=settings.session_hours)
     )
-    response.set_cookie(
-        SESSION_COOKIE,
-        signed.cookie,
-        max_age=int(settings.session_hours * 3600),
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="strict",
-        path="/",
-    )
+    set_session_cookie(response, signed, settings)
     return SessionOut(
         username=principal.username,
         role=principal.role,

@@ -31,6 +31,10 @@ class UserIn(BaseModel):
     scope: str | None = Field(None, max_length=100)
     password: str | None = Field(None, min_length=1, max_length=1024)
     display_name: str | None = Field(None, max_length=200)
+    oidc_issuer: str | None = Field(
+        None, max_length=300, description="link an identity provider's account: its issuer"
+    )
+    oidc_subject: str | None = Field(None, max_length=300, description="... and its subject")
 
 
 class RoleIn(BaseModel):
@@ -62,7 +66,7 @@ def list_users(principal: Reader, workspace: WorkspaceDep) -> Any:
 )
 def add_user(body: UserIn, principal: Writer, workspace: WorkspaceDep) -> Any:
     """Add an account."""
-    return users.add_user(
+    return users.add_account(
         workspace,
         principal,
         body.username,
@@ -70,6 +74,8 @@ def add_user(body: UserIn, principal: Writer, workspace: WorkspaceDep) -> Any:
         scope=body.scope,
         password=body.password,
         display_name=body.display_name,
+        oidc_issuer=body.oidc_issuer,
+        oidc_subject=body.oidc_subject,
     )
 
 
@@ -93,3 +99,14 @@ def set_role(username: str, body: RoleIn, principal: Writer, workspace: Workspac
 def disable(username: str, principal: Writer, workspace: WorkspaceDep) -> Any:
     """Disable an account: its sessions end and its tokens stop working."""
     return users.disable_user(workspace, principal, username)
+
+
+@router.post(
+    "/users/{username}/enable",
+    operation_id="users-enable",
+    response_model=UserOut,
+    responses=problem_responses(403, 404),
+)
+def enable(username: str, principal: Writer, workspace: WorkspaceDep) -> Any:
+    """Enable an account again (and lift a sign-in lock-out)."""
+    return users.enable_user(workspace, principal, username)
