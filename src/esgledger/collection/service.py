@@ -747,14 +747,31 @@ def _transition(
                 f"task {task_id} changed meanwhile (version {task.version}, not "
                 f"{expected_version}); reload it / 任务 {task_id} 已被他人修改，请刷新后重试"
             )
+        machine.next_status(task.status, action, task_id=task.id, reason=reason)  # fits?
         if action == "approve":
             _check_flags_settled(session, task)
+            _check_batch_live(session, task, "submitted")
+        elif action == "reopen":
+            _check_batch_live(session, task, "approved")
         _move(session, principal, task, action, reason=reason)
         if action == "approve":
             _set_batch_status(session, principal, task.batch_id, "approved", "task approved")
         elif action == "reopen":
             _set_batch_status(session, principal, task.batch_id, "submitted", reason.strip())
         return _task_dict(task)
+
+
+def _check_batch_live(session: Session, task: CollectionTask, expected: str) -> None:
+    """The task's batch must still be ``expected``: a batch withdrawn or superseded through
+    ``esgledger batches`` meanwhile is never approved (or reopened) by a task's review."""
+    batch = session.get(ImportBatch, task.batch_id) if task.batch_id else None
+    if batch is not None and batch.status != expected:
+        raise ConflictError(
+            f"the batch {batch.id} of task {task.id} is {batch.status} (by "
+            f"{batch.status_changed_by}: {shown(batch.status_reason or '', 200)}); return the "
+            f"task so that its owner submits again / 任务 {task.id} 的数据批次已{batch.status}，"
+            "请退回任务由填报人重新提交"
+        )
 
 
 @_bilingual

@@ -435,3 +435,20 @@ def test_a_metrics_submission_is_checked_against_its_entity(ws: Workspace, tmp_p
     done = service.submit(ws, CLOUD_OWNER, task, path)
     assert done["status"] == "submitted"
     assert done["flags"] == []
+
+
+def test_a_withdrawn_submission_is_never_approved(ws: Workspace, tmp_path: Path) -> None:
+    from esgledger.batches import service as batches
+
+    campaign = service.create_campaign(ws, ESG, spec())
+    cloud = _task(ws, campaign, "CLOUD")
+    done = service.submit(ws, CLOUD_OWNER, cloud, write_csv(tmp_path / "a.csv", [row()]))
+    service.start_review(ws, REVIEWER, cloud)
+    _accept_flags(ws, cloud)
+    batches.withdraw(ws, ESG, done["batch_id"], "sent to the wrong task")
+    with pytest.raises(ConflictError, match="is withdrawn"):
+        service.approve(ws, REVIEWER, cloud)
+    assert {b.id: b.status for b in _batches(ws)}[done["batch_id"]] == "withdrawn"
+    assert service.return_task(ws, REVIEWER, cloud, "withdrawn: send it again")["status"] == (
+        "returned"
+    )
