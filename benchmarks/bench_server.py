@@ -319,9 +319,11 @@ def load(base: str, token: str, paths: list[str], seconds: float, users: int, ca
     import gevent
     from locust import FastHttpUser, constant, task
     from locust.env import Environment
+    from locust.exception import StopUser
 
     order = itertools.cycle([BASELINE, *paths])
     headers = {"Authorization": f"Bearer {token}"}
+    sent = itertools.count(1)
 
     class Reader(FastHttpUser):
         host = base
@@ -329,6 +331,8 @@ def load(base: str, token: str, paths: list[str], seconds: float, users: int, ca
 
         @task
         def read(self) -> None:
+            if next(sent) > cap:  # at most ``cap`` requests, however many users
+                raise StopUser
             path = next(order)
             self.client.get(path, headers=headers, name=path)
 

@@ -1627,22 +1627,30 @@ def _baseline(workspace: Workspace, session: Session, year: int) -> tuple[Run | 
     return None, False
 
 
-def _task_weights(
-    workspace: Workspace, run: Run, found: Sequence[CollectionTask]
-) -> dict[int, float]:
-    """Each activity task's share of the run's emissions [t CO2e, consolidated]."""
+@functools.lru_cache(maxsize=8)
+def _activity_totals(path: str) -> tuple[tuple[Any, ...], ...]:
+    """CO2e [kg, consolidated] per entity, site and activity of a run's line items. Cached by
+    the file's path: a run's line items never change once written (and a new run has a new
+    folder), and DuckDB's start and scan cost about 60 ms a progress request on the demo."""
     import duckdb
 
-    path = workspace.lake / "runs" / run.id / "line_items.parquet"
     con = duckdb.connect()
     try:
         rows = con.execute(
             "SELECT entity, site, activity, sum(co2e_kg_consolidated) FROM read_parquet(?) "
             "WHERE NOT excluded AND activity IS NOT NULL GROUP BY ALL",
-            [str(path)],
+            [path],
         ).fetchall()
     finally:
         con.close()
+    return tuple(tuple(row) for row in rows)
+
+
+def _task_weights(
+    workspace: Workspace, run: Run, found: Sequence[CollectionTask]
+) -> dict[int, float]:
+    """Each activity task's share of the run's emissions [t CO2e, consolidated]."""
+    rows = _activity_totals(str(workspace.lake / "runs" / run.id / "line_items.parquet"))
     by_entity: dict[str, list[tuple[str, float]]] = {}
     by_site: dict[str, list[tuple[str, float]]] = {}
     for entity, site, activity, kg in rows:

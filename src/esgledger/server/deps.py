@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -41,12 +41,12 @@ DECLARED_ACTIONS: set[str] = set()
 _ACTION_OF: dict[Callable[..., Any], str] = {}
 
 
-def _workspace(request: Request) -> Workspace:
+async def _workspace(request: Request) -> Workspace:
     workspace: Workspace = request.app.state.workspace
     return workspace
 
 
-def _settings(request: Request) -> ServerSettings:
+async def _settings(request: Request) -> ServerSettings:
     settings: ServerSettings = request.app.state.settings
     return settings
 
@@ -95,12 +95,12 @@ def Allowed(action: str) -> Any:  # noqa: N802 - reads as a marker in route sign
     grant("admin", action)  # fails at import for an action missing from roles.csv
     DECLARED_ACTIONS.add(action)
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         require(principal, action)
         return principal
 
     check.__name__ = f"allowed_{action.replace(':', '_')}"
-    dependency: Callable[..., Principal] = check
+    dependency: Callable[..., Awaitable[Principal]] = check
     _ACTION_OF[dependency] = action
     return Depends(dependency)
 

@@ -14,10 +14,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from esgledger.server.api.health import Readiness
 from esgledger.server.app import create_app
 from esgledger.server.openapi import OPERATION_ID_PATTERN, SNAPSHOT_PATH, render
 from esgledger.store import Workspace
@@ -105,6 +107,25 @@ def test_problem_responses_are_documented_as_problem_json(live: dict[str, object
         for status, response in op["responses"].items()
         if int(status) >= 400
         and "content" in response
-        and "schema" not in response["content"].get("application/problem+json", {})
+        and (
+            "Problem" in str(response["content"].get("application/json", {}))
+            or "HTTPValidationError" in str(response["content"])
+            or response["content"].get("application/problem+json", {"schema": 1}) == {}
+        )
     ]
     assert wrong == []
+    assert "HTTPValidationError" not in json.dumps(live)
+
+
+def test_not_ready_is_a_documented_503(sqlite_workspace: Workspace) -> None:
+    with sqlite_workspace.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '0001_initial'"))
+    with TestClient(create_app(sqlite_workspace), base_url="https://testserver") as client:
+        response = client.get("/readyz")
+        documented = client.get("/openapi.json").json()["paths"]["/readyz"]["get"]
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/json"
+    assert "application/json" in documented["responses"]["503"]["content"]
+    report = Readiness.model_validate(response.json())
+    assert not report.ready
+    assert report.revision == "0001_initial"

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from esgledger.server.deps import WorkspaceDep
 from esgledger.store.health import readiness
@@ -19,7 +20,20 @@ def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", operation_id="health-ready", responses={503: {"description": "not ready"}})
+class Readiness(BaseModel):
+    """``esgledger.store.health.readiness``: the database answers at the code's revision."""
+
+    ready: bool
+    database: str = Field(description="ok, or why not")
+    revision: str | None
+
+
+@router.get(
+    "/readyz",
+    operation_id="health-ready",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "not ready"}},
+)
 def ready(workspace: WorkspaceDep) -> Any:
     """The database answers and is at the code's migration revision."""
     report = readiness(workspace)
