@@ -37,10 +37,10 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Annotated, Any, BinaryIO, TypeVar
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from esgledger import audit
@@ -56,6 +56,7 @@ from esgledger.errors import (
     shown,
     with_zh,
 )
+from esgledger.ingest.batches import batch_state
 from esgledger.ingest.limits import human_bytes
 from esgledger.store.models import Entity, ImportBatch, Run, Site
 from esgledger.store.models_collection import (
@@ -188,22 +189,34 @@ def _can(session: Session, principal: Principal, action: str, entity: str) -> bo
 # ---- campaigns ---------------------------------------------------------------------------
 
 
+def _printable(value: str) -> str:
+    """Refuse NUL and other control characters (line breaks and tabs aside): no database
+    stores NUL in text, and no name needs a control character."""
+    if any(ord(char) < 32 and char not in "\t\r\n" for char in value) or "\x7f" in value:
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_printable)]
+Code = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_printable)]
+
+
 class CampaignSpec(BaseModel):
     """What a campaign asks: the request body of ``POST /campaigns`` and what
     ``esgledger campaigns create`` builds from its options."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     reporting_year: int = Field(ge=1990, le=2100)
     due_date: dt.date
-    activities: tuple[str, ...] = ()
-    metrics: tuple[str, ...] = ()
-    entities: tuple[str, ...] = ()
-    sites: tuple[str, ...] = ()
-    instructions_en: str = Field(default="", max_length=10_000)
-    instructions_zh: str = Field(default="", max_length=10_000)
-    owners: dict[str, str] = Field(
+    activities: tuple[Code, ...] = Field(default=(), max_length=500)
+    metrics: tuple[Code, ...] = Field(default=(), max_length=500)
+    entities: tuple[Code, ...] = Field(default=(), max_length=5000)
+    sites: tuple[Code, ...] = Field(default=(), max_length=5000)
+    instructions_en: Text = Field(default="", max_length=10_000)
+    instructions_zh: Text = Field(default="", max_length=10_000)
+    owners: dict[Code, Code] = Field(
         default_factory=dict, description="entity or site code -> data owner's username"
     )
 
@@ -678,18 +691,43 @@ def _move(
     return old
 
 
+_BATCH_VERBS = {"approved": "approve", "submitted": "reopen", "superseded": "supersede"}
+
+
 def _set_batch_status(
-    session: Session, principal: Principal, batch_id: str | None, status: str, reason: str
+    session: Session,
+    principal: Principal,
+    batch_id: str | None,
+    status: str,
+    reason: str,
+    *,
+    superseded_by: str | None = None,
 ) -> None:
+    """Move the task's batch to ``status`` (who, when, why on the registry row) and record
+    the audit event ``batch.approve``, ``batch.reopen`` or ``batch.supersede``."""
     if batch_id is None:
         return
     batch = session.get(ImportBatch, batch_id)
     if batch is None:
         return
+    before = audit.digest(batch_state(batch))
     batch.status = status
+    if superseded_by is not None:
+        batch.superseded_by = superseded_by
     batch.status_changed_at = _now()
     batch.status_changed_by = principal.username
     batch.status_reason = reason
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        f"batch.{_BATCH_VERBS[status]}",
+        "batch",
+        batch.id,
+        before=before,
+        after=audit.digest(batch_state(batch)),
+        detail={"reason": reason, "task_id": batch.task_id, "superseded_by": superseded_by},
+    )
 
 
 def _transition(
@@ -709,14 +747,31 @@ def _transition(
                 f"task {task_id} changed meanwhile (version {task.version}, not "
                 f"{expected_version}); reload it / 任务 {task_id} 已被他人修改，请刷新后重试"
             )
+        machine.next_status(task.status, action, task_id=task.id, reason=reason)  # fits?
         if action == "approve":
             _check_flags_settled(session, task)
+            _check_batch_live(session, task, "submitted")
+        elif action == "reopen":
+            _check_batch_live(session, task, "approved")
         _move(session, principal, task, action, reason=reason)
         if action == "approve":
             _set_batch_status(session, principal, task.batch_id, "approved", "task approved")
         elif action == "reopen":
             _set_batch_status(session, principal, task.batch_id, "submitted", reason.strip())
         return _task_dict(task)
+
+
+def _check_batch_live(session: Session, task: CollectionTask, expected: str) -> None:
+    """The task's batch must still be ``expected``: a batch withdrawn or superseded through
+    ``esgledger batches`` meanwhile is never approved (or reopened) by a task's review."""
+    batch = session.get(ImportBatch, task.batch_id) if task.batch_id else None
+    if batch is not None and batch.status != expected:
+        raise ConflictError(
+            f"the batch {batch.id} of task {task.id} is {batch.status} (by "
+            f"{batch.status_changed_by}: {shown(batch.status_reason or '', 200)}); return the "
+            f"task so that its owner submits again / 任务 {task.id} 的数据批次已{batch.status}，"
+            "请退回任务由填报人重新提交"
+        )
 
 
 @_bilingual
@@ -1169,9 +1224,13 @@ def submit(
         if previous is not None and previous != batch.id:
             old = session.get(ImportBatch, previous)
             if old is not None and old.status == "submitted":
-                old.superseded_by = batch.id
                 _set_batch_status(
-                    session, principal, previous, "superseded", f"resubmitted to task {task_id}"
+                    session,
+                    principal,
+                    previous,
+                    "superseded",
+                    f"resubmitted to task {task_id}",
+                    superseded_by=batch.id,
                 )
         outcome["task"] = _task_dict(current)
 
@@ -1361,7 +1420,7 @@ def template_for_task(
         rows=rows,
         reference=reference,
         entities=[task.entity],
-        sites=sites or None,
+        sites=(sites or None) if task.item_group == "activities" else None,
         note=(note_en, note_zh),
     )
     return write_template(
@@ -1587,16 +1646,21 @@ def _task_weights(
         ).fetchall()
     finally:
         con.close()
+    by_entity: dict[str, list[tuple[str, float]]] = {}
+    by_site: dict[str, list[tuple[str, float]]] = {}
+    for entity, site, activity, kg in rows:
+        if kg is None:
+            continue
+        by_entity.setdefault(str(entity), []).append((str(activity), float(kg)))
+        if site is not None:
+            by_site.setdefault(str(site), []).append((str(activity), float(kg)))
     weights: dict[int, float] = {}
     for task in found:
         if task.item_group != "activities":
             continue
-        total = 0.0
-        for entity, site, activity, kg in rows:
-            where = entity == task.entity if task.target_kind == "entity" else site == task.target
-            if where and kg is not None and _item_matches(str(activity), task.items):
-                total += float(kg) / 1000.0
-        weights[task.id] = total
+        lines = (by_entity if task.target_kind == "entity" else by_site).get(task.target, [])
+        weights[task.id] = sum(kg for activity, kg in lines if _item_matches(activity, task.items))
+        weights[task.id] /= 1000.0
     return weights
 
 
@@ -1634,7 +1698,8 @@ def progress(workspace: Workspace, principal: Principal, campaign_id: int) -> di
     ]  # fmt: skip
     weights = _task_weights(workspace, run, found) if run is not None else {}
     total = sum(weights.values())
-    approved = sum(w for task_id, w in weights.items() if _status_of(found, task_id) == "approved")
+    status_of = {t.id: t.status for t in found}
+    approved = sum(w for task_id, w in weights.items() if status_of[task_id] == "approved")
     by_status = dict.fromkeys(machine.STATUSES, 0)
     for task in found:
         by_status[task.status] += 1
@@ -1656,7 +1721,3 @@ def progress(workspace: Workspace, principal: Principal, campaign_id: int) -> di
             "share": round(approved / total, 4) if total > 0 else None,
         },
     }
-
-
-def _status_of(found: Sequence[CollectionTask], task_id: int) -> str:
-    return next(t.status for t in found if t.id == task_id)

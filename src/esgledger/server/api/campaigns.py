@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from esgledger.access import Principal
 from esgledger.collection import service
-from esgledger.collection.service import CampaignSpec
+from esgledger.collection.service import CampaignSpec, Text
 from esgledger.server.deps import Allowed, WorkspaceDep
 from esgledger.server.problems import problem_responses
 
@@ -29,23 +29,32 @@ Assigner = Annotated[Principal, Allowed("task:assign")]
 EvidenceReader = Annotated[Principal, Allowed("evidence:read")]
 EvidenceWriter = Annotated[Principal, Allowed("evidence:write")]
 
+#: Ids are database integers: bounded, so a huge one is a 422, never a driver overflow.
+_MAX_ID = 2**31 - 1
 Version = Annotated[
     int | None,
-    Query(ge=1, description="the task's version the client saw; refused (409) if it changed"),
+    Query(
+        ge=1,
+        le=_MAX_ID,
+        description="the task's version the client saw; refused (409) if it changed",
+    ),
 ]
+CampaignId = Annotated[int, Path(ge=1, le=_MAX_ID)]
+TaskId = Annotated[int, Path(ge=1, le=_MAX_ID)]
+EvidenceId = Annotated[int, Path(ge=1, le=_MAX_ID)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Reason(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class Comment(BaseModel):
-    comment: str = Field(min_length=1, max_length=2000)
+    comment: Text = Field(min_length=1, max_length=2000)
 
 
 class Owner(BaseModel):
-    owner: str = Field(min_length=1, max_length=100)
+    owner: Text = Field(min_length=1, max_length=100)
 
 
 # ---- campaigns ---------------------------------------------------------------------------
@@ -76,7 +85,7 @@ def list_campaigns(principal: CampaignReader, workspace: WorkspaceDep) -> list[d
     responses=problem_responses(403, 404),
 )
 def get_campaign(
-    campaign_id: int, principal: CampaignReader, workspace: WorkspaceDep
+    campaign_id: CampaignId, principal: CampaignReader, workspace: WorkspaceDep
 ) -> dict[str, Any]:
     """One campaign with the tasks within the principal's scope."""
     return service.get_campaign(workspace, principal, campaign_id)
@@ -88,7 +97,7 @@ def get_campaign(
     responses=problem_responses(403, 404),
 )
 def progress(
-    campaign_id: int, principal: CampaignReader, workspace: WorkspaceDep
+    campaign_id: CampaignId, principal: CampaignReader, workspace: WorkspaceDep
 ) -> dict[str, Any]:
     """Status counts per entity and item group, overdue tasks, share of last year's emissions
     approved."""
@@ -102,7 +111,7 @@ def progress(
 def list_tasks(
     principal: TaskReader,
     workspace: WorkspaceDep,
-    campaign: Annotated[int | None, Query(description="campaign id")] = None,
+    campaign: Annotated[int | None, Query(ge=1, le=_MAX_ID, description="campaign id")] = None,
     task_status: Annotated[str | None, Query(alias="status", max_length=20)] = None,
     owner: Annotated[str | None, Query(max_length=100)] = None,
 ) -> list[dict[str, Any]]:
@@ -113,7 +122,7 @@ def list_tasks(
 @tasks_router.get(
     "/tasks/{task_id}", operation_id="tasks-get", responses=problem_responses(403, 404)
 )
-def get_task(task_id: int, principal: TaskReader, workspace: WorkspaceDep) -> dict[str, Any]:
+def get_task(task_id: TaskId, principal: TaskReader, workspace: WorkspaceDep) -> dict[str, Any]:
     """One task with its history, review flags, acceptances and evidence."""
     return service.get_task(workspace, principal, task_id)
 
@@ -128,7 +137,7 @@ def get_task(task_id: int, principal: TaskReader, workspace: WorkspaceDep) -> di
     response_class=Response,
 )
 def template(
-    task_id: int,
+    task_id: TaskId,
     principal: TaskReader,
     workspace: WorkspaceDep,
     lang: Annotated[str, Query(pattern="^(en|zh-CN)$")] = "en",
@@ -147,7 +156,7 @@ def template(
     responses=problem_responses(403, 404, 409, 413, 422),
 )
 def submit(
-    task_id: int,
+    task_id: TaskId,
     principal: Submitter,
     workspace: WorkspaceDep,
     file: Annotated[UploadFile, File(description="XLSX, CSV or Parquet")],
@@ -166,7 +175,7 @@ def submit(
     responses=problem_responses(403, 404, 409),
 )
 def start_review(
-    task_id: int, principal: Reviewer, workspace: WorkspaceDep, version: Version = None
+    task_id: TaskId, principal: Reviewer, workspace: WorkspaceDep, version: Version = None
 ) -> dict[str, Any]:
     """submitted → in review."""
     return service.start_review(workspace, principal, task_id, expected_version=version)
@@ -178,7 +187,7 @@ def start_review(
     responses=problem_responses(403, 404, 409, 422),
 )
 def return_task(
-    task_id: int,
+    task_id: TaskId,
     body: Reason,
     principal: Reviewer,
     workspace: WorkspaceDep,
@@ -194,7 +203,7 @@ def return_task(
     responses=problem_responses(403, 404, 409),
 )
 def approve(
-    task_id: int, principal: Approver, workspace: WorkspaceDep, version: Version = None
+    task_id: TaskId, principal: Approver, workspace: WorkspaceDep, version: Version = None
 ) -> dict[str, Any]:
     """in review → approved; the task's batch enters calculations."""
     return service.approve(workspace, principal, task_id, expected_version=version)
@@ -206,7 +215,7 @@ def approve(
     responses=problem_responses(403, 404, 409, 422),
 )
 def reopen(
-    task_id: int,
+    task_id: TaskId,
     body: Reason,
     principal: Reopener,
     workspace: WorkspaceDep,
@@ -222,7 +231,11 @@ def reopen(
     responses=problem_responses(403, 404, 409, 422),
 )
 def accept_flag(
-    task_id: int, flag_id: str, body: Comment, principal: Reviewer, workspace: WorkspaceDep
+    task_id: TaskId,
+    flag_id: Annotated[str, Path(max_length=200)],
+    body: Comment,
+    principal: Reviewer,
+    workspace: WorkspaceDep,
 ) -> dict[str, Any]:
     """Accept one review flag of the current submission, with a comment."""
     return service.accept_flag(workspace, principal, task_id, flag_id, body.comment)
@@ -234,7 +247,7 @@ def accept_flag(
     responses=problem_responses(403, 404, 422),
 )
 def assign(
-    task_id: int, body: Owner, principal: Assigner, workspace: WorkspaceDep
+    task_id: TaskId, body: Owner, principal: Assigner, workspace: WorkspaceDep
 ) -> dict[str, Any]:
     """Make a data owner whose scope covers the task's entity its owner."""
     return service.assign_owner(workspace, principal, task_id, body.owner)
@@ -247,7 +260,7 @@ def assign(
     responses=problem_responses(403, 404, 413, 422),
 )
 def attach_evidence(
-    task_id: int,
+    task_id: TaskId,
     principal: EvidenceWriter,
     workspace: WorkspaceDep,
     file: Annotated[UploadFile, File(description="pdf, png, jpeg, xlsx or csv")],
@@ -263,7 +276,7 @@ def attach_evidence(
     responses=problem_responses(403, 404),
 )
 def list_evidence(
-    task_id: int, principal: EvidenceReader, workspace: WorkspaceDep
+    task_id: TaskId, principal: EvidenceReader, workspace: WorkspaceDep
 ) -> list[dict[str, Any]]:
     """The task's evidence files."""
     return service.list_evidence(workspace, principal, task_id)
@@ -279,7 +292,7 @@ def list_evidence(
     response_class=Response,
 )
 def get_evidence(
-    task_id: int, evidence_id: int, principal: EvidenceReader, workspace: WorkspaceDep
+    task_id: TaskId, evidence_id: EvidenceId, principal: EvidenceReader, workspace: WorkspaceDep
 ) -> Response:
     """One evidence file, always as a download (never rendered inline)."""
     data, content_type, name = service.read_evidence(workspace, principal, task_id, evidence_id)

@@ -17,7 +17,7 @@ from esgledger.inventory import calculate
 
 pytestmark = pytest.mark.slow
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_server.py"
+BENCH = Path(__file__).resolve().parents[3] / "benchmarks" / "bench_server.py"
 
 
 def test_a_short_load_run_has_no_failed_request(tmp_path: Path) -> None:

@@ -188,7 +188,7 @@ def test_the_whole_review_cycle(ws: Workspace, tmp_path: Path) -> None:
         ws, CLOUD_OWNER, cloud, write_csv(tmp_path / "d.csv", [row(), row(month=2, quantity=5)])
     )
     service.start_review(ws, REVIEWER, cloud)
-    _accept_flags(ws, cloud)  # March to December are missing: the reviewer accepts the gap
+    _accept_flags(ws, cloud)
     approved = service.approve(ws, REVIEWER, cloud)
     assert approved["status"] == "approved"
     assert approved["actions"] == ["reopen"]
@@ -205,11 +205,11 @@ def test_the_whole_review_cycle(ws: Workspace, tmp_path: Path) -> None:
         ("in_review", "approved"), ("approved", "in_review"),
     ]  # fmt: skip
     assert history[-1]["comment"] == "the meter was replaced in March"
-    # each submission is an import (its own event, in the same transaction) and a task move
-    assert _actions(ws) == [
+    assert [a for a in _actions(ws) if a != "task.accept_flag"] == [
         "campaign.create", "import.activities", "task.submit", "import.activities",
-        "task.submit", "task.start_review", "task.return", "import.activities", "task.submit",
-        "task.start_review", "task.accept_flag", "task.approve", "task.reopen",
+        "task.submit", "batch.supersede", "task.start_review", "task.return",
+        "import.activities", "task.submit", "batch.supersede", "task.start_review",
+        "task.approve", "batch.approve", "task.reopen", "batch.reopen",
     ]  # fmt: skip
 
 
@@ -404,3 +404,51 @@ def test_the_template_carries_last_years_rows(ws: Workspace, tmp_path: Path) -> 
     assert quantities == [100.0, 200.0]
     assert service.template_for_task(ws, ESG, _task(ws, campaign, "SOC"), tmp_path / "s.xlsx")
     assert "last year" not in load_workbook(tmp_path / "s.xlsx").sheetnames
+
+
+def test_a_metrics_task_has_its_own_template(ws: Workspace, tmp_path: Path) -> None:
+    campaign = service.create_campaign(ws, ESG, spec(activities=(), metrics=("B1.1",)))
+    task = next(t for t in campaign["tasks"] if t["target"] == "CLOUD")
+    assert task["item_group"] == "metrics"
+    book = load_workbook(service.template_for_task(ws, ESG, task["id"], tmp_path / "m.xlsx"))
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    body = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [(r[header.index("metric")], r[header.index("entity")]) for r in body] == [
+        ("B1.1", "CLOUD")
+    ]
+
+
+def test_a_metrics_submission_is_checked_against_its_entity(ws: Workspace, tmp_path: Path) -> None:
+    campaign = service.create_campaign(ws, ESG, spec(activities=(), metrics=("B1.1",)))
+    task = next(t["id"] for t in campaign["tasks"] if t["target"] == "CLOUD")
+    path = tmp_path / "m.csv"
+    path.write_text("metric,entity,year,value,unit\nB1.1,CLOUD,2024,100,\nB1.1,SOC,2024,50,\n")
+    with pytest.raises(InputError) as info:
+        service.submit(ws, CLOUD_OWNER, task, path)
+    assert [(i.column, i.value) for i in info.value.issues] == [("entity", "SOC")]
+    with ws.session() as session:
+        assert (
+            session.scalars(sa.select(ImportBatch).where(ImportBatch.task_id == task)).all() == []
+        )
+    path.write_text("metric,entity,year,value,unit\nB1.1,CLOUD,2024,100,\n")
+    done = service.submit(ws, CLOUD_OWNER, task, path)
+    assert done["status"] == "submitted"
+    assert done["flags"] == []
+
+
+def test_a_withdrawn_submission_is_never_approved(ws: Workspace, tmp_path: Path) -> None:
+    from esgledger.batches import service as batches
+
+    campaign = service.create_campaign(ws, ESG, spec())
+    cloud = _task(ws, campaign, "CLOUD")
+    done = service.submit(ws, CLOUD_OWNER, cloud, write_csv(tmp_path / "a.csv", [row()]))
+    service.start_review(ws, REVIEWER, cloud)
+    _accept_flags(ws, cloud)
+    batches.withdraw(ws, ESG, done["batch_id"], "sent to the wrong task")
+    with pytest.raises(ConflictError, match="is withdrawn"):
+        service.approve(ws, REVIEWER, cloud)
+    assert {b.id: b.status for b in _batches(ws)}[done["batch_id"]] == "withdrawn"
+    assert service.return_task(ws, REVIEWER, cloud, "withdrawn: send it again")["status"] == (
+        "returned"
+    )

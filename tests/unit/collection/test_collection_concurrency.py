@@ -6,7 +6,7 @@ no batch or lake file left behind."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ SITES = [f"S{n:02d}" for n in range(1, 21)]
 
 
 @pytest.fixture
-def ws(db_backend: Any, tmp_path: Path) -> Workspace:
+def ws(db_backend: Any, tmp_path: Path) -> Iterator[Workspace]:
     if db_backend.name != "postgres":
         pytest.skip("concurrency is tested on PostgreSQL")
     workspace = build_org(db_backend.init_workspace(tmp_path / "ws"))
@@ -35,7 +35,8 @@ def ws(db_backend: Any, tmp_path: Path) -> Workspace:
             session, kind="sites", file_name="s.csv", content_hash="1" * 64, row_count=20
         )
         save_sites(session, [_site(code, "CLOUD", "CN-TJ") for code in SITES], batch)
-    return workspace
+    yield workspace
+    workspace.close()
 
 
 def _race(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ from schemathesis.specs.openapi.checks import (
 
 from _inventory_support import activity, entity, new_workspace, site
 from esgledger.access import Principal, users
+from esgledger.collection import service as campaigns
+from esgledger.collection.service import CampaignSpec
 from esgledger.inventory import calculate
 from esgledger.server.app import create_app
 from esgledger.server.openapi import SNAPSHOT_PATH
@@ -40,7 +43,7 @@ from esgledger.server.settings import ServerSettings
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = int(os.environ.get("ESGLEDGER_FUZZ_EXAMPLES", "80"))
 CHECKS = [
     not_a_server_error,
@@ -64,8 +67,8 @@ def _operation_ids() -> list[str]:
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
-    """The schema loaded from the live app over a small calculated SQLite workspace, and an
-    administrator's bearer token."""
+    """The schema loaded from the live app over a small calculated SQLite workspace with a
+    campaign, and an administrator's bearer token."""
     root = tmp_path_factory.mktemp("fuzz") / "ws"
     ws = new_workspace(
         root,
@@ -79,6 +82,19 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
     try:
         calculate(ws)
         users.add_user(ws, Principal.local(), ADMIN, role="admin", password=PASSWORD)
+        users.add_user(ws, Principal.local(), "owner", role="data_owner", scope="BU1")
+        # a campaign with tasks, so that generated small ids reach real tasks and states
+        campaigns.create_campaign(
+            ws,
+            Principal.local(),
+            CampaignSpec(
+                name="Fuzz campaign",
+                reporting_year=2024,
+                due_date=date(2025, 3, 31),
+                activities=("electricity", "stationary.diesel"),
+                entities=("GRP", "BU1"),
+            ),
+        )
         admin = users.authenticate(ws, ADMIN, PASSWORD)
         token = users.create_token(ws, admin, "fuzz").token
         # generous sign-in limits: the fuzzer posts many sign-ins from one address
