@@ -68,8 +68,13 @@ def test_the_demo_imports_every_file_and_resolves_factors(
     with Workspace.open(tmp_path / "demo") as ws, ws.session() as session:
         assert len(load_entities(session)) == _data_rows("entities.csv")
         assert len(load_sites(session)) == _data_rows("sites.csv")
-        batches = load_batches(session)
+        every = load_batches(session)
+        # the demo's imports, and the one submission of its collection campaign (task, status)
+        batches = [b for b in every if b.task_id is None]
+        submitted = [b for b in every if b.task_id is not None]
         assert len(batches) == len(summary.imports)
+        assert [b.status for b in submitted] == ["submitted"]
+        assert {b.status for b in batches} == {"approved"}
         lake_files = [ws.lake / b.lake_path for b in batches if b.lake_path is not None]
     assert len(lake_files) == 3
     assert all(path.exists() for path in lake_files)

@@ -500,7 +500,7 @@ def test_process_gases_fill_their_gas_column(tmp_path: Path) -> None:
 
 def test_bad_options_and_empty_workspaces_are_refused(tmp_path: Path) -> None:
     ws = new_workspace(tmp_path / "ws")
-    with pytest.raises(WorkspaceError, match="has no activity data to calculate"):
+    with pytest.raises(WorkspaceError, match="has no approved activity data to calculate"):
         calculate(ws)
     with pytest.raises(InputError, match=r"^Unknown GWP set 'SAR': choose one of AR4, AR5, AR6\."):
         calculate(ws, gwp_set="SAR")
