@@ -75,6 +75,7 @@ def _principal(request: Request, workspace: WorkspaceDep) -> Principal:
             "sign in with POST /api/v1/session or send 'Authorization: Bearer TOKEN'"
         )
     principal, csrf = principal_for_session(workspace, cookie, address=address)
+    request.state.csrf_token = csrf  # GET /api/v1/session gives it back to a reloaded page
     sent = request.headers.get(CSRF_HEADER, "")
     if request.method not in _SAFE_METHODS and not secrets.compare_digest(
         sent.encode("utf-8"), csrf.encode("utf-8")

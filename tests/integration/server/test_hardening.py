@@ -152,6 +152,13 @@ class TestCsrf:
         made = browser.post("/api/v1/tokens", json={"name": "t"}, headers={"X-CSRF-Token": csrf})
         assert made.status_code == 201
 
+    def test_the_session_gives_its_csrf_token_back_to_the_cookie_only(self, ws: Workspace) -> None:
+        app = _app(ws)
+        browser, csrf = sign_in(app, "olga")
+        assert browser.get("/api/v1/session").json()["csrf_token"] == csrf
+        script = bearer_client(app, bearer_token(app, "olga"))
+        assert script.get("/api/v1/session").json()["csrf_token"] is None
+
     def test_a_bearer_token_needs_no_csrf_token(self, ws: Workspace) -> None:
         app = _app(ws)
         script = bearer_client(app, bearer_token(app, "olga"))

@@ -375,3 +375,18 @@ def test_a_data_owner_reads_only_its_business_unit_from_the_lake(ctx: Context) -
     assert body["totals"]["scope1"] < whole["totals"]["scope1"]
     assert not any(code in json.dumps(body) for code in FOREIGN)
     assert body["scope"]["entities"] == sorted(BUA_SUBTREE)
+
+
+def test_the_organisation_tree_is_cut_to_the_scope(ctx: Context) -> None:
+    viewer = bearer_client(ctx.app, bearer_token(ctx.app, "viewer_a"))
+    seen = viewer.get("/api/v1/entities").json()
+    assert [e["code"] for e in seen] == ["BUA", "BUA1"]
+    assert [s["code"] for e in seen for s in e["sites"]] == ["SA"]
+    assert seen[0]["parent"] == "GRP"  # named as the parent, not shown
+    auditor = bearer_client(ctx.app, bearer_token(ctx.app, "auditor_a"))
+    assert [e["code"] for e in auditor.get("/api/v1/entities").json()] == [
+        "BUA",
+        "BUA1",
+        "BUB",
+        "GRP",
+    ]

@@ -113,10 +113,14 @@ def sign_in(
 @router.get(
     "/session", operation_id="session-get", response_model=SessionOut, responses=problem_responses()
 )
-def me(principal: SessionPrincipal) -> Any:
-    """The signed-in account."""
+def me(request: Request, principal: SessionPrincipal) -> Any:
+    """The signed-in account (with the session's CSRF token when signed in by cookie, so a
+    reloaded page can find it again; never for a bearer token)."""
     return SessionOut(
-        username=principal.username, role=principal.role, scope=principal.scope_entity
+        username=principal.username,
+        role=principal.role,
+        scope=principal.scope_entity,
+        csrf_token=getattr(request.state, "csrf_token", None),
     )
 
 
