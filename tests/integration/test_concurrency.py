@@ -10,11 +10,6 @@ test measures time.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +20,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from _inventory_support import activity, entity, import_rows, write_csv
+from _processes import Cli as Process
 from esgledger.cli import app
 from esgledger.ingest.batches import PAUSE_ENV, RELEASE_ENV
 from esgledger.store import Workspace
@@ -38,51 +34,11 @@ runner = CliRunner()
 LIMIT = 120
 
 
-class Cli:
-    """One ``esgledger`` process; its stderr is read as it comes (to see ``paused at``)."""
+class Cli(Process):
+    """One ``esgledger`` process (:class:`_processes.Cli`) bounded by :data:`LIMIT`."""
 
     def __init__(self, args: Sequence[str], **env: str) -> None:
-        environment = {k: v for k, v in os.environ.items() if k != "ESGLEDGER_DEBUG"}
-        environment.update(env)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "esgledger", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=environment,
-        )
-        self.err: list[str] = []
-        self.paused = threading.Event()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.err.append(line)
-            if line.startswith("paused at "):
-                self.paused.set()
-        self.proc.stderr.close()
-        self.paused.set()  # ended without pausing: finish() shows why
-
-    def wait_paused(self) -> None:
-        assert self.paused.wait(LIMIT), "the process neither paused nor ended"
-        assert self.proc.poll() is None, f"ended before pausing: {self.finish()}"
-
-    def finish(self) -> tuple[int, str, str]:
-        code = self.proc.wait(LIMIT)
-        assert self.proc.stdout is not None
-        out = self.proc.stdout.read()
-        self.proc.stdout.close()
-        self._reader.join(LIMIT)
-        return code, out, "".join(self.err)
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(LIMIT)
-        assert self.proc.stdout is not None
-        self.proc.stdout.close()
-        self._reader.join(LIMIT)
+        super().__init__(args, limit=LIMIT, **env)
 
 
 def _race(

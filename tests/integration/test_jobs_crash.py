@@ -11,12 +11,8 @@ after its lake file is renamed and before its row commits. Every wait is bounded
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from _inventory_support import activity, entity, import_rows, write_csv
+from _processes import Cli
 from esgledger.access import Principal
 from esgledger.access.users import add_user, create_token
 from esgledger.audit import verify
@@ -46,7 +43,7 @@ LIMIT = 15.0
 ADMIN = Principal.local()
 
 
-class Victim:
+class Victim(Cli):
     """``esgledger jobs work WS`` (or another command) in its own process, paused at
     ``point``."""
 
@@ -58,39 +55,12 @@ class Victim:
         *,
         pause_seconds: float = LIMIT * 4,
     ) -> None:
-        env = {k: v for k, v in os.environ.items() if k != "ESGLEDGER_DEBUG"}
-        env[PAUSE_ENV] = f"{point}:{pause_seconds}"
-        args = command or ("jobs", "work", str(root), "--workers", "1")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "esgledger", *args],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
+        super().__init__(
+            command or ("jobs", "work", str(root), "--workers", "1"),
+            limit=LIMIT,
+            capture_stdout=False,
+            **{PAUSE_ENV: f"{point}:{pause_seconds}"},
         )
-        self.err: list[str] = []
-        self.paused = threading.Event()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.err.append(line)
-            if line.startswith("paused at "):
-                self.paused.set()
-        self.proc.stderr.close()
-        self.paused.set()
-
-    def wait_paused(self) -> None:
-        assert self.paused.wait(LIMIT), "the worker neither paused nor ended"
-        assert self.proc.poll() is None, "".join(self.err)
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(LIMIT)
-        self._reader.join(LIMIT)
 
 
 @pytest.fixture
