@@ -89,7 +89,7 @@ def test_add_refuses_bad_input_with_one_line(
     result = runner.invoke(
         app, ["users", "add", str(ws_path), "olga", *args, "--password-stdin"], input=stdin
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # rejected input, as for `import` (nothing written)
     assert message in result.stderr
     assert "Traceback" not in result.output
     assert _users(ws_path) == []

@@ -8,6 +8,7 @@ the workspace exactly as it was (no batch row, no lake file, no temporary file).
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import os
 import pkgutil
@@ -25,7 +26,10 @@ from typer.testing import CliRunner
 import hostile
 from _inventory_support import write_csv
 from conftest import DbBackend
+from esgledger.access import Principal
+from esgledger.access.users import add_user
 from esgledger.cli import app
+from esgledger.collection.service import CampaignSpec, create_campaign
 from esgledger.ingest.importers import import_file
 from esgledger.store import Workspace
 from hostile._corpus import MAX_LINE, Case
@@ -67,6 +71,20 @@ def seed(ws: Workspace) -> None:
     ]  # fmt: skip
     import_file(ws, "entities", write_csv(folder / "entities.csv", entities))
     import_file(ws, "sites", write_csv(folder / "sites.csv", sites))
+    # The platform's entry points (cases_platform): a data owner of CLOUD and a campaign whose
+    # task 1 asks CLOUD for its electricity.
+    add_user(ws, Principal.local(), "owner", role="data_owner", scope="CLOUD")
+    create_campaign(
+        ws,
+        Principal.local(),
+        CampaignSpec(
+            name="Hostile",
+            reporting_year=ws.reporting_year,
+            due_date=dt.date(2099, 1, 31),
+            activities=("electricity",),
+            entities=("CLOUD",),
+        ),
+    )
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from esgledger.audit import digest, record
 from esgledger.errors import (
     AuthenticationError,
     ConflictError,
-    EsgledgerError,
+    InputError,
     NotFoundError,
     quoted,
     with_zh,
@@ -75,8 +75,8 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-class UserError(EsgledgerError, ValueError):
-    """A bad username, role, scope or password."""
+class UserError(InputError):
+    """A bad username, role, scope or password: rejected input (exit 2, HTTP 422)."""
 
 
 def _now() -> datetime:

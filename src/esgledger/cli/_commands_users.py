@@ -16,8 +16,8 @@ from typing import Annotated
 import typer
 
 from esgledger.access.policy import ROLES
-from esgledger.cli._app import app
-from esgledger.cli._commands_workspace import _fail, _stdout
+from esgledger.cli._app import app, exit_code
+from esgledger.cli._commands_workspace import _stderr, _stdout
 from esgledger.errors import EsgledgerError
 
 users_app = typer.Typer(
@@ -37,6 +37,13 @@ ScopeOpt = Annotated[
         "whole group).",
     ),
 ]
+
+
+def _fail(error: EsgledgerError) -> typer.Exit:
+    """One line on stderr; the exit code of :data:`esgledger.cli._app.EXIT_CODES` (a bad
+    username, role, scope or password is rejected input: 2)."""
+    _stderr().print(f"error: {error}", markup=False)
+    return typer.Exit(exit_code(error))
 
 
 def _password_from_stdin() -> str:
