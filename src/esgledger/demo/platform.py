@@ -107,7 +107,8 @@ def add_demo_campaign(
         CampaignSpec(
             name=f"FY{year} water (supplementary)",
             reporting_year=year,
-            due_date=dt.date(year + 1, 3, 31),
+            # in progress: due eight weeks from the day the demo is built, never overdue at once
+            due_date=dt.date.today() + dt.timedelta(weeks=8),
             activities=("water.supply", "water.treatment"),
             entities=("CLOUD", "GAME", "SOC"),
             instructions_en="Enter each site's monthly water supply and wastewater from the "
