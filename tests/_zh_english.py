@@ -171,21 +171,43 @@ class _VisibleText(HTMLParser):
          "figcaption", "dt", "dd", "br", "title", "text", "tspan"}
     )  # fmt: skip
 
-    def __init__(self) -> None:
+    _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                       "meta", "source", "track", "wbr"})  # fmt: skip
+
+    def __init__(self, *, skip_untranslated: bool = False) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._hidden = 0
+        self._skip_untranslated = skip_untranslated
+        self._keep: list[str] = []  # the open element marked translate="no" (name, nesting)
+        self._keep_depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._skip_untranslated and tag not in self._VOID:
+            if self._keep and tag == self._keep[0]:
+                self._keep_depth += 1
+            elif not self._keep and ("translate", "no") in attrs:
+                self._keep, self._keep_depth = [tag], 1
+                self._hidden += 1
         if tag in self._HIDDEN:
             self._hidden += 1
         if tag in self._BREAKS:
             self.parts.append("\n")
         for name, value in attrs:
-            if name in ("alt", "title") and value and not self._hidden:
+            labels = (
+                ("alt", "title", "aria-label", "placeholder")
+                if self._skip_untranslated
+                else ("alt", "title")
+            )
+            if name in labels and value and not self._hidden:
                 self.parts.append(f"\n{value}\n")
 
     def handle_endtag(self, tag: str) -> None:
+        if self._keep and tag == self._keep[0]:
+            self._keep_depth -= 1
+            if self._keep_depth == 0:
+                self._keep = []
+                self._hidden = max(0, self._hidden - 1)
         if tag in self._HIDDEN:
             self._hidden = max(0, self._hidden - 1)
         if tag in self._BREAKS:
@@ -196,9 +218,13 @@ class _VisibleText(HTMLParser):
             self.parts.append(data)
 
 
-def html_text(html: str) -> str:
-    """The visible text of an HTML page, one block per line (see :class:`_VisibleText`)."""
-    parser = _VisibleText()
+def html_text(html: str, *, skip_untranslated: bool = False) -> str:
+    """The visible text of an HTML page, one block per line (see :class:`_VisibleText`).
+
+    ``skip_untranslated`` leaves out elements marked ``translate="no"`` (HTML's own mark of
+    text that is not to be translated: what a user typed, names, codes) — the pages mark
+    every such value so, and only such values."""
+    parser = _VisibleText(skip_untranslated=skip_untranslated)
     parser.feed(html)
     parser.close()
     return re.sub(r"\n\s*\n+", "\n", "".join(parser.parts))

@@ -4,6 +4,8 @@
 #   poppler-utils        pdftoppm / pdffonts / pdftotext: the report's PDF checks in the tests
 #   libharfbuzz-subset0  fast font subsetting in WeasyPrint (without it the Chinese PDF takes
 #                        about 3x longer and WeasyPrint warns)
+#   chromium             the browser the page tests drive (Playwright with its executable path;
+#                        no browser is ever downloaded by a test tool)
 # WeasyPrint itself needs Pango (libpango-1.0-0, libpangoft2-1.0-0), present on most systems.
 # Usage: bash tools/install-system-packages.sh   (as root, or with sudo available)
 set -euo pipefail
@@ -22,13 +24,17 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1\.0\.so\.0'; then
   missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 fi
 
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  missing+=(chromium)
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "system packages for the report: all present"
+  echo "system packages for the report and the browser tests: all present"
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "missing: ${missing[*]}; install them with your package manager" \
-       "(Fedora: google-noto-sans-cjk-ttc-fonts poppler-utils harfbuzz pango)" >&2
+       "(Fedora: google-noto-sans-cjk-ttc-fonts poppler-utils harfbuzz pango chromium)" >&2
   exit 1
 fi
 SUDO=""

@@ -36,8 +36,8 @@ from _inventory_support import (
     write_csv,
 )
 from esgledger.cli import app
+from esgledger.i18n import ui
 from esgledger.report.builder import key_figure
-from esgledger.report.strings import ui
 
 POPPLER = ("pdftoppm", "pdffonts", "pdftotext", "pdfinfo")
 pytestmark = [

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from esgledger.i18n import ui
 from esgledger.report import fonts, sample
 from esgledger.report.document import ReportDocument, Section, Text
 from esgledger.report.pdf import MissingGlyphError, PdfResult, html_to_pdf, unresolved_entries
 from esgledger.report.render import render_html, write_report
-from esgledger.report.strings import ui
 
 POPPLER = ("pdftoppm", "pdffonts", "pdftotext")
 pytestmark = [

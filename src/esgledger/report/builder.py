@@ -41,6 +41,7 @@ from esgledger.disclosure import Catalogue, Derived, content_index, derive
 from esgledger.disclosure.catalogue import CatalogueItem
 from esgledger.disclosure.content_index import ContentIndex
 from esgledger.errors import EsgledgerError
+from esgledger.i18n import strings_table, ui
 from esgledger.report import charts
 from esgledger.report.config import NARRATIVE_SECTIONS, ReportInputs, load_report_inputs
 from esgledger.report.document import (
@@ -64,7 +65,6 @@ from esgledger.report.document import (
     Text,
     format_number,
 )
-from esgledger.report.strings import strings_table, ui
 from esgledger.report.vocabulary import (
     breakdown_label,
     breakdown_text,

@@ -6,7 +6,7 @@ Each function is pure: it draws with the shared house style
 (:func:`esgledger.plotting.chart_style`, :func:`esgledger.plotting.save_figure`), keeps text as
 ``<text>`` (searchable in the HTML and in the PDF) and returns the same bytes for the same
 data. The report embeds the returned SVG unchanged in both the HTML and the PDF edition.
-Labels come from ``strings.csv``.
+Labels come from the strings table (``esgledger.i18n``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 from numpy.typing import ArrayLike
 
 from esgledger.errors import EsgledgerError
+from esgledger.i18n import ui
 from esgledger.plotting import HOUSE_COLOURS, chart_style, new_figure, save_figure
-from esgledger.report.strings import ui
 
 __all__ = [
     "ChartDataError",

@@ -30,8 +30,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias, get_args
 
+from esgledger import i18n as strings
 from esgledger.errors import EsgledgerError
-from esgledger.report import strings
+from esgledger.i18n import LANGS, Lang, Text
 
 __all__ = [
     "ANCHOR_PATTERN",
@@ -60,10 +61,6 @@ __all__ = [
     "yoy_pct",
 ]
 
-Lang: TypeAlias = Literal["en", "zh-CN"]
-LANGS: tuple[Lang, ...] = get_args(Lang)
-"""The report languages: English and Simplified Chinese."""
-
 Status: TypeAlias = Literal["disclosed", "explained", "missing"]
 STATUSES: tuple[Status, ...] = get_args(Status)
 
@@ -89,29 +86,6 @@ def _check_anchor(kind: str, value: str) -> None:
             f"{kind} {value!r} cannot be an anchor; use lower-case letters, digits and '-' "
             "(for example 'climate-metrics')"
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Text:
-    """One piece of text a reader reads, in English and Simplified Chinese.
-
-    An empty ``zh`` is allowed only where the text is language-neutral (a code, a name);
-    :meth:`get` then falls back to ``en``.
-    """
-
-    en: str
-    zh: str = ""
-
-    def get(self, lang: str) -> str:
-        """The text in ``lang`` (``"en"`` or ``"zh-CN"``)."""
-        if _check_lang(lang) == "zh-CN":
-            return self.zh or self.en
-        return self.en
-
-    @classmethod
-    def same(cls, text: str) -> Text:
-        """Text that reads the same in both languages (a code, a brand, a number)."""
-        return cls(text, text)
 
 
 def cell_in(value: Cell, lang: str) -> str | int | float | None:

@@ -5,8 +5,8 @@
 :func:`render_html` gives one self-contained HTML file per language: the stylesheet and every
 chart (SVG) inline, no network reference, a table of contents and the HKEX content index with
 links to its sections. :func:`write_report` writes the HTML and PDF editions and a CSV and an
-XLSX file of every table next to them. Words come from ``strings.csv``
-(:func:`esgledger.report.strings.ui`); narratives are CommonMark rendered with markdown-it-py
+XLSX file of every table next to them. Words come from the strings table (``esgledger.i18n``)
+(:func:`esgledger.i18n.ui`); narratives are CommonMark rendered with markdown-it-py
 with raw HTML and images disabled (shown as text), so user text cannot inject markup or make
 the PDF engine fetch anything.
 """
@@ -28,6 +28,7 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from esgledger.i18n import ui
 from esgledger.report import fonts
 from esgledger.report.document import (
     LANGS,
@@ -47,7 +48,6 @@ from esgledger.report.document import (
     cell_in,
     format_number,
 )
-from esgledger.report.strings import ui
 from esgledger.safe_output import set_xlsx_cell, write_csv_rows
 
 if TYPE_CHECKING:

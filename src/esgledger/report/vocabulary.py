@@ -119,7 +119,8 @@ _JOINT_CONTROL = re.compile(
 )
 _ACTIVITY_IN_UNIT = re.compile(r"(?P<activity>[\w.]+) in (?P<unit>[^,]+)")
 #: The list fields of messages: each entry the field's pattern finds is written with its
-#: string of strings.csv (its named groups filled in, an activity by its Chinese name).
+#: string of the strings table, esgledger.i18n (its named groups filled in, an activity by its
+#: Chinese name).
 _LIST_FIELDS: dict[str, tuple[re.Pattern[str], str]] = {
     "activities": (_ACTIVITY_IN_REGION, "b.msg_activity_in_region"),
     "units": (_ACTIVITY_IN_UNIT, "b.msg_activity_in_unit"),
@@ -131,7 +132,7 @@ def _field_zh(name: str, value: str) -> str:
     """A field of a message in Chinese: activity lists (``electricity in CN-GD (48)``,
     ``stationary.diesel in L``) name the activity in Chinese; ``message`` is a message of its
     own; ``metric`` is named by its catalogue title; ``more`` counts the entries left out."""
-    from esgledger.report.strings import ui
+    from esgledger.i18n import ui
 
     if name in _LIST_FIELDS:
         pattern, key = _LIST_FIELDS[name]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from esgledger import __version__
 from esgledger.server.api import ROUTERS
@@ -20,6 +21,7 @@ from esgledger.server.middleware import RateLimiter, RequestMiddleware
 from esgledger.server.oidc import OidcClient
 from esgledger.server.problems import install_handlers, problem_media_types
 from esgledger.server.settings import ServerSettings
+from esgledger.server.web import install_web
 from esgledger.store import Workspace
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -78,7 +80,9 @@ def create_app(
     install_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_web(app)
     app.add_middleware(RequestMiddleware, max_body=settings.max_upload_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -21,16 +21,25 @@ __all__ = [
     "CSRF_HEADER",
     "SESSION_COOKIE",
     "Allowed",
+    "PageAllowed",
+    "PagePrincipalDep",
     "PrincipalDep",
     "SettingsDep",
+    "SignInRequiredError",
     "WorkspaceDep",
     "api_routes",
     "client_address",
+    "page_routes",
     "route_actions",
 ]
 
 SESSION_COOKIE = "esgledger_session"
 CSRF_HEADER = "X-CSRF-Token"
+#: The hidden form field that carries the CSRF token of a page's form (no JavaScript needed).
+CSRF_FIELD = "csrf_token"
+#: The tag of every page router; page routes stay out of the OpenAPI document and of
+#: :func:`api_routes`.
+PAGES_TAG = "pages"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 #: Every action a route declared through :func:`Allowed` (a test checks each is in roles.csv).
@@ -90,6 +99,62 @@ def _principal(request: Request, workspace: WorkspaceDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 
+class SignInRequiredError(AuthenticationError):
+    """A page was asked for without a valid session: the page face answers with a redirect
+    to the sign-in page (``next`` = the page), never with a problem document."""
+
+
+async def _page_principal(request: Request, workspace: WorkspaceDep) -> Principal:
+    """The principal of a page request: the session cookie only (pages never take bearer
+    tokens). An unsafe request must carry the session's CSRF token in the ``csrf_token``
+    form field or, from htmx, in ``X-CSRF-Token``."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise SignInRequiredError("sign in to see this page")
+    try:
+        principal, csrf = principal_for_session(workspace, cookie, address=client_address(request))
+    except AuthenticationError as exc:
+        raise SignInRequiredError("your session has ended; sign in again") from exc
+    request.state.csrf_token = csrf
+    request.state.principal = principal
+    if request.method not in _SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER)
+        if sent is None:
+            content_type = request.headers.get("content-type", "")
+            if content_type.startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")
+            ):
+                form = await request.form()
+                field = form.get(CSRF_FIELD)
+                sent = field if isinstance(field, str) else None
+        if not sent or not secrets.compare_digest(sent.encode("utf-8"), csrf.encode("utf-8")):
+            raise AccessDeniedError(
+                "this form has expired or did not come from esgledger; reload the page and "
+                "try again"
+            )
+    return principal
+
+
+PagePrincipalDep = Annotated[Principal, Depends(_page_principal)]
+
+
+def PageAllowed(action: str) -> Any:  # noqa: N802 - reads as a marker in route signatures
+    """:func:`Allowed` for pages: the signed-in page user (a redirect to sign-in without a
+    session), once its role may do ``action``. Use as
+    ``Annotated[Principal, PageAllowed("inventory:read")]``."""
+    grant("admin", action)
+    DECLARED_ACTIONS.add(action)
+
+    async def check(principal: PagePrincipalDep) -> Principal:
+        require(principal, action)
+        return principal
+
+    check.__name__ = f"page_allowed_{action.replace(':', '_')}"
+    dependency: Callable[..., Awaitable[Principal]] = check
+    _ACTION_OF[dependency] = action
+    return Depends(dependency)
+
+
 def Allowed(action: str) -> Any:  # noqa: N802 - reads as a marker in route signatures
     """``Depends`` on the principal once its role may do ``action`` at all (the service
     checks the entity scope). Use as ``Annotated[Principal, Allowed("inventory:read")]``."""
@@ -126,4 +191,14 @@ def api_routes(app: FastAPI) -> list[RouteContext]:
         context
         for context in iter_route_contexts(app.routes)
         if isinstance(context.original_route, APIRoute)
+        and PAGES_TAG not in context.original_route.tags
+    ]
+
+
+def page_routes(app: FastAPI) -> list[RouteContext]:
+    """Every route of the pages (``esgledger.server.web``, routers tagged :data:`PAGES_TAG`)."""
+    return [
+        context
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute) and PAGES_TAG in context.original_route.tags
     ]

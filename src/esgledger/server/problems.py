@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -193,7 +193,17 @@ def problem_response(
     issues: list[dict[str, Any]] | None = None,
     headers: Mapping[str, str] | None = None,
     own_zh: str | None = None,
-) -> JSONResponse:
+) -> Response:
+    pages = _page_errors(request)
+    if pages is not None:
+        return pages(  # type: ignore[no-any-return]
+            request,
+            status,
+            (title_en, title_zh),
+            lambda zh: _detail(slug, detail, zh, own_zh),
+            issues,
+            headers,
+        )
     zh = language(request) == "zh-CN"
     body: dict[str, Any] = {
         "type": f"/problems/{slug}",
@@ -211,6 +221,22 @@ def problem_response(
         media_type="application/problem+json",
         headers={"Content-Language": "zh-CN" if zh else "en", **(headers or {})},
     )
+
+
+#: Paths that are never pages: their failures are problem documents even when the pages are
+#: installed.
+_NOT_PAGES = ("/api/", "/openapi", "/healthz", "/readyz", "/docs", "/static/")
+
+
+def _page_errors(request: Request) -> Any:
+    """The pages' error renderer (``app.state.page_errors``, set by ``install_web``) when
+    ``request`` asked for a page, else ``None``."""
+    if request.url.path.startswith(_NOT_PAGES):
+        return None
+    try:
+        return getattr(request.app.state, "page_errors", None)
+    except (AttributeError, KeyError, AssertionError):
+        return None
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -273,7 +299,7 @@ def _add_problem_schema(schemas: dict[str, Any]) -> None:
     schemas["Problem"] = found
 
 
-def _http_problem(request: Request, status: int, detail: str | None, headers: Any) -> JSONResponse:
+def _http_problem(request: Request, status: int, detail: str | None, headers: Any) -> Response:
     slug, en, zh = _HTTP_TITLES.get(status, ("http-error", f"HTTP {status}", f"HTTP {status}"))
     return problem_response(request, status, slug, en, zh, detail, headers=headers)
 
@@ -283,7 +309,7 @@ def install_handlers(app: FastAPI) -> None:
     no stack trace ever reaches a client (they go to the log with the request id)."""
 
     @app.exception_handler(errors.EsgledgerError)
-    async def _domain(request: Request, exc: errors.EsgledgerError) -> JSONResponse:
+    async def _domain(request: Request, exc: errors.EsgledgerError) -> Response:
         status, slug, en, zh = problem_for(exc)
         headers = {"WWW-Authenticate": 'Bearer realm="esgledger"'} if status == 401 else None
         detail = _FIXED_DETAIL.get(slug)
@@ -307,7 +333,7 @@ def install_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         issues = [
             {
                 "column": ".".join(str(p) for p in err.get("loc", ())),
@@ -327,12 +353,12 @@ def install_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else None
         return _http_problem(request, exc.status_code, detail, exc.headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception(
             "unhandled error", extra={"request_id": getattr(request.state, "request_id", None)}
         )

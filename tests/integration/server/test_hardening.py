@@ -263,11 +263,15 @@ def _raising_app(ws: Workspace) -> FastAPI:
     app = _app(ws, max_upload_bytes=1000)
     extra = APIRouter()
 
-    @extra.get("/boom")
+    @extra.get("/api/v1/boom")
     def boom() -> None:
         raise RuntimeError("secret internal text /etc/passwd")
 
-    @extra.post("/echo")
+    @extra.get("/boom-page")
+    def boom_page() -> None:
+        raise RuntimeError("secret internal text /etc/passwd")
+
+    @extra.post("/api/v1/echo")
     def echo(body: dict[str, str]) -> dict[str, int]:
         return {"keys": len(body)}
 
@@ -277,7 +281,7 @@ def _raising_app(ws: Workspace) -> FastAPI:
 
 class TestResponses:
     def test_a_500_shows_no_exception_text_and_no_stack_trace(self, ws: Workspace) -> None:
-        answer = client(_raising_app(ws), raise_server_exceptions=False).get("/boom")
+        answer = client(_raising_app(ws), raise_server_exceptions=False).get("/api/v1/boom")
         assert answer.status_code == 500
         assert answer.headers["content-type"] == PROBLEM
         body = answer.json()
@@ -287,9 +291,23 @@ class TestResponses:
             assert leak not in answer.text
         _assert_security_headers(answer.headers)
 
+    def test_a_page_that_fails_is_an_error_page_without_exception_text(
+        self, ws: Workspace
+    ) -> None:
+        answer = client(_raising_app(ws), raise_server_exceptions=False).get(
+            "/boom-page", headers={"Accept-Language": "zh-CN"}
+        )
+        assert answer.status_code == 500
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "<h1>内部错误</h1>" in answer.text
+        assert answer.headers["x-request-id"] in answer.text  # to quote to an administrator
+        for leak in ("secret internal text", "passwd", "RuntimeError", "Traceback", "line "):
+            assert leak not in answer.text
+        _assert_security_headers(answer.headers)
+
     def test_a_500_is_bilingual(self, ws: Workspace) -> None:
         answer = client(_raising_app(ws), raise_server_exceptions=False).get(
-            "/boom", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
+            "/api/v1/boom", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
         )
         assert answer.json()["title"] == "内部错误"
         assert answer.headers["content-language"] == "zh-CN"
@@ -314,7 +332,7 @@ class TestResponses:
             assert answer.headers["content-type"] == PROBLEM
 
     def test_a_body_over_the_limit_by_content_length_is_413(self, ws: Workspace) -> None:
-        answer = client(_raising_app(ws)).post("/echo", json={"x": "a" * 2000})
+        answer = client(_raising_app(ws)).post("/api/v1/echo", json={"x": "a" * 2000})
         assert answer.status_code == 413
         assert answer.headers["content-type"] == PROBLEM
         assert answer.json()["type"] == "/problems/too-large"
@@ -328,17 +346,17 @@ class TestResponses:
             yield b'"}'
 
         answer = client(_raising_app(ws)).post(
-            "/echo", content=chunks(), headers={"content-type": "application/json"}
+            "/api/v1/echo", content=chunks(), headers={"content-type": "application/json"}
         )
         assert answer.status_code == 413
         assert answer.json()["type"] == "/problems/too-large"
         _assert_security_headers(answer.headers)
-        small = client(_raising_app(ws)).post("/echo", json={"x": "a" * 100})
+        small = client(_raising_app(ws)).post("/api/v1/echo", json={"x": "a" * 100})
         assert small.status_code == 200
 
     def test_the_413_is_bilingual(self, ws: Workspace) -> None:
         answer = client(_raising_app(ws)).post(
-            "/echo", json={"x": "a" * 2000}, headers={"Accept-Language": "zh"}
+            "/api/v1/echo", json={"x": "a" * 2000}, headers={"Accept-Language": "zh"}
         )
         assert answer.json()["title"] == "请求过大"
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from esgledger.i18n import ui
 from esgledger.report.document import (
     Column,
     DataTable,
@@ -29,7 +30,6 @@ from esgledger.report.document import (
 from esgledger.report.layout import LayoutProblem, layout_problems
 from esgledger.report.pdf import html_to_pdf
 from esgledger.report.render import identifier, render_html, unit_html
-from esgledger.report.strings import ui
 
 pytestmark = pytest.mark.slow  # WeasyPrint lays out every page (about a second a page)
 
