@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -116,3 +117,12 @@ def sqlite_workspace(tmp_path: Path) -> Iterator[Workspace]:
     ws = DbBackend("sqlite", None, None).init_workspace(tmp_path / "ws")
     yield ws
     ws.close()
+
+
+@pytest.fixture(scope="session")
+def web_demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The demo workspace with its accounts' passwords (``_web_support.DemoCopy``), built
+    once per session for the page tests; read-only — copy it (``copy_demo``) to change it."""
+    from _web_support import build_demo_copy
+
+    return build_demo_copy(tmp_path_factory.mktemp("web-demo") / "demo")

@@ -23,6 +23,8 @@ from typing import Any
 
 import httpx
 
+from _web_support import DemoCopy
+
 #: Chromium's flags here: headless, no sandbox (containers run as root), and none of its
 #: background connections (the machine's network is closed to them).
 CHROMIUM_ARGS = (
@@ -63,14 +65,6 @@ def free_port() -> int:
 
 
 @dataclass
-class DemoCopy:
-    """A built demo workspace and the passwords of its accounts (username → password)."""
-
-    path: Path
-    passwords: dict[str, str]
-
-
-@dataclass
 class Site:
     """A running ``esgledger serve`` over ``workspace``."""
 
@@ -89,20 +83,6 @@ class Site:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
-
-
-def build_demo_copy(folder: Path) -> DemoCopy:
-    """``esgledger demo`` into ``folder`` (the Python API, to keep the printed passwords)."""
-    from esgledger.demo.run import build_demo
-
-    summary = build_demo(folder, progress=False)
-    return DemoCopy(folder, {a.username: a.password for a in summary.accounts})
-
-
-def copy_demo(demo: DemoCopy, target: Path) -> DemoCopy:
-    """A private copy of a built demo (each mutating test gets its own)."""
-    shutil.copytree(demo.path, target)
-    return DemoCopy(target, dict(demo.passwords))
 
 
 @contextlib.contextmanager

@@ -1,6 +1,6 @@
 """Fixtures of the browser tests (see ``_site.py``).
 
-- ``demo``: the demo workspace, built once per session (read-only: copy it to change it).
+- ``web_demo`` (``tests/conftest.py``): the demo workspace, built once per session.
 - ``site``: one ``esgledger serve`` over a copy of the demo, shared by the read-only tests of
   the session; ``new_site()``: a server over a fresh copy, for a test that changes data.
 - ``browser``: Chromium (the operating system's) under Playwright, one per session;
@@ -21,14 +21,13 @@ import pytest
 from _site import (
     CHROMIUM_ARGS,
     DESKTOP,
-    DemoCopy,
     Site,
-    build_demo_copy,
     chromium_path,
-    copy_demo,
     serving,
     sign_in,
 )
+
+from _web_support import DemoCopy, copy_demo
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -39,26 +38,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoCopy:
-    return build_demo_copy(tmp_path_factory.mktemp("browser-demo") / "demo")
-
-
-@pytest.fixture(scope="session")
-def site(demo: DemoCopy, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(web_demo: DemoCopy, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("browser-site")
-    with serving(copy_demo(demo, folder / "demo"), folder) as running:
+    with serving(copy_demo(web_demo, folder / "demo"), folder) as running:
         yield running
 
 
 @pytest.fixture
-def new_site(demo: DemoCopy, tmp_path: Path) -> Iterator[Callable[[], Site]]:
+def new_site(web_demo: DemoCopy, tmp_path: Path) -> Iterator[Callable[[], Site]]:
     """A function starting a server over a fresh copy of the demo (stopped after the test)."""
     stack: list[Any] = []
 
     def start() -> Site:
         target = tmp_path / f"site{len(stack)}"
         target.mkdir()
-        manager = serving(copy_demo(demo, target / "demo"), target)
+        manager = serving(copy_demo(web_demo, target / "demo"), target)
         stack.append(manager)
         return manager.__enter__()
 

@@ -291,9 +291,7 @@ class TestResponses:
             assert leak not in answer.text
         _assert_security_headers(answer.headers)
 
-    def test_a_page_that_fails_is_an_error_page_without_exception_text(
-        self, ws: Workspace
-    ) -> None:
+    def test_a_page_that_fails_is_an_error_page_without_exception_text(self, ws: Workspace) -> None:
         answer = client(_raising_app(ws), raise_server_exceptions=False).get(
             "/boom-page", headers={"Accept-Language": "zh-CN"}
         )
