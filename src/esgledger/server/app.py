@@ -61,7 +61,7 @@ def create_app(
         version=__version__,
         summary="ESG data and carbon-management platform: the group API",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # Swagger UI needs a CDN the CSP (and an offline server) refuses
         redoc_url=None,
         lifespan=lifespan,
     )
