@@ -196,7 +196,7 @@ def serve(
         int | None, typer.Option("--workers", min=0, max=64, help="Job worker threads.")
     ] = None,
 ) -> None:
-    """Run the group platform's server (REST API under /api/v1) over the workspace.
+    """Run the group platform's server (web pages, REST API under /api/v1) over the workspace.
 
     The CLI does not import the server (faces never import each other): Uvicorn loads
     ``esgledger.server.run:from_environment``, which reads the workspace and the settings
@@ -216,8 +216,8 @@ def serve(
     if workers is not None:
         os.environ["ESGLEDGER_SERVER_WORKERS"] = str(workers)
     _stdout().print(
-        f"esgledger serving {workspace} on http://{host}:{port} (API: /api/v1, "
-        f"OpenAPI: /openapi.json); Ctrl-C stops it",
+        f"esgledger serving {workspace} on http://{host}:{port} — open it in a browser "
+        f"to sign in (API: /api/v1, OpenAPI: /openapi.json); Ctrl-C stops it",
         markup=False,
     )
     uvicorn.run(

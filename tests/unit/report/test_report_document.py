@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from esgledger.i18n import UnknownLanguageError
 from esgledger.report.document import (
     Column,
     ContentIndexEntry,
@@ -40,7 +41,7 @@ def _doc(*sections: Section, index: tuple[ContentIndexEntry, ...] = ()) -> Repor
 def test_text_falls_back_to_english_only_when_chinese_is_empty() -> None:
     assert Text("Scope 1", "范围一").get("zh-CN") == "范围一"
     assert Text("GRI 305").get("zh-CN") == "GRI 305"
-    with pytest.raises(ReportError, match=r"unknown report language 'fr'; use one of en, zh-CN"):
+    with pytest.raises(UnknownLanguageError, match=r"unknown language 'fr'; use one of en, zh-CN"):
         Text("x", "y").get("fr")
 
 
