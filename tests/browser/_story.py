@@ -90,10 +90,13 @@ def owner_and_reviewer_story(
     assert t("tasks.problems.title") in problems.inner_text()
     issue_row = problems.locator("table.issues tbody tr").first
     cells = issue_row.locator("td").all_inner_texts()
-    assert cells[1] == "3" and cells[2] == "quantity" and cells[3] == BAD_QUANTITY
+    assert cells[1] == "3"
+    assert cells[2] == "quantity"
+    assert cells[3] == BAD_QUANTITY
     assert "plain number" in cells[5]  # the fix
     marked = problems.locator("table.preview td.bad mark")
-    assert marked.count() == 1 and marked.inner_text() == BAD_QUANTITY
+    assert marked.count() == 1
+    assert marked.inner_text() == BAD_QUANTITY
     assert t("tasks.preview.bad_cell") in problems.locator("table.preview td.bad").inner_text()
     _shot(owner, screenshots, "task-upload-problems", lang)
 

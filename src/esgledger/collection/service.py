@@ -1785,7 +1785,7 @@ def upload_preview(
     records = list(raw.rows())
     flagged = [(n, r) for n, r in records if n in bad]
     others = [(n, r) for n, r in records if n not in bad]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for number, record in (flagged + others)[:limit]:
         rows.append(
             {
@@ -1912,9 +1912,7 @@ def campaign_overview(
     if policy.allowed(principal, "task:assign") is True:
         with workspace.session() as session:
             people = _data_owners(session)
-            chains = {
-                t["entity"]: _ancestors(session, t["entity"]) for t in out["task_list"]
-            }
+            chains = {t["entity"]: _ancestors(session, t["entity"]) for t in out["task_list"]}
         owners = {
             int(t["id"]): sorted(
                 u.username

@@ -57,7 +57,8 @@ def test_a_data_owner_sees_only_the_tasks_of_its_scope(demo: DemoCopy) -> None:
         answer = client.get("/tasks")
         assert answer.status_code == 200
         assert 'href="/tasks/1"' in answer.text
-        assert "GAME" not in answer.text and "SOC" not in answer.text
+        assert "GAME" not in answer.text
+        assert "SOC" not in answer.text
         assert "Submitted" in answer.text  # the status in words, not colour alone
         assert "/api/v1/tasks" in answer.headers["link"]
         assert client.get(f"/tasks/{GAME_TASK}").status_code == 404  # out of scope: unknown
@@ -98,7 +99,9 @@ def test_a_bad_upload_shows_the_problems_and_the_offending_cell_and_stores_nothi
         page = answer.text
         # the problems table names the file, the row, the column, the value and the fix
         issues = page[page.index('class="data issues"') :]
-        assert ">3<" in issues and ">quantity<" in issues and "<mark>lots</mark>" in issues
+        assert ">3<" in issues
+        assert ">quantity<" in issues
+        assert "<mark>lots</mark>" in issues
         assert "plain number" in issues  # the fix
         # the preview shows the row with the offending cell highlighted and marked in words
         preview = page[page.index('class="data preview"') :]
@@ -140,7 +143,8 @@ def test_upload_submit_review_accept_approve_through_the_forms(demo: DemoCopy) -
         assert evidence.status_code == 303
         page = client.get(f"/tasks/{CLOUD_TASK}").text
         link = re.search(r'href="(/tasks/1/evidence/\d+)"', page)
-        assert link is not None and "water bill.pdf" in page
+        assert link is not None
+        assert "water bill.pdf" in page
         download = client.get(link.group(1))
         assert download.content == b"%PDF-1.4 bill"
         assert download.headers["content-disposition"].startswith("attachment")
@@ -151,7 +155,8 @@ def test_upload_submit_review_accept_approve_through_the_forms(demo: DemoCopy) -
         queue = client.get("/review").text
         assert f'href="/review/{CLOUD_TASK}"' in queue
         review = client.get(f"/review/{CLOUD_TASK}").text
-        assert "DC-TJ" in review and "280,343.8" in review  # the submitted figures
+        assert "DC-TJ" in review
+        assert "280,343.8" in review
         assert "No data of last year" in review  # the flag in words
         started = client.post(f"/review/{CLOUD_TASK}/start", data={"csrf_token": client.csrf})
         assert started.headers["location"] == f"/review/{CLOUD_TASK}?done=started"
@@ -162,7 +167,8 @@ def test_upload_submit_review_accept_approve_through_the_forms(demo: DemoCopy) -
         assert accepted.status_code == 303
         page = client.get(accepted.headers["location"]).text
         assert "accepted with your comment" in page
-        assert SCRIPT not in page and "first year of metering &lt;script&gt;" in page
+        assert SCRIPT not in page
+        assert "first year of metering &lt;script&gt;" in page
         approved = client.post(f"/review/{CLOUD_TASK}/approve", data={"csrf_token": client.csrf})
         assert approved.status_code == 303
         assert "enters the calculations" in client.get(approved.headers["location"]).text
@@ -173,18 +179,21 @@ def test_refused_review_actions_show_the_domains_reason_on_the_page(demo: DemoCo
     with page_client(demo, "cloud.reviewer") as client:
         early = client.post(f"/review/{CLOUD_TASK}/approve", data={"csrf_token": client.csrf})
         assert early.status_code == 409
-        assert 'role="alert"' in early.text and "cannot approve task 1" in early.text
+        assert 'role="alert"' in early.text
+        assert "cannot approve task 1" in early.text
         assert "Traceback" not in early.text
         client.post(f"/review/{CLOUD_TASK}/start", data={"csrf_token": client.csrf})
         flag = task_state(demo)["flags"][0]["id"]
         empty = client.post(
             f"/review/{CLOUD_TASK}/flags/{flag}", data={"csrf_token": client.csrf, "comment": " "}
         )
-        assert empty.status_code == 422 and "needs a comment" in empty.text
+        assert empty.status_code == 422
+        assert "needs a comment" in empty.text
         no_reason = client.post(
             f"/review/{CLOUD_TASK}/return", data={"csrf_token": client.csrf, "reason": ""}
         )
-        assert no_reason.status_code == 422 and "give a reason" in no_reason.text
+        assert no_reason.status_code == 422
+        assert "give a reason" in no_reason.text
         returned = client.post(
             f"/review/{CLOUD_TASK}/return",
             data={"csrf_token": client.csrf, "reason": f"May is missing {SCRIPT}"},
@@ -193,7 +202,8 @@ def test_refused_review_actions_show_the_domains_reason_on_the_page(demo: DemoCo
     assert task_state(demo)["status"] == "returned"
     with page_client(demo, "cloud.owner") as client:
         page = client.get(f"/tasks/{CLOUD_TASK}").text
-        assert "May is missing &lt;script&gt;" in page and SCRIPT not in page
+        assert "May is missing &lt;script&gt;" in page
+        assert SCRIPT not in page
         assert "Returned" in page
 
 
@@ -205,7 +215,8 @@ def test_campaigns_list_create_progress_assign_and_overdue_reminders(demo: DemoC
         assert "0 of 3 approved" in listing.text
         form = client.get("/campaigns/new")
         assert form.status_code == 200
-        assert 'value="water.supply"' in form.text and 'value="GAME"' in form.text
+        assert 'value="water.supply"' in form.text
+        assert 'value="GAME"' in form.text
         refused = client.post(
             "/campaigns/new",
             data={
@@ -216,8 +227,9 @@ def test_campaigns_list_create_progress_assign_and_overdue_reminders(demo: DemoC
             },
         )
         assert refused.status_code == 422
-        assert "no item requested" in refused.text and "no entity or site" in refused.text
-        assert f'value="energy &lt;script&gt;' in refused.text  # the form keeps what was typed
+        assert "no item requested" in refused.text
+        assert "no entity or site" in refused.text
+        assert 'value="energy &lt;script&gt;' in refused.text  # the form keeps what was typed
         created = client.post(
             "/campaigns/new",
             data={
@@ -235,17 +247,21 @@ def test_campaigns_list_create_progress_assign_and_overdue_reminders(demo: DemoC
         page = client.get(location).text
         assert "created" in page
         # progress per entity and per item, the chart and its table, overdue reminders
-        assert "Tasks by entity and status" in page and "Tasks by item and status" in page
+        assert "Tasks by entity and status" in page
+        assert "Tasks by item and status" in page
         assert 'data-chart="campaign-progress-option"' in page
         reminders = page[page.index("Reminders: overdue tasks") :]
-        assert "GAME" in reminders and "SOC" in reminders and " days" in reminders
+        assert "GAME" in reminders
+        assert "SOC" in reminders
+        assert " days" in reminders
         # nobody's scope covers GAME or SOC: the page says so instead of an empty select
         assert "No data owner covers this entity." in page
         bad = client.post(
             f"/campaigns/1/tasks/{CLOUD_TASK}/owner",
             data={"csrf_token": client.csrf, "owner": "game.viewer"},
         )
-        assert bad.status_code == 422 and "cannot own task" in bad.text
+        assert bad.status_code == 422
+        assert "cannot own task" in bad.text
     with page_client(demo, "cloud.reviewer") as client:
         assert client.get("/campaigns/new").status_code == 403
 
@@ -282,7 +298,8 @@ def test_each_page_renders_in_chinese(
         assert answer.status_code == 200
         assert '<html lang="zh-CN">' in answer.text
         h1 = re.search(r"<h1>(.*?)</h1>", answer.text, re.S)
-        assert h1 is not None and heading in h1.group(1)
+        assert h1 is not None
+        assert heading in h1.group(1)
         for english in ("Due date", "Status", "Submitted", "Campaigns", "Evidence", "Task "):
             assert f">{english}" not in answer.text
 
@@ -291,5 +308,6 @@ def test_a_bad_upload_in_chinese_names_the_problem_cell(demo: DemoCopy) -> None:
     with page_client(demo, "cloud.owner", lang="zh-CN") as client:
         answer = upload(client, "水.csv", water_csv("很多"))
         assert answer.status_code == 422
-        assert "上传文件中的问题" in answer.text and "（需修改）" in answer.text
+        assert "上传文件中的问题" in answer.text
+        assert "（需修改）" in answer.text
         assert '<mark translate="no">很多</mark>' in answer.text

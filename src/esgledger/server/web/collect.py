@@ -109,9 +109,7 @@ class TasksPage(PageContext):
 def tasks_page(
     request: Request, workspace: WorkspaceDep, principal: Submitter, page: PageNo = 1
 ) -> Response:
-    found = sorted(
-        service.list_tasks(workspace, principal), key=lambda t: (t["due_date"], t["id"])
-    )
+    found = sorted(service.list_tasks(workspace, principal), key=lambda t: (t["due_date"], t["id"]))
     start = (page - 1) * PAGE_SIZE
     context = TasksPage(
         tasks=tuple(found[start : start + PAGE_SIZE]),
@@ -159,9 +157,7 @@ def task_template(
     request: Request, task_id: Id, workspace: WorkspaceDep, principal: TaskReader
 ) -> Response:
     """The task's pre-filled XLSX template in the page's language."""
-    data, name = service.template_download(
-        workspace, principal, task_id, lang=page_lang(request)
-    )
+    data, name = service.template_download(workspace, principal, task_id, lang=page_lang(request))
     return Response(
         data,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -323,9 +319,7 @@ def _refused(
 ) -> Response:
     code = 409 if isinstance(error, ConflictError) else 422
     message = _message(error, page_lang(request))
-    return _review_page(
-        request, workspace, principal, task_id, error=message, status_code=code
-    )
+    return _review_page(request, workspace, principal, task_id, error=message, status_code=code)
 
 
 @router.post("/review/{task_id}/start")
