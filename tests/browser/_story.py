@@ -30,6 +30,8 @@ def water_csv(may: str) -> str:
 
 
 def _shot(page: Any, screenshots: Path | None, name: str, lang: str) -> None:
+    """Check the page with axe-core and save its screenshot."""
+    assert serious_axe_violations(page) == [], name
     if screenshots is not None:
         page.screenshot(path=str(screenshots / f"{name}.{lang}.png"), full_page=True)
 
@@ -140,3 +142,20 @@ def owner_and_reviewer_story(
     assert t("tasks.status.approved") in reviewer.locator("dl.facts").inner_text()
     _shot(reviewer, screenshots, "review-approved", lang)
     return {"task_id": CLOUD_TASK, "pages": [owner, reviewer]}
+
+
+def serious_axe_violations(page: Any) -> list[str]:
+    """The serious and critical accessibility violations axe-core (vendored for tests) finds
+    on ``page``, as ``"rule: selector"`` lines (evaluated through the DevTools protocol, so
+    the page's CSP stays as it is)."""
+    source = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+    page.evaluate(f"() => {{ {source}\n; window.axe = axe; }}")
+    found: list[str] = page.evaluate(
+        """async () => {
+            const result = await window.axe.run(document, {resultTypes: ['violations']});
+            return result.violations
+                .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                .flatMap(v => v.nodes.map(n => v.id + ': ' + n.target.join(' ')));
+        }"""
+    )
+    return found
