@@ -311,3 +311,55 @@ def test_a_bad_upload_in_chinese_names_the_problem_cell(demo: DemoCopy) -> None:
         assert "上传文件中的问题" in answer.text
         assert "（需修改）" in answer.text
         assert '<mark translate="no">很多</mark>' in answer.text
+
+
+def _add_year_on_year_flag(demo: DemoCopy) -> str:
+    """Give the Cloud task's current submission a change-against-last-year flag (the demo has
+    no water of last year, so the checks raise none by themselves)."""
+    import sqlalchemy as sa
+
+    from esgledger.store.models_collection import CollectionTask
+    from esgledger.store.workspace import Workspace
+
+    flag = {
+        "id": "rf-test-change",
+        "code": "review.change_vs_last_year",
+        "severity": "medium",
+        "entity": "CLOUD",
+        "site": "DC-TJ",
+        "activity": "water.supply",
+        "text": {
+            "en": "DC-TJ (CLOUD), water.supply: +45 % against the same months of 2023.",
+            "zh-CN": "DC-TJ（CLOUD），water.supply：较 2023 年同期变化 +45%。",
+        },
+    }
+    with Workspace.open(demo.path).session() as session:
+        task = session.scalars(sa.select(CollectionTask).where(CollectionTask.id == 1)).one()
+        task.flags = [flag, *(task.flags or [])]
+    return str(flag["id"])
+
+
+def test_approving_with_an_unsettled_flag_is_refused_with_the_reason_on_the_page(
+    demo: DemoCopy,
+) -> None:
+    flag = _add_year_on_year_flag(demo)
+    with page_client(demo, "cloud.reviewer", lang="zh-CN") as client:
+        queue = client.get("/review").text
+        row = queue[queue.index('href="/review/1"') :]
+        assert '<td class="num">1</td>' in row  # one flag (the others are notes)
+        client.post(f"/review/{CLOUD_TASK}/start", data={"csrf_token": client.csrf})
+        page = client.get(f"/review/{CLOUD_TASK}").text
+        assert "同比变化" in page  # the flag's kind, in words
+        assert "较 2023 年同期变化 +45%" in page  # its text in the user's language
+        refused = client.post(f"/review/{CLOUD_TASK}/approve", data={"csrf_token": client.csrf})
+        assert refused.status_code == 409
+        assert "尚未确认" in refused.text  # the domain's reason, in Chinese
+        assert "Traceback" not in refused.text
+        accepted = client.post(
+            f"/review/{CLOUD_TASK}/flags/{flag}",
+            data={"csrf_token": client.csrf, "comment": "新增冷却塔，用水增加属实"},
+        )
+        assert accepted.status_code == 303
+        approved = client.post(f"/review/{CLOUD_TASK}/approve", data={"csrf_token": client.csrf})
+        assert approved.status_code == 303
+    assert task_state(demo)["status"] == "approved"
