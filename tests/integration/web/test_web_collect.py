@@ -78,6 +78,12 @@ def test_a_viewer_gets_the_refusal_page_for_the_review_queue_and_the_tasks(
             assert answer.headers["content-type"].startswith("text/html")
             assert "Traceback" not in answer.text
         assert client.get("/campaigns").status_code == 200  # campaign:read within scope
+        # a task of its scope reads, without the forms its role may not use
+        task = client.get(f"/tasks/{GAME_TASK}")
+        assert task.status_code == 200
+        assert f'action="/tasks/{GAME_TASK}/upload"' not in task.text
+        assert f'action="/tasks/{GAME_TASK}/evidence"' not in task.text
+        assert f'href="/tasks/{GAME_TASK}/template"' in task.text
 
 
 def test_the_template_download_is_the_tasks_xlsx(demo: DemoCopy) -> None:

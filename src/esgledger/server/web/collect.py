@@ -18,6 +18,7 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from esgledger.access import Principal
+from esgledger.access.policy import allowed
 from esgledger.collection import service
 from esgledger.errors import ConflictError, EsgledgerError, InputError, Issue
 from esgledger.server.deps import PAGES_TAG, PageAllowed, WorkspaceDep
@@ -88,6 +89,20 @@ def _issue_dicts(issues: tuple[Issue, ...] | list[Issue]) -> tuple[dict[str, Any
     )
 
 
+def _may(principal: Principal, action: str) -> bool:
+    """Whether the role may take ``action`` at all (the scope is the service's business)."""
+    return allowed(principal, action) is True
+
+
+def _task_page(principal: Principal, task: dict[str, Any], **fields: Any) -> TaskPage:
+    return TaskPage(
+        task=task,
+        can_submit=_may(principal, "task:submit"),
+        can_attach=_may(principal, "evidence:write"),
+        **fields,
+    )
+
+
 def _back(url: str, done: str) -> RedirectResponse:
     return RedirectResponse(f"{url}?done={done}", status_code=303)
 
@@ -125,9 +140,12 @@ class TaskPage(PageContext):
     string key suffix of the outcome to announce (``tasks.done.<notice>``); ``error``: the
     domain's reason a form was refused; ``issues``: the row-level problems of a rejected
     upload; ``preview``: its rows (``upload_preview``) or ``None``; ``file_name``: the
-    rejected file's name."""
+    rejected file's name; ``can_submit`` and ``can_attach``: whether the user's role may
+    submit files and attach evidence (the forms show only then)."""
 
     task: dict[str, Any]
+    can_submit: bool
+    can_attach: bool
     notice: str | None = None
     error: str | None = None
     issues: tuple[dict[str, Any], ...] = ()
@@ -147,7 +165,7 @@ def task_page(
     return render(
         request,
         "collect/task.html",
-        TaskPage(task=task, notice=_notice(done)),
+        _task_page(principal, task, notice=_notice(done)),
         alternate=f"/api/v1/tasks/{task_id}",
     )
 
@@ -182,8 +200,9 @@ def task_upload(
         service.submit_upload(workspace, principal, task_id, name, io.BytesIO(data))
     except InputError as error:
         preview = service.upload_preview(workspace, principal, task_id, name, data, error.issues)
-        context = TaskPage(
-            task=service.get_task(workspace, principal, task_id),
+        context = _task_page(
+            principal,
+            service.get_task(workspace, principal, task_id),
             error=_message(error, lang),
             issues=_issue_dicts(error.issues),
             preview=preview,
@@ -191,8 +210,8 @@ def task_upload(
         )
         return render(request, "collect/task.html", context, status_code=422)
     except ConflictError as error:
-        context = TaskPage(
-            task=service.get_task(workspace, principal, task_id), error=_message(error, lang)
+        context = _task_page(
+            principal, service.get_task(workspace, principal, task_id), error=_message(error, lang)
         )
         return render(request, "collect/task.html", context, status_code=409)
     return _back(f"/tasks/{task_id}", "uploaded")
@@ -211,8 +230,9 @@ def task_evidence(
     try:
         service.attach_evidence(workspace, principal, task_id, file.filename or "", data)
     except InputError as error:
-        context = TaskPage(
-            task=service.get_task(workspace, principal, task_id),
+        context = _task_page(
+            principal,
+            service.get_task(workspace, principal, task_id),
             error=_message(error, page_lang(request)),
             issues=_issue_dicts(error.issues),
         )
@@ -269,11 +289,13 @@ def review_list(request: Request, workspace: WorkspaceDep, principal: Reviewer) 
 class ReviewPage(PageContext):
     """One submission under review: ``review`` is ``year_on_year`` (``task``: ``get_task``;
     ``year``; ``comparison``: per site, activity and unit the quantity against last year's);
-    ``accepted``: the ids of the flags accepted for the current submission; ``notice`` and
+    ``accepted``: the ids of the flags accepted for the current submission; ``can_approve``:
+    whether the user's role may approve (the button shows only then); ``notice`` and
     ``error`` as on the task page."""
 
     review: dict[str, Any]
     accepted: tuple[str, ...]
+    can_approve: bool
     notice: str | None = None
     error: str | None = None
 
@@ -293,7 +315,13 @@ def _review_page(
     accepted = tuple(
         str(a["flag_id"]) for a in task["acceptances"] if a["batch_id"] == task["batch_id"]
     )
-    context = ReviewPage(review=review, accepted=accepted, notice=notice, error=error)
+    context = ReviewPage(
+        review=review,
+        accepted=accepted,
+        can_approve=_may(principal, "task:approve"),
+        notice=notice,
+        error=error,
+    )
     return render(
         request,
         "collect/review.html",
@@ -392,8 +420,6 @@ class CampaignsPage(PageContext):
 def campaigns_page(
     request: Request, workspace: WorkspaceDep, principal: CampaignReader
 ) -> Response:
-    from esgledger.access.policy import allowed
-
     context = CampaignsPage(
         campaigns=tuple(service.campaigns_with_progress(workspace, principal)),
         can_create=allowed(principal, "campaign:create") is True,
