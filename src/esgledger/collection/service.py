@@ -78,6 +78,9 @@ __all__ = [
     "approve",
     "assign_owner",
     "attach_evidence",
+    "campaign_choices",
+    "campaign_overview",
+    "campaigns_with_progress",
     "create_campaign",
     "get_campaign",
     "get_task",
@@ -93,6 +96,8 @@ __all__ = [
     "submit_upload",
     "template_download",
     "template_for_task",
+    "upload_preview",
+    "year_on_year",
 ]
 
 #: Item groups: one task per (entity or site, group), one import kind per group.
@@ -1726,3 +1731,218 @@ def progress(workspace: Workspace, principal: Principal, campaign_id: int) -> di
             "share": round(approved / total, 4) if total > 0 else None,
         },
     }
+
+
+# ---- what the pages show beside the API's contract -----------------------------------------
+
+
+#: Rows an upload's preview shows at most (the offending rows first).
+PREVIEW_ROWS = 50
+
+
+@_bilingual
+def upload_preview(
+    workspace: Workspace,
+    principal: Principal,
+    task_id: int,
+    filename: str,
+    data: bytes,
+    issues: Sequence[Issue],
+    *,
+    limit: int = PREVIEW_ROWS,
+) -> dict[str, Any] | None:
+    """The rows of a rejected upload as the task's importer reads them, to show beside its
+    issues: ``columns`` (canonical names), ``rows`` (``{"row": n, "cells": [..],
+    "bad": [column, ..]}``; the rows with issues first, then the others, at most ``limit``),
+    ``total_rows`` and ``shown_rows``. ``None`` when the file cannot be read as a table at all
+    (its header is wrong, it is damaged): the issues alone then say why. Changes nothing."""
+    from esgledger.ingest.readers import read_table
+
+    with workspace.session() as session:
+        task = _load_task(session, principal, task_id, "task:submit")
+        kind = GROUP_KINDS[task.item_group]
+    if kind == "activities":
+        from esgledger.ingest.activities import _header_aliases
+
+        columns: Mapping[str, Sequence[str]] = _header_aliases()
+    else:
+        from esgledger.disclosure.values import value_columns
+
+        columns = value_columns()
+    bad: dict[int, set[str]] = {}
+    for issue in issues:
+        if issue.row is not None:
+            bad.setdefault(int(issue.row), set()).add(str(issue.column or ""))
+    name = _safe_name(filename, "submission.xlsx")
+    with tempfile.TemporaryDirectory(prefix="esgledger-preview-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        try:
+            raw = read_table(path, columns=columns)
+        except (EsgledgerError, OSError, ValueError):
+            return None
+    names = [str(n) for n in raw.table.column_names]
+    records = list(raw.rows())
+    flagged = [(n, r) for n, r in records if n in bad]
+    others = [(n, r) for n, r in records if n not in bad]
+    rows: list[dict[str, Any]] = []
+    for number, record in (flagged + others)[:limit]:
+        rows.append(
+            {
+                "row": number,
+                "cells": ["" if record.get(c) is None else str(record.get(c)) for c in names],
+                "bad": sorted(c for c in bad.get(number, set()) if c in names),
+                "whole_row": bool(bad.get(number)) and not (bad[number] & set(names)),
+            }
+        )
+    rows.sort(key=lambda r: int(r["row"]))
+    return {"columns": names, "rows": rows, "total_rows": len(records), "shown_rows": len(rows)}
+
+
+@_bilingual
+def year_on_year(workspace: Workspace, principal: Principal, task_id: int) -> dict[str, Any]:
+    """The task with its current submission side by side with last year: per (site, activity,
+    unit) the submitted quantity, last year's approved quantity of the task's entity or site
+    in the same unit (``None`` without one) and the change (``None`` when last year is 0 or
+    missing). A metric task, or a task without a submission, has no ``comparison`` rows.
+    The task is :func:`get_task`'s; ``year`` is the campaign's reporting year."""
+    import duckdb
+
+    task_out = get_task(workspace, principal, task_id)
+    comparison: list[dict[str, Any]] = []
+    with workspace.session() as session:
+        task = _load_task(session, principal, task_id, "task:read")
+        campaign = session.get(Campaign, task.campaign_id)
+        year = campaign.reporting_year if campaign is not None else workspace.reporting_year
+        batch = None if task.batch_id is None else session.get(ImportBatch, task.batch_id)
+        if batch is None or batch.kind != "activities" or not batch.lake_path:
+            return {"task": task_out, "year": year, "comparison": comparison}
+        lake_file = workspace.lake / str(batch.lake_path)
+        column = "entity" if task.target_kind == "entity" else "site"
+        files = [f for f in _approved_files(workspace, session) if f != str(lake_file)]
+    con = duckdb.connect()
+    try:
+        current = con.execute(
+            "SELECT coalesce(site, ''), activity, unit, sum(quantity) FROM read_parquet(?) "
+            "GROUP BY ALL ORDER BY 1, 2, 3",
+            [str(lake_file)],
+        ).fetchall()
+        previous: dict[tuple[str, str, str], float] = {}
+        if files:
+            for site, activity, unit, quantity in con.execute(
+                "SELECT coalesce(site, ''), activity, unit, sum(quantity) "
+                "FROM read_parquet(?, union_by_name = true) WHERE "
+                + column
+                + " = ? AND year(period_start) = ? AND NOT coalesce(correction, false) "
+                "GROUP BY ALL",
+                [files, task.target, year - 1],
+            ).fetchall():
+                previous[(str(site), str(activity), str(unit))] = float(quantity)
+    finally:
+        con.close()
+    for site, activity, unit, quantity in current:
+        last = previous.get((str(site), str(activity), str(unit)))
+        change = None if not last else round(float(quantity) / last - 1, 6)
+        comparison.append(
+            {
+                "site": str(site),
+                "activity": str(activity),
+                "unit": str(unit),
+                "quantity": float(quantity),
+                "last_year": last,
+                "change": change,
+            }
+        )
+    return {"task": task_out, "year": year, "comparison": comparison}
+
+
+@_bilingual
+def campaign_choices(workspace: Workspace, principal: Principal) -> dict[str, Any]:
+    """What a new campaign may ask (``campaign:create``): the activity types of the
+    workspace's taxonomy (families left out), the metrics of the disclosure catalogue and the
+    entities, each with its names; and the workspace's reporting year."""
+    from esgledger.ingest.metrics import workspace_catalogue
+    from esgledger.taxonomy import Taxonomy
+
+    policy.require(principal, "campaign:create")
+    activities = [
+        {"key": t.activity, "name": {"en": t.name, "zh": t.name_zh}}
+        for t in Taxonomy.for_workspace(workspace)
+        if not t.is_family
+    ]
+    metrics = [
+        {"code": m.code, "name": {"en": m.title_en, "zh": m.title_zh}}
+        for m in workspace_catalogue(workspace)
+    ]
+    with workspace.session() as session:
+        entities = [
+            {"code": str(code), "name": str(name)}
+            for code, name in session.execute(
+                sa.select(Entity.code, Entity.name).order_by(Entity.code)
+            )
+        ]
+    return {
+        "reporting_year": workspace.reporting_year,
+        "activities": activities,
+        "metrics": metrics,
+        "entities": entities,
+    }
+
+
+@_bilingual
+def campaign_overview(
+    workspace: Workspace, principal: Principal, campaign_id: int
+) -> dict[str, Any]:
+    """:func:`progress` with the campaign's tasks (as :func:`get_campaign` lists them), the
+    task counts per item (``by_item``: item -> status -> count), the days each overdue task
+    is late (``days_overdue``) and, when the principal may assign tasks (``task:assign``),
+    the data owners eligible for each task (``owners``: task id -> usernames; else ``None``)."""
+    out = progress(workspace, principal, campaign_id)
+    out["task_list"] = get_campaign(workspace, principal, campaign_id)["tasks"]
+    today = _now().date()
+    for row in out["overdue"]:
+        row["days_overdue"] = (today - dt.date.fromisoformat(row["due_date"])).days
+    by_item: dict[str, dict[str, int]] = {}
+    for task in out["task_list"]:
+        for item in task["items"]:
+            counts = by_item.setdefault(item, dict.fromkeys(machine.STATUSES, 0))
+            counts[task["status"]] += 1
+    out["by_item"] = [{"item": k, "counts": v} for k, v in sorted(by_item.items())]
+    owners: dict[int, list[str]] | None = None
+    if policy.allowed(principal, "task:assign") is True:
+        with workspace.session() as session:
+            people = _data_owners(session)
+            chains = {t["entity"]: _ancestors(session, t["entity"]) for t in out["task_list"]}
+        owners = {
+            int(t["id"]): sorted(
+                u.username
+                for u in people
+                if u.scope_entity is None or u.scope_entity in chains[t["entity"]]
+            )
+            for t in out["task_list"]
+        }
+    out["owners"] = owners
+    return out
+
+
+@_bilingual
+def campaigns_with_progress(workspace: Workspace, principal: Principal) -> list[dict[str, Any]]:
+    """:func:`list_campaigns`, each with ``counts`` (status -> number of its tasks within the
+    principal's scope), ``tasks`` (their number) and ``overdue`` (those past due, not
+    approved)."""
+    campaigns = list_campaigns(workspace, principal)
+    today = _now().date()
+    with workspace.session() as session:
+        found = _tasks(session, None, _visible(session, principal, "campaign:read"))
+        rows = [(t.campaign_id, t.status, t.due_date) for t in found]
+    for campaign in campaigns:
+        counts = dict.fromkeys(machine.STATUSES, 0)
+        overdue = 0
+        for campaign_id, status, due in rows:
+            if campaign_id == campaign["id"]:
+                counts[status] += 1
+                overdue += status != "approved" and due < today
+        campaign["counts"] = counts
+        campaign["tasks"] = sum(counts.values())
+        campaign["overdue"] = overdue
+    return campaigns
