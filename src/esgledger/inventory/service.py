@@ -300,7 +300,8 @@ class LineFilter:
     def where(self, visible: frozenset[str] | None) -> tuple[str, list[Any]]:
         """The SQL condition over the line items (excluded lines never count) and its
         parameters."""
-        where, params = ["NOT excluded"], []
+        where: list[str] = ["NOT excluded"]
+        params: list[Any] = []
         scope = _FIGURE_SCOPE.get(self.figure)
         if scope is not None:
             where.append("scope = ?")
