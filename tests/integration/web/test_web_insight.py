@@ -258,7 +258,9 @@ def test_the_calculate_form_starts_a_job_and_the_new_run_can_be_compared(
         assert 'hx-get="/inventory?job=' in page
         deadline = time.monotonic() + 180
         while True:
-            status = re.search(r'data-job-status="([a-z]+)"', client.get(f"/jobs/{job_id}").text)
+            poll = client.get(f"/jobs/{job_id}", headers={"HX-Request": "true"})
+            assert poll.status_code == 200  # htmx's poll gets the progress block
+            status = re.search(r'data-job-status="([a-z]+)"', poll.text)
             assert status is not None
             if status.group(1) in ("succeeded", "failed", "cancelled"):
                 break
