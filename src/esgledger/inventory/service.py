@@ -16,6 +16,14 @@ run id and the principal's entities (``None`` for the whole group). A run's line
 manifest never change once it is registered, so no entry can go stale: a new run is a new
 key (the latest run is looked up on every request) and old entries fall out of the LRU.
 Each caller gets its own copy; a view is computed once even when many ask for it at once.
+
+The pages drill down from a figure to one row with :func:`breakdown_view` (a figure by
+entity, site, activity or scope/category; its rows sum exactly to the figure),
+:func:`lines_view` (the line items, 50 a page), :func:`explain_view` (one activity row,
+:mod:`esgledger.inventory.explain`); :func:`uncertainty_view` and :func:`diff_view` give the
+Monte Carlo result and the comparison of two runs. All are scoped like :func:`inventory_view`
+(the lake read is filtered to the principal's entities; a comparison is for the whole group
+only) and cached the same way in a cache of their own (:data:`DRILL_CACHE_SIZE` answers).
 """
 
 from __future__ import annotations
@@ -59,6 +67,7 @@ from esgledger.store.repository import find_run_id
 
 __all__ = [
     "BREAKDOWN_DIMENSIONS",
+    "DRILL_CACHE_SIZE",
     "FIGURES",
     "LINES_PER_PAGE",
     "SCOPED_MANIFEST_KEYS",
@@ -157,10 +166,26 @@ def inventory_view(
     return cast(InventoryView, _cached(workspace, (key, visible), build))
 
 
-def _cached(workspace: Workspace, key: _ViewKey, build: Callable[[], Any]) -> dict[str, Any]:
-    """A fresh copy of the view ``key``, built (once) with ``build`` when not cached."""
+#: Drill-down answers (breakdowns, pages of lines, explanations, uncertainty, comparisons)
+#: kept per open workspace, apart from the inventory views so they never push those out.
+DRILL_CACHE_SIZE = 256
+_drill: weakref.WeakKeyDictionary[Workspace, OrderedDict[_ViewKey, str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _cached(
+    workspace: Workspace,
+    key: _ViewKey,
+    build: Callable[[], Any],
+    *,
+    drill: bool = False,
+) -> dict[str, Any]:
+    """A fresh copy of the view ``key``, built (once) with ``build`` when not cached
+    (``drill``: in the drill-down cache)."""
+    store, size = (_drill, DRILL_CACHE_SIZE) if drill else (_views, VIEW_CACHE_SIZE)
     with _views_lock:
-        views = _views.setdefault(workspace, OrderedDict())
+        views = store.setdefault(workspace, OrderedDict())
         text = views.get(key)
         if text is not None:
             views.move_to_end(key)
@@ -172,7 +197,7 @@ def _cached(workspace: Workspace, key: _ViewKey, build: Callable[[], Any]) -> di
                 text = json.dumps(jsonable(build()), ensure_ascii=False, allow_nan=False)
                 with _views_lock:
                     views[key] = text
-                    while len(views) > VIEW_CACHE_SIZE:
+                    while len(views) > size:
                         views.popitem(last=False)
     view: dict[str, Any] = json.loads(text)
     return view
@@ -388,22 +413,40 @@ def breakdown_view(
     run, visible = _scoped_run(workspace, principal, run_id)
     if filters.figure == "scope2_market":
         rows = _market_breakdown(workspace, principal, run, filters, by)
-        total = sum(r[1] for r in rows)
-    else:
-        where, params = filters.where(visible)
-        dimension = _DIMENSION_SQL[by]
-        con = connect()
-        try:
-            found = con.execute(
-                f"SELECT {dimension} AS k, sum(CAST(co2e_kg_consolidated AS {_SCALE})), "
-                f"count(*) FROM {_parquet(run)} WHERE {where} GROUP BY k",
-                params,
-            ).fetchall()
-        finally:
-            con.close()
-        exact = sum((r[1] or Decimal(0) for r in found), Decimal(0))
-        total = _t(exact)
-        rows = sorted(((str(k), _t(kg), int(n)) for k, kg, n in found), key=lambda r: (-r[1], r[0]))
+        return _breakdown_answer(run, by, filters, sum(r[1] for r in rows), rows)
+    key = f"breakdown:{run.run_id}:{by}:{json.dumps(filters.params(), sort_keys=True)}"
+    return _cached(
+        workspace, (key, visible), lambda: _breakdown(run, filters, by, visible), drill=True
+    )
+
+
+def _breakdown(
+    run: Run, filters: LineFilter, by: str, visible: frozenset[str] | None
+) -> dict[str, Any]:
+    where, params = filters.where(visible)
+    con = connect()
+    try:
+        found = con.execute(
+            f"SELECT {_DIMENSION_SQL[by]} AS k, sum(CAST(co2e_kg_consolidated AS {_SCALE})), "
+            f"count(*) FROM {_parquet(run)} WHERE {where} GROUP BY k",
+            params,
+        ).fetchall()
+    finally:
+        con.close()
+    total = _t(sum((r[1] or Decimal(0) for r in found), Decimal(0)))
+    rows: list[tuple[str, float, int | None]] = sorted(
+        ((str(k), _t(kg), int(n)) for k, kg, n in found), key=lambda r: (-r[1], r[0])
+    )
+    return _breakdown_answer(run, by, filters, total, rows)
+
+
+def _breakdown_answer(
+    run: Run,
+    by: str,
+    filters: LineFilter,
+    total: float,
+    rows: list[tuple[str, float, int | None]],
+) -> dict[str, Any]:
     return {
         "unit": "t CO2e",
         "run_id": run.run_id,
@@ -453,6 +496,15 @@ def lines_view(
     if page < 1 or page > 100_000:
         raise _refused("page", str(page), "out of range", "1 or more")
     run, visible = _scoped_run(workspace, principal, run_id)
+    key = f"lines:{run.run_id}:{sort}:{page}:{json.dumps(filters.params(), sort_keys=True)}"
+    return _cached(
+        workspace, (key, visible), lambda: _lines(run, filters, page, sort, visible), drill=True
+    )
+
+
+def _lines(
+    run: Run, filters: LineFilter, page: int, sort: str, visible: frozenset[str] | None
+) -> dict[str, Any]:
     where, params = filters.where(visible)
     columns = ", ".join(_LINE_COLUMNS)
     offset = (page - 1) * LINES_PER_PAGE
@@ -505,6 +557,7 @@ def explain_view(
         workspace,
         (f"explain:{run.run_id}:{key}", visible),
         lambda: _explained(run, key, visible),
+        drill=True,
     )
 
 
@@ -565,7 +618,7 @@ def uncertainty_view(
             lines = _scoped_lines(run, visible, Path(tmp))
             return uncertainty_summary(lines, factors, run_id=run.run_id, by=_UNCERTAINTY_BY[by])
 
-    return _cached(workspace, (f"uncertainty:{by}:{run.run_id}", visible), build)
+    return _cached(workspace, (f"uncertainty:{by}:{run.run_id}", visible), build, drill=True)
 
 
 def diff_view(workspace: Workspace, principal: Principal, run_a: str, run_b: str) -> dict[str, Any]:
@@ -580,5 +633,8 @@ def diff_view(workspace: Workspace, principal: Principal, run_a: str, run_b: str
         )
     a, b = _run(workspace, run_a), _run(workspace, run_b)
     return _cached(
-        workspace, (f"diff:{a.run_id}:{b.run_id}", None), lambda: diff_runs(a, b).to_dict()
+        workspace,
+        (f"diff:{a.run_id}:{b.run_id}", None),
+        lambda: diff_runs(a, b).to_dict(),
+        drill=True,
     )
