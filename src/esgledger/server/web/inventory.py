@@ -241,8 +241,8 @@ def _breakdown_chart(view: dict[str, Any], run: str, lang: str) -> dict[str, Any
     }
     return {
         "tooltip": {"trigger": "axis"},
-        "grid": {"left": 110, "right": 20, "top": 10, "bottom": 30, "containLabel": True},
-        "xAxis": {"type": "value", "name": "t CO2e"},
+        "grid": {"left": 10, "right": 40, "top": 10, "bottom": 10, "containLabel": True},
+        "xAxis": {"type": "value"},
         "yAxis": {"type": "category", "data": names[::-1]},
         "series": [{"type": "bar", "data": [round(r["co2e_t"], 1) for r in rows][::-1]}],
         "esgledgerLinks": links,
