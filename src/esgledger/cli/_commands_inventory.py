@@ -482,14 +482,6 @@ def _group_label(by: UncertaintyBy, row: dict[str, Any], lang: Lang) -> str:
     return _words(lang, f"Scope {scope}", f"范围{'一二三'[int(scope) - 1]}")
 
 
-def _resource_sha256(name: str) -> str:
-    import hashlib
-    from importlib import resources
-
-    data = resources.files("esgledger.schema").joinpath(name).read_bytes()
-    return hashlib.sha256(data).hexdigest()
-
-
 def _pct(value: Any) -> str:
     return "-" if value is None else f"{float(value) * 100:.1f} %"
 
@@ -503,40 +495,18 @@ def uncertainty_data(
     iterations: int,
     seed: int,
 ) -> dict[str, Any]:
-    """The Monte Carlo result of a run as JSON-ready data: the groups, the total and what
-    reproduces them (run id, seed, iterations, sha256 of the data-quality rules and of the
-    pedigree defaults)."""
-    from esgledger.inventory.quality import RULES_FILE, load_rules
-    from esgledger.inventory.uncertainty import DEFAULTS_FILE, monte_carlo
+    """The Monte Carlo result of a run as JSON-ready data
+    (:func:`esgledger.inventory.uncertainty.uncertainty_summary`)."""
+    from esgledger.inventory.uncertainty import uncertainty_summary
 
     group_by: tuple[str, ...] = {
         UncertaintyBy.scope: ("scope",),
         UncertaintyBy.scope3_category: ("scope", "scope3_category"),
         UncertaintyBy.entity: ("entity",),
     }[by]
-    groups = monte_carlo(
-        line_items, iterations=iterations, seed=seed, by=group_by, factors=factors
-    ).to_pylist()
-    (total,) = monte_carlo(
-        line_items, iterations=iterations, seed=seed, by=(), factors=factors
-    ).to_pylist() or [None]
-    rules = load_rules()
-    return {
-        "unit": "t CO2e",
-        "run_id": run_id,
-        "method": "Monte Carlo (IPCC 2006 Vol. 1 ch. 3, Approach 2); factor uncertainty only, "
-        "lines sharing a factor share its draw; 95 % interval = 2.5th to 97.5th percentile",
-        "iterations": iterations,
-        "seed": seed,
-        "by": list(group_by),
-        "rules": {"source": rules.source, "sha256": rules.sha256, "file": RULES_FILE},
-        "uncertainty_defaults": {
-            "source": DEFAULTS_FILE,
-            "sha256": _resource_sha256(DEFAULTS_FILE),
-        },
-        "groups": groups,
-        "total": total,
-    }
+    return uncertainty_summary(
+        line_items, factors, run_id=run_id, by=group_by, iterations=iterations, seed=seed
+    )
 
 
 def uncertainty_table(data: dict[str, Any], by: UncertaintyBy, lang: Lang) -> Table:

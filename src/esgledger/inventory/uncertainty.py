@@ -78,6 +78,7 @@ __all__ = [
     "default_sigma",
     "load_uncertainty_defaults",
     "monte_carlo",
+    "uncertainty_summary",
 ]
 
 #: The shipped pedigree factors per indicator and score.
@@ -468,3 +469,51 @@ def _group_keys(
     )
     index = pa.array(first.astype(np.int64))
     return {name: cells.column(name).take(index) for name in by}
+
+
+def _resource_sha256(name: str) -> str:
+    import hashlib
+
+    data = resources.files("esgledger.schema").joinpath(name).read_bytes()
+    return hashlib.sha256(data).hexdigest()
+
+
+def uncertainty_summary(
+    line_items: LineItems,
+    factors: pa.Table | None,
+    *,
+    run_id: str,
+    by: Sequence[str],
+    iterations: int = 10_000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The Monte Carlo result of a run as JSON-ready data (the contract of ``esgledger
+    uncertainty --format json`` and of the inventory's uncertainty page): the groups, the
+    total and what reproduces them (run id, seed, iterations, sha256 of the data-quality rules
+    and of the pedigree defaults)."""
+    from esgledger.inventory.quality import RULES_FILE
+
+    group_by = tuple(by)
+    groups = monte_carlo(
+        line_items, iterations=iterations, seed=seed, by=group_by, factors=factors
+    ).to_pylist()
+    (total,) = monte_carlo(
+        line_items, iterations=iterations, seed=seed, by=(), factors=factors
+    ).to_pylist() or [None]
+    rules = load_rules()
+    return {
+        "unit": "t CO2e",
+        "run_id": run_id,
+        "method": "Monte Carlo (IPCC 2006 Vol. 1 ch. 3, Approach 2); factor uncertainty only, "
+        "lines sharing a factor share its draw; 95 % interval = 2.5th to 97.5th percentile",
+        "iterations": iterations,
+        "seed": seed,
+        "by": list(group_by),
+        "rules": {"source": rules.source, "sha256": rules.sha256, "file": RULES_FILE},
+        "uncertainty_defaults": {
+            "source": DEFAULTS_FILE,
+            "sha256": _resource_sha256(DEFAULTS_FILE),
+        },
+        "groups": groups,
+        "total": total,
+    }

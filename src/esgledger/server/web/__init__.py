@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from esgledger.server.web import collect, errors, home, jobs, session
+from esgledger.server.web import collect, errors, home, inventory, jobs, session
 from esgledger.server.web.static import StaticAssets
 
 __all__ = ["ROUTERS", "install_web"]
@@ -18,6 +18,7 @@ __all__ = ["ROUTERS", "install_web"]
 ROUTERS: list[APIRouter] = [
     session.router,
     home.router,
+    inventory.router,
     jobs.router,
     collect.router,
 ]
