@@ -233,6 +233,8 @@ def render(
         and request.headers.get("hx-history-restore-request") != "true"
     )
     if partial:
+        # A block rendered alone does not run base.html's `import "macros.html" as m`.
+        context["m"] = environment().get_template("macros.html").make_module(context)
         render_block = compiled.blocks[block]
         body = "".join(render_block(compiled.new_context(context)))
     else:
