@@ -16,6 +16,7 @@ from _web_support import DemoCopy, copy_demo, page_client
 from esgledger.access import Principal
 from esgledger.audit import record
 from esgledger.errors import NotFoundError
+from esgledger.jobs.worker import WorkerPool
 from esgledger.report import service as reports
 from esgledger.store import Workspace
 from esgledger.store.models_platform import AuditEvent
@@ -148,6 +149,17 @@ def test_content_disposition_escapes_the_file_name() -> None:
 
 
 def test_a_report_job_runs_from_the_page_and_lists_its_new_files(demo: DemoCopy) -> None:
+    # page_client serves pages only (create_app); a worker pool runs the queued job, as
+    # ``esgledger serve`` does (build_app starts one).
+    pool = WorkerPool(Workspace.open(demo.path), 1, poll_interval=0.2)
+    pool.start()
+    try:
+        _generate_and_follow(demo)
+    finally:
+        assert pool.stop(timeout=60)
+
+
+def _generate_and_follow(demo: DemoCopy) -> None:
     with page_client(demo, "esg.office") as client:
         started = client.post(
             "/reports/generate",
