@@ -45,7 +45,12 @@ def test_a_data_owner_gets_the_403_page_on_audit_and_admin(demo: DemoCopy) -> No
             assert answer.headers["content-type"].startswith("text/html")
         refused = client.post(
             "/admin/users",
-            data={"csrf_token": client.csrf, "username": "x", "role": "admin", "password": "p" * 12},
+            data={
+                "csrf_token": client.csrf,
+                "username": "x",
+                "role": "admin",
+                "password": "p" * 12,
+            },
         )
         assert refused.status_code == 403
         assert "Audit trail" not in client.get("/").text  # not in its navigation either
@@ -468,3 +473,16 @@ def test_the_office_pages_render_in_chinese(demo: DemoCopy) -> None:
             assert words in answer.text, path
         matrix = client.get("/admin/users").text
         assert "整个集团" in matrix and "不允许" in matrix
+
+
+def test_the_job_progress_block_renders_alone_for_htmx(demo: DemoCopy) -> None:
+    with page_client(demo, "esg.office") as client:
+        started = client.post(
+            "/reports/generate",
+            data={"csrf_token": client.csrf, "langs": ["zh-CN"], "formats": ["pdf"]},
+        )
+        job_id = int(started.headers["location"].rsplit("=", 1)[1])
+        part = client.get(f"/jobs/{job_id}", headers={"HX-Request": "true"})
+        assert part.status_code == 200
+        assert "<html" not in part.text
+        assert f'id="job-{job_id}"' in part.text and 'data-job-status="queued"' in part.text
