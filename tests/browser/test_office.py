@@ -71,7 +71,8 @@ def test_the_auditor_sees_the_verified_chain_and_the_admin_the_users(
         actions = auditor.locator("#audit-events tbody tr").evaluate_all(
             "rows => rows.map(r => r.dataset.action)"
         )
-        assert actions and all(a == "session.sign_in" for a in actions)
+        assert actions
+        assert all(a == "session.sign_in" for a in actions)
         auditor.screenshot(path=str(screenshots / f"audit.{lang}.png"), full_page=True)
         assert auditor.esgledger_errors == []
 

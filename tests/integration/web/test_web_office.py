@@ -112,7 +112,7 @@ def test_a_path_outside_the_listing_is_refused(demo: DemoCopy) -> None:
     year = workspace.reporting_year
     folder = demo.path / "reports" / str(year)
     (folder / "notes.txt").write_text("not a report", encoding="utf-8")
-    (folder / f"leak.en.pdf").symlink_to(demo.path / "esgledger.toml")
+    (folder / "leak.en.pdf").symlink_to(demo.path / "esgledger.toml")
     attempts = (
         "../esgledger.toml",
         f"{year}/../../esgledger.toml",
@@ -135,7 +135,8 @@ def test_a_path_outside_the_listing_is_refused(demo: DemoCopy) -> None:
             assert "not a report" not in answer.text
     principal = Principal.local()
     listed = {f.path for f in reports.list_outputs(workspace, principal)}
-    assert f"{year}/leak.en.pdf" not in listed and f"{year}/notes.txt" not in listed
+    assert f"{year}/leak.en.pdf" not in listed
+    assert f"{year}/notes.txt" not in listed
     for attempt in ("../esgledger.toml", str(demo.path / "esgledger.toml"), f"{year}/leak.en.pdf"):
         with pytest.raises(NotFoundError):
             reports.output_file(workspace, principal, attempt)
@@ -218,7 +219,8 @@ def test_the_content_index_shows_each_items_status_and_the_data_behind_it(
         assert len(rows) > 50
         for _code, row in rows:
             status = re.search(r'data-status="(\w+)">(\w[^<]*)<', row)
-            assert status is not None and status.group(1) in ("disclosed", "explained", "missing")
+            assert status is not None
+            assert status.group(1) in ("disclosed", "explained", "missing")
             assert status.group(2) == status.group(1).capitalize()  # words, not colour alone
         by_code = dict(rows)
         assert 'href="/inventory/breakdown?scope=1"' in by_code["D.metrics.scope1"]
@@ -231,7 +233,8 @@ def test_the_content_index_shows_each_items_status_and_the_data_behind_it(
         assert client.get("/reports/content-index/NOPE").status_code == 404
     with page_client(demo, "esg.office", lang="zh-CN") as client:
         page = client.get("/reports/content-index").text
-        assert "港交所内容索引" in page and "已披露" in page
+        assert "港交所内容索引" in page
+        assert "已披露" in page
 
 
 # --- audit ---------------------------------------------------------------------------------
@@ -251,10 +254,12 @@ def test_audit_filters_narrow_the_events_and_the_chain_is_verified(demo: DemoCop
         seqs = [int(s) for s in re.findall(r'<tr id="event-(\d+)"', page)]
         assert seqs == sorted(seqs, reverse=True)  # newest first
         signins = _event_rows(client.get("/audit?action=session.sign_in").text)
-        assert signins and all(a.startswith("session.sign_in") for a, _ in signins)
+        assert signins
+        assert all(a.startswith("session.sign_in") for a, _ in signins)
         assert len(signins) < len(everything)
         mine = _event_rows(client.get("/audit?user=auditor").text)
-        assert mine and all(actor == "auditor" for _, actor in mine)
+        assert mine
+        assert all(actor == "auditor" for _, actor in mine)
         assert _event_rows(client.get("/audit?date_to=2000-01-01").text) == []
         today = time.strftime("%Y-%m-%d", time.gmtime())
         assert _event_rows(client.get(f"/audit?date_from={today}&user=auditor").text)
@@ -352,7 +357,8 @@ def test_admin_adds_changes_disables_and_enables_a_user_through_the_forms(
         assert added.status_code == 303
         assert added.headers["location"] == "/admin/users?done=added&user=new.owner"
         listing = client.get(added.headers["location"]).text
-        assert 'id="user-new.owner"' in listing and "User added" in listing
+        assert 'id="user-new.owner"' in listing
+        assert "User added" in listing
         assert _sign_in(demo, "new.owner", NEW_PASSWORD) == 303
         assert re.search(r'id="user-new.owner">.*?</tr>', client.get("/admin/users").text, re.S)
 
@@ -362,7 +368,8 @@ def test_admin_adds_changes_disables_and_enables_a_user_through_the_forms(
         )
         assert changed.status_code == 303
         page = client.get(changed.headers["location"]).text
-        assert "Data owner" in page and ">CLOUD<" in page
+        assert "Data owner" in page
+        assert ">CLOUD<" in page
 
         disabled = client.post(
             "/admin/users/new.owner/status", data={"csrf_token": client.csrf, "disabled": "1"}
@@ -385,7 +392,8 @@ def test_admin_adds_changes_disables_and_enables_a_user_through_the_forms(
 
         last_sign_in = client.get("/admin/users").text
         row = re.search(r'id="user-new.owner">(.*?)</tr>', last_sign_in, re.S)
-        assert row is not None and "Never" not in row.group(1)
+        assert row is not None
+        assert "Never" not in row.group(1)
         trail = client.get("/audit?object=user:new.owner").text
         for action in ("user.add", "user.set_role", "user.disable", "user.enable"):
             assert f'data-action="{action}"' in trail
@@ -405,18 +413,21 @@ def test_admin_refusals_are_shown_on_the_page_in_the_users_language(demo: DemoCo
         )
         assert short.status_code == 422
         assert "at least 12 characters" in short.text
-        assert 'value="short.pw"' in short.text and 'value="Kept"' in short.text
+        assert 'value="short.pw"' in short.text
+        assert 'value="Kept"' in short.text
         assert 'value="short"' not in short.text  # never the password
         taken = client.post(
             "/admin/users",
             data={"csrf_token": client.csrf, "username": "auditor", "role": "viewer"},
         )
-        assert taken.status_code == 422 and "exists already" in taken.text
+        assert taken.status_code == 422
+        assert "exists already" in taken.text
         scope = client.post(
             "/admin/users/game.viewer/role",
             data={"csrf_token": client.csrf, "role": "viewer", "scope": "NOPE"},
         )
-        assert scope.status_code == 422 and "unknown entity" in scope.text
+        assert scope.status_code == 422
+        assert "unknown entity" in scope.text
     with page_client(demo, "admin", lang="zh-CN") as client:
         last = client.post(
             "/admin/users/admin/role",
@@ -472,7 +483,8 @@ def test_the_office_pages_render_in_chinese(demo: DemoCopy) -> None:
             assert '<html lang="zh-CN">' in answer.text
             assert words in answer.text, path
         matrix = client.get("/admin/users").text
-        assert "整个集团" in matrix and "不允许" in matrix
+        assert "整个集团" in matrix
+        assert "不允许" in matrix
 
 
 def test_the_job_progress_block_renders_alone_for_htmx(demo: DemoCopy) -> None:
@@ -485,4 +497,5 @@ def test_the_job_progress_block_renders_alone_for_htmx(demo: DemoCopy) -> None:
         part = client.get(f"/jobs/{job_id}", headers={"HX-Request": "true"})
         assert part.status_code == 200
         assert "<html" not in part.text
-        assert f'id="job-{job_id}"' in part.text and 'data-job-status="queued"' in part.text
+        assert f'id="job-{job_id}"' in part.text
+        assert 'data-job-status="queued"' in part.text
