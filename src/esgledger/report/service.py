@@ -13,17 +13,27 @@ blindly). Reading needs ``inventory:read`` (a report shows the whole inventory).
 
 from __future__ import annotations
 
+import csv
 import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from esgledger.access.policy import require
+import sqlalchemy as sa
+
+from esgledger.access.policy import allowed, require
 from esgledger.access.principal import Principal
+from esgledger.access.scope import visible_entities
 from esgledger.errors import NotFoundError, quoted
+from esgledger.inventory.runs import load_run
+from esgledger.jobs import service as jobs
+from esgledger.store.models_platform import AuditEvent
+from esgledger.store.repository_targets import load_metric_values
 from esgledger.store.workspace import Workspace
 
 __all__ = [
@@ -146,8 +156,6 @@ def output_file(workspace: Workspace, principal: Principal, path: str) -> tuple[
 def content_disposition(name: str) -> str:
     """``attachment`` with ``name`` as RFC 6266 gives it: an ASCII fallback in ``filename``
     (quotes, backslashes and controls replaced) and the exact name in ``filename*``."""
-    from urllib.parse import quote
-
     fallback = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\' else "_" for c in name)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
@@ -208,10 +216,11 @@ def _data_kind(code: str, disclosed_by: tuple[str, ...]) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _index_of(root: str, run_id: str, stamp: tuple[float, ...]) -> ContentIndexView:
+    # The report engine (DuckDB, matplotlib, WeasyPrint) loads when an index is computed,
+    # as jobs.handlers loads it for a report job: the server starts without it.
     from esgledger.report.builder import _content_entries, _gather, anchor
-    from esgledger.store.workspace import Workspace as _Workspace
 
-    workspace = _Workspace.open(root)
+    workspace = Workspace.open(root)
     facts = _gather(workspace, run_id)
     sections = {anchor(s) for s in (e.section for e in facts.index.entries)}
     entries, _ = _content_entries(facts, sections)
@@ -257,9 +266,6 @@ def _index_of(root: str, run_id: str, stamp: tuple[float, ...]) -> ContentIndexV
 @functools.cache
 def _section_titles() -> dict[str, tuple[str, str]]:
     """Section id -> (English, Chinese) title, from the report's ``sections.csv``."""
-    import csv
-    from importlib import resources
-
     text = resources.files("esgledger.report").joinpath("sections.csv").read_text("utf-8")
     titles: dict[str, tuple[str, str]] = {}
     for row in csv.DictReader(text.splitlines()):
@@ -279,10 +285,6 @@ _QUIET_ACTIONS = ("session.", "job.", "token.", "report.", "user.")
 def _stamp(workspace: Workspace) -> tuple[float, ...]:
     """What invalidates a kept index: the report inputs (``WS/report/``: narratives,
     explanations) and the last audit event that changed data (imports, approvals, targets)."""
-    import sqlalchemy as sa
-
-    from esgledger.store.models_platform import AuditEvent
-
     report_inputs = workspace.root / "report"
     times = (
         [p.stat().st_mtime for p in report_inputs.rglob("*") if p.is_file()]
@@ -303,8 +305,6 @@ def content_index_view(
     """The HKEX content index of run ``run_id`` (default the latest) exactly as the report's
     content index computes it (:func:`esgledger.report.builder._gather` and its entries):
     kept per run until the workspace changes."""
-    from esgledger.inventory.runs import load_run
-
     require(principal, "inventory:read")
     run = load_run(workspace, run_id)
     return _index_of(str(workspace.root), run.run_id, _stamp(workspace))
@@ -314,8 +314,6 @@ def overview(workspace: Workspace, principal: Principal) -> dict[str, Any]:
     """The reports page: ``files`` (:func:`list_outputs`), ``may_generate`` (the principal
     may run a report job, ``report:run``), ``languages`` and ``formats`` a report job
     takes."""
-    from esgledger.access.policy import allowed
-
     files = list_outputs(workspace, principal)
     return {
         "files": files,
@@ -328,8 +326,6 @@ def overview(workspace: Workspace, principal: Principal) -> dict[str, Any]:
 def job_outputs(workspace: Workspace, principal: Principal, job_id: int) -> dict[str, Any]:
     """A report job (:func:`esgledger.jobs.service.get`: the job as the API gives it) and,
     once it has succeeded, the listed files it wrote (``files``, :class:`ReportFile`)."""
-    from esgledger.jobs import service as jobs
-
     require(principal, "inventory:read")
     job = jobs.get(workspace, principal, job_id)
     if job["kind"] != "report":
@@ -361,9 +357,6 @@ def item_values(
     NotFoundError
         If ``code`` is not an item of the content index.
     """
-    from esgledger.access.scope import visible_entities
-    from esgledger.store.repository_targets import load_metric_values
-
     view = content_index_view(workspace, principal, run_id)
     item = next((i for i in view.items if i.code == code), None)
     if item is None:
