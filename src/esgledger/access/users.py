@@ -27,7 +27,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from esgledger.access.policy import ROLES, allowed, require
+from esgledger.access.policy import ROLES, action_descriptions, actions, allowed, grant, require
 from esgledger.access.principal import Principal
 from esgledger.audit import digest, record
 from esgledger.errors import (
@@ -39,7 +39,7 @@ from esgledger.errors import (
     with_zh,
 )
 from esgledger.store.models import Entity
-from esgledger.store.models_platform import ApiToken, User, WebSession
+from esgledger.store.models_platform import ApiToken, AuditEvent, User, WebSession
 from esgledger.store.workspace import Workspace
 
 __all__ = [
@@ -47,11 +47,13 @@ __all__ = [
     "NewToken",
     "SignIn",
     "UserError",
+    "account",
     "add_account",
     "add_user",
     "authenticate",
     "authenticate_oidc",
     "create_token",
+    "directory",
     "disable_user",
     "enable_user",
     "end_session",
@@ -218,6 +220,56 @@ def list_users(workspace: Workspace, principal: Principal) -> list[dict[str, Any
     with workspace.session() as session:
         users = session.execute(sa.select(User).order_by(User.username)).scalars()
         return [_public(u) for u in users]
+
+
+def directory(workspace: Workspace, principal: Principal) -> dict[str, Any]:
+    """The accounts for the administration page: ``users`` (:func:`list_users`'s fields and
+    ``last_sign_in``, the time of the last good sign-in from the audit trail, or None),
+    ``roles`` (:data:`~esgledger.access.policy.ROLES`), ``entities`` (code and name of
+    every entity, the choices of a scope), ``may_write`` (the principal may change accounts)
+    and ``matrix`` (``roles.csv``: each action, its description and its grant per role)."""
+    require(principal, "user:read")
+    descriptions = action_descriptions()
+    with workspace.session() as session:
+        accounts = session.execute(sa.select(User).order_by(User.username)).scalars().all()
+        last = dict(
+            session.execute(
+                sa.select(AuditEvent.object_id, sa.func.max(AuditEvent.at))
+                .where(AuditEvent.action == "session.sign_in", AuditEvent.object_type == "user")
+                .group_by(AuditEvent.object_id)
+            ).all()
+        )
+        entities = session.execute(sa.select(Entity.code, Entity.name).order_by(Entity.code)).all()
+        return {
+            "users": [{**_public(u), "last_sign_in": last.get(u.username)} for u in accounts],
+            "roles": list(ROLES),
+            "entities": [{"code": code, "name": name} for code, name in entities],
+            "may_write": allowed(principal, "user:write") is True,
+            "matrix": [
+                {
+                    "action": action,
+                    "description": descriptions.get(action, ""),
+                    "grants": [grant(role, action) for role in ROLES],
+                }
+                for action in actions()
+            ],
+        }
+
+
+def account(workspace: Workspace, principal: Principal, username: str) -> dict[str, Any]:
+    """One account for its administration page: :func:`directory` with ``user`` (that
+    account) in place of ``users``.
+
+    Raises
+    ------
+    NotFoundError
+        If there is no such account.
+    """
+    found = directory(workspace, principal)
+    user = next((u for u in found.pop("users") if u["username"] == username), None)
+    if user is None:
+        raise NotFoundError(f"no user {quoted(username)}")
+    return {**found, "user": user}
 
 
 def _group_admin(user: User) -> bool:

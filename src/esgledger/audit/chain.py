@@ -22,6 +22,7 @@ __all__ = [
     "GENESIS",
     "AuditRecord",
     "ChainReport",
+    "action_names",
     "digest",
     "event_hash",
     "events",
@@ -191,12 +192,20 @@ def events(
     action: str | None = None,
     limit: int | None = None,
     after_seq: int | None = None,
+    before: str | None = None,
+    newest_first: bool = False,
+    offset: int = 0,
 ) -> list[AuditRecord]:
-    """The events in chain order, filtered: ``since`` an ISO date or time (UTC), by actor,
-    by object id (or ``type:id``), by action prefix; ``after_seq`` pages on."""
-    query = sa.select(AuditEvent).order_by(AuditEvent.seq)
+    """The events in chain order (``newest_first``: the other way), filtered: ``since`` an
+    ISO date or time (UTC), ``before`` one (exclusive), by actor, by object id (or
+    ``type:id``), by action prefix; ``after_seq`` or ``offset`` page on."""
+    query = sa.select(AuditEvent).order_by(
+        AuditEvent.seq.desc() if newest_first else AuditEvent.seq
+    )
     if since:
         query = query.where(AuditEvent.at >= since)
+    if before:
+        query = query.where(AuditEvent.at < before)
     if user:
         query = query.where(AuditEvent.actor == user)
     if object_id:
@@ -211,6 +220,8 @@ def events(
         query = query.where(AuditEvent.seq > after_seq)
     if limit is not None:
         query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     with workspace.session() as session:
         return [
             AuditRecord(
@@ -230,6 +241,13 @@ def events(
             )
             for e in session.execute(query).scalars()
         ]
+
+
+def action_names(workspace: Workspace) -> list[str]:
+    """Every action the trail holds, sorted (for a filter's choices)."""
+    with workspace.session() as session:
+        found = session.execute(sa.select(AuditEvent.action).distinct()).scalars()
+        return sorted(found)
 
 
 def write_csv(records: Iterable[AuditRecord], target: IO[str]) -> None:

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from esgledger.server.web import collect, errors, home, inventory, jobs, session
+from esgledger.server.web import (
+    admin,
+    audit,
+    collect,
+    errors,
+    home,
+    inventory,
+    jobs,
+    reports,
+    session,
+)
 from esgledger.server.web.static import StaticAssets
 
 __all__ = ["ROUTERS", "install_web"]
@@ -21,6 +31,9 @@ ROUTERS: list[APIRouter] = [
     inventory.router,
     jobs.router,
     collect.router,
+    reports.router,
+    audit.router,
+    admin.router,
 ]
 
 

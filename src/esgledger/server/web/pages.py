@@ -233,10 +233,11 @@ def render(
         and request.headers.get("hx-history-restore-request") != "true"
     )
     if partial:
-        # A block rendered alone does not run base.html's `import "macros.html" as m`.
-        context["m"] = environment().get_template("macros.html").make_module(context)
+        # A block rendered alone does not run the top-level imports of its templates: give
+        # it the shared macros (``m``) as base.html imports them, with the page's context.
+        macros = environment().get_template("macros.html").make_module(vars=context)
         render_block = compiled.blocks[block]
-        body = "".join(render_block(compiled.new_context(context)))
+        body = "".join(render_block(compiled.new_context({**context, "m": macros})))
     else:
         body = compiled.render(context)
     answer_headers = {
