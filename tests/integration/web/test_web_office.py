@@ -223,7 +223,9 @@ def test_the_content_index_shows_each_items_status_and_the_data_behind_it(
             assert status.group(1) in ("disclosed", "explained", "missing")
             assert status.group(2) == status.group(1).capitalize()  # words, not colour alone
         by_code = dict(rows)
-        assert 'href="/inventory/breakdown?scope=1"' in by_code["D.metrics.scope1"]
+        assert (
+            'href="/inventory/breakdown?figure=scope1&amp;by=entity"' in by_code["D.metrics.scope1"]
+        )
         assert 'href="/inventory' in by_code["A1.2"]
         assert 'href="/reports/content-index/B1.1"' in by_code["B1.1"]
         assert "Employment" in by_code["B1.1"]  # where it is reported

@@ -248,13 +248,18 @@ class ContentIndexPage(PageContext):
     items: tuple[IndexRow, ...]
 
 
-_SCOPE_OF = {"D.metrics.scope1": "1", "D.metrics.scope2": "2", "D.metrics.scope3": "3"}
+#: The inventory figure behind an emissions item (``inventory.service.FIGURES``).
+_FIGURE_OF = {
+    "D.metrics.scope1": "scope1",
+    "D.metrics.scope2": "scope2_location",
+    "D.metrics.scope3": "scope3",
+}
 
 
 def _data_href(item: service.ContentIndexItem) -> str | None:
     if item.data == "emissions":
-        scope = _SCOPE_OF.get(item.code)
-        return "/inventory" if scope is None else f"/inventory/breakdown?scope={scope}"
+        figure = _FIGURE_OF.get(item.code)
+        return "/inventory" if figure is None else f"/inventory/breakdown?figure={figure}&by=entity"
     if item.data == "metric":
         return f"/reports/content-index/{item.code}"
     return None
