@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from esgledger.server.web import errors, home, jobs, session
+from esgledger.server.web import errors, factors, home, jobs, session
 from esgledger.server.web.static import StaticAssets
 
 __all__ = ["ROUTERS", "install_web"]
@@ -19,6 +19,7 @@ ROUTERS: list[APIRouter] = [
     session.router,
     home.router,
     jobs.router,
+    factors.router,
 ]
 
 
