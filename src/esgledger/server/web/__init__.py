@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from esgledger.server.web import errors, factors, home, jobs, session
+from esgledger.server.web import errors, factors, green, home, jobs, session
 from esgledger.server.web.static import StaticAssets
 
 __all__ = ["ROUTERS", "install_web"]
@@ -20,6 +20,7 @@ ROUTERS: list[APIRouter] = [
     home.router,
     jobs.router,
     factors.router,
+    green.router,
 ]
 
 
