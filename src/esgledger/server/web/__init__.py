@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from esgledger.server.web import errors, factors, green, home, jobs, session
+from esgledger.server.web import errors, factors, green, home, jobs, session, targets
 from esgledger.server.web.static import StaticAssets
 
 __all__ = ["ROUTERS", "install_web"]
@@ -21,6 +21,7 @@ ROUTERS: list[APIRouter] = [
     jobs.router,
     factors.router,
     green.router,
+    targets.router,
 ]
 
 
