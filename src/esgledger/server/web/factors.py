@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from esgledger.access import Principal
-from esgledger.errors import EsgledgerError, InputError, UnknownActivityError
+from esgledger.errors import EsgledgerError, InputError, UnitError, UnknownActivityError
 from esgledger.factors import TIERS
 from esgledger.factors import service as factors
 from esgledger.factors.service import RowQuery
@@ -208,6 +208,12 @@ class ResolvePage(PageContext):
     result: ResolveResult | None
 
 
+def _sig(value: float | None) -> float | None:
+    """A factor amount to 6 significant digits (as the CLI prints it): binary noise such as
+    0.44189999999999996 reads 0.4419."""
+    return None if value is None else float(f"{value:.6g}")
+
+
 def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
@@ -252,8 +258,8 @@ def factor_list(
             unit=str(f["unit"]),
             method=f["method"],
             factor_set=str(f["factor_set"]),
-            co2e_kg=f["co2e_kg"],
-            co2_kg=f["co2_kg"],
+            co2e_kg=_sig(f["co2e_kg"]),
+            co2_kg=_sig(f["co2_kg"]),
         )
         for f in data["factors"]
     )
@@ -328,6 +334,10 @@ def _resolve_form_page(workspace: Any, form: ResolveForm) -> tuple[ResolvePage, 
         resolution, reporting_year = factors.resolve_row(workspace, query)
     except UnknownActivityError:
         problems.append(FormProblem("activity", "factors.resolve.bad_activity", form.activity))
+        return page(422)
+    except UnitError as exc:
+        problems.append(FormProblem("unit", "factors.resolve.bad_unit", form.unit))
+        detail = str(exc)
         return page(422)
     except InputError as exc:
         field_name = next((i.column for i in exc.issues if i.column), None) or "region"
@@ -426,7 +436,7 @@ def factor_page(
         activity_name=None if names is None else Text(names["en"], names["zh-CN"] or names["en"]),
         fields=fields,
         amounts=tuple(
-            Amount(name.removesuffix("_kg"), float(factor[name]))
+            Amount(name.removesuffix("_kg"), float(f"{float(factor[name]):.6g}"))
             for name in factors.VALUE_COLUMNS
             if factor.get(name) is not None
         ),

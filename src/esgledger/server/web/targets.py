@@ -230,7 +230,7 @@ def _card(state: dict[str, Any], lang: str) -> TargetCard:
         target_year=int(d["target_year"]),
         reduction_pct=None if reduction is None else 100.0 * float(reduction),
         ambition=d.get("ambition"),
-        base_t=None if base is None else base["t_co2e"],
+        base_t=None if base is None or base["t_co2e"] is None else float(base["t_co2e"]),
         base_source=None if base is None else base["source"],
         status=None if p is None else str(p["status"]),
         reason=None if p is None else _text(p["reason"], p["reason_zh"]),
