@@ -136,10 +136,7 @@ def factor_list(
     start = (page - 1) * per_page
     shown = table.slice(start, per_page) if start < total else table.slice(0, 0)
     columns = [*_LIST_COLUMNS, "factor_set", *VALUE_COLUMNS]
-    rows = [
-        {key: _plain(row[key]) for key in columns}
-        for row in shown.select(columns).to_pylist()
-    ]
+    rows = [{key: _plain(row[key]) for key in columns} for row in shown.select(columns).to_pylist()]
     whole = library.as_arrow()
     return {
         "total": total,
@@ -147,7 +144,9 @@ def factor_list(
         "per_page": per_page,
         "pages": max(1, math.ceil(total / per_page)),
         "factors": rows,
-        "sets": [{"id": s["id"], "name": s["name"], "shipped": s["shipped"]} for s in library.sets()],
+        "sets": [
+            {"id": s["id"], "name": s["name"], "shipped": s["shipped"]} for s in library.sets()
+        ],
         "regions": _distinct(whole, "region"),
         "years": _distinct(whole, "year"),
     }
@@ -231,7 +230,7 @@ def resolve_row(
     except KeyError:
         problem = f"unknown region code {query.region!r}"
         fix = "use GLOBAL, an ISO country such as CN, a province such as CN-GD, or CN-GRID-*"
-        raise InputError(problem, [Issue(None, None, "region", query.region, problem, fix)]) from None
+        raise InputError(problem, [Issue("", None, "region", query.region, problem, fix)]) from None
     library = workspace_library(workspace)
     taxonomy = Taxonomy.for_workspace(workspace)
     year = query.year if query.year is not None else workspace.reporting_year

@@ -112,6 +112,7 @@ def green_power_view(
         re100=True,
         year=market.year,
     )
+
     def seen_site(code: str | None) -> bool:
         return sites is None or code in sites
 
@@ -176,7 +177,8 @@ def green_power_view(
             for a in allocations
         ],
         "surplus_mwh": {
-            k: float(v) for k, v in sorted(market.allocation.surplus_mwh.items())
+            k: float(v)
+            for k, v in sorted(market.allocation.surplus_mwh.items())
             if v > 0 and k in shown
         },
         "excluded": {k: v for k, v in sorted(market.allocation.excluded.items()) if k in shown},
@@ -204,7 +206,9 @@ def green_power_view(
 
 def _read_hourly(path: Path, stem: str) -> pa.Table:
     """An hourly file (CSV or Parquet: ``site``, ``hour``, ``<stem>_mwh``)."""
-    table = pq.read_table(path) if path.suffix.lower() in (".parquet", ".pq") else pacsv.read_csv(path)
+    table = (
+        pq.read_table(path) if path.suffix.lower() in (".parquet", ".pq") else pacsv.read_csv(path)
+    )
     hour = table.column("hour")
     if not str(hour.type).startswith("timestamp"):
         hour = hour.cast(pa.timestamp("s"))

@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from _web_support import DemoCopy, copy_demo, page_client
 
+from _web_support import DemoCopy, copy_demo, page_client
 from esgledger.i18n import format_number
 
 PAGES = (
@@ -70,7 +70,8 @@ def test_search_and_filters_narrow_the_list_and_pages_hold_fifty(office: Any) ->
     total = _count(everything)
     assert total > 100
     assert _rows(everything) == 50
-    assert 'rel="next"' in everything and 'rel="prev"' not in everything
+    assert 'rel="next"' in everything
+    assert 'rel="prev"' not in everything
 
     diesel = office.get("/factors?q=diesel").text
     assert 0 < _count(diesel) < total
@@ -88,10 +89,13 @@ def test_search_and_filters_narrow_the_list_and_pages_hold_fifty(office: Any) ->
     assert 'rel="prev"' in second
     first_ids = set(re.findall(r'href="/factors/([^"]+)"', everything))
     second_ids = set(re.findall(r'href="/factors/([^"]+)"', second))
-    assert second_ids and not (first_ids & second_ids - {"resolve"})
+    assert second_ids
+    assert not (first_ids & second_ids - {"resolve"})
     # the pager keeps the filters
     pager = office.get("/factors?source=desnz-2024&page=2").text.split('class="pager"')[1]
-    assert "source=desnz-2024" in pager and "page=3" in pager and "page=1" in pager
+    assert "source=desnz-2024" in pager
+    assert "page=3" in pager
+    assert "page=1" in pager
     beyond = office.get("/factors?page=9999").text
     assert "<tbody>" not in beyond
     bad = office.get("/factors?year=abc")
@@ -106,7 +110,8 @@ def test_a_factor_page_shows_its_source_and_vintage(office: Any) -> None:
     provenance = text.split('id="provenance"', 1)[1]
     assert "cn-mee" in provenance
     assert "MEE" in provenance  # the publisher
-    assert "Licence" in provenance and "Edition" in provenance
+    assert "Licence" in provenance
+    assert "Edition" in provenance
     assert ">2023<" in text  # the vintage
     assert "0.4419" in text  # the amount
     assert office.get("/factors/no-such-factor").status_code == 404
@@ -136,7 +141,8 @@ def test_the_resolve_form_gives_the_engines_factor_and_tier(demo: DemoCopy, offi
         assert answer.status_code == 200, answer.text[-1500:]
         factor = re.search(r'id="resolved-factor">([^<]+)<', answer.text)
         tier = re.search(r'data-tier="([^"]+)"', answer.text)
-        assert factor is not None and tier is not None
+        assert factor is not None
+        assert tier is not None
         assert html.unescape(factor.group(1)) == line["factor_id"], query
         assert tier.group(1) == line["tier"], query
 
@@ -152,7 +158,8 @@ def test_bad_resolve_input_gives_422_with_the_problem_in_the_users_language(
         assert 'id="r-region" name="region" value="XX"' in answer.text  # the form keeps it
         answer = client.get("/factors/resolve?activity=stationary.diesel&region=CN&year=abc")
         assert answer.status_code == 422
-        assert "此项必填" in answer.text and "1990" in answer.text
+        assert "此项必填" in answer.text
+        assert "1990" in answer.text
         answer = client.get("/factors/resolve?activity=no.such&region=CN&unit=t")
         assert answer.status_code == 422
         assert "不是活动分类中的活动类型" in answer.text
@@ -163,12 +170,12 @@ def test_bad_resolve_input_gives_422_with_the_problem_in_the_users_language(
 
 
 def test_green_power_figures_equal_the_domain_results(demo: DemoCopy, office: Any) -> None:
-    from esgledger.inventory.runs import load_run
     from esgledger.inventory.market import market_based
+    from esgledger.inventory.runs import load_run
     from esgledger.renewables import cfe as cfe_module
     from esgledger.renewables.allocation import re_share
-    from esgledger.report.config import load_report_inputs
     from esgledger.renewables.service import _read_hourly
+    from esgledger.report.config import load_report_inputs
     from esgledger.store import Workspace
 
     with Workspace.open(demo.path) as ws:
@@ -192,7 +199,9 @@ def test_green_power_figures_equal_the_domain_results(demo: DemoCopy, office: An
         assert shown.group(1) == format_number(100 * share.re_share, "en", 1), share.code
     cfe_value = re.search(r'id="cfe-value">([^<]*)<', text)
     assert cfe_value is not None
-    assert cfe_value.group(1).strip() == f"{format_number(100 * score.portfolio_cfe_score, 'en', 1)} %"
+    assert (
+        cfe_value.group(1).strip() == f"{format_number(100 * score.portfolio_cfe_score, 'en', 1)} %"
+    )
     group = text.split('id="re-group"', 1)[1]
     assert format_number(100 * market.re_share_group, "en", 1) in group
     # the heat-map reads without colour: 12 months × 24 hours, each with a class and a number
@@ -214,7 +223,8 @@ def test_a_scoped_viewer_sees_its_own_sites_and_no_group_figures(demo: DemoCopy)
         plan = client.get("/targets/plan").text
         assert 'id="macc"' not in plan
         targets = client.get("/targets").text
-        assert 'id="sbti"' in targets and "progress-1" not in targets
+        assert 'id="sbti"' in targets
+        assert "progress-1" not in targets
 
 
 def test_the_targets_page_shows_every_sbti_check_and_the_temperature_score(
@@ -243,13 +253,12 @@ def test_the_targets_page_shows_every_sbti_check_and_the_temperature_score(
     for state in status.targets:
         assert f'id="target-{state.target.id}"' in text
     plan = office.get("/targets/plan").text
-    assert 'id="macc-chart"' in plan and 'id="scenario-chart"' in plan
+    assert 'id="macc-chart"' in plan
+    assert 'id="scenario-chart"' in plan
     assert plan.count("data-measure=") >= 2
 
 
-def test_what_users_type_and_import_renders_as_text(
-    web_demo: DemoCopy, tmp_path: Path
-) -> None:
+def test_what_users_type_and_import_renders_as_text(web_demo: DemoCopy, tmp_path: Path) -> None:
     from esgledger.store import Workspace
     from esgledger.targets.service import add_target, stored_targets
 

@@ -341,7 +341,9 @@ def _resolve_form_page(workspace: Any, form: ResolveForm) -> tuple[ResolvePage, 
         return page(422)
     except InputError as exc:
         field_name = next((i.column for i in exc.issues if i.column), None) or "region"
-        problems.append(FormProblem(field_name, f"factors.resolve.bad_{field_name}", _value(form, field_name)))
+        problems.append(
+            FormProblem(field_name, f"factors.resolve.bad_{field_name}", _value(form, field_name))
+        )
         return page(422)
     except EsgledgerError as exc:
         problems.append(FormProblem("", "factors.resolve.no_factor", ""))
@@ -451,4 +453,3 @@ def factor_page(
         shipped=bool(info["shipped"]),
     )
     return render(request, "factors/factor.html", context)
-

@@ -215,9 +215,11 @@ def green_power(
                 valid_re100=i["valid_re100"],
                 failures=tuple(
                     Failure(
-                        f["criterion"], f["scope"], f["source"],
+                        f["criterion"],
+                        f["scope"],
+                        f["source"],
                         Text(f["reason"]["en"], f["reason"]["zh-CN"]),
-                    )  # fmt: skip
+                    )
                     for f in i["failures"]
                 ),
             )
@@ -225,9 +227,15 @@ def green_power(
         ),
         allocations=tuple(
             AllocationRow(
-                a["instrument"], a["site"], a["entity"], a["period_start"], a["period_end"],
-                a["mwh"], a["pool"], a["re100"],
-            )  # fmt: skip
+                a["instrument"],
+                a["site"],
+                a["entity"],
+                a["period_start"],
+                a["period_end"],
+                a["mwh"],
+                a["pool"],
+                a["re100"],
+            )
             for a in data["allocations"]
         ),
         surplus=tuple(data["surplus_mwh"].items()),

@@ -208,7 +208,7 @@ def _card(state: dict[str, Any], lang: str) -> TargetCard:
     def scaled(value: Any) -> float | None:
         return None if value is None else float(value) * scale
 
-    years = ()
+    years: tuple[ProgressYear, ...] = ()
     if p is not None:
         years = tuple(
             ProgressYear(
