@@ -339,7 +339,8 @@ def factors_resolve(
     )
     try:
         with Workspace.open(workspace) as ws:
-            result, reporting_year = resolve_row(ws, query, proxies=proxies)
+            found = resolve_row(ws, query, proxies=proxies)
+        result, reporting_year = found.resolution, found.year
     except EsgledgerError as exc:
         raise _fail(exc) from exc
     f = result.factor

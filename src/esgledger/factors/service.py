@@ -28,7 +28,7 @@ from esgledger.errors import FactorNotFoundError, InputError, Issue, NotFoundErr
 from esgledger.factors.library import FactorLibrary
 from esgledger.factors.resolve import Resolution, Strictness, resolve
 from esgledger.regions import chain
-from esgledger.store.repository import registered_batch_ids
+from esgledger.store.repository import load_sites, registered_batch_ids
 from esgledger.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ __all__ = [
     "FACTORS_PER_PAGE",
     "VALUE_COLUMNS",
     "RowQuery",
+    "RowResolution",
     "factor_detail",
     "factor_list",
     "resolution_dict",
@@ -193,7 +194,8 @@ def factor_detail(workspace: Workspace, factor_id: str) -> dict[str, Any]:
 class RowQuery:
     """An activity row to resolve: its activity key, region code and unit, and optionally
     its supplier, site, reporting year (default: the workspace's), explicit factor id,
-    allowed methods in order of preference, GWP set and strictness."""
+    allowed methods in order of preference, GWP set and strictness. An empty region takes
+    the site's region, else the site's country, as the engine keys a row without one."""
 
     activity: str
     region: str
@@ -207,30 +209,60 @@ class RowQuery:
     strict: Strictness | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RowResolution:
+    """What :func:`resolve_row` found: the resolver's answer, the reporting year used, the
+    region code the row was keyed with and where it came from (``row``, ``site``, ``site
+    country``, as the engine's ``region_from``)."""
+
+    resolution: Resolution
+    year: int
+    region: str
+    region_from: str
+
+
+def _row_region(workspace: Workspace, query: RowQuery) -> tuple[str, str]:
+    if query.region:
+        return query.region, "row"
+    if query.site:
+        with workspace.session() as session:
+            sites = {str(s["code"]): s for s in load_sites(session)}
+        site = sites.get(query.site)
+        if site is not None and site.get("region"):
+            return str(site["region"]), "site"
+        if site is not None and site.get("country"):
+            return str(site["country"]), "site country"
+        problem = f"unknown site {query.site!r}, or a site without region and country"
+        fix = "give the row's region code, or the code of an imported site"
+        raise InputError(problem, [Issue("", None, "site", query.site, problem, fix)])
+    problem = "no region and no site: the row cannot be keyed to a region"
+    raise InputError(problem, [Issue("", None, "region", "", problem, "give a region code")])
+
+
 def resolve_row(
     workspace: Workspace,
     query: RowQuery,
     *,
     proxies: dict[str, tuple[str, ...]] | None = None,
-) -> tuple[Resolution, int]:
-    """The factor ``query`` would get in ``workspace`` and the reporting year used: the
-    resolver of the engine with the workspace's user sets, taxonomy, proxies (``proxies``
-    replaces them, as ``calculate --proxy`` does), profile fallbacks and gas volume
-    reference.
+) -> RowResolution:
+    """The factor ``query`` would get in ``workspace``: the resolver of the engine with the
+    workspace's user sets, taxonomy, proxies (``proxies`` replaces them, as ``calculate
+    --proxy`` does), profile fallbacks and gas volume reference.
 
     Raises
     ------
     InputError
-        If the region code is unknown.
+        If the region code is unknown, or neither a region nor a known site is given.
     UnknownActivityError, UnitError, FactorNotFoundError
         As :func:`esgledger.factors.resolve.resolve` does.
     """
+    region, region_from = _row_region(workspace, query)
     try:
-        region_chain = chain(query.region)
+        region_chain = chain(region)
     except KeyError:
-        problem = f"unknown region code {query.region!r}"
+        problem = f"unknown region code {region!r}"
         fix = "use GLOBAL, an ISO country such as CN, a province such as CN-GD, or CN-GRID-*"
-        raise InputError(problem, [Issue("", None, "region", query.region, problem, fix)]) from None
+        raise InputError(problem, [Issue("", None, "region", region, problem, fix)]) from None
     library = workspace_library(workspace)
     taxonomy = Taxonomy.for_workspace(workspace)
     year = query.year if query.year is not None else workspace.reporting_year
@@ -250,18 +282,22 @@ def resolve_row(
         proxies=proxies if proxies is not None else workspace.factor_proxies,
         fallbacks=workspace.factor_fallbacks,
     )
-    return result, year
+    return RowResolution(result, year, region_chain[0], region_from)
 
 
-def resolution_dict(result: Resolution, year: int) -> dict[str, Any]:
-    """A :class:`Resolution` as JSON-native values: ``factor_id, tier, vintage_gap,
-    reporting_year, reason {en, zh-CN}, unit_conversion, conversion_path, currency,
-    price_year, gwp_set, considered [...], factor {column: value}``."""
+def resolution_dict(found: RowResolution) -> dict[str, Any]:
+    """A :class:`RowResolution` as JSON-native values: ``factor_id, tier, vintage_gap,
+    reporting_year, region, region_from, reason {en, zh-CN}, unit_conversion,
+    conversion_path, currency, price_year, gwp_set, considered [...], factor {column:
+    value}``."""
+    result, year = found.resolution, found.year
     return {
         "factor_id": result.factor_id,
         "tier": result.tier,
         "vintage_gap": result.vintage_gap,
         "reporting_year": year,
+        "region": found.region,
+        "region_from": found.region_from,
         "reason": {"en": result.reason, "zh-CN": result.reason_zh or result.reason},
         "unit_conversion": _plain(result.unit_conversion),
         "conversion_path": result.conversion_path,

@@ -145,6 +145,19 @@ def test_the_resolve_form_gives_the_engines_factor_and_tier(demo: DemoCopy, offi
         assert tier is not None
         assert html.unescape(factor.group(1)) == line["factor_id"], query
         assert tier.group(1) == line["tier"], query
+    # a location-based electricity line keyed by its site's region: the form with the site
+    # alone (no region) gives the engine's factor too
+    line = next(
+        x
+        for x in lines
+        if x["scope"] == 2 and x["method"] == "location" and x["region_from"] == "site"
+    )
+    query = {"activity": line["activity"], "site": line["site"], "unit": line["unit"]}
+    answer = office.get("/factors/resolve?" + urlencode({**query, "method": "location"}))
+    assert answer.status_code == 200, answer.text[-1500:]
+    assert f'id="resolved-factor">{line["factor_id"]}<' in answer.text
+    assert f'data-tier="{line["tier"]}"' in answer.text
+    assert f'id="resolved-region">{line["region"]}<' in answer.text
 
 
 def test_bad_resolve_input_gives_422_with_the_problem_in_the_users_language(
@@ -160,6 +173,9 @@ def test_bad_resolve_input_gives_422_with_the_problem_in_the_users_language(
         assert answer.status_code == 422
         assert "此项必填" in answer.text
         assert "1990" in answer.text
+        answer = client.get("/factors/resolve?activity=electricity&site=NO-SUCH&unit=MWh")
+        assert answer.status_code == 422
+        assert "不是已导入且具有地区或国家信息的场所" in answer.text
         answer = client.get("/factors/resolve?activity=no.such&region=CN&unit=t")
         assert answer.status_code == 422
         assert "不是活动分类中的活动类型" in answer.text

@@ -174,11 +174,14 @@ class FormProblem:
 
 @dataclass(frozen=True, slots=True)
 class ResolveResult:
-    """What the resolver chose: the factor and its set, region, vintage, unit and source;
-    the tier; the vintage gap [years] against the reporting year; the reason in both
+    """What the resolver chose for the row keyed to ``region`` (taken from ``region_from``:
+    ``row``, ``site`` or ``site country``): the factor and its set, region, vintage, unit and
+    source; the tier; the vintage gap [years] against the reporting year; the reason in both
     languages; how a row unit becomes factor units (None for money); the candidates passed
     over (``"<factor id>: <why>"``)."""
 
+    region: str
+    region_from: str
     factor_id: str
     factor_set: str
     factor_region: str
@@ -311,9 +314,11 @@ def _resolve_form_page(workspace: Any, form: ResolveForm) -> tuple[ResolvePage, 
 
     if not submitted:
         return page(200)
-    for field_name in ("activity", "region", "unit"):
+    for field_name in ("activity", "unit"):
         if not getattr(form, field_name):
             problems.append(FormProblem(field_name, "factors.resolve.required", ""))
+    if not form.region and not form.site:
+        problems.append(FormProblem("region", "factors.resolve.region_or_site", ""))
     year = _int_or_none(form.year) if form.year else None
     if form.year and (year is None or not 1990 <= year <= 2100):
         problems.append(FormProblem("year", "factors.resolve.bad_year", form.year))
@@ -331,7 +336,7 @@ def _resolve_form_page(workspace: Any, form: ResolveForm) -> tuple[ResolvePage, 
         methods=(form.method,) if form.method else None,
     )
     try:
-        resolution, reporting_year = factors.resolve_row(workspace, query)
+        found = factors.resolve_row(workspace, query)
     except UnknownActivityError:
         problems.append(FormProblem("activity", "factors.resolve.bad_activity", form.activity))
         return page(422)
@@ -349,7 +354,7 @@ def _resolve_form_page(workspace: Any, form: ResolveForm) -> tuple[ResolvePage, 
         problems.append(FormProblem("", "factors.resolve.no_factor", ""))
         detail = str(exc)
         return page(422)
-    data = factors.resolution_dict(resolution, reporting_year)
+    data = factors.resolution_dict(found)
     factor = data["factor"]
     if data["unit_conversion"] is None:
         conversion = None
@@ -364,6 +369,8 @@ def _resolve_form_page(workspace: Any, form: ResolveForm) -> tuple[ResolvePage, 
         factor_year=factor["year"],
         factor_unit=str(factor["unit"]),
         source=factor["source"],
+        region=str(data["region"]),
+        region_from=str(data["region_from"]),
         tier=str(data["tier"]),
         vintage_gap=int(data["vintage_gap"]),
         reporting_year=int(data["reporting_year"]),
