@@ -173,6 +173,16 @@ def test_bad_resolve_input_gives_422_with_the_problem_in_the_users_language(
         assert answer.status_code == 422
         assert "此项必填" in answer.text
         assert "1990" in answer.text
+        answer = client.get(
+            "/factors/resolve?activity=stationary.diesel&region=CN&unit=kg&quantity=zwei"
+        )
+        assert answer.status_code == 422
+        assert "须为数字" in answer.text
+        answer = client.get(
+            "/factors/resolve?activity=stationary.diesel&region=CN&unit=kg&quantity=1500"
+        )
+        assert answer.status_code == 200
+        assert '= 1.5 <span translate="no">tonne</span>' in answer.text
         answer = client.get("/factors/resolve?activity=electricity&site=NO-SUCH&unit=MWh")
         assert answer.status_code == 422
         assert "不是已导入且具有地区或国家信息的场所" in answer.text

@@ -160,6 +160,7 @@ class ResolveForm:
     site: str
     supplier: str
     method: str
+    quantity: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +179,9 @@ class ResolveResult:
     ``row``, ``site`` or ``site country``): the factor and its set, region, vintage, unit and
     source; the tier; the vintage gap [years] against the reporting year; the reason in both
     languages; how a row unit becomes factor units (None for money); the candidates passed
-    over (``"<factor id>: <why>"``)."""
+    over (``"<factor id>: <why>"``); the quantity given on the form and that quantity in
+    factor units (None without a quantity, or for money, which the engine converts with the
+    year's exchange rate and price index)."""
 
     region: str
     region_from: str
@@ -194,6 +197,8 @@ class ResolveResult:
     reason: Text
     conversion: str | None
     considered: tuple[str, ...]
+    quantity: float | None = None
+    quantity_in_factor_unit: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +327,17 @@ def _resolve_form_page(workspace: Any, form: ResolveForm) -> tuple[ResolvePage, 
     year = _int_or_none(form.year) if form.year else None
     if form.year and (year is None or not 1990 <= year <= 2100):
         problems.append(FormProblem("year", "factors.resolve.bad_year", form.year))
+    quantity: float | None = None
+    if form.quantity:
+        try:
+            quantity = float(form.quantity.replace(",", ""))
+        except ValueError:
+            problems.append(FormProblem("quantity", "factors.resolve.bad_quantity", form.quantity))
+        else:
+            if quantity != quantity or quantity in (float("inf"), float("-inf")):
+                problems.append(
+                    FormProblem("quantity", "factors.resolve.bad_quantity", form.quantity)
+                )
     if form.method and form.method not in METHODS:
         problems.append(FormProblem("method", "factors.resolve.bad_method", form.method))
     if problems:
@@ -377,6 +393,12 @@ def _resolve_form_page(workspace: Any, form: ResolveForm) -> tuple[ResolvePage, 
         reason=Text(data["reason"]["en"], data["reason"]["zh-CN"]),
         conversion=conversion,
         considered=tuple(str(c) for c in data["considered"]),
+        quantity=quantity,
+        quantity_in_factor_unit=(
+            None
+            if quantity is None or data["unit_conversion"] is None
+            else float(f"{quantity * float(data['unit_conversion']):.10g}")
+        ),
     )
     return page(200)
 
@@ -398,10 +420,11 @@ def factor_resolve(
     site: str = "",
     supplier: str = "",
     method: str = "",
+    quantity: str = "",
 ) -> Response:
     form = ResolveForm(
         _text(activity), _text(region), _text(unit), _text(year), _text(site), _text(supplier),
-        _text(method),
+        _text(method), _text(quantity),
     )  # fmt: skip
     context, status = _resolve_form_page(workspace, form)
     return render(request, "factors/resolve.html", context, status_code=status)
