@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _site import Site
+from _site import PHONE, Site
 
 PAGES = {
     "factors": "/factors",
@@ -63,3 +63,15 @@ def test_the_resolve_form_works_in_the_browser(site: Site, open_page: Any) -> No
     assert page.get_by_label("地区代码").input_value() == "XX"
     # the browser logs the 422 answer itself; nothing else may fail
     assert [e for e in page.esgledger_errors if "422" not in e] == []
+
+
+def test_the_pages_fit_a_phone(site: Site, open_page: Any, screenshots: Path) -> None:
+    page = open_page(site, "esg.office", lang="zh-CN", viewport=PHONE)
+    for name, path in PAGES.items():
+        page.goto(site.url + path)
+        assert page.evaluate(
+            "() => document.documentElement.scrollWidth <= window.innerWidth + 1"
+        ), name
+    page.goto(site.url + "/green-power")
+    page.screenshot(path=str(screenshots / "explore-green-power.phone.zh-CN.png"), full_page=True)
+    assert page.esgledger_errors == []
