@@ -303,14 +303,13 @@ def factors_resolve(
     """Show which factor an activity row would get, its tier, vintage gap and why (with the
     workspace's proxies and profile fallbacks, as calculate uses them)."""
     from esgledger.factors import proxies_from_options
-    from esgledger.factors.library import FactorLibrary
-    from esgledger.factors.resolve import Strictness, resolve
+    from esgledger.factors.resolve import Strictness
+    from esgledger.factors.service import RowQuery, resolve_row
     from esgledger.regions import chain
     from esgledger.store import Workspace
-    from esgledger.taxonomy import Taxonomy
 
     try:
-        region_chain = chain(region)
+        chain(region)
     except KeyError:
         raise _fail_message(
             f"unknown region code {region!r} (codes: GLOBAL, ISO countries such as CN, "
@@ -326,30 +325,22 @@ def factors_resolve(
             max_tier=strict.value if strict is not None else "global",
             max_vintage_gap=max_vintage_gap,
         )
+    query = RowQuery(
+        activity=activity,
+        region=region,
+        unit=unit,
+        supplier=supplier,
+        site=site,
+        year=year,
+        factor_id=factor,
+        methods=tuple(method) if method else None,
+        gwp_set=gwp,
+        strict=strictness,
+    )
     try:
         with Workspace.open(workspace) as ws:
-            library = FactorLibrary.for_workspace(ws)
-            taxonomy = Taxonomy.for_workspace(ws)
-            reporting_year = year if year is not None else ws.reporting_year
-            gas_reference = ws.gas_volume_reference
-            proxy_map = proxies if proxies is not None else ws.factor_proxies
-            fallbacks = ws.factor_fallbacks
-        result = resolve(
-            library,
-            activity_type=taxonomy.get(activity),
-            region_chain=region_chain,
-            year=reporting_year,
-            unit=unit,
-            supplier=supplier,
-            site=site,
-            factor_id=factor,
-            methods=tuple(method) if method else None,
-            gwp_set=gwp,
-            strict=strictness,
-            gas_volume_reference=gas_reference,
-            proxies=proxy_map,
-            fallbacks=fallbacks,
-        )
+            found = resolve_row(ws, query, proxies=proxies)
+        result, reporting_year = found.resolution, found.year
     except EsgledgerError as exc:
         raise _fail(exc) from exc
     f = result.factor

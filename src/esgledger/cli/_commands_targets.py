@@ -335,10 +335,9 @@ def targets_check(
 
 def _rule_label(rule: str, zh: bool) -> str:
     """An SBTi rule as the table prints it: its id in English, its name in Chinese."""
-    from esgledger.reasons import reason, templates
+    from esgledger.targets.service import rule_label
 
-    code = f"sbti.rule.{rule}"
-    return reason(code).zh if zh and code in templates() else rule
+    return rule_label(rule)["zh-CN"] if zh else rule
 
 
 @targets_app.command("progress")

@@ -36,7 +36,7 @@ from esgledger import audit
 from esgledger.access.principal import Principal
 from esgledger.contract import jsonable
 from esgledger.errors import InputError, WorkspaceError
-from esgledger.reasons import Reason, reason
+from esgledger.reasons import Reason, reason, templates
 from esgledger.targets.actuals import YearInventory, yearly_inventories
 from esgledger.targets.model import (
     Horizon,
@@ -80,6 +80,9 @@ __all__ = [
     "credit_register",
     "jsonable",
     "plan",
+    "plan_view",
+    "rule_label",
+    "status_view",
     "stored_measures",
     "stored_targets",
     "target_status",
@@ -1046,3 +1049,88 @@ def claims(
         register: Register = stored_register(session)
     result = claims_check(claim, _totals(inventories[year]), _totals(inventories[by]), register)
     return ClaimsOutcome(result, inventories[year].source, by, inventories[by].source)
+
+
+# ---- views for the pages (JSON-native, cached where the work is heavy) ----------------------
+
+
+def rule_label(rule: str) -> dict[str, str]:
+    """An SBTi rule's name: ``{"en": rule id, "zh-CN": its Chinese name}`` (as ``esgledger
+    targets check`` prints it in each language)."""
+    code = f"sbti.rule.{rule}"
+    zh = reason(code).zh if code in templates() else rule
+    return {"en": rule, "zh-CN": zh}
+
+
+def _scoped(workspace: Workspace, principal: Principal) -> bool:
+    from esgledger.access.policy import require
+    from esgledger.access.scope import visible_entities
+
+    require(principal, "inventory:read")
+    return visible_entities(workspace, principal, "inventory:read") is not None
+
+
+def status_view(workspace: Workspace, principal: Principal) -> dict[str, Any]:
+    """:meth:`TargetStatus.as_dict` of :func:`target_status`, each check with its
+    ``rule_label`` (:func:`rule_label`), and ``scoped``. Targets are the group's: a principal
+    scoped to part of the organisation sees the targets, the SBTi checks and the temperature
+    score, but not the group's emissions (each target's ``base`` and ``progress`` are None,
+    ``inventories`` empty)."""
+    scoped = _scoped(workspace, principal)
+    data = target_status(workspace).as_dict()
+    data["scoped"] = scoped
+    for check in data["checks"]:
+        check["rule_label"] = rule_label(str(check["rule"]))
+    if scoped:
+        data["inventories"] = {}
+        for state in data["targets"]:
+            state["base"] = None
+            state["progress"] = None
+            state["actual_sources"] = {}
+    return data
+
+
+#: Plans built (about a second on the demo): workspace folder, run id, target id and the
+#: registered import batches (new measures or targets: a new key) → the plan's dict.
+_PLANS: dict[tuple[str, str, str | None, frozenset[str]], dict[str, Any]] = {}
+_PLANS_KEPT = 8
+
+
+def plan_view(
+    workspace: Workspace,
+    principal: Principal,
+    *,
+    run_id: str | None = None,
+    target_id: str | None = None,
+) -> dict[str, Any]:
+    """:meth:`PlanResult.as_dict` of :func:`plan` (no growth) with ``"scoped": False``, kept
+    per run, target and state of the imports, since the pages ask for it on every visit.
+    The plan is the group's emissions: a principal scoped to part of the organisation gets
+    ``{"scoped": True}`` alone.
+
+    Raises
+    ------
+    InputError
+        No measures, an unknown target id, or a target that is not an absolute one.
+    WorkspaceError
+        No run.
+    """
+    from esgledger.inventory.runs import load_run
+    from esgledger.store.repository import registered_batch_ids
+
+    if _scoped(workspace, principal):
+        return {"scoped": True}
+    run = load_run(workspace, run_id)
+    with workspace.session() as session:
+        batches = registered_batch_ids(session)
+    key = (str(workspace.root), run.run_id, target_id, batches)
+    cached = _PLANS.get(key)
+    if cached is None:
+        cached = {
+            **plan(workspace, run_id=run.run_id, target_id=target_id).as_dict(),
+            "scoped": False,
+        }
+        while len(_PLANS) >= _PLANS_KEPT:
+            del _PLANS[next(iter(_PLANS))]
+        _PLANS[key] = cached
+    return cached

@@ -15,11 +15,14 @@ from esgledger.server.web import (
     audit,
     collect,
     errors,
+    factors,
+    green,
     home,
     inventory,
     jobs,
     reports,
     session,
+    targets,
 )
 from esgledger.server.web.static import StaticAssets
 
@@ -34,6 +37,9 @@ ROUTERS: list[APIRouter] = [
     reports.router,
     audit.router,
     admin.router,
+    factors.router,
+    green.router,
+    targets.router,
 ]
 
 
