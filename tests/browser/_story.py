@@ -43,11 +43,14 @@ def owner_and_reviewer_story(
     *,
     folder: Path,
     screenshots: Path | None = None,
+    year_on_year: bool = False,
 ) -> dict[str, Any]:
     """The data owner signs in through the form, opens the Cloud water task, downloads its
     template, uploads a file with a bad row, sees the row and the fix, uploads the corrected
     file, attaches evidence and so submits; the reviewer starts the review, sees the flags,
-    accepts one with a comment and approves. ``page_factory`` is the ``open_page`` fixture;
+    accepts one with a comment and approves (``year_on_year``: the site holds last year's
+    water, so the flag accepted is the change against last year; else the note that there is
+    no last year to compare with). ``page_factory`` is the ``open_page`` fixture;
     ``folder`` holds the files uploaded. Returns what a later part needs (the task id and the
     pages used, whose ``esgledger_errors`` the caller checks)."""
 
@@ -126,14 +129,16 @@ def owner_and_reviewer_story(
     reviewer.wait_for_url(re.compile(r".*/review/1\?done=started$"))
     flags = reviewer.locator("ul.flags > li")
     assert flags.count() >= 1
-    # the year-on-year check: no approved water of last year to compare with, said in words
-    assert t("review.code.no_history") in reviewer.locator("ul.flags").inner_text()
+    # the year-on-year check: the change against last year's same months, or, without last
+    # year's approved water, the note that there was nothing to compare with
+    checked = "review.code.change_vs_last_year" if year_on_year else "review.code.no_history"
+    assert t(checked) in reviewer.locator("ul.flags").inner_text()
     assert "280" in reviewer.locator("table.data").first.inner_text()  # the submitted figures
     assert bill.name in reviewer.locator("ul.evidence").inner_text()
     _shot(reviewer, screenshots, "review-task", lang)
-    no_history = flags.filter(has_text=t("review.code.no_history")).first
-    no_history.get_by_label(t("review.comment")).fill("First year of metering at DC-TJ.")
-    no_history.get_by_role("button", name=t("review.accept")).click()
+    flag = flags.filter(has_text=t(checked)).first
+    flag.get_by_label(t("review.comment")).fill("First year of metering at DC-TJ.")
+    flag.get_by_role("button", name=t("review.accept")).click()
     reviewer.wait_for_url(re.compile(r".*/review/1\?done=accepted$"))
     assert t("tasks.done.accepted") in reviewer.get_by_role("status").inner_text()
     assert "First year of metering at DC-TJ." in reviewer.locator("table.data").last.inner_text()

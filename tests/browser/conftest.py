@@ -45,14 +45,18 @@ def site(web_demo: DemoCopy, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 @pytest.fixture
-def new_site(web_demo: DemoCopy, tmp_path: Path) -> Iterator[Callable[[], Site]]:
-    """A function starting a server over a fresh copy of the demo (stopped after the test)."""
+def new_site(web_demo: DemoCopy, tmp_path: Path) -> Iterator[Callable[..., Site]]:
+    """A function starting a server over a fresh copy of the demo (stopped after the test);
+    ``prepare(workspace_path)``, if given, runs on the copy before the server starts."""
     stack: list[Any] = []
 
-    def start() -> Site:
+    def start(prepare: Callable[[Path], None] | None = None) -> Site:
         target = tmp_path / f"site{len(stack)}"
         target.mkdir()
-        manager = serving(copy_demo(web_demo, target / "demo"), target)
+        demo = copy_demo(web_demo, target / "demo")
+        if prepare is not None:
+            prepare(demo.path)
+        manager = serving(demo, target)
         stack.append(manager)
         return manager.__enter__()
 
