@@ -1,0 +1,67 @@
+"""Every page reads as Chinese in zh-CN and as English in en, for every demo role.
+
+The pages come from the crawl (``tests/_page_crawl.py``): each user's pages (and the error
+pages a link led them to) are opened again in each language. In zh-CN no English word may
+stand outside an element marked ``translate="no"`` (what users and data supply), codes and
+units (``tests/_zh_english.py``); in en no Chinese character may stand outside such elements
+(the language switch, naming the other language in its own words, is one)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from _page_crawl import SiteCrawl, crawl_site
+from _web_support import DemoCopy, page_client
+from _zh_english import english_words, html_text
+
+_HAN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")
+
+
+@pytest.fixture(scope="module")
+def site(web_demo: DemoCopy) -> SiteCrawl:
+    return crawl_site(web_demo)
+
+
+def _pages_by_user(site: SiteCrawl) -> dict[str | None, list[str]]:
+    users: dict[str | None, list[str]] = {}
+    for page in site.pages:
+        users.setdefault(page.username, []).append(page.url)
+    return users
+
+
+def test_every_page_in_zh_cn_has_no_english_word(site: SiteCrawl) -> None:
+    failures: list[str] = []
+    opened = 0
+    for username, urls in _pages_by_user(site).items():
+        with page_client(site.demo, username, "zh-CN") as client:
+            for url in urls:
+                answer = client.get(url)
+                assert answer.headers["content-type"].startswith("text/html"), url
+                assert '<html lang="zh-CN">' in answer.text, url
+                opened += 1
+                found = english_words(html_text(answer.text, skip_untranslated=True))
+                failures.extend(f"{url} as {username}: {f}" for f in found)
+    assert opened >= len(site.pages)
+    assert not failures, "English in zh-CN pages:\n" + "\n".join(failures[:80])
+
+
+def test_every_page_in_en_has_no_chinese_text(site: SiteCrawl) -> None:
+    failures: list[str] = []
+    for username, urls in _pages_by_user(site).items():
+        with page_client(site.demo, username, "en") as client:
+            for url in urls:
+                answer = client.get(url)
+                assert '<html lang="en">' in answer.text, url
+                text = html_text(answer.text, skip_untranslated=True)
+                failures.extend(f"{url} as {username}: {m!r}" for m in _HAN.findall(text))
+    assert not failures, "Chinese in en pages:\n" + "\n".join(failures[:80])
+
+
+def test_the_checker_sees_an_untranslated_word_and_a_marked_value() -> None:
+    page = (
+        '<html lang="zh-CN"><body><h1>排放 Inventory</h1>'
+        '<p translate="no">Cloud Data Centre</p><p>CO2e 12 t</p></body></html>'
+    )
+    assert [f.word for f in english_words(html_text(page, skip_untranslated=True))] == ["Inventory"]
