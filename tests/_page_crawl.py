@@ -6,8 +6,13 @@ account (and once anonymously) and crawls breadth-first from ``/`` over same-ori
 (``<a href>`` and ``<form method="get" action>``), in process (``page_client``). A page that
 arrives later is checked as soon as a link leads to it.
 
-- Skipped: ``/static/``, ``/api/``, ``/sign-out``, ``/language/`` and anything that does not
-  answer ``text/html`` (downloads). Redirects (303 to another page) are followed.
+- Skipped: ``/static/``, ``/api/``, ``/sign-out``, ``/language/``. Redirects (303 to another
+  page) are followed.
+- A link answering something else than ``text/html`` is a download: its route counts as
+  reached (``SiteCrawl.downloads``), it is no page.
+- An ``hx-get`` URL is fetched as htmx does (``HX-Request: true``): a fragment
+  (``CrawledPage.fragment``); its route counts as reached and its HTML is checked like a
+  page's where that makes sense (language, context contract, escaping), not in the browser.
 - Each URL is normalised to its route template (matched against
   ``esgledger.server.deps.page_routes(app)``); at most :data:`PER_ROUTE` URLs per template
   and :data:`MAX_PAGES` per crawl are kept, so a list of 500 tasks costs two requests.
@@ -59,8 +64,9 @@ MAX_PAGES = 120
 #: Path prefixes never followed: files, the JSON API, state-changing or cookie-setting links.
 SKIP_PREFIXES = ("/static/", "/api/", "/sign-out", "/language/")
 
-#: GET page routes that are not pages, so no crawl has to reach them. Each entry says why.
-#: Keep it short: a page that users open belongs in the crawl (link to it from somewhere).
+#: GET page routes no crawl has to reach, each with why. Downloads and htmx fragments need no
+#: entry when a page links to them (``href`` / ``hx-get``): the crawl reaches them. Keep it
+#: short: a page that users open belongs in the crawl (link to it from somewhere).
 NOT_PAGES: frozenset[str] = frozenset(
     {
         # The language switch: sets a cookie and redirects back (never a page of its own).
@@ -90,6 +96,11 @@ class CrawledPage:
     url: str
     route: str
     status: int
+    fragment: bool = False
+
+    def get(self, client: Any) -> Any:
+        """Open this page again over ``client`` (as htmx does for a fragment)."""
+        return client.get(self.url, headers={"HX-Request": "true"} if self.fragment else None)
 
 
 @dataclass
@@ -102,45 +113,48 @@ class SiteCrawl:
     page_routes: frozenset[str]
     users: dict[str, tuple[str, str | None]]
     problems: list[str] = field(default_factory=list)
+    downloads: set[str] = field(default_factory=set)
 
     def routes_reached(self) -> set[str]:
-        return {page.route for page in self.pages if page.status == 200}
+        """Routes of pages and fragments that answered 200, and of downloads."""
+        return {page.route for page in self.pages if page.status == 200} | self.downloads
+
+    def whole_pages(self) -> list[CrawledPage]:
+        """The crawled pages without the htmx fragments."""
+        return [page for page in self.pages if not page.fragment]
 
     def urls(self, *, ok_only: bool = True) -> list[str]:
-        """Distinct URLs of every crawl, in crawl order."""
+        """Distinct URLs of every crawl's whole pages, in crawl order."""
         seen: dict[str, None] = {}
-        for page in self.pages:
+        for page in self.whole_pages():
             if not ok_only or page.status == 200:
                 seen.setdefault(page.url, None)
         return list(seen)
 
     def pages_of(self, username: str | None) -> list[CrawledPage]:
-        return [p for p in self.pages if p.username == username and p.status == 200]
-
-    def viewer_of(self, url: str) -> str | None:
-        """A user whose crawl opened ``url`` (the first, in crawl order)."""
-        for page in self.pages:
-            if page.url == url and page.status == 200:
-                return page.username
-        raise KeyError(url)
+        """The whole pages ``username``'s crawl opened with a 200."""
+        return [p for p in self.whole_pages() if p.username == username and p.status == 200]
 
 
 class _Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.links: list[str] = []
+        self.links: list[tuple[str, bool]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
         if tag == "a" and values.get("href"):
-            self.links.append(values["href"] or "")
+            self.links.append((values["href"] or "", False))
         elif tag == "form" and (values.get("method") or "get").lower() == "get":
             action = values.get("action")
             if action:
-                self.links.append(action)
+                self.links.append((action, False))
+        if values.get("hx-get"):
+            self.links.append((values["hx-get"] or "", True))
 
 
-def links_of(html: str) -> list[str]:
+def links_of(html: str) -> list[tuple[str, bool]]:
+    """``(url, is_fragment)`` of every link of ``html`` (``hx-get``: a fragment)."""
     parser = _Links()
     parser.feed(html)
     return parser.links
@@ -195,16 +209,18 @@ def crawl(
     per_route: int = PER_ROUTE,
     limit: int = MAX_PAGES,
     problems: list[str] | None = None,
+    downloads: set[str] | None = None,
 ) -> Iterator[tuple[CrawledPage, Any]]:
     """Breadth-first over ``client`` (a ``page_client``) from ``start``: yields each page
-    opened with its response. Redirects are followed (the redirect itself is not a page)."""
+    (and htmx fragment) opened with its response. Redirects are followed (the redirect
+    itself is not a page); the routes of downloads go to ``downloads``."""
     patterns = _route_patterns(client.app)
-    queue: deque[str] = deque(start)
-    seen: set[str] = set(queue)
+    queue: deque[tuple[str, bool]] = deque((url, False) for url in start)
+    seen: set[tuple[str, bool]] = set(queue)
     per: dict[str, int] = {}
     opened = 0
     while queue and opened < limit:
-        url = queue.popleft()
+        url, fragment = queue.popleft()
         path = urlsplit(url).path
         route = route_of(path, patterns)
         if route is None:
@@ -213,14 +229,14 @@ def crawl(
             continue
         if per.get(route, 0) >= per_route:
             continue
-        answer = client.get(url)
+        answer = client.get(url, headers={"HX-Request": "true"} if fragment else None)
         hops = 0
         while answer.status_code in (301, 302, 303, 307, 308) and hops < 5:
             target = _local(answer.headers.get("location", ""), url)
-            if target is None or target in seen:
+            if target is None or (target, fragment) in seen:
                 answer = None
                 break
-            seen.add(target)
+            seen.add((target, fragment))
             url, hops = target, hops + 1
             route = route_of(urlsplit(url).path, patterns)
             if route is None or per.get(route, 0) >= per_route:
@@ -229,19 +245,21 @@ def crawl(
             answer = client.get(url)
         if answer is None:
             continue
-        if not answer.headers.get("content-type", "").startswith("text/html"):
-            continue  # a download, not a page
         assert route is not None
         per[route] = per.get(route, 0) + 1
+        if not answer.headers.get("content-type", "").startswith("text/html"):
+            if downloads is not None and answer.status_code == 200:
+                downloads.add(route)  # a download, not a page
+            continue
         opened += 1
-        yield CrawledPage(username, url, route, answer.status_code), answer
+        yield CrawledPage(username, url, route, answer.status_code, fragment), answer
         if answer.status_code != 200:
             continue
-        for link in links_of(answer.text):
+        for link, is_fragment in links_of(answer.text):
             target = _local(link, url)
-            if target is not None and target not in seen:
-                seen.add(target)
-                queue.append(target)
+            if target is not None and (target, is_fragment) not in seen:
+                seen.add((target, is_fragment))
+                queue.append((target, is_fragment))
 
 
 def demo_users(demo: DemoCopy) -> dict[str, tuple[str, str | None]]:
@@ -332,15 +350,16 @@ def _crawl_cached(path: str, passwords: tuple[tuple[str, str], ...]) -> SiteCraw
     accounts = demo_users(demo)
     problems: list[str] = []
     pages: list[CrawledPage] = []
+    downloads: set[str] = set()
     routes: frozenset[str] = frozenset()
     seeds = _seed_urls(demo)
     for username in (None, *accounts):
         with page_client(demo, username) as client:
             routes = get_page_routes(client.app)
             start = ["/", *seeds] if username is not None else ["/"]
-            for page, _answer in crawl(client, username, start=start, problems=problems):
-                pages.append(page)
-    return SiteCrawl(demo, pages, routes, accounts, problems)
+            found = crawl(client, username, start=start, problems=problems, downloads=downloads)
+            pages.extend(page for page, _answer in found)
+    return SiteCrawl(demo, pages, routes, accounts, problems, downloads)
 
 
 def crawl_site(demo: DemoCopy) -> SiteCrawl:

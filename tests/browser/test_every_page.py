@@ -90,14 +90,14 @@ def _targets(site: SiteCrawl) -> list[tuple[str, str, str | None, int]]:
     """(url, route, viewer, status) of every crawled page once, and one error page of each
     status a crawl met."""
     chosen: dict[str, tuple[str, str, str | None, int]] = {}
-    for page in site.pages:
+    for page in site.whole_pages():
         if page.status != 200:
             continue
         current = chosen.get(page.url)
         if current is None or (page.username == "admin" and current[2] != "admin"):
             chosen[page.url] = (page.url, page.route, page.username, 200)
     errors: dict[int, tuple[str, str, str | None, int]] = {}
-    for page in site.pages:
+    for page in site.whole_pages():
         if page.status != 200 and page.status not in errors:
             errors[page.status] = (page.url, page.route, page.username, page.status)
     return list(chosen.values()) + list(errors.values())

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from _page_crawl import PUBLIC_PAGES, SiteCrawl, crawl_site, get_page_routes
+from _page_crawl import PUBLIC_PAGES, CrawledPage, SiteCrawl, crawl_site, get_page_routes
 from _web_support import DemoCopy, page_client
 
 _SCALARS: tuple[type, ...] = (str, int, float, bool, decimal.Decimal, dt.date, dt.datetime)
@@ -185,18 +185,18 @@ def _samples() -> tuple[type, type]:
 def test_every_rendered_context_matches_its_declaration(site: SiteCrawl) -> None:
     from esgledger.server.web.pages import PageContext
 
-    users: dict[str | None, list[str]] = {}
+    users: dict[str | None, list[CrawledPage]] = {}
     for page in site.pages:
-        users.setdefault(page.username, []).append(page.url)
+        users.setdefault(page.username, []).append(page)
     problems: list[str] = []
     recorded: list[tuple[str, Any]] = []
-    for username, urls in users.items():
+    for username, pages in users.items():
         with page_client(site.demo, username) as client:
             client.app.state.page_contexts = []
-            for url in urls:
+            for page in pages:
                 before = len(client.app.state.page_contexts)
-                client.get(url)
-                assert len(client.app.state.page_contexts) > before, f"{url} rendered nothing"
+                page.get(client)
+                assert len(client.app.state.page_contexts) > before, f"{page.url} rendered nothing"
             recorded += client.app.state.page_contexts
     templates = set()
     for template, context in recorded:
@@ -255,7 +255,9 @@ def test_each_role_sees_the_pages_it_may_and_a_403_page_for_the_others(site: Sit
             for r in page_routes(client.app)
             if "GET" in (r.methods or set()) and len(route_actions(r)) == 1
         }
-    urls = [(p.url, p.route) for p in site.pages if p.status == 200 and p.route in action_of]
+    urls = [
+        (p.url, p.route) for p in site.whole_pages() if p.status == 200 and p.route in action_of
+    ]
     urls = list(dict.fromkeys(urls))
     problems: list[str] = []
     checked = {"allowed": 0, "denied": 0}
