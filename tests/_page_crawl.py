@@ -8,8 +8,9 @@ arrives later is checked as soon as a link leads to it.
 
 - Skipped: ``/static/``, ``/api/``, ``/sign-out``, ``/language/``. Redirects (303 to another
   page) are followed.
-- A link answering something else than ``text/html`` is a download: its route counts as
-  reached (``SiteCrawl.downloads``), it is no page.
+- A link answering something else than ``text/html`` from ``render()`` (:func:`is_page`) is
+  a download — a CSV, a PDF, a generated report's own HTML file: its route counts as reached
+  (``SiteCrawl.downloads``), it is no page.
 - An ``hx-get`` URL is fetched as htmx does (``HX-Request: true``): a fragment
   (``CrawledPage.fragment``); its route counts as reached and its HTML is checked like a
   page's where that makes sense (language, context contract, escaping), not in the browser.
@@ -114,6 +115,10 @@ class SiteCrawl:
     users: dict[str, tuple[str, str | None]]
     problems: list[str] = field(default_factory=list)
     downloads: set[str] = field(default_factory=set)
+    #: The HTML each page answered in the crawl (in English), by page.
+    html: dict[CrawledPage, str] = field(default_factory=dict)
+    #: The ``(template, context)`` pairs ``render()`` recorded for each page of the crawl.
+    contexts: dict[CrawledPage, list[tuple[str, Any]]] = field(default_factory=dict)
 
     def routes_reached(self) -> set[str]:
         """Routes of pages and fragments that answered 200, and of downloads."""
@@ -187,6 +192,15 @@ def route_of(path: str, patterns: Iterable[tuple[re.Pattern[str], str]]) -> str 
     return None
 
 
+def is_page(answer: Any) -> bool:
+    """Whether ``answer`` is a page (or fragment) the site rendered: ``text/html`` from
+    ``render()``, which always says ``Vary: HX-Request``. Anything else — a CSV, a PDF, a
+    generated report's own HTML file served for download — is a download."""
+    return answer.headers.get("content-type", "").startswith("text/html") and (
+        "hx-request" in answer.headers.get("vary", "").lower()
+    )
+
+
 def _local(url: str, base: str) -> str | None:
     """``url`` (seen on page ``base``) as a same-origin path and query, or ``None``."""
     if url.startswith(("mailto:", "tel:", "javascript:", "data:")):
@@ -247,7 +261,7 @@ def crawl(
             continue
         assert route is not None
         per[route] = per.get(route, 0) + 1
-        if not answer.headers.get("content-type", "").startswith("text/html"):
+        if not is_page(answer):
             if downloads is not None and answer.status_code == 200:
                 downloads.add(route)  # a download, not a page
             continue
@@ -349,17 +363,23 @@ def _crawl_cached(path: str, passwords: tuple[tuple[str, str], ...]) -> SiteCraw
     demo = DemoCopy(Path(path), dict(passwords))
     accounts = demo_users(demo)
     problems: list[str] = []
-    pages: list[CrawledPage] = []
-    downloads: set[str] = set()
-    routes: frozenset[str] = frozenset()
+    site = SiteCrawl(demo, [], frozenset(), accounts, problems)
     seeds = _seed_urls(demo)
     for username in (None, *accounts):
         with page_client(demo, username) as client:
-            routes = get_page_routes(client.app)
+            site.page_routes = get_page_routes(client.app)
             start = ["/", *seeds] if username is not None else ["/"]
-            found = crawl(client, username, start=start, problems=problems, downloads=downloads)
-            pages.extend(page for page, _answer in found)
-    return SiteCrawl(demo, pages, routes, accounts, problems, downloads)
+            recorded: list[tuple[str, Any]] = []
+            client.app.state.page_contexts = recorded  # render() appends to it
+            found = crawl(
+                client, username, start=start, problems=problems, downloads=site.downloads
+            )
+            for page, answer in found:
+                site.pages.append(page)
+                site.html[page] = answer.text
+                site.contexts[page] = list(recorded)
+                recorded.clear()
+    return site
 
 
 def crawl_site(demo: DemoCopy) -> SiteCrawl:

@@ -18,6 +18,11 @@ from _zh_english import english_words, html_text
 
 _HAN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")
 
+#: Chinese words an English text quotes on purpose. Each with where it comes from:
+#: - 高铁, 动车: the English name of ``travel.rail.high_speed`` (schema/activity_types.csv)
+#:   names the high-speed rail services as Chinese travellers' receipts call them.
+EN_ALLOWED_CHINESE = frozenset({"高铁", "动车"})
+
 
 @pytest.fixture(scope="module")
 def site(web_demo: DemoCopy) -> SiteCrawl:
@@ -49,13 +54,15 @@ def test_every_page_in_zh_cn_has_no_english_word(site: SiteCrawl) -> None:
 
 def test_every_page_in_en_has_no_chinese_text(site: SiteCrawl) -> None:
     failures: list[str] = []
-    for username, pages in _pages_by_user(site).items():
-        with page_client(site.demo, username, "en") as client:
-            for page in pages:
-                url, answer = page.url, page.get(client)
-                assert page.fragment or '<html lang="en">' in answer.text, url
-                text = html_text(answer.text, skip_untranslated=True)
-                failures.extend(f"{url} as {username}: {m!r}" for m in _HAN.findall(text))
+    for page in site.pages:  # the crawl itself runs in English: its HTML is kept
+        html = site.html[page]
+        assert page.fragment or '<html lang="en">' in html, page.url
+        text = html_text(html, skip_untranslated=True)
+        failures.extend(
+            f"{page.url} as {page.username}: {m!r}"
+            for m in _HAN.findall(text)
+            if m not in EN_ALLOWED_CHINESE
+        )
     assert not failures, "Chinese in en pages:\n" + "\n".join(failures[:80])
 
 
