@@ -15,8 +15,9 @@ What it does
 2. Starts ``esgledger serve`` (one process) on 127.0.0.1 and a free port, signs in through the
    sign-in form (httpx) and finds the pages by following links from ``/`` breadth-first
    (same-origin ``<a href>`` answering ``text/html``; not ``/static/``, ``/api/``,
-   ``/sign-out``, ``/language/``; at most two URLs per path shape — numbers in a path are one
-   shape — and ``--max-pages`` in all).
+   ``/sign-out``, ``/language/``; at most two URLs per route of the app — the URLs are
+   matched against the page routes of ``create_app`` over the same workspace — and
+   ``--max-pages`` in all).
 3. Server time: each page ``--requests`` times in turn (one request at a time, the first of
    each page not counted), and as the baseline a static file (``/static/app.css``: no session,
    no database) the same number of times, interleaved. It reports p50 and p95 [ms] and the p95
@@ -174,7 +175,24 @@ def signed_in_client(base: str) -> Any:
     return client
 
 
-def discover(client: Any, max_pages: int) -> list[str]:
+def route_patterns(root: Path) -> list[tuple[re.Pattern[str], str]]:
+    """The GET page routes of the app over ``root`` (this checkout's sources), as
+    ``(regex, template)``: the server's own table of pages, to group URLs by route."""
+    sys.path.insert(0, str(HERE.parent / "src"))
+    from starlette.routing import compile_path
+
+    from esgledger.server.app import create_app
+    from esgledger.server.deps import page_routes
+
+    app = create_app(root)
+    return [
+        (compile_path(route.path)[0], route.path)
+        for route in page_routes(app)
+        if "GET" in (route.methods or set())
+    ]
+
+
+def discover(client: Any, max_pages: int, patterns: list[tuple[re.Pattern[str], str]]) -> list[str]:
     """Pages reachable from ``/`` (module docstring, step 2)."""
     queue: deque[str] = deque(["/"])
     seen = {"/"}
@@ -182,7 +200,8 @@ def discover(client: Any, max_pages: int) -> list[str]:
     pages: list[str] = []
     while queue and len(pages) < max_pages:
         url = queue.popleft()
-        shape = re.sub(r"/\d+(?=/|$)", "/{n}", urlsplit(url).path)
+        path = urlsplit(url).path
+        shape = next((t for regex, t in patterns if regex.match(path)), path)
         if shapes.get(shape, 0) >= 2:
             continue
         answer = client.get(url)
@@ -345,7 +364,7 @@ def main() -> int:
         root = prepare(args.workspace.resolve(), args.rebuild, Path(work))
         with server(root, Path(work) / "server.log") as base:
             client = signed_in_client(base)
-            pages = discover(client, args.max_pages)
+            pages = discover(client, args.max_pages, route_patterns(root))
             load1, load5, _ = os.getloadavg()
             print(
                 f"{platform.node()}: {os.cpu_count()} CPUs, load average {load1:.1f} / "

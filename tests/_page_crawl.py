@@ -16,7 +16,8 @@ arrives later is checked as soon as a link leads to it.
   page's where that makes sense (language, context contract, escaping), not in the browser.
 - Each URL is normalised to its route template (matched against
   ``esgledger.server.deps.page_routes(app)``); at most :data:`PER_ROUTE` URLs per template
-  and :data:`MAX_PAGES` per crawl are kept, so a list of 500 tasks costs two requests.
+  that answer 200 (and three times as many tries) and :data:`MAX_PAGES` per crawl are kept,
+  so a list of 500 tasks costs two requests.
 - :func:`unreached_routes` is the GET page routes no crawl reached, minus
   :data:`NOT_PAGES`, the explicit allow-list of routes that are not pages.
 
@@ -79,11 +80,12 @@ NOT_PAGES: frozenset[str] = frozenset(
 PUBLIC_PAGES: frozenset[str] = frozenset({"/sign-in", "/language/{lang}"})
 
 #: Pages reached only by submitting a form (a POST that redirects, 303, to them), so no link
-#: leads to them. Each entry names how the crawl finds an example URL: a workspace query in
-#: :func:`_seed_urls`. Remove an entry once a page links to such a URL.
+#: leads to them; the crawl opens them from example URLs (:func:`_seed_urls`).
 #:
 #: - ``/jobs/{job_id}``: a job's page is where a form that starts a job (report, import)
-#:   redirects; the crawl opens the demo's jobs as the admin.
+#:   redirects. The crawl's demo has three finished jobs (:func:`add_example_jobs`); every
+#:   GET page route with a ``{job_id}`` parameter (this one, and any area's job view) is opened
+#:   with their ids by every signed-in user.
 SEEDED_ROUTES: frozenset[str] = frozenset({"/jobs/{job_id}"})
 
 
@@ -231,7 +233,13 @@ def crawl(
     patterns = _route_patterns(client.app)
     queue: deque[tuple[str, bool]] = deque((url, False) for url in start)
     seen: set[tuple[str, bool]] = set(queue)
-    per: dict[str, int] = {}
+    per: dict[str, int] = {}  # URLs per route that answered 200
+    tried: dict[str, int] = {}  # URLs per route requested (an error page does not fill a
+    # route's quota, so a job view the first jobs are not for still gets its example)
+
+    def full(route: str) -> bool:
+        return per.get(route, 0) >= per_route or tried.get(route, 0) >= 3 * per_route
+
     opened = 0
     while queue and opened < limit:
         url, fragment = queue.popleft()
@@ -241,7 +249,7 @@ def crawl(
             if problems is not None:
                 problems.append(f"{username}: a link to {url}, which is no page route")
             continue
-        if per.get(route, 0) >= per_route:
+        if full(route):
             continue
         answer = client.get(url, headers={"HX-Request": "true"} if fragment else None)
         hops = 0
@@ -253,14 +261,16 @@ def crawl(
             seen.add((target, fragment))
             url, hops = target, hops + 1
             route = route_of(urlsplit(url).path, patterns)
-            if route is None or per.get(route, 0) >= per_route:
+            if route is None or full(route):
                 answer = None
                 break
             answer = client.get(url)
         if answer is None:
             continue
         assert route is not None
-        per[route] = per.get(route, 0) + 1
+        tried[route] = tried.get(route, 0) + 1
+        if answer.status_code == 200:
+            per[route] = per.get(route, 0) + 1
         if not is_page(answer):
             if downloads is not None and answer.status_code == 200:
                 downloads.add(route)  # a download, not a page
@@ -291,9 +301,10 @@ def demo_users(demo: DemoCopy) -> dict[str, tuple[str, str | None]]:
 
 
 def add_example_jobs(demo: DemoCopy) -> None:
-    """Two finished jobs in ``demo`` (a copy: this writes), submitted by the admin through the
-    service and ended by a stand-in worker: one succeeded, one failed with an issue — the
-    states a job page shows once nothing moves any more."""
+    """Three finished jobs in ``demo`` (a copy: this writes), submitted by the admin through
+    the service and ended by a stand-in worker: a calculation that succeeded, one that failed
+    with a row issue, and a report that failed — the states a job page shows once nothing
+    moves any more (a succeeded report would need its files)."""
     from datetime import UTC, datetime
 
     from esgledger.access import Principal
@@ -303,10 +314,11 @@ def add_example_jobs(demo: DemoCopy) -> None:
 
     admin = Principal("admin", "admin")
     with Workspace.open(demo.path) as workspace:
-        made = [jobs.submit(workspace, admin, "calculate", {}) for _ in range(2)]
+        made = [jobs.submit(workspace, admin, kind, {}) for kind in ("calculate",) * 2]
+        made.append(jobs.submit(workspace, admin, "report", {}))
         now = datetime.now(UTC)
         with workspace.write_lock() as session:
-            for job, status in zip(made, ("succeeded", "failed"), strict=True):
+            for job, status in zip(made, ("succeeded", "failed", "failed"), strict=True):
                 claimed = claim_next(session, "quality-crawl", now)
                 assert claimed is not None
                 assert claimed.id == job["id"]
@@ -331,15 +343,18 @@ def add_example_jobs(demo: DemoCopy) -> None:
                 )
 
 
-def _seed_urls(demo: DemoCopy) -> list[str]:
-    """Example URLs of :data:`SEEDED_ROUTES` (see there)."""
+def _seed_urls(demo: DemoCopy, routes: Iterable[str]) -> list[str]:
+    """Example URLs of :data:`SEEDED_ROUTES` (see there): each GET page route of ``routes``
+    with a ``{job_id}`` parameter and no other, with the id of each job of ``demo``."""
     from esgledger.access import Principal
     from esgledger.jobs import service as jobs
     from esgledger.store.workspace import Workspace
 
     with Workspace.open(demo.path) as workspace:
         listed = jobs.list_jobs(workspace, Principal.local())
-    return [f"/jobs/{job['id']}" for job in list(listed)[:PER_ROUTE]]
+    ids = sorted(job["id"] for job in listed)
+    templates = sorted(r for r in routes if re.findall(r"\{[^}]+\}", r) == ["{job_id}"])
+    return [t.replace("{job_id}", str(i)) for t in templates for i in ids]
 
 
 def crawl_demo(demo: DemoCopy) -> DemoCopy:
@@ -364,10 +379,10 @@ def _crawl_cached(path: str, passwords: tuple[tuple[str, str], ...]) -> SiteCraw
     accounts = demo_users(demo)
     problems: list[str] = []
     site = SiteCrawl(demo, [], frozenset(), accounts, problems)
-    seeds = _seed_urls(demo)
     for username in (None, *accounts):
         with page_client(demo, username) as client:
             site.page_routes = get_page_routes(client.app)
+            seeds = _seed_urls(demo, site.page_routes)
             start = ["/", *seeds] if username is not None else ["/"]
             recorded: list[tuple[str, Any]] = []
             client.app.state.page_contexts = recorded  # render() appends to it
