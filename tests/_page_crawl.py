@@ -343,6 +343,26 @@ def add_example_jobs(demo: DemoCopy) -> None:
                 )
 
 
+def add_example_evidence(demo: DemoCopy) -> None:
+    """A small PDF as the evidence of the first task that takes one (``demo`` is a copy: this
+    writes): task pages then list evidence, and its download is linked."""
+    from esgledger.access import Principal
+    from esgledger.collection import service as collection
+    from esgledger.errors import EsgledgerError
+    from esgledger.store.workspace import Workspace
+
+    admin = Principal("admin", "admin")
+    with Workspace.open(demo.path) as workspace:
+        for task_id in range(1, 10):
+            try:
+                collection.attach_evidence(
+                    workspace, admin, task_id, "meter-readings.pdf", b"%PDF-1.4\n%%EOF\n"
+                )
+            except EsgledgerError:
+                continue
+            return
+
+
 def _seed_urls(demo: DemoCopy, routes: Iterable[str]) -> list[str]:
     """Example URLs of :data:`SEEDED_ROUTES` (see there): each GET page route of ``routes``
     with a ``{job_id}`` parameter and no other, with the id of each job of ``demo``."""
@@ -359,7 +379,8 @@ def _seed_urls(demo: DemoCopy, routes: Iterable[str]) -> list[str]:
 
 def crawl_demo(demo: DemoCopy) -> DemoCopy:
     """The demo the crawl runs over: a copy of ``demo`` next to it (made once per session)
-    with :func:`add_example_jobs`. Read-only for the tests that use it."""
+    with :func:`add_example_jobs` and :func:`add_example_evidence`. Read-only for the tests
+    that use it."""
     from _web_support import copy_demo
 
     target = demo.path.parent / "crawl-demo"
@@ -369,6 +390,7 @@ def crawl_demo(demo: DemoCopy) -> DemoCopy:
         shutil.rmtree(target)
     copied = copy_demo(demo, target)
     add_example_jobs(copied)
+    add_example_evidence(copied)
     (target / ".crawl-ready").write_text("ok\n")
     return copied
 

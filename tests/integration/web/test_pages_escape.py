@@ -18,7 +18,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from _page_crawl import add_example_jobs, crawl, demo_users
+from _page_crawl import add_example_evidence, add_example_jobs, crawl, demo_users
 from _web_support import DemoCopy, copy_demo, page_client
 
 #: Markup a user might type, each with a tell-tale part that only the raw markup contains.
@@ -77,8 +77,9 @@ def _make_hostile(demo: DemoCopy) -> dict[str, int]:
 def test_no_page_renders_hostile_text_as_markup(web_demo: DemoCopy, tmp_path: Path) -> None:
     demo = copy_demo(web_demo, tmp_path / "demo")
     add_example_jobs(demo)
+    add_example_evidence(demo)
     changed = _make_hostile(demo)
-    assert all(changed[table] for table in ("entities", "sites", "users", "jobs")), changed
+    assert all(changed[t] for t in ("entities", "sites", "users", "jobs", "evidence")), changed
     raw: list[str] = []
     shown: set[str] = set()
     opened = 0
