@@ -14,7 +14,8 @@ What it does
    whole group, ``bench``, who may open every page.
 2. Starts ``esgledger serve`` (one process) on 127.0.0.1 and a free port, signs in through the
    sign-in form (httpx) and finds the pages by following links from ``/`` breadth-first
-   (same-origin ``<a href>`` answering ``text/html``; not ``/static/``, ``/api/``,
+   (same-origin ``<a href>`` answering ``text/html`` from ``render()``, which says
+   ``Vary: HX-Request`` — a generated report's HTML file is a download; not ``/static/``, ``/api/``,
    ``/sign-out``, ``/language/``; at most two URLs per route of the app — the URLs are
    matched against the page routes of ``create_app`` over the same workspace — and
    ``--max-pages`` in all).
@@ -205,10 +206,11 @@ def discover(client: Any, max_pages: int, patterns: list[tuple[re.Pattern[str], 
         if shapes.get(shape, 0) >= 2:
             continue
         answer = client.get(url)
-        if answer.status_code != 200 or not answer.headers.get("content-type", "").startswith(
-            "text/html"
-        ):
-            continue
+        page = answer.headers.get("content-type", "").startswith("text/html") and (
+            "hx-request" in answer.headers.get("vary", "").lower()
+        )
+        if answer.status_code != 200 or not page:
+            continue  # an error, or a download (a page comes from render(): Vary: HX-Request)
         shapes[shape] = shapes.get(shape, 0) + 1
         pages.append(url)
         parser = _Links()
