@@ -25,8 +25,10 @@ Usage::
 
     from _page_crawl import crawl_site
 
-    site = crawl_site(web_demo)          # cached per demo folder
-    for page in site.pages: ...          # CrawledPage(username, url, route, status)
+    site = crawl_site(web_demo)   # once per session, over a copy with example jobs/evidence
+    for page in site.pages: ...   # CrawledPage(username, url, route, status, fragment)
+    site.html[page], site.contexts[page]   # what the crawl got (in English)
+    site.demo                     # the copy crawled: open pages there, never write to it
 """
 
 from __future__ import annotations
@@ -49,11 +51,18 @@ __all__ = [
     "NOT_PAGES",
     "PER_ROUTE",
     "PUBLIC_PAGES",
+    "SEEDED_ROUTES",
     "CrawledPage",
     "SiteCrawl",
+    "add_example_evidence",
+    "add_example_jobs",
     "crawl",
+    "crawl_demo",
     "crawl_site",
     "demo_users",
+    "get_page_routes",
+    "is_page",
+    "links_of",
     "route_of",
     "unreached_routes",
 ]
