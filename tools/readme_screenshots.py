@@ -11,9 +11,10 @@ temporary folder), sets known passwords for ``admin`` and ``cloud.owner`` on the
 
 - ``docs/images/screenshot-dashboard-zh-CN.png``: the dashboard ``/`` of the admin, in
   Simplified Chinese;
-- ``docs/images/screenshot-tasks-en.png``: the task list ``/tasks`` of the data owner of CLOUD,
-  in English — or, while the server has no ``/tasks`` page, the sign-in page in English as
-  ``docs/images/screenshot-sign-in-en.png`` (it says so).
+- ``docs/images/screenshot-task-en.png``: the data owner of CLOUD's first task (the first
+  ``/tasks/<id>`` link of ``/tasks``), in English — or, while the server has no ``/tasks``
+  page, the sign-in page in English as ``docs/images/screenshot-sign-in-en.png`` (it says
+  so).
 
 Chromium is the operating system's (``tools/install-system-packages.sh``), never a download.
 """
@@ -126,7 +127,7 @@ def shoot(base: str) -> list[str]:
         try:
             shots = (
                 ("admin", "zh-CN", "/", "screenshot-dashboard-zh-CN.png"),
-                ("cloud.owner", "en", "/tasks", "screenshot-tasks-en.png"),
+                ("cloud.owner", "en", "/tasks", "screenshot-task-en.png"),
             )
             for username, lang, path, name in shots:
                 context = browser.new_context(
@@ -149,6 +150,10 @@ def shoot(base: str) -> list[str]:
                     context.clear_cookies()
                     context.add_cookies([{"name": "esgledger_lang", "value": lang, "url": base}])
                     page.goto(base + "/sign-in", wait_until="networkidle")
+                elif path == "/tasks":
+                    first = page.locator('main a[href^="/tasks/"]').first
+                    page.goto(base + (first.get_attribute("href") or "/tasks"))
+                    page.wait_for_load_state("networkidle")
                 page.wait_for_timeout(300)  # charts finish their entry animation
                 page.screenshot(path=str(IMAGES / name))
                 made.append(f"{IMAGES / name} ({page.url.removeprefix(base)})")
