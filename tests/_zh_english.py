@@ -74,6 +74,8 @@ PROPER_NAMES: frozenset[str] = frozenset(
     {
         "esgledger", "Ember", "WeasyPrint", "Noto", "CodeCarbon", "Defra", "openclimatedata",
         "globalwarmingpotentials", "Python", "Excel", "Markdown",
+        # the file format's name, spelt so in Chinese as Excel is (the upload forms name it)
+        "Parquet",
     }
 )  # fmt: skip
 
