@@ -1908,13 +1908,13 @@ def campaign_overview(
             counts = by_item.setdefault(item, dict.fromkeys(machine.STATUSES, 0))
             counts[task["status"]] += 1
     out["by_item"] = [{"item": k, "counts": v} for k, v in sorted(by_item.items())]
-    owners: dict[int, list[str]] | None = None
+    owners: dict[str, list[str]] | None = None  # task id (as JSON keys are text) -> owners
     if policy.allowed(principal, "task:assign") is True:
         with workspace.session() as session:
             people = _data_owners(session)
             chains = {t["entity"]: _ancestors(session, t["entity"]) for t in out["task_list"]}
         owners = {
-            int(t["id"]): sorted(
+            str(t["id"]): sorted(
                 u.username
                 for u in people
                 if u.scope_entity is None or u.scope_entity in chains[t["entity"]]
