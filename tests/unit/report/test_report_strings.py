@@ -34,6 +34,8 @@ def test_chinese_column_is_chinese_where_it_has_words() -> None:
     for key, row in strings_table().items():
         if key in shared or not re.search(r"[A-Za-z]{3}", row["en"]):
             continue
+        if re.fullmatch(r"[A-Z0-9 ./+-]+", row["en"]) and row["zh-CN"] == row["en"]:
+            continue  # a code both languages write alike (PDF, XLSX)
         assert CJK.search(row["zh-CN"]), f"{key}: {row['zh-CN']!r} has no Chinese"
 
 
