@@ -32,7 +32,8 @@ def test_chinese_column_is_chinese_where_it_has_words() -> None:
     # (the product name; the language switch names the other language in that language)
     shared = {"doc.lang", "chart.percent", "app.name", "app.other_language"}
     for key, row in strings_table().items():
-        if key in shared or not re.search(r"[A-Za-z]{3}", row["en"]):
+        words = re.sub(r"\{[a-z_]+\}", "", row["en"])  # the fields are filled in later
+        if key in shared or not re.search(r"[A-Za-z]{3}", words):
             continue
         if re.fullmatch(r"[A-Z0-9 ./+-]+", row["en"]) and row["zh-CN"] == row["en"]:
             continue  # a code both languages write alike (PDF, XLSX)
