@@ -81,6 +81,19 @@ class AuditPage(PageContext):
     csv_href: str
 
 
+def _filters(
+    user: str, action: str, object_id: str, date_from: str, date_to: str
+) -> dict[str, str]:
+    """The filters of the query as given, trimmed (empty = any)."""
+    return {
+        "user": user.strip(),
+        "action": action.strip(),
+        "object": object_id.strip(),
+        "date_from": date_from.strip(),
+        "date_to": date_to.strip(),
+    }
+
+
 def _filter(filters: dict[str, str]) -> AuditFilter:
     return AuditFilter(
         user=filters["user"] or None,
@@ -122,13 +135,7 @@ def audit(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
     """The filtered event log and the chain's verification."""
-    filters = {
-        "user": user.strip(),
-        "action": action.strip(),
-        "object": object.strip(),
-        "date_from": date_from.strip(),
-        "date_to": date_to.strip(),
-    }
+    filters = _filters(user, action, object, date_from, date_to)
     problem: str | None = None
     status = 200
     try:
@@ -165,13 +172,7 @@ def export_csv(
     date_to: Field = "",
 ) -> Response:
     """The filtered events as CSV (``write_csv``: formula-neutralised, every hashed field)."""
-    chosen = AuditFilter(
-        user=user.strip() or None,
-        action=action.strip() or None,
-        object_id=object.strip() or None,
-        date_from=date_from.strip() or None,
-        date_to=date_to.strip() or None,
-    )
+    chosen = _filter(_filters(user, action, object, date_from, date_to))
     since, before = chosen.bounds()
     text = service.export_csv(
         workspace,
