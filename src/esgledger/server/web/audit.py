@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from esgledger.access import Principal
@@ -81,17 +81,25 @@ class AuditPage(PageContext):
     csv_href: str
 
 
-def _filters(
-    user: str, action: str, object_id: str, date_from: str, date_to: str
+def _query_filters(
+    user: Field = "",
+    action: Field = "",
+    object: Field = "",
+    date_from: Field = "",
+    date_to: Field = "",
 ) -> dict[str, str]:
-    """The filters of the query as given, trimmed (empty = any)."""
+    """The filters of the query (``user``, ``action``, ``object``, ``date_from``, ``date_to``)
+    as given, trimmed (empty = any): the page and its CSV export take the same ones."""
     return {
         "user": user.strip(),
         "action": action.strip(),
-        "object": object_id.strip(),
+        "object": object.strip(),
         "date_from": date_from.strip(),
         "date_to": date_to.strip(),
     }
+
+
+Filters = Annotated[dict[str, str], Depends(_query_filters)]
 
 
 def _filter(filters: dict[str, str]) -> AuditFilter:
@@ -127,15 +135,10 @@ def audit(
     request: Request,
     workspace: WorkspaceDep,
     principal: Reader,
-    user: Field = "",
-    action: Field = "",
-    object: Field = "",
-    date_from: Field = "",
-    date_to: Field = "",
+    filters: Filters,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
     """The filtered event log and the chain's verification."""
-    filters = _filters(user, action, object, date_from, date_to)
     problem: str | None = None
     status = 200
     try:
@@ -165,14 +168,10 @@ def audit(
 def export_csv(
     workspace: WorkspaceDep,
     principal: Reader,
-    user: Field = "",
-    action: Field = "",
-    object: Field = "",
-    date_from: Field = "",
-    date_to: Field = "",
+    filters: Filters,
 ) -> Response:
     """The filtered events as CSV (``write_csv``: formula-neutralised, every hashed field)."""
-    chosen = _filter(_filters(user, action, object, date_from, date_to))
+    chosen = _filter(filters)
     since, before = chosen.bounds()
     text = service.export_csv(
         workspace,
