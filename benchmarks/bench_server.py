@@ -55,16 +55,14 @@ import itertools
 import json
 import os
 import platform
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import _serve
 
 HERE = Path(__file__).resolve().parent
 WORKSPACE = HERE / ".data" / "server-demo"
@@ -86,40 +84,20 @@ ENERGY_FILE = "inputs/activities-energy-2024.csv"
 
 
 def child_env(src: Path | None = None) -> dict[str, str]:
-    """The environment of a child: ``src`` (default this checkout's) first on the path."""
-    env = dict(os.environ)
-    first = str(src or HERE.parent / "src")
-    env["PYTHONPATH"] = first + os.pathsep + env.get("PYTHONPATH", "")
-    return env
+    """The environment of a child: ``src`` (default this checkout's) first on the path (the
+    API token's requests need no plain-http cookies)."""
+    return _serve.child_env(src, plain_http=False)
 
 
 def esgledger(*args: str, stdin: str | None = None) -> None:
     """``python -m esgledger ARGS`` in a child process; stop on failure."""
-    done = subprocess.run(
-        [sys.executable, "-m", "esgledger", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=child_env(),
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"esgledger {args[0]} failed:\n{done.stderr[-2000:]}")
+    _serve.esgledger(*args, stdin=stdin, env=child_env())
 
 
 def prepare(source: Path, rebuild: bool, work: Path) -> Path:
     """A copy of the workspace to measure, with the bench account."""
-    if source == WORKSPACE and (rebuild or not source.exists()):
-        if source.exists():
-            shutil.rmtree(source)
-        source.parent.mkdir(parents=True, exist_ok=True)
-        print(f"building the demo workspace in {source} ...", flush=True)
-        esgledger("demo", "-w", str(source))
-    if not (source / "esgledger.toml").exists():
-        raise SystemExit(f"{source} is not an esgledger workspace")
-    root = work / "ws"
-    shutil.copytree(source, root)
-    esgledger("upgrade", str(root))  # a workspace cached by an older esgledger
+    env = child_env()
+    root = _serve.copy_workspace(_serve.cached_demo(source, WORKSPACE, rebuild, env), work, env)
     esgledger("users", "add", str(root), USER, "--role", "esg_office", "--password-stdin",
               stdin=PASSWORD + "\n")  # fmt: skip
     return root
@@ -149,47 +127,10 @@ def child_token(root: Path) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def server(root: Path, log: Path, src: Path | None) -> Iterator[str]:
+def server(root: Path, log: Path, src: Path | None) -> contextlib.AbstractContextManager[str]:
     """``esgledger serve`` on 127.0.0.1 and a free port (the sources ``src``, default this
     checkout's), ready; stopped (SIGINT) after."""
-    import httpx
-
-    port = free_port()
-    with log.open("w") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "esgledger", "serve", str(root), "--port", str(port)],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            env=child_env(src),
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"the server stopped:\n{log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit("the server was not ready within 120 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return _serve.serve(root, log, child_env(src))
 
 
 def endpoints(base: str, token: str) -> list[str]:

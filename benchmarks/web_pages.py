@@ -39,25 +39,21 @@ contentful paint under 1 s, every page's p95 under 200 ms, at most 1 MB of JavaS
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
 import re
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
+
+from _serve import CHROMIUM_ARGS, cached_demo, chromium, copy_workspace, esgledger, serve
 
 HERE = Path(__file__).resolve().parent
 WORKSPACE = HERE / ".data" / "pages-demo"
@@ -70,88 +66,12 @@ TARGET_P95_MS = 200.0
 TARGET_JS_BYTES = 1_000_000
 
 
-def child_env() -> dict[str, str]:
-    """The environment of a child: this checkout's sources first on the path, plain-http
-    session cookies (127.0.0.1)."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(HERE.parent / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    env["ESGLEDGER_SERVER_COOKIE_SECURE"] = "false"
-    env.pop("ESGLEDGER_DEBUG", None)
-    return env
-
-
-def esgledger(*args: str, stdin: str | None = None) -> None:
-    """``python -m esgledger ARGS`` in a child process; stop on failure."""
-    done = subprocess.run(
-        [sys.executable, "-m", "esgledger", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=child_env(),
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"esgledger {args[0]} failed:\n{done.stderr[-2000:]}")
-
-
 def prepare(source: Path, rebuild: bool, work: Path) -> Path:
     """A copy of the demo workspace with the bench account (an admin of the group)."""
-    if source == WORKSPACE and (rebuild or not source.exists()):
-        if source.exists():
-            shutil.rmtree(source)
-        source.parent.mkdir(parents=True, exist_ok=True)
-        print(f"building the demo workspace in {source} ...", flush=True)
-        esgledger("demo", "-w", str(source))
-    if not (source / "esgledger.toml").exists():
-        raise SystemExit(f"{source} is not an esgledger workspace")
-    root = work / "ws"
-    shutil.copytree(source, root)
-    esgledger("upgrade", str(root))
+    root = copy_workspace(cached_demo(source, WORKSPACE, rebuild), work)
     esgledger("users", "add", str(root), USER, "--role", "admin", "--password-stdin",
               stdin=PASSWORD + "\n")  # fmt: skip
     return root
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def server(root: Path, log: Path) -> Iterator[str]:
-    """``esgledger serve`` on 127.0.0.1 and a free port, ready; stopped (SIGINT) after."""
-    import httpx
-
-    port = free_port()
-    with log.open("w") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "esgledger", "serve", str(root), "--port", str(port)],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            env=child_env(),
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"the server stopped:\n{log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit("the server was not ready within 120 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class _Links(HTMLParser):
@@ -258,10 +178,7 @@ def server_times(client: Any, pages: list[str], requests: int) -> dict[str, dict
 def browser_figures(base: str, pages: list[str], paints: int) -> dict[str, Any] | None:
     """First contentful paints and JavaScript per page in Chromium (step 4); None without
     Chromium."""
-    executable = next(
-        (found for name in ("chromium", "chromium-browser", "google-chrome")
-         if (found := shutil.which(name))), None
-    )  # fmt: skip
+    executable = chromium()
     if executable is None:
         print("no Chromium on PATH: first paints and JavaScript not measured", file=sys.stderr)
         return None
@@ -272,10 +189,9 @@ def browser_figures(base: str, pages: list[str], paints: int) -> dict[str, Any] 
     scripts_js = """() => performance.getEntriesByType("resource")
       .filter((e) => e.initiatorType === "script" || e.name.split("?")[0].endsWith(".js"))
       .reduce((sum, e) => sum + (e.decodedBodySize || 0), 0)"""
-    args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
     result: dict[str, Any] = {"fcp": {}, "js": {}}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=args)
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             for label, url, signed in (("baseline /sign-in", "/sign-in", False), ("/", "/", True)):
                 values = []
@@ -364,7 +280,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="esgledger-bench-pages-") as work:
         root = prepare(args.workspace.resolve(), args.rebuild, Path(work))
-        with server(root, Path(work) / "server.log") as base:
+        with serve(root, Path(work) / "server.log") as base:
             client = signed_in_client(base)
             pages = discover(client, args.max_pages, route_patterns(root))
             load1, load5, _ = os.getloadavg()

@@ -22,16 +22,8 @@ Chromium is the operating system's (``tools/install-system-packages.sh``), never
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,91 +31,34 @@ IMAGES = ROOT / "docs" / "images"
 PASSWORD = "readme-screenshots-not-secret-1"
 VIEWPORT = {"width": 1440, "height": 900}
 
-
-def child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    env["ESGLEDGER_SERVER_COOKIE_SECURE"] = "false"  # plain http on 127.0.0.1
-    env.pop("ESGLEDGER_DEBUG", None)
-    return env
-
-
-def esgledger(*args: str, stdin: str | None = None) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "esgledger", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=child_env(),
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"esgledger {args[0]} failed:\n{done.stderr[-2000:]}")
+# The helpers to run esgledger and its server are the benchmarks' (benchmarks/_serve.py).
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _serve import CHROMIUM_ARGS, build_demo, chromium, copy_workspace, esgledger, serve  # noqa: E402
 
 
 def prepare(source: Path | None, work: Path) -> Path:
-    root = work / "ws"
+    """The workspace to photograph: a copy of ``source``, or a fresh demo; with known
+    passwords."""
     if source is None:
-        print("building the demo workspace ...", flush=True)
-        esgledger("demo", "-w", str(root))
+        root = work / "ws"
+        build_demo(root)
     else:
-        shutil.copytree(source, root)
-        esgledger("upgrade", str(root))
+        root = copy_workspace(source, work)
     for username in ("admin", "cloud.owner"):
         esgledger("users", "set-password", str(root), username, stdin=PASSWORD + "\n")
     return root
 
 
-@contextlib.contextmanager
-def server(root: Path, log: Path) -> Iterator[str]:
-    import httpx
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with log.open("w") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "esgledger", "serve", str(root), "--port", str(port)],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            env=child_env(),
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"the server stopped:\n{log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit("the server was not ready within 120 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def shoot(base: str) -> list[str]:
-    executable = next(
-        (found for name in ("chromium", "chromium-browser", "google-chrome")
-         if (found := shutil.which(name))), None
-    )  # fmt: skip
+    executable = chromium()
     if executable is None:
         raise SystemExit("no Chromium on PATH (tools/install-system-packages.sh installs it)")
     from playwright.sync_api import sync_playwright
 
     IMAGES.mkdir(parents=True, exist_ok=True)
     made = []
-    args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=args)
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             shots = (
                 ("admin", "zh-CN", "/", "screenshot-dashboard-zh-CN.png"),
@@ -169,7 +104,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="esgledger-screenshots-") as work:
         root = prepare(args.workspace.resolve() if args.workspace else None, Path(work))
-        with server(root, Path(work) / "server.log") as base:
+        with serve(root, Path(work) / "server.log") as base:
             for line in shoot(base):
                 print(line)
     return 0

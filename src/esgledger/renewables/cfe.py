@@ -43,6 +43,7 @@ __all__ = [
     "heatmap",
     "matrix_from_table",
     "plot_heatmap",
+    "read_hourly",
     "summary_table",
 ]
 
@@ -253,6 +254,39 @@ def summary_table(sites: Sequence[str], summary: CfeSummary) -> pa.Table:
             "volumetric_match_fraction": summary.volumetric_match,
             "hourly_match_fraction": summary.hourly_match,
             "cfe_score_fraction": summary.cfe_score,
+        }
+    )
+
+
+def read_hourly(path: Path, stem: str) -> pa.Table:
+    """An hourly file (CSV or Parquet: ``site``, ``hour``, ``<stem>_mwh``) as Arrow, the input
+    of :func:`matrix_from_table`: ``site`` as text, ``hour`` as a timestamp, ``<stem>_mwh`` as
+    float64. A file without those columns raises ``InputError``. The report's 24/7 CFE
+    section and the green-power view (``renewables.service.cfe_view``) both read through
+    here."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from esgledger.errors import InputError, Issue
+
+    table = (
+        pq.read_table(path) if path.suffix.lower() in (".parquet", ".pq") else pacsv.read_csv(path)
+    )
+    wanted = {"site", "hour", f"{stem}_mwh"}
+    if not wanted <= set(table.column_names):
+        problem = f"the file needs the columns site, hour and {stem}_mwh"
+        raise InputError(
+            f"{path.name} was rejected: {problem}",
+            [Issue(path.name, 1, None, None, problem, f"name the columns site, hour, {stem}_mwh")],
+        )
+    hour = table.column("hour")
+    if not str(hour.type).startswith("timestamp"):
+        hour = hour.cast(pa.timestamp("s"))
+    return pa.table(
+        {
+            "site": table.column("site").cast(pa.string()),
+            "hour": hour,
+            f"{stem}_mwh": table.column(f"{stem}_mwh").cast(pa.float64()),
         }
     )
 

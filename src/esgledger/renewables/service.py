@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from esgledger import audit
 from esgledger.access.policy import require
@@ -204,23 +201,6 @@ def green_power_view(
     return view
 
 
-def _read_hourly(path: Path, stem: str) -> pa.Table:
-    """An hourly file (CSV or Parquet: ``site``, ``hour``, ``<stem>_mwh``)."""
-    table = (
-        pq.read_table(path) if path.suffix.lower() in (".parquet", ".pq") else pacsv.read_csv(path)
-    )
-    hour = table.column("hour")
-    if not str(hour.type).startswith("timestamp"):
-        hour = hour.cast(pa.timestamp("s"))
-    return pa.table(
-        {
-            "site": table.column("site").cast(pa.string()),
-            "hour": hour,
-            f"{stem}_mwh": table.column(f"{stem}_mwh").cast(pa.float64()),
-        }
-    )
-
-
 def cfe_view(workspace: Workspace, sites: frozenset[str] | None = None) -> dict[str, Any] | None:
     """Hourly 24/7 CFE of the hourly files the workspace's ``report/report.toml`` names in
     ``[green]`` (``hourly_load``, ``hourly_supply``, ``grid_cfe``), as the report's heat-map:
@@ -234,8 +214,8 @@ def cfe_view(workspace: Workspace, sites: frozenset[str] | None = None) -> dict[
         green = inputs.config.green
         if green.hourly_load is None or green.hourly_supply is None:
             return None
-        load = _read_hourly(inputs.resolve(green.hourly_load), "load")
-        supply = _read_hourly(inputs.resolve(green.hourly_supply), "clean")
+        load = cfe_module.read_hourly(inputs.resolve(green.hourly_load), "load")
+        supply = cfe_module.read_hourly(inputs.resolve(green.hourly_supply), "clean")
         names, hours, load_m = cfe_module.matrix_from_table(load, "load_mwh")
         _, _, clean_m = cfe_module.matrix_from_table(supply, "clean_mwh", sites=names, hours=hours)
     except (EsgledgerError, OSError, KeyError, ValueError, pa.ArrowException) as exc:

@@ -388,35 +388,6 @@ def _recalculations(workspace: Workspace) -> tuple[Text, ...]:
     return tuple(out)
 
 
-def _read_hourly(path: Path, stem: str) -> pa.Table:
-    """An hourly file (CSV or Parquet: ``site``, ``hour``, ``<stem>_mwh``) as Arrow."""
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
-
-    from esgledger.errors import InputError, Issue
-
-    table = (
-        pq.read_table(path) if path.suffix.lower() in (".parquet", ".pq") else pacsv.read_csv(path)
-    )
-    wanted = {"site", "hour", f"{stem}_mwh"}
-    if not wanted <= set(table.column_names):
-        problem = f"the file needs the columns site, hour and {stem}_mwh"
-        raise InputError(
-            f"{path.name} was rejected: {problem}",
-            [Issue(path.name, 1, None, None, problem, f"name the columns site, hour, {stem}_mwh")],
-        )
-    hour = table.column("hour")
-    if not str(hour.type).startswith("timestamp"):
-        hour = hour.cast(pa.timestamp("s"))
-    return pa.table(
-        {
-            "site": table.column("site").cast(pa.string()),
-            "hour": hour,
-            f"{stem}_mwh": table.column(f"{stem}_mwh").cast(pa.float64()),
-        }
-    )
-
-
 def _cfe(inputs: ReportInputs) -> tuple[Any, dict[str, float]]:
     """Month x hour CFE share and the portfolio scores [%] from the configured hourly files."""
     green = inputs.config.green
@@ -424,8 +395,8 @@ def _cfe(inputs: ReportInputs) -> tuple[Any, dict[str, float]]:
         return None, {}
     from esgledger.renewables import cfe as cfe_module
 
-    load = _read_hourly(inputs.resolve(green.hourly_load), "load")
-    supply = _read_hourly(inputs.resolve(green.hourly_supply), "clean")
+    load = cfe_module.read_hourly(inputs.resolve(green.hourly_load), "load")
+    supply = cfe_module.read_hourly(inputs.resolve(green.hourly_supply), "clean")
     sites, hours, load_m = cfe_module.matrix_from_table(load, "load_mwh")
     _, _, clean_m = cfe_module.matrix_from_table(supply, "clean_mwh", sites=sites, hours=hours)
     result = cfe_module.cfe(load_m, clean_m, green.grid_cfe)

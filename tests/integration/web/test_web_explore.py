@@ -200,7 +200,6 @@ def test_green_power_figures_equal_the_domain_results(demo: DemoCopy, office: An
     from esgledger.inventory.runs import load_run
     from esgledger.renewables import cfe as cfe_module
     from esgledger.renewables.allocation import re_share
-    from esgledger.renewables.service import _read_hourly
     from esgledger.report.config import load_report_inputs
     from esgledger.store import Workspace
 
@@ -211,8 +210,8 @@ def test_green_power_figures_equal_the_domain_results(demo: DemoCopy, office: An
             parents=dict(market.parents), re100=True, year=market.year,
         )  # fmt: skip
         green = load_report_inputs(ws.root, workspace_name=ws.name)
-    load = _read_hourly(green.resolve(str(green.config.green.hourly_load)), "load")
-    supply = _read_hourly(green.resolve(str(green.config.green.hourly_supply)), "clean")
+    load = cfe_module.read_hourly(green.resolve(str(green.config.green.hourly_load)), "load")
+    supply = cfe_module.read_hourly(green.resolve(str(green.config.green.hourly_supply)), "clean")
     sites, hours, load_m = cfe_module.matrix_from_table(load, "load_mwh")
     _, _, clean_m = cfe_module.matrix_from_table(supply, "clean_mwh", sites=sites, hours=hours)
     score = cfe_module.cfe(load_m, clean_m, green.config.green.grid_cfe).summary()

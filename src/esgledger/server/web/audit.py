@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from esgledger.access import Principal
@@ -81,6 +81,27 @@ class AuditPage(PageContext):
     csv_href: str
 
 
+def _query_filters(
+    user: Field = "",
+    action: Field = "",
+    object: Field = "",
+    date_from: Field = "",
+    date_to: Field = "",
+) -> dict[str, str]:
+    """The filters of the query (``user``, ``action``, ``object``, ``date_from``, ``date_to``)
+    as given, trimmed (empty = any): the page and its CSV export take the same ones."""
+    return {
+        "user": user.strip(),
+        "action": action.strip(),
+        "object": object.strip(),
+        "date_from": date_from.strip(),
+        "date_to": date_to.strip(),
+    }
+
+
+Filters = Annotated[dict[str, str], Depends(_query_filters)]
+
+
 def _filter(filters: dict[str, str]) -> AuditFilter:
     return AuditFilter(
         user=filters["user"] or None,
@@ -114,21 +135,10 @@ def audit(
     request: Request,
     workspace: WorkspaceDep,
     principal: Reader,
-    user: Field = "",
-    action: Field = "",
-    object: Field = "",
-    date_from: Field = "",
-    date_to: Field = "",
+    filters: Filters,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
     """The filtered event log and the chain's verification."""
-    filters = {
-        "user": user.strip(),
-        "action": action.strip(),
-        "object": object.strip(),
-        "date_from": date_from.strip(),
-        "date_to": date_to.strip(),
-    }
     problem: str | None = None
     status = 200
     try:
@@ -158,20 +168,10 @@ def audit(
 def export_csv(
     workspace: WorkspaceDep,
     principal: Reader,
-    user: Field = "",
-    action: Field = "",
-    object: Field = "",
-    date_from: Field = "",
-    date_to: Field = "",
+    filters: Filters,
 ) -> Response:
     """The filtered events as CSV (``write_csv``: formula-neutralised, every hashed field)."""
-    chosen = AuditFilter(
-        user=user.strip() or None,
-        action=action.strip() or None,
-        object_id=object.strip() or None,
-        date_from=date_from.strip() or None,
-        date_to=date_to.strip() or None,
-    )
+    chosen = _filter(filters)
     since, before = chosen.bounds()
     text = service.export_csv(
         workspace,
