@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,35 +28,15 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import settings
 
+from _backends import DbBackend
 from esgledger.store import DATABASE_URL_ENV, Workspace
 
 TEST_DATABASE_URL_ENV = "ESGLEDGER_TEST_DATABASE_URL"
 NO_PG_REASON = f"{TEST_DATABASE_URL_ENV} is not set"
-TEST_YEAR = 2024
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
-
-
-@dataclass(frozen=True, slots=True)
-class DbBackend:
-    """Where a test's workspace database lives.
-
-    ``database_url`` is None for SQLite (the workspace's own ``esgledger.db``); ``schema`` is
-    the PostgreSQL schema reserved for this test.
-    """
-
-    name: str
-    database_url: str | None
-    schema: str | None
-
-    def init_workspace(
-        self, root: Path, *, year: int = TEST_YEAR, name: str = "Test Group"
-    ) -> Workspace:
-        return Workspace.init(
-            root, year=year, name=name, database_url=self.database_url, schema=self.schema
-        )
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from esgledger.store import Workspace
 from esgledger.store.repository import load_batches, load_entities, load_sites
 
 if TYPE_CHECKING:
-    from conftest import DbBackend
+    from _backends import DbBackend
 
 DEMO = Path(__file__).parents[2] / "src" / "esgledger" / "demo"
 #: The demo's steps without the report (about 13 s of PDF work): the report is checked once,

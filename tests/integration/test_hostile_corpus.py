@@ -24,8 +24,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 import hostile
+from _backends import DbBackend
 from _inventory_support import write_csv
-from conftest import DbBackend
 from esgledger.access import Principal
 from esgledger.access.users import add_user
 from esgledger.cli import app

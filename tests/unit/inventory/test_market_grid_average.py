@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
+from _backends import DbBackend
 from _inventory_support import YEAR, activity, entity, import_rows, site, user_factor
-from conftest import DbBackend
 from esgledger.inventory import calculate, summary
 from esgledger.inventory.explain import explain
 from esgledger.inventory.market import market_based

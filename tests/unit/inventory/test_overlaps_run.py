@@ -13,9 +13,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from _backends import DbBackend
 from _inventory_support import YEAR, activity, entity, import_rows, site
 from _line_item_builder import line, table
-from conftest import DbBackend
 from esgledger.inventory import calculate, summary
 from esgledger.inventory.quality import score_line_items
 from esgledger.overlaps import overlap_warning

@@ -17,7 +17,7 @@ from esgledger.store import workspace as workspace_module
 from esgledger.store.models import Entity, WorkspaceInfo
 
 if TYPE_CHECKING:
-    from conftest import DbBackend
+    from _backends import DbBackend
 
 
 # Characters TOML strings must escape: quote, backslash, tab, newline, DEL.
