@@ -221,9 +221,10 @@ def _typed_sql(types: dict[str, str]) -> str:
         value = "CAST(NULL AS DOUBLE)"
     else:
         value = "TRY_CAST(s.value AS DOUBLE)"
+    # the texts of the timestamp and the value (``ts_text``, ``value_text``) are not kept:
+    # :func:`_issues` reads them from ``src`` for the few rows it names
     return (
         "SELECT s.__row, CAST(s.meter AS VARCHAR) AS meter, "
-        "CAST(s.timestamp AS VARCHAR) AS ts_text, CAST(s.value AS VARCHAR) AS value_text, "
         f"m.meter IS NOT NULL AS known, {instant} AS ts_utc, {value} AS value "
         "FROM src s LEFT JOIN meters m ON m.meter = trim(CAST(s.meter AS VARCHAR))"
     )
@@ -263,25 +264,42 @@ def _issues(con: duckdb.DuckDBPyConnection, name: str) -> tuple[list[Issue], int
     ]
     issues: list[Issue] = []
     total = 0
-    for column, condition, shown_column, problem, fix in rules:
-        source = "meter" if shown_column == "meter_text" else shown_column
-        count = con.execute(f"SELECT count(*) FROM typed WHERE {condition}").fetchone()
-        n = int(count[0]) if count else 0
+    # every rule counted in one scan of ``typed``
+    counted = con.execute(
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE {rule[1]})" for rule in rules)
+        + " FROM typed"
+    ).fetchone()
+    counts = [int(c) for c in counted] if counted else [0] * len(rules)
+    for (column, condition, shown_column, problem, fix), n in zip(rules, counts, strict=True):
         if not n:
             continue
         total += n
         room = max(0, ISSUE_CAP - len(issues))
-        for row, value in con.execute(
-            f"SELECT __row, {source} FROM typed WHERE {condition} ORDER BY __row LIMIT {room}"
-        ).fetchall():
+        chosen = f"SELECT __row FROM typed WHERE {condition} ORDER BY __row LIMIT {room}"
+        if shown_column in ("ts_text", "value_text"):
+            # the text as written, from the file itself, for the named rows only
+            raw = "timestamp" if shown_column == "ts_text" else "value"
+            query = (
+                f"SELECT __row, CAST({_ident(raw)} AS VARCHAR) FROM src "
+                f"WHERE __row IN ({chosen}) ORDER BY __row"
+            )
+        else:
+            source = "meter" if shown_column == "meter_text" else shown_column
+            query = f"SELECT __row, {source} FROM ({chosen}) JOIN typed USING (__row) ORDER BY 1"
+        for row, value in con.execute(query).fetchall():
             issues.append(
                 Issue(name, int(row), column, None if value is None else str(value), problem, fix)
             )
     if total:
         return issues, total
+    # the keys given twice first (a plain count per key), then the rows of those keys only
     duplicates = con.execute(
-        "SELECT meter, ts_utc, list(__row ORDER BY __row) AS rows_ FROM typed "
-        "GROUP BY meter, ts_utc HAVING count(*) > 1 ORDER BY min(__row)"
+        "WITH twice AS (SELECT meter, ts_utc FROM typed GROUP BY meter, ts_utc "
+        "HAVING count(*) > 1) "
+        "SELECT t.meter, t.ts_utc, list(t.__row ORDER BY t.__row) AS rows_ FROM typed t "
+        "SEMI JOIN twice d ON d.meter = t.meter AND d.ts_utc = t.ts_utc "
+        "GROUP BY t.meter, t.ts_utc ORDER BY min(t.__row)"
     ).fetchall()
     for meter, instant, rows_ in duplicates:
         total += len(rows_) - 1

@@ -181,21 +181,31 @@ seq AS (
     SELECT *,
         lag(ts_utc) OVER w AS prev_ts,
         lag(value) OVER w AS prev_value,
-        CASE WHEN value IS DISTINCT FROM lag(value) OVER w THEN 1 ELSE 0 END AS changed
+        CASE WHEN value IS DISTINCT FROM lag(value) OVER w THEN 1 ELSE 0 END AS changed,
+        value IS NOT DISTINCT FROM lag(value) OVER w
+            OR value IS NOT DISTINCT FROM lead(value) OVER w AS repeated,
+        row_number() OVER w AS rn
     FROM r WINDOW w AS (PARTITION BY meter ORDER BY ts_utc)
 ),
 step AS (
     SELECT meter, greatest(1, coalesce(median(epoch(ts_utc) - epoch(prev_ts)), 900)) AS step_s
     FROM seq GROUP BY meter
 ),
-runs AS (
-    SELECT s.*, t.step_s,
-        sum(changed) OVER (PARTITION BY s.meter ORDER BY ts_utc ROWS UNBOUNDED PRECEDING)
-            AS run_id
-    FROM seq s JOIN step t USING (meter)
+-- runs of equal consecutive values, numbered among the repeated readings only (a reading
+-- that differs from both neighbours is a run of one): one small window instead of two over
+-- every reading
+repeats AS (
+    SELECT meter, rn,
+        sum(changed) OVER (PARTITION BY meter ORDER BY rn ROWS UNBOUNDED PRECEDING) AS run_id
+    FROM seq WHERE repeated
+),
+run_sizes AS (
+    SELECT p.meter, p.rn, count(*) OVER (PARTITION BY p.meter, p.run_id) AS run_length
+    FROM repeats p
 ),
 sized AS (
-    SELECT *, count(*) OVER (PARTITION BY meter, run_id) AS run_length FROM runs
+    SELECT s.*, t.step_s, coalesce(z.run_length, 1) AS run_length
+    FROM seq s JOIN step t USING (meter) LEFT JOIN run_sizes z USING (meter, rn)
 ),
 raw AS (
     SELECT meter, site, role, unit, kind, tz, step_s, ts_utc, value, prev_ts, prev_value,
@@ -477,34 +487,43 @@ GROUP BY site, meter, bin
 
 def _coarser_sql(trunc: str) -> str:
     """Local hours, days or months from the 15-minute bins ``b15``: labelled with the local
-    wall time and kept apart by UTC offset (hours); days and months by local calendar."""
-    offset = "period_local - period_start_utc"
+    wall time and kept apart by UTC offset (hours); days and months by local calendar. The
+    bins are summed first; each period's UTC start and length are then worked out once per
+    period from its local label (not once per bin)."""
     if trunc == "hour":
-        key = f"date_trunc('hour', period_local), {offset}"
-        start = f"date_trunc('hour', period_local) - ({offset})"
+        offset = "period_local - period_start_utc"
+        keys = f"date_trunc('hour', period_local) AS k, {offset} AS k_offset"
+        start = "k - k_offset"
         seconds = "3600.0"
     else:
-        key = f"date_trunc('{trunc}', period_local)"
-        start = (
-            f"CAST(timezone('UTC', timezone(tz, date_trunc('{trunc}', period_local))) AS TIMESTAMP)"
-        )
-        following = f"date_trunc('{trunc}', period_local) + INTERVAL 1 {trunc.upper()}"
+        keys = f"date_trunc('{trunc}', period_local) AS k"
+        start = "CAST(timezone('UTC', timezone(tz, k)) AS TIMESTAMP)"
+        following = f"k + INTERVAL 1 {trunc.upper()}"
         seconds = (
             f"(epoch(CAST(timezone('UTC', timezone(tz, {following})) AS TIMESTAMP)) - "
             f"epoch({start}))"
         )
     return f"""
-SELECT site, meter, any_value(role) AS role, any_value(unit) AS unit,
-    min({start}) AS period_start_utc,
-    min(date_trunc('{trunc}', period_local)) AS period_local,
-    sum(quantity) AS quantity,
-    CAST(round(min({seconds}) / any_value(step_s)) AS INTEGER) AS expected_intervals,
-    CAST(sum(intervals) AS INTEGER) AS intervals,
-    CAST(sum(flagged) AS INTEGER) AS flagged,
-    bool_or(estimated) AS estimated,
-    least(1.0, sum(coverage * 900.0) / min({seconds})) AS coverage
-FROM b15
-GROUP BY site, meter, {key}
+SELECT site, meter, role, unit,
+    {start} AS period_start_utc,
+    k AS period_local,
+    quantity,
+    CAST(round({seconds} / step_s) AS INTEGER) AS expected_intervals,
+    intervals,
+    flagged,
+    estimated,
+    least(1.0, covered / {seconds}) AS coverage
+FROM (
+    SELECT site, meter, {keys}, any_value(role) AS role, any_value(unit) AS unit,
+        any_value(tz) AS tz, any_value(step_s) AS step_s,
+        sum(quantity) AS quantity,
+        CAST(sum(intervals) AS INTEGER) AS intervals,
+        CAST(sum(flagged) AS INTEGER) AS flagged,
+        bool_or(estimated) AS estimated,
+        sum(coverage * 900.0) AS covered
+    FROM b15
+    GROUP BY ALL
+)
 """
 
 
