@@ -5,9 +5,10 @@
 A readings file has the columns ``meter``, ``timestamp``, ``value``
 (``esgledger/schema/reading_columns.csv``; CSV in UTF-8 or GB18030, XLSX or Parquet). A
 timestamp is ISO 8601 with its offset (``2024-01-01T00:15:00+08:00``, ``...Z``), or a local
-time (no offset) read in the meter's site time zone; Parquet timestamps with a time zone are
-instants, without one local times. A value is the reading in the meter's unit (a counter's
-register, or an interval's consumption or average power).
+time (no offset; a date alone is local midnight) read in the meter's site time zone; an
+offset beyond ±14:00 or an instant outside the years 1900 to 2199 is refused; Parquet
+timestamps with a time zone are instants, without one local times. A value is the reading
+in the meter's unit (a counter's register, or an interval's consumption or average power).
 
 The whole file is checked in DuckDB — known meters, timestamps, finite numbers within the
 generic bounds, no key given twice — and then stored whole or not at all as one lake file
@@ -73,7 +74,14 @@ KIND = "readings"
 LAKE_DIR = "telemetry/readings"
 #: At most this many issues are listed (all are counted).
 ISSUE_CAP = 1000
-_OFFSET = r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+#: A text with an offset after its time of day (a date alone, ``2024-01-01``, is a local date,
+#: not a date with the offset ``-01``).
+_OFFSET = r":[0-9]{2}(\.[0-9]+)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+#: The offsets that exist: UTC-14:00 to UTC+14:00 (DuckDB would read +25:00 as 25 hours).
+_VALID_OFFSET = r"(Z|z|[+-]((0[0-9]|1[0-3])(:?[0-5][0-9])?|14(:?00)?))$"
+#: Readings outside these instants are refused (a year such as 99999 is no reading, and
+#: cannot be shown as a Python datetime).
+_FIRST_INSTANT, _END_INSTANT = "1900-01-01", "2200-01-01"
 _TIMESTAMP_FIX = (
     "write ISO 8601 with an offset (2024-01-01T00:15:00+08:00) or a local time "
     "(2024-01-01 00:15:00) in the site's time zone"
@@ -211,7 +219,8 @@ def _typed_sql(types: dict[str, str]) -> str:
         text = "trim(CAST(s.timestamp AS VARCHAR))"
         instant = (
             f"CASE WHEN regexp_matches({text}, '{_OFFSET}') "
-            f"THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) "
+            f"THEN CASE WHEN regexp_matches({text}, '{_VALID_OFFSET}') "
+            f"THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) END "
             f"ELSE timezone('UTC', timezone(m.timezone, TRY_CAST({text} AS TIMESTAMP))) END"
         )
     value_type = types["value"]
@@ -247,6 +256,14 @@ def _issues(con: duckdb.DuckDBPyConnection, name: str) -> tuple[list[Issue], int
             "import the meter tree first (esgledger import --kind meters)",
         ),
         ("timestamp", "known AND ts_utc IS NULL", "ts_text", "not a timestamp", _TIMESTAMP_FIX),
+        (
+            "timestamp",
+            f"known AND NOT (ts_utc >= TIMESTAMP '{_FIRST_INSTANT}' "
+            f"AND ts_utc < TIMESTAMP '{_END_INSTANT}')",
+            "ts_text",
+            "a timestamp outside the years 1900 to 2199",
+            "check the year of the reading",
+        ),
         (
             "value",
             "value IS NULL",
