@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from esgledger.energy.meters import Meter, load_meters
 from esgledger.energy.periods import Period
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
     from esgledger.store import Workspace
 
 __all__ = [
+    "CHUNK_READINGS",
     "DERIVED_DIR",
     "GRAINS",
     "SPIKE_MADS",
@@ -86,6 +88,9 @@ GRAINS: tuple[str, ...] = ("15min", "hour", "day", "month")
 STUCK_READINGS = 12
 #: Robust standard deviations (1.4826 × MAD) above the median that make a ``spike``.
 SPIKE_MADS = 10.0
+#: Readings per chunk of meters in :func:`refresh` (about 4 M: sorted and aggregated within
+#: a few hundred MB).
+CHUNK_READINGS = 4_000_000
 _VERSION = 1
 _FLAG_ORDER = ("negative", "rollover", "reset", "gap", "stuck", "spike", "skew")
 
@@ -413,38 +418,114 @@ def refresh(workspace: Workspace, *, force: bool = False) -> Derived:
     return Derived(final, batches, digest)
 
 
+def _chunks(
+    con: duckdb.DuckDBPyConnection, files: Sequence[tuple[str, Path]]
+) -> list[tuple[str, str]]:
+    """Ranges ``(first, last)`` of meter ids, in DuckDB's order, each holding about
+    :data:`CHUNK_READINGS` readings (a meter is never split)."""
+    listed = ", ".join(_sql(str(path)) for _, path in files)
+    counts = con.execute(
+        f"SELECT meter, count(*) FROM read_parquet([{listed}]) GROUP BY meter ORDER BY meter"
+    ).fetchall()
+    ranges: list[tuple[str, str]] = []
+    first: str | None = None
+    last = ""
+    size = 0
+    for meter, n in counts:
+        if first is not None and size + int(n) > CHUNK_READINGS:
+            ranges.append((first, last))
+            first, size = None, 0
+        if first is None:
+            first = str(meter)
+        last, size = str(meter), size + int(n)
+    if first is not None:
+        ranges.append((first, last))
+    return ranges
+
+
+class _Writers:
+    """One Parquet file per derived table, written chunk by chunk."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.open: dict[str, pq.ParquetWriter] = {}
+
+    def append(self, name: str, reader: pa.RecordBatchReader, compression: str) -> None:
+        writer = self.open.get(name)
+        if writer is None:
+            writer = pq.ParquetWriter(
+                self.folder / f"{name}.parquet", reader.schema, compression=compression
+            )
+            self.open[name] = writer
+        for batch in reader:
+            if batch.num_rows:
+                table = pa.Table.from_batches([batch])
+                if table.schema != writer.schema:
+                    table = table.cast(writer.schema)
+                writer.write_table(table)
+
+    def close(self) -> None:
+        for writer in self.open.values():
+            writer.close()
+
+
 def _build(folder: Path, meters: Sequence[Meter], files: Sequence[tuple[str, Path]]) -> None:
+    """Write the derived tables of ``files``, a range of meters at a time (every step
+    partitions by meter, so the chunks are independent: each is sorted and aggregated in
+    memory and the peak does not grow with the number of readings)."""
     con = _con()
+    writers = _Writers(folder)
     try:
         con.register("m_arrow", _meters_table(meters))
-        con.execute("CREATE TABLE m AS SELECT * FROM m_arrow")
-        if files and meters:
-            relation = _readings_relation(files)
-            con.execute(f"CREATE TEMP TABLE iv AS {_intervals_sql(relation)}")
-        else:
-            empty = (
-                "(SELECT NULL::VARCHAR AS meter, NULL::TIMESTAMP AS ts_utc, NULL::DOUBLE AS value)"
+        empty = "(SELECT NULL::VARCHAR AS meter, NULL::TIMESTAMP AS ts_utc, NULL::DOUBLE AS value)"
+        chunks: list[tuple[str, str] | None] = list(_chunks(con, files)) if files else []
+        for chunk in chunks or [None]:
+            if chunk is None or not meters:
+                con.execute("CREATE OR REPLACE TABLE m AS SELECT * FROM m_arrow")
+                nothing = f"{_intervals_sql(empty)} WHERE false"
+                con.execute(f"CREATE OR REPLACE TEMP TABLE iv AS {nothing}")
+            else:
+                low, high = _sql(chunk[0]), _sql(chunk[1])
+                con.execute(
+                    "CREATE OR REPLACE TABLE m AS SELECT * FROM m_arrow "
+                    f"WHERE meter >= {low} AND meter <= {high}"
+                )
+                listed = ", ".join(_sql(str(path)) for _, path in files)
+                relation = (
+                    f"(SELECT meter, ts_utc, value FROM read_parquet([{listed}]) "
+                    f"WHERE meter >= {low} AND meter <= {high})"
+                )
+                con.execute(f"CREATE OR REPLACE TEMP TABLE iv AS {_intervals_sql(relation)}")
+            writers.append(
+                "flags",
+                con.sql(
+                    "SELECT site, meter, start_utc, end_utc, flag, "
+                    "CASE flag WHEN 'gap' THEN 'no reading for ' || CAST(seconds AS VARCHAR) "
+                    "|| ' s' ELSE NULL END AS detail "
+                    "FROM iv WHERE flag IS NOT NULL ORDER BY site, meter, start_utc"
+                ).to_arrow_reader(),
+                "snappy",
             )
-            con.execute(f"CREATE TEMP TABLE iv AS {_intervals_sql(empty)} WHERE false")
-        con.execute(
-            f"COPY (SELECT site, meter, start_utc, end_utc, flag, "
-            "CASE flag WHEN 'gap' THEN 'no reading for ' || CAST(seconds AS VARCHAR) || ' s' "
-            "ELSE NULL END AS detail "
-            "FROM iv WHERE flag IS NOT NULL ORDER BY site, meter, start_utc) "
-            f"TO {_sql(str(folder / 'flags.parquet'))} (FORMAT parquet)"
-        )
-        con.execute(f"CREATE TEMP TABLE b15 AS {_bins_15min_sql()}")
-        con.execute("DROP TABLE iv")
-        con.execute(
-            f"COPY (SELECT * FROM b15 ORDER BY site, meter, period_start_utc) "
-            f"TO {_sql(str(folder / 'rollup_15min.parquet'))} (FORMAT parquet, COMPRESSION zstd)"
-        )
-        for grain, trunc in (("hour", "hour"), ("day", "day"), ("month", "month")):
-            con.execute(
-                f"COPY ({_coarser_sql(trunc)} ORDER BY site, meter, period_start_utc) "
-                f"TO {_sql(str(folder / f'rollup_{grain}.parquet'))} (FORMAT parquet)"
+            con.execute(f"CREATE OR REPLACE TEMP TABLE b15 AS {_bins_15min_sql()}")
+            con.execute("DROP TABLE iv")
+            writers.append(
+                "rollup_15min",
+                con.sql(
+                    "SELECT * FROM b15 ORDER BY site, meter, period_start_utc"
+                ).to_arrow_reader(),
+                "zstd",
             )
+            for grain in ("hour", "day", "month"):
+                writers.append(
+                    f"rollup_{grain}",
+                    con.sql(
+                        f"{_coarser_sql(grain)} ORDER BY site, meter, period_start_utc"
+                    ).to_arrow_reader(),
+                    "snappy",
+                )
+            con.execute("DROP TABLE b15")
     finally:
+        writers.close()
         con.close()
 
 
