@@ -1,0 +1,836 @@
+"""Forecasts of meter energy and PUE with statsforecast, and their backtests.
+
+电表能耗与 PUE 的预测（statsforecast）及其回测。
+
+One long table goes in: ``series_id``, ``ts`` (a regular grid per series: 15 minutes, one
+hour or one day) and one value column named with its unit (``energy_kwh``, ``pue``, ...).
+:func:`forecast` returns the next ``h`` steps with one column per model (its ``alias``) and
+``<alias>-lo-<level>`` / ``<alias>-hi-<level>``; :func:`backtest` forecasts from earlier cutoffs
+(rolling origin, refitted at each cutoff) and scores each window against what happened: MAE,
+MAPE, CV(RMSE) and the MAE skill against seasonal naive, which is always among the models.
+
+Models are small frozen objects with an ``alias`` (:class:`MSTLModel`, :class:`AutoETSModel`,
+:class:`SeasonalNaiveModel`); their season lengths follow from the data frequency
+(:data:`FREQUENCIES`). A model that fails on a series leaves that series' columns empty and
+adds a :class:`~esgledger.energy.findings.Finding` (``energy.forecast.model_failed``); nothing
+is put in its place under the same name. ``docs/energy/forecasts.md`` gives the formulas.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from statsforecast import StatsForecast
+from statsforecast.models import MSTL, AutoETS, SeasonalNaive
+
+from esgledger.energy.findings import Finding
+from esgledger.errors import EsgledgerError
+from esgledger.i18n import Text
+
+__all__ = [
+    "FREQUENCIES",
+    "AutoETSModel",
+    "BacktestResult",
+    "FittedForecast",
+    "ForecastArgumentError",
+    "ForecastModel",
+    "ForecastResult",
+    "Frequency",
+    "IrregularSeriesError",
+    "MSTLModel",
+    "SeasonalNaiveModel",
+    "ShortHistoryError",
+    "backtest",
+    "default_models",
+    "fit",
+    "forecast",
+    "frequency_of",
+]
+
+Grain = Literal["15min", "hour", "day"]
+
+
+class ForecastArgumentError(EsgledgerError, ValueError):
+    """An argument of :func:`forecast` or :func:`backtest` is wrong (checked before any work)."""
+
+
+class ShortHistoryError(ForecastArgumentError):
+    """A series is too short for the models or the backtest windows asked for."""
+
+    def __init__(self, series_id: str, have: int, need: int, why: str) -> None:
+        self.series_id = series_id
+        self.have = have
+        self.need = need
+        super().__init__(
+            f"series {series_id!r} has {have} points; {need} are needed ({why}). "
+            "Fix: give a longer history, a shorter horizon or fewer backtest windows"
+        )
+
+
+class IrregularSeriesError(ForecastArgumentError):
+    """A series has missing values, duplicate or unevenly spaced timestamps."""
+
+    def __init__(self, series_id: str, problem: str) -> None:
+        self.series_id = series_id
+        self.problem = problem
+        super().__init__(
+            f"series {series_id!r}: {problem}. Fix: forecast from a gap-free stretch "
+            "(the workspace adapters keep the latest complete stretch and say so)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Frequency:
+    """A data frequency: its step, and the season lengths that follow from it.
+
+    ``seasons`` are the MSTL season lengths (daily and weekly cycles in steps);
+    ``ets_season`` the single season AutoETS uses (statsforecast's ETS handles at most 24,
+    so 15-minute data get the daily cycle of hourly data only through MSTL).
+    """
+
+    grain: Grain
+    step: pd.Timedelta
+    pandas_freq: str
+    seasons: tuple[int, ...]
+    ets_season: int
+
+    @property
+    def naive_season(self) -> int:
+        """The seasonal-naive season: the longest cycle the benchmark repeats (one week)."""
+        return max(self.seasons)
+
+
+FREQUENCIES: Mapping[Grain, Frequency] = {
+    "15min": Frequency("15min", pd.Timedelta(minutes=15), "15min", (96, 672), 1),
+    "hour": Frequency("hour", pd.Timedelta(hours=1), "h", (24, 168), 24),
+    "day": Frequency("day", pd.Timedelta(days=1), "D", (7,), 7),
+}
+"""The frequencies forecasts accept, by grain: 15 minutes ``[96, 672]``, hourly
+``[24, 168]``, daily ``[7]`` (daily and weekly cycles)."""
+
+
+class ForecastModel(Protocol):
+    """What a model object offers: its ``alias``, the statsforecast model for a frequency,
+    the shortest history it fits on, and its parameters for provenance."""
+
+    @property
+    def alias(self) -> str: ...
+
+    def build(self, freq: Frequency) -> Any: ...
+
+    def min_history(self, freq: Frequency) -> int: ...
+
+    def describe(self, freq: Frequency) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MSTLModel:
+    """MSTL: the series less its daily and weekly cycles (STL, one season at a time) is
+    forecast by AutoETS without season (``ZZN``); the seasons are repeated.
+
+    ``season_lengths`` ``None`` takes them from the frequency (:data:`FREQUENCIES`).
+    """
+
+    season_lengths: tuple[int, ...] | None = None
+    alias: str = "MSTL"
+
+    def seasons(self, freq: Frequency) -> tuple[int, ...]:
+        return self.season_lengths or freq.seasons
+
+    def build(self, freq: Frequency) -> Any:
+        return MSTL(season_length=list(self.seasons(freq)), alias=self.alias)
+
+    def min_history(self, freq: Frequency) -> int:
+        # STL needs two full cycles of the longest season.
+        return 2 * max(self.seasons(freq)) + 1
+
+    def describe(self, freq: Frequency) -> dict[str, Any]:
+        return {
+            "method": "statsforecast.MSTL",
+            "season_length": list(self.seasons(freq)),
+            "trend_forecaster": "AutoETS(model='ZZN')",
+            "intervals": "model-based (trend forecaster)",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AutoETSModel:
+    """AutoETS: exponential smoothing, the error/trend/season form chosen by AICc.
+
+    ``model`` is statsforecast's three-letter code (``Z`` = chosen automatically). The
+    default ``AZA`` (additive error and season, trend none/additive/damped chosen) keeps the
+    search to a few fits, which is what makes a hundred hourly meters fast; ``ZZZ`` searches
+    every form. ``season_length`` ``None`` takes :attr:`Frequency.ets_season`.
+    """
+
+    model: str = "AZA"
+    season_length: int | None = None
+    alias: str = "AutoETS"
+
+    def season(self, freq: Frequency) -> int:
+        return self.season_length or freq.ets_season
+
+    def build(self, freq: Frequency) -> Any:
+        season = self.season(freq)
+        model = self.model if season > 1 else self.model[:2] + "N"
+        return AutoETS(season_length=season, model=model, alias=self.alias)
+
+    def min_history(self, freq: Frequency) -> int:
+        return 2 * self.season(freq) + 2
+
+    def describe(self, freq: Frequency) -> dict[str, Any]:
+        season = self.season(freq)
+        return {
+            "method": "statsforecast.AutoETS",
+            "model": self.model if season > 1 else self.model[:2] + "N",
+            "season_length": season,
+            "selection": "AICc",
+            "intervals": "model-based (normal errors)",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonalNaiveModel:
+    """Seasonal naive, the benchmark: each step repeats the value one season (a week) ago."""
+
+    season_length: int | None = None
+    alias: str = "SeasonalNaive"
+
+    def season(self, freq: Frequency) -> int:
+        return self.season_length or freq.naive_season
+
+    def build(self, freq: Frequency) -> Any:
+        return SeasonalNaive(season_length=self.season(freq), alias=self.alias)
+
+    def min_history(self, freq: Frequency) -> int:
+        return self.season(freq) + 1
+
+    def describe(self, freq: Frequency) -> dict[str, Any]:
+        return {
+            "method": "statsforecast.SeasonalNaive",
+            "season_length": self.season(freq),
+            "intervals": "model-based (residual standard deviation)",
+        }
+
+
+def default_models() -> tuple[ForecastModel, ...]:
+    """MSTL, AutoETS and the seasonal-naive benchmark, with their default aliases."""
+    return (MSTLModel(), AutoETSModel(), SeasonalNaiveModel())
+
+
+@dataclass(frozen=True)
+class ForecastResult:
+    """Forecasts: ``table`` has ``series_id``, ``ts``, and per model ``<alias>``,
+    ``<alias>-lo-<level>``, ``<alias>-hi-<level>`` (in the unit of ``value_column``; null where
+    the model failed for the series, with a finding in ``findings``)."""
+
+    table: pa.Table
+    value_column: str
+    grain: Grain
+    h: int
+    level: int
+    models: tuple[str, ...]
+    parameters: Mapping[str, Mapping[str, Any]]
+    findings: tuple[Finding, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        frame = self.table.to_pandas()
+        frame["ts"] = frame["ts"].map(lambda value: value.isoformat())
+        rows = [
+            {key: _json_value(value) for key, value in row.items()}
+            for row in frame.to_dict(orient="records")
+        ]
+        return {
+            "value_column": self.value_column,
+            "grain": self.grain,
+            "h": self.h,
+            "level": self.level,
+            "models": list(self.models),
+            "parameters": {key: dict(value) for key, value in self.parameters.items()},
+            "rows": rows,
+            "findings": [finding.to_json() for finding in self.findings],
+        }
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Backtest of rolling-origin forecasts.
+
+    ``errors`` has one row per ``series_id``, ``model`` and ``cutoff`` (the last timestamp a
+    window's fit saw), with ``points``, ``mae``, ``mape_pct``, ``cv_rmse_pct`` and
+    ``skill_mae`` (``1 − MAE / MAE(seasonal naive)`` of the same window); ``summary`` the same
+    over all windows of a series (``cutoff`` null, ``windows`` the count); ``points`` the
+    actuals and forecasts of every window. MAE is in the unit of ``value_column``.
+    """
+
+    points: pa.Table
+    errors: pa.Table
+    summary: pa.Table
+    value_column: str
+    grain: Grain
+    h: int
+    n_windows: int
+    step: int
+    benchmark: str
+    findings: tuple[Finding, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        def rows(table: pa.Table) -> list[dict[str, Any]]:
+            out = []
+            for row in table.to_pylist():
+                out.append({key: _json_value(value) for key, value in row.items()})
+            return out
+
+        return {
+            "value_column": self.value_column,
+            "grain": self.grain,
+            "h": self.h,
+            "n_windows": self.n_windows,
+            "step": self.step,
+            "benchmark": self.benchmark,
+            "errors": rows(self.errors),
+            "summary": rows(self.summary),
+            "findings": [finding.to_json() for finding in self.findings],
+        }
+
+
+def _json_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return None if math.isnan(number) else number
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument checks
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    frame: pd.DataFrame  # unique_id, ds, y (sorted)
+    value_column: str
+    freq: Frequency
+    lengths: Mapping[str, int]
+
+
+def _as_frame(series: pa.Table | pd.DataFrame) -> pd.DataFrame:
+    if isinstance(series, pa.Table):
+        return series.to_pandas()
+    if isinstance(series, pd.DataFrame):
+        return series.copy()
+    raise ForecastArgumentError(
+        f"series must be a pyarrow Table or a pandas DataFrame, not {type(series).__name__}"
+    )
+
+
+def frequency_of(ts: pd.Series) -> Frequency:
+    """The :class:`Frequency` of one series' sorted timestamps (all steps equal)."""
+    steps = pd.Series(pd.to_datetime(ts)).diff().dropna().unique()
+    if len(steps) != 1:
+        raise ForecastArgumentError(
+            "timestamps are not evenly spaced; forecasts need one step of 15 minutes, "
+            "one hour or one day"
+        )
+    for freq in FREQUENCIES.values():
+        if steps[0] == freq.step:
+            return freq
+    raise ForecastArgumentError(
+        f"unsupported step {pd.Timedelta(steps[0])}; use 15 minutes, one hour or one day"
+    )
+
+
+def _prepare(series: pa.Table | pd.DataFrame) -> _Prepared:
+    frame = _as_frame(series)
+    missing = [name for name in ("series_id", "ts") if name not in frame.columns]
+    if missing:
+        raise ForecastArgumentError(f"series table lacks column(s) {', '.join(missing)}")
+    values = [name for name in frame.columns if name not in ("series_id", "ts")]
+    if len(values) != 1:
+        raise ForecastArgumentError(
+            "series table needs exactly one value column besides series_id and ts, named "
+            f"with its unit (energy_kwh, pue, ...); found {values or 'none'}"
+        )
+    value_column = str(values[0])
+    if value_column in ("unique_id", "ds", "y", "cutoff", "model"):
+        raise ForecastArgumentError(f"value column may not be called {value_column!r}")
+    if frame.empty:
+        raise ForecastArgumentError("series table is empty")
+    frame = frame.rename(columns={"series_id": "unique_id", "ts": "ds", value_column: "y"})
+    frame["unique_id"] = frame["unique_id"].astype(str)
+    frame["ds"] = pd.to_datetime(frame["ds"])
+    if frame["ds"].dt.tz is not None:
+        raise ForecastArgumentError("ts must be naive (UTC or local wall time), not zoned")
+    frame["y"] = pd.to_numeric(frame["y"], errors="coerce").astype(float)
+    frame = frame.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+    freq: Frequency | None = None
+    lengths: dict[str, int] = {}
+    for sid, group in frame.groupby("unique_id", sort=True):
+        key = str(sid)
+        if group["ds"].duplicated().any():
+            raise IrregularSeriesError(key, "duplicate timestamps")
+        if not np.isfinite(group["y"].to_numpy()).all():
+            raise IrregularSeriesError(key, "missing or non-finite values")
+        if len(group) < 2:
+            raise ShortHistoryError(key, len(group), 2, "a step needs two points")
+        try:
+            this = frequency_of(group["ds"])
+        except ForecastArgumentError as exc:
+            raise IrregularSeriesError(key, str(exc)) from None
+        if freq is not None and this.grain != freq.grain:
+            raise IrregularSeriesError(key, f"step {this.grain} differs from {freq.grain}")
+        freq = this
+        lengths[key] = len(group)
+    if freq is None:  # pragma: no cover - frame is not empty
+        raise ForecastArgumentError("series table is empty")
+    return _Prepared(frame, value_column, freq, lengths)
+
+
+def _check_models(models: Sequence[ForecastModel]) -> tuple[ForecastModel, ...]:
+    models = tuple(models)
+    if not models:
+        raise ForecastArgumentError("give at least one model")
+    aliases = [model.alias for model in models]
+    duplicates = sorted({alias for alias in aliases if aliases.count(alias) > 1})
+    if duplicates:
+        raise ForecastArgumentError(f"model aliases must be unique; repeated: {duplicates}")
+    for alias in aliases:
+        if not alias or "-lo-" in alias or "-hi-" in alias or alias in ("series_id", "ts"):
+            raise ForecastArgumentError(f"model alias {alias!r} is not allowed")
+    if not any(isinstance(model, SeasonalNaiveModel) for model in models):
+        if "SeasonalNaive" in aliases:
+            raise ForecastArgumentError(
+                "alias 'SeasonalNaive' is taken by another model; the benchmark needs it"
+            )
+        models = (*models, SeasonalNaiveModel())
+    return models
+
+
+def _check_level(level: float) -> int:
+    if isinstance(level, bool) or not isinstance(level, int | float):
+        raise ForecastArgumentError(f"level must be a number, not {level!r}")
+    if not 0 < level < 100:
+        raise ForecastArgumentError(f"level must be strictly between 0 and 100, not {level}")
+    if level != int(level):
+        raise ForecastArgumentError(f"level must be a whole percent, not {level}")
+    return int(level)
+
+
+def _check_positive(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ForecastArgumentError(f"{name} must be a whole number ≥ 1, not {value!r}")
+    return value
+
+
+def _need(models: Sequence[ForecastModel], freq: Frequency) -> tuple[int, str]:
+    need, who = 0, ""
+    for model in models:
+        if model.min_history(freq) > need:
+            need, who = model.min_history(freq), model.alias
+    return need, f"{who} fits on at least {need} points at {freq.grain} steps"
+
+
+# ---------------------------------------------------------------------------------------------
+# Forecasting
+
+
+def _failed(series_id: str, alias: str, error: BaseException | str) -> Finding:
+    message = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
+    return Finding(
+        code="energy.forecast.model_failed",
+        text=Text(
+            f"Model {alias} failed on series {series_id}: {message}. Its columns are left "
+            "empty for this series.",
+            f"模型 {alias} 在序列 {series_id} 上失败：{message}。该序列的此模型列留空。",
+        ),
+        data={"series_id": series_id, "model": alias, "error": message},
+        severity="warning",
+    )
+
+
+def _run_one_model(
+    frame: pd.DataFrame,
+    model: ForecastModel,
+    freq: Frequency,
+    h: int,
+    level: int,
+    n_jobs: int,
+) -> tuple[pd.DataFrame | None, list[Finding]]:
+    """One model over every series; on error, series by series, so the failure is named."""
+    columns = [model.alias, f"{model.alias}-lo-{level}", f"{model.alias}-hi-{level}"]
+
+    def run(data: pd.DataFrame, jobs: int) -> pd.DataFrame:
+        engine = StatsForecast(models=[model.build(freq)], freq=freq.pandas_freq, n_jobs=jobs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = engine.forecast(h=h, df=data, level=[level])
+        return pd.DataFrame(out)
+
+    try:
+        out = run(frame, n_jobs)
+        parts = [out]
+        findings: list[Finding] = []
+    except Exception:  # noqa: BLE001 - find which series failed, below
+        parts, findings = [], []
+        for sid, group in frame.groupby("unique_id", sort=True):
+            try:
+                parts.append(run(group, 1))
+            except Exception as exc:  # noqa: BLE001 - reported per series as a finding
+                findings.append(_failed(str(sid), model.alias, exc))
+    if not parts:
+        return None, findings
+    out = pd.concat(parts, ignore_index=True)
+    # A forecast that is not finite is a failure too, never passed on as a number.
+    bad = out.groupby("unique_id")[model.alias].apply(lambda v: not np.isfinite(v).all())
+    for sid in bad[bad].index:
+        findings.append(_failed(str(sid), model.alias, "non-finite forecast"))
+        out.loc[out["unique_id"] == sid, columns] = np.nan
+    return out[["unique_id", "ds", *columns]], findings
+
+
+def _forecast_frame(
+    prepared: _Prepared,
+    models: Sequence[ForecastModel],
+    h: int,
+    level: int,
+    n_jobs: int,
+) -> tuple[pd.DataFrame, list[Finding]]:
+    freq = prepared.freq
+    # The horizon grid of every series, whether or not any model succeeds on it.
+    last = prepared.frame.groupby("unique_id", sort=True)["ds"].max()
+    grid = pd.DataFrame(
+        [
+            (sid, end + freq.step * (step + 1))
+            for sid, end in last.items()
+            for step in range(h)
+        ],
+        columns=["unique_id", "ds"],
+    )
+    findings: list[Finding] = []
+    for model in models:
+        out, failed = _run_one_model(prepared.frame, model, freq, h, level, n_jobs)
+        findings += failed
+        columns = [model.alias, f"{model.alias}-lo-{level}", f"{model.alias}-hi-{level}"]
+        if out is None:
+            for column in columns:
+                grid[column] = np.nan
+        else:
+            grid = grid.merge(out, on=["unique_id", "ds"], how="left")
+    return grid, findings
+
+
+def _to_table(frame: pd.DataFrame) -> pa.Table:
+    frame = frame.rename(columns={"unique_id": "series_id", "ds": "ts"})
+    frame = frame.sort_values(["series_id", "ts"], kind="stable").reset_index(drop=True)
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def forecast(
+    series: pa.Table | pd.DataFrame,
+    models: Sequence[ForecastModel] | None = None,
+    h: int = 48,
+    level: float = 95,
+    *,
+    n_jobs: int = 1,
+) -> ForecastResult:
+    """Forecast every series ``h`` steps past its last timestamp.
+
+    Parameters
+    ----------
+    series
+        Long table ``series_id``, ``ts`` (naive timestamps on a regular 15-minute, hourly or
+        daily grid, no gaps) and one value column named with its unit.
+    models
+        Model objects (default :func:`default_models`); seasonal naive is added when absent.
+    h
+        Horizon [steps of the series' grain].
+    level
+        Prediction-interval level [%], strictly between 0 and 100.
+    n_jobs
+        Worker processes statsforecast uses across series.
+
+    Raises
+    ------
+    ForecastArgumentError, ShortHistoryError, IrregularSeriesError
+        Before any fitting: repeated aliases, a level outside (0, 100), a bad horizon, an
+        irregular or too short series.
+    """
+    models = _check_models(default_models() if models is None else models)
+    lvl = _check_level(level)
+    h = _check_positive("h", h)
+    n_jobs = _check_positive("n_jobs", n_jobs)
+    prepared = _prepare(series)
+    need, why = _need(models, prepared.freq)
+    for sid, length in prepared.lengths.items():
+        if length < need:
+            raise ShortHistoryError(sid, length, need, why)
+    frame, findings = _forecast_frame(prepared, models, h, lvl, n_jobs)
+    return ForecastResult(
+        table=_to_table(frame),
+        value_column=prepared.value_column,
+        grain=prepared.freq.grain,
+        h=h,
+        level=lvl,
+        models=tuple(model.alias for model in models),
+        parameters={model.alias: model.describe(prepared.freq) for model in models},
+        findings=tuple(findings),
+    )
+
+
+@dataclass(frozen=True)
+class FittedForecast:
+    """Models fitted on a series table (in memory only: statsforecast's fitted state is not
+    JSON and is never pickled here; refit from the data instead)."""
+
+    _engine: Any = field(repr=False)
+    value_column: str
+    grain: Grain
+    models: tuple[str, ...]
+
+    def predict(self, h: int, level: float = 95) -> pa.Table:
+        """The next ``h`` steps, with the columns :func:`forecast` gives."""
+        h = _check_positive("h", h)
+        lvl = _check_level(level)
+        out = pd.DataFrame(self._engine.predict(h=h, level=[lvl]))
+        return _to_table(out)
+
+
+def fit(
+    series: pa.Table | pd.DataFrame, models: Sequence[ForecastModel] | None = None
+) -> FittedForecast:
+    """Fit the models on every series (same checks as :func:`forecast`); a model that fails
+    raises here: use :func:`forecast` for per-series failure reports."""
+    models = _check_models(default_models() if models is None else models)
+    prepared = _prepare(series)
+    need, why = _need(models, prepared.freq)
+    for sid, length in prepared.lengths.items():
+        if length < need:
+            raise ShortHistoryError(sid, length, need, why)
+    engine = StatsForecast(
+        models=[model.build(prepared.freq) for model in models],
+        freq=prepared.freq.pandas_freq,
+        n_jobs=1,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        engine.fit(prepared.frame)
+    return FittedForecast(
+        engine, prepared.value_column, prepared.freq.grain, tuple(m.alias for m in models)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Backtesting
+
+
+def _note(code: str, en: str, zh: str, data: Mapping[str, Any]) -> Finding:
+    return Finding(code=code, text=Text(en, zh), data=dict(data), severity="info")
+
+
+def _scores(
+    actual: np.ndarray, predicted: np.ndarray
+) -> tuple[float | None, float | None, float | None, str | None]:
+    """MAE, MAPE [%], CV(RMSE) [%] and the reason a score is missing (or None)."""
+    if not np.isfinite(predicted).all():
+        return None, None, None, "model_failed"
+    error = actual - predicted
+    mae = float(np.mean(np.abs(error)))
+    rmse = float(np.sqrt(np.mean(error**2)))
+    mean = float(np.mean(actual))
+    note = None
+    if np.any(actual == 0):
+        mape = None
+        note = "mape_zero_actual"
+    else:
+        mape = float(100.0 * np.mean(np.abs(error / actual)))
+    if mean == 0:
+        cv = None
+        note = note or "cv_rmse_zero_mean"
+    else:
+        cv = 100.0 * rmse / mean
+    return mae, mape, cv, note
+
+
+def backtest(
+    series: pa.Table | pd.DataFrame,
+    models: Sequence[ForecastModel] | None = None,
+    h: int = 48,
+    n_windows: int = 3,
+    step: int | None = None,
+    *,
+    level: float = 95,
+    n_jobs: int = 1,
+) -> BacktestResult:
+    """Rolling-origin backtest: ``n_windows`` forecasts of ``h`` steps, the last ending at the
+    last timestamp of each series, the cutoffs ``step`` steps apart (default ``h``).
+
+    Window ``k`` (0 = earliest) of a series of ``n`` points is fitted on its first
+    ``n − h − (n_windows − 1 − k)·step`` points only (the models are refitted at each cutoff)
+    and scored on the next ``h``. See :class:`BacktestResult` for the tables.
+
+    Raises
+    ------
+    ForecastArgumentError, ShortHistoryError, IrregularSeriesError
+        Before any fitting, as :func:`forecast`; a series too short for the earliest window.
+    """
+    models = _check_models(default_models() if models is None else models)
+    lvl = _check_level(level)
+    h = _check_positive("h", h)
+    n_windows = _check_positive("n_windows", n_windows)
+    step = h if step is None else _check_positive("step", step)
+    n_jobs = _check_positive("n_jobs", n_jobs)
+    prepared = _prepare(series)
+    need, why = _need(models, prepared.freq)
+    span = h + (n_windows - 1) * step
+    for sid, length in prepared.lengths.items():
+        if length - span < need:
+            raise ShortHistoryError(
+                sid, length, need + span, f"{why}, plus {span} for {n_windows} window(s)"
+            )
+    benchmark = next(m.alias for m in models if isinstance(m, SeasonalNaiveModel))
+    frame = prepared.frame
+    position = frame.groupby("unique_id", sort=True).cumcount()
+    length = frame["unique_id"].map(prepared.lengths)
+    findings: list[Finding] = []
+    points: list[pd.DataFrame] = []
+    for k in range(n_windows):
+        train_end = length - span + k * step  # points in the fit, per row's series
+        train = frame[position < train_end]
+        test = frame[(position >= train_end) & (position < train_end + h)]
+        cutoffs = train.groupby("unique_id")["ds"].max().rename("cutoff")
+        sub = _Prepared(
+            train.reset_index(drop=True),
+            prepared.value_column,
+            prepared.freq,
+            {sid: int(n) for sid, n in train.groupby("unique_id").size().items()},
+        )
+        out, failed = _forecast_frame(sub, models, h, lvl, n_jobs)
+        for finding in failed:
+            data = {**finding.data, "window": k}
+            findings.append(Finding(finding.code, finding.text, data, finding.severity))
+        window = test.merge(out, on=["unique_id", "ds"], how="left").merge(
+            cutoffs, left_on="unique_id", right_index=True
+        )
+        window["window"] = k
+        points.append(window)
+    pts = pd.concat(points, ignore_index=True)
+    errors, summary = _error_tables(pts, models, benchmark, findings)
+    pts = pts.rename(columns={"unique_id": "series_id", "ds": "ts", "y": prepared.value_column})
+    return BacktestResult(
+        points=pa.Table.from_pandas(pts, preserve_index=False),
+        errors=errors,
+        summary=summary,
+        value_column=prepared.value_column,
+        grain=prepared.freq.grain,
+        h=h,
+        n_windows=n_windows,
+        step=step,
+        benchmark=benchmark,
+        findings=tuple(findings),
+    )
+
+
+_NOTES = {
+    "mape_zero_actual": (
+        "MAPE of {model} on {series} is not defined: an actual value is 0.",
+        "{series} 上 {model} 的 MAPE 无定义：存在实际值为 0。",
+    ),
+    "cv_rmse_zero_mean": (
+        "CV(RMSE) of {model} on {series} is not defined: the mean actual value is 0.",
+        "{series} 上 {model} 的 CV(RMSE) 无定义：实际值均值为 0。",
+    ),
+    "skill_zero_benchmark": (
+        "Skill of {model} on {series} is not defined: seasonal naive has MAE 0 or failed.",
+        "{series} 上 {model} 的技巧分无定义：季节朴素基准的 MAE 为 0 或失败。",
+    ),
+}
+
+
+def _error_tables(
+    pts: pd.DataFrame,
+    models: Sequence[ForecastModel],
+    benchmark: str,
+    findings: list[Finding],
+) -> tuple[pa.Table, pa.Table]:
+    rows: list[dict[str, Any]] = []
+    noted: set[tuple[str, str, str]] = set()
+
+    def note(code: str, sid: str, alias: str, cutoff: Any) -> None:
+        if code == "model_failed" or (code, sid, alias) in noted:
+            return
+        noted.add((code, sid, alias))
+        en, zh = _NOTES[code]
+        findings.append(
+            _note(
+                f"energy.forecast.{code}",
+                en.format(model=alias, series=sid),
+                zh.format(model=alias, series=sid),
+                {"series_id": sid, "model": alias, "cutoff": _json_value(cutoff)},
+            )
+        )
+
+    def score(group: pd.DataFrame, sid: str, cutoff: Any, windows: int) -> None:
+        actual = group["y"].to_numpy(dtype=float)
+        base_mae, *_ = _scores(actual, group[benchmark].to_numpy(dtype=float))
+        for model in models:
+            mae, mape, cv, why = _scores(actual, group[model.alias].to_numpy(dtype=float))
+            if why:
+                note(why, sid, model.alias, cutoff)
+            skill = None
+            if mae is not None and base_mae:
+                skill = 1.0 - mae / base_mae
+            elif mae is not None:
+                note("skill_zero_benchmark", sid, model.alias, cutoff)
+            rows.append(
+                {
+                    "series_id": sid,
+                    "model": model.alias,
+                    "cutoff": cutoff,
+                    "windows": windows,
+                    "points": len(actual),
+                    "mae": mae,
+                    "mape_pct": mape,
+                    "cv_rmse_pct": cv,
+                    "skill_mae": skill,
+                }
+            )
+
+    for (sid, cutoff), group in pts.groupby(["unique_id", "cutoff"], sort=True):
+        score(group, str(sid), cutoff, 1)
+    errors = pd.DataFrame(rows)
+    rows = []
+    for sid, group in pts.groupby("unique_id", sort=True):
+        score(group, str(sid), None, int(group["window"].nunique()))
+    summary = pd.DataFrame(rows)
+    schema = pa.schema(
+        [
+            ("series_id", pa.string()),
+            ("model", pa.string()),
+            ("cutoff", pa.timestamp("us")),
+            ("windows", pa.int64()),
+            ("points", pa.int64()),
+            ("mae", pa.float64()),
+            ("mape_pct", pa.float64()),
+            ("cv_rmse_pct", pa.float64()),
+            ("skill_mae", pa.float64()),
+        ]
+    )
+    summary["cutoff"] = pd.NaT
+    return (
+        pa.Table.from_pandas(errors, schema=schema, preserve_index=False),
+        pa.Table.from_pandas(summary, schema=schema, preserve_index=False),
+    )
