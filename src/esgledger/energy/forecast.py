@@ -330,9 +330,9 @@ class _Prepared:
 
 def _as_frame(series: pa.Table | pd.DataFrame) -> pd.DataFrame:
     if isinstance(series, pa.Table):
-        return series.to_pandas()
+        return pd.DataFrame(series.to_pandas())
     if isinstance(series, pd.DataFrame):
-        return series.copy()
+        return pd.DataFrame(series.copy())
     raise ForecastArgumentError(
         f"series must be a pyarrow Table or a pandas DataFrame, not {type(series).__name__}"
     )
@@ -349,9 +349,7 @@ def frequency_of(ts: pd.Series) -> Frequency:
     for freq in FREQUENCIES.values():
         if steps[0] == freq.step:
             return freq
-    raise ForecastArgumentError(
-        f"unsupported step {pd.Timedelta(steps[0])}; use 15 minutes, one hour or one day"
-    )
+    raise ForecastArgumentError(f"unsupported step {steps[0]}; use 15 minutes, one hour or one day")
 
 
 def _prepare(series: pa.Table | pd.DataFrame) -> _Prepared:
@@ -484,12 +482,12 @@ def _run_one_model(
         out = run(frame, n_jobs)
         parts = [out]
         findings: list[Finding] = []
-    except Exception:  # noqa: BLE001 - find which series failed, below
+    except Exception:
         parts, findings = [], []
         for sid, group in frame.groupby("unique_id", sort=True):
             try:
                 parts.append(run(group, 1))
-            except Exception as exc:  # noqa: BLE001 - reported per series as a finding
+            except Exception as exc:
                 findings.append(_failed(str(sid), model.alias, exc))
     if not parts:
         return None, findings
@@ -513,11 +511,7 @@ def _forecast_frame(
     # The horizon grid of every series, whether or not any model succeeds on it.
     last = prepared.frame.groupby("unique_id", sort=True)["ds"].max()
     grid = pd.DataFrame(
-        [
-            (sid, end + freq.step * (step + 1))
-            for sid, end in last.items()
-            for step in range(h)
-        ],
+        [(sid, end + freq.step * (step + 1)) for sid, end in last.items() for step in range(h)],
         columns=["unique_id", "ds"],
     )
     findings: list[Finding] = []
@@ -696,10 +690,10 @@ def backtest(
     prepared = _prepare(series)
     need, why = _need(models, prepared.freq)
     span = h + (n_windows - 1) * step
-    for sid, length in prepared.lengths.items():
-        if length - span < need:
+    for sid, count in prepared.lengths.items():
+        if count - span < need:
             raise ShortHistoryError(
-                sid, length, need + span, f"{why}, plus {span} for {n_windows} window(s)"
+                sid, count, need + span, f"{why}, plus {span} for {n_windows} window(s)"
             )
     benchmark = next(m.alias for m in models if isinstance(m, SeasonalNaiveModel))
     frame = prepared.frame
@@ -716,7 +710,7 @@ def backtest(
             train.reset_index(drop=True),
             prepared.value_column,
             prepared.freq,
-            {sid: int(n) for sid, n in train.groupby("unique_id").size().items()},
+            {str(sid): int(n) for sid, n in train.groupby("unique_id").size().items()},
         )
         out, failed = _forecast_frame(sub, models, h, lvl, n_jobs)
         for finding in failed:
@@ -834,3 +828,197 @@ def _error_tables(
         pa.Table.from_pandas(errors, schema=schema, preserve_index=False),
         pa.Table.from_pandas(summary, schema=schema, preserve_index=False),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# From rollups to series (pure; the workspace adapters in ``forecast_workspace`` call these)
+
+#: Default history fitted on, per grain [steps]: 14 days of 15-minute data, 8 weeks of hourly
+#: data (8 weekly cycles for MSTL), two years of daily data.
+DEFAULT_HISTORY: Mapping[Grain, int] = {"15min": 14 * 96, "hour": 8 * 168, "day": 730}
+
+#: IT energy roles, most downstream first (PUE category 3, 2, 1: ``IT_ROLE_BY_CATEGORY``).
+IT_ROLES_BY_PREFERENCE: tuple[str, ...] = ("it_input", "pdu_output", "ups_output")
+
+_SPAN_UNITS = {"min": "min", "h": "h", "d": "D", "w": "W"}
+
+
+def parse_span(text: str) -> pd.Timedelta:
+    """``"48h"``, ``"7d"``, ``"2w"``, ``"90min"`` as a duration."""
+    raw = text.strip().lower()
+    for suffix in ("min", "h", "d", "w"):
+        number = raw[: -len(suffix)]
+        if raw.endswith(suffix) and number.isdigit() and int(number) > 0:
+            return pd.Timedelta(int(number), unit=_SPAN_UNITS[suffix])  # type: ignore[arg-type]
+    raise ForecastArgumentError(
+        f"cannot read the span {text!r}; write a whole number and a unit: 90min, 48h, 7d, 2w"
+    )
+
+
+def span_steps(span: str | pd.Timedelta, grain: Grain) -> int:
+    """A span as a whole number of steps of ``grain`` (refused when it does not divide)."""
+    delta = parse_span(span) if isinstance(span, str) else span
+    step = FREQUENCIES[grain].step
+    steps, rest = divmod(delta, step)
+    if rest or steps < 1:
+        raise ForecastArgumentError(f"{delta} is not a whole number of {grain} steps")
+    return int(steps)
+
+
+def _latest_complete_stretch(
+    frame: pd.DataFrame, freq: Frequency, history: int, sid: str, what: Text
+) -> tuple[pd.DataFrame, list[Finding]]:
+    """The last ``history`` points after the latest incomplete or missing period."""
+    frame = frame.sort_values("ts").reset_index(drop=True)
+    findings: list[Finding] = []
+    bad = ~frame["complete"].to_numpy(dtype=bool)
+    steps = frame["ts"].diff().to_numpy()
+    breaks = np.flatnonzero(
+        bad | (steps[:] != np.timedelta64(freq.step)) & (np.arange(len(frame)) > 0)
+    )
+    start = 0
+    if len(breaks):
+        last = int(breaks[-1])
+        start = last + 1 if bad[last] else last
+        findings.append(
+            Finding(
+                code="energy.forecast.history_cut",
+                text=Text(
+                    f"{what.en} {sid}: history starts after the latest missing or incomplete "
+                    f"period ({frame['ts'].iloc[last]}); earlier data are not used.",
+                    f"{what.zh} {sid}：历史数据从最近一次缺失或不完整时段"
+                    f"（{frame['ts'].iloc[last]}）之后开始，之前的数据未使用。",
+                ),
+                data={"series_id": sid, "break_at": str(frame["ts"].iloc[last])},
+                severity="info",
+            )
+        )
+    kept = frame.iloc[start:]
+    if len(kept) > history:
+        kept = kept.iloc[len(kept) - history :]
+    return kept, findings
+
+
+def meter_series(
+    rollup: pa.Table, grain: Grain, *, history: int | None = None
+) -> tuple[pa.Table, tuple[Finding, ...]]:
+    """Series of meter energy from an ``energy.rollups.rollup`` table of one ``grain``.
+
+    ``series_id`` is the meter; ``ts`` is ``period_start_utc`` (UTC, naive) for 15-minute and
+    hourly grains, ``period_local`` (the site's local calendar day) for days; the value is
+    ``energy_kwh``. Only ``kWh`` meters are taken (water meters get a finding). A period is
+    complete when its quantity is known and its coverage is 1; each series is cut to the
+    ``history`` points (default :data:`DEFAULT_HISTORY`) after its latest incomplete or
+    missing period, with an ``energy.forecast.history_cut`` finding; nothing is filled.
+    """
+    if grain not in FREQUENCIES:
+        raise ForecastArgumentError(f"grain must be one of {', '.join(FREQUENCIES)}")
+    freq = FREQUENCIES[grain]
+    history = DEFAULT_HISTORY[grain] if history is None else _check_positive("history", history)
+    frame = rollup.to_pandas()
+    findings: list[Finding] = []
+    skipped = sorted(frame.loc[frame["unit"] != "kWh", "meter"].astype(str).unique())
+    if skipped:
+        findings.append(
+            Finding(
+                code="energy.forecast.not_energy",
+                text=Text(
+                    f"Meters not in kWh are not forecast here: {', '.join(skipped)}.",
+                    f"非 kWh 计量表不在此预测：{', '.join(skipped)}。",
+                ),
+                data={"meters": skipped},
+                severity="info",
+            )
+        )
+    frame = frame[frame["unit"] == "kWh"]
+    time_column = "period_local" if grain == "day" else "period_start_utc"
+    frame = pd.DataFrame(
+        {
+            "series_id": frame["meter"].astype(str),
+            "ts": pd.to_datetime(frame[time_column]),
+            "energy_kwh": frame["quantity"].astype(float),
+            "complete": frame["quantity"].notna() & (frame["coverage"].astype(float) >= 1.0),
+        }
+    )
+    parts: list[pd.DataFrame] = []
+    what = Text("Meter", "计量表")
+    for sid, group in frame.groupby("series_id", sort=True):
+        kept, cut = _latest_complete_stretch(group, freq, history, str(sid), what)
+        findings += cut
+        if len(kept):
+            parts.append(kept[["series_id", "ts", "energy_kwh"]])
+    out = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(
+            {"series_id": [], "ts": pd.Series([], dtype="datetime64[us]"), "energy_kwh": []}
+        )
+    )
+    return pa.Table.from_pandas(out, preserve_index=False), tuple(findings)
+
+
+def daily_pue_series(
+    rollup_day: pa.Table, *, history: int | None = None
+) -> tuple[pa.Table, tuple[Finding, ...]]:
+    """Daily PUE per site from a daily ``rollup`` table: ``pue`` = E_DC / E_IT, where E_DC
+    is the kWh of the ``incomer`` (boundary) meters and E_IT the kWh of the most downstream
+    IT role the site meters (``it_input``, else ``pdu_output``, else ``ups_output``; the PUE
+    category 3, 2 or 1 of ISO/IEC 30134-2).
+
+    This is the simple ratio for a forecastable daily series: on-site generation, non-DC
+    loads behind the incomer and the measurement-category rules are the KPI module's
+    (``energy.kpi``), which owns the PUE of record. A day counts only when every meter of
+    those roles has a complete day (quantity known, coverage 1) and E_IT > 0; the series is
+    cut after the latest day that is not (``energy.forecast.history_cut``). ``series_id`` is
+    the site, ``ts`` the local calendar day.
+    """
+    history = DEFAULT_HISTORY["day"] if history is None else _check_positive("history", history)
+    frame = rollup_day.to_pandas()
+    freq = FREQUENCIES["day"]
+    findings: list[Finding] = []
+    parts: list[pd.DataFrame] = []
+    what = Text("Site PUE", "站点 PUE")
+    for site, rows in frame.groupby("site", sort=True):
+        sid = str(site)
+        roles = set(rows["role"])
+        it_role = next((role for role in IT_ROLES_BY_PREFERENCE if role in roles), None)
+        if "incomer" not in roles or it_role is None:
+            findings.append(
+                Finding(
+                    code="energy.forecast.pue_unmetered",
+                    text=Text(
+                        f"Site {sid}: no daily PUE without incomer and IT meters.",
+                        f"站点 {sid}：缺少进线或 IT 计量表，无法计算日 PUE。",
+                    ),
+                    data={"site": sid, "roles": sorted(roles)},
+                )
+            )
+            continue
+        rows = rows[rows["role"].isin(["incomer", it_role])]
+        meters = rows.groupby("role")["meter"].nunique()
+        rows = rows.assign(
+            day=pd.to_datetime(rows["period_local"]).dt.normalize(),
+            ok=rows["quantity"].notna() & (rows["coverage"].astype(float) >= 1.0),
+        )
+        days = []
+        for day, one in rows.groupby("day", sort=True):
+            e_dc = one.loc[one["role"] == "incomer", "quantity"].sum()
+            e_it = one.loc[one["role"] == it_role, "quantity"].sum()
+            counts = one.groupby("role")["meter"].nunique()
+            complete = bool(
+                one["ok"].all() and counts.reindex(meters.index).fillna(0).eq(meters).all()
+            )
+            complete = complete and e_it > 0
+            days.append((day, float(e_dc / e_it) if complete else np.nan, complete))
+        table = pd.DataFrame(days, columns=["ts", "pue", "complete"])
+        table["series_id"] = sid
+        kept, cut = _latest_complete_stretch(table, freq, history, sid, what)
+        findings += cut
+        if len(kept):
+            parts.append(kept[["series_id", "ts", "pue"]])
+    out = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({"series_id": [], "ts": pd.Series([], dtype="datetime64[us]"), "pue": []})
+    )
+    return pa.Table.from_pandas(out, preserve_index=False), tuple(findings)
