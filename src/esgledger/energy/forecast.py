@@ -35,7 +35,9 @@ from esgledger.errors import EsgledgerError
 from esgledger.i18n import Text
 
 __all__ = [
+    "DEFAULT_HISTORY",
     "FREQUENCIES",
+    "IT_ROLES_BY_PREFERENCE",
     "AutoETSModel",
     "BacktestResult",
     "FittedForecast",
@@ -48,10 +50,16 @@ __all__ = [
     "SeasonalNaiveModel",
     "ShortHistoryError",
     "backtest",
+    "daily_pue_series",
     "default_models",
+    "drop_short",
     "fit",
     "forecast",
     "frequency_of",
+    "meter_series",
+    "parse_span",
+    "required_history",
+    "span_steps",
 ]
 
 Grain = Literal["15min", "hour", "day"]
@@ -1022,3 +1030,42 @@ def daily_pue_series(
         else pd.DataFrame({"series_id": [], "ts": pd.Series([], dtype="datetime64[us]"), "pue": []})
     )
     return pa.Table.from_pandas(out, preserve_index=False), tuple(findings)
+
+
+def required_history(
+    models: Sequence[ForecastModel] | None,
+    grain: Grain,
+    *,
+    h: int = 1,
+    n_windows: int = 0,
+    step: int | None = None,
+) -> int:
+    """The fewest points a series needs for ``models`` at ``grain`` (plus ``n_windows``
+    backtest windows of ``h`` steps, ``step`` apart), as :func:`forecast` and :func:`backtest`
+    check it."""
+    checked = _check_models(default_models() if models is None else models)
+    need, _ = _need(checked, FREQUENCIES[grain])
+    if n_windows:
+        need += h + (n_windows - 1) * (h if step is None else step)
+    return need
+
+
+def drop_short(series: pa.Table, need: int, what: Text) -> tuple[pa.Table, tuple[Finding, ...]]:
+    """``series`` without the series shorter than ``need`` points, each named in an
+    ``energy.forecast.short_history`` finding (the workspace adapters forecast the rest)."""
+    frame = series.to_pandas()
+    counts = frame.groupby("series_id").size()
+    short = counts[counts < need]
+    findings = tuple(
+        Finding(
+            code="energy.forecast.short_history",
+            text=Text(
+                f"{what.en} {sid}: {int(n)} complete points, {need} needed; not forecast.",
+                f"{what.zh} {sid}：完整数据点 {int(n)} 个，需要 {need} 个；未预测。",
+            ),
+            data={"series_id": str(sid), "points": int(n), "need": need},
+        )
+        for sid, n in short.items()
+    )
+    kept = frame[~frame["series_id"].isin(short.index)]
+    return pa.Table.from_pandas(kept, preserve_index=False), findings
