@@ -25,6 +25,7 @@ from esgledger.errors import EsgledgerError
 from esgledger.i18n import Text
 
 if TYPE_CHECKING:
+    from esgledger.energy.forecast import Grain
     from esgledger.energy.forecast_workspace import WorkspaceForecast
 
 __all__ = ["register"]
@@ -165,7 +166,7 @@ def register(app: typer.Typer) -> None:
         try:
             if backtest < 0:
                 raise EsgledgerError("--backtest must be 0 or more")
-            step_grain = "day" if pue else grain.value
+            step_grain: Grain = "day" if pue else grain.value
             h = span_steps(horizon or ("14d" if pue else "48h"), step_grain)
             hist = span_steps(history, step_grain) if history else None
             with Workspace.open(workspace) as ws:
@@ -180,7 +181,7 @@ def register(app: typer.Typer) -> None:
                         ws,
                         site=site,
                         meters=meter,
-                        grain=step_grain,  # type: ignore[arg-type]
+                        grain=step_grain,
                         h=h,
                         history=hist,
                         backtest_windows=backtest,
