@@ -28,8 +28,8 @@ Seconds include numba compilation in the child (statsforecast caches compiled co
 when ``NIXTLA_NUMBA_CACHE`` is set). Peak memory is the child's and its workers'
 ``ru_maxrss``; CPU seconds are user + system of the child and its workers (on an idle
 2-core machine wall time is about CPU / 2; the load average of the run is printed because a
-shared machine stretches wall time). The target (issue 14): forecasts for 100 meters in well under 60 s on a 2-core
-machine; exit status 1 when missed. Results go to ``docs/performance.md``.
+shared machine stretches wall time). The target (issue 14): forecasts for 100 meters in well
+under 60 s on a 2-core machine; exit status 1 when missed. Results go to ``docs/performance.md``.
 """
 
 from __future__ import annotations

@@ -25,8 +25,7 @@ from esgledger.errors import EsgledgerError
 from esgledger.i18n import Text
 
 if TYPE_CHECKING:
-    from esgledger.energy.forecast import Grain
-    from esgledger.energy.forecast_workspace import WorkspaceForecast
+    from esgledger.energy.forecast import Grain, WorkspaceForecast
 
 __all__ = ["register"]
 
@@ -158,9 +157,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Forecast each meter's energy, or a site's daily PUE, with MSTL, AutoETS and the
         seasonal-naive benchmark; optionally backtest and report the errors."""
-        from esgledger.energy.forecast import span_steps
+        from esgledger.energy.forecast import forecast_meters, forecast_pue, span_steps
         from esgledger.energy.forecast_chart import forecast_chart
-        from esgledger.energy.forecast_workspace import forecast_meters, forecast_pue
         from esgledger.store import Workspace
 
         try:

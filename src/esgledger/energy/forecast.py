@@ -2,6 +2,10 @@
 
 电表能耗与 PUE 的预测（statsforecast）及其回测。
 
+The workspace adapters :func:`forecast_meters` and :func:`forecast_pue` read the telemetry
+rollups (:func:`esgledger.energy.rollups.rollup`) through :func:`meter_series` and
+:func:`daily_pue_series`; everything else here is pure.
+
 One long table goes in: ``series_id``, ``ts`` (a regular grid per series: 15 minutes, one
 hour or one day) and one value column named with its unit (``energy_kwh``, ``pue``, ...).
 :func:`forecast` returns the next ``h`` steps with one column per model (its ``alias``) and
@@ -22,7 +26,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -31,8 +35,12 @@ from statsforecast import StatsForecast
 from statsforecast.models import MSTL, AutoETS, SeasonalNaive
 
 from esgledger.energy.findings import Finding
+from esgledger.energy.rollups import rollup
 from esgledger.errors import EsgledgerError
 from esgledger.i18n import Text
+
+if TYPE_CHECKING:
+    from esgledger.store import Workspace
 
 __all__ = [
     "DEFAULT_HISTORY",
@@ -50,12 +58,15 @@ __all__ = [
     "MSTLModel",
     "SeasonalNaiveModel",
     "ShortHistoryError",
+    "WorkspaceForecast",
     "backtest",
     "daily_pue_series",
     "default_models",
     "drop_short",
     "fit",
     "forecast",
+    "forecast_meters",
+    "forecast_pue",
     "frequency_of",
     "meter_series",
     "parse_span",
@@ -1127,3 +1138,116 @@ def drop_short(series: pa.Table, need: int, what: Text) -> tuple[pa.Table, tuple
     )
     kept = frame[~frame["series_id"].isin(short.index)]
     return pa.Table.from_pandas(kept, preserve_index=False), findings
+
+
+# ---------------------------------------------------------------------------------------------
+# Workspace adapters
+
+
+@dataclass(frozen=True)
+class WorkspaceForecast:
+    """What a workspace forecast produced: the ``series`` it was fitted on, the
+    ``forecast`` (``None`` when no series was long enough), the ``backtest`` when asked, and
+    every finding (series cut or left out, failed models, undefined errors)."""
+
+    series: pa.Table
+    forecast: ForecastResult | None
+    backtest: BacktestResult | None
+    findings: tuple[Finding, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "forecast": self.forecast.to_json() if self.forecast else None,
+            "backtest": self.backtest.to_json() if self.backtest else None,
+            "findings": [finding.to_json() for finding in self.findings],
+        }
+
+
+def _run(
+    series: pa.Table,
+    findings: tuple[Finding, ...],
+    grain: Grain,
+    what: Text,
+    *,
+    models: Sequence[ForecastModel] | None,
+    h: int,
+    level: float,
+    backtest_windows: int,
+    n_jobs: int,
+) -> WorkspaceForecast:
+    need = required_history(models, grain, h=h, n_windows=backtest_windows)
+    series, short = drop_short(series, need, what)
+    found = findings + short
+    if series.num_rows == 0:
+        return WorkspaceForecast(series, None, None, found)
+    result = forecast(series, models, h, level, n_jobs=n_jobs)
+    tested = None
+    if backtest_windows:
+        tested = backtest(series, models, h, backtest_windows, level=level, n_jobs=n_jobs)
+    found += result.findings + (tested.findings if tested else ())
+    return WorkspaceForecast(series, result, tested, found)
+
+
+def forecast_meters(
+    ws: Workspace,
+    *,
+    site: str | None = None,
+    meters: Sequence[str] | None = None,
+    grain: Grain = "hour",
+    h: int = 48,
+    history: int | None = None,
+    models: Sequence[ForecastModel] | None = None,
+    level: float = 95,
+    backtest_windows: int = 0,
+    n_jobs: int = 2,
+) -> WorkspaceForecast:
+    """Forecast the energy [kWh] of each meter ``h`` steps of ``grain`` ahead.
+
+    ``history`` is the number of latest complete steps fitted on (default
+    :data:`~esgledger.energy.forecast.DEFAULT_HISTORY`); ``backtest_windows`` > 0 also
+    backtests with that many windows of ``h`` steps.
+    """
+    table = rollup(
+        ws, grain, sites=[site] if site else None, meters=list(meters) if meters else None
+    )
+    series, findings = meter_series(table, grain, history=history)
+    return _run(
+        series,
+        findings,
+        grain,
+        Text("Meter", "计量表"),
+        models=models,
+        h=h,
+        level=level,
+        backtest_windows=backtest_windows,
+        n_jobs=n_jobs,
+    )
+
+
+def forecast_pue(
+    ws: Workspace,
+    site: str,
+    *,
+    h: int = 14,
+    history: int | None = None,
+    models: Sequence[ForecastModel] | None = None,
+    level: float = 95,
+    backtest_windows: int = 0,
+    n_jobs: int = 1,
+) -> WorkspaceForecast:
+    """Forecast the daily PUE of ``site`` ``h`` days ahead (the ratio of
+    :func:`~esgledger.energy.forecast.daily_pue_series`: incomer kWh / IT kWh per local day;
+    the PUE of record is ``energy.kpi``'s)."""
+    table = rollup(ws, "day", sites=[site])
+    series, findings = daily_pue_series(table, history=history)
+    return _run(
+        series,
+        findings,
+        "day",
+        Text("Site PUE", "站点 PUE"),
+        models=models,
+        h=h,
+        level=level,
+        backtest_windows=backtest_windows,
+        n_jobs=n_jobs,
+    )
