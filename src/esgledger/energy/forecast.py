@@ -515,25 +515,6 @@ def _statsforecast(
         return pd.DataFrame(engine.forecast(h=h, df=data, level=[level]))
 
 
-_WARM: set[tuple[str, str]] = set()
-
-
-def _warm_up(models: Sequence[ForecastModel], freq: Frequency) -> None:
-    """Compile statsforecast's numba code once in this process, before it forks its workers
-    (which then inherit it instead of each compiling it again). Fits a short synthetic series;
-    results are not affected."""
-    for model in models:
-        key = (repr(model), freq.grain)
-        if key in _WARM:
-            continue
-        n = model.min_history(freq) + 2
-        y = 10.0 + np.sin(np.arange(n) * 2 * np.pi / max(freq.seasons)) + 0.01 * np.arange(n)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.build(freq).forecast(y=y, h=1, level=[95])
-        _WARM.add(key)
-
-
 def _run_one_model(
     frame: pd.DataFrame,
     model: ForecastModel,
@@ -577,8 +558,6 @@ def _forecast_frame(
         columns=["unique_id", "ds"],
     )
     findings: list[Finding] = []
-    if n_jobs > 1:
-        _warm_up(models, freq)
     try:
         out = _statsforecast(prepared.frame, models, freq, h, level, n_jobs)
         grid = grid.merge(out, on=["unique_id", "ds"], how="left")
