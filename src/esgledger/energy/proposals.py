@@ -39,6 +39,7 @@ from esgledger.energy.whatif import (
 )
 from esgledger.errors import FactorNotFoundError, InputError, Issue
 from esgledger.factors.service import RowQuery, resolve_row
+from esgledger.gwp import DEFAULT_GWP_SET, co2e_kg
 from esgledger.i18n import Text
 from esgledger.ingest.ambition import measure_definition
 from esgledger.store.models_targets import Measure as MeasureRow
@@ -504,10 +505,28 @@ def adopt(
 # ---- the workspace's grid factors -----------------------------------------------------------
 
 
+def _co2e_per_unit(factor: Mapping[str, Any]) -> float:
+    """[kg CO2e per factor unit] as the inventory engine prices it under the default GWP set:
+    the published CO2e when its basis is that set; else CO2 + CH4 × GWP + N2O × GWP from the
+    gas masses (e.g. China's MEE grid factors publish CO2 only); else the published CO2e."""
+    gases = {g: factor.get(f"{g.lower()}_kg") for g in ("CO2", "CH4", "N2O")}
+    published = factor.get("co2e_kg")
+    if published is not None and factor.get("gwp_basis") == DEFAULT_GWP_SET:
+        return float(published)
+    if any(v is not None for v in gases.values()):
+        return co2e_kg({g: float(v) for g, v in gases.items() if v is not None}, DEFAULT_GWP_SET)
+    if published is None:
+        raise FactorNotFoundError(
+            f"factor {factor.get('factor_id')} has no CO2e and no gas masses",
+            activity="electricity",
+        )
+    return float(published)
+
+
 def _grid_factor(found: Any, method: str) -> GridFactor:
     r = found.resolution
     factor = r.factor
-    per_unit = float(factor["co2e_kg"])
+    per_unit = _co2e_per_unit(factor)
     conversion = 1.0 if r.unit_conversion is None else float(r.unit_conversion)
     return GridFactor(
         kg_co2e_per_kwh=per_unit * conversion,

@@ -47,7 +47,8 @@ def test_no_free_cooling_above_the_partial_threshold() -> None:
 def test_water_side_saving_grows_as_the_weather_cools_and_pue_stays_above_one() -> None:
     saved = [run(WaterSideEconomiser(), wet_bulb_c=t).saved_t_location for t in (20, 17, 14, 5)]
     assert saved == sorted(saved)
-    assert saved[0] == pytest.approx(0.0, abs=1e-9) and saved[-1] > saved[-2] > 0
+    assert saved[0] == pytest.approx(0.0, abs=1e-9)
+    assert saved[-1] > saved[-2] > 0
     # All chiller energy gone and no aux spend: PUE = 1 + (2,500 × 0.4 + 800 + 100) / 10,000.
     full = run(WaterSideEconomiser(chiller_share=1.0, aux_fraction=0.0), wet_bulb_c=0)
     assert full.scenario.pue == pytest.approx(1.09, rel=1e-9)
@@ -61,7 +62,8 @@ def test_water_side_warmer_chilled_water_gives_more_free_cooling_hours() -> None
         for s in (10.0, 14.0, 18.0)
     ]
     full = [k.free_cooling_full_h for k in hours]
-    assert full == sorted(full) and full[0] < full[-1]
+    assert full == sorted(full)
+    assert full[0] < full[-1]
 
 
 def test_water_side_without_wet_bulb_estimates_it_from_humidity_and_says_so() -> None:
@@ -97,7 +99,7 @@ def test_air_side_economiser_needs_cool_and_dry_enough_air() -> None:
 
 
 def test_setpoints_outside_the_ashrae_envelope_are_refused() -> None:
-    with pytest.raises(EnvelopeError, match="outside the ASHRAE TC 9.9 recommended envelope"):
+    with pytest.raises(EnvelopeError, match=r"outside the ASHRAE TC 9\.9 recommended envelope"):
         SetpointRaise(supply_air_to_c=28.0)
     with pytest.raises(EnvelopeError, match="18-27"):
         lever_from_params("setpoint", {"supply_air_from_c": "17"})
@@ -112,7 +114,8 @@ def test_raising_the_setpoint_saves_chiller_energy_monotonically_until_the_fan_p
         for t in (20.0, 22.0, 24.0, 26.0)
     ]
     mwh = [k.cooling_mwh for k in cooling]
-    assert mwh[0] == pytest.approx(2500.0) and mwh == sorted(mwh, reverse=True)
+    assert mwh[0] == pytest.approx(2500.0)
+    assert mwh == sorted(mwh, reverse=True)
     # The server-fan penalty raises IT energy above the threshold: +1 %/K × (27 − 25) K.
     hot = run(SetpointRaise(supply_air_to_c=27.0), wet_bulb_c=15.0)
     assert hot.scenario.e_it_mwh == pytest.approx(10_000 * 1.02, rel=1e-9)
@@ -142,7 +145,8 @@ def test_heat_reuse_raises_erf_and_lowers_ere_but_not_the_site_emissions() -> No
     result = run(HeatReuse(reuse_share_of_it=0.1, heat_price_per_kwh=0.2))
     assert result.scenario.erf == pytest.approx(1000 / 13_400, rel=1e-9)
     assert result.scenario.ere == pytest.approx(12_400 / 10_000, rel=1e-9)
-    assert result.saved_t_location == 0.0 and result.saved_t_market == 0.0
+    assert result.saved_t_location == 0.0
+    assert result.saved_t_market == 0.0
     assert result.saved_cost == pytest.approx(1_000_000 * 0.2, rel=1e-9)
 
 
@@ -199,16 +203,19 @@ def test_every_lever_keeps_pue_at_or_above_one_and_round_trips_to_json() -> None
         result = run(lever_from_params(key, params.get(key, {})), wet_bulb_c=12.0)
         assert result.scenario.pue >= 1.0, key
         data = json.loads(json.dumps(result.to_json(), allow_nan=False))
-        assert data["lever"] == key and data["factors"]["location"]["factor_id"] == "test-grid"
+        assert data["lever"] == key
+        assert data["factors"]["location"]["factor_id"] == "test-grid"
 
 
 def test_lever_parameters_are_parsed_and_bad_ones_refused() -> None:
     lever = lever_from_params("free_cooling", {"chws_c": "16", "chwr_c": "22"})
-    assert isinstance(lever, WaterSideEconomiser) and lever.full_below_wet_bulb_c == 10.5
+    assert isinstance(lever, WaterSideEconomiser)
+    assert lever.full_below_wet_bulb_c == 10.5
     pv = lever_from_params(
         "pv", {"capacity_kwp": "10", "latitude": "1", "longitude": "2", "retain_attributes": "no"}
     )
-    assert isinstance(pv, OnsitePv) and pv.retain_attributes is False
+    assert isinstance(pv, OnsitePv)
+    assert pv.retain_attributes is False
     with pytest.raises(InputError, match="unknown lever"):
         lever_from_params("magic", {})
     with pytest.raises(InputError, match="has no parameter"):
@@ -233,4 +240,5 @@ def test_baseline_refuses_gaps_and_notes_a_partial_year() -> None:
         baseline_from_table(table, site="DC1"), UpsEcoMode(), location=FACTOR, prices=PRICES
     )
     codes = [n.code for n in result.notes]
-    assert "energy.whatif.partial_year" in codes and "energy.whatif.no_water" in codes
+    assert "energy.whatif.partial_year" in codes
+    assert "energy.whatif.no_water" in codes

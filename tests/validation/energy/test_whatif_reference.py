@@ -38,7 +38,8 @@ def test_section_1_6_water_side_thresholds_full_below_12_5_partial_to_18_5() -> 
     f = lever.fraction(wet_bulb)
     # 15.5 °C: leaving water 21 °C pre-cools the 24 °C return by 3 of the 6 K → half.
     assert f.tolist()[:2] == [1.0, 1.0]
-    assert 0.0 < f[2] < 1.0 and 0.0 < f[4] < 1.0
+    assert 0.0 < f[2] < 1.0
+    assert 0.0 < f[4] < 1.0
     assert f[3] == pytest.approx(0.5, rel=1e-12)
     assert f.tolist()[5:] == [0.0, 0.0]
 
@@ -82,9 +83,7 @@ def test_section_1_1_baseline_kpis_cue_ref_erf_ere_wue() -> None:
     0.075, ERE (13,400 − 1,000) / 10,000 = 1.24; 25,000 m³ water → WUE 2.5 L/kWh."""
     table = hourly_table()
     table = table.append_column("onsite_re_kwh", [np.full(8760, 500_000.0 / 8760)])
-    base = baseline_from_table(
-        table, site="DC1", water_l=25_000_000.0, heat_export_kwh=1_000_000.0
-    )
+    base = baseline_from_table(table, site="DC1", water_l=25_000_000.0, heat_export_kwh=1_000_000.0)
     # Green power as a lever on top of the §1.1 baseline: REF 0.336 in the scenario.
     result = simulate(base, GreenPower(mwh_per_yr=4000.0), location=FACTOR, prices=PRICES)
     k = result.scenario
