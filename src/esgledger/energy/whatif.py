@@ -30,7 +30,7 @@ import dataclasses
 import math
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from esgledger.errors import InputError, Issue
 from esgledger.i18n import Text
@@ -62,6 +63,7 @@ __all__ = [
     "UpsEcoMode",
     "WaterSideEconomiser",
     "WhatIf",
+    "baseline_from_rollups",
     "baseline_from_table",
     "dew_point_c",
     "lever_from_params",
@@ -143,6 +145,7 @@ class BaselineYear:
     water_l: float | None
     heat_export_kwh: float
     source: str = "hourly table"
+    notes: tuple[Note, ...] = ()
 
     @property
     def hours(self) -> int:
@@ -177,6 +180,7 @@ def baseline_from_table(
     water_l: float | None = None,
     heat_export_kwh: float = 0.0,
     source: str = "hourly table",
+    notes: Sequence[Note] = (),
 ) -> BaselineYear:
     """A :class:`BaselineYear` from an hourly table (see the module docstring for columns).
 
@@ -234,6 +238,112 @@ def baseline_from_table(
         water_l=float(water.sum()) if water is not None else water_l,
         heat_export_kwh=float(heat.sum()) if heat is not None else heat_export_kwh,
         source=source,
+        notes=tuple(notes),
+    )
+
+
+#: The IT role by measurement category, best first (ISO/IEC 30134-2 categories 3, 2, 1).
+_IT_ROLES = ("it_input", "pdu_output", "ups_output")
+_WEATHER = ("dry_bulb_c", "wet_bulb_c", "relative_humidity_pct")
+
+
+def baseline_from_rollups(rollup: pa.Table, weather: pa.Table | None, *, site: str) -> BaselineYear:
+    """A :class:`BaselineYear` from the core's hourly rollup (long: ``site, role, unit,
+    period_start_utc, quantity, coverage``) and the hourly weather (``ts_utc, dry_bulb_c,
+    wet_bulb_c, relative_humidity_pct``).
+
+    Per hour: IT = the best-category IT role present (``it_input`` > ``pdu_output`` >
+    ``ups_output``); ``E_DC = incomer + onsite_re + fuel − non_dc`` (``incomer`` is the
+    boundary import); power losses = ``E_DC − IT − cooling − other``; water [L] and heat
+    export [kWh] summed over the year. An hour where a needed role or the weather is
+    missing, or whose coverage is below 1, is left out and counted in a note (never filled).
+
+    Raises
+    ------
+    InputError
+        No incomer or no IT role, or hours whose losses come out negative (the meter tree
+        does not balance: run the balance check).
+    """
+    rows = rollup.filter(pc.equal(rollup["site"], site)) if rollup.num_rows else rollup
+    if rows.num_rows == 0:
+        raise _bad("site", site, "the hourly rollup has no rows for the site", "import readings")
+    frame = rows.select(["role", "period_start_utc", "quantity", "coverage"]).to_pandas()
+    roles = set(frame["role"])
+    it_role = next((r for r in _IT_ROLES if r in roles), None)
+    if it_role is None or "incomer" not in roles:
+        raise _bad(
+            "role",
+            ", ".join(sorted(roles)),
+            "the site needs an incomer (boundary) meter and an IT meter for a what-if",
+            "add incomer and it_input / pdu_output / ups_output meters",
+        )
+    frame["complete"] = frame["quantity"].notna() & (frame["coverage"] >= 1.0)
+    grouped = frame.groupby(["period_start_utc", "role"])
+    quantity = grouped["quantity"].sum(min_count=1).unstack("role")
+    complete = grouped["complete"].all().unstack("role")
+    needed = [it_role, "incomer", *(r for r in ("cooling", "other", "non_dc") if r in roles)]
+    needed += [r for r in ("onsite_re", "fuel") if r in roles]
+    ok = complete[needed].fillna(False).all(axis=1)
+    if weather is not None and weather.num_rows:
+        w = weather.to_pandas().set_index("ts_utc")
+        present = [c for c in _WEATHER if c in w.columns and w[c].notna().any()]
+        quantity = quantity.join(w[present], how="left")
+        ok &= quantity[present].notna().all(axis=1).reindex(ok.index, fill_value=False)
+    left_out = int((~ok).sum())
+    quantity = quantity[ok.reindex(quantity.index, fill_value=False)]
+
+    def role(name: str) -> FloatArray:
+        if name not in quantity.columns:
+            return np.zeros(len(quantity))
+        return np.asarray(quantity[name].fillna(0.0), dtype=np.float64)
+
+    it = role(it_role)
+    dc = role("incomer") + role("onsite_re") + role("fuel") - role("non_dc")
+    cooling, other = role("cooling"), role("other")
+    losses = dc - it - cooling - other
+    negative = int((losses < -1e-9).sum())
+    if negative:
+        raise _bad(
+            "power_losses_kwh",
+            f"{negative} hours",
+            f"{negative} hours have E_DC below IT + cooling + other: the meter tree does not "
+            "balance",
+            "run the balance check (energy kpi) and correct the meters",
+        )
+    notes = []
+    if left_out:
+        notes.append(
+            Note(
+                "energy.whatif.hours_left_out",
+                Text(
+                    f"{left_out} hours left out: a meter or the weather is incomplete there.",
+                    f"剔除 {left_out} 小时：该时段计量或气象数据不完整。",
+                ),
+                {"hours": left_out},
+            )
+        )
+    table = pa.table(
+        {
+            "hour_utc": pa.array(quantity.index.to_numpy(), pa.timestamp("s")),
+            "it_kwh": it,
+            "cooling_kwh": cooling,
+            "power_losses_kwh": np.maximum(losses, 0.0),  # only float noise below 0 is left
+            "other_kwh": other,
+            "onsite_re_kwh": role("onsite_re"),
+            **{c: quantity[c].to_numpy(dtype=np.float64) for c in _WEATHER if c in quantity},
+        }
+    )
+    water = (
+        float(frame.loc[frame["role"] == "water", "quantity"].sum()) if "water" in roles else None
+    )
+    heat = float(frame.loc[frame["role"] == "heat_export", "quantity"].sum())
+    return baseline_from_table(
+        table,
+        site=site,
+        water_l=water,
+        heat_export_kwh=heat,
+        source=f"metered hourly rollups (IT at {it_role})",
+        notes=notes,
     )
 
 
@@ -1146,7 +1256,7 @@ def simulate(
     green_mwh
         [MWh / yr] green power already retired in the baseline (REF, market-based).
     """
-    notes = _year_notes(base)
+    notes = [*base.notes, *_year_notes(base)]
     if market is None:
         market = dataclasses.replace(location, method="location (no residual mix)")
         notes.append(

@@ -1,0 +1,83 @@
+"""The baseline year from the core's hourly rollup (contract shape) and the weather."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pyarrow as pa
+import pytest
+
+from esgledger.energy.whatif import baseline_from_rollups
+from esgledger.errors import InputError
+
+START = datetime(2024, 1, 1)
+
+
+def _rollup(hours: int, per_role: dict[str, float], *, gap: tuple[str, int] | None = None):  # type: ignore[no-untyped-def]
+    rows: dict[str, list[object]] = {
+        k: [] for k in ("site", "meter", "role", "unit", "period_start_utc", "quantity", "coverage")
+    }
+    for h in range(hours):
+        for role, kwh in per_role.items():
+            missing = gap is not None and gap == (role, h)
+            rows["site"].append("DC1")
+            rows["meter"].append(f"M-{role}")
+            rows["role"].append(role)
+            rows["unit"].append("L" if role == "water" else "kWh")
+            rows["period_start_utc"].append(START + timedelta(hours=h))
+            rows["quantity"].append(None if missing else kwh)
+            rows["coverage"].append(0.0 if missing else 1.0)
+    return pa.table(rows)
+
+
+def _weather(hours: int) -> pa.Table:
+    return pa.table(
+        {
+            "site": ["DC1"] * hours,
+            "ts_utc": [START + timedelta(hours=h) for h in range(hours)],
+            "dry_bulb_c": [20.0] * hours,
+            "wet_bulb_c": [15.0] * hours,
+            "relative_humidity_pct": [60.0] * hours,
+        }
+    )
+
+
+ROLES = {
+    "incomer": 1340.0,
+    "ups_output": 1040.0,  # category 1 only ...
+    "pdu_output": 1000.0,  # ... category 2 wins
+    "cooling": 250.0,
+    "other": 10.0,
+    "water": 2500.0,
+}
+
+
+def test_roles_map_to_it_cooling_losses_other_and_the_weather_joins() -> None:
+    base = baseline_from_rollups(_rollup(24, ROLES), _weather(24), site="DC1")
+    assert base.hours == 24
+    assert base.it_kwh.sum() == pytest.approx(24 * 1000.0)
+    # losses = 1,340 − 1,000 − 250 − 10 = 80 kWh per hour.
+    assert base.power_losses_kwh.sum() == pytest.approx(24 * 80.0)
+    assert base.water_l == pytest.approx(24 * 2500.0)
+    assert base.wet_bulb_c is not None
+    assert base.wet_bulb_c.tolist() == [15.0] * 24
+    assert base.source == "metered hourly rollups (IT at pdu_output)"
+
+
+def test_incomplete_hours_are_left_out_and_counted_never_filled() -> None:
+    base = baseline_from_rollups(_rollup(24, ROLES, gap=("cooling", 5)), _weather(24), site="DC1")
+    assert base.hours == 23
+    (note,) = [n for n in base.notes if n.code == "energy.whatif.hours_left_out"]
+    assert note.data == {"hours": 1}
+    short_weather = baseline_from_rollups(_rollup(24, ROLES), _weather(20), site="DC1")
+    assert short_weather.hours == 20
+
+
+def test_a_site_without_incomer_or_an_unbalanced_tree_is_refused() -> None:
+    with pytest.raises(InputError, match="needs an incomer"):
+        baseline_from_rollups(_rollup(2, {"pdu_output": 1.0}), None, site="DC1")
+    unbalanced = dict(ROLES, incomer=1100.0)  # below IT + cooling + other = 1,260
+    with pytest.raises(InputError, match="does not balance"):
+        baseline_from_rollups(_rollup(2, unbalanced), None, site="DC1")
+    with pytest.raises(InputError, match="no rows for the site"):
+        baseline_from_rollups(_rollup(2, ROLES), None, site="DC9")
