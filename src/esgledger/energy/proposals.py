@@ -19,9 +19,10 @@ t CO2e avoided per year, annualised with the capital-recovery factor
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -30,11 +31,14 @@ from esgledger import audit
 from esgledger.access.policy import actions, require
 from esgledger.access.principal import Principal
 from esgledger.energy.whatif import (
+    LEVERS,
+    BaselineYear,
     GridFactor,
     Lever,
     Note,
     Prices,
     WhatIf,
+    baseline_from_rollups,
     simulate,
 )
 from esgledger.errors import FactorNotFoundError, InputError, Issue
@@ -47,11 +51,12 @@ from esgledger.store.repository_targets import save_measures
 from esgledger.targets.planner import LineSelector, Measure
 
 if TYPE_CHECKING:
-    from esgledger.energy.whatif import BaselineYear
     from esgledger.store import Workspace
 
 __all__ = [
     "ADVISORY",
+    "DEFAULT_CAPEX_CNY",
+    "DEFAULT_LEVERS",
     "Adoption",
     "Capex",
     "Constraints",
@@ -60,8 +65,13 @@ __all__ = [
     "Refusal",
     "adopt",
     "annualised",
+    "default_capex",
     "propose",
+    "rank_proposals",
+    "site_baseline",
     "site_grid_factors",
+    "site_period",
+    "site_proposals",
     "to_measure",
 ]
 
@@ -296,19 +306,22 @@ def propose(
             base, lever, location=location, market=market, prices=prices, green_mwh=green_mwh
         )
         drafts.append(_draft(result, lever, capex.get(lever.key), prices, discount_rate))
-    drafts.sort(
-        key=lambda p: (
-            -round(p.saved_t_co2e, 9),
-            math.inf if p.payback_yr is None else p.payback_yr,
-            p.lever,
-        )
-    )
-    ranked = tuple(Proposal(**{**_fields(p), "rank": i}) for i, p in enumerate(drafts, start=1))
+    ranked = rank_proposals(drafts)
     return ProposalSet(ranked, tuple(refused))
 
 
-def _fields(p: Proposal) -> dict[str, Any]:
-    return {name: getattr(p, name) for name in Proposal.__slots__}
+def rank_proposals(proposals: Sequence[Proposal]) -> tuple[Proposal, ...]:
+    """``proposals`` ranked (``rank`` 1 first): market-based t CO2e avoided per year,
+    descending; ties by shorter simple payback (none last), then id."""
+    ordered = sorted(
+        proposals,
+        key=lambda p: (
+            -round(p.saved_t_co2e, 9),
+            math.inf if p.payback_yr is None else p.payback_yr,
+            p.id,
+        ),
+    )
+    return tuple(replace(p, rank=i) for i, p in enumerate(ordered, start=1))
 
 
 def _draft(
@@ -562,3 +575,93 @@ def site_grid_factors(
     except FactorNotFoundError:
         return location, None
     return location, _grid_factor(residual, "residual_mix")
+
+
+# ---- the workspace's site year --------------------------------------------------------------
+
+#: Default capex of each lever [CNY] and economic life [yr]: order-of-magnitude assumptions
+#: [A] for a ~1 MW IT hall, to be replaced by quotes (``--capex lever=amount``). PV is per kWp.
+DEFAULT_CAPEX_CNY: Mapping[str, tuple[float, int]] = {
+    "free_cooling": (2_000_000.0, 15),
+    "air_economiser": (4_000_000.0, 15),
+    "setpoint": (300_000.0, 5),
+    "ups_eco": (20_000.0, 10),
+    "heat_reuse": (6_000_000.0, 20),
+    "cooling_cut": (1_000_000.0, 5),
+    "green_power": (0.0, 1),
+}
+#: [CNY / kWp] installed rooftop PV [A].
+PV_CAPEX_CNY_PER_KWP = 3_500.0
+PV_LIFETIME_YR = 25
+
+#: The levers proposed by default (PV and green power need their size; the cooling cut is a
+#: claimed figure, not a physical model, so it is run on request only).
+DEFAULT_LEVERS = ("free_cooling", "air_economiser", "setpoint", "ups_eco", "heat_reuse")
+
+
+def default_capex(levers: Sequence[Lever], currency: str) -> dict[str, Capex]:
+    """The :data:`DEFAULT_CAPEX_CNY` assumptions for ``levers`` (CNY only: in another
+    currency there is no default and the caller must give the capex)."""
+    if currency != "CNY":
+        return {}
+    out: dict[str, Capex] = {}
+    for lever in levers:
+        if lever.key == "pv":
+            kwp = float(getattr(lever, "capacity_kwp", 0.0))
+            out["pv"] = Capex(kwp * PV_CAPEX_CNY_PER_KWP, "CNY", PV_LIFETIME_YR)
+        elif lever.key in DEFAULT_CAPEX_CNY:
+            amount, life = DEFAULT_CAPEX_CNY[lever.key]
+            out[lever.key] = Capex(amount, "CNY", life)
+    return out
+
+
+def _core(name: str) -> Any:
+    """A module of the energy core (``energy.rollups``) or of the demo helper
+    (``energy.weather``), imported when used: they land on main separately (issue 14)."""
+    return importlib.import_module(f"esgledger.energy.{name}")
+
+
+def site_period(workspace: Workspace, period: str | None) -> Any:
+    """The core's ``Period`` of ``period`` text (``2024``, ``2024-03``, ``2024-01-01:2024-06-30``);
+    None = the workspace's reporting year."""
+    text = period if period is not None else str(workspace.reporting_year)
+    return _core("periods").parse_period(text)
+
+
+def site_baseline(workspace: Workspace, site: str, period: str | None = None) -> BaselineYear:
+    """The site's baseline year from the workspace: hourly rollups by role
+    (``energy.rollups.rollup(ws, "hour", sites=[site], period=...)``) and the hourly weather
+    (``energy.weather.hourly(ws, site, period)``), see
+    :func:`~esgledger.energy.whatif.baseline_from_rollups`; ``period`` as
+    :func:`site_period`."""
+    span = site_period(workspace, period)
+    rollup = _core("rollups").rollup(workspace, "hour", sites=[site], period=span)
+    weather = _core("weather").hourly(workspace, site, span)
+    return baseline_from_rollups(rollup, weather, site=site)
+
+
+def site_proposals(
+    workspace: Workspace,
+    site: str,
+    period: str | None = None,
+    *,
+    prices: Prices,
+    levers: Sequence[Lever] | None = None,
+    capex: Mapping[str, Capex] | None = None,
+    constraints: Constraints | None = None,
+) -> ProposalSet:
+    """:func:`propose` on the site's metered period with the library grid factors of the
+    period's last year (default levers :data:`DEFAULT_LEVERS`; capex :func:`default_capex`
+    unless given)."""
+    chosen = list(levers) if levers is not None else [LEVERS[k]() for k in DEFAULT_LEVERS]
+    span = site_period(workspace, period)
+    location, market = site_grid_factors(workspace, site, int(span.end.year))
+    return propose(
+        site_baseline(workspace, site, period),
+        chosen,
+        location=location,
+        market=market,
+        prices=prices,
+        capex={**default_capex(chosen, prices.currency), **(capex or {})},
+        constraints=constraints,
+    )
