@@ -155,11 +155,11 @@ def _print_whatif(data: dict[str, Any], zh: bool) -> None:
     out.print(data["explanation"]["zh-CN" if zh else "en"], markup=False)
     loc, mkt = data["factors"]["location"], data["factors"]["market"]
     out.print(
-        ("电网因子" if zh else "Grid factor")
-        + f": {loc['factor_id']} ({loc['source']}, {loc['vintage']}) "
+        ("电网因子：" if zh else "Grid factor: ")
+        + f"{loc['factor_id']} ({loc['source']}, {loc['vintage']}) "
         f"{loc['kg_co2e_per_kwh']:.4f} kg/kWh; "
-        + ("市场" if zh else "market")
-        + f": {mkt['factor_id']} ({mkt['method']}) {mkt['kg_co2e_per_kwh']:.4f} kg/kWh",
+        + ("市场：" if zh else "market: ")
+        + f"{mkt['factor_id']} ({mkt['method']}) {mkt['kg_co2e_per_kwh']:.4f} kg/kWh",
         markup=False,
     )
     for note in data["notes"]:
@@ -198,6 +198,7 @@ def _print_proposals(data: dict[str, Any], zh: bool) -> None:
         out.print(f"{label} {r['site']} {r['lever']}: {r['reason']['zh-CN' if zh else 'en']}",
                   markup=False)  # fmt: skip
     out.print(data["advisory"]["zh-CN" if zh else "en"], markup=False)
+    out.print(data["not_additive"]["zh-CN" if zh else "en"], markup=False)
 
 
 def _site_proposals(

@@ -57,6 +57,7 @@ __all__ = [
     "ADVISORY",
     "DEFAULT_CAPEX_CNY",
     "DEFAULT_LEVERS",
+    "NOT_ADDITIVE",
     "Adoption",
     "Capex",
     "Constraints",
@@ -79,6 +80,13 @@ __all__ = [
 ADVISORY = Text(
     "Advisory only: esgledger never operates plant; engineers verify locally and decide.",
     "仅供参考：esgledger 不操作任何设备；由工程师现场核实并决策。",
+)
+
+#: Why the proposals' savings are not to be added up.
+NOT_ADDITIVE = Text(
+    "Each lever is simulated alone against the baseline: savings of levers acting on the same "
+    "energy (e.g. the two economisers) overlap and do not add up.",
+    "每项措施均相对基准单独模拟：作用于同一部分能耗的措施（如两种自然冷却）节省量相互重叠，不可简单相加。",
 )
 
 #: The access action for adopting proposals (contract); until the lead adds it to
@@ -220,6 +228,7 @@ class ProposalSet:
             "proposals": [p.to_json() for p in self.proposals],
             "refused": [r.to_json() for r in self.refused],
             "advisory": {"en": ADVISORY.en, "zh-CN": ADVISORY.zh},
+            "not_additive": {"en": NOT_ADDITIVE.en, "zh-CN": NOT_ADDITIVE.zh},
         }
 
 
