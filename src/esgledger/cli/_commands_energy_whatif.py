@@ -127,6 +127,24 @@ def _number(value: Any, decimals: int) -> str:
     return f"{value:,.{decimals}f}"
 
 
+#: Units as a Chinese table prints them.
+_ZH_UNITS = {"h": "小时", "t CO2e/yr": "t CO2e/年", "{currency}/yr": "{currency}/年"}
+
+_METHODS = {
+    "location": ("location-based", "基于位置"),
+    "residual_mix": ("residual mix", "剩余组合"),
+    "location (no residual mix)": (
+        "location factor, no residual mix",
+        "无剩余组合，采用基于位置因子",
+    ),
+}
+
+
+def _method(method: str, zh: bool) -> str:
+    en, cn = _METHODS.get(method, (method, method))
+    return cn if zh else en
+
+
 def _print_whatif(data: dict[str, Any], zh: bool) -> None:
     name = data["name"]["zh-CN" if zh else "en"]
     title = f"{data['site']} · {name}"
@@ -145,7 +163,7 @@ def _print_whatif(data: dict[str, Any], zh: bool) -> None:
             continue
         table.add_row(
             cn if zh else en,
-            unit.format(currency=base["currency"]),
+            (_ZH_UNITS.get(unit, unit) if zh else unit).format(currency=base["currency"]),
             _number(base.get(key), decimals),
             _number(scen.get(key), decimals),
             _number(delta.get(key), decimals),
@@ -159,7 +177,7 @@ def _print_whatif(data: dict[str, Any], zh: bool) -> None:
         + f"{loc['factor_id']} ({loc['source']}, {loc['vintage']}) "
         f"{loc['kg_co2e_per_kwh']:.4f} kg/kWh; "
         + ("市场：" if zh else "market: ")
-        + f"{mkt['factor_id']} ({mkt['method']}) {mkt['kg_co2e_per_kwh']:.4f} kg/kWh",
+        + f"{mkt['factor_id']} ({_method(mkt['method'], zh)}) {mkt['kg_co2e_per_kwh']:.4f} kg/kWh",
         markup=False,
     )
     for note in data["notes"]:
@@ -193,10 +211,15 @@ def _print_proposals(data: dict[str, Any], zh: bool) -> None:
         )
     out = _stdout()
     out.print(table)
+    from esgledger.energy.whatif import LEVERS
+
     for r in data["refused"]:
-        label = "未建议" if zh else "Not proposed"
-        out.print(f"{label} {r['site']} {r['lever']}: {r['reason']['zh-CN' if zh else 'en']}",
-                  markup=False)  # fmt: skip
+        name = LEVERS[r["lever"]].name
+        if zh:
+            line = f"未建议 {r['site']} {name.zh}：{r['reason']['zh-CN']}"
+        else:
+            line = f"Not proposed at {r['site']}: {name.en}. {r['reason']['en']}"
+        out.print(line, markup=False)
     out.print(data["advisory"]["zh-CN" if zh else "en"], markup=False)
     out.print(data["not_additive"]["zh-CN" if zh else "en"], markup=False)
 

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from _energy_whatif import baseline
 from _inventory_support import entity, import_rows, site
+from _zh_english import english_words
 from esgledger.cli._commands_energy_whatif import register
 from esgledger.energy import proposals
 from esgledger.store import Workspace
@@ -91,3 +92,20 @@ def test_proposals_then_adopt_into_the_stored_measures(dc_workspace: Workspace) 
         energy, ["adopt", root, top, "--start-year", "2026", "--price-per-kwh", "0.8"]
     )
     assert f"{top}: unchanged" in again.stdout
+
+
+def test_chinese_tables_read_as_chinese(dc_workspace: Workspace) -> None:
+    root = str(dc_workspace.root)
+    price = ["--price-per-kwh", "0.8", "--lang", "zh-CN"]
+    shown = runner.invoke(
+        energy, ["whatif", root, "--site", "DC1", "--lever", "free_cooling", *price]
+    )
+    listed = runner.invoke(
+        energy, ["proposals", root, "--site", "DC1", "--double-conversion", *price]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert listed.exit_code == 0, listed.output
+    # The factor's source is the title of a Chinese announcement as the library cites it.
+    source = "MEE and NBS of China, Announcement 2025 No. 47, Table 3 (provincial averages 2023)"
+    for text in (shown.stdout, listed.stdout):
+        assert english_words(text, allowed_phrases=[source]) == []
