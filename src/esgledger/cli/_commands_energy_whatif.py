@@ -170,6 +170,19 @@ def _print_whatif(data: dict[str, Any], zh: bool) -> None:
         )
     out = _stdout()
     out.print(table)
+    months = data.get("free_cooling_by_month") or []
+    if months:
+        by_month = Table(
+            title="逐月自然冷却小时数（完全/部分）"
+            if zh
+            else "Free-cooling hours by month (full/partial)",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        for m in months:
+            by_month.add_column(m["month"], justify="right")
+        by_month.add_row(*(f"{m['full_h']}/{m['partial_h']}" for m in months))
+        out.print(by_month)
     out.print(data["explanation"]["zh-CN" if zh else "en"], markup=False)
     loc, mkt = data["factors"]["location"], data["factors"]["market"]
     out.print(

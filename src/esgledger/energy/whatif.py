@@ -146,6 +146,7 @@ class BaselineYear:
     heat_export_kwh: float
     source: str = "hourly table"
     notes: tuple[Note, ...] = ()
+    hour_local: npt.NDArray[np.datetime64] | None = None
 
     @property
     def hours(self) -> int:
@@ -224,6 +225,12 @@ def baseline_from_table(
     onsite = _column(table, "onsite_re_kwh")
     water = _column(table, "water_l")
     heat = _column(table, "heat_export_kwh")
+    local = None
+    if "hour_local" in table.column_names and table["hour_local"].null_count == 0:
+        local = np.asarray(
+            table["hour_local"].cast(pa.timestamp("s")).to_numpy(zero_copy_only=False),
+            dtype="datetime64[s]",
+        )
     return BaselineYear(
         site=site,
         hour_utc=hours[order],
@@ -239,6 +246,7 @@ def baseline_from_table(
         heat_export_kwh=float(heat.sum()) if heat is not None else heat_export_kwh,
         source=source,
         notes=tuple(notes),
+        hour_local=local,
     )
 
 
@@ -267,7 +275,10 @@ def baseline_from_rollups(rollup: pa.Table, weather: pa.Table | None, *, site: s
     rows = rollup.filter(pc.equal(rollup["site"], site)) if rollup.num_rows else rollup
     if rows.num_rows == 0:
         raise _bad("site", site, "the hourly rollup has no rows for the site", "import readings")
-    frame = rows.select(["role", "period_start_utc", "quantity", "coverage"]).to_pandas()
+    columns = ["role", "period_start_utc", "quantity", "coverage"]
+    if "period_local" in rows.column_names:
+        columns.append("period_local")
+    frame = rows.select(columns).to_pandas()
     roles = set(frame["role"])
     it_role = next((r for r in _IT_ROLES if r in roles), None)
     if it_role is None or "incomer" not in roles:
@@ -330,6 +341,19 @@ def baseline_from_rollups(rollup: pa.Table, weather: pa.Table | None, *, site: s
             "power_losses_kwh": np.maximum(losses, 0.0),  # only float noise below 0 is left
             "other_kwh": other,
             "onsite_re_kwh": role("onsite_re"),
+            **(
+                {
+                    "hour_local": pa.array(
+                        frame.groupby("period_start_utc")["period_local"]
+                        .first()
+                        .reindex(quantity.index)
+                        .to_numpy(),
+                        pa.timestamp("s"),
+                    )
+                }
+                if "period_local" in frame.columns
+                else {}
+            ),
             **{c: quantity[c].to_numpy(dtype=np.float64) for c in _WEATHER if c in quantity},
         }
     )
@@ -420,6 +444,7 @@ class _State:
     extra_cost: float = 0.0
     full_free_h: int | None = None
     partial_free_h: int | None = None
+    free_fraction: FloatArray | None = None  # per hour: 1 full, (0, 1) partial free cooling
     notes: list[Note] = field(default_factory=list)
 
     @classmethod
@@ -740,6 +765,7 @@ class WaterSideEconomiser(Lever):
         state.cooling = state.cooling - avoided * (1.0 - self.aux_fraction)
         state.full_free_h = int((f >= 1.0).sum())
         state.partial_free_h = int(((f > 0.0) & (f < 1.0)).sum())
+        state.free_fraction = f
 
 
 @dataclass(frozen=True, slots=True)
@@ -805,6 +831,7 @@ class AirSideEconomiser(Lever):
         state.cooling = np.where(free, state.cooling * (1.0 - self.mechanical_share), state.cooling)
         state.full_free_h = int(free.sum())
         state.partial_free_h = 0
+        state.free_fraction = free.astype(np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1162,6 +1189,7 @@ class WhatIf:
     market: GridFactor
     notes: tuple[Note, ...] = ()
     method: str = "first-order delta model, reference domain-modules.md §1.6"
+    free_cooling_by_month: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def saved_t_location(self) -> float:
@@ -1204,6 +1232,7 @@ class WhatIf:
             "factors": {"location": self.location.to_json(), "market": self.market.to_json()},
             "notes": [n.to_json() for n in self.notes],
             "method": self.method,
+            "free_cooling_by_month": [dict(m) for m in self.free_cooling_by_month],
         }
 
 
@@ -1279,6 +1308,7 @@ def simulate(
     scenario = _kpis(after, location, market, prices)
     if scenario.pue < 1.0:  # cannot happen with non-negative parts; guard the invariant
         raise _bad("pue", scenario.pue, "the scenario's PUE is below 1", "report this bug")
+    by_month = () if after.free_fraction is None else _by_month(base, after.free_fraction)
     params = {f.name: getattr(lever, f.name) for f in dataclasses.fields(lever)}  # type: ignore[arg-type]
     return WhatIf(
         site=base.site,
@@ -1292,4 +1322,33 @@ def simulate(
         location=location,
         market=market,
         notes=tuple(notes + after.notes),
+        free_cooling_by_month=by_month,
     )
+
+
+def _by_month(base: BaselineYear, fraction: FloatArray) -> tuple[Mapping[str, Any], ...]:
+    """Full and partial free-cooling hours per calendar month (the site's local months when
+    the baseline has local hours, else UTC months, as ``clock`` says): the §1.6 heat-map."""
+    clock, hours = (
+        ("local", base.hour_local)
+        if base.hour_local is not None
+        else (
+            "UTC",
+            base.hour_utc,
+        )
+    )
+    months = hours.astype("datetime64[M]")
+    out = []
+    for month in np.unique(months):
+        mask = months == month
+        f = fraction[mask]
+        out.append(
+            {
+                "month": str(month),
+                "clock": clock,
+                "hours": int(mask.sum()),
+                "full_h": int((f >= 1.0).sum()),
+                "partial_h": int(((f > 0.0) & (f < 1.0)).sum()),
+            }
+        )
+    return tuple(out)

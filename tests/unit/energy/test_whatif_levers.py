@@ -242,3 +242,18 @@ def test_baseline_refuses_gaps_and_notes_a_partial_year() -> None:
     codes = [n.code for n in result.notes]
     assert "energy.whatif.partial_year" in codes
     assert "energy.whatif.no_water" in codes
+
+
+def test_free_cooling_hours_per_month_for_the_heat_map() -> None:
+    # 2024 (leap year, 8,784 h): January at 5 °C wb (full), February at 15 °C (partial), the
+    # rest at 25 °C (none).
+    jan, feb = 31 * 24, 29 * 24
+    wet = [5.0] * jan + [15.0] * feb + [25.0] * (8784 - jan - feb)
+    result = run(WaterSideEconomiser(), wet_bulb_c=wet, hours=8784)
+    months = {m["month"]: m for m in result.free_cooling_by_month}
+    assert len(months) == 12
+    assert (months["2024-01"]["full_h"], months["2024-01"]["partial_h"]) == (jan, 0)
+    assert (months["2024-02"]["full_h"], months["2024-02"]["partial_h"]) == (0, feb)
+    assert months["2024-03"]["full_h"] + months["2024-03"]["partial_h"] == 0
+    assert {m["clock"] for m in months.values()} == {"UTC"}
+    assert run(UpsEcoMode()).free_cooling_by_month == ()

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 import pyarrow as pa
 import pytest
 
-from esgledger.energy.whatif import baseline_from_rollups
+from _energy_whatif import FACTOR, PRICES
+from esgledger.energy.whatif import WaterSideEconomiser, baseline_from_rollups, simulate
 from esgledger.errors import InputError
 
 START = datetime(2024, 1, 1)
@@ -81,3 +82,23 @@ def test_a_site_without_incomer_or_an_unbalanced_tree_is_refused() -> None:
         baseline_from_rollups(_rollup(2, unbalanced), None, site="DC1")
     with pytest.raises(InputError, match="no rows for the site"):
         baseline_from_rollups(_rollup(2, ROLES), None, site="DC9")
+
+
+def test_local_hours_from_the_rollup_set_the_months_of_the_heat_map() -> None:
+    # Shanghai is UTC+8: the UTC hour 2024-01-31 16:00 is local 2024-02-01 00:00.
+    hours = 24
+    table = _rollup(hours, ROLES)
+    start = datetime(2024, 1, 31, 0)
+    utc = [start + timedelta(hours=h) for h in range(hours) for _ in ROLES]
+    table = table.set_column(table.schema.get_field_index("period_start_utc"), "period_start_utc",
+                             pa.array(utc))  # fmt: skip
+    table = table.append_column("period_local", pa.array([t + timedelta(hours=8) for t in utc]))
+    weather = _weather(hours).set_column(
+        1, "ts_utc", pa.array([start + timedelta(hours=h) for h in range(hours)])
+    )
+    base = baseline_from_rollups(table, weather, site="DC1")
+    assert base.hour_local is not None
+    result = simulate(base, WaterSideEconomiser(), location=FACTOR, prices=PRICES)
+    months = {m["month"]: m["hours"] for m in result.free_cooling_by_month}
+    assert months == {"2024-01": 16, "2024-02": 8}
+    assert {m["clock"] for m in result.free_cooling_by_month} == {"local"}
