@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import sys
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 import pyarrow as pa
 import pytest
 
 from _energy_whatif import FACTOR, PRICES
+from esgledger.energy import proposals
 from esgledger.energy.whatif import WaterSideEconomiser, baseline_from_rollups, simulate
 from esgledger.errors import InputError
 
@@ -102,3 +105,40 @@ def test_local_hours_from_the_rollup_set_the_months_of_the_heat_map() -> None:
     months = {m["month"]: m["hours"] for m in result.free_cooling_by_month}
     assert months == {"2024-01": 16, "2024-02": 8}
     assert {m["clock"] for m in result.free_cooling_by_month} == {"local"}
+
+
+def test_site_baseline_calls_the_core_and_weather_as_the_contract_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Until the energy core and the demo's weather land on main, fakes with the contract's
+    signatures stand in: ``periods.parse_period(text)``, ``rollups.rollup(ws, "hour",
+    sites=[site], period=period)``, ``weather.hourly(ws, site, period)``."""
+    calls: list[tuple[object, ...]] = []
+    period = SimpleNamespace(end=date(2024, 12, 31), label="2024")
+
+    def parse_period(text: str) -> object:
+        calls.append(("parse_period", text))
+        return period
+
+    def rollup(ws: object, grain: str, *, sites: list[str], period: object) -> pa.Table:
+        calls.append(("rollup", grain, tuple(sites), period))
+        return _rollup(24, ROLES)
+
+    def hourly(ws: object, site: str, span: object) -> pa.Table:
+        calls.append(("hourly", site, span))
+        return _weather(24)
+
+    for name, attrs in (
+        ("periods", {"parse_period": parse_period}),
+        ("rollups", {"rollup": rollup}),
+        ("weather", {"hourly": hourly}),
+    ):
+        monkeypatch.setitem(sys.modules, f"esgledger.energy.{name}", SimpleNamespace(**attrs))
+    ws = SimpleNamespace(reporting_year=2024)
+    base = proposals.site_baseline(ws, "DC1")  # type: ignore[arg-type]
+    assert base.hours == 24
+    assert calls == [
+        ("parse_period", "2024"),
+        ("rollup", "hour", ("DC1",), period),
+        ("hourly", "DC1", period),
+    ]
