@@ -25,8 +25,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 from esgledger import audit
 from esgledger.access.policy import actions, require
 from esgledger.access.principal import Principal
@@ -46,8 +44,7 @@ from esgledger.factors.service import RowQuery, resolve_row
 from esgledger.gwp import DEFAULT_GWP_SET, co2e_kg
 from esgledger.i18n import Text
 from esgledger.ingest.ambition import measure_definition
-from esgledger.store.models_targets import Measure as MeasureRow
-from esgledger.store.repository_targets import save_measures
+from esgledger.store.repository_targets import load_measures, save_measures
 from esgledger.targets.planner import LineSelector, Measure
 
 if TYPE_CHECKING:
@@ -485,14 +482,9 @@ def adopt(
     measures = [to_measure(p, start_year=start_year, ramp_years=ramp_years) for p in chosen]
     outcome: dict[str, str] = {}
     with workspace.write_lock() as session:
-        table = MeasureRow.__table__
+        wanted = {m.id for m in measures}
         stored = {
-            row.id: row.definition
-            for row in session.execute(
-                sa.select(table.c.id, table.c.definition).where(
-                    table.c.id.in_([m.id for m in measures])
-                )
-            )
+            row["id"]: row["definition"] for row in load_measures(session) if row["id"] in wanted
         }
         changed = []
         for m in measures:
