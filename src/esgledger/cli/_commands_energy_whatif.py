@@ -17,7 +17,6 @@ the ``energy`` group.
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -194,7 +193,7 @@ def _print_whatif(data: dict[str, Any], zh: bool) -> None:
         markup=False,
     )
     for note in data["notes"]:
-        out.print(f"- {note['zh'] if zh else note['en']}", markup=False)
+        out.print(f"- {note['text']['zh-CN' if zh else 'en']}", markup=False)
 
 
 def _print_proposals(data: dict[str, Any], zh: bool) -> None:
@@ -289,7 +288,9 @@ def _extra_levers(
 def _sites(ws: Any, site: str | None) -> list[str]:
     if site is not None:
         return [site]
-    return list(importlib.import_module("esgledger.energy.meters").data_centre_sites(ws))
+    from esgledger.energy.meters import data_centre_sites
+
+    return list(data_centre_sites(ws))
 
 
 def register(app: typer.Typer) -> None:
@@ -325,7 +326,7 @@ def register(app: typer.Typer) -> None:
             chosen = lever_from_params(lever, _params(param))
             prices = Prices(price_per_kwh, currency.upper())
             span = site_period(ws, period)
-            location, market = site_grid_factors(ws, site, int(span.end.year))
+            location, market = site_grid_factors(ws, site, span.end.year)
             result = simulate(
                 site_baseline(ws, site, period),
                 chosen,

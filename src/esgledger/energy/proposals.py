@@ -28,12 +28,14 @@ from typing import TYPE_CHECKING, Any
 from esgledger import audit
 from esgledger.access.policy import actions, require
 from esgledger.access.principal import Principal
+from esgledger.energy.findings import Finding
+from esgledger.energy.periods import Period, parse_period
+from esgledger.energy.rollups import rollup
 from esgledger.energy.whatif import (
     LEVERS,
     BaselineYear,
     GridFactor,
     Lever,
-    Note,
     Prices,
     WhatIf,
     baseline_from_rollups,
@@ -159,7 +161,7 @@ class Proposal:
     capex: Capex | None
     payback_yr: float | None
     cost_per_t: float | None
-    notes: tuple[Note, ...] = ()
+    notes: tuple[Finding, ...] = ()
 
     @property
     def name(self) -> Text:
@@ -333,13 +335,13 @@ def rank_proposals(proposals: Sequence[Proposal]) -> tuple[Proposal, ...]:
 def _draft(
     result: WhatIf, lever: Lever, cost: Capex | None, prices: Prices, rate: float
 ) -> Proposal:
-    notes: list[Note] = []
+    notes: list[Finding] = []
     saved_t, saved_cost = result.saved_t_market, result.saved_cost
     payback: float | None = None
     per_t: float | None = None
     if cost is None:
         notes.append(
-            Note(
+            Finding(
                 "energy.whatif.no_capex",
                 Text(
                     "No capex given: no payback or cost per tonne.",
@@ -358,7 +360,7 @@ def _draft(
             payback = cost.capex / net
         else:
             notes.append(
-                Note(
+                Finding(
                     "energy.whatif.no_payback",
                     Text(
                         "The lever saves no money: it never pays back.",
@@ -372,7 +374,7 @@ def _draft(
             per_t = (yearly - saved_cost) / saved_t
     if saved_t <= 0:
         notes.append(
-            Note(
+            Finding(
                 "energy.whatif.no_reduction",
                 Text(
                     "No market-based reduction of the site's emissions.",
@@ -616,17 +618,22 @@ def default_capex(levers: Sequence[Lever], currency: str) -> dict[str, Capex]:
     return out
 
 
-def _core(name: str) -> Any:
-    """A module of the energy core (``energy.rollups``) or of the demo helper
-    (``energy.weather``), imported when used: they land on main separately (issue 14)."""
-    return importlib.import_module(f"esgledger.energy.{name}")
+def _hourly_weather(workspace: Workspace, site: str, period: Period) -> Any:
+    """``energy.weather.hourly(ws, site, period)`` of the demo helper, imported when used:
+    it lands on main separately (issue 14); until then there is no weather (None), and the
+    levers that need it say so."""
+    try:
+        weather = importlib.import_module("esgledger.energy.weather")
+    except ModuleNotFoundError:
+        return None
+    return weather.hourly(workspace, site, period)
 
 
-def site_period(workspace: Workspace, period: str | None) -> Any:
+def site_period(workspace: Workspace, period: str | None) -> Period:
     """The core's ``Period`` of ``period`` text (``2024``, ``2024-03``, ``2024-01-01:2024-06-30``);
     None = the workspace's reporting year."""
     text = period if period is not None else str(workspace.reporting_year)
-    return _core("periods").parse_period(text)
+    return parse_period(text)
 
 
 def site_baseline(workspace: Workspace, site: str, period: str | None = None) -> BaselineYear:
@@ -636,9 +643,8 @@ def site_baseline(workspace: Workspace, site: str, period: str | None = None) ->
     :func:`~esgledger.energy.whatif.baseline_from_rollups`; ``period`` as
     :func:`site_period`."""
     span = site_period(workspace, period)
-    rollup = _core("rollups").rollup(workspace, "hour", sites=[site], period=span)
-    weather = _core("weather").hourly(workspace, site, span)
-    return baseline_from_rollups(rollup, weather, site=site)
+    hourly = rollup(workspace, "hour", sites=[site], period=span)
+    return baseline_from_rollups(hourly, _hourly_weather(workspace, site, span), site=site)
 
 
 def site_proposals(
@@ -656,7 +662,7 @@ def site_proposals(
     unless given)."""
     chosen = list(levers) if levers is not None else [LEVERS[k]() for k in DEFAULT_LEVERS]
     span = site_period(workspace, period)
-    location, market = site_grid_factors(workspace, site, int(span.end.year))
+    location, market = site_grid_factors(workspace, site, span.end.year)
     return propose(
         site_baseline(workspace, site, period),
         chosen,

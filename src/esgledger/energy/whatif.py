@@ -40,6 +40,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from esgledger.energy.findings import Finding
 from esgledger.errors import InputError, Issue
 from esgledger.i18n import Text
 from esgledger.renewables.pv import PvSystem, pv_hourly
@@ -56,7 +57,6 @@ __all__ = [
     "HeatReuse",
     "Kpis",
     "Lever",
-    "Note",
     "OnsitePv",
     "Prices",
     "SetpointRaise",
@@ -84,18 +84,6 @@ _KELVIN = 273.15
 
 class EnvelopeError(InputError):
     """A setpoint outside the ASHRAE TC 9.9 recommended envelope (18-27 °C at the IT inlet)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Note:
-    """Something the reader of a result must know (same shape as the energy ``Finding``)."""
-
-    code: str
-    text: Text
-    data: Mapping[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "en": self.text.en, "zh": self.text.zh, "data": dict(self.data)}
 
 
 def _bad(what: str, value: object, problem: str, fix: str) -> InputError:
@@ -145,7 +133,7 @@ class BaselineYear:
     water_l: float | None
     heat_export_kwh: float
     source: str = "hourly table"
-    notes: tuple[Note, ...] = ()
+    notes: tuple[Finding, ...] = ()
     hour_local: npt.NDArray[np.datetime64] | None = None
 
     @property
@@ -181,7 +169,7 @@ def baseline_from_table(
     water_l: float | None = None,
     heat_export_kwh: float = 0.0,
     source: str = "hourly table",
-    notes: Sequence[Note] = (),
+    notes: Sequence[Finding] = (),
 ) -> BaselineYear:
     """A :class:`BaselineYear` from an hourly table (see the module docstring for columns).
 
@@ -276,6 +264,8 @@ def baseline_from_rollups(rollup: pa.Table, weather: pa.Table | None, *, site: s
     if rows.num_rows == 0:
         raise _bad("site", site, "the hourly rollup has no rows for the site", "import readings")
     columns = ["role", "period_start_utc", "quantity", "coverage"]
+    if "flagged" in rows.column_names:
+        columns.append("flagged")
     if "period_local" in rows.column_names:
         columns.append("period_local")
     frame = rows.select(columns).to_pandas()
@@ -289,6 +279,11 @@ def baseline_from_rollups(rollup: pa.Table, weather: pa.Table | None, *, site: s
             "add incomer and it_input / pdu_output / ups_output meters",
         )
     frame["complete"] = frame["quantity"].notna() & (frame["coverage"] >= 1.0)
+    flagged_hours = (
+        int(frame.loc[frame["flagged"] > 0, "period_start_utc"].nunique())
+        if "flagged" in frame.columns
+        else 0
+    )
     grouped = frame.groupby(["period_start_utc", "role"])
     quantity = grouped["quantity"].sum(min_count=1).unstack("role")
     complete = grouped["complete"].all().unstack("role")
@@ -324,13 +319,27 @@ def baseline_from_rollups(rollup: pa.Table, weather: pa.Table | None, *, site: s
     notes = []
     if left_out:
         notes.append(
-            Note(
+            Finding(
                 "energy.whatif.hours_left_out",
                 Text(
                     f"{left_out} hours left out: a meter or the weather is incomplete there.",
                     f"剔除 {left_out} 小时：该时段计量或气象数据不完整。",
                 ),
                 {"hours": left_out},
+            )
+        )
+    if flagged_hours:
+        notes.append(
+            Finding(
+                "energy.whatif.flagged_hours",
+                Text(
+                    f"{flagged_hours} hours hold intervals flagged by the readings checks "
+                    "(gap, stuck, spike…): they are used as metered; see `esgledger energy "
+                    "rollup`.",
+                    f"{flagged_hours} 小时含被读数检查标记的区间（缺失、停滞、尖峰等）："
+                    "按计量值使用；详见 `esgledger energy rollup`。",
+                ),
+                {"hours": flagged_hours},
             )
         )
     table = pa.table(
@@ -445,7 +454,7 @@ class _State:
     full_free_h: int | None = None
     partial_free_h: int | None = None
     free_fraction: FloatArray | None = None  # per hour: 1 full, (0, 1) partial free cooling
-    notes: list[Note] = field(default_factory=list)
+    notes: list[Finding] = field(default_factory=list)
 
     @classmethod
     def of(cls, base: BaselineYear) -> _State:
@@ -583,12 +592,12 @@ def wet_bulb_stull_c(dry_bulb_c: FloatArray, relative_humidity_pct: FloatArray) 
     )
 
 
-def _wet_bulb(base: BaselineYear, notes: list[Note]) -> FloatArray:
+def _wet_bulb(base: BaselineYear, notes: list[Finding]) -> FloatArray:
     if base.wet_bulb_c is not None:
         return base.wet_bulb_c
     if base.dry_bulb_c is not None and base.relative_humidity_pct is not None:
         notes.append(
-            Note(
+            Finding(
                 "energy.whatif.wet_bulb_estimated",
                 Text(
                     "Wet bulb estimated from dry bulb and humidity (Stull 2011, ±1 K).",
@@ -982,7 +991,7 @@ class OnsitePv(Lever):
         else:
             state.onsite_unretained = state.onsite_unretained + pv
         state.notes.append(
-            Note(
+            Finding(
                 "energy.whatif.pv_clear_sky",
                 Text(
                     "PV modelled under clear sky: an upper bound; cloudy hours lower it.",
@@ -1187,7 +1196,7 @@ class WhatIf:
     scenario: Kpis
     location: GridFactor
     market: GridFactor
-    notes: tuple[Note, ...] = ()
+    notes: tuple[Finding, ...] = ()
     method: str = "first-order delta model, reference domain-modules.md §1.6"
     free_cooling_by_month: tuple[Mapping[str, Any], ...] = ()
 
@@ -1236,11 +1245,11 @@ class WhatIf:
         }
 
 
-def _year_notes(base: BaselineYear) -> list[Note]:
+def _year_notes(base: BaselineYear) -> list[Finding]:
     notes = []
     if base.hours not in (8760, 8784):
         notes.append(
-            Note(
+            Finding(
                 "energy.whatif.partial_year",
                 Text(
                     f"The baseline covers {base.hours} hours, not a full year: the figures "
@@ -1252,7 +1261,7 @@ def _year_notes(base: BaselineYear) -> list[Note]:
         )
     if base.water_l is None:
         notes.append(
-            Note(
+            Finding(
                 "energy.whatif.no_water",
                 Text("No metered water: WUE is not computed.", "无用水计量：不计算 WUE。"),
             )
@@ -1289,7 +1298,7 @@ def simulate(
     if market is None:
         market = dataclasses.replace(location, method="location (no residual mix)")
         notes.append(
-            Note(
+            Finding(
                 "energy.whatif.market_is_location",
                 Text(
                     "No residual-mix factor: market-based emissions use the location factor.",

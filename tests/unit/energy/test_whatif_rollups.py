@@ -110,9 +110,9 @@ def test_local_hours_from_the_rollup_set_the_months_of_the_heat_map() -> None:
 def test_site_baseline_calls_the_core_and_weather_as_the_contract_says(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Until the energy core and the demo's weather land on main, fakes with the contract's
-    signatures stand in: ``periods.parse_period(text)``, ``rollups.rollup(ws, "hour",
-    sites=[site], period=period)``, ``weather.hourly(ws, site, period)``."""
+    """The core's ``parse_period(text)`` and ``rollup(ws, "hour", sites=[site],
+    period=period)`` and the demo helper's ``weather.hourly(ws, site, period)`` (not on main
+    yet: a fake with the contract's signature stands in) are called as the contract says."""
     calls: list[tuple[object, ...]] = []
     period = SimpleNamespace(end=date(2024, 12, 31), label="2024")
 
@@ -128,15 +128,13 @@ def test_site_baseline_calls_the_core_and_weather_as_the_contract_says(
         calls.append(("hourly", site, span))
         return _weather(24)
 
-    for name, attrs in (
-        ("periods", {"parse_period": parse_period}),
-        ("rollups", {"rollup": rollup}),
-        ("weather", {"hourly": hourly}),
-    ):
-        monkeypatch.setitem(sys.modules, f"esgledger.energy.{name}", SimpleNamespace(**attrs))
+    monkeypatch.setattr(proposals, "parse_period", parse_period)
+    monkeypatch.setattr(proposals, "rollup", rollup)
+    monkeypatch.setitem(sys.modules, "esgledger.energy.weather", SimpleNamespace(hourly=hourly))
     ws = SimpleNamespace(reporting_year=2024)
     base = proposals.site_baseline(ws, "DC1")  # type: ignore[arg-type]
     assert base.hours == 24
+    assert base.wet_bulb_c is not None
     assert calls == [
         ("parse_period", "2024"),
         ("rollup", "hour", ("DC1",), period),
