@@ -19,11 +19,11 @@ corrected file its own ``import.activities``) in their transaction.
 
 Which kinds can be corrected (``docs/platform/corrections.md``): ``activities`` and meter
 ``readings``. Such a batch is an immutable lake file whose rows belong to it alone, so leaving
-it out of a calculation (or of the telemetry rollups) removes exactly its rows. The other kinds write rows into tables by key
-(entities, sites, factors, FX rates, metric values, targets…): a later file overwrites the
-earlier one's rows, so "withdrawing" such a batch could not bring back what it replaced. Their
-correction is a new import of the corrected rows; withdrawing or superseding them is refused
-with that advice.
+it out of a calculation (or of the telemetry rollups) removes exactly its rows. The other
+kinds write rows into tables by key (entities, sites, factors, FX rates, metric values,
+targets…): a later file overwrites the earlier one's rows, so "withdrawing" such a batch could
+not bring back what it replaced. Their correction is a new import of the corrected rows;
+withdrawing or superseding them is refused with that advice.
 """
 
 from __future__ import annotations

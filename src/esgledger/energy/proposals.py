@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from esgledger import audit
-from esgledger.access.policy import actions, require
+from esgledger.access.policy import require
 from esgledger.access.principal import Principal
 from esgledger.energy.findings import Finding
 from esgledger.energy.periods import Period, parse_period
@@ -88,8 +88,7 @@ NOT_ADDITIVE = Text(
     "每项措施均相对基准单独模拟：作用于同一部分能耗的措施（如两种自然冷却）节省量相互重叠，不可简单相加。",
 )
 
-#: The access action for adopting proposals (contract); until the lead adds it to
-#: ``access/roles.csv`` the equivalent ``import:run`` (admin, esg_office) is required.
+#: The access action for adopting proposals (``access/roles.csv``: admin, esg_office).
 PLAN_ACTION = "energy:plan"
 
 
@@ -477,7 +476,7 @@ def adopt(
         No ids, an unknown id, or a proposal that cannot become a measure.
     """
     who = principal if principal is not None else Principal.local()
-    require(who, PLAN_ACTION if PLAN_ACTION in actions() else "import:run")
+    require(who, PLAN_ACTION)
     if not proposal_ids:
         raise InputError("no proposal chosen; give at least one proposal id")
     chosen = [proposals.get(i) for i in dict.fromkeys(proposal_ids)]
