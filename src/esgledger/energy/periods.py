@@ -59,5 +59,3 @@ def parse_period(text: str) -> Period:
             raise
         raise InputError(f"not a period: {text!r} ({exc})") from exc
     raise InputError(f"not a period: {text!r}; use 2024, 2024-03 or 2024-01-01:2024-06-30")
-
-
