@@ -25,11 +25,12 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from importlib import resources
 from typing import Any, Literal
 
 import numpy as np
+import pyarrow as pa
 import scipy  # type: ignore[import-untyped]
 from scipy import stats
 
@@ -43,6 +44,7 @@ from esgledger.energy.g14 import (
     g14_thresholds,
     g14_verdict,
 )
+from esgledger.energy.periods import Period
 from esgledger.errors import InputError, InsufficientDataError
 from esgledger.i18n import Text
 
@@ -55,6 +57,7 @@ __all__ = [
     "SavingsUncertainty",
     "SufficiencyRule",
     "avoided_energy",
+    "data_from_tables",
     "fit_baseline",
     "sufficiency_rules",
 ]
@@ -347,6 +350,85 @@ class BaselineData:
         )
 
 
+def _by_day(rows: list[dict[str, Any]], column: str) -> dict[date, list[dict[str, Any]]]:
+    out: dict[date, list[dict[str, Any]]] = {}
+    for row in rows:
+        stamp = row[column]
+        if stamp is None:
+            continue
+        out.setdefault(stamp.date() if isinstance(stamp, datetime) else stamp, []).append(row)
+    return out
+
+
+def _daily_sum(table: pa.Table, days: list[date], what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Daily kWh summed over the table's meters, and the day's coverage (the lowest of its
+    meters; a meter without a row that day counts 0)."""
+    rows = table.to_pylist()
+    units = {row["unit"] for row in rows}
+    if units - {"kWh"}:
+        raise InputError(f"{what} must be energy in kWh; found units {sorted(units)}")
+    meters = sorted({row["meter"] for row in rows})
+    grouped = _by_day(rows, "period_local")
+    energy = np.full(len(days), np.nan)
+    coverage = np.zeros(len(days))
+    for i, day in enumerate(days):
+        found = grouped.get(day, [])
+        if not found or set(meters) - {row["meter"] for row in found}:
+            continue  # a meter without a row that day: coverage 0, energy missing
+        coverage[i] = min(float(row["coverage"] or 0.0) for row in found)
+        values = [row["quantity"] for row in found]
+        if all(v is not None for v in values):
+            energy[i] = float(sum(values))
+    return energy, coverage
+
+
+def data_from_tables(
+    energy: pa.Table,
+    weather: pa.Table,
+    *,
+    period: Period,
+    it: pa.Table | None = None,
+) -> BaselineData:
+    """Daily :class:`BaselineData` from a daily rollup (``energy``: the rows of the meters
+    that make up the load, summed per local day), hourly ``weather`` (``ts_local``,
+    ``dry_bulb_c``) and optionally the daily rollup of the IT meters (``it``).
+
+    A day's energy is missing when one of its meters has no row or no quantity; its coverage
+    is the lowest of its meters' (the rule of ``energy.sufficiency.partial_day`` then drops a
+    day read for less than half). A day's temperature is the mean of its hourly readings; its
+    coverage is readings / 24.
+    """
+    days = [period.start + timedelta(days=i) for i in range(period.days)]
+    kwh, coverage = _daily_sum(energy, days, "the baseline meters")
+    it_kwh = None
+    if it is not None:
+        it_kwh, it_cov = _daily_sum(it, days, "the IT meters")
+        it_kwh[it_cov < 0.5] = np.nan
+    by_day = _by_day(weather.to_pylist(), "ts_local")
+    temp = np.full(len(days), np.nan)
+    temp_cov = np.zeros(len(days))
+    hourly: list[tuple[float, ...]] = []
+    for i, day in enumerate(days):
+        values = [
+            float(row["dry_bulb_c"]) for row in by_day.get(day, []) if row["dry_bulb_c"] is not None
+        ]
+        hourly.append(tuple(values))
+        if values:
+            temp[i] = float(np.mean(values))
+            temp_cov[i] = min(len(values) / 24.0, 1.0)
+    return BaselineData.from_readings(
+        [datetime(d.year, d.month, d.day) for d in days],
+        kwh,
+        temp,
+        granularity="daily",
+        it_kwh=it_kwh,
+        energy_coverage=coverage,
+        temperature_coverage=temp_cov,
+        hourly_temperature_c=hourly,
+        period_days=period.days,
+    )
+
+
 # --------------------------------------------------------------------------- models
 
 
@@ -380,20 +462,35 @@ def _p_values(x: np.ndarray, y: np.ndarray, beta: np.ndarray, sse: float) -> np.
     return np.asarray(2.0 * stats.t.sf(np.abs(t), dof), dtype=float)
 
 
-def _cdh(data: BaselineData, cp: float) -> tuple[np.ndarray, bool]:
+def _hourly_matrix(data: BaselineData) -> np.ndarray | None:
+    """The daily rows' hourly temperatures as a rows × hours array, NaN-padded."""
+    if data.granularity != "daily" or data.hourly_temperature_c is None:
+        return None
+    width = max((len(r) for r in data.hourly_temperature_c), default=0) or 1
+    out = np.full((len(data.hourly_temperature_c), width), np.nan)
+    for i, row in enumerate(data.hourly_temperature_c):
+        out[i, : len(row)] = row
+    return out
+
+
+def _cdh(
+    data: BaselineData, cp: float, hourly: np.ndarray | None = None
+) -> tuple[np.ndarray, bool]:
     """Cooling degree-hours (°C·h) above ``cp`` per row; True when approximated from the
-    row's mean temperature."""
+    row's mean temperature. A day's hourly list may be short (hours without a reading): its
+    mean degree-hour is scaled to 24 hours (CalTRACK 2.0 §3.5.1.3 fills missing values with
+    the mean of the others)."""
     temp = np.asarray(data.temperature_c, dtype=float)
     if data.granularity == "hourly":
         return np.maximum(temp - cp, 0.0), False
-    if data.hourly_temperature_c is not None:
-        out = np.array(
-            [
-                np.sum(np.maximum(np.asarray(r, dtype=float) - cp, 0.0)) if r else np.nan
-                for r in data.hourly_temperature_c
-            ]
-        )
-        return out, False
+    matrix = hourly if hourly is not None else _hourly_matrix(data)
+    if matrix is not None:
+        excess = np.maximum(matrix - cp, 0.0)  # NaN stays NaN
+        counts = np.sum(np.isfinite(matrix), axis=1)
+        sums = np.nansum(excess, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(counts > 0, 24.0 * sums / np.maximum(counts, 1), np.nan)
+        return np.asarray(out, dtype=float), False
     return 24.0 * np.maximum(temp - cp, 0.0), True
 
 
@@ -627,10 +724,11 @@ def _fit_dc(data: BaselineData, mask: np.ndarray) -> tuple[dict[str, float], boo
     one = np.full(y.size, hours)
     t = a["temperature_c"][mask]
     approx = False
+    matrix = _hourly_matrix(data)
 
     def columns(cp: float) -> np.ndarray:
         nonlocal approx
-        cdh, approx = _cdh(data, cp)
+        cdh, approx = _cdh(data, cp, matrix)
         return np.column_stack([one, it, cdh[mask]])
 
     cp, beta, _ = _search1(t, y, columns)
