@@ -3,64 +3,28 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from _energy_baseline import temperatures
+from _energy_baseline import DAYS_2023 as DAYS
+from _energy_baseline import PERIOD_2023 as PERIOD
+from _energy_baseline import T_2023 as T
+from _energy_baseline import rollup_table, weather_table
 from esgledger.energy import baseline_workspace
 from esgledger.energy.baseline import data_from_tables
 from esgledger.energy.periods import Period
 from esgledger.errors import InputError, NotFoundError
-
-PERIOD = Period(date(2023, 1, 1), date(2023, 12, 31), "2023", "Y")
-DAYS = [PERIOD.start + timedelta(days=i) for i in range(PERIOD.days)]
-T = temperatures(len(DAYS))
-
-
-def _rollup(meters: dict[str, tuple[str, list[float | None]]]) -> pa.Table:
-    rows: list[dict[str, Any]] = []
-    for meter, (role, values) in meters.items():
-        for day, value in zip(DAYS, values, strict=True):
-            rows.append(
-                {
-                    "site": "SH1",
-                    "meter": meter,
-                    "role": role,
-                    "unit": "kWh",
-                    "period_start_utc": datetime(day.year, day.month, day.day),
-                    "period_local": datetime(day.year, day.month, day.day),
-                    "quantity": value,
-                    "expected_intervals": 96,
-                    "intervals": 96,
-                    "flagged": 0,
-                    "estimated": False,
-                    "coverage": 1.0,
-                }
-            )
-    return pa.Table.from_pylist(rows)
-
-
-def _weather(hourly_swing: float = 4.0) -> pa.Table:
-    rows = []
-    for day, mean in zip(DAYS, T, strict=True):
-        for hour in range(24):
-            value = mean + hourly_swing * np.sin(2 * np.pi * (hour - 9) / 24)
-            stamp = datetime(day.year, day.month, day.day, hour)
-            rows.append(
-                {"site": "SH1", "ts_utc": stamp, "ts_local": stamp, "dry_bulb_c": float(value)}
-            )
-    return pa.Table.from_pylist(rows)
 
 
 def test_meters_are_summed_per_local_day_and_a_missing_meter_day_is_missing() -> None:
     a: list[float | None] = [100.0] * len(DAYS)
     b: list[float | None] = [50.0] * len(DAYS)
     b[10] = None
-    table = _rollup({"A": ("cooling", a), "B": ("cooling", b)})
+    table = rollup_table({"A": ("cooling", a), "B": ("cooling", b)})
     table = table.filter(
         pa.compute.invert(
             pa.compute.and_(
@@ -69,7 +33,7 @@ def test_meters_are_summed_per_local_day_and_a_missing_meter_day_is_missing() ->
             )
         )
     )
-    data = data_from_tables(table, _weather(), period=PERIOD)
+    data = data_from_tables(table, weather_table(), period=PERIOD)
     energy = np.asarray(data.energy_kwh)
     assert energy[0] == 150.0
     assert np.isnan(energy[10])  # B has no quantity
@@ -81,8 +45,10 @@ def test_meters_are_summed_per_local_day_and_a_missing_meter_day_is_missing() ->
 
 
 def test_a_day_with_few_weather_hours_loses_its_temperature() -> None:
-    weather = _weather().slice(0, 24 * 5 + 6)  # day 6 has 6 of 24 hours
-    data = data_from_tables(_rollup({"A": ("cooling", [1.0] * len(DAYS))}), weather, period=PERIOD)
+    weather = weather_table().slice(0, 24 * 5 + 6)  # day 6 has 6 of 24 hours
+    data = data_from_tables(
+        rollup_table({"A": ("cooling", [1.0] * len(DAYS))}), weather, period=PERIOD
+    )
     assert np.isfinite(data.temperature_c[4])
     assert np.isnan(data.temperature_c[5])
     assert "energy.sufficiency.partial_temperature_day" in [f.code for f in data.findings]
@@ -90,10 +56,10 @@ def test_a_day_with_few_weather_hours_loses_its_temperature() -> None:
 
 
 def test_energy_in_another_unit_is_refused() -> None:
-    table = _rollup({"W": ("water", [1.0] * len(DAYS))})
+    table = rollup_table({"W": ("water", [1.0] * len(DAYS))})
     table = table.set_column(3, "unit", pa.array(["L"] * table.num_rows))
     with pytest.raises(InputError):
-        data_from_tables(table, _weather(), period=PERIOD)
+        data_from_tables(table, weather_table(), period=PERIOD)
 
 
 class _Fake:
@@ -104,10 +70,10 @@ class _Fake:
     def rollup(self, ws: object, grain: str, **kw: Any) -> pa.Table:
         self.calls.append({"grain": grain, **kw})
         key = ("role", kw["roles"][0]) if kw.get("roles") else ("meter", kw["meters"][0])
-        return self.tables.get(key, _rollup({}).slice(0, 0))
+        return self.tables.get(key, rollup_table({}).slice(0, 0))
 
     def hourly(self, ws: object, site: str, period: Period | None = None) -> pa.Table:
-        return _weather()
+        return weather_table()
 
 
 def _patch(monkeypatch: pytest.MonkeyPatch, fake: _Fake) -> None:
@@ -127,8 +93,8 @@ def test_baseline_for_a_role_with_the_data_centre_model(monkeypatch: pytest.Monk
     cooling = 1200.0 + 1.1 * it + 80.0 * cdh
     fake = _Fake(
         {
-            ("role", "incomer"): _rollup({"M1": ("incomer", [float(v) for v in cooling])}),
-            ("role", "pdu_output"): _rollup({"P1": ("pdu_output", [float(v) for v in it])}),
+            ("role", "incomer"): rollup_table({"M1": ("incomer", [float(v) for v in cooling])}),
+            ("role", "pdu_output"): rollup_table({"P1": ("pdu_output", [float(v) for v in it])}),
         }
     )
     _patch(monkeypatch, fake)
