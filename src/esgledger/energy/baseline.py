@@ -19,6 +19,7 @@ Statistics follow :mod:`esgledger.energy.g14` (residual = measured − predicted
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import io
 import json
@@ -1028,6 +1029,15 @@ class AvoidedEnergy:
         }
 
 
+#: Sufficiency rules about the baseline period's length and spread, not about reporting data.
+_BASELINE_ONLY = frozenset(
+    {
+        "energy.sufficiency.too_few_days",
+        "energy.sufficiency.too_many_days",
+        "energy.sufficiency.narrow_temperature_range",
+    }
+)
+
 FSU_FORMULA = (
     "ASHRAE Guideline 14-2014 Annex B: ΔE = t · 1.26 · CV · E_baseline · "
     "sqrt((n/n′)·(1 + 2/n′)·(1/m)); fractional = ΔE / E_avoided; "
@@ -1051,6 +1061,13 @@ def avoided_energy(
     """
     findings: list[Finding] = []
     predicted = baseline.predict(reporting)
+    # The reporting data's own findings (zero, negative, extreme, partial days, coverage)
+    # travel with the result as warnings; the baseline-length rules do not apply to it.
+    findings += [
+        dataclasses.replace(f, severity="warning")
+        for f in reporting.findings
+        if f.code not in _BASELINE_ONLY
+    ]
     measured = np.asarray(reporting.energy_kwh, dtype=float)
     mask = np.isfinite(predicted) & np.isfinite(measured)
     m = int(mask.sum())

@@ -10,6 +10,7 @@ with 365 points and 1 % noise the standard errors are a fraction of these.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -257,3 +258,36 @@ def test_reporting_outside_the_baseline_temperatures_is_flagged() -> None:
     hot = T + 15.0
     result = avoided_energy(fitted, daily(1000 + 50 * np.maximum(hot - 18, 0), hot))
     assert "energy.baseline.extrapolated" in [f.code for f in result.findings]
+
+
+def test_reporting_findings_travel_as_warnings_without_the_length_rules() -> None:
+    energy, _ = TRUTH["g14_3p_cooling"]
+    fitted = fit_baseline(daily(energy + noise(), T), "g14_3p_cooling")
+    month = energy[:31].copy()
+    month[3] = 0.0
+    result = avoided_energy(fitted, daily(month, T[:31]))
+    codes = {f.code: f.severity for f in result.findings}
+    assert codes["energy.sufficiency.zero_values"] == "warning"
+    assert "energy.sufficiency.too_few_days" not in codes
+    assert result.m == 30
+
+
+def test_hourly_data_centre_fit() -> None:
+    """A year of hours: 50 kW base, k = 1.2, 3 kWh per °C·h above 20 °C, 5 kWh noise."""
+    rng = np.random.default_rng(21)
+    hours = 24 * 365
+    hour = np.arange(hours)
+    temp = np.repeat(T, 24) + 5.0 * np.sin(2 * np.pi * (hour % 24 - 9) / 24)
+    it = 1000.0 + 200.0 * np.sin(2 * np.pi * hour / (24 * 7)) + rng.normal(0, 20, hours)
+    energy = 50.0 + 1.2 * it + 3.0 * np.maximum(temp - 20.0, 0.0) + rng.normal(0, 5, hours)
+    starts = [days(1)[0] + timedelta(hours=int(h)) for h in hour]
+    data = BaselineData.from_readings(starts, energy, temp, granularity="hourly", it_kwh=it)
+    assert data.sufficient
+    fitted = fit_baseline(data, "dc_it_cdh")
+    values = fitted.values()
+    assert values["base_kw"] == pytest.approx(50.0, rel=0.05)
+    assert values["it_coefficient"] == pytest.approx(1.2, rel=0.01)
+    assert values["cooling_kwh_per_degc_hour"] == pytest.approx(3.0, rel=0.03)
+    assert values["change_point_c"] == pytest.approx(20.0, abs=0.5)
+    assert fitted.parameters["base_kw"].unit == "kW"
+    assert FittedBaseline.from_json(fitted.to_json()) == fitted
