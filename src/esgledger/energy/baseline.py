@@ -24,7 +24,7 @@ import functools
 import io
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import resources
@@ -554,17 +554,21 @@ def _refine(best: float, grid: np.ndarray) -> np.ndarray:
     return np.linspace(best - step, best + step, 41) if step else grid
 
 
-def _search1(t: np.ndarray, y: np.ndarray, columns: Any) -> tuple[float, np.ndarray, float]:
-    """Best single change point: ``columns(cp)`` gives the design matrix."""
-    best: tuple[float, np.ndarray, float] | None = None
+def _search1(
+    t: np.ndarray, y: np.ndarray, columns: Callable[[float], np.ndarray]
+) -> tuple[float, np.ndarray, float]:
+    """Best single change point (least squared residuals): ``columns(cp)`` gives the design
+    matrix. A grid over the 5th..95th percentile of ``t``, then a finer grid around the
+    best point."""
+
+    def best_of(values: np.ndarray) -> tuple[float, np.ndarray, float]:
+        fits = [(float(cp), *_ols(columns(float(cp)), y)) for cp in values]
+        return min(fits, key=lambda fit: fit[2])
+
     grid = _grid(t)
-    for candidates in (grid, None):
-        values = grid if candidates is not None else _refine(best[0], grid)  # type: ignore[index]
-        for cp in values:
-            beta, sse = _ols(columns(float(cp)), y)
-            if best is None or sse < best[2]:
-                best = (float(cp), beta, sse)
-    return best  # type: ignore[return-value]
+    coarse = best_of(grid)
+    fine = best_of(_refine(coarse[0], grid))
+    return fine if fine[2] <= coarse[2] else coarse
 
 
 def _fit_change_point(method: str, data: BaselineData, mask: np.ndarray) -> dict[str, float]:
@@ -724,16 +728,14 @@ def _fit_dc(data: BaselineData, mask: np.ndarray) -> tuple[dict[str, float], boo
     hours = _HOURS[data.granularity]
     one = np.full(y.size, hours)
     t = a["temperature_c"][mask]
-    approx = False
     matrix = _hourly_matrix(data)
+    approx = data.granularity == "daily" and matrix is None
 
     def columns(cp: float) -> np.ndarray:
-        nonlocal approx
-        cdh, approx = _cdh(data, cp, matrix)
+        cdh, _ = _cdh(data, cp, matrix)
         return np.column_stack([one, it, cdh[mask]])
 
     cp, beta, _ = _search1(t, y, columns)
-    columns(cp)
     return {
         "base_kw": float(beta[0]),
         "it_coefficient": float(beta[1]),
@@ -888,6 +890,8 @@ def fit_baseline(
         raise InputError("dc_it_cdh needs IT energy (it_kwh) in the baseline data")
     findings = list(data.findings)
     mask = data.valid(need_it=need_it)
+    if need_it and data.hourly_temperature_c is not None:
+        mask &= np.array([len(hours) > 0 for hours in data.hourly_temperature_c], dtype=bool)
     p_expected = 5 if method == "caltrack_daily" else _P[method]
     if int(mask.sum()) <= p_expected:
         findings.append(
