@@ -762,6 +762,15 @@ _UNITS = {
     "it_coefficient": "kWh per kWh of IT energy",
     "cooling_kwh_per_degc_hour": "kWh per °C·h",
 }
+#: Slopes a physical model never has negative (the 4P slopes may take either sign).
+_NON_NEGATIVE = frozenset(
+    {
+        "heating_slope_kwh_per_degc",
+        "cooling_slope_kwh_per_degc",
+        "it_coefficient",
+        "cooling_kwh_per_degc_hour",
+    }
+)
 _P = {"g14_3p_heating": 3, "g14_3p_cooling": 3, "g14_4p": 4, "g14_5p": 5, "dc_it_cdh": 4}
 
 
@@ -942,6 +951,21 @@ def fit_baseline(
     else:
         values = _fit_change_point(method, data, mask)
         p = _P[method]
+    negative = sorted(k for k in _NON_NEGATIVE if k in values and values[k] < 0)
+    if negative:
+        findings.append(
+            Finding(
+                code="energy.baseline.negative_slope",
+                text=Text(
+                    f"Fitted {', '.join(negative)} negative: the model contradicts the physics "
+                    "it stands for (heating or cooling energy falling with demand).",
+                    f"拟合得到的{', '.join(negative)}为负：与模型所代表的物理规律相悖"
+                    "（采暖或制冷能耗随需求增加而下降）。",
+                ),
+                data={k: float(values[k]) for k in negative},
+                severity="warning",
+            )
+        )
     a = data.arrays()
     predicted = _design(method, values, data)
     row = "day" if data.granularity == "daily" else "hour"

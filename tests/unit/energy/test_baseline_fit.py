@@ -291,3 +291,11 @@ def test_hourly_data_centre_fit() -> None:
     assert values["change_point_c"] == pytest.approx(20.0, abs=0.5)
     assert fitted.parameters["base_kw"].unit == "kW"
     assert FittedBaseline.from_json(fitted.to_json()) == fitted
+
+
+def test_a_negative_slope_is_flagged_not_hidden() -> None:
+    # Energy falling above 18 °C: a 3P cooling fit finds a negative slope and says so.
+    fitted = fit_baseline(daily(1000 - 20 * np.maximum(T - 18, 0) + noise(), T), "g14_3p_cooling")
+    assert fitted.parameters["cooling_slope_kwh_per_degc"].value < 0
+    finding = next(f for f in fitted.findings if f.code == "energy.baseline.negative_slope")
+    assert "cooling_slope_kwh_per_degc" in finding.data
