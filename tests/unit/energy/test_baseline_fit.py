@@ -299,3 +299,23 @@ def test_a_negative_slope_is_flagged_not_hidden() -> None:
     assert fitted.parameters["cooling_slope_kwh_per_degc"].value < 0
     finding = next(f for f in fitted.findings if f.code == "energy.baseline.negative_slope")
     assert "cooling_slope_kwh_per_degc" in finding.data
+
+
+def test_caltrack_never_selects_a_negative_parameter() -> None:
+    # Usage falling with warmth above 20 °C: every CDD candidate has β_C < 0 and is
+    # disqualified (CalTRACK 2.0 §3.4.3.2); what is selected has only positive parameters.
+    fitted = fit_baseline(daily(1000 - 30 * np.maximum(T - 20, 0) + noise(), T), "caltrack_daily")
+    selection = fitted.extra["selection"]
+    assert selection["model_type"] in {"hdd_only", "intercept_only"}
+    assert selection["candidates_qualified"]["cdd_only"] == 0
+    assert all(p.value > 0 for p in fitted.parameters.values())
+
+
+def test_caltrack_degree_day_minimum_leaves_out_extreme_balance_points() -> None:
+    # Temperatures between about −6 and 36 °C: a 90 °F (32.2 °C) cooling balance point has
+    # fewer than 10 days above it, so no CDD candidate there is tried.
+    fitted = fit_baseline(_data("caltrack_daily"), "caltrack_daily")
+    tried = fitted.extra["selection"]["candidates_tried"]
+    days_above = int(np.sum(T > (90 - 32) / 1.8))
+    assert days_above < 10
+    assert tried["cdd_only"] < 61  # 30..90 °F in 1 °F steps is 61 points
