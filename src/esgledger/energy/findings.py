@@ -1,7 +1,11 @@
-"""Findings: one dotted code, bilingual text, the data that reproduces it.
+"""Findings: what an energy computation noticed, in both languages, with the data that
+reproduces it.
 
-Stand-in written by the baseline helper against the issue-14 contract (the lead owns this
-module); the lead's ``energy core:`` version replaces it on merge.
+发现项：能源计算中发现的问题（中英双语），附可复现的数据。
+
+A finding has a dotted ``code`` (``energy.<area>.<what>``), a bilingual ``text``, the
+``data`` that reproduces it and a ``severity``. Results that can be computed only in part
+carry their findings instead of clamping or falling back silently.
 """
 
 from __future__ import annotations
@@ -15,34 +19,39 @@ from esgledger.i18n import Text
 __all__ = ["Finding", "Severity"]
 
 Severity = Literal["info", "warning", "error"]
+_SEVERITIES: tuple[str, ...] = ("info", "warning", "error")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
-    """One thing found about the data or a result: ``code`` (``energy.<area>.<what>``),
-    bilingual ``text``, ``data`` that reproduces it, and a ``severity``."""
+    """One thing a computation noticed (see the module docstring)."""
 
     code: str
     text: Text
     data: Mapping[str, Any] = field(default_factory=dict)
-    severity: Literal["info", "warning", "error"] = "warning"
+    severity: Severity = "warning"
+
+    def __post_init__(self) -> None:
+        if self.severity not in _SEVERITIES:
+            raise ValueError(f"severity must be one of {', '.join(_SEVERITIES)}")
+        if not self.code.startswith("energy."):
+            raise ValueError(f"finding codes start with 'energy.': {self.code!r}")
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (``code``, ``text`` {en, zh}, ``data``, ``severity``)."""
+        """A JSON-ready dict (``from_json`` reads it back)."""
         return {
             "code": self.code,
-            "text": {"en": self.text.en, "zh": self.text.zh},
-            "data": dict(self.data),
             "severity": self.severity,
+            "text": {"en": self.text.en, "zh-CN": self.text.zh},
+            "data": dict(self.data),
         }
 
     @classmethod
-    def from_json(cls, raw: Mapping[str, Any]) -> Finding:
-        """The finding :meth:`to_json` wrote."""
-        text = raw["text"]
+    def from_json(cls, data: Mapping[str, Any]) -> Finding:
+        text = data["text"]
         return cls(
-            code=str(raw["code"]),
-            text=Text(str(text["en"]), str(text.get("zh", ""))),
-            data=dict(raw.get("data", {})),
-            severity=raw.get("severity", "warning"),
+            code=str(data["code"]),
+            text=Text(str(text["en"]), str(text.get("zh-CN", ""))),
+            data=dict(data.get("data") or {}),
+            severity=data.get("severity", "warning"),
         )
