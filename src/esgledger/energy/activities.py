@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from esgledger.energy import meters as meters_module
-from esgledger.energy import rollups
+from esgledger.energy.meters import data_centre_sites
 from esgledger.energy.periods import parse_period
+from esgledger.energy.rollups import rollup
 from esgledger.ingest.batches import LIVE_STATUSES
 from esgledger.store.repository import load_batches, load_sites
 
@@ -101,10 +101,10 @@ def metered_activities(
     workspace: Workspace, year: int, *, sites: Sequence[str] | None = None
 ) -> list[dict[str, Any]]:
     """Monthly electricity rows of ``year`` for ``sites`` (default: every site with meters)."""
-    chosen = list(sites) if sites else meters_module.data_centre_sites(workspace)
+    chosen = list(sites) if sites else data_centre_sites(workspace)
     with workspace.session() as session:
         entities = {str(s["code"]): str(s["entity"]) for s in load_sites(session)}
-    table = rollups.rollup(
+    table = rollup(
         workspace, "month", sites=chosen, roles=["incomer"], period=parse_period(str(year))
     )
     return rows_from_rollup(table, entities)

@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 
-from esgledger.energy import meters as meters_module
-from esgledger.energy import rollups
 from esgledger.energy.balance import DEFAULT_TOLERANCE, MeterTotal, check_balance, role_totals
 from esgledger.energy.findings import Finding
 from esgledger.energy.kpi import FactorRef, RenewableClaim, SiteKpis, compute_kpis, fuel_to_kwh
+from esgledger.energy.meters import data_centre_sites, load_meters
 from esgledger.energy.periods import Period, rolling_12_months
+from esgledger.energy.rollups import rollup
 from esgledger.errors import EsgledgerError, InputError
 from esgledger.factors.service import RowQuery, resolve_row
 from esgledger.i18n import Text
@@ -213,7 +213,7 @@ def renewable_claim(
 
 def headline_period(workspace: Workspace, site: str) -> Period | None:
     """The rolling 12 months ending with the last month of ``site`` that has readings."""
-    table = rollups.rollup(workspace, "month", sites=[site])
+    table = rollup(workspace, "month", sites=[site])
     if table.num_rows == 0:
         return None
     last = max(v for v in table.column("period_local").to_pylist() if v is not None)
@@ -272,12 +272,12 @@ def site_kpis(
     tolerance: float = DEFAULT_TOLERANCE,
 ) -> SiteKpis:
     """The KPIs of ``site`` over ``period`` (default: :func:`headline_period`)."""
-    meters = meters_module.load_meters(workspace, site=site)
+    meters = load_meters(workspace, site=site)
     if period is None:
         period = headline_period(workspace, site)
     if period is None:
         return compute_kpis({}, site=site)
-    table = rollups.rollup(workspace, "month", sites=[site], period=period)
+    table = rollup(workspace, "month", sites=[site], period=period)
     inputs = site_inputs_from_rollup(table, meters)
     role_energy = role_totals(inputs.totals)
     hours = period.days * 24.0
@@ -356,5 +356,5 @@ def kpis(
 ) -> list[SiteKpis]:
     """The KPIs of ``site`` (default: every site with meters) over ``period`` (default: each
     site's rolling 12 months)."""
-    sites = [site] if site else meters_module.data_centre_sites(workspace)
+    sites = [site] if site else data_centre_sites(workspace)
     return [site_kpis(workspace, s, period, tolerance=tolerance) for s in sites]
