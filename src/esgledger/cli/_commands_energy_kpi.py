@@ -7,7 +7,8 @@
   [--lang en|zh-CN] [--chart FILE] [--it-power-kw KW]`` prints the KPIs of each site (default:
   the rolling 12 months ending with the last month read), with the measurement category,
   the data-quality scores and failed checks, provenance and the regulatory packs;
-  ``--chart`` writes the CLF/PLF/OLF waterfall of the (first) site (SVG or PNG);
+  ``--chart`` writes the CLF/PLF/OLF waterfall of the (first) site, ``--trend`` its monthly
+  PUE, ``--heatmap`` its hourly IT load (SVG or PNG);
 * ``to-activities WS --year Y [--out FILE] [--import]`` writes the monthly electricity rows
   of every site's boundary meters as an activity file (CSV), shows metered vs invoiced per
   month, and with ``--import`` imports the months that have no invoiced rows.
@@ -86,11 +87,17 @@ def register(energy_app: typer.Typer) -> None:
         it_power_kw: Annotated[
             float | None, typer.Option(help="Installed IT power [kW], for EU 2024/1364.")
         ] = None,
+        trend: Annotated[
+            Path | None, typer.Option(help="Write the monthly PUE trend (SVG or PNG).")
+        ] = None,
+        heatmap: Annotated[
+            Path | None, typer.Option(help="Write the hourly IT-load heat-map (SVG or PNG).")
+        ] = None,
     ) -> None:
         """ISO/IEC 30134 KPIs of the data centres from their meters."""
         from esgledger.contract import dumps
-        from esgledger.energy.charts import waterfall
-        from esgledger.energy.kpi_service import kpis
+        from esgledger.energy.charts import load_heatmap, pue_trend, waterfall
+        from esgledger.energy.kpi_service import kpis, load_profile, monthly_kpis
         from esgledger.energy.packs import evaluate_packs
         from esgledger.energy.periods import parse_period
         from esgledger.store import Workspace
@@ -99,8 +106,17 @@ def register(energy_app: typer.Typer) -> None:
             chosen = parse_period(period) if period else None
             with Workspace.open(workspace) as ws:
                 results = kpis(ws, site=site, period=chosen)
+                first = results[0].site if results else None
+                months = monthly_kpis(ws, first, chosen) if trend and first else []
+                days, kw = load_profile(ws, first, chosen) if heatmap and first else ([], None)
             if chart is not None and results:
                 waterfall(results[0], chart, lang=lang.value)
+            if trend is not None and months:
+                pue_trend(
+                    [m for m, _ in months], [k.pue for _, k in months], trend, lang=lang.value
+                )
+            if heatmap is not None and days and kw is not None:
+                load_heatmap(days, kw, heatmap, lang=lang.value)
         except EsgledgerError as exc:
             raise _fail(exc) from exc
         entries = [kpi_json(k, evaluate_packs(k, it_power_kw=it_power_kw)) for k in results]

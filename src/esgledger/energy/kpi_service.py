@@ -23,13 +23,14 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import pyarrow as pa
 
 from esgledger.energy.balance import DEFAULT_TOLERANCE, MeterTotal, check_balance, role_totals
 from esgledger.energy.findings import Finding
 from esgledger.energy.kpi import FactorRef, RenewableClaim, SiteKpis, compute_kpis, fuel_to_kwh
 from esgledger.energy.meters import data_centre_sites, load_meters
-from esgledger.energy.periods import Period, rolling_12_months
+from esgledger.energy.periods import Period, parse_period, rolling_12_months
 from esgledger.energy.rollups import rollup
 from esgledger.errors import EsgledgerError, InputError
 from esgledger.factors.service import RowQuery, resolve_row
@@ -43,7 +44,11 @@ if TYPE_CHECKING:
 __all__ = [
     "SiteInputs",
     "headline_period",
+    "hourly_matrix",
     "kpis",
+    "load_profile",
+    "monthly_from_rollup",
+    "monthly_kpis",
     "renewable_claim",
     "site_inputs_from_rollup",
     "site_kpis",
@@ -358,3 +363,69 @@ def kpis(
     site's rolling 12 months)."""
     sites = [site] if site else data_centre_sites(workspace)
     return [site_kpis(workspace, s, period, tolerance=tolerance) for s in sites]
+
+
+def monthly_from_rollup(
+    table: pa.Table, meters: Sequence[MeterLike]
+) -> list[tuple[date, SiteKpis]]:
+    """PUE and the other ratios of each local month of a monthly rollup of one site (no
+    factors or instruments: for the trend chart and the forecast of PUE)."""
+    indices: dict[date, list[int]] = defaultdict(list)
+    for i, v in enumerate(table.column("period_local").to_pylist()):
+        indices[date(v.year, v.month, 1)].append(i)
+    out: list[tuple[date, SiteKpis]] = []
+    for month in sorted(indices):
+        inputs = site_inputs_from_rollup(table.take(indices[month]), meters)
+        role_energy = role_totals(inputs.totals)
+        period = parse_period(f"{month:%Y-%m}")
+        report = check_balance(inputs.totals)
+        result = compute_kpis(
+            role_energy,
+            period=period,
+            interval_seconds=inputs.interval_seconds,
+            quality=report.quality(role_energy),
+        )
+        out.append((month, result))
+    return out
+
+
+def monthly_kpis(
+    workspace: Workspace, site: str, period: Period | None = None
+) -> list[tuple[date, SiteKpis]]:
+    """The KPIs of each month of ``period`` (default: the headline 12 months) at ``site``."""
+    meters = load_meters(workspace, site=site)
+    if period is None:
+        period = headline_period(workspace, site)
+    if period is None:
+        return []
+    return monthly_from_rollup(rollup(workspace, "month", sites=[site], period=period), meters)
+
+
+def hourly_matrix(table: pa.Table, roles: Sequence[str]) -> tuple[list[date], Any]:
+    """Days and a (days × 24) array of mean power [kW] of the meters of ``roles`` from an
+    hourly rollup (local wall time; NaN where no reading)."""
+    sums: dict[tuple[date, int], float] = defaultdict(float)
+    for r in table.to_pylist():
+        if r["role"] in roles and r["quantity"] is not None:
+            local = r["period_local"]
+            sums[(local.date(), local.hour)] += float(r["quantity"])  # kWh in one hour = kW
+    days = sorted({d for d, _ in sums})
+    matrix = np.full((len(days), 24), np.nan)
+    index = {d: i for i, d in enumerate(days)}
+    for (d, h), v in sums.items():
+        matrix[index[d], h] = v
+    return days, matrix
+
+
+def load_profile(
+    workspace: Workspace, site: str, period: Period | None = None
+) -> tuple[list[date], Any]:
+    """The hourly IT load of ``site`` as days × 24 (the best metered IT role)."""
+    if period is None:
+        period = headline_period(workspace, site)
+    if period is None:
+        return [], None
+    table = rollup(workspace, "hour", sites=[site], period=period)
+    present = set(table.column("role").to_pylist()) if table.num_rows else set()
+    role = next((r for r in ("it_input", "pdu_output", "ups_output") if r in present), None)
+    return hourly_matrix(table, [role] if role else [])

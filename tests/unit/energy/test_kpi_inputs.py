@@ -13,7 +13,12 @@ import pytest
 from esgledger.energy.activities import compare, importable, rows_from_rollup
 from esgledger.energy.charts import load_heatmap, pue_trend, waterfall
 from esgledger.energy.kpi import compute_kpis
-from esgledger.energy.kpi_service import renewable_claim, site_inputs_from_rollup
+from esgledger.energy.kpi_service import (
+    hourly_matrix,
+    monthly_from_rollup,
+    renewable_claim,
+    site_inputs_from_rollup,
+)
 from esgledger.energy.periods import parse_period
 from esgledger.renewables.instruments import Instrument
 
@@ -149,3 +154,35 @@ def test_charts_are_svg_with_both_languages():
     assert heat.startswith(b"<?xml")
     with pytest.raises(ValueError, match="shape"):
         load_heatmap([date(2024, 1, 1)], np.ones((2, 24)))
+
+
+def test_monthly_pue_per_local_month():
+    meters = [M("INC", None, "incomer"), M("IT", "INC", "pdu_output")]
+    table = rollup_rows([
+        ("INC", "incomer", 1, 130.0, 2976, 2976),
+        ("IT", "pdu_output", 1, 100.0, 2976, 2976),
+        ("INC", "incomer", 2, 150.0, 2784, 2784),
+        ("IT", "pdu_output", 2, 100.0, 2784, 2784),
+    ])  # fmt: skip
+    months = monthly_from_rollup(table, meters)
+    assert [m for m, _ in months] == [date(2024, 1, 1), date(2024, 2, 1)]
+    assert [k.pue for _, k in months] == pytest.approx([1.3, 1.5])
+    assert months[0][1].pue_category == "PUE_L2,MC"
+
+
+def test_hourly_matrix():
+    table = pa.Table.from_pylist(
+        [
+            {"role": "pdu_output", "period_local": datetime(2024, 1, 1, 0), "quantity": 50.0},
+            {"role": "pdu_output", "period_local": datetime(2024, 1, 1, 23), "quantity": 60.0},
+            {"role": "pdu_output", "period_local": datetime(2024, 1, 2, 5), "quantity": 70.0},
+            {"role": "cooling", "period_local": datetime(2024, 1, 2, 5), "quantity": 9.0},
+        ]
+    )
+    days, kw = hourly_matrix(table, ["pdu_output"])
+    assert days == [date(2024, 1, 1), date(2024, 1, 2)]
+    assert kw.shape == (2, 24)
+    assert kw[0, 0] == 50.0
+    assert kw[0, 23] == 60.0
+    assert kw[1, 5] == 70.0
+    assert np.isnan(kw[1, 6])
