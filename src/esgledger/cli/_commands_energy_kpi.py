@@ -153,14 +153,31 @@ def register(energy_app: typer.Typer) -> None:
                 _num(score, 2),
             )
         out.print(table)
+        zh = lang is Lang.zh_cn
+        for entry in entries:
+            packs = entry["packs"]
+            grade = packs["gb_40879_2021"]["grade"]
+            dcem = packs["etsi_dcem"]["kpi_dcem"] or "-"
+            eu = packs["eu_2024_1364"]
+            missing = ", ".join(eu["missing"]) or ("无" if zh else "none")
+            grade_text = "-" if grade is None else str(grade)
+            line = (
+                f"{entry['site']}: GB 40879-2021 等级 {grade_text} [R]；ETSI DCEM {dcem}；"
+                f"欧盟 2024/1364 缺少指标：{missing}"
+                if zh
+                else f"{entry['site']}: GB 40879-2021 grade {grade_text} [R]; ETSI DCEM {dcem}; "
+                f"EU 2024/1364 missing: {missing}"
+            )
+            out.print(line, markup=False)
         for k in results:
             for f in (*k.findings, *k.quality.findings):
                 if f.severity != "info":
                     out.print(f"{k.site}: [{f.code}] {f.text.get(lang.value)}", markup=False)
             grid = k.provenance.get("grid_factor")
             if grid:
+                word = "电网排放因子" if zh else "grid factor"
                 out.print(
-                    f"{k.site}: grid factor {grid['factor_id']} ({grid['kg_per_kwh']:.4f} "
+                    f"{k.site}: {word} {grid['factor_id']} ({grid['kg_per_kwh']:.4f} "
                     f"kg/kWh, {grid['vintage']})",
                     markup=False,
                 )
