@@ -32,6 +32,7 @@ from esgledger.cli._app import Lang
 from esgledger.cli._commands_workspace import _fail, _stderr, _stdout
 from esgledger.energy.kpi import SiteKpis
 from esgledger.errors import EsgledgerError
+from esgledger.i18n import Text
 
 __all__ = ["register"]
 
@@ -125,10 +126,11 @@ def register(energy_app: typer.Typer) -> None:
             return
         out = _stdout()
         if not results:
-            out.print(
+            none = Text(
                 "No sites with meters. Import some with `esgledger import WS --kind meters FILE`.",
-                markup=False,
+                "没有带电表的站点。请用 `esgledger import WS --kind meters FILE` 导入电表。",
             )
+            out.print(none.get(lang.value), markup=False)
             return
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
         for header in _HEADERS[lang.value]:
