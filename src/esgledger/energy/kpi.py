@@ -538,8 +538,15 @@ def compute_kpis(
     ere = (1.0 - erf) * pue if erf is not None and pue is not None else None
 
     base_quality = quality if quality is not None else KpiQuality()
+    values: dict[str, Any] = {
+        "pue": pue, "dcie": dcie, "ppue": ppue["cooling"], "clf": clf, "plf": plf, "olf": olf,
+        "wue": wue, "cue": cue, "ref": ref, "erf": erf, "ere": ere,
+    }  # fmt: skip
+    # a KPI that is not computed has no quality score either
     merged = KpiQuality(
-        scores=dict(base_quality.scores),
+        scores={
+            k: (v if values.get(k) is not None else None) for k, v in base_quality.scores.items()
+        },
         findings=tuple(base_quality.findings),
     )
     return SiteKpis(

@@ -243,3 +243,11 @@ def test_dcem_by_hand():
     assert out["dc_g"] == "L"  # 5 GWh ≤ 13.4 GWh < 25 GWh
     assert out["kpi_dcem"] == "L,B"
     assert dcem(k, built_before_2005=True)["dc_p_class"] == "A"  # < 1.00
+
+
+def test_kpi_not_computed_has_no_score():
+    report = check_balance(tree())
+    k = compute_kpis(role_totals(tree()), quality=report.quality())
+    assert k.quality.scores["pue"] == 1.0
+    assert k.wue_l_per_kwh is None
+    assert k.quality.scores["wue"] is None
