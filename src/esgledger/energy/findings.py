@@ -1,4 +1,12 @@
-"""Stand-in for the core's ``energy/findings.py`` (issue 14 contract); the core's wins on merge."""
+"""Findings: what an energy computation noticed, in both languages, with the data that
+reproduces it.
+
+发现项：能源计算中发现的问题（中英双语），附可复现的数据。
+
+A finding has a dotted ``code`` (``energy.<area>.<what>``), a bilingual ``text``, the
+``data`` that reproduces it and a ``severity``. Results that can be computed only in part
+carry their findings instead of clamping or falling back silently.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +16,42 @@ from typing import Any, Literal
 
 from esgledger.i18n import Text
 
-__all__ = ["Finding"]
+__all__ = ["Finding", "Severity"]
+
+Severity = Literal["info", "warning", "error"]
+_SEVERITIES: tuple[str, ...] = ("info", "warning", "error")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
-    """A dotted code, bilingual text and the data that reproduces it."""
+    """One thing a computation noticed (see the module docstring)."""
 
     code: str
     text: Text
     data: Mapping[str, Any] = field(default_factory=dict)
-    severity: Literal["info", "warning", "error"] = "warning"
+    severity: Severity = "warning"
+
+    def __post_init__(self) -> None:
+        if self.severity not in _SEVERITIES:
+            raise ValueError(f"severity must be one of {', '.join(_SEVERITIES)}")
+        if not self.code.startswith("energy."):
+            raise ValueError(f"finding codes start with 'energy.': {self.code!r}")
 
     def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (``from_json`` reads it back)."""
         return {
             "code": self.code,
+            "severity": self.severity,
             "text": {"en": self.text.en, "zh-CN": self.text.zh},
             "data": dict(self.data),
-            "severity": self.severity,
         }
 
     @classmethod
-    def from_json(cls, value: Mapping[str, Any]) -> Finding:
-        text = value["text"]
+    def from_json(cls, data: Mapping[str, Any]) -> Finding:
+        text = data["text"]
         return cls(
-            code=str(value["code"]),
+            code=str(data["code"]),
             text=Text(str(text["en"]), str(text.get("zh-CN", ""))),
-            data=dict(value.get("data") or {}),
-            severity=value.get("severity", "warning"),
+            data=dict(data.get("data") or {}),
+            severity=data.get("severity", "warning"),
         )

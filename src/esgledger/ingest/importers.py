@@ -22,6 +22,8 @@ kind                importer
 ``retirements``     :func:`esgledger.ingest.ambition.import_retirements`
 ``metrics``         :func:`esgledger.ingest.metrics.import_metrics` (company metric definitions)
 ``metric-values``   :func:`esgledger.ingest.metrics.import_metric_values`
+``meters``          :func:`esgledger.energy.meters.import_meters` (a site's meter tree)
+``readings``        :func:`esgledger.energy.readings.import_readings` (into the lake)
 ==================  ========================================================================
 
 Every importer validates the whole file and either imports it whole, or raises
@@ -55,7 +57,7 @@ __all__ = ["KINDS", "import_file"]
 KINDS: tuple[str, ...] = (
     "entities", "sites", "activity-types", "factors", "fx", "activities", "instruments",
     "emissions-history", "targets", "measures", "credits", "retirements", "metrics",
-    "metric-values",
+    "metric-values", "meters", "readings",
 )  # fmt: skip
 
 #: Module and function of each kind's importer.
@@ -74,6 +76,8 @@ _IMPORTERS: dict[str, tuple[str, str]] = {
     "retirements": ("esgledger.ingest.ambition", "import_retirements"),
     "metrics": ("esgledger.ingest.metrics", "import_metrics"),
     "metric-values": ("esgledger.ingest.metrics", "import_metric_values"),
+    "meters": ("esgledger.energy.meters", "import_meters"),
+    "readings": ("esgledger.energy.readings", "import_readings"),
 }
 
 
