@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from esgledger.energy.findings import Finding
+from esgledger.energy.meters import FUEL_KWH_PER_UNIT as METER_FUELS
 from esgledger.energy.periods import Period
 from esgledger.energy.roles import IT_ROLE_BY_CATEGORY
 from esgledger.errors import InputError
@@ -54,15 +55,12 @@ __all__ = [
     "green_grid_notation",
 ]
 
-#: [kWh per unit] net calorific conversion of on-site fuels to energy, EN 50600-4 factsheet
+#: [kWh per unit] energy content of on-site fuels, EN 50600-4 factsheet
 #: (https://ictfootprint.eu/en/en-50600-4-factsheet-0): diesel 9.9 kWh/l, natural gas
-#: 10.5 kWh/m³, hydrogen 38.9 kWh/kg, bioethanol 6 kWh/l. Keys: (fuel, unit).
+#: 10.5 kWh/m³ — the core's table (:data:`esgledger.energy.meters.FUEL_KWH_PER_UNIT`, which
+#: the rollups already apply to volume fuel meters), keyed here by (fuel, unit).
 FUEL_KWH_PER_UNIT: Mapping[tuple[str, str], float] = {
-    ("diesel", "L"): 9.9,
-    ("diesel", "m3"): 9900.0,
-    ("natural_gas", "m3"): 10.5,
-    ("hydrogen", "kg"): 38.9,
-    ("bioethanol", "L"): 6.0,
+    (fuel, unit): per_unit for fuel, (per_unit, unit) in METER_FUELS.items()
 }
 
 #: [s] the longest metering interval still reported as continuous (``C``) in the Green Grid
@@ -467,7 +465,7 @@ def compute_kpis(
         "measurement_category": level,
         "interval_seconds": interval_seconds,
         "tolerance": tolerance,
-        "fuel_conversion": "EN 50600-4 factsheet: diesel 9.9 kWh/l, natural gas 10.5 kWh/m3",
+        "fuel_conversion": {f"{f} [{u}]": v for (f, u), v in FUEL_KWH_PER_UNIT.items()},
     }
     co2e_kg: float | None = None
     cue: float | None = None

@@ -28,13 +28,12 @@ import pyarrow as pa
 
 from esgledger.energy.balance import DEFAULT_TOLERANCE, MeterTotal, check_balance, role_totals
 from esgledger.energy.findings import Finding
-from esgledger.energy.kpi import FactorRef, RenewableClaim, SiteKpis, compute_kpis, fuel_to_kwh
-from esgledger.energy.meters import data_centre_sites, load_meters
+from esgledger.energy.kpi import FactorRef, RenewableClaim, SiteKpis, compute_kpis
+from esgledger.energy.meters import FUEL_KWH_PER_UNIT, data_centre_sites, load_meters
 from esgledger.energy.periods import Period, parse_period, rolling_12_months
 from esgledger.energy.rollups import rollup
-from esgledger.errors import EsgledgerError, InputError
+from esgledger.errors import EsgledgerError
 from esgledger.factors.service import RowQuery, resolve_row
-from esgledger.i18n import Text
 from esgledger.renewables.instruments import Instrument, technologies
 from esgledger.store.repository_renewables import load_instruments
 
@@ -72,21 +71,13 @@ class MeterLike(Protocol):
 
 @dataclass(frozen=True)
 class SiteInputs:
-    """What the rollup gives for one site: meter totals (fuel already in kWh), the longest
-    metering interval of the boundary and IT meters [s], and findings of the conversion."""
+    """What the rollup gives for one site: meter totals (volume fuel meters already in kWh:
+    the core's rollups apply ``meters.FUEL_KWH_PER_UNIT``), the longest metering interval of
+    the boundary and IT meters [s], and findings."""
 
     totals: tuple[MeterTotal, ...]
     interval_seconds: int | None
     findings: tuple[Finding, ...]
-
-
-def _fuel_kwh(meter: MeterLike, quantity: float) -> float:
-    if meter.canonical_unit == "kWh":
-        return quantity
-    fuel = meter.fuel or ""
-    if fuel == "natural_gas":  # canonical volume is litres; the factor is per m³
-        return fuel_to_kwh(fuel, quantity / 1000.0, "m3")
-    return fuel_to_kwh(fuel, quantity, meter.canonical_unit)
 
 
 def site_inputs_from_rollup(table: pa.Table, meters: Sequence[MeterLike]) -> SiteInputs:
@@ -127,22 +118,6 @@ def site_inputs_from_rollup(table: pa.Table, meters: Sequence[MeterLike]) -> Sit
         if m is None:
             continue
         quantity: float | None = qty[meter] if known[meter] else None
-        if m.role == "fuel" and quantity is not None:
-            try:
-                quantity = _fuel_kwh(m, quantity)
-            except InputError as exc:
-                findings.append(
-                    Finding(
-                        code="energy.kpi.fuel_unconverted",
-                        text=Text(
-                            f"Fuel meter {meter}: {exc.summary}; left out of E_DC.",
-                            f"燃料表 {meter}：无法换算为能量（{exc.summary}），未计入 E_DC。",
-                        ),
-                        data={"meter": meter, "fuel": m.fuel, "unit": m.canonical_unit},
-                        severity="error",
-                    )
-                )
-                quantity = None
         coverage = got[meter] / expected[meter] if expected[meter] else None
         totals.append(MeterTotal(meter, m.role, m.parent, quantity, coverage))
     return SiteInputs(tuple(totals), longest, tuple(findings))
@@ -250,10 +225,13 @@ def _factor_ref(workspace: Workspace, site: str, year: int, method: str) -> Fact
 
 
 def _fuel_factor(workspace: Workspace, site: str, year: int, fuel: str) -> FactorRef | None:
-    unit, kwh = ("L", 9.9) if fuel == "diesel" else ("m3", 10.5)
+    if fuel not in FUEL_KWH_PER_UNIT:
+        return None
+    kwh, unit = FUEL_KWH_PER_UNIT[fuel]
     try:
         found = resolve_row(
-            workspace, RowQuery(activity=fuel, region="", unit=unit, site=site, year=year)
+            workspace,
+            RowQuery(activity=f"stationary.{fuel}", region="", unit=unit, site=site, year=year),
         )
     except EsgledgerError:
         return None

@@ -53,14 +53,14 @@ def rollup_rows(rows):
 
 def test_totals_coverage_and_interval():
     meters = [M("INC", None, "incomer"), M("IT", "INC", "pdu_output"),
-              M("GEN", None, "fuel", fuel="diesel", canonical_unit="L")]  # fmt: skip
+              M("GEN", None, "fuel", fuel="diesel")]  # fmt: skip
     # January has 31 days: 2976 quarter hours; February 2024 has 29 days: 2784
     table = rollup_rows([
         ("INC", "incomer", 1, 100.0, 2976, 2976),
         ("INC", "incomer", 2, 90.0, 2784, 2784 - 96),
         ("IT", "pdu_output", 1, 70.0, 2976, 2976),
         ("IT", "pdu_output", 2, None, 2784, 0),
-        ("GEN", "fuel", 1, 10.0, 31, 31),
+        ("GEN", "fuel", 1, 99.0, 31, 31),  # 10 L diesel, converted by the rollup
     ])  # fmt: skip
     inputs = site_inputs_from_rollup(table, meters)
     by = {t.meter: t for t in inputs.totals}
@@ -68,7 +68,7 @@ def test_totals_coverage_and_interval():
     assert by["INC"].coverage == pytest.approx((2976 + 2784 - 96) / (2976 + 2784))
     assert by["IT"].quantity == 70.0  # the unread month adds nothing; it lowers coverage
     assert by["IT"].coverage == pytest.approx(2976 / (2976 + 2784))
-    assert by["GEN"].quantity == pytest.approx(99.0)  # 10 L diesel × 9.9 kWh/L
+    assert by["GEN"].quantity == pytest.approx(99.0)
     assert inputs.interval_seconds == 900
 
 
