@@ -57,12 +57,12 @@ def _month_end(day: date) -> date:
 
 def rows_from_rollup(table: pa.Table, entities: dict[str, str]) -> list[dict[str, Any]]:
     """Activity rows (dicts of :data:`ACTIVITY_FILE_COLUMNS` plus ``coverage``) from monthly
-    rollup rows of ``incomer`` meters; ``entities`` maps site → entity. A month whose meters
-    read nothing (quantity NULL throughout) gives no row."""
+    rollup rows of ``incomer`` meters; ``entities`` maps site → entity. ``coverage`` is the
+    mean coverage of the month's incomer meters. A month whose meters read nothing (quantity
+    NULL throughout) gives no row."""
     qty: dict[tuple[str, date], float] = defaultdict(float)
     known: set[tuple[str, date]] = set()
-    got: dict[tuple[str, date], int] = defaultdict(int)
-    expected: dict[tuple[str, date], int] = defaultdict(int)
+    coverages: dict[tuple[str, date], list[float]] = defaultdict(list)
     meters: dict[tuple[str, date], set[str]] = defaultdict(set)
     for r in table.to_pylist():
         if r["role"] != "incomer":
@@ -70,15 +70,14 @@ def rows_from_rollup(table: pa.Table, entities: dict[str, str]) -> list[dict[str
         local = r["period_local"]
         key = (str(r["site"]), date(local.year, local.month, 1))
         meters[key].add(str(r["meter"]))
-        got[key] += int(r["intervals"] or 0)
-        expected[key] += int(r["expected_intervals"] or 0)
+        coverages[key].append(float(r["coverage"] or 0.0))
         if r["quantity"] is not None:
             qty[key] += float(r["quantity"])
             known.add(key)
     rows = []
     for key in sorted(known):
         site, month = key
-        coverage = got[key] / expected[key] if expected[key] else None
+        coverage = sum(coverages[key]) / len(coverages[key]) if coverages[key] else None
         cov_text = "unknown" if coverage is None else f"{coverage:.1%}"
         rows.append(
             {

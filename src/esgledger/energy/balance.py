@@ -6,7 +6,8 @@
 (:class:`MeterTotal`) and returns a :class:`BalanceReport`:
 
 * children vs parent: the sum of a meter's electrical children within ``tolerance`` (default
-  3 %, domain-modules.md §1.2: CT accuracy plus unmetered losses, 2–5 %) of the parent;
+  3 %, domain-modules.md §1.2: CT accuracy plus unmetered losses, 2–5 %) of the parent's
+  supply (the parent plus on-site RE and generator meters connected under it);
   more than the parent is an error, less a warning (an unmetered load);
 * UPS efficiency ``ups_output / ups_input`` within the bounds of its load fraction
   (``ups_efficiency_bounds.csv``, data with source and confidence mark); without the UPS
@@ -57,6 +58,8 @@ PENALTY: Mapping[str, float] = {"error": 0.5, "warning": 0.2, "info": 0.0}
 # Roles that are not electrical children of their parent (a different commodity or a
 # source feeding the boundary), left out of the children-vs-parent sum.
 _NOT_DOWNSTREAM = frozenset({"water", "fuel", "heat_export", "onsite_re"})
+# Children that feed their parent's board rather than draw from it.
+_SUPPLIES = frozenset({"onsite_re", "fuel"})
 
 
 @dataclass(frozen=True)
@@ -202,16 +205,21 @@ def check_balance(
         if m.parent and m.parent in by_id:
             children[m.parent].append(m)
 
-    for parent_id, kids in sorted(children.items()):
+    for parent_id, all_kids in sorted(children.items()):
         parent = by_id[parent_id]
-        kids = [k for k in kids if k.role not in _NOT_DOWNSTREAM]
+        kids = [k for k in all_kids if k.role not in _NOT_DOWNSTREAM]
+        # on-site generation and fuel-fed generation connected under a board add to its supply
+        sources = [k for k in all_kids if k.role in _SUPPLIES]
         if parent.role in ("ups_input", "water") or not kids or parent.quantity is None:
             continue
-        if any(k.quantity is None for k in kids) or parent.quantity <= 0:
+        if any(k.quantity is None for k in (*kids, *sources)):
+            continue
+        supply = parent.quantity + sum(k.quantity or 0.0 for k in sources)
+        if supply <= 0:
             continue
         checks += 1
         total = sum(k.quantity or 0.0 for k in kids)
-        gap = (total - parent.quantity) / parent.quantity
+        gap = (total - supply) / supply
         if abs(gap) > tolerance:
             over = gap > 0
             roles = sorted({parent.role, *(k.role for k in kids)})
@@ -222,21 +230,22 @@ def check_balance(
                     else "energy.balance.children_below_parent",
                     text=_text(
                         f"Meters under {parent.meter} sum to {total:,.0f} kWh, {gap:+.1%} "
-                        f"against the parent's {parent.quantity:,.0f} kWh (tolerance "
+                        f"against the parent's supply {supply:,.0f} kWh (tolerance "
                         f"±{tolerance:.0%})"
                         + (
                             ": more than the parent is a metering fault."
                             if over
                             else ": an unmetered load or a missing child meter."
                         ),
-                        f"{parent.meter} 下级电表合计 {total:,.0f} kWh，与上级 "
-                        f"{parent.quantity:,.0f} kWh 相差 {gap:+.1%}（容差 ±{tolerance:.0%}）"
+                        f"{parent.meter} 下级电表合计 {total:,.0f} kWh，与上级供电 "
+                        f"{supply:,.0f} kWh 相差 {gap:+.1%}（容差 ±{tolerance:.0%}）"
                         + ("：超过上级，属计量故障。" if over else "：存在未计量负荷或缺少子表。"),
                     ),
                     data={
                         "parent": parent.meter,
                         "children": sorted(k.meter for k in kids),
                         "parent_kwh": parent.quantity,
+                        "supply_kwh": supply,
                         "children_kwh": total,
                         "gap": gap,
                         "tolerance": tolerance,

@@ -34,6 +34,7 @@ from esgledger.energy.periods import Period, parse_period, rolling_12_months
 from esgledger.energy.rollups import rollup
 from esgledger.errors import EsgledgerError
 from esgledger.factors.service import RowQuery, resolve_row
+from esgledger.gwp import DEFAULT_GWP_SET, co2e_kg
 from esgledger.renewables.instruments import Instrument, technologies
 from esgledger.store.repository_renewables import load_instruments
 
@@ -80,47 +81,56 @@ class SiteInputs:
     findings: tuple[Finding, ...]
 
 
-def site_inputs_from_rollup(table: pa.Table, meters: Sequence[MeterLike]) -> SiteInputs:
-    """Totals per meter over the rollup rows of one site (any grain; month for KPIs).
+def site_inputs_from_rollup(
+    table: pa.Table, meters: Sequence[MeterLike], period: Period | None = None
+) -> SiteInputs:
+    """Totals per meter over the monthly rollup rows of one site.
 
-    Quantity: the sum of the known bins (a bin whose quantity is NULL adds nothing and lowers
-    the coverage; gaps are never filled). Coverage: Σ intervals / Σ expected intervals.
-    Interval: each bin's length divided by its expected intervals, the longest among the
-    incomer and IT meters.
+    Quantity: the sum of the known bins (a bin whose quantity is NULL adds nothing; gaps are
+    never filled). Coverage: the seconds covered by readings of known quantity (each bin's
+    ``coverage`` × its length) over the seconds of ``period`` (default: of the bins present),
+    so a month without any reading counts as uncovered. Interval: a bin's length over its
+    ``expected_intervals`` (the meter's nominal step), the longest among the incomer and IT
+    meters.
     """
     by_id = {m.meter: m for m in meters}
     qty: dict[str, float] = defaultdict(float)
     known: dict[str, bool] = defaultdict(bool)
-    got: dict[str, int] = defaultdict(int)
-    expected: dict[str, int] = defaultdict(int)
+    covered: dict[str, float] = defaultdict(float)
+    spanned: dict[str, float] = defaultdict(float)
     longest: int | None = None
-    findings: list[Finding] = []
     rows = table.select(
-        ["meter", "role", "period_local", "quantity", "expected_intervals", "intervals"]
+        ["meter", "role", "period_local", "quantity", "expected_intervals", "coverage"]
     ).to_pylist()
     for r in rows:
         meter = r["meter"]
+        local = r["period_local"]
+        start = datetime(local.year, local.month, 1)
+        length = (_next_month(start) - start).total_seconds()
         if r["quantity"] is not None:
             qty[meter] += float(r["quantity"])
             known[meter] = True
-        got[meter] += int(r["intervals"] or 0)
-        expected[meter] += int(r["expected_intervals"] or 0)
-        if r["role"] in ("incomer", "ups_output", "pdu_output", "it_input"):
-            local = r["period_local"]
-            start = datetime(local.year, local.month, 1)
-            if r["expected_intervals"]:
-                length = (_next_month(start) - start).total_seconds()
-                seconds = int(length // int(r["expected_intervals"]))
-                longest = seconds if longest is None else max(longest, seconds)
+        covered[meter] += float(r["coverage"] or 0.0) * length
+        spanned[meter] += length
+        boundary_or_it = r["role"] in ("incomer", "ups_output", "pdu_output", "it_input")
+        if boundary_or_it and r["expected_intervals"]:
+            seconds = int(length // int(r["expected_intervals"]))
+            longest = seconds if longest is None else max(longest, seconds)
+    total_seconds = period.days * 86_400.0 if period is not None else None
     totals: list[MeterTotal] = []
-    for meter in sorted(set(qty) | set(expected)):
+    for meter in sorted(spanned):
         m = by_id.get(meter)
         if m is None:
             continue
         quantity: float | None = qty[meter] if known[meter] else None
-        coverage = got[meter] / expected[meter] if expected[meter] else None
+        denominator = total_seconds or spanned[meter]
+        coverage = min(1.0, covered[meter] / denominator) if denominator else None
         totals.append(MeterTotal(meter, m.role, m.parent, quantity, coverage))
-    return SiteInputs(tuple(totals), longest, tuple(findings))
+    # meters of the tree without any row in the period: not read at all
+    for m in meters:
+        if m.meter not in spanned and period is not None:
+            totals.append(MeterTotal(m.meter, m.role, m.parent, None, 0.0))
+    return SiteInputs(tuple(totals), longest, ())
 
 
 def _next_month(start: date) -> datetime:
@@ -201,6 +211,24 @@ def headline_period(workspace: Workspace, site: str) -> Period | None:
     return rolling_12_months(first_next.date() - timedelta(days=1))
 
 
+def _co2e_per_unit(factor: Mapping[str, Any], gwp_set: str = DEFAULT_GWP_SET) -> float | None:
+    """[kg CO2e per factor unit] by the inventory engine's rule (``inventory/engine.py``, step
+    5): the published CO2e when it is under ``gwp_set``, else CO2 + CH4 and N2O weighted by
+    ``gwp_set``, else the published CO2e as it is; None when the factor has neither."""
+
+    def number(key: str) -> float | None:
+        value = factor.get(key)
+        return None if value is None or value != value else float(value)
+
+    co2e = number("co2e_kg")
+    if co2e is not None and factor.get("gwp_basis") == gwp_set:
+        return co2e
+    gases = {g: number(f"{g.lower()}_kg") for g in ("CO2", "CH4", "N2O")}
+    if any(v is not None for v in gases.values()):
+        return co2e_kg({g: v for g, v in gases.items() if v is not None}, gwp_set)
+    return co2e
+
+
 def _factor_ref(workspace: Workspace, site: str, year: int, method: str) -> FactorRef | None:
     try:
         found = resolve_row(
@@ -213,7 +241,10 @@ def _factor_ref(workspace: Workspace, site: str, year: int, method: str) -> Fact
     except EsgledgerError:
         return None
     factor = found.resolution.factor
-    value = float(factor["co2e_kg"]) * float(found.resolution.unit_conversion or 1.0)
+    per_unit = _co2e_per_unit(factor)
+    if per_unit is None:
+        return None
+    value = per_unit * float(found.resolution.unit_conversion or 1.0)
     return FactorRef(
         kg_per_kwh=value,
         factor_id=found.resolution.factor_id,
@@ -236,7 +267,10 @@ def _fuel_factor(workspace: Workspace, site: str, year: int, fuel: str) -> Facto
     except EsgledgerError:
         return None
     factor = found.resolution.factor
-    per_unit = float(factor["co2e_kg"]) * float(found.resolution.unit_conversion or 1.0)
+    co2e = _co2e_per_unit(factor)
+    if co2e is None:
+        return None
+    per_unit = co2e * float(found.resolution.unit_conversion or 1.0)
     return FactorRef(
         kg_per_kwh=per_unit / kwh,
         factor_id=found.resolution.factor_id,
@@ -261,7 +295,7 @@ def site_kpis(
     if period is None:
         return compute_kpis({}, site=site)
     table = rollup(workspace, "month", sites=[site], period=period)
-    inputs = site_inputs_from_rollup(table, meters)
+    inputs = site_inputs_from_rollup(table, meters, period)
     role_energy = role_totals(inputs.totals)
     hours = period.days * 24.0
     report = check_balance(inputs.totals, tolerance=tolerance, hours=hours)
@@ -353,9 +387,9 @@ def monthly_from_rollup(
         indices[date(v.year, v.month, 1)].append(i)
     out: list[tuple[date, SiteKpis]] = []
     for month in sorted(indices):
-        inputs = site_inputs_from_rollup(table.take(indices[month]), meters)
-        role_energy = role_totals(inputs.totals)
         period = parse_period(f"{month:%Y-%m}")
+        inputs = site_inputs_from_rollup(table.take(indices[month]), meters, period)
+        role_energy = role_totals(inputs.totals)
         report = check_balance(inputs.totals)
         result = compute_kpis(
             role_energy,

@@ -251,3 +251,8 @@ def test_kpi_not_computed_has_no_score():
     assert k.quality.scores["pue"] == 1.0
     assert k.wue_l_per_kwh is None
     assert k.quality.scores["wue"] is None
+
+
+def test_onsite_generation_under_a_board_adds_to_its_supply():
+    meters = [*tree(incomer=1250.0), MeterTotal("PV", "onsite_re", "INC", 50.0)]
+    assert check_balance(meters).findings == ()  # 1300 drawn = 1250 grid + 50 PV

@@ -33,7 +33,8 @@ class M:
 
 
 def rollup_rows(rows):
-    """Rows (meter, role, month, quantity, expected, intervals) as the contract's table."""
+    """Rows (meter, role, month, quantity, expected intervals, coverage) as the contract's
+    monthly rollup table."""
     return pa.Table.from_pylist(
         [
             {
@@ -44,32 +45,39 @@ def rollup_rows(rows):
                 "period_local": datetime(2024, month, 1),
                 "quantity": q,
                 "expected_intervals": e,
-                "intervals": n,
+                "intervals": e,
+                "coverage": c,
             }
-            for meter, role, month, q, e, n in rows
+            for meter, role, month, q, e, c in rows
         ]
     )
 
 
 def test_totals_coverage_and_interval():
     meters = [M("INC", None, "incomer"), M("IT", "INC", "pdu_output"),
-              M("GEN", None, "fuel", fuel="diesel")]  # fmt: skip
+              M("GEN", None, "fuel", fuel="diesel"), M("CH", "INC", "cooling")]  # fmt: skip
     # January has 31 days: 2976 quarter hours; February 2024 has 29 days: 2784
     table = rollup_rows([
-        ("INC", "incomer", 1, 100.0, 2976, 2976),
-        ("INC", "incomer", 2, 90.0, 2784, 2784 - 96),
-        ("IT", "pdu_output", 1, 70.0, 2976, 2976),
-        ("IT", "pdu_output", 2, None, 2784, 0),
-        ("GEN", "fuel", 1, 99.0, 31, 31),  # 10 L diesel, converted by the rollup
+        ("INC", "incomer", 1, 100.0, 2976, 1.0),
+        ("INC", "incomer", 2, 90.0, 2784, 0.5),
+        ("IT", "pdu_output", 1, 70.0, 2976, 1.0),
+        ("IT", "pdu_output", 2, None, 2784, 0.0),
+        ("GEN", "fuel", 1, 99.0, 31, 1.0),  # 10 L diesel, converted by the core's rollup
     ])  # fmt: skip
-    inputs = site_inputs_from_rollup(table, meters)
+    jan_feb = parse_period("2024-01-01:2024-02-29")
+    inputs = site_inputs_from_rollup(table, meters, jan_feb)
     by = {t.meter: t for t in inputs.totals}
     assert by["INC"].quantity == 190.0
-    assert by["INC"].coverage == pytest.approx((2976 + 2784 - 96) / (2976 + 2784))
+    assert by["INC"].coverage == pytest.approx((31 + 0.5 * 29) / 60)
     assert by["IT"].quantity == 70.0  # the unread month adds nothing; it lowers coverage
-    assert by["IT"].coverage == pytest.approx(2976 / (2976 + 2784))
+    assert by["IT"].coverage == pytest.approx(31 / 60)
     assert by["GEN"].quantity == pytest.approx(99.0)
+    assert by["GEN"].coverage == pytest.approx(31 / 60)  # no row for February
+    assert by["CH"].quantity is None  # a meter without any reading in the period
+    assert by["CH"].coverage == 0.0
     assert inputs.interval_seconds == 900
+    # without a period the bins present are the whole span
+    assert site_inputs_from_rollup(table, meters).totals[0].coverage is not None
 
 
 def instrument(**kw):
@@ -116,10 +124,10 @@ def test_renewable_claim_prorates_and_drops_sold_onsite():
 
 def test_activity_rows_and_comparison():
     table = rollup_rows([
-        ("INC1", "incomer", 1, 1000.0, 2976, 2976),
-        ("INC2", "incomer", 1, 500.0, 2976, 2900),
-        ("INC1", "incomer", 2, 900.0, 2784, 2784),
-        ("IT", "pdu_output", 1, 800.0, 2976, 2976),
+        ("INC1", "incomer", 1, 1000.0, 2976, 1.0),
+        ("INC2", "incomer", 1, 500.0, 2976, 0.9),
+        ("INC1", "incomer", 2, 900.0, 2784, 1.0),
+        ("IT", "pdu_output", 1, 800.0, 2976, 1.0),
     ])  # fmt: skip
     rows = rows_from_rollup(table, {"DC1": "E1"})
     assert [(r["record_id"], r["quantity"]) for r in rows] == [
@@ -127,6 +135,7 @@ def test_activity_rows_and_comparison():
         ("energy:DC1:2024-02", 900.0),
     ]
     assert rows[0]["entity"] == "E1"
+    assert rows[0]["coverage"] == pytest.approx(0.95)
     assert rows[0]["period_end"] == date(2024, 1, 31)
     assert rows[1]["period_end"] == date(2024, 2, 29)
     assert rows[0]["unit"] == "kWh"
@@ -159,10 +168,10 @@ def test_charts_are_svg_with_both_languages():
 def test_monthly_pue_per_local_month():
     meters = [M("INC", None, "incomer"), M("IT", "INC", "pdu_output")]
     table = rollup_rows([
-        ("INC", "incomer", 1, 130.0, 2976, 2976),
-        ("IT", "pdu_output", 1, 100.0, 2976, 2976),
-        ("INC", "incomer", 2, 150.0, 2784, 2784),
-        ("IT", "pdu_output", 2, 100.0, 2784, 2784),
+        ("INC", "incomer", 1, 130.0, 2976, 1.0),
+        ("IT", "pdu_output", 1, 100.0, 2976, 1.0),
+        ("INC", "incomer", 2, 150.0, 2784, 1.0),
+        ("IT", "pdu_output", 2, 100.0, 2784, 1.0),
     ])  # fmt: skip
     months = monthly_from_rollup(table, meters)
     assert [m for m, _ in months] == [date(2024, 1, 1), date(2024, 2, 1)]
