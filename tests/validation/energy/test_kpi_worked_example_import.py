@@ -18,56 +18,16 @@ single-grid-source form, checked in ``test_kpi_worked_example.py``.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
-from _energy_support import import_meters, import_readings, meter, organise
-from _inventory_support import import_rows
+from _energy_kpi import MWH, worked_example
 from esgledger.energy.kpi_service import kpis
 from esgledger.energy.periods import parse_period
-
-MWH = 1000.0
-METERS = {  # meter: (role, parent, unit, quantity of 2024 in that unit)
-    "INC": ("incomer", None, "kWh", 12_900 * MWH),
-    "PV": ("onsite_re", "INC", "kWh", 500 * MWH),  # feeds the main board under the incomer
-    "UPSI": ("ups_input", "INC", "kWh", 10_800 * MWH),
-    "UPSO": ("ups_output", "UPSI", "kWh", 10_200 * MWH),
-    "PDU": ("pdu_output", "UPSO", "kWh", 10_000 * MWH),
-    "CH": ("cooling", "INC", "kWh", 2_500 * MWH),
-    "LT": ("other", "INC", "kWh", 100 * MWH),
-    "HX": ("heat_export", None, "kWh", 1_000 * MWH),
-    "WTR": ("water", None, "m3", 25_000.0),
-}
 
 
 @pytest.fixture
 def ws(sqlite_workspace):
-    organise(sqlite_workspace)  # DC1, a data centre in CN-GD
-    import_meters(
-        sqlite_workspace,
-        [meter(m, r, parent=p, unit=u, kind="counter") for m, (r, p, u, _q) in METERS.items()],
-    )
-    firsts = [datetime(2024, m, 1) for m in range(1, 13)] + [datetime(2025, 1, 1)]
-    import_readings(
-        sqlite_workspace,
-        [
-            (m, ts, q * i / 12)
-            for m, (_r, _p, _u, q) in METERS.items()
-            for i, ts in enumerate(firsts)
-        ],
-    )
-    import_rows(sqlite_workspace, "factors", [{
-        "factor": "example:dc1:grid:2024", "activity": "electricity", "region": "CN",
-        "year": 2024, "unit": "kWh", "co2e_kg": 0.5703, "gwp_basis": "AR5",
-        "source": "domain-modules.md worked example", "site": "DC1", "method": "location",
-    }])  # fmt: skip
-    import_rows(sqlite_workspace, "instruments", [{
-        "instrument": "GEC-1", "type": "gec", "technology": "wind", "country": "CN",
-        "region": "CN", "period_start": "2024-01-01", "period_end": "2024-12-31",
-        "mwh": 4000, "retired_on": "2025-02-01", "retired_for": "DC1",
-    }])  # fmt: skip
-    return sqlite_workspace
+    return worked_example(sqlite_workspace)
 
 
 def test_worked_example_through_the_import(ws):
