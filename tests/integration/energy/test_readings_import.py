@@ -136,3 +136,20 @@ def test_chinese_headers_and_typed_parquet_timestamps(metered: Workspace, tmp_pa
         str(t) for t in rollups.intervals(metered, meters=["IT"]).column("end_utc").to_pylist()
     ]
     assert stamps == ["2023-12-31 16:15:00", "2023-12-31 16:30:00", "2023-12-31 16:45:00"]
+
+
+def test_a_readings_batch_is_corrected_by_superseding_it(metered: Workspace) -> None:
+    from esgledger.access.principal import Principal
+    from esgledger.batches import service
+
+    start = datetime(2024, 1, 1, 0, 15, tzinfo=CST)
+    old = import_readings(metered, series("IT", start, [10.0, 11.0]))
+    corrected = metered.root / "corrected.csv"
+    corrected.write_text(
+        "meter,timestamp,value\nIT,2024-01-01T00:15:00+08:00,10\n"
+        "IT,2024-01-01T00:30:00+08:00,12.5\n",
+        encoding="utf-8",
+    )
+    service.supersede(metered, Principal.local(), old.batch_id, corrected, "meter re-read")
+    values = rollups.intervals(metered, meters=["IT"]).column("quantity").to_pylist()
+    assert values == [10.0, 12.5]
