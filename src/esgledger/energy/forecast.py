@@ -36,7 +36,7 @@ from statsforecast.models import MSTL, AutoETS, SeasonalNaive
 
 from esgledger.energy.findings import Finding
 from esgledger.energy.rollups import rollup
-from esgledger.errors import EsgledgerError
+from esgledger.errors import InputError, InsufficientDataError
 from esgledger.i18n import Text
 
 if TYPE_CHECKING:
@@ -77,11 +77,11 @@ __all__ = [
 Grain = Literal["15min", "hour", "day"]
 
 
-class ForecastArgumentError(EsgledgerError, ValueError):
+class ForecastArgumentError(InputError):
     """An argument of :func:`forecast` or :func:`backtest` is wrong (checked before any work)."""
 
 
-class ShortHistoryError(ForecastArgumentError):
+class ShortHistoryError(ForecastArgumentError, InsufficientDataError):
     """A series is too short for the models or the backtest windows asked for."""
 
     def __init__(self, series_id: str, have: int, need: int, why: str) -> None:
