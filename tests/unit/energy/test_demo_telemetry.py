@@ -160,13 +160,15 @@ def test_every_fault_kind_is_injected_and_visible(telemetry: Telemetry) -> None:
     kinds = {f.kind for f in telemetry.faults}
     assert kinds == set(FAULT_KINDS)
     for fault in telemetry.faults:
-        assert fault.description.en and fault.description.zh
+        assert fault.description.en
+        assert fault.description.zh
         assert fault.meter.startswith(fault.site)
         ts, values = _series(telemetry, fault.meter)
         inside = (ts > _utc_s(fault.start)) & (ts <= _utc_s(fault.end))
         if fault.kind == "data_gap":
             assert not inside.any()
-            assert (ts <= _utc_s(fault.start)).any() and (ts > _utc_s(fault.end)).any()
+            assert (ts <= _utc_s(fault.start)).any()
+            assert (ts > _utc_s(fault.end)).any()
             expected = (_utc_s(fault.end) - _utc_s(fault.start)) // 900
             assert np.diff(ts).max() == (expected + 1) * 900
         elif fault.kind == "stuck_meter":
@@ -189,7 +191,8 @@ def test_every_fault_kind_is_injected_and_visible(telemetry: Telemetry) -> None:
             ratio_after = values[after].sum() / values2[after].sum()
             assert ratio_end > 1.2
             assert ratio_after == pytest.approx(1.0, abs=0.01)
-            assert fault.energy_kwh is not None and fault.energy_kwh > 0
+            assert fault.energy_kwh is not None
+            assert fault.energy_kwh > 0
         else:  # ups_efficiency_loss: output / input drops during the window
             out_meter = fault.meter.replace("UPS-IN", "UPS-OUT")
             _ts_o, out_kw = _series(telemetry, out_meter)
@@ -197,7 +200,8 @@ def test_every_fault_kind_is_injected_and_visible(telemetry: Telemetry) -> None:
             before = (ts <= _utc_s(fault.start)) & (ts > _utc_s(fault.start) - 14 * 86400)
             drop = float(np.mean(eff[before]) - np.mean(eff[inside]))
             assert 0.015 <= drop <= 0.04
-            assert fault.energy_kwh is not None and fault.energy_kwh > 0
+            assert fault.energy_kwh is not None
+            assert fault.energy_kwh > 0
 
 
 def test_dst_days_at_the_virginia_site(telemetry: Telemetry) -> None:
@@ -207,8 +211,7 @@ def test_dst_days_at_the_virginia_site(telemetry: Telemetry) -> None:
     zone = ZoneInfo("America/New_York")
     # The interval ending at ts starts 15 min before: count intervals by local start day.
     days = [
-        datetime.fromtimestamp(int(t) - 900, tz=ZoneInfo("UTC")).astimezone(zone).date()
-        for t in ts
+        datetime.fromtimestamp(int(t) - 900, tz=ZoneInfo("UTC")).astimezone(zone).date() for t in ts
     ]
     counts: dict[date, int] = {}
     for d in days:
@@ -216,4 +219,5 @@ def test_dst_days_at_the_virginia_site(telemetry: Telemetry) -> None:
     assert counts[date(2024, 3, 10)] == 92
     assert counts[date(2024, 11, 3)] == 100
     assert counts[date(2024, 7, 1)] == 96
-    assert min(counts) == date(2024, 1, 1) and max(counts) == date(2024, 12, 31)
+    assert min(counts) == date(2024, 1, 1)
+    assert max(counts) == date(2024, 12, 31)
