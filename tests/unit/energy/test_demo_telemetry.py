@@ -53,7 +53,9 @@ def _series(tel: Telemetry, meter: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _meter(tel: Telemetry, meter: str) -> dict[str, object]:
-    rows = tel.meters.filter(pc.equal(tel.meters["meter"], meter)).to_pylist()
+    rows: list[dict[str, object]] = tel.meters.filter(
+        pc.equal(tel.meters["meter"], meter)
+    ).to_pylist()
     assert len(rows) == 1
     return rows[0]
 
