@@ -48,17 +48,22 @@ from __future__ import annotations
 
 import csv
 import math
+import time
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 from scipy.signal import lfilter  # type: ignore[import-untyped]
 
 from esgledger.demo.data import DEMO_PUE, demo_sites
@@ -72,9 +77,11 @@ __all__ = [
     "ClimateParameters",
     "InjectedFault",
     "Telemetry",
+    "TelemetryFiles",
     "climate_parameters",
     "generate_telemetry",
     "weather_year",
+    "write_telemetry_inputs",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -943,4 +950,89 @@ def generate_telemetry(seed: int, year: int, sites: Sequence[str] | None = None)
         weather=weather_year(seed, year, chosen),
         faults=tuple(sorted(faults, key=lambda f: (f.start, f.site, f.meter))),
         truth=truth,
+    )
+
+
+# --------------------------------------------------------------------------- files
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetryFiles:
+    """The telemetry input files the demo writes (``<workspace>/inputs/telemetry``) and what
+    generated them; :meth:`imports` lists ``(kind, file)`` in import order."""
+
+    meters: Path
+    readings: Path
+    weather: Path
+    faults: Path
+    telemetry: Telemetry
+    seconds: float  # [s] generating and writing
+
+    def imports(self) -> list[tuple[str, Path]]:
+        return [("meters", self.meters), ("readings", self.readings), ("weather", self.weather)]
+
+
+#: Sites whose weather file gives the relative humidity but no wet bulb (the import then
+#: computes it by Stull 2011), to exercise that path.
+WET_BULB_LEFT_OUT: tuple[str, ...] = ("DC-US", "DC-HE")
+
+
+def write_telemetry_inputs(
+    folder: Path, *, seed: int, year: int, sites: Sequence[str] | None = None
+) -> TelemetryFiles:
+    """Generate the telemetry (:func:`generate_telemetry`) and write the demo's input files:
+
+    * ``meters.csv`` (kind ``meters``, UTF-8 CSV, the columns of :data:`METER_COLUMNS`);
+    * ``readings-<year>.parquet`` (kind ``readings``: ``meter``, ``timestamp`` UTC tz-aware,
+      ``value``);
+    * ``weather-<year>.parquet`` (kind ``weather``: ``site``, ``timestamp`` UTC tz-aware,
+      ``dry_bulb_c``, ``wet_bulb_c`` — empty for :data:`WET_BULB_LEFT_OUT` —,
+      ``relative_humidity_pct``);
+    * ``injected-faults.csv`` (not imported: the faults' ground truth, for the anomaly
+      detectors' evaluation).
+    """
+    started = time.perf_counter()
+    telemetry = generate_telemetry(seed, year, sites)
+    folder.mkdir(parents=True, exist_ok=True)
+    meters = folder / "meters.csv"
+    pacsv.write_csv(telemetry.meters, meters)
+    readings = folder / f"readings-{year}.parquet"
+    pq.write_table(telemetry.readings, readings, compression="zstd")
+    weather = telemetry.weather
+    left_out = pc.is_in(weather["site"], pa.array(WET_BULB_LEFT_OUT, pa.string()))
+    weather_file = folder / f"weather-{year}.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "site": weather["site"],
+                "timestamp": pc.assume_timezone(weather["ts_utc"], "UTC"),
+                "dry_bulb_c": weather["dry_bulb_c"],
+                "wet_bulb_c": pc.if_else(left_out, None, weather["wet_bulb_c"]),
+                "relative_humidity_pct": weather["relative_humidity_pct"],
+            }
+        ),
+        weather_file,
+        compression="zstd",
+    )
+    faults = folder / "injected-faults.csv"
+    pacsv.write_csv(
+        pa.Table.from_pylist(
+            [
+                {
+                    "site": f.site,
+                    "meter": f.meter,
+                    "kind": f.kind,
+                    "start_utc": f.start.isoformat(sep=" "),
+                    "end_utc": f.end.isoformat(sep=" "),
+                    "energy_kwh": f.energy_kwh,
+                    "description": f.description.en,
+                    "description_zh": f.description.zh,
+                }
+                for f in telemetry.faults
+            ]
+        ),
+        faults,
+    )
+    return TelemetryFiles(
+        meters, readings, weather_file, faults, telemetry, time.perf_counter() - started
     )

@@ -223,3 +223,39 @@ def test_dst_days_at_the_virginia_site(telemetry: Telemetry) -> None:
     assert counts[date(2024, 7, 1)] == 96
     assert min(counts) == date(2024, 1, 1)
     assert max(counts) == date(2024, 12, 31)
+
+
+@pytest.mark.parametrize("site", DATA_CENTRES)
+def test_weather_reproduces_the_documented_normals(telemetry: Telemetry, site: str) -> None:
+    """The tolerances follow from the model: the AR(1) noise (2-3.5 K, 48-hour memory) moves
+    an annual mean by about 0.3 K and a monthly mean by about 1 K (1 sigma), so ±1 K on the
+    year and ±3 K on a month; RH is matched to the normal by construction, ±3 points allow
+    for the rounding of the logistic."""
+    from esgledger.demo.telemetry import climate_parameters
+
+    climate = climate_parameters()[site]
+    rows = telemetry.weather.filter(pc.equal(telemetry.weather["site"], site))
+    assert rows.num_rows == 366 * 24
+    dry = rows["dry_bulb_c"].to_numpy()
+    wet = rows["wet_bulb_c"].to_numpy()
+    rh = rows["relative_humidity_pct"].to_numpy()
+    month = np.array([t.month for t in rows["ts_local"].to_pylist()])
+    assert dry.mean() == pytest.approx(climate.annual_mean_c, abs=1.0)
+    assert dry[month == 1].mean() == pytest.approx(climate.coldest_month_c, abs=3.0)
+    assert dry[month == 7].mean() == pytest.approx(climate.warmest_month_c, abs=3.0)
+    assert rh.mean() == pytest.approx(climate.rh_mean_pct, abs=3.0)
+    assert np.all((rh > 0) & (rh <= 100))
+    assert np.all(wet <= dry)
+    # A plausible diurnal cycle: the mean hour of the daily maximum is the afternoon.
+    hours = np.array([t.hour for t in rows["ts_local"].to_pylist()])
+    by_hour = np.array([dry[hours == h].mean() for h in range(24)])
+    assert 12 <= int(np.argmax(by_hour)) <= 18
+    assert 4 <= by_hour.max() - by_hour.min() <= 16
+
+
+def test_stull_reproduces_the_papers_example() -> None:
+    """Stull (2011), JAMC 50(11) p. 2267: T = 20 °C, RH = 50 % -> Tw = 13.7 °C (stated to
+    0.1 K in the paper)."""
+    from esgledger.energy.psychrometrics import wet_bulb_stull
+
+    assert float(wet_bulb_stull(20.0, 50.0)) == pytest.approx(13.7, abs=0.05)
