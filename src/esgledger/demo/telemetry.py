@@ -28,7 +28,7 @@ model, its parameters and their sources; in short, per site and 15-minute interv
   generator** monthly test runs [L], **tower make-up water** (evaporation + blow-down) and
   **heat export** to a district-heating network in Tianjin's heating season.
 
-Each site's load is scaled so that its grid import over the year (the incomers) equals
+Each site's load is scaled so that its fault-free grid import over the year (the incomers) equals
 ``demo_annual_electricity_mwh`` of ``sites.csv`` (the activity data of the inventory), and the
 CRAH fan coefficient is calibrated so that the fault-free annual PUE (category 2) equals the
 PUE the demo report shows (``esgledger.demo.data.DEMO_PUE``; 1.20 for DC-HE).
@@ -583,7 +583,9 @@ class _SiteResult:
     truth: dict[str, float]
 
 
-def _simulate_site(site: str, seed: int, year: int, target_mwh: float) -> _SiteResult:
+def _simulate_site(
+    site: str, seed: int, year: int, target_mwh: float, *, faults_on: bool = True
+) -> _SiteResult:
     spec = _SPECS[site]
     climate = climate_parameters()[site]
     tz = climate.timezone
@@ -653,7 +655,7 @@ def _simulate_site(site: str, seed: int, year: int, target_mwh: float) -> _SiteR
     fan = 0.2 + 0.8 / (1.0 + np.exp(-(condenser_air - 15.0) / 4.0))
 
     # Faults of this site.
-    plans = [p for p in _FAULTS if p.site == site]
+    plans = [p for p in _FAULTS if p.site == site and faults_on]
     chiller_factor = {k: np.ones(n) for k in range(1, spec.chillers + 1)}
     ups_drop = np.zeros(n)
     fault_windows: list[tuple[_FaultPlan, datetime, datetime, npt.NDArray[np.bool_]]] = []
@@ -694,6 +696,8 @@ def _simulate_site(site: str, seed: int, year: int, target_mwh: float) -> _SiteR
             [Issue("telemetry.py", None, "crah", site, "implausible calibration", "fix _SPECS")],
         )
     crah = q * crah_coef
+    load_kw = ups_loss + sum(chillers.values()) + towers + crah
+    load0_kw = ups_loss0 + sum(chillers0.values()) + towers0 + q0 * crah_coef
 
     office = np.zeros(n)
     if spec.office_kw > 0:
@@ -702,9 +706,7 @@ def _simulate_site(site: str, seed: int, year: int, target_mwh: float) -> _SiteR
             spec.office_kw
             * np.where(open_hours, 1.0, 0.3)
             * (1.0 + 0.15 * np.clip((dry - 24.0) / 10.0, 0.0, None))
-            / 1000.0
-            * 1000.0
-        )  # [kW] absolute, not scaled with the IT base
+        )  # [kW] its own size, not scaled with the IT base
 
     # Scale to the site's annual grid electricity (incomers) [kWh].
     pv_kw = np.zeros(n)
@@ -712,7 +714,8 @@ def _simulate_site(site: str, seed: int, year: int, target_mwh: float) -> _SiteR
         shape_pv = _pv_shape(climate, mid, _rng(seed, "pv", site))
         pv_kw = shape_pv / (shape_pv.sum() * hours_per_step) * spec.pv_mwh * 1000.0
     unmetered = 1.004  # transformer and cabling losses between incomers and sub-meters
-    load_rel = (ups_out + ups_loss + other_kw + sum(chillers.values()) + towers + crah) * unmetered
+    # Scaled on the fault-free year: the faults add their energy on top of the target.
+    load_rel = (ups_out + other_kw + load0_kw) * unmetered
     target_kwh = target_mwh * 1000.0
     office_kwh = office.sum() * hours_per_step * unmetered
     pv_kwh = pv_kw.sum() * hours_per_step
@@ -787,13 +790,12 @@ def _simulate_site(site: str, seed: int, year: int, target_mwh: float) -> _SiteR
         meter = f"{p}{plan.meter_suffix}"
         extra: float | None = None
         pct = plan.severity * 100.0
-        if plan.kind == "chiller_drift":
-            k = int(plan.meter_suffix.split("-")[1])
-            extra = float(((chillers[k] - chillers0[k]) * s * hours_per_step)[mask].sum())
-        elif plan.kind == "ups_efficiency_loss":
-            extra = float(((ups_loss - ups_loss0) * s * hours_per_step)[mask].sum())
-        if extra is not None:
-            extra *= unmetered * (1.0 + crah_coef)  # the CRAH fans move the extra heat too
+        if plan.kind in ("chiller_drift", "ups_efficiency_loss"):
+            # Every meter upstream: UPS losses, chillers, towers and pumps, CRAH fans (they
+            # move the extra heat of the UPS too) and the unmetered losses. One physical
+            # fault per site, so the window's difference is this fault's.
+            difference = (load_kw - load0_kw) * s * hours_per_step * unmetered
+            extra = float(difference[mask].sum())
         faults.append(
             InjectedFault(site, meter, plan.kind, f_start, f_end,
                           _describe(plan.kind, meter, f_start, f_end, pct), extra)
@@ -837,7 +839,9 @@ def _as_read(
     return rounded, False
 
 
-def generate_telemetry(seed: int, year: int, sites: Sequence[str] | None = None) -> Telemetry:
+def generate_telemetry(
+    seed: int, year: int, sites: Sequence[str] | None = None, *, faults: bool = True
+) -> Telemetry:
     """A year of synthetic telemetry for the demo's data centres (see the module docstring).
 
     Parameters
@@ -849,6 +853,9 @@ def generate_telemetry(seed: int, year: int, sites: Sequence[str] | None = None)
         ``America/New_York``).
     sites
         Data-centre site codes (default all nine of :data:`DATA_CENTRES`).
+    faults
+        Inject the faults (default); False gives the same year without them (the same noise:
+        the counterfactual a detector's energy estimate can be checked against).
 
     Raises
     ------
@@ -870,12 +877,12 @@ def generate_telemetry(seed: int, year: int, sites: Sequence[str] | None = None)
     times: list[npt.NDArray[np.int64]] = []
     values: list[FloatArray] = []
     names: list[str] = []
-    faults: list[InjectedFault] = []
+    injected: list[InjectedFault] = []
     truth: dict[str, dict[str, float]] = {}
     hours_per_step = _STEP_S / _HOUR_S
     for site in chosen:
-        result = _simulate_site(site, seed, year, annual[site])
-        faults += result.faults
+        result = _simulate_site(site, seed, year, annual[site], faults_on=faults)
+        injected += result.faults
         truth[site] = result.truth
         tz = climate[site].timezone
         t_start = result.t_end_s[0] - _STEP_S
@@ -948,7 +955,7 @@ def generate_telemetry(seed: int, year: int, sites: Sequence[str] | None = None)
         meters=meters,
         readings=readings,
         weather=weather_year(seed, year, chosen),
-        faults=tuple(sorted(faults, key=lambda f: (f.start, f.site, f.meter))),
+        faults=tuple(sorted(injected, key=lambda f: (f.start, f.site, f.meter))),
         truth=truth,
     )
 

@@ -4,9 +4,9 @@ What these tests hold the generator to (docs/energy/demo-telemetry.md):
 * determinism: the same seed gives the same bytes, another seed other bytes;
 * magnitudes read back *from the readings* (registers, multipliers, rollover), not from the
   generator's own totals: each site's grid import equals sites.csv's
-  demo_annual_electricity_mwh within 0.1 % (register resolution is at most 1 kWh x 100 per
-  reading: far below that), and the category-2 PUE is the demo report's within 0.02 (the
-  faults add < 0.01);
+  demo_annual_electricity_mwh plus the energy of its physical faults within 0.01 % (register
+  resolution is at most 1 kWh x 100 per reading: far below that), and the category-2 PUE is
+  the demo report's within 0.02 (the faults add < 0.01);
 * the meter tree balances (children vs parent within the 0.4 % unmetered losses modelled);
 * every injected fault is visible in the readings where it says it is;
 * DST at the Virginia site: 92 and 100 quarter hours on the days the clocks change.
@@ -122,7 +122,9 @@ def test_grid_import_matches_sites_csv_and_pue_the_report(telemetry: Telemetry, 
     by_role: dict[str, float] = {}
     for m in meters:
         by_role[m["role"]] = by_role.get(m["role"], 0.0) + _energy_kwh(telemetry, m["meter"])
-    assert by_role["incomer"] == pytest.approx(target_kwh, rel=1e-3)
+    # The fault-free year imports the target; the physical faults add their energy on top.
+    fault_kwh = sum(f.energy_kwh or 0.0 for f in telemetry.faults if f.site == site)
+    assert by_role["incomer"] == pytest.approx(target_kwh + fault_kwh, rel=1e-4)
     e_dc = by_role["incomer"] + by_role.get("onsite_re", 0.0) - by_role.get("non_dc", 0.0)
     pue = e_dc / by_role["pdu_output"]
     assert 1.15 <= pue <= 1.45
@@ -259,3 +261,34 @@ def test_stull_reproduces_the_papers_example() -> None:
     from esgledger.energy.psychrometrics import wet_bulb_stull
 
     assert float(wet_bulb_stull(20.0, 50.0)) == pytest.approx(13.7, abs=0.05)
+
+
+def test_fault_energy_is_what_the_incomers_see_extra() -> None:
+    """The same year without faults (same noise) is the counterfactual: over each physical
+    fault's window the incomers read ``energy_kwh`` more (within 0.5 %: register rounding of
+    the incomers, at most 1 kWh x 100 per reading, over thousands of readings)."""
+    sites = ["DC-TJ", "DC-GD", "DC-US"]
+    faulty = generate_telemetry(DEMO_SEED, YEAR, sites)
+    clean = generate_telemetry(DEMO_SEED, YEAR, sites, faults=False)
+    assert clean.faults == ()
+    physical = [f for f in faulty.faults if f.kind in ("chiller_drift", "ups_efficiency_loss")]
+    assert len(physical) == 3
+    for fault in physical:
+        incomers = [
+            m["meter"]
+            for m in faulty.meters.to_pylist()
+            if m["site"] == fault.site and m["role"] == "incomer"
+        ]
+        extra = 0.0
+        for meter in incomers:
+            info = _meter(faulty, meter)
+            unit_kwh = {"kWh": 1.0, "MWh": 1000.0}[str(info["unit"])]
+            for tel, sign in ((faulty, 1.0), (clean, -1.0)):
+                ts, values = _series(tel, meter)
+                at = np.searchsorted(ts, [_utc_s(fault.start), _utc_s(fault.end)])
+                step = values[at[1]] - values[at[0]]
+                if step < 0:  # a rollover in the window
+                    step += float(info["rollover"])  # type: ignore[arg-type]
+                extra += sign * step * float(info["multiplier"]) * unit_kwh  # type: ignore[arg-type]
+        assert fault.energy_kwh is not None
+        assert extra == pytest.approx(fault.energy_kwh, rel=5e-3), fault.meter
