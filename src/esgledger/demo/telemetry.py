@@ -634,7 +634,14 @@ def _simulate_site(
 
     # Lighting, BMS, security: a base with office-hours lighting.
     day_hours = (local_hour >= 7.5) & (local_hour < 19.5)
-    other_kw = 1000.0 * (0.008 + np.where(day_hours & ~weekend, 0.004, 0.0))
+    # Own noise streams (lights, lifts, fans switching): a metered load never repeats itself
+    # exactly for hours, only a stuck meter does.
+    small_loads = _rng(seed, "small-loads", site)
+    other_kw = (
+        1000.0
+        * (0.008 + np.where(day_hours & ~weekend, 0.004, 0.0))
+        * (1.0 + _ar1(small_loads, n, phi=0.9, sd=0.02))
+    )
 
     # Heat load the cooling removes [kW thermal]: IT, power-chain losses, lighting, envelope.
     def heat_load(ups_loss: FloatArray) -> FloatArray:
@@ -706,6 +713,7 @@ def _simulate_site(
             spec.office_kw
             * np.where(open_hours, 1.0, 0.3)
             * (1.0 + 0.15 * np.clip((dry - 24.0) / 10.0, 0.0, None))
+            * (1.0 + _ar1(small_loads, n, phi=0.9, sd=0.03))
         )  # [kW] its own size, not scaled with the IT base
 
     # Scale to the site's annual grid electricity (incomers) [kWh].
