@@ -437,7 +437,7 @@ def _meter_tree(site: str, spec: _SiteSpec) -> list[_MeterDef]:
                   "Cooling towers and CHW/CW pumps" if spec.water_cooled
                   else "Dry coolers and CHW pumps",
                   "冷却塔与冷冻/冷却水泵" if spec.water_cooled else "干冷器与冷冻水泵",
-                  multiplier=10.0, resolution=0.1, start=310_000.0),
+                  multiplier=10.0, resolution=0.01, start=310_000.0),
         _MeterDef(f"{p}CRAH", inc_b, "cooling", "kW", "interval", "CRAH fans, mean power",
                   "精密空调风机平均功率", resolution=0.1),
     ]  # fmt: skip
@@ -634,9 +634,10 @@ def _simulate_site(
 
     # Lighting, BMS, security: a base with office-hours lighting.
     day_hours = (local_hour >= 7.5) & (local_hour < 19.5)
-    # Own noise streams (lights, lifts, fans switching): a metered load never repeats itself
-    # exactly for hours, only a stuck meter does.
+    # Own noise streams (lights, lifts, pump drives, fans switching): a metered load never
+    # repeats itself exactly for hours, only a stuck meter does.
     small_loads = _rng(seed, "small-loads", site)
+    pump_noise = 1.0 + _ar1(small_loads, n, phi=0.9, sd=0.015)
     other_kw = (
         1000.0
         * (0.008 + np.where(day_hours & ~weekend, 0.004, 0.0))
@@ -683,7 +684,7 @@ def _simulate_site(
         q = heat_load(ups_loss)
         chiller_q = q * mech / spec.chillers
         chillers = {k: chiller_q / (cop * factors[k]) for k in factors}
-        towers = q * (0.022 + 0.018 * fan)
+        towers = q * (0.022 + 0.018 * fan) * pump_noise
         return ups_loss, q, chillers, towers
 
     ups_loss0, q0, chillers0, towers0 = plant(np.zeros(n), {k: np.ones(n) for k in chiller_factor})

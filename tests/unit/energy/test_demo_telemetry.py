@@ -292,3 +292,22 @@ def test_fault_energy_is_what_the_incomers_see_extra() -> None:
                 extra += sign * step * float(info["multiplier"]) * unit_kwh  # type: ignore[arg-type]
         assert fault.energy_kwh is not None
         assert extra == pytest.approx(fault.energy_kwh, rel=5e-3), fault.meter
+
+
+def test_only_the_stuck_meters_repeat_a_nonzero_value(telemetry: Telemetry) -> None:
+    """A varying load never shows the same non-zero value (interval) or the same step
+    (counter: a frozen register steps by zero) for hours: only the injected stuck meters do,
+    so a stuck-value rule has a clean ground truth. Runs of zero are plants switched off
+    (chillers in free cooling, idle generators, heat export out of season)."""
+    stuck = {f.meter for f in telemetry.faults if f.kind == "stuck_meter"}
+    longest: dict[str, int] = {}
+    for info in telemetry.meters.to_pylist():
+        _ts, values = _series(telemetry, str(info["meter"]))
+        counter = info["kind"] == "counter" and info["role"] != "heat_export"
+        x = np.diff(values) if info["kind"] == "counter" else values
+        repeat = (x[1:] == x[:-1]) & ((x[1:] != 0) | counter)
+        # Longest run of consecutive repeats.
+        edges = np.diff(np.concatenate([[0], repeat.astype(np.int8), [0]]))
+        starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+        longest[str(info["meter"])] = int((ends - starts).max()) if len(starts) else 0
+    assert {m for m, n in longest.items() if n >= 8} == stuck  # 8 quarter hours = 2 h
