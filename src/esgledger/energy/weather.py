@@ -58,6 +58,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from esgledger.energy.meters import site_timezone
 from esgledger.energy.psychrometrics import stull_in_range, wet_bulb_stull
 from esgledger.errors import EsgledgerError, InputError, Issue, WorkspaceError
 from esgledger.ingest import ImportResult
@@ -155,26 +156,10 @@ def _header_map() -> tuple[dict[str, list[str]], list[str]]:
     return columns, [s.column for s in specs if s.required]
 
 
-#: Interim only (until the energy core's ``site_timezone`` is on main): countries with one
-#: time zone.
-_INTERIM_ZONES = {"CN": "Asia/Shanghai", "HK": "Asia/Hong_Kong", "SG": "Asia/Singapore",
-                  "GB": "Europe/London", "JP": "Asia/Tokyo"}  # fmt: skip
-
-
 def _site_timezone(workspace: Workspace, site: str) -> str:
-    """The IANA time zone of ``site`` (the energy core's
-    :func:`esgledger.energy.meters.site_timezone`)."""
-    try:
-        from esgledger.energy.meters import site_timezone  # type: ignore[import-untyped,unused-ignore]
-    except ModuleNotFoundError:  # interim: remove once the energy core is merged
-        from esgledger.store.repository import load_sites
-
-        with workspace.session() as session:
-            country = next(str(s["country"]) for s in load_sites(session) if s["code"] == site)
-        if country not in _INTERIM_ZONES:
-            raise InputError(f"no time zone known for site {site} ({country})") from None
-        return _INTERIM_ZONES[country]
-    return str(site_timezone(workspace, site))
+    """The IANA time zone of ``site`` (:func:`esgledger.energy.meters.site_timezone`: its
+    meters', else its country's single zone)."""
+    return site_timezone(workspace, site)
 
 
 # --------------------------------------------------------------------------- import
