@@ -710,14 +710,14 @@ def _simulate_site(
     office = np.zeros(n)
     if spec.office_kw > 0:
         # Occupancy ramps up around 08:00 and down around 19:00 on weekdays; the building's
-        # servers, ventilation and security keep 55 % of the peak at night and weekends.
+        # servers, ventilation and security keep 65 % of the peak at night and weekends.
         ramp_up = 1.0 / (1.0 + np.exp(-(local_hour - 8.0) / 0.5))
         ramp_down = 1.0 / (1.0 + np.exp((local_hour - 19.0) / 0.5))
         occupied = np.where(weekend, 0.0, ramp_up * ramp_down)
         office = (
             spec.office_kw
-            * (0.55 + 0.45 * occupied)
-            * (1.0 + 0.15 * np.clip((dry - 24.0) / 10.0, 0.0, None))
+            * (0.65 + 0.35 * occupied)
+            * (1.0 + 0.10 * np.clip((dry - 24.0) / 10.0, 0.0, None))
             * (1.0 + _ar1(small_loads, n, phi=0.9, sd=0.03))
         )  # [kW] its own size, not scaled with the IT base
 
