@@ -46,9 +46,9 @@ import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
@@ -59,6 +59,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from esgledger.energy.meters import site_timezone
+from esgledger.energy.periods import Period
 from esgledger.energy.psychrometrics import stull_in_range, wet_bulb_stull
 from esgledger.errors import EsgledgerError, InputError, Issue, WorkspaceError
 from esgledger.ingest import ImportResult
@@ -130,17 +131,6 @@ _TIMESTAMP_FIX = (
     "2024-07-01 14:00 (the site's local time)"
 )
 _NUMBER_FIX = "write a plain number such as 23.5: no units or text"
-
-
-class _Period(Protocol):
-    """What :func:`hourly` needs of an ``esgledger.energy.periods.Period``: local calendar
-    dates at the site, ``end`` inclusive."""
-
-    @property
-    def start(self) -> date: ...
-
-    @property
-    def end(self) -> date: ...
 
 
 def weather_column_specs() -> tuple[ColumnSpec, ...]:
@@ -647,7 +637,7 @@ def _check_stored(workspace: Workspace, file: str, table: pa.Table) -> None:
     issues.raise_if_any()
 
 
-def hourly(workspace: Workspace, site: str, period: _Period | None = None) -> pa.Table:
+def hourly(workspace: Workspace, site: str, period: Period | None = None) -> pa.Table:
     """The site's weather in hourly bins, from the approved weather batches.
 
     Columns (:data:`HOURLY_SCHEMA`): ``site``, ``ts_utc`` (the UTC hour, naive), ``ts_local``

@@ -11,8 +11,7 @@ with daylight saving time (skipped hour refused, repeated hour resolved by file 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,6 +21,7 @@ import pytest
 
 from esgledger.demo.telemetry import weather_year
 from esgledger.energy import weather
+from esgledger.energy.periods import parse_period
 from esgledger.errors import InputError
 from esgledger.ingest.importers import import_file
 from esgledger.store import Workspace
@@ -101,12 +101,7 @@ def test_a_synthetic_year_goes_in_and_comes_back_hourly(ws: Workspace, tmp_path:
     assert hours["ts_local"].to_pylist() == year["ts_local"].cast(pa.timestamp("us")).to_pylist()
     assert set(hours["wet_bulb_source"].to_pylist()) == {"file"}
 
-    @dataclass
-    class July:
-        start: date = date(2024, 7, 1)
-        end: date = date(2024, 7, 31)
-
-    july = weather.hourly(ws, "DC-SH", July())
+    july = weather.hourly(ws, "DC-SH", parse_period("2024-07"))
     assert july.num_rows == 31 * 24
     assert july["ts_local"][0].as_py() == datetime(2024, 7, 1, 0, 0)
     assert weather.hourly(ws, "DC-US").num_rows == 0
