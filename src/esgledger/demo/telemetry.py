@@ -30,8 +30,8 @@ model, its parameters and their sources; in short, per site and 15-minute interv
 
 Each site's load is scaled so that its fault-free grid import over the year (the incomers) equals
 ``demo_annual_electricity_mwh`` of ``sites.csv`` (the activity data of the inventory), and the
-CRAH fan coefficient is calibrated so that the fault-free annual PUE (category 2) equals the
-PUE the demo report shows (``esgledger.demo.data.DEMO_PUE``; 1.20 for DC-HE).
+CRAH fan coefficient is calibrated so that the fault-free annual PUE (at the site's highest
+measurement category: 3 at DC-SH, else 2) equals the PUE the demo report shows (``esgledger.demo.data.DEMO_PUE``; 1.20 for DC-HE).
 
 **Faults** (:class:`InjectedFault`, kinds :data:`FAULT_KINDS`) change the physics where the
 fault is physical (a chiller drifting out of efficiency, a UPS losing efficiency: every meter
@@ -692,7 +692,8 @@ def _simulate_site(
 
     # Calibrate the CRAH fan coefficient so that the fault-free annual PUE is the demo's.
     target_pue = DEMO_PUE.get(site, _DEFAULT_PUE)
-    e_it = pdu_out.sum()
+    # E_IT at the highest measurement category the site meters (the KPI's headline).
+    e_it = (it_in if spec.it_input else pdu_out).sum()
     e_rest0 = (
         ups_loss0 + pdu_loss + other_kw + towers0 + sum(chillers0.values())
     ).sum()  # everything but the CRAH fans, fault-free
@@ -814,7 +815,7 @@ def _simulate_site(
                           _describe(plan.kind, meter, f_start, f_end, pct), extra)
         )  # fmt: skip
     truth = {
-        "it_kwh": float(series[f"{p}PDU-OUT"].sum()),
+        "it_kwh": float(series[f"{p}IT-IN" if spec.it_input else f"{p}PDU-OUT"].sum()),
         "grid_kwh": float(sum(series[m.meter].sum() for m in _meter_tree(site, spec)
                               if m.role == "incomer")),
         "pv_kwh": float(pv.sum()),
