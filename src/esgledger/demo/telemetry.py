@@ -31,7 +31,8 @@ model, its parameters and their sources; in short, per site and 15-minute interv
 Each site's load is scaled so that its fault-free grid import over the year (the incomers) equals
 ``demo_annual_electricity_mwh`` of ``sites.csv`` (the activity data of the inventory), and the
 CRAH fan coefficient is calibrated so that the fault-free annual PUE (at the site's highest
-measurement category: 3 at DC-SH, else 2) equals the PUE the demo report shows (``esgledger.demo.data.DEMO_PUE``; 1.20 for DC-HE).
+measurement category: 3 at DC-SH, else 2) equals the PUE the demo report shows
+(``esgledger.demo.data.DEMO_PUE``; 1.20 for DC-HE).
 
 **Faults** (:class:`InjectedFault`, kinds :data:`FAULT_KINDS`) change the physics where the
 fault is physical (a chiller drifting out of efficiency, a UPS losing efficiency: every meter
