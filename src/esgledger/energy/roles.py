@@ -1,0 +1,72 @@
+"""The roles a meter plays in a data centre's meter tree (reference §1.2, openDCIM's
+measure-point categories, EN 50600-4-2's split of E_DC).
+
+计量表在数据中心计量树中的角色。
+
+==============  ==========================================================================
+role            what the meter measures
+==============  ==========================================================================
+``incomer``     utility supply at the data-centre boundary (E_DC, billing grade)
+``ups_input``   energy into the UPS (UPS loss = input − output)
+``ups_output``  energy out of the UPS: IT energy of measurement category 1
+``pdu_output``  energy out of the PDUs: IT energy of measurement category 2
+``it_input``    energy at the IT equipment input: IT energy of measurement category 3
+``cooling``     chillers, towers, pumps, CRAH/CRAC, dry coolers (CLF)
+``other``       lighting, BMS, security, fire, lifts (OLF)
+``non_dc``      loads inside the boundary that are not the data centre (offices): subtracted
+``onsite_re``   on-site renewable generation (PV, wind) used on site (REF when retained)
+``fuel``        fuel burnt on site (generators), in energy or volume units
+``water``       site water (tower make-up, humidification) for WUE
+``heat_export`` heat reused outside the boundary (ERF)
+==============  ==========================================================================
+"""
+
+from __future__ import annotations
+
+from esgledger.i18n import Text
+
+__all__ = [
+    "ENERGY_ROLES",
+    "IT_ROLE_BY_CATEGORY",
+    "ROLES",
+    "WATER_ROLES",
+    "role_label",
+]
+
+ROLES: tuple[str, ...] = (
+    "incomer", "ups_input", "ups_output", "pdu_output", "it_input", "cooling", "other",
+    "non_dc", "onsite_re", "fuel", "water", "heat_export",
+)  # fmt: skip
+
+#: Roles whose readings are water volumes (canonical unit L); every other role is energy (kWh).
+WATER_ROLES: frozenset[str] = frozenset({"water"})
+ENERGY_ROLES: tuple[str, ...] = tuple(r for r in ROLES if r not in WATER_ROLES)
+
+#: Where E_IT is metered, by measurement category (Green Grid / ISO/IEC 30134-2 levels 1-3).
+IT_ROLE_BY_CATEGORY: dict[int, str] = {1: "ups_output", 2: "pdu_output", 3: "it_input"}
+
+_LABELS: dict[str, Text] = {
+    "incomer": Text("Utility incomer", "市电进线"),
+    "ups_input": Text("UPS input", "UPS 输入"),
+    "ups_output": Text("UPS output", "UPS 输出"),
+    "pdu_output": Text("PDU output", "PDU 输出"),
+    "it_input": Text("IT equipment input", "IT 设备输入"),
+    "cooling": Text("Cooling", "制冷"),
+    "other": Text("Other (lighting, security)", "其他（照明、安防）"),
+    "non_dc": Text("Non-data-centre load", "非数据中心负荷"),
+    "onsite_re": Text("On-site renewable generation", "现场可再生能源发电"),
+    "fuel": Text("On-site fuel", "现场燃料"),
+    "water": Text("Site water", "场地用水"),
+    "heat_export": Text("Heat exported for reuse", "对外余热回用"),
+}
+
+
+def role_label(role: str) -> Text:
+    """The bilingual name of ``role``.
+
+    Raises
+    ------
+    KeyError
+        For a role not in :data:`ROLES`.
+    """
+    return _LABELS[role]
