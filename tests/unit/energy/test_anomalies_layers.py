@@ -133,11 +133,11 @@ def test_a_spike_is_outside_the_p99_interval_and_priced_as_its_excess() -> None:
 
 def test_cusum_is_quiet_without_a_drift_and_finds_a_chiller_drift_early() -> None:
     hourly, weather = synthetic_site(days=240)
-    quiet, _ = cusum_detections(daily_features(hourly, weather), SETTINGS)
+    quiet, _ = cusum_detections(hourly, SETTINGS, weather)
     assert quiet == []
     drift = Fault("CHILLER", "chiller_drift", T("2024-06-01"), T("2024-08-28"))
     hourly, weather = synthetic_site(days=240, faults=(drift,))
-    found, _ = cusum_detections(daily_features(hourly, weather), SETTINGS)
+    found, _ = cusum_detections(hourly, SETTINGS, weather)
     cooling = [d for d in found if d.kind == "cooling_drift"]
     assert len(cooling) == 1
     detected = cooling[0].detected_utc
@@ -151,7 +151,7 @@ def test_cusum_is_quiet_without_a_drift_and_finds_a_chiller_drift_early() -> Non
 def test_cusum_finds_a_ups_efficiency_loss_within_a_week() -> None:
     loss = Fault("UPS-IN", "ups_efficiency_loss", T("2024-05-01"), T("2024-05-31"))
     hourly, weather = synthetic_site(days=200, faults=(loss,))
-    found, _ = cusum_detections(daily_features(hourly, weather), SETTINGS)
+    found, _ = cusum_detections(hourly, SETTINGS, weather)
     ups = [d for d in found if d.kind == "ups_loss_drift"]
     assert len(ups) == 1
     assert ups[0].detected_utc is not None

@@ -289,7 +289,7 @@ def analyse(
         detections += found
         findings += noted
     if "cusum" in layers:
-        found, noted = cusum_detections(daily, settings)
+        found, noted = cusum_detections(hourly, settings, weather)
         detections += found
         findings += noted
     sites = tuple(sorted(set(matrix.sites)))

@@ -31,10 +31,8 @@ from esgledger.reasons import Reason
 
 __all__ = [
     "DAILY_COLUMNS",
-    "EXCESS_COLUMNS",
     "HOURLY_COLUMNS",
     "LAYERS",
-    "WET_BULB_KNOTS",
     "AnomalySettings",
     "Detection",
     "HourlyMatrix",
@@ -55,12 +53,6 @@ DAILY_COLUMNS: tuple[str, ...] = (
 #: Where E_IT is read, best first (measurement category 3, 2, 1: ISO/IEC 30134-2 §6.2).
 _IT_ROLES: tuple[str, ...] = ("it_input", "pdu_output", "ups_output")
 _MIN_DAY_HOURS = 23
-#: Quantiles of a site's hourly wet bulb above which the day's mean excess [K] is a feature of
-#: the cooling baseline (cooling degree-hours over several balance points).
-WET_BULB_KNOTS: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9)
-EXCESS_COLUMNS: tuple[str, ...] = tuple(
-    f"wet_bulb_excess_q{round(q * 100):02d}" for q in WET_BULB_KNOTS
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,27 +69,36 @@ class AnomalySettings:
         [-] (a double-conversion UPS above 20 % load stays above about 0.90; 0.80 leaves room
         for light load); PUE below 1 and UPS efficiency above 1 are always impossible.
     Layer 2, forecast residual
+        Runs on meters of ``residual_roles``: the power chain and the loads that follow the
+        week, not the weather. Cooling, incomers (which carry the cooling) and on-site
+        generation follow the weather, which an hour-of-week profile cannot forecast (on the
+        demo telemetry they gave thousands of false alerts); layers 3 and 4 model them.
         The expected value of an hour is the median of the same hour of the week in the
         ``residual_weeks`` most recent previous weeks whose hour was inside its P99 interval
         (looking back at most twice as many weeks; a seasonal-naive profile, robust to one odd
         week, that does not learn a fault as normal unless it lasts that long).
         An hour is outside the P99 interval when its robust z-score (0.6745·(r − median(r)) /
         MAD(r), Iglewicz & Hoaglin 1993) exceeds ``residual_p99_z`` (2.576, the two-sided
-        99 % normal quantile); an alert is ``residual_min_hours`` consecutive hours outside it,
-        or one hour beyond ``residual_z`` (3.5, the reference's threshold); runs of one
-        direction at most ``residual_join_hours`` apart form one alert.
+        99 % normal quantile); hours outside it in one direction at most
+        ``residual_join_hours`` apart form a run, and a run is an alert when it has at least
+        ``residual_min_hours`` hours outside the interval and one beyond ``residual_z`` (3.5,
+        the reference's threshold) — both, because noise puts a meter outside the interval for
+        an hour now and then — or when one hour is beyond ``residual_extreme_z`` (10: a spike).
     Layer 3, IsolationForest
         Over daily site features; ``if_contamination`` is the share of days expected to be
         anomalous; ``if_estimators`` trees; ``seed`` fixes the forest; at least ``if_min_days``
         complete days are needed.
     Layer 4, CUSUM
         One-sided upper tabular CUSUM (Page 1954; Montgomery, *Introduction to Statistical
-        Quality Control*, §9.1) of daily baseline residuals standardised by σ̂ = 1.4826 ·
-        MAD(Δr)/√2 (robust to the level shift being sought), each day's value clipped at
-        ``cusum_clip`` σ̂ (a one-day outlier is the other layers' business); reference value
-        ``cusum_k`` and decision interval ``cusum_h`` in units of σ̂; ``cusum_min_days`` days
-        needed. The baseline is refitted ``cusum_passes`` times, each time without the days of
-        the previous pass's alerts, so that a drift does not bend the baseline towards itself.
+        Quality Control*, §9.1) of the daily sums of hourly baseline residuals, standardised
+        by σ̂ = max(1.4826 · MAD(r), ``cusum_floor`` · mean daily value) — the floor keeps a
+        deviation below metering accuracy (class 1 meters: ±1 %, IEC 62053-21) from counting
+        — each day's value clipped at ``cusum_clip`` σ̂ (a one-day outlier is the other
+        layers' business); reference value ``cusum_k`` and decision interval ``cusum_h`` in
+        units of σ̂; ``cusum_min_days`` complete days needed. The baseline is refitted
+        ``cusum_passes`` times, each time without the days of the previous pass's alerts, so
+        that a drift does not bend the baseline towards itself; the cooling baseline may bend
+        every ``cusum_knot_step`` K of wet bulb.
     """
 
     rule_flags: tuple[str, ...] = ("gap", "stuck", "negative", "spike", "skew")
@@ -105,10 +106,14 @@ class AnomalySettings:
     stuck_hours: int = 6
     gap_min_coverage: float = 0.5
     ups_efficiency_min: float = 0.80
+    residual_roles: tuple[str, ...] = (
+        "ups_input", "ups_output", "pdu_output", "it_input", "other", "non_dc", "heat_export",
+    )  # fmt: skip
     residual_weeks: int = 4
     residual_p99_z: float = 2.576
     residual_z: float = 3.5
     residual_min_hours: int = 3
+    residual_extreme_z: float = 10.0
     residual_join_hours: int = 6
     if_contamination: float = 0.01
     if_estimators: int = 200
@@ -117,6 +122,8 @@ class AnomalySettings:
     cusum_k: float = 0.5
     cusum_h: float = 8.0
     cusum_clip: float = 4.0
+    cusum_floor: float = 0.01
+    cusum_knot_step: float = 2.0
     cusum_passes: int = 3
     cusum_min_days: int = 60
 
@@ -130,6 +137,7 @@ class AnomalySettings:
             ("residual_p99_z", self.residual_p99_z > 0),
             ("residual_z", self.residual_z >= self.residual_p99_z),
             ("residual_min_hours", self.residual_min_hours >= 1),
+            ("residual_extreme_z", self.residual_extreme_z >= self.residual_z),
             ("residual_join_hours", self.residual_join_hours >= 0),
             ("if_contamination", 0 < self.if_contamination <= 0.5),
             ("if_estimators", self.if_estimators >= 1),
@@ -138,6 +146,8 @@ class AnomalySettings:
             ("cusum_h", self.cusum_h > 0),
             ("cusum_clip", self.cusum_clip > self.cusum_k),
             ("cusum_passes", self.cusum_passes >= 1),
+            ("cusum_floor", 0 <= self.cusum_floor < 1),
+            ("cusum_knot_step", self.cusum_knot_step > 0),
             ("cusum_min_days", self.cusum_min_days >= 2),
         ]
         bad = [name for name, ok in checks if not ok]
@@ -234,7 +244,7 @@ class HourlyMatrix:
             index="ts_utc", columns=["site", "meter"], values="coverage", aggfunc="sum"
         ).reindex(index=hours, columns=columns)
         matrix = values.to_numpy(dtype="float64", na_value=np.nan)
-        matrix[~has_value.fillna(False).to_numpy(dtype=bool)] = np.nan
+        matrix[~(has_value == True).to_numpy(dtype=bool)] = np.nan  # noqa: E712 (NaN → False)
         return cls(
             hours=hours,
             sites=tuple(str(s) for s in keys["site"]),
@@ -289,11 +299,9 @@ def daily_features(hourly: pd.DataFrame, weather: pd.DataFrame | None = None) ->
     meters (it_input, else pdu_output, else ups_output); ``pue`` = e_dc / e_it;
     ``ppue_cooling`` = (e_it + cooling) / e_it; ``ups_efficiency`` = Σ ups_output / Σ
     ups_input; ``ups_loss_kwh`` = input − output; ``wet_bulb_c`` the day's mean wet bulb
-    [°C] from ``weather`` (``site, ts_local, wet_bulb_c``), NaN without it, and
-    :data:`EXCESS_COLUMNS`: the day's mean of max(wet bulb − τ, 0) [K] for τ at the
-    :data:`WET_BULB_KNOTS` quantiles of the site's hourly wet bulb (cooling degree-hours / 24).
-    A day with an hour missing on any meter of a term, or with fewer than 23 hours (the
-    partial first and last local days), has that term NaN.
+    [°C] from ``weather`` (``site, ts_local, wet_bulb_c``), NaN without it. A day with an
+    hour missing on any meter of a term, or with fewer than 23 hours (the partial first and
+    last local days), has that term NaN.
     """
     frame = check_hourly(hourly)
     frame["day"] = frame["ts_local"].dt.normalize()
@@ -330,17 +338,9 @@ def daily_features(hourly: pd.DataFrame, weather: pd.DataFrame | None = None) ->
              "ppue_cooling", "ups_efficiency", "ups_loss_kwh"]  # fmt: skip
     out.loc[partial.to_numpy(dtype=bool), terms] = np.nan
     out["wet_bulb_c"] = np.nan
-    for q in WET_BULB_KNOTS:
-        out[f"wet_bulb_excess_q{round(q * 100):02d}"] = np.nan
     if weather is not None and not weather.empty:
         w = weather.loc[:, ["site", "ts_local", "wet_bulb_c"]].copy()
         w["day"] = pd.to_datetime(w["ts_local"]).dt.normalize()
         wet = w.groupby(["site", "day"])["wet_bulb_c"].mean()
         out["wet_bulb_c"] = wet.reindex(index)
-        knots = w.groupby("site")["wet_bulb_c"].quantile(np.array(WET_BULB_KNOTS)).unstack()
-        for q in WET_BULB_KNOTS:
-            tau = w["site"].map(knots[q])
-            w["excess"] = np.maximum(w["wet_bulb_c"] - tau, 0.0)
-            excess = w.groupby(["site", "day"])["excess"].mean()
-            out[f"wet_bulb_excess_q{round(q * 100):02d}"] = excess.reindex(index)
-    return out.reset_index().loc[:, [*DAILY_COLUMNS, *EXCESS_COLUMNS]]
+    return out.reset_index().loc[:, list(DAILY_COLUMNS)]

@@ -130,13 +130,16 @@ def seasonal_residuals(matrix: HourlyMatrix, settings: AnomalySettings) -> Seaso
 def residual_detections(
     res: SeasonalResiduals, settings: AnomalySettings
 ) -> tuple[list[Detection], list[Finding]]:
-    """Runs of hours outside the P99 interval (at least ``residual_min_hours`` long, or with
-    one hour beyond ``residual_z``) as detections, one per meter, run and direction."""
+    """Runs of hours outside the P99 interval (at least ``residual_min_hours`` of them and one
+    beyond ``residual_z``, or one beyond ``residual_extreme_z``) as detections, one per
+    meter, run and direction."""
     matrix = res.matrix
     found: list[Detection] = []
     findings: list[Finding] = []
     for j, meter in enumerate(matrix.meters):
         site, role = matrix.sites[j], matrix.roles[j]
+        if role not in settings.residual_roles:
+            continue
         if not (res.mad[j] > 0):
             findings.append(
                 Finding(
@@ -160,7 +163,8 @@ def residual_detections(
             for start, end in runs(outside, join=settings.residual_join_hours):
                 peak = float(signed[start:end].max())
                 count = int(outside[start:end].sum())
-                if count < settings.residual_min_hours and peak <= settings.residual_z:
+                sustained = count >= settings.residual_min_hours and peak > settings.residual_z
+                if not (sustained or peak > settings.residual_extreme_z):
                     continue
                 energy = res.window_sum(j, start, end)
                 found.append(

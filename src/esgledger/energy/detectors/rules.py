@@ -6,7 +6,9 @@ table, and physically impossible site values (reference ``domain-modules.md`` §
 * Flags (``gap, stuck, negative, spike, skew``; ``reset`` and ``rollover`` are handled events)
   become alerts, intervals of one meter and kind at most ``rule_join_hours`` apart joined.
 * Hourly: a run of hours read below ``gap_min_coverage`` between a meter's first and last
-  reading is a gap; a varying meter repeating one hourly value ``stuck_hours`` hours is stuck.
+  reading is a gap; a varying meter repeating one hourly value ``stuck_hours`` hours is stuck
+  (a run of zeros only on a meter that is almost never 0: a stuck counter reads 0, but so
+  does a chiller switched off in free cooling).
 * Daily: PUE < 1 (facility energy below IT energy — The Green Grid's "better than perfect"
   PUE is a metering fault), UPS efficiency > 1, or below ``ups_efficiency_min``.
 """
@@ -27,6 +29,9 @@ __all__ = ["flag_detections", "hourly_rule_detections", "physical_detections"]
 #: A meter whose hourly value repeats more often than this is one that does not vary (a
 #: constant load, an unused feeder): a repeated value there is not a stuck register.
 _STEADY_SHARE = 0.2
+#: A meter that reads 0 in more than this share of its hours has loads that switch off; a run
+#: of zeros there is not a stuck counter (a stuck counter of a running load reads 0 too).
+_ZERO_SHARE = 0.05
 
 
 def _py(value: object) -> datetime:
@@ -126,6 +131,7 @@ def hourly_rule_detections(
                     score=1.0,
                     energy_kwh=None,
                     reason=reason("energy.anomaly.gap", meter=meter, hours=end - start),
+                    detected_utc=matrix.hour(start + 1),
                     data={"source": "hourly coverage", "hours": end - start},
                 )
             )
@@ -135,10 +141,13 @@ def hourly_rule_detections(
         known_pairs = int((~np.isnan(series[1:]) & ~np.isnan(series[:-1])).sum())
         if known_pairs == 0 or same.sum() / known_pairs > _STEADY_SHARE:
             continue
+        zero_share = float((series[~np.isnan(series)] == 0).mean())
         for start, end in runs(same):
             first = start - 1  # the hour whose value starts repeating
             if end - first < settings.stuck_hours:
                 continue
+            if series[first] == 0 and zero_share > _ZERO_SHARE:
+                continue  # a load that is often off (a chiller in free cooling) reads 0
             found.append(
                 Detection(
                     site=site,
@@ -151,6 +160,7 @@ def hourly_rule_detections(
                     score=(end - first) / settings.stuck_hours,
                     energy_kwh=residuals.window_sum(j, first, end) if residuals else None,
                     reason=reason("energy.anomaly.stuck", meter=meter, hours=end - first),
+                    detected_utc=matrix.hour(first + settings.stuck_hours),
                     data={
                         "source": "hourly values",
                         "hours": end - first,
