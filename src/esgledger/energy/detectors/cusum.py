@@ -192,8 +192,8 @@ def _fit(
     for _ in range(settings.cusum_passes):
         hours = keep_day[day_index]
         beta = huber_fit(x[hours], y[hours])
-        r = np.bincount(day_index, weights=y - x @ beta, minlength=len(days))
-        r = r - float(np.median(r[keep_day]))
+        daily = np.bincount(day_index, weights=y - x @ beta, minlength=len(days))
+        r: npt.NDArray[np.float64] = daily.astype(np.float64) - float(np.median(daily[keep_day]))
         spread = _MAD_TO_SD * float(np.median(np.abs(r[keep_day] - np.median(r[keep_day]))))
         sigma = max(spread, settings.cusum_floor * float(np.mean(actual[keep_day])))
         if not sigma > 0:
