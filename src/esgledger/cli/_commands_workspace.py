@@ -45,6 +45,7 @@ class ImportKind(StrEnum):
     retirements = "retirements"
     metrics = "metrics"
     metric_values = "metric-values"
+    weather = "weather"
 
 
 def _stdout() -> Console:

@@ -28,7 +28,7 @@ model, its parameters and their sources; in short, per site and 15-minute interv
   generator** monthly test runs [L], **tower make-up water** (evaporation + blow-down) and
   **heat export** to a district-heating network in Tianjin's heating season.
 
-Each site's load is scaled so that its grid import over the year (the incomers) equals
+Each site's load is scaled so that its fault-free grid import over the year (the incomers) equals
 ``demo_annual_electricity_mwh`` of ``sites.csv`` (the activity data of the inventory), and the
 CRAH fan coefficient is calibrated so that the fault-free annual PUE (category 2) equals the
 PUE the demo report shows (``esgledger.demo.data.DEMO_PUE``; 1.20 for DC-HE).
@@ -48,17 +48,22 @@ from __future__ import annotations
 
 import csv
 import math
+import time
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 from scipy.signal import lfilter  # type: ignore[import-untyped]
 
 from esgledger.demo.data import DEMO_PUE, demo_sites
@@ -72,9 +77,11 @@ __all__ = [
     "ClimateParameters",
     "InjectedFault",
     "Telemetry",
+    "TelemetryFiles",
     "climate_parameters",
     "generate_telemetry",
     "weather_year",
+    "write_telemetry_inputs",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -430,7 +437,7 @@ def _meter_tree(site: str, spec: _SiteSpec) -> list[_MeterDef]:
                   "Cooling towers and CHW/CW pumps" if spec.water_cooled
                   else "Dry coolers and CHW pumps",
                   "冷却塔与冷冻/冷却水泵" if spec.water_cooled else "干冷器与冷冻水泵",
-                  multiplier=10.0, resolution=0.1, start=310_000.0),
+                  multiplier=10.0, resolution=0.01, start=310_000.0),
         _MeterDef(f"{p}CRAH", inc_b, "cooling", "kW", "interval", "CRAH fans, mean power",
                   "精密空调风机平均功率", resolution=0.1),
     ]  # fmt: skip
@@ -576,7 +583,9 @@ class _SiteResult:
     truth: dict[str, float]
 
 
-def _simulate_site(site: str, seed: int, year: int, target_mwh: float) -> _SiteResult:
+def _simulate_site(
+    site: str, seed: int, year: int, target_mwh: float, *, faults_on: bool = True
+) -> _SiteResult:
     spec = _SPECS[site]
     climate = climate_parameters()[site]
     tz = climate.timezone
@@ -625,7 +634,15 @@ def _simulate_site(site: str, seed: int, year: int, target_mwh: float) -> _SiteR
 
     # Lighting, BMS, security: a base with office-hours lighting.
     day_hours = (local_hour >= 7.5) & (local_hour < 19.5)
-    other_kw = 1000.0 * (0.008 + np.where(day_hours & ~weekend, 0.004, 0.0))
+    # Own noise streams (lights, lifts, pump drives, fans switching): a metered load never
+    # repeats itself exactly for hours, only a stuck meter does.
+    small_loads = _rng(seed, "small-loads", site)
+    pump_noise = 1.0 + _ar1(small_loads, n, phi=0.9, sd=0.015)
+    other_kw = (
+        1000.0
+        * (0.008 + np.where(day_hours & ~weekend, 0.004, 0.0))
+        * (1.0 + _ar1(small_loads, n, phi=0.9, sd=0.02))
+    )
 
     # Heat load the cooling removes [kW thermal]: IT, power-chain losses, lighting, envelope.
     def heat_load(ups_loss: FloatArray) -> FloatArray:
@@ -646,7 +663,7 @@ def _simulate_site(site: str, seed: int, year: int, target_mwh: float) -> _SiteR
     fan = 0.2 + 0.8 / (1.0 + np.exp(-(condenser_air - 15.0) / 4.0))
 
     # Faults of this site.
-    plans = [p for p in _FAULTS if p.site == site]
+    plans = [p for p in _FAULTS if p.site == site and faults_on]
     chiller_factor = {k: np.ones(n) for k in range(1, spec.chillers + 1)}
     ups_drop = np.zeros(n)
     fault_windows: list[tuple[_FaultPlan, datetime, datetime, npt.NDArray[np.bool_]]] = []
@@ -667,7 +684,7 @@ def _simulate_site(site: str, seed: int, year: int, target_mwh: float) -> _SiteR
         q = heat_load(ups_loss)
         chiller_q = q * mech / spec.chillers
         chillers = {k: chiller_q / (cop * factors[k]) for k in factors}
-        towers = q * (0.022 + 0.018 * fan)
+        towers = q * (0.022 + 0.018 * fan) * pump_noise
         return ups_loss, q, chillers, towers
 
     ups_loss0, q0, chillers0, towers0 = plant(np.zeros(n), {k: np.ones(n) for k in chiller_factor})
@@ -687,6 +704,8 @@ def _simulate_site(site: str, seed: int, year: int, target_mwh: float) -> _SiteR
             [Issue("telemetry.py", None, "crah", site, "implausible calibration", "fix _SPECS")],
         )
     crah = q * crah_coef
+    load_kw = ups_loss + sum(chillers.values()) + towers + crah
+    load0_kw = ups_loss0 + sum(chillers0.values()) + towers0 + q0 * crah_coef
 
     office = np.zeros(n)
     if spec.office_kw > 0:
@@ -695,9 +714,8 @@ def _simulate_site(site: str, seed: int, year: int, target_mwh: float) -> _SiteR
             spec.office_kw
             * np.where(open_hours, 1.0, 0.3)
             * (1.0 + 0.15 * np.clip((dry - 24.0) / 10.0, 0.0, None))
-            / 1000.0
-            * 1000.0
-        )  # [kW] absolute, not scaled with the IT base
+            * (1.0 + _ar1(small_loads, n, phi=0.9, sd=0.03))
+        )  # [kW] its own size, not scaled with the IT base
 
     # Scale to the site's annual grid electricity (incomers) [kWh].
     pv_kw = np.zeros(n)
@@ -705,7 +723,8 @@ def _simulate_site(site: str, seed: int, year: int, target_mwh: float) -> _SiteR
         shape_pv = _pv_shape(climate, mid, _rng(seed, "pv", site))
         pv_kw = shape_pv / (shape_pv.sum() * hours_per_step) * spec.pv_mwh * 1000.0
     unmetered = 1.004  # transformer and cabling losses between incomers and sub-meters
-    load_rel = (ups_out + ups_loss + other_kw + sum(chillers.values()) + towers + crah) * unmetered
+    # Scaled on the fault-free year: the faults add their energy on top of the target.
+    load_rel = (ups_out + other_kw + load0_kw) * unmetered
     target_kwh = target_mwh * 1000.0
     office_kwh = office.sum() * hours_per_step * unmetered
     pv_kwh = pv_kw.sum() * hours_per_step
@@ -780,13 +799,12 @@ def _simulate_site(site: str, seed: int, year: int, target_mwh: float) -> _SiteR
         meter = f"{p}{plan.meter_suffix}"
         extra: float | None = None
         pct = plan.severity * 100.0
-        if plan.kind == "chiller_drift":
-            k = int(plan.meter_suffix.split("-")[1])
-            extra = float(((chillers[k] - chillers0[k]) * s * hours_per_step)[mask].sum())
-        elif plan.kind == "ups_efficiency_loss":
-            extra = float(((ups_loss - ups_loss0) * s * hours_per_step)[mask].sum())
-        if extra is not None:
-            extra *= unmetered * (1.0 + crah_coef)  # the CRAH fans move the extra heat too
+        if plan.kind in ("chiller_drift", "ups_efficiency_loss"):
+            # Every meter upstream: UPS losses, chillers, towers and pumps, CRAH fans (they
+            # move the extra heat of the UPS too) and the unmetered losses. One physical
+            # fault per site, so the window's difference is this fault's.
+            difference = (load_kw - load0_kw) * s * hours_per_step * unmetered
+            extra = float(difference[mask].sum())
         faults.append(
             InjectedFault(site, meter, plan.kind, f_start, f_end,
                           _describe(plan.kind, meter, f_start, f_end, pct), extra)
@@ -830,7 +848,9 @@ def _as_read(
     return rounded, False
 
 
-def generate_telemetry(seed: int, year: int, sites: Sequence[str] | None = None) -> Telemetry:
+def generate_telemetry(
+    seed: int, year: int, sites: Sequence[str] | None = None, *, faults: bool = True
+) -> Telemetry:
     """A year of synthetic telemetry for the demo's data centres (see the module docstring).
 
     Parameters
@@ -842,6 +862,9 @@ def generate_telemetry(seed: int, year: int, sites: Sequence[str] | None = None)
         ``America/New_York``).
     sites
         Data-centre site codes (default all nine of :data:`DATA_CENTRES`).
+    faults
+        Inject the faults (default); False gives the same year without them (the same noise:
+        the counterfactual a detector's energy estimate can be checked against).
 
     Raises
     ------
@@ -863,12 +886,12 @@ def generate_telemetry(seed: int, year: int, sites: Sequence[str] | None = None)
     times: list[npt.NDArray[np.int64]] = []
     values: list[FloatArray] = []
     names: list[str] = []
-    faults: list[InjectedFault] = []
+    injected: list[InjectedFault] = []
     truth: dict[str, dict[str, float]] = {}
     hours_per_step = _STEP_S / _HOUR_S
     for site in chosen:
-        result = _simulate_site(site, seed, year, annual[site])
-        faults += result.faults
+        result = _simulate_site(site, seed, year, annual[site], faults_on=faults)
+        injected += result.faults
         truth[site] = result.truth
         tz = climate[site].timezone
         t_start = result.t_end_s[0] - _STEP_S
@@ -941,6 +964,91 @@ def generate_telemetry(seed: int, year: int, sites: Sequence[str] | None = None)
         meters=meters,
         readings=readings,
         weather=weather_year(seed, year, chosen),
-        faults=tuple(sorted(faults, key=lambda f: (f.start, f.site, f.meter))),
+        faults=tuple(sorted(injected, key=lambda f: (f.start, f.site, f.meter))),
         truth=truth,
+    )
+
+
+# --------------------------------------------------------------------------- files
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetryFiles:
+    """The telemetry input files the demo writes (``<workspace>/inputs/telemetry``) and what
+    generated them; :meth:`imports` lists ``(kind, file)`` in import order."""
+
+    meters: Path
+    readings: Path
+    weather: Path
+    faults: Path
+    telemetry: Telemetry
+    seconds: float  # [s] generating and writing
+
+    def imports(self) -> list[tuple[str, Path]]:
+        return [("meters", self.meters), ("readings", self.readings), ("weather", self.weather)]
+
+
+#: Sites whose weather file gives the relative humidity but no wet bulb (the import then
+#: computes it by Stull 2011), to exercise that path.
+WET_BULB_LEFT_OUT: tuple[str, ...] = ("DC-US", "DC-HE")
+
+
+def write_telemetry_inputs(
+    folder: Path, *, seed: int, year: int, sites: Sequence[str] | None = None
+) -> TelemetryFiles:
+    """Generate the telemetry (:func:`generate_telemetry`) and write the demo's input files:
+
+    * ``meters.csv`` (kind ``meters``, UTF-8 CSV, the columns of :data:`METER_COLUMNS`);
+    * ``readings-<year>.parquet`` (kind ``readings``: ``meter``, ``timestamp`` UTC tz-aware,
+      ``value``);
+    * ``weather-<year>.parquet`` (kind ``weather``: ``site``, ``timestamp`` UTC tz-aware,
+      ``dry_bulb_c``, ``wet_bulb_c`` — empty for :data:`WET_BULB_LEFT_OUT` —,
+      ``relative_humidity_pct``);
+    * ``injected-faults.csv`` (not imported: the faults' ground truth, for the anomaly
+      detectors' evaluation).
+    """
+    started = time.perf_counter()
+    telemetry = generate_telemetry(seed, year, sites)
+    folder.mkdir(parents=True, exist_ok=True)
+    meters = folder / "meters.csv"
+    pacsv.write_csv(telemetry.meters, meters)
+    readings = folder / f"readings-{year}.parquet"
+    pq.write_table(telemetry.readings, readings, compression="zstd")
+    weather = telemetry.weather
+    left_out = pc.is_in(weather["site"], pa.array(WET_BULB_LEFT_OUT, pa.string()))
+    weather_file = folder / f"weather-{year}.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "site": weather["site"],
+                "timestamp": pc.assume_timezone(weather["ts_utc"], "UTC"),
+                "dry_bulb_c": weather["dry_bulb_c"],
+                "wet_bulb_c": pc.if_else(left_out, None, weather["wet_bulb_c"]),
+                "relative_humidity_pct": weather["relative_humidity_pct"],
+            }
+        ),
+        weather_file,
+        compression="zstd",
+    )
+    faults = folder / "injected-faults.csv"
+    pacsv.write_csv(
+        pa.Table.from_pylist(
+            [
+                {
+                    "site": f.site,
+                    "meter": f.meter,
+                    "kind": f.kind,
+                    "start_utc": f.start.isoformat(sep=" "),
+                    "end_utc": f.end.isoformat(sep=" "),
+                    "energy_kwh": f.energy_kwh,
+                    "description": f.description.en,
+                    "description_zh": f.description.zh,
+                }
+                for f in telemetry.faults
+            ]
+        ),
+        faults,
+    )
+    return TelemetryFiles(
+        meters, readings, weather_file, faults, telemetry, time.perf_counter() - started
     )

@@ -22,6 +22,8 @@ kind                importer
 ``retirements``     :func:`esgledger.ingest.ambition.import_retirements`
 ``metrics``         :func:`esgledger.ingest.metrics.import_metrics` (company metric definitions)
 ``metric-values``   :func:`esgledger.ingest.metrics.import_metric_values`
+``weather``         :func:`esgledger.energy.weather.import_weather` (hourly outdoor conditions,
+                    into the lake)
 ==================  ========================================================================
 
 Every importer validates the whole file and either imports it whole, or raises
@@ -55,7 +57,7 @@ __all__ = ["KINDS", "import_file"]
 KINDS: tuple[str, ...] = (
     "entities", "sites", "activity-types", "factors", "fx", "activities", "instruments",
     "emissions-history", "targets", "measures", "credits", "retirements", "metrics",
-    "metric-values",
+    "metric-values", "weather",
 )  # fmt: skip
 
 #: Module and function of each kind's importer.
@@ -74,6 +76,7 @@ _IMPORTERS: dict[str, tuple[str, str]] = {
     "retirements": ("esgledger.ingest.ambition", "import_retirements"),
     "metrics": ("esgledger.ingest.metrics", "import_metrics"),
     "metric-values": ("esgledger.ingest.metrics", "import_metric_values"),
+    "weather": ("esgledger.energy.weather", "import_weather"),
 }
 
 

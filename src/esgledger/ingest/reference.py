@@ -121,6 +121,7 @@ _SCHEMA_FILES: dict[str, str] = {
     "retirements": "retirement_columns.csv",
     "metrics": "metric_columns.csv",
     "metric-values": "metric_value_columns.csv",
+    "weather": "weather_columns.csv",
 }
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
@@ -181,7 +182,8 @@ class ColumnSpec:
 def column_specs(kind: str) -> tuple[ColumnSpec, ...]:
     """The columns of an input file of ``kind`` (an import kind: ``activities``, ``entities``,
     ``sites``, ``activity-types``, ``factors``, ``fx``, ``instruments``, ``emissions-history``,
-    ``targets``, ``measures``, ``credits``, ``retirements``, ``metrics``, ``metric-values``),
+    ``targets``, ``measures``, ``credits``, ``retirements``, ``metrics``, ``metric-values``,
+    ``weather``),
     read from its ``esgledger/schema`` CSV.
 
     Raises
