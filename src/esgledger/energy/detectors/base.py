@@ -70,9 +70,11 @@ class AnomalySettings:
         for light load); PUE below 1 and UPS efficiency above 1 are always impossible.
     Layer 2, forecast residual
         Runs on meters of ``residual_roles``: the power chain and the loads that follow the
-        week, not the weather. Cooling, incomers (which carry the cooling) and on-site
-        generation follow the weather, which an hour-of-week profile cannot forecast (on the
-        demo telemetry they gave thousands of false alerts); layers 3 and 4 model them.
+        week, not the weather. Cooling, incomers (which carry the cooling), offices (non-DC:
+        air conditioning), heat export and on-site generation follow the weather, which an
+        hour-of-week profile cannot forecast (on the demo telemetry they gave thousands of
+        false alerts); layers 3 and 4 model them. Weeks are counted on the site's wall clock
+        (168 h ± a DST change).
         The expected value of an hour is the median of the same hour of the week in the
         ``residual_weeks`` most recent previous weeks whose hour was inside its P99 interval
         (looking back at most twice as many weeks; a seasonal-naive profile, robust to one odd
@@ -107,7 +109,7 @@ class AnomalySettings:
     gap_min_coverage: float = 0.5
     ups_efficiency_min: float = 0.80
     residual_roles: tuple[str, ...] = (
-        "ups_input", "ups_output", "pdu_output", "it_input", "other", "non_dc", "heat_export",
+        "ups_input", "ups_output", "pdu_output", "it_input", "other",
     )  # fmt: skip
     residual_weeks: int = 4
     residual_p99_z: float = 2.576
@@ -221,6 +223,8 @@ class HourlyMatrix:
     roles: tuple[str, ...]
     values: npt.NDArray[np.float64]
     coverage: npt.NDArray[np.float64]
+    #: UTC offset of the site's wall clock [h] at each hour and meter (DST moves it).
+    offset_h: npt.NDArray[np.int64]
 
     @classmethod
     def from_hourly(cls, hourly: pd.DataFrame) -> HourlyMatrix:
@@ -243,6 +247,10 @@ class HourlyMatrix:
         coverage = frame.pivot_table(
             index="ts_utc", columns=["site", "meter"], values="coverage", aggfunc="sum"
         ).reindex(index=hours, columns=columns)
+        shift = frame.assign(
+            offset=(frame["ts_local"] - frame["ts_utc"]).dt.total_seconds() / 3600
+        ).pivot_table(index="ts_utc", columns=["site", "meter"], values="offset", aggfunc="first")
+        shift = shift.reindex(index=hours, columns=columns).ffill().bfill().fillna(0.0)
         matrix = values.to_numpy(dtype="float64", na_value=np.nan)
         matrix[~(has_value == True).to_numpy(dtype=bool)] = np.nan  # noqa: E712 (NaN → False)
         return cls(
@@ -252,6 +260,7 @@ class HourlyMatrix:
             roles=tuple(str(r) for r in keys["role"]),
             values=matrix,
             coverage=coverage.fillna(0.0).to_numpy(dtype="float64"),
+            offset_h=np.rint(shift.to_numpy(dtype="float64")).astype(np.int64),
         )
 
     def hour(self, index: int) -> datetime:

@@ -6,7 +6,9 @@ The forecast of an hour is the median of the same hour of the week in the previo
 ``residual_weeks`` weeks — a seasonal-naive forecast made robust by the median, using only
 the past. The residual ``r = y − ŷ`` [kWh] is scaled by its robust z-score
 ``M = 0.6745 · (r − median(r)) / MAD(r)`` (Iglewicz & Hoaglin, *How to Detect and Handle
-Outliers*, ASQC 1993, §3.3: |M| > 3.5 marks an outlier). The P99 interval of an hour is
+Outliers*, ASQC 1993, §3.3: |M| > 3.5 marks an outlier), median and MAD taken over the
+meter's residuals at the same hour of the day (UTC), since a load busy by day and idle by night
+has a different spread at each. The P99 interval of an hour is
 ``ŷ + median(r) ± 2.576 · 1.4826 · MAD(r)``, i.e. |M| > 2.576. Reference
 ``domain-modules.md`` §1.4, anomaly layer 2.
 """
@@ -35,7 +37,8 @@ _Z_FACTOR = 0.6745
 @dataclass(frozen=True)
 class SeasonalResiduals:
     """The forecast, residual [kWh] and robust z of every hour of an :class:`HourlyMatrix`
-    (NaN where unknown); ``median``/``mad`` per meter [kWh] (``mad`` 0 or NaN: no z)."""
+    (NaN where unknown); ``median``/``mad`` [kWh] per hour of the day (UTC) and meter, 24 ×
+    meters (``mad`` 0 or NaN: no z at that hour)."""
 
     matrix: HourlyMatrix
     expected: npt.NDArray[np.float64]
@@ -61,23 +64,36 @@ def _nanmedian(stack: npt.NDArray[np.float64], axis: int) -> npt.NDArray[np.floa
 def _profile(
     values: npt.NDArray[np.float64],
     usable: npt.NDArray[np.bool_],
+    offset_h: npt.NDArray[np.int64],
     rows: slice,
     weeks: int,
 ) -> npt.NDArray[np.float64]:
     """The forecast of the hours ``rows``: per meter, the median of the ``weeks`` most recent
-    usable same-hour values among the ``2 · weeks`` previous weeks (at least two, or one when
-    ``weeks`` is 1); when fewer are usable, of the most recent values whatever they were."""
+    usable values at the same local wall-clock hour of the week (a week back is 168 h, ± the
+    change of the site's UTC offset across a DST switch) among the ``2 · weeks`` previous
+    weeks (at least two, or one when ``weeks`` is 1); when fewer are usable, of the most
+    recent values whatever they were."""
     start, stop = rows.start, rows.stop
     depth = 2 * weeks
+    t = np.arange(start, stop)[:, None]
     lagged = np.full((depth, stop - start, values.shape[1]), np.nan)
     clean = np.zeros_like(lagged, dtype=bool)
     for k in range(1, depth + 1):
-        lag = k * _WEEK_HOURS
-        lo = max(start, lag)
-        if lo >= stop:
-            continue
-        lagged[k - 1, lo - start :, :] = values[lo - lag : stop - lag, :]
-        clean[k - 1, lo - start :, :] = usable[lo - lag : stop - lag, :]
+        back = t - k * _WEEK_HOURS
+        inside = back >= 0
+        back = np.clip(back, 0, None)
+        source = back + (
+            offset_h[t[:, 0]]
+            - np.take_along_axis(
+                offset_h, np.broadcast_to(back, (stop - start, values.shape[1])), axis=0
+            )
+        )
+        inside = inside & (source >= 0) & (source < t)
+        source = np.clip(source, 0, len(values) - 1)
+        taken = np.take_along_axis(values, source, axis=0)
+        ok = np.take_along_axis(usable, source, axis=0)
+        lagged[k - 1] = np.where(inside, taken, np.nan)
+        clean[k - 1] = inside & ok
     clean &= ~np.isnan(lagged)
     # keep the `weeks` most recent clean values: rank clean lags by recency
     rank = np.cumsum(clean, axis=0)
@@ -91,12 +107,21 @@ def _profile(
 
 
 def _robust_z(
-    residual: npt.NDArray[np.float64],
+    residual: npt.NDArray[np.float64], hour_of_day: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    median = _nanmedian(residual, axis=0)
-    mad = _nanmedian(np.abs(residual - median), axis=0)
+    """Robust z of every residual against the residuals of the same meter at the same hour of
+    the day (a load busy by day and idle by night has a different spread at each), with the
+    median and MAD per hour of the day and meter (24 × meters)."""
+    median = np.full((24, residual.shape[1]), np.nan)
+    mad = np.full((24, residual.shape[1]), np.nan)
+    for hour in range(24):
+        rows = hour_of_day == hour
+        if rows.any():
+            median[hour] = _nanmedian(residual[rows], axis=0)
+            mad[hour] = _nanmedian(np.abs(residual[rows] - median[hour]), axis=0)
+    centre, spread = median[hour_of_day], mad[hour_of_day]
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = _Z_FACTOR * (residual - median) / np.where(mad > 0, mad, np.nan)
+        z = _Z_FACTOR * (residual - centre) / np.where(spread > 0, spread, np.nan)
     return z, median, mad
 
 
@@ -110,20 +135,22 @@ def seasonal_residuals(matrix: HourlyMatrix, settings: AnomalySettings) -> Seaso
     values = matrix.values
     hours = values.shape[0]
     weeks = settings.residual_weeks
+    hour_of_day = np.asarray(matrix.hours.hour, dtype=np.int64)
     everything = np.ones(values.shape, dtype=bool)
-    first = values - _profile(values, everything, slice(0, hours), weeks)
-    _, median, mad = _robust_z(first)
+    first = values - _profile(values, everything, matrix.offset_h, slice(0, hours), weeks)
+    _, median, mad = _robust_z(first, hour_of_day)
     usable = np.ones(values.shape, dtype=bool)
     expected = np.full(values.shape, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(mad > 0, mad, np.nan) / _Z_FACTOR
         for begin in range(0, hours, _WEEK_HOURS):
             rows = slice(begin, min(begin + _WEEK_HOURS, hours))
-            expected[rows] = _profile(values, usable, rows, weeks)
-            z = (values[rows] - expected[rows] - median) / scale
+            expected[rows] = _profile(values, usable, matrix.offset_h, rows, weeks)
+            hod = hour_of_day[rows]
+            z = (values[rows] - expected[rows] - median[hod]) / scale[hod]
             usable[rows] = ~(np.abs(z) > settings.residual_p99_z)
     residual = values - expected
-    z, median, mad = _robust_z(residual)
+    z, median, mad = _robust_z(residual, hour_of_day)
     return SeasonalResiduals(matrix, expected, residual, z, median, mad)
 
 
@@ -140,7 +167,7 @@ def residual_detections(
         site, role = matrix.sites[j], matrix.roles[j]
         if role not in settings.residual_roles:
             continue
-        if not (res.mad[j] > 0):
+        if not (np.nanmax(res.mad[:, j], initial=0.0) > 0):
             findings.append(
                 Finding(
                     code="energy.anomaly.no_residual_scale",
@@ -150,13 +177,13 @@ def residual_detections(
                         f"{meter}：跳过第二层——残差无离散度（MAD 为 0 或历史数据不足），"
                         "无法计算稳健 z 分数",
                     ),
-                    data={"site": site, "meter": meter, "mad_kwh": _plain(res.mad[j])},
+                    data={"site": site, "meter": meter},
                     severity="info",
                 )
             )
             continue
         z = res.z[:, j]
-        sd = _MAD_TO_SD * float(res.mad[j])
+        sd = _MAD_TO_SD * float(np.nanmedian(res.mad[:, j]))
         for sign, kind in ((1.0, "residual_high"), (-1.0, "residual_low")):
             signed = np.nan_to_num(sign * z, nan=0.0)
             outside = signed > settings.residual_p99_z
