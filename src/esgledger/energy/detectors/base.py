@@ -118,7 +118,7 @@ class AnomalySettings:
     residual_extreme_z: float = 10.0
     residual_join_hours: int = 6
     if_contamination: float = 0.01
-    if_estimators: int = 200
+    if_estimators: int = 100
     if_min_days: int = 60
     seed: int = 20240101
     cusum_k: float = 0.5
