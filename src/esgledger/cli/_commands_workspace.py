@@ -45,6 +45,8 @@ class ImportKind(StrEnum):
     retirements = "retirements"
     metrics = "metrics"
     metric_values = "metric-values"
+    meters = "meters"
+    readings = "readings"
     weather = "weather"
 
 

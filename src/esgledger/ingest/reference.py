@@ -121,6 +121,8 @@ _SCHEMA_FILES: dict[str, str] = {
     "retirements": "retirement_columns.csv",
     "metrics": "metric_columns.csv",
     "metric-values": "metric_value_columns.csv",
+    "meters": "meter_columns.csv",
+    "readings": "reading_columns.csv",
     "weather": "weather_columns.csv",
 }
 

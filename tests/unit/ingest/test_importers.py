@@ -22,14 +22,14 @@ def test_kinds_match_the_cli_choices() -> None:
 
 def test_unknown_kind_is_refused_with_the_kinds() -> None:
     with pytest.raises(InputError) as info:
-        importer_for("meters")
+        importer_for("telemetry")
     kinds = (
         "entities, sites, activity-types, factors, fx, activities, instruments, emissions-history, "
-        "targets, measures, credits, retirements, metrics, metric-values, weather"
+        "targets, measures, credits, retirements, metrics, metric-values, meters, readings, weather"
     )
-    assert info.value.summary == f"cannot import files of kind 'meters': the kinds are {kinds}"
+    assert info.value.summary == f"cannot import files of kind 'telemetry': the kinds are {kinds}"
     assert info.value.issues == (
-        Issue("", None, None, "meters", "unknown import kind", f"choose one of {kinds}"),
+        Issue("", None, None, "telemetry", "unknown import kind", f"choose one of {kinds}"),
     )
 
 

@@ -11,6 +11,7 @@ from esgledger.server.api import (
     audit,
     batches,
     campaigns,
+    energy,
     health,
     inventory,
     jobs,
@@ -34,4 +35,5 @@ ROUTERS: list[APIRouter] = [
     campaigns.tasks_router,
     batches.router,
     audit.router,
+    energy.router,
 ]
