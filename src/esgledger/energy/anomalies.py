@@ -21,15 +21,12 @@ does for purchased electricity), then runs the pure
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
 
-from esgledger.energy import meters as energy_meters
-from esgledger.energy import rollups
-from esgledger.energy import weather as energy_weather
 from esgledger.energy.detectors.alerts import (
     Alert,
     AnomalyReport,
@@ -39,9 +36,14 @@ from esgledger.energy.detectors.alerts import (
 )
 from esgledger.energy.detectors.base import LAYERS, AnomalySettings, Detection
 from esgledger.energy.findings import Finding
+from esgledger.energy.meters import data_centre_sites
 from esgledger.energy.periods import Period
+from esgledger.energy.rollups import flags as rollup_flags
+from esgledger.energy.rollups import rollup
+from esgledger.energy.weather import hourly as weather_hourly
 from esgledger.errors import EsgledgerError
 from esgledger.factors.service import RowQuery, resolve_row
+from esgledger.gwp import DEFAULT_GWP_SET, co2e_kg
 from esgledger.i18n import Text
 
 if TYPE_CHECKING:
@@ -65,9 +67,12 @@ __all__ = [
 ELECTRICITY_ACTIVITY = "electricity"
 
 
-def grid_factor(ws: Workspace, site: str, year: int) -> GridFactor:
+def grid_factor(
+    ws: Workspace, site: str, year: int, *, gwp_set: str = DEFAULT_GWP_SET
+) -> GridFactor:
     """The location-based factor of purchased electricity at ``site`` for ``year`` from the
-    workspace's factor library [kg CO2e/kWh], with its id, source and vintage.
+    workspace's factor library [kg CO2e/kWh] under ``gwp_set`` (the inventory's default),
+    with its id, source and vintage.
 
     Raises
     ------
@@ -92,10 +97,28 @@ def grid_factor(ws: Workspace, site: str, year: int) -> GridFactor:
         factor_id=result.factor_id,
         source=str(result.factor.get("source") or result.factor.get("factor_set") or ""),
         vintage=int(result.factor["year"]),
-        kg_co2e_per_kwh=float(result.factor["co2e_kg"]) * float(result.unit_conversion),
+        kg_co2e_per_kwh=_co2e_per_unit(result.factor, gwp_set) * float(result.unit_conversion),
         region=found.region,
         tier=result.tier,
+        gwp_set=gwp_set,
     )
+
+
+def _co2e_per_unit(factor: Mapping[str, Any], gwp_set: str) -> float:
+    """kg CO2e per factor unit as the inventory engine takes it (``inventory.engine``, step
+    5): the published CO2e when it is under ``gwp_set``; else CO2 + CH4 · GWP + N2O · GWP
+    from the gases; else the published CO2e (another or an unknown set)."""
+    published = factor.get("co2e_kg")
+    if published is not None and factor.get("gwp_basis") == gwp_set:
+        return float(published)
+    masses = {gas: float(factor[column]) for gas, column in
+              (("CO2", "co2_kg"), ("CH4", "ch4_kg"), ("N2O", "n2o_kg"))
+              if factor.get(column) is not None}  # fmt: skip
+    if masses:
+        return co2e_kg(masses, gwp_set)
+    if published is not None:
+        return float(published)
+    raise EsgledgerError(f"the electricity factor {factor.get('factor_id')} has no CO2e or gas")
 
 
 def hourly_table(rollup: pa.Table) -> pd.DataFrame:
@@ -134,13 +157,13 @@ def detect(
     ValueError
         For a layer not in :data:`LAYERS`.
     """
-    sites = [site] if site is not None else energy_meters.data_centre_sites(ws)
-    hourly = hourly_table(rollups.rollup(ws, "hour", sites=sites, period=period))
-    flags = rollups.flags(ws, sites=sites, period=period).to_pandas()
+    sites = [site] if site is not None else data_centre_sites(ws)
+    hourly = hourly_table(rollup(ws, "hour", sites=sites, period=period))
+    flags = rollup_flags(ws, sites=sites, period=period).to_pandas()
     findings: list[Finding] = []
     weather_parts: list[pd.DataFrame] = []
     for code in sites:
-        table = energy_weather.hourly(ws, code, period)
+        table = weather_hourly(ws, code, period)
         if table.num_rows:
             weather_parts.append(table.select(["site", "ts_local", "wet_bulb_c"]).to_pandas())
     weather = pd.concat(weather_parts, ignore_index=True) if weather_parts else None

@@ -55,7 +55,8 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class GridFactor:
     """The location-based grid factor of a site: ``kg_co2e_per_kwh`` [kg CO2e/kWh] from the
-    workspace's factor library, with its id, source, vintage (factor year), region and tier."""
+    workspace's factor library, with its id, source, vintage (factor year), region, tier and
+    the GWP set its CO2e is under."""
 
     factor_id: str
     source: str
@@ -63,9 +64,11 @@ class GridFactor:
     kg_co2e_per_kwh: float
     region: str = ""
     tier: str = ""
+    gwp_set: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "gwp_set": self.gwp_set,
             "id": self.factor_id,
             "source": self.source,
             "vintage": self.vintage,
