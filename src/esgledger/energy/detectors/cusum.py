@@ -51,6 +51,7 @@ _MAD_TO_SD = 1.4826
 #: on too narrow a range of weather to mean anything).
 _MAX_EXCLUDED = 0.5
 _MIN_DAY_HOURS = 23
+_ZH = {"cooling": "制冷能耗", "ups": "UPS 损耗"}
 _IT_ROLES: tuple[str, ...] = ("it_input", "pdu_output", "ups_output")
 
 
@@ -252,7 +253,7 @@ def cusum_detections(
                         site,
                         f"{site}: CUSUM of {model.name} skipped — {len(complete)} complete "
                         f"days, {settings.cusum_min_days} needed",
-                        f"{site}：跳过 {model.name} 的 CUSUM——完整天数 {len(complete)}，"
+                        f"{site}：跳过{_ZH[model.name]}的 CUSUM——完整天数 {len(complete)}，"
                         f"至少需要 {settings.cusum_min_days}",
                         layer="cusum",
                         model=model.name,
@@ -267,7 +268,7 @@ def cusum_detections(
                         "energy.anomaly.no_residual_scale",
                         site,
                         f"{site}: CUSUM of {model.name} skipped — residuals have no spread",
-                        f"{site}：跳过 {model.name} 的 CUSUM——残差无离散度",
+                        f"{site}：跳过{_ZH[model.name]}的 CUSUM——残差无离散度",
                         model=model.name,
                     )
                 )
