@@ -20,7 +20,9 @@ from rich import box
 from rich.table import Table
 
 from esgledger.cli import (
+    _commands_energy_anomalies,
     _commands_energy_baseline,
+    _commands_energy_forecast,
     _commands_energy_kpi,
     _commands_energy_whatif,
 )
@@ -38,7 +40,13 @@ app.add_typer(energy_app, name="energy")
 
 WorkspaceArgument = Annotated[Path, typer.Argument(help="Workspace folder.")]
 
-for _area in (_commands_energy_kpi, _commands_energy_baseline, _commands_energy_whatif):
+for _area in (
+    _commands_energy_kpi,
+    _commands_energy_baseline,
+    _commands_energy_forecast,
+    _commands_energy_anomalies,
+    _commands_energy_whatif,
+):
     _area.register(energy_app)
 
 
