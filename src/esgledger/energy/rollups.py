@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from esgledger.energy.meters import Meter, load_meters
 from esgledger.energy.periods import Period
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
     from esgledger.store import Workspace
 
 __all__ = [
+    "CHUNK_READINGS",
     "DERIVED_DIR",
     "GRAINS",
     "SPIKE_MADS",
@@ -86,6 +88,9 @@ GRAINS: tuple[str, ...] = ("15min", "hour", "day", "month")
 STUCK_READINGS = 12
 #: Robust standard deviations (1.4826 × MAD) above the median that make a ``spike``.
 SPIKE_MADS = 10.0
+#: Readings per chunk of meters in :func:`refresh` (about 4 M: sorted and aggregated within
+#: a few hundred MB).
+CHUNK_READINGS = 4_000_000
 _VERSION = 1
 _FLAG_ORDER = ("negative", "rollover", "reset", "gap", "stuck", "spike", "skew")
 
@@ -181,21 +186,31 @@ seq AS (
     SELECT *,
         lag(ts_utc) OVER w AS prev_ts,
         lag(value) OVER w AS prev_value,
-        CASE WHEN value IS DISTINCT FROM lag(value) OVER w THEN 1 ELSE 0 END AS changed
+        CASE WHEN value IS DISTINCT FROM lag(value) OVER w THEN 1 ELSE 0 END AS changed,
+        value IS NOT DISTINCT FROM lag(value) OVER w
+            OR value IS NOT DISTINCT FROM lead(value) OVER w AS repeated,
+        row_number() OVER w AS rn
     FROM r WINDOW w AS (PARTITION BY meter ORDER BY ts_utc)
 ),
 step AS (
     SELECT meter, greatest(1, coalesce(median(epoch(ts_utc) - epoch(prev_ts)), 900)) AS step_s
     FROM seq GROUP BY meter
 ),
-runs AS (
-    SELECT s.*, t.step_s,
-        sum(changed) OVER (PARTITION BY s.meter ORDER BY ts_utc ROWS UNBOUNDED PRECEDING)
-            AS run_id
-    FROM seq s JOIN step t USING (meter)
+-- runs of equal consecutive values, numbered among the repeated readings only (a reading
+-- that differs from both neighbours is a run of one): one small window instead of two over
+-- every reading
+repeats AS (
+    SELECT meter, rn,
+        sum(changed) OVER (PARTITION BY meter ORDER BY rn ROWS UNBOUNDED PRECEDING) AS run_id
+    FROM seq WHERE repeated
+),
+run_sizes AS (
+    SELECT p.meter, p.rn, count(*) OVER (PARTITION BY p.meter, p.run_id) AS run_length
+    FROM repeats p
 ),
 sized AS (
-    SELECT *, count(*) OVER (PARTITION BY meter, run_id) AS run_length FROM runs
+    SELECT s.*, t.step_s, coalesce(z.run_length, 1) AS run_length
+    FROM seq s JOIN step t USING (meter) LEFT JOIN run_sizes z USING (meter, rn)
 ),
 raw AS (
     SELECT meter, site, role, unit, kind, tz, step_s, ts_utc, value, prev_ts, prev_value,
@@ -403,38 +418,114 @@ def refresh(workspace: Workspace, *, force: bool = False) -> Derived:
     return Derived(final, batches, digest)
 
 
+def _chunks(
+    con: duckdb.DuckDBPyConnection, files: Sequence[tuple[str, Path]]
+) -> list[tuple[str, str]]:
+    """Ranges ``(first, last)`` of meter ids, in DuckDB's order, each holding about
+    :data:`CHUNK_READINGS` readings (a meter is never split)."""
+    listed = ", ".join(_sql(str(path)) for _, path in files)
+    counts = con.execute(
+        f"SELECT meter, count(*) FROM read_parquet([{listed}]) GROUP BY meter ORDER BY meter"
+    ).fetchall()
+    ranges: list[tuple[str, str]] = []
+    first: str | None = None
+    last = ""
+    size = 0
+    for meter, n in counts:
+        if first is not None and size + int(n) > CHUNK_READINGS:
+            ranges.append((first, last))
+            first, size = None, 0
+        if first is None:
+            first = str(meter)
+        last, size = str(meter), size + int(n)
+    if first is not None:
+        ranges.append((first, last))
+    return ranges
+
+
+class _Writers:
+    """One Parquet file per derived table, written chunk by chunk."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.open: dict[str, pq.ParquetWriter] = {}
+
+    def append(self, name: str, reader: pa.RecordBatchReader, compression: str) -> None:
+        writer = self.open.get(name)
+        if writer is None:
+            writer = pq.ParquetWriter(
+                self.folder / f"{name}.parquet", reader.schema, compression=compression
+            )
+            self.open[name] = writer
+        for batch in reader:
+            if batch.num_rows:
+                table = pa.Table.from_batches([batch])
+                if table.schema != writer.schema:
+                    table = table.cast(writer.schema)
+                writer.write_table(table)
+
+    def close(self) -> None:
+        for writer in self.open.values():
+            writer.close()
+
+
 def _build(folder: Path, meters: Sequence[Meter], files: Sequence[tuple[str, Path]]) -> None:
+    """Write the derived tables of ``files``, a range of meters at a time (every step
+    partitions by meter, so the chunks are independent: each is sorted and aggregated in
+    memory and the peak does not grow with the number of readings)."""
     con = _con()
+    writers = _Writers(folder)
     try:
         con.register("m_arrow", _meters_table(meters))
-        con.execute("CREATE TABLE m AS SELECT * FROM m_arrow")
-        if files and meters:
-            relation = _readings_relation(files)
-            con.execute(f"CREATE TEMP TABLE iv AS {_intervals_sql(relation)}")
-        else:
-            empty = (
-                "(SELECT NULL::VARCHAR AS meter, NULL::TIMESTAMP AS ts_utc, NULL::DOUBLE AS value)"
+        empty = "(SELECT NULL::VARCHAR AS meter, NULL::TIMESTAMP AS ts_utc, NULL::DOUBLE AS value)"
+        chunks: list[tuple[str, str] | None] = list(_chunks(con, files)) if files else []
+        for chunk in chunks or [None]:
+            if chunk is None or not meters:
+                con.execute("CREATE OR REPLACE TABLE m AS SELECT * FROM m_arrow")
+                nothing = f"{_intervals_sql(empty)} WHERE false"
+                con.execute(f"CREATE OR REPLACE TEMP TABLE iv AS {nothing}")
+            else:
+                low, high = _sql(chunk[0]), _sql(chunk[1])
+                con.execute(
+                    "CREATE OR REPLACE TABLE m AS SELECT * FROM m_arrow "
+                    f"WHERE meter >= {low} AND meter <= {high}"
+                )
+                listed = ", ".join(_sql(str(path)) for _, path in files)
+                relation = (
+                    f"(SELECT meter, ts_utc, value FROM read_parquet([{listed}]) "
+                    f"WHERE meter >= {low} AND meter <= {high})"
+                )
+                con.execute(f"CREATE OR REPLACE TEMP TABLE iv AS {_intervals_sql(relation)}")
+            writers.append(
+                "flags",
+                con.sql(
+                    "SELECT site, meter, start_utc, end_utc, flag, "
+                    "CASE flag WHEN 'gap' THEN 'no reading for ' || CAST(seconds AS VARCHAR) "
+                    "|| ' s' ELSE NULL END AS detail "
+                    "FROM iv WHERE flag IS NOT NULL ORDER BY site, meter, start_utc"
+                ).to_arrow_reader(),
+                "snappy",
             )
-            con.execute(f"CREATE TEMP TABLE iv AS {_intervals_sql(empty)} WHERE false")
-        con.execute(
-            f"COPY (SELECT site, meter, start_utc, end_utc, flag, "
-            "CASE flag WHEN 'gap' THEN 'no reading for ' || CAST(seconds AS VARCHAR) || ' s' "
-            "ELSE NULL END AS detail "
-            "FROM iv WHERE flag IS NOT NULL ORDER BY site, meter, start_utc) "
-            f"TO {_sql(str(folder / 'flags.parquet'))} (FORMAT parquet)"
-        )
-        con.execute(f"CREATE TEMP TABLE b15 AS {_bins_15min_sql()}")
-        con.execute("DROP TABLE iv")
-        con.execute(
-            f"COPY (SELECT * FROM b15 ORDER BY site, meter, period_start_utc) "
-            f"TO {_sql(str(folder / 'rollup_15min.parquet'))} (FORMAT parquet, COMPRESSION zstd)"
-        )
-        for grain, trunc in (("hour", "hour"), ("day", "day"), ("month", "month")):
-            con.execute(
-                f"COPY ({_coarser_sql(trunc)} ORDER BY site, meter, period_start_utc) "
-                f"TO {_sql(str(folder / f'rollup_{grain}.parquet'))} (FORMAT parquet)"
+            con.execute(f"CREATE OR REPLACE TEMP TABLE b15 AS {_bins_15min_sql()}")
+            con.execute("DROP TABLE iv")
+            writers.append(
+                "rollup_15min",
+                con.sql(
+                    "SELECT * FROM b15 ORDER BY site, meter, period_start_utc"
+                ).to_arrow_reader(),
+                "zstd",
             )
+            for grain in ("hour", "day", "month"):
+                writers.append(
+                    f"rollup_{grain}",
+                    con.sql(
+                        f"{_coarser_sql(grain)} ORDER BY site, meter, period_start_utc"
+                    ).to_arrow_reader(),
+                    "snappy",
+                )
+            con.execute("DROP TABLE b15")
     finally:
+        writers.close()
         con.close()
 
 
@@ -477,34 +568,43 @@ GROUP BY site, meter, bin
 
 def _coarser_sql(trunc: str) -> str:
     """Local hours, days or months from the 15-minute bins ``b15``: labelled with the local
-    wall time and kept apart by UTC offset (hours); days and months by local calendar."""
-    offset = "period_local - period_start_utc"
+    wall time and kept apart by UTC offset (hours); days and months by local calendar. The
+    bins are summed first; each period's UTC start and length are then worked out once per
+    period from its local label (not once per bin)."""
     if trunc == "hour":
-        key = f"date_trunc('hour', period_local), {offset}"
-        start = f"date_trunc('hour', period_local) - ({offset})"
+        offset = "period_local - period_start_utc"
+        keys = f"date_trunc('hour', period_local) AS k, {offset} AS k_offset"
+        start = "k - k_offset"
         seconds = "3600.0"
     else:
-        key = f"date_trunc('{trunc}', period_local)"
-        start = (
-            f"CAST(timezone('UTC', timezone(tz, date_trunc('{trunc}', period_local))) AS TIMESTAMP)"
-        )
-        following = f"date_trunc('{trunc}', period_local) + INTERVAL 1 {trunc.upper()}"
+        keys = f"date_trunc('{trunc}', period_local) AS k"
+        start = "CAST(timezone('UTC', timezone(tz, k)) AS TIMESTAMP)"
+        following = f"k + INTERVAL 1 {trunc.upper()}"
         seconds = (
             f"(epoch(CAST(timezone('UTC', timezone(tz, {following})) AS TIMESTAMP)) - "
             f"epoch({start}))"
         )
     return f"""
-SELECT site, meter, any_value(role) AS role, any_value(unit) AS unit,
-    min({start}) AS period_start_utc,
-    min(date_trunc('{trunc}', period_local)) AS period_local,
-    sum(quantity) AS quantity,
-    CAST(round(min({seconds}) / any_value(step_s)) AS INTEGER) AS expected_intervals,
-    CAST(sum(intervals) AS INTEGER) AS intervals,
-    CAST(sum(flagged) AS INTEGER) AS flagged,
-    bool_or(estimated) AS estimated,
-    least(1.0, sum(coverage * 900.0) / min({seconds})) AS coverage
-FROM b15
-GROUP BY site, meter, {key}
+SELECT site, meter, role, unit,
+    {start} AS period_start_utc,
+    k AS period_local,
+    quantity,
+    CAST(round({seconds} / step_s) AS INTEGER) AS expected_intervals,
+    intervals,
+    flagged,
+    estimated,
+    least(1.0, covered / {seconds}) AS coverage
+FROM (
+    SELECT site, meter, {keys}, any_value(role) AS role, any_value(unit) AS unit,
+        any_value(tz) AS tz, any_value(step_s) AS step_s,
+        sum(quantity) AS quantity,
+        CAST(sum(intervals) AS INTEGER) AS intervals,
+        CAST(sum(flagged) AS INTEGER) AS flagged,
+        bool_or(estimated) AS estimated,
+        sum(coverage * 900.0) AS covered
+    FROM b15
+    GROUP BY ALL
+)
 """
 
 
