@@ -25,8 +25,9 @@ bins' ``coverage``), ``stuck`` (the same value in :data:`STUCK_READINGS` or more
 readings: a counter of a load that never stops (:data:`CONTINUOUS_ROLES`) that does not
 move, or a repeated non-zero interval value), ``spike`` (a quantity above the meter's median +
 :data:`SPIKE_MADS` robust standard deviations and above twice its 99th percentile, so that the
-on-state of an on/off load or a season is not a spike), ``skew`` (a timestamp more than 5 % of a step off the
-meter's grid). A gap is never filled: nothing is invented, coverage tells what is missing.
+on-state of an on/off load or a season is not a spike), ``skew`` (a timestamp more than 5 %
+of a step off the meter's grid). A gap is never filled: nothing is invented, coverage tells
+what is missing.
 
 **Rollups.** Intervals are cut at 15-minute boundaries (in UTC, which are also local
 15-minute boundaries in every zone in use) and their quantity spread over the pieces in
@@ -35,8 +36,8 @@ labelled with its local wall time and kept apart by its UTC offset, so the repea
 daylight-saving change gives two hourly rows, the skipped hour none, and a local day is 23,
 24 or 25 hours long. ``intervals`` counts the intervals that end in the bin (an interval
 spread over several bins counts once), ``flagged`` those of them with a flag, and
-``expected_intervals`` the meter's nominal steps in the bin. ``coverage`` is the share of the bin's seconds covered by intervals of
-known quantity.
+``expected_intervals`` the meter's nominal steps in the bin. ``coverage`` is the share of the
+bin's seconds covered by intervals of known quantity.
 
 **Cache.** Built rollups are files under ``lake/telemetry/derived/<generation>/`` with a
 ``state.json`` naming the readings batches and the meter tree they were built from;
