@@ -22,18 +22,22 @@ Flags (one per interval; the first that applies in this order): ``negative``, ``
 interval's energy is exact in total but its spread over the gap is not, so its bins are
 ``estimated``; for interval readings the missing intervals are simply absent and lower the
 bins' ``coverage``), ``stuck`` (the same value in :data:`STUCK_READINGS` or more consecutive
-readings: a counter that does not move, or an interval value repeated; zero readings are not
-stuck), ``spike`` (a quantity above the meter's median + :data:`SPIKE_MADS` robust standard
-deviations and twice the median), ``skew`` (a timestamp more than 5 % of a step off the
-meter's grid). A gap is never filled: nothing is invented, coverage tells what is missing.
+readings: a counter of a load that never stops (:data:`CONTINUOUS_ROLES`) that does not
+move, or a repeated non-zero interval value), ``spike`` (a quantity above the meter's median +
+:data:`SPIKE_MADS` robust standard deviations and above twice its 99th percentile, so that the
+on-state of an on/off load or a season is not a spike), ``skew`` (a timestamp more than 5 %
+of a step off the meter's grid). A gap is never filled: nothing is invented, coverage tells
+what is missing.
 
 **Rollups.** Intervals are cut at 15-minute boundaries (in UTC, which are also local
 15-minute boundaries in every zone in use) and their quantity spread over the pieces in
 proportion to time. The 15-minute bins are summed into local hours, days and months: a bin is
 labelled with its local wall time and kept apart by its UTC offset, so the repeated hour of a
 daylight-saving change gives two hourly rows, the skipped hour none, and a local day is 23,
-24 or 25 hours long. ``coverage`` is the share of the bin's seconds covered by intervals of
-known quantity.
+24 or 25 hours long. ``intervals`` counts the intervals that end in the bin (an interval
+spread over several bins counts once), ``flagged`` those of them with a flag, and
+``expected_intervals`` the meter's nominal steps in the bin. ``coverage`` is the share of the
+bin's seconds covered by intervals of known quantity.
 
 **Cache.** Built rollups are files under ``lake/telemetry/derived/<generation>/`` with a
 ``state.json`` naming the readings batches and the meter tree they were built from;
@@ -91,7 +95,14 @@ SPIKE_MADS = 10.0
 #: Readings per chunk of meters in :func:`refresh` (about 4 M: sorted and aggregated within
 #: a few hundred MB).
 CHUNK_READINGS = 4_000_000
-_VERSION = 1
+_VERSION = 2
+#: Roles whose load never stops: a counter of theirs that does not move is ``stuck``. Heat
+#: export, on-site generation (night), fuel (generator off) and water (dry coolers in winter)
+#: may rightly stand still for hours or months.
+CONTINUOUS_ROLES: tuple[str, ...] = (
+    "incomer", "ups_input", "ups_output", "pdu_output", "it_input", "cooling", "other", "non_dc",
+)  # fmt: skip
+_CONTINUOUS_SQL = ", ".join(f"'{r}'" for r in CONTINUOUS_ROLES)
 _FLAG_ORDER = ("negative", "rollover", "reset", "gap", "stuck", "spike", "skew")
 
 
@@ -227,7 +238,10 @@ raw AS (
         CASE WHEN kind = 'counter' THEN value - prev_value ELSE value END AS delta,
         rollover, scale, is_power,
         prev_ts IS NOT NULL AND epoch(ts_utc) - epoch(prev_ts) > 1.5 * step_s AS f_gap,
-        run_length >= {STUCK_READINGS} AND value <> 0 AND changed = 0 AS f_stuck,
+        run_length >= {STUCK_READINGS} AND changed = 0 AND (
+            (kind = 'interval' AND value <> 0)
+            OR (kind = 'counter' AND role IN ({_CONTINUOUS_SQL}))
+        ) AS f_stuck,
         least(epoch(ts_utc) % step_s, step_s - epoch(ts_utc) % step_s) > 0.05 * step_s
             AS f_skew
     FROM sized
@@ -255,11 +269,12 @@ valued AS (
     FROM q
 ),
 typical AS (
-    SELECT meter, median(quantity) AS med FROM valued GROUP BY meter
+    SELECT meter, median(quantity) AS med, quantile_cont(quantity, 0.99) AS p99
+    FROM valued GROUP BY meter
 ),
 robust AS (
-    SELECT v.meter, t.med, median(abs(v.quantity - t.med)) AS mad
-    FROM valued v JOIN typical t USING (meter) GROUP BY v.meter, t.med
+    SELECT v.meter, t.med, t.p99, median(abs(v.quantity - t.med)) AS mad
+    FROM valued v JOIN typical t USING (meter) GROUP BY v.meter, t.med, t.p99
 )
 SELECT v.site, v.meter, v.role, v.unit, v.tz, v.start_utc, v.end_utc,
     CAST(epoch(v.end_utc) - epoch(v.start_utc) AS INTEGER) AS seconds,
@@ -271,7 +286,7 @@ FROM (
     SELECT valued.*,
         quantity IS NOT NULL AND robust.mad IS NOT NULL
             AND quantity > robust.med + {SPIKE_MADS} * 1.4826 * robust.mad
-            AND quantity > 2 * robust.med AND robust.med > 0 AS f_spike
+            AND quantity > 2 * robust.p99 AND robust.med > 0 AS f_spike
     FROM valued JOIN robust USING (meter)
 ) v
 """
@@ -537,7 +552,7 @@ def _bins_15min_sql() -> str:
     return f"""
 WITH pieces AS (
     SELECT site, meter, role, unit, tz, step_s, {bucket} AS bin,
-        seconds AS covered, quantity, flag, estimated, 1 AS parts
+        seconds AS covered, quantity, flag, estimated, true AS is_end
     FROM iv WHERE {bucket} = {last}
     UNION ALL
     SELECT site, meter, role, unit, tz, step_s, bin,
@@ -545,7 +560,7 @@ WITH pieces AS (
             AS covered,
         quantity * (epoch(least(end_utc, bin + INTERVAL 15 MINUTE))
             - epoch(greatest(start_utc, bin))) / nullif(seconds, 0) AS quantity,
-        flag, true AS estimated, 2 AS parts
+        flag, true AS estimated, bin = {last} AS is_end
     FROM (
         SELECT *, unnest(generate_series({bucket}, {last}, INTERVAL 15 MINUTE)) AS bin
         FROM iv WHERE {bucket} <> {last}
@@ -556,8 +571,8 @@ SELECT site, meter, any_value(role) AS role, any_value(unit) AS unit, any_value(
     CAST(timezone(any_value(tz), CAST(bin AS TIMESTAMPTZ)) AS TIMESTAMP) AS period_local,
     sum(quantity) AS quantity,
     CAST(round(900 / any_value(step_s)) AS INTEGER) AS expected_intervals,
-    CAST(count(*) AS INTEGER) AS intervals,
-    CAST(count(flag) AS INTEGER) AS flagged,
+    CAST(count(*) FILTER (WHERE is_end) AS INTEGER) AS intervals,
+    CAST(count(flag) FILTER (WHERE is_end) AS INTEGER) AS flagged,
     bool_or(estimated) AS estimated,
     least(1.0, sum(CASE WHEN quantity IS NOT NULL THEN covered ELSE 0 END) / 900.0) AS coverage,
     any_value(step_s) AS step_s
