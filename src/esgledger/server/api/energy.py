@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from esgledger.access import Principal
-from esgledger.energy import service
+from esgledger.energy import service, views
 from esgledger.server.deps import Allowed, WorkspaceDep
 from esgledger.server.problems import problem_responses
 
@@ -47,3 +48,64 @@ def sites(ws: WorkspaceDep, principal: Reader) -> list[SiteTelemetryOut]:
         )
         for v in service.sites_view(ws, principal)
     ]
+
+
+class RollupRowOut(BaseModel):
+    """One bin of a meter's rollup (:func:`esgledger.energy.rollups.rollup`): energy in kWh
+    (water in L, see ``unit``), local wall time of the bin, coverage 0-1."""
+
+    site: str
+    meter: str
+    role: str
+    unit: str
+    period_start_utc: datetime
+    period_local: datetime
+    quantity: float | None
+    expected_intervals: int
+    intervals: int
+    flagged: int
+    estimated: bool
+    coverage: float | None
+
+
+class SiteRollupOut(BaseModel):
+    """The rollup of one site over a period (the data of the page ``/energy/sites/{site}``):
+    the period as read (``None`` when the site has no readings yet) and its bins."""
+
+    site: str
+    grain: str
+    period: str | None
+    period_start: date | None
+    period_end: date | None
+    rows: list[RollupRowOut]
+
+
+@router.get(
+    "/sites/{site}/rollup",
+    responses=problem_responses(403, 404, 422),
+    response_model=SiteRollupOut,
+)
+def site_rollup(
+    ws: WorkspaceDep,
+    principal: Reader,
+    site: str,
+    grain: Annotated[str, Query(description="15min, hour, day or month")] = "month",
+    period: Annotated[
+        str | None,
+        Query(
+            description="2024, 2024-03, 2024-03-05 or 2024-01-01:2024-06-30; default the "
+            "twelve months up to the site's latest month with data"
+        ),
+    ] = None,
+) -> SiteRollupOut:
+    """The ``grain`` rollup of one metered site in the caller's scope (a site out of scope is
+    not found) over a period of local dates."""
+    chosen, rows = views.site_rollup(ws, principal, site, grain, period)
+    return SiteRollupOut(
+        site=site,
+        grain=grain,
+        period=None if chosen is None else chosen.label,
+        period_start=None if chosen is None else chosen.start,
+        period_end=None if chosen is None else chosen.end,
+        rows=[RollupRowOut(**row) for row in rows],
+    )
