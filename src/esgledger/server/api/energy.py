@@ -31,7 +31,12 @@ class SiteTelemetryOut(BaseModel):
     flagged_intervals: int
 
 
-@router.get("/sites", responses=problem_responses(401, 403), response_model=list[SiteTelemetryOut])
+@router.get(
+    "/sites",
+    operation_id="energy-sites",
+    responses=problem_responses(401, 403),
+    response_model=list[SiteTelemetryOut],
+)
 def sites(ws: WorkspaceDep, principal: Reader) -> list[SiteTelemetryOut]:
     """The metered sites the caller may see: meters, roles, time zone, months covered, mean
     monthly coverage (0-1) and flagged intervals."""
@@ -82,6 +87,7 @@ class SiteRollupOut(BaseModel):
 
 @router.get(
     "/sites/{site}/rollup",
+    operation_id="energy-site_rollup",
     responses=problem_responses(403, 404, 422),
     response_model=SiteRollupOut,
 )
