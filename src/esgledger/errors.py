@@ -23,6 +23,7 @@ __all__ = [
     "FactorNotFoundError",
     "FxRateMissingError",
     "InputError",
+    "InsufficientDataError",
     "Issue",
     "NotFoundError",
     "PriceIndexMissingError",
@@ -213,6 +214,16 @@ class InputError(EsgledgerError, ValueError):
     def write_report(self, path: str | Path) -> None:
         """Write :meth:`report_csv` to ``path`` (UTF-8 with BOM, so Excel shows Chinese)."""
         Path(path).write_text(self.report_csv(), encoding="utf-8-sig")
+
+
+class InsufficientDataError(InputError):
+    """Data too short, too sparse or too flat for the model asked of it (an energy baseline's
+    sufficiency rules failed). ``findings`` are the failed rules, each with the data that
+    reproduces it (``esgledger.energy.findings.Finding``)."""
+
+    def __init__(self, summary: str, findings: Sequence[object] = ()):
+        self.findings: tuple[object, ...] = tuple(findings)
+        super().__init__(summary)
 
 
 def issues_to_csv(issues: Iterable[Issue]) -> str:

@@ -17,13 +17,13 @@ one entry point of the CLI (``esgledger batches list|show|withdraw|supersede``) 
 Both changes record an audit event (``batch.withdraw``, ``batch.supersede``; the import of the
 corrected file its own ``import.activities``) in their transaction.
 
-Which kinds can be corrected (``docs/platform/corrections.md``): only ``activities``. An
-activity batch is an immutable lake file whose rows belong to it alone, so leaving it out of a
-calculation removes exactly its rows. The other kinds write rows into tables by key
-(entities, sites, factors, FX rates, metric values, targets…): a later file overwrites the
-earlier one's rows, so "withdrawing" such a batch could not bring back what it replaced. Their
-correction is a new import of the corrected rows; withdrawing or superseding them is refused
-with that advice.
+Which kinds can be corrected (``docs/platform/corrections.md``): ``activities`` and meter
+``readings``. Such a batch is an immutable lake file whose rows belong to it alone, so leaving
+it out of a calculation (or of the telemetry rollups) removes exactly its rows. The other
+kinds write rows into tables by key (entities, sites, factors, FX rates, metric values,
+targets…): a later file overwrites the earlier one's rows, so "withdrawing" such a batch could
+not bring back what it replaced. Their correction is a new import of the corrected rows;
+withdrawing or superseding them is refused with that advice.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ __all__ = [
 ]
 
 #: The import kinds whose batches can be withdrawn or superseded (see the module docstring).
-CORRECTABLE_KINDS: tuple[str, ...] = ("activities",)
+CORRECTABLE_KINDS: tuple[str, ...] = ("activities", "readings")
 
 #: The longest reason accepted [characters].
 REASON_CHARS = 1000

@@ -30,6 +30,7 @@ EXIT_ERROR = 1
 #: class of :mod:`esgledger.errors` has its row (a test walks the subclasses, as it does for
 #: the server's ``PROBLEM_TYPES``); classes defined elsewhere take their nearest ancestor's.
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (errors.InsufficientDataError, EXIT_REJECTED),
     (errors.InputError, EXIT_REJECTED),
     (errors.WorkspaceBusyError, EXIT_REJECTED),
     (errors.WorkspaceError, EXIT_ERROR),

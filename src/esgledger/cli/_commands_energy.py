@@ -19,6 +19,11 @@ import typer
 from rich import box
 from rich.table import Table
 
+from esgledger.cli import (
+    _commands_energy_baseline,
+    _commands_energy_kpi,
+    _commands_energy_whatif,
+)
 from esgledger.cli._app import app
 from esgledger.cli._commands_workspace import _fail, _stdout
 from esgledger.errors import EsgledgerError
@@ -32,6 +37,9 @@ energy_app = typer.Typer(
 app.add_typer(energy_app, name="energy")
 
 WorkspaceArgument = Annotated[Path, typer.Argument(help="Workspace folder.")]
+
+for _area in (_commands_energy_kpi, _commands_energy_baseline, _commands_energy_whatif):
+    _area.register(energy_app)
 
 
 @energy_app.command("rollup")

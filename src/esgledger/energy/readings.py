@@ -42,6 +42,7 @@ from esgledger.ingest.batches import (
     already_imported,
     batch_ids,
     commit_batch,
+    current_context,
     file_sha256,
     fsync_file,
 )
@@ -355,7 +356,12 @@ def _conflicts(
     con: duckdb.DuckDBPyConnection, workspace: Workspace, name: str
 ) -> tuple[int, list[Issue], int]:
     """Compare with stored readings of the same meters: ``(skipped, issues, total)``."""
-    files = reading_files(workspace, statuses=LIVE_STATUSES)
+    replaced = current_context().replaces
+    files = [
+        (batch, path)
+        for batch, path in reading_files(workspace, statuses=LIVE_STATUSES)
+        if batch not in replaced
+    ]
     if not files:
         con.execute("CREATE TABLE same AS SELECT __row FROM typed WHERE false")
         return 0, [], 0

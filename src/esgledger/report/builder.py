@@ -40,6 +40,9 @@ from esgledger.access.principal import Principal
 from esgledger.disclosure import Catalogue, Derived, content_index, derive
 from esgledger.disclosure.catalogue import CatalogueItem
 from esgledger.disclosure.content_index import ContentIndex
+from esgledger.energy.kpi_service import kpis as energy_kpis
+from esgledger.energy.meters import data_centre_sites
+from esgledger.energy.periods import parse_period
 from esgledger.errors import EsgledgerError
 from esgledger.i18n import strings_table, ui
 from esgledger.report import charts
@@ -239,6 +242,7 @@ class ReportFacts:
     cfe_scores: Mapping[str, float] = field(default_factory=dict)
     site_types: Mapping[str, str] = field(default_factory=dict)
     notes: Mapping[str, Text] = field(default_factory=dict)
+    energy_kpis: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def _whole_year(row: Mapping[str, Any], year: int) -> bool:
@@ -518,7 +522,17 @@ def _gather(workspace: Workspace, run_id: str | None) -> ReportFacts:
         cfe_scores=scores,
         site_types=site_types,
         notes=notes,
+        energy_kpis=_energy_kpis(workspace, year),
     )
+
+
+def _energy_kpis(workspace: Workspace, year: int) -> dict[str, dict[str, Any]]:
+    """PUE, WUE, CUE and REF of the reporting year for each site with meters
+    (:func:`esgledger.energy.kpi_service.kpis`); empty when no site has meters."""
+    if not data_centre_sites(workspace):
+        return {}
+    found = energy_kpis(workspace, period=parse_period(str(year)))
+    return {k.site: k.to_json() for k in found if k.site is not None and k.pue is not None}
 
 
 # ---- layout: facts -> document (pure) ----------------------------------------------------
@@ -1281,13 +1295,33 @@ class _Layout:
     def datacentres(self) -> list[Block]:
         blocks: list[Block] = []
         pue = self.f.inputs.config.green.pue
-        if pue:
+        metered = self.f.energy_kpis
+        if pue or metered:
+            # the telemetry's KPIs where the site has meters, else the typed [green] pue
+            rows = []
+            for site in sorted(set(pue) | set(metered)):
+                k = metered.get(site)
+                if k is not None:
+                    source = _t("b.dc_source_metered", category=str(k.get("pue_category")))
+                    rows.append(
+                        (site, k.get("pue"), k.get("wue_l_per_kwh"), k.get("cue_kg_per_kwh"),
+                         k.get("ref"), source)
+                    )  # fmt: skip
+                else:
+                    rows.append((site, pue[site], None, None, None, _t("b.dc_source_typed")))
             blocks.append(
                 DataTable(
                     "pue",
                     _t("b.pue_table"),
-                    (Column("site", _t("b.site")), Column("pue", Text.same("PUE"), decimals=2)),
-                    tuple((site, value) for site, value in sorted(pue.items())),
+                    (
+                        Column("site", _t("b.site")),
+                        Column("pue", Text.same("PUE"), decimals=2),
+                        Column("wue", Text.same("WUE"), unit="L/kWh", decimals=2),
+                        Column("cue", Text.same("CUE"), unit="kg CO2e/kWh", decimals=3),
+                        Column("ref", Text.same("REF"), decimals=3),
+                        Column("source", _t("b.dc_source")),
+                    ),
+                    tuple(rows),
                 )
             )
         sites = dict(self.f.inventory.get("by_site", {}))

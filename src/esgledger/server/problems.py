@@ -46,6 +46,7 @@ PROBLEM_TYPES: tuple[tuple[type[BaseException], int, str, str, str], ...] = (
     (errors.WorkspaceBusyError, 503, "busy", "Workspace busy", "工作区繁忙"),
     (errors.WorkspaceError, 503, "unavailable", "Workspace unavailable", "工作区不可用"),
     (errors.TooManyRequestsError, 429, "too-many-requests", "Too many requests", "请求过于频繁"),
+    (errors.InsufficientDataError, 422, *_INPUT),
     (errors.InputError, 422, *_INPUT),
     (errors.UnitError, 422, *_INPUT),
     (errors.UnknownActivityError, 422, *_INPUT),

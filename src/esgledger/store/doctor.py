@@ -2,6 +2,7 @@
 
 A workspace keeps two kinds of things in two places: registry rows in the database
 (``import_batches``, ``runs``) and files in the lake (``lake/activities/<batch>.parquet``,
+``lake/telemetry/readings/<batch>.parquet``, ``lake/telemetry/weather/<batch>.parquet``,
 ``lake/runs/<run>/``). Imports and calculations write the file first, under a temporary name,
 rename it under the workspace's write lock and commit the row before the lock is released
 (``docs/hardening/concurrency.md``). A process killed part of the way leaves:
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["Finding", "examine"]
 
 ACTIVITIES_DIR = "activities"
+#: Lake folders holding one file per import batch (activities, meter readings, weather).
+BATCH_DIRS: tuple[str, ...] = (ACTIVITIES_DIR, "telemetry/readings", "telemetry/weather")
 RUNS_DIR = "runs"
 RUN_TMP_PREFIX = ".tmp-"
 RUN_OWNER_FILE = ".owner"
@@ -175,9 +178,17 @@ def _lake_findings(workspace: Workspace, session: Session, repair: bool) -> list
                     repairable=False,
                 )
         findings.append(finding)
-    folder = lake / ACTIVITIES_DIR
-    if not folder.is_dir():
-        return findings
+    for name in BATCH_DIRS:
+        folder = lake / name
+        if folder.is_dir():
+            findings += _folder_debris(workspace, folder, named, repair)
+    return findings
+
+
+def _folder_debris(
+    workspace: Workspace, folder: Path, named: set[Path], repair: bool
+) -> list[Finding]:
+    findings: list[Finding] = []
     for path in sorted(folder.iterdir()):
         if path.name.endswith(".tmp"):
             owner = _temp_owner(path.name)

@@ -1,0 +1,155 @@
+"""The readings import: instants from offsets or the site's zone, idempotent per (meter,
+timestamp), a stored key with another value refused, every bad row named, nothing written
+on rejection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from _energy_support import import_meters, import_readings, meter, organise, series
+from esgledger.energy import rollups
+from esgledger.energy.readings import LAKE_DIR, reading_files
+from esgledger.errors import InputError
+from esgledger.ingest.importers import import_file
+from esgledger.store import Workspace
+
+CST = timezone(timedelta(hours=8))
+
+
+@pytest.fixture
+def metered(workspace: Workspace) -> Workspace:
+    organise(workspace)
+    import_meters(
+        workspace,
+        [meter("IN", "incomer", kind="counter"), meter("IT", "it_input", parent="IN")],
+    )
+    return workspace
+
+
+def _lake_files(ws: Workspace) -> list[Path]:
+    folder = ws.lake / LAKE_DIR
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def test_offsets_and_local_times_are_one_instant_and_reimport_is_idempotent(
+    metered: Workspace,
+) -> None:
+    start = datetime(2024, 1, 1, 0, 15, tzinfo=CST)
+    first = import_readings(metered, series("IT", start, [10.0, 11.0, 12.0]))
+    assert first.created
+    assert first.rows == 3
+    # the same readings as local times (no offset) of the site's zone Asia/Shanghai, plus one
+    local = series("IT", start.replace(tzinfo=None), [10.0, 11.0, 12.0, 13.0])
+    second = import_readings(metered, local, fmt="csv")
+    assert second.rows == 1
+    assert "3 reading(s) already stored were skipped" in second.message
+    table = rollups.intervals(metered, meters=["IT"])
+    assert table.column("quantity").to_pylist() == [10.0, 11.0, 12.0, 13.0]
+    assert str(table.column("end_utc")[0].as_py()) == "2023-12-31 16:15:00"
+
+
+def test_a_stored_key_with_another_value_is_refused(metered: Workspace) -> None:
+    start = datetime(2024, 1, 1, 0, 15, tzinfo=CST)
+    import_readings(metered, series("IT", start, [10.0, 11.0]))
+    files = _lake_files(metered)
+    with pytest.raises(InputError) as info:
+        import_readings(metered, series("IT", start, [10.0, 99.0]))
+    (issue,) = info.value.issues
+    assert (issue.row, issue.column, issue.value) == (2, "value", "99.0")
+    assert "already has the reading 11.0" in issue.problem
+    assert "supersede" in issue.fix
+    assert _lake_files(metered) == files
+
+
+def test_every_bad_row_is_named_and_nothing_is_written(metered: Workspace) -> None:
+    rows = [
+        ("IT", "2024-01-01T00:15:00+08:00", "1.5"),
+        ("GHOST", "2024-01-01T00:15:00+08:00", "1"),
+        ("IT", "2024-02-30T00:00:00+08:00", "1"),
+        ("IT", "yesterday", "1"),
+        ("IT", "2024-01-01T00:30:00+08:00", "1,5"),
+        ("IT", "2024-01-01T00:45:00+08:00", "inf"),
+        ("", "2024-01-01T00:45:00+08:00", "1"),
+    ]
+    table = pa.table(
+        {
+            "meter": [r[0] for r in rows],
+            "timestamp": [r[1] for r in rows],
+            "value": [r[2] for r in rows],
+        }
+    )
+    with pytest.raises(InputError) as info:
+        import_readings(metered, table, fmt="csv")
+    found = {(i.row, i.column, i.problem) for i in info.value.issues}
+    assert (3, "meter", "unknown meter") in found
+    assert (4, "timestamp", "not a timestamp") in found
+    assert (5, "timestamp", "not a timestamp") in found
+    assert (6, "value", "not a number") in found
+    assert (7, "value", "not a number") in found
+    assert (8, "meter", "the meter is empty") in found
+    assert _lake_files(metered) == []
+    assert reading_files(metered) == []
+
+
+def test_two_readings_of_one_meter_at_one_instant_are_refused(metered: Workspace) -> None:
+    rows = [
+        ("IT", "2024-01-01T00:15:00+08:00", 1.0),
+        ("IT", "2023-12-31T16:15:00Z", 2.0),
+    ]
+    with pytest.raises(InputError) as info:
+        import_readings(metered, rows)
+    (issue,) = info.value.issues
+    assert issue.row == 2
+    assert issue.column == "timestamp"
+    assert "another reading at this instant (row 1)" in issue.problem
+
+
+def test_chinese_headers_and_typed_parquet_timestamps(metered: Workspace, tmp_path: Path) -> None:
+    csv_file = tmp_path / "读数.csv"
+    csv_file.write_text("计量表,时间,读数\nIT,2024-01-01 00:15:00,7\n", encoding="utf-8")
+    assert import_file(metered, "readings", csv_file).rows == 1
+    naive = pa.table(
+        {
+            "meter": ["IT"],
+            "timestamp": pa.array([datetime(2024, 1, 1, 0, 30)], pa.timestamp("us")),
+            "value": [8.0],
+        }
+    )
+    aware = pa.table(
+        {
+            "meter": ["IT"],
+            "timestamp": pa.array(
+                [datetime(2023, 12, 31, 16, 45, tzinfo=UTC)], pa.timestamp("us", "UTC")
+            ),
+            "value": [9.0],
+        }
+    )
+    for name, table in (("naive.parquet", naive), ("aware.parquet", aware)):
+        pq.write_table(table, tmp_path / name)
+        assert import_file(metered, "readings", tmp_path / name).rows == 1
+    stamps = [
+        str(t) for t in rollups.intervals(metered, meters=["IT"]).column("end_utc").to_pylist()
+    ]
+    assert stamps == ["2023-12-31 16:15:00", "2023-12-31 16:30:00", "2023-12-31 16:45:00"]
+
+
+def test_a_readings_batch_is_corrected_by_superseding_it(metered: Workspace) -> None:
+    from esgledger.access.principal import Principal
+    from esgledger.batches import service
+
+    start = datetime(2024, 1, 1, 0, 15, tzinfo=CST)
+    old = import_readings(metered, series("IT", start, [10.0, 11.0]))
+    corrected = metered.root / "corrected.csv"
+    corrected.write_text(
+        "meter,timestamp,value\nIT,2024-01-01T00:15:00+08:00,10\n"
+        "IT,2024-01-01T00:30:00+08:00,12.5\n",
+        encoding="utf-8",
+    )
+    service.supersede(metered, Principal.local(), old.batch_id, corrected, "meter re-read")
+    values = rollups.intervals(metered, meters=["IT"]).column("quantity").to_pylist()
+    assert values == [10.0, 12.5]
