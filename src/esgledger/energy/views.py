@@ -17,6 +17,8 @@ the period (default: the twelve months ending with the site's last month of data
 * **Coverage and flags** per meter over the period, and the flagged intervals grouped into
   runs (consecutive intervals of one meter with the same flag).
 * **The meter tree** (parent → children) with each meter's energy and coverage.
+* **The KPI panel**: :func:`esgledger.energy.kpi_service.site_kpis` over the same period
+  (:func:`kpi_panel`).
 
 Nothing is filled or clamped: a month, hour or meter without readings is ``None``.
 """
@@ -30,10 +32,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from esgledger.energy import rollups, service
+from esgledger.energy import kpi_service, rollups, service
+from esgledger.energy.kpi import SiteKpis
 from esgledger.energy.meters import Meter, load_meters
 from esgledger.energy.periods import Period, parse_period, rolling_12_months
 from esgledger.energy.roles import IT_ROLE_BY_CATEGORY, ROLES
+from esgledger.i18n import Text
 
 if TYPE_CHECKING:
     from esgledger.access import Principal
@@ -43,12 +47,15 @@ __all__ = [
     "FLAG_RUNS_SHOWN",
     "FlagRun",
     "HourlyDay",
+    "KpiCheck",
+    "KpiPanel",
     "MeterCoverage",
     "MeterNode",
     "MonthRoles",
     "SiteEnergyView",
     "default_period",
     "it_role",
+    "kpi_panel",
     "site_rollup",
     "site_view",
     "top_meters",
@@ -117,12 +124,93 @@ class MeterNode:
 
 
 @dataclass(frozen=True, slots=True)
+class KpiCheck:
+    """A finding of the KPIs: its code, severity and bilingual text."""
+
+    code: str
+    severity: str
+    text: Text
+
+
+@dataclass(frozen=True, slots=True)
+class KpiPanel:
+    """The KPIs of the site over the period (:class:`esgledger.energy.kpi.SiteKpis`, see
+    ``docs/energy/kpis.md``): ratios dimensionless, WUE [L/kWh], CUE [kg CO2e/kWh], energies
+    [kWh], ``co2e_t`` [t CO2e, location-based]; ``None`` = not computed (the reason is among
+    ``notes``). ``scores`` is the data-quality score 0-1 per KPI, ``checks`` the failed
+    balance checks, ``grid_factor`` the factor behind CUE (id, source, vintage)."""
+
+    pue: float | None
+    pue_category: str | None
+    dcie: float | None
+    ppue: Mapping[str, float | None]
+    clf: float | None
+    plf: float | None
+    olf: float | None
+    unattributed_ratio: float | None
+    wue_l_per_kwh: float | None
+    cue_kg_per_kwh: float | None
+    cue_market_kg_per_kwh: float | None
+    ref: float | None
+    erf: float | None
+    ere: float | None
+    e_it_kwh: float | None
+    e_dc_kwh: float | None
+    co2e_t: float | None
+    scores: Mapping[str, float | None]
+    checks: tuple[KpiCheck, ...]
+    notes: tuple[KpiCheck, ...]
+    grid_factor: tuple[str, ...] | None
+
+
+def _check(finding: Any) -> KpiCheck:
+    return KpiCheck(code=finding.code, severity=finding.severity, text=finding.text)
+
+
+def kpi_panel(kpis: SiteKpis) -> KpiPanel:
+    """The panel of one :class:`SiteKpis` (the unattributed remainder as a share of E_IT, so
+    that 1 + CLF + PLF + OLF + it = PUE)."""
+    factor = kpis.provenance.get("grid_factor")
+    unattributed = (
+        kpis.unattributed_kwh / kpis.e_it_kwh
+        if kpis.unattributed_kwh is not None and kpis.e_it_kwh
+        else None
+    )
+    return KpiPanel(
+        pue=kpis.pue,
+        pue_category=kpis.pue_category,
+        dcie=kpis.dcie,
+        ppue=dict(kpis.ppue),
+        clf=kpis.clf,
+        plf=kpis.plf,
+        olf=kpis.olf,
+        unattributed_ratio=unattributed,
+        wue_l_per_kwh=kpis.wue_l_per_kwh,
+        cue_kg_per_kwh=kpis.cue_kg_per_kwh,
+        cue_market_kg_per_kwh=kpis.cue_market_kg_per_kwh,
+        ref=kpis.ref,
+        erf=kpis.erf,
+        ere=kpis.ere,
+        e_it_kwh=kpis.e_it_kwh,
+        e_dc_kwh=kpis.e_dc_kwh,
+        co2e_t=None if kpis.co2e_kg is None else kpis.co2e_kg / 1000.0,
+        scores=dict(kpis.quality.scores),
+        checks=tuple(_check(f) for f in kpis.quality.findings),
+        notes=tuple(_check(f) for f in kpis.findings),
+        grid_factor=None
+        if not factor
+        else tuple(str(factor.get(k) or "") for k in ("factor_id", "source", "vintage")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class SiteEnergyView:
     """The site page: the site, its time zone, the period (``default_period``: whether it is
     the default headline period), the energy roles it meters in :data:`ROLES` order, the
     IT role of the profile (``None`` without IT meters), the months, the hourly IT profile,
     coverage per meter, the flag runs (newest first, at most :data:`FLAG_RUNS_SHOWN`; all
-    counted in ``flag_runs_total``) and the meter tree's roots."""
+    counted in ``flag_runs_total``), the meter tree's roots and the KPI panel (``None``
+    without readings)."""
 
     site: str
     timezone: str
@@ -136,6 +224,7 @@ class SiteEnergyView:
     flag_runs: tuple[FlagRun, ...]
     flag_runs_total: int
     tree: tuple[MeterNode, ...]
+    kpis: KpiPanel | None
 
 
 def top_meters(meters: Sequence[Meter]) -> dict[str, list[Meter]]:
@@ -306,6 +395,7 @@ def site_view(
     """
     service.require_site(workspace, principal, site)
     chosen = parse_period(period) if period else default_period(workspace, site)
+    kpis = None if chosen is None else kpi_panel(kpi_service.site_kpis(workspace, site, chosen))
     meters = load_meters(workspace, site=site)
     zone_name = meters[0].timezone if meters else "UTC"
     if chosen is None:  # meters, no readings yet
@@ -384,4 +474,5 @@ def site_view(
         flag_runs=tuple(runs[:FLAG_RUNS_SHOWN]),
         flag_runs_total=len(runs),
         tree=_tree(meters, coverage, None),
+        kpis=kpis,
     )

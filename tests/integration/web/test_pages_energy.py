@@ -45,6 +45,16 @@ def _cool_kwh(step: int) -> float:
     return 1.5 + 0.01 * (step % 7)
 
 
+def _light_kwh(step: int) -> float:
+    """Lighting and security (role ``other``) of a quarter: about 0.5 kWh."""
+    return 0.5 + 0.01 * (step % 3)
+
+
+def _incomer_kwh(step: int) -> float:
+    """The incomer: UPS input (IT + 5 % UPS loss) + cooling + other, nothing unmetered."""
+    return _it_kwh(step) * 1.05 + _cool_kwh(step) + _light_kwh(step)
+
+
 def _readings(code: str, value: Any, skip: range = range(0)) -> list[tuple[str, str, float]]:
     """Interval readings (the end of each 15 minutes marked) of one meter over the DAYS."""
     rows = []
@@ -78,9 +88,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoCopy:
             [
                 meter("INC", "incomer", name="Main incomer", name_zh="市电总进线"),
                 meter("UPSIN", "ups_input", parent="INC"),
-                meter("IT1", "it_input", parent="UPSIN", name=HOSTILE),
+                meter("UPSOUT", "ups_output", parent="UPSIN"),
+                meter("IT1", "it_input", parent="UPSOUT", name=HOSTILE),
                 meter("COOL", "cooling", parent="INC", name="Chiller plant"),
                 meter("COOL-A", "cooling", parent="COOL", name="Chiller A"),
+                meter("LIGHT", "other", parent="INC"),
                 meter("INC2", "incomer", site_code="DC2"),
             ],
         )
@@ -88,9 +100,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoCopy:
             ws,
             _readings("IT1", _it_kwh)
             + _readings("UPSIN", lambda s: _it_kwh(s) * 1.05)
+            + _readings("UPSOUT", lambda s: _it_kwh(s) * 1.01)
             + _readings("COOL", _cool_kwh)
             + _readings("COOL-A", lambda s: _cool_kwh(s) - 0.5, skip=GAP)
-            + _readings("INC", lambda s: _it_kwh(s) * 1.05 + _cool_kwh(s) + 0.5)
+            + _readings("LIGHT", _light_kwh)
+            + _readings("INC", _incomer_kwh)
             + _readings("INC2", lambda s: 4.0 + 0.1 * (s % 5)),
         )
         for username, role, scope in (
@@ -161,7 +175,7 @@ def test_monthly_energy_sums_top_meters_of_each_role(office: Any) -> None:
     # cooling is COOL alone: COOL-A is its sub-meter, counted once through COOL
     cooling = sum(_cool_kwh(s) for s in range(STEPS))
     assert value_of("Cooling") == pytest.approx(cooling, abs=0.5)
-    incomer = it_total * 1.05 + cooling + 0.5 * STEPS
+    incomer = sum(_incomer_kwh(s) for s in range(STEPS))
     assert value_of("Utility incomer") == pytest.approx(incomer, abs=0.5)
     # March has 31 days of which the readings cover 2
     assert _number(rows[0][-1]) == pytest.approx(100 * 2 / 31, abs=0.1)
@@ -191,7 +205,8 @@ def test_load_profile_coverage_flags_and_tree(office: Any) -> None:
     tree = page.split('id="energy-tree"', 1)[1]
     assert tree.index('data-meter="INC"') < tree.index('data-meter="COOL"')
     assert tree.index('data-meter="COOL"') < tree.index('data-meter="COOL-A"')
-    assert tree.index('data-meter="UPSIN"') < tree.index('data-meter="IT1"')
+    assert tree.index('data-meter="UPSIN"') < tree.index('data-meter="UPSOUT"')
+    assert tree.index('data-meter="UPSOUT"') < tree.index('data-meter="IT1"')
     assert "Main incomer" in tree
 
 
@@ -261,3 +276,25 @@ def test_the_api_twin_gives_the_rollup_of_the_page(office: Any) -> None:
     assert sum(it_days) == pytest.approx(sum(_it_kwh(s) for s in range(STEPS)))
     assert office.get("/api/v1/energy/sites/DC1/rollup?grain=week").status_code == 422
     assert office.get("/api/v1/energy/sites/DC1/rollup?period=2024-13").status_code == 422
+
+
+def test_the_kpi_panel_shows_pue_from_the_readings(office: Any) -> None:
+    page = office.get("/energy/sites/DC1?period=2024-03-01:2024-03-02").text
+    it_total = sum(_it_kwh(s) for s in range(STEPS))
+    incomer = sum(_incomer_kwh(s) for s in range(STEPS))
+    rows = {r[0]: r for r in _cell_numbers(page, "kpi-table")}
+    # PUE = E_DC / E_IT (ISO/IEC 30134-2 §6); E_DC is the incomer (no fuel, no non-DC load)
+    assert _number(rows["PUE"][1]) == pytest.approx(incomer / it_total, abs=0.0005)
+    assert _number(rows["DCiE"][1]) == pytest.approx(it_total / incomer, abs=0.0005)
+    # the IT energy is metered at the IT input: measurement category 3 (Green Grid WP#49)
+    figure = page.split('id="kpi-pue"', 1)[1].split("</div>\n</div>", 1)[0]
+    assert "PUE_L3," in figure
+    # CLF, PLF (UPS 4 % + distribution 1 % of IT) and OLF add up to PUE - 1 (nothing
+    # unattributed here)
+    clf = sum(_cool_kwh(s) for s in range(STEPS)) / it_total
+    olf = sum(_light_kwh(s) for s in range(STEPS)) / it_total
+    assert _number(rows["CLF"][1]) == pytest.approx(clf, abs=0.0005)
+    assert _number(rows["PLF"][1]) == pytest.approx(0.05, abs=0.0005)
+    assert _number(rows["OLF"][1]) == pytest.approx(olf, abs=0.0005)
+    waterfall = {r[0]: r[1] for r in _cell_numbers(page, "waterfall-table")}
+    assert _number(waterfall["PUE"]) == pytest.approx(1 + clf + 0.05 + olf, abs=0.0005)

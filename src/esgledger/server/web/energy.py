@@ -81,7 +81,8 @@ class EnergySitePage(PageContext):
     SiteEnergyView`), the role names, the period links (previous/next year label or
     ``None``), the monthly chart option, the IT load chart option (days × hours) and its
     table (months × hours, mean kWh per hour) with the bounds of its five classes [kWh,
-    lowest to highest hourly energy in six steps]."""
+    lowest to highest hourly energy in six steps], and the CLF/PLF/OLF waterfall option
+    (``None`` when a load factor is not computed)."""
 
     view: views.SiteEnergyView
     role_names: dict[str, Text]
@@ -92,6 +93,7 @@ class EnergySitePage(PageContext):
     load_chart: dict[str, Any]
     load_rows: tuple[LoadRow, ...]
     load_bounds: tuple[float, ...]
+    waterfall: dict[str, Any] | None
 
 
 def load_class(value: float | None, low: float, high: float) -> str:
@@ -224,6 +226,52 @@ def _load_table(view: views.SiteEnergyView, low: float, high: float) -> tuple[Lo
     return tuple(rows)
 
 
+def _waterfall(kpis: views.KpiPanel | None, lang: Lang) -> dict[str, Any] | None:
+    """ECharts option: PUE built up from 1 (IT) by CLF, PLF, OLF and the unattributed
+    remainder (a stacked bar over an invisible base)."""
+    if kpis is None or kpis.pue is None or None in (kpis.clf, kpis.plf, kpis.olf):
+        return None
+    steps = [
+        (ui("energy.kpi.step.it", lang), 1.0),
+        ("CLF", kpis.clf or 0.0),
+        ("PLF", kpis.plf or 0.0),
+        ("OLF", kpis.olf or 0.0),
+    ]
+    if kpis.unattributed_ratio is not None:
+        steps.append((ui("energy.kpi.step.unattributed", lang), kpis.unattributed_ratio))
+    base, bases, values = 0.0, [], []
+    for _name, value in steps:
+        bases.append(round(base if value >= 0 else base + value, 4))
+        values.append(round(abs(value), 4))
+        base += value
+    names = [name for name, _value in steps] + ["PUE"]
+    return {
+        "aria": {"enabled": True},
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "grid": {"left": 48, "right": 16, "top": 24, "bottom": 48},
+        "xAxis": {"type": "category", "data": names},
+        "yAxis": {"type": "value", "min": 0},
+        "series": [
+            {
+                "name": ui("energy.kpi.waterfall.base", lang),
+                "type": "bar",
+                "stack": "pue",
+                "silent": True,
+                "itemStyle": {"color": "transparent"},
+                "tooltip": {"show": False},
+                "data": [*bases, 0],
+            },
+            {
+                "name": ui("energy.kpi.waterfall.series", lang),
+                "type": "bar",
+                "stack": "pue",
+                "label": {"show": True, "position": "top"},
+                "data": [*values, round(kpis.pue, 4)],
+            },
+        ],
+    }
+
+
 def _neighbours(view: views.SiteEnergyView) -> tuple[str | None, str | None]:
     """Links to the previous and next calendar year when the period is a year."""
     if view.period.kind != "Y":
@@ -256,6 +304,7 @@ def energy_site(
         load_chart=_load_chart(view, bounds, lang),
         load_rows=_load_table(view, low, high),
         load_bounds=bounds,
+        waterfall=_waterfall(view.kpis, lang),
     )
     query = urlencode({"grain": "month", "period": view.period.label})
     return render(
