@@ -56,6 +56,7 @@ __all__ = [
     "default_period",
     "it_role",
     "kpi_panel",
+    "site_kpis",
     "site_rollup",
     "site_view",
     "top_meters",
@@ -379,6 +380,24 @@ def site_rollup(
     if chosen is None:
         return None, []
     return chosen, rollups.rollup(workspace, grain, sites=[site], period=chosen).to_pylist()
+
+
+def site_kpis(
+    workspace: Workspace, principal: Principal, site: str, period: str | None
+) -> SiteKpis:
+    """The KPIs of ``site`` (in scope) over ``period`` (text; default the headline twelve
+    months) — the API twin of the page's KPI panel.
+
+    Raises
+    ------
+    NotFoundError
+        For a site without meters or out of the principal's scope.
+    InputError
+        For a period that cannot be read.
+    """
+    service.require_site(workspace, principal, site)
+    chosen = parse_period(period) if period else default_period(workspace, site)
+    return kpi_service.site_kpis(workspace, site, chosen)
 
 
 def site_view(

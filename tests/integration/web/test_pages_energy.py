@@ -298,3 +298,16 @@ def test_the_kpi_panel_shows_pue_from_the_readings(office: Any) -> None:
     assert _number(rows["OLF"][1]) == pytest.approx(olf, abs=0.0005)
     waterfall = {r[0]: r[1] for r in _cell_numbers(page, "waterfall-table")}
     assert _number(waterfall["PUE"]) == pytest.approx(1 + clf + 0.05 + olf, abs=0.0005)
+
+
+def test_the_kpi_api_twin_agrees_with_the_panel_and_keeps_scope(demo: DemoCopy) -> None:
+    it_total = sum(_it_kwh(s) for s in range(STEPS))
+    incomer = sum(_incomer_kwh(s) for s in range(STEPS))
+    with page_client(demo, "owner.a") as client:
+        answer = client.get("/api/v1/energy/sites/DC1/kpis?period=2024-03-01:2024-03-02")
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["pue"] == pytest.approx(incomer / it_total)
+        assert body["pue_category"].startswith("PUE_L3,")
+        assert client.get("/api/v1/energy/sites/DC2/kpis").status_code == 404
+        assert client.get("/api/v1/energy/sites/DC1/kpis?period=2024-02-30").status_code == 422

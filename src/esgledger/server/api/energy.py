@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -115,3 +115,27 @@ def site_rollup(
         period_end=None if chosen is None else chosen.end,
         rows=[RollupRowOut(**row) for row in rows],
     )
+
+
+@router.get(
+    "/sites/{site}/kpis",
+    operation_id="energy-site_kpis",
+    responses=problem_responses(403, 404, 422),
+)
+def site_kpis(
+    ws: WorkspaceDep,
+    principal: Reader,
+    site: str,
+    period: Annotated[
+        str | None,
+        Query(
+            description="2024, 2024-03, 2024-03-05 or 2024-01-01:2024-06-30; default the "
+            "twelve months up to the site's latest month with data"
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    """The KPIs of one metered site in the caller's scope (the keys of ``esgledger energy
+    kpi --format json``: ``pue``, ``pue_category``, ``dcie``, ``ppue``, ``clf``, ``plf``,
+    ``olf``, ``wue_l_per_kwh``, ``cue_kg_per_kwh``, ``ref``, ``erf``, ``ere``, ``e_it_kwh``,
+    ``e_dc_kwh``, ``quality``, ``provenance``, ``findings``)."""
+    return views.site_kpis(ws, principal, site, period).to_json()
