@@ -21,6 +21,7 @@ from rich.table import Table
 
 from esgledger.cli import (
     _commands_energy_baseline,
+    _commands_energy_forecast,
     _commands_energy_kpi,
     _commands_energy_whatif,
 )
@@ -38,7 +39,12 @@ app.add_typer(energy_app, name="energy")
 
 WorkspaceArgument = Annotated[Path, typer.Argument(help="Workspace folder.")]
 
-for _area in (_commands_energy_kpi, _commands_energy_baseline, _commands_energy_whatif):
+for _area in (
+    _commands_energy_kpi,
+    _commands_energy_baseline,
+    _commands_energy_forecast,
+    _commands_energy_whatif,
+):
     _area.register(energy_app)
 
 

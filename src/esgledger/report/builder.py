@@ -1746,7 +1746,13 @@ def document_from_facts(facts: ReportFacts, generated_at: dt.datetime) -> Report
         "appendix.data": layout.data_tables,
     }
     titles = {spec.id: spec.title for spec in specs}
-    known = {spec.id for spec in specs if facts.inputs.includes(spec.id)}
+    known = {
+        spec.id
+        for spec in specs
+        if facts.inputs.includes(spec.id)
+        # metered data centres give the section its table even without a typed PUE
+        or (spec.id == "green.datacentres" and bool(facts.energy_kpis))
+    }
 
     def leaf(spec: _SectionSpec) -> Section:
         blocks: list[Block] = []

@@ -37,3 +37,12 @@ def test_report_takes_pue_wue_cue_ref_from_the_meters(sqlite_workspace):
     assert row[2] == pytest.approx(2.5)
     assert row[4] == pytest.approx(4_500 / 13_400)
     assert "PUE_L2,YM" in row[5].en
+
+
+def test_metered_data_centres_bring_the_section_without_a_typed_pue(sqlite_workspace):
+    ws = worked_example(sqlite_workspace)
+    import_rows(ws, "activities", [activity("electricity", 12_900_000, "kWh", site="DC1")])
+    calculate(ws, allow_unresolved=True)
+    doc = build_document(ws)
+    [table] = [t for t in _tables(doc) if t.id == "pue"]
+    assert [row[0] for row in table.rows] == ["DC1"]

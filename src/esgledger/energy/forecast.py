@@ -1,0 +1,1232 @@
+"""Forecasts of meter energy and PUE with statsforecast, and their backtests.
+
+电表能耗与 PUE 的预测（statsforecast）及其回测。
+
+The workspace adapters :func:`forecast_meters` and :func:`forecast_pue` read the telemetry
+rollups (:func:`esgledger.energy.rollups.rollup`) through :func:`meter_series` and
+:func:`daily_pue_series`; everything else here is pure.
+
+One long table goes in: ``series_id``, ``ts`` (a regular grid per series: 15 minutes, one
+hour or one day) and one value column named with its unit (``energy_kwh``, ``pue``, ...).
+:func:`forecast` returns the next ``h`` steps with one column per model (its ``alias``) and
+``<alias>-lo-<level>`` / ``<alias>-hi-<level>``; :func:`backtest` forecasts from earlier cutoffs
+(rolling origin, refitted at each cutoff) and scores each window against what happened: MAE,
+MAPE, CV(RMSE) and the MAE skill against seasonal naive, which is always among the models.
+
+Models are small frozen objects with an ``alias`` (:class:`MSTLModel`, :class:`AutoETSModel`,
+:class:`SeasonalNaiveModel`); their season lengths follow from the data frequency
+(:data:`FREQUENCIES`). A model that fails on a series leaves that series' columns empty and
+adds a :class:`~esgledger.energy.findings.Finding` (``energy.forecast.model_failed``); nothing
+is put in its place under the same name. ``docs/energy/forecasts.md`` gives the formulas.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from statsforecast import StatsForecast
+from statsforecast.models import MSTL, AutoETS, SeasonalNaive
+
+from esgledger.energy.findings import Finding
+from esgledger.energy.rollups import rollup
+from esgledger.errors import InputError, InsufficientDataError
+from esgledger.i18n import Text
+
+if TYPE_CHECKING:
+    from esgledger.store import Workspace
+
+__all__ = [
+    "DEFAULT_HISTORY",
+    "FREQUENCIES",
+    "IT_ROLES_BY_PREFERENCE",
+    "STL_JUMPS",
+    "AutoETSModel",
+    "BacktestResult",
+    "FittedForecast",
+    "ForecastArgumentError",
+    "ForecastModel",
+    "ForecastResult",
+    "Frequency",
+    "IrregularSeriesError",
+    "MSTLModel",
+    "SeasonalNaiveModel",
+    "ShortHistoryError",
+    "WorkspaceForecast",
+    "backtest",
+    "daily_pue_series",
+    "default_models",
+    "drop_short",
+    "fit",
+    "forecast",
+    "forecast_meters",
+    "forecast_pue",
+    "frequency_of",
+    "meter_series",
+    "parse_span",
+    "required_history",
+    "span_steps",
+]
+
+Grain = Literal["15min", "hour", "day"]
+
+
+class ForecastArgumentError(InputError):
+    """An argument of :func:`forecast` or :func:`backtest` is wrong (checked before any work)."""
+
+
+class ShortHistoryError(ForecastArgumentError, InsufficientDataError):
+    """A series is too short for the models or the backtest windows asked for."""
+
+    def __init__(self, series_id: str, have: int, need: int, why: str) -> None:
+        self.series_id = series_id
+        self.have = have
+        self.need = need
+        super().__init__(
+            f"series {series_id!r} has {have} points; {need} are needed ({why}). "
+            "Fix: give a longer history, a shorter horizon or fewer backtest windows"
+        )
+
+
+class IrregularSeriesError(ForecastArgumentError):
+    """A series has missing values, duplicate or unevenly spaced timestamps."""
+
+    def __init__(self, series_id: str, problem: str) -> None:
+        self.series_id = series_id
+        self.problem = problem
+        super().__init__(
+            f"series {series_id!r}: {problem}. Fix: forecast from a gap-free stretch "
+            "(the workspace adapters keep the latest complete stretch and say so)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Frequency:
+    """A data frequency: its step, and the season lengths that follow from it.
+
+    ``seasons`` are the MSTL season lengths (daily and weekly cycles in steps);
+    ``ets_season`` the single season AutoETS uses (statsforecast's ETS handles at most 24,
+    so 15-minute data get their daily cycle only through MSTL) and ``ets_model`` the forms
+    AutoETS chooses among by default (:class:`AutoETSModel`).
+    """
+
+    grain: Grain
+    step: pd.Timedelta
+    pandas_freq: str
+    seasons: tuple[int, ...]
+    ets_season: int
+    ets_model: str
+
+    @property
+    def naive_season(self) -> int:
+        """The seasonal-naive season: the longest cycle the benchmark repeats (one week)."""
+        return max(self.seasons)
+
+
+FREQUENCIES: Mapping[Grain, Frequency] = {
+    "15min": Frequency("15min", pd.Timedelta(minutes=15), "15min", (96, 672), 1, "ZNA"),
+    "hour": Frequency("hour", pd.Timedelta(hours=1), "h", (24, 168), 24, "ZNA"),
+    "day": Frequency("day", pd.Timedelta(days=1), "D", (7,), 7, "ZZZ"),
+}
+"""The frequencies forecasts accept, by grain: 15 minutes ``[96, 672]``, hourly
+``[24, 168]``, daily ``[7]`` (daily and weekly cycles)."""
+
+
+class ForecastModel(Protocol):
+    """What a model object offers: its ``alias``, the statsforecast model for a frequency,
+    the shortest history it fits on, and its parameters for provenance."""
+
+    @property
+    def alias(self) -> str: ...
+
+    def build(self, freq: Frequency) -> Any: ...
+
+    def min_history(self, freq: Frequency) -> int: ...
+
+    def describe(self, freq: Frequency) -> dict[str, Any]: ...
+
+
+#: STL's LOESS "jumps" (smoothers evaluated every ``jump`` points, linear in between): R's
+#: ``stl`` defaults (``ceiling(window / 10)``) for the daily season's trend (47 → 5) and
+#: low-pass (25 → 3) windows, used for every season; statsmodels' default of 1 costs 2–3×
+#: the time for forecasts that differ by less than 0.01 % on hourly meter data.
+STL_JUMPS: Mapping[str, int] = {"trend_jump": 5, "low_pass_jump": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class MSTLModel:
+    """MSTL: the series less its daily and weekly cycles (STL, one season at a time) is
+    forecast by AutoETS without season (``ZZN``); the seasons are repeated.
+
+    ``season_lengths`` ``None`` takes them from the frequency (:data:`FREQUENCIES`); the STL
+    fits use :data:`STL_JUMPS`.
+    """
+
+    season_lengths: tuple[int, ...] | None = None
+    alias: str = "MSTL"
+
+    def seasons(self, freq: Frequency) -> tuple[int, ...]:
+        return self.season_lengths or freq.seasons
+
+    def build(self, freq: Frequency) -> Any:
+        return MSTL(
+            season_length=list(self.seasons(freq)), stl_kwargs=dict(STL_JUMPS), alias=self.alias
+        )
+
+    def min_history(self, freq: Frequency) -> int:
+        # STL needs two full cycles of the longest season.
+        return 2 * max(self.seasons(freq)) + 1
+
+    def describe(self, freq: Frequency) -> dict[str, Any]:
+        return {
+            "method": "statsforecast.MSTL",
+            "season_length": list(self.seasons(freq)),
+            "stl_kwargs": dict(STL_JUMPS),
+            "trend_forecaster": "AutoETS(model='ZZN')",
+            "intervals": "model-based (trend forecaster)",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AutoETSModel:
+    """AutoETS: exponential smoothing, the form chosen by AICc among those ``model`` allows.
+
+    ``model`` is statsforecast's three-letter code (error, trend, season; ``Z`` = chosen).
+    ``None`` takes :attr:`Frequency.ets_model`: ``ZNA`` for 15-minute and hourly data (error
+    chosen, no trend, additive daily season: the trend over a 48-hour horizon is left to
+    MSTL, and the trended seasonal forms cost 5–10× the time on a 24-step season) and
+    ``ZZZ`` for daily data. ``season_length`` ``None`` takes :attr:`Frequency.ets_season`.
+    """
+
+    model: str | None = None
+    season_length: int | None = None
+    alias: str = "AutoETS"
+
+    def season(self, freq: Frequency) -> int:
+        return self.season_length or freq.ets_season
+
+    def form(self, freq: Frequency) -> str:
+        model = self.model or freq.ets_model
+        return model if self.season(freq) > 1 else model[:2] + "N"
+
+    def build(self, freq: Frequency) -> Any:
+        return AutoETS(season_length=self.season(freq), model=self.form(freq), alias=self.alias)
+
+    def min_history(self, freq: Frequency) -> int:
+        return 2 * self.season(freq) + 2
+
+    def describe(self, freq: Frequency) -> dict[str, Any]:
+        return {
+            "method": "statsforecast.AutoETS",
+            "model": self.form(freq),
+            "season_length": self.season(freq),
+            "selection": "AICc",
+            "intervals": "model-based (normal errors)",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonalNaiveModel:
+    """Seasonal naive, the benchmark: each step repeats the value one season (a week) ago."""
+
+    season_length: int | None = None
+    alias: str = "SeasonalNaive"
+
+    def season(self, freq: Frequency) -> int:
+        return self.season_length or freq.naive_season
+
+    def build(self, freq: Frequency) -> Any:
+        return SeasonalNaive(season_length=self.season(freq), alias=self.alias)
+
+    def min_history(self, freq: Frequency) -> int:
+        return self.season(freq) + 1
+
+    def describe(self, freq: Frequency) -> dict[str, Any]:
+        return {
+            "method": "statsforecast.SeasonalNaive",
+            "season_length": self.season(freq),
+            "intervals": "model-based (residual standard deviation)",
+        }
+
+
+def default_models() -> tuple[ForecastModel, ...]:
+    """MSTL, AutoETS and the seasonal-naive benchmark, with their default aliases."""
+    return (MSTLModel(), AutoETSModel(), SeasonalNaiveModel())
+
+
+@dataclass(frozen=True)
+class ForecastResult:
+    """Forecasts: ``table`` has ``series_id``, ``ts``, and per model ``<alias>``,
+    ``<alias>-lo-<level>``, ``<alias>-hi-<level>`` (in the unit of ``value_column``; null where
+    the model failed for the series, with a finding in ``findings``)."""
+
+    table: pa.Table
+    value_column: str
+    grain: Grain
+    h: int
+    level: int
+    models: tuple[str, ...]
+    parameters: Mapping[str, Mapping[str, Any]]
+    findings: tuple[Finding, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        frame = self.table.to_pandas()
+        frame["ts"] = frame["ts"].map(lambda value: value.isoformat())
+        rows = [
+            {key: _json_value(value) for key, value in row.items()}
+            for row in frame.to_dict(orient="records")
+        ]
+        return {
+            "value_column": self.value_column,
+            "grain": self.grain,
+            "h": self.h,
+            "level": self.level,
+            "models": list(self.models),
+            "parameters": {key: dict(value) for key, value in self.parameters.items()},
+            "rows": rows,
+            "findings": [finding.to_json() for finding in self.findings],
+        }
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Backtest of rolling-origin forecasts.
+
+    ``errors`` has one row per ``series_id``, ``model`` and ``cutoff`` (the last timestamp a
+    window's fit saw), with ``points``, ``mae``, ``mape_pct``, ``cv_rmse_pct`` and
+    ``skill_mae`` (``1 − MAE / MAE(seasonal naive)`` of the same window); ``summary`` the same
+    over all windows of a series (``cutoff`` null, ``windows`` the count); ``points`` the
+    actuals and forecasts of every window. MAE is in the unit of ``value_column``.
+    """
+
+    points: pa.Table
+    errors: pa.Table
+    summary: pa.Table
+    value_column: str
+    grain: Grain
+    h: int
+    n_windows: int
+    step: int
+    benchmark: str
+    findings: tuple[Finding, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        def rows(table: pa.Table) -> list[dict[str, Any]]:
+            out = []
+            for row in table.to_pylist():
+                out.append({key: _json_value(value) for key, value in row.items()})
+            return out
+
+        return {
+            "value_column": self.value_column,
+            "grain": self.grain,
+            "h": self.h,
+            "n_windows": self.n_windows,
+            "step": self.step,
+            "benchmark": self.benchmark,
+            "errors": rows(self.errors),
+            "summary": rows(self.summary),
+            "findings": [finding.to_json() for finding in self.findings],
+        }
+
+
+def _json_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return None if math.isnan(number) else number
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument checks
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    frame: pd.DataFrame  # unique_id, ds, y (sorted)
+    value_column: str
+    freq: Frequency
+    lengths: Mapping[str, int]
+
+
+def _as_frame(series: pa.Table | pd.DataFrame) -> pd.DataFrame:
+    if isinstance(series, pa.Table):
+        return pd.DataFrame(series.to_pandas())
+    if isinstance(series, pd.DataFrame):
+        return pd.DataFrame(series.copy())
+    raise ForecastArgumentError(
+        f"series must be a pyarrow Table or a pandas DataFrame, not {type(series).__name__}"
+    )
+
+
+def frequency_of(ts: pd.Series) -> Frequency:
+    """The :class:`Frequency` of one series' sorted timestamps (all steps equal)."""
+    steps = pd.Series(pd.to_datetime(ts)).diff().dropna().unique()
+    if len(steps) != 1:
+        raise ForecastArgumentError(
+            "timestamps are not evenly spaced; forecasts need one step of 15 minutes, "
+            "one hour or one day"
+        )
+    for freq in FREQUENCIES.values():
+        if steps[0] == freq.step:
+            return freq
+    raise ForecastArgumentError(f"unsupported step {steps[0]}; use 15 minutes, one hour or one day")
+
+
+def _prepare(series: pa.Table | pd.DataFrame) -> _Prepared:
+    frame = _as_frame(series)
+    missing = [name for name in ("series_id", "ts") if name not in frame.columns]
+    if missing:
+        raise ForecastArgumentError(f"series table lacks column(s) {', '.join(missing)}")
+    values = [name for name in frame.columns if name not in ("series_id", "ts")]
+    if len(values) != 1:
+        raise ForecastArgumentError(
+            "series table needs exactly one value column besides series_id and ts, named "
+            f"with its unit (energy_kwh, pue, ...); found {values or 'none'}"
+        )
+    value_column = str(values[0])
+    if value_column in ("unique_id", "ds", "y", "cutoff", "model"):
+        raise ForecastArgumentError(f"value column may not be called {value_column!r}")
+    if frame.empty:
+        raise ForecastArgumentError("series table is empty")
+    frame = frame.rename(columns={"series_id": "unique_id", "ts": "ds", value_column: "y"})
+    frame["unique_id"] = frame["unique_id"].astype(str)
+    frame["ds"] = pd.to_datetime(frame["ds"])
+    if frame["ds"].dt.tz is not None:
+        raise ForecastArgumentError("ts must be naive (UTC or local wall time), not zoned")
+    frame["y"] = pd.to_numeric(frame["y"], errors="coerce").astype(float)
+    frame = frame.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+    freq: Frequency | None = None
+    lengths: dict[str, int] = {}
+    for sid, group in frame.groupby("unique_id", sort=True):
+        key = str(sid)
+        if group["ds"].duplicated().any():
+            raise IrregularSeriesError(key, "duplicate timestamps")
+        if not np.isfinite(group["y"].to_numpy()).all():
+            raise IrregularSeriesError(key, "missing or non-finite values")
+        if len(group) < 2:
+            raise ShortHistoryError(key, len(group), 2, "a step needs two points")
+        try:
+            this = frequency_of(group["ds"])
+        except ForecastArgumentError as exc:
+            raise IrregularSeriesError(key, str(exc)) from None
+        if freq is not None and this.grain != freq.grain:
+            raise IrregularSeriesError(key, f"step {this.grain} differs from {freq.grain}")
+        freq = this
+        lengths[key] = len(group)
+    if freq is None:  # pragma: no cover - frame is not empty
+        raise ForecastArgumentError("series table is empty")
+    return _Prepared(frame, value_column, freq, lengths)
+
+
+def _check_models(models: Sequence[ForecastModel]) -> tuple[ForecastModel, ...]:
+    models = tuple(models)
+    if not models:
+        raise ForecastArgumentError("give at least one model")
+    aliases = [model.alias for model in models]
+    duplicates = sorted({alias for alias in aliases if aliases.count(alias) > 1})
+    if duplicates:
+        raise ForecastArgumentError(f"model aliases must be unique; repeated: {duplicates}")
+    for alias in aliases:
+        if not alias or "-lo-" in alias or "-hi-" in alias or alias in ("series_id", "ts"):
+            raise ForecastArgumentError(f"model alias {alias!r} is not allowed")
+    if not any(isinstance(model, SeasonalNaiveModel) for model in models):
+        if "SeasonalNaive" in aliases:
+            raise ForecastArgumentError(
+                "alias 'SeasonalNaive' is taken by another model; the benchmark needs it"
+            )
+        models = (*models, SeasonalNaiveModel())
+    return models
+
+
+def _check_level(level: float) -> int:
+    if isinstance(level, bool) or not isinstance(level, int | float):
+        raise ForecastArgumentError(f"level must be a number, not {level!r}")
+    if not 0 < level < 100:
+        raise ForecastArgumentError(f"level must be strictly between 0 and 100, not {level}")
+    if level != int(level):
+        raise ForecastArgumentError(f"level must be a whole percent, not {level}")
+    return int(level)
+
+
+def _check_positive(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ForecastArgumentError(f"{name} must be a whole number ≥ 1, not {value!r}")
+    return value
+
+
+def _need(models: Sequence[ForecastModel], freq: Frequency) -> tuple[int, str]:
+    need, who = 0, ""
+    for model in models:
+        if model.min_history(freq) > need:
+            need, who = model.min_history(freq), model.alias
+    return need, f"{who} fits on at least {need} points at {freq.grain} steps"
+
+
+# ---------------------------------------------------------------------------------------------
+# Forecasting
+
+
+def _failed(series_id: str, alias: str, error: BaseException | str) -> Finding:
+    message = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
+    return Finding(
+        code="energy.forecast.model_failed",
+        text=Text(
+            f"Model {alias} failed on series {series_id}: {message}. Its columns are left "
+            "empty for this series.",
+            f"模型 {alias} 在序列 {series_id} 上失败：{message}。该序列的此模型列留空。",
+        ),
+        data={"series_id": series_id, "model": alias, "error": message},
+        severity="warning",
+    )
+
+
+def _columns(alias: str, level: int) -> list[str]:
+    return [alias, f"{alias}-lo-{level}", f"{alias}-hi-{level}"]
+
+
+def _statsforecast(
+    data: pd.DataFrame,
+    models: Sequence[ForecastModel],
+    freq: Frequency,
+    h: int,
+    level: int,
+    n_jobs: int,
+) -> pd.DataFrame:
+    engine = StatsForecast(
+        models=[model.build(freq) for model in models], freq=freq.pandas_freq, n_jobs=n_jobs
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.DataFrame(engine.forecast(h=h, df=data, level=[level]))
+
+
+def _run_one_model(
+    frame: pd.DataFrame,
+    model: ForecastModel,
+    freq: Frequency,
+    h: int,
+    level: int,
+    n_jobs: int,
+) -> tuple[pd.DataFrame | None, list[Finding]]:
+    """One model over every series; on error, series by series, so the failure is named."""
+    try:
+        parts = [_statsforecast(frame, [model], freq, h, level, n_jobs)]
+        findings: list[Finding] = []
+    except Exception:
+        parts, findings = [], []
+        for sid, group in frame.groupby("unique_id", sort=True):
+            try:
+                parts.append(_statsforecast(group, [model], freq, h, level, 1))
+            except Exception as exc:
+                findings.append(_failed(str(sid), model.alias, exc))
+    if not parts:
+        return None, findings
+    out = pd.concat(parts, ignore_index=True)
+    return out[["unique_id", "ds", *_columns(model.alias, level)]], findings
+
+
+def _forecast_frame(
+    prepared: _Prepared,
+    models: Sequence[ForecastModel],
+    h: int,
+    level: int,
+    n_jobs: int,
+) -> tuple[pd.DataFrame, list[Finding]]:
+    """Every model in one statsforecast run (one pool of workers); when that raises, model by
+    model and then series by series, so each failure is named. A forecast that is not finite
+    counts as a failure too: its columns are emptied, never passed on as numbers."""
+    freq = prepared.freq
+    # The horizon grid of every series, whether or not any model succeeds on it.
+    last = prepared.frame.groupby("unique_id", sort=True)["ds"].max()
+    grid = pd.DataFrame(
+        [(sid, end + freq.step * (step + 1)) for sid, end in last.items() for step in range(h)],
+        columns=["unique_id", "ds"],
+    )
+    findings: list[Finding] = []
+    try:
+        out = _statsforecast(prepared.frame, models, freq, h, level, n_jobs)
+        grid = grid.merge(out, on=["unique_id", "ds"], how="left")
+    except Exception:
+        for model in models:
+            one, failed = _run_one_model(prepared.frame, model, freq, h, level, n_jobs)
+            findings += failed
+            if one is None:
+                for column in _columns(model.alias, level):
+                    grid[column] = np.nan
+            else:
+                grid = grid.merge(one, on=["unique_id", "ds"], how="left")
+    for model in models:
+        columns = _columns(model.alias, level)
+        bad = grid.groupby("unique_id", sort=True)[model.alias].apply(
+            lambda values: bool(np.isfinite(values.to_numpy(dtype=float)).all())
+        )
+        already = {f.data["series_id"] for f in findings if f.data["model"] == model.alias}
+        for sid in bad[~bad].index:
+            if str(sid) not in already:
+                findings.append(_failed(str(sid), model.alias, "non-finite forecast"))
+            grid.loc[grid["unique_id"] == sid, columns] = np.nan
+    return grid, findings
+
+
+def _to_table(frame: pd.DataFrame) -> pa.Table:
+    frame = frame.rename(columns={"unique_id": "series_id", "ds": "ts"})
+    frame = frame.sort_values(["series_id", "ts"], kind="stable").reset_index(drop=True)
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def forecast(
+    series: pa.Table | pd.DataFrame,
+    models: Sequence[ForecastModel] | None = None,
+    h: int = 48,
+    level: float = 95,
+    *,
+    n_jobs: int = 1,
+) -> ForecastResult:
+    """Forecast every series ``h`` steps past its last timestamp.
+
+    Parameters
+    ----------
+    series
+        Long table ``series_id``, ``ts`` (naive timestamps on a regular 15-minute, hourly or
+        daily grid, no gaps) and one value column named with its unit.
+    models
+        Model objects (default :func:`default_models`); seasonal naive is added when absent.
+    h
+        Horizon [steps of the series' grain].
+    level
+        Prediction-interval level [%], strictly between 0 and 100.
+    n_jobs
+        Worker processes statsforecast uses across series.
+
+    Raises
+    ------
+    ForecastArgumentError, ShortHistoryError, IrregularSeriesError
+        Before any fitting: repeated aliases, a level outside (0, 100), a bad horizon, an
+        irregular or too short series.
+    """
+    models = _check_models(default_models() if models is None else models)
+    lvl = _check_level(level)
+    h = _check_positive("h", h)
+    n_jobs = _check_positive("n_jobs", n_jobs)
+    prepared = _prepare(series)
+    need, why = _need(models, prepared.freq)
+    for sid, length in prepared.lengths.items():
+        if length < need:
+            raise ShortHistoryError(sid, length, need, why)
+    frame, findings = _forecast_frame(prepared, models, h, lvl, n_jobs)
+    return ForecastResult(
+        table=_to_table(frame),
+        value_column=prepared.value_column,
+        grain=prepared.freq.grain,
+        h=h,
+        level=lvl,
+        models=tuple(model.alias for model in models),
+        parameters={model.alias: model.describe(prepared.freq) for model in models},
+        findings=tuple(findings),
+    )
+
+
+@dataclass(frozen=True)
+class FittedForecast:
+    """Models fitted on a series table (in memory only: statsforecast's fitted state is not
+    JSON and is never pickled here; refit from the data instead)."""
+
+    _engine: Any = field(repr=False)
+    value_column: str
+    grain: Grain
+    models: tuple[str, ...]
+
+    def predict(self, h: int, level: float = 95) -> pa.Table:
+        """The next ``h`` steps, with the columns :func:`forecast` gives."""
+        h = _check_positive("h", h)
+        lvl = _check_level(level)
+        out = pd.DataFrame(self._engine.predict(h=h, level=[lvl]))
+        return _to_table(out)
+
+
+def fit(
+    series: pa.Table | pd.DataFrame, models: Sequence[ForecastModel] | None = None
+) -> FittedForecast:
+    """Fit the models on every series (same checks as :func:`forecast`); a model that fails
+    raises here: use :func:`forecast` for per-series failure reports."""
+    models = _check_models(default_models() if models is None else models)
+    prepared = _prepare(series)
+    need, why = _need(models, prepared.freq)
+    for sid, length in prepared.lengths.items():
+        if length < need:
+            raise ShortHistoryError(sid, length, need, why)
+    engine = StatsForecast(
+        models=[model.build(prepared.freq) for model in models],
+        freq=prepared.freq.pandas_freq,
+        n_jobs=1,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        engine.fit(prepared.frame)
+    return FittedForecast(
+        engine, prepared.value_column, prepared.freq.grain, tuple(m.alias for m in models)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Backtesting
+
+
+def _note(code: str, en: str, zh: str, data: Mapping[str, Any]) -> Finding:
+    return Finding(code=code, text=Text(en, zh), data=dict(data), severity="info")
+
+
+def _scores(
+    actual: np.ndarray, predicted: np.ndarray
+) -> tuple[float | None, float | None, float | None, str | None]:
+    """MAE, MAPE [%], CV(RMSE) [%] and the reason a score is missing (or None)."""
+    if not np.isfinite(predicted).all():
+        return None, None, None, "model_failed"
+    error = actual - predicted
+    mae = float(np.mean(np.abs(error)))
+    rmse = float(np.sqrt(np.mean(error**2)))
+    mean = float(np.mean(actual))
+    note = None
+    if np.any(actual == 0):
+        mape = None
+        note = "mape_zero_actual"
+    else:
+        mape = float(100.0 * np.mean(np.abs(error / actual)))
+    if mean == 0:
+        cv = None
+        note = note or "cv_rmse_zero_mean"
+    else:
+        cv = 100.0 * rmse / mean
+    return mae, mape, cv, note
+
+
+def backtest(
+    series: pa.Table | pd.DataFrame,
+    models: Sequence[ForecastModel] | None = None,
+    h: int = 48,
+    n_windows: int = 3,
+    step: int | None = None,
+    *,
+    level: float = 95,
+    n_jobs: int = 1,
+) -> BacktestResult:
+    """Rolling-origin backtest: ``n_windows`` forecasts of ``h`` steps, the last ending at the
+    last timestamp of each series, the cutoffs ``step`` steps apart (default ``h``).
+
+    Window ``k`` (0 = earliest) of a series of ``n`` points is fitted on its first
+    ``n − h − (n_windows − 1 − k)·step`` points only (the models are refitted at each cutoff)
+    and scored on the next ``h``. See :class:`BacktestResult` for the tables.
+
+    Raises
+    ------
+    ForecastArgumentError, ShortHistoryError, IrregularSeriesError
+        Before any fitting, as :func:`forecast`; a series too short for the earliest window.
+    """
+    models = _check_models(default_models() if models is None else models)
+    lvl = _check_level(level)
+    h = _check_positive("h", h)
+    n_windows = _check_positive("n_windows", n_windows)
+    step = h if step is None else _check_positive("step", step)
+    n_jobs = _check_positive("n_jobs", n_jobs)
+    prepared = _prepare(series)
+    need, why = _need(models, prepared.freq)
+    span = h + (n_windows - 1) * step
+    for sid, count in prepared.lengths.items():
+        if count - span < need:
+            raise ShortHistoryError(
+                sid, count, need + span, f"{why}, plus {span} for {n_windows} window(s)"
+            )
+    benchmark = next(m.alias for m in models if isinstance(m, SeasonalNaiveModel))
+    frame = prepared.frame
+    position = frame.groupby("unique_id", sort=True).cumcount()
+    length = frame["unique_id"].map(prepared.lengths)
+    findings: list[Finding] = []
+    points: list[pd.DataFrame] = []
+    for k in range(n_windows):
+        train_end = length - span + k * step  # points in the fit, per row's series
+        train = frame[position < train_end]
+        test = frame[(position >= train_end) & (position < train_end + h)]
+        cutoffs = train.groupby("unique_id")["ds"].max().rename("cutoff")
+        sub = _Prepared(
+            train.reset_index(drop=True),
+            prepared.value_column,
+            prepared.freq,
+            {str(sid): int(n) for sid, n in train.groupby("unique_id").size().items()},
+        )
+        out, failed = _forecast_frame(sub, models, h, lvl, n_jobs)
+        for finding in failed:
+            data = {**finding.data, "window": k}
+            findings.append(Finding(finding.code, finding.text, data, finding.severity))
+        window = test.merge(out, on=["unique_id", "ds"], how="left").merge(
+            cutoffs, left_on="unique_id", right_index=True
+        )
+        window["window"] = k
+        points.append(window)
+    pts = pd.concat(points, ignore_index=True)
+    errors, summary = _error_tables(pts, models, benchmark, findings)
+    pts = pts.rename(columns={"unique_id": "series_id", "ds": "ts", "y": prepared.value_column})
+    return BacktestResult(
+        points=pa.Table.from_pandas(pts, preserve_index=False),
+        errors=errors,
+        summary=summary,
+        value_column=prepared.value_column,
+        grain=prepared.freq.grain,
+        h=h,
+        n_windows=n_windows,
+        step=step,
+        benchmark=benchmark,
+        findings=tuple(findings),
+    )
+
+
+_NOTES = {
+    "mape_zero_actual": (
+        "MAPE of {model} on {series} is not defined: an actual value is 0.",
+        "{series} 上 {model} 的 MAPE 无定义：存在实际值为 0。",
+    ),
+    "cv_rmse_zero_mean": (
+        "CV(RMSE) of {model} on {series} is not defined: the mean actual value is 0.",
+        "{series} 上 {model} 的 CV(RMSE) 无定义：实际值均值为 0。",
+    ),
+    "skill_zero_benchmark": (
+        "Skill of {model} on {series} is not defined: seasonal naive has MAE 0 or failed.",
+        "{series} 上 {model} 的技巧分无定义：季节朴素基准的 MAE 为 0 或失败。",
+    ),
+}
+
+
+def _error_tables(
+    pts: pd.DataFrame,
+    models: Sequence[ForecastModel],
+    benchmark: str,
+    findings: list[Finding],
+) -> tuple[pa.Table, pa.Table]:
+    rows: list[dict[str, Any]] = []
+    noted: set[tuple[str, str, str]] = set()
+
+    def note(code: str, sid: str, alias: str, cutoff: Any) -> None:
+        if code == "model_failed" or (code, sid, alias) in noted:
+            return
+        noted.add((code, sid, alias))
+        en, zh = _NOTES[code]
+        findings.append(
+            _note(
+                f"energy.forecast.{code}",
+                en.format(model=alias, series=sid),
+                zh.format(model=alias, series=sid),
+                {"series_id": sid, "model": alias, "cutoff": _json_value(cutoff)},
+            )
+        )
+
+    def score(group: pd.DataFrame, sid: str, cutoff: Any, windows: int) -> None:
+        actual = group["y"].to_numpy(dtype=float)
+        base_mae, *_ = _scores(actual, group[benchmark].to_numpy(dtype=float))
+        for model in models:
+            mae, mape, cv, why = _scores(actual, group[model.alias].to_numpy(dtype=float))
+            if why:
+                note(why, sid, model.alias, cutoff)
+            skill = None
+            if mae is not None and base_mae:
+                skill = 1.0 - mae / base_mae
+            elif mae is not None:
+                note("skill_zero_benchmark", sid, model.alias, cutoff)
+            rows.append(
+                {
+                    "series_id": sid,
+                    "model": model.alias,
+                    "cutoff": cutoff,
+                    "windows": windows,
+                    "points": len(actual),
+                    "mae": mae,
+                    "mape_pct": mape,
+                    "cv_rmse_pct": cv,
+                    "skill_mae": skill,
+                }
+            )
+
+    for (sid, cutoff), group in pts.groupby(["unique_id", "cutoff"], sort=True):
+        score(group, str(sid), cutoff, 1)
+    errors = pd.DataFrame(rows)
+    rows = []
+    for sid, group in pts.groupby("unique_id", sort=True):
+        score(group, str(sid), None, int(group["window"].nunique()))
+    summary = pd.DataFrame(rows)
+    schema = pa.schema(
+        [
+            ("series_id", pa.string()),
+            ("model", pa.string()),
+            ("cutoff", pa.timestamp("us")),
+            ("windows", pa.int64()),
+            ("points", pa.int64()),
+            ("mae", pa.float64()),
+            ("mape_pct", pa.float64()),
+            ("cv_rmse_pct", pa.float64()),
+            ("skill_mae", pa.float64()),
+        ]
+    )
+    summary["cutoff"] = pd.NaT
+    return (
+        pa.Table.from_pandas(errors, schema=schema, preserve_index=False),
+        pa.Table.from_pandas(summary, schema=schema, preserve_index=False),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# From rollups to series (pure; the workspace adapters in ``forecast_workspace`` call these)
+
+#: Default history fitted on, per grain [steps]: 14 days of 15-minute data, 8 weeks of hourly
+#: data (8 weekly cycles for MSTL), two years of daily data.
+DEFAULT_HISTORY: Mapping[Grain, int] = {"15min": 14 * 96, "hour": 8 * 168, "day": 730}
+
+#: IT energy roles, most downstream first (PUE category 3, 2, 1: ``IT_ROLE_BY_CATEGORY``).
+IT_ROLES_BY_PREFERENCE: tuple[str, ...] = ("it_input", "pdu_output", "ups_output")
+
+_SPAN_UNITS = {"min": "min", "h": "h", "d": "D", "w": "W"}
+
+
+def parse_span(text: str) -> pd.Timedelta:
+    """``"48h"``, ``"7d"``, ``"2w"``, ``"90min"`` as a duration."""
+    raw = text.strip().lower()
+    for suffix in ("min", "h", "d", "w"):
+        number = raw[: -len(suffix)]
+        if raw.endswith(suffix) and number.isdigit() and int(number) > 0:
+            return pd.Timedelta(int(number), unit=_SPAN_UNITS[suffix])  # type: ignore[arg-type]
+    raise ForecastArgumentError(
+        f"cannot read the span {text!r}; write a whole number and a unit: 90min, 48h, 7d, 2w"
+    )
+
+
+def span_steps(span: str | pd.Timedelta, grain: Grain) -> int:
+    """A span as a whole number of steps of ``grain`` (refused when it does not divide)."""
+    delta = parse_span(span) if isinstance(span, str) else span
+    step = FREQUENCIES[grain].step
+    steps, rest = divmod(delta, step)
+    if rest or steps < 1:
+        raise ForecastArgumentError(f"{delta} is not a whole number of {grain} steps")
+    return int(steps)
+
+
+def _latest_complete_stretch(
+    frame: pd.DataFrame, freq: Frequency, history: int, sid: str, what: Text
+) -> tuple[pd.DataFrame, list[Finding]]:
+    """The last ``history`` points after the latest incomplete or missing period."""
+    frame = frame.sort_values("ts").reset_index(drop=True)
+    findings: list[Finding] = []
+    bad = ~frame["complete"].to_numpy(dtype=bool)
+    steps = frame["ts"].diff().to_numpy()
+    breaks = np.flatnonzero(
+        bad | (steps[:] != np.timedelta64(freq.step)) & (np.arange(len(frame)) > 0)
+    )
+    start = 0
+    if len(breaks):
+        last = int(breaks[-1])
+        start = last + 1 if bad[last] else last
+        findings.append(
+            Finding(
+                code="energy.forecast.history_cut",
+                text=Text(
+                    f"{what.en} {sid}: history starts after the latest missing or incomplete "
+                    f"period ({frame['ts'].iloc[last]}); earlier data are not used.",
+                    f"{what.zh} {sid}：历史数据从最近一次缺失或不完整时段"
+                    f"（{frame['ts'].iloc[last]}）之后开始，之前的数据未使用。",
+                ),
+                data={"series_id": sid, "break_at": str(frame["ts"].iloc[last])},
+                severity="info",
+            )
+        )
+    kept = frame.iloc[start:]
+    if len(kept) > history:
+        kept = kept.iloc[len(kept) - history :]
+    return kept, findings
+
+
+def meter_series(
+    rollup: pa.Table, grain: Grain, *, history: int | None = None
+) -> tuple[pa.Table, tuple[Finding, ...]]:
+    """Series of meter energy from an ``energy.rollups.rollup`` table of one ``grain``.
+
+    ``series_id`` is the meter; ``ts`` is ``period_start_utc`` (UTC, naive) for 15-minute and
+    hourly grains, ``period_local`` (the site's local calendar day) for days; the value is
+    ``energy_kwh``. Only ``kWh`` meters are taken (water meters get a finding). A period is
+    complete when its quantity is known and its coverage is 1; each series is cut to the
+    ``history`` points (default :data:`DEFAULT_HISTORY`) after its latest incomplete or
+    missing period, with an ``energy.forecast.history_cut`` finding; nothing is filled.
+    """
+    if grain not in FREQUENCIES:
+        raise ForecastArgumentError(f"grain must be one of {', '.join(FREQUENCIES)}")
+    freq = FREQUENCIES[grain]
+    history = DEFAULT_HISTORY[grain] if history is None else _check_positive("history", history)
+    frame = rollup.to_pandas()
+    findings: list[Finding] = []
+    skipped = sorted(frame.loc[frame["unit"] != "kWh", "meter"].astype(str).unique())
+    if skipped:
+        findings.append(
+            Finding(
+                code="energy.forecast.not_energy",
+                text=Text(
+                    f"Meters not in kWh are not forecast here: {', '.join(skipped)}.",
+                    f"非 kWh 计量表不在此预测：{', '.join(skipped)}。",
+                ),
+                data={"meters": skipped},
+                severity="info",
+            )
+        )
+    frame = frame[frame["unit"] == "kWh"]
+    time_column = "period_local" if grain == "day" else "period_start_utc"
+    frame = pd.DataFrame(
+        {
+            "series_id": frame["meter"].astype(str),
+            "ts": pd.to_datetime(frame[time_column]),
+            "energy_kwh": frame["quantity"].astype(float),
+            "complete": frame["quantity"].notna() & (frame["coverage"].astype(float) >= 1.0),
+        }
+    )
+    parts: list[pd.DataFrame] = []
+    what = Text("Meter", "计量表")
+    for sid, group in frame.groupby("series_id", sort=True):
+        kept, cut = _latest_complete_stretch(group, freq, history, str(sid), what)
+        findings += cut
+        if len(kept):
+            parts.append(kept[["series_id", "ts", "energy_kwh"]])
+    out = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(
+            {"series_id": [], "ts": pd.Series([], dtype="datetime64[us]"), "energy_kwh": []}
+        )
+    )
+    return pa.Table.from_pandas(out, preserve_index=False), tuple(findings)
+
+
+def daily_pue_series(
+    rollup_day: pa.Table, *, history: int | None = None
+) -> tuple[pa.Table, tuple[Finding, ...]]:
+    """Daily PUE per site from a daily ``rollup`` table: ``pue`` = E_DC / E_IT, where E_DC
+    is the kWh of the ``incomer`` (boundary) meters and E_IT the kWh of the most downstream
+    IT role the site meters (``it_input``, else ``pdu_output``, else ``ups_output``; the PUE
+    category 3, 2 or 1 of ISO/IEC 30134-2).
+
+    This is the simple ratio for a forecastable daily series: on-site generation, non-DC
+    loads behind the incomer and the measurement-category rules are the KPI module's
+    (``energy.kpi``), which owns the PUE of record. A day counts only when every meter of
+    those roles has a complete day (quantity known, coverage 1) and E_IT > 0; the series is
+    cut after the latest day that is not (``energy.forecast.history_cut``). ``series_id`` is
+    the site, ``ts`` the local calendar day.
+    """
+    history = DEFAULT_HISTORY["day"] if history is None else _check_positive("history", history)
+    frame = rollup_day.to_pandas()
+    freq = FREQUENCIES["day"]
+    findings: list[Finding] = []
+    parts: list[pd.DataFrame] = []
+    what = Text("Site PUE", "站点 PUE")
+    for site, rows in frame.groupby("site", sort=True):
+        sid = str(site)
+        roles = set(rows["role"])
+        it_role = next((role for role in IT_ROLES_BY_PREFERENCE if role in roles), None)
+        if "incomer" not in roles or it_role is None:
+            findings.append(
+                Finding(
+                    code="energy.forecast.pue_unmetered",
+                    text=Text(
+                        f"Site {sid}: no daily PUE without incomer and IT meters.",
+                        f"站点 {sid}：缺少进线或 IT 计量表，无法计算日 PUE。",
+                    ),
+                    data={"site": sid, "roles": sorted(roles)},
+                )
+            )
+            continue
+        rows = rows[rows["role"].isin(["incomer", it_role])]
+        meters = rows.groupby("role")["meter"].nunique()
+        rows = rows.assign(
+            day=pd.to_datetime(rows["period_local"]).dt.normalize(),
+            ok=rows["quantity"].notna() & (rows["coverage"].astype(float) >= 1.0),
+        )
+        days = []
+        for day, one in rows.groupby("day", sort=True):
+            e_dc = one.loc[one["role"] == "incomer", "quantity"].sum()
+            e_it = one.loc[one["role"] == it_role, "quantity"].sum()
+            counts = one.groupby("role")["meter"].nunique()
+            complete = bool(
+                one["ok"].all() and counts.reindex(meters.index).fillna(0).eq(meters).all()
+            )
+            complete = complete and e_it > 0
+            days.append((day, float(e_dc / e_it) if complete else np.nan, complete))
+        table = pd.DataFrame(days, columns=["ts", "pue", "complete"])
+        table["series_id"] = sid
+        kept, cut = _latest_complete_stretch(table, freq, history, sid, what)
+        findings += cut
+        if len(kept):
+            parts.append(kept[["series_id", "ts", "pue"]])
+    out = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({"series_id": [], "ts": pd.Series([], dtype="datetime64[us]"), "pue": []})
+    )
+    return pa.Table.from_pandas(out, preserve_index=False), tuple(findings)
+
+
+def required_history(
+    models: Sequence[ForecastModel] | None,
+    grain: Grain,
+    *,
+    h: int = 1,
+    n_windows: int = 0,
+    step: int | None = None,
+) -> int:
+    """The fewest points a series needs for ``models`` at ``grain`` (plus ``n_windows``
+    backtest windows of ``h`` steps, ``step`` apart), as :func:`forecast` and :func:`backtest`
+    check it."""
+    checked = _check_models(default_models() if models is None else models)
+    need, _ = _need(checked, FREQUENCIES[grain])
+    if n_windows:
+        need += h + (n_windows - 1) * (h if step is None else step)
+    return need
+
+
+def drop_short(series: pa.Table, need: int, what: Text) -> tuple[pa.Table, tuple[Finding, ...]]:
+    """``series`` without the series shorter than ``need`` points, each named in an
+    ``energy.forecast.short_history`` finding (the workspace adapters forecast the rest)."""
+    frame = series.to_pandas()
+    counts = frame.groupby("series_id").size()
+    short = counts[counts < need]
+    findings = tuple(
+        Finding(
+            code="energy.forecast.short_history",
+            text=Text(
+                f"{what.en} {sid}: {int(n)} complete points, {need} needed; not forecast.",
+                f"{what.zh} {sid}：完整数据点 {int(n)} 个，需要 {need} 个；未预测。",
+            ),
+            data={"series_id": str(sid), "points": int(n), "need": need},
+        )
+        for sid, n in short.items()
+    )
+    kept = frame[~frame["series_id"].isin(short.index)]
+    return pa.Table.from_pandas(kept, preserve_index=False), findings
+
+
+# ---------------------------------------------------------------------------------------------
+# Workspace adapters
+
+
+@dataclass(frozen=True)
+class WorkspaceForecast:
+    """What a workspace forecast produced: the ``series`` it was fitted on, the
+    ``forecast`` (``None`` when no series was long enough), the ``backtest`` when asked, and
+    every finding (series cut or left out, failed models, undefined errors)."""
+
+    series: pa.Table
+    forecast: ForecastResult | None
+    backtest: BacktestResult | None
+    findings: tuple[Finding, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "forecast": self.forecast.to_json() if self.forecast else None,
+            "backtest": self.backtest.to_json() if self.backtest else None,
+            "findings": [finding.to_json() for finding in self.findings],
+        }
+
+
+def _run(
+    series: pa.Table,
+    findings: tuple[Finding, ...],
+    grain: Grain,
+    what: Text,
+    *,
+    models: Sequence[ForecastModel] | None,
+    h: int,
+    level: float,
+    backtest_windows: int,
+    n_jobs: int,
+) -> WorkspaceForecast:
+    need = required_history(models, grain, h=h, n_windows=backtest_windows)
+    series, short = drop_short(series, need, what)
+    found = findings + short
+    if series.num_rows == 0:
+        return WorkspaceForecast(series, None, None, found)
+    result = forecast(series, models, h, level, n_jobs=n_jobs)
+    tested = None
+    if backtest_windows:
+        tested = backtest(series, models, h, backtest_windows, level=level, n_jobs=n_jobs)
+    found += result.findings + (tested.findings if tested else ())
+    return WorkspaceForecast(series, result, tested, found)
+
+
+def forecast_meters(
+    ws: Workspace,
+    *,
+    site: str | None = None,
+    meters: Sequence[str] | None = None,
+    grain: Grain = "hour",
+    h: int = 48,
+    history: int | None = None,
+    models: Sequence[ForecastModel] | None = None,
+    level: float = 95,
+    backtest_windows: int = 0,
+    n_jobs: int = 2,
+) -> WorkspaceForecast:
+    """Forecast the energy [kWh] of each meter ``h`` steps of ``grain`` ahead.
+
+    ``history`` is the number of latest complete steps fitted on (default
+    :data:`~esgledger.energy.forecast.DEFAULT_HISTORY`); ``backtest_windows`` > 0 also
+    backtests with that many windows of ``h`` steps.
+    """
+    table = rollup(
+        ws, grain, sites=[site] if site else None, meters=list(meters) if meters else None
+    )
+    series, findings = meter_series(table, grain, history=history)
+    return _run(
+        series,
+        findings,
+        grain,
+        Text("Meter", "计量表"),
+        models=models,
+        h=h,
+        level=level,
+        backtest_windows=backtest_windows,
+        n_jobs=n_jobs,
+    )
+
+
+def forecast_pue(
+    ws: Workspace,
+    site: str,
+    *,
+    h: int = 14,
+    history: int | None = None,
+    models: Sequence[ForecastModel] | None = None,
+    level: float = 95,
+    backtest_windows: int = 0,
+    n_jobs: int = 1,
+) -> WorkspaceForecast:
+    """Forecast the daily PUE of ``site`` ``h`` days ahead (the ratio of
+    :func:`~esgledger.energy.forecast.daily_pue_series`: incomer kWh / IT kWh per local day;
+    the PUE of record is ``energy.kpi``'s)."""
+    table = rollup(ws, "day", sites=[site])
+    series, findings = daily_pue_series(table, history=history)
+    return _run(
+        series,
+        findings,
+        "day",
+        Text("Site PUE", "站点 PUE"),
+        models=models,
+        h=h,
+        level=level,
+        backtest_windows=backtest_windows,
+        n_jobs=n_jobs,
+    )
