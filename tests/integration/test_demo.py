@@ -13,6 +13,7 @@ from esgledger.cli import app
 from esgledger.demo.data import DEMO_YEAR
 from esgledger.demo.run import DEMO_MARKER, DEMO_STEPS, DemoSummary, build_demo
 from esgledger.errors import WorkspaceError
+from esgledger.ingest.importers import KINDS
 from esgledger.store import Workspace
 from esgledger.store.repository import load_batches, load_entities, load_sites
 
@@ -23,6 +24,12 @@ DEMO = Path(__file__).parents[2] / "src" / "esgledger" / "demo"
 #: The demo's steps without the report (about 13 s of PDF work): the report is checked once,
 #: in test_the_demo_command, and in depth by tests/integration/test_cli_report.py.
 WITHOUT_REPORT = [step for step in DEMO_STEPS if not step[0].startswith("writing the ESG report")]
+#: The import kinds of the data centres' telemetry step, in order.
+TELEMETRY_KINDS = ("meters", "readings", "weather")
+
+
+def _step(message: str) -> Any:
+    return next(step for step in DEMO_STEPS if step[0] == message)
 
 
 def _data_rows(name: str) -> int:
@@ -55,6 +62,8 @@ def test_the_demo_imports_every_file_and_resolves_factors(
         "retirements",
         "metrics",
         "metric-values",
+        # the data centres' telemetry, once esgledger imports all three kinds
+        *(TELEMETRY_KINDS if set(TELEMETRY_KINDS) <= set(KINDS) else ()),
     ]
     assert all(result.created for result in summary.imports)
     files = {result.file_name for result in summary.imports}
@@ -76,7 +85,8 @@ def test_the_demo_imports_every_file_and_resolves_factors(
         assert [b.status for b in submitted] == ["submitted"]
         assert {b.status for b in batches} == {"approved"}
         lake_files = [ws.lake / b.lake_path for b in batches if b.lake_path is not None]
-    assert len(lake_files) == 3
+    # three activity files (and the readings and the weather of the telemetry)
+    assert len(lake_files) == (5 if set(TELEMETRY_KINDS) <= set(KINDS) else 3)
     assert all(path.exists() for path in lake_files)
 
     by_key = {(r.activity, r.region, r.unit): r for r in summary.resolutions}
@@ -352,7 +362,6 @@ def test_rows_without_a_factor_are_counted_with_their_reason_never_silently(
 
 
 def test_the_demo_runs_its_steps_in_order_and_takes_added_ones(tmp_path: Path) -> None:
-    from esgledger.demo.run import DEMO_STEPS
 
     seen: list[str] = []
 
@@ -364,7 +373,7 @@ def test_the_demo_runs_its_steps_in_order_and_takes_added_ones(tmp_path: Path) -
     summary = build_demo(
         tmp_path / "demo",
         progress=False,
-        steps=[DEMO_STEPS[0], ("an added step", added)],
+        steps=[_step("calculating the inventory"), ("an added step", added)],
         on_step=messages.append,
     )
     assert [m for m in messages if m in ("calculating the inventory", "an added step")] == [

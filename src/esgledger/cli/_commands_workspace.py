@@ -47,6 +47,7 @@ class ImportKind(StrEnum):
     metric_values = "metric-values"
     meters = "meters"
     readings = "readings"
+    weather = "weather"
 
 
 def _stdout() -> Console:

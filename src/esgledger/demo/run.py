@@ -5,7 +5,9 @@ synthetic input files into ``<workspace>/inputs``, imports them through the same
 user would use (entities, sites, a supplier factor, three activity files, the green-power
 register, published history, targets, abatement measures, carbon credits and retirements),
 checks which factor every kind of activity resolves to, then runs the steps of
-:data:`DEMO_STEPS` in order: calculate the inventory
+:data:`DEMO_STEPS` in order: write and import the data centres' synthetic telemetry (meter
+trees, a year of 15-minute readings, hourly weather; :mod:`esgledger.demo.telemetry`),
+calculate the inventory
 (:func:`esgledger.inventory.engine.calculate`), add market-based scope 2 and the renewable
 share (:mod:`esgledger.inventory.market`), match the solar PPA hour by hour, track the
 targets (:func:`esgledger.targets.service.target_status`), plan the abatement
@@ -30,6 +32,7 @@ then the US ones, stand in for them, and every such line carries tier ``proxy``.
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +62,7 @@ __all__ = [
     "ExcludedLines",
     "PpaMatch",
     "ResolvedCombination",
+    "TelemetryStep",
     "build_demo",
     "ppa_match",
 ]
@@ -127,6 +131,7 @@ class DemoSummary:
     workspace: Path
     year: int
     imports: list[ImportResult] = field(default_factory=list)
+    seed: int = DEMO_SEED
     resolutions: list[ResolvedCombination] = field(default_factory=list)
     run_id: str | None = None
     inventory: dict[str, Any] | None = None
@@ -211,7 +216,7 @@ def build_demo(
     with (root / CONFIG_FILE).open("a", encoding="utf-8") as handle:
         handle.write(DEMO_PROXIES_TOML)
     workspace = Workspace.open(root)
-    summary = DemoSummary(workspace=root, year=year)
+    summary = DemoSummary(workspace=root, year=year, seed=seed)
     try:
         step("writing the demo input files")
         files = write_demo_inputs(root / "inputs", seed=seed, year=year)
@@ -240,6 +245,54 @@ def build_demo(
 
 DemoStep = tuple[str, Callable[["Workspace", DemoSummary, DemoFiles], None]]
 """One step after the imports: the message shown, and the function doing it."""
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetryStep:
+    """What the telemetry step did: the files written into ``inputs/telemetry``, the kinds
+    it imported (``meters``, ``readings``, ``weather``) or left for later (a kind this
+    esgledger does not import yet), rows and injected faults, and its time [s]."""
+
+    folder: Path
+    imported: tuple[str, ...]
+    not_imported: tuple[str, ...]
+    meters: int
+    readings: int
+    weather_hours: int
+    faults: int
+    generate_seconds: float
+    import_seconds: float
+
+
+def _step_telemetry(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) -> None:
+    """Write the data centres' synthetic telemetry (:mod:`esgledger.demo.telemetry`) into
+    ``inputs/telemetry`` and import it: meters, then readings, then weather. Imported only
+    when this esgledger has all three import kinds (else the files are written and the step
+    says which kinds it left out)."""
+
+    from esgledger.demo.telemetry import write_telemetry_inputs
+    from esgledger.ingest.importers import KINDS, import_file
+
+    folder = workspace.root / "inputs" / "telemetry"
+    written = write_telemetry_inputs(folder, seed=summary.seed, year=summary.year)
+    plan = written.imports()
+    ready = all(kind in KINDS for kind, _ in plan)
+    started = time.perf_counter()
+    if ready:
+        for kind, path in plan:
+            summary.imports.append(import_file(workspace, kind, path))
+    telemetry = written.telemetry
+    summary.extras["telemetry"] = TelemetryStep(
+        folder=folder,
+        imported=tuple(kind for kind, _ in plan) if ready else (),
+        not_imported=() if ready else tuple(kind for kind, _ in plan if kind not in KINDS),
+        meters=telemetry.meters.num_rows,
+        readings=telemetry.readings.num_rows,
+        weather_hours=telemetry.weather.num_rows,
+        faults=len(telemetry.faults),
+        generate_seconds=written.seconds,
+        import_seconds=time.perf_counter() - started,
+    )
 
 
 def _step_calculate(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) -> None:
@@ -290,6 +343,10 @@ def _step_accounts(workspace: Workspace, summary: DemoSummary, files: DemoFiles)
 
 
 DEMO_STEPS: list[DemoStep] = [
+    (
+        "data-centre telemetry: meter trees, a year of 15-minute readings and weather",
+        _step_telemetry,
+    ),
     ("calculating the inventory", _step_calculate),
     ("market-based scope 2: the green-power instruments of the run", _step_market),
     ("matching the solar PPA hour by hour", _step_ppa),

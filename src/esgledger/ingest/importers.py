@@ -24,6 +24,8 @@ kind                importer
 ``metric-values``   :func:`esgledger.ingest.metrics.import_metric_values`
 ``meters``          :func:`esgledger.energy.meters.import_meters` (a site's meter tree)
 ``readings``        :func:`esgledger.energy.readings.import_readings` (into the lake)
+``weather``         :func:`esgledger.energy.weather.import_weather` (hourly outdoor conditions,
+                    into the lake)
 ==================  ========================================================================
 
 Every importer validates the whole file and either imports it whole, or raises
@@ -57,7 +59,7 @@ __all__ = ["KINDS", "import_file"]
 KINDS: tuple[str, ...] = (
     "entities", "sites", "activity-types", "factors", "fx", "activities", "instruments",
     "emissions-history", "targets", "measures", "credits", "retirements", "metrics",
-    "metric-values", "meters", "readings",
+    "metric-values", "meters", "readings", "weather",
 )  # fmt: skip
 
 #: Module and function of each kind's importer.
@@ -78,6 +80,7 @@ _IMPORTERS: dict[str, tuple[str, str]] = {
     "metric-values": ("esgledger.ingest.metrics", "import_metric_values"),
     "meters": ("esgledger.energy.meters", "import_meters"),
     "readings": ("esgledger.energy.readings", "import_readings"),
+    "weather": ("esgledger.energy.weather", "import_weather"),
 }
 
 

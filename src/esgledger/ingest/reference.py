@@ -123,6 +123,7 @@ _SCHEMA_FILES: dict[str, str] = {
     "metric-values": "metric_value_columns.csv",
     "meters": "meter_columns.csv",
     "readings": "reading_columns.csv",
+    "weather": "weather_columns.csv",
 }
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
@@ -183,7 +184,8 @@ class ColumnSpec:
 def column_specs(kind: str) -> tuple[ColumnSpec, ...]:
     """The columns of an input file of ``kind`` (an import kind: ``activities``, ``entities``,
     ``sites``, ``activity-types``, ``factors``, ``fx``, ``instruments``, ``emissions-history``,
-    ``targets``, ``measures``, ``credits``, ``retirements``, ``metrics``, ``metric-values``),
+    ``targets``, ``measures``, ``credits``, ``retirements``, ``metrics``, ``metric-values``,
+    ``weather``),
     read from its ``esgledger/schema`` CSV.
 
     Raises
