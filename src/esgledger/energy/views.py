@@ -17,6 +17,9 @@ the period (default: the twelve months ending with the site's last month of data
 * **Coverage and flags** per meter over the period, and the flagged intervals grouped into
   runs (consecutive intervals of one meter with the same flag).
 * **The meter tree** (parent → children) with each meter's energy and coverage.
+* **The alerts** of :func:`esgledger.energy.anomalies.detect` for the site and period
+  (:func:`site_alerts`; kept in memory per readings, meters and weather state, since the
+  four layers take seconds to tens of seconds on a year of data).
 * **The KPI panel**: :func:`esgledger.energy.kpi_service.site_kpis` over the same period
   (:func:`kpi_panel`).
 
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from esgledger.energy import kpi_service, rollups, service
+from esgledger.energy import anomalies, kpi_service, rollups, service
 from esgledger.energy.kpi import SiteKpis
 from esgledger.energy.meters import Meter, load_meters
 from esgledger.energy.periods import Period, parse_period, rolling_12_months
@@ -44,7 +47,10 @@ if TYPE_CHECKING:
     from esgledger.store import Workspace
 
 __all__ = [
+    "ALERTS_SHOWN",
     "FLAG_RUNS_SHOWN",
+    "AlertRow",
+    "AlertsView",
     "FlagRun",
     "HourlyDay",
     "KpiCheck",
@@ -56,12 +62,15 @@ __all__ = [
     "default_period",
     "it_role",
     "kpi_panel",
+    "site_alerts",
     "site_kpis",
     "site_rollup",
     "site_view",
     "top_meters",
 ]
 
+#: Alerts listed on the page at most (the largest energy impact first); all are counted.
+ALERTS_SHOWN = 200
 #: Flag runs listed on the page at most (the newest first); the count of all is kept.
 FLAG_RUNS_SHOWN = 200
 
@@ -226,6 +235,113 @@ class SiteEnergyView:
     flag_runs_total: int
     tree: tuple[MeterNode, ...]
     kpis: KpiPanel | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """One anomaly alert (:class:`esgledger.energy.detectors.alerts.Alert`): id, meter
+    (``None``: the whole site), subsystem, layer, kind, local window (ISO wall time at the
+    site, end exclusive), energy impact [kWh] and emissions [t CO2e] (``None`` when not
+    computable), score and the bilingual explanation."""
+
+    id: str
+    meter: str | None
+    subsystem: str
+    layer: str
+    kind: str
+    start_local: str
+    end_local: str
+    energy_kwh: float | None
+    co2e_t: float | None
+    score: float
+    text: Text
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsView:
+    """The alerts of a site over a period: the period label, the alerts (largest energy
+    impact first, at most :data:`ALERTS_SHOWN`; all counted in ``total``), their summed
+    energy [kWh] and emissions [t CO2e], the layers run and the detector's findings."""
+
+    site: str
+    period: str
+    alerts: tuple[AlertRow, ...]
+    total: int
+    energy_kwh: float
+    co2e_t: float
+    layers: tuple[str, ...]
+    findings: tuple[KpiCheck, ...]
+
+
+_ALERT_CACHE: dict[tuple[Any, ...], AlertsView] = {}
+_ALERT_CACHE_SIZE = 32
+
+
+def _alerts_key(workspace: Workspace, site: str, period: Period) -> tuple[Any, ...]:
+    derived = rollups.refresh(workspace)
+    weather = workspace.root / "lake" / "telemetry" / "weather"
+    stamps = (
+        tuple(sorted((p.name, p.stat().st_mtime_ns) for p in weather.glob("*.parquet")))
+        if weather.is_dir()
+        else ()
+    )
+    return (str(workspace.root), site, period, str(derived.folder), derived.batches,
+            derived.meters_digest, stamps)  # fmt: skip
+
+
+def site_alerts(
+    workspace: Workspace, principal: Principal, site: str, period: str | None = None
+) -> AlertsView | None:
+    """The anomaly alerts of ``site`` (in scope) over ``period`` (text; default the headline
+    twelve months); ``None`` without readings.
+
+    Raises
+    ------
+    NotFoundError
+        For a site without meters or out of the principal's scope (the same answer).
+    InputError
+        For a period that cannot be read.
+    """
+    service.require_site(workspace, principal, site)
+    chosen = parse_period(period) if period else default_period(workspace, site)
+    if chosen is None:
+        return None
+    key = _alerts_key(workspace, site, chosen)
+    if key in _ALERT_CACHE:
+        return _ALERT_CACHE[key]
+    report = anomalies.detect(workspace, site=site, period=chosen)
+    meters = load_meters(workspace, site=site)
+    zone = zoneinfo.ZoneInfo(meters[0].timezone if meters else "UTC")
+    ranked = sorted(report.alerts, key=lambda a: -(a.energy_kwh or 0.0))
+    view = AlertsView(
+        site=site,
+        period=chosen.label,
+        alerts=tuple(
+            AlertRow(
+                id=a.id,
+                meter=a.meter,
+                subsystem=a.subsystem,
+                layer=a.layer,
+                kind=a.kind,
+                start_local=_local(a.start_utc, zone).isoformat(timespec="minutes"),
+                end_local=_local(a.end_utc, zone).isoformat(timespec="minutes"),
+                energy_kwh=a.energy_kwh,
+                co2e_t=a.co2e_t,
+                score=float(a.score),
+                text=a.text,
+            )
+            for a in ranked[:ALERTS_SHOWN]
+        ),
+        total=len(ranked),
+        energy_kwh=sum(a.energy_kwh or 0.0 for a in ranked),
+        co2e_t=sum(a.co2e_t or 0.0 for a in ranked),
+        layers=tuple(report.layers),
+        findings=tuple(_check(f) for f in report.findings),
+    )
+    if len(_ALERT_CACHE) >= _ALERT_CACHE_SIZE:
+        _ALERT_CACHE.pop(next(iter(_ALERT_CACHE)))
+    _ALERT_CACHE[key] = view
+    return view
 
 
 def top_meters(meters: Sequence[Meter]) -> dict[str, list[Meter]]:

@@ -311,3 +311,26 @@ def test_the_kpi_api_twin_agrees_with_the_panel_and_keeps_scope(demo: DemoCopy) 
         assert body["pue_category"].startswith("PUE_L3,")
         assert client.get("/api/v1/energy/sites/DC2/kpis").status_code == 404
         assert client.get("/api/v1/energy/sites/DC1/kpis?period=2024-02-30").status_code == 422
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_the_alerts_block_loads_by_htmx_and_lists_the_gap(demo: DemoCopy, lang: str) -> None:
+    with page_client(demo, "owner.a", lang) as client:
+        page = client.get("/energy/sites/DC1?period=2024-03").text
+        assert 'hx-get="/energy/sites/DC1/alerts?period=2024-03"' in page
+        fragment = client.get(
+            "/energy/sites/DC1/alerts?period=2024-03", headers={"HX-Request": "true"}
+        )
+        assert fragment.status_code == 200, fragment.text[-2000:]
+        assert "<html" not in fragment.text
+        assert fragment.text.lstrip().startswith('<section class="card" id="energy-alerts">')
+        rows = _cell_numbers(fragment.text, "alerts-table")
+        # the core flags COOL-A's gap; the rule layer turns the flag into an alert
+        assert any("COOL-A" in r[2] and "gap" in r[0] for r in rows), rows
+        whole = client.get("/energy/sites/DC1/alerts?period=2024-03")
+        assert whole.text.count("<h1") == 1
+        if lang == "zh-CN":
+            found = english_words(html_text(whole.text, skip_untranslated=True))
+            assert not found, [str(f) for f in found]
+    with page_client(demo, "owner.b") as client:
+        assert client.get("/energy/sites/DC1/alerts").status_code == 404

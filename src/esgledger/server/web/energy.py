@@ -24,7 +24,7 @@ from esgledger.i18n import Lang, Text, ui
 from esgledger.server.deps import PAGES_TAG, PageAllowed, WorkspaceDep
 from esgledger.server.web.pages import PageContext, page_lang, render
 
-__all__ = ["EnergyIndexPage", "EnergySitePage", "load_class", "router"]
+__all__ = ["EnergyAlertsPage", "EnergyIndexPage", "EnergySitePage", "load_class", "router"]
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False)
 
@@ -94,6 +94,17 @@ class EnergySitePage(PageContext):
     load_rows: tuple[LoadRow, ...]
     load_bounds: tuple[float, ...]
     waterfall: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyAlertsPage(PageContext):
+    """``/energy/sites/{site}/alerts``: the site's anomaly alerts over the period (``None``
+    without readings), and the period text of the request (``None``: the default). The site
+    page loads its ``alerts`` block with htmx; opened directly it is a page."""
+
+    site: str
+    period_query: str | None
+    alerts: views.AlertsView | None
 
 
 def load_class(value: float | None, low: float, high: float) -> str:
@@ -313,3 +324,16 @@ def energy_site(
         context,
         alternate=f"/api/v1/energy/sites/{quote(site, safe='')}/rollup?{query}",
     )
+
+
+@router.get("/energy/sites/{site}/alerts")
+def energy_alerts(
+    request: Request,
+    workspace: WorkspaceDep,
+    principal: Reader,
+    site: str,
+    period: str | None = None,
+) -> Response:
+    found = views.site_alerts(workspace, principal, site, period)
+    context = EnergyAlertsPage(site=site, period_query=period, alerts=found)
+    return render(request, "energy/alerts.html", context, block="alerts")
