@@ -272,6 +272,8 @@ def test_the_demo_command(tmp_path: Path) -> None:
     assert "entities.csv (entities, 10)" in result.stdout
     assert "activity/region/unit combinations resolve to a factor (tier: " in result.stdout
     assert "esgledger factors resolve" in result.stdout
+    assert "Data-centre telemetry: " in result.stdout
+    assert "8 injected faults" in result.stdout
     assert len(result.stdout.splitlines()) < 130
     assert "│ commutin │" not in result.stdout
     for text in (

@@ -53,6 +53,8 @@ def demo(
         _print_targets(console, summary)
     if summary.report is not None:
         _print_report(console, summary)
+    if "telemetry" in summary.extras:
+        _print_telemetry(console, summary)
     if summary.accounts:
         _print_accounts(console, summary)
 
@@ -269,6 +271,23 @@ def _print_targets(console: Console, summary: DemoSummary) -> None:
             "for the details.",
             markup=False,
         )
+
+
+def _print_telemetry(console: Console, summary: DemoSummary) -> None:
+    """What the data-centre telemetry step wrote and imported."""
+    step = summary.extras["telemetry"]
+    done = (
+        f"imported ({', '.join(step.imported)})"
+        if step.imported
+        else "written, not imported: this esgledger has no import kind "
+        + ", ".join(step.not_imported)
+    )
+    console.print(
+        f"Data-centre telemetry: {step.meters} meters, {step.readings:,} readings, "
+        f"{step.weather_hours:,} weather hours, {step.faults} injected faults, {done}; files "
+        f"and the faults' ground truth (injected-faults.csv) in {step.folder}.",
+        markup=False,
+    )
 
 
 def _print_accounts(console: Console, summary: DemoSummary) -> None:

@@ -20,6 +20,7 @@ from rich import box
 from rich.table import Table
 
 from esgledger.cli import (
+    _commands_energy_anomalies,
     _commands_energy_baseline,
     _commands_energy_forecast,
     _commands_energy_kpi,
@@ -43,6 +44,7 @@ for _area in (
     _commands_energy_kpi,
     _commands_energy_baseline,
     _commands_energy_forecast,
+    _commands_energy_anomalies,
     _commands_energy_whatif,
 ):
     _area.register(energy_app)

@@ -276,21 +276,28 @@ def _step_telemetry(workspace: Workspace, summary: DemoSummary, _files: DemoFile
     folder = workspace.root / "inputs" / "telemetry"
     written = write_telemetry_inputs(folder, seed=summary.seed, year=summary.year)
     plan = written.imports()
+    counts = (
+        written.telemetry.meters.num_rows,
+        written.telemetry.readings.num_rows,
+        written.telemetry.weather.num_rows,
+        len(written.telemetry.faults),
+    )
+    seconds = written.seconds
+    del written  # the tables are in the files now: free them before the imports
     ready = all(kind in KINDS for kind, _ in plan)
     started = time.perf_counter()
     if ready:
         for kind, path in plan:
             summary.imports.append(import_file(workspace, kind, path))
-    telemetry = written.telemetry
     summary.extras["telemetry"] = TelemetryStep(
         folder=folder,
         imported=tuple(kind for kind, _ in plan) if ready else (),
         not_imported=() if ready else tuple(kind for kind, _ in plan if kind not in KINDS),
-        meters=telemetry.meters.num_rows,
-        readings=telemetry.readings.num_rows,
-        weather_hours=telemetry.weather.num_rows,
-        faults=len(telemetry.faults),
-        generate_seconds=written.seconds,
+        meters=counts[0],
+        readings=counts[1],
+        weather_hours=counts[2],
+        faults=counts[3],
+        generate_seconds=seconds,
         import_seconds=time.perf_counter() - started,
     )
 

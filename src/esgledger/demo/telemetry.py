@@ -30,8 +30,9 @@ model, its parameters and their sources; in short, per site and 15-minute interv
 
 Each site's load is scaled so that its fault-free grid import over the year (the incomers) equals
 ``demo_annual_electricity_mwh`` of ``sites.csv`` (the activity data of the inventory), and the
-CRAH fan coefficient is calibrated so that the fault-free annual PUE (category 2) equals the
-PUE the demo report shows (``esgledger.demo.data.DEMO_PUE``; 1.20 for DC-HE).
+CRAH fan coefficient is calibrated so that the fault-free annual PUE (at the site's highest
+measurement category: 3 at DC-SH, else 2) equals the PUE the demo report shows
+(``esgledger.demo.data.DEMO_PUE``; 1.20 for DC-HE).
 
 **Faults** (:class:`InjectedFault`, kinds :data:`FAULT_KINDS`) change the physics where the
 fault is physical (a chiller drifting out of efficiency, a UPS losing efficiency: every meter
@@ -692,7 +693,8 @@ def _simulate_site(
 
     # Calibrate the CRAH fan coefficient so that the fault-free annual PUE is the demo's.
     target_pue = DEMO_PUE.get(site, _DEFAULT_PUE)
-    e_it = pdu_out.sum()
+    # E_IT at the highest measurement category the site meters (the KPI's headline).
+    e_it = (it_in if spec.it_input else pdu_out).sum()
     e_rest0 = (
         ups_loss0 + pdu_loss + other_kw + towers0 + sum(chillers0.values())
     ).sum()  # everything but the CRAH fans, fault-free
@@ -709,11 +711,15 @@ def _simulate_site(
 
     office = np.zeros(n)
     if spec.office_kw > 0:
-        open_hours = (local_hour >= 8.0) & (local_hour < 19.0) & ~weekend
+        # Occupancy ramps up around 08:00 and down around 19:00 on weekdays; the building's
+        # servers, ventilation and security keep 65 % of the peak at night and weekends.
+        ramp_up = 1.0 / (1.0 + np.exp(-(local_hour - 8.0) / 0.5))
+        ramp_down = 1.0 / (1.0 + np.exp((local_hour - 19.0) / 0.5))
+        occupied = np.where(weekend, 0.0, ramp_up * ramp_down)
         office = (
             spec.office_kw
-            * np.where(open_hours, 1.0, 0.3)
-            * (1.0 + 0.15 * np.clip((dry - 24.0) / 10.0, 0.0, None))
+            * (0.65 + 0.35 * occupied)
+            * (1.0 + 0.10 * np.clip((dry - 24.0) / 10.0, 0.0, None))
             * (1.0 + _ar1(small_loads, n, phi=0.9, sd=0.03))
         )  # [kW] its own size, not scaled with the IT base
 
@@ -810,7 +816,7 @@ def _simulate_site(
                           _describe(plan.kind, meter, f_start, f_end, pct), extra)
         )  # fmt: skip
     truth = {
-        "it_kwh": float(series[f"{p}PDU-OUT"].sum()),
+        "it_kwh": float(series[f"{p}IT-IN" if spec.it_input else f"{p}PDU-OUT"].sum()),
         "grid_kwh": float(sum(series[m.meter].sum() for m in _meter_tree(site, spec)
                               if m.role == "incomer")),
         "pv_kwh": float(pv.sum()),

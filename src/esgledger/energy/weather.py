@@ -46,9 +46,9 @@ import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
@@ -58,6 +58,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from esgledger.energy.meters import site_timezone
+from esgledger.energy.periods import Period
 from esgledger.energy.psychrometrics import stull_in_range, wet_bulb_stull
 from esgledger.errors import EsgledgerError, InputError, Issue, WorkspaceError
 from esgledger.ingest import ImportResult
@@ -131,17 +133,6 @@ _TIMESTAMP_FIX = (
 _NUMBER_FIX = "write a plain number such as 23.5: no units or text"
 
 
-class _Period(Protocol):
-    """What :func:`hourly` needs of an ``esgledger.energy.periods.Period``: local calendar
-    dates at the site, ``end`` inclusive."""
-
-    @property
-    def start(self) -> date: ...
-
-    @property
-    def end(self) -> date: ...
-
-
 def weather_column_specs() -> tuple[ColumnSpec, ...]:
     """The columns of a weather file (``esgledger/schema/weather_columns.csv``)."""
     return column_specs(KIND)
@@ -155,26 +146,10 @@ def _header_map() -> tuple[dict[str, list[str]], list[str]]:
     return columns, [s.column for s in specs if s.required]
 
 
-#: Interim only (until the energy core's ``site_timezone`` is on main): countries with one
-#: time zone.
-_INTERIM_ZONES = {"CN": "Asia/Shanghai", "HK": "Asia/Hong_Kong", "SG": "Asia/Singapore",
-                  "GB": "Europe/London", "JP": "Asia/Tokyo"}  # fmt: skip
-
-
 def _site_timezone(workspace: Workspace, site: str) -> str:
-    """The IANA time zone of ``site`` (the energy core's
-    :func:`esgledger.energy.meters.site_timezone`)."""
-    try:
-        from esgledger.energy.meters import site_timezone  # type: ignore[import-untyped,unused-ignore]
-    except ModuleNotFoundError:  # interim: remove once the energy core is merged
-        from esgledger.store.repository import load_sites
-
-        with workspace.session() as session:
-            country = next(str(s["country"]) for s in load_sites(session) if s["code"] == site)
-        if country not in _INTERIM_ZONES:
-            raise InputError(f"no time zone known for site {site} ({country})") from None
-        return _INTERIM_ZONES[country]
-    return str(site_timezone(workspace, site))
+    """The IANA time zone of ``site`` (:func:`esgledger.energy.meters.site_timezone`: its
+    meters', else its country's single zone)."""
+    return site_timezone(workspace, site)
 
 
 # --------------------------------------------------------------------------- import
@@ -662,7 +637,7 @@ def _check_stored(workspace: Workspace, file: str, table: pa.Table) -> None:
     issues.raise_if_any()
 
 
-def hourly(workspace: Workspace, site: str, period: _Period | None = None) -> pa.Table:
+def hourly(workspace: Workspace, site: str, period: Period | None = None) -> pa.Table:
     """The site's weather in hourly bins, from the approved weather batches.
 
     Columns (:data:`HOURLY_SCHEMA`): ``site``, ``ts_utc`` (the UTC hour, naive), ``ts_local``

@@ -11,8 +11,7 @@ with daylight saving time (skipped hour refused, repeated hour resolved by file 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,6 +21,7 @@ import pytest
 
 from esgledger.demo.telemetry import weather_year
 from esgledger.energy import weather
+from esgledger.energy.periods import parse_period
 from esgledger.errors import InputError
 from esgledger.ingest.importers import import_file
 from esgledger.store import Workspace
@@ -35,6 +35,9 @@ SITES = [
      "region": "CN-SH", "type": "data_centre"},
     {"site": "DC-US", "entity": "GRP", "name": "Virginia DC", "country": "US", "region": "US",
      "type": "data_centre"},
+    # No meters and a country with several zones: no time zone.
+    {"site": "DC-TX", "entity": "GRP", "name": "Texas DC", "country": "US", "region": "US",
+     "type": "data_centre"},
 ]  # fmt: skip
 
 
@@ -46,14 +49,21 @@ def _write(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
+METERS = [
+    # No time zone given: DC-SH's is its country's single zone (Asia/Shanghai).
+    {"meter": "DC-SH-INC", "site": "DC-SH", "role": "incomer", "unit": "kWh",
+     "kind": "interval", "timezone": ""},
+    {"meter": "DC-US-INC", "site": "DC-US", "role": "incomer", "unit": "kWh",
+     "kind": "interval", "timezone": "America/New_York"},
+]  # fmt: skip
+
+
 @pytest.fixture
-def ws(sqlite_workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+def ws(sqlite_workspace: Workspace, tmp_path: Path) -> Workspace:
+    """Two sites whose time zones come from their meters (the energy core's rule)."""
     import_file(sqlite_workspace, "entities", _write(tmp_path / "entities.csv", ENTITIES))
     import_file(sqlite_workspace, "sites", _write(tmp_path / "sites.csv", SITES))
-    zones = {"DC-SH": "Asia/Shanghai", "DC-US": "America/New_York"}
-    # The site's zone is the energy core's business (meters' timezone column); these tests
-    # are about the weather import, so they state it.
-    monkeypatch.setattr(weather, "_site_timezone", lambda _ws, site: zones[site])
+    import_file(sqlite_workspace, "meters", _write(tmp_path / "meters.csv", METERS))
     return sqlite_workspace
 
 
@@ -91,12 +101,7 @@ def test_a_synthetic_year_goes_in_and_comes_back_hourly(ws: Workspace, tmp_path:
     assert hours["ts_local"].to_pylist() == year["ts_local"].cast(pa.timestamp("us")).to_pylist()
     assert set(hours["wet_bulb_source"].to_pylist()) == {"file"}
 
-    @dataclass
-    class July:
-        start: date = date(2024, 7, 1)
-        end: date = date(2024, 7, 31)
-
-    july = weather.hourly(ws, "DC-SH", July())
+    july = weather.hourly(ws, "DC-SH", parse_period("2024-07"))
     assert july.num_rows == 31 * 24
     assert july["ts_local"][0].as_py() == datetime(2024, 7, 1, 0, 0)
     assert weather.hourly(ws, "DC-US").num_rows == 0
@@ -199,3 +204,13 @@ def test_local_times_across_daylight_saving(ws: Workspace, tmp_path: Path) -> No
     assert [h["dry_bulb_c"] for h in hours] == [10.0, 9.0, 8.0, 10.0]
     assert hours[1]["ts_local"] == datetime(2024, 11, 3, 1, 0)
     assert hours[2]["ts_local"] == datetime(2024, 11, 3, 1, 0)
+
+
+def test_a_site_without_a_time_zone_is_refused(ws: Workspace, tmp_path: Path) -> None:
+    row = {"site": "DC-TX", "timestamp": "2024-02-01T08:00:00Z", "dry_bulb_c": "7"}
+    with pytest.raises(InputError) as caught:
+        import_file(ws, "weather", _write(tmp_path / "tx.csv", [row]))
+    (issue,) = caught.value.issues
+    assert (issue.row, issue.column, issue.value) == (2, "site", "DC-TX")
+    assert "time zone of site 'DC-TX' is not known" in issue.problem
+    assert "meters" in issue.fix

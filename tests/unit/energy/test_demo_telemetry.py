@@ -126,7 +126,8 @@ def test_grid_import_matches_sites_csv_and_pue_the_report(telemetry: Telemetry, 
     fault_kwh = sum(f.energy_kwh or 0.0 for f in telemetry.faults if f.site == site)
     assert by_role["incomer"] == pytest.approx(target_kwh + fault_kwh, rel=1e-4)
     e_dc = by_role["incomer"] + by_role.get("onsite_re", 0.0) - by_role.get("non_dc", 0.0)
-    pue = e_dc / by_role["pdu_output"]
+    # The headline category: IT input (3) where metered, else PDU output (2).
+    pue = e_dc / by_role.get("it_input", by_role["pdu_output"])
     assert 1.15 <= pue <= 1.45
     assert pue == pytest.approx(DEMO_PUE.get(site, 1.20), abs=0.02)
     # Power chain and tree: UPS efficiency over the year, children vs parent.
