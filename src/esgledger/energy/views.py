@@ -69,7 +69,7 @@ __all__ = [
     "top_meters",
 ]
 
-#: Alerts listed on the page at most (the largest energy impact first); all are counted.
+#: Alerts listed on the page at most (the largest energy impact, in absolute value, first).
 ALERTS_SHOWN = 200
 #: Flag runs listed on the page at most (the newest first); the count of all is kept.
 FLAG_RUNS_SHOWN = 200
@@ -260,8 +260,9 @@ class AlertRow:
 @dataclass(frozen=True, slots=True)
 class AlertsView:
     """The alerts of a site over a period: the period label, the alerts (largest energy
-    impact first, at most :data:`ALERTS_SHOWN`; all counted in ``total``), their summed
-    energy [kWh] and emissions [t CO2e], the layers run and the detector's findings."""
+    impact first, in absolute value, at most :data:`ALERTS_SHOWN`; all counted in
+    ``total``), their net energy [kWh] and emissions [t CO2e] (a shortfall counts negative),
+    the layers run and the detector's findings."""
 
     site: str
     period: str
@@ -312,7 +313,7 @@ def site_alerts(
     report = anomalies.detect(workspace, site=site, period=chosen)
     meters = load_meters(workspace, site=site)
     zone = zoneinfo.ZoneInfo(meters[0].timezone if meters else "UTC")
-    ranked = sorted(report.alerts, key=lambda a: -(a.energy_kwh or 0.0))
+    ranked = sorted(report.alerts, key=lambda a: -abs(a.energy_kwh or 0.0))
     view = AlertsView(
         site=site,
         period=chosen.label,
