@@ -71,6 +71,14 @@ def seed(ws: Workspace) -> None:
     ]  # fmt: skip
     import_file(ws, "entities", write_csv(folder / "entities.csv", entities))
     import_file(ws, "sites", write_csv(folder / "sites.csv", sites))
+    # A meter tree for DC-TJ (cases_energy): readings files can name real meters.
+    meters = [
+        {"meter": "TJ-IN", "site": "DC-TJ", "parent": "", "role": "incomer", "unit": "kWh",
+         "kind": "counter"},
+        {"meter": "TJ-IT", "site": "DC-TJ", "parent": "TJ-IN", "role": "it_input",
+         "unit": "kWh", "kind": "interval"},
+    ]  # fmt: skip
+    import_file(ws, "meters", write_csv(folder / "meters.csv", meters))
     # The platform's entry points (cases_platform): a data owner of CLOUD and a campaign whose
     # task 1 asks CLOUD for its electricity.
     add_user(ws, Principal.local(), "owner", role="data_owner", scope="CLOUD")

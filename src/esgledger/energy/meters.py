@@ -257,6 +257,12 @@ def import_meters(
         return done
     columns, required = _header_map()
     table = guard_text(read_table(path, columns=columns, required=required))
+    if table.table.num_rows == 0:
+        problem = "the file has no data rows"
+        raise InputError(
+            f"{table.file} was rejected: {problem}",
+            [Issue(table.file, None, None, None, problem, "add the meters, one row each")],
+        )
     batch_id = batch_id_for(KIND, digest)
     seen = batch_ids(workspace)
 

@@ -5,9 +5,10 @@
 A readings file has the columns ``meter``, ``timestamp``, ``value``
 (``esgledger/schema/reading_columns.csv``; CSV in UTF-8 or GB18030, XLSX or Parquet). A
 timestamp is ISO 8601 with its offset (``2024-01-01T00:15:00+08:00``, ``...Z``), or a local
-time (no offset) read in the meter's site time zone; Parquet timestamps with a time zone are
-instants, without one local times. A value is the reading in the meter's unit (a counter's
-register, or an interval's consumption or average power).
+time (no offset; a date alone is local midnight) read in the meter's site time zone; an
+offset beyond ±14:00 or an instant outside the years 1900 to 2199 is refused; Parquet
+timestamps with a time zone are instants, without one local times. A value is the reading
+in the meter's unit (a counter's register, or an interval's consumption or average power).
 
 The whole file is checked in DuckDB — known meters, timestamps, finite numbers within the
 generic bounds, no key given twice — and then stored whole or not at all as one lake file
@@ -74,7 +75,14 @@ KIND = "readings"
 LAKE_DIR = "telemetry/readings"
 #: At most this many issues are listed (all are counted).
 ISSUE_CAP = 1000
-_OFFSET = r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+#: A text with an offset after its time of day (a date alone, ``2024-01-01``, is a local date,
+#: not a date with the offset ``-01``).
+_OFFSET = r":[0-9]{2}(\.[0-9]+)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+#: The offsets that exist: UTC-14:00 to UTC+14:00 (DuckDB would read +25:00 as 25 hours).
+_VALID_OFFSET = r"(Z|z|[+-]((0[0-9]|1[0-3])(:?[0-5][0-9])?|14(:?00)?))$"
+#: Readings outside these instants are refused (a year such as 99999 is no reading, and
+#: cannot be shown as a Python datetime).
+_FIRST_INSTANT, _END_INSTANT = "1900-01-01", "2200-01-01"
 _TIMESTAMP_FIX = (
     "write ISO 8601 with an offset (2024-01-01T00:15:00+08:00) or a local time "
     "(2024-01-01 00:15:00) in the site's time zone"
@@ -212,7 +220,8 @@ def _typed_sql(types: dict[str, str]) -> str:
         text = "trim(CAST(s.timestamp AS VARCHAR))"
         instant = (
             f"CASE WHEN regexp_matches({text}, '{_OFFSET}') "
-            f"THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) "
+            f"THEN CASE WHEN regexp_matches({text}, '{_VALID_OFFSET}') "
+            f"THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) END "
             f"ELSE timezone('UTC', timezone(m.timezone, TRY_CAST({text} AS TIMESTAMP))) END"
         )
     value_type = types["value"]
@@ -222,9 +231,10 @@ def _typed_sql(types: dict[str, str]) -> str:
         value = "CAST(NULL AS DOUBLE)"
     else:
         value = "TRY_CAST(s.value AS DOUBLE)"
+    # the texts of the timestamp and the value (``ts_text``, ``value_text``) are not kept:
+    # :func:`_issues` reads them from ``src`` for the few rows it names
     return (
         "SELECT s.__row, CAST(s.meter AS VARCHAR) AS meter, "
-        "CAST(s.timestamp AS VARCHAR) AS ts_text, CAST(s.value AS VARCHAR) AS value_text, "
         f"m.meter IS NOT NULL AS known, {instant} AS ts_utc, {value} AS value "
         "FROM src s LEFT JOIN meters m ON m.meter = trim(CAST(s.meter AS VARCHAR))"
     )
@@ -248,6 +258,14 @@ def _issues(con: duckdb.DuckDBPyConnection, name: str) -> tuple[list[Issue], int
         ),
         ("timestamp", "known AND ts_utc IS NULL", "ts_text", "not a timestamp", _TIMESTAMP_FIX),
         (
+            "timestamp",
+            f"known AND NOT (ts_utc >= TIMESTAMP '{_FIRST_INSTANT}' "
+            f"AND ts_utc < TIMESTAMP '{_END_INSTANT}')",
+            "ts_text",
+            "a timestamp outside the years 1900 to 2199",
+            "check the year of the reading",
+        ),
+        (
             "value",
             "value IS NULL",
             "value_text",
@@ -264,25 +282,42 @@ def _issues(con: duckdb.DuckDBPyConnection, name: str) -> tuple[list[Issue], int
     ]
     issues: list[Issue] = []
     total = 0
-    for column, condition, shown_column, problem, fix in rules:
-        source = "meter" if shown_column == "meter_text" else shown_column
-        count = con.execute(f"SELECT count(*) FROM typed WHERE {condition}").fetchone()
-        n = int(count[0]) if count else 0
+    # every rule counted in one scan of ``typed``
+    counted = con.execute(
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE {rule[1]})" for rule in rules)
+        + " FROM typed"
+    ).fetchone()
+    counts = [int(c) for c in counted] if counted else [0] * len(rules)
+    for (column, condition, shown_column, problem, fix), n in zip(rules, counts, strict=True):
         if not n:
             continue
         total += n
         room = max(0, ISSUE_CAP - len(issues))
-        for row, value in con.execute(
-            f"SELECT __row, {source} FROM typed WHERE {condition} ORDER BY __row LIMIT {room}"
-        ).fetchall():
+        chosen = f"SELECT __row FROM typed WHERE {condition} ORDER BY __row LIMIT {room}"
+        if shown_column in ("ts_text", "value_text"):
+            # the text as written, from the file itself, for the named rows only
+            raw = "timestamp" if shown_column == "ts_text" else "value"
+            query = (
+                f"SELECT __row, CAST({_ident(raw)} AS VARCHAR) FROM src "
+                f"WHERE __row IN ({chosen}) ORDER BY __row"
+            )
+        else:
+            source = "meter" if shown_column == "meter_text" else shown_column
+            query = f"SELECT __row, {source} FROM ({chosen}) JOIN typed USING (__row) ORDER BY 1"
+        for row, value in con.execute(query).fetchall():
             issues.append(
                 Issue(name, int(row), column, None if value is None else str(value), problem, fix)
             )
     if total:
         return issues, total
+    # the keys given twice first (a plain count per key), then the rows of those keys only
     duplicates = con.execute(
-        "SELECT meter, ts_utc, list(__row ORDER BY __row) AS rows_ FROM typed "
-        "GROUP BY meter, ts_utc HAVING count(*) > 1 ORDER BY min(__row)"
+        "WITH twice AS (SELECT meter, ts_utc FROM typed GROUP BY meter, ts_utc "
+        "HAVING count(*) > 1) "
+        "SELECT t.meter, t.ts_utc, list(t.__row ORDER BY t.__row) AS rows_ FROM typed t "
+        "SEMI JOIN twice d ON d.meter = t.meter AND d.ts_utc = t.ts_utc "
+        "GROUP BY t.meter, t.ts_utc ORDER BY min(t.__row)"
     ).fetchall()
     for meter, instant, rows_ in duplicates:
         total += len(rows_) - 1

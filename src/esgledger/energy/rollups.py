@@ -22,18 +22,22 @@ Flags (one per interval; the first that applies in this order): ``negative``, ``
 interval's energy is exact in total but its spread over the gap is not, so its bins are
 ``estimated``; for interval readings the missing intervals are simply absent and lower the
 bins' ``coverage``), ``stuck`` (the same value in :data:`STUCK_READINGS` or more consecutive
-readings: a counter that does not move, or an interval value repeated; zero readings are not
-stuck), ``spike`` (a quantity above the meter's median + :data:`SPIKE_MADS` robust standard
-deviations and twice the median), ``skew`` (a timestamp more than 5 % of a step off the
-meter's grid). A gap is never filled: nothing is invented, coverage tells what is missing.
+readings: a counter of a load that never stops (:data:`CONTINUOUS_ROLES`) that does not
+move, or a repeated non-zero interval value), ``spike`` (a quantity above the meter's median +
+:data:`SPIKE_MADS` robust standard deviations and above twice its 99th percentile, so that the
+on-state of an on/off load or a season is not a spike), ``skew`` (a timestamp more than 5 %
+of a step off the meter's grid). A gap is never filled: nothing is invented, coverage tells
+what is missing.
 
 **Rollups.** Intervals are cut at 15-minute boundaries (in UTC, which are also local
 15-minute boundaries in every zone in use) and their quantity spread over the pieces in
 proportion to time. The 15-minute bins are summed into local hours, days and months: a bin is
 labelled with its local wall time and kept apart by its UTC offset, so the repeated hour of a
 daylight-saving change gives two hourly rows, the skipped hour none, and a local day is 23,
-24 or 25 hours long. ``coverage`` is the share of the bin's seconds covered by intervals of
-known quantity.
+24 or 25 hours long. ``intervals`` counts the intervals that end in the bin (an interval
+spread over several bins counts once), ``flagged`` those of them with a flag, and
+``expected_intervals`` the meter's nominal steps in the bin. ``coverage`` is the share of the
+bin's seconds covered by intervals of known quantity.
 
 **Cache.** Built rollups are files under ``lake/telemetry/derived/<generation>/`` with a
 ``state.json`` naming the readings batches and the meter tree they were built from;
@@ -56,6 +60,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from esgledger.energy.meters import Meter, load_meters
 from esgledger.energy.periods import Period
@@ -67,6 +72,7 @@ if TYPE_CHECKING:
     from esgledger.store import Workspace
 
 __all__ = [
+    "CHUNK_READINGS",
     "DERIVED_DIR",
     "GRAINS",
     "SPIKE_MADS",
@@ -86,7 +92,17 @@ GRAINS: tuple[str, ...] = ("15min", "hour", "day", "month")
 STUCK_READINGS = 12
 #: Robust standard deviations (1.4826 × MAD) above the median that make a ``spike``.
 SPIKE_MADS = 10.0
-_VERSION = 1
+#: Readings per chunk of meters in :func:`refresh` (about 4 M: sorted and aggregated within
+#: a few hundred MB).
+CHUNK_READINGS = 4_000_000
+_VERSION = 2
+#: Roles whose load never stops: a counter of theirs that does not move is ``stuck``. Heat
+#: export, on-site generation (night), fuel (generator off) and water (dry coolers in winter)
+#: may rightly stand still for hours or months.
+CONTINUOUS_ROLES: tuple[str, ...] = (
+    "incomer", "ups_input", "ups_output", "pdu_output", "it_input", "cooling", "other", "non_dc",
+)  # fmt: skip
+_CONTINUOUS_SQL = ", ".join(f"'{r}'" for r in CONTINUOUS_ROLES)
 _FLAG_ORDER = ("negative", "rollover", "reset", "gap", "stuck", "spike", "skew")
 
 
@@ -181,21 +197,31 @@ seq AS (
     SELECT *,
         lag(ts_utc) OVER w AS prev_ts,
         lag(value) OVER w AS prev_value,
-        CASE WHEN value IS DISTINCT FROM lag(value) OVER w THEN 1 ELSE 0 END AS changed
+        CASE WHEN value IS DISTINCT FROM lag(value) OVER w THEN 1 ELSE 0 END AS changed,
+        value IS NOT DISTINCT FROM lag(value) OVER w
+            OR value IS NOT DISTINCT FROM lead(value) OVER w AS repeated,
+        row_number() OVER w AS rn
     FROM r WINDOW w AS (PARTITION BY meter ORDER BY ts_utc)
 ),
 step AS (
     SELECT meter, greatest(1, coalesce(median(epoch(ts_utc) - epoch(prev_ts)), 900)) AS step_s
     FROM seq GROUP BY meter
 ),
-runs AS (
-    SELECT s.*, t.step_s,
-        sum(changed) OVER (PARTITION BY s.meter ORDER BY ts_utc ROWS UNBOUNDED PRECEDING)
-            AS run_id
-    FROM seq s JOIN step t USING (meter)
+-- runs of equal consecutive values, numbered among the repeated readings only (a reading
+-- that differs from both neighbours is a run of one): one small window instead of two over
+-- every reading
+repeats AS (
+    SELECT meter, rn,
+        sum(changed) OVER (PARTITION BY meter ORDER BY rn ROWS UNBOUNDED PRECEDING) AS run_id
+    FROM seq WHERE repeated
+),
+run_sizes AS (
+    SELECT p.meter, p.rn, count(*) OVER (PARTITION BY p.meter, p.run_id) AS run_length
+    FROM repeats p
 ),
 sized AS (
-    SELECT *, count(*) OVER (PARTITION BY meter, run_id) AS run_length FROM runs
+    SELECT s.*, t.step_s, coalesce(z.run_length, 1) AS run_length
+    FROM seq s JOIN step t USING (meter) LEFT JOIN run_sizes z USING (meter, rn)
 ),
 raw AS (
     SELECT meter, site, role, unit, kind, tz, step_s, ts_utc, value, prev_ts, prev_value,
@@ -212,7 +238,10 @@ raw AS (
         CASE WHEN kind = 'counter' THEN value - prev_value ELSE value END AS delta,
         rollover, scale, is_power,
         prev_ts IS NOT NULL AND epoch(ts_utc) - epoch(prev_ts) > 1.5 * step_s AS f_gap,
-        run_length >= {STUCK_READINGS} AND value <> 0 AND changed = 0 AS f_stuck,
+        run_length >= {STUCK_READINGS} AND changed = 0 AND (
+            (kind = 'interval' AND value <> 0)
+            OR (kind = 'counter' AND role IN ({_CONTINUOUS_SQL}))
+        ) AS f_stuck,
         least(epoch(ts_utc) % step_s, step_s - epoch(ts_utc) % step_s) > 0.05 * step_s
             AS f_skew
     FROM sized
@@ -240,11 +269,12 @@ valued AS (
     FROM q
 ),
 typical AS (
-    SELECT meter, median(quantity) AS med FROM valued GROUP BY meter
+    SELECT meter, median(quantity) AS med, quantile_cont(quantity, 0.99) AS p99
+    FROM valued GROUP BY meter
 ),
 robust AS (
-    SELECT v.meter, t.med, median(abs(v.quantity - t.med)) AS mad
-    FROM valued v JOIN typical t USING (meter) GROUP BY v.meter, t.med
+    SELECT v.meter, t.med, t.p99, median(abs(v.quantity - t.med)) AS mad
+    FROM valued v JOIN typical t USING (meter) GROUP BY v.meter, t.med, t.p99
 )
 SELECT v.site, v.meter, v.role, v.unit, v.tz, v.start_utc, v.end_utc,
     CAST(epoch(v.end_utc) - epoch(v.start_utc) AS INTEGER) AS seconds,
@@ -256,7 +286,7 @@ FROM (
     SELECT valued.*,
         quantity IS NOT NULL AND robust.mad IS NOT NULL
             AND quantity > robust.med + {SPIKE_MADS} * 1.4826 * robust.mad
-            AND quantity > 2 * robust.med AND robust.med > 0 AS f_spike
+            AND quantity > 2 * robust.p99 AND robust.med > 0 AS f_spike
     FROM valued JOIN robust USING (meter)
 ) v
 """
@@ -403,38 +433,114 @@ def refresh(workspace: Workspace, *, force: bool = False) -> Derived:
     return Derived(final, batches, digest)
 
 
+def _chunks(
+    con: duckdb.DuckDBPyConnection, files: Sequence[tuple[str, Path]]
+) -> list[tuple[str, str]]:
+    """Ranges ``(first, last)`` of meter ids, in DuckDB's order, each holding about
+    :data:`CHUNK_READINGS` readings (a meter is never split)."""
+    listed = ", ".join(_sql(str(path)) for _, path in files)
+    counts = con.execute(
+        f"SELECT meter, count(*) FROM read_parquet([{listed}]) GROUP BY meter ORDER BY meter"
+    ).fetchall()
+    ranges: list[tuple[str, str]] = []
+    first: str | None = None
+    last = ""
+    size = 0
+    for meter, n in counts:
+        if first is not None and size + int(n) > CHUNK_READINGS:
+            ranges.append((first, last))
+            first, size = None, 0
+        if first is None:
+            first = str(meter)
+        last, size = str(meter), size + int(n)
+    if first is not None:
+        ranges.append((first, last))
+    return ranges
+
+
+class _Writers:
+    """One Parquet file per derived table, written chunk by chunk."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.open: dict[str, pq.ParquetWriter] = {}
+
+    def append(self, name: str, reader: pa.RecordBatchReader, compression: str) -> None:
+        writer = self.open.get(name)
+        if writer is None:
+            writer = pq.ParquetWriter(
+                self.folder / f"{name}.parquet", reader.schema, compression=compression
+            )
+            self.open[name] = writer
+        for batch in reader:
+            if batch.num_rows:
+                table = pa.Table.from_batches([batch])
+                if table.schema != writer.schema:
+                    table = table.cast(writer.schema)
+                writer.write_table(table)
+
+    def close(self) -> None:
+        for writer in self.open.values():
+            writer.close()
+
+
 def _build(folder: Path, meters: Sequence[Meter], files: Sequence[tuple[str, Path]]) -> None:
+    """Write the derived tables of ``files``, a range of meters at a time (every step
+    partitions by meter, so the chunks are independent: each is sorted and aggregated in
+    memory and the peak does not grow with the number of readings)."""
     con = _con()
+    writers = _Writers(folder)
     try:
         con.register("m_arrow", _meters_table(meters))
-        con.execute("CREATE TABLE m AS SELECT * FROM m_arrow")
-        if files and meters:
-            relation = _readings_relation(files)
-            con.execute(f"CREATE TEMP TABLE iv AS {_intervals_sql(relation)}")
-        else:
-            empty = (
-                "(SELECT NULL::VARCHAR AS meter, NULL::TIMESTAMP AS ts_utc, NULL::DOUBLE AS value)"
+        empty = "(SELECT NULL::VARCHAR AS meter, NULL::TIMESTAMP AS ts_utc, NULL::DOUBLE AS value)"
+        chunks: list[tuple[str, str] | None] = list(_chunks(con, files)) if files else []
+        for chunk in chunks or [None]:
+            if chunk is None or not meters:
+                con.execute("CREATE OR REPLACE TABLE m AS SELECT * FROM m_arrow")
+                nothing = f"{_intervals_sql(empty)} WHERE false"
+                con.execute(f"CREATE OR REPLACE TEMP TABLE iv AS {nothing}")
+            else:
+                low, high = _sql(chunk[0]), _sql(chunk[1])
+                con.execute(
+                    "CREATE OR REPLACE TABLE m AS SELECT * FROM m_arrow "
+                    f"WHERE meter >= {low} AND meter <= {high}"
+                )
+                listed = ", ".join(_sql(str(path)) for _, path in files)
+                relation = (
+                    f"(SELECT meter, ts_utc, value FROM read_parquet([{listed}]) "
+                    f"WHERE meter >= {low} AND meter <= {high})"
+                )
+                con.execute(f"CREATE OR REPLACE TEMP TABLE iv AS {_intervals_sql(relation)}")
+            writers.append(
+                "flags",
+                con.sql(
+                    "SELECT site, meter, start_utc, end_utc, flag, "
+                    "CASE flag WHEN 'gap' THEN 'no reading for ' || CAST(seconds AS VARCHAR) "
+                    "|| ' s' ELSE NULL END AS detail "
+                    "FROM iv WHERE flag IS NOT NULL ORDER BY site, meter, start_utc"
+                ).to_arrow_reader(),
+                "snappy",
             )
-            con.execute(f"CREATE TEMP TABLE iv AS {_intervals_sql(empty)} WHERE false")
-        con.execute(
-            f"COPY (SELECT site, meter, start_utc, end_utc, flag, "
-            "CASE flag WHEN 'gap' THEN 'no reading for ' || CAST(seconds AS VARCHAR) || ' s' "
-            "ELSE NULL END AS detail "
-            "FROM iv WHERE flag IS NOT NULL ORDER BY site, meter, start_utc) "
-            f"TO {_sql(str(folder / 'flags.parquet'))} (FORMAT parquet)"
-        )
-        con.execute(f"CREATE TEMP TABLE b15 AS {_bins_15min_sql()}")
-        con.execute("DROP TABLE iv")
-        con.execute(
-            f"COPY (SELECT * FROM b15 ORDER BY site, meter, period_start_utc) "
-            f"TO {_sql(str(folder / 'rollup_15min.parquet'))} (FORMAT parquet, COMPRESSION zstd)"
-        )
-        for grain, trunc in (("hour", "hour"), ("day", "day"), ("month", "month")):
-            con.execute(
-                f"COPY ({_coarser_sql(trunc)} ORDER BY site, meter, period_start_utc) "
-                f"TO {_sql(str(folder / f'rollup_{grain}.parquet'))} (FORMAT parquet)"
+            con.execute(f"CREATE OR REPLACE TEMP TABLE b15 AS {_bins_15min_sql()}")
+            con.execute("DROP TABLE iv")
+            writers.append(
+                "rollup_15min",
+                con.sql(
+                    "SELECT * FROM b15 ORDER BY site, meter, period_start_utc"
+                ).to_arrow_reader(),
+                "zstd",
             )
+            for grain in ("hour", "day", "month"):
+                writers.append(
+                    f"rollup_{grain}",
+                    con.sql(
+                        f"{_coarser_sql(grain)} ORDER BY site, meter, period_start_utc"
+                    ).to_arrow_reader(),
+                    "snappy",
+                )
+            con.execute("DROP TABLE b15")
     finally:
+        writers.close()
         con.close()
 
 
@@ -446,7 +552,7 @@ def _bins_15min_sql() -> str:
     return f"""
 WITH pieces AS (
     SELECT site, meter, role, unit, tz, step_s, {bucket} AS bin,
-        seconds AS covered, quantity, flag, estimated, 1 AS parts
+        seconds AS covered, quantity, flag, estimated, true AS is_end
     FROM iv WHERE {bucket} = {last}
     UNION ALL
     SELECT site, meter, role, unit, tz, step_s, bin,
@@ -454,7 +560,7 @@ WITH pieces AS (
             AS covered,
         quantity * (epoch(least(end_utc, bin + INTERVAL 15 MINUTE))
             - epoch(greatest(start_utc, bin))) / nullif(seconds, 0) AS quantity,
-        flag, true AS estimated, 2 AS parts
+        flag, true AS estimated, bin = {last} AS is_end
     FROM (
         SELECT *, unnest(generate_series({bucket}, {last}, INTERVAL 15 MINUTE)) AS bin
         FROM iv WHERE {bucket} <> {last}
@@ -465,8 +571,8 @@ SELECT site, meter, any_value(role) AS role, any_value(unit) AS unit, any_value(
     CAST(timezone(any_value(tz), CAST(bin AS TIMESTAMPTZ)) AS TIMESTAMP) AS period_local,
     sum(quantity) AS quantity,
     CAST(round(900 / any_value(step_s)) AS INTEGER) AS expected_intervals,
-    CAST(count(*) AS INTEGER) AS intervals,
-    CAST(count(flag) AS INTEGER) AS flagged,
+    CAST(count(*) FILTER (WHERE is_end) AS INTEGER) AS intervals,
+    CAST(count(flag) FILTER (WHERE is_end) AS INTEGER) AS flagged,
     bool_or(estimated) AS estimated,
     least(1.0, sum(CASE WHEN quantity IS NOT NULL THEN covered ELSE 0 END) / 900.0) AS coverage,
     any_value(step_s) AS step_s
@@ -477,34 +583,43 @@ GROUP BY site, meter, bin
 
 def _coarser_sql(trunc: str) -> str:
     """Local hours, days or months from the 15-minute bins ``b15``: labelled with the local
-    wall time and kept apart by UTC offset (hours); days and months by local calendar."""
-    offset = "period_local - period_start_utc"
+    wall time and kept apart by UTC offset (hours); days and months by local calendar. The
+    bins are summed first; each period's UTC start and length are then worked out once per
+    period from its local label (not once per bin)."""
     if trunc == "hour":
-        key = f"date_trunc('hour', period_local), {offset}"
-        start = f"date_trunc('hour', period_local) - ({offset})"
+        offset = "period_local - period_start_utc"
+        keys = f"date_trunc('hour', period_local) AS k, {offset} AS k_offset"
+        start = "k - k_offset"
         seconds = "3600.0"
     else:
-        key = f"date_trunc('{trunc}', period_local)"
-        start = (
-            f"CAST(timezone('UTC', timezone(tz, date_trunc('{trunc}', period_local))) AS TIMESTAMP)"
-        )
-        following = f"date_trunc('{trunc}', period_local) + INTERVAL 1 {trunc.upper()}"
+        keys = f"date_trunc('{trunc}', period_local) AS k"
+        start = "CAST(timezone('UTC', timezone(tz, k)) AS TIMESTAMP)"
+        following = f"k + INTERVAL 1 {trunc.upper()}"
         seconds = (
             f"(epoch(CAST(timezone('UTC', timezone(tz, {following})) AS TIMESTAMP)) - "
             f"epoch({start}))"
         )
     return f"""
-SELECT site, meter, any_value(role) AS role, any_value(unit) AS unit,
-    min({start}) AS period_start_utc,
-    min(date_trunc('{trunc}', period_local)) AS period_local,
-    sum(quantity) AS quantity,
-    CAST(round(min({seconds}) / any_value(step_s)) AS INTEGER) AS expected_intervals,
-    CAST(sum(intervals) AS INTEGER) AS intervals,
-    CAST(sum(flagged) AS INTEGER) AS flagged,
-    bool_or(estimated) AS estimated,
-    least(1.0, sum(coverage * 900.0) / min({seconds})) AS coverage
-FROM b15
-GROUP BY site, meter, {key}
+SELECT site, meter, role, unit,
+    {start} AS period_start_utc,
+    k AS period_local,
+    quantity,
+    CAST(round({seconds} / step_s) AS INTEGER) AS expected_intervals,
+    intervals,
+    flagged,
+    estimated,
+    least(1.0, covered / {seconds}) AS coverage
+FROM (
+    SELECT site, meter, {keys}, any_value(role) AS role, any_value(unit) AS unit,
+        any_value(tz) AS tz, any_value(step_s) AS step_s,
+        sum(quantity) AS quantity,
+        CAST(sum(intervals) AS INTEGER) AS intervals,
+        CAST(sum(flagged) AS INTEGER) AS flagged,
+        bool_or(estimated) AS estimated,
+        sum(coverage * 900.0) AS covered
+    FROM b15
+    GROUP BY ALL
+)
 """
 
 

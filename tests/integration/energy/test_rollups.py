@@ -13,6 +13,7 @@ from _energy_support import import_meters, import_readings, meter, organise, ser
 from _inventory_support import import_rows, site
 from esgledger.energy import rollups
 from esgledger.energy.periods import parse_period
+from esgledger.energy.rollups import STUCK_READINGS
 from esgledger.store import Workspace
 
 CST = timezone(timedelta(hours=8))
@@ -103,8 +104,9 @@ def test_interval_gaps_lower_coverage_and_are_never_filled(ws: Workspace) -> Non
 def test_stuck_spike_and_skew_flags(ws: Workspace) -> None:
     import_meters(ws, [meter("S", "it_input"), meter("K", "cooling"), meter("W", "other")])
     import_readings(ws, series("S", T0, [5.0 + (i % 3) for i in range(10)] + [7.0] * 14))
-    spiky = [10.0 + (i % 4) * 0.1 for i in range(40)]
-    spiky[20] = 500.0
+    spiky = [10.0 + (i % 4) * 0.1 for i in range(400)]
+    spiky[20] = 500.0  # far above the median and twice the 99th percentile
+    spiky[300:310] = [15.0] * 10  # an on-state of the load: above median + 10 MADs, not a spike
     import_readings(ws, series("K", T0, spiky))
     skewed = series("W", T0, [1.0, 1.1, 1.2, 1.3])
     meter_code, stamp, value = skewed[2]
@@ -194,3 +196,33 @@ def test_rollups_are_rebuilt_when_readings_change_and_reused_otherwise(ws: Works
     assert second.folder != first.folder
     assert not first.folder.exists()
     assert sum(r["quantity"] for r in rollups.rollup(ws, "day").to_pylist()) == 6.0
+
+
+def test_a_still_counter_is_stuck_only_for_a_load_that_never_stops(ws: Workspace) -> None:
+    import_meters(
+        ws,
+        [meter("PV", "onsite_re", kind="counter"), meter("CH", "cooling", kind="counter")],
+    )
+    still = [100.0] * 20 + [100.0 + i for i in range(1, 5)]  # 19 still steps, then moving
+    import_readings(ws, series("PV", T0, still) + series("CH", T0, still))
+    assert {r["flag"] for r in _intervals(ws, "PV")} == {None}  # night: rightly still
+    cooling = [r["flag"] for r in _intervals(ws, "CH")]
+    assert cooling.count("stuck") == 19  # the whole run of 20 equal registers (>= 12)
+    assert STUCK_READINGS <= 20
+
+
+def test_a_long_interval_counts_once_where_it_ends(ws: Workspace) -> None:
+    import_meters(ws, [meter("M", "incomer", kind="counter")])
+    import_readings(
+        ws,
+        [
+            ("M", "2024-01-01T00:00:00+08:00", 0.0),
+            ("M", "2024-02-01T00:00:00+08:00", 744.0),
+            ("M", "2024-03-01T00:00:00+08:00", 1440.0),
+        ],
+    )
+    months = rollups.rollup(ws, "month", meters=["M"]).to_pylist()
+    assert [(m["quantity"], m["intervals"], m["expected_intervals"]) for m in months] == [
+        (pytest.approx(744.0), 1, 1),
+        (pytest.approx(696.0), 1, 1),
+    ]
