@@ -14,6 +14,7 @@ from esgledger.server.web import (
     admin,
     audit,
     collect,
+    energy,
     errors,
     factors,
     green,
@@ -40,6 +41,7 @@ ROUTERS: list[APIRouter] = [
     factors.router,
     green.router,
     targets.router,
+    energy.router,
 ]
 
 

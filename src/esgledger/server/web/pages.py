@@ -78,6 +78,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("nav.factors", "/factors", "inventory:read"),
     NavItem("nav.green", "/green-power", "inventory:read"),
     NavItem("nav.targets", "/targets", "inventory:read"),
+    NavItem("nav.energy", "/energy", "energy:read"),
     NavItem("nav.reports", "/reports", "inventory:read"),
     NavItem("nav.audit", "/audit", "audit:read"),
     NavItem("nav.admin", "/admin/users", "user:read"),
