@@ -79,6 +79,9 @@ FloatArray = npt.NDArray[np.float64]
 ASHRAE_RECOMMENDED_C: tuple[float, float] = (18.0, 27.0)
 
 _ENERGY = ("it_kwh", "cooling_kwh", "power_losses_kwh", "other_kwh")
+#: Hours whose meters do not balance (E_DC below its parts) are left out up to this share of
+#: the year, with a finding; beyond it the meter tree is wrong and the baseline is refused.
+MAX_UNBALANCED_SHARE = 0.01
 _KELVIN = 273.15
 
 
@@ -257,8 +260,9 @@ def baseline_from_rollups(rollup: pa.Table, weather: pa.Table | None, *, site: s
     Raises
     ------
     InputError
-        No incomer or no IT role, or hours whose losses come out negative (the meter tree
-        does not balance: run the balance check).
+        No incomer or no IT role, or more than :data:`MAX_UNBALANCED_SHARE` of the hours with
+        negative losses (the meter tree does not balance: run the balance check); fewer such
+        hours are left out with a finding.
     """
     rows = rollup.filter(pc.equal(rollup["site"], site)) if rollup.num_rows else rollup
     if rows.num_rows == 0:
@@ -303,12 +307,19 @@ def baseline_from_rollups(rollup: pa.Table, weather: pa.Table | None, *, site: s
             return np.zeros(len(quantity))
         return np.asarray(quantity[name].fillna(0.0), dtype=np.float64)
 
+    def losses_of() -> FloatArray:
+        dc = role("incomer") + role("onsite_re") + role("fuel") - role("non_dc")
+        return dc - role(it_role) - role("cooling") - role("other")
+
+    unbalanced = losses_of() < -1e-9
+    negative = int(unbalanced.sum())
+    if negative and negative <= MAX_UNBALANCED_SHARE * len(unbalanced):
+        # a few hours of a faulty meter (stuck, drifting) are left out, never used
+        quantity = quantity[~unbalanced]
     it = role(it_role)
-    dc = role("incomer") + role("onsite_re") + role("fuel") - role("non_dc")
     cooling, other = role("cooling"), role("other")
-    losses = dc - it - cooling - other
-    negative = int((losses < -1e-9).sum())
-    if negative:
+    losses = losses_of()
+    if negative > MAX_UNBALANCED_SHARE * len(unbalanced):
         raise _bad(
             "power_losses_kwh",
             f"{negative} hours",
@@ -317,6 +328,19 @@ def baseline_from_rollups(rollup: pa.Table, weather: pa.Table | None, *, site: s
             "run the balance check (energy kpi) and correct the meters",
         )
     notes = []
+    if negative:
+        notes.append(
+            Finding(
+                "energy.whatif.unbalanced_hours",
+                Text(
+                    f"{negative} hours left out: E_DC is below IT + cooling + other there (a "
+                    "meter fault; see `esgledger energy anomalies`).",
+                    f"剔除 {negative} 小时：该时段数据中心总能耗低于 IT、制冷与其他之和"
+                    "（计量故障；见 `esgledger energy anomalies`）。",
+                ),
+                {"hours": negative},
+            )
+        )
     if left_out:
         notes.append(
             Finding(

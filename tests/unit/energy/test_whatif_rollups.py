@@ -140,3 +140,20 @@ def test_site_baseline_calls_the_core_and_weather_as_the_contract_says(
         ("rollup", "hour", ("DC1",), period),
         ("hourly", "DC1", period),
     ]
+
+
+def test_a_few_unbalanced_hours_are_left_out_with_a_finding() -> None:
+    table = _rollup(200, ROLES)
+    quantity = table.column("quantity").to_pylist()
+    roles = table.column("role").to_pylist()
+    hours = table.column("period_start_utc").to_pylist()
+    for i, (role, hour) in enumerate(zip(roles, hours, strict=True)):
+        if role == "incomer" and hour == START + timedelta(hours=7):
+            quantity[i] = 1100.0  # below IT + cooling + other = 1,260: a faulty meter hour
+    table = table.set_column(
+        table.schema.get_field_index("quantity"), "quantity", pa.array(quantity)
+    )
+    base = baseline_from_rollups(table, None, site="DC1")
+    assert len(base.it_kwh) == 199
+    [note] = [n for n in base.notes if n.code == "energy.whatif.unbalanced_hours"]
+    assert note.data == {"hours": 1}
