@@ -26,7 +26,7 @@ from esgledger.energy.baseline import (
 )
 from esgledger.energy.findings import Finding
 from esgledger.energy.periods import Period
-from esgledger.energy.roles import IT_ROLE_BY_CATEGORY, ROLES
+from esgledger.energy.roles import IT_ROLES, ROLES, it_category
 from esgledger.energy.rollups import rollup
 from esgledger.energy.weather import hourly
 from esgledger.errors import InputError, NotFoundError
@@ -57,13 +57,12 @@ def _energy_rows(
 
 
 def _it_rows(ws: Workspace, site: str, period: Period) -> tuple[pa.Table, str]:
-    for category in sorted(IT_ROLE_BY_CATEGORY, reverse=True):
-        role = IT_ROLE_BY_CATEGORY[category]
+    for role in IT_ROLES:  # the best measurement category the site meters first
         table = rollup(ws, "day", sites=[site], roles=[role], period=period)
         if table.num_rows:
             return table, role
     raise InputError(
-        f"site {site!r} has no IT energy meter (roles {', '.join(IT_ROLE_BY_CATEGORY.values())}) "
+        f"site {site!r} has no IT energy meter (roles {', '.join(IT_ROLES)}) "
         "in the period; the dc_it_cdh baseline needs one"
     )
 
@@ -85,7 +84,7 @@ def workspace_data(
     extra: list[Finding] = []
     if with_it:
         it, role = _it_rows(ws, site, period)
-        category = next(c for c, r in IT_ROLE_BY_CATEGORY.items() if r == role)
+        category = it_category(role)
         extra.append(
             Finding(
                 code="energy.baseline.it_role",

@@ -35,6 +35,8 @@ from statsforecast import StatsForecast
 from statsforecast.models import MSTL, AutoETS, SeasonalNaive
 
 from esgledger.energy.findings import Finding
+from esgledger.energy.roles import IT_ROLES
+from esgledger.energy.roles import it_role as best_it_role
 from esgledger.energy.rollups import rollup
 from esgledger.errors import InputError, InsufficientDataError
 from esgledger.i18n import Text
@@ -893,8 +895,8 @@ def _error_tables(
 #: data (8 weekly cycles for MSTL), two years of daily data.
 DEFAULT_HISTORY: Mapping[Grain, int] = {"15min": 14 * 96, "hour": 8 * 168, "day": 730}
 
-#: IT energy roles, most downstream first (PUE category 3, 2, 1: ``IT_ROLE_BY_CATEGORY``).
-IT_ROLES_BY_PREFERENCE: tuple[str, ...] = ("it_input", "pdu_output", "ups_output")
+#: IT energy roles, most downstream first (alias of :data:`esgledger.energy.roles.IT_ROLES`).
+IT_ROLES_BY_PREFERENCE: tuple[str, ...] = IT_ROLES
 
 _SPAN_UNITS = {"min": "min", "h": "h", "d": "D", "w": "W"}
 
@@ -1037,7 +1039,7 @@ def daily_pue_series(
     for site, rows in frame.groupby("site", sort=True):
         sid = str(site)
         roles = set(rows["role"])
-        it_role = next((role for role in IT_ROLES_BY_PREFERENCE if role in roles), None)
+        it_role = best_it_role(roles)
         if "incomer" not in roles or it_role is None:
             findings.append(
                 Finding(

@@ -36,7 +36,7 @@ from typing import Any
 from esgledger.energy.findings import Finding
 from esgledger.energy.meters import FUEL_KWH_PER_UNIT as METER_FUELS
 from esgledger.energy.periods import Period
-from esgledger.energy.roles import IT_ROLE_BY_CATEGORY
+from esgledger.energy.roles import IT_ROLE_BY_CATEGORY, it_category, it_role
 from esgledger.errors import InputError
 from esgledger.i18n import Text
 
@@ -267,24 +267,24 @@ def boundary_energy(
 def _it_energy(
     role_energy: Mapping[str, float], findings: list[Finding]
 ) -> tuple[float | None, int | None]:
-    for level in sorted(IT_ROLE_BY_CATEGORY, reverse=True):
-        value = role_energy.get(IT_ROLE_BY_CATEGORY[level])
-        if value is not None:
-            if value <= 0:
-                findings.append(
-                    _finding(
-                        "energy.kpi.it_energy_not_positive",
-                        f"IT energy ({IT_ROLE_BY_CATEGORY[level]}) is {value:g} kWh; "
-                        "no KPI relative to IT energy can be computed.",
-                        f"IT 能耗（{IT_ROLE_BY_CATEGORY[level]}）为 {value:g} kWh，"
-                        "无法计算以 IT 能耗为分母的指标。",
-                        "error",
-                        role=IT_ROLE_BY_CATEGORY[level],
-                        e_it_kwh=value,
-                    )
+    role = it_role(r for r, v in role_energy.items() if v is not None)
+    level = it_category(role) if role is not None else None
+    if role is not None and level is not None:
+        value = role_energy[role]
+        if value <= 0:
+            findings.append(
+                _finding(
+                    "energy.kpi.it_energy_not_positive",
+                    f"IT energy ({role}) is {value:g} kWh; "
+                    "no KPI relative to IT energy can be computed.",
+                    f"IT 能耗（{role}）为 {value:g} kWh，无法计算以 IT 能耗为分母的指标。",
+                    "error",
+                    role=role,
+                    e_it_kwh=value,
                 )
-                return None, level
-            return value, level
+            )
+            return None, level
+        return value, level
     findings.append(
         _finding(
             "energy.kpi.no_it_meter",

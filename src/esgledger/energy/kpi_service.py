@@ -31,6 +31,7 @@ from esgledger.energy.findings import Finding
 from esgledger.energy.kpi import FactorRef, RenewableClaim, SiteKpis, compute_kpis
 from esgledger.energy.meters import FUEL_KWH_PER_UNIT, data_centre_sites, load_meters
 from esgledger.energy.periods import Period, parse_period, rolling_12_months
+from esgledger.energy.roles import it_role
 from esgledger.energy.rollups import rollup
 from esgledger.errors import EsgledgerError
 from esgledger.factors.service import RowQuery, resolve_row
@@ -439,5 +440,5 @@ def load_profile(
         return [], None
     table = rollup(workspace, "hour", sites=[site], period=period)
     present = set(table.column("role").to_pylist()) if table.num_rows else set()
-    role = next((r for r in ("it_input", "pdu_output", "ups_output") if r in present), None)
+    role = it_role(present)
     return hourly_matrix(table, [role] if role else [])

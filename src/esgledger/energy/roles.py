@@ -23,13 +23,18 @@ role            what the meter measures
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from esgledger.i18n import Text
 
 __all__ = [
     "ENERGY_ROLES",
+    "IT_ROLES",
     "IT_ROLE_BY_CATEGORY",
     "ROLES",
     "WATER_ROLES",
+    "it_category",
+    "it_role",
     "role_label",
 ]
 
@@ -44,6 +49,25 @@ ENERGY_ROLES: tuple[str, ...] = tuple(r for r in ROLES if r not in WATER_ROLES)
 
 #: Where E_IT is metered, by measurement category (Green Grid / ISO/IEC 30134-2 levels 1-3).
 IT_ROLE_BY_CATEGORY: dict[int, str] = {1: "ups_output", 2: "pdu_output", 3: "it_input"}
+
+#: The IT roles, most downstream (best measurement category) first.
+IT_ROLES: tuple[str, ...] = tuple(IT_ROLE_BY_CATEGORY[c] for c in sorted(IT_ROLE_BY_CATEGORY)[::-1])
+
+
+def it_role(roles: Iterable[str]) -> str | None:
+    """The role that measures E_IT among ``roles``: the most downstream IT role present
+    (``it_input`` > ``pdu_output`` > ``ups_output``), or ``None`` when none is.
+
+    E_IT 的计量角色：所给角色中最下游的 IT 角色。
+    """
+    present = set(roles)
+    return next((role for role in IT_ROLES if role in present), None)
+
+
+def it_category(role: str) -> int | None:
+    """The measurement category (1-3) of an IT role, ``None`` for any other role."""
+    return next((c for c, r in IT_ROLE_BY_CATEGORY.items() if r == role), None)
+
 
 _LABELS: dict[str, Text] = {
     "incomer": Text("Utility incomer", "市电进线"),

@@ -39,7 +39,7 @@ from esgledger.energy import anomalies, kpi_service, rollups, service
 from esgledger.energy.kpi import SiteKpis
 from esgledger.energy.meters import Meter, load_meters
 from esgledger.energy.periods import Period, parse_period, rolling_12_months
-from esgledger.energy.roles import IT_ROLE_BY_CATEGORY, ROLES
+from esgledger.energy.roles import ROLES, it_role
 from esgledger.i18n import Text
 
 if TYPE_CHECKING:
@@ -362,14 +362,6 @@ def top_meters(meters: Sequence[Meter]) -> dict[str, list[Meter]]:
         if not nested:
             found[m.role].append(m)
     return dict(found)
-
-
-def it_role(roles: Sequence[str]) -> str | None:
-    """The most downstream IT role among ``roles`` (category 3, else 2, else 1), or ``None``."""
-    for category in sorted(IT_ROLE_BY_CATEGORY, reverse=True):
-        if IT_ROLE_BY_CATEGORY[category] in roles:
-            return IT_ROLE_BY_CATEGORY[category]
-    return None
 
 
 def default_period(workspace: Workspace, site: str) -> Period | None:

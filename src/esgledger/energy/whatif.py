@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from esgledger.energy.findings import Finding
+from esgledger.energy.roles import it_role as best_it_role
 from esgledger.errors import InputError, Issue
 from esgledger.i18n import Text
 from esgledger.renewables.pv import PvSystem, pv_hourly
@@ -242,7 +243,6 @@ def baseline_from_table(
 
 
 #: The IT role by measurement category, best first (ISO/IEC 30134-2 categories 3, 2, 1).
-_IT_ROLES = ("it_input", "pdu_output", "ups_output")
 _WEATHER = ("dry_bulb_c", "wet_bulb_c", "relative_humidity_pct")
 
 
@@ -274,7 +274,7 @@ def baseline_from_rollups(rollup: pa.Table, weather: pa.Table | None, *, site: s
         columns.append("period_local")
     frame = rows.select(columns).to_pandas()
     roles = set(frame["role"])
-    it_role = next((r for r in _IT_ROLES if r in roles), None)
+    it_role = best_it_role(roles)
     if it_role is None or "incomer" not in roles:
         raise _bad(
             "role",

@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from esgledger.energy.roles import it_role as best_it_role
 from esgledger.errors import InputError, Issue
 from esgledger.reasons import Reason
 
@@ -51,7 +52,6 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "ups_out_kwh", "pue", "ppue_cooling", "ups_efficiency", "ups_loss_kwh", "wet_bulb_c",
 )  # fmt: skip
 #: Where E_IT is read, best first (measurement category 3, 2, 1: ISO/IEC 30134-2 §6.2).
-_IT_ROLES: tuple[str, ...] = ("it_input", "pdu_output", "ups_output")
 _MIN_DAY_HOURS = 23
 
 
@@ -327,7 +327,7 @@ def daily_features(hourly: pd.DataFrame, weather: pd.DataFrame | None = None) ->
     it = pd.Series(np.nan, index=index)
     for site, roles in frame.groupby("site")["role"]:
         present = set(roles)
-        it_role = next((r for r in _IT_ROLES if r in present), None)
+        it_role = best_it_role(present)
         if it_role is not None:
             values = _role_sum(frame[frame["site"] == site], (it_role,)).reindex(index)
             it = it.where(it.notna(), values)

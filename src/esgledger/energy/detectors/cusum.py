@@ -40,6 +40,7 @@ from esgledger.energy.detectors.base import (
     runs,
 )
 from esgledger.energy.findings import Finding
+from esgledger.energy.roles import it_role as best_it_role
 from esgledger.i18n import Text
 from esgledger.reasons import reason
 
@@ -52,7 +53,6 @@ _MAD_TO_SD = 1.4826
 _MAX_EXCLUDED = 0.5
 _MIN_DAY_HOURS = 23
 _ZH = {"cooling": "制冷能耗", "ups": "UPS 损耗"}
-_IT_ROLES: tuple[str, ...] = ("it_input", "pdu_output", "ups_output")
 
 
 def huber_fit(
@@ -112,7 +112,7 @@ def site_hours(hourly: pd.DataFrame, weather: pd.DataFrame | None) -> dict[str, 
         times = part.drop_duplicates("ts_utc").set_index("ts_utc")["ts_local"].sort_index()
         table = pd.DataFrame({"ts_local": times})
         present = set(part["role"])
-        it_role = next((r for r in _IT_ROLES if r in present), None)
+        it_role = best_it_role(present)
         roles = {
             "it_kwh": (it_role,) if it_role else (),
             "cooling_kwh": ("cooling",),
