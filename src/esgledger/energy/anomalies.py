@@ -21,8 +21,8 @@ does for purchased electricity), then runs the pure
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -36,14 +36,14 @@ from esgledger.energy.detectors.alerts import (
 )
 from esgledger.energy.detectors.base import LAYERS, AnomalySettings, Detection
 from esgledger.energy.findings import Finding
+from esgledger.energy.grid import site_grid_factor
 from esgledger.energy.meters import data_centre_sites
 from esgledger.energy.periods import Period
 from esgledger.energy.rollups import flags as rollup_flags
 from esgledger.energy.rollups import rollup
 from esgledger.energy.weather import hourly as weather_hourly
 from esgledger.errors import EsgledgerError
-from esgledger.factors.service import RowQuery, resolve_row
-from esgledger.gwp import DEFAULT_GWP_SET, co2e_kg
+from esgledger.gwp import DEFAULT_GWP_SET
 from esgledger.i18n import Text
 
 if TYPE_CHECKING:
@@ -63,9 +63,6 @@ __all__ = [
     "merge_detections",
 ]
 
-#: The activity whose factor prices an alert's kWh: purchased grid electricity, location-based.
-ELECTRICITY_ACTIVITY = "electricity"
-
 
 def grid_factor(
     ws: Workspace, site: str, year: int, *, gwp_set: str = DEFAULT_GWP_SET
@@ -77,48 +74,18 @@ def grid_factor(
     Raises
     ------
     FactorNotFoundError, InputError
-        As :func:`esgledger.factors.service.resolve_row` does.
+        As :func:`esgledger.energy.grid.site_grid_factor` does.
     """
-    found = resolve_row(
-        ws,
-        RowQuery(
-            activity=ELECTRICITY_ACTIVITY,
-            region="",
-            unit="kWh",
-            site=site,
-            year=year,
-            methods=("location",),
-        ),
-    )
-    result = found.resolution
-    if result.unit_conversion is None:
-        raise EsgledgerError(f"the electricity factor {result.factor_id} is a spend factor")
+    found = site_grid_factor(ws, site, year, method="location", gwp_set=gwp_set)
     return GridFactor(
-        factor_id=result.factor_id,
-        source=str(result.factor.get("source") or result.factor.get("factor_set") or ""),
-        vintage=int(result.factor["year"]),
-        kg_co2e_per_kwh=_co2e_per_unit(result.factor, gwp_set) * float(result.unit_conversion),
+        factor_id=found.factor_id,
+        source=found.source,
+        vintage=found.vintage,
+        kg_co2e_per_kwh=found.kg_co2e_per_kwh,
         region=found.region,
-        tier=result.tier,
-        gwp_set=gwp_set,
+        tier=found.tier,
+        gwp_set=found.gwp_set,
     )
-
-
-def _co2e_per_unit(factor: Mapping[str, Any], gwp_set: str) -> float:
-    """kg CO2e per factor unit as the inventory engine takes it (``inventory.engine``, step
-    5): the published CO2e when it is under ``gwp_set``; else CO2 + CH4 · GWP + N2O · GWP
-    from the gases; else the published CO2e (another or an unknown set)."""
-    published = factor.get("co2e_kg")
-    if published is not None and factor.get("gwp_basis") == gwp_set:
-        return float(published)
-    masses = {gas: float(factor[column]) for gas, column in
-              (("CO2", "co2_kg"), ("CH4", "ch4_kg"), ("N2O", "n2o_kg"))
-              if factor.get(column) is not None}  # fmt: skip
-    if masses:
-        return co2e_kg(masses, gwp_set)
-    if published is not None:
-        return float(published)
-    raise EsgledgerError(f"the electricity factor {factor.get('factor_id')} has no CO2e or gas")
 
 
 def hourly_table(rollup: pa.Table) -> pd.DataFrame:

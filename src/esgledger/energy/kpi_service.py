@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from esgledger.energy.balance import DEFAULT_TOLERANCE, MeterTotal, check_balance, role_totals
 from esgledger.energy.findings import Finding
+from esgledger.energy.grid import co2e_per_unit, site_grid_factor
 from esgledger.energy.kpi import FactorRef, RenewableClaim, SiteKpis, compute_kpis
 from esgledger.energy.meters import FUEL_KWH_PER_UNIT, data_centre_sites, load_meters
 from esgledger.energy.periods import Period, parse_period, rolling_12_months
@@ -35,7 +36,6 @@ from esgledger.energy.roles import it_role
 from esgledger.energy.rollups import rollup
 from esgledger.errors import EsgledgerError
 from esgledger.factors.service import RowQuery, resolve_row
-from esgledger.gwp import DEFAULT_GWP_SET, co2e_kg
 from esgledger.renewables.instruments import Instrument, technologies
 from esgledger.store.repository_renewables import load_instruments
 
@@ -212,45 +212,16 @@ def headline_period(workspace: Workspace, site: str) -> Period | None:
     return rolling_12_months(first_next.date() - timedelta(days=1))
 
 
-def _co2e_per_unit(factor: Mapping[str, Any], gwp_set: str = DEFAULT_GWP_SET) -> float | None:
-    """[kg CO2e per factor unit] by the inventory engine's rule (``inventory/engine.py``, step
-    5): the published CO2e when it is under ``gwp_set``, else CO2 + CH4 and N2O weighted by
-    ``gwp_set``, else the published CO2e as it is; None when the factor has neither."""
-
-    def number(key: str) -> float | None:
-        value = factor.get(key)
-        return None if value is None or value != value else float(value)
-
-    co2e = number("co2e_kg")
-    if co2e is not None and factor.get("gwp_basis") == gwp_set:
-        return co2e
-    gases = {g: number(f"{g.lower()}_kg") for g in ("CO2", "CH4", "N2O")}
-    if any(v is not None for v in gases.values()):
-        return co2e_kg({g: v for g, v in gases.items() if v is not None}, gwp_set)
-    return co2e
-
-
 def _factor_ref(workspace: Workspace, site: str, year: int, method: str) -> FactorRef | None:
     try:
-        found = resolve_row(
-            workspace,
-            RowQuery(
-                activity="electricity", region="", unit="kWh", site=site, year=year,
-                methods=(method,),
-            ),
-        )  # fmt: skip
+        found = site_grid_factor(workspace, site, year, method=method)
     except EsgledgerError:
         return None
-    factor = found.resolution.factor
-    per_unit = _co2e_per_unit(factor)
-    if per_unit is None:
-        return None
-    value = per_unit * float(found.resolution.unit_conversion or 1.0)
     return FactorRef(
-        kg_per_kwh=value,
-        factor_id=found.resolution.factor_id,
-        source=str(factor.get("source") or factor.get("factor_set") or ""),
-        vintage=str(factor.get("year")),
+        kg_per_kwh=found.kg_co2e_per_kwh,
+        factor_id=found.factor_id,
+        source=found.source,
+        vintage=str(found.vintage),
         method=method,
         region=found.region,
     )
@@ -268,7 +239,7 @@ def _fuel_factor(workspace: Workspace, site: str, year: int, fuel: str) -> Facto
     except EsgledgerError:
         return None
     factor = found.resolution.factor
-    co2e = _co2e_per_unit(factor)
+    co2e = co2e_per_unit(factor)
     if co2e is None:
         return None
     per_unit = co2e * float(found.resolution.unit_conversion or 1.0)

@@ -29,6 +29,7 @@ from esgledger import audit
 from esgledger.access.policy import require
 from esgledger.access.principal import Principal
 from esgledger.energy.findings import Finding
+from esgledger.energy.grid import SiteGridFactor, site_grid_factor
 from esgledger.energy.periods import Period, parse_period
 from esgledger.energy.rollups import rollup
 from esgledger.energy.whatif import (
@@ -42,8 +43,6 @@ from esgledger.energy.whatif import (
     simulate,
 )
 from esgledger.errors import FactorNotFoundError, InputError, Issue
-from esgledger.factors.service import RowQuery, resolve_row
-from esgledger.gwp import DEFAULT_GWP_SET, co2e_kg
 from esgledger.i18n import Text
 from esgledger.ingest.ambition import measure_definition
 from esgledger.store.repository_targets import load_measures, save_measures
@@ -520,35 +519,13 @@ def adopt(
 # ---- the workspace's grid factors -----------------------------------------------------------
 
 
-def _co2e_per_unit(factor: Mapping[str, Any]) -> float:
-    """[kg CO2e per factor unit] as the inventory engine prices it under the default GWP set:
-    the published CO2e when its basis is that set; else CO2 + CH4 × GWP + N2O × GWP from the
-    gas masses (e.g. China's MEE grid factors publish CO2 only); else the published CO2e."""
-    gases = {g: factor.get(f"{g.lower()}_kg") for g in ("CO2", "CH4", "N2O")}
-    published = factor.get("co2e_kg")
-    if published is not None and factor.get("gwp_basis") == DEFAULT_GWP_SET:
-        return float(published)
-    if any(v is not None for v in gases.values()):
-        return co2e_kg({g: float(v) for g, v in gases.items() if v is not None}, DEFAULT_GWP_SET)
-    if published is None:
-        raise FactorNotFoundError(
-            f"factor {factor.get('factor_id')} has no CO2e and no gas masses",
-            activity="electricity",
-        )
-    return float(published)
-
-
-def _grid_factor(found: Any, method: str) -> GridFactor:
-    r = found.resolution
-    factor = r.factor
-    per_unit = _co2e_per_unit(factor)
-    conversion = 1.0 if r.unit_conversion is None else float(r.unit_conversion)
+def _grid_factor(found: SiteGridFactor) -> GridFactor:
     return GridFactor(
-        kg_co2e_per_kwh=per_unit * conversion,
-        factor_id=r.factor_id,
-        source=str(factor.get("source") or factor.get("factor_set") or ""),
-        vintage=int(factor["year"]),
-        method=method,
+        kg_co2e_per_kwh=found.kg_co2e_per_kwh,
+        factor_id=found.factor_id,
+        source=found.source,
+        vintage=found.vintage,
+        method=found.method,
     )
 
 
@@ -558,25 +535,12 @@ def site_grid_factors(
     """The location-based grid factor of ``site``'s region for ``year`` from the workspace's
     factor library, and the residual-mix factor when the library has one (else None: the
     what-if then uses the location factor for market-based figures and says so)."""
-    query = RowQuery(
-        activity="electricity", region="", unit="kWh", site=site, year=year, methods=("location",)
-    )
-    location = _grid_factor(resolve_row(workspace, query), "location")
+    location = _grid_factor(site_grid_factor(workspace, site, year, method="location"))
     try:
-        residual = resolve_row(
-            workspace,
-            RowQuery(
-                activity="electricity",
-                region="",
-                unit="kWh",
-                site=site,
-                year=year,
-                methods=("residual_mix",),
-            ),
-        )
+        residual = site_grid_factor(workspace, site, year, method="residual_mix")
     except FactorNotFoundError:
         return location, None
-    return location, _grid_factor(residual, "residual_mix")
+    return location, _grid_factor(residual)
 
 
 # ---- the workspace's site year --------------------------------------------------------------
