@@ -33,7 +33,7 @@ from typing import Any
 
 from esgledger.energy.findings import Finding
 from esgledger.energy.kpi import KPI_NAMES, KPI_ROLES, KpiQuality, boundary_energy
-from esgledger.energy.roles import IT_ROLE_BY_CATEGORY
+from esgledger.energy.roles import IT_ROLE_BY_CATEGORY, top_meters
 from esgledger.i18n import Text
 
 __all__ = [
@@ -157,27 +157,11 @@ def role_totals(meters: Sequence[MeterTotal]) -> dict[str, float]:
     """Energy per role [kWh; water L]: the sum of the top-most meters of each role (a meter
     below another meter of its own role is a sub-meter and not added again). A role whose
     top-most meters have an unknown quantity is left out (not metered for the period)."""
-    by_id = {m.meter: m for m in meters}
     totals: dict[str, float] = {}
-    unknown: set[str] = set()
-    for m in meters:
-        parent = by_id.get(m.parent) if m.parent else None
-        nested = False
-        seen: set[str] = set()
-        while parent is not None and parent.meter not in seen:
-            seen.add(parent.meter)
-            if parent.role == m.role:
-                nested = True
-                break
-            parent = by_id.get(parent.parent) if parent.parent else None
-        if nested:
-            continue
-        if m.quantity is None:
-            unknown.add(m.role)
-            continue
-        totals[m.role] = totals.get(m.role, 0.0) + m.quantity
-    for role in unknown:
-        totals.pop(role, None)
+    for role, tops in top_meters(meters).items():
+        quantities = [m.quantity for m in tops]
+        if all(q is not None for q in quantities):
+            totals[role] = sum(q for q in quantities if q is not None)
     return totals
 
 

@@ -23,7 +23,8 @@ role            what the meter measures
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Protocol, TypeVar
 
 from esgledger.i18n import Text
 
@@ -36,6 +37,7 @@ __all__ = [
     "it_category",
     "it_role",
     "role_label",
+    "top_meters",
 ]
 
 ROLES: tuple[str, ...] = (
@@ -94,3 +96,40 @@ def role_label(role: str) -> Text:
         For a role not in :data:`ROLES`.
     """
     return _LABELS[role]
+
+
+class TreeMeter(Protocol):
+    """What :func:`top_meters` reads of a meter: its id, its role and its parent's id."""
+
+    @property
+    def meter(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def parent(self) -> str | None: ...
+
+
+_M = TypeVar("_M", bound=TreeMeter)
+
+
+def top_meters(meters: Sequence[_M]) -> dict[str, list[_M]]:
+    """Per role, the meters with no ancestor of the same role, in input order: their sum is
+    the role's energy without double counting sub-meters (reference §1.2). A parent not in
+    ``meters`` ends the walk up; a cycle is walked once.
+
+    每个角色的顶层计量表（无同角色上级表），其读数之和即该角色能耗，不重复计算子表。
+    """
+    by_id = {m.meter: m for m in meters}
+    found: dict[str, list[_M]] = {}
+    for m in meters:
+        parent, seen = m.parent, {m.meter}
+        nested = False
+        while parent and parent in by_id and parent not in seen:
+            seen.add(parent)
+            if by_id[parent].role == m.role:
+                nested = True
+                break
+            parent = by_id[parent].parent
+        if not nested:
+            found.setdefault(m.role, []).append(m)
+    return found

@@ -39,7 +39,7 @@ from esgledger.energy import anomalies, kpi_service, rollups, service
 from esgledger.energy.kpi import SiteKpis
 from esgledger.energy.meters import Meter, load_meters
 from esgledger.energy.periods import Period, parse_period, rolling_12_months
-from esgledger.energy.roles import ROLES, it_role
+from esgledger.energy.roles import ROLES, it_role, top_meters
 from esgledger.i18n import Text
 
 if TYPE_CHECKING:
@@ -343,25 +343,6 @@ def site_alerts(
         _ALERT_CACHE.pop(next(iter(_ALERT_CACHE)))
     _ALERT_CACHE[key] = view
     return view
-
-
-def top_meters(meters: Sequence[Meter]) -> dict[str, list[Meter]]:
-    """Per role, the meters with no ancestor of the same role (their sum is the role's
-    energy without double counting)."""
-    by_id = {m.meter: m for m in meters}
-    found: dict[str, list[Meter]] = defaultdict(list)
-    for m in meters:
-        parent, seen = m.parent, {m.meter}
-        nested = False
-        while parent is not None and parent in by_id and parent not in seen:
-            seen.add(parent)
-            if by_id[parent].role == m.role:
-                nested = True
-                break
-            parent = by_id[parent].parent
-        if not nested:
-            found[m.role].append(m)
-    return dict(found)
 
 
 def default_period(workspace: Workspace, site: str) -> Period | None:
