@@ -103,6 +103,11 @@ def strings_table() -> dict[str, dict[str, str]]:
         raw = entry.read_text(encoding="utf-8")
         for row in csv.DictReader(io.StringIO(raw)):
             key = row["key"]
+            if None in row:  # more cells than the header: an unquoted comma cut a text
+                raise EsgledgerError(
+                    f"UI string {key!r} in {entry.name} has more cells than the header: "
+                    "quote a text that holds a comma"
+                )
             if key in table:
                 raise EsgledgerError(
                     f"UI string {key!r} is defined twice: in {where[key]} and {entry.name}"

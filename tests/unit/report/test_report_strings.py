@@ -63,3 +63,17 @@ def test_every_derivation_has_a_name_in_both_languages() -> None:
     from esgledger.disclosure.catalogue import DERIVATIONS
 
     assert {f"derivation.{key}" for key in DERIVATIONS} <= set(strings_table())
+
+
+def test_every_strings_row_has_exactly_key_english_and_chinese() -> None:
+    """An unquoted comma in a text splits it into an extra cell (the loader refuses that):
+    every row of every strings file has the three cells of its header."""
+    import csv
+
+    folder = resources.files("esgledger.i18n").joinpath("strings")
+    for entry in folder.iterdir():
+        if not entry.name.endswith(".csv"):
+            continue
+        rows = list(csv.reader(entry.read_text(encoding="utf-8").splitlines()))
+        assert rows[0] == ["key", "en", "zh-CN"], entry.name
+        assert [(entry.name, r[0]) for r in rows if len(r) != 3] == []
