@@ -40,6 +40,7 @@ from _access_support import (
     bearer_token,
     build_organisation,
 )
+from _inventory_support import write_csv
 from esgledger.access import Principal
 from esgledger.access.policy import ROLES, grant
 from esgledger.collection import service as collection
@@ -69,7 +70,7 @@ PUBLIC_OPERATIONS = frozenset(
 )
 
 #: Path parameters that name one object belonging to an entity: out of scope → 404.
-ENTITY_BOUND = frozenset({"task_id", "batch_id", "entity", "evidence_id"})
+ENTITY_BOUND = frozenset({"task_id", "batch_id", "entity", "evidence_id", "site"})
 
 
 @dataclass
@@ -115,6 +116,8 @@ PATH_VALUES: dict[str, PathValue] = {
     # the role and the task's scope were checked (see ALLOWED_STATUSES).
     "flag_id": lambda ctx, call: "no-such-flag",
     "batch_id": lambda ctx, call: ctx.batches[call.in_scope],
+    # a metered site of BUA (in scope) or of BUB (_meter_sites)
+    "site": lambda ctx, call: "SA" if call.in_scope else "SB",
 }
 
 RequestKwargs = Callable[[Context, Call], dict[str, Any]]
@@ -262,9 +265,28 @@ def _method(route: RouteContext) -> str:
     return methods[0]
 
 
+def _meter_sites(ws: Workspace) -> None:
+    """One incomer and an hour of readings at SA (BUA) and SB (BUB), for the energy routes."""
+    meters = [
+        {"meter": f"{code}-IN", "site": code, "role": "incomer", "unit": "kWh",
+         "kind": "interval", "timezone": "America/New_York"}
+        for code in ("SA", "SB")
+    ]  # fmt: skip
+    folder = ws.root / "inputs"
+    folder.mkdir(exist_ok=True)
+    import_file(ws, "meters", write_csv(folder / "meters.csv", meters))
+    readings = [
+        {"meter": f"{code}-IN", "timestamp": f"2024-01-01T0{h}:00:00-05:00", "value": 10}
+        for code in ("SA", "SB")
+        for h in range(1, 5)
+    ]
+    import_file(ws, "readings", write_csv(folder / "readings.csv", readings))
+
+
 @pytest.fixture
 def ctx(workspace: Workspace) -> Context:
     run_id = build_organisation(workspace)
+    _meter_sites(workspace)
     app = create_app(workspace, ServerSettings(sign_in_rate_per_minute=1000, workers=0))
     context = Context(app=app, ws=workspace, run_id=run_id)
     add(workspace, "target", "viewer", "BUB")
