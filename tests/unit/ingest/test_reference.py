@@ -159,8 +159,8 @@ def test_activity_columns_carry_their_chinese_descriptions() -> None:
 
 
 def test_unknown_kind_of_schema() -> None:
-    with pytest.raises(KeyError, match="unknown kind of input file 'meters'"):
-        column_specs("meters")
+    with pytest.raises(KeyError, match="unknown kind of input file 'telemetry'"):
+        column_specs("telemetry")
 
 
 def test_site_types_are_the_documented_ones_with_chinese_names() -> None:

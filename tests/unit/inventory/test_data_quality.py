@@ -503,7 +503,9 @@ KINDS = [{}, SPEND, REPORTED, SUPPLIER, {"tier": "global"}, {"region": "CN-GD"}]
     st.lists(
         st.tuples(
             st.sampled_from(range(len(KINDS))),
-            st.floats(min_value=0.0, max_value=1e6),
+            # no subnormal weights: score x 5e-324 kg rounds to a multiple of 5e-324, so the
+            # weighted mean of one line of score 1.6 came out 2.0 (float underflow, not a rule)
+            st.floats(min_value=0.0, max_value=1e6, allow_subnormal=False),
             st.sampled_from([None, -12, -4, -1, 0, 7]),
         ),
         min_size=1,
