@@ -301,8 +301,7 @@ def child(job: str, args: dict[str, Any]) -> dict[str, Any]:
             con = duckdb.connect()
             try:
                 for name in ("flags", *[f"rollup_{g}" for g in rollups.GRAINS]):
-                    path = str(derived.path(name)).replace("'", "''")
-                    row = con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()
+                    row = con.execute(f"SELECT count(*) FROM {derived.scan(name)}").fetchone()
                     counts[name] = int(row[0]) if row else 0
             finally:
                 con.close()

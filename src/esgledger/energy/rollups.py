@@ -54,14 +54,19 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from esgledger.energy import kernel
 from esgledger.energy.meters import Meter, load_meters
 from esgledger.energy.periods import Period
 from esgledger.energy.readings import reading_files
@@ -94,8 +99,13 @@ STUCK_READINGS = 12
 SPIKE_MADS = 10.0
 #: Readings per chunk of meters in :func:`refresh`: sorted and aggregated within the default
 #: 512 MB DuckDB limit (4 M ran out of memory there on the demo's 3.9 M readings).
-CHUNK_READINGS = 1_000_000
-_VERSION = 2
+CHUNK_READINGS = 2_000_000
+#: Readings per slice of the array kernel within a chunk: its arrays (a few MB each) stay in
+#: the processor's caches, about twice as fast as whole chunks (docs/performance.md).
+SLICE_READINGS = 262_144
+_VERSION = 3
+#: Environment variable: threads that build the rollups (default: one per CPU, at most 4).
+WORKERS_ENV = "ESGLEDGER_ROLLUP_WORKERS"
 #: Roles whose load never stops: a counter of theirs that does not move is ``stuck``. Heat
 #: export, on-site generation (night), fuel (generator off) and water (dry coolers in winter)
 #: may rightly stand still for hours or months.
@@ -118,39 +128,13 @@ class Derived:
     batches: tuple[str, ...]
     meters_digest: str
 
-    def path(self, name: str) -> Path:
-        return self.folder / f"{name}.parquet"
+    def parts(self, name: str) -> Path:
+        """The folder of the table's Parquet parts (one per range of meters)."""
+        return self.folder / name
 
-
-def _meters_table(meters: Sequence[Meter]) -> pa.Table:
-    return pa.table(
-        {
-            "meter": [m.meter for m in meters],
-            "site": [m.site for m in meters],
-            "role": [m.role for m in meters],
-            "unit": [m.canonical_unit for m in meters],
-            "kind": [m.kind for m in meters],
-            "scale": [m.scale for m in meters],
-            "is_power": [m.is_power for m in meters],
-            "rollover": [m.rollover for m in meters],
-            "marks": [m.timestamp_marks for m in meters],
-            "tz": [m.timezone for m in meters],
-        },
-        schema=pa.schema(
-            [
-                ("meter", pa.string()),
-                ("site", pa.string()),
-                ("role", pa.string()),
-                ("unit", pa.string()),
-                ("kind", pa.string()),
-                ("scale", pa.float64()),
-                ("is_power", pa.bool_()),
-                ("rollover", pa.float64()),
-                ("marks", pa.string()),
-                ("tz", pa.string()),
-            ]
-        ),
-    )
+    def scan(self, name: str) -> str:
+        """``read_parquet(...)`` of the table, for DuckDB."""
+        return f"read_parquet({_sql(str(self.parts(name) / '*.parquet'))})"
 
 
 def _digest(meters: Sequence[Meter]) -> str:
@@ -183,136 +167,109 @@ def _con() -> duckdb.DuckDBPyConnection:
 # ---- intervals ------------------------------------------------------------------------------
 
 
-def _intervals_sql(readings: str) -> str:
-    """SQL of the intervals of ``readings`` (a relation with ``meter, ts_utc, value``) joined
-    to the table ``m`` of meters. See the module docstring for the rules."""
-    flag_case = " ".join(f"WHEN f_{name} THEN '{name}'" for name in _FLAG_ORDER)
-    return f"""
-WITH r AS (
-    SELECT x.meter, x.ts_utc, x.value, m.site, m.role, m.unit, m.kind, m.scale, m.is_power,
-           m.rollover, m.marks, m.tz
-    FROM {readings} x JOIN m USING (meter)
-),
-seq AS (
-    SELECT *,
-        lag(ts_utc) OVER w AS prev_ts,
-        lag(value) OVER w AS prev_value,
-        CASE WHEN value IS DISTINCT FROM lag(value) OVER w THEN 1 ELSE 0 END AS changed,
-        value IS NOT DISTINCT FROM lag(value) OVER w
-            OR value IS NOT DISTINCT FROM lead(value) OVER w AS repeated,
-        row_number() OVER w AS rn
-    FROM r WINDOW w AS (PARTITION BY meter ORDER BY ts_utc)
-),
-step AS (
-    SELECT meter, greatest(1, coalesce(median(epoch(ts_utc) - epoch(prev_ts)), 900)) AS step_s
-    FROM seq GROUP BY meter
-),
--- runs of equal consecutive values, numbered among the repeated readings only (a reading
--- that differs from both neighbours is a run of one): one small window instead of two over
--- every reading
-repeats AS (
-    SELECT meter, rn,
-        sum(changed) OVER (PARTITION BY meter ORDER BY rn ROWS UNBOUNDED PRECEDING) AS run_id
-    FROM seq WHERE repeated
-),
-run_sizes AS (
-    SELECT p.meter, p.rn, count(*) OVER (PARTITION BY p.meter, p.run_id) AS run_length
-    FROM repeats p
-),
-sized AS (
-    SELECT s.*, t.step_s, coalesce(z.run_length, 1) AS run_length
-    FROM seq s JOIN step t USING (meter) LEFT JOIN run_sizes z USING (meter, rn)
-),
-raw AS (
-    SELECT meter, site, role, unit, kind, tz, step_s, ts_utc, value, prev_ts, prev_value,
-        CASE
-            WHEN kind = 'counter' THEN prev_ts
-            WHEN marks = 'start' THEN ts_utc
-            ELSE ts_utc - to_microseconds(CAST(step_s * 1e6 AS BIGINT))
-        END AS start_utc,
-        CASE
-            WHEN kind = 'interval' AND marks = 'start'
-                THEN ts_utc + to_microseconds(CAST(step_s * 1e6 AS BIGINT))
-            ELSE ts_utc
-        END AS end_utc,
-        CASE WHEN kind = 'counter' THEN value - prev_value ELSE value END AS delta,
-        rollover, scale, is_power,
-        prev_ts IS NOT NULL AND epoch(ts_utc) - epoch(prev_ts) > 1.5 * step_s AS f_gap,
-        run_length >= {STUCK_READINGS} AND changed = 0 AND (
-            (kind = 'interval' AND value <> 0)
-            OR (kind = 'counter' AND role IN ({_CONTINUOUS_SQL}))
-        ) AS f_stuck,
-        least(epoch(ts_utc) % step_s, step_s - epoch(ts_utc) % step_s) > 0.05 * step_s
-            AS f_skew
-    FROM sized
-    WHERE kind = 'interval' OR prev_ts IS NOT NULL
-),
-q AS (
-    SELECT *,
-        kind = 'counter' AND delta < 0 AND rollover IS NOT NULL AND prev_value > rollover / 2
-            AS f_rollover,
-        kind = 'counter' AND delta < 0
-            AND NOT (rollover IS NOT NULL AND prev_value > rollover / 2)
-            AND value >= 0 AND value < prev_value / 10 AS f_reset
-    FROM raw
-),
-valued AS (
-    SELECT *,
-        (delta < 0 AND NOT f_rollover AND NOT f_reset) AS f_negative,
-        CASE
-            WHEN f_rollover THEN (rollover - prev_value + value) * scale
-            WHEN f_reset THEN value * scale
-            WHEN delta < 0 THEN NULL
-            WHEN is_power THEN delta * scale * (epoch(end_utc) - epoch(start_utc)) / 3600.0
-            ELSE delta * scale
-        END AS quantity
-    FROM q
-),
-typical AS (
-    SELECT meter, median(quantity) AS med, quantile_cont(quantity, 0.99) AS p99
-    FROM valued GROUP BY meter
-),
-robust AS (
-    SELECT v.meter, t.med, t.p99, median(abs(v.quantity - t.med)) AS mad
-    FROM valued v JOIN typical t USING (meter) GROUP BY v.meter, t.med, t.p99
-)
-SELECT v.site, v.meter, v.role, v.unit, v.tz, v.start_utc, v.end_utc,
-    CAST(epoch(v.end_utc) - epoch(v.start_utc) AS INTEGER) AS seconds,
-    v.quantity,
-    CASE {flag_case} END AS flag,
-    (v.f_reset OR (v.f_gap AND v.kind = 'counter')) AS estimated,
-    v.step_s
-FROM (
-    SELECT valued.*,
-        quantity IS NOT NULL AND robust.mad IS NOT NULL
-            AND quantity > robust.med + {SPIKE_MADS} * 1.4826 * robust.mad
-            AND quantity > 2 * robust.p99 AND robust.med > 0 AS f_spike
-    FROM valued JOIN robust USING (meter)
-) v
-"""
+def _meter_arrays(meters: Sequence[Meter]) -> kernel.MeterArrays:
+    zones = tuple(sorted({m.timezone for m in meters}))
+    code = {zone: i for i, zone in enumerate(zones)}
+    return kernel.MeterArrays(
+        counter=np.array([m.kind == "counter" for m in meters], dtype=bool),
+        marks_start=np.array([m.timestamp_marks == "start" for m in meters], dtype=bool),
+        scale=np.array([m.scale for m in meters], dtype=np.float64),
+        is_power=np.array([m.is_power for m in meters], dtype=bool),
+        rollover=np.array(
+            [np.nan if m.rollover is None else m.rollover for m in meters], dtype=np.float64
+        ),
+        continuous=np.array([m.role in CONTINUOUS_ROLES for m in meters], dtype=bool),
+        tz=np.array([code[m.timezone] for m in meters], dtype=np.int32),
+        zones=zones,
+        stuck_readings=STUCK_READINGS,
+        spike_mads=SPIKE_MADS,
+    )
 
 
-def _readings_relation(
+def _sorted_meters(meters: Iterable[Meter]) -> list[Meter]:
+    return sorted(meters, key=lambda m: m.meter)
+
+
+def _read_sorted(
+    con: duckdb.DuckDBPyConnection,
     files: Sequence[tuple[str, Path]],
-    meters: Iterable[str] | None = None,
-    start_utc: Any = None,
-    end_utc: Any = None,
-) -> str:
+    where: str,
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """The readings of the meters in table ``m`` (with their position ``idx``) matching
+    ``where``, sorted by meter and time: ``idx``, ``ts`` (µs UTC), ``value``."""
     listed = ", ".join(_sql(str(path)) for _, path in files)
-    where = []
-    if meters is not None:
-        where.append(f"meter IN ({', '.join(_sql(m) for m in meters) or 'NULL'})")
-    if start_utc is not None:
-        where.append(f"ts_utc >= {_sql(str(start_utc))}::TIMESTAMP")
-    if end_utc is not None:
-        where.append(f"ts_utc <= {_sql(str(end_utc))}::TIMESTAMP + INTERVAL 1 DAY")
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
-    return f"(SELECT meter, ts_utc, value FROM read_parquet([{listed}]){clause})"
+    got = con.execute(
+        f"SELECT m.idx, epoch_us(x.ts_utc) AS ts, x.value "
+        f"FROM read_parquet([{listed}]) x JOIN m USING (meter) WHERE {where} "
+        "ORDER BY m.idx, ts"
+    ).fetchnumpy()
+    return (
+        np.asarray(got["idx"], dtype=np.int32),
+        np.asarray(got["ts"], dtype=np.int64),
+        np.asarray(got["value"], dtype=np.float64),
+    )
+
+
+def _register_meters(con: duckdb.DuckDBPyConnection, ordered: Sequence[Meter]) -> None:
+    con.register(
+        "m_arrow",
+        pa.table(
+            {
+                "meter": pa.array([m.meter for m in ordered], pa.string()),
+                "idx": pa.array(range(len(ordered)), pa.int32()),
+            }
+        ),
+    )
+    con.execute("CREATE OR REPLACE TABLE m AS SELECT * FROM m_arrow")
 
 
 _INTERVAL_COLUMNS = (
     "site, meter, role, unit, start_utc, end_utc, seconds, quantity, flag, estimated"
 )
+
+
+def _labels(
+    ordered: Sequence[Meter], idx: npt.NDArray[np.int32], *names: str
+) -> dict[str, pa.Array]:
+    """Dictionary-encoded text columns (``site``, ``meter``, ``role``, ``unit``, ``tz``) of
+    the rows' meters."""
+    attribute = {"site": "site", "meter": "meter", "role": "role", "unit": "canonical_unit"}
+    indices = pa.array(idx, pa.int32())
+    columns = {}
+    for name in names:
+        values = [getattr(m, attribute[name]) for m in ordered]
+        columns[name] = pa.DictionaryArray.from_arrays(indices, pa.array(values, pa.string()))
+    return columns
+
+
+def _timestamps(values: npt.NDArray[np.int64]) -> pa.Array:
+    return pa.array(values, pa.int64()).cast(pa.timestamp("us"))
+
+
+def _flag_names(codes: npt.NDArray[np.int8]) -> pa.Array:
+    names = pa.array([None, *kernel.FLAG_NAMES], pa.string())
+    return pa.DictionaryArray.from_arrays(
+        pa.array(codes.astype(np.int32), pa.int32()), names
+    ).dictionary_decode()
+
+
+def _nullable(values: npt.NDArray[np.float64]) -> pa.Array:
+    return pa.array(values, pa.float64(), from_pandas=True)  # NaN → null
+
+
+def _intervals_table(ordered: Sequence[Meter], iv: kernel.Intervals) -> pa.Table:
+    labels = _labels(ordered, iv.idx, "site", "meter", "role", "unit")
+    return pa.table(
+        {
+            **{k: v.dictionary_decode() for k, v in labels.items()},
+            "start_utc": _timestamps(iv.start),
+            "end_utc": _timestamps(iv.end),
+            "seconds": pa.array(iv.seconds, pa.int32()),
+            "quantity": _nullable(iv.quantity),
+            "flag": _flag_names(iv.flag),
+            "estimated": pa.array(iv.estimated, pa.bool_()),
+        }
+    )
 
 
 def intervals(
@@ -327,39 +284,41 @@ def intervals(
     given sites or meters and ending within ``[start_utc, end_utc]`` (naive UTC datetimes),
     ordered by meter and time. Columns: ``site, meter, role, unit, start_utc, end_utc,
     seconds, quantity, flag, estimated``."""
-    chosen = [
+    chosen = _sorted_meters(
         m
         for m in load_meters(workspace)
         if (sites is None or m.site in sites) and (meters is None or m.meter in meters)
-    ]
+    )
     files = reading_files(workspace)
+    if not files or not chosen:
+        return _intervals_table([], kernel.intervals(*_no_readings(), _meter_arrays([])))
     con = _con()
     try:
-        con.register("m_arrow", _meters_table(chosen))
-        con.execute("CREATE TABLE m AS SELECT * FROM m_arrow")
-        if not files or not chosen:
-            return _empty_intervals(con)
-        # the reading before the window is needed for a counter's first interval
-        relation = _readings_relation(files, [m.meter for m in chosen])
-        where = []
-        if start_utc is not None:
-            where.append(f"end_utc > {_sql(str(start_utc))}::TIMESTAMP")
-        if end_utc is not None:
-            where.append(f"end_utc <= {_sql(str(end_utc))}::TIMESTAMP")
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        return con.sql(
-            f"SELECT {_INTERVAL_COLUMNS} FROM ({_intervals_sql(relation)}) {clause} "
-            "ORDER BY meter, start_utc"
-        ).to_arrow_table()
+        _register_meters(con, chosen)
+        # every reading of the meter: the step, the runs and the spike statistics are the
+        # meter's, and a counter's first interval needs the reading before the window
+        idx, ts, value = _read_sorted(con, files, "true")
     finally:
         con.close()
+    iv = kernel.intervals(idx, ts, value, _meter_arrays(chosen))
+    table = _intervals_table(chosen, iv)
+    keep = np.ones(len(iv.idx), dtype=bool)
+    if start_utc is not None:
+        keep &= iv.end > _epoch_us(start_utc)
+    if end_utc is not None:
+        keep &= iv.end <= _epoch_us(end_utc)
+    return table.filter(pa.array(keep)) if not keep.all() else table
 
 
-def _empty_intervals(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    empty = "(SELECT NULL::VARCHAR AS meter, NULL::TIMESTAMP AS ts_utc, NULL::DOUBLE AS value)"
-    return con.sql(
-        f"SELECT {_INTERVAL_COLUMNS} FROM ({_intervals_sql(empty)}) WHERE false"
-    ).to_arrow_table()
+def _no_readings() -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    return np.empty(0, np.int32), np.empty(0, np.int64), np.empty(0, np.float64)
+
+
+def _epoch_us(moment: Any) -> int:
+    stamp = pd.Timestamp(moment)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return int(stamp.value // 1000)
 
 
 # ---- the derived tables -------------------------------------------------------------------
@@ -378,7 +337,9 @@ def _current(workspace: Workspace) -> Derived | None:
         return None
     folder = workspace.lake / DERIVED_DIR / str(state.get("generation", ""))
     derived = Derived(folder, tuple(state.get("batches", ())), str(state.get("meters", "")))
-    if not all(derived.path(name).is_file() for name in ("flags", *_rollup_names())):
+    if not all(
+        any(derived.parts(name).glob("part-*.parquet")) for name in ("flags", *_rollup_names())
+    ):
         return None
     return derived
 
@@ -435,192 +396,199 @@ def refresh(workspace: Workspace, *, force: bool = False) -> Derived:
 
 def _chunks(
     con: duckdb.DuckDBPyConnection, files: Sequence[tuple[str, Path]]
-) -> list[tuple[str, str]]:
-    """Ranges ``(first, last)`` of meter ids, in DuckDB's order, each holding about
+) -> list[tuple[int, int]]:
+    """Ranges ``[first, last]`` of meter positions (table ``m``), each holding about
     :data:`CHUNK_READINGS` readings (a meter is never split)."""
     listed = ", ".join(_sql(str(path)) for _, path in files)
     counts = con.execute(
-        f"SELECT meter, count(*) FROM read_parquet([{listed}]) GROUP BY meter ORDER BY meter"
+        f"SELECT m.idx, count(*) FROM read_parquet([{listed}]) x JOIN m USING (meter) "
+        "GROUP BY m.idx ORDER BY m.idx"
     ).fetchall()
-    ranges: list[tuple[str, str]] = []
-    first: str | None = None
-    last = ""
+    ranges: list[tuple[int, int]] = []
+    first: int | None = None
+    last = 0
     size = 0
-    for meter, n in counts:
+    for idx, n in counts:
         if first is not None and size + int(n) > CHUNK_READINGS:
             ranges.append((first, last))
             first, size = None, 0
         if first is None:
-            first = str(meter)
-        last, size = str(meter), size + int(n)
+            first = int(idx)
+        last, size = int(idx), size + int(n)
     if first is not None:
         ranges.append((first, last))
     return ranges
 
 
-class _Writers:
-    """One Parquet file per derived table, written chunk by chunk."""
+_FLAGS_SCHEMA = pa.schema(
+    [
+        ("site", pa.string()),
+        ("meter", pa.string()),
+        ("start_utc", pa.timestamp("us")),
+        ("end_utc", pa.timestamp("us")),
+        ("flag", pa.string()),
+        ("detail", pa.string()),
+    ]
+)
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.open: dict[str, pq.ParquetWriter] = {}
 
-    def append(self, name: str, reader: pa.RecordBatchReader, compression: str) -> None:
-        writer = self.open.get(name)
-        if writer is None:
-            writer = pq.ParquetWriter(
-                self.folder / f"{name}.parquet", reader.schema, compression=compression
+def _rollup_schema(grain: str) -> pa.Schema:
+    text = pa.dictionary(pa.int32(), pa.string())
+    fields = [("site", text), ("meter", text), ("role", text), ("unit", text)]
+    fields += [
+        ("period_start_utc", pa.timestamp("us")),
+        ("period_local", pa.timestamp("us")),
+        ("quantity", pa.float64()),
+        ("expected_intervals", pa.int32()),
+        ("intervals", pa.int32()),
+        ("flagged", pa.int32()),
+        ("estimated", pa.bool_()),
+        ("coverage", pa.float64()),
+    ]
+    return pa.schema(fields)
+
+
+def _flags_table(ordered: Sequence[Meter], iv: kernel.Intervals) -> pa.Table:
+    sel = np.flatnonzero(iv.flag != 0)
+    labels = _labels(ordered, iv.idx[sel], "site", "meter")
+    codes = iv.flag[sel]
+    seconds = iv.seconds[sel]
+    gap = kernel.FLAG_NAMES.index("gap") + 1
+    detail = [
+        f"no reading for {s} s" if c == gap else None
+        for c, s in zip(codes.tolist(), seconds.tolist(), strict=True)
+    ]
+    return pa.table(
+        {
+            "site": labels["site"].dictionary_decode(),
+            "meter": labels["meter"].dictionary_decode(),
+            "start_utc": _timestamps(iv.start[sel]),
+            "end_utc": _timestamps(iv.end[sel]),
+            "flag": _flag_names(codes),
+            "detail": pa.array(detail, pa.string()),
+        },
+        schema=_FLAGS_SCHEMA,
+    )
+
+
+def _rollup_table(
+    ordered: Sequence[Meter], rows: kernel.Bins | kernel.Periods, grain: str
+) -> pa.Table:
+    columns: dict[str, pa.Array] = {
+        **_labels(ordered, rows.idx, "site", "meter", "role", "unit"),
+        "period_start_utc": _timestamps(rows.start),
+        "period_local": _timestamps(rows.local),
+        "quantity": _nullable(rows.quantity),
+        "expected_intervals": pa.array(rows.expected, pa.int32()),
+        "intervals": pa.array(rows.intervals, pa.int32()),
+        "flagged": pa.array(rows.flagged, pa.int32()),
+        "estimated": pa.array(rows.estimated, pa.bool_()),
+        "coverage": pa.array(rows.coverage, pa.float64()),
+    }
+    return pa.table(columns, schema=_rollup_schema(grain))
+
+
+#: Compression of each derived table (the 15-minute bins are the largest).
+_COMPRESSION = {"flags": "snappy", "rollup_15min": "zstd"}
+
+
+def _write_part(folder: Path, name: str, part: int, table: pa.Table) -> None:
+    target = folder / name
+    target.mkdir(exist_ok=True)
+    pq.write_table(
+        table,
+        target / f"part-{part:05d}.parquet",
+        compression=_COMPRESSION.get(name, "snappy"),
+        row_group_size=1 << 20,
+    )
+
+
+def _build_chunk(
+    folder: Path,
+    ordered: Sequence[Meter],
+    files: Sequence[tuple[str, Path]],
+    part: int,
+    chunk: tuple[int, int] | None,
+    threads: int | None,
+) -> int:
+    """Write part ``part`` of every derived table: the meters ``chunk`` (positions in
+    ``ordered``), or empty tables when ``chunk`` is None. Returns the readings read."""
+    arrays = _meter_arrays(ordered)
+    if chunk is None:
+        idx, ts, value = _no_readings()
+    else:
+        con = connect(threads=threads)
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            _register_meters(con, ordered)
+            idx, ts, value = _read_sorted(
+                con, files, f"m.idx BETWEEN {int(chunk[0])} AND {int(chunk[1])}"
             )
-            self.open[name] = writer
-        for batch in reader:
-            if batch.num_rows:
-                table = pa.Table.from_batches([batch])
-                if table.schema != writer.schema:
-                    table = table.cast(writer.schema)
-                writer.write_table(table)
+        finally:
+            con.close()
+    tables: dict[str, list[pa.Table]] = {name: [] for name in ("flags", *_rollup_names())}
+    for a, b in kernel.slices(idx, SLICE_READINGS):
+        iv = kernel.intervals(idx[a:b], ts[a:b], value[a:b], arrays)
+        tables["flags"].append(_flags_table(ordered, iv))
+        bins = kernel.bins_15min(iv, arrays)
+        del iv
+        tables["rollup_15min"].append(_rollup_table(ordered, bins, "15min"))
+        for grain in ("hour", "day", "month"):
+            periods = kernel.coarser(bins, arrays, grain)
+            tables[f"rollup_{grain}"].append(_rollup_table(ordered, periods, grain))
+    del ts, value
+    for name, parts in tables.items():
+        _write_part(folder, name, part, _concat(parts, name))
+    return len(idx)
 
-    def close(self) -> None:
-        for writer in self.open.values():
-            writer.close()
+
+def _concat(parts: list[pa.Table], name: str) -> pa.Table:
+    schema = _FLAGS_SCHEMA if name == "flags" else _rollup_schema(name.removeprefix("rollup_"))
+    return pa.concat_tables(parts) if parts else schema.empty_table()
+
+
+def _workers(chunks: int) -> int:
+    """Threads for :func:`_build`: ``ESGLEDGER_ROLLUP_WORKERS``, else one per CPU (at most
+    4), never more than the chunks."""
+    configured = os.environ.get(WORKERS_ENV, "").strip()
+    if configured:
+        if not configured.isdigit() or int(configured) < 1:
+            raise InputError(f"{WORKERS_ENV}={configured[:20]!r} is not a positive number")
+        wanted = int(configured)
+    else:
+        wanted = min(4, os.cpu_count() or 1)
+    return max(1, min(wanted, chunks))
 
 
 def _build(folder: Path, meters: Sequence[Meter], files: Sequence[tuple[str, Path]]) -> None:
-    """Write the derived tables of ``files``, a range of meters at a time (every step
-    partitions by meter, so the chunks are independent: each is sorted and aggregated in
-    memory and the peak does not grow with the number of readings)."""
-    con = _con()
-    writers = _Writers(folder)
-    try:
-        con.register("m_arrow", _meters_table(meters))
-        empty = "(SELECT NULL::VARCHAR AS meter, NULL::TIMESTAMP AS ts_utc, NULL::DOUBLE AS value)"
-        chunks: list[tuple[str, str] | None] = list(_chunks(con, files)) if files else []
-        for chunk in chunks or [None]:
-            if chunk is None or not meters:
-                con.execute("CREATE OR REPLACE TABLE m AS SELECT * FROM m_arrow")
-                nothing = f"{_intervals_sql(empty)} WHERE false"
-                con.execute(f"CREATE OR REPLACE TEMP TABLE iv AS {nothing}")
-            else:
-                low, high = _sql(chunk[0]), _sql(chunk[1])
-                con.execute(
-                    "CREATE OR REPLACE TABLE m AS SELECT * FROM m_arrow "
-                    f"WHERE meter >= {low} AND meter <= {high}"
-                )
-                listed = ", ".join(_sql(str(path)) for _, path in files)
-                relation = (
-                    f"(SELECT meter, ts_utc, value FROM read_parquet([{listed}]) "
-                    f"WHERE meter >= {low} AND meter <= {high})"
-                )
-                con.execute(f"CREATE OR REPLACE TEMP TABLE iv AS {_intervals_sql(relation)}")
-            writers.append(
-                "flags",
-                con.sql(
-                    "SELECT site, meter, start_utc, end_utc, flag, "
-                    "CASE flag WHEN 'gap' THEN 'no reading for ' || CAST(seconds AS VARCHAR) "
-                    "|| ' s' ELSE NULL END AS detail "
-                    "FROM iv WHERE flag IS NOT NULL ORDER BY site, meter, start_utc"
-                ).to_arrow_reader(),
-                "snappy",
-            )
-            con.execute(f"CREATE OR REPLACE TEMP TABLE b15 AS {_bins_15min_sql()}")
-            con.execute("DROP TABLE iv")
-            writers.append(
-                "rollup_15min",
-                con.sql(
-                    "SELECT * FROM b15 ORDER BY site, meter, period_start_utc"
-                ).to_arrow_reader(),
-                "zstd",
-            )
-            for grain in ("hour", "day", "month"):
-                writers.append(
-                    f"rollup_{grain}",
-                    con.sql(
-                        f"{_coarser_sql(grain)} ORDER BY site, meter, period_start_utc"
-                    ).to_arrow_reader(),
-                    "snappy",
-                )
-            con.execute("DROP TABLE b15")
-    finally:
-        writers.close()
-        con.close()
-
-
-def _bins_15min_sql() -> str:
-    """15-minute bins (UTC-aligned) of the intervals ``iv``: each interval's quantity spread
-    over the bins it spans in proportion to time."""
-    bucket = "time_bucket(INTERVAL 15 MINUTE, start_utc)"
-    last = "time_bucket(INTERVAL 15 MINUTE, end_utc - INTERVAL 1 MICROSECOND)"
-    return f"""
-WITH pieces AS (
-    SELECT site, meter, role, unit, tz, step_s, {bucket} AS bin,
-        seconds AS covered, quantity, flag, estimated, true AS is_end
-    FROM iv WHERE {bucket} = {last}
-    UNION ALL
-    SELECT site, meter, role, unit, tz, step_s, bin,
-        epoch(least(end_utc, bin + INTERVAL 15 MINUTE)) - epoch(greatest(start_utc, bin))
-            AS covered,
-        quantity * (epoch(least(end_utc, bin + INTERVAL 15 MINUTE))
-            - epoch(greatest(start_utc, bin))) / nullif(seconds, 0) AS quantity,
-        flag, true AS estimated, bin = {last} AS is_end
-    FROM (
-        SELECT *, unnest(generate_series({bucket}, {last}, INTERVAL 15 MINUTE)) AS bin
-        FROM iv WHERE {bucket} <> {last}
-    )
-)
-SELECT site, meter, any_value(role) AS role, any_value(unit) AS unit, any_value(tz) AS tz,
-    bin AS period_start_utc,
-    CAST(timezone(any_value(tz), CAST(bin AS TIMESTAMPTZ)) AS TIMESTAMP) AS period_local,
-    sum(quantity) AS quantity,
-    CAST(round(900 / any_value(step_s)) AS INTEGER) AS expected_intervals,
-    CAST(count(*) FILTER (WHERE is_end) AS INTEGER) AS intervals,
-    CAST(count(flag) FILTER (WHERE is_end) AS INTEGER) AS flagged,
-    bool_or(estimated) AS estimated,
-    least(1.0, sum(CASE WHEN quantity IS NOT NULL THEN covered ELSE 0 END) / 900.0) AS coverage,
-    any_value(step_s) AS step_s
-FROM pieces
-GROUP BY site, meter, bin
-"""
-
-
-def _coarser_sql(trunc: str) -> str:
-    """Local hours, days or months from the 15-minute bins ``b15``: labelled with the local
-    wall time and kept apart by UTC offset (hours); days and months by local calendar. The
-    bins are summed first; each period's UTC start and length are then worked out once per
-    period from its local label (not once per bin)."""
-    if trunc == "hour":
-        offset = "period_local - period_start_utc"
-        keys = f"date_trunc('hour', period_local) AS k, {offset} AS k_offset"
-        start = "k - k_offset"
-        seconds = "3600.0"
-    else:
-        keys = f"date_trunc('{trunc}', period_local) AS k"
-        start = "CAST(timezone('UTC', timezone(tz, k)) AS TIMESTAMP)"
-        following = f"k + INTERVAL 1 {trunc.upper()}"
-        seconds = (
-            f"(epoch(CAST(timezone('UTC', timezone(tz, {following})) AS TIMESTAMP)) - "
-            f"epoch({start}))"
-        )
-    return f"""
-SELECT site, meter, role, unit,
-    {start} AS period_start_utc,
-    k AS period_local,
-    quantity,
-    CAST(round({seconds} / step_s) AS INTEGER) AS expected_intervals,
-    intervals,
-    flagged,
-    estimated,
-    least(1.0, covered / {seconds}) AS coverage
-FROM (
-    SELECT site, meter, {keys}, any_value(role) AS role, any_value(unit) AS unit,
-        any_value(tz) AS tz, any_value(step_s) AS step_s,
-        sum(quantity) AS quantity,
-        CAST(sum(intervals) AS INTEGER) AS intervals,
-        CAST(sum(flagged) AS INTEGER) AS flagged,
-        bool_or(estimated) AS estimated,
-        sum(coverage * 900.0) AS covered
-    FROM b15
-    GROUP BY ALL
-)
-"""
+    """Write the derived tables of ``files``, a range of meters at a time, as one part per
+    range (every step works within a meter, so the ranges are independent: the peak memory
+    does not grow with the number of readings). Several ranges are built at once by a pool
+    of threads: DuckDB, NumPy's array operations and Parquet writing release the
+    interpreter lock."""
+    ordered = _sorted_meters(meters)
+    chunks: list[tuple[int, int] | None] = []
+    if files and ordered:
+        con = _con()
+        try:
+            _register_meters(con, ordered)
+            chunks = list(_chunks(con, files))
+        finally:
+            con.close()
+    if not chunks:
+        chunks = [None]
+    workers = _workers(len(chunks))
+    if workers == 1:
+        for part, chunk in enumerate(chunks):
+            _build_chunk(folder, ordered, files, part, chunk, None)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rollups") as pool:
+        jobs = [
+            pool.submit(_build_chunk, folder, ordered, files, part, chunk, 1)
+            for part, chunk in enumerate(chunks)
+        ]
+        for job in jobs:
+            job.result()
 
 
 _ROLLUP_COLUMNS = (
@@ -670,9 +638,8 @@ def rollup(
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     con = _con()
     try:
-        path = derived.path(f"rollup_{grain}")
         return con.sql(
-            f"SELECT {_ROLLUP_COLUMNS} FROM read_parquet({_sql(str(path))}){clause} "
+            f"SELECT {_ROLLUP_COLUMNS} FROM {derived.scan(f'rollup_{grain}')}{clause} "
             "ORDER BY site, meter, period_start_utc"
         ).to_arrow_table()
     finally:
@@ -699,8 +666,7 @@ def flags(
     con = _con()
     try:
         return con.sql(
-            f"SELECT * FROM read_parquet({_sql(str(derived.path('flags')))}){clause} "
-            "ORDER BY site, meter, start_utc"
+            f"SELECT * FROM {derived.scan('flags')}{clause} ORDER BY site, meter, start_utc"
         ).to_arrow_table()
     finally:
         con.close()
