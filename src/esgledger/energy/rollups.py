@@ -228,18 +228,33 @@ _INTERVAL_COLUMNS = (
 )
 
 
-def _labels(
-    ordered: Sequence[Meter], idx: npt.NDArray[np.int32], *names: str
-) -> dict[str, pa.Array]:
-    """Dictionary-encoded text columns (``site``, ``meter``, ``role``, ``unit``, ``tz``) of
-    the rows' meters."""
-    attribute = {"site": "site", "meter": "meter", "role": "role", "unit": "canonical_unit"}
-    indices = pa.array(idx, pa.int32())
-    columns = {}
-    for name in names:
-        values = [getattr(m, attribute[name]) for m in ordered]
-        columns[name] = pa.DictionaryArray.from_arrays(indices, pa.array(values, pa.string()))
-    return columns
+class _Labels:
+    """The text columns of the rows' meters (``site``, ``meter``, ``role``, ``unit``): each a
+    small dictionary of its distinct values and the code of every meter position, worked out
+    once per build (the rows then carry codes only)."""
+
+    _ATTRIBUTES = (("site", "site"), ("meter", "meter"), ("role", "role"),
+                   ("unit", "canonical_unit"))  # fmt: skip
+
+    def __init__(self, ordered: Sequence[Meter]) -> None:
+        self.codes: dict[str, npt.NDArray[np.int32]] = {}
+        self.values: dict[str, pa.Array] = {}
+        for name, attribute in self._ATTRIBUTES:
+            seen: dict[str, int] = {}
+            codes = np.empty(len(ordered), dtype=np.int32)
+            for i, m in enumerate(ordered):
+                codes[i] = seen.setdefault(getattr(m, attribute), len(seen))
+            self.codes[name] = codes
+            self.values[name] = pa.array(list(seen), pa.string())
+
+    def columns(self, idx: npt.NDArray[np.int32], *names: str) -> dict[str, pa.Array]:
+        """Dictionary-encoded columns ``names`` of the rows of meter positions ``idx``."""
+        return {
+            name: pa.DictionaryArray.from_arrays(
+                pa.array(self.codes[name][idx], pa.int32()), self.values[name]
+            )
+            for name in names
+        }
 
 
 def _timestamps(values: npt.NDArray[np.int64]) -> pa.Array:
@@ -257,11 +272,11 @@ def _nullable(values: npt.NDArray[np.float64]) -> pa.Array:
     return pa.array(values, pa.float64(), from_pandas=True)  # NaN → null
 
 
-def _intervals_table(ordered: Sequence[Meter], iv: kernel.Intervals) -> pa.Table:
-    labels = _labels(ordered, iv.idx, "site", "meter", "role", "unit")
+def _intervals_table(labels: _Labels, iv: kernel.Intervals) -> pa.Table:
+    texts = labels.columns(iv.idx, "site", "meter", "role", "unit")
     return pa.table(
         {
-            **{k: v.dictionary_decode() for k, v in labels.items()},
+            **{k: v.dictionary_decode() for k, v in texts.items()},
             "start_utc": _timestamps(iv.start),
             "end_utc": _timestamps(iv.end),
             "seconds": pa.array(iv.seconds, pa.int32()),
@@ -291,7 +306,7 @@ def intervals(
     )
     files = reading_files(workspace)
     if not files or not chosen:
-        return _intervals_table([], kernel.intervals(*_no_readings(), _meter_arrays([])))
+        return _intervals_table(_Labels([]), kernel.intervals(*_no_readings(), _meter_arrays([])))
     con = _con()
     try:
         _register_meters(con, chosen)
@@ -301,7 +316,7 @@ def intervals(
     finally:
         con.close()
     iv = kernel.intervals(idx, ts, value, _meter_arrays(chosen))
-    table = _intervals_table(chosen, iv)
+    table = _intervals_table(_Labels(chosen), iv)
     keep = np.ones(len(iv.idx), dtype=bool)
     if start_utc is not None:
         keep &= iv.end > _epoch_us(start_utc)
@@ -448,9 +463,9 @@ def _rollup_schema(grain: str) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _flags_table(ordered: Sequence[Meter], iv: kernel.Intervals) -> pa.Table:
+def _flags_table(labels: _Labels, iv: kernel.Intervals) -> pa.Table:
     sel = np.flatnonzero(iv.flag != 0)
-    labels = _labels(ordered, iv.idx[sel], "site", "meter")
+    texts = labels.columns(iv.idx[sel], "site", "meter")
     codes = iv.flag[sel]
     seconds = iv.seconds[sel]
     gap = kernel.FLAG_NAMES.index("gap") + 1
@@ -460,8 +475,8 @@ def _flags_table(ordered: Sequence[Meter], iv: kernel.Intervals) -> pa.Table:
     ]
     return pa.table(
         {
-            "site": labels["site"].dictionary_decode(),
-            "meter": labels["meter"].dictionary_decode(),
+            "site": texts["site"].dictionary_decode(),
+            "meter": texts["meter"].dictionary_decode(),
             "start_utc": _timestamps(iv.start[sel]),
             "end_utc": _timestamps(iv.end[sel]),
             "flag": _flag_names(codes),
@@ -471,11 +486,9 @@ def _flags_table(ordered: Sequence[Meter], iv: kernel.Intervals) -> pa.Table:
     )
 
 
-def _rollup_table(
-    ordered: Sequence[Meter], rows: kernel.Bins | kernel.Periods, grain: str
-) -> pa.Table:
+def _rollup_table(labels: _Labels, rows: kernel.Bins | kernel.Periods, grain: str) -> pa.Table:
     columns: dict[str, pa.Array] = {
-        **_labels(ordered, rows.idx, "site", "meter", "role", "unit"),
+        **labels.columns(rows.idx, "site", "meter", "role", "unit"),
         "period_start_utc": _timestamps(rows.start),
         "period_local": _timestamps(rows.local),
         "quantity": _nullable(rows.quantity),
@@ -500,42 +513,56 @@ def _write_part(folder: Path, name: str, part: int, table: pa.Table) -> None:
         target / f"part-{part:05d}.parquet",
         compression=_COMPRESSION.get(name, "snappy"),
         row_group_size=1 << 20,
+        # dictionaries for the repetitive columns only (times and quantities are distinct)
+        use_dictionary=[c for c in table.column_names if c in _REPETITIVE],
     )
 
 
-def _build_chunk(
-    folder: Path,
-    ordered: Sequence[Meter],
-    files: Sequence[tuple[str, Path]],
-    part: int,
-    chunk: tuple[int, int] | None,
-    threads: int | None,
-) -> int:
+_REPETITIVE = frozenset(
+    ("site", "meter", "role", "unit", "flag", "detail", "expected_intervals", "intervals",
+     "flagged", "estimated")
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What every chunk of a build shares."""
+
+    folder: Path
+    ordered: Sequence[Meter]
+    files: Sequence[tuple[str, Path]]
+    arrays: kernel.MeterArrays
+    labels: _Labels
+
+
+def _build_chunk(job: _Job, part: int, chunk: tuple[int, int] | None, threads: int | None) -> int:
     """Write part ``part`` of every derived table: the meters ``chunk`` (positions in
-    ``ordered``), or empty tables when ``chunk`` is None. Returns the readings read."""
-    arrays = _meter_arrays(ordered)
+    ``job.ordered``), or empty tables when ``chunk`` is None. Returns the readings read."""
+    folder, arrays, labels = job.folder, job.arrays, job.labels
     if chunk is None:
         idx, ts, value = _no_readings()
     else:
+        low, high = job.ordered[chunk[0]].meter, job.ordered[chunk[1]].meter
         con = connect(threads=threads)
         try:
             con.execute("SET TimeZone = 'UTC'")
-            _register_meters(con, ordered)
+            _register_meters(con, job.ordered)
+            # the range of names lets DuckDB skip the row groups of other meters
             idx, ts, value = _read_sorted(
-                con, files, f"m.idx BETWEEN {int(chunk[0])} AND {int(chunk[1])}"
+                con, job.files, f"x.meter >= {_sql(low)} AND x.meter <= {_sql(high)}"
             )
         finally:
             con.close()
     tables: dict[str, list[pa.Table]] = {name: [] for name in ("flags", *_rollup_names())}
     for a, b in kernel.slices(idx, SLICE_READINGS):
         iv = kernel.intervals(idx[a:b], ts[a:b], value[a:b], arrays)
-        tables["flags"].append(_flags_table(ordered, iv))
+        tables["flags"].append(_flags_table(labels, iv))
         bins = kernel.bins_15min(iv, arrays)
         del iv
-        tables["rollup_15min"].append(_rollup_table(ordered, bins, "15min"))
+        tables["rollup_15min"].append(_rollup_table(labels, bins, "15min"))
         for grain in ("hour", "day", "month"):
             periods = kernel.coarser(bins, arrays, grain)
-            tables[f"rollup_{grain}"].append(_rollup_table(ordered, periods, grain))
+            tables[f"rollup_{grain}"].append(_rollup_table(labels, periods, grain))
     del ts, value
     for name, parts in tables.items():
         _write_part(folder, name, part, _concat(parts, name))
@@ -578,17 +605,17 @@ def _build(folder: Path, meters: Sequence[Meter], files: Sequence[tuple[str, Pat
     if not chunks:
         chunks = [None]
     workers = _workers(len(chunks))
+    job = _Job(folder, ordered, files, _meter_arrays(ordered), _Labels(ordered))
     if workers == 1:
         for part, chunk in enumerate(chunks):
-            _build_chunk(folder, ordered, files, part, chunk, None)
+            _build_chunk(job, part, chunk, None)
         return
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rollups") as pool:
-        jobs = [
-            pool.submit(_build_chunk, folder, ordered, files, part, chunk, 1)
-            for part, chunk in enumerate(chunks)
+        futures = [
+            pool.submit(_build_chunk, job, part, chunk, 1) for part, chunk in enumerate(chunks)
         ]
-        for job in jobs:
-            job.result()
+        for future in futures:
+            future.result()
 
 
 _ROLLUP_COLUMNS = (
