@@ -14,6 +14,7 @@ from _inventory_support import import_rows, site
 from esgledger.energy import rollups
 from esgledger.energy.periods import parse_period
 from esgledger.energy.rollups import STUCK_READINGS
+from esgledger.errors import InputError
 from esgledger.store import Workspace
 
 CST = timezone(timedelta(hours=8))
@@ -226,3 +227,48 @@ def test_a_long_interval_counts_once_where_it_ends(ws: Workspace) -> None:
         (pytest.approx(744.0), 1, 1),
         (pytest.approx(696.0), 1, 1),
     ]
+
+
+def test_chunks_slices_and_threads_build_the_same_tables_as_one_piece(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_rows(ws, "sites", [site("VA", country="US", region="US", type="data_centre")])
+    import_meters(
+        ws,
+        [
+            meter("A", "incomer", kind="counter"),
+            meter("B", "it_input"),
+            meter("C's", "cooling", unit="kW"),  # a quote in a name: the range filter is SQL
+            meter("V", "it_input", site_code="VA", timezone="America/New_York"),
+        ],
+    )
+    autumn = datetime(2024, 11, 3, 4, 15, tzinfo=UTC)
+    import_readings(
+        ws,
+        series("A", T0, [float(i * i) for i in range(40)])
+        + series("B", T0, [1.0, 2.0] * 20)
+        + series("C's", T0, [400.0] * 30)
+        + series("V", autumn, [1.0] * 30),
+    )
+
+    def tables() -> dict[str, list[dict[str, Any]]]:
+        out = {g: rollups.rollup(ws, g).to_pylist() for g in rollups.GRAINS}
+        out["flags"] = rollups.flags(ws).to_pylist()
+        return out
+
+    whole = tables()
+    monkeypatch.setattr(rollups, "CHUNK_READINGS", 35)  # a chunk per meter or two
+    monkeypatch.setattr(rollups, "SLICE_READINGS", 1)  # a slice per meter
+    monkeypatch.setenv(rollups.WORKERS_ENV, "3")
+    derived = rollups.refresh(ws, force=True)
+    assert len(list(derived.parts("rollup_hour").glob("part-*.parquet"))) >= 3
+    assert tables() == whole
+
+
+def test_a_bad_worker_count_is_refused(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    import_meters(ws, [meter("I", "it_input")])
+    import_readings(ws, series("I", T0, [1.0, 2.0]))
+    monkeypatch.setenv(rollups.WORKERS_ENV, "many")
+    monkeypatch.setattr(rollups, "CHUNK_READINGS", 1)
+    with pytest.raises(InputError, match=rollups.WORKERS_ENV):
+        rollups.refresh(ws, force=True)
