@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from esgledger.energy.findings import Finding
+from esgledger.energy.roles import TreeMeter, top_meters
 from esgledger.energy.roles import it_role as best_it_role
 from esgledger.errors import InputError, Issue
 from esgledger.i18n import Text
@@ -246,16 +247,25 @@ def baseline_from_table(
 _WEATHER = ("dry_bulb_c", "wet_bulb_c", "relative_humidity_pct")
 
 
-def baseline_from_rollups(rollup: pa.Table, weather: pa.Table | None, *, site: str) -> BaselineYear:
-    """A :class:`BaselineYear` from the core's hourly rollup (long: ``site, role, unit,
-    period_start_utc, quantity, coverage``) and the hourly weather (``ts_utc, dry_bulb_c,
-    wet_bulb_c, relative_humidity_pct``).
+def baseline_from_rollups(
+    rollup: pa.Table,
+    weather: pa.Table | None,
+    *,
+    site: str,
+    meters: Sequence[TreeMeter],
+) -> BaselineYear:
+    """A :class:`BaselineYear` from the core's hourly rollup (long: ``site, meter, role,
+    unit, period_start_utc, quantity, coverage``), the hourly weather (``ts_utc, dry_bulb_c,
+    wet_bulb_c, relative_humidity_pct``) and the site's meter tree ``meters``.
 
-    Per hour: IT = the best-category IT role present (``it_input`` > ``pdu_output`` >
-    ``ups_output``); ``E_DC = incomer + onsite_re + fuel − non_dc`` (``incomer`` is the
-    boundary import); power losses = ``E_DC − IT − cooling − other``; water [L] and heat
-    export [kWh] summed over the year. An hour where a needed role or the weather is
-    missing, or whose coverage is below 1, is left out and counted in a note (never filled).
+    Each role's energy is the sum of its topmost meters in the tree
+    (:func:`esgledger.energy.roles.top_meters`): a sub-meter below a meter of its own role
+    is never added again. Per hour: IT = the best-category IT role present (``it_input`` >
+    ``pdu_output`` > ``ups_output``); ``E_DC = incomer + onsite_re + fuel − non_dc``
+    (``incomer`` is the boundary import); power losses = ``E_DC − IT − cooling − other``;
+    water [L] and heat export [kWh] summed over the year. An hour where a needed role or the
+    weather is missing, or whose coverage is below 1, is left out and counted in a note
+    (never filled).
 
     Raises
     ------
@@ -267,6 +277,8 @@ def baseline_from_rollups(rollup: pa.Table, weather: pa.Table | None, *, site: s
     rows = rollup.filter(pc.equal(rollup["site"], site)) if rollup.num_rows else rollup
     if rows.num_rows == 0:
         raise _bad("site", site, "the hourly rollup has no rows for the site", "import readings")
+    tops = [m.meter for found in top_meters(meters).values() for m in found]
+    rows = rows.filter(pc.is_in(rows["meter"], pa.array(tops, pa.string())))
     columns = ["role", "period_start_utc", "quantity", "coverage"]
     if "flagged" in rows.column_names:
         columns.append("flagged")

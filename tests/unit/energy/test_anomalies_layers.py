@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _energy_anomalies import SITE, Fault, synthetic_site
+from _energy_anomalies import SITE, SUB_METERS, Fault, synthetic_site, with_sub_meters
 from esgledger.energy.detectors.alerts import GridFactor, analyse, merge_detections
 from esgledger.energy.detectors.base import (
     AnomalySettings,
@@ -18,8 +18,9 @@ from esgledger.energy.detectors.base import (
     HourlyMatrix,
     daily_features,
     runs,
+    top_meter_rows,
 )
-from esgledger.energy.detectors.cusum import cusum, cusum_detections
+from esgledger.energy.detectors.cusum import cusum, cusum_detections, site_hours
 from esgledger.energy.detectors.iforest import isolation_detections
 from esgledger.energy.detectors.residual import residual_detections, seasonal_residuals
 from esgledger.energy.detectors.rules import (
@@ -27,6 +28,7 @@ from esgledger.energy.detectors.rules import (
     hourly_rule_detections,
     physical_detections,
 )
+from esgledger.errors import InputError
 from esgledger.reasons import reason
 
 T = pd.Timestamp
@@ -232,3 +234,42 @@ def test_analyse_runs_only_the_layers_asked_and_refuses_unknown_ones() -> None:
     assert any(f.code == "energy.anomaly.no_grid_factor" for f in report.findings)
     with pytest.raises(ValueError, match="unknown anomaly layer"):
         analyse(hourly, layers=("prophet",))
+
+
+def test_sub_meters_of_the_same_role_are_not_counted_twice_in_site_aggregates() -> None:
+    hourly, weather = synthetic_site(days=30)
+    nested = with_sub_meters(hourly)
+    tops = top_meter_rows(nested)
+    assert set(tops["meter"]) == set(hourly["meter"])  # only the five topmost meters
+    plain = daily_features(hourly, weather)
+    doubled = daily_features(nested, weather)
+    columns = ["e_dc_kwh", "e_it_kwh", "cooling_kwh", "ups_in_kwh", "ups_out_kwh", "pue",
+               "ppue_cooling", "ups_efficiency"]  # fmt: skip
+    pd.testing.assert_frame_equal(doubled[columns], plain[columns])
+    day = plain.dropna().iloc[0]
+    assert 1.0 < day["pue"] < 2.0  # sub-meters added would lift cooling by 60 %, UPS by 50 %
+    for name, table in site_hours(nested, weather).items():
+        expected = site_hours(hourly, weather)[name]
+        pd.testing.assert_frame_equal(table, expected)
+
+
+def test_per_meter_layers_still_see_every_sub_meter() -> None:
+    hourly, _ = synthetic_site(days=30)
+    stuck = Fault("CHILLER-1", "stuck", T("2024-01-20 05:00"), T("2024-01-21 17:00"))
+    nested = with_sub_meters(hourly)
+    inside = (
+        (nested["meter"] == "CHILLER-1")
+        & (nested["ts_utc"] >= stuck.start)
+        & (nested["ts_utc"] < stuck.end)
+    )
+    nested.loc[inside, "energy_kwh"] = 0.0
+    matrix = HourlyMatrix.from_hourly(nested)
+    assert set(matrix.meters) == set(hourly["meter"]) | {m for m, *_ in SUB_METERS}
+    found = hourly_rule_detections(matrix, SETTINGS)
+    assert [d.meter for d in found if d.kind == "stuck"] == ["CHILLER-1"]
+
+
+def test_the_hourly_table_needs_the_parent_column() -> None:
+    hourly, _ = synthetic_site(days=2)
+    with pytest.raises(InputError, match="parent"):
+        daily_features(hourly.drop(columns=["parent"]))
