@@ -28,10 +28,13 @@ import pandas as pd
 import pyarrow as pa
 
 from esgledger.energy.detectors.alerts import (
+    KINDS,
     Alert,
     AnomalyReport,
     GridFactor,
     analyse,
+    kind_label,
+    layer_label,
     merge_detections,
 )
 from esgledger.energy.detectors.base import LAYERS, AnomalySettings, Detection
@@ -50,6 +53,7 @@ if TYPE_CHECKING:
     from esgledger.store import Workspace
 
 __all__ = [
+    "KINDS",
     "LAYERS",
     "Alert",
     "AnomalyReport",
@@ -60,6 +64,8 @@ __all__ = [
     "detect",
     "grid_factor",
     "hourly_table",
+    "kind_label",
+    "layer_label",
     "merge_detections",
 ]
 

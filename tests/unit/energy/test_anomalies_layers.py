@@ -4,6 +4,7 @@ tables: each layer finds the fault it is for, on the dates it was injected, with
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 import numpy as np
@@ -11,8 +12,16 @@ import pandas as pd
 import pytest
 
 from _energy_anomalies import SITE, SUB_METERS, Fault, synthetic_site, with_sub_meters
-from esgledger.energy.detectors.alerts import GridFactor, analyse, merge_detections
+from esgledger.energy.detectors.alerts import (
+    KINDS,
+    GridFactor,
+    analyse,
+    kind_label,
+    layer_label,
+    merge_detections,
+)
 from esgledger.energy.detectors.base import (
+    LAYERS,
     AnomalySettings,
     Detection,
     HourlyMatrix,
@@ -29,6 +38,7 @@ from esgledger.energy.detectors.rules import (
     physical_detections,
 )
 from esgledger.errors import InputError
+from esgledger.i18n import UnknownStringError
 from esgledger.reasons import reason
 
 T = pd.Timestamp
@@ -273,3 +283,30 @@ def test_the_hourly_table_needs_the_parent_column() -> None:
     hourly, _ = synthetic_site(days=2)
     with pytest.raises(InputError, match="parent"):
         daily_features(hourly.drop(columns=["parent"]))
+
+
+def test_every_alert_kind_and_layer_has_a_bilingual_label() -> None:
+    assert tuple(KINDS) == LAYERS
+    for layer, kinds in KINDS.items():
+        for code in (layer, *kinds):
+            label = layer_label(code) if code == layer else kind_label(code)
+            assert label.en
+            assert label.en != code
+            assert re.search(r"[\u4e00-\u9fff]", label.zh), (code, label.zh)
+    assert kind_label("stuck").en == "Stuck meter"
+    assert layer_label("residual").zh == "预测残差"
+    with pytest.raises(UnknownStringError):
+        kind_label("no_such_kind")
+    # what the layers raise on faults of every kind is among the labelled kinds
+    faults = (
+        Fault("CHILLER", "stuck", T("2024-03-10 05:00"), T("2024-03-11 17:00")),
+        Fault("OTHER", "gap", T("2024-04-02 00:00"), T("2024-04-02 09:00")),
+        Fault("UPS-OUT", "spike", T("2024-05-02 10:00"), T("2024-05-02 11:00")),
+        Fault("CHILLER", "chiller_drift", T("2024-06-01"), T("2024-07-15")),
+        Fault("UPS-IN", "ups_efficiency_loss", T("2024-07-20"), T("2024-08-20")),
+    )
+    hourly, weather = synthetic_site(days=240, faults=faults)
+    report = analyse(hourly, weather=weather)
+    raised = {k for a in report.alerts for k in a.kinds}
+    assert raised <= {k for kinds in KINDS.values() for k in kinds}
+    assert {"stuck", "gap", "cooling_drift"} <= raised
