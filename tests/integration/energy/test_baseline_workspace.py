@@ -84,15 +84,18 @@ def ws(sqlite_workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspac
     return _load(sqlite_workspace, monkeypatch)
 
 
-def test_data_centre_baseline_from_imported_readings(ws: Workspace) -> None:
-    fitted = baseline_workspace.baseline_for(
-        ws, "DC1", "incomer", parse_period("2023"), "dc_it_cdh"
-    )
-    values = fitted.values()
+def _assert_the_model_of_the_docstring(values: dict[str, Any]) -> None:
     assert values["base_kw"] == pytest.approx(50.0, rel=0.02)
     assert values["it_coefficient"] == pytest.approx(1.1, rel=1e-3)
     assert values["cooling_kwh_per_degc_hour"] == pytest.approx(3.0, rel=0.01)
     assert values["change_point_c"] == pytest.approx(20.0, abs=0.1)
+
+
+def test_data_centre_baseline_from_imported_readings(ws: Workspace) -> None:
+    fitted = baseline_workspace.baseline_for(
+        ws, "DC1", "incomer", parse_period("2023"), "dc_it_cdh"
+    )
+    _assert_the_model_of_the_docstring(fitted.values())
     assert fitted.sufficient
     assert {f.code for f in fitted.findings} >= {"energy.baseline.it_role"}
     assert fitted.metrics.n >= 364
@@ -124,7 +127,4 @@ def test_a_role_baseline_adds_only_the_topmost_meters(
     fitted = baseline_workspace.baseline_for(
         nested, "DC1", "incomer", parse_period("2023"), "dc_it_cdh"
     )
-    values = fitted.values()
-    assert values["base_kw"] == pytest.approx(50.0, rel=0.02)
-    assert values["it_coefficient"] == pytest.approx(1.1, rel=1e-3)
-    assert values["cooling_kwh_per_degc_hour"] == pytest.approx(3.0, rel=0.01)
+    _assert_the_model_of_the_docstring(fitted.values())

@@ -77,13 +77,8 @@ def kind_label(kind: str) -> Text:
 
 
 def layer_label(layer: str) -> Text:
-    """The bilingual name of an anomaly layer (:data:`~esgledger.energy.detectors.base.LAYERS`).
-
-    Raises
-    ------
-    UnknownStringError
-        For a layer without a label.
-    """
+    """The bilingual name of an anomaly layer (:data:`~esgledger.energy.detectors.base.LAYERS`;
+    raises as :func:`kind_label` does)."""
     return text(f"energy.layer.{layer}")
 
 
