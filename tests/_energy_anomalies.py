@@ -62,14 +62,14 @@ def synthetic_site(
     other = 40 + rng.normal(0, 0.5, n)
     incomer = ups_in + cooling + other
     series = {
-        "INC": ("incomer", incomer),
-        "UPS-IN": ("ups_input", ups_in),
-        "UPS-OUT": ("ups_output", ups_out),
-        "CHILLER": ("cooling", cooling),
-        "OTHER": ("other", other),
+        "INC": ("incomer", None, incomer),
+        "UPS-IN": ("ups_input", "INC", ups_in),
+        "UPS-OUT": ("ups_output", "UPS-IN", ups_out),
+        "CHILLER": ("cooling", "INC", cooling),
+        "OTHER": ("other", "INC", other),
     }
     frames = []
-    for meter, (role, values) in series.items():
+    for meter, (role, parent, values) in series.items():
         values = values.copy()
         coverage = np.ones(n)
         for f in faults:
@@ -89,6 +89,7 @@ def synthetic_site(
                     "site": site,
                     "meter": meter,
                     "role": role,
+                    "parent": parent,
                     "ts_utc": ts,
                     "ts_local": local,
                     "energy_kwh": values,
@@ -99,6 +100,30 @@ def synthetic_site(
     hourly = pd.concat(frames, ignore_index=True)
     weather = pd.DataFrame({"site": site, "ts_local": local, "wet_bulb_c": wb})
     return hourly, weather
+
+
+#: Sub-meters added by :func:`with_sub_meters`: (meter, role, parent, share of the parent).
+SUB_METERS: tuple[tuple[str, str, str, float], ...] = (
+    ("INC-HALL", "incomer", "INC", 0.9),
+    ("UPS-IN-A", "ups_input", "UPS-IN", 0.5),
+    ("UPS-OUT-A", "ups_output", "UPS-OUT", 0.5),
+    ("CHILLER-1", "cooling", "CHILLER", 0.6),
+    ("OTHER-LTG", "other", "OTHER", 0.7),
+)
+
+
+def with_sub_meters(hourly: pd.DataFrame) -> pd.DataFrame:
+    """``hourly`` of :func:`synthetic_site` with a sub-meter of the same role under the
+    incomer, the UPS input and output, the chiller and the other-loads meter (each reading a
+    share of its parent, :data:`SUB_METERS`): a site aggregate that adds them counts that
+    energy twice."""
+    parts = [hourly]
+    for meter, role, parent, share in SUB_METERS:
+        part = hourly[hourly["meter"] == parent].copy()
+        part["meter"], part["role"], part["parent"] = meter, role, parent
+        part["energy_kwh"] = part["energy_kwh"] * share
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
 
 
 # --------------------------------------------------------------------------- demo telemetry
@@ -157,14 +182,15 @@ def hourly_from_telemetry(telemetry: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     hourly["known"] = hourly["known"].fillna(0)
     hourly["coverage"] = hourly["known"] / 4
     hourly.loc[hourly["known"] < 4, "energy_kwh"] = np.nan
-    hourly = hourly.join(info[["site", "role", "timezone"]], on="meter")
+    hourly = hourly.join(info[["site", "role", "parent", "timezone"]], on="meter")
+    hourly["parent"] = hourly["parent"].where(hourly["parent"].astype(bool), None)
     local = []
     for zone, part in hourly.groupby("timezone"):
         shifted = part["ts_utc"].dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
         local.append(shifted)
     hourly["ts_local"] = pd.concat(local)
     weather = telemetry.weather.to_pandas()[["site", "ts_local", "wet_bulb_c"]]
-    columns = ["site", "meter", "role", "ts_utc", "ts_local", "energy_kwh", "coverage"]
+    columns = ["site", "meter", "role", "parent", "ts_utc", "ts_local", "energy_kwh", "coverage"]
     return hourly[columns], weather
 
 

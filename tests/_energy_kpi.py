@@ -23,21 +23,24 @@ METERS = {  # meter: (role, parent, unit, quantity of 2024 in that unit)
 }
 
 
-def worked_example(ws: Workspace) -> Workspace:
+def worked_example(
+    ws: Workspace, extra: dict[str, tuple[str, str | None, str, float]] | None = None
+) -> Workspace:
     """DC1 (a data centre in CN-GD) with the example's meter tree, monthly counter readings
     for 2024 (registers read on the first of each month: annual figure × month / 12), the
     example's grid factor 0.5703 kg/kWh as a site-specific user factor, and 4,000 MWh of GECs
-    retired for DC1."""
+    retired for DC1. ``extra`` adds meters (as :data:`METERS`) to the tree."""
     organise(ws)
+    chosen = {**METERS, **(extra or {})}
     import_meters(
-        ws, [meter(m, r, parent=p, unit=u, kind="counter") for m, (r, p, u, _q) in METERS.items()]
+        ws, [meter(m, r, parent=p, unit=u, kind="counter") for m, (r, p, u, _q) in chosen.items()]
     )
     firsts = [datetime(2024, m, 1) for m in range(1, 13)] + [datetime(2025, 1, 1)]
     import_readings(
         ws,
         [
             (m, ts, q * i / 12)
-            for m, (_r, _p, _u, q) in METERS.items()
+            for m, (_r, _p, _u, q) in chosen.items()
             for i, ts in enumerate(firsts)
         ],
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from rich.table import Table
 from esgledger.cli._app import Lang, console
 from esgledger.cli._commands_workspace import _fail
 from esgledger.errors import EsgledgerError
+from esgledger.i18n import Text
 
 __all__ = ["register"]
 
@@ -52,7 +54,14 @@ def _number(value: float | None, decimals: int) -> str:
     return "—" if value is None else f"{value:,.{decimals}f}"
 
 
+def _labelled(codes: list[str], label: Callable[[str], Text], key: str) -> str:
+    """Each code by its label in the table's language, the code kept beside it."""
+    return "\n".join(f"{label(code).get(key)} ({code})" for code in codes)
+
+
 def _print_table(data: dict[str, Any], lang: Lang) -> None:
+    from esgledger.energy.anomalies import kind_label, layer_label
+
     out = console()
     key = "en" if lang is Lang.en else "zh-CN"
     if not data["alerts"]:
@@ -65,8 +74,8 @@ def _print_table(data: dict[str, Any], lang: Lang) -> None:
             table.add_row(
                 alert["site"],
                 alert["meter"] or alert["subsystem"],
-                ", ".join(alert["layers"]),
-                ", ".join(alert["kinds"]),
+                _labelled(alert["layers"], layer_label, key),
+                _labelled(alert["kinds"], kind_label, key),
                 alert["start_utc"][:16],
                 alert["end_utc"][:16],
                 f"{alert['score']:.2f}",

@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from esgledger.energy.meters import data_centre_sites
+from esgledger.energy.meters import data_centre_sites, load_meters
 from esgledger.energy.periods import parse_period
+from esgledger.energy.roles import top_meters
 from esgledger.energy.rollups import rollup
 from esgledger.ingest.batches import LIVE_STATUSES
 from esgledger.store.repository import load_batches, load_sites
@@ -99,12 +100,25 @@ def rows_from_rollup(table: pa.Table, entities: dict[str, str]) -> list[dict[str
 def metered_activities(
     workspace: Workspace, year: int, *, sites: Sequence[str] | None = None
 ) -> list[dict[str, Any]]:
-    """Monthly electricity rows of ``year`` for ``sites`` (default: every site with meters)."""
+    """Monthly electricity rows of ``year`` for ``sites`` (default: every site with meters),
+    from each site's topmost incomer meters (an incomer sub-meter below another incomer is
+    not added again: :func:`esgledger.energy.roles.top_meters`)."""
     chosen = list(sites) if sites else data_centre_sites(workspace)
     with workspace.session() as session:
         entities = {str(s["code"]): str(s["entity"]) for s in load_sites(session)}
+    wanted = set(chosen)
+    tree = [m for m in load_meters(workspace) if m.site in wanted]
+    incomers: list[str] = []
+    for code in chosen:
+        tops = top_meters([m for m in tree if m.site == code]).get("incomer", [])
+        incomers += [m.meter for m in tops]
     table = rollup(
-        workspace, "month", sites=chosen, roles=["incomer"], period=parse_period(str(year))
+        workspace,
+        "month",
+        sites=chosen,
+        roles=["incomer"],
+        meters=incomers,
+        period=parse_period(str(year)),
     )
     return rows_from_rollup(table, entities)
 

@@ -28,16 +28,19 @@ import pandas as pd
 import pyarrow as pa
 
 from esgledger.energy.detectors.alerts import (
+    KINDS,
     Alert,
     AnomalyReport,
     GridFactor,
     analyse,
+    kind_label,
+    layer_label,
     merge_detections,
 )
 from esgledger.energy.detectors.base import LAYERS, AnomalySettings, Detection
 from esgledger.energy.findings import Finding
 from esgledger.energy.grid import site_grid_factor
-from esgledger.energy.meters import data_centre_sites
+from esgledger.energy.meters import Meter, data_centre_sites, load_meters
 from esgledger.energy.periods import Period
 from esgledger.energy.rollups import flags as rollup_flags
 from esgledger.energy.rollups import rollup
@@ -50,6 +53,7 @@ if TYPE_CHECKING:
     from esgledger.store import Workspace
 
 __all__ = [
+    "KINDS",
     "LAYERS",
     "Alert",
     "AnomalyReport",
@@ -60,6 +64,8 @@ __all__ = [
     "detect",
     "grid_factor",
     "hourly_table",
+    "kind_label",
+    "layer_label",
     "merge_detections",
 ]
 
@@ -88,15 +94,19 @@ def grid_factor(
     )
 
 
-def hourly_table(rollup: pa.Table) -> pd.DataFrame:
+def hourly_table(rollup: pa.Table, meters: Sequence[Meter]) -> pd.DataFrame:
     """The core's hourly rollup (``rollups.rollup(ws, "hour")``) as the layers' hourly
-    table: energy meters only (unit kWh), ``period_start_utc`` → ``ts_utc``,
-    ``period_local`` → ``ts_local``, ``quantity`` → ``energy_kwh``."""
+    table: energy meters only (unit kWh), each with its ``parent`` from the meter tree
+    ``meters`` (site aggregates add only the topmost meters of a role),
+    ``period_start_utc`` → ``ts_utc``, ``period_local`` → ``ts_local``, ``quantity`` →
+    ``energy_kwh``."""
     frame = rollup.select(
         ["site", "meter", "role", "unit", "period_start_utc", "period_local", "quantity",
          "coverage"]
     ).to_pandas()  # fmt: skip
     frame = frame[frame["unit"] == "kWh"]
+    parents = {m.meter: m.parent for m in meters}
+    frame = frame.assign(parent=frame["meter"].map(lambda m: parents.get(str(m))))
     renamed: pd.DataFrame = frame.rename(
         columns={
             "period_start_utc": "ts_utc",
@@ -125,7 +135,8 @@ def detect(
         For a layer not in :data:`LAYERS`.
     """
     sites = [site] if site is not None else data_centre_sites(ws)
-    hourly = hourly_table(rollup(ws, "hour", sites=sites, period=period))
+    tree = [m for m in load_meters(ws) if m.site in set(sites)]
+    hourly = hourly_table(rollup(ws, "hour", sites=sites, period=period), tree)
     flags = rollup_flags(ws, sites=sites, period=period).to_pandas()
     findings: list[Finding] = []
     weather_parts: list[pd.DataFrame] = []

@@ -25,8 +25,9 @@ from esgledger.energy.baseline import (
     fit_baseline,
 )
 from esgledger.energy.findings import Finding
+from esgledger.energy.meters import load_meters
 from esgledger.energy.periods import Period
-from esgledger.energy.roles import IT_ROLES, ROLES, it_category
+from esgledger.energy.roles import IT_ROLES, ROLES, it_category, top_meters
 from esgledger.energy.rollups import rollup
 from esgledger.energy.weather import hourly
 from esgledger.errors import InputError, NotFoundError
@@ -40,12 +41,19 @@ __all__ = ["baseline_for", "reporting_for", "workspace_data"]
 Kind = Literal["meter", "role"]
 
 
+def _role_rows(ws: Workspace, site: str, role: str, period: Period) -> pa.Table:
+    """The daily rollup of the topmost meters of ``role`` at ``site`` (a sub-meter below a
+    meter of its own role is not added again: :func:`esgledger.energy.roles.top_meters`)."""
+    tops = top_meters(load_meters(ws, site=site)).get(role, [])
+    return rollup(ws, "day", sites=[site], meters=[m.meter for m in tops], period=period)
+
+
 def _energy_rows(
     ws: Workspace, site: str, meter_or_role: str, kind: Kind | None, period: Period
 ) -> pa.Table:
     as_role = kind == "role" or (kind is None and meter_or_role in ROLES)
     if as_role:
-        table = rollup(ws, "day", sites=[site], roles=[meter_or_role], period=period)
+        table = _role_rows(ws, site, meter_or_role, period)
     else:
         table = rollup(ws, "day", sites=[site], meters=[meter_or_role], period=period)
     if table.num_rows == 0:
@@ -58,7 +66,7 @@ def _energy_rows(
 
 def _it_rows(ws: Workspace, site: str, period: Period) -> tuple[pa.Table, str]:
     for role in IT_ROLES:  # the best measurement category the site meters first
-        table = rollup(ws, "day", sites=[site], roles=[role], period=period)
+        table = _role_rows(ws, site, role, period)
         if table.num_rows:
             return table, role
     raise InputError(
@@ -76,8 +84,9 @@ def workspace_data(
     with_it: bool = False,
     kind: Kind | None = None,
 ) -> BaselineData:
-    """Daily baseline data of ``meter_or_role`` at ``site`` over ``period`` (a role when it
-    is one of :data:`~esgledger.energy.roles.ROLES` or ``kind="role"``, else a meter)."""
+    """Daily baseline data of ``meter_or_role`` at ``site`` over ``period`` (a role — the sum
+    of its topmost meters — when it is one of :data:`~esgledger.energy.roles.ROLES` or
+    ``kind="role"``, else a meter)."""
     energy = _energy_rows(ws, site, meter_or_role, kind, period)
     weather = hourly(ws, site, period)
     it = None

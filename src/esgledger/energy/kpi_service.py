@@ -20,11 +20,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from esgledger.energy.balance import DEFAULT_TOLERANCE, MeterTotal, check_balance, role_totals
 from esgledger.energy.findings import Finding
@@ -32,7 +34,7 @@ from esgledger.energy.grid import co2e_per_unit, site_grid_factor
 from esgledger.energy.kpi import FactorRef, RenewableClaim, SiteKpis, compute_kpis
 from esgledger.energy.meters import FUEL_KWH_PER_UNIT, data_centre_sites, load_meters
 from esgledger.energy.periods import Period, parse_period, rolling_12_months
-from esgledger.energy.roles import it_role
+from esgledger.energy.roles import it_role, top_meters
 from esgledger.energy.rollups import rollup
 from esgledger.errors import EsgledgerError
 from esgledger.factors.service import RowQuery, resolve_row
@@ -69,6 +71,8 @@ class MeterLike(Protocol):
     def fuel(self) -> str | None: ...
     @property
     def canonical_unit(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -90,9 +94,10 @@ def site_inputs_from_rollup(
     Quantity: the sum of the known bins (a bin whose quantity is NULL adds nothing; gaps are
     never filled). Coverage: the seconds covered by readings of known quantity (each bin's
     ``coverage`` × its length) over the seconds of ``period`` (default: of the bins present),
-    so a month without any reading counts as uncovered. Interval: a bin's length over its
-    ``expected_intervals`` (the meter's nominal step), the longest among the incomer and IT
-    meters.
+    so a month without any reading counts as uncovered. Interval: a bin's real length in the
+    meter's time zone (a month with a daylight-saving change is an hour shorter or longer)
+    over its ``expected_intervals`` (the meter's nominal step, which gaps do not change), the
+    longest among the incomer and IT meters.
     """
     by_id = {m.meter: m for m in meters}
     qty: dict[str, float] = defaultdict(float)
@@ -115,7 +120,9 @@ def site_inputs_from_rollup(
         spanned[meter] += length
         boundary_or_it = r["role"] in ("incomer", "ups_output", "pdu_output", "it_input")
         if boundary_or_it and r["expected_intervals"]:
-            seconds = int(length // int(r["expected_intervals"]))
+            m = by_id.get(meter)
+            real = _local_month_seconds(start, m.timezone if m is not None else None)
+            seconds = round(real / int(r["expected_intervals"]))
             longest = seconds if longest is None else max(longest, seconds)
     total_seconds = period.days * 86_400.0 if period is not None else None
     totals: list[MeterTotal] = []
@@ -132,6 +139,17 @@ def site_inputs_from_rollup(
         if m.meter not in spanned and period is not None:
             totals.append(MeterTotal(m.meter, m.role, m.parent, None, 0.0))
     return SiteInputs(tuple(totals), longest, ())
+
+
+def _local_month_seconds(start: datetime, zone: str | None) -> float:
+    """[s] from local midnight of ``start`` to the next month's in ``zone`` (IANA name; None:
+    a clock without daylight saving)."""
+    end = _next_month(start)
+    if zone is None:
+        return (end - start).total_seconds()
+    tz = ZoneInfo(zone)
+    first, last = start.replace(tzinfo=tz).astimezone(UTC), end.replace(tzinfo=tz).astimezone(UTC)
+    return (last - first).total_seconds()
 
 
 def _next_month(start: date) -> datetime:
@@ -404,7 +422,8 @@ def hourly_matrix(table: pa.Table, roles: Sequence[str]) -> tuple[list[date], An
 def load_profile(
     workspace: Workspace, site: str, period: Period | None = None
 ) -> tuple[list[date], Any]:
-    """The hourly IT load of ``site`` as days × 24 (the best metered IT role)."""
+    """The hourly IT load of ``site`` as days × 24 (the topmost meters of the best metered IT
+    role: a sub-meter of the same role is not added again)."""
     if period is None:
         period = headline_period(workspace, site)
     if period is None:
@@ -412,4 +431,8 @@ def load_profile(
     table = rollup(workspace, "hour", sites=[site], period=period)
     present = set(table.column("role").to_pylist()) if table.num_rows else set()
     role = it_role(present)
-    return hourly_matrix(table, [role] if role else [])
+    if role is None:
+        return hourly_matrix(table, [])
+    tops = {m.meter for m in top_meters(load_meters(workspace, site=site)).get(role, [])}
+    table = table.filter(pc.is_in(table["meter"], pa.array(sorted(tops), pa.string())))
+    return hourly_matrix(table, [role])

@@ -30,6 +30,7 @@ from esgledger.access.policy import require
 from esgledger.access.principal import Principal
 from esgledger.energy.findings import Finding
 from esgledger.energy.grid import SiteGridFactor, site_grid_factor
+from esgledger.energy.meters import load_meters
 from esgledger.energy.periods import Period, parse_period
 from esgledger.energy.rollups import rollup
 from esgledger.energy.whatif import (
@@ -602,12 +603,17 @@ def site_period(workspace: Workspace, period: str | None) -> Period:
 def site_baseline(workspace: Workspace, site: str, period: str | None = None) -> BaselineYear:
     """The site's baseline year from the workspace: hourly rollups by role
     (``energy.rollups.rollup(ws, "hour", sites=[site], period=...)``) and the hourly weather
-    (``energy.weather.hourly(ws, site, period)``), see
+    (``energy.weather.hourly(ws, site, period)``) with the site's meter tree, see
     :func:`~esgledger.energy.whatif.baseline_from_rollups`; ``period`` as
     :func:`site_period`."""
     span = site_period(workspace, period)
     hourly = rollup(workspace, "hour", sites=[site], period=span)
-    return baseline_from_rollups(hourly, _hourly_weather(workspace, site, span), site=site)
+    return baseline_from_rollups(
+        hourly,
+        _hourly_weather(workspace, site, span),
+        site=site,
+        meters=load_meters(workspace, site=site),
+    )
 
 
 def site_proposals(

@@ -34,6 +34,7 @@ __all__ = [
     "IT_ROLE_BY_CATEGORY",
     "ROLES",
     "WATER_ROLES",
+    "TreeMeter",
     "it_category",
     "it_role",
     "role_label",

@@ -51,6 +51,7 @@ __all__ = [
     "FLAG_RUNS_SHOWN",
     "AlertRow",
     "AlertsView",
+    "Coded",
     "FlagRun",
     "HourlyDay",
     "KpiCheck",
@@ -238,17 +239,29 @@ class SiteEnergyView:
 
 
 @dataclass(frozen=True, slots=True)
+class Coded:
+    """A code shown to readers by its bilingual ``label`` (the ``code`` kept beside it for
+    auditors), e.g. an alert kind ``stuck`` — "Stuck meter"."""
+
+    code: str
+    label: Text
+
+
+@dataclass(frozen=True, slots=True)
 class AlertRow:
     """One anomaly alert (:class:`esgledger.energy.detectors.alerts.Alert`): id, meter
-    (``None``: the whole site), subsystem, layer, kind, local window (ISO wall time at the
-    site, end exclusive), energy impact [kWh] and emissions [t CO2e] (``None`` when not
-    computable), score and the bilingual explanation."""
+    (``None``: the whole site), subsystem, layer and kind (the first in layer order), every
+    layer and kind that saw it with their labels (``layers``, ``kinds``), local window (ISO
+    wall time at the site, end exclusive), energy impact [kWh] and emissions [t CO2e]
+    (``None`` when not computable), score and the bilingual explanation."""
 
     id: str
     meter: str | None
     subsystem: str
     layer: str
     kind: str
+    layers: tuple[Coded, ...]
+    kinds: tuple[Coded, ...]
     start_local: str
     end_local: str
     energy_kwh: float | None
@@ -324,6 +337,8 @@ def site_alerts(
                 subsystem=a.subsystem,
                 layer=a.layer,
                 kind=a.kind,
+                layers=tuple(Coded(x, anomalies.layer_label(x)) for x in a.layers),
+                kinds=tuple(Coded(x, anomalies.kind_label(x)) for x in a.kinds),
                 start_local=_local(a.start_utc, zone).isoformat(timespec="minutes"),
                 end_local=_local(a.end_utc, zone).isoformat(timespec="minutes"),
                 energy_kwh=a.energy_kwh,

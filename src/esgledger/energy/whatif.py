@@ -30,7 +30,7 @@ import dataclasses
 import math
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from esgledger.energy.findings import Finding
+from esgledger.energy.roles import TreeMeter, top_meters
 from esgledger.energy.roles import it_role as best_it_role
 from esgledger.errors import InputError, Issue
 from esgledger.i18n import Text
@@ -246,16 +247,25 @@ def baseline_from_table(
 _WEATHER = ("dry_bulb_c", "wet_bulb_c", "relative_humidity_pct")
 
 
-def baseline_from_rollups(rollup: pa.Table, weather: pa.Table | None, *, site: str) -> BaselineYear:
-    """A :class:`BaselineYear` from the core's hourly rollup (long: ``site, role, unit,
-    period_start_utc, quantity, coverage``) and the hourly weather (``ts_utc, dry_bulb_c,
-    wet_bulb_c, relative_humidity_pct``).
+def baseline_from_rollups(
+    rollup: pa.Table,
+    weather: pa.Table | None,
+    *,
+    site: str,
+    meters: Sequence[TreeMeter],
+) -> BaselineYear:
+    """A :class:`BaselineYear` from the core's hourly rollup (long: ``site, meter, role,
+    unit, period_start_utc, quantity, coverage``), the hourly weather (``ts_utc, dry_bulb_c,
+    wet_bulb_c, relative_humidity_pct``) and the site's meter tree ``meters``.
 
-    Per hour: IT = the best-category IT role present (``it_input`` > ``pdu_output`` >
-    ``ups_output``); ``E_DC = incomer + onsite_re + fuel − non_dc`` (``incomer`` is the
-    boundary import); power losses = ``E_DC − IT − cooling − other``; water [L] and heat
-    export [kWh] summed over the year. An hour where a needed role or the weather is
-    missing, or whose coverage is below 1, is left out and counted in a note (never filled).
+    Each role's energy is the sum of its topmost meters in the tree
+    (:func:`esgledger.energy.roles.top_meters`): a sub-meter below a meter of its own role
+    is never added again. Per hour: IT = the best-category IT role present (``it_input`` >
+    ``pdu_output`` > ``ups_output``); ``E_DC = incomer + onsite_re + fuel − non_dc``
+    (``incomer`` is the boundary import); power losses = ``E_DC − IT − cooling − other``;
+    water [L] and heat export [kWh] summed over the year. An hour where a needed role or the
+    weather is missing, or whose coverage is below 1, is left out and counted in a note
+    (never filled).
 
     Raises
     ------
@@ -267,6 +277,8 @@ def baseline_from_rollups(rollup: pa.Table, weather: pa.Table | None, *, site: s
     rows = rollup.filter(pc.equal(rollup["site"], site)) if rollup.num_rows else rollup
     if rows.num_rows == 0:
         raise _bad("site", site, "the hourly rollup has no rows for the site", "import readings")
+    tops = [m.meter for found in top_meters(meters).values() for m in found]
+    rows = rows.filter(pc.is_in(rows["meter"], pa.array(tops, pa.string())))
     columns = ["role", "period_start_utc", "quantity", "coverage"]
     if "flagged" in rows.column_names:
         columns.append("flagged")
@@ -661,15 +673,38 @@ def water_side_fraction(
 
 
 class Lever:
-    """Base of the lever parameter dataclasses: ``key``, names and :meth:`apply`."""
+    """Base of the lever parameter dataclasses: ``key``, names and :meth:`apply`.
+
+    A lever declares each parameter once, with its default and the rule it must meet
+    (:func:`_share`, :func:`_nonnegative`, :func:`_positive`, :func:`_efficiency`,
+    :func:`_setpoint`); :meth:`__post_init__` checks them all, then the rules that tie
+    parameters together (:meth:`check`)."""
 
     key: ClassVar[str]
     name: ClassVar[Text]
     explanation: ClassVar[Text]
     planner_lever: ClassVar[str] = "efficiency"
 
+    def __post_init__(self) -> None:
+        for spec in dataclasses.fields(self):  # type: ignore[arg-type]
+            rule = spec.metadata.get("rule")
+            if rule is not None:
+                rule(spec.name, getattr(self, spec.name))
+        self.check()
+
+    def check(self) -> None:
+        """Rules across parameters (none unless a lever has some)."""
+
     def apply(self, base: BaselineYear, state: _State) -> None:  # pragma: no cover
         raise NotImplementedError
+
+
+_Rule = Callable[[str, float], None]
+
+
+def _param(default: float, rule: _Rule) -> Any:
+    """A lever parameter: its default and the rule its value must meet."""
+    return field(default=default, metadata={"rule": rule})
 
 
 def _share(name: str, value: float) -> None:
@@ -682,7 +717,17 @@ def _nonnegative(name: str, value: float) -> None:
         raise _bad(name, value, "must be a finite number ≥ 0", f"give {name} ≥ 0")
 
 
-def _in_envelope(name: str, value: float) -> None:
+def _positive(name: str, value: float) -> None:
+    if not (math.isfinite(value) and value > 0.0):
+        raise _bad(name, value, "must be a finite number > 0", f"give {name} > 0")
+
+
+def _efficiency(name: str, value: float) -> None:
+    if not (math.isfinite(value) and 0.0 < value <= 1.0):
+        raise _bad(name, value, "efficiency must be in (0, 1]", "give e.g. 0.95")
+
+
+def _setpoint(name: str, value: float) -> None:
     low, high = ASHRAE_RECOMMENDED_C
     if not (math.isfinite(value) and low <= value <= high):
         raise EnvelopeError(
@@ -712,7 +757,7 @@ class CoolingCut(Lever):
         [0..1] share of cooling energy removed (default 0.4 [A], the §1.5 claim).
     """
 
-    share: float = 0.4
+    share: float = _param(0.4, _share)
     key: ClassVar[str] = "cooling_cut"
     name: ClassVar[Text] = Text(
         "Cooling energy cut (optimised control)", "制冷能耗削减（优化控制）"
@@ -721,9 +766,6 @@ class CoolingCut(Lever):
         "Cooling energy reduced by a fixed share in every hour; PUE falls with CLF.",
         "每小时制冷能耗按固定比例削减；PUE 随 CLF 下降。",
     )
-
-    def __post_init__(self) -> None:
-        _share("share", self.share)
 
     def apply(self, base: BaselineYear, state: _State) -> None:
         state.cooling = state.cooling * (1.0 - self.share)
@@ -749,10 +791,10 @@ class WaterSideEconomiser(Lever):
 
     chws_c: float = 18.0
     chwr_c: float = 24.0
-    tower_approach_k: float = 4.0
-    hx_approach_k: float = 1.5
-    chiller_share: float = 0.6
-    aux_fraction: float = 0.1
+    tower_approach_k: float = _param(4.0, _nonnegative)
+    hx_approach_k: float = _param(1.5, _nonnegative)
+    chiller_share: float = _param(0.6, _share)
+    aux_fraction: float = _param(0.1, _share)
     key: ClassVar[str] = "free_cooling"
     name: ClassVar[Text] = Text("Water-side economiser (free cooling)", "水侧自然冷却（板换）")
     explanation: ClassVar[Text] = Text(
@@ -762,15 +804,11 @@ class WaterSideEconomiser(Lever):
         "低于回水温度时部分自然冷却。",
     )
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
         if not (math.isfinite(self.chws_c) and math.isfinite(self.chwr_c)) or (
             self.chwr_c <= self.chws_c
         ):
             raise _bad("chwr_c", self.chwr_c, "CHW return must be above CHW supply", "fix it")
-        _nonnegative("tower_approach_k", self.tower_approach_k)
-        _nonnegative("hx_approach_k", self.hx_approach_k)
-        _share("chiller_share", self.chiller_share)
-        _share("aux_fraction", self.aux_fraction)
 
     @property
     def full_below_wet_bulb_c(self) -> float:
@@ -820,12 +858,12 @@ class AirSideEconomiser(Lever):
         0.7 [A]).
     """
 
-    supply_air_c: float = 24.0
-    fan_approach_k: float = 1.5
+    supply_air_c: float = _param(24.0, _setpoint)
+    fan_approach_k: float = _param(1.5, _nonnegative)
     dew_point_min_c: float = -9.0
     dew_point_max_c: float = 15.0
     rh_max_pct: float = 60.0
-    mechanical_share: float = 0.7
+    mechanical_share: float = _param(0.7, _share)
     key: ClassVar[str] = "air_economiser"
     name: ClassVar[Text] = Text("Air-side economiser", "风侧自然冷却（新风）")
     explanation: ClassVar[Text] = Text(
@@ -834,10 +872,7 @@ class AirSideEconomiser(Lever):
         "当干球温度不高于送风温度减风机温升、且湿度在 ASHRAE 范围内时，以室外新风冷却机房。",
     )
 
-    def __post_init__(self) -> None:
-        _in_envelope("supply_air_c", self.supply_air_c)
-        _nonnegative("fan_approach_k", self.fan_approach_k)
-        _share("mechanical_share", self.mechanical_share)
+    def check(self) -> None:
         if self.dew_point_max_c <= self.dew_point_min_c:
             raise _bad("dew_point_max_c", self.dew_point_max_c, "not above the minimum", "fix")
 
@@ -893,15 +928,15 @@ class SetpointRaise(Lever):
         configurable as reference §1.6 item 2 asks).
     """
 
-    supply_air_from_c: float = 20.0
-    supply_air_to_c: float = 24.0
+    supply_air_from_c: float = _param(20.0, _setpoint)
+    supply_air_to_c: float = _param(24.0, _setpoint)
     chws_from_c: float = 12.0
-    evaporator_approach_k: float = 2.0
-    condenser_approach_k: float = 3.0
-    tower_approach_k: float = 4.0
-    min_lift_k: float = 10.0
-    chiller_share: float = 0.6
-    fan_penalty_per_k: float = 0.01
+    evaporator_approach_k: float = _param(2.0, _nonnegative)
+    condenser_approach_k: float = _param(3.0, _nonnegative)
+    tower_approach_k: float = _param(4.0, _nonnegative)
+    min_lift_k: float = _param(10.0, _positive)
+    chiller_share: float = _param(0.6, _share)
+    fan_penalty_per_k: float = _param(0.01, _nonnegative)
     fan_threshold_c: float = 25.0
     key: ClassVar[str] = "setpoint"
     name: ClassVar[Text] = Text("Raise supply-air / CHW setpoints", "提高送风与冷冻水温度设定值")
@@ -911,16 +946,6 @@ class SetpointRaise(Lever):
         "在 ASHRAE 18-27 °C 推荐范围内提高进风温度，冷冻水温度随之提高：冷机提升减小、COP 提高；"
         "接近上限时服务器风扇功耗可能增加。",
     )
-
-    def __post_init__(self) -> None:
-        _in_envelope("supply_air_from_c", self.supply_air_from_c)
-        _in_envelope("supply_air_to_c", self.supply_air_to_c)
-        for name in ("evaporator_approach_k", "condenser_approach_k", "tower_approach_k"):
-            _nonnegative(name, getattr(self, name))
-        if not (math.isfinite(self.min_lift_k) and self.min_lift_k > 0):
-            raise _bad("min_lift_k", self.min_lift_k, "must be > 0", "give the minimum lift")
-        _share("chiller_share", self.chiller_share)
-        _nonnegative("fan_penalty_per_k", self.fan_penalty_per_k)
 
     def _energy_per_kwh_cooling(self, chws_c: float, wet_bulb_c: FloatArray) -> FloatArray:
         """∝ 1/COP = lift / T_evap [K/K]."""
@@ -964,7 +989,7 @@ class OnsitePv(Lever):
         Whether the site keeps the generation's certificates (REF counts it only then).
     """
 
-    capacity_kwp: float = 0.0
+    capacity_kwp: float = _param(0.0, _positive)
     latitude: float = float("nan")
     longitude: float = float("nan")
     tilt_deg: float = 20.0
@@ -980,7 +1005,7 @@ class OnsitePv(Lever):
         "屋顶光伏（pvlib，晴空模型）逐时自发自用，以站点负荷为上限；仅在保留环境权益时计入 REF。",
     )
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
         if not (math.isfinite(self.latitude) and math.isfinite(self.longitude)):
             raise _bad(
                 "latitude",
@@ -988,8 +1013,6 @@ class OnsitePv(Lever):
                 "PV needs the site's latitude and longitude",
                 "give latitude=.. longitude=..",
             )
-        if not (math.isfinite(self.capacity_kwp) and self.capacity_kwp > 0):
-            raise _bad("capacity_kwp", self.capacity_kwp, "must be > 0", "give capacity_kwp")
 
     def generation_kwh(self, base: BaselineYear) -> FloatArray:
         system = PvSystem(
@@ -1044,10 +1067,10 @@ class UpsEcoMode(Lever):
         [0..1] of hours in eco mode (1.0 [A]).
     """
 
-    ups_share_of_losses: float = 0.75
-    double_conversion_efficiency: float = 0.95
-    eco_mode_efficiency: float = 0.99
-    eco_hours_share: float = 1.0
+    ups_share_of_losses: float = _param(0.75, _share)
+    double_conversion_efficiency: float = _param(0.95, _efficiency)
+    eco_mode_efficiency: float = _param(0.99, _efficiency)
+    eco_hours_share: float = _param(1.0, _share)
     key: ClassVar[str] = "ups_eco"
     name: ClassVar[Text] = Text("UPS eco-mode", "UPS 经济运行模式（ECO）")
     explanation: ClassVar[Text] = Text(
@@ -1055,14 +1078,6 @@ class UpsEcoMode(Lever):
         "lower PLF. Not for sites whose tier requires double conversion.",
         "市电正常时 UPS 经旁路运行：变换损耗减少，PLF 降低。要求双变换的等级站点不适用。",
     )
-
-    def __post_init__(self) -> None:
-        _share("ups_share_of_losses", self.ups_share_of_losses)
-        _share("eco_hours_share", self.eco_hours_share)
-        for name in ("double_conversion_efficiency", "eco_mode_efficiency"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and 0.0 < value <= 1.0):
-                raise _bad(name, value, "efficiency must be in (0, 1]", "give e.g. 0.95")
 
     def apply(self, base: BaselineYear, state: _State) -> None:
         dc_loss = 1.0 / self.double_conversion_efficiency - 1.0
@@ -1086,8 +1101,8 @@ class HeatReuse(Lever):
         [currency / kWh] paid for the heat (0 [A]).
     """
 
-    reuse_share_of_it: float = 0.1
-    heat_price_per_kwh: float = 0.0
+    reuse_share_of_it: float = _param(0.1, _share)
+    heat_price_per_kwh: float = _param(0.0, _nonnegative)
     key: ClassVar[str] = "heat_reuse"
     name: ClassVar[Text] = Text("Heat reuse (district heat)", "余热回收（区域供热）")
     explanation: ClassVar[Text] = Text(
@@ -1095,10 +1110,6 @@ class HeatReuse(Lever):
         "emissions do not change.",
         "向数据中心边界外输出余热，提高 ERF、降低 ERE；站点自身排放不变。",
     )
-
-    def __post_init__(self) -> None:
-        _share("reuse_share_of_it", self.reuse_share_of_it)
-        _nonnegative("heat_price_per_kwh", self.heat_price_per_kwh)
 
     def apply(self, base: BaselineYear, state: _State) -> None:
         added = self.reuse_share_of_it * float(state.it.sum())
@@ -1121,8 +1132,8 @@ class GreenPower(Lever):
         [currency / MWh] price of the certificates or the PPA premium (0 [A]).
     """
 
-    mwh_per_yr: float = 0.0
-    premium_per_mwh: float = 0.0
+    mwh_per_yr: float = _param(0.0, _positive)
+    premium_per_mwh: float = _param(0.0, _nonnegative)
     key: ClassVar[str] = "green_power"
     planner_lever: ClassVar[str] = "green_power"
     name: ClassVar[Text] = Text("Green power procurement", "绿电采购")
@@ -1131,11 +1142,6 @@ class GreenPower(Lever):
         "location-based emissions do not.",
         "注销的绿证覆盖电网用电：基于市场的排放与 REF 改变，基于位置的排放不变。",
     )
-
-    def __post_init__(self) -> None:
-        if not (math.isfinite(self.mwh_per_yr) and self.mwh_per_yr > 0):
-            raise _bad("mwh_per_yr", self.mwh_per_yr, "must be > 0", "give mwh_per_yr")
-        _nonnegative("premium_per_mwh", self.premium_per_mwh)
 
     def apply(self, base: BaselineYear, state: _State) -> None:
         state.green_kwh += self.mwh_per_yr * 1000.0

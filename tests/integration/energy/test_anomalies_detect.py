@@ -91,5 +91,11 @@ def test_the_cli_prints_json_and_a_chinese_table(loaded: Workspace) -> None:
     table = runner.invoke(app, ["anomalies", str(loaded.root), "--lang", "zh-CN"])
     assert table.exit_code == 0, table.output
     assert "卡滞" in table.stdout
+    # kinds and layers by their Chinese labels, the code kept beside each for auditors
+    flat = "".join(table.stdout.split())
+    assert "计量表读数停滞(stuck)" in flat
+    assert "规则检查(rule)" in flat
+    english = runner.invoke(app, ["anomalies", str(loaded.root), "--layer", "rule"])
+    assert "Stuckmeter(stuck)" in "".join(english.stdout.split())
     bad = runner.invoke(app, ["anomalies", str(loaded.root), "--period", "2024-13"])
     assert bad.exit_code != 0

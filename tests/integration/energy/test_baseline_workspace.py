@@ -39,18 +39,26 @@ INCOMER[HOUR >= 24 * 365] *= 0.9
 STAMPS = [START + timedelta(hours=int(h)) for h in HOUR]
 
 
-@pytest.fixture
-def ws(sqlite_workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+def _load(
+    sqlite_workspace: Workspace, monkeypatch: pytest.MonkeyPatch, *, sub_meters: bool = False
+) -> Workspace:
+    """DC1 as the module docstring says; ``sub_meters`` adds a hall incomer under M1 and an
+    IT sub-meter under IT1 (same roles, reading 60 % of their parents)."""
     organise(sqlite_workspace)
-    import_meters(
-        sqlite_workspace,
-        [
-            meter("M1", "incomer", timestamp_marks="start"),
-            meter("IT1", "it_input", parent="M1", timestamp_marks="start"),
-        ],
-    )
+    tree = [
+        meter("M1", "incomer", timestamp_marks="start"),
+        meter("IT1", "it_input", parent="M1", timestamp_marks="start"),
+    ]
     rows = [("M1", s, float(v)) for s, v in zip(STAMPS, INCOMER, strict=True)]
     rows += [("IT1", s, float(v)) for s, v in zip(STAMPS, IT, strict=True)]
+    if sub_meters:
+        tree += [
+            meter("M1-HALL", "incomer", parent="M1", timestamp_marks="start"),
+            meter("IT1-A", "it_input", parent="IT1", timestamp_marks="start"),
+        ]
+        rows += [("M1-HALL", s, 0.6 * float(v)) for s, v in zip(STAMPS, INCOMER, strict=True)]
+        rows += [("IT1-A", s, 0.6 * float(v)) for s, v in zip(STAMPS, IT, strict=True)]
+    import_meters(sqlite_workspace, tree)
     import_readings(sqlite_workspace, rows)
 
     def hourly(workspace: Any, site: str, period: Any = None) -> pa.Table:
@@ -71,15 +79,23 @@ def ws(sqlite_workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspac
     return sqlite_workspace
 
 
-def test_data_centre_baseline_from_imported_readings(ws: Workspace) -> None:
-    fitted = baseline_workspace.baseline_for(
-        ws, "DC1", "incomer", parse_period("2023"), "dc_it_cdh"
-    )
-    values = fitted.values()
+@pytest.fixture
+def ws(sqlite_workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    return _load(sqlite_workspace, monkeypatch)
+
+
+def _assert_the_model_of_the_docstring(values: dict[str, Any]) -> None:
     assert values["base_kw"] == pytest.approx(50.0, rel=0.02)
     assert values["it_coefficient"] == pytest.approx(1.1, rel=1e-3)
     assert values["cooling_kwh_per_degc_hour"] == pytest.approx(3.0, rel=0.01)
     assert values["change_point_c"] == pytest.approx(20.0, abs=0.1)
+
+
+def test_data_centre_baseline_from_imported_readings(ws: Workspace) -> None:
+    fitted = baseline_workspace.baseline_for(
+        ws, "DC1", "incomer", parse_period("2023"), "dc_it_cdh"
+    )
+    _assert_the_model_of_the_docstring(fitted.values())
     assert fitted.sufficient
     assert {f.code for f in fitted.findings} >= {"energy.baseline.it_role"}
     assert fitted.metrics.n >= 364
@@ -100,3 +116,15 @@ def test_cli_json_with_avoided_energy(ws: Workspace) -> None:
     # 10 % of the 2024 incomer energy over the days both periods have in full
     assert avoided["savings_fraction"] == pytest.approx(0.1, abs=2e-3)
     assert doc["baseline"]["verdict"]["passed"] is True
+
+
+def test_a_role_baseline_adds_only_the_topmost_meters(
+    sqlite_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sub-meters of the incomer and IT roles are not added again: the fitted numbers are
+    those of the plain tree (counted twice, the IT coefficient and base load would move)."""
+    nested = _load(sqlite_workspace, monkeypatch, sub_meters=True)
+    fitted = baseline_workspace.baseline_for(
+        nested, "DC1", "incomer", parse_period("2023"), "dc_it_cdh"
+    )
+    _assert_the_model_of_the_docstring(fitted.values())

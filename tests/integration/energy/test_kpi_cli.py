@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from _energy_kpi import worked_example
+from _energy_kpi import MWH, worked_example
 from _inventory_support import activity, import_rows
 from esgledger.cli._commands_energy_kpi import register
 
@@ -92,3 +92,31 @@ def test_to_activities_compares_and_imports_uninvoiced_months(sqlite_workspace, 
     assert result.exit_code == 0, result.output
     assert "imported 11 rows" in result.stdout
     assert "1 site-month(s) already invoiced" in result.output
+
+
+#: Sub-meters of the worked example below a meter of their own role: a hall incomer, a PDU
+#: output and a chiller. Counted once, the example's figures must not move.
+SUB_METERS = {
+    "INC-HALL": ("incomer", "INC", "kWh", 9_000 * MWH),
+    "PDU-A": ("pdu_output", "PDU", "kWh", 6_000 * MWH),
+    "CH-1": ("cooling", "CH", "kWh", 1_500 * MWH),
+}
+
+
+def test_sub_meters_of_a_role_are_not_counted_twice(sqlite_workspace, tmp_path):
+    root = str(worked_example(sqlite_workspace, SUB_METERS).root)
+    sqlite_workspace.close()
+    result = runner.invoke(app(), ["kpi", root, "--period", "2024", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [site] = json.loads(result.stdout)["sites"]
+    assert site["pue"] == pytest.approx(1.34)
+    assert site["e_it_kwh"] == pytest.approx(10_000 * MWH)
+    assert site["ppue"]["cooling"] == pytest.approx(1.25)
+    result = runner.invoke(
+        app(), ["to-activities", root, "--year", "2024", "--out", str(tmp_path / "m.csv"),
+                "--format", "json"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    assert sum(r["quantity"] for r in rows) == pytest.approx(12_900 * MWH)
+    assert all("INC-HALL" not in r["notes"] for r in rows)

@@ -4,22 +4,32 @@ tables: each layer finds the fault it is for, on the dates it was injected, with
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from _energy_anomalies import SITE, Fault, synthetic_site
-from esgledger.energy.detectors.alerts import GridFactor, analyse, merge_detections
+from _energy_anomalies import SITE, SUB_METERS, Fault, synthetic_site, with_sub_meters
+from esgledger.energy.detectors.alerts import (
+    KINDS,
+    GridFactor,
+    analyse,
+    kind_label,
+    layer_label,
+    merge_detections,
+)
 from esgledger.energy.detectors.base import (
+    LAYERS,
     AnomalySettings,
     Detection,
     HourlyMatrix,
     daily_features,
     runs,
+    top_meter_rows,
 )
-from esgledger.energy.detectors.cusum import cusum, cusum_detections
+from esgledger.energy.detectors.cusum import cusum, cusum_detections, site_hours
 from esgledger.energy.detectors.iforest import isolation_detections
 from esgledger.energy.detectors.residual import residual_detections, seasonal_residuals
 from esgledger.energy.detectors.rules import (
@@ -27,6 +37,8 @@ from esgledger.energy.detectors.rules import (
     hourly_rule_detections,
     physical_detections,
 )
+from esgledger.errors import InputError
+from esgledger.i18n import UnknownStringError
 from esgledger.reasons import reason
 
 T = pd.Timestamp
@@ -232,3 +244,69 @@ def test_analyse_runs_only_the_layers_asked_and_refuses_unknown_ones() -> None:
     assert any(f.code == "energy.anomaly.no_grid_factor" for f in report.findings)
     with pytest.raises(ValueError, match="unknown anomaly layer"):
         analyse(hourly, layers=("prophet",))
+
+
+def test_sub_meters_of_the_same_role_are_not_counted_twice_in_site_aggregates() -> None:
+    hourly, weather = synthetic_site(days=30)
+    nested = with_sub_meters(hourly)
+    tops = top_meter_rows(nested)
+    assert set(tops["meter"]) == set(hourly["meter"])  # only the five topmost meters
+    plain = daily_features(hourly, weather)
+    doubled = daily_features(nested, weather)
+    columns = ["e_dc_kwh", "e_it_kwh", "cooling_kwh", "ups_in_kwh", "ups_out_kwh", "pue",
+               "ppue_cooling", "ups_efficiency"]  # fmt: skip
+    pd.testing.assert_frame_equal(doubled[columns], plain[columns])
+    day = plain.dropna().iloc[0]
+    assert 1.0 < day["pue"] < 2.0  # sub-meters added would lift cooling by 60 %, UPS by 50 %
+    for name, table in site_hours(nested, weather).items():
+        expected = site_hours(hourly, weather)[name]
+        pd.testing.assert_frame_equal(table, expected)
+
+
+def test_per_meter_layers_still_see_every_sub_meter() -> None:
+    hourly, _ = synthetic_site(days=30)
+    stuck = Fault("CHILLER-1", "stuck", T("2024-01-20 05:00"), T("2024-01-21 17:00"))
+    nested = with_sub_meters(hourly)
+    inside = (
+        (nested["meter"] == "CHILLER-1")
+        & (nested["ts_utc"] >= stuck.start)
+        & (nested["ts_utc"] < stuck.end)
+    )
+    nested.loc[inside, "energy_kwh"] = 0.0
+    matrix = HourlyMatrix.from_hourly(nested)
+    assert set(matrix.meters) == set(hourly["meter"]) | {m for m, *_ in SUB_METERS}
+    found = hourly_rule_detections(matrix, SETTINGS)
+    assert [d.meter for d in found if d.kind == "stuck"] == ["CHILLER-1"]
+
+
+def test_the_hourly_table_needs_the_parent_column() -> None:
+    hourly, _ = synthetic_site(days=2)
+    with pytest.raises(InputError, match="parent"):
+        daily_features(hourly.drop(columns=["parent"]))
+
+
+def test_every_alert_kind_and_layer_has_a_bilingual_label() -> None:
+    assert tuple(KINDS) == LAYERS
+    for layer, kinds in KINDS.items():
+        for code in (layer, *kinds):
+            label = layer_label(code) if code == layer else kind_label(code)
+            assert label.en
+            assert label.en != code
+            assert re.search(r"[\u4e00-\u9fff]", label.zh), (code, label.zh)
+    assert kind_label("stuck").en == "Stuck meter"
+    assert layer_label("residual").zh == "预测残差"
+    with pytest.raises(UnknownStringError):
+        kind_label("no_such_kind")
+    # what the layers raise on faults of every kind is among the labelled kinds
+    faults = (
+        Fault("CHILLER", "stuck", T("2024-03-10 05:00"), T("2024-03-11 17:00")),
+        Fault("OTHER", "gap", T("2024-04-02 00:00"), T("2024-04-02 09:00")),
+        Fault("UPS-OUT", "spike", T("2024-05-02 10:00"), T("2024-05-02 11:00")),
+        Fault("CHILLER", "chiller_drift", T("2024-06-01"), T("2024-07-15")),
+        Fault("UPS-IN", "ups_efficiency_loss", T("2024-07-20"), T("2024-08-20")),
+    )
+    hourly, weather = synthetic_site(days=240, faults=faults)
+    report = analyse(hourly, weather=weather)
+    raised = {k for a in report.alerts for k in a.kinds}
+    assert raised <= {k for kinds in KINDS.values() for k in kinds}
+    assert {"stuck", "gap", "cooling_drift"} <= raised

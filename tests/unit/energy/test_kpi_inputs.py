@@ -30,6 +30,7 @@ class M:
     role: str
     fuel: str | None = None
     canonical_unit: str = "kWh"
+    timezone: str = "Asia/Shanghai"
 
 
 def rollup_rows(rows):
@@ -163,6 +164,34 @@ def test_charts_are_svg_with_both_languages():
     assert heat.startswith(b"<?xml")
     with pytest.raises(ValueError, match="shape"):
         load_heatmap([date(2024, 1, 1)], np.ones((2, 24)))
+
+
+def test_the_frequency_letter_follows_the_meter_step_not_dst_or_gaps():
+    """March 2024 in New York is 31 days less the hour skipped on 10 March: 2972 quarter
+    hours (the core's ``expected_intervals``). A 15-minute meter is continuous (``C``) there,
+    and a month half unread (coverage 0.5) keeps its meters' step: the gap lowers the quality
+    score, not the measurement frequency (docs/energy/kpis.md)."""
+    ny = [M("INC", None, "incomer", timezone="America/New_York"),
+          M("IT", "INC", "pdu_output", timezone="America/New_York")]  # fmt: skip
+    table = rollup_rows([
+        ("INC", "incomer", 3, 130.0, 2972, 1.0),
+        ("IT", "pdu_output", 3, 100.0, 2972, 0.5),
+    ])  # fmt: skip
+    march = parse_period("2024-03")
+    inputs = site_inputs_from_rollup(table, ny, march)
+    assert inputs.interval_seconds == 900
+    months = monthly_from_rollup(table, ny)
+    assert months[0][1].pue_category == "PUE_L2,MC"
+    # the same rows read in a zone without daylight saving are 2976 steps of 900 s: 2972
+    # steps there would be 901 s, no longer continuous
+    assert (
+        site_inputs_from_rollup(
+            table, [M("INC", None, "incomer"), M("IT", "INC", "pdu_output")]
+        ).interval_seconds
+        == 901
+    )
+    hourly = rollup_rows([("INC", "incomer", 3, 130.0, 743, 1.0)])  # an hourly meter
+    assert site_inputs_from_rollup(hourly, ny).interval_seconds == 3600
 
 
 def test_monthly_pue_per_local_month():

@@ -6,6 +6,8 @@ figures are worked by hand in the comments.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -226,6 +228,32 @@ def test_lever_parameters_are_parsed_and_bad_ones_refused() -> None:
         lever_from_params("cooling_cut", {"share": "1.5"})
     with pytest.raises(InputError, match="CHW return must be above"):
         WaterSideEconomiser(chws_c=20, chwr_c=18)
+
+
+def test_every_declared_parameter_rule_is_checked_on_every_lever() -> None:
+    """Each lever declares its parameters' rules once (``whatif._param``); the base class
+    checks them all: a value that is not a finite number is refused for every ruled
+    parameter of every lever, naming it."""
+    valid = {"pv": {"capacity_kwp": 10.0, "latitude": 22.5, "longitude": 114.1},
+             "green_power": {"mwh_per_yr": 100.0}}  # fmt: skip
+    ruled = 0
+    for key, cls in LEVERS.items():
+        base = valid.get(key, {})
+        cls(**base)  # the defaults (and the required values) pass
+        for spec in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if "rule" not in spec.metadata:
+                continue
+            ruled += 1
+            with pytest.raises(InputError) as refused:
+                cls(**{**base, spec.name: float("nan")})
+            assert refused.value.issues[0].column == spec.name
+    assert ruled == 25  # the 25 single-parameter checks the levers made before the merge
+    with pytest.raises(InputError, match="efficiency must be in"):
+        UpsEcoMode(eco_mode_efficiency=0.0)
+    with pytest.raises(InputError, match="> 0"):
+        SetpointRaise(min_lift_k=0.0)
+    with pytest.raises(InputError, match="latitude and longitude"):
+        OnsitePv(capacity_kwp=10.0)
 
 
 def test_baseline_refuses_gaps_and_notes_a_partial_year() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
@@ -56,8 +57,21 @@ ROLES = {
 }
 
 
+@dataclass(frozen=True)
+class _Meter:
+    meter: str
+    role: str
+    parent: str | None
+
+
+#: The flat tree of :func:`_rollup`'s meters (``M-<role>``, none below another of its role).
+TREE = [_Meter(f"M-{role}", role, None if role == "incomer" else "M-incomer")
+        for role in ("incomer", "ups_output", "pdu_output", "cooling", "other", "water",
+                     "non_dc", "onsite_re", "fuel", "heat_export")]  # fmt: skip
+
+
 def test_roles_map_to_it_cooling_losses_other_and_the_weather_joins() -> None:
-    base = baseline_from_rollups(_rollup(24, ROLES), _weather(24), site="DC1")
+    base = baseline_from_rollups(_rollup(24, ROLES), _weather(24), site="DC1", meters=TREE)
     assert base.hours == 24
     assert base.it_kwh.sum() == pytest.approx(24 * 1000.0)
     # losses = 1,340 − 1,000 − 250 − 10 = 80 kWh per hour.
@@ -69,22 +83,23 @@ def test_roles_map_to_it_cooling_losses_other_and_the_weather_joins() -> None:
 
 
 def test_incomplete_hours_are_left_out_and_counted_never_filled() -> None:
-    base = baseline_from_rollups(_rollup(24, ROLES, gap=("cooling", 5)), _weather(24), site="DC1")
+    gap = _rollup(24, ROLES, gap=("cooling", 5))
+    base = baseline_from_rollups(gap, _weather(24), site="DC1", meters=TREE)
     assert base.hours == 23
     (note,) = [n for n in base.notes if n.code == "energy.whatif.hours_left_out"]
     assert note.data == {"hours": 1}
-    short_weather = baseline_from_rollups(_rollup(24, ROLES), _weather(20), site="DC1")
+    short_weather = baseline_from_rollups(_rollup(24, ROLES), _weather(20), site="DC1", meters=TREE)
     assert short_weather.hours == 20
 
 
 def test_a_site_without_incomer_or_an_unbalanced_tree_is_refused() -> None:
     with pytest.raises(InputError, match="needs an incomer"):
-        baseline_from_rollups(_rollup(2, {"pdu_output": 1.0}), None, site="DC1")
+        baseline_from_rollups(_rollup(2, {"pdu_output": 1.0}), None, site="DC1", meters=TREE)
     unbalanced = dict(ROLES, incomer=1100.0)  # below IT + cooling + other = 1,260
     with pytest.raises(InputError, match="does not balance"):
-        baseline_from_rollups(_rollup(2, unbalanced), None, site="DC1")
+        baseline_from_rollups(_rollup(2, unbalanced), None, site="DC1", meters=TREE)
     with pytest.raises(InputError, match="no rows for the site"):
-        baseline_from_rollups(_rollup(2, ROLES), None, site="DC9")
+        baseline_from_rollups(_rollup(2, ROLES), None, site="DC9", meters=TREE)
 
 
 def test_local_hours_from_the_rollup_set_the_months_of_the_heat_map() -> None:
@@ -99,7 +114,7 @@ def test_local_hours_from_the_rollup_set_the_months_of_the_heat_map() -> None:
     weather = _weather(hours).set_column(
         1, "ts_utc", pa.array([start + timedelta(hours=h) for h in range(hours)])
     )
-    base = baseline_from_rollups(table, weather, site="DC1")
+    base = baseline_from_rollups(table, weather, site="DC1", meters=TREE)
     assert base.hour_local is not None
     result = simulate(base, WaterSideEconomiser(), location=FACTOR, prices=PRICES)
     months = {m["month"]: m["hours"] for m in result.free_cooling_by_month}
@@ -128,7 +143,12 @@ def test_site_baseline_calls_the_core_and_weather_as_the_contract_says(
         calls.append(("hourly", site, span))
         return _weather(24)
 
+    def load_meters(ws: object, *, site: str) -> list[_Meter]:
+        calls.append(("load_meters", site))
+        return TREE
+
     monkeypatch.setattr(proposals, "parse_period", parse_period)
+    monkeypatch.setattr(proposals, "load_meters", load_meters)
     monkeypatch.setattr(proposals, "rollup", rollup)
     monkeypatch.setitem(sys.modules, "esgledger.energy.weather", SimpleNamespace(hourly=hourly))
     ws = SimpleNamespace(reporting_year=2024)
@@ -139,6 +159,7 @@ def test_site_baseline_calls_the_core_and_weather_as_the_contract_says(
         ("parse_period", "2024"),
         ("rollup", "hour", ("DC1",), period),
         ("hourly", "DC1", period),
+        ("load_meters", "DC1"),
     ]
 
 
@@ -153,7 +174,30 @@ def test_a_few_unbalanced_hours_are_left_out_with_a_finding() -> None:
     table = table.set_column(
         table.schema.get_field_index("quantity"), "quantity", pa.array(quantity)
     )
-    base = baseline_from_rollups(table, None, site="DC1")
+    base = baseline_from_rollups(table, None, site="DC1", meters=TREE)
     assert len(base.it_kwh) == 199
     [note] = [n for n in base.notes if n.code == "energy.whatif.unbalanced_hours"]
     assert note.data == {"hours": 1}
+
+
+def test_sub_meters_of_a_role_are_not_added_again() -> None:
+    """A hall incomer under the site incomer, a chiller under the cooling board and a PDU
+    output under another: the baseline takes each role from its topmost meters only."""
+    subs = {"incomer": ("M-incomer-hall", 900.0), "cooling": ("M-cooling-ch1", 150.0),
+            "pdu_output": ("M-pdu_output-a", 600.0)}  # fmt: skip
+    table = _rollup(24, ROLES)
+    extra = _rollup(24, {role: kwh for role, (_, kwh) in subs.items()})
+    names = {f"M-{role}": meter for role, (meter, _) in subs.items()}
+    extra = extra.set_column(
+        extra.schema.get_field_index("meter"),
+        "meter",
+        pa.array([names[m] for m in extra.column("meter").to_pylist()]),
+    )
+    nested = pa.concat_tables([table, extra])
+    tree = [*TREE, *(_Meter(meter, role, f"M-{role}") for role, (meter, _) in subs.items())]
+    base = baseline_from_rollups(nested, _weather(24), site="DC1", meters=tree)
+    plain = baseline_from_rollups(table, _weather(24), site="DC1", meters=TREE)
+    assert base.it_kwh.sum() == pytest.approx(24 * 1000.0)
+    assert base.cooling_kwh.sum() == pytest.approx(24 * 250.0)
+    assert base.power_losses_kwh.sum() == pytest.approx(24 * 80.0)
+    assert base.dc_kwh.sum() == pytest.approx(plain.dc_kwh.sum())

@@ -40,16 +40,46 @@ from esgledger.energy.detectors.rules import (
     physical_detections,
 )
 from esgledger.energy.findings import Finding
-from esgledger.i18n import Text
+from esgledger.i18n import Text, text
 from esgledger.reasons import Joined, Reason, reason
 
 __all__ = [
+    "KINDS",
     "Alert",
     "AnomalyReport",
     "GridFactor",
     "analyse",
+    "kind_label",
+    "layer_label",
     "merge_detections",
 ]
+
+#: Every kind of alert each layer raises (``docs/energy/anomalies.md``); each has a bilingual
+#: label ``energy.alert_kind.<kind>`` in the strings table (:func:`kind_label`).
+KINDS: dict[str, tuple[str, ...]] = {
+    "rule": ("gap", "stuck", "negative", "spike", "skew", "pue_below_one",
+             "ups_efficiency_above_one", "ups_efficiency_low"),
+    "residual": ("residual_high", "residual_low"),
+    "isolation_forest": ("multivariate",),
+    "cusum": ("cooling_drift", "ups_loss_drift"),
+}  # fmt: skip
+
+
+def kind_label(kind: str) -> Text:
+    """The bilingual name of an alert kind (:data:`KINDS`), from the strings table.
+
+    Raises
+    ------
+    UnknownStringError
+        For a kind without a label.
+    """
+    return text(f"energy.alert_kind.{kind}")
+
+
+def layer_label(layer: str) -> Text:
+    """The bilingual name of an anomaly layer (:data:`~esgledger.energy.detectors.base.LAYERS`;
+    raises as :func:`kind_label` does)."""
+    return text(f"energy.layer.{layer}")
 
 
 @dataclass(frozen=True, slots=True)

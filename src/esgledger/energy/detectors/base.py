@@ -5,10 +5,14 @@ the daily site features built from it.
 
 The layers are pure functions over pandas tables in two shapes:
 
-*hourly* — one row per meter and hour: ``site, meter, role, ts_utc`` (hour start, naive UTC),
+*hourly* — one row per meter and hour: ``site, meter, role, parent`` (the parent meter's id,
+None for a boundary meter), ``ts_utc`` (hour start, naive UTC),
 ``ts_local`` (hour start, naive local wall time at the site), ``energy_kwh`` [kWh] (NaN when
 unknown: a gap, a negative counter step) and ``coverage`` (0..1, share of the hour's intervals
-that were read). :func:`check_hourly` checks it.
+that were read). :func:`check_hourly` checks it. Per-meter layers use every meter; site
+aggregates use only the topmost meters of each role (:func:`top_meter_rows`,
+:func:`esgledger.energy.roles.top_meters`), so a sub-meter below a meter of its own role is not
+counted twice.
 
 *daily features* — one row per site and local day (:func:`daily_features`): ``site, day,
 start_utc, end_utc, e_dc_kwh, e_it_kwh, cooling_kwh, ups_in_kwh, ups_out_kwh, pue,
@@ -27,6 +31,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from esgledger.energy.roles import it_role as best_it_role
+from esgledger.energy.roles import top_meters
 from esgledger.errors import InputError, Issue
 from esgledger.reasons import Reason
 
@@ -40,12 +45,13 @@ __all__ = [
     "check_hourly",
     "daily_features",
     "runs",
+    "top_meter_rows",
 ]
 
 #: The layers, in the order they run (and the order a merged alert lists them).
 LAYERS: tuple[str, ...] = ("rule", "residual", "isolation_forest", "cusum")
 HOURLY_COLUMNS: tuple[str, ...] = (
-    "site", "meter", "role", "ts_utc", "ts_local", "energy_kwh", "coverage",
+    "site", "meter", "role", "parent", "ts_utc", "ts_local", "energy_kwh", "coverage",
 )  # fmt: skip
 DAILY_COLUMNS: tuple[str, ...] = (
     "site", "day", "start_utc", "end_utc", "e_dc_kwh", "e_it_kwh", "cooling_kwh", "ups_in_kwh",
@@ -208,6 +214,7 @@ def check_hourly(hourly: pd.DataFrame) -> pd.DataFrame:
     out["ts_local"] = pd.to_datetime(out["ts_local"])
     out["energy_kwh"] = out["energy_kwh"].astype("float64")
     out["coverage"] = out["coverage"].astype("float64")
+    out["parent"] = out["parent"].astype(object).where(out["parent"].notna(), None)
     return out.sort_values(["site", "meter", "ts_utc"], kind="stable").reset_index(drop=True)
 
 
@@ -287,6 +294,32 @@ def runs(mask: npt.NDArray[np.bool_], *, join: int = 0) -> list[tuple[int, int]]
     return joined
 
 
+@dataclass(frozen=True, slots=True)
+class _TreeRow:
+    meter: str
+    role: str
+    parent: str | None
+
+
+def top_meter_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` (an hourly table) whose meter carries its role's energy at its
+    site: no ancestor of the same role among the site's meters in ``frame``
+    (:func:`esgledger.energy.roles.top_meters`). Summing these rows per role gives the role's
+    energy without counting a sub-meter again; a meter whose parent is not in ``frame`` is
+    taken as the top of its chain."""
+    keys = frame[["site", "meter", "role", "parent"]].drop_duplicates(subset=["site", "meter"])
+    keep: set[tuple[str, str]] = set()
+    for site, part in keys.groupby("site", sort=False):
+        tree = [
+            _TreeRow(str(m), str(r), None if p is None or p != p else str(p))
+            for m, r, p in part[["meter", "role", "parent"]].itertuples(index=False)
+        ]
+        for tops in top_meters(tree).values():
+            keep.update((str(site), t.meter) for t in tops)
+    pairs = pd.MultiIndex.from_arrays([frame["site"].astype(str), frame["meter"].astype(str)])
+    return frame[pairs.isin(list(keep))]
+
+
 def _role_sum(frame: pd.DataFrame, roles: tuple[str, ...]) -> pd.Series:
     """Daily Σ energy of the meters of ``roles``; NaN on a day where any of them is not
     fully known (a partial sum is never passed off as the total)."""
@@ -307,18 +340,20 @@ def daily_features(hourly: pd.DataFrame, weather: pd.DataFrame | None = None) ->
     ``e_dc_kwh`` = Σ incomer − Σ non_dc; ``e_it_kwh`` = Σ of the best IT category the site
     meters (it_input, else pdu_output, else ups_output); ``pue`` = e_dc / e_it;
     ``ppue_cooling`` = (e_it + cooling) / e_it; ``ups_efficiency`` = Σ ups_output / Σ
-    ups_input; ``ups_loss_kwh`` = input − output; ``wet_bulb_c`` the day's mean wet bulb
+    ups_input; ``ups_loss_kwh`` = input − output — each Σ over the topmost meters of the role
+    (:func:`top_meter_rows`); ``wet_bulb_c`` the day's mean wet bulb
     [°C] from ``weather`` (``site, ts_local, wet_bulb_c``), NaN without it. A day with an
     hour missing on any meter of a term, or with fewer than 23 hours (the partial first and
     last local days), has that term NaN.
     """
-    frame = check_hourly(hourly)
-    frame["day"] = frame["ts_local"].dt.normalize()
-    index = pd.MultiIndex.from_frame(frame[["site", "day"]].drop_duplicates())
+    every = check_hourly(hourly)
+    every["day"] = every["ts_local"].dt.normalize()
+    index = pd.MultiIndex.from_frame(every[["site", "day"]].drop_duplicates())
     out = pd.DataFrame(index=index)
-    bounds = frame.groupby(["site", "day"])["ts_utc"].agg(["min", "max"])
+    bounds = every.groupby(["site", "day"])["ts_utc"].agg(["min", "max"])
     out["start_utc"] = bounds["min"]
     out["end_utc"] = bounds["max"] + pd.Timedelta(hours=1)
+    frame = top_meter_rows(every)
     incomer = _role_sum(frame, ("incomer",)).reindex(index)
     non_dc = _role_sum(frame, ("non_dc",)).reindex(index)
     has_non_dc = frame[frame["role"] == "non_dc"].groupby("site").size()
@@ -342,7 +377,7 @@ def daily_features(hourly: pd.DataFrame, weather: pd.DataFrame | None = None) ->
         out["ups_efficiency"] = out["ups_out_kwh"] / out["ups_in_kwh"].where(out["ups_in_kwh"] > 0)
     out["ups_loss_kwh"] = out["ups_in_kwh"] - out["ups_out_kwh"]
     # a local day with fewer hours than a DST day (23) is the partial first or last day
-    partial = frame.groupby(["site", "day"])["ts_utc"].nunique().reindex(index) < _MIN_DAY_HOURS
+    partial = every.groupby(["site", "day"])["ts_utc"].nunique().reindex(index) < _MIN_DAY_HOURS
     terms = ["e_dc_kwh", "e_it_kwh", "cooling_kwh", "ups_in_kwh", "ups_out_kwh", "pue",
              "ppue_cooling", "ups_efficiency", "ups_loss_kwh"]  # fmt: skip
     out.loc[partial.to_numpy(dtype=bool), terms] = np.nan

@@ -38,6 +38,7 @@ from esgledger.energy.detectors.base import (
     Detection,
     check_hourly,
     runs,
+    top_meter_rows,
 )
 from esgledger.energy.findings import Finding
 from esgledger.energy.roles import it_role as best_it_role
@@ -105,11 +106,14 @@ def _role_hours(frame: pd.DataFrame, roles: tuple[str, ...]) -> pd.Series:
 def site_hours(hourly: pd.DataFrame, weather: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     """Per site, one row per hour: ``ts_utc, ts_local, day, it_kwh`` (the best IT category
     metered), ``cooling_kwh, ups_in_kwh, ups_out_kwh`` (NaN when a meter of the role is
-    unknown that hour or none is metered) and ``wet_bulb_c`` (NaN without weather)."""
-    frame = check_hourly(hourly)
+    unknown that hour or none is metered) and ``wet_bulb_c`` (NaN without weather); each
+    role Σ over its topmost meters (:func:`~esgledger.energy.detectors.base.top_meter_rows`)."""
+    every = check_hourly(hourly)
+    tops = top_meter_rows(every)
     out: dict[str, pd.DataFrame] = {}
-    for site, part in frame.groupby("site", sort=True):
-        times = part.drop_duplicates("ts_utc").set_index("ts_utc")["ts_local"].sort_index()
+    for site, hours in every.groupby("site", sort=True):
+        part = tops[tops["site"] == site]
+        times = hours.drop_duplicates("ts_utc").set_index("ts_utc")["ts_local"].sort_index()
         table = pd.DataFrame({"ts_local": times})
         present = set(part["role"])
         it_role = best_it_role(present)
