@@ -39,8 +39,14 @@ spread over several bins counts once), ``flagged`` those of them with a flag, an
 ``expected_intervals`` the meter's nominal steps in the bin. ``coverage`` is the share of the
 bin's seconds covered by intervals of known quantity.
 
-**Cache.** Built rollups are files under ``lake/telemetry/derived/<generation>/`` with a
-``state.json`` naming the readings batches and the meter tree they were built from;
+**Build.** DuckDB reads the readings a range of meters at a time, sorted by meter and time;
+the array kernel (:mod:`esgledger.energy.kernel`) applies the rules above in NumPy, a slice of
+:data:`SLICE_READINGS` at a time; ranges are built by a pool of threads
+(``ESGLEDGER_ROLLUP_WORKERS``) and each writes one Parquet part of every table.
+
+**Cache.** Built rollups are folders of Parquet parts under
+``lake/telemetry/derived/<generation>/`` with a ``state.json`` naming the readings batches and
+the meter tree they were built from;
 :func:`refresh` rebuilds them when either changed (a new generation, then the state file is
 replaced atomically; older generations are removed). They can always be rebuilt from the
 readings, so ``doctor`` may delete them.
