@@ -35,8 +35,10 @@ from statsforecast import StatsForecast
 from statsforecast.models import MSTL, AutoETS, SeasonalNaive
 
 from esgledger.energy.findings import Finding
+from esgledger.energy.meters import load_meters
 from esgledger.energy.roles import IT_ROLES
 from esgledger.energy.roles import it_role as best_it_role
+from esgledger.energy.roles import top_meters
 from esgledger.energy.rollups import rollup
 from esgledger.errors import InputError, InsufficientDataError
 from esgledger.i18n import Text
@@ -58,6 +60,7 @@ __all__ = [
     "Frequency",
     "IrregularSeriesError",
     "MSTLModel",
+    "PueMeter",
     "SeasonalNaiveModel",
     "ShortHistoryError",
     "WorkspaceForecast",
@@ -1015,29 +1018,61 @@ def meter_series(
     return pa.Table.from_pandas(out, preserve_index=False), tuple(findings)
 
 
+class PueMeter(Protocol):
+    """What :func:`daily_pue_series` reads of a meter of the tree: its id, site, role and
+    parent's id (:class:`esgledger.energy.meters.Meter` has them)."""
+
+    @property
+    def meter(self) -> str: ...
+    @property
+    def site(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def parent(self) -> str | None: ...
+
+
 def daily_pue_series(
-    rollup_day: pa.Table, *, history: int | None = None
+    rollup_day: pa.Table, meters: Sequence[PueMeter], *, history: int | None = None
 ) -> tuple[pa.Table, tuple[Finding, ...]]:
-    """Daily PUE per site from a daily ``rollup`` table: ``pue`` = E_DC / E_IT, where E_DC
-    is the kWh of the ``incomer`` (boundary) meters and E_IT the kWh of the most downstream
-    IT role the site meters (``it_input``, else ``pdu_output``, else ``ups_output``; the PUE
-    category 3, 2 or 1 of ISO/IEC 30134-2).
+    """Daily PUE per site from a daily ``rollup`` table and the sites' meter trees:
+    ``pue`` = E_DC / E_IT, where E_DC is the kWh of the top ``incomer`` meters and E_IT the kWh
+    of the top meters of the most downstream IT role the site reads (``it_input``, else
+    ``pdu_output``, else ``ups_output``; the PUE category 3, 2 or 1 of ISO/IEC 30134-2).
+
+    Only the **top** meters of a role are summed (:func:`esgledger.energy.roles.top_meters`:
+    those with no ancestor of the same role), so a sub-meter under a meter of its own role
+    (an ``it_input`` meter under an ``it_input`` meter) is not counted twice — as
+    ``energy.kpi`` and ``energy.balance`` sum them.
 
     This is the simple ratio for a forecastable daily series: on-site generation, non-DC
     loads behind the incomer and the measurement-category rules are the KPI module's
-    (``energy.kpi``), which owns the PUE of record. A day counts only when every meter of
+    (``energy.kpi``), which owns the PUE of record. A day counts only when every top meter of
     those roles has a complete day (quantity known, coverage 1) and E_IT > 0; the series is
     cut after the latest day that is not (``energy.forecast.history_cut``). ``series_id`` is
     the site, ``ts`` the local calendar day.
+
+    Raises
+    ------
+    ForecastArgumentError
+        When a meter of the rollup is not in ``meters`` (the tree must be the rollup's).
     """
     history = DEFAULT_HISTORY["day"] if history is None else _check_positive("history", history)
     frame = rollup_day.to_pandas()
+    known = {m.meter for m in meters}
+    stray = sorted(set(frame["meter"].astype(str)) - known)
+    if stray:
+        raise ForecastArgumentError(
+            f"meter(s) {', '.join(stray)} of the daily rollup are not in the meter tree given; "
+            "pass the meters of the same workspace (energy.meters.load_meters)"
+        )
     freq = FREQUENCIES["day"]
     findings: list[Finding] = []
     parts: list[pd.DataFrame] = []
     what = Text("Site PUE", "站点 PUE")
     for site, rows in frame.groupby("site", sort=True):
         sid = str(site)
+        tops = top_meters([m for m in meters if m.site == sid])
         roles = set(rows["role"])
         it_role = best_it_role(roles)
         if "incomer" not in roles or it_role is None:
@@ -1052,8 +1087,27 @@ def daily_pue_series(
                 )
             )
             continue
-        rows = rows[rows["role"].isin(["incomer", it_role])]
-        meters = rows.groupby("role")["meter"].nunique()
+        counted = {role: [m.meter for m in tops.get(role, [])] for role in ("incomer", it_role)}
+        nested = sorted(
+            set(rows.loc[rows["role"].isin(counted), "meter"].astype(str))
+            - {m for ids in counted.values() for m in ids}
+        )
+        if nested:
+            findings.append(
+                Finding(
+                    code="energy.forecast.pue_sub_meters",
+                    text=Text(
+                        f"Site {sid}: sub-meters below a meter of their own role are not added "
+                        f"again to the daily PUE: {', '.join(nested)}.",
+                        f"站点 {sid}：位于同角色上级表之下的子表不重复计入日 PUE："
+                        f"{', '.join(nested)}。",
+                    ),
+                    data={"site": sid, "meters": nested},
+                    severity="info",
+                )
+            )
+        rows = rows[rows["meter"].isin(counted["incomer"] + counted[it_role])]
+        expected = {role: len(ids) for role, ids in counted.items()}
         rows = rows.assign(
             day=pd.to_datetime(rows["period_local"]).dt.normalize(),
             ok=rows["quantity"].notna() & (rows["coverage"].astype(float) >= 1.0),
@@ -1064,7 +1118,7 @@ def daily_pue_series(
             e_it = one.loc[one["role"] == it_role, "quantity"].sum()
             counts = one.groupby("role")["meter"].nunique()
             complete = bool(
-                one["ok"].all() and counts.reindex(meters.index).fillna(0).eq(meters).all()
+                one["ok"].all() and all(counts.get(r, 0) == n for r, n in expected.items())
             )
             complete = complete and e_it > 0
             days.append((day, float(e_dc / e_it) if complete else np.nan, complete))
@@ -1220,7 +1274,7 @@ def forecast_pue(
     :func:`~esgledger.energy.forecast.daily_pue_series`: incomer kWh / IT kWh per local day;
     the PUE of record is ``energy.kpi``'s)."""
     table = rollup(ws, "day", sites=[site])
-    series, findings = daily_pue_series(table, history=history)
+    series, findings = daily_pue_series(table, load_meters(ws, site=site), history=history)
     return _run(
         series,
         findings,

@@ -23,9 +23,17 @@ START = datetime(2024, 3, 1, tzinfo=timezone(timedelta(hours=8)))  # local midni
 
 def _load(ws: Workspace) -> None:
     """DC1: incomer INC and IT meter IT (15-minute interval readings over 35 days), with a
-    daily cycle; INC = 1.4 × IT, so the daily PUE is 1.4 every day."""
+    daily cycle; INC = 1.4 × IT, so the daily PUE is 1.4 every day. IT-R is a rack sub-meter
+    of IT with the same role (half of IT): it must not be added to E_IT again."""
     organise(ws)
-    import_meters(ws, [meter("INC", "incomer"), meter("IT", "it_input", parent="INC")])
+    import_meters(
+        ws,
+        [
+            meter("INC", "incomer"),
+            meter("IT", "it_input", parent="INC"),
+            meter("IT-R", "it_input", parent="IT"),
+        ],
+    )
     rng = np.random.default_rng(11)
     n = DAYS * 96
     q = np.arange(n)
@@ -35,6 +43,7 @@ def _load(ws: Workspace) -> None:
         end = (START + timedelta(minutes=15 * (i + 1))).isoformat()
         rows.append(("IT", end, float(it[i])))
         rows.append(("INC", end, float(it[i]) * 1.4))
+        rows.append(("IT-R", end, float(it[i]) * 0.5))
     import_readings(ws, rows)
 
 
@@ -48,14 +57,14 @@ def test_forecast_meters_from_the_rollups(loaded: Workspace) -> None:
     result = forecast_meters(loaded, site="DC1", grain="hour", h=24, n_jobs=1)
     assert result.forecast is not None
     series = result.series.to_pandas()
-    assert sorted(series["series_id"].unique()) == ["INC", "IT"]
+    assert sorted(series["series_id"].unique()) == ["INC", "IT", "IT-R"]
     # Hourly kWh: 4 quarter-hours; INC is 1.4 × IT hour by hour.
     inc = series[series["series_id"] == "INC"].set_index("ts")["energy_kwh"]
     it = series[series["series_id"] == "IT"].set_index("ts")["energy_kwh"]
     np.testing.assert_allclose(inc.to_numpy(), 1.4 * it.loc[inc.index].to_numpy(), rtol=1e-9)
     assert 90 < it.mean() < 110
     table = result.forecast.table.to_pandas()
-    assert table.groupby("series_id").size().to_dict() == {"INC": 24, "IT": 24}
+    assert table.groupby("series_id").size().to_dict() == {"INC": 24, "IT": 24, "IT-R": 24}
     assert {"MSTL", "AutoETS", "SeasonalNaive", "MSTL-lo-95", "MSTL-hi-95"} <= set(table)
     # A daily cycle of ±20 kWh per hour is forecast, not a flat line.
     assert table.loc[table["series_id"] == "IT", "MSTL"].std() > 5
@@ -66,7 +75,9 @@ def test_forecast_pue_is_incomer_over_it(loaded: Workspace) -> None:
     series = result.series.to_pandas()
     # The first and last local days are complete (readings mark interval ends).
     assert len(series) >= DAYS - 1
+    # INC / IT, not INC / (IT + IT-R) = 1.4 / 1.5.
     np.testing.assert_allclose(series["pue"], 1.4, rtol=1e-9)
+    assert "energy.forecast.pue_sub_meters" in {f.code for f in result.findings}
     assert result.forecast is not None
     assert result.forecast.value_column == "pue"
     assert result.backtest is not None
