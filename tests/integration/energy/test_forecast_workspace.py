@@ -86,6 +86,16 @@ def test_forecast_pue_is_incomer_over_it(loaded: Workspace) -> None:
         "AutoETS",
         "SeasonalNaive",
     }
+    # Backtested, so the bands are conformal; 2 windows of 7 days give 14 errors per series,
+    # fewer than the 19 a 95 % band needs: the bands are left empty and said so, not filled.
+    assert result.forecast.intervals == "conformal"
+    table = result.forecast.table.to_pandas()
+    assert table["MSTL"].notna().all()
+    assert table["MSTL-lo-95"].isna().all()
+    unavailable = [f for f in result.findings if f.code == "energy.forecast.conformal_unavailable"]
+    assert {f.data["model"] for f in unavailable} == {"MSTL", "AutoETS", "SeasonalNaive"}
+    assert unavailable[0].data["scores"] == 14
+    assert unavailable[0].data["need"] == 19
 
 
 def test_cli_forecast_json_table_and_chart(loaded: Workspace, tmp_path: Path) -> None:
@@ -102,13 +112,22 @@ def test_cli_forecast_json_table_and_chart(loaded: Workspace, tmp_path: Path) ->
     chart = tmp_path / "fc.svg"
     out = runner.invoke(
         group,
-        ["forecast", root, "--meter", "IT", "--horizon", "12h", "--format", "json",
-         "--chart", str(chart), "--jobs", "1"],
+        ["forecast", root, "--meter", "IT", "--horizon", "24h", "--format", "json",
+         "--chart", str(chart), "--jobs", "1", "--backtest", "1"],
     )  # fmt: skip
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
-    assert data["forecast"]["h"] == 12
+    assert data["forecast"]["h"] == 24
+    assert data["forecast"]["intervals"] == "conformal"
     assert {row["series_id"] for row in data["forecast"]["rows"]} == {"IT"}
+    assert all(
+        row["MSTL-lo-95"] < row["MSTL"] < row["MSTL-hi-95"] for row in data["forecast"]["rows"]
+    )
+    coverage = data["backtest"]["coverage"]
+    assert {(r["interval"], r["level"]) for r in coverage} == {
+        ("model", 80), ("model", 95), ("conformal", 80), ("conformal", 95)
+    }  # fmt: skip
+    assert all(r["points"] == 24 for r in coverage if r["interval"] == "model")
     assert chart.read_bytes().startswith(b"<?xml")
     out = runner.invoke(
         group,
@@ -118,6 +137,7 @@ def test_cli_forecast_json_table_and_chart(loaded: Workspace, tmp_path: Path) ->
     assert out.exit_code == 0, out.output
     assert "预测" in out.stdout
     assert "回测" in out.stdout
+    assert "覆盖率" in out.stdout
     bad = runner.invoke(group, ["forecast", root, "--horizon", "1.5h"])
     assert bad.exit_code == 1
     assert "cannot read the span" in bad.output
