@@ -11,7 +11,10 @@ hour or one day) and one value column named with its unit (``energy_kwh``, ``pue
 :func:`forecast` returns the next ``h`` steps with one column per model (its ``alias``) and
 ``<alias>-lo-<level>`` / ``<alias>-hi-<level>``; :func:`backtest` forecasts from earlier cutoffs
 (rolling origin, refitted at each cutoff) and scores each window against what happened: MAE,
-MAPE, CV(RMSE) and the MAE skill against seasonal naive, which is always among the models.
+MAPE, CV(RMSE) and the MAE skill against seasonal naive, which is always among the models,
+and the coverage of the bands. Given a backtest (``calibration=``), :func:`forecast`'s bands
+are split-conformal: ``ŷ ± q``, ``q`` the ``⌈(n + 1)·level/100⌉``-th smallest absolute
+backtest error of the series, model and horizon bucket; without one they are the models' own.
 
 Models are small frozen objects with an ``alias`` (:class:`MSTLModel`, :class:`AutoETSModel`,
 :class:`SeasonalNaiveModel`); their season lengths follow from the data frequency
@@ -1604,7 +1607,9 @@ def forecast_meters(
 
     ``history`` is the number of latest complete steps fitted on (default
     :data:`~esgledger.energy.forecast.DEFAULT_HISTORY`); ``backtest_windows`` > 0 also
-    backtests with that many windows of ``h`` steps.
+    backtests with that many windows of ``h`` steps and makes the bands split-conformal,
+    calibrated on that backtest (else they are the models' own, with an
+    ``energy.forecast.bands_model_based`` finding).
     """
     table = rollup(
         ws, grain, sites=[site] if site else None, meters=list(meters) if meters else None
