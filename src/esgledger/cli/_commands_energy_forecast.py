@@ -174,7 +174,12 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="Latest complete history fitted on, e.g. 8w (default by grain)."),
         ] = None,
         backtest: Annotated[
-            int, typer.Option("--backtest", help="Also backtest with N windows (0: no).")
+            int,
+            typer.Option(
+                "--backtest",
+                help="Also backtest with N windows (0: no); the bands are then split-conformal, "
+                "calibrated on the backtest's errors, and their coverage is reported.",
+            ),
         ] = 0,
         fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
         lang: Annotated[Lang, typer.Option(help="Language of the output.")] = Lang.en,
