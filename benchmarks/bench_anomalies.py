@@ -29,9 +29,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 TARGET_S = 60.0
 
@@ -56,6 +58,7 @@ def _child(job: str, meters: int) -> None:
     from esgledger.energy.detectors.base import HourlyMatrix
 
     hourly, weather = _synthetic(meters)
+    cpu0 = _cpu()
     start = time.perf_counter()
     if job == "baseline":
         matrix = HourlyMatrix.from_hourly(hourly)  # type: ignore[arg-type]
@@ -66,7 +69,15 @@ def _child(job: str, meters: int) -> None:
     else:
         alerts = len(analyse(hourly, weather=weather).alerts)  # type: ignore[arg-type]
     seconds = time.perf_counter() - start
-    print(json.dumps({"job": job, "seconds": seconds, "alerts": alerts}))
+    cpu = _cpu() - cpu0
+    print(json.dumps({"job": job, "seconds": seconds, "cpu_seconds": cpu, "alerts": alerts}))
+
+
+def _cpu() -> float:
+    """User + system CPU seconds of this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _run(job: str, meters: int) -> dict[str, float]:
@@ -121,10 +132,14 @@ def main() -> int:
         return 0
     rows = [_run(job, args.meters) for job in ("baseline", "anomalies")]
     base = rows[0]["seconds"]
-    print(f"{args.meters} meters × 8,784 hours\n")
-    print("| job | seconds | × baseline | peak MiB | alerts |\n|---|---|---|---|---|")
+    base_cpu = rows[0]["cpu_seconds"]
+    print(f"{args.meters} meters × 8,784 hours; /proc/loadavg after: "
+          f"{Path('/proc/loadavg').read_text(encoding='ascii').strip()}\n")  # fmt: skip
+    print("| job | seconds | × baseline | CPU s | × baseline (CPU) | peak MiB | alerts |\n"
+          "|---|---|---|---|---|---|---|")  # fmt: skip
     for row in rows:
         print(f"| {row['job']} | {row['seconds']:.2f} | {row['seconds'] / base:.1f} | "
+              f"{row['cpu_seconds']:.2f} | {row['cpu_seconds'] / base_cpu:.1f} | "
               f"{row.get('peak_mib', float('nan')):.0f} | {int(row['alerts'])} |")  # fmt: skip
     return 0 if rows[1]["seconds"] < TARGET_S else 1
 

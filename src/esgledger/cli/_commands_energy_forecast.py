@@ -52,13 +52,25 @@ _HEAD = {
     "to": Text("To", "止"),
     "total": Text("Forecast Σ [kWh]", "预测合计 [kWh]"),
     "mean_pue": Text("Forecast mean PUE", "预测平均 PUE"),
-    "band": Text("Band {level} % (Σ / mean)", "{level}% 区间（合计/均值）"),
+    "band": Text("Band {level} %, {kind} (Σ / mean)", "{level}% 区间，{kind}（合计/均值）"),
     "mae": Text("MAE", "MAE"),
     "mape": Text("MAPE [%]", "MAPE [%]"),
     "cv": Text("CV(RMSE) [%]", "CV(RMSE) [%]"),
     "skill": Text("Skill vs seasonal naive", "相对季节朴素的技巧分"),
     "windows": Text("Windows", "窗口数"),
+    "interval": Text("Band", "区间"),
+    "level": Text("Level [%]", "水平 [%]"),
+    "points": Text("Points", "点数"),
+    "coverage": Text("Covered [%]", "覆盖率 [%]"),
 }
+_KINDS = {
+    "model": Text("model's own", "模型自身"),
+    "conformal": Text("split conformal", "分裂保形"),
+}
+_TITLE_COVERAGE = Text(
+    "Band coverage in the backtest (share of actuals inside)",
+    "回测中的区间覆盖率（实际值落入比例）",
+)
 _TITLE_FORECAST = Text("Forecast", "预测")
 _TITLE_BACKTEST = Text("Backtest (all windows)", "回测（全部窗口）")
 _NOTHING = Text("No series long enough to forecast.", "没有足够长的序列可供预测。")
@@ -81,7 +93,8 @@ def _print_tables(result: WorkspaceForecast, lang: str) -> None:
         table = Table(title=_TITLE_FORECAST.get(lang), box=box.SIMPLE)
         for key in ("series", "model", "from", "to", "mean_pue" if pue else "total"):
             table.add_column(_HEAD[key].get(lang))
-        table.add_column(_HEAD["band"].get(lang).format(level=fc.level))
+        kind = _KINDS[fc.intervals].get(lang)
+        table.add_column(_HEAD["band"].get(lang).format(level=fc.level, kind=kind))
         for sid, rows in frame.groupby("series_id", sort=True):
             for model in fc.models:
                 agg = rows[model].mean() if pue else rows[model].sum(min_count=1)
@@ -116,6 +129,22 @@ def _print_tables(result: WorkspaceForecast, lang: str) -> None:
                 _number(row["skill_mae"], 3),
             )
         out.print(bt)
+        cov = Table(title=_TITLE_COVERAGE.get(lang), box=box.SIMPLE)
+        for key in ("model", "interval", "level", "windows", "points", "coverage"):
+            cov.add_column(_HEAD[key].get(lang))
+        for row in result.backtest.coverage.to_pylist():
+            if row["series_id"] is not None:
+                continue
+            share = row["coverage"]
+            cov.add_row(
+                str(row["model"]),
+                _KINDS[str(row["interval"])].get(lang),
+                str(row["level"]),
+                str(row["windows"]),
+                str(row["points"]),
+                _number(None if share is None else 100.0 * share, 1),
+            )
+        out.print(cov)
     for finding in result.findings:
         _stderr().print(f"{finding.severity}: {finding.text.get(lang)}", markup=False)
 
@@ -145,7 +174,12 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="Latest complete history fitted on, e.g. 8w (default by grain)."),
         ] = None,
         backtest: Annotated[
-            int, typer.Option("--backtest", help="Also backtest with N windows (0: no).")
+            int,
+            typer.Option(
+                "--backtest",
+                help="Also backtest with N windows (0: no); the bands are then split-conformal, "
+                "calibrated on the backtest's errors, and their coverage is reported.",
+            ),
         ] = 0,
         fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
         lang: Annotated[Lang, typer.Option(help="Language of the output.")] = Lang.en,

@@ -25,7 +25,11 @@ _UNITS: dict[str, Text] = {
 }
 _HISTORY = Text("History", "历史")
 _FORECAST = Text("Forecast", "预测")
-_BAND = Text("{level} % prediction interval", "{level}% 预测区间")
+_BAND = Text("{level} % prediction interval ({kind})", "{level}% 预测区间（{kind}）")
+_KINDS = {
+    "model": Text("model's own", "模型自身"),
+    "conformal": Text("split conformal", "分裂保形"),
+}
 _TITLE = Text("Forecast of {series} ({model})", "{series} 的预测（{model}）")
 _TIME = Text("Time", "时间")
 
@@ -76,7 +80,9 @@ def forecast_chart(
             color=HOUSE_COLOURS["secondary"],
             alpha=0.25,
             linewidth=0,
-            label=_BAND.get(lang).format(level=result.level),
+            label=_BAND.get(lang).format(
+                level=result.level, kind=_KINDS[result.intervals].get(lang)
+            ),
         )
         ax.plot(
             pd.to_datetime(ahead["ts"]),

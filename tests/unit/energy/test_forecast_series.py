@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -82,6 +84,19 @@ def test_history_keeps_only_the_latest_points() -> None:
     assert findings == ()
 
 
+@dataclass(frozen=True)
+class TreeMeter:
+    meter: str
+    role: str
+    parent: str | None = None
+    site: str = "DC1"
+
+
+def _tree(meters: dict[str, tuple[str, str]], parents: dict[str, str] | None = None) -> list:
+    parents = parents or {}
+    return [TreeMeter(m, role, parents.get(m)) for m, (role, _unit) in meters.items()]
+
+
 def test_daily_pue_is_incomer_over_the_most_downstream_it_role() -> None:
     meters = {
         "INC": ("incomer", "kWh"),
@@ -95,8 +110,9 @@ def test_daily_pue_is_incomer_over_the_most_downstream_it_role() -> None:
         "PDU-A": [600.0, 500.0, 500.0, 400.0],
         "PDU-B": [400.0, 500.0, NAN, 400.0],
     }
+    tree = _tree(meters, {"UPS": "INC", "PDU-A": "UPS", "PDU-B": "UPS"})
     table = pa.Table.from_pandas(rollup_rows(meters, 4, values), preserve_index=False)
-    series, findings = daily_pue_series(table)
+    series, findings = daily_pue_series(table, tree)
     frame = series.to_pandas()
     # Day 3 has an incomplete PDU-B, so only day 4 follows the cut: 1200 / (400 + 400).
     assert frame["pue"].tolist() == [pytest.approx(1.5)]
@@ -104,7 +120,7 @@ def test_daily_pue_is_incomer_over_the_most_downstream_it_role() -> None:
     assert [f.code for f in findings] == ["energy.forecast.history_cut"]
     complete = {**values, "PDU-B": [400.0, 500.0, 500.0, 400.0]}
     table = pa.Table.from_pandas(rollup_rows(meters, 4, complete), preserve_index=False)
-    series, findings = daily_pue_series(table)
+    series, findings = daily_pue_series(table, tree)
     assert series.column("pue").to_pylist() == pytest.approx([1.5, 1.4, 1.3, 1.5])
     assert series.column("series_id").to_pylist() == ["DC1"] * 4
     assert findings == ()
@@ -112,9 +128,56 @@ def test_daily_pue_is_incomer_over_the_most_downstream_it_role() -> None:
 
 def test_daily_pue_without_it_meters_is_a_finding_not_a_number() -> None:
     table = rollup_rows({"INC": ("incomer", "kWh")}, 3, {"INC": [1.0, 2.0, 3.0]})
-    series, findings = daily_pue_series(pa.Table.from_pandas(table, preserve_index=False))
+    series, findings = daily_pue_series(
+        pa.Table.from_pandas(table, preserve_index=False), [TreeMeter("INC", "incomer")]
+    )
     assert series.num_rows == 0
     assert [f.code for f in findings] == ["energy.forecast.pue_unmetered"]
+
+
+def test_daily_pue_does_not_count_a_sub_meter_of_the_same_role_twice() -> None:
+    # INC-A (incomer) → INC-B (incomer, a sub-meter of part of its feed) → IT (it_input) →
+    # IT-R1 and IT-R2 (it_input, rack sub-meters of IT). E_DC = INC-A only, E_IT = IT only.
+    meters = {
+        "INC-A": ("incomer", "kWh"),
+        "INC-B": ("incomer", "kWh"),
+        "IT": ("it_input", "kWh"),
+        "IT-R1": ("it_input", "kWh"),
+        "IT-R2": ("it_input", "kWh"),
+    }
+    values = {
+        "INC-A": [1400.0, 1300.0, 1500.0],
+        "INC-B": [900.0, 800.0, 1000.0],
+        "IT": [1000.0, 1000.0, 1000.0],
+        "IT-R1": [600.0, 550.0, 500.0],
+        "IT-R2": [400.0, 450.0, 500.0],
+    }
+    tree = _tree(meters, {"INC-B": "INC-A", "IT": "INC-B", "IT-R1": "IT", "IT-R2": "IT"})
+    table = pa.Table.from_pandas(rollup_rows(meters, 3, values), preserve_index=False)
+    series, findings = daily_pue_series(table, tree)
+    # Summing every meter of a role would give (1400 + 900) / 2000 = 1.15 on day 1.
+    assert series.column("pue").to_pylist() == pytest.approx([1.4, 1.3, 1.5])
+    assert [f.code for f in findings] == ["energy.forecast.pue_sub_meters"]
+    assert findings[0].data["meters"] == ["INC-B", "IT-R1", "IT-R2"]
+    # An incomplete sub-meter day does not cut the series: only top meters must be complete.
+    holed = {**values, "IT-R2": [400.0, NAN, 500.0]}
+    table = pa.Table.from_pandas(rollup_rows(meters, 3, holed), preserve_index=False)
+    series, _ = daily_pue_series(table, tree)
+    assert series.column("pue").to_pylist() == pytest.approx([1.4, 1.3, 1.5])
+    # A missing top meter day does.
+    holed = {**values, "IT": [1000.0, NAN, 1000.0]}
+    table = pa.Table.from_pandas(rollup_rows(meters, 3, holed), preserve_index=False)
+    series, _ = daily_pue_series(table, tree)
+    assert series.column("pue").to_pylist() == pytest.approx([1.5])
+
+
+def test_daily_pue_refuses_a_rollup_meter_outside_the_tree() -> None:
+    table = rollup_rows({"INC": ("incomer", "kWh"), "IT": ("it_input", "kWh")}, 2,
+                        {"INC": [1.0, 2.0], "IT": [1.0, 1.0]})  # fmt: skip
+    with pytest.raises(ForecastArgumentError, match="IT"):
+        daily_pue_series(
+            pa.Table.from_pandas(table, preserve_index=False), [TreeMeter("INC", "incomer")]
+        )
 
 
 def test_short_series_are_left_out_by_name() -> None:
