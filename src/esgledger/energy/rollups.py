@@ -318,7 +318,8 @@ def intervals(
         _register_meters(con, chosen)
         # every reading of the meter: the step, the runs and the spike statistics are the
         # meter's, and a counter's first interval needs the reading before the window
-        idx, ts, value = _read_sorted(con, files, "true")
+        low, high = _sql(chosen[0].meter), _sql(chosen[-1].meter)
+        idx, ts, value = _read_sorted(con, files, f"x.meter >= {low} AND x.meter <= {high}")
     finally:
         con.close()
     iv = kernel.intervals(idx, ts, value, _meter_arrays(chosen))
