@@ -9,6 +9,7 @@ Workspace: ``tests/_energy_proposals.py`` (two data centres, two metered days, w
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,6 @@ import pytest
 from _energy_proposals import PRICE, build
 from _web_support import DemoCopy, page_client
 from esgledger import audit
-from esgledger.energy.proposals import ProposalOptions, parse_capex, proposals_for_sites
 from esgledger.store import Workspace
 from esgledger.targets import service as targets
 
@@ -47,9 +47,16 @@ def office(built: DemoCopy) -> Iterator[Any]:
         yield client
 
 
-def _expected(root: Path, **options: Any) -> dict[str, Any]:
-    with Workspace.open(root) as ws:
-        return proposals_for_sites(ws, ["DC1"], ProposalOptions(**options)).to_json()
+def _cli_json(root: Path, *args: str) -> dict[str, Any]:
+    """``esgledger energy proposals ROOT ARGS --format json`` as JSON."""
+    from typer.testing import CliRunner
+
+    from esgledger.cli import app
+
+    done = CliRunner().invoke(app, ["energy", "proposals", str(root), *args, "--format", "json"])
+    assert done.exit_code == 0, done.output
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data
 
 
 class TestListProposals:
@@ -64,13 +71,11 @@ class TestListProposals:
         answer = office.get(LIST.format(site="DC1"), params=params)
         assert answer.status_code == 200, answer.text
         body = answer.json()
-        expected = _expected(
-            built.path,
-            price_per_kwh=PRICE,
-            capex=parse_capex(["ups_eco=50000:8"], "CNY"),
-            exclude=("setpoint",),
-        )
-        assert body == expected
+        printed = _cli_json(
+            built.path, "--site", "DC1", "--price-per-kwh", str(PRICE),
+            "--capex", "ups_eco=50000:8", "--exclude", "setpoint",
+        )  # fmt: skip
+        assert body == printed
         ids = [p["id"] for p in body["proposals"]]
         assert "energy.DC1.setpoint" not in ids
         assert [r["lever"] for r in body["refused"]] == ["setpoint"]
