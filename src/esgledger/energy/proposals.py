@@ -45,7 +45,7 @@ from esgledger.energy.whatif import (
     baseline_from_rollups,
     simulate,
 )
-from esgledger.errors import FactorNotFoundError, InputError, Issue, NotFoundError, shown
+from esgledger.errors import FactorNotFoundError, InputError, Issue, NotFoundError, quoted, shown
 from esgledger.i18n import Text
 from esgledger.ingest.ambition import measure_definition
 from esgledger.store.repository_targets import load_measures, save_measures
@@ -173,6 +173,12 @@ class Proposal:
     @property
     def name(self) -> Text:
         return Text(f"{self.whatif.name.en} at {self.site}", f"{self.site} {self.whatif.name.zh}")
+
+    @property
+    def adoptable(self) -> bool:
+        """Whether :func:`to_measure` accepts it: it avoids market-based emissions and has a
+        cost per tonne."""
+        return self.saved_t_co2e > 0 and self.cost_per_t is not None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -704,16 +710,14 @@ def parse_capex(values: Sequence[str] | None, currency: str) -> dict[str, Capex]
     for item in values or ():
         key, sep, rest = item.partition("=")
         amount, _, life = rest.partition(":")
+        wrong = f"capex {quoted(item)} is not lever=amount[:lifetime_yr] (e.g. free_cooling=2e6:15)"
         if not sep or not key.strip():
-            raise InputError(
-                f"capex {shown(item)} is not lever=amount[:lifetime_yr] (e.g. free_cooling=2e6:15)"
-            )
+            raise InputError(wrong)
         try:
-            out[key.strip()] = Capex(float(amount), currency.upper(), int(life or "10"))
+            number, years = float(amount), int(life or "10")
         except ValueError:
-            raise InputError(
-                f"capex {shown(item)} is not lever=amount[:lifetime_yr] (e.g. free_cooling=2e6:15)"
-            ) from None
+            raise InputError(wrong) from None
+        out[key.strip()] = Capex(number, currency.upper(), years)  # checks amount and life
     return out
 
 

@@ -435,7 +435,7 @@ def _proposal_rows(found: proposals.ProposalSet) -> tuple[ProposalRow, ...]:
             payback_yr=p.payback_yr,
             cost_per_t=p.cost_per_t,
             notes=tuple(n.text for n in p.notes),
-            adoptable=p.saved_t_co2e > 0 and p.cost_per_t is not None,
+            adoptable=p.adoptable,
         )
         for p in found.proposals
     )
