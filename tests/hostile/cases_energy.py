@@ -492,7 +492,7 @@ CASES: list[Case] = [
             ),
         ),
         kind="weather",
-        says="weather-latin1.csv",
+        says="weather-latin1.csv: not UTF-8 or GB18030 text, at byte",
     ),
     Case(
         "energy-weather-nul-in-site",
@@ -524,6 +524,12 @@ CASES: list[Case] = [
         weather(weather_row("12", "-Infinity", "")),
         kind="weather",
         says="weather.csv, row 2, column 'wet_bulb_c'",
+    ),
+    Case(
+        "energy-weather-1e999-dry-bulb",
+        weather(weather_row("1e999")),
+        kind="weather",
+        says="weather.csv, row 2, column 'dry_bulb_c': not a finite number",
     ),
     Case(
         "energy-weather-nan-humidity",
