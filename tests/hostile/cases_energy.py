@@ -1,10 +1,11 @@
-"""Hostile files for the energy importers (issue 14): meter trees and readings.
+"""Hostile files for the energy importers (issue 14): meter trees, readings and weather.
 
 The base workspace (``seed`` in ``tests/integration/test_hostile_corpus.py``) holds the meter
 tree of site ``DC-TJ``: ``TJ-IN`` (incomer, kWh counter, the boundary meter) and ``TJ-IT``
 (IT input, kWh interval meter under it), so a readings file can name real meters and get
-past the meter check to the rule under test. Every refused case must end in exit 2 with the
-file, row and column named, and write nothing (no batch, no meter, no lake file).
+past the meter check to the rule under test; a weather file names site ``DC-TJ`` (its
+time zone comes from those meters). Every refused case must end in exit 2 with the file, row
+and column named, and write nothing (no batch, no meter, no lake file).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from hostile._corpus import Case, bytes_file, text_file
 
 METER_HEADER = "meter,site,parent,role,unit,kind,multiplier"
 READING_HEADER = "meter,timestamp,value"
+WEATHER_HEADER = "site,timestamp,dry_bulb_c,wet_bulb_c,relative_humidity_pct"
 
 
 def meters(*rows: str, name: str = "meters.csv") -> Callable[[Path], Path]:
@@ -45,6 +47,51 @@ def meter_row(
     multiplier: str = "1",
 ) -> str:
     return ",".join([meter, site, parent, role, unit, kind, multiplier])
+
+
+def weather(*rows: str, name: str = "weather.csv") -> Callable[[Path], Path]:
+    """A weather CSV with the standard header and ``rows`` (written as given)."""
+    return text_file(name, "\n".join([WEATHER_HEADER, *rows]) + "\n")
+
+
+def weather_row(
+    dry: str = "12.5",
+    wet: str = "",
+    rh: str = "60",
+    *,
+    site: str = "DC-TJ",
+    ts: str = "2024-01-01T01:00:00+08:00",
+) -> str:
+    return ",".join([site, ts, dry, wet, rh])
+
+
+def _weather_long_line(folder: Path) -> Path:
+    """A weather file whose one dry bulb is a line of 10 MB."""
+    path = folder / "weather-long-line.csv"
+    path.write_text(f"{WEATHER_HEADER}\nDC-TJ,2024-01-01T01:00:00+08:00,{'1' * 10_000_000},,60\n")
+    return path
+
+
+def _weather_xlsx(name: str, rows: list[list[object]]) -> Callable[[Path], Path]:
+    """A weather workbook (English headers) with ``rows`` typed into its first sheet."""
+
+    def build(folder: Path) -> Path:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.append(WEATHER_HEADER.split(","))
+        for row in rows:
+            sheet.append(row)
+        path = folder / name
+        book.save(path)
+        return path
+
+    return build
+
+
+_GB18030_WEATHER = "站点,时间,干球温度,相对湿度\nDC-TJ,2024-01-01T01:00:00+08:00,１２.５,60\n"
 
 
 def parquet_readings(name: str, columns: Callable[[], dict[str, object]]) -> Callable[[Path], Path]:
@@ -380,5 +427,188 @@ CASES: list[Case] = [
         parquet_readings("int-ts.parquet", _integer_timestamps),
         kind="readings",
         says="row 1, column 'timestamp': not a timestamp",
+    ),
+    # -- weather: the control case, then each rule
+    Case("energy-weather-valid-file-lands", weather(weather_row()), kind="weather", expect=0),
+    Case(
+        "energy-weather-wet-bulb-given-lands",
+        weather(weather_row("12.5", "10", "")),
+        kind="weather",
+        expect=0,
+    ),
+    Case("energy-weather-empty-file", text_file("weather.csv", ""), kind="weather", says="empty"),
+    Case("energy-weather-header-only", weather(), kind="weather", says="no data rows"),
+    Case(
+        "energy-weather-wrong-header",
+        text_file("weather.csv", "place,when,temp\nDC-TJ,2024-01-01,1\n"),
+        kind="weather",
+        says="weather.csv, row 1, column 'dry_bulb_c': required column is missing",
+    ),
+    # formulas: in a number column refused, in the site column an unknown site
+    Case(
+        "energy-weather-formula-dry-bulb",
+        weather(weather_row("=1+2")),
+        kind="weather",
+        says="weather.csv, row 2, column 'dry_bulb_c': not a number",
+    ),
+    Case(
+        "energy-weather-formula-site",
+        weather(weather_row(site='=HYPERLINK("http://evil.example";"x")')),
+        kind="weather",
+        says="weather.csv, row 2, column 'site': unknown site",
+    ),
+    Case(
+        "energy-weather-xlsx-formula-cell",
+        _weather_xlsx(
+            "weather-formula.xlsx", [["DC-TJ", "2024-01-01T01:00:00+08:00", "=A1*2", None, 60]]
+        ),
+        kind="weather",
+        says="cell C2 holds a formula without a saved value",
+    ),
+    # sizes
+    Case("energy-weather-10mb-line", _weather_long_line, kind="weather", says="longer than"),
+    Case(
+        "energy-weather-10000-char-site",
+        weather(weather_row(site="S" * 10_000)),
+        kind="weather",
+        says="weather.csv, row 2, column 'site': unknown site",
+    ),
+    # encodings
+    # GB18030 with Chinese headers and a full-width dry bulb: the weather importer reads
+    # numbers by the common grammar (values_guard.parse_number: full-width digits are
+    # digits), so it lands; the readings importer refuses the same cell (case above)
+    Case(
+        "energy-weather-gb18030-fullwidth-number-lands",
+        bytes_file("weather-gb.csv", _GB18030_WEATHER.encode("gb18030")),
+        kind="weather",
+        expect=0,
+    ),
+    Case(
+        "energy-weather-latin1-bytes",
+        bytes_file(
+            "weather-latin1.csv",
+            (WEATHER_HEADER + "\nDC-TJ\xe9\xff,2024-01-01T01:00:00+08:00,12,,60\n").encode(
+                "latin-1"
+            ),
+        ),
+        kind="weather",
+        says="weather-latin1.csv: not UTF-8 or GB18030 text, at byte",
+    ),
+    Case(
+        "energy-weather-nul-in-site",
+        weather(weather_row(site="DC-TJ\x00")),
+        kind="weather",
+        says="NUL byte",
+    ),
+    Case(
+        "energy-weather-control-char-in-site",
+        weather(weather_row(site="DC\x1bTJ")),
+        kind="weather",
+        says="control characters",
+    ),
+    # NaN and infinities
+    Case(
+        "energy-weather-nan-dry-bulb",
+        weather(weather_row("NaN")),
+        kind="weather",
+        says="weather.csv, row 2, column 'dry_bulb_c'",
+    ),
+    Case(
+        "energy-weather-inf-dry-bulb",
+        weather(weather_row("inf")),
+        kind="weather",
+        says="weather.csv, row 2, column 'dry_bulb_c'",
+    ),
+    Case(
+        "energy-weather-minus-infinity-wet-bulb",
+        weather(weather_row("12", "-Infinity", "")),
+        kind="weather",
+        says="weather.csv, row 2, column 'wet_bulb_c'",
+    ),
+    Case(
+        "energy-weather-1e999-dry-bulb",
+        weather(weather_row("1e999")),
+        kind="weather",
+        says="weather.csv, row 2, column 'dry_bulb_c': not a finite number",
+    ),
+    Case(
+        "energy-weather-nan-humidity",
+        weather(weather_row(rh="nan")),
+        kind="weather",
+        says="weather.csv, row 2, column 'relative_humidity_pct'",
+    ),
+    Case(
+        "energy-weather-1e999-humidity",
+        weather(weather_row(rh="1e999")),
+        kind="weather",
+        says="weather.csv, row 2, column 'relative_humidity_pct'",
+    ),
+    # absurd values
+    Case(
+        "energy-weather-dry-bulb-above-60",
+        weather(weather_row("75")),
+        kind="weather",
+        says="weather.csv, row 2, column 'dry_bulb_c'",
+    ),
+    Case(
+        "energy-weather-dry-bulb-in-kelvin",
+        weather(weather_row("285.65")),
+        kind="weather",
+        says="weather.csv, row 2, column 'dry_bulb_c'",
+    ),
+    Case(
+        "energy-weather-dry-bulb-below-minus-90",
+        weather(weather_row("-273.15")),
+        kind="weather",
+        says="weather.csv, row 2, column 'dry_bulb_c'",
+    ),
+    Case(
+        "energy-weather-wet-bulb-above-dry-bulb",
+        weather(weather_row("12", "15", "")),
+        kind="weather",
+        says="weather.csv, row 2, column 'wet_bulb_c'",
+    ),
+    Case(
+        "energy-weather-humidity-above-100",
+        weather(weather_row(rh="140")),
+        kind="weather",
+        says="weather.csv, row 2, column 'relative_humidity_pct'",
+    ),
+    Case(
+        "energy-weather-negative-humidity",
+        weather(weather_row(rh="-5")),
+        kind="weather",
+        says="weather.csv, row 2, column 'relative_humidity_pct'",
+    ),
+    Case(
+        "energy-weather-humidity-as-fraction-of-1e300",
+        weather(weather_row(rh="1e300")),
+        kind="weather",
+        says="weather.csv, row 2, column 'relative_humidity_pct'",
+    ),
+    # time and keys
+    Case(
+        "energy-weather-february-30",
+        weather(weather_row(ts="2024-02-30T01:00:00+08:00")),
+        kind="weather",
+        says="weather.csv, row 2, column 'timestamp'",
+    ),
+    Case(
+        "energy-weather-year-99999",
+        weather(weather_row(ts="99999-01-01T00:00:00+08:00")),
+        kind="weather",
+        says="weather.csv, row 2, column 'timestamp'",
+    ),
+    Case(
+        "energy-weather-same-instant-twice",
+        weather(weather_row(), weather_row("13")),
+        kind="weather",
+        says="weather.csv, row 3, column 'timestamp'",
+    ),
+    Case(
+        "energy-weather-unknown-site",
+        weather(weather_row(site="DC-NOPE")),
+        kind="weather",
+        says="weather.csv, row 2, column 'site': unknown site 'DC-NOPE': it is not imported",
     ),
 ]

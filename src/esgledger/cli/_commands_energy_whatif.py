@@ -102,24 +102,6 @@ def _params(values: Sequence[str] | None) -> dict[str, str]:
     return out
 
 
-def _capex(values: Sequence[str] | None, currency: str) -> dict[str, Any]:
-    from esgledger.energy.proposals import Capex
-
-    out: dict[str, Capex] = {}
-    for item in values or ():
-        key, sep, rest = item.partition("=")
-        amount, _, life = rest.partition(":")
-        try:
-            out[key.strip()] = Capex(float(amount), currency, int(life or "10"))
-        except ValueError:
-            raise InputError(
-                f"--capex {item!r} is not lever=amount[:lifetime_yr] (e.g. free_cooling=2e6:15)"
-            ) from None
-        if not sep:
-            raise InputError(f"--capex {item!r} is not lever=amount[:lifetime_yr]")
-    return out
-
-
 def _number(value: Any, decimals: int) -> str:
     if value is None:
         return "-"
@@ -236,55 +218,6 @@ def _print_proposals(data: dict[str, Any], zh: bool) -> None:
     out.print(data["not_additive"]["zh-CN" if zh else "en"], markup=False)
 
 
-def _site_proposals(
-    ws: Any,
-    sites: Sequence[str],
-    period: str | None,
-    prices: Any,
-    capex: dict[str, Any],
-    double_conversion: bool,
-    exclude: Sequence[str] | None,
-    extra: Sequence[Any],
-) -> Any:
-    from esgledger.energy.proposals import (
-        DEFAULT_LEVERS,
-        Constraints,
-        ProposalSet,
-        rank_proposals,
-        site_proposals,
-    )
-    from esgledger.energy.whatif import LEVERS
-
-    constraints = Constraints(
-        requires_double_conversion=double_conversion, excluded_levers=tuple(exclude or ())
-    )
-    proposals: list[Any] = []
-    refused: list[Any] = []
-    for site in sites:
-        levers = [LEVERS[k]() for k in DEFAULT_LEVERS] + list(extra)
-        found = site_proposals(
-            ws, site, period, prices=prices, levers=levers, capex=capex, constraints=constraints
-        )
-        proposals += found.proposals
-        refused += found.refused
-    return ProposalSet(rank_proposals(proposals), tuple(refused))
-
-
-def _extra_levers(
-    pv_kwp: float | None, lat: float | None, lon: float | None, green_mwh: float | None
-) -> list[Any]:
-    from esgledger.energy.whatif import GreenPower, OnsitePv
-
-    extra: list[Any] = []
-    if pv_kwp is not None:
-        if lat is None or lon is None:
-            raise InputError("--pv-kwp needs --latitude and --longitude of the site")
-        extra.append(OnsitePv(capacity_kwp=pv_kwp, latitude=lat, longitude=lon))
-    if green_mwh is not None:
-        extra.append(GreenPower(mwh_per_yr=green_mwh))
-    return extra
-
-
 def _sites(ws: Any, site: str | None) -> list[str]:
     if site is not None:
         return [site]
@@ -368,21 +301,23 @@ def register(app: typer.Typer) -> None:
         lang: LangOption = Lang.en,
     ) -> None:
         """Rank the levers by t CO2e/yr and payback (advisory only, never actuation)."""
-        from esgledger.energy.whatif import Prices
+        from esgledger.energy.proposals import ProposalOptions, parse_capex, proposals_for_sites
         from esgledger.store import Workspace
 
         with _errors(), Workspace.open(workspace) as ws:
-            prices = Prices(price_per_kwh, currency.upper())
-            found = _site_proposals(
-                ws,
-                _sites(ws, site),
-                period,
-                prices,
-                _capex(capex, currency.upper()),
-                double_conversion,
-                exclude,
-                _extra_levers(pv_kwp, latitude, longitude, green_mwh),
+            options = ProposalOptions(
+                price_per_kwh=price_per_kwh,
+                currency=currency.upper(),
+                period=period,
+                capex=parse_capex(capex, currency),
+                double_conversion=double_conversion,
+                exclude=tuple(exclude or ()),
+                pv_kwp=pv_kwp,
+                latitude=latitude,
+                longitude=longitude,
+                green_mwh=green_mwh,
             )
+            found = proposals_for_sites(ws, _sites(ws, site), options)
         data = found.to_json()
         if output is Format.json:
             _json(data)
@@ -411,8 +346,12 @@ def register(app: typer.Typer) -> None:
         lang: LangOption = Lang.en,
     ) -> None:
         """Store chosen proposals as abatement measures (plan and MACC include them)."""
-        from esgledger.energy.proposals import adopt
-        from esgledger.energy.whatif import Prices
+        from esgledger.energy.proposals import (
+            ProposalOptions,
+            adopt,
+            parse_capex,
+            proposals_for_sites,
+        )
         from esgledger.store import Workspace
 
         sites = sorted({i.split(".")[1] for i in proposal_ids if i.count(".") >= 2})
@@ -422,17 +361,18 @@ def register(app: typer.Typer) -> None:
                     f"{', '.join(proposal_ids)}: proposal ids look like energy.<site>.<lever>; "
                     "list them with 'esgledger energy proposals'"
                 )
-            prices = Prices(price_per_kwh, currency.upper())
-            found = _site_proposals(
-                ws,
-                sites,
-                period,
-                prices,
-                _capex(capex, currency.upper()),
-                double_conversion,
-                None,
-                _extra_levers(pv_kwp, latitude, longitude, green_mwh),
+            options = ProposalOptions(
+                price_per_kwh=price_per_kwh,
+                currency=currency.upper(),
+                period=period,
+                capex=parse_capex(capex, currency),
+                double_conversion=double_conversion,
+                pv_kwp=pv_kwp,
+                latitude=latitude,
+                longitude=longitude,
+                green_mwh=green_mwh,
             )
+            found = proposals_for_sites(ws, sites, options)
             done = adopt(
                 ws,
                 proposal_ids,

@@ -30,6 +30,9 @@ class TemplateKind(StrEnum):
     fx = "fx"
     instruments = "instruments"
     metric_values = "metric-values"
+    meters = "meters"
+    readings = "readings"
+    weather = "weather"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -50,7 +53,8 @@ def template(
             help="Workspace whose entities, sites, activity types and reporting year fill the "
             "drop-down lists and date checks (required for activities; for instruments, the "
             "entities and sites they can be retired for; for metric-values, the entities, "
-            "company metrics and reporting year of the collection campaign)."
+            "company metrics and reporting year of the collection campaign; for meters and "
+            "weather, the sites; for readings, the meters)."
         ),
     ] = None,
     lang: Annotated[

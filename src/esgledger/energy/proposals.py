@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from esgledger import audit
 from esgledger.access.policy import require
 from esgledger.access.principal import Principal
+from esgledger.energy import service
 from esgledger.energy.findings import Finding
 from esgledger.energy.grid import SiteGridFactor, site_grid_factor
 from esgledger.energy.meters import load_meters
@@ -36,14 +37,16 @@ from esgledger.energy.rollups import rollup
 from esgledger.energy.whatif import (
     LEVERS,
     BaselineYear,
+    GreenPower,
     GridFactor,
     Lever,
+    OnsitePv,
     Prices,
     WhatIf,
     baseline_from_rollups,
     simulate,
 )
-from esgledger.errors import FactorNotFoundError, InputError, Issue
+from esgledger.errors import FactorNotFoundError, InputError, Issue, NotFoundError, quoted, shown
 from esgledger.i18n import Text
 from esgledger.ingest.ambition import measure_definition
 from esgledger.store.repository_targets import load_measures, save_measures
@@ -61,17 +64,23 @@ __all__ = [
     "Capex",
     "Constraints",
     "Proposal",
+    "ProposalOptions",
     "ProposalSet",
     "Refusal",
     "adopt",
+    "adopt_site_proposals",
     "annualised",
     "default_capex",
+    "extra_levers",
+    "parse_capex",
+    "proposals_for_sites",
     "propose",
     "rank_proposals",
     "site_baseline",
     "site_grid_factors",
     "site_period",
     "site_proposals",
+    "site_proposals_view",
     "to_measure",
 ]
 
@@ -165,6 +174,12 @@ class Proposal:
     @property
     def name(self) -> Text:
         return Text(f"{self.whatif.name.en} at {self.site}", f"{self.site} {self.whatif.name.zh}")
+
+    @property
+    def adoptable(self) -> bool:
+        """Whether :func:`to_measure` accepts it: it avoids market-based emissions and has a
+        cost per tonne."""
+        return self.saved_t_co2e > 0 and self.cost_per_t is not None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -640,4 +655,181 @@ def site_proposals(
         prices=prices,
         capex={**default_capex(chosen, prices.currency), **(capex or {})},
         constraints=constraints,
+    )
+
+
+# ---- one entry for every face ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalOptions:
+    """What the caller sets for a set of proposals: the options of ``esgledger energy
+    proposals|adopt``, of ``GET /api/v1/energy/sites/{site}/proposals`` and of the adopt
+    route's body.
+
+    Attributes
+    ----------
+    price_per_kwh
+        [currency / kWh] grid electricity price.
+    currency
+        ISO 4217 code of the price and the capex.
+    period
+        Baseline period text (``2024``, ``2024-03``, ``2024-01-01:2024-06-30``); None = the
+        workspace's reporting year.
+    capex
+        Lever key → :class:`Capex` (in ``currency``); levers not named get
+        :func:`default_capex`.
+    double_conversion
+        The site's tier requires double-conversion UPS (eco-mode refused).
+    exclude
+        Lever keys ruled out by the operator.
+    pv_kwp
+        [kWp] rooftop PV to assess (needs ``latitude`` and ``longitude`` [degrees]).
+    green_mwh
+        [MWh / yr] green power to assess.
+    """
+
+    price_per_kwh: float
+    currency: str = "CNY"
+    period: str | None = None
+    capex: Mapping[str, Capex] = field(default_factory=dict)
+    double_conversion: bool = False
+    exclude: tuple[str, ...] = ()
+    pv_kwp: float | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    green_mwh: float | None = None
+
+    @property
+    def prices(self) -> Prices:
+        return Prices(self.price_per_kwh, self.currency.upper())
+
+
+def parse_capex(values: Sequence[str] | None, currency: str) -> dict[str, Capex]:
+    """``lever=amount[:lifetime_yr]`` texts (the CLI's ``--capex``, the API's ``capex``
+    query parameter) as :class:`Capex` in ``currency`` (lifetime 10 yr when not given).
+
+    >>> parse_capex(["free_cooling=2e6:15"], "CNY")["free_cooling"].lifetime_yr
+    15
+    """
+    out: dict[str, Capex] = {}
+    for item in values or ():
+        key, sep, rest = item.partition("=")
+        amount, _, life = rest.partition(":")
+        wrong = f"capex {quoted(item)} is not lever=amount[:lifetime_yr] (e.g. free_cooling=2e6:15)"
+        if not sep or not key.strip():
+            raise InputError(wrong)
+        try:
+            number, years = float(amount), int(life or "10")
+        except ValueError:
+            raise InputError(wrong) from None
+        out[key.strip()] = Capex(number, currency.upper(), years)  # checks amount and life
+    return out
+
+
+def extra_levers(options: ProposalOptions) -> list[Lever]:
+    """The levers that need their size: rooftop PV (``pv_kwp`` at ``latitude``,
+    ``longitude``) and green power (``green_mwh``), when asked for."""
+    extra: list[Lever] = []
+    if options.pv_kwp is not None:
+        if options.latitude is None or options.longitude is None:
+            raise InputError("PV (pv_kwp) needs the latitude and longitude of the site")
+        extra.append(
+            OnsitePv(
+                capacity_kwp=options.pv_kwp,
+                latitude=options.latitude,
+                longitude=options.longitude,
+            )
+        )
+    if options.green_mwh is not None:
+        extra.append(GreenPower(mwh_per_yr=options.green_mwh))
+    return extra
+
+
+def proposals_for_sites(
+    workspace: Workspace, sites: Sequence[str], options: ProposalOptions
+) -> ProposalSet:
+    """:func:`site_proposals` for each of ``sites`` with ``options`` (the default levers and
+    those :func:`extra_levers` asks for), ranked together (no scope check: the CLI acts as
+    the local administrator; the API and pages go through :func:`site_proposals_view`)."""
+    prices = options.prices
+    constraints = Constraints(
+        requires_double_conversion=options.double_conversion,
+        excluded_levers=tuple(options.exclude),
+    )
+    extra = extra_levers(options)
+    found: list[Proposal] = []
+    refused: list[Refusal] = []
+    for site in sites:
+        levers = [LEVERS[k]() for k in DEFAULT_LEVERS] + extra
+        one = site_proposals(
+            workspace,
+            site,
+            options.period,
+            prices=prices,
+            levers=levers,
+            capex=options.capex,
+            constraints=constraints,
+        )
+        found += one.proposals
+        refused += one.refused
+    return ProposalSet(rank_proposals(found), tuple(refused))
+
+
+def site_proposals_view(
+    workspace: Workspace, principal: Principal, site: str, options: ProposalOptions
+) -> ProposalSet:
+    """The ranked proposals of one metered site in ``principal``'s scope (``energy:read``).
+
+    Raises
+    ------
+    NotFoundError
+        A site without meters or out of scope (the same answer).
+    InputError
+        Options or data that do not allow a what-if (the issue names the column).
+    """
+    service.require_site(workspace, principal, site)
+    return proposals_for_sites(workspace, [site], options)
+
+
+def adopt_site_proposals(
+    workspace: Workspace,
+    principal: Principal,
+    site: str,
+    proposal_ids: Sequence[str],
+    options: ProposalOptions,
+    *,
+    start_year: int,
+    ramp_years: int = 0,
+) -> Adoption:
+    """Recompute the proposals of ``site`` with ``options`` and :func:`adopt` the chosen
+    ones (``energy:plan``; the site in scope).
+
+    Raises
+    ------
+    AccessDeniedError
+        ``principal`` may not plan.
+    NotFoundError
+        The site is not a metered site in scope, or it has no proposal of that id with these
+        options.
+    InputError
+        As :func:`adopt`.
+    """
+    require(principal, PLAN_ACTION)
+    service.require_site(workspace, principal, site)
+    found = proposals_for_sites(workspace, [site], options)
+    known = {p.id for p in found.proposals}
+    for chosen in proposal_ids:
+        if chosen not in known:
+            raise NotFoundError(
+                f"no proposal {shown(chosen)} at site {shown(site)} "
+                f"(proposed: {', '.join(sorted(known)) or 'none'})"
+            )
+    return adopt(
+        workspace,
+        proposal_ids,
+        principal,
+        proposals=found,
+        start_year=start_year,
+        ramp_years=ramp_years,
     )

@@ -61,7 +61,7 @@ import pyarrow.parquet as pq
 from esgledger.energy.meters import site_timezone
 from esgledger.energy.periods import Period
 from esgledger.energy.psychrometrics import stull_in_range, wet_bulb_stull
-from esgledger.errors import EsgledgerError, InputError, Issue, WorkspaceError
+from esgledger.errors import EsgledgerError, InputError, Issue, WorkspaceError, quoted, shown
 from esgledger.ingest import ImportResult
 from esgledger.ingest.batches import (
     LIVE_STATUSES,
@@ -308,7 +308,13 @@ def _numbers(raw: RawTable, name: str, issues: _Issues) -> tuple[FloatArray, Boo
         except NumberError as exc:
             bad[index] = True
             issues.add(raw.first_row + int(index), name, cell, str(exc), _NUMBER_FIX)
-    bad |= ~np.isfinite(values) & ~np.isnan(values)
+    # a plain number beyond float64 (1e999) reads as an infinity: refused with its cell
+    overflow = ~bad & np.isinf(values)
+    for index in np.nonzero(overflow)[0].tolist():
+        issues.add(raw.first_row + int(index), name, text[int(index)].as_py(),
+                   "not a finite number", _NUMBER_FIX)  # fmt: skip
+    bad |= overflow
+    values = np.where(bad, np.nan, values)
     return values, bad
 
 
@@ -434,7 +440,9 @@ def _validate(raw: RawTable, known_sites: Sequence[str], timezone_of: Any) -> pa
                 else _did_you_mean(site, sorted(known))
                 + "name an imported site (import it first with --kind sites)"
             )
-            issues.add(row, "site", site, f"unknown site {site!r}: it is not imported", fix)
+            # the site as a message may show it: a 10,000-character cell stays one short line
+            issues.add(row, "site", site, f"unknown site {quoted(site, 40)}: it is not imported",
+                       fix)  # fmt: skip
             sites[index] = None
             continue
         if site not in zones:
@@ -443,7 +451,8 @@ def _validate(raw: RawTable, known_sites: Sequence[str], timezone_of: Any) -> pa
             except (EsgledgerError, ZoneInfoNotFoundError, LookupError, ValueError) as exc:
                 zones[site] = None
                 issues.add(row, "site", site,
-                           f"the time zone of site {site!r} is not known ({exc})",
+                           f"the time zone of site {quoted(site, 40)} is not known "
+                           f"({shown(str(exc), 120)})",
                            "import the site's meters with their timezone first")  # fmt: skip
         if zones[site] is None:
             sites[index] = None

@@ -1,7 +1,9 @@
 """Excel templates for the people who send data: activity data, entities, sites, activity
-types, factors, exchange rates, green-power instruments and disclosure metric values.
+types, factors, exchange rates, green-power instruments, disclosure metric values, and the
+energy platform's meters, readings and weather.
 
-数据填报模板：活动数据、主体、站点、活动类型、排放因子、汇率、环境权益工具、披露指标数值（Excel）。
+数据填报模板：活动数据、主体、站点、活动类型、排放因子、汇率、环境权益工具、披露指标数值，
+以及能源平台的计量表、读数与气象数据（Excel）。
 
 :func:`write_template` writes one XLSX workbook per kind of input file, in English or Chinese
 (zh-CN). The workbook has three sheets:
@@ -41,6 +43,14 @@ the workspace, and checks years and dates against the reporting year and the
 :data:`esgledger.ingest.metrics.EARLIER_YEARS` years before it. A fourth sheet (**metrics /
 指标说明**) lists every offered metric with its titles in both languages, type, unit and
 description, since a drop-down can only show the code the importer needs.
+
+The meters template offers the workspace's sites, the meter roles of
+:data:`esgledger.energy.roles.ROLES`, the reading kinds (``counter``, ``interval``), the IANA
+time zones, fuels and timestamp marks as closed lists (codes, in both languages: the importer
+reads codes), the usual units as an open one, and parents from its own meter column; the
+readings template the workspace's meters; the weather template the sites and the
+temperature range (:data:`esgledger.energy.weather.TEMPERATURE_RANGE_C`) and relative humidity
+(0-100 %) the importer enforces. Timestamps are typed as text (ISO 8601 with the UTC offset).
 """
 
 from __future__ import annotations
@@ -91,6 +101,9 @@ TEMPLATE_KINDS: tuple[str, ...] = (
     "fx",
     "instruments",
     "metric-values",
+    "meters",
+    "readings",
+    "weather",
 )
 #: Template languages.
 LANGUAGES: tuple[str, ...] = ("en", "zh-CN")
@@ -104,6 +117,9 @@ _SHEETS: dict[str, tuple[str, str]] = {
     "fx": ("fx", "汇率"),
     "instruments": ("instruments", "环境权益工具"),
     "metric-values": ("metric-values", "指标数值"),
+    "meters": ("meters", "计量表"),
+    "readings": ("readings", "读数"),
+    "weather": ("weather", "气象"),
 }
 _README = ("README", "说明")
 _METRICS_SHEET = ("metrics", "指标说明")
@@ -523,11 +539,95 @@ def _plan(kind: str, lang: str, workspace: Workspace | None) -> _Plan:
         ]
     elif kind == "metric-values":
         _plan_metric_values(plan, lang, workspace, entities)
+    elif kind in ("meters", "readings", "weather"):
+        _plan_telemetry(plan, kind, lang, workspace, sites)
     else:
         raise ValueError(
             f"unknown template kind {kind!r}; choose one of {', '.join(TEMPLATE_KINDS)}"
         )
     return plan
+
+
+#: Units a meter is read in (``meter_columns.csv``: energy, volume or power); others that fit
+#: one of those dimensions are accepted too, so the list is not strict.
+_METER_UNITS = ("kWh", "MWh", "GJ", "m3", "L", "kW", "MW")
+
+
+def _meter_codes(workspace: Workspace | None) -> list[str]:
+    if workspace is None:
+        return []
+    from esgledger.store.repository_energy import load_meters
+
+    with workspace.session() as session:
+        return [str(m["meter"]) for m in load_meters(session)]
+
+
+def _plan_telemetry(
+    plan: _Plan, kind: str, lang: str, workspace: Workspace | None, sites: Sequence[str]
+) -> None:
+    """The meters, readings and weather templates (``docs/energy/telemetry.md``): the
+    workspace's sites (and, for readings, meters) as lists; roles, reading kinds, fuels and
+    timestamp marks as the importer accepts them (codes, as the importer reads them in
+    either language); the number rules the importer applies."""
+    import zoneinfo
+
+    from esgledger.energy.roles import ROLES
+    from esgledger.energy.weather import TEMPERATURE_RANGE_C
+
+    def add(column: str, values: Sequence[str], *, strict: bool = True) -> None:
+        if values:
+            plan.lists[column] = TemplateList(column, tuple(values), strict)
+
+    if kind == "meters":
+        site = sites[0] if sites else "DC-GD"
+        add("site", sites)
+        plan.self_lists["parent"] = "meter"
+        add("role", ROLES)
+        add("unit", _METER_UNITS, strict=False)
+        add("kind", ("counter", "interval"))
+        add("timezone", sorted(zoneinfo.available_timezones()))
+        add("fuel", ("diesel", "natural_gas"))
+        add("timestamp_marks", ("end", "start"))
+        positive = _NumberRule("decimal", "greaterThan", "0", None, ("> 0", "> 0"))
+        plan.numbers["multiplier"] = positive
+        plan.numbers["rollover"] = positive
+        plan.example = [
+            {"meter": f"{site}-INC", "site": site, "role": "incomer", "unit": "kWh",
+             "kind": "counter", "rollover": 1_000_000, "timezone": "Asia/Shanghai",
+             "name": "Main incomer", "name_zh": "市电总进线"},
+            {"meter": f"{site}-IT", "site": site, "parent": f"{site}-INC", "role": "it_input",
+             "unit": "kWh", "kind": "interval", "timezone": "Asia/Shanghai",
+             "name": "IT load", "name_zh": "IT 负荷"},
+        ]  # fmt: skip
+    elif kind == "readings":
+        meters = _meter_codes(workspace)
+        add("meter", meters)
+        plan.numbers["value"] = _NumberRule(
+            "decimal", "between", "-1E+15", "1E+15", ("a number", "数字")
+        )
+        meter = meters[0] if meters else "DC-GD-INC"
+        plan.example = [
+            {"meter": meter, "timestamp": "2024-01-01T00:15:00+08:00", "value": 104520.5},
+            {"meter": meter, "timestamp": "2024-01-01T00:30:00+08:00", "value": 104645.0},
+        ]
+    else:  # weather
+        low, high = (f"{v:g}" for v in TEMPERATURE_RANGE_C)
+        add("site", sites)
+        temperature = _NumberRule(
+            "decimal", "between", low, high, (f"{low} to {high} °C", f"{low} 至 {high} °C")
+        )
+        plan.numbers["dry_bulb_c"] = temperature
+        plan.numbers["wet_bulb_c"] = temperature
+        plan.numbers["relative_humidity_pct"] = _NumberRule(
+            "decimal", "between", "0", "100", ("0-100 (%)", "0-100（%）")
+        )
+        site = sites[0] if sites else "DC-GD"
+        plan.example = [
+            {"site": site, "timestamp": "2024-07-01T14:00:00+08:00", "dry_bulb_c": 33.5,
+             "relative_humidity_pct": 62},
+            {"site": site, "timestamp": "2024-07-01T15:00:00+08:00", "dry_bulb_c": 33.1,
+             "wet_bulb_c": 27.4},
+        ]  # fmt: skip
 
 
 def _plan_metric_values(

@@ -118,6 +118,9 @@ PATH_VALUES: dict[str, PathValue] = {
     "batch_id": lambda ctx, call: ctx.batches[call.in_scope],
     # a metered site of BUA (in scope) or of BUB (_meter_sites)
     "site": lambda ctx, call: "SA" if call.in_scope else "SB",
+    # a lever of that site (its proposals need an IT meter: the routes answer 422 here, after
+    # the role and the site's scope were checked, see ALLOWED_STATUSES)
+    "proposal_id": lambda ctx, call: f"energy.{'SA' if call.in_scope else 'SB'}.free_cooling",
 }
 
 RequestKwargs = Callable[[Context, Call], dict[str, Any]]
@@ -157,6 +160,8 @@ REQUESTS: dict[str, RequestKwargs] = {
         "files": {"file": ("corrected.csv", _february(call.in_scope, 8), "text/csv")},
         "data": {"reason": "matrix"},
     },
+    "energy-site_proposals": lambda ctx, call: {"params": {"price_per_kwh": 0.8}},
+    "energy-adopt_proposal": lambda ctx, call: {"json": {"start_year": 2025, "price_per_kwh": 0.8}},
     "jobs-import": lambda ctx, call: {
         "files": {"file": ("entities.csv", b"entity,name,country\nNEW,New,CN\n", "text/csv")},
         "data": {"kind": "entities"},
@@ -178,6 +183,9 @@ ALLOWED_STATUSES: dict[str, frozenset[int]] = {
     "tasks-accept_flag": frozenset({404, 409}),  # no such flag (PATH_VALUES)
     "batches-withdraw": frozenset({409}),  # withdrawn by an earlier call
     "batches-supersede": _STATEFUL,
+    # SA and SB meter an incomer only: no what-if without an IT meter (the request's content)
+    "energy-site_proposals": frozenset({422}),
+    "energy-adopt_proposal": frozenset({422}),
 }
 
 

@@ -11,7 +11,10 @@ from _energy_whatif import FACTOR, PRICES, baseline
 from esgledger.energy.proposals import (
     Capex,
     Constraints,
+    ProposalOptions,
     annualised,
+    extra_levers,
+    parse_capex,
     propose,
     to_measure,
 )
@@ -122,3 +125,62 @@ def test_annualised_capex_is_the_capital_recovery_annuity() -> None:
     # 1,000 over 10 yr at 6 %: 1,000 × 0.06 / (1 − 1.06^−10) = 135.868 (annuity tables).
     assert annualised(1000.0, 10, 0.06) == pytest.approx(135.868, abs=1e-3)
     assert annualised(1000.0, 4, 0.0) == 250.0
+
+
+def test_adoptable_is_exactly_what_to_measure_accepts() -> None:
+    capex = {"cooling_cut": Capex(1_000_000.0, "CNY", 5)}
+    result = propose(baseline(), LEVERS, location=FACTOR, market=None, prices=PRICES, capex=capex)
+    by_lever = {p.lever: p for p in result.proposals}
+    # cooling cut: a reduction and a cost per tonne; UPS eco: no capex given, so no cost per
+    # tonne; heat reuse: no reduction
+    assert [k for k, p in by_lever.items() if p.adoptable] == ["cooling_cut"]
+    for proposal in result.proposals:
+        if proposal.adoptable:
+            to_measure(proposal, start_year=2026)
+        else:
+            with pytest.raises(InputError):
+                to_measure(proposal, start_year=2026)
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (["free_cooling=2e6:15"], {"free_cooling": (2_000_000.0, 15)}),
+        (["ups_eco=50000"], {"ups_eco": (50_000.0, 10)}),  # the documented default life
+        ([" setpoint = 300000:5"], {"setpoint": (300_000.0, 5)}),
+    ],
+)
+def test_capex_texts_read_as_lever_amount_and_life(
+    texts: list[str], expected: dict[str, tuple[float, int]]
+) -> None:
+    parsed = parse_capex(texts, "cny")
+    assert {k: (c.capex, c.lifetime_yr) for k, c in parsed.items()} == expected
+    assert {c.currency for c in parsed.values()} == {"CNY"}
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("free_cooling", "is not lever=amount"),
+        ("=5", "is not lever=amount"),
+        ("free_cooling=lots", "is not lever=amount"),
+        ("free_cooling=1e6:0", "at least 1 year"),
+        ("free_cooling=-5", "finite amount"),
+        ("free_cooling=nan", "finite amount"),
+    ],
+)
+def test_bad_capex_texts_are_refused_naming_the_text(text: str, match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        parse_capex([text], "CNY")
+
+
+def test_pv_needs_its_position_and_the_sized_levers_are_added_on_request() -> None:
+    assert extra_levers(ProposalOptions(price_per_kwh=0.8)) == []
+    with pytest.raises(InputError, match="latitude and longitude"):
+        extra_levers(ProposalOptions(price_per_kwh=0.8, pv_kwp=500.0, latitude=22.5))
+    levers = extra_levers(
+        ProposalOptions(
+            price_per_kwh=0.8, pv_kwp=500.0, latitude=22.5, longitude=114.1, green_mwh=1000.0
+        )
+    )
+    assert [lever.key for lever in levers] == ["pv", "green_power"]

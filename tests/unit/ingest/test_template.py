@@ -62,6 +62,9 @@ SCHEMA_FILES = {
     "fx": "fx_columns.csv",
     "instruments": "instrument_columns.csv",
     "metric-values": "metric_value_columns.csv",
+    "meters": "meter_columns.csv",
+    "readings": "reading_columns.csv",
+    "weather": "weather_columns.csv",
 }
 
 
@@ -443,10 +446,10 @@ def test_sites_template_offers_chinese_site_types(tmp_path: Path) -> None:
             "reporting year come from it",
         ),
         (
-            "meters",
+            "telemetry",
             "en",
-            "unknown template kind 'meters'; choose one of activities, entities, sites, "
-            "activity-types, factors, fx, instruments, metric-values",
+            "unknown template kind 'telemetry'; choose one of activities, entities, sites, "
+            "activity-types, factors, fx, instruments, metric-values, meters, readings, weather",
         ),
         ("fx", "fr", "unknown template language 'fr'; choose one of en, zh-CN"),
     ],

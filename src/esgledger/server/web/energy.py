@@ -1,5 +1,6 @@
 """The energy pages (``energy:read``): the metered sites a user may see, and one site's
-monthly energy by role, IT load profile, coverage and flags, and meter tree.
+monthly energy by role, IT load profile, coverage and flags, and meter tree; its reduction
+proposals, which a user with ``energy:plan`` may adopt into the transition plan.
 
 Each route calls one domain service (:func:`esgledger.energy.service.sites_view`,
 :func:`esgledger.energy.views.site_view`) and shapes its answer into charts and tables; a
@@ -11,24 +12,37 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
 from esgledger.access import Principal
-from esgledger.energy import service, views
+from esgledger.access.policy import allowed
+from esgledger.energy import proposals, service, views
 from esgledger.energy.roles import ROLES, role_label
+from esgledger.energy.whatif import LEVERS
+from esgledger.errors import InputError
 from esgledger.i18n import Lang, Text, ui
 from esgledger.server.deps import PAGES_TAG, PageAllowed, WorkspaceDep
 from esgledger.server.web.pages import PageContext, page_lang, render
 
-__all__ = ["EnergyAlertsPage", "EnergyIndexPage", "EnergySitePage", "load_class", "router"]
+__all__ = [
+    "EnergyAlertsPage",
+    "EnergyIndexPage",
+    "EnergyProposalsPage",
+    "EnergySitePage",
+    "ProposalRow",
+    "RefusedRow",
+    "load_class",
+    "router",
+]
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False)
 
 Reader = Annotated[Principal, PageAllowed("energy:read")]
+Planner = Annotated[Principal, PageAllowed(proposals.PLAN_ACTION)]
 
 #: Roles stacked in the monthly chart: disjoint end uses (the IT role of the profile is added
 #: in front); the incomer is drawn as a line over them.
@@ -337,3 +351,254 @@ def energy_alerts(
     found = views.site_alerts(workspace, principal, site, period)
     context = EnergyAlertsPage(site=site, period_query=period, alerts=found)
     return render(request, "energy/alerts.html", context, block="alerts")
+
+
+# ---- reduction proposals ----------------------------------------------------------------------
+
+Outcome = Literal["added", "updated", "unchanged"]
+_OUTCOMES: tuple[Outcome, ...] = ("added", "updated", "unchanged")
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalRow:
+    """One ranked proposal (:class:`esgledger.energy.proposals.Proposal`): market- and
+    location-based t CO2e avoided per year, saving [currency/yr], capex [currency] and its
+    life [yr], simple payback [yr] and cost per tonne [currency / t CO2e] (``None``: not
+    computed, the reason among ``notes``); ``adoptable``: it can become a planner measure
+    (it avoids emissions and has a cost per tonne)."""
+
+    id: str
+    rank: int
+    lever: str
+    name: Text
+    saved_t_co2e_market: float
+    saved_t_co2e_location: float
+    saved_cost: float
+    currency: str
+    capex: float | None
+    lifetime_yr: int | None
+    payback_yr: float | None
+    cost_per_t: float | None
+    notes: tuple[Text, ...]
+    adoptable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedRow:
+    """A lever not proposed: its name and why."""
+
+    lever: str
+    name: Text
+    reason: Text
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyProposalsPage(PageContext):
+    """``/energy/sites/{site}/proposals``: the options as asked (price text, currency,
+    double-conversion, the period text of the request or ``None`` for the reporting year),
+    whether the proposals were computed (a price was given), the ranked rows and refused
+    levers, the advisory and not-additive notes, the domain's reason when they cannot be
+    computed (``error``), whether the user may adopt (``energy:plan``), the default first
+    year of a measure, and the outcome of an adoption just made (id and outcome). The site
+    page loads its ``proposals`` block with htmx; opened directly it is a page."""
+
+    site: str
+    period_query: str | None
+    price_text: str
+    currency: str
+    double_conversion: bool
+    computed: bool
+    rows: tuple[ProposalRow, ...]
+    refused: tuple[RefusedRow, ...]
+    advisory: Text
+    not_additive: Text
+    error: str | None
+    can_plan: bool
+    start_year: int
+    adopted: str | None
+    outcome: Outcome | None
+
+
+def _proposal_rows(found: proposals.ProposalSet) -> tuple[ProposalRow, ...]:
+    return tuple(
+        ProposalRow(
+            id=p.id,
+            rank=p.rank,
+            lever=p.lever,
+            name=p.name,
+            saved_t_co2e_market=p.saved_t_co2e,
+            saved_t_co2e_location=p.saved_t_co2e_location,
+            saved_cost=p.saved_cost,
+            currency=p.currency,
+            capex=None if p.capex is None else p.capex.capex,
+            lifetime_yr=None if p.capex is None else p.capex.lifetime_yr,
+            payback_yr=p.payback_yr,
+            cost_per_t=p.cost_per_t,
+            notes=tuple(n.text for n in p.notes),
+            adoptable=p.adoptable,
+        )
+        for p in found.proposals
+    )
+
+
+def _refused_rows(found: proposals.ProposalSet) -> tuple[RefusedRow, ...]:
+    return tuple(
+        RefusedRow(lever=r.lever, name=LEVERS[r.lever].name, reason=r.reason) for r in found.refused
+    )
+
+
+def _proposals_page(
+    request: Request,
+    workspace: Any,
+    principal: Principal,
+    site: str,
+    *,
+    period: str | None,
+    price_per_kwh: float | None,
+    currency: str,
+    double_conversion: bool,
+    adopted: str | None = None,
+    outcome: str | None = None,
+    error: str | None = None,
+) -> Response:
+    """The proposals page (or block) of ``site``; computed when a price is given. A reason
+    the domain gives for not computing them (no weather, no IT meter, a bad option) is shown
+    in the block: 422 for a page, 200 for htmx, which swaps only successful answers."""
+    found: proposals.ProposalSet | None = None
+    service.require_site(workspace, principal, site)
+    if price_per_kwh is not None and error is None:
+        options = proposals.ProposalOptions(
+            price_per_kwh=price_per_kwh,
+            currency=currency.upper(),
+            period=period,
+            double_conversion=double_conversion,
+        )
+        try:
+            found = proposals.site_proposals_view(workspace, principal, site, options)
+        except InputError as exc:
+            error = str(exc)
+    # the notice of an adoption names a proposal the page lists, with a known outcome
+    notice = (
+        found is not None and outcome in _OUTCOMES and any(p.id == adopted for p in found.proposals)
+    )
+    context = EnergyProposalsPage(
+        site=site,
+        period_query=period,
+        price_text="" if price_per_kwh is None else f"{price_per_kwh:g}",
+        currency=currency.upper(),
+        double_conversion=double_conversion,
+        computed=found is not None,
+        rows=() if found is None else _proposal_rows(found),
+        refused=() if found is None else _refused_rows(found),
+        advisory=proposals.ADVISORY,
+        not_additive=proposals.NOT_ADDITIVE,
+        error=error,
+        can_plan=allowed(principal, proposals.PLAN_ACTION) is True,
+        start_year=workspace.reporting_year + 1,
+        adopted=adopted if notice else None,
+        outcome=outcome if notice else None,  # type: ignore[arg-type]
+    )
+    partial = request.headers.get("hx-request") == "true"
+    alternate = None
+    if context.price_text:
+        query = urlencode(
+            {"price_per_kwh": context.price_text, "currency": context.currency}
+            | ({"period": period} if period else {})
+            | ({"double_conversion": "true"} if double_conversion else {})
+        )
+        alternate = f"/api/v1/energy/sites/{quote(site, safe='')}/proposals?{query}"
+    return render(
+        request,
+        "energy/proposals.html",
+        context,
+        block="proposals",
+        status_code=422 if error is not None and not partial else 200,
+        alternate=alternate,
+    )
+
+
+PriceQuery = Annotated[float | None, Query(ge=0, allow_inf_nan=False)]
+CurrencyText = Annotated[str, Query(min_length=3, max_length=3)]
+PeriodText = Annotated[str | None, Query(max_length=40)]
+
+
+@router.get("/energy/sites/{site}/proposals")
+def energy_proposals(
+    request: Request,
+    workspace: WorkspaceDep,
+    principal: Reader,
+    site: str,
+    price_per_kwh: PriceQuery = None,
+    currency: CurrencyText = "CNY",
+    period: PeriodText = None,
+    double_conversion: bool = False,
+    adopted: Annotated[str | None, Query(max_length=200)] = None,
+    outcome: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    return _proposals_page(
+        request,
+        workspace,
+        principal,
+        site,
+        period=period or None,
+        price_per_kwh=price_per_kwh,
+        currency=currency,
+        double_conversion=double_conversion,
+        adopted=adopted,
+        outcome=outcome,
+    )
+
+
+@router.post("/energy/sites/{site}/proposals/{proposal_id}/adopt")
+def energy_adopt(
+    request: Request,
+    workspace: WorkspaceDep,
+    principal: Planner,
+    site: str,
+    proposal_id: Annotated[str, Path(max_length=200)],
+    start_year: Annotated[int, Form(ge=1990, le=2100)],
+    price_per_kwh: Annotated[float, Form(ge=0, allow_inf_nan=False)],
+    currency: Annotated[str, Form(min_length=3, max_length=3)] = "CNY",
+    period: Annotated[str, Form(max_length=40)] = "",
+    ramp_years: Annotated[int, Form(ge=0, le=50)] = 0,
+    double_conversion: Annotated[bool, Form()] = False,
+) -> Response:
+    options = proposals.ProposalOptions(
+        price_per_kwh=price_per_kwh,
+        currency=currency.upper(),
+        period=period or None,
+        double_conversion=double_conversion,
+    )
+    try:
+        done = proposals.adopt_site_proposals(
+            workspace,
+            principal,
+            site,
+            [proposal_id],
+            options,
+            start_year=start_year,
+            ramp_years=ramp_years,
+        )
+    except InputError as exc:
+        return _proposals_page(
+            request,
+            workspace,
+            principal,
+            site,
+            period=period or None,
+            price_per_kwh=price_per_kwh,
+            currency=currency,
+            double_conversion=double_conversion,
+            error=str(exc),
+        )
+    params = {
+        "price_per_kwh": f"{price_per_kwh:g}",
+        "currency": options.currency,
+        **({"period": period} if period else {}),
+        **({"double_conversion": "true"} if double_conversion else {}),
+        "adopted": proposal_id,
+        "outcome": done.outcome[proposal_id],
+    }
+    return RedirectResponse(
+        f"/energy/sites/{quote(site, safe='')}/proposals?{urlencode(params)}", status_code=303
+    )
