@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeVar
 
 from esgledger.i18n import Text
+from esgledger.schema import meter_roles, role_is_energy
 
 __all__ = [
     "ENERGY_ROLES",
@@ -41,13 +42,12 @@ __all__ = [
     "top_meters",
 ]
 
-ROLES: tuple[str, ...] = (
-    "incomer", "ups_input", "ups_output", "pdu_output", "it_input", "cooling", "other",
-    "non_dc", "onsite_re", "fuel", "water", "heat_export",
-)  # fmt: skip
+#: The meter roles, in the order of ``esgledger/schema/meter_roles.csv`` (the data the
+#: import templates read too).
+ROLES: tuple[str, ...] = meter_roles()
 
 #: Roles whose readings are water volumes (canonical unit L); every other role is energy (kWh).
-WATER_ROLES: frozenset[str] = frozenset({"water"})
+WATER_ROLES: frozenset[str] = frozenset(r for r in ROLES if not role_is_energy(r))
 ENERGY_ROLES: tuple[str, ...] = tuple(r for r in ROLES if r not in WATER_ROLES)
 
 #: Where E_IT is metered, by measurement category (Green Grid / ISO/IEC 30134-2 levels 1-3).

@@ -74,7 +74,13 @@ from esgledger.ingest.batches import (
 )
 from esgledger.ingest.readers import RawTable, read_table
 from esgledger.ingest.reference import ColumnSpec, _did_you_mean, _plural, column_specs
-from esgledger.ingest.values_guard import NUMBER_PATTERN, NumberError, guard_text, parse_number
+from esgledger.ingest.values_guard import (
+    NUMBER_PATTERN,
+    TEMPERATURE_RANGE_C,
+    NumberError,
+    guard_text,
+    parse_number,
+)
 
 if TYPE_CHECKING:
     from esgledger.store import Workspace
@@ -95,8 +101,6 @@ KIND = "weather"
 LAKE_DIR = "telemetry/weather"
 #: At most this many issues are listed (all are counted).
 ISSUE_CAP = 1000
-#: [°C] accepted temperatures (recorded extremes on Earth: −89.2 °C and 56.7 °C).
-TEMPERATURE_RANGE_C = (-90.0, 60.0)
 _YEARS = (1900, 2200)
 
 #: Columns of a weather lake file.

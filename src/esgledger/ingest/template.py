@@ -45,11 +45,11 @@ the workspace, and checks years and dates against the reporting year and the
 description, since a drop-down can only show the code the importer needs.
 
 The meters template offers the workspace's sites, the meter roles of
-:data:`esgledger.energy.roles.ROLES`, the reading kinds (``counter``, ``interval``), the IANA
+:func:`esgledger.schema.meter_roles`, the reading kinds (``counter``, ``interval``), the IANA
 time zones, fuels and timestamp marks as closed lists (codes, in both languages: the importer
 reads codes), the usual units as an open one, and parents from its own meter column; the
 readings template the workspace's meters; the weather template the sites and the
-temperature range (:data:`esgledger.energy.weather.TEMPERATURE_RANGE_C`) and relative humidity
+temperature range (:data:`esgledger.ingest.values_guard.TEMPERATURE_RANGE_C`) and relative humidity
 (0-100 %) the importer enforces. Timestamps are typed as text (ISO 8601 with the UTC offset).
 """
 
@@ -571,8 +571,8 @@ def _plan_telemetry(
     either language); the number rules the importer applies."""
     import zoneinfo
 
-    from esgledger.energy.roles import ROLES
-    from esgledger.energy.weather import TEMPERATURE_RANGE_C
+    from esgledger.ingest.values_guard import TEMPERATURE_RANGE_C
+    from esgledger.schema import meter_roles
 
     def add(column: str, values: Sequence[str], *, strict: bool = True) -> None:
         if values:
@@ -582,7 +582,7 @@ def _plan_telemetry(
         site = sites[0] if sites else "DC-GD"
         add("site", sites)
         plan.self_lists["parent"] = "meter"
-        add("role", ROLES)
+        add("role", meter_roles())
         add("unit", _METER_UNITS, strict=False)
         add("kind", ("counter", "interval"))
         add("timezone", sorted(zoneinfo.available_timezones()))

@@ -77,6 +77,7 @@ __all__ = [
     "GENERIC_CEILING",
     "LINE_CEILING_KG",
     "NUMBER_PATTERN",
+    "TEMPERATURE_RANGE_C",
     "Bound",
     "NumberError",
     "bound_for",
@@ -100,6 +101,9 @@ NUMBER_PATTERN = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _NUMBER = re.compile(NUMBER_PATTERN)
 #: The generic ceiling of every number [its unit, or the reference unit of its dimension].
 GENERIC_CEILING = 1e15
+#: [°C] accepted air temperatures (recorded extremes on Earth: −89.2 °C and 56.7 °C); the
+#: weather import and its template use it.
+TEMPERATURE_RANGE_C = (-90.0, 60.0)
 #: The largest CO2e of one line any accepted quantity and factor can give [kg].
 LINE_CEILING_KG = 1e18
 #: Every DECIMAL(38, 9) value is below this [kg].

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -69,8 +70,28 @@ class _Fake:
 
     def rollup(self, ws: object, grain: str, **kw: Any) -> pa.Table:
         self.calls.append({"grain": grain, **kw})
-        key = ("role", kw["roles"][0]) if kw.get("roles") else ("meter", kw["meters"][0])
-        return self.tables.get(key, rollup_table({}).slice(0, 0))
+        if kw.get("roles"):
+            found = self.tables.get(("role", kw["roles"][0]))
+        elif not kw.get("meters"):  # a role without meters
+            found = None
+        else:
+            found = self.tables.get(("meter", kw["meters"][0]))
+        if found is None and kw.get("meters"):  # a role asked for by its top meters
+            found = next(
+                (t for t in self.tables.values() if kw["meters"][0] in t["meter"].to_pylist()),
+                None,
+            )
+        return found if found is not None else rollup_table({}).slice(0, 0)
+
+    def meters(self, ws: object, *, site: str | None = None) -> list[SimpleNamespace]:
+        """A flat tree: every meter of the tables a root of its role."""
+        return [
+            SimpleNamespace(meter=meter, role=role, parent=None, site=site)
+            for table in self.tables.values()
+            for meter, role in sorted(
+                set(zip(table["meter"].to_pylist(), table["role"].to_pylist(), strict=True))
+            )
+        ]
 
     def hourly(self, ws: object, site: str, period: Period | None = None) -> pa.Table:
         return weather_table()
@@ -79,6 +100,7 @@ class _Fake:
 def _patch(monkeypatch: pytest.MonkeyPatch, fake: _Fake) -> None:
     monkeypatch.setattr(baseline_workspace, "rollup", fake.rollup)
     monkeypatch.setattr(baseline_workspace, "hourly", fake.hourly)
+    monkeypatch.setattr(baseline_workspace, "load_meters", fake.meters)
 
 
 def test_baseline_for_a_role_with_the_data_centre_model(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,8 +125,9 @@ def test_baseline_for_a_role_with_the_data_centre_model(monkeypatch: pytest.Monk
     assert fitted.parameters["it_coefficient"].value == pytest.approx(1.1, rel=1e-3)
     assert fitted.parameters["cooling_kwh_per_degc_hour"].value == pytest.approx(80, rel=1e-3)
     assert fitted.parameters["change_point_c"].value == pytest.approx(16, abs=0.05)
-    # it_input was asked first (category 3), then pdu_output (category 2) was found
-    assert [c.get("roles") for c in fake.calls][1:3] == [["it_input"], ["pdu_output"]]
+    # it_input was asked first (category 3: no meter), then pdu_output (category 2) was found,
+    # each by its topmost meters
+    assert [c.get("meters") for c in fake.calls][1:3] == [[], ["P1"]]
     codes = [f.code for f in fitted.findings]
     assert "energy.baseline.it_role" in codes
     assert "energy.baseline.cdh_from_daily_mean" not in codes

@@ -14,11 +14,11 @@ from openpyxl import load_workbook
 
 from _inventory_support import entity, import_rows, site
 from esgledger.energy.roles import ROLES
-from esgledger.energy.weather import TEMPERATURE_RANGE_C
 from esgledger.ingest import ImportResult
 from esgledger.ingest.importers import import_file
 from esgledger.ingest.reference import column_specs
 from esgledger.ingest.template import data_sheet_name, template_lists, write_template
+from esgledger.ingest.values_guard import TEMPERATURE_RANGE_C
 from esgledger.store import Workspace
 
 #: Rows typed into each template (the columns of its schema, in order).
