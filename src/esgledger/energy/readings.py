@@ -26,14 +26,15 @@ and cached.
 from __future__ import annotations
 
 import contextlib
-import os
-import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from esgledger.errors import InputError, Issue, WorkspaceError
@@ -42,10 +43,9 @@ from esgledger.ingest.batches import (
     LIVE_STATUSES,
     already_imported,
     batch_ids,
-    commit_batch,
+    commit_lake_batch,
     current_context,
     file_sha256,
-    fsync_file,
 )
 from esgledger.ingest.readers import (
     canonical_names,
@@ -83,6 +83,8 @@ _VALID_OFFSET = r"(Z|z|[+-]((0[0-9]|1[0-3])(:?[0-5][0-9])?|14(:?00)?))$"
 #: Readings outside these instants are refused (a year such as 99999 is no reading, and
 #: cannot be shown as a Python datetime).
 _FIRST_INSTANT, _END_INSTANT = "1900-01-01", "2200-01-01"
+#: Rows per batch when a written lake file's keys are read back (:func:`_order`).
+_ORDER_BATCH = 1 << 20
 _TIMESTAMP_FIX = (
     "write ISO 8601 with an offset (2024-01-01T00:15:00+08:00) or a local time "
     "(2024-01-01 00:15:00) in the site's time zone"
@@ -158,7 +160,8 @@ def _reject(name: str, problem: str, fix: str) -> InputError:
 
 @contextlib.contextmanager
 def _connection() -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect()
+    # insertion order kept: a sorted file is written as it comes (see ``_store``)
+    con = connect(ordered=True)
     try:
         con.execute("SET TimeZone = 'UTC'")
         yield con
@@ -208,12 +211,20 @@ def _types(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return {str(r[0]): str(r[1]).upper() for r in con.execute("DESCRIBE src").fetchall()}
 
 
-def _typed_sql(types: dict[str, str]) -> str:
-    """SQL of the view ``typed``: each row with its meter's zone, its instant in UTC and its
-    value as DOUBLE (NULL where the text is not one)."""
+def _typed_sql(types: dict[str, str], *, joined: bool = True) -> str:
+    """SQL of the view ``typed``: each row with whether its meter is known, its instant in
+    UTC and its value as DOUBLE (NULL where the text is not one). ``joined=False``: the
+    rows without the meters (no ``known``; only when the instant needs no meter's zone,
+    :func:`_streamed`), in the file's order, which the join with the meters loses."""
     ts_type = types["timestamp"]
     if ts_type.startswith("TIMESTAMP WITH TIME ZONE"):
-        instant = "timezone('UTC', s.timestamp)"
+        # an instant's UTC wall time is its microseconds since the epoch: no time-zone
+        # lookup per row (``timezone('UTC', ...)`` asks ICU, several times slower); the
+        # infinities have no epoch and keep their meaning (outside the years allowed)
+        instant = (
+            "CASE WHEN isfinite(s.timestamp) THEN make_timestamp(epoch_us(s.timestamp)) "
+            "ELSE timezone('UTC', s.timestamp) END"
+        )
     elif ts_type.startswith("TIMESTAMP") or ts_type == "DATE":
         instant = "timezone('UTC', timezone(m.timezone, CAST(s.timestamp AS TIMESTAMP)))"
     else:
@@ -232,7 +243,12 @@ def _typed_sql(types: dict[str, str]) -> str:
     else:
         value = "TRY_CAST(s.value AS DOUBLE)"
     # the texts of the timestamp and the value (``ts_text``, ``value_text``) are not kept:
-    # :func:`_issues` reads them from ``src`` for the few rows it names
+    # :func:`_row_issues` reads them from ``src`` for the few rows it names
+    if not joined:
+        return (
+            f"SELECT s.__row, CAST(s.meter AS VARCHAR) AS meter, {instant} AS ts_utc, "
+            f"{value} AS value FROM src s"
+        )
     return (
         "SELECT s.__row, CAST(s.meter AS VARCHAR) AS meter, "
         f"m.meter IS NOT NULL AS known, {instant} AS ts_utc, {value} AS value "
@@ -240,56 +256,87 @@ def _typed_sql(types: dict[str, str]) -> str:
     )
 
 
-def _issues(con: duckdb.DuckDBPyConnection, name: str) -> tuple[list[Issue], int]:
-    rules = [
-        (
-            "meter",
-            "meter IS NULL OR trim(meter) = ''",
-            "meter_text",
-            "the meter is empty",
-            "give the meter of every reading",
-        ),
-        (
-            "meter",
-            "meter IS NOT NULL AND trim(meter) <> '' AND NOT known",
-            "meter",
-            "unknown meter",
-            "import the meter tree first (esgledger import --kind meters)",
-        ),
-        ("timestamp", "known AND ts_utc IS NULL", "ts_text", "not a timestamp", _TIMESTAMP_FIX),
-        (
-            "timestamp",
-            f"known AND NOT (ts_utc >= TIMESTAMP '{_FIRST_INSTANT}' "
-            f"AND ts_utc < TIMESTAMP '{_END_INSTANT}')",
-            "ts_text",
-            "a timestamp outside the years 1900 to 2199",
-            "check the year of the reading",
-        ),
-        (
-            "value",
-            "value IS NULL",
-            "value_text",
-            "not a number",
-            "write a plain number such as 1234.5: no thousands separators, units or text",
-        ),
-        (
-            "value",
-            f"value IS NOT NULL AND NOT (abs(value) <= {GENERIC_CEILING})",
-            "value_text",
-            "not a finite number within ±1e15",
-            "check the reading",
-        ),
-    ]
+_RULES = (
+    (
+        "meter",
+        "meter IS NULL OR trim(meter) = ''",
+        "meter_text",
+        "the meter is empty",
+        "give the meter of every reading",
+    ),
+    (
+        "meter",
+        "meter IS NOT NULL AND trim(meter) <> '' AND NOT known",
+        "meter",
+        "unknown meter",
+        "import the meter tree first (esgledger import --kind meters)",
+    ),
+    ("timestamp", "known AND ts_utc IS NULL", "ts_text", "not a timestamp", _TIMESTAMP_FIX),
+    (
+        "timestamp",
+        f"known AND NOT (ts_utc >= TIMESTAMP '{_FIRST_INSTANT}' "
+        f"AND ts_utc < TIMESTAMP '{_END_INSTANT}')",
+        "ts_text",
+        "a timestamp outside the years 1900 to 2199",
+        "check the year of the reading",
+    ),
+    (
+        "value",
+        "value IS NULL",
+        "value_text",
+        "not a number",
+        "write a plain number such as 1234.5: no thousands separators, units or text",
+    ),
+    (
+        "value",
+        f"value IS NOT NULL AND NOT (abs(value) <= {GENERIC_CEILING})",
+        "value_text",
+        "not a finite number within ±1e15",
+        "check the reading",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """One scan of ``typed``: how many rows break each of :data:`_RULES`, and (meaningful
+    when none does) the readings, their meters (sorted) and the bounds of meter and time."""
+
+    broken: tuple[int, ...]
+    rows: int
+    meters: list[str]
+    bounds: tuple[str, str, datetime, datetime] | None
+
+
+def _scan_rows(con: duckdb.DuckDBPyConnection) -> _Scan:
+    """Count every rule's breaches and take the file's statistics in one scan of ``typed``."""
+    found = con.execute(
+        "SELECT "
+        + "".join(f"count(*) FILTER (WHERE {rule[1]}), " for rule in _RULES)
+        + "count(*), list(DISTINCT meter), min(meter), max(meter), min(ts_utc), max(ts_utc) "
+        "FROM typed"
+    ).fetchone()
+    if found is None:
+        raise WorkspaceError("DuckDB returned no counts")
+    n = len(_RULES)
+    low_meter, high_meter, first, last = found[n + 2 : n + 6]
+    return _Scan(
+        broken=tuple(int(c) for c in found[:n]),
+        rows=int(found[n]),
+        meters=sorted(str(m) for m in found[n + 1] or ()),
+        bounds=None
+        if low_meter is None or first is None
+        else (str(low_meter), str(high_meter), first, last),
+    )
+
+
+def _row_issues(
+    con: duckdb.DuckDBPyConnection, name: str, broken: tuple[int, ...]
+) -> tuple[list[Issue], int]:
+    """The rows that break a rule (the first :data:`ISSUE_CAP`), and how many there are."""
     issues: list[Issue] = []
     total = 0
-    # every rule counted in one scan of ``typed``
-    counted = con.execute(
-        "SELECT "
-        + ", ".join(f"count(*) FILTER (WHERE {rule[1]})" for rule in rules)
-        + " FROM typed"
-    ).fetchone()
-    counts = [int(c) for c in counted] if counted else [0] * len(rules)
-    for (column, condition, shown_column, problem, fix), n in zip(rules, counts, strict=True):
+    for (column, condition, shown_column, problem, fix), n in zip(_RULES, broken, strict=True):
         if not n:
             continue
         total += n
@@ -309,8 +356,16 @@ def _issues(con: duckdb.DuckDBPyConnection, name: str) -> tuple[list[Issue], int
             issues.append(
                 Issue(name, int(row), column, None if value is None else str(value), problem, fix)
             )
-    if total:
-        return issues, total
+    return issues, total
+
+
+def _refuse_duplicates(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Raise :class:`InputError` naming the rows whose key (meter, instant) an earlier row
+    already gave, if there are any. A hash of every key: run only when a cheaper test (the
+    order of the written file, the stored readings met twice) found a key twice, or when
+    the file is refused anyway (conflicts), so that the duplicates are named first."""
+    issues: list[Issue] = []
+    total = 0
     # the keys given twice first (a plain count per key), then the rows of those keys only
     duplicates = con.execute(
         "WITH twice AS (SELECT meter, ts_utc FROM typed GROUP BY meter, ts_utc "
@@ -334,7 +389,53 @@ def _issues(con: duckdb.DuckDBPyConnection, name: str) -> tuple[list[Issue], int
                         "give offsets",
                     )
                 )
-    return issues, total
+    if total:
+        raise InputError(
+            f"{name} was rejected: {total} problem(s); nothing was imported", issues, total
+        )
+
+
+def _order(path: Path) -> str:
+    """How the keys (meter, instant) of a lake file follow each other, read back in batches:
+    ``"increasing"`` (sorted, every key once), ``"repeated"`` (a key right after itself:
+    given twice) or ``"unordered"`` (neither; found at the first step back)."""
+    previous: tuple[str, int] | None = None
+    with pq.ParquetFile(path) as lake_file:
+        for batch in lake_file.iter_batches(batch_size=_ORDER_BATCH, columns=["meter", "ts_utc"]):
+            n = batch.num_rows
+            if not n:
+                continue
+            meter, instant = batch.column(0), batch.column(1).cast(pa.int64())
+            if previous is not None:
+                first = (str(meter[0].as_py()), int(instant[0].as_py()))
+                if first == previous:
+                    return "repeated"
+                if first < previous:
+                    return "unordered"
+            if n > 1:
+                before, after = meter.slice(0, n - 1), meter.slice(1)
+                earlier, later = instant.slice(0, n - 1), instant.slice(1)
+                same_meter = pc.equal(before, after)
+                if pc.any(pc.and_(same_meter, pc.equal(earlier, later))).as_py():
+                    return "repeated"
+                forward = pc.or_(
+                    pc.less(before, after), pc.and_(same_meter, pc.less(earlier, later))
+                )
+                if not pc.all(forward).as_py():
+                    return "unordered"
+            previous = (str(meter[n - 1].as_py()), int(instant[n - 1].as_py()))
+    return "increasing"
+
+
+def _streamed(types: dict[str, str]) -> bool:
+    """Whether ``typed`` can stay a view, computed again by each scan: an instant and a
+    number as read (cheap); text to parse or local times to place in a zone are computed
+    once, into a table."""
+    return types["timestamp"].startswith("TIMESTAMP WITH TIME ZONE") and types["value"] not in (
+        "VARCHAR",
+        "BLOB",
+        "BOOLEAN",
+    )
 
 
 def import_readings(
@@ -373,36 +474,55 @@ def import_readings(
             ),
         )
         con.execute("CREATE TABLE meters AS SELECT * FROM meters_arrow")
+        types = _types(con)
         try:
-            con.execute(f"CREATE TABLE typed AS {_typed_sql(_types(con))}")
+            streamed = _streamed(types)
+            con.execute(f"CREATE {'VIEW' if streamed else 'TABLE'} typed AS {_typed_sql(types)}")
+            if streamed:
+                con.execute(f"CREATE VIEW in_order AS {_typed_sql(types, joined=False)}")
+            scan = _scan_rows(con)
         except duckdb.Error as exc:
             if detect_format(path) == "parquet":
                 raise parquet_damage(name, exc) from exc
             raise
-        issues, total = _issues(con, name)
+        issues, total = _row_issues(con, name, scan.broken)
         if total:
             raise InputError(
                 f"{name} was rejected: {total} problem(s); nothing was imported", issues, total
             )
-        return _store(con, workspace, path, name, digest, batch_id, seen)
+        return _store(con, workspace, path, name, digest, batch_id, seen, scan, streamed)
 
 
 def _conflicts(
-    con: duckdb.DuckDBPyConnection, workspace: Workspace, name: str
+    con: duckdb.DuckDBPyConnection, workspace: Workspace, name: str, scan: _Scan
 ) -> tuple[int, list[Issue], int]:
-    """Compare with stored readings of the same meters: ``(skipped, issues, total)``."""
+    """Compare with the stored readings of the file's meters and time span (the lake files
+    are read only where their row groups' meter and time bounds meet the file's): the table
+    ``same`` gets the rows whose key is stored; return ``(skipped, issues, total)``."""
+    con.execute(
+        "CREATE OR REPLACE TABLE same AS SELECT __row, meter, ts_utc, value, value AS stored "
+        "FROM typed WHERE false"
+    )
     replaced = current_context().replaces
     files = [
         (batch, path)
         for batch, path in reading_files(workspace, statuses=LIVE_STATUSES)
         if batch not in replaced
     ]
-    if not files:
-        con.execute("CREATE TABLE same AS SELECT __row FROM typed WHERE false")
+    if not files or scan.bounds is None:
+        return 0, [], 0
+    low, high, first, last = scan.bounds
+    stored = (
+        f"SELECT meter, ts_utc, value FROM {_scan(files)} "
+        f"WHERE meter BETWEEN {_sql(low)} AND {_sql(high)} "
+        f"AND ts_utc BETWEEN TIMESTAMP {_sql(str(first))} AND TIMESTAMP {_sql(str(last))}"
+    )
+    met = con.execute(f"SELECT count(*) FROM ({stored})").fetchone()
+    if not met or not met[0]:
         return 0, [], 0
     con.execute(
         f"CREATE OR REPLACE TABLE same AS SELECT t.__row, t.meter, t.ts_utc, t.value, "
-        f"r.value AS stored FROM typed t JOIN {_scan(files)} r "
+        f"r.value AS stored FROM typed t JOIN ({stored}) r "
         "ON r.meter = t.meter AND r.ts_utc = t.ts_utc"
     )
     count = con.execute("SELECT count(*) FROM same WHERE value <> stored").fetchone()
@@ -434,30 +554,66 @@ def _store(
     digest: str,
     batch_id: str,
     seen: frozenset[str],
+    scan: _Scan,
+    streamed: bool,
 ) -> ImportResult:
-    skipped, issues, total = _conflicts(con, workspace, name)
+    skipped, issues, total = _conflicts(con, workspace, name, scan)
     if total:
+        _refuse_duplicates(con, name)  # a key given twice is named before a conflict
         raise InputError(
             f"{name} was rejected: {total} reading(s) differ from stored ones; nothing was "
             "imported",
             issues,
             total,
         )
-    folder = workspace.lake / LAKE_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"{batch_id}.parquet"
-    temporary = folder / f".{batch_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    new = "FROM typed WHERE __row NOT IN (SELECT __row FROM same)"
-    stats = con.execute(
-        f"SELECT count(*), count(DISTINCT meter), min(ts_utc), max(ts_utc) {new}"
-    ).fetchone()
-    if stats is None:
-        raise WorkspaceError("DuckDB returned no statistics")
-    count, n_meters, first, last = int(stats[0]), int(stats[1]), stats[2], stats[3]
-    meters = [str(r[0]) for r in con.execute(f"SELECT DISTINCT meter {new} ORDER BY 1").fetchall()]
+    if skipped:
+        # every row of a stored key is in ``same``: a key given twice there is checked there
+        twice = con.execute("SELECT count(*) - count(DISTINCT (meter, ts_utc)) FROM same")
+        found = twice.fetchone()
+        if found and found[0]:
+            _refuse_duplicates(con, name)
+        new = "FROM typed WHERE __row NOT IN (SELECT __row FROM same)"
+        stats = con.execute(f"SELECT count(*), min(ts_utc), max(ts_utc) {new}").fetchone()
+        if stats is None:
+            raise WorkspaceError("DuckDB returned no statistics")
+        count, first, last = int(stats[0]), stats[1], stats[2]
+        meters = [
+            str(r[0]) for r in con.execute(f"SELECT DISTINCT meter {new} ORDER BY 1").fetchall()
+        ]
+    else:
+        new = "FROM typed"
+        count, meters = scan.rows, scan.meters
+        first, last = (None, None) if scan.bounds is None else scan.bounds[2:]
+    n_meters = len(meters)
+
+    def write_file(temporary: Path) -> None:
+        # In the file's own order first where it can be kept (instants as read, nothing
+        # skipped; the connection keeps insertion order): a file already sorted by meter and
+        # time — the usual export — needs no sort, and reading the keys back proves both the
+        # order and that no key is given twice. Otherwise sorted, and read back for keys
+        # given twice (now side by side).
+        target = _sql(str(temporary))
+        columns = f"SELECT meter, ts_utc, value {new}"
+        order = "unordered"
+        if streamed and not skipped:
+            con.execute(
+                f"COPY (SELECT meter, ts_utc, value FROM in_order) TO {target} "
+                "(FORMAT parquet, COMPRESSION zstd)"
+            )
+            order = _order(temporary)
+        if order == "unordered":
+            con.execute(
+                f"COPY ({columns} ORDER BY meter, ts_utc) TO {target} "
+                "(FORMAT parquet, COMPRESSION zstd)"
+            )
+            order = _order(temporary)
+        if order == "repeated":
+            _refuse_duplicates(con, name)
+        if order != "increasing":
+            raise WorkspaceError(f"the readings of {name} could not be sorted by meter and time")
 
     def recheck() -> Any:
-        _skipped, again, again_total = _conflicts(con, workspace, name)
+        _skipped, again, again_total = _conflicts(con, workspace, name, scan)
         if again_total:
             raise InputError(
                 f"{name} was rejected: {again_total} reading(s) differ from readings stored "
@@ -475,36 +631,23 @@ def _store(
         "first_utc": None if first is None else first.isoformat(),
         "last_utc": None if last is None else last.isoformat(),
     }
-    try:
-        con.execute(
-            f"COPY (SELECT meter, ts_utc, value {new} ORDER BY meter, ts_utc) "
-            f"TO {_sql(str(temporary))} (FORMAT parquet, COMPRESSION zstd)"
-        )
-        fsync_file(temporary)
-        result = commit_batch(
-            workspace,
-            KIND,
-            path,
-            digest,
-            rows=count,
-            write=lambda _s, _b: None,
-            message=(
-                f"Imported {count} reading(s) of {n_meters} meter(s) from {name} as batch "
-                f"{batch_id}"
-                + (f" ({first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC)" if count else "")
-                + (f"; {skipped} reading(s) already stored were skipped" if skipped else "")
-                + "."
-            ),
-            lake_path=f"{LAKE_DIR}/{batch_id}.parquet",
-            summary=summary,
-            seen=seen,
-            recheck=recheck,
-            lake_file=(temporary, final),
-        )
-    except OSError as exc:
-        raise WorkspaceError(
-            f"cannot put the lake file of batch {batch_id} in place ({exc}); nothing was imported"
-        ) from exc
-    finally:
-        temporary.unlink(missing_ok=True)
-    return result
+    return commit_lake_batch(
+        workspace,
+        KIND,
+        path,
+        digest,
+        lake_dir=LAKE_DIR,
+        batch_id=batch_id,
+        write_file=write_file,
+        rows=count,
+        message=(
+            f"Imported {count} reading(s) of {n_meters} meter(s) from {name} as batch "
+            f"{batch_id}"
+            + (f" ({first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC)" if count else "")
+            + (f"; {skipped} reading(s) already stored were skipped" if skipped else "")
+            + "."
+        ),
+        summary=summary,
+        seen=seen,
+        recheck=recheck,
+    )
