@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -83,8 +84,6 @@ _VALID_OFFSET = r"(Z|z|[+-]((0[0-9]|1[0-3])(:?[0-5][0-9])?|14(:?00)?))$"
 #: Readings outside these instants are refused (a year such as 99999 is no reading, and
 #: cannot be shown as a Python datetime).
 _FIRST_INSTANT, _END_INSTANT = "1900-01-01", "2200-01-01"
-#: Rows per batch when a written lake file's keys are read back (:func:`_order`).
-_ORDER_BATCH = 1 << 20
 _TIMESTAMP_FIX = (
     "write ISO 8601 with an offset (2024-01-01T00:15:00+08:00) or a local time "
     "(2024-01-01 00:15:00) in the site's time zone"
@@ -396,35 +395,52 @@ def _refuse_duplicates(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
 
 def _order(path: Path) -> str:
-    """How the keys (meter, instant) of a lake file follow each other, read back in batches:
-    ``"increasing"`` (sorted, every key once), ``"repeated"`` (a key right after itself:
-    given twice) or ``"unordered"`` (neither; found at the first step back)."""
+    """How the keys (meter, instant) of a lake file follow each other, read back one row
+    group at a time: ``"increasing"`` (sorted, every key once), ``"repeated"`` (a key right
+    after itself: given twice) or ``"unordered"`` (neither; found at the first step back).
+    The meters are read as the file's dictionary (:func:`_steps`)."""
     previous: tuple[str, int] | None = None
-    with pq.ParquetFile(path) as lake_file:
-        for batch in lake_file.iter_batches(batch_size=_ORDER_BATCH, columns=["meter", "ts_utc"]):
-            n = batch.num_rows
-            if not n:
+    with pq.ParquetFile(path, read_dictionary=["meter"]) as lake_file:
+        for group in range(lake_file.num_row_groups):
+            table = lake_file.read_row_group(group, columns=["meter", "ts_utc"])
+            if not table.num_rows:
                 continue
-            meter, instant = batch.column(0), batch.column(1).cast(pa.int64())
-            if previous is not None:
-                first = (str(meter[0].as_py()), int(instant[0].as_py()))
-                if first == previous:
-                    return "repeated"
-                if first < previous:
-                    return "unordered"
-            if n > 1:
-                before, after = meter.slice(0, n - 1), meter.slice(1)
-                earlier, later = instant.slice(0, n - 1), instant.slice(1)
-                same_meter = pc.equal(before, after)
-                if pc.any(pc.and_(same_meter, pc.equal(earlier, later))).as_py():
-                    return "repeated"
-                forward = pc.or_(
-                    pc.less(before, after), pc.and_(same_meter, pc.less(earlier, later))
-                )
-                if not pc.all(forward).as_py():
-                    return "unordered"
-            previous = (str(meter[n - 1].as_py()), int(instant[n - 1].as_py()))
+            meters = table.column(0).combine_chunks()
+            if isinstance(meters, pa.ChunkedArray):  # pragma: no cover - pyarrow < 15
+                meters = meters.chunk(0)
+            found, previous = _steps(meters, table.column(1).cast(pa.int64()).to_numpy(), previous)
+            if found is not None:
+                return found
     return "increasing"
+
+
+def _steps(
+    meters: pa.DictionaryArray, instants: Any, previous: tuple[str, int] | None
+) -> tuple[str | None, tuple[str, int]]:
+    """The steps of one row group (``meters`` an index per row into their texts,
+    ``instants`` microseconds), after the key ``previous``: ``("repeated" or "unordered",
+    ...)`` at the first bad step, else ``(None, the last key)``. Between rows of one index
+    only the instants are compared, the texts only where the index changes (they compare
+    as their UTF-8 bytes, as DuckDB sorts; two indices of one text are one meter)."""
+    codes = meters.indices.to_numpy(zero_copy_only=False)
+    names = meters.dictionary
+    last = (str(names[int(codes[-1])].as_py()), int(instants[-1]))
+    first = (str(names[int(codes[0])].as_py()), int(instants[0]))
+    if previous is not None and first <= previous:
+        return ("repeated" if first == previous else "unordered"), last
+    same = codes[1:] == codes[:-1]
+    later = np.zeros(len(same), dtype=bool)
+    changes = np.flatnonzero(~same)
+    if changes.size:
+        before = names.take(pa.array(codes[changes]))
+        after = names.take(pa.array(codes[changes + 1]))
+        later[changes] = pc.less(before, after).to_numpy(zero_copy_only=False)
+        same[changes] = pc.equal(before, after).to_numpy(zero_copy_only=False)
+    if np.any(same & (instants[1:] == instants[:-1])):
+        return "repeated", last
+    if not np.all(later | (same & (instants[1:] > instants[:-1]))):
+        return "unordered", last
+    return None, last
 
 
 def _streamed(types: dict[str, str]) -> bool:
