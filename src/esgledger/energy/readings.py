@@ -307,25 +307,42 @@ class _Scan:
     bounds: tuple[str, str, datetime, datetime] | None
 
 
+#: A row that breaks none of :data:`_RULES` (a blank meter is no meter id, so not known).
+_GOOD = (
+    f"coalesce(known AND ts_utc >= TIMESTAMP '{_FIRST_INSTANT}' "
+    f"AND ts_utc < TIMESTAMP '{_END_INSTANT}' AND abs(value) <= {GENERIC_CEILING}, false)"
+)
+
+
 def _scan_rows(con: duckdb.DuckDBPyConnection) -> _Scan:
-    """Count every rule's breaches and take the file's statistics in one scan of ``typed``."""
+    """Count the rows that break a rule and take the file's statistics in one scan of
+    ``typed``; each rule's own count takes a second scan, only when some row is bad."""
     found = con.execute(
-        "SELECT "
-        + "".join(f"count(*) FILTER (WHERE {rule[1]}), " for rule in _RULES)
-        + "count(*), list(DISTINCT meter), min(meter), max(meter), min(ts_utc), max(ts_utc) "
-        "FROM typed"
+        f"SELECT count(*) FILTER (WHERE NOT {_GOOD}), count(*), list(DISTINCT meter), "
+        "min(ts_utc), max(ts_utc) FROM typed"
     ).fetchone()
     if found is None:
         raise WorkspaceError("DuckDB returned no counts")
-    n = len(_RULES)
-    low_meter, high_meter, first, last = found[n + 2 : n + 6]
+    bad, rows, meters, first, last = found
+    broken = (0,) * len(_RULES)
+    if bad:
+        counted = con.execute(
+            "SELECT "
+            + ", ".join(f"count(*) FILTER (WHERE {rule[1]})" for rule in _RULES)
+            + " FROM typed"
+        ).fetchone()
+        if counted is None:
+            raise WorkspaceError("DuckDB returned no counts")
+        broken = tuple(int(c) for c in counted)
+        if not any(broken):
+            raise WorkspaceError(f"{bad} reading(s) break no rule but are not good")
+    # meters sort as their UTF-8 bytes in DuckDB, as code points in Python: the same order
+    listed = sorted(str(m) for m in meters or () if m is not None)
     return _Scan(
-        broken=tuple(int(c) for c in found[:n]),
-        rows=int(found[n]),
-        meters=sorted(str(m) for m in found[n + 1] or ()),
-        bounds=None
-        if low_meter is None or first is None
-        else (str(low_meter), str(high_meter), first, last),
+        broken=broken,
+        rows=int(rows),
+        meters=listed,
+        bounds=None if not listed or first is None else (listed[0], listed[-1], first, last),
     )
 
 
