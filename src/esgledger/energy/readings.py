@@ -84,6 +84,8 @@ _VALID_OFFSET = r"(Z|z|[+-]((0[0-9]|1[0-3])(:?[0-5][0-9])?|14(:?00)?))$"
 #: Readings outside these instants are refused (a year such as 99999 is no reading, and
 #: cannot be shown as a Python datetime).
 _FIRST_INSTANT, _END_INSTANT = "1900-01-01", "2200-01-01"
+#: Rows per batch when the keys of a Parquet file are read back (:func:`_order`).
+_ORDER_BATCH = 1 << 17
 _TIMESTAMP_FIX = (
     "write ISO 8601 with an offset (2024-01-01T00:15:00+08:00) or a local time "
     "(2024-01-01 00:15:00) in the site's time zone"
@@ -168,9 +170,12 @@ def _connection() -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def _open(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, int, int]:
+def _open(
+    con: duckdb.DuckDBPyConnection, path: Path
+) -> tuple[str, int, int, tuple[str, str] | None]:
     """Create the view ``src(__row, meter, timestamp, value)``; return the file's shown name,
-    its row count and the row number of its first data row."""
+    its row count, the row number of its first data row and, for a Parquet file, the names
+    of its meter and timestamp columns."""
     columns, required = _header_map()
     fmt = detect_format(path)
     if path.stat().st_size == 0:
@@ -192,7 +197,8 @@ def _open(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, int, int]:
             f"CREATE VIEW src AS SELECT file_row_number + 1 AS __row, {select} "
             f"FROM read_parquet({_sql(str(path))}, file_row_number = true)"
         )
-        return path.name, int(metadata.num_rows), 1
+        raw = {canon: name for name, canon in zip(schema.names, names, strict=True)}
+        return path.name, int(metadata.num_rows), 1, (raw["meter"], raw["timestamp"])
     folder = con.execute("SELECT current_setting('temp_directory')").fetchone()
     if folder is None:
         raise WorkspaceError("DuckDB has no temporary folder")
@@ -203,7 +209,7 @@ def _open(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, int, int]:
         f"CREATE VIEW src AS SELECT file_row_number + {staged.first_row} AS __row, {select} "
         f"FROM read_parquet({_sql(str(staged.parquet))}, file_row_number = true)"
     )
-    return staged.file, staged.num_rows, staged.first_row
+    return staged.file, staged.num_rows, staged.first_row, None
 
 
 def _types(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -317,22 +323,20 @@ _GOOD = (
 def _scan_rows(con: duckdb.DuckDBPyConnection) -> _Scan:
     """Count the rows that break a rule and take the file's statistics in one scan of
     ``typed``; each rule's own count takes a second scan, only when some row is bad."""
-    found = con.execute(
+    # fetchall: the result is finished (a connection with a result left open registers
+    # no table)
+    (found,) = con.execute(
         f"SELECT count(*) FILTER (WHERE NOT {_GOOD}), count(*), list(DISTINCT meter), "
         "min(ts_utc), max(ts_utc) FROM typed"
-    ).fetchone()
-    if found is None:
-        raise WorkspaceError("DuckDB returned no counts")
+    ).fetchall()
     bad, rows, meters, first, last = found
     broken = (0,) * len(_RULES)
     if bad:
-        counted = con.execute(
+        (counted,) = con.execute(
             "SELECT "
             + ", ".join(f"count(*) FILTER (WHERE {rule[1]})" for rule in _RULES)
             + " FROM typed"
-        ).fetchone()
-        if counted is None:
-            raise WorkspaceError("DuckDB returned no counts")
+        ).fetchall()
         broken = tuple(int(c) for c in counted)
         if not any(broken):
             raise WorkspaceError(f"{bad} reading(s) break no rule but are not good")
@@ -411,24 +415,38 @@ def _refuse_duplicates(con: duckdb.DuckDBPyConnection, name: str) -> None:
         )
 
 
-def _order(path: Path) -> str:
-    """How the keys (meter, instant) of a lake file follow each other, read back one row
-    group at a time: ``"increasing"`` (sorted, every key once), ``"repeated"`` (a key right
-    after itself: given twice) or ``"unordered"`` (neither; found at the first step back).
-    The meters are read as the file's dictionary (:func:`_steps`)."""
+def _order(
+    path: Path, meter: str = "meter", instant: str = "ts_utc", *, batches: int | None = None
+) -> str:
+    """How the keys (``meter``, ``instant``) of a Parquet file follow each other, read back
+    in batches (of at most one row group; only the first ``batches`` when given):
+    ``"increasing"`` (sorted, every key once), ``"repeated"`` (a key right after itself:
+    given twice) or ``"unordered"`` (neither; found at the first step back). The meters are
+    read as the file's dictionary (:func:`_steps`)."""
     previous: tuple[str, int] | None = None
-    with pq.ParquetFile(path, read_dictionary=["meter"]) as lake_file:
-        for group in range(lake_file.num_row_groups):
-            table = lake_file.read_row_group(group, columns=["meter", "ts_utc"])
-            if not table.num_rows:
+    with pq.ParquetFile(path, read_dictionary=[meter]) as parquet:
+        for done, batch in enumerate(
+            parquet.iter_batches(batch_size=_ORDER_BATCH, columns=[meter, instant])
+        ):
+            if batches is not None and done >= batches:
+                break
+            if not batch.num_rows:
                 continue
-            meters = table.column(0).combine_chunks()
-            if isinstance(meters, pa.ChunkedArray):  # pragma: no cover - pyarrow < 15
-                meters = meters.chunk(0)
-            found, previous = _steps(meters, table.column(1).cast(pa.int64()).to_numpy(), previous)
+            found, previous = _steps(
+                batch.column(0), batch.column(1).cast(pa.int64()).to_numpy(), previous
+            )
             if found is not None:
                 return found
     return "increasing"
+
+
+def _source_order(path: Path, keys: tuple[str, str]) -> str:
+    """:func:`_order` of the first rows of a Parquet file with typed instants and text
+    meters (its own column names): whether it may be sorted already."""
+    try:
+        return _order(path, *keys, batches=1)
+    except (pa.ArrowException, OSError, ValueError):
+        return "unordered"
 
 
 def _steps(
@@ -496,7 +514,7 @@ def import_readings(
     seen = batch_ids(workspace)
     meters = load_meters(workspace)
     with _connection() as con:
-        name, rows, _first = _open(con, path)
+        name, rows, _first, keys = _open(con, path)
         if rows == 0:
             raise _reject(name, "the file has no data rows", "add the readings")
         con.register(
@@ -523,7 +541,20 @@ def import_readings(
             raise InputError(
                 f"{name} was rejected: {total} problem(s); nothing was imported", issues, total
             )
-        return _store(con, workspace, path, name, digest, batch_id, seen, scan, streamed)
+        # each meter's rank in the order of the texts (UTF-8 bytes, as DuckDB sorts): the
+        # sort key of a file that needs sorting (``_store``)
+        con.register(
+            "ranks_arrow",
+            pa.table({"meter": scan.meters, "rank": pa.array(range(len(scan.meters)), pa.int32())}),
+        )
+        con.execute("CREATE TABLE ranks AS SELECT * FROM ranks_arrow")
+        # a hint, from the file's first rows: already sorted, or to be sorted
+        hint = (
+            _source_order(path, keys)
+            if streamed and keys is not None and types["meter"] == "VARCHAR"
+            else "unordered"
+        )
+        return _store(con, workspace, path, name, digest, batch_id, seen, scan, streamed, hint)
 
 
 def _conflicts(
@@ -589,6 +620,7 @@ def _store(
     seen: frozenset[str],
     scan: _Scan,
     streamed: bool,
+    hint: str,
 ) -> ImportResult:
     skipped, issues, total = _conflicts(con, workspace, name, scan)
     if total:
@@ -620,29 +652,36 @@ def _store(
     n_meters = len(meters)
 
     def write_file(temporary: Path) -> None:
-        # In the file's own order first where it can be kept (instants as read, nothing
-        # skipped; the connection keeps insertion order): a file already sorted by meter and
-        # time — the usual export — needs no sort, and reading the keys back proves both the
-        # order and that no key is given twice. Otherwise sorted, and read back for keys
-        # given twice (now side by side).
+        # As the file comes where that can be sorted already (instants and meters as read,
+        # nothing skipped, first rows in order; the connection keeps insertion order): a
+        # file sorted by meter and time — the usual export — needs no sort, and reading the
+        # keys back proves both the order and that no key is given twice. Otherwise sorted
+        # (by each meter's rank among the file's meters, an integer, then time: the order
+        # of meter and time, with a cheaper key) and read back for keys given twice, now
+        # side by side.
         target = _sql(str(temporary))
-        columns = f"SELECT meter, ts_utc, value {new}"
         order = "unordered"
-        if streamed and not skipped:
+        rows = "FROM in_order" if streamed and not skipped else new
+        if hint == "increasing" and not skipped:
             con.execute(
                 f"COPY (SELECT meter, ts_utc, value FROM in_order) TO {target} "
                 "(FORMAT parquet, COMPRESSION zstd)"
             )
             order = _order(temporary)
         if order == "unordered":
-            con.execute(
-                f"COPY ({columns} ORDER BY meter, ts_utc) TO {target} "
-                "(FORMAT parquet, COMPRESSION zstd)"
-            )
+            con.execute("SET preserve_insertion_order = false")  # ORDER BY still holds
+            try:
+                con.execute(
+                    f"COPY (SELECT t.meter, t.ts_utc, t.value FROM (SELECT meter, ts_utc, "
+                    f"value {rows}) t LEFT JOIN ranks r ON r.meter = t.meter "
+                    f"ORDER BY r.rank, t.ts_utc) TO {target} (FORMAT parquet, COMPRESSION zstd)"
+                )
+            finally:
+                con.execute("SET preserve_insertion_order = true")
             order = _order(temporary)
         if order == "repeated":
             _refuse_duplicates(con, name)
-        if order != "increasing":
+        if order != "increasing" or pq.read_metadata(temporary).num_rows != count:
             raise WorkspaceError(f"the readings of {name} could not be sorted by meter and time")
 
     def recheck() -> Any:
