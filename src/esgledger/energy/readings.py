@@ -19,6 +19,15 @@ different value refused — a correction goes through ``esgledger batches supers
 times in the repeated hour of a daylight-saving change are ambiguous; two readings that fall
 on one instant are refused as a duplicate, and the message suggests giving offsets.
 
+How, at 100 M readings (``docs/performance.md``, "Energy telemetry"): one scan counts the
+bad rows and takes the file's meters and bounds (each rule's rows are listed only when some
+row is bad); typed instants and numbers stay a view (``typed``), text is parsed once into a
+table; the stored readings are read only within the file's meter and time bounds (Parquet
+row-group statistics); the lake file is written as the file comes when its first rows are in
+order, else sorted by each meter's rank and time, and its keys are read back
+(:func:`_order`): strictly increasing proves the order and that no key is given twice — the
+rows of a duplicate are named by a hash query run only then.
+
 Nothing here turns readings into energy: :mod:`esgledger.energy.rollups` does, at query time
 and cached.
 """

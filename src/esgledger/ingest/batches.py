@@ -19,6 +19,8 @@ sequentially), and when other batches were registered since ``seen`` the importe
 already stored...). An activity batch's lake file is renamed to its final name under the
 lock *before* the row commits, and removed if the commit fails; a kill in between leaves a
 file that no row names, which ``esgledger doctor`` removes (``docs/hardening/concurrency.md``).
+:func:`commit_lake_batch` does that for the importers whose batch is one lake file
+(activities, readings, weather): temporary name, flush, rename and commit, clean-up.
 
 Submissions
 -----------

@@ -288,3 +288,26 @@ def test_typed_instants_outside_the_years_allowed_are_refused(
     (issue,) = info.value.issues
     assert (issue.row, issue.column) == (2, "timestamp")
     assert issue.problem == "a timestamp outside the years 1900 to 2199"
+
+
+def test_a_file_in_order_only_at_first_is_sorted_and_its_duplicates_found(
+    metered: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from esgledger.energy import readings
+
+    # the first rows (two, here) look sorted: written as they come, read back, then sorted
+    monkeypatch.setattr(readings, "_ORDER_BATCH", 2)
+    rows = [
+        ("IN", _T0, 1.0),
+        ("IN", _T0 + _STEP, 2.0),
+        ("IT", _T0, 3.0),
+        ("IN", _T0 + 2 * _STEP, 4.0),
+    ]
+    with pytest.raises(InputError) as info:
+        import_readings(metered, _instants([*rows, ("IN", _T0 + _STEP, 5.0)]))
+    (issue,) = info.value.issues
+    assert issue.row == 5
+    assert "another reading at this instant (row 2)" in issue.problem
+    assert _lake_files(metered) == []
+    assert import_readings(metered, _instants(rows)).rows == 4
+    assert _stored(metered) == sorted((m, t.replace(tzinfo=None), v) for m, t, v in rows)
