@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from esgledger.energy.readings import _order, _steps
+from esgledger.energy.readings import _order, _source_order, _steps
 
 
 def _lake_file(folder: Path, keys: list[tuple[str, int]], *, group: int) -> Path:
@@ -60,3 +60,17 @@ def test_one_text_under_several_dictionary_indices_is_one_meter(
     found, last = _steps(meters, np.array([k[1] for k in keys], dtype=np.int64), None)
     assert (found or "increasing") == expected
     assert last == keys[-1]
+
+
+def test_the_hint_samples_row_groups_spread_over_the_file(tmp_path: Path) -> None:
+    # one meter per row group: sorted, then the same meters grouped out of their text order
+    keys = [(m, t) for m in ("A", "B", "C", "D", "E", "F", "G", "H") for t in range(3)]
+    path = _lake_file(tmp_path, keys, group=3)
+    assert _source_order(path, ("meter", "ts_utc")) == "increasing"
+    swapped = keys[21:] + keys[:21]  # "H" first: grouped by meter, not in text order
+    path = _lake_file(tmp_path, swapped, group=3)
+    assert _source_order(path, ("meter", "ts_utc")) == "unordered"
+    # only a hint: the first rows of the sampled groups (0, 2, 4, 6, 7), not every row
+    late = [*keys[:17], ("F", 1), *keys[18:]]  # "F" (row group 5, not sampled) twice at 1
+    assert _source_order(_lake_file(tmp_path, late, group=3), ("meter", "ts_utc")) == "increasing"
+    assert _order(_lake_file(tmp_path, late, group=3)) == "repeated"
