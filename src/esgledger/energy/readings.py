@@ -472,8 +472,8 @@ def _source_order(path: Path, keys: tuple[str, str]) -> str:
                 )
                 if found is not None:
                     return found
-    except (pa.ArrowException, OSError, ValueError):
-        return "unordered"
+    except (pa.ArrowException, OSError, LookupError, TypeError, ValueError):
+        return "unordered"  # no hint: the file is sorted, which is always right
     return "increasing"
 
 
