@@ -311,3 +311,14 @@ def test_a_file_in_order_only_at_first_is_sorted_and_its_duplicates_found(
     assert _lake_files(metered) == []
     assert import_readings(metered, _instants(rows)).rows == 4
     assert _stored(metered) == sorted((m, t.replace(tzinfo=None), v) for m, t, v in rows)
+
+
+def test_a_file_of_stored_readings_only_is_a_batch_of_none(metered: Workspace) -> None:
+    rows = [("IT", _T0 + i * _STEP, float(i)) for i in range(3)]
+    import_readings(metered, _instants(rows))
+    # the same readings again in other bytes (text with offsets): every one skipped
+    again = import_readings(metered, [(m, t.isoformat(), v) for m, t, v in rows], fmt="csv")
+    assert again.created
+    assert again.rows == 0
+    assert "3 reading(s) already stored were skipped" in again.message
+    assert len(_stored(metered)) == 3
