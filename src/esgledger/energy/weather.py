@@ -42,8 +42,6 @@ hour) from the approved batches.
 from __future__ import annotations
 
 import math
-import os
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -67,10 +65,9 @@ from esgledger.ingest.batches import (
     LIVE_STATUSES,
     already_imported,
     batch_ids,
-    commit_batch,
+    commit_lake_batch,
     current_context,
     file_sha256,
-    fsync_file,
 )
 from esgledger.ingest.readers import RawTable, read_table
 from esgledger.ingest.reference import ColumnSpec, _did_you_mean, _plural, column_specs
@@ -199,10 +196,6 @@ def import_weather(
     table = _validate(raw, known, lambda site: _site_timezone(workspace, site))
     _check_stored(workspace, raw.file, table)
 
-    folder = workspace.lake / LAKE_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"{batch_id}.parquet"
-    temporary = folder / f".{batch_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
     n = table.num_rows
     sites = sorted(set(table.column("site").to_pylist()))
     computed = int(pc.sum(pc.starts_with(table.column("wet_bulb_source"), "stull")).as_py() or 0)
@@ -222,29 +215,20 @@ def import_weather(
         _check_stored(workspace, raw.file, table)  # against what other imports stored
         return lambda _session, _batch: None
 
-    try:
-        pq.write_table(table, temporary, compression="zstd")
-        fsync_file(temporary)
-        return commit_batch(
-            workspace,
-            KIND,
-            path,
-            digest,
-            rows=n,
-            write=lambda _session, _batch: None,
-            message=message,
-            lake_path=f"{LAKE_DIR}/{batch_id}.parquet",
-            summary=summary,
-            seen=seen,
-            recheck=recheck,
-            lake_file=(temporary, final),
-        )
-    except OSError as exc:
-        raise WorkspaceError(
-            f"cannot put the lake file of batch {batch_id} in place ({exc}); nothing was imported"
-        ) from exc
-    finally:
-        temporary.unlink(missing_ok=True)
+    return commit_lake_batch(
+        workspace,
+        KIND,
+        path,
+        digest,
+        lake_dir=LAKE_DIR,
+        batch_id=batch_id,
+        write_file=lambda temporary: pq.write_table(table, temporary, compression="zstd"),
+        rows=n,
+        message=message,
+        summary=summary,
+        seen=seen,
+        recheck=recheck,
+    )
 
 
 @dataclass

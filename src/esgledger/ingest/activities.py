@@ -121,10 +121,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
-import os
 import re
 import tempfile
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -150,7 +148,7 @@ from esgledger.errors import (
 from esgledger.ingest import ImportResult
 from esgledger.ingest.batches import (
     already_imported,
-    commit_batch,
+    commit_lake_batch,
     current_context,
     file_sha256,
 )
@@ -1630,14 +1628,8 @@ def _store(
 ) -> ImportResult:
     """Write and flush the lake file under a temporary name, then, under the workspace's
     write lock, re-check the lake if other batches came in meanwhile, rename the file to its
-    final name and commit the batch (:func:`~esgledger.ingest.batches.commit_batch`); leave
+    final name and commit the batch (:func:`~esgledger.ingest.batches.commit_lake_batch`); leave
     nothing behind when any step fails."""
-    from esgledger.ingest.batches import fsync_file
-
-    folder = workspace.lake / LAKE_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"{batch_id}.parquet"
-    temporary = folder / f".{batch_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
     checked = {"overlaps": stats.overlaps}
     # The entities the batch reports for: what scopes a data owner's view of the registry.
     entities = [
@@ -1655,32 +1647,23 @@ def _store(
         }
         return lambda _session, batch: setattr(batch, "summary", summary)
 
-    try:
-        con.execute(
+    result = commit_lake_batch(
+        workspace,
+        KIND,
+        path,
+        digest,
+        lake_dir=LAKE_DIR,
+        batch_id=batch_id,
+        write_file=lambda temporary: con.execute(
             f"COPY ({_lake_select(batch_id)}) TO {_sql_string(str(temporary))} "
             "(FORMAT parquet, COMPRESSION zstd)"
-        )
-        fsync_file(temporary)
-        result = commit_batch(
-            workspace,
-            KIND,
-            path,
-            digest,
-            rows=source.rows,
-            write=lambda _session, _batch: None,
-            message="",
-            lake_path=f"{LAKE_DIR}/{batch_id}.parquet",
-            summary={**_summary(source, stats), "entities": entities},
-            seen=seen,
-            recheck=recheck,
-            lake_file=(temporary, final),
-        )
-    except OSError as exc:
-        raise WorkspaceError(
-            f"cannot put the lake file of batch {batch_id} in place ({exc}); nothing was imported"
-        ) from exc
-    finally:
-        temporary.unlink(missing_ok=True)
+        ),
+        rows=source.rows,
+        message="",
+        summary={**_summary(source, stats), "entities": entities},
+        seen=seen,
+        recheck=recheck,
+    )
     if not result.created:
         return result
     overlaps = checked["overlaps"]

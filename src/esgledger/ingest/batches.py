@@ -19,6 +19,8 @@ sequentially), and when other batches were registered since ``seen`` the importe
 already stored...). An activity batch's lake file is renamed to its final name under the
 lock *before* the row commits, and removed if the commit fails; a kill in between leaves a
 file that no row names, which ``esgledger doctor`` removes (``docs/hardening/concurrency.md``).
+:func:`commit_lake_batch` does that for the importers whose batch is one lake file
+(activities, readings, weather): temporary name, flush, rename and commit, clean-up.
 
 Submissions
 -----------
@@ -58,6 +60,7 @@ import hashlib
 import os
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -66,7 +69,7 @@ from typing import TYPE_CHECKING
 
 from esgledger import audit
 from esgledger.access.principal import Principal
-from esgledger.errors import ConflictError, shown
+from esgledger.errors import ConflictError, WorkspaceError, shown
 from esgledger.ingest import ImportResult
 
 if TYPE_CHECKING:
@@ -83,6 +86,7 @@ __all__ = [
     "batch_ids",
     "batch_state",
     "commit_batch",
+    "commit_lake_batch",
     "current_context",
     "file_sha256",
     "fsync_file",
@@ -376,3 +380,62 @@ def commit_batch(
     return ImportResult(
         kind=kind, batch_id=batch_id, file_name=path.name, rows=rows, created=True, message=message
     )
+
+
+def commit_lake_batch(
+    workspace: Workspace,
+    kind: str,
+    path: Path,
+    digest: str,
+    *,
+    lake_dir: str,
+    batch_id: str,
+    write_file: Callable[[Path], object],
+    rows: int,
+    message: str,
+    summary: Mapping[str, object] | None = None,
+    seen: frozenset[str] | None = None,
+    recheck: Callable[[], Write] | None = None,
+    write: Write | None = None,
+) -> ImportResult:
+    """Store a batch whose rows are one lake file, ``<lake>/<lake_dir>/<batch_id>.parquet``.
+
+    ``write_file(temporary)`` writes the file under a temporary name in that folder
+    (``.<batch_id>.<pid>.<random>.tmp``; it may raise, e.g. :class:`InputError` for what only
+    the written file shows); the file is flushed to disk, and :func:`commit_batch` renames it
+    to its final name under the write lock and registers the batch (``write``, default
+    nothing, runs in that transaction). The temporary file is removed whatever happens.
+
+    Raises
+    ------
+    WorkspaceError
+        If the file cannot be written, flushed or renamed (an :class:`OSError`); nothing
+        was imported.
+    """
+    folder = workspace.lake / lake_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{batch_id}.parquet"
+    temporary = folder / f".{batch_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        write_file(temporary)
+        fsync_file(temporary)
+        return commit_batch(
+            workspace,
+            kind,
+            path,
+            digest,
+            rows=rows,
+            write=write if write is not None else (lambda _session, _batch: None),
+            message=message,
+            lake_path=f"{lake_dir}/{batch_id}.parquet",
+            summary=summary,
+            seen=seen,
+            recheck=recheck,
+            lake_file=(temporary, final),
+        )
+    except OSError as exc:
+        raise WorkspaceError(
+            f"cannot put the lake file of batch {batch_id} in place ({exc}); nothing was imported"
+        ) from exc
+    finally:
+        temporary.unlink(missing_ok=True)

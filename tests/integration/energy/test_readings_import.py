@@ -153,3 +153,172 @@ def test_a_readings_batch_is_corrected_by_superseding_it(metered: Workspace) -> 
     service.supersede(metered, Principal.local(), old.batch_id, corrected, "meter re-read")
     values = rollups.intervals(metered, meters=["IT"]).column("quantity").to_pylist()
     assert values == [10.0, 12.5]
+
+
+def _instants(rows: list[tuple[str, datetime, float]]) -> pa.Table:
+    """Readings with typed UTC instants (``TIMESTAMP WITH TIME ZONE`` in DuckDB): the
+    import's path without text to parse, which writes a file already sorted as it comes."""
+    return pa.table(
+        {
+            "meter": [r[0] for r in rows],
+            "timestamp": pa.array([r[1] for r in rows], pa.timestamp("us", "UTC")),
+            "value": [r[2] for r in rows],
+        }
+    )
+
+
+def _stored(ws: Workspace) -> list[tuple[str, datetime, float]]:
+    """The rows of every readings lake file, each file in its own order."""
+    rows: list[tuple[str, datetime, float]] = []
+    for file in _lake_files(ws):
+        table = pq.read_table(file)
+        rows.extend(
+            zip(
+                table.column("meter").to_pylist(),
+                table.column("ts_utc").to_pylist(),
+                table.column("value").to_pylist(),
+                strict=True,
+            )
+        )
+    return rows
+
+
+_T0 = datetime(2024, 1, 1, 0, 15, tzinfo=UTC)
+_STEP = timedelta(minutes=15)
+
+
+@pytest.mark.parametrize("order", ["sorted", "by time", "shuffled"])
+def test_typed_instants_are_stored_sorted_by_meter_and_time(metered: Workspace, order: str) -> None:
+    rows = [
+        (m, _T0 + i * _STEP, float(10 * i + (m == "IT"))) for m in ("IN", "IT") for i in range(5)
+    ]
+    if order == "by time":
+        rows.sort(key=lambda r: (r[1], r[0]))
+    elif order == "shuffled":
+        rows = [rows[i] for i in (7, 0, 9, 3, 5, 1, 8, 2, 6, 4)]
+    result = import_readings(metered, _instants(rows))
+    assert result.rows == 10
+    expected = sorted((m, t.replace(tzinfo=None), v) for m, t, v in rows)
+    assert _stored(metered) == expected
+
+
+@pytest.mark.parametrize(
+    ("rows", "row", "first"),
+    [
+        # side by side in a sorted file: found as the file is written as it comes
+        ([("IT", _T0, 1.0), ("IT", _T0, 2.0), ("IT", _T0 + _STEP, 3.0)], 2, 1),
+        # far apart in an unsorted file: found once sorted
+        ([("IT", _T0, 1.0), ("IT", _T0 + _STEP, 3.0), ("IN", _T0, 5.0), ("IT", _T0, 1.0)], 4, 1),
+        # the same instant written with another offset is the same key
+        ([("IN", _T0, 1.0), ("IT", _T0 + _STEP, 2.0), ("IT", _T0 + _STEP, 2.5)], 3, 2),
+    ],
+)
+def test_a_key_given_twice_in_typed_instants_is_refused(
+    metered: Workspace, rows: list[tuple[str, datetime, float]], row: int, first: int
+) -> None:
+    with pytest.raises(InputError) as info:
+        import_readings(metered, _instants(rows))
+    (issue,) = info.value.issues
+    assert (issue.row, issue.column) == (row, "timestamp")
+    assert f"another reading at this instant (row {first})" in issue.problem
+    assert _lake_files(metered) == []
+
+
+def test_a_stored_key_given_twice_is_refused_even_when_both_equal_the_stored_one(
+    metered: Workspace,
+) -> None:
+    import_readings(metered, _instants([("IT", _T0, 1.0), ("IT", _T0 + _STEP, 2.0)]))
+    files = _lake_files(metered)
+    # both rows of the key would be skipped as already stored: still a key given twice
+    again = [("IT", _T0 + 2 * _STEP, 3.0), ("IT", _T0, 1.0), ("IT", _T0, 1.0)]
+    with pytest.raises(InputError) as info:
+        import_readings(metered, _instants(again))
+    (issue,) = info.value.issues
+    assert issue.row == 3
+    assert "another reading at this instant (row 2)" in issue.problem
+    # a key given twice is named before a conflict with a stored reading
+    clash = [("IT", _T0, 9.0), ("IT", _T0 + 2 * _STEP, 3.0), ("IT", _T0 + 2 * _STEP, 4.0)]
+    with pytest.raises(InputError) as info:
+        import_readings(metered, _instants(clash))
+    (issue,) = info.value.issues
+    assert issue.row == 3
+    assert "another reading at this instant (row 2)" in issue.problem
+    assert _lake_files(metered) == files
+
+
+def test_readings_of_other_meters_and_times_skip_nothing(metered: Workspace) -> None:
+    import_readings(metered, _instants([("IT", _T0 + i * _STEP, float(i)) for i in range(4)]))
+    # another meter at the same times, then the same meter later: nothing is stored there
+    other = import_readings(metered, _instants([("IN", _T0 + i * _STEP, 5.0) for i in range(4)]))
+    later = import_readings(
+        metered, _instants([("IT", _T0 + (4 + i) * _STEP, float(4 + i)) for i in range(2)])
+    )
+    # and one overlapping both: two readings stored with the same values, one new
+    both = import_readings(
+        metered,
+        _instants([("IT", _T0 + 5 * _STEP, 5.0), ("IN", _T0, 5.0), ("IT", _T0 + 6 * _STEP, 6.0)]),
+    )
+    assert (other.rows, later.rows, both.rows) == (4, 2, 1)
+    assert "skipped" not in other.message
+    assert "2 reading(s) already stored were skipped" in both.message
+    assert len(_stored(metered)) == 11
+
+
+@pytest.mark.parametrize(
+    "micros",
+    [
+        int(datetime(2300, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000,
+        int(datetime(1899, 12, 31, 23, 45, tzinfo=UTC).timestamp()) * 1_000_000,
+        2**63 - 1,  # DuckDB's infinity
+    ],
+)
+def test_typed_instants_outside_the_years_allowed_are_refused(
+    metered: Workspace, micros: int
+) -> None:
+    first = int(_T0.timestamp()) * 1_000_000
+    table = pa.table(
+        {
+            "meter": ["IT", "IT"],
+            "timestamp": pa.array([first, micros], pa.int64()).cast(pa.timestamp("us", "UTC")),
+            "value": [1.0, 2.0],
+        }
+    )
+    with pytest.raises(InputError) as info:
+        import_readings(metered, table)
+    (issue,) = info.value.issues
+    assert (issue.row, issue.column) == (2, "timestamp")
+    assert issue.problem == "a timestamp outside the years 1900 to 2199"
+
+
+def test_a_file_in_order_only_at_first_is_sorted_and_its_duplicates_found(
+    metered: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from esgledger.energy import readings
+
+    # the first rows (two, here) look sorted: written as they come, read back, then sorted
+    monkeypatch.setattr(readings, "_ORDER_BATCH", 2)
+    rows = [
+        ("IN", _T0, 1.0),
+        ("IN", _T0 + _STEP, 2.0),
+        ("IT", _T0, 3.0),
+        ("IN", _T0 + 2 * _STEP, 4.0),
+    ]
+    with pytest.raises(InputError) as info:
+        import_readings(metered, _instants([*rows, ("IN", _T0 + _STEP, 5.0)]))
+    (issue,) = info.value.issues
+    assert issue.row == 5
+    assert "another reading at this instant (row 2)" in issue.problem
+    assert _lake_files(metered) == []
+    assert import_readings(metered, _instants(rows)).rows == 4
+    assert _stored(metered) == sorted((m, t.replace(tzinfo=None), v) for m, t, v in rows)
+
+
+def test_a_file_of_stored_readings_only_is_a_batch_of_none(metered: Workspace) -> None:
+    rows = [("IT", _T0 + i * _STEP, float(i)) for i in range(3)]
+    import_readings(metered, _instants(rows))
+    # the same readings again in other bytes (text with offsets): every one skipped
+    again = import_readings(metered, [(m, t.isoformat(), v) for m, t, v in rows], fmt="csv")
+    assert again.created
+    assert again.rows == 0
+    assert "3 reading(s) already stored were skipped" in again.message
+    assert len(_stored(metered)) == 3

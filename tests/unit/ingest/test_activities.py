@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from esgledger.errors import InputError, Issue, WorkspaceError
-from esgledger.ingest import activities
+from esgledger.ingest import activities, batches
 from esgledger.ingest.activities import ACTIVITY_COLUMNS, LAKE_SCHEMA, import_activities
 from esgledger.ingest.batches import file_sha256
 from esgledger.store import Workspace
@@ -939,7 +939,8 @@ def test_failed_commit_removes_the_lake_file(
     def failing_commit(*args: object, **kwargs: object) -> None:
         raise WorkspaceError("database gone")
 
-    monkeypatch.setattr(activities, "commit_batch", failing_commit)
+    # the lake file is placed by esgledger.ingest.batches.commit_lake_batch
+    monkeypatch.setattr(batches, "commit_batch", failing_commit)
     with pytest.raises(WorkspaceError, match="database gone"):
         import_activities(ws, write_csv(tmp_path / "a.csv", [ROW]))
     assert lake_files(ws) == []
@@ -952,7 +953,7 @@ def test_failed_rename_unregisters_the_batch(
     def failing_replace(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(activities.os, "replace", failing_replace)
+    monkeypatch.setattr(batches.os, "replace", failing_replace)
     with pytest.raises(WorkspaceError, match=r"cannot put the lake file of batch b-\w+ in place"):
         import_activities(ws, write_csv(tmp_path / "a.csv", [ROW]))
     assert lake_files(ws) == []
