@@ -47,7 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from esgledger.errors import InputError, Issue, WorkspaceError
+from esgledger.errors import ConflictError, InputError, Issue, WorkspaceError
 from esgledger.ingest import ImportResult
 from esgledger.ingest.batches import (
     LIVE_STATUSES,
@@ -256,15 +256,16 @@ def _typed_sql(types: dict[str, str], *, joined: bool = True) -> str:
         value = "CAST(NULL AS DOUBLE)"
     else:
         value = "TRY_CAST(s.value AS DOUBLE)"
+    # the meter is stored as it is known (trimmed, as the check against the tree reads it);
     # the texts of the timestamp and the value (``ts_text``, ``value_text``) are not kept:
     # :func:`_row_issues` reads them from ``src`` for the few rows it names
     if not joined:
         return (
-            f"SELECT s.__row, CAST(s.meter AS VARCHAR) AS meter, {instant} AS ts_utc, "
+            f"SELECT s.__row, trim(CAST(s.meter AS VARCHAR)) AS meter, {instant} AS ts_utc, "
             f"{value} AS value FROM src s"
         )
     return (
-        "SELECT s.__row, CAST(s.meter AS VARCHAR) AS meter, "
+        "SELECT s.__row, trim(CAST(s.meter AS VARCHAR)) AS meter, "
         f"m.meter IS NOT NULL AS known, {instant} AS ts_utc, {value} AS value "
         "FROM src s LEFT JOIN meters m ON m.meter = trim(CAST(s.meter AS VARCHAR))"
     )
@@ -713,13 +714,22 @@ def _store(
             raise WorkspaceError(f"the readings of {name} could not be sorted by meter and time")
 
     def recheck() -> Any:
-        _skipped, again, again_total = _conflicts(con, workspace, name, scan)
+        now_stored, again, again_total = _conflicts(con, workspace, name, scan)
         if again_total:
             raise InputError(
                 f"{name} was rejected: {again_total} reading(s) differ from readings stored "
                 "meanwhile; nothing was imported",
                 again,
                 again_total,
+            )
+        if now_stored != skipped:
+            # another import stored some of these keys (same values) after the check: the
+            # written file holds them too, and storing it would count them twice
+            raise ConflictError(
+                f"{name} was not imported: another import stored "
+                f"{now_stored - skipped} of its readings while it was being checked; "
+                "nothing was imported — import the file again (readings already stored are "
+                "skipped)"
             )
         return lambda _s, _b: None
 

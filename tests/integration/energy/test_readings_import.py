@@ -14,7 +14,7 @@ import pytest
 from _energy_support import import_meters, import_readings, meter, organise, series
 from esgledger.energy import rollups
 from esgledger.energy.readings import LAKE_DIR, reading_files
-from esgledger.errors import InputError
+from esgledger.errors import ConflictError, InputError
 from esgledger.ingest.importers import import_file
 from esgledger.store import Workspace
 
@@ -322,3 +322,45 @@ def test_a_file_of_stored_readings_only_is_a_batch_of_none(metered: Workspace) -
     assert again.rows == 0
     assert "3 reading(s) already stored were skipped" in again.message
     assert len(_stored(metered)) == 3
+
+
+def test_readings_stored_by_another_import_during_the_check_refuse_the_import(
+    metered: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two imports race: the second stores some of the first's readings (same values) after
+    the first checked against the lake and before it takes the lock. Storing the first's file
+    would count those readings twice, so it is refused whole; imported again, it skips them."""
+    from esgledger.energy import readings
+
+    start = datetime(2024, 1, 1, 0, 15, tzinfo=CST)
+    rows = series("IT", start, [10.0, 11.0, 12.0, 13.0])
+    real = readings._conflicts
+    raced: list[bool] = []
+
+    def racing(*args: object) -> object:
+        found = real(*args)  # type: ignore[arg-type]
+        if not raced:
+            raced.append(True)
+            import_readings(metered, rows[:2])  # lands between the check and the lock
+        return found
+
+    monkeypatch.setattr(readings, "_conflicts", racing)
+    with pytest.raises(ConflictError, match="another import stored 2 of its readings"):
+        import_readings(metered, rows)
+    assert len(reading_files(metered)) == 1
+    again = import_readings(metered, rows)
+    assert again.rows == 2
+    values = rollups.intervals(metered, meters=["IT"]).column("quantity").to_pylist()
+    assert values == [10.0, 11.0, 12.0, 13.0]  # each reading once
+
+
+def test_a_meter_id_with_spaces_around_is_stored_as_the_meter_it_names(
+    metered: Workspace,
+) -> None:
+    start = datetime(2024, 1, 1, 0, 15, tzinfo=CST)
+    import_readings(metered, series(" IT ", start, [10.0, 11.0]))
+    # the same keys under the plain id are the same readings (skipped), not new ones
+    again = import_readings(metered, series("IT", start, [10.0, 11.0, 12.0]))
+    assert again.rows == 1
+    values = rollups.intervals(metered, meters=["IT"]).column("quantity").to_pylist()
+    assert values == [10.0, 11.0, 12.0]
