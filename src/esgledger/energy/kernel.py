@@ -88,34 +88,26 @@ class Intervals:
 
 
 @dataclass(frozen=True, slots=True)
-class Bins:
-    """15-minute bins (UTC-aligned), ordered by meter and time."""
+class Periods:
+    """Rollup rows of each meter, ordered by meter and time: local hours, days or months, and
+    (as :class:`Bins`) 15-minute bins."""
 
     idx: I32
-    start: I64
-    local: I64
+    start: I64  # UTC start [µs]
+    local: I64  # local wall time of the start [µs]
     quantity: F64
     expected: I32
     intervals: I32
     flagged: I32
     estimated: B
     coverage: F64
-    step_by_meter: F64  # the nominal step of each meter [s]
 
 
 @dataclass(frozen=True, slots=True)
-class Periods:
-    """Local hours, days or months of each meter, ordered by meter and time."""
+class Bins(Periods):
+    """15-minute bins (UTC-aligned), ordered by meter and time, with each meter's step."""
 
-    idx: I32
-    start: I64
-    local: I64
-    quantity: F64
-    expected: I32
-    intervals: I32
-    flagged: I32
-    estimated: B
-    coverage: F64
+    step_by_meter: F64  # the nominal step of each meter [s]
 
 
 def _round_half_up(values: F64) -> I32:
