@@ -301,17 +301,17 @@ def register(app: typer.Typer) -> None:
         lang: LangOption = Lang.en,
     ) -> None:
         """Rank the levers by t CO2e/yr and payback (advisory only, never actuation)."""
-        from esgledger.energy.proposals import ProposalOptions, parse_capex, proposals_for_sites
+        from esgledger.energy.proposals import ProposalOptions, proposals_for_sites
         from esgledger.store import Workspace
 
         with _errors(), Workspace.open(workspace) as ws:
-            options = ProposalOptions(
-                price_per_kwh=price_per_kwh,
-                currency=currency.upper(),
+            options = ProposalOptions.from_texts(
+                price_per_kwh,
+                currency=currency,
                 period=period,
-                capex=parse_capex(capex, currency),
+                capex=capex,
                 double_conversion=double_conversion,
-                exclude=tuple(exclude or ()),
+                exclude=exclude,
                 pv_kwp=pv_kwp,
                 latitude=latitude,
                 longitude=longitude,
@@ -346,12 +346,7 @@ def register(app: typer.Typer) -> None:
         lang: LangOption = Lang.en,
     ) -> None:
         """Store chosen proposals as abatement measures (plan and MACC include them)."""
-        from esgledger.energy.proposals import (
-            ProposalOptions,
-            adopt,
-            parse_capex,
-            proposals_for_sites,
-        )
+        from esgledger.energy.proposals import ProposalOptions, adopt, proposals_for_sites
         from esgledger.store import Workspace
 
         sites = sorted({i.split(".")[1] for i in proposal_ids if i.count(".") >= 2})
@@ -361,11 +356,11 @@ def register(app: typer.Typer) -> None:
                     f"{', '.join(proposal_ids)}: proposal ids look like energy.<site>.<lever>; "
                     "list them with 'esgledger energy proposals'"
                 )
-            options = ProposalOptions(
-                price_per_kwh=price_per_kwh,
-                currency=currency.upper(),
+            options = ProposalOptions.from_texts(
+                price_per_kwh,
+                currency=currency,
                 period=period,
-                capex=parse_capex(capex, currency),
+                capex=capex,
                 double_conversion=double_conversion,
                 pv_kwp=pv_kwp,
                 latitude=latitude,

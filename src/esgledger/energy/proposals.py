@@ -700,6 +700,41 @@ class ProposalOptions:
     longitude: float | None = None
     green_mwh: float | None = None
 
+    @classmethod
+    def from_texts(
+        cls,
+        price_per_kwh: float,
+        *,
+        currency: str = "CNY",
+        period: str | None = None,
+        capex: Sequence[str] | None = None,
+        double_conversion: bool = False,
+        exclude: Sequence[str] | None = None,
+        pv_kwp: float | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+        green_mwh: float | None = None,
+    ) -> ProposalOptions:
+        """The options as the CLI and the API's list route take them: the currency in any
+        case (stored upper-case), capex as ``lever=amount[:lifetime_yr]`` texts
+        (:func:`parse_capex`, which raises :class:`InputError` for a malformed one).
+
+        >>> ProposalOptions.from_texts(0.8, currency="cny", capex=["pv=1e6"]).capex["pv"].currency
+        'CNY'
+        """
+        return cls(
+            price_per_kwh=price_per_kwh,
+            currency=currency.upper(),
+            period=period,
+            capex=parse_capex(capex, currency),
+            double_conversion=double_conversion,
+            exclude=tuple(exclude or ()),
+            pv_kwp=pv_kwp,
+            latitude=latitude,
+            longitude=longitude,
+            green_mwh=green_mwh,
+        )
+
     @property
     def prices(self) -> Prices:
         return Prices(self.price_per_kwh, self.currency.upper())

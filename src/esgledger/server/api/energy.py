@@ -21,6 +21,15 @@ Reader = Annotated[Principal, Allowed("energy:read")]
 Planner = Annotated[Principal, Allowed(proposals.PLAN_ACTION)]
 
 
+SitePeriod = Annotated[
+    str | None,
+    Query(
+        description="2024, 2024-03, 2024-03-05 or 2024-01-01:2024-06-30; default the "
+        "twelve months up to the site's latest month with data"
+    ),
+]
+
+
 class SiteTelemetryOut(BaseModel):
     """One metered site (:func:`esgledger.energy.service.sites_view`)."""
 
@@ -99,13 +108,7 @@ def site_rollup(
     principal: Reader,
     site: str,
     grain: Annotated[str, Query(description="15min, hour, day or month")] = "month",
-    period: Annotated[
-        str | None,
-        Query(
-            description="2024, 2024-03, 2024-03-05 or 2024-01-01:2024-06-30; default the "
-            "twelve months up to the site's latest month with data"
-        ),
-    ] = None,
+    period: SitePeriod = None,
 ) -> SiteRollupOut:
     """The ``grain`` rollup of one metered site in the caller's scope (a site out of scope is
     not found) over a period of local dates."""
@@ -129,13 +132,7 @@ def site_kpis(
     ws: WorkspaceDep,
     principal: Reader,
     site: str,
-    period: Annotated[
-        str | None,
-        Query(
-            description="2024, 2024-03, 2024-03-05 or 2024-01-01:2024-06-30; default the "
-            "twelve months up to the site's latest month with data"
-        ),
-    ] = None,
+    period: SitePeriod = None,
 ) -> dict[str, Any]:
     """The KPIs of one metered site in the caller's scope (the keys of ``esgledger energy
     kpi --format json``: ``pue``, ``pue_category``, ``dcie``, ``ppue``, ``clf``, ``plf``,
@@ -188,13 +185,13 @@ def site_proposals(
     """The levers of one metered site in the caller's scope, ranked by market-based t CO2e
     avoided per year and payback (the keys of ``esgledger energy proposals --format json``:
     ``proposals``, ``refused``, ``advisory``, ``not_additive``). Advisory only."""
-    options = proposals.ProposalOptions(
-        price_per_kwh=price_per_kwh,
-        currency=currency.upper(),
+    options = proposals.ProposalOptions.from_texts(
+        price_per_kwh,
+        currency=currency,
         period=period,
-        capex=proposals.parse_capex(capex, currency),
+        capex=capex,
         double_conversion=double_conversion,
-        exclude=tuple(exclude or ()),
+        exclude=exclude,
         pv_kwp=pv_kwp,
         latitude=latitude,
         longitude=longitude,
