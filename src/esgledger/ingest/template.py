@@ -217,6 +217,10 @@ class _NumberRule:
     text: tuple[str, str] = ("", "")
 
 
+# the rule of a quantity or value column: any decimal from -1E15 to 1E15
+_ANY_NUMBER = _NumberRule("decimal", "between", "-1E+15", "1E+15", ("a number", "数字"))
+
+
 @dataclass(slots=True)
 class _Plan:
     lists: dict[str, TemplateList] = field(default_factory=dict)
@@ -374,9 +378,7 @@ def _plan(kind: str, lang: str, workspace: Workspace | None) -> _Plan:
         )
         plan.numbers["period_start"] = period
         plan.numbers["period_end"] = period
-        plan.numbers["quantity"] = _NumberRule(
-            "decimal", "between", "-1E+15", "1E+15", ("a number", "数字")
-        )
+        plan.numbers["quantity"] = _ANY_NUMBER
         entity = entities[0] if entities else "GRP"
         site = next((code for owner, code in site_pairs if owner == entity), None)
         plan.example = [
@@ -602,9 +604,7 @@ def _plan_telemetry(
     elif kind == "readings":
         meters = _meter_codes(workspace)
         add("meter", meters)
-        plan.numbers["value"] = _NumberRule(
-            "decimal", "between", "-1E+15", "1E+15", ("a number", "数字")
-        )
+        plan.numbers["value"] = _ANY_NUMBER
         meter = meters[0] if meters else "DC-GD-INC"
         plan.example = [
             {"meter": meter, "timestamp": "2024-01-01T00:15:00+08:00", "value": 104520.5},
@@ -666,9 +666,7 @@ def _plan_metric_values(
     )
     plan.numbers["period_start"] = period
     plan.numbers["period_end"] = period
-    plan.numbers["value"] = _NumberRule(
-        "decimal", "between", "-1E+15", "1E+15", ("a number", "数字")
-    )
+    plan.numbers["value"] = _ANY_NUMBER
     entity = entities[0] if entities else "GRP"
     plan.example = [
         {
