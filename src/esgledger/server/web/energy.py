@@ -447,6 +447,18 @@ def _refused_rows(found: proposals.ProposalSet) -> tuple[RefusedRow, ...]:
     )
 
 
+def _options_query(
+    price_per_kwh: float, currency: str, period: str | None, double_conversion: bool
+) -> dict[str, str]:
+    """The proposals' options as query parameters (of the page and of the API's list route);
+    an empty period and ``double_conversion=false`` are left out."""
+    return (
+        {"price_per_kwh": f"{price_per_kwh:g}", "currency": currency.upper()}
+        | ({"period": period} if period else {})
+        | ({"double_conversion": "true"} if double_conversion else {})
+    )
+
+
 def _proposals_page(
     request: Request,
     workspace: Any,
@@ -500,12 +512,8 @@ def _proposals_page(
     )
     partial = request.headers.get("hx-request") == "true"
     alternate = None
-    if context.price_text:
-        query = urlencode(
-            {"price_per_kwh": context.price_text, "currency": context.currency}
-            | ({"period": period} if period else {})
-            | ({"double_conversion": "true"} if double_conversion else {})
-        )
+    if price_per_kwh is not None:
+        query = urlencode(_options_query(price_per_kwh, currency, period, double_conversion))
         alternate = f"/api/v1/energy/sites/{quote(site, safe='')}/proposals?{query}"
     return render(
         request,
@@ -591,11 +599,7 @@ def energy_adopt(
             double_conversion=double_conversion,
             error=str(exc),
         )
-    params = {
-        "price_per_kwh": f"{price_per_kwh:g}",
-        "currency": options.currency,
-        **({"period": period} if period else {}),
-        **({"double_conversion": "true"} if double_conversion else {}),
+    params = _options_query(price_per_kwh, currency, period, double_conversion) | {
         "adopted": proposal_id,
         "outcome": done.outcome[proposal_id],
     }
