@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from _energy_support import import_meters, import_readings, meter
-from _inventory_support import activity, entity, import_rows, site, write_csv
+from _energy_support import import_meters, import_readings, meter, organise_two_units
+from _inventory_support import activity, import_rows, write_csv
 from _web_support import DemoCopy
 from esgledger.access import Principal
 from esgledger.access.users import add_user
@@ -41,16 +41,7 @@ def build(root: Path) -> DemoCopy:
     """The workspace in ``root`` and the passwords of its accounts."""
     ws = Workspace.init(root, year=2024, name="Proposals Test")
     try:
-        import_rows(ws, "entities", [entity("GRP")])
-        import_rows(ws, "entities", [entity("A", parent="GRP"), entity("B", parent="GRP")])
-        import_rows(
-            ws,
-            "sites",
-            [
-                site("DC1", "A", region="CN-GD", type="data_centre"),
-                site("DC2", "B", region="CN-GD", type="data_centre"),
-            ],
-        )
+        organise_two_units(ws)
         meters, readings, weather = [], [], []
         for code in ("DC1", "DC2"):
             n = code[-1]

@@ -28,6 +28,21 @@ def organise(
     import_rows(ws, "sites", chosen)
 
 
+def organise_two_units(ws: Workspace) -> None:
+    """Import group GRP with units A and B, each owning a data centre in CN-GD: ``DC1`` of A,
+    ``DC2`` of B (for scope: a data owner of one unit does not see the other's site)."""
+    import_rows(ws, "entities", [entity("GRP")])
+    import_rows(ws, "entities", [entity("A", parent="GRP"), entity("B", parent="GRP")])
+    import_rows(
+        ws,
+        "sites",
+        [
+            site("DC1", "A", region="CN-GD", type="data_centre"),
+            site("DC2", "B", region="CN-GD", type="data_centre"),
+        ],
+    )
+
+
 def meter(
     code: str,
     role: str,

@@ -4,19 +4,19 @@ same contract as ``esgledger energy proposals --format json`` (one domain call,
 not found), roles (planning needs ``energy:plan``), problem documents for bad options, and an
 adopted proposal among the planner's measures, its MACC and the audit trail.
 
-Workspace: ``tests/_energy_proposals.py`` (two data centres, two metered days, weather).
+Workspace: ``tests/_energy_proposals.py`` (two data centres, two metered days, weather), through
+the ``proposals_*`` fixtures of ``tests/integration/conftest.py``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from _energy_proposals import PRICE, build
+from _energy_proposals import PRICE
 from _web_support import DemoCopy, page_client
 from esgledger import audit
 from esgledger.store import Workspace
@@ -25,26 +25,6 @@ from esgledger.targets import service as targets
 LIST = "/api/v1/energy/sites/{site}/proposals"
 ADOPT = "/api/v1/energy/sites/{site}/proposals/{id}/adopt"
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> DemoCopy:
-    return build(tmp_path_factory.mktemp("proposals-api") / "ws")
-
-
-@pytest.fixture
-def fresh(built: DemoCopy, tmp_path: Path) -> DemoCopy:
-    """A private copy for a test that adopts (changes the measures)."""
-    import shutil
-
-    shutil.copytree(built.path, tmp_path / "ws")
-    return DemoCopy(tmp_path / "ws", dict(built.passwords))
-
-
-@pytest.fixture(scope="module")
-def office(built: DemoCopy) -> Iterator[Any]:
-    with page_client(built, "office") as client:
-        yield client
 
 
 def _cli_json(root: Path, *args: str) -> dict[str, Any]:
@@ -60,19 +40,21 @@ def _cli_json(root: Path, *args: str) -> dict[str, Any]:
 
 
 class TestListProposals:
-    def test_anonymous_gets_401_and_a_problem_document(self, built: DemoCopy) -> None:
-        with page_client(built, None) as client:
+    def test_anonymous_gets_401_and_a_problem_document(self, proposals_ws: DemoCopy) -> None:
+        with page_client(proposals_ws, None) as client:
             answer = client.get(LIST.format(site="DC1"), params={"price_per_kwh": PRICE})
         assert answer.status_code == 401
         assert answer.headers["content-type"] == PROBLEM
 
-    def test_the_api_gives_what_the_cli_prints(self, built: DemoCopy, office: Any) -> None:
+    def test_the_api_gives_what_the_cli_prints(
+        self, proposals_ws: DemoCopy, proposals_office: Any
+    ) -> None:
         params = {"price_per_kwh": PRICE, "capex": ["ups_eco=50000:8"], "exclude": ["setpoint"]}
-        answer = office.get(LIST.format(site="DC1"), params=params)
+        answer = proposals_office.get(LIST.format(site="DC1"), params=params)
         assert answer.status_code == 200, answer.text
         body = answer.json()
         printed = _cli_json(
-            built.path, "--site", "DC1", "--price-per-kwh", str(PRICE),
+            proposals_ws.path, "--site", "DC1", "--price-per-kwh", str(PRICE),
             "--capex", "ups_eco=50000:8", "--exclude", "setpoint",
         )  # fmt: skip
         assert body == printed
@@ -86,8 +68,8 @@ class TestListProposals:
         # payback = capex / annual saving, as the proposal states both
         assert ups["payback_yr"] == pytest.approx(50_000 / ups["saved_cost"], rel=1e-12)
 
-    def test_double_conversion_refuses_ups_eco_mode(self, office: Any) -> None:
-        answer = office.get(
+    def test_double_conversion_refuses_ups_eco_mode(self, proposals_office: Any) -> None:
+        answer = proposals_office.get(
             LIST.format(site="DC1"), params={"price_per_kwh": PRICE, "double_conversion": True}
         )
         assert answer.status_code == 200, answer.text
@@ -95,8 +77,10 @@ class TestListProposals:
         assert "ups_eco" not in {p["lever"] for p in body["proposals"]}
         assert "double-conversion" in body["refused"][0]["reason"]["en"]
 
-    def test_a_site_of_another_unit_is_not_found_like_an_unknown_one(self, built: DemoCopy) -> None:
-        with page_client(built, "owner.a") as client:
+    def test_a_site_of_another_unit_is_not_found_like_an_unknown_one(
+        self, proposals_ws: DemoCopy
+    ) -> None:
+        with page_client(proposals_ws, "owner.a") as client:
             own = client.get(LIST.format(site="DC1"), params={"price_per_kwh": PRICE})
             assert own.status_code == 200, own.text
             other = client.get(LIST.format(site="DC2"), params={"price_per_kwh": PRICE})
@@ -120,9 +104,9 @@ class TestListProposals:
         ],
     )
     def test_bad_options_are_a_422_problem_naming_what_is_wrong(
-        self, office: Any, params: dict[str, Any], needle: str | None
+        self, proposals_office: Any, params: dict[str, Any], needle: str | None
     ) -> None:
-        answer = office.get(LIST.format(site="DC1"), params=params)
+        answer = proposals_office.get(LIST.format(site="DC1"), params=params)
         if needle is None:  # a lowercase currency is read as its code: allowed
             assert answer.status_code == 200, answer.text
             assert answer.json()["proposals"][0]["currency"] == "USD"
@@ -141,8 +125,8 @@ class TestAdoptProposal:
             headers={"X-CSRF-Token": client.csrf},
         )
 
-    def test_anonymous_gets_401_and_a_problem_document(self, built: DemoCopy) -> None:
-        with page_client(built, None) as client:
+    def test_anonymous_gets_401_and_a_problem_document(self, proposals_ws: DemoCopy) -> None:
+        with page_client(proposals_ws, None) as client:
             answer = client.post(
                 ADOPT.format(site="DC1", id="energy.DC1.ups_eco"),
                 json={"start_year": 2025, "price_per_kwh": PRICE},
@@ -150,8 +134,8 @@ class TestAdoptProposal:
         assert answer.status_code == 401
         assert answer.headers["content-type"] == PROBLEM
 
-    def test_an_adopted_proposal_is_a_planner_measure_once(self, fresh: DemoCopy) -> None:
-        with page_client(fresh, "office") as client:
+    def test_an_adopted_proposal_is_a_planner_measure_once(self, proposals_copy: DemoCopy) -> None:
+        with page_client(proposals_copy, "office") as client:
             listed = client.get(LIST.format(site="DC1"), params={"price_per_kwh": PRICE}).json()
             ups = next(p for p in listed["proposals"] if p["lever"] == "ups_eco")
             first = self._adopt(client, "DC1", "ups_eco")
@@ -161,7 +145,7 @@ class TestAdoptProposal:
             assert again.json() == {"measures": {"energy.DC1.ups_eco": "unchanged"}}
             later = self._adopt(client, "DC1", "ups_eco", start_year=2026, ramp_years=2)
             assert later.json() == {"measures": {"energy.DC1.ups_eco": "updated"}}
-        with Workspace.open(fresh.path) as ws:
+        with Workspace.open(proposals_copy.path) as ws:
             (measure,) = targets.stored_measures(ws)
             assert measure.id == "energy.DC1.ups_eco"
             assert measure.reduction_t_co2e_per_yr == pytest.approx(ups["saved_t_co2e_market"])
@@ -176,16 +160,18 @@ class TestAdoptProposal:
             ]
             assert audit.verify(ws).intact
 
-    def test_a_data_owner_may_not_plan(self, fresh: DemoCopy) -> None:
-        with page_client(fresh, "owner.a") as client:
+    def test_a_data_owner_may_not_plan(self, proposals_copy: DemoCopy) -> None:
+        with page_client(proposals_copy, "owner.a") as client:
             answer = self._adopt(client, "DC1", "ups_eco")
         assert answer.status_code == 403
         assert answer.headers["content-type"] == PROBLEM
-        with Workspace.open(fresh.path) as ws:
+        with Workspace.open(proposals_copy.path) as ws:
             assert targets.stored_measures(ws) == []
 
-    def test_unknown_site_or_proposal_is_404_and_a_bad_body_422(self, fresh: DemoCopy) -> None:
-        with page_client(fresh, "office") as client:
+    def test_unknown_site_or_proposal_is_404_and_a_bad_body_422(
+        self, proposals_copy: DemoCopy
+    ) -> None:
+        with page_client(proposals_copy, "office") as client:
             assert self._adopt(client, "NOPE", "ups_eco").status_code == 404
             unknown = self._adopt(client, "DC1", "warp_drive")
             assert unknown.status_code == 404
@@ -203,5 +189,5 @@ class TestAdoptProposal:
                 json={"start_year": 2025, "price_per_kwh": PRICE},
             )
             assert no_csrf.status_code == 403
-        with Workspace.open(fresh.path) as ws:
+        with Workspace.open(proposals_copy.path) as ws:
             assert targets.stored_measures(ws) == []

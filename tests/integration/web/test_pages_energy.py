@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 
-from _energy_support import import_meters, import_readings, meter
-from _inventory_support import entity, import_rows, site
+from _energy_support import import_meters, import_readings, meter, organise_two_units
 from _web_support import DemoCopy, page_client
 from _zh_english import english_words, html_text
 from esgledger.access import Principal
@@ -73,16 +72,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoCopy:
     root: Path = tmp_path_factory.mktemp("energy-pages") / "ws"
     ws = Workspace.init(root, year=2024, name="Energy Test")
     try:
-        import_rows(ws, "entities", [entity("GRP")])
-        import_rows(ws, "entities", [entity("A", parent="GRP"), entity("B", parent="GRP")])
-        import_rows(
-            ws,
-            "sites",
-            [
-                site("DC1", "A", region="CN-GD", type="data_centre"),
-                site("DC2", "B", region="CN-GD", type="data_centre"),
-            ],
-        )
+        organise_two_units(ws)
         import_meters(
             ws,
             [

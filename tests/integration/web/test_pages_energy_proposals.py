@@ -5,20 +5,18 @@ the API gives it, both languages, adoption through a CSRF-protected form by a us
 without it, scope (another unit's site is 404), the domain's reason when the proposals cannot
 be computed, and escaping.
 
-Workspace: ``tests/_energy_proposals.py`` (two data centres, two metered days, weather).
+Workspace: ``tests/_energy_proposals.py`` (two data centres, two metered days, weather), through
+the ``proposals_*`` fixtures of ``tests/integration/conftest.py``.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from _energy_proposals import HOSTILE, PRICE, build
+from _energy_proposals import HOSTILE, PRICE
 from _web_support import DemoCopy, page_client
 from _zh_english import english_words, html_text
 from esgledger.store import Workspace
@@ -28,29 +26,12 @@ URL = "/energy/sites/DC1/proposals"
 QUERY = {"price_per_kwh": PRICE, "currency": "CNY", "period": "2024"}
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> DemoCopy:
-    return build(tmp_path_factory.mktemp("proposals-pages") / "ws")
-
-
-@pytest.fixture
-def fresh(built: DemoCopy, tmp_path: Path) -> DemoCopy:
-    shutil.copytree(built.path, tmp_path / "ws")
-    return DemoCopy(tmp_path / "ws", dict(built.passwords))
-
-
-@pytest.fixture(scope="module")
-def office(built: DemoCopy) -> Iterator[Any]:
-    with page_client(built, "office") as client:
-        yield client
-
-
 def _rows(text: str) -> list[str]:
     return re.findall(r'<tr data-proposal="([^"]+)"', text)
 
 
-def test_the_site_page_offers_the_options_form(office: Any) -> None:
-    page = office.get("/energy/sites/DC1?period=2024-03")
+def test_the_site_page_offers_the_options_form(proposals_office: Any) -> None:
+    page = proposals_office.get("/energy/sites/DC1?period=2024-03")
     assert page.status_code == 200, page.text[-2000:]
     form = page.text.split('id="energy-proposals"', 1)[1].split("</section>", 1)[0]
     assert f'hx-get="{URL}"' in form
@@ -60,8 +41,10 @@ def test_the_site_page_offers_the_options_form(office: Any) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
-def test_the_block_ranks_as_the_api_does_in_both_languages(built: DemoCopy, lang: str) -> None:
-    with page_client(built, "office", lang) as client:
+def test_the_block_ranks_as_the_api_does_in_both_languages(
+    proposals_ws: DemoCopy, lang: str
+) -> None:
+    with page_client(proposals_ws, "office", lang) as client:
         fragment = client.get(URL, params=QUERY, headers={"HX-Request": "true"})
         assert fragment.status_code == 200, fragment.text[-2000:]
         assert "<html" not in fragment.text
@@ -81,16 +64,16 @@ def test_the_block_ranks_as_the_api_does_in_both_languages(built: DemoCopy, lang
             assert not re.search(r"[\u4e00-\u9fff]", text)
 
 
-def test_without_a_price_the_page_only_asks_for_one(office: Any) -> None:
-    page = office.get(URL)
+def test_without_a_price_the_page_only_asks_for_one(proposals_office: Any) -> None:
+    page = proposals_office.get(URL)
     assert page.status_code == 200
     assert 'id="proposals-form"' in page.text
     assert "proposals-table" not in page.text
     assert "link" not in page.headers  # no API twin without its required price
 
 
-def test_an_esg_office_user_adopts_a_proposal_into_the_plan(fresh: DemoCopy) -> None:
-    with page_client(fresh, "office") as client:
+def test_an_esg_office_user_adopts_a_proposal_into_the_plan(proposals_copy: DemoCopy) -> None:
+    with page_client(proposals_copy, "office") as client:
         page = client.get(URL, params=QUERY)
         row = page.text.split('data-proposal="energy.DC1.ups_eco"', 1)[1].split("</tr>", 1)[0]
         assert 'action="/energy/sites/DC1/proposals/energy.DC1.ups_eco/adopt"' in row
@@ -112,28 +95,28 @@ def test_an_esg_office_user_adopts_a_proposal_into_the_plan(fresh: DemoCopy) -> 
         notice = shown.text.split('id="proposal-adopted"', 1)[1].split("</p>", 1)[0]
         assert "energy.DC1.ups_eco" in notice
         assert "added to the measures" in notice
-    with Workspace.open(fresh.path) as ws:
+    with Workspace.open(proposals_copy.path) as ws:
         (measure,) = targets.stored_measures(ws)
     assert measure.id == "energy.DC1.ups_eco"
     assert (measure.start_year, measure.ramp_years) == (2026, 1)
 
 
 def test_a_proposal_that_cannot_be_a_measure_is_the_page_with_the_reason(
-    fresh: DemoCopy,
+    proposals_copy: DemoCopy,
 ) -> None:
-    with page_client(fresh, "office") as client:
+    with page_client(proposals_copy, "office") as client:
         answer = client.post(
             "/energy/sites/DC1/proposals/energy.DC1.heat_reuse/adopt",
             data={**QUERY, "start_year": 2026, "csrf_token": client.csrf},
         )
     assert answer.status_code == 422
     assert "avoids no market-based emissions" in answer.text
-    with Workspace.open(fresh.path) as ws:
+    with Workspace.open(proposals_copy.path) as ws:
         assert targets.stored_measures(ws) == []
 
 
-def test_a_data_owner_reads_its_own_site_without_adopt_forms(built: DemoCopy) -> None:
-    with page_client(built, "owner.a") as client:
+def test_a_data_owner_reads_its_own_site_without_adopt_forms(proposals_ws: DemoCopy) -> None:
+    with page_client(proposals_ws, "owner.a") as client:
         page = client.get(URL, params=QUERY)
         assert page.status_code == 200
         assert _rows(page.text)
@@ -146,25 +129,27 @@ def test_a_data_owner_reads_its_own_site_without_adopt_forms(built: DemoCopy) ->
         assert posted.status_code == 403
 
 
-def test_the_reason_the_proposals_cannot_be_computed_is_shown(office: Any) -> None:
+def test_the_reason_the_proposals_cannot_be_computed_is_shown(proposals_office: Any) -> None:
     # March 2023 has no readings: the domain says so, the page shows it (422; htmx: 200)
-    page = office.get(URL, params={**QUERY, "period": "2023-03"})
+    page = proposals_office.get(URL, params={**QUERY, "period": "2023-03"})
     assert page.status_code == 422
     assert 'id="proposals-error"' in page.text
     assert "Traceback" not in page.text
-    fragment = office.get(
+    fragment = proposals_office.get(
         URL, params={**QUERY, "period": "2023-03"}, headers={"HX-Request": "true"}
     )
     assert fragment.status_code == 200
     assert 'id="proposals-error"' in fragment.text
 
 
-def test_user_typed_values_are_escaped(office: Any) -> None:
+def test_user_typed_values_are_escaped(proposals_office: Any) -> None:
     typed = {**QUERY, "period": '"><script>x()</script>', "adopted": HOSTILE, "outcome": "added"}
-    page = office.get(URL, params=typed)
+    page = proposals_office.get(URL, params=typed)
     assert "<script>x()" not in page.text
     assert HOSTILE not in page.text
     assert "&lt;script&gt;" in page.text
     # a notice names only a proposal the page lists
-    spoofed = office.get(URL, params={**QUERY, "adopted": "energy.DC1.warp", "outcome": "added"})
+    spoofed = proposals_office.get(
+        URL, params={**QUERY, "adopted": "energy.DC1.warp", "outcome": "added"}
+    )
     assert "proposal-adopted" not in spoofed.text
