@@ -118,8 +118,6 @@ WORKERS_ENV = "ESGLEDGER_ROLLUP_WORKERS"
 CONTINUOUS_ROLES: tuple[str, ...] = (
     "incomer", "ups_input", "ups_output", "pdu_output", "it_input", "cooling", "other", "non_dc",
 )  # fmt: skip
-_CONTINUOUS_SQL = ", ".join(f"'{r}'" for r in CONTINUOUS_ROLES)
-_FLAG_ORDER = ("negative", "rollover", "reset", "gap", "stuck", "spike", "skew")
 
 
 def _sql(text: str) -> str:
@@ -227,11 +225,6 @@ def _register_meters(con: duckdb.DuckDBPyConnection, ordered: Sequence[Meter]) -
         ),
     )
     con.execute("CREATE OR REPLACE TABLE m AS SELECT * FROM m_arrow")
-
-
-_INTERVAL_COLUMNS = (
-    "site, meter, role, unit, start_utc, end_utc, seconds, quantity, flag, estimated"
-)
 
 
 class _Labels:
