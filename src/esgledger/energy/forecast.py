@@ -635,6 +635,7 @@ def forecast(
     *,
     n_jobs: int = 1,
     calibration: BacktestResult | None = None,
+    floor: float | None = None,
 ) -> ForecastResult:
     """Forecast every series ``h`` steps past its last timestamp.
 
@@ -658,6 +659,12 @@ def forecast(
         series, model and horizon bucket (:func:`conformal_buckets`); a band with too few
         errors is left empty with an ``energy.forecast.conformal_unavailable`` finding.
         Without it the bands are the models' own (``intervals="model"``).
+    floor
+        A value no outcome can fall below (0 for metered energy, water and PUE, which are
+        never negative): forecasts and band bounds below it are raised to it. A band keeps
+        its coverage (an outcome inside ``[lo, hi]`` and ≥ ``floor`` is inside
+        ``[max(lo, floor), max(hi, floor)]``) and a forecast only gets closer to any such
+        outcome.
 
     Raises
     ------
@@ -690,6 +697,12 @@ def forecast(
                     f"window(s) of {calibration.h} steps, per series and horizon bucket"
                 ),
             }
+    if floor is not None:
+        bounds = tuple(f"{a}-{side}-" for a in aliases for side in ("lo", "hi"))
+        columns = [str(c) for c in frame.columns if c in aliases or str(c).startswith(bounds)]
+        frame[columns] = frame[columns].clip(lower=float(floor))
+        for alias in aliases:
+            parameters[alias] = {**parameters[alias], "floor": float(floor)}
     return ForecastResult(
         table=_to_table(frame),
         value_column=prepared.value_column,
@@ -1570,7 +1583,8 @@ def _run(
     if backtest_windows:
         tested = backtest(series, models, h, backtest_windows, level=level, n_jobs=n_jobs)
         found += tested.findings
-    result = forecast(series, models, h, level, n_jobs=n_jobs, calibration=tested)
+    # metered quantities and PUE are never negative
+    result = forecast(series, models, h, level, n_jobs=n_jobs, calibration=tested, floor=0.0)
     found += result.findings
     if tested is None:
         found += (

@@ -145,3 +145,25 @@ def test_a_calibration_that_does_not_fit_is_refused(series: pd.DataFrame) -> Non
         forecast(hourly_series(("m1", "m9"), weeks=5), SN, h=12, calibration=bt)
     with pytest.raises(ForecastArgumentError, match="BacktestResult"):
         forecast(series, SN, h=12, calibration="bt")  # type: ignore[arg-type]
+
+
+def test_a_floor_raises_forecasts_and_bounds_to_it_and_keeps_every_band_around_outcomes() -> None:
+    """A meter that is off half the day (a chiller in winter): its values are 0 or about 40,
+    so symmetric bands reach below 0. With ``floor=0`` nothing is below 0, every bound that
+    was above 0 is unchanged, and a band that held an outcome (≥ 0) still holds it."""
+    base = hourly_series(("chiller",), weeks=5, noise=8.0)
+    hours = pd.to_datetime(base["ts"]).dt.hour
+    base["energy_kwh"] = np.where(hours < 12, 0.0, base["energy_kwh"] - 60.0).clip(min=0.0)
+    bt = backtest(base, SN, h=24, n_windows=2)
+    plain = forecast(base, SN, h=24, calibration=bt).table.to_pandas()
+    floored = forecast(base, SN, h=24, calibration=bt, floor=0.0).table.to_pandas()
+    columns = ["SeasonalNaive", "SeasonalNaive-lo-95", "SeasonalNaive-hi-95"]
+    assert (plain[columns].to_numpy() < 0).any()  # the case the floor is for
+    assert (floored[columns].to_numpy() >= 0).all()
+    np.testing.assert_array_equal(floored[columns].to_numpy(), plain[columns].clip(lower=0.0))
+    for outcome in (0.0, 5.0):  # any outcome a band held, it still holds
+        held = (plain["SeasonalNaive-lo-95"] <= outcome) & (outcome <= plain["SeasonalNaive-hi-95"])
+        still = (floored["SeasonalNaive-lo-95"] <= outcome) & (
+            outcome <= floored["SeasonalNaive-hi-95"]
+        )
+        assert (still | ~held).all()
