@@ -41,10 +41,8 @@ recorded in ``docs/performance.md``.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -52,6 +50,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _machine import machine
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
@@ -285,31 +285,6 @@ def run_child(job: str, args: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---- main ---------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, Any]:
-    import duckdb
-    import pyarrow
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {
-        "date": dt.date.today().isoformat(),
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "memory_gib": round(memory, 1),
-        "python": platform.python_version(),
-        "duckdb": duckdb.__version__,
-        "pyarrow": pyarrow.__version__,
-        "os": platform.platform(),
-    }
 
 
 def median_run(job: str, args: dict[str, Any], repeat: int, fresh_ws: bool) -> dict[str, Any]:

@@ -53,7 +53,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -61,6 +60,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _machine import commit, machine
 
 HERE = Path(__file__).resolve().parent
 YEAR = 2024
@@ -352,50 +353,6 @@ def run_child(job: str, args: dict[str, Any], env_extra: dict[str, str]) -> dict
     report["peak_mib"] = usage.ru_maxrss / 1024  # Linux reports KiB
     report["process_cpu_seconds"] = usage.ru_utime + usage.ru_stime
     return report
-
-
-def machine() -> dict[str, Any]:
-    import duckdb
-    import pyarrow
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {
-        "date": dt.date.today().isoformat(),
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "memory_gib": round(memory, 1),
-        "load_average": [round(x, 1) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        "duckdb": duckdb.__version__,
-        "pyarrow": pyarrow.__version__,
-    }
-
-
-def commit() -> str:
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(HERE.parent), "status", "--porcelain", "src"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + (" + uncommitted changes in src/" if dirty else "")
 
 
 def main() -> int:
