@@ -24,6 +24,7 @@ import csv
 import datetime as dt
 import functools
 import io
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,8 +38,8 @@ from esgledger.errors import InputError, Issue, NotFoundError, quoted
 from esgledger.i18n import Text
 
 __all__ = [
-    "BASES",
     "BASELINES",
+    "BASES",
     "CONFIDENCES",
     "FACTOR_DECIMALS",
     "AverageBaseline",
@@ -156,7 +157,9 @@ class Methodology:
 
     def effective_on(self, day: dt.date) -> bool:
         """Whether this version applies to a trip of local ``day``."""
-        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+        return self.effective_from <= day and (
+            self.effective_to is None or day <= self.effective_to
+        )
 
     def factor(self, mode: str) -> ModeFactor:
         """The factor of ``mode``; an unknown mode raises :class:`InputError` naming the modes."""
@@ -330,7 +333,7 @@ def _load() -> tuple[Methodology, ...]:
         (mid, version), _ = next(iter(factors.items()))
         raise InputError(f"{fr.file}: factors of {mid} {version}, which {mr.file} does not have")
     out.sort(key=lambda m: (m.id, m.effective_from, m.version))
-    for a, b in zip(out, out[1:], strict=False):
+    for a, b in itertools.pairwise(out):
         if a.id == b.id and (a.effective_to is None or a.effective_to >= b.effective_from):
             raise InputError(
                 f"{mr.file}: versions {a.version} and {b.version} of {a.id} overlap in time "
@@ -390,7 +393,9 @@ def get(methodology_id: str, at: dt.date | None = None) -> Methodology:
     for m in found:
         if m.effective_on(at):
             return m
-    spans = "; ".join(f"{m.version}: {m.effective_from} to {m.effective_to or 'open'}" for m in found)
+    spans = "; ".join(
+        f"{m.version}: {m.effective_from} to {m.effective_to or 'open'}" for m in found
+    )
     raise NotFoundError(f"no version of {found[0].id} is effective on {at} ({spans})")
 
 

@@ -77,6 +77,8 @@ Pass, besides the new and pending trips, the trips already decided on the same l
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import os
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -157,22 +159,41 @@ def _settings_tables(
             f"(got {', '.join(sorted(ids))}; zones {', '.join(sorted(zones))})"
         )
     ordered = sorted(versions, key=lambda m: m.effective_from)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         if a.effective_to is None or a.effective_to >= b.effective_from:
             raise InputError(f"versions {a.version} and {b.version} of {a.id} overlap in time")
     v_rows: dict[str, list[object]] = {
         k: []
-        for k in (
-            "version eff_from eff_to max_trips max_mg min_distance_m min_duration_us "
-            "overlap_us window_us lag_days claim_days gpp"
-        ).split()
+        for k in [
+            "version",
+            "eff_from",
+            "eff_to",
+            "max_trips",
+            "max_mg",
+            "min_distance_m",
+            "min_duration_us",
+            "overlap_us",
+            "window_us",
+            "lag_days",
+            "claim_days",
+            "gpp",
+        ]
     }
     f_rows: dict[str, list[object]] = {
         k: []
-        for k in (
-            "version mode basis scenario value_e4 value_text factor_id fallback_e4 "
-            "fallback_text fallback_factor_id max_kmh"
-        ).split()
+        for k in [
+            "version",
+            "mode",
+            "basis",
+            "scenario",
+            "value_e4",
+            "value_text",
+            "factor_id",
+            "fallback_e4",
+            "fallback_text",
+            "fallback_factor_id",
+            "max_kmh",
+        ]
     }
     for m in ordered:
         r = m.rules
@@ -208,9 +229,7 @@ def _settings_tables(
             ):
                 f_rows[key].append(fvalue)
     v_types = {"version": pa.string(), "eff_from": pa.date32(), "eff_to": pa.date32()}
-    v = pa.table(
-        {k: pa.array(col, type=v_types.get(k, pa.int64())) for k, col in v_rows.items()}
-    )
+    v = pa.table({k: pa.array(col, type=v_types.get(k, pa.int64())) for k, col in v_rows.items()})
     f_types = {k: pa.int64() for k in ("value_e4", "fallback_e4", "max_kmh")}
     f = pa.table({k: pa.array(col, type=f_types.get(k, pa.string())) for k, col in f_rows.items()})
     return v, f
@@ -224,7 +243,9 @@ def _trip_select(trips: pa.Table) -> str:
     parts = [f'CAST("{c}" AS {t}) AS {c}' for c, t in REQUIRED_COLUMNS.items() if c != "channel"]
     parts.append("coalesce(CAST(channel AS VARCHAR), '') AS channel")
     for c, (t, default) in OPTIONAL_COLUMNS.items():
-        parts.append(f'CAST("{c}" AS {t}) AS {c}' if c in names else f"CAST({default} AS {t}) AS {c}")
+        parts.append(
+            f'CAST("{c}" AS {t}) AS {c}' if c in names else f"CAST({default} AS {t}) AS {c}"
+        )
     return ", ".join(parts)
 
 
@@ -265,11 +286,16 @@ def decide(
     through: dt.date,
 ) -> str:
     """Create the temporary table ``decided`` in ``con`` (one row per undecided trip) and
-    return its name. Columns: the trip's keys, ``start_utc``, ``trip_date``, ``due_date``,
-    ``status``, ``reason_code``, ``reason_value``, ``reason_limit``, ``conflict_operator``,
-    ``conflict_trip_id``, ``distance_m``, ``distance_rule``, ``version``, ``factor_id``,
-    ``factor_value``, ``basis``, ``scenario``, ``reduction_mg`` (the computed reduction; 0
-    unless settled), ``gpp``. See the module docstring for the rules."""
+    return its name.
+
+    Columns: ``rid`` (the trip's row index in ``trips``), ``trip_date``, ``due_date``,
+    ``status``, ``reason_code``, ``reason_value``, ``reason_limit`` (the template fields),
+    ``conflict_rid`` (row index of the trip a conflict refusal names), ``distance_m``,
+    ``distance_rule``, ``version``, ``factor_id``, ``factor_value``, ``basis``,
+    ``reduction_mg`` (0 unless settled) and ``grams_per_point``. The trips stay registered
+    as ``trips_in`` (with ``rid``). Intermediate tables are narrow (integer keys; strings are
+    joined back once, at the end), so 10 million trips fit DuckDB's memory limit.
+    """
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         raise InputError("as_of must carry a time zone (e.g. 2026-01-03T00:00:00+00:00)")
     v, f = _settings_tables(methodology_versions)
@@ -278,147 +304,186 @@ def decide(
     as_of_date: dt.date = con.execute(
         "SELECT CAST(timezone(?, CAST(? AS TIMESTAMPTZ)) AS DATE)", [zone, as_of]
     ).fetchall()[0][0]
-    con.register("trips_in", trips)
-    con.register("v_in", v)
+    with_rid = trips.append_column("rid", pa.array(range(trips.num_rows), pa.int64()))
+    con.register("trips_in", with_rid)
+    con.register("v_in", v.append_column("vi", pa.array(range(v.num_rows), pa.int32())))
     con.register("f_in", f)
     con.execute("CREATE OR REPLACE TEMP TABLE v AS SELECT * FROM v_in")
-    con.execute("CREATE OR REPLACE TEMP TABLE f AS SELECT * FROM f_in")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW t0 AS SELECT {_trip_select(trips)} FROM trips_in")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE f AS SELECT f_in.*, v.vi, "
+        "CAST(row_number() OVER () AS INTEGER) AS fi FROM f_in JOIN v USING (version)"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW t0 AS SELECT rid, {_trip_select(trips)} FROM trips_in"
+    )
     _check_input(con)
     version_case = " ".join(
         f"WHEN d BETWEEN DATE '{m.effective_from}' AND DATE '{m.effective_to or dt.date.max}' "
-        f"THEN $${m.version}$$"
+        f"THEN (SELECT vi FROM v WHERE version = $${m.version}$$)"
         for m in methodology_versions
     )
     max_lag = max(m.rules.settlement_lag_days for m in methodology_versions)
     zone_sql = zone.replace("'", "''")
-    # 1. version, factor, distance and reduction of every trip (context rows included)
+    # 1. narrow table: integer keys (account, operator, channel, version, factor), times in µs,
+    #    distance and reduction; rk = order of the trip within its account
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE t1 AS
-        WITH a AS (
-            SELECT t0.*, CAST(timezone('{zone_sql}', start_utc) AS DATE) AS d,
-                   coalesce(previous_status IN ('settled', 'refused'), false) AS decided_before,
-                   coalesce(previous_status = 'settled', false) AS settled_before
-            FROM t0
-        ), b AS (SELECT a.*, CASE {version_case} END AS version FROM a)
-        SELECT b.operator, b.trip_id, b.account, b.mode, b.start_utc, b.end_utc, b.channel,
-               b.consented, b.held, b.decided_before, b.settled_before, b.d AS trip_date,
-               b.version, v.max_trips, v.max_mg, v.min_distance_m, v.min_duration_us,
-               v.overlap_us, v.window_us, v.claim_days, v.gpp,
-               coalesce(v.lag_days, {max_lag}) AS lag_days,
-               f.mode IS NOT NULL AS mode_known, f.basis, f.scenario, f.max_kmh,
+        CREATE OR REPLACE TEMP TABLE n1 AS
+        WITH acc AS (
+            SELECT account, CAST(row_number() OVER () AS INTEGER) AS acc_i
+            FROM (SELECT DISTINCT account FROM t0)
+        ), ops AS (
+            SELECT operator, CAST(row_number() OVER (ORDER BY operator) AS INTEGER) AS op_i
+            FROM (SELECT DISTINCT operator FROM t0)
+        ), chs AS (
+            SELECT channel, CAST(row_number() OVER () AS INTEGER) AS ch_i
+            FROM (SELECT DISTINCT channel FROM t0)
+        ), modes AS (
+            SELECT mode, CAST(row_number() OVER () AS INTEGER) AS mode_i
+            FROM (SELECT DISTINCT mode FROM t0)
+        ), a AS (
+            SELECT t0.rid, t0.trip_id, acc.acc_i, ops.op_i, chs.ch_i, t0.mode, modes.mode_i,
+                   epoch_us(t0.start_utc) AS start_us, epoch_us(t0.end_utc) AS end_us,
+                   t0.distance_m, t0.network_distance_m, t0.consented, t0.held,
+                   coalesce(t0.previous_status IN ('settled', 'refused'), false)
+                       AS decided_before,
+                   coalesce(t0.previous_status = 'settled', false) AS settled_before,
+                   CAST(timezone('{zone_sql}', t0.start_utc) AS DATE) AS d
+            FROM t0 JOIN acc USING (account) JOIN ops USING (operator)
+                 JOIN chs USING (channel) JOIN modes USING (mode)
+        ), b AS (SELECT a.*, CASE {version_case} END AS vi FROM a)
+        SELECT b.rid, b.acc_i, b.mode_i, b.op_i, b.ch_i, b.start_us, b.end_us, b.consented, b.held,
+               b.decided_before, b.settled_before, b.d AS trip_date, b.vi, f.fi,
                coalesce(b.distance_m, b.network_distance_m) AS dist_m,
-               CASE WHEN f.basis = 'trip' THEN 'per_trip'
-                    WHEN b.distance_m IS NOT NULL THEN 'given'
-                    WHEN b.network_distance_m IS NOT NULL THEN 'network'
-                    WHEN f.fallback_e4 IS NOT NULL THEN 'per_trip' END AS distance_rule,
-               CASE WHEN f.basis = 'pkm' AND b.distance_m IS NULL
-                         AND b.network_distance_m IS NULL THEN f.fallback_factor_id
-                    ELSE f.factor_id END AS factor_id,
-               CASE WHEN f.basis = 'pkm' AND b.distance_m IS NULL
-                         AND b.network_distance_m IS NULL THEN f.fallback_text
-                    ELSE f.value_text END AS factor_value,
-               CASE WHEN f.basis = 'pkm' AND b.distance_m IS NULL
-                         AND b.network_distance_m IS NULL
-                         AND f.fallback_e4 IS NOT NULL THEN 'trip'
-                    ELSE f.basis END AS line_basis,
-               CASE WHEN f.basis = 'trip' THEN f.value_e4 * 1000 // {_SCALE}
-                    WHEN coalesce(b.distance_m, b.network_distance_m) >= 0 THEN
-                        CAST(CAST(coalesce(b.distance_m, b.network_distance_m) AS HUGEINT)
-                             * f.value_e4 // {_SCALE} AS HUGEINT)
+               CAST(CASE WHEN f.basis = 'trip' THEN 3
+                         WHEN b.distance_m IS NOT NULL THEN 1
+                         WHEN b.network_distance_m IS NOT NULL THEN 2
+                         WHEN f.fallback_e4 IS NOT NULL THEN 4 END AS TINYINT) AS drule,
+               CAST(CASE WHEN f.basis = 'trip' THEN f.value_e4 * 1000 // {_SCALE}
+                    WHEN coalesce(b.distance_m, b.network_distance_m) BETWEEN 0
+                         AND 100000000000 THEN
+                        coalesce(b.distance_m, b.network_distance_m) * f.value_e4 // {_SCALE}
                     WHEN coalesce(b.distance_m, b.network_distance_m) IS NULL
                          AND f.fallback_e4 IS NOT NULL THEN f.fallback_e4 * 1000 // {_SCALE}
-               END AS mg,
-               epoch_us(b.end_utc) - epoch_us(b.start_utc) AS dur_us
-        FROM b
-        LEFT JOIN v ON v.version = b.version
-        LEFT JOIN f ON f.version = b.version AND f.mode = b.mode
+               END AS BIGINT) AS mg,
+               CAST(row_number() OVER (PARTITION BY b.acc_i
+                                       ORDER BY b.start_us, b.op_i, b.trip_id) AS INTEGER) AS rk,
+               b.mode
+        FROM b LEFT JOIN f ON f.vi = b.vi AND f.mode = b.mode
         """
     )
-    # 2. conflicts, judged over every trip of the account (context rows included)
+    # 2. conflicts, judged over every trip of the account (context rows included), by the
+    #    nearest earlier trip of another operator / channel (run starts carried forward).
+    #    A time and a rank travel packed in one HUGEINT (time_us * 2^32 + rk).
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE t2 AS
+        CREATE OR REPLACE TEMP TABLE n2 AS
         WITH w AS (
-            SELECT *,
-                   max(end_utc) OVER acc_before AS prev_end,
-                   arg_max(struct_pack(o := operator, t := trip_id), end_utc)
-                       OVER acc_before AS prev_end_trip,
-                   min(CASE WHEN settled_before THEN start_utc END) OVER acc_after AS next_settled,
-                   arg_min(struct_pack(o := operator, t := trip_id),
-                           CASE WHEN settled_before THEN start_utc END)
-                       OVER acc_after AS next_settled_trip,
-                   (lag(operator) OVER am IS DISTINCT FROM operator) AS op_change,
-                   (lag(channel) OVER am IS DISTINCT FROM channel) AS ch_change,
-                   lag(struct_pack(s := start_utc, o := operator, t := trip_id)) OVER am AS prev_am,
-                   lead(CASE WHEN settled_before
-                        THEN struct_pack(s := start_utc, o := operator, t := trip_id,
-                                         c := channel) END
-                       IGNORE NULLS) OVER am AS next_settled_am
-            FROM t1
-            WINDOW acc_before AS (PARTITION BY account ORDER BY start_utc, operator, trip_id
+            SELECT acc_i, mode_i, rk,
+                   max(CAST(end_us AS HUGEINT) * 4294967296 + rk) OVER acc_before
+                       AS prev_end_packed,
+                   lead(CASE WHEN settled_before THEN rk END IGNORE NULLS) OVER acc
+                       AS next_settled_rk,
+                   (lag(op_i) OVER am IS DISTINCT FROM op_i) AS op_change,
+                   (lag(ch_i) OVER am IS DISTINCT FROM ch_i) AS ch_change,
+                   lag(CAST(start_us AS HUGEINT) * 4294967296 + rk) OVER am AS prev_packed,
+                   lead(CASE WHEN settled_before THEN rk END IGNORE NULLS) OVER am
+                       AS next_settled_am_rk
+            FROM n1
+            WINDOW acc AS (PARTITION BY acc_i ORDER BY rk),
+                   acc_before AS (PARTITION BY acc_i ORDER BY rk
                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
-                   acc_after AS (PARTITION BY account ORDER BY start_utc, operator, trip_id
-                                 ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
-                   am AS (PARTITION BY account, mode ORDER BY start_utc, operator, trip_id)
-        ), r AS (
-            SELECT *,
-                   sum(CAST(op_change AS INTEGER)) OVER am_run AS op_run,
-                   sum(CAST(ch_change AS INTEGER)) OVER am_run AS ch_run
+                   am AS (PARTITION BY acc_i, mode_i ORDER BY rk)
+        ), x AS (
+            SELECT acc_i, rk, prev_end_packed, next_settled_rk, next_settled_am_rk,
+                   last_value(CASE WHEN op_change THEN prev_packed END IGNORE NULLS)
+                       OVER am_cum AS prev_op_packed,
+                   last_value(CASE WHEN ch_change THEN prev_packed END IGNORE NULLS)
+                       OVER am_cum AS prev_ch_packed
             FROM w
-            WINDOW am_run AS (PARTITION BY account, mode ORDER BY start_utc, operator, trip_id
-                              ROWS UNBOUNDED PRECEDING)
+            WINDOW am_cum AS (PARTITION BY acc_i, mode_i ORDER BY rk ROWS UNBOUNDED PRECEDING)
         )
-        SELECT * EXCLUDE (op_change, ch_change, prev_am, op_run, ch_run),
-               first_value(prev_am) OVER (PARTITION BY account, mode, op_run
-                                          ORDER BY start_utc, operator, trip_id) AS prev_op,
-               first_value(prev_am) OVER (PARTITION BY account, mode, ch_run
-                                          ORDER BY start_utc, operator, trip_id) AS prev_ch
-        FROM r
-        WHERE NOT decided_before OR settled_before
+        SELECT acc_i, rk, next_settled_rk, next_settled_am_rk,
+               CAST(prev_end_packed // 4294967296 AS BIGINT) AS prev_end,
+               CAST(prev_end_packed % 4294967296 AS INTEGER) AS prev_end_rk,
+               CAST(prev_op_packed // 4294967296 AS BIGINT) AS prev_op_start,
+               CAST(prev_op_packed % 4294967296 AS INTEGER) AS prev_op_rk,
+               CAST(prev_ch_packed // 4294967296 AS BIGINT) AS prev_ch_start,
+               CAST(prev_ch_packed % 4294967296 AS INTEGER) AS prev_ch_rk
+        FROM x
         """
     )
-    # 3. the first rule each undecided trip fails (caps come after)
+    # 3. the first rule each undecided trip fails (caps come after), and the trip it
+    #    conflicts with (rank within the account)
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE t3 AS
-        SELECT *,
-               trip_date + CAST(lag_days AS INTEGER) AS due_date,
-               CASE
-                 WHEN decided_before THEN NULL
-                 WHEN trip_date > DATE '{through}'
-                      OR trip_date + CAST(lag_days AS INTEGER) > DATE '{as_of_date}'
-                   THEN 'settlement.lag'
-                 WHEN version IS NULL THEN 'methodology.not_effective'
-                 WHEN NOT mode_known THEN 'mode.unknown'
-                 WHEN end_utc < start_utc THEN 'integrity.end_before_start'
-                 WHEN mg IS NULL AND dist_m IS NULL THEN 'distance.unknown'
-                 WHEN dur_us < min_duration_us THEN 'integrity.min_duration'
-                 WHEN dist_m IS NOT NULL AND (dist_m < min_distance_m OR dist_m < 0)
-                   THEN 'integrity.min_distance'
-                 WHEN dist_m IS NOT NULL AND max_kmh IS NOT NULL
-                      AND CAST(dist_m AS HUGEINT) * 3600000 > CAST(max_kmh AS HUGEINT) * dur_us
-                   THEN 'integrity.speed'
-                 WHEN prev_op IS NOT NULL AND epoch_us(start_utc) - epoch_us(prev_op.s) <= window_us
-                   THEN 'integrity.duplicate_operator'
-                 WHEN next_settled_am IS NOT NULL AND next_settled_am.o <> operator
-                      AND epoch_us(next_settled_am.s) - epoch_us(start_utc) <= window_us
-                   THEN 'integrity.duplicate_operator'
-                 WHEN prev_ch IS NOT NULL AND epoch_us(start_utc) - epoch_us(prev_ch.s) <= window_us
-                   THEN 'integrity.channel'
-                 WHEN next_settled_am IS NOT NULL AND next_settled_am.c <> channel
-                      AND epoch_us(next_settled_am.s) - epoch_us(start_utc) <= window_us
-                   THEN 'integrity.channel'
-                 WHEN epoch_us(prev_end) - epoch_us(start_utc) > overlap_us
-                   THEN 'integrity.overlap'
-                 WHEN epoch_us(end_utc) - epoch_us(next_settled) > overlap_us
-                   THEN 'integrity.overlap'
-                 WHEN NOT consented
-                      AND DATE '{as_of_date}' > trip_date + CAST(lag_days + claim_days AS INTEGER)
-                   THEN 'consent.unclaimed'
-               END AS stage
-        FROM t2
+        CREATE OR REPLACE TEMP TABLE n3 AS
+        WITH j AS (
+            SELECT n1.*, n2.* EXCLUDE (acc_i, rk),
+                   v.max_trips, v.max_mg, v.min_distance_m, v.min_duration_us, v.overlap_us,
+                   v.window_us, v.claim_days, coalesce(v.lag_days, {max_lag}) AS lag_days,
+                   f.max_kmh,
+                   n.start_us AS nsa_start, n.op_i AS nsa_op, n.ch_i AS nsa_ch,
+                   ns.start_us AS next_settled
+            FROM n1 JOIN n2 USING (acc_i, rk)
+            LEFT JOIN v ON v.vi = n1.vi
+            LEFT JOIN f ON f.fi = n1.fi
+            LEFT JOIN (SELECT acc_i, rk, start_us, op_i, ch_i FROM n1 WHERE settled_before) n
+                   ON n.acc_i = n1.acc_i AND n.rk = n2.next_settled_am_rk
+            LEFT JOIN (SELECT acc_i, rk, start_us FROM n1 WHERE settled_before) ns
+                   ON ns.acc_i = n1.acc_i AND ns.rk = n2.next_settled_rk
+            WHERE NOT n1.decided_before OR n1.settled_before
+        ), k AS (
+            SELECT *,
+                   coalesce(start_us - prev_op_start <= window_us, false) AS dup_before,
+                   coalesce(start_us - prev_ch_start <= window_us, false) AS ch_before,
+                   coalesce(nsa_start - start_us <= window_us, false) AS near_after,
+                   coalesce(prev_end - start_us > overlap_us, false) AS ov_before,
+                   coalesce(end_us - next_settled > overlap_us, false) AS ov_after,
+                   end_us - start_us AS dur_us
+            FROM j
+        ), s AS (
+            SELECT *,
+                   CASE
+                     WHEN decided_before THEN NULL
+                     WHEN trip_date > DATE '{through}'
+                          OR trip_date + CAST(lag_days AS INTEGER) > DATE '{as_of_date}'
+                       THEN 'settlement.lag'
+                     WHEN vi IS NULL THEN 'methodology.not_effective'
+                     WHEN fi IS NULL THEN 'mode.unknown'
+                     WHEN end_us < start_us THEN 'integrity.end_before_start'
+                     WHEN mg IS NULL AND dist_m IS NULL THEN 'distance.unknown'
+                     WHEN dur_us < min_duration_us THEN 'integrity.min_duration'
+                     WHEN dist_m IS NOT NULL AND (dist_m < min_distance_m OR dist_m < 0)
+                       THEN 'integrity.min_distance'
+                     WHEN dist_m IS NOT NULL AND max_kmh IS NOT NULL
+                          AND CAST(dist_m AS HUGEINT) * 3600000
+                              > CAST(max_kmh AS HUGEINT) * dur_us
+                       THEN 'integrity.speed'
+                     WHEN dup_before THEN 'integrity.duplicate_operator'
+                     WHEN near_after AND nsa_op <> op_i THEN 'integrity.duplicate_operator'
+                     WHEN ch_before THEN 'integrity.channel'
+                     WHEN near_after AND nsa_ch <> ch_i THEN 'integrity.channel'
+                     WHEN ov_before OR ov_after THEN 'integrity.overlap'
+                     WHEN NOT consented
+                          AND DATE '{as_of_date}'
+                              > trip_date + CAST(lag_days + claim_days AS INTEGER)
+                       THEN 'consent.unclaimed'
+                   END AS stage
+            FROM k
+        )
+        SELECT rid, acc_i, rk, mode, mode_i, vi, fi, trip_date, lag_days, claim_days, consented, held,
+               decided_before, settled_before, dist_m, drule, mg, dur_us, max_trips, max_mg,
+               min_distance_m, min_duration_us, max_kmh, stage,
+               CASE stage
+                 WHEN 'integrity.duplicate_operator'
+                   THEN CASE WHEN dup_before THEN prev_op_rk ELSE next_settled_am_rk END
+                 WHEN 'integrity.channel'
+                   THEN CASE WHEN ch_before THEN prev_ch_rk ELSE next_settled_am_rk END
+                 WHEN 'integrity.overlap'
+                   THEN CASE WHEN ov_before THEN prev_end_rk ELSE next_settled_rk END
+               END AS conflict_rk
+        FROM s
         """
     )
     # 4. caps over the trips settled before (first) and the candidates left, in start order
@@ -426,105 +491,91 @@ def decide(
         """
         CREATE OR REPLACE TEMP TABLE caps AS
         WITH c AS (
-            SELECT operator, trip_id, account, trip_date, settled_before, mg, max_mg,
-                   row_number() OVER (PARTITION BY account, mode, trip_date
-                                      ORDER BY settled_before DESC, start_utc, operator, trip_id)
-                       > max_trips AS over_trips,
-                   start_utc
-            FROM t3
+            SELECT acc_i, rk, trip_date, settled_before, mg, max_mg,
+                   row_number() OVER (PARTITION BY acc_i, mode_i, trip_date
+                                      ORDER BY settled_before DESC, rk) > max_trips AS over_trips
+            FROM n3
             WHERE settled_before OR (NOT decided_before AND stage IS NULL)
         )
-        SELECT operator, trip_id, over_trips,
+        SELECT acc_i, rk, over_trips,
                NOT over_trips AND sum(CASE WHEN over_trips THEN 0 ELSE mg END)
-                   OVER (PARTITION BY account, trip_date
-                         ORDER BY settled_before DESC, start_utc, operator, trip_id
-                         ROWS UNBOUNDED PRECEDING) > max_mg AS over_grams
+                   OVER (PARTITION BY acc_i, trip_date ORDER BY settled_before DESC, rk
+                         ROWS UNBOUNDED PRECEDING) > max_mg AS over_grams,
+               settled_before
         FROM c
-        WHERE NOT settled_before
         """
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE decided AS
         WITH s AS (
-            SELECT t3.*,
-                   coalesce(t3.stage,
+            SELECT n3.*,
+                   coalesce(n3.stage,
                             CASE WHEN caps.over_trips THEN 'cap.trips'
                                  WHEN caps.over_grams THEN 'cap.grams'
-                                 WHEN t3.held THEN 'review.held'
-                                 WHEN NOT t3.consented THEN 'consent.missing'
+                                 WHEN n3.held THEN 'review.held'
+                                 WHEN NOT n3.consented THEN 'consent.missing'
                                  ELSE 'settled' END) AS reason_code
-            FROM t3 LEFT JOIN caps USING (operator, trip_id)
-            WHERE NOT t3.decided_before
+            FROM n3 LEFT JOIN caps ON caps.acc_i = n3.acc_i AND caps.rk = n3.rk
+                                      AND NOT caps.settled_before
+            WHERE NOT n3.decided_before
         )
-        SELECT operator, trip_id, account, mode, start_utc, trip_date, due_date,
+        SELECT s.rid, s.trip_date, s.trip_date + CAST(s.lag_days AS INTEGER) AS due_date,
                CASE WHEN reason_code = 'settled' THEN 'settled'
                     WHEN reason_code IN ('settlement.lag', 'review.held', 'consent.missing')
                       THEN 'pending'
                     ELSE 'refused' END AS status,
                reason_code,
                CASE reason_code
-                 WHEN 'settled' THEN CAST(mg AS VARCHAR)
-                 WHEN 'methodology.not_effective' THEN CAST(trip_date AS VARCHAR)
-                 WHEN 'mode.unknown' THEN mode
-                 WHEN 'distance.unknown' THEN mode
-                 WHEN 'integrity.min_duration' THEN CAST(dur_us // 1000000 AS VARCHAR)
-                 WHEN 'integrity.min_distance' THEN CAST(dist_m AS VARCHAR)
+                 WHEN 'methodology.not_effective' THEN CAST(s.trip_date AS VARCHAR)
+                 WHEN 'mode.unknown' THEN s.mode
+                 WHEN 'distance.unknown' THEN s.mode
+                 WHEN 'integrity.min_duration' THEN CAST(s.dur_us // 1000000 AS VARCHAR)
+                 WHEN 'integrity.min_distance' THEN CAST(s.dist_m AS VARCHAR)
                  WHEN 'integrity.speed'
-                   THEN CAST(round(dist_m * 3600000.0 / dur_us, 1) AS VARCHAR)
-                 WHEN 'consent.missing' THEN scenario
-                 WHEN 'consent.unclaimed' THEN scenario
+                   THEN CAST(round(s.dist_m * 3600000.0 / s.dur_us, 1) AS VARCHAR)
+                 WHEN 'consent.missing' THEN f.scenario
+                 WHEN 'consent.unclaimed' THEN f.scenario
                END AS reason_value,
                CASE reason_code
-                 WHEN 'settled' THEN factor_id
-                 WHEN 'settlement.lag' THEN CAST(greatest(due_date, trip_date) AS VARCHAR)
+                 WHEN 'settled' THEN f.factor_id
+                 WHEN 'settlement.lag'
+                   THEN CAST(s.trip_date + CAST(s.lag_days AS INTEGER) AS VARCHAR)
                  WHEN 'methodology.not_effective' THEN $${mid}$$
-                 WHEN 'mode.unknown' THEN $${mid}$$ || ' ' || version
-                 WHEN 'integrity.min_duration' THEN CAST(min_duration_us // 1000000 AS VARCHAR)
-                 WHEN 'integrity.min_distance' THEN CAST(min_distance_m AS VARCHAR)
-                 WHEN 'integrity.speed' THEN CAST(max_kmh AS VARCHAR)
-                 WHEN 'cap.trips' THEN CAST(max_trips AS VARCHAR)
-                 WHEN 'cap.grams' THEN CAST(max_mg // 1000 AS VARCHAR)
+                 WHEN 'mode.unknown' THEN $${mid}$$ || ' ' || v.version
+                 WHEN 'integrity.min_duration' THEN CAST(s.min_duration_us // 1000000 AS VARCHAR)
+                 WHEN 'integrity.min_distance' THEN CAST(s.min_distance_m AS VARCHAR)
+                 WHEN 'integrity.speed' THEN CAST(s.max_kmh AS VARCHAR)
+                 WHEN 'cap.trips' THEN CAST(s.max_trips AS VARCHAR)
+                 WHEN 'cap.grams' THEN CAST(s.max_mg // 1000 AS VARCHAR)
                  WHEN 'consent.missing'
-                   THEN CAST(trip_date + CAST(lag_days + claim_days AS INTEGER) AS VARCHAR)
+                   THEN CAST(s.trip_date + CAST(s.lag_days + s.claim_days AS INTEGER) AS VARCHAR)
                  WHEN 'consent.unclaimed'
-                   THEN CAST(trip_date + CAST(lag_days + claim_days AS INTEGER) AS VARCHAR)
+                   THEN CAST(s.trip_date + CAST(s.lag_days + s.claim_days AS INTEGER) AS VARCHAR)
                END AS reason_limit,
-               CASE reason_code
-                 WHEN 'integrity.duplicate_operator' THEN
-                   CASE WHEN prev_op IS NOT NULL
-                             AND epoch_us(start_utc) - epoch_us(prev_op.s) <= window_us
-                        THEN prev_op.o ELSE next_settled_am.o END
-                 WHEN 'integrity.channel' THEN
-                   CASE WHEN prev_ch IS NOT NULL
-                             AND epoch_us(start_utc) - epoch_us(prev_ch.s) <= window_us
-                        THEN prev_ch.o ELSE next_settled_am.o END
-                 WHEN 'integrity.overlap' THEN
-                   CASE WHEN epoch_us(prev_end) - epoch_us(start_utc) > overlap_us
-                        THEN prev_end_trip.o ELSE next_settled_trip.o END
-               END AS conflict_operator,
-               CASE reason_code
-                 WHEN 'integrity.duplicate_operator' THEN
-                   CASE WHEN prev_op IS NOT NULL
-                             AND epoch_us(start_utc) - epoch_us(prev_op.s) <= window_us
-                        THEN prev_op.t ELSE next_settled_am.t END
-                 WHEN 'integrity.channel' THEN
-                   CASE WHEN prev_ch IS NOT NULL
-                             AND epoch_us(start_utc) - epoch_us(prev_ch.s) <= window_us
-                        THEN prev_ch.t ELSE next_settled_am.t END
-                 WHEN 'integrity.overlap' THEN
-                   CASE WHEN epoch_us(prev_end) - epoch_us(start_utc) > overlap_us
-                        THEN prev_end_trip.t ELSE next_settled_trip.t END
-               END AS conflict_trip_id,
-               dist_m AS distance_m, distance_rule, version, factor_id, factor_value,
-               line_basis AS basis, scenario,
-               CAST(CASE WHEN reason_code = 'settled' THEN mg ELSE 0 END AS BIGINT)
+               c.rid AS conflict_rid,
+               s.dist_m AS distance_m,
+               CASE WHEN reason_code IN ('distance.unknown', 'mode.unknown',
+                                         'methodology.not_effective') THEN NULL
+                    ELSE ['given', 'network', 'per_trip', 'per_trip'][s.drule] END
+                   AS distance_rule,
+               v.version,
+               CASE WHEN s.drule = 4 THEN f.fallback_factor_id ELSE f.factor_id END
+                   AS factor_id,
+               CASE WHEN s.drule = 4 THEN f.fallback_text ELSE f.value_text END
+                   AS factor_value,
+               CASE WHEN s.drule = 4 THEN 'trip' ELSE f.basis END AS basis,
+               CAST(CASE WHEN reason_code = 'settled' THEN s.mg ELSE 0 END AS BIGINT)
                    AS reduction_mg,
-               gpp
+               v.gpp AS grams_per_point
         FROM s
+        LEFT JOIN v ON v.vi = s.vi
+        LEFT JOIN f ON f.fi = s.fi
+        LEFT JOIN (SELECT acc_i, rk, rid FROM n1) c
+               ON s.conflict_rk IS NOT NULL AND c.acc_i = s.acc_i AND c.rk = s.conflict_rk
         """
     )
-    for name in ("t1", "t2", "t3", "caps"):
+    for name in () if os.environ.get("KEEP") else ("n1", "n2", "n3", "caps"):
         con.execute(f"DROP TABLE {name}")
     return "decided"
 
@@ -541,6 +592,10 @@ def assess(
     con = connect()
     try:
         table = decide(con, trips, methodology_versions, as_of=as_of, through=through)
-        return con.sql(f"SELECT * FROM {table} ORDER BY start_utc, operator, trip_id").to_arrow_table()
+        return con.sql(
+            f"SELECT t.operator, t.trip_id, t.account, t.mode, t.start_utc, d.* "
+            f"FROM {table} d JOIN trips_in t USING (rid) "
+            "ORDER BY t.start_utc, t.operator, t.trip_id"
+        ).to_arrow_table()
     finally:
         con.close()

@@ -89,7 +89,7 @@ def _fill(column: str) -> str:
     return (
         f"replace(replace(replace(r.{column}, '{{value}}', coalesce(d.reason_value, '')), "
         "'{limit}', coalesce(d.reason_limit, '')), '{conflict}', "
-        "coalesce(d.conflict_operator || '/' || d.conflict_trip_id, ''))"
+        "coalesce(c.operator || '/' || c.trip_id, ''))"
     )
 
 
@@ -134,23 +134,22 @@ def compute(
         mid = methodology_versions[0].id.replace("'", "''")
         relation = con.sql(
             f"""
-            SELECT d.operator, d.trip_id, d.account, d.mode, d.trip_date, d.status,
+            SELECT t.operator, t.trip_id, t.account, t.mode, d.trip_date, d.status,
                    d.reason_code, {_fill("en")} AS reason, {_fill("zh")} AS reason_zh,
-                   d.conflict_operator, d.conflict_trip_id,
-                   CAST(d.distance_m AS BIGINT) AS distance_m,
-                   CASE WHEN d.reason_code IN ('distance.unknown', 'mode.unknown',
-                                               'methodology.not_effective')
-                        THEN NULL ELSE d.distance_rule END AS distance_rule,
+                   c.operator AS conflict_operator, c.trip_id AS conflict_trip_id,
+                   d.distance_m, d.distance_rule,
                    '{mid}' AS methodology, d.version AS methodology_version,
-                   d.factor_id, d.factor_value, d.basis,
-                   d.reduction_mg,
+                   d.factor_id, d.factor_value, d.basis, d.reduction_mg,
                    CAST(CASE WHEN d.status = 'settled'
-                             THEN d.reduction_mg // (d.gpp * 1000) ELSE 0 END AS BIGINT)
-                       AS points,
+                             THEN d.reduction_mg // (d.grams_per_point * 1000) ELSE 0 END
+                        AS BIGINT) AS points,
                    d.due_date, CAST(? AS VARCHAR) AS settlement_id,
                    CAST(NULL AS VARCHAR) AS tx_id
-            FROM {decided} d JOIN reason_texts r USING (reason_code)
-            ORDER BY d.start_utc, d.operator, d.trip_id
+            FROM {decided} d
+            JOIN trips_in t USING (rid)
+            JOIN reason_texts r USING (reason_code)
+            LEFT JOIN trips_in c ON c.rid = d.conflict_rid
+            ORDER BY t.start_utc, t.operator, t.trip_id
             """,
             params=[settlement_id],
         )
