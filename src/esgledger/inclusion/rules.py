@@ -291,10 +291,12 @@ def decide(
     Columns: ``rid`` (the trip's row index in ``trips``), ``trip_date``, ``due_date``,
     ``status``, ``reason_code``, ``reason_value``, ``reason_limit`` (the template fields),
     ``conflict_rid`` (row index of the trip a conflict refusal names), ``distance_m``,
-    ``distance_rule``, ``version``, ``factor_id``, ``factor_value``, ``basis``,
-    ``reduction_mg`` (0 unless settled) and ``grams_per_point``. The trips stay registered
-    as ``trips_in`` (with ``rid``). Intermediate tables are narrow (integer keys; strings are
-    joined back once, at the end), so 10 million trips fit DuckDB's memory limit.
+    ``distance_rule_i`` (0 given, 1 network, 2 per_trip; null when refused for no distance,
+    mode or version), ``vi`` (row of :func:`settings_tables`' versions), ``factor_i``
+    (``2 × (row of the factors) + 1`` when the per-trip fallback was used, else ``+ 0``),
+    ``reduction_mg`` and ``points`` (0 unless settled). The trips stay registered as
+    ``trips_in`` (with ``rid``); the temporary table ``f`` lists the factors (``fi`` from 1).
+    Intermediate tables are narrow (integer keys; strings are joined back once, at the end).
     """
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         raise InputError("as_of must carry a time zone (e.g. 2026-01-03T00:00:00+00:00)")
@@ -324,6 +326,10 @@ def decide(
     )
     max_lag = max(m.rules.settlement_lag_days for m in methodology_versions)
     zone_sql = zone.replace("'", "''")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE modes AS SELECT mode, "
+        "CAST(row_number() OVER () AS INTEGER) AS mode_i FROM (SELECT DISTINCT mode FROM t0)"
+    )
     # 1. narrow table: integer keys (account, operator, channel, version, factor), times in µs,
     #    distance and reduction; rk = order of the trip within its account
     con.execute(
@@ -338,9 +344,6 @@ def decide(
         ), chs AS (
             SELECT channel, CAST(row_number() OVER () AS INTEGER) AS ch_i
             FROM (SELECT DISTINCT channel FROM t0)
-        ), modes AS (
-            SELECT mode, CAST(row_number() OVER () AS INTEGER) AS mode_i
-            FROM (SELECT DISTINCT mode FROM t0)
         ), a AS (
             SELECT t0.rid, t0.trip_id, acc.acc_i, ops.op_i, chs.ch_i, t0.mode, modes.mode_i,
                    epoch_us(t0.start_utc) AS start_us, epoch_us(t0.end_utc) AS end_us,
@@ -367,8 +370,7 @@ def decide(
                          AND f.fallback_e4 IS NOT NULL THEN f.fallback_e4 * 1000 // {_SCALE}
                END AS BIGINT) AS mg,
                CAST(row_number() OVER (PARTITION BY b.acc_i
-                                       ORDER BY b.start_us, b.op_i, b.trip_id) AS INTEGER) AS rk,
-               b.mode
+                                       ORDER BY b.start_us, b.op_i, b.trip_id) AS INTEGER) AS rk
         FROM b LEFT JOIN f ON f.vi = b.vi AND f.mode = b.mode
         """
     )
@@ -472,7 +474,7 @@ def decide(
                    END AS stage
             FROM k
         )
-        SELECT rid, acc_i, rk, mode, mode_i, vi, fi, trip_date, lag_days, claim_days, consented, held,
+        SELECT rid, acc_i, rk, mode_i, vi, fi, start_us, trip_date, lag_days, claim_days, consented, held,
                decided_before, settled_before, dist_m, drule, mg, dur_us, max_trips, max_mg,
                min_distance_m, min_duration_us, max_kmh, stage,
                CASE stage
@@ -520,7 +522,8 @@ def decide(
                                       AND NOT caps.settled_before
             WHERE NOT n3.decided_before
         )
-        SELECT s.rid, s.trip_date, s.trip_date + CAST(s.lag_days AS INTEGER) AS due_date,
+        SELECT s.rid, s.start_us, s.trip_date,
+               s.trip_date + CAST(s.lag_days AS INTEGER) AS due_date,
                CASE WHEN reason_code = 'settled' THEN 'settled'
                     WHEN reason_code IN ('settlement.lag', 'review.held', 'consent.missing')
                       THEN 'pending'
@@ -528,8 +531,8 @@ def decide(
                reason_code,
                CASE reason_code
                  WHEN 'methodology.not_effective' THEN CAST(s.trip_date AS VARCHAR)
-                 WHEN 'mode.unknown' THEN s.mode
-                 WHEN 'distance.unknown' THEN s.mode
+                 WHEN 'mode.unknown' THEN md.mode
+                 WHEN 'distance.unknown' THEN md.mode
                  WHEN 'integrity.min_duration' THEN CAST(s.dur_us // 1000000 AS VARCHAR)
                  WHEN 'integrity.min_distance' THEN CAST(s.dist_m AS VARCHAR)
                  WHEN 'integrity.speed'
@@ -538,7 +541,8 @@ def decide(
                  WHEN 'consent.unclaimed' THEN f.scenario
                END AS reason_value,
                CASE reason_code
-                 WHEN 'settled' THEN f.factor_id
+                 WHEN 'settled'
+                   THEN CASE WHEN s.drule = 4 THEN f.fallback_factor_id ELSE f.factor_id END
                  WHEN 'settlement.lag'
                    THEN CAST(s.trip_date + CAST(s.lag_days AS INTEGER) AS VARCHAR)
                  WHEN 'methodology.not_effective' THEN $${mid}$$
@@ -555,22 +559,21 @@ def decide(
                END AS reason_limit,
                c.rid AS conflict_rid,
                s.dist_m AS distance_m,
-               CASE WHEN reason_code IN ('distance.unknown', 'mode.unknown',
-                                         'methodology.not_effective') THEN NULL
-                    ELSE ['given', 'network', 'per_trip', 'per_trip'][s.drule] END
-                   AS distance_rule,
-               v.version,
-               CASE WHEN s.drule = 4 THEN f.fallback_factor_id ELSE f.factor_id END
-                   AS factor_id,
-               CASE WHEN s.drule = 4 THEN f.fallback_text ELSE f.value_text END
-                   AS factor_value,
-               CASE WHEN s.drule = 4 THEN 'trip' ELSE f.basis END AS basis,
+               CAST(CASE WHEN reason_code IN ('distance.unknown', 'mode.unknown',
+                                              'methodology.not_effective') THEN NULL
+                         ELSE [0, 1, 2, 2][s.drule] END AS TINYINT) AS distance_rule_i,
+               s.vi,
+               CAST(CASE WHEN s.fi IS NOT NULL
+                         THEN (s.fi - 1) * 2 + CASE WHEN s.drule = 4 THEN 1 ELSE 0 END
+                    END AS INTEGER) AS factor_i,
                CAST(CASE WHEN reason_code = 'settled' THEN s.mg ELSE 0 END AS BIGINT)
                    AS reduction_mg,
-               v.gpp AS grams_per_point
+               CAST(CASE WHEN reason_code = 'settled' THEN s.mg // (v.gpp * 1000) ELSE 0 END
+                    AS BIGINT) AS points
         FROM s
         LEFT JOIN v ON v.vi = s.vi
         LEFT JOIN f ON f.fi = s.fi
+        LEFT JOIN modes md ON md.mode_i = s.mode_i
         LEFT JOIN (SELECT acc_i, rk, rid FROM n1) c
                ON s.conflict_rk IS NOT NULL AND c.acc_i = s.acc_i AND c.rk = s.conflict_rk
         """
@@ -587,15 +590,20 @@ def assess(
     as_of: dt.datetime,
     through: dt.date,
 ) -> pa.Table:
-    """The decision of every undecided trip (the ``decided`` table of :func:`decide`), in the
-    order ``(start_utc, operator, trip_id)``."""
+    """The decision of every undecided trip: ``operator, trip_id, status, reason_code,
+    conflict_operator, conflict_trip_id``, ordered by ``(start_utc, operator, trip_id)``
+    (:func:`esgledger.inclusion.settle.compute` gives the full lines)."""
     con = connect()
     try:
         table = decide(con, trips, methodology_versions, as_of=as_of, through=through)
         return con.sql(
-            f"SELECT t.operator, t.trip_id, t.account, t.mode, t.start_utc, d.* "
-            f"FROM {table} d JOIN trips_in t USING (rid) "
-            "ORDER BY t.start_utc, t.operator, t.trip_id"
+            f"""
+            SELECT t.operator, t.trip_id, d.status, d.reason_code,
+                   c.operator AS conflict_operator, c.trip_id AS conflict_trip_id
+            FROM {table} d JOIN trips_in t USING (rid)
+            LEFT JOIN trips_in c ON c.rid = d.conflict_rid
+            ORDER BY t.start_utc, t.operator, t.trip_id
+            """
         ).to_arrow_table()
     finally:
         con.close()

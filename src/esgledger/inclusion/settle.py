@@ -33,7 +33,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from esgledger.inclusion.methodology import Methodology
 from esgledger.inclusion.rules import REASON_CODES, decide
@@ -42,33 +44,38 @@ from esgledger.reasons import templates
 
 __all__ = ["LINE_SCHEMA", "compute", "reason_texts"]
 
+_DICT = pa.dictionary(pa.int32(), pa.string())
+#: The lines table. Low-cardinality text columns are dictionary-encoded (a 10-million-line
+#: table holds each reason text once); ``to_pylist`` and Parquet read them as strings.
 LINE_SCHEMA = pa.schema(
     [
-        ("operator", pa.string()),
+        ("operator", _DICT),
         ("trip_id", pa.string()),
         ("account", pa.string()),
-        ("mode", pa.string()),
+        ("mode", _DICT),
         ("trip_date", pa.date32()),
-        ("status", pa.string()),
-        ("reason_code", pa.string()),
-        ("reason", pa.string()),
-        ("reason_zh", pa.string()),
-        ("conflict_operator", pa.string()),
+        ("status", _DICT),
+        ("reason_code", _DICT),
+        ("reason", _DICT),
+        ("reason_zh", _DICT),
+        ("conflict_operator", _DICT),
         ("conflict_trip_id", pa.string()),
         ("distance_m", pa.int64()),
-        ("distance_rule", pa.string()),
-        ("methodology", pa.string()),
-        ("methodology_version", pa.string()),
-        ("factor_id", pa.string()),
-        ("factor_value", pa.string()),
-        ("basis", pa.string()),
+        ("distance_rule", _DICT),
+        ("methodology", _DICT),
+        ("methodology_version", _DICT),
+        ("factor_id", _DICT),
+        ("factor_value", _DICT),
+        ("basis", _DICT),
         ("reduction_mg", pa.int64()),
         ("points", pa.int64()),
         ("due_date", pa.date32()),
-        ("settlement_id", pa.string()),
+        ("settlement_id", _DICT),
         ("tx_id", pa.string()),
     ]
 )
+_STATUSES = ("settled", "refused", "pending")
+_DISTANCE_RULES = ("given", "network", "per_trip")
 
 
 def reason_texts() -> pa.Table:
@@ -87,10 +94,24 @@ def reason_texts() -> pa.Table:
 
 def _fill(column: str) -> str:
     return (
-        f"replace(replace(replace(r.{column}, '{{value}}', coalesce(d.reason_value, '')), "
-        "'{limit}', coalesce(d.reason_limit, '')), '{conflict}', "
+        f"replace(replace(replace(r.{column}, '{{value}}', coalesce(x.reason_value, '')), "
+        "'{limit}', coalesce(x.reason_limit, '')), '{conflict}', "
         "coalesce(c.operator || '/' || c.trip_id, ''))"
     )
+
+
+def _dict(indices: pa.Array, values: Sequence[str | None]) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(
+        indices.cast(pa.int32()), pa.array(values, pa.string())
+    )
+
+
+def _encoded(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(pa.string())
+    return pc.dictionary_encode(column.cast(pa.string())).cast(_DICT)
 
 
 def compute(
@@ -131,29 +152,81 @@ def compute(
     try:
         decided = decide(con, trips, methodology_versions, as_of=as_of, through=through)
         con.register("reason_texts", reason_texts())
-        mid = methodology_versions[0].id.replace("'", "''")
-        relation = con.sql(
+        con.execute(
             f"""
-            SELECT t.operator, t.trip_id, t.account, t.mode, d.trip_date, d.status,
-                   d.reason_code, {_fill("en")} AS reason, {_fill("zh")} AS reason_zh,
-                   c.operator AS conflict_operator, c.trip_id AS conflict_trip_id,
-                   d.distance_m, d.distance_rule,
-                   '{mid}' AS methodology, d.version AS methodology_version,
-                   d.factor_id, d.factor_value, d.basis, d.reduction_mg,
-                   CAST(CASE WHEN d.status = 'settled'
-                             THEN d.reduction_mg // (d.grams_per_point * 1000) ELSE 0 END
-                        AS BIGINT) AS points,
-                   d.due_date, CAST(? AS VARCHAR) AS settlement_id,
-                   CAST(NULL AS VARCHAR) AS tx_id
-            FROM {decided} d
-            JOIN trips_in t USING (rid)
-            JOIN reason_texts r USING (reason_code)
-            LEFT JOIN trips_in c ON c.rid = d.conflict_rid
-            ORDER BY t.start_utc, t.operator, t.trip_id
-            """,
-            params=[settlement_id],
+            CREATE TEMP TABLE texts AS
+            SELECT *, CAST(row_number() OVER (ORDER BY reason_code, reason_value, reason_limit,
+                                                  conflict_rid) - 1 AS INTEGER) AS text_i
+            FROM (SELECT DISTINCT reason_code, reason_value, reason_limit, conflict_rid
+                  FROM {decided})
+            """
         )
-        result = relation.to_arrow_table() if relation is not None else LINE_SCHEMA.empty_table()
+        texts = con.sql(
+            f"""
+            SELECT x.text_i, {_fill("en")} AS en, {_fill("zh")} AS zh
+            FROM texts x JOIN reason_texts r USING (reason_code)
+            LEFT JOIN trips_in c ON c.rid = x.conflict_rid
+            ORDER BY x.text_i
+            """
+        ).to_arrow_table()
+        factors = con.sql(
+            "SELECT factor_id, fallback_factor_id, value_text, fallback_text, basis "
+            "FROM f ORDER BY fi"
+        ).to_arrow_table()
+        narrow = con.sql(
+            f"""
+            SELECT d.rid, d.conflict_rid, d.trip_date, d.due_date, x.text_i,
+                   CAST(list_position(?, d.status) - 1 AS INTEGER) AS status_i,
+                   CAST(list_position(?, d.reason_code) - 1 AS INTEGER) AS reason_i,
+                   d.distance_m, d.distance_rule_i, d.vi, d.factor_i, d.reduction_mg,
+                   d.points
+            FROM {decided} d
+            JOIN texts x
+              ON x.reason_code = d.reason_code
+             AND x.reason_value IS NOT DISTINCT FROM d.reason_value
+             AND x.reason_limit IS NOT DISTINCT FROM d.reason_limit
+             AND x.conflict_rid IS NOT DISTINCT FROM d.conflict_rid
+            JOIN (SELECT rid, operator, trip_id FROM trips_in) t USING (rid)
+            ORDER BY d.start_us, t.operator, t.trip_id
+            """,
+            params=[list(_STATUSES), list(REASON_CODES)],
+        ).to_arrow_table()
     finally:
         con.close()
-    return result.cast(LINE_SCHEMA)
+    rid = narrow.column("rid")
+    conflict = narrow.column("conflict_rid")
+    n = narrow.num_rows
+    zeros = pa.array(np.zeros(n, np.int32))
+    fallback_pairs = factors.to_pylist()
+    factor_ids = [x for r in fallback_pairs for x in (r["factor_id"], r["fallback_factor_id"])]
+    factor_values = [x for r in fallback_pairs for x in (r["value_text"], r["fallback_text"])]
+    bases = [x for r in fallback_pairs for x in (r["basis"], "trip")]
+    versions_order = [m.version for m in sorted(methodology_versions, key=lambda m: m.effective_from)]
+    columns = {
+        "operator": _encoded(trips.column("operator").take(rid)),
+        "trip_id": trips.column("trip_id").take(rid).cast(pa.string()),
+        "account": trips.column("account").take(rid).cast(pa.string()),
+        "mode": _encoded(trips.column("mode").take(rid)),
+        "trip_date": narrow.column("trip_date"),
+        "status": _dict(narrow.column("status_i").combine_chunks(), _STATUSES),
+        "reason_code": _dict(narrow.column("reason_i").combine_chunks(), REASON_CODES),
+        "reason": _dict(narrow.column("text_i").combine_chunks(), texts.column("en").to_pylist()),
+        "reason_zh": _dict(narrow.column("text_i").combine_chunks(), texts.column("zh").to_pylist()),
+        "conflict_operator": _encoded(trips.column("operator").take(conflict)),
+        "conflict_trip_id": trips.column("trip_id").take(conflict).cast(pa.string()),
+        "distance_m": narrow.column("distance_m"),
+        "distance_rule": _dict(narrow.column("distance_rule_i").combine_chunks(), _DISTANCE_RULES),
+        "methodology": _dict(zeros, [methodology_versions[0].id]),
+        "methodology_version": _dict(narrow.column("vi").combine_chunks(), versions_order),
+        "factor_id": _dict(narrow.column("factor_i").combine_chunks(), factor_ids),
+        "factor_value": _dict(narrow.column("factor_i").combine_chunks(), factor_values),
+        "basis": _dict(narrow.column("factor_i").combine_chunks(), bases),
+        "reduction_mg": narrow.column("reduction_mg"),
+        "points": narrow.column("points"),
+        "due_date": narrow.column("due_date"),
+        "settlement_id": _dict(
+            zeros if settlement_id is not None else pa.nulls(n, pa.int32()), [settlement_id or ""]
+        ),
+        "tx_id": pa.nulls(n, pa.string()),
+    }
+    return pa.table(columns).cast(LINE_SCHEMA)
