@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -53,7 +54,7 @@ def synthetic_trips(n: int, *, accounts: int | None = None, seed: int = 7) -> pa
     )
 
 
-def trip_table(*rows: dict[str, object]) -> pa.Table:
+def trip_table(*rows: dict[str, Any]) -> pa.Table:
     """A trips table from dicts; unspecified columns get a plain valid value.
 
     Defaults: operator ``op1``, account ``p1``, mode ``metro``, channel ``qr``, a 20-minute
@@ -63,11 +64,11 @@ def trip_table(*rows: dict[str, object]) -> pa.Table:
     schema = TRIP_SCHEMA.append(pa.field("previous_status", pa.string()))
     out = []
     for i, row in enumerate(rows):
-        r = dict(row)
+        r: dict[str, Any] = dict(row)
         start = r.pop("start", dt.datetime(2026, 1, 1, 1, 0, tzinfo=dt.UTC))
         minutes = r.pop("minutes", 20)
-        end = r.pop("end", start + dt.timedelta(minutes=minutes))  # type: ignore[operator]
-        base: dict[str, object] = {
+        end = r.pop("end", start + dt.timedelta(minutes=minutes))
+        base: dict[str, Any] = {
             "operator": "op1",
             "trip_id": f"t{i + 1}",
             "account": "p1",

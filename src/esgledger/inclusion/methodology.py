@@ -457,8 +457,9 @@ def average_baseline(
     shares: list[ModeShare] = []
     problems: list[Issue] = []
     for i, raw in enumerate(rows, start=1):
-        share = raw if isinstance(raw, ModeShare) else None
-        if share is None:
+        if isinstance(raw, ModeShare):
+            share = raw
+        else:
             mode, pkm, ef = raw
             try:
                 if isinstance(pkm, float) or isinstance(ef, float):

@@ -474,7 +474,8 @@ def decide(
                    END AS stage
             FROM k
         )
-        SELECT rid, acc_i, rk, mode_i, vi, fi, start_us, trip_date, lag_days, claim_days, consented, held,
+        SELECT rid, acc_i, rk, mode_i, vi, fi, start_us, trip_date, lag_days, claim_days,
+               consented, held,
                decided_before, settled_before, dist_m, drule, mg, dur_us, max_trips, max_mg,
                min_distance_m, min_duration_us, max_kmh, stage,
                CASE stage

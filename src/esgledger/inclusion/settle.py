@@ -101,9 +101,7 @@ def _fill(column: str) -> str:
 
 
 def _dict(indices: pa.Array, values: Sequence[str | None]) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(
-        indices.cast(pa.int32()), pa.array(values, pa.string())
-    )
+    return pa.DictionaryArray.from_arrays(indices.cast(pa.int32()), pa.array(values, pa.string()))
 
 
 def _encoded(column: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -201,7 +199,9 @@ def compute(
     factor_ids = [x for r in fallback_pairs for x in (r["factor_id"], r["fallback_factor_id"])]
     factor_values = [x for r in fallback_pairs for x in (r["value_text"], r["fallback_text"])]
     bases = [x for r in fallback_pairs for x in (r["basis"], "trip")]
-    versions_order = [m.version for m in sorted(methodology_versions, key=lambda m: m.effective_from)]
+    versions_order = [
+        m.version for m in sorted(methodology_versions, key=lambda m: m.effective_from)
+    ]
     columns = {
         "operator": _encoded(trips.column("operator").take(rid)),
         "trip_id": trips.column("trip_id").take(rid).cast(pa.string()),
@@ -211,7 +211,9 @@ def compute(
         "status": _dict(narrow.column("status_i").combine_chunks(), _STATUSES),
         "reason_code": _dict(narrow.column("reason_i").combine_chunks(), REASON_CODES),
         "reason": _dict(narrow.column("text_i").combine_chunks(), texts.column("en").to_pylist()),
-        "reason_zh": _dict(narrow.column("text_i").combine_chunks(), texts.column("zh").to_pylist()),
+        "reason_zh": _dict(
+            narrow.column("text_i").combine_chunks(), texts.column("zh").to_pylist()
+        ),
         "conflict_operator": _encoded(trips.column("operator").take(conflict)),
         "conflict_trip_id": trips.column("trip_id").take(conflict).cast(pa.string()),
         "distance_m": narrow.column("distance_m"),

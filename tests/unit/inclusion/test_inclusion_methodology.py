@@ -93,7 +93,8 @@ def test_get_picks_the_version_effective_on_a_day() -> None:
 def test_get_before_any_version_is_a_clear_error() -> None:
     with pytest.raises(
         NotFoundError,
-        match=r"no version of shenzhen-transit is effective on 2021-12-16 \(2021.1: 2021-12-17 to open\)",
+        match=r"no version of shenzhen-transit is effective on 2021-12-16 "
+        r"\(2021.1: 2021-12-17 to open\)",
     ):
         m.get("shenzhen", dt.date(2021, 12, 16))
 

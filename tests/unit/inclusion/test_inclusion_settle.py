@@ -41,7 +41,8 @@ def settle(
         **kw,
     )
     assert out.schema == LINE_SCHEMA
-    return out.to_pylist()
+    lines: list[dict[str, Any]] = out.to_pylist()
+    return lines
 
 
 def by_id(lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
