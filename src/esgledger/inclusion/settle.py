@@ -120,6 +120,7 @@ def compute(
     through: dt.date,
     settlement_id: str | None = None,
     threads: int | None = None,
+    chunk_trips: int = 2_000_000,
 ) -> pa.Table:
     """The settlement lines of every undecided trip in ``trips``.
 
@@ -139,6 +140,10 @@ def compute(
         Written on every line (the service's id of the run).
     threads
         DuckDB threads (default: one per core).
+    chunk_trips
+        More trips than this are settled in parts of whole accounts (every rule is judged
+        within one account), each part with its own DuckDB connection, so memory stays
+        bounded; the lines are merged in order.
 
     Returns
     -------
@@ -146,6 +151,77 @@ def compute(
         :data:`LINE_SCHEMA`, one row per trip whose ``previous_status`` is null or
         ``pending``, ordered by ``(start_utc, operator, trip_id)``.
     """
+    if trips.num_rows <= chunk_trips:
+        return _compute_part(
+            trips,
+            methodology_versions,
+            as_of=as_of,
+            through=through,
+            settlement_id=settlement_id,
+            threads=threads,
+        )
+    # Every rule is judged within one account: accounts are split into parts by a hash, each
+    # part settled on its own (bounded memory, no spilling), and the lines merged in order.
+    parts = -(-trips.num_rows // chunk_trips)
+    con = connect(threads=threads, ordered=True)
+    try:
+        con.register("trips_in", trips.select(["account"]))
+        part = (
+            con.sql(
+                f"SELECT CAST(hash(CAST(account AS VARCHAR)) % {parts} AS INTEGER) AS part "
+                "FROM trips_in"
+            )
+            .to_arrow_table()
+            .column("part")
+        )
+    finally:
+        con.close()
+    lines: list[pa.Table] = []
+    keys: list[pa.Table] = []
+    for k in range(parts):
+        sub = trips.filter(pc.equal(part, k))
+        if sub.num_rows == 0:
+            continue
+        got = _compute_part(
+            sub,
+            methodology_versions,
+            as_of=as_of,
+            through=through,
+            settlement_id=settlement_id,
+            threads=threads,
+            keep_start=True,
+        )
+        keys.append(
+            pa.table(
+                {
+                    "start_utc": got.column("start_utc"),
+                    "operator": got.column("operator").cast(pa.string()),
+                    "trip_id": got.column("trip_id"),
+                }
+            )
+        )
+        lines.append(got.drop_columns(["start_utc"]))
+        del sub, got
+    if not lines:
+        return LINE_SCHEMA.empty_table()
+    merged = pa.concat_tables(lines).unify_dictionaries()
+    order = pc.sort_indices(
+        pa.concat_tables(keys),
+        sort_keys=[("start_utc", "ascending"), ("operator", "ascending"), ("trip_id", "ascending")],
+    )
+    return merged.take(order).combine_chunks().unify_dictionaries()
+
+
+def _compute_part(
+    trips: pa.Table,
+    methodology_versions: Sequence[Methodology],
+    *,
+    as_of: dt.datetime,
+    through: dt.date,
+    settlement_id: str | None,
+    threads: int | None,
+    keep_start: bool = False,
+) -> pa.Table:
     con = connect(threads=threads)
     try:
         decided = decide(con, trips, methodology_versions, as_of=as_of, through=through)
@@ -196,8 +272,10 @@ def compute(
     n = narrow.num_rows
     zeros = pa.array(np.zeros(n, np.int32))
     fallback_pairs = factors.to_pylist()
-    factor_ids = [x for r in fallback_pairs for x in (r["factor_id"], r["fallback_factor_id"])]
-    factor_values = [x for r in fallback_pairs for x in (r["value_text"], r["fallback_text"])]
+    factor_ids = [
+        x for r in fallback_pairs for x in (r["factor_id"], r["fallback_factor_id"] or "")
+    ]
+    factor_values = [x for r in fallback_pairs for x in (r["value_text"], r["fallback_text"] or "")]
     bases = [x for r in fallback_pairs for x in (r["basis"], "trip")]
     versions_order = [
         m.version for m in sorted(methodology_versions, key=lambda m: m.effective_from)
@@ -231,4 +309,7 @@ def compute(
         ),
         "tx_id": pa.nulls(n, pa.string()),
     }
-    return pa.table(columns).cast(LINE_SCHEMA)
+    table = pa.table(columns).cast(LINE_SCHEMA)
+    if keep_start:
+        table = table.append_column("start_utc", trips.column("start_utc").take(rid))
+    return table
