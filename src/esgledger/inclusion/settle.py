@@ -45,6 +45,8 @@ from esgledger.reasons import templates
 __all__ = ["LINE_SCHEMA", "compute", "reason_texts"]
 
 _DICT = pa.dictionary(pa.int32(), pa.string())
+_DICT16 = pa.dictionary(pa.int16(), pa.string())  # values bounded by the methodology
+_DICT8 = pa.dictionary(pa.int8(), pa.string())  # a handful of values
 #: The lines table. Low-cardinality text columns are dictionary-encoded (a 10-million-line
 #: table holds each reason text once); ``to_pylist`` and Parquet read them as strings.
 LINE_SCHEMA = pa.schema(
@@ -54,23 +56,23 @@ LINE_SCHEMA = pa.schema(
         ("account", pa.string()),
         ("mode", _DICT),
         ("trip_date", pa.date32()),
-        ("status", _DICT),
-        ("reason_code", _DICT),
+        ("status", _DICT8),
+        ("reason_code", _DICT8),
         ("reason", _DICT),
         ("reason_zh", _DICT),
         ("conflict_operator", _DICT),
         ("conflict_trip_id", pa.string()),
         ("distance_m", pa.int64()),
-        ("distance_rule", _DICT),
-        ("methodology", _DICT),
-        ("methodology_version", _DICT),
-        ("factor_id", _DICT),
-        ("factor_value", _DICT),
-        ("basis", _DICT),
+        ("distance_rule", _DICT8),
+        ("methodology", _DICT8),
+        ("methodology_version", _DICT16),
+        ("factor_id", _DICT16),
+        ("factor_value", _DICT16),
+        ("basis", _DICT8),
         ("reduction_mg", pa.int64()),
         ("points", pa.int64()),
         ("due_date", pa.date32()),
-        ("settlement_id", _DICT),
+        ("settlement_id", _DICT8),
         ("tx_id", pa.string()),
     ]
 )
@@ -100,8 +102,12 @@ def _fill(column: str) -> str:
     )
 
 
-def _dict(indices: pa.Array, values: Sequence[str | None]) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(indices.cast(pa.int32()), pa.array(values, pa.string()))
+def _dict(name: str, indices: pa.Array, values: Sequence[str | None]) -> pa.DictionaryArray:
+    """Column ``name`` of :data:`LINE_SCHEMA` from its indices into ``values``."""
+    kind = LINE_SCHEMA.field(name).type
+    return pa.DictionaryArray.from_arrays(
+        indices.cast(kind.index_type), pa.array(values, pa.string())
+    )
 
 
 def _encoded(column: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -297,26 +303,38 @@ def _compute_part(
         "account": trips.column("account").take(rid).cast(pa.string()),
         "mode": _encoded(trips.column("mode").take(rid)),
         "trip_date": narrow.column("trip_date"),
-        "status": _dict(narrow.column("status_i").combine_chunks(), _STATUSES),
-        "reason_code": _dict(narrow.column("reason_i").combine_chunks(), REASON_CODES),
-        "reason": _dict(narrow.column("text_i").combine_chunks(), texts.column("en").to_pylist()),
+        "status": _dict("status", narrow.column("status_i").combine_chunks(), _STATUSES),
+        "reason_code": _dict(
+            "reason_code", narrow.column("reason_i").combine_chunks(), REASON_CODES
+        ),
+        "reason": _dict(
+            "reason", narrow.column("text_i").combine_chunks(), texts.column("en").to_pylist()
+        ),
         "reason_zh": _dict(
-            narrow.column("text_i").combine_chunks(), texts.column("zh").to_pylist()
+            "reason_zh", narrow.column("text_i").combine_chunks(), texts.column("zh").to_pylist()
         ),
         "conflict_operator": _encoded(trips.column("operator").take(conflict)),
         "conflict_trip_id": trips.column("trip_id").take(conflict).cast(pa.string()),
         "distance_m": narrow.column("distance_m"),
-        "distance_rule": _dict(narrow.column("distance_rule_i").combine_chunks(), _DISTANCE_RULES),
-        "methodology": _dict(zeros, [methodology_versions[0].id]),
-        "methodology_version": _dict(narrow.column("vi").combine_chunks(), versions_order),
-        "factor_id": _dict(narrow.column("factor_i").combine_chunks(), factor_ids),
-        "factor_value": _dict(narrow.column("factor_i").combine_chunks(), factor_values),
-        "basis": _dict(narrow.column("factor_i").combine_chunks(), bases),
+        "distance_rule": _dict(
+            "distance_rule", narrow.column("distance_rule_i").combine_chunks(), _DISTANCE_RULES
+        ),
+        "methodology": _dict("methodology", zeros, [methodology_versions[0].id]),
+        "methodology_version": _dict(
+            "methodology_version", narrow.column("vi").combine_chunks(), versions_order
+        ),
+        "factor_id": _dict("factor_id", narrow.column("factor_i").combine_chunks(), factor_ids),
+        "factor_value": _dict(
+            "factor_value", narrow.column("factor_i").combine_chunks(), factor_values
+        ),
+        "basis": _dict("basis", narrow.column("factor_i").combine_chunks(), bases),
         "reduction_mg": narrow.column("reduction_mg"),
         "points": narrow.column("points"),
         "due_date": narrow.column("due_date"),
         "settlement_id": _dict(
-            zeros if settlement_id is not None else pa.nulls(n, pa.int32()), [settlement_id or ""]
+            "settlement_id",
+            zeros if settlement_id is not None else pa.nulls(n, pa.int32()),
+            [settlement_id or ""],
         ),
         "tx_id": pa.nulls(n, pa.string()),
     }
