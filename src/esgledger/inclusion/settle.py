@@ -25,7 +25,15 @@ network | per_trip; null when refused for no distance or an unknown mode), ``met
 ``methodology_version``, ``factor_id``, ``factor_value`` (Decimal as a string), ``basis``
 (pkm | trip: ``trip`` also when a pkm mode's per-trip fallback was used), ``reduction_mg``
 and ``points`` (0 unless settled), ``due_date`` (trip day + T+N), ``settlement_id`` (as
-passed) and ``tx_id`` (null: the service fills it when it posts the issuance).
+passed) and ``tx_id`` (null: the service fills it when it posts the issuance). Text columns
+other than ``trip_id``, ``account`` and ``conflict_trip_id`` are dictionary-encoded (each
+reason text is stored once; ``to_pylist`` and Parquet readers see plain strings).
+
+Scale: the rules run as one DuckDB plan over narrow integer-keyed tables (no Python loop over
+trips); above ``chunk_trips`` trips the accounts are split by a hash of the pseudonym into
+parts settled one after another (every rule is judged within one account, so the parts are
+independent) and the lines merged in order. 10 million synthetic trips: about a minute on
+2 CPUs (recorded by the helper that built this, not asserted).
 """
 
 from __future__ import annotations
