@@ -16,6 +16,7 @@ from esgledger.cli import (  # noqa: F401  (imported for their side effect)
     _commands_demo,
     _commands_doctor,
     _commands_energy,
+    _commands_inclusion,
     _commands_factors,
     _commands_green,
     _commands_inventory,
