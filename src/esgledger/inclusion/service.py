@@ -1292,3 +1292,199 @@ def review(
             before=before, after=holder.status, detail={"note": note.strip()[:500]},
         )  # fmt: skip
         return holder.status
+
+
+# -- aggregation for a registry ------------------------------------------------------------
+
+PROJECTS_DIR = Path("inclusion") / "projects"
+
+#: [mg CO2] in one registry unit (one tonne).
+MG_PER_TONNE = 1_000_000_000
+
+
+def aggregate(
+    workspace: Workspace,
+    principal: Principal,
+    *,
+    period_start: date,
+    period_end: date,
+    registry: str,
+    serial_prefix: str | None = None,
+) -> dict[str, Any]:
+    """Sum the reductions of the programme's methodology settled for trips of one period
+    into a registry project, with its filing pack and serial range.
+
+    The grams move from the accounts that were credited them to ``project:<id>``, as far as
+    each account still holds them (grams already retired for a neutralisation cannot be
+    filed again); whole tonnes get serials, the remainder stays in the project unserialised.
+    The database refuses a second project for the same methodology, region and period start,
+    and the code refuses any overlap of periods; an aggregated gram cannot then be redeemed
+    or aggregated again (the accounts no longer hold it).
+    """
+    from esgledger.inclusion import ledger, methodology
+    from esgledger.store import repository_inclusion
+    from esgledger.store.models_inclusion import InclusionProject
+
+    policy.require(principal, "inclusion:operate")
+    if period_end < period_start:
+        raise InputError(f"the period ends ({period_end}) before it starts ({period_start})")
+    name = registry.strip()
+    if not name or len(name) > 100:
+        raise InputError("--registry: the registry's name, 1 to 100 characters")
+    chosen = require_methodology(workspace)
+    current = methodology.get(chosen)
+    region = current.region
+    lines_files = settlement_files(workspace)
+    if not lines_files:
+        raise NotFoundError("the programme has no settlement yet")
+    con = _duck()
+    try:
+        cursor = con.execute(
+            f"""
+            WITH current AS (
+                SELECT * FROM read_parquet({_paths_sql(lines_files)})
+                QUALIFY row_number() OVER (
+                    PARTITION BY operator, trip_id ORDER BY settlement_id DESC) = 1
+            )
+            SELECT account, sum(reduction_mg) AS mg, count(*) AS trips
+            FROM current
+            WHERE status = 'settled' AND methodology = ? AND trip_date BETWEEN ? AND ?
+            GROUP BY account ORDER BY account
+            """,
+            [chosen, period_start, period_end],
+        )
+        per_account = [(a, int(mg), int(n)) for a, mg, n in cursor.fetchall()]
+        by_mode_month = con.execute(
+            f"""
+            WITH current AS (
+                SELECT * FROM read_parquet({_paths_sql(lines_files)})
+                QUALIFY row_number() OVER (
+                    PARTITION BY operator, trip_id ORDER BY settlement_id DESC) = 1
+            )
+            SELECT mode, strftime(trip_date, '%Y-%m') AS month, methodology_version, factor_id,
+                   count(*) AS trips, sum(reduction_mg) AS mg
+            FROM current
+            WHERE status = 'settled' AND methodology = ? AND trip_date BETWEEN ? AND ?
+            GROUP BY ALL ORDER BY month, mode
+            """,
+            [chosen, period_start, period_end],
+        ).fetchall()
+    finally:
+        con.close()
+    if not per_account:
+        raise InputError(
+            f"no settled trips of {chosen} between {period_start} and {period_end} to aggregate"
+        )
+    now = _now()
+    day = _local_day(now)
+    project_id = f"prj-{chosen}-{period_start:%Y%m%d}-{period_end:%Y%m%d}"
+    with workspace.write_lock() as session:
+        overlapping = session.scalars(
+            sa.select(InclusionProject).where(
+                InclusionProject.methodology == chosen,
+                InclusionProject.region == region,
+                InclusionProject.period_start <= period_end,
+                InclusionProject.period_end >= period_start,
+            )
+        ).first()
+        if overlapping is not None:
+            raise ConflictError(
+                f"{overlapping.id} already aggregated {overlapping.period_start} – "
+                f"{overlapping.period_end} of {chosen} for {overlapping.registry_name}: "
+                "the same grams cannot be filed twice"
+            )
+        held = repository_inclusion.balances_of(
+            session, [f"user:{a}" for a, _, _ in per_account], "mg"
+        )
+        entries = []
+        for account, mg, _ in per_account:
+            take = min(mg, int(held.get(f"user:{account}", 0)))
+            if take > 0:
+                entries.append((account, take))
+        total = sum(mg for _, mg in entries)
+        if total <= 0:
+            raise InputError("the accounts no longer hold any of these grams (all retired)")
+        previous_units = session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(InclusionProject.units), 0))
+        )
+        units = total // MG_PER_TONNE
+        prefix = (serial_prefix or f"{region}-{chosen}").upper()
+        first = f"{prefix}-{int(previous_units) + 1:012d}" if units else None
+        last = f"{prefix}-{int(previous_units) + units:012d}" if units else None
+        transactions = [
+            ledger.aggregation(
+                f"agg-{project_id}-{index:05d}",
+                day,
+                project_id,
+                chunk,
+                {"project": project_id, "registry": name},
+            )
+            for index, chunk in enumerate(_iter_chunks(entries, ISSUANCE_CHUNK))
+        ]
+        repository_inclusion.post_many(session, transactions, created_at=now)
+        pack = {
+            "project": project_id,
+            "registry": name,
+            "methodology": methodology.as_json(current),
+            "region": region,
+            "period": {"start": period_start, "end": period_end},
+            "reduction_t": total / MG_PER_TONNE,
+            "reduction_mg": total,
+            "units": units,
+            "serials": {"first": first, "last": last},
+            "unserialised_mg": total - units * MG_PER_TONNE,
+            "accounts": len(entries),
+            "by_mode_and_month": [
+                {
+                    "mode": m,
+                    "month": mo,
+                    "methodology_version": v,
+                    "factor_id": f,
+                    "trips": int(n),
+                    "reduction_mg": int(g),
+                }
+                for m, mo, v, f, n, g in by_mode_month
+            ],  # fmt: skip
+            "transactions": [tx.id for tx in transactions],
+            "created_at": now,
+            "created_by": principal.username,
+            "note": "Avoided emissions of programme participants (carbon inclusion), outside "
+            "the company's scopes 1-3. Figures by mode and month are the settled trips of the "
+            "period; the aggregated total is what the accounts still held.",
+        }
+        folder = workspace.root / PROJECTS_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        from esgledger.contract import dumps
+
+        text = dumps(pack)
+        pack_path = folder / f"{project_id}.json"
+        pack_path.write_text(text, encoding="utf-8")
+        session.add(
+            InclusionProject(
+                id=project_id, methodology=chosen, region=region, period_start=period_start,
+                period_end=period_end, total_mg=total, units=units, serial_first=first,
+                serial_last=last, registry_name=name, tx_id=transactions[0].id,
+                pack_sha256=hashlib.sha256(text.encode()).hexdigest(), created_at=now,
+                created_by=principal.username,
+            )
+        )  # fmt: skip
+        audit.record(
+            session, principal, "inclusion.aggregate", "project", project_id,
+            after=hashlib.sha256(text.encode()).hexdigest(),
+            detail={"reduction_mg": total, "units": units, "registry": name},
+        )  # fmt: skip
+    return {**pack, "pack": str(pack_path)}
+
+
+# -- retention ---------------------------------------------------------------------------
+
+
+def purge(workspace: Workspace, principal: Principal, *, as_of: datetime | None = None) -> int:
+    """Delete the origin–destination files kept past the methodology's retention period
+    (``od_retention_days``); the settlement lines keep the distance and the rule used."""
+    from esgledger.inclusion import methodology, trips
+
+    policy.require(principal, "inclusion:operate")
+    moment = as_of or _now()
+    days = methodology.get(require_methodology(workspace)).rules.od_retention_days
+    return int(trips.purge_od(workspace, _local_day(moment) - timedelta(days=days)))
