@@ -374,3 +374,228 @@ def verify_command(
             _stdout().print(f"  also: {issue}", markup=False)
     if not data["ok"]:
         raise typer.Exit(1)
+
+
+@inclusion_app.command("catalogue")
+def catalogue_command(
+    workspace: WorkspaceArgument,
+    add: Annotated[
+        str | None, typer.Option("--add", help="Add or update the item with this code.")
+    ] = None,
+    kind: Annotated[
+        str, typer.Option("--kind", help="coupon, voucher, donation or neutralisation.")
+    ] = "coupon",
+    name: Annotated[str, typer.Option("--name", help="English name.")] = "",
+    name_zh: Annotated[str, typer.Option("--name-zh", help="Chinese name.")] = "",
+    price: Annotated[int, typer.Option("--price", help="Points per unit.")] = 0,
+    counterparty: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="Account paid: merchant:ID, charity:ID or cancelled:EVENT (neutralisation).",
+        ),
+    ] = "",
+    stock: Annotated[
+        int | None, typer.Option("--stock", help="Units available (default unlimited).")
+    ] = None,
+    grams: Annotated[
+        float, typer.Option("--grams", help="g CO2 retired per unit (neutralisation).")
+    ] = 0.0,
+    format_: FormatOption = Format.table,
+) -> None:
+    """Show the redemption catalogue, or add an item to it with --add."""
+    from esgledger.inclusion import service
+    from esgledger.store import Workspace
+
+    try:
+        with Workspace.open(workspace) as ws:
+            if add is not None:
+                service.add_item(
+                    ws, _principal(), item=add, kind=kind, name=name, name_zh=name_zh,
+                    price_points=price, counterparty=counterparty, stock=stock,
+                    reduction_g=grams,
+                )  # fmt: skip
+            items = service.catalogue(ws, _principal())
+    except EsgledgerError as exc:
+        raise _fail(exc) from exc
+    if format_ is Format.json:
+        typer.echo(dumps({"items": items}), nl=False)
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ("item", "kind", "name", "名称", "points", "g CO2", "stock", "to"):
+        table.add_column(column)
+    for i in items:
+        table.add_row(
+            i.item, i.kind, i.name, i.name_zh, f"{i.price_points:,}", f"{i.reduction_g:,.1f}",
+            "∞" if i.stock is None else f"{i.stock:,}", i.counterparty,
+        )  # fmt: skip
+    _stdout().print(table)
+
+
+@inclusion_app.command("redeem")
+def redeem_command(
+    workspace: WorkspaceArgument,
+    account: Annotated[str, typer.Argument(help="The account id the operator knows.")],
+    item: Annotated[str, typer.Argument(help="Catalogue item code.")],
+    quantity: Annotated[int, typer.Option("--quantity", help="Units.")] = 1,
+    format_: FormatOption = Format.table,
+) -> None:
+    """Spend an account's points on a catalogue item (coupon, voucher, donation, neutralisation)."""
+    from esgledger.inclusion import service
+    from esgledger.store import Workspace
+
+    try:
+        with Workspace.open(workspace) as ws:
+            done = service.redeem(ws, _principal(), account, item, quantity=quantity)
+    except EsgledgerError as exc:
+        raise _fail(exc) from exc
+    if format_ is Format.json:
+        typer.echo(dumps(done), nl=False)
+        return
+    _stdout().print(
+        f"Redeemed {done.quantity} × {done.item} for {done.points:,} points "
+        f"({done.tx_id}); balance {done.balance_points:,} points.",
+        markup=False,
+    )
+
+
+@inclusion_app.command("expire")
+def expire_command(
+    workspace: WorkspaceArgument,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Expire as at this time (default now).")
+    ] = None,
+) -> None:
+    """Expire points left unspent past the methodology's expiry period (oldest first)."""
+    from esgledger.inclusion import service
+    from esgledger.store import Workspace
+
+    try:
+        moment = _moment(as_of)
+        with Workspace.open(workspace) as ws:
+            done = service.expire(ws, _principal(), as_of=moment)
+    except EsgledgerError as exc:
+        raise _fail(exc) from exc
+    _stdout().print(
+        f"Expired {done['points']:,} points of {done['accounts']:,} account(s) issued on or "
+        f"before {done['cutoff']}.",
+        markup=False,
+    )
+
+
+@inclusion_app.command("clawback")
+def clawback_command(
+    workspace: WorkspaceArgument,
+    trips: Annotated[list[str], typer.Argument(help="Trips to reverse, as OPERATOR/TRIP_ID.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the trips are invalid.")],
+) -> None:
+    """Reverse settled trips later found invalid (points and grams taken back)."""
+    from esgledger.inclusion import service
+    from esgledger.store import Workspace
+
+    keys = []
+    for text in trips:
+        operator, sep, trip_id = text.partition("/")
+        if not sep or not operator or not trip_id:
+            raise _fail(InputError(f"{text!r}: give each trip as OPERATOR/TRIP_ID"))
+        keys.append((operator, trip_id))
+    try:
+        with Workspace.open(workspace) as ws:
+            done = service.clawback(ws, _principal(), keys, reason=reason)
+    except EsgledgerError as exc:
+        raise _fail(exc) from exc
+    out = _stdout()
+    out.print(
+        f"Clawed back {done['trips']} trip(s): {done['points']:,} points and "
+        f"{done['reduction_g']:,.1f} g CO2 ({done['tx_id']}).",
+        markup=False,
+    )
+    for account, (points, mg) in sorted(done["unrecovered"].items()):
+        out.print(
+            f"  {account}: {points:,} points and {mg / 1000:,.1f} g already spent — "
+            "unrecovered; account held for review.",
+            markup=False,
+        )
+
+
+@inclusion_app.command("review")
+def review_command(
+    workspace: WorkspaceArgument,
+    account: Annotated[str, typer.Argument(help="The account id the operator knows.")],
+    release: Annotated[
+        bool, typer.Option("--release/--close", help="Release the account or close it.")
+    ] = True,
+    note: Annotated[str, typer.Option("--note", help="Why.")] = "",
+) -> None:
+    """Decide on an account held for review: release it or close it."""
+    from esgledger.inclusion import service
+    from esgledger.store import Workspace
+
+    try:
+        with Workspace.open(workspace) as ws:
+            status = service.review(ws, _principal(), account, release=release, note=note)
+    except EsgledgerError as exc:
+        raise _fail(exc) from exc
+    _stdout().print(f"Account is now {status}.", markup=False)
+
+
+@inclusion_app.command("aggregate")
+def aggregate_command(
+    workspace: WorkspaceArgument,
+    period: Annotated[
+        str, typer.Option("--period", help="START:END dates, e.g. 2026-01-01:2026-03-31.")
+    ],
+    registry: Annotated[str, typer.Option("--registry", help="The registry filed with.")],
+    serial_prefix: Annotated[
+        str | None, typer.Option("--serial-prefix", help="Prefix of the serial numbers.")
+    ] = None,
+    format_: FormatOption = Format.table,
+) -> None:
+    """Aggregate a period's settled reductions into a registry project (filing pack, serials)."""
+    from esgledger.inclusion import service
+    from esgledger.store import Workspace
+
+    try:
+        start_text, sep, end_text = period.partition(":")
+        start = _date(start_text, "--period")
+        end = _date(end_text, "--period")
+        if not sep or start is None or end is None:
+            raise InputError(f"--period {period!r}: give START:END, e.g. 2026-01-01:2026-03-31")
+        with Workspace.open(workspace) as ws:
+            done = service.aggregate(
+                ws, _principal(), period_start=start, period_end=end, registry=registry,
+                serial_prefix=serial_prefix,
+            )  # fmt: skip
+    except EsgledgerError as exc:
+        raise _fail(exc) from exc
+    if format_ is Format.json:
+        typer.echo(dumps(done), nl=False)
+        return
+    serials = done["serials"]
+    _stdout().print(
+        f"Project {done['project']}: {done['reduction_t']:,.6f} t CO2 from "
+        f"{done['accounts']:,} accounts; {done['units']:,} unit(s) "
+        + (f"{serials['first']} – {serials['last']}" if done["units"] else "(under one tonne)")
+        + f". Filing pack: {done['pack']}",
+        markup=False,
+    )
+
+
+@inclusion_app.command("purge")
+def purge_command(
+    workspace: WorkspaceArgument,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Apply retention as at this time.")
+    ] = None,
+) -> None:
+    """Delete origin–destination data kept past the retention period."""
+    from esgledger.inclusion import service
+    from esgledger.store import Workspace
+
+    try:
+        moment = _moment(as_of)
+        with Workspace.open(workspace) as ws:
+            removed = service.purge(ws, _principal(), as_of=moment)
+    except EsgledgerError as exc:
+        raise _fail(exc) from exc
+    _stdout().print(f"Removed {removed} origin–destination file(s).", markup=False)

@@ -1444,7 +1444,7 @@ def aggregate(
                     "reduction_mg": int(g),
                 }
                 for m, mo, v, f, n, g in by_mode_month
-            ],  # fmt: skip
+            ],
             "transactions": [tx.id for tx in transactions],
             "created_at": now,
             "created_by": principal.username,
