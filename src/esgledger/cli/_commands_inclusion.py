@@ -228,19 +228,7 @@ def settle_command(
             result = service.settle(ws, _principal(), through=last, as_of=moment)
     except EsgledgerError as exc:
         raise _fail(exc) from exc
-    data = {
-        "settlement_id": result.settlement_id,
-        "through": result.through,
-        "as_of": result.as_of,
-        "settled": result.settled,
-        "refused": result.refused,
-        "pending": result.pending,
-        "reduction_g": result.reduction_mg / 1000,
-        "points": result.points,
-        "transactions": result.transactions,
-        "held_accounts": result.held_accounts,
-        "reasons": result.reasons,
-    }
+    data = service.settlement_json(result)
     if format_ is Format.json:
         typer.echo(dumps(data), nl=False)
         return

@@ -651,14 +651,21 @@ class Statement:
     consents: dict[str, bool]
 
 
-def statement(workspace: Workspace, principal: Principal, account: str) -> Statement:
-    """The statement of ``account`` (its raw id, pseudonymised here)."""
+def statement(
+    workspace: Workspace, principal: Principal, account: str, *, pseudonymous: bool = False
+) -> Statement:
+    """The statement of ``account`` (its raw id, pseudonymised here; or its pseudonym when
+    ``pseudonymous``)."""
     from esgledger.inclusion import accounts, trips
     from esgledger.store import repository_inclusion
     from esgledger.store.models_inclusion import InclusionAccount
 
     policy.require(principal, "inclusion:read")
-    pseudonym = account_pseudonym(workspace, account)
+    pseudonym = (
+        require_pseudonym(workspace, principal, account)
+        if pseudonymous
+        else account_pseudonym(workspace, account)
+    )
     with workspace.session() as session:
         if session.get(InclusionAccount, pseudonym) is None:
             raise NotFoundError(f"no account {shown(account)} in the programme")
@@ -1488,3 +1495,95 @@ def purge(workspace: Workspace, principal: Principal, *, as_of: datetime | None 
     moment = as_of or _now()
     days = methodology.get(require_methodology(workspace)).rules.od_retention_days
     return int(trips.purge_od(workspace, _local_day(moment) - timedelta(days=days)))
+
+
+# -- accounts by pseudonym and trip feeds (the API's entries) ------------------------------
+
+PSEUDONYM_LENGTH = 26  # "p_" + 24 hexadecimal characters
+
+
+def require_pseudonym(workspace: Workspace, principal: Principal, pseudonym: str) -> str:
+    """``pseudonym`` when it names an account of the programme (``inclusion:read``)."""
+    from esgledger.store.models_inclusion import InclusionAccount
+
+    policy.require(principal, "inclusion:read")
+    valid = (
+        len(pseudonym) == PSEUDONYM_LENGTH
+        and pseudonym.startswith("p_")
+        and all(c in "0123456789abcdef" for c in pseudonym[2:])
+    )
+    if valid:
+        with workspace.session() as session:
+            if session.get(InclusionAccount, pseudonym) is not None:
+                return pseudonym
+    raise NotFoundError(f"no account {shown(pseudonym)} in the programme")
+
+
+def lookup(workspace: Workspace, principal: Principal, account: str) -> dict[str, Any]:
+    """The pseudonym of a raw account id and whether the programme knows it
+    (``inclusion:operate``: only the operator holds raw ids)."""
+    from esgledger.store.models_inclusion import InclusionAccount
+
+    policy.require(principal, "inclusion:operate")
+    pseudonym = account_pseudonym(workspace, account)
+    with workspace.session() as session:
+        holder = session.get(InclusionAccount, pseudonym)
+    return {
+        "pseudonym": pseudonym,
+        "known": holder is not None,
+        "status": None if holder is None else holder.status,
+    }
+
+
+#: Trips one API request may carry.
+MAX_FEED_TRIPS = 200_000
+
+
+def import_feed(workspace: Workspace, principal: Principal, feed: pa.Table) -> Any:
+    """Import a batch of trips sent to the API, as the ``trips`` import kind imports a file:
+    validated whole, idempotent by (operator, trip_id), an ``import.trips`` audit event."""
+    import tempfile
+
+    from esgledger.ingest.importers import import_file
+
+    policy.require(principal, "inclusion:operate")
+    if feed.num_rows == 0:
+        raise InputError("the feed has no trips")
+    if feed.num_rows > MAX_FEED_TRIPS:
+        raise InputError(
+            f"the feed has {feed.num_rows:,} trips; send at most {MAX_FEED_TRIPS:,} per request"
+        )
+    folder = workspace.root / "uploads" / "feeds"
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        path = Path(scratch) / "trip-feed.parquet"
+        pq.write_table(feed, path)
+        return import_file(workspace, "trips", path, principal=principal)
+
+
+def methodologies_view(workspace: Workspace, principal: Principal) -> dict[str, Any]:
+    """Every shipped methodology version, as JSON, and the programme's choice."""
+    from esgledger.inclusion import methodology
+
+    policy.require(principal, "inclusion:read")
+    return {
+        "programme": current_methodology(workspace),
+        "methodologies": [methodology.as_json(m) for m in methodology.registry()],
+    }
+
+
+def settlement_json(result: SettlementResult) -> dict[str, Any]:
+    """The contract of ``inclusion settle --format json`` and the API."""
+    return {
+        "settlement_id": result.settlement_id,
+        "through": result.through,
+        "as_of": result.as_of,
+        "settled": result.settled,
+        "refused": result.refused,
+        "pending": result.pending,
+        "reduction_g": result.reduction_mg / 1000,
+        "points": result.points,
+        "transactions": result.transactions,
+        "held_accounts": result.held_accounts,
+        "reasons": result.reasons,
+    }
