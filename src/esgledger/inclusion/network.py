@@ -916,13 +916,11 @@ class StationNetwork:
             raise ValueError(
                 f"origins and destinations differ in length ({len(o):,} and {len(d):,})"
             )
+        if self._full():
+            # one gather: the matrix has an extra row and column of -1, which index -1 picks
+            return np.asarray(self._all_pairs()[o, d], dtype=np.int64)
         out = np.full(len(o), MISSING, dtype=np.int64)
         known = (o >= 0) & (d >= 0)
-        if not known.any():
-            return out
-        if self._full():
-            out[known] = self._all_pairs()[o[known], d[known]]
-            return out
         rows = np.flatnonzero(known)
         sources, inverse = np.unique(o[rows], return_inverse=True)
         chunk = max(1, _CHUNK_CELLS // max(1, len(self.stations)))
@@ -944,26 +942,35 @@ class StationNetwork:
     ) -> NDArray[np.int64]:
         """Station index per name (-1 unknown, -2 ambiguous when ``ambiguous='missing'``)."""
         if isinstance(names, pa.Array | pa.ChunkedArray):
-            codes, uniques = pd.factorize(
-                pd.Series(pc.dictionary_encode(names).to_pandas(), dtype=object)
-            )
+            whole = names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names
+            encoded = pc.dictionary_encode(whole.cast(pa.string()))
+            codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False))
+            uniques = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
         else:
-            codes, uniques = pd.factorize(pd.Series(names, dtype=object))
+            factorized = pd.factorize(pd.Series(names, dtype=object))
+            codes = np.asarray(factorized[0])
+            uniques = np.asarray(factorized[1], dtype=object)
         found = np.asarray(self._key_index.get_indexer(pd.Index(uniques, dtype=object)))
         stations = np.where(found >= 0, self._key_station[np.maximum(found, 0)], -1)
         if ambiguous == "raise" and (stations == -2).any():
             name = str(uniques[int(np.flatnonzero(stations == -2)[0])])
             raise AmbiguousStationError(name, self._ambiguous[name])
-        stations = np.where(stations < 0, -1, stations)
-        result = np.where(codes >= 0, stations[np.maximum(codes, 0)], -1)
-        return np.asarray(result, dtype=np.int64)
+        # one more entry, -1, which the code -1 (a null name) picks
+        lookup = np.append(np.where(stations < 0, -1, stations), -1).astype(np.int64)
+        return np.asarray(lookup[codes], dtype=np.int64)
 
     def _full(self) -> bool:
         return len(self.stations) <= FULL_MATRIX_MAX_STATIONS
 
     def _all_pairs(self) -> NDArray[np.int64]:
+        """All-pairs distances [m], with one more row and column of -1 (:data:`MISSING`)
+        for the index -1 of an unknown station."""
         if self._matrix is None:
-            self._matrix = _floor_m(dijkstra(self._graph, directed=False))
+            n = len(self.stations)
+            matrix = np.full((n + 1, n + 1), MISSING, dtype=np.int64)
+            if n:
+                matrix[:n, :n] = _floor_m(dijkstra(self._graph, directed=False))
+            self._matrix = matrix
         return self._matrix
 
 
