@@ -210,13 +210,6 @@ class _Issues:
         self.kept: list[Issue] = []
         self.total = 0
 
-    def add(
-        self, row: int | None, column: str | None, value: str | None, problem: str, fix: str = ""
-    ) -> None:
-        self.total += 1
-        if len(self.kept) < _MAX_ISSUES:
-            self.kept.append(Issue(self.file, row, column, value, problem, fix))
-
     def mask(
         self,
         bad: NDArray[np.bool_],

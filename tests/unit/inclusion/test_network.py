@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
@@ -401,6 +402,14 @@ def test_large_networks_run_dijkstra_from_the_distinct_origins(
 def test_lengths_must_match() -> None:
     with pytest.raises(ValueError, match="differ in length"):
         _demo().distances(["M1-01"], [])
+
+
+def test_series_and_null_names() -> None:
+    network = _demo()
+    origins = pd.Series(["M1-01", None, "M2-08"], dtype=object)
+    destinations = pd.Series(["M2-08", "M1-01", None], dtype=object)
+    assert network.distances(origins, destinations).tolist() == [9132, MISSING, MISSING]
+    assert network.distances([], []).tolist() == []
 
 
 # --------------------------------------------------------------------------- the demo feed
