@@ -210,7 +210,7 @@ def run_programme(workspace: Workspace, *, seed: int, year: int) -> InclusionDem
     folder = workspace.root / "inputs" / "inclusion"
     path, frauds, count = write_trips(folder, seed=seed, year=year)
     service.use(workspace, who, METHODOLOGY)
-    service.set_network(workspace, who, _gtfs_folder())
+    service.set_network(workspace, who, _gtfs_folder(), distance_unit="km")
     import_file(workspace, "trips", path, principal=who)
     rng = random.Random(seed + 16)
     riders = [f"rider-{i:04d}" for i in range(ACCOUNTS)]

@@ -243,7 +243,7 @@ def set_network(
         audit.record(
             session, principal, "inclusion.network", "network", digest, before=before, after=value
         )
-    return {"sha256": digest, "stations": built.station_count, "path": stored}
+    return {"sha256": digest, "stations": len(built.stations), "path": stored}
 
 
 def _network(workspace: Workspace) -> Any | None:
@@ -378,13 +378,13 @@ def settle(
                 "WHERE o.distance_m IS NULL"
             ).fetch_arrow_table()
             found = net.distances(
-                od.column("origin").to_pylist(), od.column("destination").to_pylist()
+                od.column("origin"), od.column("destination"), ambiguous="missing"
             )
             distances = pa.table(
                 {
                     "operator": od.column("operator"),
                     "trip_id": od.column("trip_id"),
-                    "network_distance_m": pa.array(found, type=pa.int64()),
+                    "network_distance_m": pa.array(found, type=pa.int64(), mask=found < 0),
                 }
             )
         else:
