@@ -650,9 +650,7 @@ def verify_proof(leaf: str, proof: Iterable[tuple[str, str]], root: str) -> bool
     return current == root
 
 
-def header_json(
-    id: str, kind: str, day: date, meta: Mapping[str, Any], transfer_count: int
-) -> str:
+def header_json(id: str, kind: str, day: date, meta: Mapping[str, Any], transfer_count: int) -> str:
     """The canonical header: JSON, sorted keys, no spaces, not ASCII-escaped."""
     return _json(
         {
@@ -883,26 +881,59 @@ class _ChainChecker:
     def feed(self, tx: TxRow, transfers: Sequence[Transfer]) -> None:
         add = self.issues.append
         if tx.seq != self.prev_seq + 1:
-            add(LedgerIssue("tx-seq", f"transaction {tx.id} has seq {tx.seq} after "
-                            f"{self.prev_seq}", tx.seq, tx.day))
+            add(
+                LedgerIssue(
+                    "tx-seq",
+                    f"transaction {tx.id} has seq {tx.seq} after {self.prev_seq}",
+                    tx.seq,
+                    tx.day,
+                )
+            )
         if tx.prev_hash != self.prev_hash:
-            add(LedgerIssue("tx-link", f"transaction {tx.id} (seq {tx.seq}) does not link to "
-                            "the hash of the transaction before it", tx.seq, tx.day))
+            add(
+                LedgerIssue(
+                    "tx-link",
+                    f"transaction {tx.id} (seq {tx.seq}) does not link to "
+                    "the hash of the transaction before it",
+                    tx.seq,
+                    tx.day,
+                )
+            )
         if self.prev_day is not None and tx.day < self.prev_day:
-            add(LedgerIssue("tx-day-order", f"transaction {tx.id} (seq {tx.seq}) is dated "
-                            f"{tx.day}, before {self.prev_day}", tx.seq, tx.day))
+            add(
+                LedgerIssue(
+                    "tx-day-order",
+                    f"transaction {tx.id} (seq {tx.seq}) is dated {tx.day}, before {self.prev_day}",
+                    tx.seq,
+                    tx.day,
+                )
+            )
         shape = _transfer_shape(tx, transfers)
         if shape:
             add(LedgerIssue("tx-transfers", shape, tx.seq, tx.day))
         root = merkle_root([leaf_hash(transfer_line(tx.id, t)) for t in transfers])
         if root != tx.merkle_root:
-            add(LedgerIssue("tx-root", f"transaction {tx.id} (seq {tx.seq}): its transfers "
-                            "do not give its stored Merkle root (a transfer was changed, added "
-                            "or removed)", tx.seq, tx.day))
+            add(
+                LedgerIssue(
+                    "tx-root",
+                    f"transaction {tx.id} (seq {tx.seq}): its transfers "
+                    "do not give its stored Merkle root (a transfer was changed, added "
+                    "or removed)",
+                    tx.seq,
+                    tx.day,
+                )
+            )
         header = header_json(tx.id, tx.kind, tx.day, tx.meta, tx.transfer_count)
         if tx_hash(tx.prev_hash, header, root) != tx.hash:
-            add(LedgerIssue("tx-hash", f"transaction {tx.id} (seq {tx.seq}): its header and "
-                            "transfers do not give its stored hash", tx.seq, tx.day))
+            add(
+                LedgerIssue(
+                    "tx-hash",
+                    f"transaction {tx.id} (seq {tx.seq}): its header and "
+                    "transfers do not give its stored hash",
+                    tx.seq,
+                    tx.day,
+                )
+            )
         if self.lines_check is not None and tx.kind == "issuance":
             self.issues.extend(self.lines_check(tx, transfers))
         self.prev_hash = tx.hash
@@ -912,13 +943,20 @@ class _ChainChecker:
 
 def _transfer_shape(tx: TxRow, transfers: Sequence[Transfer]) -> str:
     if len(transfers) != tx.transfer_count:
-        return (f"transaction {tx.id} (seq {tx.seq}) has {len(transfers)} transfers, its "
-                f"header says {tx.transfer_count}")
+        return (
+            f"transaction {tx.id} (seq {tx.seq}) has {len(transfers)} transfers, its "
+            f"header says {tx.transfer_count}"
+        )
     for number, t in enumerate(transfers):
         if t.idx != number:
             return f"transaction {tx.id}: transfer numbers are not 0..{len(transfers) - 1}"
-        if (isinstance(t.amount, bool) or not isinstance(t.amount, int) or t.amount <= 0
-                or t.debit == t.credit or t.asset not in ASSETS):
+        if (
+            isinstance(t.amount, bool)
+            or not isinstance(t.amount, int)
+            or t.amount <= 0
+            or t.debit == t.credit
+            or t.asset not in ASSETS
+        ):
             return f"transaction {tx.id}: transfer {t.idx} is malformed"
     return ""
 
@@ -945,26 +983,47 @@ class _DayChecker:
         day = self._current
         stored = next(self._days, None)
         while stored is not None and stored.day < day:
-            self.issues.append(LedgerIssue("day-extra", f"day {stored.day} has a stored root "
-                                           "but no transactions", day=stored.day))
+            self.issues.append(
+                LedgerIssue(
+                    "day-extra",
+                    f"day {stored.day} has a stored root but no transactions",
+                    day=stored.day,
+                )
+            )
             stored = next(self._days, None)
         if stored is None or stored.day != day:
-            self.issues.append(LedgerIssue("day-missing", f"day {day} has transactions but no "
-                                           "stored root", day=day))
+            self.issues.append(
+                LedgerIssue(
+                    "day-missing", f"day {day} has transactions but no stored root", day=day
+                )
+            )
             if stored is not None:
                 self._days = _prepend(stored, self._days)
             self._prev_chain = day_chain_hash(self._prev_chain, day, day_root(self._hashes))
         else:
             root = day_root(self._hashes)
             if stored.tx_count != len(self._hashes) or stored.root != root:
-                self.issues.append(LedgerIssue("day-root", f"day {day}: its transactions' "
-                                               "hashes do not give its stored root", day=day))
+                self.issues.append(
+                    LedgerIssue(
+                        "day-root",
+                        f"day {day}: its transactions' hashes do not give its stored root",
+                        day=day,
+                    )
+                )
             if stored.prev_chain != self._prev_chain:
-                self.issues.append(LedgerIssue("day-chain", f"day {day} does not link to the "
-                                               "chain of the day before it", day=day))
+                self.issues.append(
+                    LedgerIssue(
+                        "day-chain",
+                        f"day {day} does not link to the chain of the day before it",
+                        day=day,
+                    )
+                )
             if day_chain_hash(stored.prev_chain, day, stored.root) != stored.chain_hash:
-                self.issues.append(LedgerIssue("day-chain", f"day {day}: its chain hash does "
-                                               "not recompute", day=day))
+                self.issues.append(
+                    LedgerIssue(
+                        "day-chain", f"day {day}: its chain hash does not recompute", day=day
+                    )
+                )
             self._prev_chain = stored.chain_hash
         self._hashes = []
 
@@ -972,8 +1031,13 @@ class _DayChecker:
         self._close()
         self._current = None
         for stored in self._days:
-            self.issues.append(LedgerIssue("day-extra", f"day {stored.day} has a stored root "
-                                           "but no transactions", day=stored.day))
+            self.issues.append(
+                LedgerIssue(
+                    "day-extra",
+                    f"day {stored.day} has a stored root but no transactions",
+                    day=stored.day,
+                )
+            )
 
 
 def _prepend(first: DayRow, rest: Iterator[DayRow]) -> Iterator[DayRow]:
@@ -1039,19 +1103,34 @@ def check_balances(
             assert d is not None
             totals[d[1]] = totals.get(d[1], 0) + d[2]
             if d[2] != 0:
-                issues.append(LedgerIssue("balance", f"{d[0]} has {d[2]} {d[1]} by its "
-                                          "transfers but no stored balance", account=d[0]))
+                issues.append(
+                    LedgerIssue(
+                        "balance",
+                        f"{d[0]} has {d[2]} {d[1]} by its transfers but no stored balance",
+                        account=d[0],
+                    )
+                )
             d = next(d_iter, None)
         elif d is None or s[:2] < d[:2]:
             if s[2] != 0:
-                issues.append(LedgerIssue("balance", f"{s[0]} has a stored balance of {s[2]} "
-                                          f"{s[1]} but no transfers", account=s[0]))
+                issues.append(
+                    LedgerIssue(
+                        "balance",
+                        f"{s[0]} has a stored balance of {s[2]} {s[1]} but no transfers",
+                        account=s[0],
+                    )
+                )
             s = next(s_iter, None)
         else:
             totals[d[1]] = totals.get(d[1], 0) + d[2]
             if d[2] != s[2]:
-                issues.append(LedgerIssue("balance", f"{d[0]}: stored balance {s[2]} {d[1]}, "
-                                          f"its transfers give {d[2]}", account=d[0]))
+                issues.append(
+                    LedgerIssue(
+                        "balance",
+                        f"{d[0]}: stored balance {s[2]} {d[1]}, its transfers give {d[2]}",
+                        account=d[0],
+                    )
+                )
             d, s = next(d_iter, None), next(s_iter, None)
     for asset, total in totals.items():
         if total != 0:

@@ -71,10 +71,17 @@ __all__ = [
     "verify_ledger",
 ]
 
-_TX = InclusionTransaction.__table__
-_TRANSFERS = InclusionTransfer.__table__
-_BALANCES = InclusionBalance.__table__
-_DAYS = InclusionDay.__table__
+
+def _table(model: Any) -> sa.Table:
+    table = model.__table__
+    assert isinstance(table, sa.Table)
+    return table
+
+
+_TX = _table(InclusionTransaction)
+_TRANSFERS = _table(InclusionTransfer)
+_BALANCES = _table(InclusionBalance)
+_DAYS = _table(InclusionDay)
 
 
 def _marks(session: Session, count: int) -> str:
@@ -163,6 +170,8 @@ def post_many(
     touched: list[date] = []
     try:
         with session.begin_nested():
+            # the savepoint is emitted when the session hands out its connection inside it
+            connection = session.connection()
             for tx in txs:
                 if last_day is not None and tx.day < last_day:
                     raise LedgerError(
@@ -260,7 +269,7 @@ def _move_balances(
     mark = _marks(session, 1)
     try:
         with session.begin_nested():
-            connection.exec_driver_sql(
+            session.connection().exec_driver_sql(
                 f"UPDATE inclusion_balances SET balance = balance + {mark} "
                 f"WHERE account = {mark} AND asset = {mark}",
                 [(delta, account, asset) for account, asset, delta in risky],
@@ -283,8 +292,10 @@ def _overdraft(
     query = sa.select(
         _BALANCES.c.account, _BALANCES.c.asset, _BALANCES.c.balance, _BALANCES.c.may_go_negative
     ).where(_BALANCES.c.account.in_(sorted({a for a, _ in debited})))
-    found = {(r.account, r.asset): (int(r.balance), bool(r.may_go_negative)) for r in
-             session.execute(query.with_for_update())}
+    found = {
+        (r.account, r.asset): (int(r.balance), bool(r.may_go_negative))
+        for r in session.execute(query.with_for_update())
+    }
     for account, asset in debited:
         balance, flag = found.get((account, asset), (0, may(account)))
         after = balance + deltas[(account, asset)]
@@ -305,13 +316,10 @@ def _overdraft(
 
 def _upsert_day(session: Session, day: date) -> None:
     hashes = list(
-        session.execute(
-            sa.select(_TX.c.hash).where(_TX.c.day == day).order_by(_TX.c.seq)
-        ).scalars()
+        session.execute(sa.select(_TX.c.hash).where(_TX.c.day == day).order_by(_TX.c.seq)).scalars()
     )
     previous = session.execute(
-        sa.select(_DAYS.c.chain_hash).where(_DAYS.c.day < day).order_by(_DAYS.c.day.desc())
-        .limit(1)
+        sa.select(_DAYS.c.chain_hash).where(_DAYS.c.day < day).order_by(_DAYS.c.day.desc()).limit(1)
     ).scalar()
     prev_chain = str(previous) if previous is not None else GENESIS
     root = day_root(hashes)
@@ -519,9 +527,9 @@ def proof(session: Session, tx_id: str, idx: int) -> StatementProof:
     transfers: Sequence[Transfer] = tuple(
         Transfer(r.idx, r.debit, r.credit, r.asset, int(r.amount))
         for r in session.execute(
-            sa.select(_TRANSFERS).where(_TRANSFERS.c.tx_seq == header.seq).order_by(
-                _TRANSFERS.c.idx
-            )
+            sa.select(_TRANSFERS)
+            .where(_TRANSFERS.c.tx_seq == header.seq)
+            .order_by(_TRANSFERS.c.idx)
         )
     )
     if not 0 <= idx < len(transfers):

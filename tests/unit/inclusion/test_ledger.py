@@ -5,6 +5,7 @@ greedy pairing into transfers, RFC 6962 Merkle hashing and proofs, statement pro
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import date
 
@@ -16,7 +17,7 @@ from ledger_text import one, parse
 from memory_ledger import MemoryLedger
 
 from esgledger.errors import EsgledgerError, LedgerError
-from esgledger.inclusion import ledger as L
+from esgledger.inclusion import ledger as lg
 from esgledger.inclusion.ledger import Posting, Transaction, Transfer
 
 D1 = date(2026, 3, 1)
@@ -113,8 +114,16 @@ class TestConstruction:
 
     @pytest.mark.parametrize(
         "account",
-        ["pool", "expired", "user:p_a", "merchant:m.1", "charity:c-1", "project:P1",
-         "cancelled:expo-2026", "reductions:shenzhen-transit"],
+        [
+            "pool",
+            "expired",
+            "user:p_a",
+            "merchant:m.1",
+            "charity:c-1",
+            "project:P1",
+            "cancelled:expo-2026",
+            "reductions:shenzhen-transit",
+        ],
     )
     def test_the_grammar_accepts_every_kind_of_account(self, account: str) -> None:
         assert Posting(account, "pt", 1).account == account
@@ -131,8 +140,8 @@ class TestConstruction:
 
     def test_meta_refuses_floats_and_is_canonical(self) -> None:
         with pytest.raises(LedgerError, match="float"):
-            L.redemption("r", D1, "a", 1, "merchant:m", meta={"price": 1.5})
-        tx = L.redemption("r", D1, "a", 1, "merchant:m", meta={"b": [1, {"z": "碳"}], "a": None})
+            lg.redemption("r", D1, "a", 1, "merchant:m", meta={"price": 1.5})
+        tx = lg.redemption("r", D1, "a", 1, "merchant:m", meta={"b": [1, {"z": "碳"}], "a": None})
         assert tx.header() == (
             '{"day":"2026-03-01","id":"r","kind":"redemption",'
             '"meta":{"a":null,"b":[1,{"z":"碳"}]},"transfer_count":1}'
@@ -193,7 +202,7 @@ class TestPairing:
 
 class TestBuilders:
     def test_issuance_pairs_each_line_with_its_methodology(self) -> None:
-        tx = L.issuance(
+        tx = lg.issuance(
             "iss-1",
             D1,
             [("a", 5, 100, "transit"), ("b", 0, 200, "cycling"), ("c", 7, 300, "transit")],
@@ -211,24 +220,24 @@ class TestBuilders:
 
     def test_issuance_refuses_negative_lines(self) -> None:
         with pytest.raises(LedgerError, match="negative"):
-            L.issuance("i", D1, [("a", -1, 0, "transit")])
+            lg.issuance("i", D1, [("a", -1, 0, "transit")])
 
     def test_redemption_pays_the_counterparty_and_retires_grams(self) -> None:
-        tx = L.redemption("r", D1, "a", 60, "cancelled:expo", 5000)
+        tx = lg.redemption("r", D1, "a", 60, "cancelled:expo", 5000)
         assert [(t.debit, t.credit, t.asset, t.amount) for t in tx.transfers()] == [
             ("user:a", "cancelled:expo", "pt", 60),
             ("user:a", "cancelled:expo", "mg", 5000),
         ]
         with pytest.raises(LedgerError, match="cancelled"):
-            L.redemption("r", D1, "a", 60, "merchant:m", 5000)
+            lg.redemption("r", D1, "a", 60, "merchant:m", 5000)
 
     def test_donation_neutralisation_expiry_clawback_aggregation(self) -> None:
         moves = {
-            "donation": L.donation("d", D1, "a", 10, "charity:c"),
-            "neutralisation": L.neutralisation("n", D1, "a", 10, 900, "cancelled:e"),
-            "expiry": L.expiry("e", D1, [("a", 3), ("b", 4)]),
-            "clawback": L.clawback("c", D1, [("a", 1, 10, "transit")]),
-            "aggregation": L.aggregation("g", D1, "P1", [("a", 10), ("b", 20)]),
+            "donation": lg.donation("d", D1, "a", 10, "charity:c"),
+            "neutralisation": lg.neutralisation("n", D1, "a", 10, 900, "cancelled:e"),
+            "expiry": lg.expiry("e", D1, [("a", 3), ("b", 4)]),
+            "clawback": lg.clawback("c", D1, [("a", 1, 10, "transit")]),
+            "aggregation": lg.aggregation("g", D1, "P1", [("a", 10), ("b", 20)]),
         }
         got = {
             kind: [(t.debit, t.credit, t.asset, t.amount) for t in tx.transfers()]
@@ -246,7 +255,7 @@ class TestBuilders:
             "aggregation": [("user:a", "project:P1", "mg", 10), ("user:b", "project:P1", "mg", 20)],
         }
         with pytest.raises(LedgerError, match="charity"):
-            L.donation("d", D1, "a", 10, "merchant:m")
+            lg.donation("d", D1, "a", 10, "merchant:m")
 
 
 # --- hashes and proofs ----------------------------------------------------------------------
@@ -271,55 +280,53 @@ class TestMerkle:
         return sha(b"\x01" + bytes.fromhex(left) + bytes.fromhex(right))
 
     def test_leaves_and_nodes_are_domain_separated(self) -> None:
-        assert L.leaf_hash("a") == self.a
-        assert L.node_hash(self.a, self.b) == self.node(self.a, self.b)
-        assert L.merkle_root([]) == sha(b"")
+        assert lg.leaf_hash("a") == self.a
+        assert lg.node_hash(self.a, self.b) == self.node(self.a, self.b)
+        assert lg.merkle_root([]) == sha(b"")
 
     def test_one_leaf_is_its_own_root_with_an_empty_proof(self) -> None:
-        assert L.merkle_root([self.a]) == self.a
-        assert L.merkle_proof([self.a], 0) == ()
-        assert L.verify_proof(self.a, (), self.a)
+        assert lg.merkle_root([self.a]) == self.a
+        assert lg.merkle_proof([self.a], 0) == ()
+        assert lg.verify_proof(self.a, (), self.a)
 
     def test_two_leaves(self) -> None:
         root = self.node(self.a, self.b)
-        assert L.merkle_root([self.a, self.b]) == root
-        assert L.merkle_proof([self.a, self.b], 0) == (("R", self.b),)
-        assert L.merkle_proof([self.a, self.b], 1) == (("L", self.a),)
-        assert L.verify_proof(self.b, (("L", self.a),), root)
-        assert not L.verify_proof(self.b, (("R", self.a),), root)
+        assert lg.merkle_root([self.a, self.b]) == root
+        assert lg.merkle_proof([self.a, self.b], 0) == (("R", self.b),)
+        assert lg.merkle_proof([self.a, self.b], 1) == (("L", self.a),)
+        assert lg.verify_proof(self.b, (("L", self.a),), root)
+        assert not lg.verify_proof(self.b, (("R", self.a),), root)
 
     def test_three_leaves_promote_the_odd_one(self) -> None:
         root = self.node(self.node(self.a, self.b), self.c)
         leaves = [self.a, self.b, self.c]
-        assert L.merkle_root(leaves) == root
-        assert L.merkle_proof(leaves, 2) == (("L", self.node(self.a, self.b)),)
-        assert L.merkle_proof(leaves, 0) == (("R", self.b), ("R", self.c))
+        assert lg.merkle_root(leaves) == root
+        assert lg.merkle_proof(leaves, 2) == (("L", self.node(self.a, self.b)),)
+        assert lg.merkle_proof(leaves, 0) == (("R", self.b), ("R", self.c))
         for index, leaf in enumerate(leaves):
-            assert L.verify_proof(leaf, L.merkle_proof(leaves, index), root)
+            assert lg.verify_proof(leaf, lg.merkle_proof(leaves, index), root)
         # duplication (CVE-2012-2459) would make [a, b, c] and [a, b, c, c] share a root
-        assert L.merkle_root([*leaves, self.c]) != root
+        assert lg.merkle_root([*leaves, self.c]) != root
 
     @given(st.integers(min_value=1, max_value=40), st.data())
     def test_equals_rfc6962_and_every_proof_verifies(self, n: int, data: st.DataObject) -> None:
-        leaves = [L.leaf_hash(str(i)) for i in range(n)]
-        root = L.merkle_root(leaves)
+        leaves = [lg.leaf_hash(str(i)) for i in range(n)]
+        root = lg.merkle_root(leaves)
         assert root == rfc6962_root([bytes.fromhex(h) for h in leaves]).hex()
         index = data.draw(st.integers(0, n - 1))
-        proof = L.merkle_proof(leaves, index)
-        assert L.verify_proof(leaves[index], proof, root)
-        other = L.leaf_hash("not in the tree")
-        assert not L.verify_proof(other, proof, root)
+        proof = lg.merkle_proof(leaves, index)
+        assert lg.verify_proof(leaves[index], proof, root)
+        other = lg.leaf_hash("not in the tree")
+        assert not lg.verify_proof(other, proof, root)
 
     def test_transaction_hash_by_hand(self) -> None:
-        tx = L.redemption("r-1", D2, "p_a", 60, "merchant:m1")
+        tx = lg.redemption("r-1", D2, "p_a", 60, "merchant:m1")
         leaf = sha(b"\x00" + b"r-1|0|user:p_a|merchant:m1|pt|60")
         assert tx.root() == leaf
-        header = (
-            '{"day":"2026-03-02","id":"r-1","kind":"redemption","meta":{},"transfer_count":1}'
-        )
-        assert tx.hash(L.GENESIS) == sha((L.GENESIS + header + leaf).encode())
-        assert L.day_chain_hash(L.GENESIS, D2, leaf) == sha(
-            (L.GENESIS + "2026-03-02" + leaf).encode()
+        header = '{"day":"2026-03-02","id":"r-1","kind":"redemption","meta":{},"transfer_count":1}'
+        assert tx.hash(lg.GENESIS) == sha((lg.GENESIS + header + leaf).encode())
+        assert lg.day_chain_hash(lg.GENESIS, D2, leaf) == sha(
+            (lg.GENESIS + "2026-03-02" + leaf).encode()
         )
 
 
@@ -346,10 +353,11 @@ class TestProofsAndVerify:
         ledger = _sample()
         row, transfers = ledger.txs[0]
         hashes = [r.hash for r, _ in ledger.txs if r.day == row.day]
-        proof = L.statement_proof(row, transfers, 2, hashes, ledger.days[0])
+        proof = lg.statement_proof(row, transfers, 2, hashes, ledger.days[0])
         assert proof.check()
-        again = L.StatementProof.from_dict(proof.as_dict())
-        assert again == proof and again.check()
+        again = lg.StatementProof.from_dict(proof.as_dict())
+        assert again == proof
+        assert again.check()
 
     @pytest.mark.parametrize(
         "field", ["transfer", "meta", "prev_hash", "tx_path", "day_root", "prev_chain"]
@@ -357,8 +365,9 @@ class TestProofsAndVerify:
     def test_statement_proof_fails_when_anything_changes(self, field: str) -> None:
         ledger = _sample()
         row, transfers = ledger.txs[0]
-        proof = L.statement_proof(row, transfers, 0, [row.hash, ledger.txs[1][0].hash],
-                                  ledger.days[0])
+        proof = lg.statement_proof(
+            row, transfers, 0, [row.hash, ledger.txs[1][0].hash], ledger.days[0]
+        )
         data = proof.as_dict()
         changed = {
             "transfer": {**data["transfer"], "amount": 561},
@@ -368,11 +377,13 @@ class TestProofsAndVerify:
             "day_root": "2" * 64,
             "prev_chain": "3" * 64,
         }[field]
-        assert not L.StatementProof.from_dict({**data, field: changed}).check()
+        assert not lg.StatementProof.from_dict({**data, field: changed}).check()
 
     def test_a_clean_ledger_verifies(self) -> None:
         report = _sample().verify()
-        assert report.ok and report.issues == () and report.first is None
+        assert report.ok
+        assert report.issues == ()
+        assert report.first is None
 
     def test_a_changed_amount_is_named_at_its_transaction_first(self) -> None:
         ledger = _sample()
@@ -387,19 +398,21 @@ class TestProofsAndVerify:
     def test_a_broken_link_and_a_wrong_counter_are_named(self) -> None:
         ledger = _sample()
         row, transfers = ledger.txs[1]
-        ledger.txs[1] = (L.TxRow(**{**_fields(row), "prev_hash": "f" * 64}), transfers)
+        ledger.txs[1] = (dataclasses.replace(row, prev_hash="f" * 64), transfers)
         ledger.counters[("merchant:m1", "pt")] = 59
         report = ledger.verify()
         codes = [(i.code, i.tx_seq, i.account) for i in report.issues]
         assert ("tx-link", 2, None) in codes
         assert ("tx-hash", 2, None) in codes
         assert ("balance", None, "merchant:m1") in codes
-        assert report.first is not None and report.first.code == "tx-link"
+        assert report.first is not None
+        assert report.first.code == "tx-link"
 
     def test_day_rows_are_checked(self) -> None:
         ledger = _sample()
-        ledger.days[1] = L.DayRow(D2, 1, "0" * 64, ledger.days[1].prev_chain,
-                                   ledger.days[1].chain_hash)
+        ledger.days[1] = lg.DayRow(
+            D2, 1, "0" * 64, ledger.days[1].prev_chain, ledger.days[1].chain_hash
+        )
         codes = {i.code for i in ledger.verify().issues}
         assert {"day-root", "day-chain"} <= codes
         ledger = _sample()
@@ -410,27 +423,25 @@ class TestProofsAndVerify:
         ledger = _sample()
         seen: list[str] = []
 
-        def lines_check(tx: L.TxRow, transfers: object) -> list[L.LedgerIssue]:
+        def lines_check(tx: lg.TxRow, transfers: object) -> list[lg.LedgerIssue]:
             seen.append(tx.id)
             if tx.meta.get("lines_sha256") != "ab":
                 return []
-            return [L.LedgerIssue("issuance-lines", "lines file differs", tx.seq, tx.day)]
+            return [lg.LedgerIssue("issuance-lines", "lines file differs", tx.seq, tx.day)]
 
-        report = L.verify(ledger.txs, ledger.days, ledger.derived, ledger.stored,
-                          lines_check=lines_check)
+        report = lg.verify(
+            ledger.txs, ledger.days, ledger.derived, ledger.stored, lines_check=lines_check
+        )
         assert seen == ["iss-1"]
-        assert report.first is not None and report.first.code == "issuance-lines"
-        assert L.check_issuance_lines(ledger.txs, lines_check)[0].tx_seq == 1
+        assert report.first is not None
+        assert report.first.code == "issuance-lines"
+        assert lg.check_issuance_lines(ledger.txs, lines_check)[0].tx_seq == 1
 
     def test_negative_non_source_balances_are_named(self) -> None:
-        issues = L.check_negative_balances(
+        issues = lg.check_negative_balances(
             [("pool", "pt", -5), ("user:a", "pt", -1), ("reductions:x", "mg", -3)]
         )
         assert [(i.code, i.account) for i in issues] == [("negative", "user:a")]
-
-
-def _fields(row: L.TxRow) -> dict[str, object]:
-    return {name: getattr(row, name) for name in L.TxRow.__slots__}
 
 
 # --- the state machine ----------------------------------------------------------------------
@@ -459,11 +470,18 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _post(self, tx: Transaction) -> None:
         before = dict(self.ledger.counters), len(self.ledger.txs)
-        try:
+        short = [
+            -(self.ledger.counters.get(key, 0) + delta)
+            for key, delta in tx.deltas().items()
+            if key[0].startswith("user:") and self.ledger.counters.get(key, 0) + delta < 0
+        ]
+        if not short:
             self.ledger.post(tx)
-        except LedgerError as error:
-            assert error.shortfall is not None and error.shortfall > 0
-            assert (dict(self.ledger.counters), len(self.ledger.txs)) == before
+            return
+        with pytest.raises(LedgerError) as caught:
+            self.ledger.post(tx)
+        assert caught.value.shortfall == short[0]
+        assert (dict(self.ledger.counters), len(self.ledger.txs)) == before
 
     @rule(next_day=st.booleans())
     def advance(self, next_day: bool) -> None:
@@ -472,48 +490,52 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(
         lines=st.lists(
-            st.tuples(st.sampled_from(USERS), st.integers(0, 500), st.integers(0, 10**9),
-                      st.sampled_from(METHODS)),
+            st.tuples(
+                st.sampled_from(USERS),
+                st.integers(0, 500),
+                st.integers(0, 10**9),
+                st.sampled_from(METHODS),
+            ),
             min_size=1,
             max_size=5,
         ).filter(lambda lines: any(p or m for _, p, m, _ in lines))
     )
     def issue(self, lines: list[tuple[str, int, int, str]]) -> None:
-        self._post(L.issuance(self._id("iss"), self.day, lines, {"lines_sha256": "x"}))
+        self._post(lg.issuance(self._id("iss"), self.day, lines, {"lines_sha256": "x"}))
 
     @rule(user=st.sampled_from(USERS), points=st.integers(1, 600))
     def redeem(self, user: str, points: int) -> None:
-        self._post(L.redemption(self._id("red"), self.day, user, points, "merchant:m1"))
+        self._post(lg.redemption(self._id("red"), self.day, user, points, "merchant:m1"))
 
     @rule(user=st.sampled_from(USERS), points=st.integers(1, 600))
     def donate(self, user: str, points: int) -> None:
-        self._post(L.donation(self._id("don"), self.day, user, points, "charity:c1"))
+        self._post(lg.donation(self._id("don"), self.day, user, points, "charity:c1"))
 
     @rule(user=st.sampled_from(USERS), points=st.integers(1, 100), mg=st.integers(1, 10**9))
     def neutralise(self, user: str, points: int, mg: int) -> None:
-        self._post(L.neutralisation(self._id("neu"), self.day, user, points, mg, "cancelled:e"))
+        self._post(lg.neutralisation(self._id("neu"), self.day, user, points, mg, "cancelled:e"))
 
     @rule(user=st.sampled_from(USERS))
     def expire(self, user: str) -> None:
         held = self._held(user, "pt")
         if held:
-            self._post(L.expiry(self._id("exp"), self.day, [(user, held)]))
+            self._post(lg.expiry(self._id("exp"), self.day, [(user, held)]))
 
     @rule(user=st.sampled_from(USERS), method=st.sampled_from(METHODS), share=st.integers(1, 3))
     def claw_back(self, user: str, method: str, share: int) -> None:
         points, mg = self._held(user, "pt") // share, self._held(user, "mg") // share
         if points or mg:
-            self._post(L.clawback(self._id("clw"), self.day, [(user, points, mg, method)]))
+            self._post(lg.clawback(self._id("clw"), self.day, [(user, points, mg, method)]))
 
     @rule(users=st.sets(st.sampled_from(USERS), min_size=1))
     def aggregate(self, users: set[str]) -> None:
         lines = [(u, self._held(u, "mg")) for u in sorted(users) if self._held(u, "mg")]
         if lines:
-            self._post(L.aggregation(self._id("agg"), self.day, "P1", lines))
+            self._post(lg.aggregation(self._id("agg"), self.day, "P1", lines))
 
     @invariant()
     def balances_per_asset(self) -> None:
-        for asset in L.ASSETS:
+        for asset in lg.ASSETS:
             assert sum(v for (_, s), v in self.ledger.counters.items() if s == asset) == 0
 
     @invariant()
