@@ -62,7 +62,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from esgledger.errors import LedgerError
 
@@ -102,6 +102,7 @@ __all__ = [
     "redemption",
     "statement_proof",
     "transfer_line",
+    "transfers_root",
     "tx_hash",
     "validate_account",
     "verify",
@@ -155,6 +156,8 @@ def is_source_account(account: str) -> bool:
 
 
 def _check_amount(value: object, *, transaction: str | None, account: str | None) -> int:
+    if type(value) is int and -MAX_AMOUNT <= value <= MAX_AMOUNT:
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         raise LedgerError(
             f"ledger amounts are integers, not {type(value).__name__} ({value!r}) (金额必须为整数)",
@@ -195,10 +198,9 @@ class Posting:
             )
 
 
-@dataclass(frozen=True, slots=True)
-class Transfer:
+class Transfer(NamedTuple):
     """A positive ``amount`` of ``asset`` moved from ``debit`` to ``credit`` (number ``idx``
-    within its transaction)."""
+    within its transaction). Immutable (a named tuple: millions are made per settlement)."""
 
     idx: int
     debit: str
@@ -330,7 +332,7 @@ class Transaction:
 
     def root(self) -> str:
         """The Merkle root of the transfers."""
-        return merkle_root(self.leaf_hashes())
+        return transfers_root(self.id, self._transfers)
 
     def header(self) -> str:
         """The canonical header JSON that the transaction hash covers."""
@@ -350,35 +352,43 @@ class Transaction:
 
 
 def _pair(tx_id: str, postings: tuple[Posting, ...]) -> tuple[Transfer, ...]:
-    open_debits: dict[str, deque[list[Any]]] = {}
-    open_credits: dict[str, deque[list[Any]]] = {}
-    signs: dict[tuple[str, str], int] = {}
+    # Per asset one FIFO queue of open amounts: all of one sign, since a posting first
+    # consumes the open postings of the other sign and only its remainder stays open.
+    signs: dict[tuple[str, str], bool] = {}
+    queues: dict[str, tuple[list[bool], deque[list[Any]]]] = {}
     out: list[Transfer] = []
     for posting in postings:
-        sign = 1 if posting.amount > 0 else -1
-        key = (posting.account, posting.asset)
-        if signs.setdefault(key, sign) != sign:
+        account, asset, amount = posting.account, posting.asset, posting.amount
+        credit = amount > 0
+        seen = signs.setdefault((account, asset), credit)
+        if seen is not credit:
             raise LedgerError(
-                f"transaction {tx_id} both debits and credits {posting.account} in "
-                f"{posting.asset}; net the postings (同一账户同一资产不可既借又贷)",
+                f"transaction {tx_id} both debits and credits {account} in {asset}; net the "
+                "postings (同一账户同一资产不可既借又贷)",
                 transaction=tx_id,
-                account=posting.account,
-                asset=posting.asset,
+                account=account,
+                asset=asset,
             )
-        mine = (open_credits if sign > 0 else open_debits).setdefault(posting.asset, deque())
-        other = (open_debits if sign > 0 else open_credits).setdefault(posting.asset, deque())
-        left = abs(posting.amount)
-        while left and other:
-            head = other[0]
-            moved = min(left, head[1])
-            debit, credit = (head[0], posting.account) if sign > 0 else (posting.account, head[0])
-            out.append(Transfer(len(out), debit, credit, posting.asset, moved))
-            left -= moved
-            head[1] -= moved
-            if head[1] == 0:
-                other.popleft()
+        queue = queues.get(asset)
+        if queue is None:
+            queue = queues[asset] = ([credit], deque())
+        state, open_ = queue
+        left = amount if credit else -amount
+        if state[0] is not credit:
+            while left and open_:
+                head = open_[0]
+                moved = left if left < head[1] else head[1]
+                if credit:
+                    out.append(Transfer(len(out), head[0], account, asset, moved))
+                else:
+                    out.append(Transfer(len(out), account, head[0], asset, moved))
+                left -= moved
+                head[1] -= moved
+                if not head[1]:
+                    open_.popleft()
         if left:
-            mine.append([posting.account, left])
+            state[0] = credit
+            open_.append([account, left])
     return tuple(out)
 
 
@@ -606,10 +616,25 @@ def node_hash(left: str, right: str) -> str:
 
 def merkle_root(leaves: Sequence[str]) -> str:
     """The Merkle root of leaf hashes (odd node promoted; ``sha256("")`` for none)."""
-    if not leaves:
-        return hashlib.sha256(b"").hexdigest()
-    level = [bytes.fromhex(h) for h in leaves]
+    return _root_of_digests([bytes.fromhex(h) for h in leaves])
+
+
+def transfers_root(tx_id: str, transfers: Iterable[Transfer]) -> str:
+    """The Merkle root of a transaction's transfers (their leaves computed as bytes: the hot
+    path of posting and verifying a settlement)."""
     sha = hashlib.sha256
+    return _root_of_digests(
+        [
+            sha(f"\x00{tx_id}|{t[0]}|{t[1]}|{t[2]}|{t[3]}|{t[4]}".encode()).digest()
+            for t in transfers
+        ]
+    )
+
+
+def _root_of_digests(level: list[bytes]) -> str:
+    sha = hashlib.sha256
+    if not level:
+        return sha(b"").hexdigest()
     while len(level) > 1:
         nxt = [sha(_NODE + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
@@ -911,7 +936,7 @@ class _ChainChecker:
         shape = _transfer_shape(tx, transfers)
         if shape:
             add(LedgerIssue("tx-transfers", shape, tx.seq, tx.day))
-        root = merkle_root([leaf_hash(transfer_line(tx.id, t)) for t in transfers])
+        root = transfers_root(tx.id, transfers)
         if root != tx.merkle_root:
             add(
                 LedgerIssue(

@@ -44,10 +44,8 @@ from esgledger.inclusion.ledger import (
     day_chain_hash,
     day_root,
     is_source_account,
-    leaf_hash,
-    merkle_root,
     statement_proof,
-    transfer_line,
+    transfers_root,
     tx_hash,
     verify,
 )
@@ -181,7 +179,7 @@ def post_many(
                     )
                 seq += 1
                 transfers = tx.transfers()
-                root = merkle_root([leaf_hash(transfer_line(tx.id, t)) for t in transfers])
+                root = transfers_root(tx.id, transfers)
                 digest = tx_hash(prev, tx.header(), root)
                 row = TxRow(
                     seq, tx.id, tx.kind, tx.day, tx.meta, len(transfers), root, prev, digest

@@ -4,7 +4,7 @@ balance counters and refuses overdrafts of non-source accounts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 from esgledger.errors import LedgerError
@@ -64,5 +64,5 @@ class MemoryLedger:
     def tamper_amount(self, seq: int, idx: int, amount: int) -> None:
         row, transfers = self.txs[seq - 1]
         changed = list(transfers)
-        changed[idx] = replace(changed[idx], amount=amount)
+        changed[idx] = changed[idx]._replace(amount=amount)
         self.txs[seq - 1] = (row, tuple(changed))
