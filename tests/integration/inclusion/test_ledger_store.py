@@ -137,6 +137,15 @@ class TestTheDatabaseRefuses:
         with workspace.session() as session:
             assert repo.verify_ledger(session).ok
 
+    @pytest.mark.parametrize("table", ["inclusion_transfers", "inclusion_transactions"])
+    def test_truncate_on_postgresql(self, workspace: Workspace, table: str) -> None:
+        with workspace.session() as session:
+            if session.get_bind().dialect.name != "postgresql":
+                pytest.skip("SQLite has no TRUNCATE")
+        _issue(workspace, [("p_a", 10, 10, "x")])
+        with pytest.raises(DBAPIError, match="append-only"):
+            _sql(workspace, f"TRUNCATE {table} CASCADE")
+
     @pytest.mark.parametrize(
         ("debit", "credit", "amount"),
         [
