@@ -537,5 +537,12 @@ def proof(session: Session, tx_id: str, idx: int) -> StatementProof:
             sa.select(_TX.c.hash).where(_TX.c.day == header.day).order_by(_TX.c.seq)
         ).scalars()
     )
-    day = next(d for d in day_rows(session) if d.day == header.day)
+    stored = session.execute(sa.select(_DAYS).where(_DAYS.c.day == header.day)).one()
+    day = DayRow(
+        stored.day,
+        int(stored.tx_count),
+        str(stored.root),
+        str(stored.prev_chain),
+        str(stored.chain_hash),
+    )
     return statement_proof(header, transfers, idx, hashes, day)
