@@ -69,6 +69,7 @@ from esgledger.errors import LedgerError
 __all__ = [
     "ASSETS",
     "GENESIS",
+    "ISSUANCE_CHUNK_ACCOUNTS",
     "ISSUE_TITLES_ZH",
     "KINDS",
     "DayRow",
@@ -94,6 +95,7 @@ __all__ = [
     "header_json",
     "is_source_account",
     "issuance",
+    "issuance_chunks",
     "leaf_hash",
     "merkle_proof",
     "merkle_root",
@@ -116,6 +118,7 @@ GENESIS = "0" * 64
 #: The kinds the named builders write.
 KINDS = (
     "issuance",
+    "issuance_chunks",
     "redemption",
     "donation",
     "neutralisation",
@@ -123,6 +126,9 @@ KINDS = (
     "clawback",
     "aggregation",
 )
+#: Accounts credited by one issuance transaction at most (design "Ledger": a statement proof
+#: then reads one small transaction).
+ISSUANCE_CHUNK_ACCOUNTS = 2048
 #: Largest amount a stored transfer or counter holds (a signed 64-bit BIGINT).
 MAX_AMOUNT = 2**63 - 1
 
@@ -452,6 +458,34 @@ def issuance(
         moves.append(("pool", user, "pt", _non_negative(points, "points", id, user)))
         moves.append((source, user, "mg", _non_negative(mg, "mg", id, user)))
     return Transaction(id, "issuance", day, _from_sources(id, moves), dict(meta or {}))
+
+
+def issuance_chunks(
+    id_prefix: str,
+    day: date,
+    lines: Iterable[tuple[str, int, int, str]],
+    meta: Mapping[str, Any] | None = None,
+    *,
+    accounts: int = ISSUANCE_CHUNK_ACCOUNTS,
+) -> Iterator[Transaction]:
+    """:func:`issuance` transactions of at most ``accounts`` users each, ids
+    ``<id_prefix>-00001``, ``-00002``…, each with ``meta`` plus ``{"chunk": n}``. Lines of one
+    user stay in one transaction when they are consecutive (sort the lines by user)."""
+    chunk: list[tuple[str, int, int, str]] = []
+    users: set[str] = set()
+    number = 0
+    for line in lines:
+        if line[0] not in users and len(users) == accounts:
+            number += 1
+            yield issuance(
+                f"{id_prefix}-{number:05d}", day, chunk, {**(meta or {}), "chunk": number}
+            )
+            chunk, users = [], set()
+        chunk.append(line)
+        users.add(line[0])
+    if chunk:
+        number += 1
+        yield issuance(f"{id_prefix}-{number:05d}", day, chunk, {**(meta or {}), "chunk": number})
 
 
 def redemption(

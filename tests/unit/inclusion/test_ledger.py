@@ -218,6 +218,16 @@ class TestBuilders:
         }
         assert len(tx.transfers()) == 5  # the zero points of b are skipped
 
+    def test_issuance_chunks_cap_the_accounts_per_transaction(self) -> None:
+        lines = [(f"p{i // 2}", 1, 10, m) for i, m in enumerate(["transit", "cycling"] * 5)]
+        txs = list(lg.issuance_chunks("s-1", D1, lines, {"settlement": "s-1"}, accounts=2))
+        assert [tx.id for tx in txs] == ["s-1-00001", "s-1-00002", "s-1-00003"]
+        assert [tx.meta for tx in txs][2] == {"settlement": "s-1", "chunk": 3}
+        credited = [{t.credit for t in tx.transfers()} for tx in txs]
+        assert credited == [{"user:p0", "user:p1"}, {"user:p2", "user:p3"}, {"user:p4"}]
+        assert sum(len(tx.transfers()) for tx in txs) == 20
+        assert lg.ISSUANCE_CHUNK_ACCOUNTS == 2048
+
     def test_issuance_refuses_negative_lines(self) -> None:
         with pytest.raises(LedgerError, match="negative"):
             lg.issuance("i", D1, [("a", -1, 0, "transit")])
