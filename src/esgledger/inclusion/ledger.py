@@ -1219,19 +1219,22 @@ def verify(
     may_go_negative: Callable[[str], bool] = is_source_account,
 ) -> VerifyReport:
     """Run every check in one pass over ``transactions`` (``seq`` order) and ``days`` (day
-    order), then over the balances (each a callable giving a fresh sorted stream: derived ones
-    are read twice). ``first`` is the first issue in ledger order: the transaction chain
-    first (lowest ``seq``), then the days, then the balances."""
+    order), then once over the balances (callables giving sorted streams). ``first`` is the
+    first issue in ledger order: the transaction chain first (lowest ``seq``), then the days,
+    then the balances."""
     chain = _ChainChecker(lines_check)
     daily = _DayChecker(days)
     for tx, transfers in transactions:
         chain.feed(tx, transfers)
         daily.feed(tx)
     daily.finish()
-    issues = [
-        *chain.issues,
-        *daily.issues,
-        *check_balances(derived_balances(), stored_balances()),
-        *check_negative_balances(derived_balances(), may_go_negative),
-    ]
+    negative: list[LedgerIssue] = []
+
+    def watched() -> Iterator[tuple[str, str, int]]:
+        for row in derived_balances():
+            negative.extend(check_negative_balances([row], may_go_negative))
+            yield row
+
+    balance_issues = check_balances(watched(), stored_balances())
+    issues = [*chain.issues, *daily.issues, *balance_issues, *negative]
     return VerifyReport(not issues, tuple(issues), issues[0] if issues else None)
