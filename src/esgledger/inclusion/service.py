@@ -37,12 +37,18 @@ import sqlalchemy as sa
 
 from esgledger import audit
 from esgledger.access import policy
-from esgledger.errors import ConflictError, InputError, Issue, NotFoundError, shown
+from esgledger.errors import (
+    ConflictError,
+    EsgledgerError,
+    InputError,
+    Issue,
+    NotFoundError,
+    shown,
+)
 
 if TYPE_CHECKING:
-    from esgledger.inclusion.methodology import Methodology
-
     from esgledger.access import Principal
+    from esgledger.inclusion.methodology import Methodology
     from esgledger.store import Workspace
 
 __all__ = [
@@ -458,7 +464,7 @@ def settle(
     say("applying the methodology and the integrity rules")
     lines = settle_rules.compute(assembled, versions, as_of=moment, through=last_day)
     settlement_id = f"s{last_seq + 1:06d}-{uuid.uuid4().hex[:8]}"
-    lines, transactions = _issuance(lines, settlement_id, _local_day(moment))
+    lines, grouped = _issuance(lines, settlement_id)
     folder = workspace.root / SETTLEMENTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     final_path = folder / f"{settlement_id}.parquet"
@@ -466,7 +472,13 @@ def settle(
     pq.write_table(lines, staging, row_group_size=128 * 1024)
     digest = _sha256_path(staging)
     counts = _counts(lines)
-    transactions = [tx.with_meta(lines_sha256=digest) for tx in transactions]
+    from esgledger.inclusion import ledger
+
+    day = _local_day(_now())
+    transactions = [
+        ledger.issuance(tx_id, day, entries, {"settlement": settlement_id, "lines_sha256": digest})
+        for tx_id, entries in grouped.items()
+    ]
 
     say("posting the issuance to the ledger")
     from esgledger.store import repository_inclusion
@@ -574,11 +586,12 @@ def _counts(lines: pa.Table) -> dict[str, Any]:
     }
 
 
-def _issuance(lines: pa.Table, settlement_id: str, day: date) -> tuple[pa.Table, list[Any]]:
+def _issuance(
+    lines: pa.Table, settlement_id: str
+) -> tuple[pa.Table, dict[str, list[tuple[str, int, int, str]]]]:
     """Assign each settled line its issuance transaction (accounts in chunks of
-    :data:`ISSUANCE_CHUNK`) and build the transactions; lines come back sorted by account."""
-    from esgledger.inclusion import ledger
-
+    :data:`ISSUANCE_CHUNK`); lines come back sorted by account, with the issuance lines
+    ``(pseudonym, points, mg, methodology)`` of each transaction."""
     con = _duck()
     try:
         con.register("lines_in", lines)
@@ -611,11 +624,7 @@ def _issuance(lines: pa.Table, settlement_id: str, day: date) -> tuple[pa.Table,
     grouped: dict[str, list[tuple[str, int, int, str]]] = {}
     for tx_id, account, method_id, points, mg in sums:
         grouped.setdefault(tx_id, []).append((account, int(points), int(mg), method_id))
-    transactions = [
-        ledger.issuance(tx_id, day, entries, {"settlement": settlement_id})
-        for tx_id, entries in grouped.items()
-    ]
-    return table, transactions
+    return table, grouped
 
 
 # -- statements --------------------------------------------------------------------------
@@ -671,7 +680,7 @@ def statement(
             raise NotFoundError(f"no account {shown(account)} in the programme")
         balances = repository_inclusion.balances(session, f"user:{pseudonym}")
         state = accounts.consent_state(session, [pseudonym]).get(pseudonym, {})
-        entries = repository_inclusion.statement_entries(session, f"user:{pseudonym}")
+        entries = _entries_with_proofs(session, f"user:{pseudonym}")
     rows = _trip_rows(workspace, trips.trips_files(workspace), pseudonym)
     trips_out = tuple(
         StatementTrip(
@@ -698,6 +707,29 @@ def statement(
         entries=tuple(entries),
         consents={s: g is not None and w is None for s, (g, w) in state.items()},
     )
+
+
+def _entries_with_proofs(session: Any, account: str) -> list[dict[str, Any]]:
+    """The ledger entries of ``account``, oldest first, each with the proof that a user can
+    check alone: transfer → transaction root → transaction hash → day root → day chain."""
+    from esgledger.store import repository_inclusion
+
+    entries = []
+    for row in repository_inclusion.transfers_of(session, account):
+        signed = row["amount"] if row["credit"] == account else -row["amount"]
+        proof = repository_inclusion.proof(session, row["tx_id"], row["idx"])
+        entries.append(
+            {
+                "tx_id": row["tx_id"],
+                "kind": row["kind"],
+                "day": row["day"],
+                "asset": row["asset"],
+                "amount": signed,
+                "counterparty": row["debit"] if row["credit"] == account else row["credit"],
+                "proof": proof.as_dict(),
+            }
+        )
+    return entries
 
 
 def _trip_rows(
@@ -790,21 +822,42 @@ def explain(
     return found
 
 
-def verify(workspace: Workspace, principal: Principal) -> Any:
-    """Recompute the ledger (chains, roots, balances) and every settlement file's hash and
-    issuance; the report names the first difference."""
+@dataclass(frozen=True, slots=True)
+class LedgerVerification:
+    """What :func:`verify` found: ``ok`` when nothing, else every issue, first first."""
+
+    ok: bool
+    issues: tuple[Any, ...]
+    transactions: int
+    transfers: int
+    days: int
+    settlements: int
+
+    @property
+    def first(self) -> Any | None:
+        return self.issues[0] if self.issues else None
+
+
+def verify(workspace: Workspace, principal: Principal) -> LedgerVerification:
+    """Recompute the ledger (transaction chain, Merkle roots, day roots, balances) and every
+    settlement file (its sha256, and each issuance transaction against the lines that name
+    it); the report names the first difference."""
     from esgledger.inclusion import ledger
     from esgledger.store import repository_inclusion
-    from esgledger.store.models_inclusion import InclusionSettlement
+    from esgledger.store.models_inclusion import (
+        InclusionDay,
+        InclusionSettlement,
+        InclusionTransaction,
+        InclusionTransfer,
+    )
 
     policy.require(principal, "inclusion:read")
     extra: list[Any] = []
     with workspace.session() as session:
-        report = repository_inclusion.verify(session)
         settlements = list(
             session.scalars(sa.select(InclusionSettlement).order_by(InclusionSettlement.seq))
         )
-        issued = repository_inclusion.issuance_sums(session)
+    line_sums: dict[str, tuple[int, int]] = {}
     for row in settlements:
         path = workspace.root / row.lines_path
         if not path.is_file():
@@ -828,22 +881,55 @@ def verify(workspace: Workspace, principal: Principal) -> Any:
         con = _duck()
         try:
             sums = con.execute(
-                f"SELECT tx_id, sum(points), sum(reduction_mg) FROM read_parquet('{path}') "
-                "WHERE tx_id IS NOT NULL AND status = 'settled' GROUP BY tx_id ORDER BY tx_id"
+                "SELECT tx_id, sum(points), sum(reduction_mg) FROM "
+                f"read_parquet({_paths_sql([path])}) "
+                "WHERE tx_id IS NOT NULL AND status = 'settled' GROUP BY tx_id"
             ).fetchall()
         finally:
             con.close()
         for tx_id, points, mg in sums:
-            stored = issued.get(tx_id)
-            if stored != (int(points), int(mg)):
-                extra.append(
-                    ledger.LedgerIssue(
-                        "settlement.issuance",
-                        f"settlement {row.id}: transaction {tx_id} issues {stored} "
-                        f"(points, mg) but its lines sum to ({int(points)}, {int(mg)})",
-                    )
+            line_sums[str(tx_id)] = (int(points), int(mg))
+
+    def lines_check(tx: Any, transfers: Sequence[Any]) -> list[Any]:
+        points = sum(t.amount for t in transfers if t.asset == "pt")
+        mg = sum(t.amount for t in transfers if t.asset == "mg")
+        expected = line_sums.pop(tx.id, None)
+        if expected is None and tx.meta.get("settlement") in {s.id for s in settlements}:
+            return [
+                ledger.LedgerIssue(
+                    "settlement.issuance",
+                    f"transaction {tx.id} issues {points} points and {mg} mg but no settlement "
+                    "line names it",
+                    tx_seq=tx.seq,
                 )
-    return report.with_issues(extra) if extra else report
+            ]
+        if expected is not None and expected != (points, mg):
+            return [
+                ledger.LedgerIssue(
+                    "settlement.issuance",
+                    f"transaction {tx.id} issues {points} points and {mg} mg but its "
+                    f"settlement lines sum to {expected[0]} points and {expected[1]} mg",
+                    tx_seq=tx.seq,
+                )
+            ]
+        return []
+
+    with workspace.session() as session:
+        report = repository_inclusion.verify_ledger(session, lines_check=lines_check)
+        counts = (
+            session.scalar(sa.select(sa.func.count()).select_from(InclusionTransaction)) or 0,
+            session.scalar(sa.select(sa.func.count()).select_from(InclusionTransfer)) or 0,
+            session.scalar(sa.select(sa.func.count()).select_from(InclusionDay)) or 0,
+        )
+    for tx_id in sorted(line_sums):
+        extra.append(
+            ledger.LedgerIssue(
+                "settlement.issuance",
+                f"settlement lines name transaction {tx_id}, which is not in the ledger",
+            )
+        )
+    issues = (*extra, *report.issues)
+    return LedgerVerification(not issues, issues, *counts, len(settlements))
 
 
 def _iter_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -887,14 +973,25 @@ def statement_json(found: Statement) -> dict[str, Any]:
 
 def verify_json(report: Any) -> dict[str, Any]:
     """The contract of ``inclusion verify --format json`` and the API."""
-    issues = [str(issue) for issue in report.issues]
+    issues = [
+        {
+            "code": issue.code,
+            "text": issue.text,
+            "text_zh": issue.text_zh,
+            "tx_seq": issue.tx_seq,
+            "day": issue.day,
+            "account": issue.account,
+        }
+        for issue in report.issues
+    ]
     return {
-        "ok": not issues,
-        "first": issues[0] if issues else None,
+        "ok": report.ok,
+        "first": f"{issues[0]['code']}: {issues[0]['text']}" if issues else None,
         "issues": issues,
         "transactions": report.transactions,
         "transfers": report.transfers,
         "days": report.days,
+        "settlements": report.settlements,
     }
 
 
@@ -981,7 +1078,12 @@ def add_item(
     expected = {"coupon": "merchant", "voucher": "merchant", "donation": "charity",
                 "neutralisation": "cancelled"}.get(kind)  # fmt: skip
     prefix, _, rest = counterparty.partition(":")
-    if prefix != expected or not rest or not ledger.valid_account(counterparty):
+    try:
+        ledger.validate_account(counterparty)
+        well_formed = True
+    except EsgledgerError:
+        well_formed = False
+    if prefix != expected or not rest or not well_formed:
         problems.append(("counterparty", counterparty, f"an account {expected}:ID for a {kind}"))
     if not name.strip() or not name_zh.strip():
         problems.append(("name", name, "an English and a Chinese name"))

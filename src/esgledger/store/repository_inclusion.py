@@ -58,8 +58,10 @@ from esgledger.store.models_inclusion import (
 
 __all__ = [
     "balances",
+    "balances_of",
     "day_rows",
     "derived_balances",
+    "expirable_points",
     "post",
     "post_many",
     "proof",
@@ -546,3 +548,53 @@ def proof(session: Session, tx_id: str, idx: int) -> StatementProof:
         str(stored.chain_hash),
     )
     return statement_proof(header, transfers, idx, hashes, day)
+
+
+def balances_of(session: Session, accounts: Sequence[str], asset: str) -> dict[str, int]:
+    """The stored balance in ``asset`` of each of ``accounts`` that has one (read in chunks,
+    so millions of accounts do not make one huge statement)."""
+    found: dict[str, int] = {}
+    for start in range(0, len(accounts), 5_000):
+        chunk = list(accounts[start : start + 5_000])
+        rows = session.execute(
+            sa.select(_BALANCES.c.account, _BALANCES.c.balance).where(
+                _BALANCES.c.asset == asset, _BALANCES.c.account.in_(chunk)
+            )
+        )
+        found.update({str(r.account): int(r.balance) for r in rows})
+    return found
+
+
+def expirable_points(session: Session, issued_on_or_before: date) -> list[tuple[str, int]]:
+    """Points to expire per user, first in, first out: the points credited to the user by
+    issuance transactions of a day on or before ``issued_on_or_before``, minus every point the
+    user has given since the start (redemptions, donations, clawbacks, earlier expiries),
+    when positive. Users in account order; pseudonyms without the ``user:`` prefix."""
+    t, x = _TRANSFERS, _TX
+    credited = (
+        sa.select(t.c.credit.label("account"), sa.func.sum(t.c.amount).label("points"))
+        .join(x, x.c.seq == t.c.tx_seq)
+        .where(
+            t.c.asset == "pt",
+            x.c.kind == "issuance",
+            x.c.day <= issued_on_or_before,
+            t.c.credit.like("user:%"),
+        )
+        .group_by(t.c.credit)
+        .subquery()
+    )
+    given = (
+        sa.select(t.c.debit.label("account"), sa.func.sum(t.c.amount).label("points"))
+        .where(t.c.asset == "pt", t.c.debit.like("user:%"))
+        .group_by(t.c.debit)
+        .subquery()
+    )
+    rows = session.execute(
+        sa.select(
+            credited.c.account,
+            (credited.c.points - sa.func.coalesce(given.c.points, 0)).label("due"),
+        )
+        .outerjoin(given, given.c.account == credited.c.account)
+        .order_by(credited.c.account)
+    )
+    return [(str(r.account).removeprefix("user:"), int(r.due)) for r in rows if int(r.due) > 0]
