@@ -521,14 +521,19 @@ def programme_results(
     Raises
     ------
     WorkspaceError
-        A listed lines file is missing.
+        A listed lines file is missing or cannot be read.
     """
-    return results_from(
-        _lines_paths(workspace),
-        _transfer_sums(workspace, period_start, period_end),
-        period_start=period_start,
-        period_end=period_end,
-    )
+    paths = _lines_paths(workspace)
+    sums = _transfer_sums(workspace, period_start, period_end)
+    try:
+        return results_from(paths, sums, period_start=period_start, period_end=period_end)
+    except (duckdb.Error, ValueError) as exc:
+        from esgledger.errors import WorkspaceError
+
+        raise WorkspaceError(
+            f"the settlement lines files could not be read ({exc}); "
+            "esgledger inclusion verify names the damaged file"
+        ) from exc
 
 
 def describe_factor(use: MethodologyUse) -> Mapping[str, str]:

@@ -229,3 +229,58 @@ def test_a_missing_lines_file_is_named(sqlite_workspace: Workspace) -> None:
     missing.unlink()
     with pytest.raises(WorkspaceError, match=r"s2\.parquet is listed in inclusion_settlements"):
         programme_results(sqlite_workspace, **Y2024)
+
+
+def test_describe_factor_reads_the_methodology_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Authority and confidence come from esgledger.inclusion.methodology (versions(id));
+    a per-trip fallback factor takes the fallback's confidence; unknown -> empty."""
+    import sys
+    import types
+
+    from esgledger.i18n import Text
+    from esgledger.inclusion.results import describe_factor
+
+    factor = types.SimpleNamespace(confidence="V", fallback_confidence="A", source="citysz.net")
+    method = types.SimpleNamespace(
+        version="2021.1",
+        authority=Text("Shenzhen Municipal Ecology and Environment Bureau", "深圳市生态环境局"),
+        modes={"bus_electric": factor},
+    )
+    fake = types.ModuleType("esgledger.inclusion.methodology")
+
+    def versions(methodology_id: str) -> tuple[object, ...]:
+        if methodology_id != "shenzhen-transit":
+            raise LookupError(methodology_id)
+        return (method,)
+
+    fake.versions = versions  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "esgledger.inclusion.methodology", fake)
+    use = MethodologyUse(
+        "shenzhen-transit", "2021.1", "bus_electric", "shenzhen-transit/2021.1/bus_electric",
+        "pkm", "26.9", 1, 161_400,
+    )  # fmt: skip
+    about = describe_factor(use)
+    assert about["authority_zh"] == "深圳市生态环境局"
+    assert about["confidence"] == "V"
+    fallback = MethodologyUse(
+        "shenzhen-transit", "2021.1", "bus_electric",
+        "shenzhen-transit/2021.1/bus_electric/per_trip", "trip", "80.7", 1, 80_700,
+    )  # fmt: skip
+    assert describe_factor(fallback)["confidence"] == "A"
+    unknown = MethodologyUse("nowhere", "1", "metro", "nowhere/1/metro", "pkm", "1", 1, 1000)
+    assert describe_factor(unknown) == {
+        "authority_en": "",
+        "authority_zh": "",
+        "confidence": "",
+        "source": "",
+    }
+
+
+def test_a_damaged_lines_file_is_a_workspace_error(sqlite_workspace: Workspace) -> None:
+    from esgledger.errors import WorkspaceError
+
+    write_programme(sqlite_workspace, 2024)
+    damaged = sqlite_workspace.root / "lake" / "inclusion" / "settlements" / "s1.parquet"
+    damaged.write_bytes(b"not parquet")
+    with pytest.raises(WorkspaceError, match="settlement lines files could not be read"):
+        programme_results(sqlite_workspace, **Y2024)
