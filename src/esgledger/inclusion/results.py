@@ -374,74 +374,81 @@ def results_from(
         relation = _lines_relation(con, lines)
         if relation is None:
             return ProgrammeResults(period_start, period_end, **flows)
+        # A line is current unless a line of a later settlement has the same trip: an
+        # anti-join against the later lines (few), not a window over all of them.
         con.execute(
             f"""
-            CREATE TEMP TABLE cur AS
-            SELECT operator, trip_id, account, mode, CAST(trip_date AS DATE) AS trip_date,
-                   status, reason_code, CAST(reduction_mg AS BIGINT) AS reduction_mg,
-                   methodology, methodology_version, factor_id,
-                   CAST(factor_value AS VARCHAR) AS factor_value, basis
-            FROM {relation}
-            QUALIFY row_number() OVER (PARTITION BY operator, trip_id ORDER BY _seq DESC) = 1
+            CREATE TEMP VIEW cur AS
+            WITH lines AS (
+                SELECT operator, trip_id, account, mode, CAST(trip_date AS DATE) AS trip_date,
+                       status, reason_code, CAST(reduction_mg AS BIGINT) AS reduction_mg,
+                       methodology, methodology_version, factor_id,
+                       CAST(factor_value AS VARCHAR) AS factor_value, basis, _seq
+                FROM {relation}
+            ),
+            later AS (SELECT operator, trip_id, _seq FROM lines WHERE _seq > 0)
+            SELECT lines.* FROM lines
+            ANTI JOIN later ON later.operator = lines.operator
+                AND later.trip_id = lines.trip_id AND later._seq > lines._seq
+            WHERE lines.trip_date BETWEEN DATE '{period_start.isoformat()}'
+                AND DATE '{period_end.isoformat()}'
             """
         )
-        con.execute(
-            "DELETE FROM cur WHERE trip_date < ? OR trip_date > ?", [period_start, period_end]
-        )
-        by_status = dict(con.execute("SELECT status, count(*) FROM cur GROUP BY 1").fetchall())
-        unknown = sorted(set(by_status) - {"settled", "refused", "pending"})
-        if unknown:
-            raise ValueError(f"settlement lines with unknown status {unknown}")
-        refusals = con.execute(
-            """
-            SELECT coalesce(reason_code, ''), count(*) FROM cur WHERE status = 'refused'
-            GROUP BY 1 ORDER BY 2 DESC, 1
-            """
+        by_reason = con.execute(
+            "SELECT status, coalesce(reason_code, ''), count(*) FROM cur GROUP BY ALL"
         ).fetchall()
         (participants,) = con.execute(
             "SELECT count(DISTINCT account) FROM cur WHERE status = 'settled'"
         ).fetchone() or (0,)
-        by_mode = con.execute(
-            """
-            SELECT mode, CAST(sum(reduction_mg) AS HUGEINT) FROM cur WHERE status = 'settled'
-            GROUP BY 1 ORDER BY 1
-            """
-        ).fetchall()
-        by_month_mode = con.execute(
-            """
-            SELECT strftime(trip_date, '%Y-%m'), mode, CAST(sum(reduction_mg) AS HUGEINT)
-            FROM cur WHERE status = 'settled' GROUP BY 1, 2 ORDER BY 1, 2
-            """
-        ).fetchall()
         used = con.execute(
             """
-            SELECT methodology, methodology_version, mode, factor_id, basis, factor_value,
-                   count(*), CAST(sum(reduction_mg) AS HUGEINT)
-            FROM cur WHERE status = 'settled' GROUP BY ALL ORDER BY ALL
+            SELECT strftime(trip_date, '%Y-%m'), methodology, methodology_version, mode,
+                   factor_id, basis, factor_value, count(*), CAST(sum(reduction_mg) AS HUGEINT)
+            FROM cur WHERE status = 'settled' GROUP BY ALL
             """
         ).fetchall()
     finally:
         con.close()
-    modes = tuple((str(mode), int(mg or 0)) for mode, mg in by_mode)
-    cells = tuple((str(month), str(mode), int(mg or 0)) for month, mode, mg in by_month_mode)
-    months: dict[str, int] = {}
-    for month, _, mg in cells:
-        months[month] = months.get(month, 0) + mg
+    by_status: dict[str, int] = {}
+    refused: dict[str, int] = {}
+    for status, code, count in by_reason:
+        by_status[str(status)] = by_status.get(str(status), 0) + int(count)
+        if status == "refused":
+            refused[str(code)] = refused.get(str(code), 0) + int(count)
+    unknown = sorted(set(by_status) - {"settled", "refused", "pending"})
+    if unknown:
+        raise ValueError(f"settlement lines with unknown status {unknown}")
+    # small groups (months x factors): rolled up here, exactly, in Python integers
+    by_mode: dict[str, int] = {}
+    by_month: dict[str, int] = {}
+    by_cell: dict[tuple[str, str], int] = {}
+    factors: dict[tuple[str, str, str, str, str, str], list[int]] = {}
+    for month, method, version, mode, factor_id, basis, value, count, total in used:
+        mg = int(total or 0)
+        by_mode[str(mode)] = by_mode.get(str(mode), 0) + mg
+        by_month[str(month)] = by_month.get(str(month), 0) + mg
+        cell = (str(month), str(mode))
+        by_cell[cell] = by_cell.get(cell, 0) + mg
+        key = (str(method), str(version), str(mode), str(factor_id), str(basis), str(value))
+        entry = factors.setdefault(key, [0, 0])
+        entry[0] += int(count)
+        entry[1] += mg
+
     return ProgrammeResults(
         period_start,
         period_end,
         participants=int(participants),
-        trips_settled=int(by_status.get("settled", 0)),
-        trips_refused=int(by_status.get("refused", 0)),
-        trips_pending=int(by_status.get("pending", 0)),
-        refusals_by_reason=tuple((str(code), int(n)) for code, n in refusals),
-        avoided_mg=sum(mg for _, mg in modes),
-        avoided_mg_by_mode=modes,
-        avoided_mg_by_month=tuple(sorted(months.items())),
-        avoided_mg_by_month_mode=cells,
+        trips_settled=by_status.get("settled", 0),
+        trips_refused=by_status.get("refused", 0),
+        trips_pending=by_status.get("pending", 0),
+        refusals_by_reason=tuple(sorted(refused.items(), key=lambda kv: (-kv[1], kv[0]))),
+        avoided_mg=sum(by_mode.values()),
+        avoided_mg_by_mode=tuple(sorted(by_mode.items())),
+        avoided_mg_by_month=tuple(sorted(by_month.items())),
+        avoided_mg_by_month_mode=tuple((m, mode, mg) for (m, mode), mg in sorted(by_cell.items())),
         methodologies=tuple(
-            MethodologyUse(str(m), str(v), str(mode), str(f), str(b), str(fv), int(n), int(mg or 0))
-            for m, v, mode, f, b, fv, n, mg in used
+            MethodologyUse(*key, trips=n, reduction_mg=mg)
+            for key, (n, mg) in sorted(factors.items())
         ),
         **flows,
     )
