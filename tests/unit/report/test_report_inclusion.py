@@ -180,3 +180,16 @@ def test_the_section_lays_out_in_the_pdf(programme: Workspace, lang: str) -> Non
         p for p in result.layout if first <= p.page <= after and p.kind != "stranded-heading"
     ]
     assert problems == []
+
+
+def test_the_monthly_chart_is_svg_text_in_both_languages() -> None:
+    from esgledger.report import charts
+
+    series = {"metro": [0.00056, 0.0, 0.00056], "electric bus": [0.0, 0.000161, 0.0]}
+    svg = charts.inclusion_by_month(["2024-03", "2024-04", "2024-05"], series, lang="en")
+    assert b"<svg" in svg
+    assert b"2024-04" in svg
+    zh = charts.inclusion_by_month(["2024-03"], {"地铁": [0.00056]}, lang="zh-CN")
+    assert "月份".encode() in zh
+    with pytest.raises(charts.ChartDataError, match="metro: 1 values for 2 months"):
+        charts.inclusion_by_month(["2024-03", "2024-04"], {"metro": [1.0]}, lang="en")
