@@ -18,8 +18,8 @@ metrics and the operator's programme view:
   kind, asset and account class (the name before ``:``): points issued (``issuance``, pool to
   users), redeemed (``redemption`` and ``neutralisation``, users to merchants / cancelled),
   donated (``donation``), expired (``expiry``), clawed back (``clawback``), grams retired
-  (``neutralisation`` to ``cancelled:``) and aggregated for registries (``aggregation`` to
-  ``project:``).
+  (any transfer of ``mg`` to ``cancelled:``, e.g. a neutralisation) and aggregated for
+  registries (``aggregation`` to ``project:``).
 
 These are **avoided emissions of other people** (programme participants choosing low-carbon
 trips): reported separately from the organisation's scope 1, 2 and 3 inventory and never
@@ -320,7 +320,7 @@ def _flows(sums: Sequence[TransferSum]) -> _Flows:
         return sum(
             s.amount
             for s in sums
-            if s.kind in kinds
+            if (not kinds or s.kind in kinds)
             and s.asset == asset
             and (not debit or s.debit_class == debit)
             and (not credit or s.credit_class == credit)
@@ -332,7 +332,8 @@ def _flows(sums: Sequence[TransferSum]) -> _Flows:
         "points_donated": total(("donation",), "pt", debit="user"),
         "points_expired": total(("expiry",), "pt", debit="user"),
         "points_clawed_back": total(("clawback",), "pt", debit="user"),
-        "retired_mg": total(("neutralisation",), "mg", credit="cancelled"),
+        # grams retired by any transaction (a neutralisation, a redemption that retires)
+        "retired_mg": total((), "mg", credit="cancelled"),
         "aggregated_mg": total(("aggregation",), "mg", credit="project"),
     }
 

@@ -157,6 +157,7 @@ def test_point_flows_by_kind_asset_and_account_class() -> None:
         ("clawback", "pt", "user", "pool", 560),
         ("clawback", "mg", "user", "reductions", 560_400),
         ("aggregation", "mg", "user", "project", 1_000_000),
+        ("redemption", "mg", "user", "cancelled", 7_000),  # a redemption that retires grams
     ]
     result = results_from([], sums, **Y2024)
     assert result.points_issued == 1_841
@@ -164,7 +165,7 @@ def test_point_flows_by_kind_asset_and_account_class() -> None:
     assert result.points_donated == 100
     assert result.points_expired == 7
     assert result.points_clawed_back == 560
-    assert result.retired_mg == 50_000
+    assert result.retired_mg == 57_000
     assert result.aggregated_mg == 1_000_000
     assert not result.empty
     assert not result.has_settled
