@@ -35,6 +35,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import unicodedata
@@ -82,7 +83,9 @@ STATUSES: tuple[str, ...] = ("active", "held")
 #: Hex digits of the HMAC kept in a pseudonym (96 bits).
 _PSEUDONYM_HEX = 24
 #: Accounts inserted per statement by :func:`ensure_accounts`.
-_CHUNK = 5_000
+_CHUNK = 50_000
+#: Pseudonyms per ``IN (...)`` list (SQLite allows 32,766 parameters).
+_IN_CHUNK = 10_000
 
 
 def _normalised(raw_id: str) -> bytes:
@@ -201,57 +204,42 @@ def _create_key_file(path: Path) -> None:
 # ---- accounts -------------------------------------------------------------------------------
 
 
-def _accounts_table() -> sa.Table:
-    from esgledger.store.models_inclusion import InclusionAccount
-
-    table: sa.Table = InclusionAccount.__table__  # type: ignore[assignment]
-    return table
-
-
-def _insert_ignoring(session: Session, table: sa.Table) -> sa.Insert:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table).on_conflict_do_nothing()
-    raise WorkspaceError(f"carbon-inclusion accounts are not supported on {dialect}")
-
-
 def ensure_accounts(
     session: Session, pseudonyms: Iterable[str], batch_id: str | None, now: datetime
 ) -> int:
     """Create the accounts of ``pseudonyms`` that do not exist yet (status ``active``,
     ``first_batch`` = ``batch_id``); return how many were created.
 
-    Chunked ``INSERT ... ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL), so an account
-    created meanwhile by another transaction is left as it is; a million accounts take
-    seconds. Runs in the caller's transaction.
+    One ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` per chunk of :data:`_CHUNK`
+    pseudonyms passed as one value (a JSON array read by ``json_each`` on SQLite, an array
+    ``unnest``-ed on PostgreSQL), so an account created meanwhile by another transaction is
+    left as it is and a million accounts take seconds. Runs in the caller's transaction.
     """
-    table = _accounts_table()
-    statement = _insert_ignoring(session, table)
-    count = sa.select(sa.func.count()).select_from(table)
-    before = int(session.execute(count).scalar_one())
-    chunk: list[dict[str, object]] = []
-    connection = session.connection()
-    for name in pseudonyms:
-        chunk.append(
-            {
-                "pseudonym": name,
-                "created_at": now,
-                "first_batch": batch_id,
-                "status": "active",
-            }
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        source = "SELECT DISTINCT unnest(CAST(:names AS text[])) AS name"
+    elif dialect == "sqlite":
+        source = "SELECT DISTINCT value AS name FROM json_each(:names)"
+    else:
+        raise WorkspaceError(f"carbon-inclusion accounts are not supported on {dialect}")
+    statement = sa.text(
+        "INSERT INTO inclusion_accounts (pseudonym, created_at, first_batch, status) "
+        f"SELECT n.name, :created_at, :first_batch, 'active' FROM ({source}) AS n "
+        "WHERE true ON CONFLICT (pseudonym) DO NOTHING"
+    ).bindparams(
+        sa.bindparam("created_at", type_=sa.DateTime(timezone=True)),
+        sa.bindparam("first_batch", type_=sa.String()),
+    )
+    names = list(pseudonyms)
+    created = 0
+    for start in range(0, len(names), _CHUNK):
+        chunk = names[start : start + _CHUNK]
+        value: object = json.dumps(chunk) if dialect == "sqlite" else chunk
+        result = session.execute(
+            statement, {"names": value, "created_at": now, "first_batch": batch_id}
         )
-        if len(chunk) >= _CHUNK:
-            connection.execute(statement, chunk)
-            chunk = []
-    if chunk:
-        connection.execute(statement, chunk)
-    return int(session.execute(count).scalar_one()) - before
+        created += max(0, int(getattr(result, "rowcount", 0) or 0))
+    return created
 
 
 def _check_scenario(scenario: str) -> str:
@@ -335,7 +323,9 @@ def consent_state(
     state: dict[str, dict[str, tuple[datetime, datetime | None]]] = {}
     names = None if pseudonyms is None else list(dict.fromkeys(pseudonyms))
     chunks: list[Sequence[str] | None] = (
-        [None] if names is None else [names[i : i + _CHUNK] for i in range(0, len(names), _CHUNK)]
+        [None]
+        if names is None
+        else [names[i : i + _IN_CHUNK] for i in range(0, len(names), _IN_CHUNK)]
     )
     for chunk in chunks:
         selected = query if chunk is None else query.where(C.pseudonym.in_(chunk))
