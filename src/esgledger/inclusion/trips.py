@@ -580,7 +580,7 @@ def _row_issues(
         )
         for row, value in con.execute(query).fetchall():
             issues.append(Issue(name, int(row), column, value, problem, fix))
-    issues.sort(key=lambda i: (i.row or 0, i.column or ""))
+    issues.sort(key=lambda i: i.row or 0)  # stable: a row's problems in the rules' order
     return issues
 
 

@@ -104,7 +104,8 @@ def test_a_short_or_unreadable_environment_key_is_refused_without_echo(
     with pytest.raises(InputError) as info:
         programme_key(tmp_path)
     text = str(info.value) + " ".join(str(i) for i in info.value.issues)
-    assert KEY_ENV in text and "32 bytes" in text
+    assert KEY_ENV in text
+    assert "32 bytes" in text
     assert value not in text
 
 
@@ -146,7 +147,8 @@ def test_consent_before_the_first_trip_creates_the_account(sqlite_workspace: Wor
     with sqlite_workspace.write_lock() as session:
         grant(session, "p_new", "cycling", T0, "esg")
         account = session.get(InclusionAccount, "p_new")
-        assert account is not None and account.status == "active"
+        assert account is not None
+        assert account.status == "active"
         assert account.first_batch is None
         # its first trip later leaves it as it is
         assert ensure_accounts(session, ["p_new"], "b-9", T0) == 0
@@ -170,7 +172,8 @@ def test_review_holds_and_releases_an_account(sqlite_workspace: Workspace) -> No
             "reviewer",
         )
         set_status(session, "p_h", "active", None, "reviewer")
-        assert account.status == "active" and account.held_reason is None
+        assert account.status == "active"
+        assert account.held_reason is None
         with pytest.raises(InputError, match="status"):
             set_status(session, "p_h", "frozen", None, "reviewer")
         with pytest.raises(InputError, match="no carbon-inclusion account"):
