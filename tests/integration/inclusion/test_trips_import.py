@@ -365,3 +365,83 @@ def test_purge_deletes_old_origins_and_destinations(workspace: Workspace, tmp_pa
     with workspace.session() as session:
         [event] = session.query(AuditEvent).filter(AuditEvent.action == "inclusion.purge").all()
         assert event.detail == {"older_than": "2024-06-01", "batches": [old.batch_id]}
+
+
+# -- hostile files (the pattern of tests/hostile/cases_energy.py, called directly: the CLI
+# corpus needs a methodology chosen by `esgledger inclusion use`)
+
+HOSTILE_LANDS = [
+    pytest.param("=1+2", "trip_id", id="formula-trip-id"),
+    pytest.param("+cmd|' /C calc'!A0", "operator", id="dde-operator"),
+    pytest.param("@SUM(A1)", "channel", id="at-formula-channel"),
+]
+
+
+@pytest.mark.parametrize(("text", "column"), HOSTILE_LANDS)
+def test_formula_like_ids_land_as_data(
+    workspace: Workspace, tmp_path: Path, text: str, column: str
+) -> None:
+    """A formula-like id lands as data, like every imported text (exports neutralise
+    formulas: tests/integration/test_formula_injection.py)."""
+    line = row(**{{"trip_id": "trip", "operator": "operator", "channel": "channel"}[column]: text})
+    import_trips(workspace, write(tmp_path, "f.csv", line), modes=MODES)
+    [stored] = pq.read_table(trips_files(workspace)[0]).to_pylist()
+    assert stored[column] == text
+
+
+HOSTILE_REFUSED = [
+    pytest.param(row(account="A" * 100_000), "account", "longer than 128", id="100k-account"),
+    pytest.param(row(operator="SZ\x1bMC"), "operator", "invisible", id="escape-in-operator"),
+    pytest.param(row(trip="T\u202e1"), "trip_id", "invisible", id="bidi-override"),
+    pytest.param(row(account="RAW\x07A"), "account", "invisible", id="bell-in-account"),
+    pytest.param(row(distance="1e999"), "distance_km", "finite", id="1e999"),
+    pytest.param(row(distance="0x10"), "distance_km", "not a number", id="hex-distance"),
+    pytest.param(row(distance="１２"), "distance_km", "not a number", id="fullwidth-digits"),
+    pytest.param(
+        row(start="99999-05-01T08:00:00+08:00", end="99999-05-01T09:00:00+08:00"),
+        "start_time",
+        "time",
+        id="year-99999",
+    ),
+    pytest.param(row(start="2024-05-01T08:00:00+14:30"), "start_time", "not a time", id="+14:30"),
+]
+
+
+@pytest.mark.parametrize(("line", "column", "problem"), HOSTILE_REFUSED)
+def test_hostile_cells_are_refused_shown_short(
+    workspace: Workspace, tmp_path: Path, line: str, column: str, problem: str
+) -> None:
+    with pytest.raises(InputError) as info:
+        import_trips(workspace, write(tmp_path, "h.csv", line), modes=MODES)
+    first = info.value.issues[0]
+    assert (first.row, first.column) == (2, column)
+    assert problem in first.problem
+    shown_text = str(first)
+    assert len(shown_text) < 1200  # a 10 MB cell prints as one short line
+    assert "\x1b" not in shown_text and "\u202e" not in shown_text and "\x07" not in shown_text
+    _nothing_written(workspace)
+
+
+def test_a_10_mb_line_is_refused_by_the_reader(workspace: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="longer than"):
+        import_trips(
+            workspace, write(tmp_path, "l.csv", row(account="A" * 10_000_000)), modes=MODES
+        )
+    _nothing_written(workspace)
+
+
+def test_nul_in_a_cell_is_refused(workspace: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "nul.csv"
+    path.write_bytes((HEADER + "\n" + row(account="RAW\x00A") + "\n").encode())
+    with pytest.raises(InputError) as info:
+        import_trips(workspace, path, modes=MODES)
+    assert "NUL" in str(info.value) or "binary" in str(info.value)
+    _nothing_written(workspace)
+
+
+def test_a_bom_and_crlf_land(workspace: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(("\ufeff" + HEADER + "\r\n" + row() + "\r\n").encode())
+    assert import_trips(workspace, path, modes=MODES).rows == 1
+    [stored] = pq.read_table(trips_files(workspace)[0]).to_pylist()
+    assert stored["trip_id"] == "T1" and stored["channel"] == "card"
