@@ -418,7 +418,9 @@ def test_hostile_cells_are_refused_shown_short(
     assert problem in first.problem
     shown_text = str(first)
     assert len(shown_text) < 1200  # a 10 MB cell prints as one short line
-    assert "\x1b" not in shown_text and "\u202e" not in shown_text and "\x07" not in shown_text
+    assert "\x1b" not in shown_text
+    assert "\u202e" not in shown_text
+    assert "\x07" not in shown_text
     _nothing_written(workspace)
 
 
@@ -444,4 +446,5 @@ def test_a_bom_and_crlf_land(workspace: Workspace, tmp_path: Path) -> None:
     path.write_bytes(("\ufeff" + HEADER + "\r\n" + row() + "\r\n").encode())
     assert import_trips(workspace, path, modes=MODES).rows == 1
     [stored] = pq.read_table(trips_files(workspace)[0]).to_pylist()
-    assert stored["trip_id"] == "T1" and stored["channel"] == "card"
+    assert stored["trip_id"] == "T1"
+    assert stored["channel"] == "card"
