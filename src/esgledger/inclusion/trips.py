@@ -365,11 +365,18 @@ def _reject(name: str, problem: str, fix: str) -> InputError:
 @contextlib.contextmanager
 def _connection() -> Iterator[duckdb.DuckDBPyConnection]:
     con = connect()
+    folder = Path(str(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]))
     try:
         con.execute("SET TimeZone = 'UTC'")
         yield con
     finally:
         con.close()
+        # the staged and typed copies hold the raw account ids: gone with the connection
+        # (DuckDB removes its spill folder; this is in case it does not)
+        if folder.is_dir():
+            for pattern in ("staged-*.parquet", "typed-*.parquet"):
+                for file in folder.glob(pattern):
+                    file.unlink(missing_ok=True)
 
 
 def _open(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, int]:
