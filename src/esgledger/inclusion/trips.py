@@ -36,6 +36,17 @@ What is stored, whole or not at all (one transaction, :func:`commit_lake_batch`)
   in the import's transaction, with the batch, its audit event ``import.trips`` and the
   rename of both files.
 
+How, at 10 M trips (measured on 2 CPUs: a 1.07 GB CSV of 10 M trips and 1 M accounts in
+36 s, 0.94 GiB peak memory; 1 M trips in 6 s on SQLite or PostgreSQL): the file is staged
+once as text (:func:`esgledger.ingest.readers.stage_table`), every cell is typed once into a
+Parquet file of DuckDB's spill folder (:func:`_materialise`: NFC, blanks trimmed only where
+a cell has them, instants without a time-zone lookup when an offset is given) which the
+checks scan (one pass counts the bad rows; each rule's rows are listed only then); keys
+given twice are looked for by a 64-bit hash first and named by an exact query only when
+two hashes meet; each distinct account is pseudonymised once in Python (HMAC, about 1 µs);
+the lake file is sorted by each pseudonym's integer rank and the start; the accounts are
+inserted sorted, 50 000 per statement, from one array value (``json_each`` / ``unnest``).
+
 The raw account ids are read into DuckDB (in memory, or its private spill folder removed on
 close) and replaced by their pseudonyms before anything is written: they are in no lake
 file, table or log; a message shows one only as the offending cell of a row.
