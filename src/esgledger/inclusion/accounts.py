@@ -344,9 +344,11 @@ def set_status(
     by: str,
     *,
     at: datetime | None = None,
+    score: float | None = None,
 ) -> Mapping[str, object]:
-    """Hold an account for review (``held``, with the ``reason``) or make it ``active``
-    again; return its state before the change (for the audit event ``inclusion.review``).
+    """Hold an account for review (``held``, with the ``reason`` and, from a settlement, its
+    anomaly ``score``) or make it ``active`` again; return its state before the change (for
+    the audit event ``inclusion.review``).
 
     Raises
     ------
@@ -386,5 +388,7 @@ def set_status(
     account.held_reason = reason if status == "held" else None
     account.reviewed_by = by
     account.reviewed_at = at if at is not None else datetime.now(UTC)
+    if score is not None:  # the anomaly score of the settlement that holds it
+        account.score = score
     session.flush()
     return before

@@ -350,9 +350,14 @@ def allowed_modes(workspace: Workspace) -> frozenset[str]:
         )
     from esgledger.inclusion import methodology  # type: ignore[attr-defined,unused-ignore]
 
-    found = methodology.get(chosen)
-    modes = found.modes
-    names = modes.keys() if isinstance(modes, Mapping) else [m.mode for m in modes]
+    # every version's modes: a trip of an earlier version's period may use a mode since
+    # retired (settlement applies the factor in force on the trip's day)
+    versions = getattr(methodology, "versions", None)
+    found = versions(chosen) if versions is not None else (methodology.get(chosen),)
+    names: set[str] = set()
+    for version in found:
+        modes = version.modes
+        names.update(modes.keys() if isinstance(modes, Mapping) else (m.mode for m in modes))
     return frozenset(str(n).lower() for n in names)
 
 

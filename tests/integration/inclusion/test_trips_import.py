@@ -160,6 +160,7 @@ def test_the_methodology_row_is_read(
         return _Method()
 
     fake.get = get  # type: ignore[attr-defined]
+    fake.versions = lambda identifier: (get(identifier),)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "esgledger.inclusion.methodology", fake)
     with workspace.write_lock() as session:
         session.add(

@@ -171,6 +171,8 @@ def test_review_holds_and_releases_an_account(sqlite_workspace: Workspace) -> No
             "42 trips in one hour",
             "reviewer",
         )
+        set_status(session, "p_h", "held", "anomaly", "settlement", score=0.93)
+        assert account.score == pytest.approx(0.93)
         set_status(session, "p_h", "active", None, "reviewer")
         assert account.status == "active"
         assert account.held_reason is None
