@@ -1,7 +1,8 @@
-"""Carbon inclusion (碳普惠): personal carbon accounts credited for low-carbon trips.
+"""Carbon inclusion (碳普惠): personal carbon accounts for low-carbon trips on an auditable ledger.
 
-Trips are imported (``esgledger import WS --kind trips``), settled against a filed
-methodology into points and milligrams of CO2 reduced on an append-only double-entry ledger,
-and redeemed, donated or aggregated into registry projects. Faces call
-:mod:`esgledger.inclusion.service` only.
+Methodologies as data (:mod:`.methodology`), the station network (:mod:`.network`), trip
+feeds (:mod:`.trips`), accounts and consent (:mod:`.accounts`), integrity rules and
+settlement (:mod:`.rules`, :mod:`.anomaly`, :mod:`.settle`), the double-entry ledger
+(:mod:`.ledger`), the programme's results (:mod:`.results`) and the one module that opens a
+workspace, :mod:`.service`. See ``docs/inclusion/``.
 """

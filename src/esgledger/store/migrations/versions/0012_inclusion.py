@@ -41,6 +41,11 @@ def _append_only_triggers() -> None:
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION inclusion_append_only()"
             )
+            # TRUNCATE fires no row trigger: refuse it with a statement trigger.
+            op.execute(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION inclusion_append_only()"
+            )
     else:
         for table in APPEND_ONLY:
             for action in ("UPDATE", "DELETE"):
@@ -56,6 +61,7 @@ def _drop_append_only_triggers() -> None:
     if dialect == "postgresql":
         for table in APPEND_ONLY:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
         op.execute("DROP FUNCTION IF EXISTS inclusion_append_only()")
     else:
         for table in APPEND_ONLY:
