@@ -109,28 +109,26 @@ def test_a_short_or_unreadable_environment_key_is_refused_without_echo(
     assert value not in text
 
 
-def test_ensure_accounts_creates_missing_ones_only(sqlite_workspace: Workspace) -> None:
-    with sqlite_workspace.write_lock() as session:
+def test_ensure_accounts_creates_missing_ones_only(workspace: Workspace) -> None:
+    with workspace.write_lock() as session:
         assert ensure_accounts(session, ["p_a", "p_b", "p_a"], "b-1", T0) == 2
         assert ensure_accounts(session, ["p_b", "p_c"], "b-2", T0) == 1
-    with sqlite_workspace.session() as session:
+    with workspace.session() as session:
         rows = {a.pseudonym: a.first_batch for a in session.query(InclusionAccount)}
     assert rows == {"p_a": "b-1", "p_b": "b-1", "p_c": "b-2"}
 
 
-def test_many_accounts_in_chunks(
-    sqlite_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_many_accounts_in_chunks(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(accounts, "_CHUNK", 7)
     names = [f"p_{i:024x}" for i in range(100)]
-    with sqlite_workspace.write_lock() as session:
+    with workspace.write_lock() as session:
         assert ensure_accounts(session, names, "b-1", T0) == 100
         assert ensure_accounts(session, names, "b-2", T0) == 0
 
 
-def test_consent_grant_withdraw_and_grant_again(sqlite_workspace: Workspace) -> None:
+def test_consent_grant_withdraw_and_grant_again(workspace: Workspace) -> None:
     later, latest = T0 + timedelta(days=3), T0 + timedelta(days=9)
-    with sqlite_workspace.write_lock() as session:
+    with workspace.write_lock() as session:
         assert grant(session, "p_x", "transit", T0, "esg")
         assert not grant(session, "p_x", "transit", later, "esg")  # already in force
         assert consent_state(session, ["p_x"]) == {"p_x": {"transit": (T0, None)}}
@@ -143,8 +141,8 @@ def test_consent_grant_withdraw_and_grant_again(sqlite_workspace: Workspace) -> 
     assert state == {"p_x": {"transit": (latest, None), "cycling": (latest, None)}}
 
 
-def test_consent_before_the_first_trip_creates_the_account(sqlite_workspace: Workspace) -> None:
-    with sqlite_workspace.write_lock() as session:
+def test_consent_before_the_first_trip_creates_the_account(workspace: Workspace) -> None:
+    with workspace.write_lock() as session:
         grant(session, "p_new", "cycling", T0, "esg")
         account = session.get(InclusionAccount, "p_new")
         assert account is not None
@@ -154,13 +152,13 @@ def test_consent_before_the_first_trip_creates_the_account(sqlite_workspace: Wor
         assert ensure_accounts(session, ["p_new"], "b-9", T0) == 0
 
 
-def test_unknown_scenario_is_refused(sqlite_workspace: Workspace) -> None:
-    with sqlite_workspace.write_lock() as session, pytest.raises(InputError, match="scenario"):
+def test_unknown_scenario_is_refused(workspace: Workspace) -> None:
+    with workspace.write_lock() as session, pytest.raises(InputError, match="scenario"):
         grant(session, "p_x", "flying", T0, "esg")
 
 
-def test_review_holds_and_releases_an_account(sqlite_workspace: Workspace) -> None:
-    with sqlite_workspace.write_lock() as session:
+def test_review_holds_and_releases_an_account(workspace: Workspace) -> None:
+    with workspace.write_lock() as session:
         ensure_accounts(session, ["p_h"], "b-1", T0)
         before = set_status(session, "p_h", "held", "42 trips in one hour", "reviewer")
         assert before["status"] == "active"
