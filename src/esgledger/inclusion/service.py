@@ -1596,7 +1596,11 @@ def purge(workspace: Workspace, principal: Principal, *, as_of: datetime | None 
     policy.require(principal, "inclusion:operate")
     moment = as_of or _now()
     days = methodology.get(require_methodology(workspace)).rules.od_retention_days
-    return int(trips.purge_od(workspace, _local_day(moment) - timedelta(days=days)))
+    return int(
+        trips.purge_od(
+            workspace, _local_day(moment) - timedelta(days=days), principal=principal
+        )
+    )
 
 
 # -- accounts by pseudonym and trip feeds (the API's entries) ------------------------------

@@ -793,9 +793,14 @@ def import_trips(
         row, a trip given twice, or a trip already stored with other content; nothing is
         written.
     """
+    from esgledger.access import policy
     from esgledger.inclusion.accounts import ensure_accounts, programme_key
+    from esgledger.ingest.batches import current_context
     from esgledger.store.repository import batch_id_for, find_batch
 
+    # Trip feeds carry personal data: only the programme's operators import them, whatever
+    # face the file came through (CLI, API feed, import job, collection task).
+    policy.require(current_context().principal, "inclusion:operate")
     path = Path(path)
     if not path.is_file():
         raise _reject(path.name, f"the file {path} does not exist", "check the path")
