@@ -356,26 +356,49 @@ def settle(
         return empty
 
     say("reading trips")
+    settlement_id = f"s{last_seq + 1:06d}-{uuid.uuid4().hex[:8]}"
+    zone = versions[-1].timezone.replace("'", "''")
     con = _duck()
     try:
         con.execute(
             f"CREATE TEMP VIEW trips AS SELECT * FROM read_parquet({_paths_sql(trip_files)})"
         )
         if previous:
+            # Each trip's latest decision: pending trips are reconsidered, the rest are final.
             con.execute(
-                "CREATE TEMP TABLE final AS SELECT DISTINCT operator, trip_id FROM "
-                f"read_parquet({_paths_sql(previous)}) WHERE status <> 'pending'"
+                "CREATE TEMP TABLE decided AS SELECT operator, trip_id, status FROM "
+                f"read_parquet({_paths_sql(previous)}) QUALIFY row_number() OVER ("
+                "PARTITION BY operator, trip_id ORDER BY settlement_id DESC) = 1"
             )
         else:
-            con.execute("CREATE TEMP TABLE final (operator VARCHAR, trip_id VARCHAR)")
+            con.execute(
+                "CREATE TEMP TABLE decided (operator VARCHAR, trip_id VARCHAR, status VARCHAR)"
+            )
         con.execute(
-            "CREATE TEMP TABLE open AS SELECT t.* FROM trips t ANTI JOIN final f "
-            "USING (operator, trip_id)"
+            "CREATE TEMP TABLE open AS SELECT t.*, d.status AS previous_status FROM trips t "
+            "LEFT JOIN decided d USING (operator, trip_id) "
+            "WHERE d.status IS NULL OR d.status = 'pending'"
         )
         open_count = con.execute("SELECT count(*) FROM open").fetchone()[0]
         if open_count == 0:
             return empty
-        # Network distances for trips that came without one.
+        # Final trips of the same local days (and the days around, for overlaps across
+        # midnight) are the context of caps and conflicts.
+        con.execute(
+            f"""
+            CREATE TEMP TABLE context AS
+            WITH days AS (
+                SELECT DISTINCT CAST(timezone('{zone}', start_utc) AS DATE) AS day FROM open
+            ), around AS (
+                SELECT day FROM days UNION SELECT day - 1 FROM days UNION SELECT day + 1 FROM days
+            )
+            SELECT t.*, d.status AS previous_status FROM trips t
+            JOIN decided d USING (operator, trip_id)
+            WHERE d.status IN ('settled', 'refused')
+              AND CAST(timezone('{zone}', t.start_utc) AS DATE) IN (SELECT day FROM around)
+            """
+        )
+        # Network distances for open trips that came without one.
         net = _network(workspace)
         if net is not None and od_files:
             od = con.execute(
@@ -402,21 +425,23 @@ def settle(
                 }
             )
         con.register("net_distances", distances)
-        # Consent and review state of the accounts that have open trips.
+        # Consent and review state of the accounts.
         with workspace.session() as session:
             state = accounts.consent_state(session, None)
-            held = set(
-                session.scalars(
-                    sa.select(InclusionAccount.pseudonym).where(InclusionAccount.status == "held")
-                )
+            statuses = dict(
+                session.execute(
+                    sa.select(InclusionAccount.pseudonym, InclusionAccount.status).where(
+                        InclusionAccount.status != "active"
+                    )
+                ).all()
             )
         scenario_of = {
             mode: factor.scenario for version in versions for mode, factor in version.modes.items()
         }
         consent_rows = [
-            (pseudonym, scenario, granted is not None and withdrawn is None)
+            (pseudonym, scenario, withdrawn is None)
             for pseudonym, scenarios in state.items()
-            for scenario, (granted, withdrawn) in scenarios.items()
+            for scenario, (_granted, withdrawn) in scenarios.items()
         ]
         con.register(
             "consents",
@@ -437,33 +462,59 @@ def settle(
                 }
             ),
         )
-        con.register("held_accounts", pa.table({"account": pa.array(sorted(held), pa.string())}))
         say("scoring account behaviour")
-        newly_held = anomaly.accounts_to_hold(
-            con.execute("SELECT * FROM open").fetch_arrow_table(), versions[-1].rules
+        scored = anomaly.score(
+            con.execute(
+                "SELECT * FROM open WHERE account NOT IN "
+                "(SELECT account FROM (SELECT unnest(?) AS account))",
+                [sorted(statuses)],
+            ).fetch_arrow_table(),
+            versions[-1],
         )
-        held_now = held | {h.account for h in newly_held}
+        newly_held = list(
+            zip(
+                scored.held.column("account").to_pylist(),
+                scored.held.column("score").to_pylist(),
+                strict=True,
+            )
+        )
+        held_now = {a for a, st in statuses.items() if st == "held"} | {a for a, _ in newly_held}
+        closed = sorted(a for a, st in statuses.items() if st == "closed")
         con.register(
             "held_accounts", pa.table({"account": pa.array(sorted(held_now), pa.string())})
         )
+        con.register("closed_accounts", pa.table({"account": pa.array(closed, pa.string())}))
         assembled = con.execute(
             """
-            SELECT o.*, n.network_distance_m,
+            SELECT x.*, n.network_distance_m,
                    coalesce(c.active, false) AS consented,
                    h.account IS NOT NULL AS held
-            FROM open o
+            FROM (
+                SELECT * FROM open WHERE account NOT IN (SELECT account FROM closed_accounts)
+                UNION ALL BY NAME SELECT * FROM context
+            ) x
             LEFT JOIN net_distances n USING (operator, trip_id)
-            LEFT JOIN mode_scenarios s ON s.mode = o.mode
-            LEFT JOIN consents c ON c.account = o.account AND c.scenario = s.scenario
-            LEFT JOIN held_accounts h ON h.account = o.account
+            LEFT JOIN mode_scenarios s ON s.mode = x.mode
+            LEFT JOIN consents c ON c.account = x.account AND c.scenario = s.scenario
+            LEFT JOIN held_accounts h ON h.account = x.account
+            """
+        ).fetch_arrow_table()
+        closed_lines = con.execute(
+            f"""
+            SELECT operator, trip_id, account, mode,
+                   CAST(timezone('{zone}', start_utc) AS DATE) AS trip_date
+            FROM open WHERE account IN (SELECT account FROM closed_accounts)
             """
         ).fetch_arrow_table()
     finally:
         con.close()
 
     say("applying the methodology and the integrity rules")
-    lines = settle_rules.compute(assembled, versions, as_of=moment, through=last_day)
-    settlement_id = f"s{last_seq + 1:06d}-{uuid.uuid4().hex[:8]}"
+    lines = settle_rules.compute(
+        assembled, versions, as_of=moment, through=last_day, settlement_id=settlement_id
+    )
+    if closed_lines.num_rows:
+        lines = pa.concat_tables([lines, _closed_lines(closed_lines, settlement_id, chosen)])
     lines, grouped = _issuance(lines, settlement_id)
     folder = workspace.root / SETTLEMENTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -490,9 +541,14 @@ def settle(
                 raise ConflictError(
                     "another settlement ran while this one was computed; run it again"
                 )
-            for item in newly_held:
+            for account, score in newly_held:
                 accounts.set_status(
-                    session, item.account, "held", item.reason, principal.username, score=item.score
+                    session,
+                    account,
+                    "held",
+                    f"behavioural anomaly score {score:.3f} (IsolationForest)",
+                    principal.username,
+                    score=float(score),
                 )
             repository_inclusion.post_many(session, transactions, created_at=_now())
             os.replace(staging, final_path)
@@ -548,6 +604,38 @@ def settle(
         len(newly_held),
         counts["reasons"],
     )
+
+
+def _closed_lines(trips: pa.Table, settlement_id: str, methodology_id: str) -> pa.Table:
+    """Refused lines (``review.closed``) for the open trips of accounts closed after review."""
+    from esgledger.inclusion.settle import LINE_SCHEMA
+
+    n = trips.num_rows
+    values: dict[str, Any] = {
+        "operator": trips.column("operator"),
+        "trip_id": trips.column("trip_id"),
+        "account": trips.column("account"),
+        "mode": trips.column("mode"),
+        "trip_date": trips.column("trip_date"),
+        "status": ["refused"] * n,
+        "reason_code": ["review.closed"] * n,
+        "reason": ["the account was closed after review"] * n,
+        "reason_zh": ["账户经审核后已关闭"] * n,
+        "reduction_mg": [0] * n,
+        "points": [0] * n,
+        "methodology": [methodology_id] * n,
+        "settlement_id": [settlement_id] * n,
+    }
+    columns = [
+        pa.array(values[f.name], f.type.value_type if pa.types.is_dictionary(f.type) else f.type)
+        if f.name in values and not isinstance(values[f.name], pa.ChunkedArray)
+        else (values[f.name] if f.name in values else pa.nulls(n, f.type))
+        for f in LINE_SCHEMA
+    ]
+    return pa.table(
+        columns,
+        names=[f.name for f in LINE_SCHEMA],
+    ).cast(LINE_SCHEMA)
 
 
 def _settlement_known(workspace: Workspace, settlement_id: str) -> bool:
@@ -1597,9 +1685,7 @@ def purge(workspace: Workspace, principal: Principal, *, as_of: datetime | None 
     moment = as_of or _now()
     days = methodology.get(require_methodology(workspace)).rules.od_retention_days
     return int(
-        trips.purge_od(
-            workspace, _local_day(moment) - timedelta(days=days), principal=principal
-        )
+        trips.purge_od(workspace, _local_day(moment) - timedelta(days=days), principal=principal)
     )
 
 
