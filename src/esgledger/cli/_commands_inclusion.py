@@ -92,7 +92,9 @@ def methodologies_command(
             chosen = list(methodology.versions(methodology.resolve_id(show)))
     except EsgledgerError as exc:
         raise _fail(exc) from exc
-    data = [methodology.as_json(m) for m in chosen]
+    from esgledger.inclusion.service import methodology_json
+
+    data = [methodology_json(m) for m in chosen]
     if format_ is Format.json:
         typer.echo(dumps({"methodologies": data}), nl=False)
         return

@@ -24,7 +24,7 @@ import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -401,11 +401,11 @@ def settle(
         # Network distances for open trips that came without one.
         net = _network(workspace)
         if net is not None and od_files:
-            od = con.execute(
+            od = con.sql(
                 "SELECT o.operator, o.trip_id, d.origin, d.destination FROM open o JOIN "
                 f"read_parquet({_paths_sql(od_files)}) d USING (operator, trip_id) "
                 "WHERE o.distance_m IS NULL"
-            ).fetch_arrow_table()
+            ).to_arrow_table()
             found = net.distances(
                 od.column("origin"), od.column("destination"), ambiguous="missing"
             )
@@ -464,11 +464,11 @@ def settle(
         )
         say("scoring account behaviour")
         scored = anomaly.score(
-            con.execute(
+            con.sql(
                 "SELECT * FROM open WHERE account NOT IN "
                 "(SELECT account FROM (SELECT unnest(?) AS account))",
-                [sorted(statuses)],
-            ).fetch_arrow_table(),
+                params=[sorted(statuses)],
+            ).to_arrow_table(),
             versions[-1],
         )
         newly_held = list(
@@ -484,7 +484,7 @@ def settle(
             "held_accounts", pa.table({"account": pa.array(sorted(held_now), pa.string())})
         )
         con.register("closed_accounts", pa.table({"account": pa.array(closed, pa.string())}))
-        assembled = con.execute(
+        assembled = con.sql(
             """
             SELECT x.*, n.network_distance_m,
                    coalesce(c.active, false) AS consented,
@@ -498,14 +498,14 @@ def settle(
             LEFT JOIN consents c ON c.account = x.account AND c.scenario = s.scenario
             LEFT JOIN held_accounts h ON h.account = x.account
             """
-        ).fetch_arrow_table()
-        closed_lines = con.execute(
+        ).to_arrow_table()
+        closed_lines = con.sql(
             f"""
             SELECT operator, trip_id, account, mode,
                    CAST(timezone('{zone}', start_utc) AS DATE) AS trip_date
             FROM open WHERE account IN (SELECT account FROM closed_accounts)
             """
-        ).fetch_arrow_table()
+        ).to_arrow_table()
     finally:
         con.close()
 
@@ -684,7 +684,7 @@ def _issuance(
     try:
         con.register("lines_in", lines)
         columns = [c for c in lines.column_names if c != "tx_id"]
-        table = con.execute(
+        table = con.sql(
             f"""
             WITH ranked AS (
                 SELECT {", ".join(f'"{c}"' for c in columns)},
@@ -701,7 +701,7 @@ def _issuance(
                    END AS tx_id
             FROM ranked ORDER BY account, operator, trip_id
             """
-        ).fetch_arrow_table()
+        ).to_arrow_table()
         con.register("lines_out", table)
         sums = con.execute(
             "SELECT tx_id, account, methodology, sum(points), sum(reduction_mg) FROM lines_out "
@@ -1259,12 +1259,18 @@ def redeem(
                 raise InputError(
                     f"catalogue item {item} has {row.stock} unit(s) left; {quantity} asked"
                 ) from None
-        build = {"donation": ledger.donation, "neutralisation": ledger.neutralisation}.get(
-            row.kind, ledger.redemption
-        )
-        tx = build(
-            redemption_id, _local_day(now), f"user:{pseudonym}", points, row.counterparty, mg=mg
-        )
+        meta = {"item": item, "quantity": quantity}
+        day = _local_day(now)
+        if row.kind == "donation":
+            tx = ledger.donation(redemption_id, day, pseudonym, points, row.counterparty, meta)
+        elif row.kind == "neutralisation":
+            tx = ledger.neutralisation(
+                redemption_id, day, pseudonym, points, mg, row.counterparty, meta
+            )
+        else:
+            tx = ledger.redemption(
+                redemption_id, day, pseudonym, points, row.counterparty, meta=meta
+            )
         repository_inclusion.post(session, tx, created_at=now)
         session.add(
             InclusionRedemption(
@@ -1357,14 +1363,14 @@ def clawback(
     con = _duck()
     try:
         con.register("keys", keys)
-        current = con.execute(
+        current = con.sql(
             f"""
             SELECT * FROM read_parquet({_paths_sql(lines_files)}) l
             SEMI JOIN keys USING (operator, trip_id)
             QUALIFY row_number() OVER (
                 PARTITION BY operator, trip_id ORDER BY settlement_id DESC) = 1
             """
-        ).fetch_arrow_table()
+        ).to_arrow_table()
     finally:
         con.close()
     found = {(o, t): s for o, t, s in zip(
@@ -1622,7 +1628,7 @@ def aggregate(
         pack = {
             "project": project_id,
             "registry": name,
-            "methodology": methodology.as_json(current),
+            "methodology": methodology_json(current),
             "region": region,
             "period": {"start": period_start, "end": period_end},
             "reduction_t": total / MG_PER_TONNE,
@@ -1753,6 +1759,66 @@ def import_feed(workspace: Workspace, principal: Principal, feed: pa.Table) -> A
         return import_file(workspace, "trips", path, principal=principal)
 
 
+def _json_value(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def methodology_json(m: Methodology) -> dict[str, Any]:
+    """One methodology version as JSON: filing metadata, factors by mode, rule settings."""
+    import dataclasses
+
+    rules = {
+        f.name: getattr(m.rules, f.name)
+        for f in dataclasses.fields(m.rules)
+        if f.name != "confidence"
+    }
+    return {
+        "id": m.id,
+        "version": m.version,
+        "name_en": m.name.en,
+        "name_zh": m.name.zh,
+        "city": m.city.en,
+        "city_zh": m.city.zh,
+        "region": m.region,
+        "timezone": m.timezone,
+        "baseline": m.baseline,
+        "authority": m.authority.en,
+        "authority_zh": m.authority.zh,
+        "filing_number": m.filing_number,
+        "filing_date": m.filing_date,
+        "source": m.source,
+        "source_url": m.source_url,
+        "confidence": m.confidence,
+        "effective_from": m.effective_from,
+        "effective_to": m.effective_to,
+        "note": m.note,
+        "factors": [
+            {
+                "factor_id": f.factor_id,
+                "mode": f.mode,
+                "basis": f.basis,
+                "value_g": str(f.value_g),
+                "unit": "g CO2/pkm" if f.basis == "pkm" else "g CO2/trip",
+                "scenario": f.scenario,
+                "per_trip_fallback_g": None
+                if f.per_trip_fallback_g is None
+                else str(f.per_trip_fallback_g),
+                "source": f.source,
+                "confidence": f.confidence,
+            }
+            for f in m.modes.values()
+        ],
+        "rules": {k: _json_value(v) for k, v in rules.items()},
+        "rules_confidence": m.rules.confidence,
+    }
+
+
 def methodologies_view(workspace: Workspace, principal: Principal) -> dict[str, Any]:
     """Every shipped methodology version, as JSON, and the programme's choice."""
     from esgledger.inclusion import methodology
@@ -1760,7 +1826,7 @@ def methodologies_view(workspace: Workspace, principal: Principal) -> dict[str, 
     policy.require(principal, "inclusion:read")
     return {
         "programme": current_methodology(workspace),
-        "methodologies": [methodology.as_json(m) for m in methodology.registry()],
+        "methodologies": [methodology_json(m) for m in methodology.registry()],
     }
 
 
