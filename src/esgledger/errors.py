@@ -25,6 +25,7 @@ __all__ = [
     "InputError",
     "InsufficientDataError",
     "Issue",
+    "LedgerError",
     "NotFoundError",
     "PriceIndexMissingError",
     "StrictFallbackError",
@@ -350,3 +351,27 @@ class ConflictError(EsgledgerError, RuntimeError):
 
 class TooManyRequestsError(EsgledgerError, RuntimeError):
     """Too many attempts (sign-ins from one address); try again later."""
+
+
+class LedgerError(EsgledgerError, ValueError):
+    """A carbon-inclusion ledger transaction was refused: unbalanced or malformed postings,
+    or an overdraft (an account would spend points or grams it does not hold).
+
+    ``transaction`` is the transaction id, ``account`` and ``asset`` (``pt`` or ``mg``) the
+    account and asset at fault, ``shortfall`` how much was missing (an integer in the asset's
+    unit) when the refusal is an overdraft.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        transaction: str | None = None,
+        account: str | None = None,
+        asset: str | None = None,
+        shortfall: int | None = None,
+    ):
+        self.transaction = transaction
+        self.account = account
+        self.asset = asset
+        self.shortfall = shortfall
+        super().__init__(message)

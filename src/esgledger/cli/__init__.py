@@ -18,6 +18,7 @@ from esgledger.cli import (  # noqa: F401  (imported for their side effect)
     _commands_energy,
     _commands_factors,
     _commands_green,
+    _commands_inclusion,
     _commands_inventory,
     _commands_jobs,
     _commands_report,

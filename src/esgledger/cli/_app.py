@@ -38,6 +38,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (errors.AccessDeniedError, EXIT_ERROR),
     (errors.NotFoundError, EXIT_ERROR),
     (errors.ConflictError, EXIT_ERROR),
+    (errors.LedgerError, EXIT_ERROR),
     (errors.TooManyRequestsError, EXIT_ERROR),
     (errors.UnitError, EXIT_ERROR),
     (errors.UnknownActivityError, EXIT_ERROR),

@@ -55,6 +55,8 @@ def demo(
         _print_report(console, summary)
     if "telemetry" in summary.extras:
         _print_telemetry(console, summary)
+    if "inclusion" in summary.extras:
+        _print_inclusion(console, summary)
     if summary.accounts:
         _print_accounts(console, summary)
 
@@ -271,6 +273,42 @@ def _print_targets(console: Console, summary: DemoSummary) -> None:
             "for the details.",
             markup=False,
         )
+
+
+def _print_inclusion(console: Console, summary: DemoSummary) -> None:
+    """What the carbon-inclusion programme of the demo did."""
+    demo = summary.extras["inclusion"]
+    settled = demo.settlement
+    console.print(
+        f"Carbon inclusion (碳普惠, avoided emissions outside scopes 1-3): {demo.trips:,} trips "
+        f"of {demo.accounts:,} accounts ({demo.consented:,} consented); "
+        f"{settled.settled:,} settled, {settled.refused:,} refused, {settled.pending:,} pending; "
+        f"{settled.reduction_mg / 1e9:,.3f} t CO2 avoided, {settled.points:,} points issued; "
+        f"{demo.redemptions} redemptions.",
+        markup=False,
+    )
+    if settled.reasons:
+        console.print(
+            "  Refused or pending: "
+            + ", ".join(f"{code} {count:,}" for code, count in settled.reasons.items()),
+            markup=False,
+        )
+    for fraud in demo.frauds:
+        console.print(
+            f"  Planted: {fraud.pattern} ({fraud.account}, {len(fraud.trips)} trip(s))",
+            markup=False,
+        )
+    if demo.project is not None:
+        serials = demo.project["serials"]
+        console.print(
+            f"  Registry project {demo.project['project']}: {demo.project['reduction_t']:,.3f} t"
+            + (f", serials {serials['first']} – {serials['last']}" if serials["first"] else ""),
+            markup=False,
+        )
+    console.print(
+        "  Ledger: " + ("intact (esgledger inclusion verify)" if demo.verified else "NOT intact"),
+        markup=False,
+    )
 
 
 def _print_telemetry(console: Console, summary: DemoSummary) -> None:

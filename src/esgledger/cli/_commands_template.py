@@ -33,6 +33,7 @@ class TemplateKind(StrEnum):
     meters = "meters"
     readings = "readings"
     weather = "weather"
+    trips = "trips"
 
 
 def _fail(message: str) -> typer.Exit:

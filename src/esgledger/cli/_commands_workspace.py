@@ -48,6 +48,7 @@ class ImportKind(StrEnum):
     meters = "meters"
     readings = "readings"
     weather = "weather"
+    trips = "trips"
 
 
 def _stdout() -> Console:

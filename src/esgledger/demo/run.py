@@ -334,6 +334,13 @@ def _step_plan(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) ->
     summary.plan = plan(workspace, run_id=summary.run_id)
 
 
+def _step_inclusion(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) -> None:
+    """Run the demo's carbon-inclusion programme (:mod:`esgledger.demo.inclusion`)."""
+    from esgledger.demo.inclusion import run_programme
+
+    summary.extras["inclusion"] = run_programme(workspace, seed=summary.seed, year=summary.year)
+
+
 def _step_report(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) -> None:
     from esgledger.report.builder import build_report, default_out_dir
 
@@ -359,6 +366,10 @@ DEMO_STEPS: list[DemoStep] = [
     ("matching the solar PPA hour by hour", _step_ppa),
     ("targets: progress, SBTi checks, temperature score", _step_targets),
     ("abatement plan: scenario, MACC and residual gap", _step_plan),
+    (
+        "carbon inclusion: a month of transit trips settled into personal carbon accounts",
+        _step_inclusion,
+    ),
     ("writing the ESG report (English and Chinese, HTML and PDF)", _step_report),
     (
         "adding demo accounts (one per role) and a data-collection campaign in progress",

@@ -96,6 +96,14 @@ DERIVATIONS: dict[str, str] = {
     "water.consumption": "water supplied (water.supply activity rows) [m3]",
     "re.share": "renewable share of electricity of the run [%]",
     "targets": "climate targets (from the targets module)",
+    "inclusion.participants": "carbon-inclusion accounts with a settled trip in the year",
+    "inclusion.trips": "carbon-inclusion trips of the year by settlement status",
+    "inclusion.avoided": (
+        "avoided emissions of the carbon-inclusion programme [t CO2] by mode and month "
+        "(outside scopes 1-3, never in a scope total)"
+    ),
+    "inclusion.points_issued": "carbon-inclusion points issued in the year [points]",
+    "inclusion.points_redeemed": "carbon-inclusion points redeemed in the year [points]",
 }
 
 _SHIPPED = "catalogue.csv"

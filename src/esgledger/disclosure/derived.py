@@ -28,6 +28,13 @@ IFRS S2 29(a) and GRI 305-1 share ``ghg.scope1``), converted into that item's un
 * **Water** (KPI A2.2, GRI 303-5): ``water.supply`` activity lines [m3] × consolidation share.
 * **RE share** (SASB 130a.1 (3)): ``renewable_share.group`` of the summary [%].
 * **Targets**: the plain target dicts given (one value per target).
+* **Carbon inclusion** (``INCL.`` items): the results of the workspace's carbon-inclusion
+  programme over the reporting year (:class:`esgledger.inclusion.results.ProgrammeResults`,
+  given by the caller): participants, trips by status, avoided emissions [t CO2] in total, by
+  mode and by month, points issued and redeemed. These are avoided emissions of other people,
+  reported separately from scopes 1-3 (GHG Protocol Corporate Standard): no ``ghg.*``
+  derivation reads them, so they are never part of a scope total. Nothing is derived (and
+  nothing reported as not computed) when the workspace has no programme.
 
 Every value carries its unit and a ``source``: the run id, what it sums, the factor sets and
 GWP set of the run's manifest.
@@ -40,7 +47,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -50,6 +57,9 @@ from esgledger.disclosure.catalogue import DERIVATIONS, Catalogue, CatalogueItem
 from esgledger.disclosure.values import format_breakdown
 from esgledger.errors import UnitError
 from esgledger.units import conversion_factor
+
+if TYPE_CHECKING:
+    from esgledger.inclusion.results import ProgrammeResults
 
 __all__ = [
     "DERIVED_SCHEMA",
@@ -431,6 +441,7 @@ def derive(
     values: pa.Table | None = None,
     targets: Sequence[Mapping[str, Any]] = (),
     entity: str | None = None,
+    inclusion: ProgrammeResults | None = None,
 ) -> Derived:
     """Compute every derivation of the catalogue from one inventory run.
 
@@ -453,6 +464,10 @@ def derive(
     entity
         The group entity whose ``revenue``/``employees`` divide (needed when several
         entities have them).
+    inclusion
+        The carbon-inclusion programme's results over the reporting year
+        (:func:`esgledger.inclusion.results.programme_results`); ``None`` or a result without
+        settled trips derives no ``inclusion.*`` value.
 
     Returns
     -------
@@ -649,6 +664,9 @@ def derive(
         )
     if not targets:
         not_computed.append(NotComputed("targets", "no targets given"))
+    if inclusion is not None and inclusion.has_settled:
+        for key, found in _inclusion_rows(inclusion).items():
+            rows[key] += found
 
     out: list[DerivedValue] = []
     for item in catalogue:
@@ -677,6 +695,80 @@ def derive(
         not_computed=tuple(not_computed),
         not_convertible=tuple(not_convertible),
     )
+
+
+def _inclusion_rows(results: ProgrammeResults) -> dict[str, list[_Row]]:
+    """The ``inclusion.*`` rows of a programme's results (avoided emissions [t CO2] from the
+    exact milligrams; counts and points as they are)."""
+    from esgledger.inclusion.results import tonnes
+
+    span = f"{results.period_start.isoformat()}/{results.period_end.isoformat()}"
+    extra = {"period": span, "outside_scopes": True}
+
+    def t_co2(mg: int) -> float:
+        return float(tonnes(mg))
+
+    trips = [
+        _Row({"status": status}, float(count), "", "trips", f"{status} trips", extra=extra)
+        for status, count in (
+            ("settled", results.trips_settled),
+            ("refused", results.trips_refused),
+            ("pending", results.trips_pending),
+        )
+    ]
+    avoided = [
+        _Row(
+            {},
+            t_co2(results.avoided_mg),
+            "tonne",
+            "t CO2",
+            "reduction_mg of the settled trips / 10^9 (avoided, outside scopes 1-3)",
+            extra={**extra, "avoided_mg": results.avoided_mg},
+        )
+    ]
+    breakdowns = (("mode", results.avoided_mg_by_mode), ("month", results.avoided_mg_by_month))
+    for key, pairs in breakdowns:
+        avoided += [
+            _Row(
+                {key: name},
+                t_co2(mg),
+                "tonne",
+                "t CO2",
+                f"reduction_mg of the settled trips of {key} {name} / 10^9",
+                extra={**extra, "avoided_mg": mg},
+            )
+            for name, mg in pairs
+        ]
+    return {
+        "inclusion.participants": [
+            _Row(
+                {},
+                float(results.participants),
+                "",
+                "people",
+                "accounts with a settled trip in the year",
+                extra=extra,
+            )
+        ],
+        "inclusion.trips": [
+            _Row({}, float(results.trips), "", "trips", "trips of the year", extra=extra),
+            *trips,
+        ],
+        "inclusion.avoided": avoided,
+        "inclusion.points_issued": [
+            _Row({}, float(results.points_issued), "", "points", "issuance to users", extra=extra)
+        ],
+        "inclusion.points_redeemed": [
+            _Row(
+                {},
+                float(results.points_redeemed),
+                "",
+                "points",
+                "redemption and neutralisation by users",
+                extra=extra,
+            )
+        ],
+    }
 
 
 def _target_percent(target: Mapping[str, Any]) -> float | None:

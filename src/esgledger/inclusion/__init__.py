@@ -1,9 +1,8 @@
-"""Carbon inclusion (碳普惠): personal carbon accounts for low-carbon trips.
+"""Carbon inclusion (碳普惠): personal carbon accounts for low-carbon trips on an auditable ledger.
 
-碳普惠：低碳出行的个人碳账户。
-
-Pure domain modules: :mod:`.methodology` (versioned, effective-dated methodologies read from
-``esgledger/data/inclusion``), :mod:`.rules` (integrity rules over a trips table),
-:mod:`.anomaly` (behavioural anomaly score per account) and :mod:`.settle` (the settlement
-lines of one run). Only ``inclusion.service`` opens a workspace.
+Methodologies as data (:mod:`.methodology`), the station network (:mod:`.network`), trip
+feeds (:mod:`.trips`), accounts and consent (:mod:`.accounts`), integrity rules and
+settlement (:mod:`.rules`, :mod:`.anomaly`, :mod:`.settle`), the double-entry ledger
+(:mod:`.ledger`), the programme's results (:mod:`.results`) and the one module that opens a
+workspace, :mod:`.service`. See ``docs/inclusion/``.
 """

@@ -26,6 +26,8 @@ kind                importer
 ``readings``        :func:`esgledger.energy.readings.import_readings` (into the lake)
 ``weather``         :func:`esgledger.energy.weather.import_weather` (hourly outdoor conditions,
                     into the lake)
+``trips``           :func:`esgledger.inclusion.trips.import_trips` (carbon-inclusion trips,
+                    into the lake; account ids pseudonymised)
 ==================  ========================================================================
 
 Every importer validates the whole file and either imports it whole, or raises
@@ -59,7 +61,7 @@ __all__ = ["KINDS", "import_file"]
 KINDS: tuple[str, ...] = (
     "entities", "sites", "activity-types", "factors", "fx", "activities", "instruments",
     "emissions-history", "targets", "measures", "credits", "retirements", "metrics",
-    "metric-values", "meters", "readings", "weather",
+    "metric-values", "meters", "readings", "weather", "trips",
 )  # fmt: skip
 
 #: Module and function of each kind's importer.
@@ -81,6 +83,7 @@ _IMPORTERS: dict[str, tuple[str, str]] = {
     "meters": ("esgledger.energy.meters", "import_meters"),
     "readings": ("esgledger.energy.readings", "import_readings"),
     "weather": ("esgledger.energy.weather", "import_weather"),
+    "trips": ("esgledger.inclusion.trips", "import_trips"),
 }
 
 

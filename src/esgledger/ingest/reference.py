@@ -124,6 +124,7 @@ _SCHEMA_FILES: dict[str, str] = {
     "meters": "meter_columns.csv",
     "readings": "reading_columns.csv",
     "weather": "weather_columns.csv",
+    "trips": "trip_columns.csv",
 }
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
@@ -185,7 +186,7 @@ def column_specs(kind: str) -> tuple[ColumnSpec, ...]:
     """The columns of an input file of ``kind`` (an import kind: ``activities``, ``entities``,
     ``sites``, ``activity-types``, ``factors``, ``fx``, ``instruments``, ``emissions-history``,
     ``targets``, ``measures``, ``credits``, ``retirements``, ``metrics``, ``metric-values``,
-    ``weather``),
+    ``weather``, ``trips``),
     read from its ``esgledger/schema`` CSV.
 
     Raises

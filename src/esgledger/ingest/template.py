@@ -104,6 +104,7 @@ TEMPLATE_KINDS: tuple[str, ...] = (
     "meters",
     "readings",
     "weather",
+    "trips",
 )
 #: Template languages.
 LANGUAGES: tuple[str, ...] = ("en", "zh-CN")
@@ -120,6 +121,7 @@ _SHEETS: dict[str, tuple[str, str]] = {
     "meters": ("meters", "计量表"),
     "readings": ("readings", "读数"),
     "weather": ("weather", "气象"),
+    "trips": ("trips", "出行记录"),
 }
 _README = ("README", "说明")
 _METRICS_SHEET = ("metrics", "指标说明")
@@ -543,6 +545,8 @@ def _plan(kind: str, lang: str, workspace: Workspace | None) -> _Plan:
         _plan_metric_values(plan, lang, workspace, entities)
     elif kind in ("meters", "readings", "weather"):
         _plan_telemetry(plan, kind, lang, workspace, sites)
+    elif kind == "trips":
+        _plan_trips(plan, workspace)
     else:
         raise ValueError(
             f"unknown template kind {kind!r}; choose one of {', '.join(TEMPLATE_KINDS)}"
@@ -628,6 +632,32 @@ def _plan_telemetry(
             {"site": site, "timestamp": "2024-07-01T15:00:00+08:00", "dry_bulb_c": 33.1,
              "wet_bulb_c": 27.4},
         ]  # fmt: skip
+
+
+def _plan_trips(plan: _Plan, workspace: Workspace | None) -> None:
+    """The carbon-inclusion trips template: the modes of the workspace's methodology when it
+    has one (else an open column), distances from 0 to the importer's bound."""
+    from esgledger.errors import EsgledgerError
+    from esgledger.inclusion.trips import MAX_DISTANCE_KM, allowed_modes
+
+    modes: list[str] = []
+    if workspace is not None:
+        try:
+            modes = sorted(allowed_modes(workspace))
+        except (EsgledgerError, ImportError):  # no methodology chosen yet: an open column
+            modes = []
+    if modes:
+        plan.lists["mode"] = TemplateList("mode", tuple(modes), True)
+    high = str(MAX_DISTANCE_KM)
+    plan.numbers["distance_km"] = _NumberRule(
+        "decimal", "between", "0", high, (f"0 to {high} km", f"0 至 {high} 公里")
+    )
+    plan.example = [
+        {"trip_id": "SZMC-20240501-000001", "account": "6225880012345678",
+         "operator": "SZMC", "mode": modes[0] if modes else "metro",
+         "start_time": "2024-05-01T08:02:00+08:00", "end_time": "2024-05-01T08:31:00+08:00",
+         "origin": "福田", "destination": "罗湖", "distance_km": 12.4, "channel": "card"},
+    ]  # fmt: skip
 
 
 def _plan_metric_values(

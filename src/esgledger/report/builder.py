@@ -76,6 +76,7 @@ from esgledger.report.vocabulary import (
 )
 
 if TYPE_CHECKING:
+    from esgledger.inclusion.results import ProgrammeResults
     from esgledger.store import Workspace
 
 __all__ = [
@@ -143,6 +144,9 @@ def _decimals(unit: str, value: float | None) -> int | None:
         return T_CO2E_DECIMALS
     if value is None:
         return None
+    if unit == "t CO2":  # carbon-inclusion avoided emissions: small amounts keep their grams
+        size = abs(value)
+        return 1 if size >= 100 else 3 if size >= 1 or value == 0 else 6
     size = abs(value)
     if size >= 100 or float(value).is_integer():
         return 0
@@ -217,6 +221,13 @@ class ReportFacts:
         12 x 24 hourly CFE share [fraction] when hourly files are configured.
     notes
         Why a part of the report has nothing to show (key -> (English, Chinese)).
+    inclusion, prior_inclusion
+        The carbon-inclusion programme's results over the reporting year and the year before
+        (:func:`esgledger.inclusion.results.programme_results`); ``None`` when they could not
+        be read (``notes["inclusion"]`` says why).
+    inclusion_factors
+        What the methodology registry says of each factor of ``inclusion.methodologies``
+        (:func:`esgledger.inclusion.results.describe_factor`), in the same order.
     """
 
     workspace_name: str
@@ -243,6 +254,9 @@ class ReportFacts:
     site_types: Mapping[str, str] = field(default_factory=dict)
     notes: Mapping[str, Text] = field(default_factory=dict)
     energy_kpis: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    inclusion: ProgrammeResults | None = None
+    prior_inclusion: ProgrammeResults | None = None
+    inclusion_factors: tuple[Mapping[str, str], ...] = ()
 
 
 def _whole_year(row: Mapping[str, Any], year: int) -> bool:
@@ -464,6 +478,8 @@ def _gather(workspace: Workspace, run_id: str | None) -> ReportFacts:
         claim = service.claims(workspace, year).as_dict()
     except EsgledgerError as exc:
         notes["claim"] = _t("b.not_available", reason=message_text(str(exc)))
+    inclusion = _inclusion(workspace, year, notes)
+    prior_inclusion = _inclusion(workspace, year - 1, {})
     derived = derive(
         inventory,
         run.line_items_path,
@@ -471,6 +487,7 @@ def _gather(workspace: Workspace, run_id: str | None) -> ReportFacts:
         values=table,
         targets=target_dicts,
         entity=inputs.config.company.entity,
+        inclusion=inclusion,
     )
     prior_runs = [
         r
@@ -486,6 +503,7 @@ def _gather(workspace: Workspace, run_id: str | None) -> ReportFacts:
             catalogue,
             values=table,
             entity=inputs.config.company.entity,
+            inclusion=prior_inclusion,
         )
     year_values = [row for row in values if row["period_start"].year == year]
     index = content_index(
@@ -523,7 +541,29 @@ def _gather(workspace: Workspace, run_id: str | None) -> ReportFacts:
         site_types=site_types,
         notes=notes,
         energy_kpis=_energy_kpis(workspace, year),
+        inclusion=inclusion,
+        prior_inclusion=prior_inclusion,
+        inclusion_factors=_inclusion_factors(inclusion),
     )
+
+
+def _inclusion(workspace: Workspace, year: int, notes: dict[str, Text]) -> ProgrammeResults | None:
+    """The carbon-inclusion programme's results over ``year``, or ``None`` with a note."""
+    from esgledger.inclusion.results import programme_results
+
+    try:
+        return programme_results(workspace, dt.date(year, 1, 1), dt.date(year, 12, 31))
+    except EsgledgerError as exc:
+        notes["inclusion"] = _t("b.not_available", reason=message_text(str(exc)))
+        return None
+
+
+def _inclusion_factors(results: ProgrammeResults | None) -> tuple[Mapping[str, str], ...]:
+    from esgledger.inclusion.results import describe_factor
+
+    if results is None:
+        return ()
+    return tuple(describe_factor(use) for use in results.methodologies)
 
 
 def _energy_kpis(workspace: Workspace, year: int) -> dict[str, dict[str, Any]]:
@@ -626,6 +666,8 @@ class _Layout:
         for value in self.f.derived.for_metric(item.code):
             if value.value is None and value.text is None:
                 continue
+            if value.derivation.startswith("inclusion."):
+                source = _t("b.incl_source")  # the programme's lines and ledger, not the run
             label = _row_label(item, value.breakdown, first=not rows)
             if value.value is None:
                 texts.append((item.code, label, value.text, source))
@@ -1354,6 +1396,161 @@ class _Layout:
             blocks.append(Callout(_t("b.no_datacentres")))
         return blocks
 
+    def inclusion(self) -> list[Block]:
+        """The carbon-inclusion programme (碳普惠项目): avoided emissions of other people,
+        labelled as outside scopes 1-3 and kept apart from every inventory figure."""
+        blocks: list[Block] = [Callout(_t("b.incl_outside_scopes"), "warning")]
+        if "inclusion" in self.f.notes:
+            blocks.append(Callout(self.f.notes["inclusion"], "warning"))
+        results = self.f.inclusion
+        if results is None or not results.has_settled:
+            return blocks
+        from esgledger.inclusion.results import tonnes
+
+        # the INCL. metrics (participants, trips, t CO2 by mode and month, points)
+        blocks += self.item_tables("env.inclusion", self.section_items("env.inclusion"))
+        source = _t("b.incl_source_note")
+        t_co2 = unit_text("t CO2")
+        modes = [mode for mode, _ in results.avoided_mg_by_mode]
+        months = [month for month, _ in results.avoided_mg_by_month]
+        cells = {(month, mode): mg for month, mode, mg in results.avoided_mg_by_month_mode}
+        by_month = dict(results.avoided_mg_by_month)
+        decimals = _t_co2_decimals(list(cells.values()))
+        month_rows: list[tuple[Cell, ...]] = [
+            (
+                month,
+                *(float(tonnes(cells.get((month, mode), 0))) for mode in modes),
+                float(tonnes(by_month[month])),
+            )
+            for month in months
+        ]
+        month_rows.append(
+            (
+                _t("b.total"),
+                *(float(tonnes(mg)) for _, mg in results.avoided_mg_by_mode),
+                float(results.avoided_t),
+            )
+        )
+        blocks.append(
+            DataTable(
+                "inclusion-by-month",
+                _t("b.incl_by_month_table"),
+                (
+                    Column("month", _t("b.incl_month")),
+                    *(
+                        Column(f"mode_{mode}", breakdown_label("mode", mode), t_co2, decimals)
+                        for mode in modes
+                    ),
+                    Column("total", _t("b.total"), t_co2, decimals),
+                ),
+                tuple(month_rows),
+                footnotes=(source,),
+            )
+        )
+        labels: dict[str, list[str]] = {
+            lang: [breakdown_label("mode", m).get(lang) for m in modes] for lang in LANGS
+        }
+        series_t = [[float(tonnes(cells.get((m, mode), 0))) for m in months] for mode in modes]
+        blocks.append(
+            _figure(
+                "inclusion-chart",
+                _t("chart.incl_by_month"),
+                lambda lang: charts.inclusion_by_month(
+                    months, dict(zip(labels[lang], series_t, strict=True)), lang=lang
+                ),
+            )
+        )
+        flows: list[tuple[Cell, ...]] = [
+            (_t(f"b.incl_points_{key}"), value, None)
+            for key, value in (
+                ("issued", results.points_issued),
+                ("redeemed", results.points_redeemed),
+                ("donated", results.points_donated),
+                ("expired", results.points_expired),
+                ("clawed_back", results.points_clawed_back),
+            )
+        ]
+        flows += [
+            (_t(key), None, float(tonnes(mg)))
+            for key, mg in (
+                ("b.incl_retired", results.retired_mg),
+                ("b.incl_aggregated", results.aggregated_mg),
+            )
+        ]
+        blocks.append(
+            DataTable(
+                "inclusion-flows",
+                _t("b.incl_flows_table"),
+                (
+                    Column("flow", _t("b.incl_flow")),
+                    Column("points", _t("b.incl_points_column"), decimals=0),
+                    Column(
+                        "t_co2",
+                        _t("b.incl_reductions_column"),
+                        t_co2,
+                        _t_co2_decimals([results.retired_mg, results.aggregated_mg]),
+                    ),
+                ),
+                tuple(flows),
+                footnotes=(source,),
+            )
+        )
+        if results.refusals_by_reason:
+            blocks.append(
+                DataTable(
+                    "inclusion-refusals",
+                    _t("b.incl_refusals_table"),
+                    (
+                        Column("reason", _t("b.incl_reason")),
+                        Column("trips", _t("b.incl_trips"), decimals=0),
+                    ),
+                    tuple((code or "-", n) for code, n in results.refusals_by_reason),
+                )
+            )
+        method_rows: list[tuple[Cell, ...]] = []
+        for use, about in zip(
+            results.methodologies,
+            self.f.inclusion_factors or [{}] * len(results.methodologies),
+            strict=True,
+        ):
+            authority = Text(
+                about.get("authority_en", ""),
+                about.get("authority_zh", "") or about.get("authority_en", ""),
+            )
+            per = "b.incl_per_trip" if use.basis == "trip" else "b.incl_per_pkm"
+            factor = _t(per)
+            method_rows.append(
+                (
+                    use.methodology,
+                    use.version,
+                    authority if authority.en else "-",
+                    breakdown_label("mode", use.mode),
+                    use.factor_id,
+                    Text(f"{use.factor_value} {factor.en}", f"{use.factor_value} {factor.zh}"),
+                    about.get("confidence", "") or "-",
+                    use.trips,
+                )
+            )
+        blocks.append(
+            DataTable(
+                "inclusion-methodologies",
+                _t("b.incl_methodology_table"),
+                (
+                    Column("methodology", _t("b.incl_methodology")),
+                    Column("version", _t("b.incl_version")),
+                    Column("authority", _t("b.incl_authority")),
+                    Column("mode", _t("b.incl_mode")),
+                    Column("factor_id", Text.same("ID")),
+                    Column("factor", _t("b.incl_factor")),
+                    Column("confidence", _t("b.incl_confidence")),
+                    Column("trips", _t("b.incl_trips"), decimals=0),
+                ),
+                tuple(method_rows),
+                footnotes=(_t("b.incl_confidence_note"),),
+            )
+        )
+        return blocks
+
     def methodology(self) -> list[Block]:
         manifest = self.f.inventory.get("run", {})
         quality = self.f.inventory.get("data_quality", {}) or {}
@@ -1499,6 +1696,20 @@ class _Layout:
                 tuple(rows),
             )
         ]
+
+
+def _t_co2_decimals(amounts_mg: Sequence[int]) -> int:
+    """Decimals of a carbon-inclusion table in t CO2: three significant digits of its smallest
+    non-zero amount, between 3 (kilograms) and 6 (grams).
+
+    >>> _t_co2_decimals([1_120_800]), _t_co2_decimals([5_000_000_000])
+    (5, 3)
+    """
+    smallest = min((mg for mg in amounts_mg if mg > 0), default=0)
+    if smallest <= 0:
+        return 3
+    digits = len(str(smallest)) - 9  # the power of ten of the amount in tonnes, plus one
+    return max(3, min(6, 3 - digits))
 
 
 def _residual_gap_text(gap: Mapping[str, Any]) -> Text:
@@ -1742,6 +1953,7 @@ def document_from_facts(facts: ReportFacts, generated_at: dt.datetime) -> Report
         "climate.transition_plan": layout.transition_plan,
         "green.power": layout.green_power,
         "green.datacentres": layout.datacentres,
+        "env.inclusion": layout.inclusion,
         "appendix.methodology": layout.methodology,
         "appendix.data": layout.data_tables,
     }
@@ -1749,9 +1961,14 @@ def document_from_facts(facts: ReportFacts, generated_at: dt.datetime) -> Report
     known = {
         spec.id
         for spec in specs
-        if facts.inputs.includes(spec.id)
-        # metered data centres give the section its table even without a typed PUE
-        or (spec.id == "green.datacentres" and bool(facts.energy_kpis))
+        if (
+            facts.inputs.includes(spec.id)
+            # metered data centres give the section its table even without a typed PUE
+            or (spec.id == "green.datacentres" and bool(facts.energy_kpis))
+        )
+        # the carbon-inclusion section only with settled trips in the year (or results that
+        # could not be read: it then says why)
+        and (spec.id != "env.inclusion" or _has_programme(facts))
     }
 
     def leaf(spec: _SectionSpec) -> Section:
@@ -1834,6 +2051,14 @@ def document_from_facts(facts: ReportFacts, generated_at: dt.datetime) -> Report
         },
         preview=preview,
     )
+
+
+def _has_programme(facts: ReportFacts) -> bool:
+    """Whether the report shows the carbon-inclusion section: settled trips in the year, or
+    results that could not be read (the section then says why)."""
+    if facts.inclusion is None:
+        return "inclusion" in facts.notes
+    return facts.inclusion.has_settled
 
 
 def _walk(sections: Iterable[Section]) -> Iterable[Section]:

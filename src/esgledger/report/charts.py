@@ -27,6 +27,7 @@ __all__ = [
     "ChartFn",
     "cfe_heatmap",
     "emissions_by_scope",
+    "inclusion_by_month",
     "intensity_trend",
     "re_share",
     "scope3_by_category",
@@ -120,6 +121,40 @@ def scope3_by_category(emissions_t: Mapping[int, float], *, lang: str = "en") ->
         # Few enough ticks that "1,000,000" and "1,200,000" never run into each other.
         axes.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
         axes.set_title(ui("chart.scope3_by_category", lang))
+        return save_figure(fig, fmt="svg")
+
+
+def inclusion_by_month(
+    months: Sequence[str], by_mode_t: Mapping[str, Sequence[float]], *, lang: str = "en"
+) -> bytes:
+    """Stacked bars of a carbon-inclusion programme's avoided emissions [t CO2] per month
+    (``YYYY-MM``), one series per mode (keys are the legend labels, already in ``lang``).
+
+    Avoided emissions of other people, outside scopes 1-3: drawn apart from the inventory's
+    charts, in t CO2 (not t CO2e) and without thousands separators (programmes can be small).
+    """
+    for label, values in by_mode_t.items():
+        if len(values) != len(months):
+            raise ChartDataError(
+                f"{label}: {len(values)} values for {len(months)} months; give one per month"
+            )
+    with chart_style(lang, strict=lang == "zh-CN"):
+        fig = new_figure(7.0, 3.4)
+        axes = fig.add_subplot()
+        positions = np.arange(len(months))
+        bottom = np.zeros(len(months))
+        for label, values in by_mode_t.items():
+            heights = np.asarray(values, dtype=float)
+            axes.bar(positions, heights, bottom=bottom, label=label, width=0.6)
+            bottom += heights
+        axes.set_xticks(positions, list(months))
+        if len(months) > 6:  # twelve "2026-01" labels side by side would touch
+            axes.tick_params(axis="x", labelrotation=45)
+        axes.set_xlabel(ui("chart.month", lang))
+        axes.set_ylabel(ui("chart.t_co2", lang))
+        axes.set_title(ui("chart.incl_by_month", lang))
+        if len(by_mode_t) > 1:
+            axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
         return save_figure(fig, fmt="svg")
 
 

@@ -43,6 +43,13 @@ PROBLEM_TYPES: tuple[tuple[type[BaseException], int, str, str, str], ...] = (
     (errors.AccessDeniedError, 403, "forbidden", "Not allowed", "无权执行此操作"),
     (errors.NotFoundError, 404, "not-found", "Not found", "未找到"),
     (errors.ConflictError, 409, "conflict", "Conflict", "状态冲突"),
+    (
+        errors.LedgerError,
+        409,
+        "ledger-refused",
+        "Ledger refused the transaction",
+        "账本拒绝了该交易",
+    ),
     (errors.WorkspaceBusyError, 503, "busy", "Workspace busy", "工作区繁忙"),
     (errors.WorkspaceError, 503, "unavailable", "Workspace unavailable", "工作区不可用"),
     (errors.TooManyRequestsError, 429, "too-many-requests", "Too many requests", "请求过于频繁"),

@@ -294,6 +294,7 @@ __all__ += ["BaseYearEntry"]
 
 from esgledger.store import models_collection as _models_collection  # noqa: E402, F401
 from esgledger.store import models_energy as _models_energy  # noqa: E402, F401
+from esgledger.store import models_inclusion as _models_inclusion  # noqa: E402, F401
 from esgledger.store import models_jobs as _models_jobs  # noqa: E402, F401
 from esgledger.store import models_platform as _models_platform  # noqa: E402, F401
 from esgledger.store import models_renewables as _models_renewables  # noqa: E402, F401

@@ -290,3 +290,47 @@ def test_cubic_metres_of_gas_count_at_the_runs_reference_conditions(catalogue: C
         derived = derive(run, gas, catalogue)
         assert value(derived, "A2.1", "type=natural_gas") == pytest.approx(expected, rel=1e-12)
         assert derived.not_convertible == ()
+
+
+def test_carbon_inclusion_metrics_stay_out_of_every_scope_total(catalogue: Catalogue) -> None:
+    """INCL. items come from the programme's results (avoided emissions of other people,
+    reported separately from scopes 1-3, GHG Protocol Corporate Standard); giving them
+    changes no ghg.* value, and nothing inclusion.* is derived without a programme."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from esgledger.inclusion.results import results_from
+
+    settled = [
+        {"operator": "sz", "trip_id": str(n), "account": f"p_{n % 2}", "mode": mode,
+         "trip_date": dt.date(2025, month, 1), "status": "settled", "reason_code": None,
+         "reduction_mg": mg, "methodology": "shenzhen-transit", "methodology_version": "2021.1",
+         "factor_id": f"shenzhen-transit/2021.1/{mode}", "factor_value": "46.7", "basis": "pkm"}
+        for n, (mode, month, mg) in enumerate(
+            [("metro", 1, 560_400), ("metro", 2, 560_400), ("bus_electric", 2, 161_400)]
+        )
+    ]  # fmt: skip
+    results = results_from(
+        pa.Table.from_pylist(settled),
+        [("issuance", "pt", "pool", "user", 1281), ("redemption", "pt", "user", "merchant", 9)],
+        period_start=dt.date(2025, 1, 1),
+        period_end=dt.date(2025, 12, 31),
+    )
+    plain = derive(summary(), lines(), catalogue)
+    with_programme = derive(summary(), lines(), catalogue, inclusion=results)
+    assert not [v for v in plain.values if v.derivation.startswith("inclusion.")]
+    assert [v for v in with_programme.values if not v.derivation.startswith("inclusion.")] == list(
+        plain.values
+    )
+    assert value(with_programme, "INCL.participants") == 2
+    assert value(with_programme, "INCL.trips") == 3
+    assert value(with_programme, "INCL.trips", "status=settled") == 3
+    # 2 x 560.4 g + 161.4 g = 1 282.2 g = 0.0012822 t
+    assert value(with_programme, "INCL.avoided") == pytest.approx(0.0012822, abs=1e-12)
+    assert value(with_programme, "INCL.avoided", "mode=metro") == pytest.approx(0.0011208)
+    assert value(with_programme, "INCL.avoided", "month=2025-02") == pytest.approx(0.0007218)
+    assert with_programme.get("INCL.avoided").unit_label == "t CO2"  # type: ignore[union-attr]
+    assert value(with_programme, "INCL.points.issued") == 1281
+    assert value(with_programme, "INCL.points.redeemed") == 9
+    assert plain.not_computed == with_programme.not_computed

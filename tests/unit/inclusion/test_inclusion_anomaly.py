@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from _inclusion_support import trip_table
+from _inclusion_trips import trip_table
 from esgledger.inclusion import anomaly
 from esgledger.inclusion import methodology as m
 

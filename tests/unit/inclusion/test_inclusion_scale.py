@@ -8,7 +8,7 @@ import datetime as dt
 import pyarrow.compute as pc
 import pytest
 
-from _inclusion_support import synthetic_trips
+from _inclusion_trips import synthetic_trips
 from esgledger.inclusion import methodology as m
 from esgledger.inclusion.settle import compute
 

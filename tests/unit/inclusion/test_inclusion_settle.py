@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _inclusion_support import synthetic_trips, trip_table
+from _inclusion_trips import synthetic_trips, trip_table
 from esgledger.errors import InputError
 from esgledger.inclusion import methodology as m
 from esgledger.inclusion.rules import REASON_CODES

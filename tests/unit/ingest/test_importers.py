@@ -25,7 +25,8 @@ def test_unknown_kind_is_refused_with_the_kinds() -> None:
         importer_for("telemetry")
     kinds = (
         "entities, sites, activity-types, factors, fx, activities, instruments, emissions-history, "
-        "targets, measures, credits, retirements, metrics, metric-values, meters, readings, weather"
+        "targets, measures, credits, retirements, metrics, metric-values, meters, readings, "
+        "weather, trips"
     )
     assert info.value.summary == f"cannot import files of kind 'telemetry': the kinds are {kinds}"
     assert info.value.issues == (

@@ -65,6 +65,7 @@ SCHEMA_FILES = {
     "meters": "meter_columns.csv",
     "readings": "reading_columns.csv",
     "weather": "weather_columns.csv",
+    "trips": "trip_columns.csv",
 }
 
 
@@ -449,7 +450,8 @@ def test_sites_template_offers_chinese_site_types(tmp_path: Path) -> None:
             "telemetry",
             "en",
             "unknown template kind 'telemetry'; choose one of activities, entities, sites, "
-            "activity-types, factors, fx, instruments, metric-values, meters, readings, weather",
+            "activity-types, factors, fx, instruments, metric-values, meters, readings, weather, "
+            "trips",
         ),
         ("fx", "fr", "unknown template language 'fr'; choose one of en, zh-CN"),
     ],

@@ -13,6 +13,7 @@ from esgledger.server.api import (
     campaigns,
     energy,
     health,
+    inclusion,
     inventory,
     jobs,
     oidc,
@@ -36,4 +37,5 @@ ROUTERS: list[APIRouter] = [
     batches.router,
     audit.router,
     energy.router,
+    inclusion.router,
 ]
