@@ -251,7 +251,14 @@ def set_network(
         else:
             row.value, row.set_by, row.set_at = value, principal.username, _now()
         audit.record(
-            session, principal, "inclusion.network", "network", digest, before=before, after=value
+            session,
+            principal,
+            "inclusion.network",
+            "network",
+            digest,
+            before=None if before is None else hashlib.sha256(before.encode()).hexdigest(),
+            after=hashlib.sha256(value.encode()).hexdigest(),
+            detail={"path": value.partition("|")[0], "distance_unit": distance_unit},
         )
     return {"sha256": digest, "stations": len(built.stations), "path": stored}
 
