@@ -225,7 +225,11 @@ def set_network(
     from esgledger.store.models_inclusion import InclusionProgramme
 
     policy.require(principal, "inclusion:operate")
-    built = network.StationNetwork.from_gtfs(path, distance_unit=distance_unit)
+    if distance_unit not in (None, "km", "m"):
+        raise InputError(f"--distance-unit {distance_unit!r}: km or m")
+    built = network.StationNetwork.from_gtfs(
+        path, distance_unit="km" if distance_unit == "km" else "m" if distance_unit else None
+    )
     digest = _sha256_path(path)
     folder = workspace.root / NETWORK_DIR / digest
     if not folder.exists():
@@ -250,7 +254,14 @@ def set_network(
         else:
             row.value, row.set_by, row.set_at = value, principal.username, _now()
         audit.record(
-            session, principal, "inclusion.network", "network", digest, before=before, after=value
+            session,
+            principal,
+            "inclusion.network",
+            "network",
+            digest,
+            before=None if before is None else hashlib.sha256(before.encode()).hexdigest(),
+            after=hashlib.sha256(value.encode()).hexdigest(),
+            detail={"path": value.partition("|")[0], "distance_unit": distance_unit},
         )
     return {"sha256": digest, "stations": len(built.stations), "path": stored}
 
@@ -264,7 +275,9 @@ def _network(workspace: Workspace) -> Any | None:
     if row is None:
         return None
     relative, _, unit = row.value.partition("|")
-    return network.StationNetwork.from_gtfs(workspace.root / relative, distance_unit=unit or None)
+    return network.StationNetwork.from_gtfs(
+        workspace.root / relative, distance_unit="km" if unit == "km" else "m" if unit else None
+    )
 
 
 def _sha256_path(path: Path) -> str:
@@ -1627,8 +1640,9 @@ def aggregate(
         )
         units = total // MG_PER_TONNE
         prefix = (serial_prefix or f"{region}-{chosen}").upper()
-        first = f"{prefix}-{int(previous_units) + 1:012d}" if units else None
-        last = f"{prefix}-{int(previous_units) + units:012d}" if units else None
+        before = int(previous_units or 0)
+        first = f"{prefix}-{before + 1:012d}" if units else None
+        last = f"{prefix}-{before + units:012d}" if units else None
         transactions = [
             ledger.aggregation(
                 f"agg-{project_id}-{index:05d}",
@@ -1697,14 +1711,29 @@ def aggregate(
 # -- retention ---------------------------------------------------------------------------
 
 
-def purge(workspace: Workspace, principal: Principal, *, as_of: datetime | None = None) -> int:
-    """Delete the origin–destination files kept past the methodology's retention period
-    (``od_retention_days``); the settlement lines keep the distance and the rule used."""
-    from esgledger.inclusion import methodology, trips
+#: [days] how long origins and destinations are kept after a batch's last trip ends, by
+#: default. PIPL asks for the shortest period the purpose needs and names no number; 90
+#: days covers the T+N lag, the claim window and an operator's correction of its feed.
+OD_RETENTION_DAYS = 90
+
+
+def purge(
+    workspace: Workspace,
+    principal: Principal,
+    *,
+    as_of: datetime | None = None,
+    retention_days: int = OD_RETENTION_DAYS,
+) -> int:
+    """Delete the origin–destination files of batches whose trips all ended more than
+    ``retention_days`` before ``as_of``; the settlement lines keep the distance and the
+    rule used, so every settled trip stays explainable."""
+    from esgledger.inclusion import trips
 
     policy.require(principal, "inclusion:operate")
+    if isinstance(retention_days, bool) or not 0 <= retention_days <= 36_500:
+        raise InputError(f"--days {retention_days!r}: a whole number of days from 0 to 36500")
     moment = as_of or _now()
-    days = methodology.get(require_methodology(workspace)).rules.od_retention_days
+    days = retention_days
     return int(
         trips.purge_od(workspace, _local_day(moment) - timedelta(days=days), principal=principal)
     )
