@@ -53,12 +53,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ISSUANCE_CHUNK",
+    "AccountState",
     "SettlementResult",
     "Statement",
     "StatementTrip",
+    "account_state",
     "consent",
     "current_methodology",
     "explain",
+    "held_accounts",
     "settle",
     "statement",
     "use",
@@ -1487,14 +1490,26 @@ def clawback(
 
 
 def review(
-    workspace: Workspace, principal: Principal, account: str, *, release: bool, note: str = ""
+    workspace: Workspace,
+    principal: Principal,
+    account: str,
+    *,
+    release: bool,
+    note: str = "",
+    pseudonymous: bool = False,
 ) -> str:
     """Release a held account (its pending trips settle next time) or close it (its open
-    trips are refused ``review.refused`` at the next settlement). Returns the new status."""
+    trips are refused ``review.refused`` at the next settlement). ``account`` is the raw id,
+    or the pseudonym when ``pseudonymous`` (the pages know accounts by pseudonym only).
+    Returns the new status."""
     from esgledger.store.models_inclusion import InclusionAccount
 
     policy.require(principal, "inclusion:operate")
-    pseudonym = account_pseudonym(workspace, account)
+    pseudonym = (
+        require_pseudonym(workspace, principal, account)
+        if pseudonymous
+        else account_pseudonym(workspace, account)
+    )
     with workspace.write_lock() as session:
         holder = session.get(InclusionAccount, pseudonym)
         if holder is None:
@@ -1760,6 +1775,68 @@ def lookup(workspace: Workspace, principal: Principal, account: str) -> dict[str
         "known": holder is not None,
         "status": None if holder is None else holder.status,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """An account's standing in the programme: ``status`` (``active``, ``held``,
+    ``closed``), why it is held or was closed, its behavioural anomaly score (of the
+    settlement that held it; ``None`` when no score held it), when it was created (by its
+    first trip) and who reviewed it last, when."""
+
+    pseudonym: str
+    status: str
+    held_reason: str | None
+    score: float | None
+    created_at: datetime
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+
+
+def _state(row: Any) -> AccountState:
+    return AccountState(
+        row.pseudonym, row.status, row.held_reason,
+        None if row.score is None else float(row.score),
+        row.created_at, row.reviewed_by, row.reviewed_at,
+    )  # fmt: skip
+
+
+def account_state(workspace: Workspace, principal: Principal, pseudonym: str) -> AccountState:
+    """The standing of the account ``pseudonym`` (``inclusion:read``); not found when the
+    programme has no such account."""
+    from esgledger.store.models_inclusion import InclusionAccount
+
+    found = require_pseudonym(workspace, principal, pseudonym)
+    with workspace.session() as session:
+        row = session.get(InclusionAccount, found)
+        if row is None:  # removed between the two reads: as unknown
+            raise NotFoundError(f"no account {shown(pseudonym)} in the programme")
+        return _state(row)
+
+
+def held_accounts(
+    workspace: Workspace, principal: Principal, *, limit: int = 200
+) -> tuple[list[AccountState], int]:
+    """Accounts held for review (``inclusion:read``), highest anomaly score first (the
+    accounts held without a score, e.g. by a clawback not fully recovered, last), at most
+    ``limit`` of them, and how many are held in all."""
+    from esgledger.store.models_inclusion import InclusionAccount
+
+    policy.require(principal, "inclusion:read")
+    held = InclusionAccount.status == "held"
+    with workspace.session() as session:
+        total = session.scalar(sa.select(sa.func.count()).where(held)) or 0
+        rows = session.scalars(
+            sa.select(InclusionAccount)
+            .where(held)
+            .order_by(
+                InclusionAccount.score.is_(None),
+                InclusionAccount.score.desc(),
+                InclusionAccount.pseudonym,
+            )
+            .limit(limit)
+        )
+        return [_state(r) for r in rows], int(total)
 
 
 #: Trips one API request may carry.
