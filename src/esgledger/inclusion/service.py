@@ -541,7 +541,10 @@ def settle(
     counts = _counts(lines)
     from esgledger.inclusion import ledger
 
-    day = _local_day(_now())
+    # The issuance is dated on the settlement's business day (``as_of``), so a settlement run
+    # late for a past period lands in that period's flows; the ledger refuses a day before
+    # its last one (days only go forward).
+    day = _local_day(moment)
     transactions = [
         ledger.issuance(tx_id, day, entries, {"settlement": settlement_id, "lines_sha256": digest})
         for tx_id, entries in grouped.items()
