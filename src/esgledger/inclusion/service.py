@@ -1682,14 +1682,28 @@ def aggregate(
 # -- retention ---------------------------------------------------------------------------
 
 
-def purge(workspace: Workspace, principal: Principal, *, as_of: datetime | None = None) -> int:
-    """Delete the origin–destination files kept past the methodology's retention period
-    (``od_retention_days``); the settlement lines keep the distance and the rule used."""
-    from esgledger.inclusion import methodology, trips
+#: [days] origin–destination data of a trip is kept this long after the trip by default (the
+#: programme's privacy policy, not a methodology parameter; ``purge --retention-days``).
+OD_RETENTION_DAYS = 180
+
+
+def purge(
+    workspace: Workspace,
+    principal: Principal,
+    *,
+    as_of: datetime | None = None,
+    retention_days: int = OD_RETENTION_DAYS,
+) -> int:
+    """Delete the origin–destination files of trips batches whose trips all ended more
+    than ``retention_days`` before ``as_of`` (default now); the settlement lines keep the
+    distance and the rule used. Returns how many files were deleted."""
+    from esgledger.inclusion import trips
 
     policy.require(principal, "inclusion:operate")
+    if retention_days < 0 or retention_days > 36_500:
+        raise InputError(f"--retention-days {retention_days}: give 0 to 36500 days")
     moment = as_of or _now()
-    days = methodology.get(require_methodology(workspace)).rules.od_retention_days
+    days = retention_days
     return int(
         trips.purge_od(workspace, _local_day(moment) - timedelta(days=days), principal=principal)
     )

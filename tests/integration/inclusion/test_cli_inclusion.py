@@ -430,3 +430,30 @@ class TestVerifyTampering:
         data = json.loads(invoke("inclusion", "verify", ws, "--format", "json")[1])
         assert data["ok"] is False
         assert data["first"]
+
+
+class TestPurge:
+    def test_origin_destination_data_is_deleted_after_the_retention(
+        self, ws: Path, tmp_path: Path
+    ) -> None:
+        """Issue 15: raw origin–destination data kept only as long as a configured retention
+        period; the settled values survive the purge."""
+        ok("import", ws, "--kind", "trips", write_trips(tmp_path, "t.csv", trip("M1")))
+        ok("inclusion", "consent", ws, "ACC-1")
+        settle(ws)
+        od = ws / "lake" / "inclusion" / "od"
+        assert len(list(od.glob("*.parquet"))) == 1
+        out = ok("inclusion", "purge", ws, "--as-of", "2024-05-20T00:00+08:00",
+                 "--retention-days", "30")  # fmt: skip
+        assert "Removed 0" in out
+        out = ok("inclusion", "purge", ws, "--as-of", "2024-06-15T00:00+08:00",
+                 "--retention-days", "30")  # fmt: skip
+        assert "Removed 1" in out
+        assert not list(od.glob("*.parquet"))
+        assert by_trip(statement(ws))["M1"]["reduction_g"] == 560.4
+        verify_ok(ws)
+
+    def test_negative_retention_is_refused(self, ws: Path) -> None:
+        code, _, err = invoke("inclusion", "purge", ws, "--retention-days", "-1")
+        assert code != 0
+        assert "--retention-days" in err
