@@ -113,13 +113,18 @@ def require_methodology(workspace: Workspace) -> str:
 
 
 def use(workspace: Workspace, principal: Principal, methodology_id: str) -> Methodology:
-    """Make ``methodology_id`` (any case, a unique prefix) the programme's methodology."""
-    from esgledger.inclusion import methodology
+    """Make ``methodology_id`` (any case, a unique prefix) the programme's methodology.
+
+    Also makes sure the programme key exists (:func:`esgledger.inclusion.accounts.programme_key`:
+    the workspace's key file is created here, when the programme is set up, rather than by
+    the first trips import, so that a refused import leaves the workspace as it was)."""
+    from esgledger.inclusion import accounts, methodology
     from esgledger.store.models_inclusion import InclusionProgramme
 
     policy.require(principal, "inclusion:operate")
     chosen = methodology.resolve_id(methodology_id)
     current = methodology.get(chosen)
+    accounts.programme_key(workspace)
     with workspace.write_lock() as session:
         row = session.get(InclusionProgramme, "methodology")
         before = None if row is None else row.value
