@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -227,7 +227,7 @@ def set_network(
     from esgledger.store.models_inclusion import InclusionProgramme
 
     policy.require(principal, "inclusion:operate")
-    built = network.StationNetwork.from_gtfs(path, distance_unit=distance_unit)
+    built = network.StationNetwork.from_gtfs(path, distance_unit=_distance_unit(distance_unit))
     digest = _sha256_path(path)
     folder = workspace.root / NETWORK_DIR / digest
     if not folder.exists():
@@ -266,7 +266,18 @@ def _network(workspace: Workspace) -> Any | None:
     if row is None:
         return None
     relative, _, unit = row.value.partition("|")
-    return network.StationNetwork.from_gtfs(workspace.root / relative, distance_unit=unit or None)
+    return network.StationNetwork.from_gtfs(
+        workspace.root / relative, distance_unit=_distance_unit(unit or None)
+    )
+
+
+def _distance_unit(text: str | None) -> Literal["km", "m"] | None:
+    """``text`` as the network reader's unit (it refuses anything else, naming it)."""
+    if text is None:
+        return None
+    if text not in ("km", "m"):
+        raise InputError(f"--distance-unit {shown(text)}: give km or m")
+    return "km" if text == "km" else "m"
 
 
 def _sha256_path(path: Path) -> str:
@@ -1510,6 +1521,29 @@ PROJECTS_DIR = Path("inclusion") / "projects"
 MG_PER_TONNE = 1_000_000_000
 
 
+def _refuse_overlap(
+    session: Any, methodology_id: str, region: str, period_start: date, period_end: date
+) -> None:
+    """Raise :class:`ConflictError` when a project of the methodology and region already
+    covers a day of the period (the same grams cannot be filed twice)."""
+    from esgledger.store.models_inclusion import InclusionProject
+
+    overlapping = session.scalars(
+        sa.select(InclusionProject).where(
+            InclusionProject.methodology == methodology_id,
+            InclusionProject.region == region,
+            InclusionProject.period_start <= period_end,
+            InclusionProject.period_end >= period_start,
+        )
+    ).first()
+    if overlapping is not None:
+        raise ConflictError(
+            f"{overlapping.id} already aggregated {overlapping.period_start} – "
+            f"{overlapping.period_end} of {methodology_id} for {overlapping.registry_name}: "
+            "the same grams cannot be filed twice"
+        )
+
+
 def aggregate(
     workspace: Workspace,
     principal: Principal,
@@ -1542,6 +1576,8 @@ def aggregate(
     chosen = require_methodology(workspace)
     current = methodology.get(chosen)
     region = current.region
+    with workspace.session() as session:  # checked again under the write lock below
+        _refuse_overlap(session, chosen, region, period_start, period_end)
     lines_files = settlement_files(workspace)
     if not lines_files:
         raise NotFoundError("the programme has no settlement yet")
@@ -1587,20 +1623,7 @@ def aggregate(
     day = _local_day(now)
     project_id = f"prj-{chosen}-{period_start:%Y%m%d}-{period_end:%Y%m%d}"
     with workspace.write_lock() as session:
-        overlapping = session.scalars(
-            sa.select(InclusionProject).where(
-                InclusionProject.methodology == chosen,
-                InclusionProject.region == region,
-                InclusionProject.period_start <= period_end,
-                InclusionProject.period_end >= period_start,
-            )
-        ).first()
-        if overlapping is not None:
-            raise ConflictError(
-                f"{overlapping.id} already aggregated {overlapping.period_start} – "
-                f"{overlapping.period_end} of {chosen} for {overlapping.registry_name}: "
-                "the same grams cannot be filed twice"
-            )
+        _refuse_overlap(session, chosen, region, period_start, period_end)
         held = repository_inclusion.balances_of(
             session, [f"user:{a}" for a, _, _ in per_account], "mg"
         )
@@ -1612,13 +1635,13 @@ def aggregate(
         total = sum(mg for _, mg in entries)
         if total <= 0:
             raise InputError("the accounts no longer hold any of these grams (all retired)")
-        previous_units = session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(InclusionProject.units), 0))
+        previous_units = int(
+            session.scalar(sa.select(sa.func.coalesce(sa.func.sum(InclusionProject.units), 0))) or 0
         )
         units = total // MG_PER_TONNE
         prefix = (serial_prefix or f"{region}-{chosen}").upper()
-        first = f"{prefix}-{int(previous_units) + 1:012d}" if units else None
-        last = f"{prefix}-{int(previous_units) + units:012d}" if units else None
+        first = f"{prefix}-{previous_units + 1:012d}" if units else None
+        last = f"{prefix}-{previous_units + units:012d}" if units else None
         transactions = [
             ledger.aggregation(
                 f"agg-{project_id}-{index:05d}",

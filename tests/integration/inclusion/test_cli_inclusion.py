@@ -382,6 +382,12 @@ class TestRedeemAndAggregate:
         assert code == 1
         assert "already aggregated" in err
         assert "cannot be filed twice" in err
+        # a period overlapping only on days without trips is refused as an overlap too
+        code, _, err = invoke(
+            "inclusion", "aggregate", ws, "--period", "2024-05-15:2024-06-15", "--registry", "X"
+        )
+        assert code == 1
+        assert "already aggregated" in err
         # the grams left the account for the project (credited history unchanged)
         after = statement(ws)
         assert after["balance_mg"] == 0
@@ -457,3 +463,30 @@ class TestPurge:
         code, _, err = invoke("inclusion", "purge", ws, "--retention-days", "-1")
         assert code != 0
         assert "--retention-days" in err
+
+
+GTFS = Path(__file__).parents[3] / "src" / "esgledger" / "demo" / "transit_gtfs"
+
+
+class TestNetwork:
+    def test_a_trip_without_distance_takes_the_network_distance(
+        self, ws: Path, tmp_path: Path
+    ) -> None:
+        """Distance rule 2 (network): the demo feed's line 1 gives shape_dist_traveled in km;
+        M1-01 → M1-05 is 5.1 km of track, so 5100 m × 46.7 g/pkm = 238.17 g, 238 points."""
+        out = ok("inclusion", "network", ws, GTFS, "--distance-unit", "km")
+        assert "Station network kept" in out
+        row = trip("N1", km="").replace("Futian,Luohu", "M1-01,M1-05")
+        ok("import", ws, "--kind", "trips", write_trips(tmp_path, "t.csv", row))
+        ok("inclusion", "consent", ws, "ACC-1")
+        settle(ws)
+        out = ok("inclusion", "explain", ws, "N1")
+        assert "distance_rule: network" in out
+        assert "distance_m: 5100" in out
+        assert "reduction_g: 238.17" in out
+        assert by_trip(statement(ws))["N1"]["points"] == 238
+
+    def test_an_unknown_distance_unit_is_refused(self, ws: Path) -> None:
+        code, _, err = invoke("inclusion", "network", ws, GTFS, "--distance-unit", "miles")
+        assert code != 0
+        assert "km or m" in err
