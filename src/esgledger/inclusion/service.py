@@ -251,10 +251,21 @@ def set_network(
             )
         else:
             row.value, row.set_by, row.set_at = value, principal.username, _now()
+        # the audit event's before/after are digests (at most 64 characters): the feed's
+        # SHA-256, the kept path and unit go to its detail
+        previous = None if before is None else Path(before.partition("|")[0]).parts
         audit.record(
-            session, principal, "inclusion.network", "network", digest, before=before, after=value
-        )
+            session, principal, "inclusion.network", "network", digest,
+            before=None if not previous else _network_digest(previous), after=digest,
+            detail={"before": before, "after": value},
+        )  # fmt: skip
     return {"sha256": digest, "stations": len(built.stations), "path": stored}
+
+
+def _network_digest(parts: tuple[str, ...]) -> str | None:
+    """The feed digest in a kept network path (``inclusion/network/<sha256>[/file]``)."""
+    found = [p for p in parts if len(p) == 64 and all(c in "0123456789abcdef" for c in p)]
+    return found[0] if found else None
 
 
 def _network(workspace: Workspace) -> Any | None:

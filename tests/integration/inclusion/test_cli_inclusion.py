@@ -476,6 +476,10 @@ class TestNetwork:
         M1-01 → M1-05 is 5.1 km of track, so 5100 m × 46.7 g/pkm = 238.17 g, 238 points."""
         out = ok("inclusion", "network", ws, GTFS, "--distance-unit", "km")
         assert "Station network kept" in out
+        # kept again (the audit event names the feed's digest before and after)
+        assert "Station network kept" in ok(
+            "inclusion", "network", ws, GTFS, "--distance-unit", "km"
+        )
         row = trip("N1", km="").replace("Futian,Luohu", "M1-01,M1-05")
         ok("import", ws, "--kind", "trips", write_trips(tmp_path, "t.csv", row))
         ok("inclusion", "consent", ws, "ACC-1")
