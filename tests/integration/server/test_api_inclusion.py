@@ -134,9 +134,10 @@ class TestTripFeed:
         with api.as_("office") as c:
             answer = c.post(f"{BASE}/trips", json={"trips": [trip("M1"), bad]})
         body = _problem(answer, 422)
-        assert "rocket" in answer.text
-        assert "mode" in answer.text
-        assert "row" in answer.text.lower()
+        # the feed's trips are its rows, counted from 1: the bad trip is the second
+        assert [(i["row"], i["column"], i["value"]) for i in body["issues"]] == [
+            (2, "mode", "rocket")
+        ]
         assert RAW not in answer.text
         assert body["status"] == 422
 
