@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -53,12 +53,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ISSUANCE_CHUNK",
+    "AccountState",
     "SettlementResult",
     "Statement",
     "StatementTrip",
+    "account_state",
     "consent",
     "current_methodology",
     "explain",
+    "held_accounts",
     "settle",
     "statement",
     "use",
@@ -227,7 +230,11 @@ def set_network(
     from esgledger.store.models_inclusion import InclusionProgramme
 
     policy.require(principal, "inclusion:operate")
-    built = network.StationNetwork.from_gtfs(path, distance_unit=_distance_unit(distance_unit))
+    if distance_unit not in (None, "km", "m"):
+        raise InputError(f"--distance-unit {distance_unit!r}: km or m")
+    built = network.StationNetwork.from_gtfs(
+        path, distance_unit="km" if distance_unit == "km" else "m" if distance_unit else None
+    )
     digest = _sha256_path(path)
     folder = workspace.root / NETWORK_DIR / digest
     if not folder.exists():
@@ -251,21 +258,17 @@ def set_network(
             )
         else:
             row.value, row.set_by, row.set_at = value, principal.username, _now()
-        # the audit event's before/after are digests (at most 64 characters): the feed's
-        # SHA-256, the kept path and unit go to its detail
-        previous = None if before is None else Path(before.partition("|")[0]).parts
         audit.record(
-            session, principal, "inclusion.network", "network", digest,
-            before=None if not previous else _network_digest(previous), after=digest,
-            detail={"before": before, "after": value},
-        )  # fmt: skip
+            session,
+            principal,
+            "inclusion.network",
+            "network",
+            digest,
+            before=None if before is None else hashlib.sha256(before.encode()).hexdigest(),
+            after=hashlib.sha256(value.encode()).hexdigest(),
+            detail={"path": value.partition("|")[0], "distance_unit": distance_unit},
+        )
     return {"sha256": digest, "stations": len(built.stations), "path": stored}
-
-
-def _network_digest(parts: tuple[str, ...]) -> str | None:
-    """The feed digest in a kept network path (``inclusion/network/<sha256>[/file]``)."""
-    found = [p for p in parts if len(p) == 64 and all(c in "0123456789abcdef" for c in p)]
-    return found[0] if found else None
 
 
 def _network(workspace: Workspace) -> Any | None:
@@ -278,17 +281,8 @@ def _network(workspace: Workspace) -> Any | None:
         return None
     relative, _, unit = row.value.partition("|")
     return network.StationNetwork.from_gtfs(
-        workspace.root / relative, distance_unit=_distance_unit(unit or None)
+        workspace.root / relative, distance_unit="km" if unit == "km" else "m" if unit else None
     )
-
-
-def _distance_unit(text: str | None) -> Literal["km", "m"] | None:
-    """``text`` as the network reader's unit (it refuses anything else, naming it)."""
-    if text is None:
-        return None
-    if text not in ("km", "m"):
-        raise InputError(f"--distance-unit {shown(text)}: give km or m")
-    return "km" if text == "km" else "m"
 
 
 def _sha256_path(path: Path) -> str:
@@ -552,7 +546,10 @@ def settle(
     counts = _counts(lines)
     from esgledger.inclusion import ledger
 
-    day = _local_day(_now())
+    # The issuance is dated on the settlement's business day (``as_of``), so a settlement run
+    # late for a past period lands in that period's flows; the ledger refuses a day before
+    # its last one (days only go forward).
+    day = _local_day(moment)
     transactions = [
         ledger.issuance(tx_id, day, entries, {"settlement": settlement_id, "lines_sha256": digest})
         for tx_id, entries in grouped.items()
@@ -1501,14 +1498,26 @@ def clawback(
 
 
 def review(
-    workspace: Workspace, principal: Principal, account: str, *, release: bool, note: str = ""
+    workspace: Workspace,
+    principal: Principal,
+    account: str,
+    *,
+    release: bool,
+    note: str = "",
+    pseudonymous: bool = False,
 ) -> str:
     """Release a held account (its pending trips settle next time) or close it (its open
-    trips are refused ``review.refused`` at the next settlement). Returns the new status."""
+    trips are refused ``review.refused`` at the next settlement). ``account`` is the raw id,
+    or the pseudonym when ``pseudonymous`` (the pages know accounts by pseudonym only).
+    Returns the new status."""
     from esgledger.store.models_inclusion import InclusionAccount
 
     policy.require(principal, "inclusion:operate")
-    pseudonym = account_pseudonym(workspace, account)
+    pseudonym = (
+        require_pseudonym(workspace, principal, account)
+        if pseudonymous
+        else account_pseudonym(workspace, account)
+    )
     with workspace.write_lock() as session:
         holder = session.get(InclusionAccount, pseudonym)
         if holder is None:
@@ -1646,13 +1655,14 @@ def aggregate(
         total = sum(mg for _, mg in entries)
         if total <= 0:
             raise InputError("the accounts no longer hold any of these grams (all retired)")
-        previous_units = int(
-            session.scalar(sa.select(sa.func.coalesce(sa.func.sum(InclusionProject.units), 0))) or 0
+        previous_units = session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(InclusionProject.units), 0))
         )
         units = total // MG_PER_TONNE
         prefix = (serial_prefix or f"{region}-{chosen}").upper()
-        first = f"{prefix}-{previous_units + 1:012d}" if units else None
-        last = f"{prefix}-{previous_units + units:012d}" if units else None
+        before = int(previous_units or 0)
+        first = f"{prefix}-{before + 1:012d}" if units else None
+        last = f"{prefix}-{before + units:012d}" if units else None
         transactions = [
             ledger.aggregation(
                 f"agg-{project_id}-{index:05d}",
@@ -1721,9 +1731,10 @@ def aggregate(
 # -- retention ---------------------------------------------------------------------------
 
 
-#: [days] origin–destination data of a trip is kept this long after the trip by default (the
-#: programme's privacy policy, not a methodology parameter; ``purge --retention-days``).
-OD_RETENTION_DAYS = 180
+#: [days] how long origins and destinations are kept after a batch's last trip ends, by
+#: default. PIPL asks for the shortest period the purpose needs and names no number; 90
+#: days covers the T+N lag, the claim window and an operator's correction of its feed.
+OD_RETENTION_DAYS = 90
 
 
 def purge(
@@ -1733,14 +1744,14 @@ def purge(
     as_of: datetime | None = None,
     retention_days: int = OD_RETENTION_DAYS,
 ) -> int:
-    """Delete the origin–destination files of trips batches whose trips all ended more
-    than ``retention_days`` before ``as_of`` (default now); the settlement lines keep the
-    distance and the rule used. Returns how many files were deleted."""
+    """Delete the origin–destination files of batches whose trips all ended more than
+    ``retention_days`` before ``as_of``; the settlement lines keep the distance and the
+    rule used, so every settled trip stays explainable."""
     from esgledger.inclusion import trips
 
     policy.require(principal, "inclusion:operate")
-    if retention_days < 0 or retention_days > 36_500:
-        raise InputError(f"--retention-days {retention_days}: give 0 to 36500 days")
+    if isinstance(retention_days, bool) or not 0 <= retention_days <= 36_500:
+        raise InputError(f"--days {retention_days!r}: a whole number of days from 0 to 36500")
     moment = as_of or _now()
     days = retention_days
     return int(
@@ -1784,6 +1795,68 @@ def lookup(workspace: Workspace, principal: Principal, account: str) -> dict[str
         "known": holder is not None,
         "status": None if holder is None else holder.status,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """An account's standing in the programme: ``status`` (``active``, ``held``,
+    ``closed``), why it is held or was closed, its behavioural anomaly score (of the
+    settlement that held it; ``None`` when no score held it), when it was created (by its
+    first trip) and who reviewed it last, when."""
+
+    pseudonym: str
+    status: str
+    held_reason: str | None
+    score: float | None
+    created_at: datetime
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+
+
+def _state(row: Any) -> AccountState:
+    return AccountState(
+        row.pseudonym, row.status, row.held_reason,
+        None if row.score is None else float(row.score),
+        row.created_at, row.reviewed_by, row.reviewed_at,
+    )  # fmt: skip
+
+
+def account_state(workspace: Workspace, principal: Principal, pseudonym: str) -> AccountState:
+    """The standing of the account ``pseudonym`` (``inclusion:read``); not found when the
+    programme has no such account."""
+    from esgledger.store.models_inclusion import InclusionAccount
+
+    found = require_pseudonym(workspace, principal, pseudonym)
+    with workspace.session() as session:
+        row = session.get(InclusionAccount, found)
+        if row is None:  # removed between the two reads: as unknown
+            raise NotFoundError(f"no account {shown(pseudonym)} in the programme")
+        return _state(row)
+
+
+def held_accounts(
+    workspace: Workspace, principal: Principal, *, limit: int = 200
+) -> tuple[list[AccountState], int]:
+    """Accounts held for review (``inclusion:read``), highest anomaly score first (the
+    accounts held without a score, e.g. by a clawback not fully recovered, last), at most
+    ``limit`` of them, and how many are held in all."""
+    from esgledger.store.models_inclusion import InclusionAccount
+
+    policy.require(principal, "inclusion:read")
+    held = InclusionAccount.status == "held"
+    with workspace.session() as session:
+        total = session.scalar(sa.select(sa.func.count()).where(held)) or 0
+        rows = session.scalars(
+            sa.select(InclusionAccount)
+            .where(held)
+            .order_by(
+                InclusionAccount.score.is_(None),
+                InclusionAccount.score.desc(),
+                InclusionAccount.pseudonym,
+            )
+            .limit(limit)
+        )
+        return [_state(r) for r in rows], int(total)
 
 
 #: Trips one API request may carry.

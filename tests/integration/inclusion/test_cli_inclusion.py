@@ -450,19 +450,19 @@ class TestPurge:
         od = ws / "lake" / "inclusion" / "od"
         assert len(list(od.glob("*.parquet"))) == 1
         out = ok("inclusion", "purge", ws, "--as-of", "2024-05-20T00:00+08:00",
-                 "--retention-days", "30")  # fmt: skip
+                 "--days", "30")  # fmt: skip
         assert "Removed 0" in out
         out = ok("inclusion", "purge", ws, "--as-of", "2024-06-15T00:00+08:00",
-                 "--retention-days", "30")  # fmt: skip
+                 "--days", "30")  # fmt: skip
         assert "Removed 1" in out
         assert not list(od.glob("*.parquet"))
         assert by_trip(statement(ws))["M1"]["reduction_g"] == 560.4
         verify_ok(ws)
 
     def test_negative_retention_is_refused(self, ws: Path) -> None:
-        code, _, err = invoke("inclusion", "purge", ws, "--retention-days", "-1")
+        code, _, err = invoke("inclusion", "purge", ws, "--days", "-1")
         assert code != 0
-        assert "--retention-days" in err
+        assert "--days" in err
 
 
 GTFS = Path(__file__).parents[3] / "src" / "esgledger" / "demo" / "transit_gtfs"
