@@ -116,13 +116,18 @@ def require_methodology(workspace: Workspace) -> str:
 
 
 def use(workspace: Workspace, principal: Principal, methodology_id: str) -> Methodology:
-    """Make ``methodology_id`` (any case, a unique prefix) the programme's methodology."""
-    from esgledger.inclusion import methodology
+    """Make ``methodology_id`` (any case, a unique prefix) the programme's methodology.
+
+    Also makes sure the programme key exists (:func:`esgledger.inclusion.accounts.programme_key`:
+    the workspace's key file is created here, when the programme is set up, rather than by
+    the first trips import, so that a refused import leaves the workspace as it was)."""
+    from esgledger.inclusion import accounts, methodology
     from esgledger.store.models_inclusion import InclusionProgramme
 
     policy.require(principal, "inclusion:operate")
     chosen = methodology.resolve_id(methodology_id)
     current = methodology.get(chosen)
+    accounts.programme_key(workspace)
     with workspace.write_lock() as session:
         row = session.get(InclusionProgramme, "methodology")
         before = None if row is None else row.value
@@ -1536,6 +1541,29 @@ PROJECTS_DIR = Path("inclusion") / "projects"
 MG_PER_TONNE = 1_000_000_000
 
 
+def _refuse_overlap(
+    session: Any, methodology_id: str, region: str, period_start: date, period_end: date
+) -> None:
+    """Raise :class:`ConflictError` when a project of the methodology and region already
+    covers a day of the period (the same grams cannot be filed twice)."""
+    from esgledger.store.models_inclusion import InclusionProject
+
+    overlapping = session.scalars(
+        sa.select(InclusionProject).where(
+            InclusionProject.methodology == methodology_id,
+            InclusionProject.region == region,
+            InclusionProject.period_start <= period_end,
+            InclusionProject.period_end >= period_start,
+        )
+    ).first()
+    if overlapping is not None:
+        raise ConflictError(
+            f"{overlapping.id} already aggregated {overlapping.period_start} – "
+            f"{overlapping.period_end} of {methodology_id} for {overlapping.registry_name}: "
+            "the same grams cannot be filed twice"
+        )
+
+
 def aggregate(
     workspace: Workspace,
     principal: Principal,
@@ -1568,6 +1596,8 @@ def aggregate(
     chosen = require_methodology(workspace)
     current = methodology.get(chosen)
     region = current.region
+    with workspace.session() as session:  # checked again under the write lock below
+        _refuse_overlap(session, chosen, region, period_start, period_end)
     lines_files = settlement_files(workspace)
     if not lines_files:
         raise NotFoundError("the programme has no settlement yet")
@@ -1613,20 +1643,7 @@ def aggregate(
     day = _local_day(now)
     project_id = f"prj-{chosen}-{period_start:%Y%m%d}-{period_end:%Y%m%d}"
     with workspace.write_lock() as session:
-        overlapping = session.scalars(
-            sa.select(InclusionProject).where(
-                InclusionProject.methodology == chosen,
-                InclusionProject.region == region,
-                InclusionProject.period_start <= period_end,
-                InclusionProject.period_end >= period_start,
-            )
-        ).first()
-        if overlapping is not None:
-            raise ConflictError(
-                f"{overlapping.id} already aggregated {overlapping.period_start} – "
-                f"{overlapping.period_end} of {chosen} for {overlapping.registry_name}: "
-                "the same grams cannot be filed twice"
-            )
+        _refuse_overlap(session, chosen, region, period_start, period_end)
         held = repository_inclusion.balances_of(
             session, [f"user:{a}" for a, _, _ in per_account], "mg"
         )
