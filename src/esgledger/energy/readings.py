@@ -49,6 +49,13 @@ import pyarrow.parquet as pq
 
 from esgledger.errors import ConflictError, InputError, Issue, WorkspaceError
 from esgledger.ingest import ImportResult
+from esgledger.ingest._sqltext import (
+    END_INSTANT,
+    FIRST_INSTANT,
+    instant_sql,
+    sql_ident,
+    sql_literal,
+)
 from esgledger.ingest.batches import (
     LIVE_STATUSES,
     already_imported,
@@ -85,28 +92,12 @@ KIND = "readings"
 LAKE_DIR = "telemetry/readings"
 #: At most this many issues are listed (all are counted).
 ISSUE_CAP = 1000
-#: A text with an offset after its time of day (a date alone, ``2024-01-01``, is a local date,
-#: not a date with the offset ``-01``).
-_OFFSET = r":[0-9]{2}(\.[0-9]+)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
-#: The offsets that exist: UTC-14:00 to UTC+14:00 (DuckDB would read +25:00 as 25 hours).
-_VALID_OFFSET = r"(Z|z|[+-]((0[0-9]|1[0-3])(:?[0-5][0-9])?|14(:?00)?))$"
-#: Readings outside these instants are refused (a year such as 99999 is no reading, and
-#: cannot be shown as a Python datetime).
-_FIRST_INSTANT, _END_INSTANT = "1900-01-01", "2200-01-01"
 #: Rows per batch when the keys of a Parquet file are read back (:func:`_order`).
 _ORDER_BATCH = 1 << 17
 _TIMESTAMP_FIX = (
     "write ISO 8601 with an offset (2024-01-01T00:15:00+08:00) or a local time "
     "(2024-01-01 00:15:00) in the site's time zone"
 )
-
-
-def _sql(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def reading_files(
@@ -137,7 +128,7 @@ def reading_files(
 
 
 def _scan(files: list[tuple[str, Path]]) -> str:
-    listed = ", ".join(_sql(str(path)) for _, path in files)
+    listed = ", ".join(sql_literal(str(path)) for _, path in files)
     return f"read_parquet([{listed}])"
 
 
@@ -198,13 +189,13 @@ def _open(
             raise parquet_damage(path.name, exc) from exc
         names = canonical_names(path, list(schema.names), columns, required)
         select = ", ".join(
-            f"{_ident(raw)} AS {_ident(canon)}"
+            f"{sql_ident(raw)} AS {sql_ident(canon)}"
             for raw, canon in zip(schema.names, names, strict=True)
             if canon in columns
         )
         con.execute(
             f"CREATE VIEW src AS SELECT file_row_number + 1 AS __row, {select} "
-            f"FROM read_parquet({_sql(str(path))}, file_row_number = true)"
+            f"FROM read_parquet({sql_literal(str(path))}, file_row_number = true)"
         )
         raw = {canon: name for name, canon in zip(schema.names, names, strict=True)}
         return path.name, int(metadata.num_rows), 1, (raw["meter"], raw["timestamp"])
@@ -213,10 +204,10 @@ def _open(
         raise WorkspaceError("DuckDB has no temporary folder")
     Path(str(folder[0])).mkdir(parents=True, exist_ok=True)
     staged = stage_table(path, str(folder[0]), columns=columns, required=required)
-    select = ", ".join(_ident(n) for n in staged.columns if n in columns)
+    select = ", ".join(sql_ident(n) for n in staged.columns if n in columns)
     con.execute(
         f"CREATE VIEW src AS SELECT file_row_number + {staged.first_row} AS __row, {select} "
-        f"FROM read_parquet({_sql(str(staged.parquet))}, file_row_number = true)"
+        f"FROM read_parquet({sql_literal(str(staged.parquet))}, file_row_number = true)"
     )
     return staged.file, staged.num_rows, staged.first_row, None
 
@@ -230,25 +221,8 @@ def _typed_sql(types: dict[str, str], *, joined: bool = True) -> str:
     UTC and its value as DOUBLE (NULL where the text is not one). ``joined=False``: the
     rows without the meters (no ``known``; only when the instant needs no meter's zone,
     :func:`_streamed`), in the file's order, which the join with the meters loses."""
-    ts_type = types["timestamp"]
-    if ts_type.startswith("TIMESTAMP WITH TIME ZONE"):
-        # an instant's UTC wall time is its microseconds since the epoch: no time-zone
-        # lookup per row (``timezone('UTC', ...)`` asks ICU, several times slower); the
-        # infinities have no epoch and keep their meaning (outside the years allowed)
-        instant = (
-            "CASE WHEN isfinite(s.timestamp) THEN make_timestamp(epoch_us(s.timestamp)) "
-            "ELSE timezone('UTC', s.timestamp) END"
-        )
-    elif ts_type.startswith("TIMESTAMP") or ts_type == "DATE":
-        instant = "timezone('UTC', timezone(m.timezone, CAST(s.timestamp AS TIMESTAMP)))"
-    else:
-        text = "trim(CAST(s.timestamp AS VARCHAR))"
-        instant = (
-            f"CASE WHEN regexp_matches({text}, '{_OFFSET}') "
-            f"THEN CASE WHEN regexp_matches({text}, '{_VALID_OFFSET}') "
-            f"THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) END "
-            f"ELSE timezone('UTC', timezone(m.timezone, TRY_CAST({text} AS TIMESTAMP))) END"
-        )
+    # a local time is read in the meter's site time zone (``m.timezone``, joined)
+    instant = instant_sql("s.timestamp", types["timestamp"], "m.timezone")
     value_type = types["value"]
     if value_type in ("VARCHAR", "BLOB"):
         value = number_sql("trim(CAST(s.value AS VARCHAR))")
@@ -289,8 +263,8 @@ _RULES = (
     ("timestamp", "known AND ts_utc IS NULL", "ts_text", "not a timestamp", _TIMESTAMP_FIX),
     (
         "timestamp",
-        f"known AND NOT (ts_utc >= TIMESTAMP '{_FIRST_INSTANT}' "
-        f"AND ts_utc < TIMESTAMP '{_END_INSTANT}')",
+        f"known AND NOT (ts_utc >= TIMESTAMP '{FIRST_INSTANT}' "
+        f"AND ts_utc < TIMESTAMP '{END_INSTANT}')",
         "ts_text",
         "a timestamp outside the years 1900 to 2199",
         "check the year of the reading",
@@ -325,8 +299,8 @@ class _Scan:
 
 #: A row that breaks none of :data:`_RULES` (a blank meter is no meter id, so not known).
 _GOOD = (
-    f"coalesce(known AND ts_utc >= TIMESTAMP '{_FIRST_INSTANT}' "
-    f"AND ts_utc < TIMESTAMP '{_END_INSTANT}' AND abs(value) <= {GENERIC_CEILING}, false)"
+    f"coalesce(known AND ts_utc >= TIMESTAMP '{FIRST_INSTANT}' "
+    f"AND ts_utc < TIMESTAMP '{END_INSTANT}' AND abs(value) <= {GENERIC_CEILING}, false)"
 )
 
 
@@ -376,7 +350,7 @@ def _row_issues(
             # the text as written, from the file itself, for the named rows only
             raw = "timestamp" if shown_column == "ts_text" else "value"
             query = (
-                f"SELECT __row, CAST({_ident(raw)} AS VARCHAR) FROM src "
+                f"SELECT __row, CAST({sql_ident(raw)} AS VARCHAR) FROM src "
                 f"WHERE __row IN ({chosen}) ORDER BY __row"
             )
         else:
@@ -607,8 +581,9 @@ def _conflicts(
     low, high, first, last = scan.bounds
     stored = (
         f"SELECT meter, ts_utc, value FROM {_scan(files)} "
-        f"WHERE meter BETWEEN {_sql(low)} AND {_sql(high)} "
-        f"AND ts_utc BETWEEN TIMESTAMP {_sql(str(first))} AND TIMESTAMP {_sql(str(last))}"
+        f"WHERE meter BETWEEN {sql_literal(low)} AND {sql_literal(high)} "
+        f"AND ts_utc BETWEEN TIMESTAMP {sql_literal(str(first))} "
+        f"AND TIMESTAMP {sql_literal(str(last))}"
     )
     met = con.execute(f"SELECT count(*) FROM ({stored})").fetchone()
     if not met or not met[0]:
@@ -688,7 +663,7 @@ def _store(
         # (by each meter's rank among the file's meters, an integer, then time: the order
         # of meter and time, with a cheaper key) and read back for keys given twice, now
         # side by side.
-        target = _sql(str(temporary))
+        target = sql_literal(str(temporary))
         order = "unordered"
         rows = "FROM in_order" if streamed and not skipped else new
         if hint == "increasing" and not skipped:

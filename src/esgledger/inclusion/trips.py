@@ -71,6 +71,13 @@ import pyarrow.parquet as pq
 
 from esgledger.errors import ConflictError, InputError, Issue, WorkspaceError, shown
 from esgledger.ingest import ImportResult
+from esgledger.ingest._sqltext import (
+    END_INSTANT,
+    FIRST_INSTANT,
+    instant_sql,
+    sql_ident,
+    sql_literal,
+)
 from esgledger.ingest.batches import (
     LIVE_STATUSES,
     already_imported,
@@ -149,9 +156,6 @@ _BLANKS = (
     " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-_OFFSET = r":[0-9]{2}(\.[0-9]+)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
-_VALID_OFFSET = r"(Z|z|[+-]((0[0-9]|1[0-3])(:?[0-5][0-9])?|14(:?00)?))$"
-_FIRST_INSTANT, _END_INSTANT = "1900-01-01", "2200-01-01"
 _TIME_FIX = (
     "write ISO 8601 with an offset (2024-05-01T08:15:00+08:00) or a local time "
     "(2024-05-01 08:15:00) in the programme's zone"
@@ -160,14 +164,6 @@ _NO_METHODOLOGY = (
     "the carbon-inclusion programme has no methodology yet (碳普惠项目尚未选择方法学): "
     "choose a methodology with `esgledger inclusion use WS ID`"
 )
-
-
-def _sql(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 # ---- the batch registry -----------------------------------------------------------------
@@ -411,17 +407,17 @@ def _open(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, int]:
             raise parquet_damage(path.name, exc) from exc
         names = canonical_names(path, list(schema.names), columns, required)
         present = {canon: raw for raw, canon in zip(schema.names, names, strict=True)}
-        source = f"read_parquet({_sql(str(path))}, file_row_number = true)"
+        source = f"read_parquet({sql_literal(str(path))}, file_row_number = true)"
         first, shown_name, rows = 1, path.name, int(metadata.num_rows)
     else:
         folder = con.execute("SELECT current_setting('temp_directory')").fetchall()[0]
         Path(str(folder[0])).mkdir(parents=True, exist_ok=True)
         staged = stage_table(path, str(folder[0]), columns=columns, required=required)
         present = {n: n for n in staged.columns if n in columns}
-        source = f"read_parquet({_sql(str(staged.parquet))}, file_row_number = true)"
+        source = f"read_parquet({sql_literal(str(staged.parquet))}, file_row_number = true)"
         first, shown_name, rows = staged.first_row, staged.file, staged.num_rows
     select = ", ".join(
-        f"{_ident(present[c])} AS {_ident(c)}" if c in present else f"NULL::VARCHAR AS {c}"
+        f"{sql_ident(present[c])} AS {sql_ident(c)}" if c in present else f"NULL::VARCHAR AS {c}"
         for c in columns
     )
     con.execute(
@@ -436,21 +432,7 @@ def _types(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def _instant_sql(column: str, type_: str, zone: str) -> str:
     """SQL: the UTC instant (naive TIMESTAMP) of ``column`` of ``src``, NULL when not one."""
-    ref = f"s.{_ident(column)}"
-    if type_.startswith("TIMESTAMP WITH TIME ZONE"):
-        return (
-            f"CASE WHEN isfinite({ref}) THEN make_timestamp(epoch_us({ref})) "
-            f"ELSE timezone('UTC', {ref}) END"
-        )
-    if type_.startswith("TIMESTAMP") or type_ == "DATE":
-        return f"timezone('UTC', timezone({_sql(zone)}, CAST({ref} AS TIMESTAMP)))"
-    text = f"trim(CAST({ref} AS VARCHAR))"
-    return (
-        f"CASE WHEN regexp_matches({text}, '{_OFFSET}') "
-        f"THEN CASE WHEN regexp_matches({text}, '{_VALID_OFFSET}') "
-        f"THEN make_timestamp(epoch_us(TRY_CAST({text} AS TIMESTAMPTZ))) END "
-        f"ELSE timezone('UTC', timezone({_sql(zone)}, TRY_CAST({text} AS TIMESTAMP))) END"
-    )
+    return instant_sql(f"s.{sql_ident(column)}", type_, sql_literal(zone))
 
 
 def _typed_sql(types: dict[str, str], zone: str) -> str:
@@ -459,11 +441,11 @@ def _typed_sql(types: dict[str, str], zone: str) -> str:
     in lower case, the instants in UTC and the distance in km as DOUBLE (NULL when absent or
     not a number; ``distance_given`` says whether a cell was given)."""
     parts = ["s.__row"]
-    blanks = _sql(_BLANKS)
+    blanks = sql_literal(_BLANKS)
     # a multi-character trim costs ten times a regex on every cell: only where a blank is
-    ends = _sql(f"^[{_BLANKS}]|[{_BLANKS}]$")
+    ends = sql_literal(f"^[{_BLANKS}]|[{_BLANKS}]$")
     for column in _TEXT:
-        nfc = f"nfc_normalize(CAST(s.{_ident(column)} AS VARCHAR))"
+        nfc = f"nfc_normalize(CAST(s.{sql_ident(column)} AS VARCHAR))"
         text = f"CASE WHEN regexp_matches({nfc}, {ends}) THEN trim({nfc}, {blanks}) ELSE {nfc} END"
         value = f"nullif({text}, '')"
         if column == "mode":
@@ -498,9 +480,9 @@ def _materialise(con: duckdb.DuckDBPyConnection, types: dict[str, str], zone: st
         f"COPY (SELECT t.*, m.mode IS NOT NULL AS known_mode, "
         f"hash(t.operator, t.trip_id) AS key_hash FROM ({_typed_sql(types, zone)}) t "
         "LEFT JOIN modes m ON m.mode = t.mode) "
-        f"TO {_sql(str(target))} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)"
+        f"TO {sql_literal(str(target))} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)"
     )
-    con.execute(f"CREATE VIEW typed AS SELECT * FROM read_parquet({_sql(str(target))})")
+    con.execute(f"CREATE VIEW typed AS SELECT * FROM read_parquet({sql_literal(str(target))})")
 
 
 def _rules(max_distance_km: float) -> list[tuple[str, str, str, str]]:
@@ -529,7 +511,7 @@ def _rules(max_distance_km: float) -> list[tuple[str, str, str, str]]:
             rules.append(
                 (
                     column,
-                    f"regexp_matches({column}, {_sql(INVISIBLE_RE2)}) "
+                    f"regexp_matches({column}, {sql_literal(INVISIBLE_RE2)}) "
                     f"AND NOT contains({column}, chr(0))",
                     INVISIBLE_PROBLEM,
                     TEXT_FIX_INVISIBLE,
@@ -549,8 +531,8 @@ def _rules(max_distance_km: float) -> list[tuple[str, str, str, str]]:
         rules.append(
             (
                 column,
-                f"{instant} IS NOT NULL AND NOT ({instant} >= TIMESTAMP '{_FIRST_INSTANT}' "
-                f"AND {instant} < TIMESTAMP '{_END_INSTANT}')",
+                f"{instant} IS NOT NULL AND NOT ({instant} >= TIMESTAMP '{FIRST_INSTANT}' "
+                f"AND {instant} < TIMESTAMP '{END_INSTANT}')",
                 "a time outside the years 1900 to 2199",
                 "check the year of the trip",
             )
@@ -597,7 +579,7 @@ def _row_issues(
         if not n or room <= 0:
             continue
         query = (
-            f"SELECT __row, CAST({_ident(column)} AS VARCHAR) FROM src WHERE __row IN "
+            f"SELECT __row, CAST({sql_ident(column)} AS VARCHAR) FROM src WHERE __row IN "
             f"(SELECT __row FROM typed WHERE {condition} ORDER BY __row LIMIT {room}) "
             "ORDER BY __row"
         )
@@ -717,7 +699,7 @@ def _conflicts(
     ]
     if not files:
         return 0, [], 0
-    listed = ", ".join(_sql(str(p)) for p in files)
+    listed = ", ".join(sql_literal(str(p)) for p in files)
     con.execute(
         "CREATE OR REPLACE TABLE met AS SELECT n.__row, n.trip_id, n.operator, r.batch_id, "
         + ", ".join(f"n.{c} IS NOT DISTINCT FROM r.{c} AS same_{c}" for c in _CONTENT)
@@ -870,14 +852,14 @@ def import_trips(
             con.execute("SET preserve_insertion_order = false")
             con.execute(
                 "COPY (SELECT operator, trip_id, account, mode, start_utc, end_utc, distance_m, "
-                f"channel, {_sql(batch_id)} AS batch_id, __row AS row {new} "
+                f"channel, {sql_literal(batch_id)} AS batch_id, __row AS row {new} "
                 "ORDER BY rank, start_utc, row) "
-                f"TO {_sql(str(temporary))} (FORMAT parquet, COMPRESSION zstd)"
+                f"TO {sql_literal(str(temporary))} (FORMAT parquet, COMPRESSION zstd)"
             )
             skip = " WHERE __row NOT IN (SELECT __row FROM same)" if skipped else ""
             con.execute(
                 "COPY (SELECT operator, trip_id, origin, destination FROM typed"
-                f"{skip}) TO {_sql(str(od_temporary))} (FORMAT parquet, COMPRESSION zstd)"
+                f"{skip}) TO {sql_literal(str(od_temporary))} (FORMAT parquet, COMPRESSION zstd)"
             )
             fsync_file(od_temporary)
             if pq.read_metadata(temporary).num_rows != count:
