@@ -427,7 +427,7 @@ def settle(
         con.register("net_distances", distances)
         # Consent and review state of the accounts.
         with workspace.session() as session:
-            state = accounts.consent_state(session, None)
+            consent_records = accounts.consent_rows(session)
             statuses = dict(
                 session.execute(
                     sa.select(InclusionAccount.pseudonym, InclusionAccount.status).where(
@@ -438,21 +438,15 @@ def settle(
         scenario_of = {
             mode: factor.scenario for version in versions for mode, factor in version.modes.items()
         }
-        consent_rows = [
-            (pseudonym, scenario, withdrawn is None)
-            for pseudonym, scenarios in state.items()
-            for scenario, (_granted, withdrawn) in scenarios.items()
-        ]
-        con.register(
-            "consents",
-            pa.table(
-                {
-                    "account": pa.array([r[0] for r in consent_rows], pa.string()),
-                    "scenario": pa.array([r[1] for r in consent_rows], pa.string()),
-                    "active": pa.array([r[2] for r in consent_rows], pa.bool_()),
-                }
-            ),
+        # each account's latest consent record per scenario is its state
+        con.register("consent_records", consent_records)
+        con.execute(
+            "CREATE TEMP TABLE consents AS SELECT account, scenario, active "
+            "FROM consent_records QUALIFY row_number() OVER "
+            "(PARTITION BY account, scenario ORDER BY id DESC) = 1"
         )
+        con.unregister("consent_records")
+        del consent_records
         con.register(
             "mode_scenarios",
             pa.table(
