@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
@@ -509,7 +510,7 @@ def settle(
     )
     if closed_lines.num_rows:
         lines = pa.concat_tables([lines, _closed_lines(closed_lines, settlement_id, chosen)])
-    lines, grouped = _issuance(lines, settlement_id)
+    lines, sums = _issuance(lines, settlement_id)
     folder = workspace.root / SETTLEMENTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     final_path = folder / f"{settlement_id}.parquet"
@@ -520,10 +521,12 @@ def settle(
     from esgledger.inclusion import ledger
 
     day = _local_day(_now())
-    transactions = [
-        ledger.issuance(tx_id, day, entries, {"settlement": settlement_id, "lines_sha256": digest})
-        for tx_id, entries in grouped.items()
-    ]
+    tx_count = len(pc.unique(sums.column("tx_id"))) if sums.num_rows else 0
+    meta = {"settlement": settlement_id, "lines_sha256": digest}
+    # built one at a time as post_many writes them: millions of postings never all in memory
+    transactions = (
+        ledger.issuance(tx_id, day, entries, meta) for tx_id, entries in _issuance_groups(sums)
+    )
 
     say("posting the issuance to the ledger")
     from esgledger.store import repository_inclusion
@@ -594,7 +597,7 @@ def settle(
         counts["pending"],
         counts["reduction_mg"],
         counts["points"],
-        len(transactions),
+        tx_count,
         len(newly_held),
         counts["reasons"],
     )
@@ -668,12 +671,11 @@ def _counts(lines: pa.Table) -> dict[str, Any]:
     }
 
 
-def _issuance(
-    lines: pa.Table, settlement_id: str
-) -> tuple[pa.Table, dict[str, list[tuple[str, int, int, str]]]]:
+def _issuance(lines: pa.Table, settlement_id: str) -> tuple[pa.Table, pa.Table]:
     """Assign each settled line its issuance transaction (accounts in chunks of
     :data:`ISSUANCE_CHUNK`); lines come back sorted by account, with the issuance lines
-    ``(pseudonym, points, mg, methodology)`` of each transaction."""
+    ``(tx_id, account, methodology, points, mg)`` as a table sorted by transaction, account
+    and methodology (:func:`_issuance_groups` reads it one transaction at a time)."""
     con = _duck()
     try:
         con.register("lines_in", lines)
@@ -697,16 +699,42 @@ def _issuance(
             """
         ).to_arrow_table()
         con.register("lines_out", table)
-        sums = con.execute(
-            "SELECT tx_id, account, methodology, sum(points), sum(reduction_mg) FROM lines_out "
-            "WHERE tx_id IS NOT NULL GROUP BY ALL ORDER BY tx_id, account, methodology"
-        ).fetchall()
+        sums = con.sql(
+            "SELECT tx_id, CAST(account AS VARCHAR) AS account, "
+            "CAST(methodology AS VARCHAR) AS methodology, "
+            "CAST(sum(points) AS BIGINT) AS points, CAST(sum(reduction_mg) AS BIGINT) AS mg "
+            "FROM lines_out WHERE tx_id IS NOT NULL GROUP BY ALL "
+            "ORDER BY tx_id, account, methodology"
+        ).to_arrow_table()
     finally:
         con.close()
-    grouped: dict[str, list[tuple[str, int, int, str]]] = {}
-    for tx_id, account, method_id, points, mg in sums:
-        grouped.setdefault(tx_id, []).append((account, int(points), int(mg), method_id))
-    return table, grouped
+    return table, sums
+
+
+def _issuance_groups(
+    sums: pa.Table, batch: int = 65_536
+) -> Iterator[tuple[str, list[tuple[str, int, int, str]]]]:
+    """``(tx_id, [(pseudonym, points, mg, methodology), ...])`` per issuance transaction, in
+    order, from the table :func:`_issuance` gives (read ``batch`` rows at a time)."""
+    current: str | None = None
+    entries: list[tuple[str, int, int, str]] = []
+    for start in range(0, sums.num_rows, batch):
+        part = sums.slice(start, batch)
+        for tx_id, account, method_id, points, mg in zip(
+            part.column("tx_id").to_pylist(),
+            part.column("account").to_pylist(),
+            part.column("methodology").to_pylist(),
+            part.column("points").to_pylist(),
+            part.column("mg").to_pylist(),
+            strict=True,
+        ):
+            if tx_id != current:
+                if current is not None:
+                    yield current, entries
+                current, entries = tx_id, []
+            entries.append((account, int(points), int(mg), method_id))
+    if current is not None:
+        yield current, entries
 
 
 # -- statements --------------------------------------------------------------------------
