@@ -682,20 +682,20 @@ def _issuance(lines: pa.Table, settlement_id: str) -> tuple[pa.Table, pa.Table]:
         columns = [c for c in lines.column_names if c != "tx_id"]
         table = con.sql(
             f"""
-            WITH ranked AS (
-                SELECT {", ".join(f'"{c}"' for c in columns)},
-                       CASE WHEN status = 'settled' AND (points > 0 OR reduction_mg > 0)
-                            THEN dense_rank() OVER (
-                                PARTITION BY status = 'settled' AND (points > 0 OR reduction_mg > 0)
-                                ORDER BY account) END AS account_rank
-                FROM lines_in
+            WITH issued AS (
+                -- the accounts issued to, numbered in account order (one sort of the
+                -- distinct accounts, not of every line)
+                SELECT account, (row_number() OVER (ORDER BY account) - 1)
+                                // {ISSUANCE_CHUNK} AS chunk
+                FROM (SELECT DISTINCT account FROM lines_in
+                      WHERE status = 'settled' AND (points > 0 OR reduction_mg > 0))
             )
-            SELECT * EXCLUDE (account_rank),
-                   CASE WHEN account_rank IS NULL THEN NULL
-                        ELSE 'iss-{settlement_id}-' || lpad(CAST(
-                            (account_rank - 1) // {ISSUANCE_CHUNK} AS VARCHAR), 5, '0')
+            SELECT {", ".join(f'l."{c}"' for c in columns)},
+                   CASE WHEN l.status = 'settled' AND (l.points > 0 OR l.reduction_mg > 0)
+                        THEN 'iss-{settlement_id}-' || lpad(CAST(i.chunk AS VARCHAR), 5, '0')
                    END AS tx_id
-            FROM ranked ORDER BY account, operator, trip_id
+            FROM lines_in l LEFT JOIN issued i ON i.account = l.account
+            ORDER BY l.account, l.operator, l.trip_id
             """
         ).to_arrow_table()
         con.register("lines_out", table)
