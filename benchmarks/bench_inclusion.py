@@ -549,7 +549,13 @@ def main() -> int:
         print(f"settle: {results['settle']['seconds']:.1f} s", flush=True)
         if options.verify:
             results["verify"] = run_child("verify", {"ws": str(ws)}, env)
-            print(f"verify: {results['verify']['seconds']:.1f} s", flush=True)
+            print(
+                f"verify: {results['verify']['seconds']:.1f} s, the ledger "
+                + ("is intact" if results["verify"]["ok"] else "has a DIFFERENCE"),
+                flush=True,
+            )
+            if not results["verify"]["ok"]:
+                raise SystemExit("service.verify found a difference in the ledger")
         if not options.skip_api:
             results["api"] = api_job(scratch, options)
             print(f"api: {results['api']['trips_per_s']:,.0f} trips/s", flush=True)

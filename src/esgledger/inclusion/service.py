@@ -20,6 +20,7 @@ What each function does in the workspace:
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import shutil
@@ -547,7 +548,15 @@ def settle(
                     principal.username,
                     score=float(score),
                 )
-            repository_inclusion.post_many(session, transactions, created_at=_now())
+            # Millions of short-lived tuples and postings, none in a reference cycle: the
+            # cyclic collector would only rescan the large heap again and again meanwhile.
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                repository_inclusion.post_many(session, transactions, created_at=_now())
+            finally:
+                if collecting:
+                    gc.enable()
             os.replace(staging, final_path)
             session.add(
                 InclusionSettlement(
