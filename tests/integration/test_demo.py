@@ -64,6 +64,8 @@ def test_the_demo_imports_every_file_and_resolves_factors(
         "metric-values",
         # the data centres' telemetry, once esgledger imports all three kinds
         *(TELEMETRY_KINDS if set(TELEMETRY_KINDS) <= set(KINDS) else ()),
+        # the carbon-inclusion programme's month of trips (demo/inclusion.py)
+        "trips",
     ]
     assert all(result.created for result in summary.imports)
     files = {result.file_name for result in summary.imports}
@@ -85,8 +87,8 @@ def test_the_demo_imports_every_file_and_resolves_factors(
         assert [b.status for b in submitted] == ["submitted"]
         assert {b.status for b in batches} == {"approved"}
         lake_files = [ws.lake / b.lake_path for b in batches if b.lake_path is not None]
-    # three activity files (and the readings and the weather of the telemetry)
-    assert len(lake_files) == (5 if set(TELEMETRY_KINDS) <= set(KINDS) else 3)
+    # three activity files (and the readings and the weather of the telemetry, and the trips)
+    assert len(lake_files) == (5 if set(TELEMETRY_KINDS) <= set(KINDS) else 3) + 1
     assert all(path.exists() for path in lake_files)
 
     by_key = {(r.activity, r.region, r.unit): r for r in summary.resolutions}

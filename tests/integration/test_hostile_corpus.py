@@ -79,6 +79,10 @@ def seed(ws: Workspace) -> None:
          "unit": "kWh", "kind": "interval"},
     ]  # fmt: skip
     import_file(ws, "meters", write_csv(folder / "meters.csv", meters))
+    # The carbon-inclusion programme (cases_trips): trips files can name its modes.
+    from esgledger.inclusion import service as inclusion
+
+    inclusion.use(ws, Principal.local(), "shenzhen-transit")
     # The platform's entry points (cases_platform): a data owner of CLOUD and a campaign whose
     # task 1 asks CLOUD for its electricity.
     add_user(ws, Principal.local(), "owner", role="data_owner", scope="CLOUD")

@@ -577,6 +577,9 @@ def purge_command(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Apply retention as at this time.")
     ] = None,
+    days: Annotated[
+        int, typer.Option("--days", help="Retention period in days after a batch's last trip.")
+    ] = 90,
 ) -> None:
     """Delete origin–destination data kept past the retention period."""
     from esgledger.inclusion import service
@@ -585,7 +588,7 @@ def purge_command(
     try:
         moment = _moment(as_of)
         with Workspace.open(workspace) as ws:
-            removed = service.purge(ws, _principal(), as_of=moment)
+            removed = service.purge(ws, _principal(), as_of=moment, retention_days=days)
     except EsgledgerError as exc:
         raise _fail(exc) from exc
     _stdout().print(f"Removed {removed} origin–destination file(s).", markup=False)

@@ -62,6 +62,7 @@ class InclusionDemo:
     accounts: int
     consented: int
     frauds: list[Fraud] = field(default_factory=list)
+    trips_import: Any = None
     settlement: Any = None
     redemptions: int = 0
     clawback: dict[str, Any] | None = None
@@ -211,7 +212,7 @@ def run_programme(workspace: Workspace, *, seed: int, year: int) -> InclusionDem
     path, frauds, count = write_trips(folder, seed=seed, year=year)
     service.use(workspace, who, METHODOLOGY)
     service.set_network(workspace, who, _gtfs_folder(), distance_unit="km")
-    import_file(workspace, "trips", path, principal=who)
+    imported = import_file(workspace, "trips", path, principal=who)
     rng = random.Random(seed + 16)
     riders = [f"rider-{i:04d}" for i in range(ACCOUNTS)]
     consenting = [r for r in riders if rng.random() < 0.92]
@@ -221,6 +222,7 @@ def run_programme(workspace: Workspace, *, seed: int, year: int) -> InclusionDem
         service.consent(workspace, who, account, "transit", at=signed_up)
     as_of = datetime(year, 4, 10, 2, 0, tzinfo=ZONE)
     demo = InclusionDemo(path, count, ACCOUNTS + len(frauds), len(consenting), frauds)
+    demo.trips_import = imported
     demo.settlement = service.settle(workspace, who, as_of=as_of)
     service.add_item(
         workspace, who, item="metro-coupon-5", kind="coupon", name="CNY 5 metro ride coupon",

@@ -338,7 +338,9 @@ def _step_inclusion(workspace: Workspace, summary: DemoSummary, _files: DemoFile
     """Run the demo's carbon-inclusion programme (:mod:`esgledger.demo.inclusion`)."""
     from esgledger.demo.inclusion import run_programme
 
-    summary.extras["inclusion"] = run_programme(workspace, seed=summary.seed, year=summary.year)
+    demo = run_programme(workspace, seed=summary.seed, year=summary.year)
+    summary.imports.append(demo.trips_import)
+    summary.extras["inclusion"] = demo
 
 
 def _step_report(workspace: Workspace, summary: DemoSummary, _files: DemoFiles) -> None:

@@ -116,6 +116,7 @@ class RuleSettings:
     settlement_lag_days: int  #: T+N: a trip of local day D settles from D+N
     claim_days: int  #: [days] after the due day a trip without consent stays pending
     points_expiry_days: int  #: [days] points are spendable before they expire
+    od_retention_days: int  #: [days] raw origin/destination rows are kept (PIPL: minimal)
     grams_per_point: int  #: [g CO2 / point]
     anomaly_contamination: Decimal  #: share of accounts IsolationForest flags
     anomaly_min_accounts: int  #: fewer accounts than this: no anomaly scoring
@@ -299,6 +300,7 @@ def _load() -> tuple[Methodology, ...]:
             settlement_lag_days=mr.integer(rec, row, "settlement_lag_days"),
             claim_days=mr.integer(rec, row, "claim_days"),
             points_expiry_days=mr.integer(rec, row, "points_expiry_days", minimum=1),
+            od_retention_days=mr.integer(rec, row, "od_retention_days", minimum=1),
             grams_per_point=mr.integer(rec, row, "grams_per_point", minimum=1),
             anomaly_contamination=contamination,
             anomaly_min_accounts=mr.integer(rec, row, "anomaly_min_accounts", minimum=2),

@@ -548,7 +548,14 @@ def describe_factor(use: MethodologyUse) -> Mapping[str, str]:
     """What the methodology registry says of a factor: ``authority_en``, ``authority_zh``,
     ``confidence`` (``V``/``R``/``A``) and ``source``; empty values when the registry
     (:mod:`esgledger.inclusion.methodology`) does not know the methodology version."""
-    out = {"authority_en": "", "authority_zh": "", "confidence": "", "source": ""}
+    out = {
+        "authority_en": "",
+        "authority_zh": "",
+        "name_en": "",
+        "name_zh": "",
+        "confidence": "",
+        "source": "",
+    }
     try:
         registry: Any = importlib.import_module("esgledger.inclusion.methodology")
         versions = registry.versions(use.methodology)
@@ -557,6 +564,8 @@ def describe_factor(use: MethodologyUse) -> Mapping[str, str]:
     for method in versions:
         if str(method.version) != use.version:
             continue
+        out["name_en"] = str(getattr(method.name, "en", "") or "")
+        out["name_zh"] = str(getattr(method.name, "zh", "") or "")
         authority = method.authority
         out["authority_en"] = str(getattr(authority, "en", authority) or "")
         out["authority_zh"] = str(getattr(authority, "zh", "") or "")

@@ -55,12 +55,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ISSUANCE_CHUNK",
+    "AccountState",
     "SettlementResult",
     "Statement",
     "StatementTrip",
+    "account_state",
     "consent",
     "current_methodology",
     "explain",
+    "held_accounts",
     "settle",
     "statement",
     "use",
@@ -115,13 +118,18 @@ def require_methodology(workspace: Workspace) -> str:
 
 
 def use(workspace: Workspace, principal: Principal, methodology_id: str) -> Methodology:
-    """Make ``methodology_id`` (any case, a unique prefix) the programme's methodology."""
-    from esgledger.inclusion import methodology
+    """Make ``methodology_id`` (any case, a unique prefix) the programme's methodology.
+
+    Also makes sure the programme key exists (:func:`esgledger.inclusion.accounts.programme_key`:
+    the workspace's key file is created here, when the programme is set up, rather than by
+    the first trips import, so that a refused import leaves the workspace as it was)."""
+    from esgledger.inclusion import accounts, methodology
     from esgledger.store.models_inclusion import InclusionProgramme
 
     policy.require(principal, "inclusion:operate")
     chosen = methodology.resolve_id(methodology_id)
     current = methodology.get(chosen)
+    accounts.programme_key(workspace)
     with workspace.write_lock() as session:
         row = session.get(InclusionProgramme, "methodology")
         before = None if row is None else row.value
@@ -224,7 +232,11 @@ def set_network(
     from esgledger.store.models_inclusion import InclusionProgramme
 
     policy.require(principal, "inclusion:operate")
-    built = network.StationNetwork.from_gtfs(path, distance_unit=distance_unit)
+    if distance_unit not in (None, "km", "m"):
+        raise InputError(f"--distance-unit {distance_unit!r}: km or m")
+    built = network.StationNetwork.from_gtfs(
+        path, distance_unit="km" if distance_unit == "km" else "m" if distance_unit else None
+    )
     digest = _sha256_path(path)
     folder = workspace.root / NETWORK_DIR / digest
     if not folder.exists():
@@ -249,7 +261,14 @@ def set_network(
         else:
             row.value, row.set_by, row.set_at = value, principal.username, _now()
         audit.record(
-            session, principal, "inclusion.network", "network", digest, before=before, after=value
+            session,
+            principal,
+            "inclusion.network",
+            "network",
+            digest,
+            before=None if before is None else hashlib.sha256(before.encode()).hexdigest(),
+            after=hashlib.sha256(value.encode()).hexdigest(),
+            detail={"path": value.partition("|")[0], "distance_unit": distance_unit},
         )
     return {"sha256": digest, "stations": len(built.stations), "path": stored}
 
@@ -263,7 +282,9 @@ def _network(workspace: Workspace) -> Any | None:
     if row is None:
         return None
     relative, _, unit = row.value.partition("|")
-    return network.StationNetwork.from_gtfs(workspace.root / relative, distance_unit=unit or None)
+    return network.StationNetwork.from_gtfs(
+        workspace.root / relative, distance_unit="km" if unit == "km" else "m" if unit else None
+    )
 
 
 def _sha256_path(path: Path) -> str:
@@ -521,7 +542,10 @@ def settle(
     counts = _counts(lines)
     from esgledger.inclusion import ledger
 
-    day = _local_day(_now())
+    # The issuance is dated on the settlement's business day (``as_of``), so a settlement run
+    # late for a past period lands in that period's flows; the ledger refuses a day before
+    # its last one (days only go forward).
+    day = _local_day(moment)
     tx_count = len(pc.unique(sums.column("tx_id"))) if sums.num_rows else 0
     meta = {"settlement": settlement_id, "lines_sha256": digest}
     # built one at a time as post_many writes them: millions of postings never all in memory
@@ -1505,14 +1529,26 @@ def clawback(
 
 
 def review(
-    workspace: Workspace, principal: Principal, account: str, *, release: bool, note: str = ""
+    workspace: Workspace,
+    principal: Principal,
+    account: str,
+    *,
+    release: bool,
+    note: str = "",
+    pseudonymous: bool = False,
 ) -> str:
     """Release a held account (its pending trips settle next time) or close it (its open
-    trips are refused ``review.refused`` at the next settlement). Returns the new status."""
+    trips are refused ``review.refused`` at the next settlement). ``account`` is the raw id,
+    or the pseudonym when ``pseudonymous`` (the pages know accounts by pseudonym only).
+    Returns the new status."""
     from esgledger.store.models_inclusion import InclusionAccount
 
     policy.require(principal, "inclusion:operate")
-    pseudonym = account_pseudonym(workspace, account)
+    pseudonym = (
+        require_pseudonym(workspace, principal, account)
+        if pseudonymous
+        else account_pseudonym(workspace, account)
+    )
     with workspace.write_lock() as session:
         holder = session.get(InclusionAccount, pseudonym)
         if holder is None:
@@ -1534,6 +1570,29 @@ PROJECTS_DIR = Path("inclusion") / "projects"
 
 #: [mg CO2] in one registry unit (one tonne).
 MG_PER_TONNE = 1_000_000_000
+
+
+def _refuse_overlap(
+    session: Any, methodology_id: str, region: str, period_start: date, period_end: date
+) -> None:
+    """Raise :class:`ConflictError` when a project of the methodology and region already
+    covers a day of the period (the same grams cannot be filed twice)."""
+    from esgledger.store.models_inclusion import InclusionProject
+
+    overlapping = session.scalars(
+        sa.select(InclusionProject).where(
+            InclusionProject.methodology == methodology_id,
+            InclusionProject.region == region,
+            InclusionProject.period_start <= period_end,
+            InclusionProject.period_end >= period_start,
+        )
+    ).first()
+    if overlapping is not None:
+        raise ConflictError(
+            f"{overlapping.id} already aggregated {overlapping.period_start} – "
+            f"{overlapping.period_end} of {methodology_id} for {overlapping.registry_name}: "
+            "the same grams cannot be filed twice"
+        )
 
 
 def aggregate(
@@ -1568,6 +1627,8 @@ def aggregate(
     chosen = require_methodology(workspace)
     current = methodology.get(chosen)
     region = current.region
+    with workspace.session() as session:  # checked again under the write lock below
+        _refuse_overlap(session, chosen, region, period_start, period_end)
     lines_files = settlement_files(workspace)
     if not lines_files:
         raise NotFoundError("the programme has no settlement yet")
@@ -1613,20 +1674,7 @@ def aggregate(
     day = _local_day(now)
     project_id = f"prj-{chosen}-{period_start:%Y%m%d}-{period_end:%Y%m%d}"
     with workspace.write_lock() as session:
-        overlapping = session.scalars(
-            sa.select(InclusionProject).where(
-                InclusionProject.methodology == chosen,
-                InclusionProject.region == region,
-                InclusionProject.period_start <= period_end,
-                InclusionProject.period_end >= period_start,
-            )
-        ).first()
-        if overlapping is not None:
-            raise ConflictError(
-                f"{overlapping.id} already aggregated {overlapping.period_start} – "
-                f"{overlapping.period_end} of {chosen} for {overlapping.registry_name}: "
-                "the same grams cannot be filed twice"
-            )
+        _refuse_overlap(session, chosen, region, period_start, period_end)
         held = repository_inclusion.balances_of(
             session, [f"user:{a}" for a, _, _ in per_account], "mg"
         )
@@ -1643,8 +1691,9 @@ def aggregate(
         )
         units = total // MG_PER_TONNE
         prefix = (serial_prefix or f"{region}-{chosen}").upper()
-        first = f"{prefix}-{int(previous_units) + 1:012d}" if units else None
-        last = f"{prefix}-{int(previous_units) + units:012d}" if units else None
+        before = int(previous_units or 0)
+        first = f"{prefix}-{before + 1:012d}" if units else None
+        last = f"{prefix}-{before + units:012d}" if units else None
         transactions = [
             ledger.aggregation(
                 f"agg-{project_id}-{index:05d}",
@@ -1713,14 +1762,29 @@ def aggregate(
 # -- retention ---------------------------------------------------------------------------
 
 
-def purge(workspace: Workspace, principal: Principal, *, as_of: datetime | None = None) -> int:
-    """Delete the origin–destination files kept past the methodology's retention period
-    (``od_retention_days``); the settlement lines keep the distance and the rule used."""
-    from esgledger.inclusion import methodology, trips
+#: [days] how long origins and destinations are kept after a batch's last trip ends, by
+#: default. PIPL asks for the shortest period the purpose needs and names no number; 90
+#: days covers the T+N lag, the claim window and an operator's correction of its feed.
+OD_RETENTION_DAYS = 90
+
+
+def purge(
+    workspace: Workspace,
+    principal: Principal,
+    *,
+    as_of: datetime | None = None,
+    retention_days: int = OD_RETENTION_DAYS,
+) -> int:
+    """Delete the origin–destination files of batches whose trips all ended more than
+    ``retention_days`` before ``as_of``; the settlement lines keep the distance and the
+    rule used, so every settled trip stays explainable."""
+    from esgledger.inclusion import trips
 
     policy.require(principal, "inclusion:operate")
+    if isinstance(retention_days, bool) or not 0 <= retention_days <= 36_500:
+        raise InputError(f"--days {retention_days!r}: a whole number of days from 0 to 36500")
     moment = as_of or _now()
-    days = methodology.get(require_methodology(workspace)).rules.od_retention_days
+    days = retention_days
     return int(
         trips.purge_od(workspace, _local_day(moment) - timedelta(days=days), principal=principal)
     )
@@ -1762,6 +1826,68 @@ def lookup(workspace: Workspace, principal: Principal, account: str) -> dict[str
         "known": holder is not None,
         "status": None if holder is None else holder.status,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """An account's standing in the programme: ``status`` (``active``, ``held``,
+    ``closed``), why it is held or was closed, its behavioural anomaly score (of the
+    settlement that held it; ``None`` when no score held it), when it was created (by its
+    first trip) and who reviewed it last, when."""
+
+    pseudonym: str
+    status: str
+    held_reason: str | None
+    score: float | None
+    created_at: datetime
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+
+
+def _state(row: Any) -> AccountState:
+    return AccountState(
+        row.pseudonym, row.status, row.held_reason,
+        None if row.score is None else float(row.score),
+        row.created_at, row.reviewed_by, row.reviewed_at,
+    )  # fmt: skip
+
+
+def account_state(workspace: Workspace, principal: Principal, pseudonym: str) -> AccountState:
+    """The standing of the account ``pseudonym`` (``inclusion:read``); not found when the
+    programme has no such account."""
+    from esgledger.store.models_inclusion import InclusionAccount
+
+    found = require_pseudonym(workspace, principal, pseudonym)
+    with workspace.session() as session:
+        row = session.get(InclusionAccount, found)
+        if row is None:  # removed between the two reads: as unknown
+            raise NotFoundError(f"no account {shown(pseudonym)} in the programme")
+        return _state(row)
+
+
+def held_accounts(
+    workspace: Workspace, principal: Principal, *, limit: int = 200
+) -> tuple[list[AccountState], int]:
+    """Accounts held for review (``inclusion:read``), highest anomaly score first (the
+    accounts held without a score, e.g. by a clawback not fully recovered, last), at most
+    ``limit`` of them, and how many are held in all."""
+    from esgledger.store.models_inclusion import InclusionAccount
+
+    policy.require(principal, "inclusion:read")
+    held = InclusionAccount.status == "held"
+    with workspace.session() as session:
+        total = session.scalar(sa.select(sa.func.count()).where(held)) or 0
+        rows = session.scalars(
+            sa.select(InclusionAccount)
+            .where(held)
+            .order_by(
+                InclusionAccount.score.is_(None),
+                InclusionAccount.score.desc(),
+                InclusionAccount.pseudonym,
+            )
+            .limit(limit)
+        )
+        return [_state(r) for r in rows], int(total)
 
 
 #: Trips one API request may carry.

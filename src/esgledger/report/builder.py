@@ -144,9 +144,9 @@ def _decimals(unit: str, value: float | None) -> int | None:
         return T_CO2E_DECIMALS
     if value is None:
         return None
-    if unit == "t CO2":  # carbon-inclusion avoided emissions: small amounts keep their grams
+    if unit == "t CO2":  # carbon-inclusion avoided emissions: small amounts keep 0.1 kg
         size = abs(value)
-        return 1 if size >= 100 else 3 if size >= 1 or value == 0 else 6
+        return 1 if size >= 100 else 3 if size >= 1 or value == 0 else 4
     size = abs(value)
     if size >= 100 or float(value).is_integer():
         return 0
@@ -1519,13 +1519,19 @@ class _Layout:
             )
             per = "b.incl_per_trip" if use.basis == "trip" else "b.incl_per_pkm"
             factor = _t(per)
+            # The methodology by its name in the reader's language; with its version and the
+            # mode it names the factor (``factor_id`` is ``<id>/<version>/<mode>``; the CLI's
+            # ``inclusion explain`` shows it per trip).
+            name = Text(
+                about.get("name_en", "") or use.methodology,
+                about.get("name_zh", "") or about.get("name_en", "") or use.methodology,
+            )
             method_rows.append(
                 (
-                    use.methodology,
+                    name,
                     use.version,
                     authority if authority.en else "-",
                     breakdown_label("mode", use.mode),
-                    use.factor_id,
                     Text(f"{use.factor_value} {factor.en}", f"{use.factor_value} {factor.zh}"),
                     about.get("confidence", "") or "-",
                     use.trips,
@@ -1540,7 +1546,6 @@ class _Layout:
                     Column("version", _t("b.incl_version")),
                     Column("authority", _t("b.incl_authority")),
                     Column("mode", _t("b.incl_mode")),
-                    Column("factor_id", Text.same("ID")),
                     Column("factor", _t("b.incl_factor")),
                     Column("confidence", _t("b.incl_confidence")),
                     Column("trips", _t("b.incl_trips"), decimals=0),

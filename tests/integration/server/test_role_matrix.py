@@ -90,6 +90,8 @@ class Context:
     evidence: dict[bool, int] = field(default_factory=dict)
     #: in_scope → an activities batch of BUA's subtree (True) or of BUB (False)
     batches: dict[bool, str] = field(default_factory=dict)
+    #: the pseudonym of the carbon-inclusion account the programme settled (_inclusion)
+    pseudonym: str = ""
     counter: itertools.count[int] = field(default_factory=itertools.count)
 
 
@@ -121,6 +123,8 @@ PATH_VALUES: dict[str, PathValue] = {
     # a lever of that site (its proposals need an IT meter: the routes answer 422 here, after
     # the role and the site's scope were checked, see ALLOWED_STATUSES)
     "proposal_id": lambda ctx, call: f"energy.{'SA' if call.in_scope else 'SB'}.free_cooling",
+    # the carbon-inclusion account of _inclusion (the programme is not entity-bound)
+    "pseudonym": lambda ctx, call: ctx.pseudonym,
 }
 
 RequestKwargs = Callable[[Context, Call], dict[str, Any]]
@@ -162,6 +166,19 @@ REQUESTS: dict[str, RequestKwargs] = {
     },
     "energy-site_proposals": lambda ctx, call: {"params": {"price_per_kwh": 0.8}},
     "energy-adopt_proposal": lambda ctx, call: {"json": {"start_year": 2025, "price_per_kwh": 0.8}},
+    "inclusion-import_trips": lambda ctx, call: {
+        "json": {"trips": [_trip(f"M{next(ctx.counter)}", "2024-03-05T08:00:00+08:00")]}
+    },
+    "inclusion-consent": lambda ctx, call: {
+        "json": {"account": INCLUSION_ACCOUNT, "scenario": "transit"}
+    },
+    "inclusion-lookup_account": lambda ctx, call: {"json": {"account": INCLUSION_ACCOUNT}},
+    "inclusion-settle": lambda ctx, call: {
+        "json": {"through": "2024-03-31", "as_of": "2024-04-10T02:00:00+08:00"}
+    },
+    "inclusion-redeem": lambda ctx, call: {
+        "json": {"account": INCLUSION_ACCOUNT, "item": "matrix-donation", "quantity": 1}
+    },
     "jobs-import": lambda ctx, call: {
         "files": {"file": ("entities.csv", b"entity,name,country\nNEW,New,CN\n", "text/csv")},
         "data": {"kind": "entities"},
@@ -186,7 +203,47 @@ ALLOWED_STATUSES: dict[str, frozenset[int]] = {
     # SA and SB meter an incomer only: no what-if without an IT meter (the request's content)
     "energy-site_proposals": frozenset({422}),
     "energy-adopt_proposal": frozenset({422}),
+    # the matrix's one account runs out of points after a few donations (the ledger refuses
+    # the overdraft: 409/422 after the role was checked)
+    "inclusion-redeem": _STATEFUL,
 }
+
+#: The raw id of the carbon-inclusion account of the matrix's programme (_inclusion).
+INCLUSION_ACCOUNT = "matrix-rider-1"
+
+
+def _trip(trip_id: str, start: str) -> dict[str, str]:
+    """A 12 km metro trip of :data:`INCLUSION_ACCOUNT` (Shenzhen methodology: 560.4 g)."""
+    begin = datetime.fromisoformat(start)
+    end = begin.replace(minute=begin.minute + 30)
+    return {
+        "trip_id": trip_id, "account": INCLUSION_ACCOUNT, "operator": "matrix-metro",
+        "mode": "metro", "start_time": begin.isoformat(), "end_time": end.isoformat(),
+        "origin": "A", "destination": "B", "distance_km": "12", "channel": "card",
+    }  # fmt: skip
+
+
+def _inclusion(ws: Workspace) -> str:
+    """A tiny settled carbon-inclusion programme: the Shenzhen methodology, two trips of one
+    consenting account, one settlement, a donation item; the account's pseudonym."""
+    from esgledger.inclusion import service as inclusion
+
+    local = Principal.local()
+    inclusion.use(ws, local, "shenzhen-transit")
+    trips = [_trip("T1", "2024-03-01T08:00:00+08:00"), _trip("T2", "2024-03-02T08:00:00+08:00")]
+    folder = ws.root / "inputs"
+    folder.mkdir(exist_ok=True)
+    import_file(ws, "trips", write_csv(folder / "trips.csv", trips), principal=local)
+    inclusion.consent(ws, local, INCLUSION_ACCOUNT, "transit", at=datetime(2024, 2, 1, tzinfo=UTC))
+    settled = inclusion.settle(
+        ws, local, through=date(2024, 3, 31), as_of=datetime(2024, 4, 10, tzinfo=UTC)
+    )
+    assert settled.settled == 2, settled
+    inclusion.add_item(
+        ws, local, item="matrix-donation", kind="donation", name="Matrix donation",
+        name_zh="矩阵捐赠", price_points=100, counterparty="charity:matrix",
+    )  # fmt: skip
+    return inclusion.account_pseudonym(ws, INCLUSION_ACCOUNT)
 
 
 def _february(in_scope: bool, quantity: int) -> bytes:
@@ -295,8 +352,9 @@ def _meter_sites(ws: Workspace) -> None:
 def ctx(workspace: Workspace) -> Context:
     run_id = build_organisation(workspace)
     _meter_sites(workspace)
+    pseudonym = _inclusion(workspace)
     app = create_app(workspace, ServerSettings(sign_in_rate_per_minute=1000, workers=0))
-    context = Context(app=app, ws=workspace, run_id=run_id)
+    context = Context(app=app, ws=workspace, run_id=run_id, pseudonym=pseudonym)
     add(workspace, "target", "viewer", "BUB")
     for role in ROLES:
         add(workspace, f"{role}_a", role, IN_SCOPE)

@@ -2,7 +2,8 @@
 
 A copy of the demo gets markup for every value a user or an import supplies — entity and site
 names (both languages), users' display names, campaign names and instructions, task comments,
-evidence and import file names, a batch's status reason, a job's error and row issues — then
+evidence and import file names, a batch's status reason, a job's error and row issues, the
+carbon-inclusion catalogue's item names and an account's held reason — then
 every page the crawl (``tests/_page_crawl.py``) finds is opened as the admin (who sees every
 page) and as the data owner of CLOUD (the task pages as their owner). No page may
 carry the markup as markup; the pages that show such a value show it escaped.
@@ -41,6 +42,9 @@ _UPDATES = (
     ("evidence", ("original_name",), "id"),
     ("import_batches", ("file_name", "status_reason"), "id"),
     ("jobs", ("error",), "id"),
+    # the carbon-inclusion programme: catalogue names, why an account is held
+    ("inclusion_catalogue", ("name", "name_zh"), "item"),
+    ("inclusion_accounts", ("held_reason",), "pseudonym"),
 )
 
 
@@ -79,7 +83,8 @@ def test_no_page_renders_hostile_text_as_markup(web_demo: DemoCopy, tmp_path: Pa
     add_example_jobs(demo)
     add_example_evidence(demo)
     changed = _make_hostile(demo)
-    assert all(changed[t] for t in ("entities", "sites", "users", "jobs", "evidence")), changed
+    expected = ("entities", "sites", "users", "jobs", "evidence", "inclusion_catalogue")
+    assert all(changed[t] for t in expected), changed
     raw: list[str] = []
     shown: set[str] = set()
     opened = 0
@@ -98,3 +103,5 @@ def test_no_page_renders_hostile_text_as_markup(web_demo: DemoCopy, tmp_path: Pa
     assert not raw, "unescaped hostile markup:\n" + "\n".join(raw)
     # the job page shows its row issues (file, column, value, problem, fix) and error
     assert "/jobs/{job_id}" in shown, shown
+    # the programme page shows catalogue names and held reasons; an account page its reason
+    assert {"/inclusion", "/inclusion/accounts/{pseudonym}"} <= shown, shown

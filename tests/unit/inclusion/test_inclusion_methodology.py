@@ -62,6 +62,7 @@ def test_regions_are_known_codes_and_rules_are_parameters() -> None:
         assert meth.timezone == "Asia/Shanghai"
         assert meth.rules.confidence == "A"
         assert set(meth.rules.max_speed_kmh) == set(meth.modes)
+        assert meth.rules.od_retention_days == 90
     assert m.get("shenzhen-transit").region == "CN-GD"
     assert m.get("wuhan-transit").region == "CN-HB"
     assert m.get("wuhan-transit").city.zh == "武汉"

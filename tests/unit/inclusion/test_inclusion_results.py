@@ -232,49 +232,32 @@ def test_a_missing_lines_file_is_named(sqlite_workspace: Workspace) -> None:
         programme_results(sqlite_workspace, **Y2024)
 
 
-def test_describe_factor_reads_the_methodology_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Authority and confidence come from esgledger.inclusion.methodology (versions(id));
-    a per-trip fallback factor takes the fallback's confidence; unknown -> empty."""
-    import sys
-    import types
-
-    from esgledger.i18n import Text
+def test_describe_factor_reads_the_methodology_registry() -> None:
+    """Name, authority and confidence come from the shipped registry
+    (esgledger.inclusion.methodology); a per-trip fallback factor takes the fallback's
+    confidence; an unknown methodology gives empty values."""
+    from esgledger.inclusion.methodology import get
     from esgledger.inclusion.results import describe_factor
 
-    factor = types.SimpleNamespace(confidence="V", fallback_confidence="A", source="citysz.net")
-    method = types.SimpleNamespace(
-        version="2021.1",
-        authority=Text("Shenzhen Municipal Ecology and Environment Bureau", "深圳市生态环境局"),
-        modes={"bus_electric": factor},
-    )
-    fake = types.ModuleType("esgledger.inclusion.methodology")
-
-    def versions(methodology_id: str) -> tuple[object, ...]:
-        if methodology_id != "shenzhen-transit":
-            raise LookupError(methodology_id)
-        return (method,)
-
-    fake.versions = versions  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "esgledger.inclusion.methodology", fake)
+    shenzhen = get("shenzhen-transit")
     use = MethodologyUse(
-        "shenzhen-transit", "2021.1", "bus_electric", "shenzhen-transit/2021.1/bus_electric",
-        "pkm", "26.9", 1, 161_400,
+        "shenzhen-transit", shenzhen.version, "bus_electric",
+        f"shenzhen-transit/{shenzhen.version}/bus_electric", "pkm", "26.9", 1, 161_400,
     )  # fmt: skip
     about = describe_factor(use)
-    assert about["authority_zh"] == "深圳市生态环境局"
-    assert about["confidence"] == "V"
+    assert about["authority_zh"] == shenzhen.authority.zh
+    assert about["name_zh"] == shenzhen.name.zh
+    assert about["confidence"] == shenzhen.modes["bus_electric"].confidence
     fallback = MethodologyUse(
-        "shenzhen-transit", "2021.1", "bus_electric",
-        "shenzhen-transit/2021.1/bus_electric/per_trip", "trip", "80.7", 1, 80_700,
+        "shenzhen-transit", shenzhen.version, "bus_electric",
+        f"shenzhen-transit/{shenzhen.version}/bus_electric/per_trip", "trip", "80.7", 1, 80_700,
     )  # fmt: skip
-    assert describe_factor(fallback)["confidence"] == "A"
+    assert (
+        describe_factor(fallback)["confidence"]
+        == shenzhen.modes["bus_electric"].fallback_confidence
+    )
     unknown = MethodologyUse("nowhere", "1", "metro", "nowhere/1/metro", "pkm", "1", 1, 1000)
-    assert describe_factor(unknown) == {
-        "authority_en": "",
-        "authority_zh": "",
-        "confidence": "",
-        "source": "",
-    }
+    assert set(describe_factor(unknown).values()) == {""}
 
 
 def test_a_damaged_lines_file_is_a_workspace_error(sqlite_workspace: Workspace) -> None:

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _inclusion_trips import trip_table
+from _inclusion_trips import synthetic_trips, trip_table
 from esgledger.errors import InputError
 from esgledger.inclusion import methodology as m
 from esgledger.inclusion.rules import REASON_CODES
@@ -553,7 +553,22 @@ def test_lines_properties(rows: list[dict[str, Any]], gpp: int) -> None:
             key = (line["account"], line["trip_date"])
             per_day[key] = per_day.get(key, 0) + line["reduction_mg"]
     assert all(v <= 5_000_000 for v in per_day.values())
-    # the same input gives the same lines
+    # the same input gives the same lines, also settled one account part at a time
+    parts = compute(
+        table, with_rules(SZ, grams_per_point=gpp), as_of=AS_OF, through=THROUGH, chunk_trips=4
+    )
+    assert parts.to_pylist() == lines
     assert compute(table, with_rules(SZ, grams_per_point=gpp), as_of=AS_OF, through=THROUGH).equals(
         out
     )
+
+
+def test_settling_in_parts_of_accounts_gives_the_same_lines() -> None:
+    trips = synthetic_trips(3_000, accounts=200)
+    whole = compute(trips, SZ, as_of=AS_OF + dt.timedelta(days=5), through=dt.date(2026, 1, 8))
+    parts = compute(
+        trips, SZ, as_of=AS_OF + dt.timedelta(days=5), through=dt.date(2026, 1, 8), chunk_trips=500
+    )
+    assert parts.schema == LINE_SCHEMA
+    assert parts.to_pylist() == whole.to_pylist()
+    assert len({line["status"] for line in whole.to_pylist()}) == 3

@@ -19,6 +19,7 @@ from esgledger.server.web import (
     factors,
     green,
     home,
+    inclusion,
     inventory,
     jobs,
     reports,
@@ -42,6 +43,7 @@ ROUTERS: list[APIRouter] = [
     green.router,
     targets.router,
     energy.router,
+    inclusion.router,
 ]
 
 

@@ -79,6 +79,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("nav.green", "/green-power", "inventory:read"),
     NavItem("nav.targets", "/targets", "inventory:read"),
     NavItem("nav.energy", "/energy", "energy:read"),
+    NavItem("nav.inclusion", "/inclusion", "inclusion:read"),
     NavItem("nav.reports", "/reports", "inventory:read"),
     NavItem("nav.audit", "/audit", "audit:read"),
     NavItem("nav.admin", "/admin/users", "user:read"),
