@@ -20,6 +20,7 @@ What each function does in the workspace:
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import shutil
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
@@ -448,7 +450,7 @@ def settle(
         con.register("net_distances", distances)
         # Consent and review state of the accounts.
         with workspace.session() as session:
-            state = accounts.consent_state(session, None)
+            consent_records = accounts.consent_rows(session)
             statuses = dict(
                 session.execute(
                     sa.select(InclusionAccount.pseudonym, InclusionAccount.status).where(
@@ -459,21 +461,15 @@ def settle(
         scenario_of = {
             mode: factor.scenario for version in versions for mode, factor in version.modes.items()
         }
-        consent_rows = [
-            (pseudonym, scenario, withdrawn is None)
-            for pseudonym, scenarios in state.items()
-            for scenario, (_granted, withdrawn) in scenarios.items()
-        ]
-        con.register(
-            "consents",
-            pa.table(
-                {
-                    "account": pa.array([r[0] for r in consent_rows], pa.string()),
-                    "scenario": pa.array([r[1] for r in consent_rows], pa.string()),
-                    "active": pa.array([r[2] for r in consent_rows], pa.bool_()),
-                }
-            ),
+        # each account's latest consent record per scenario is its state
+        con.register("consent_records", consent_records)
+        con.execute(
+            "CREATE TEMP TABLE consents AS SELECT account, scenario, active "
+            "FROM consent_records QUALIFY row_number() OVER "
+            "(PARTITION BY account, scenario ORDER BY id DESC) = 1"
         )
+        con.unregister("consent_records")
+        del consent_records
         con.register(
             "mode_scenarios",
             pa.table(
@@ -536,7 +532,7 @@ def settle(
     )
     if closed_lines.num_rows:
         lines = pa.concat_tables([lines, _closed_lines(closed_lines, settlement_id, chosen)])
-    lines, grouped = _issuance(lines, settlement_id)
+    lines, sums = _issuance(lines, settlement_id)
     folder = workspace.root / SETTLEMENTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     final_path = folder / f"{settlement_id}.parquet"
@@ -550,10 +546,12 @@ def settle(
     # late for a past period lands in that period's flows; the ledger refuses a day before
     # its last one (days only go forward).
     day = _local_day(moment)
-    transactions = [
-        ledger.issuance(tx_id, day, entries, {"settlement": settlement_id, "lines_sha256": digest})
-        for tx_id, entries in grouped.items()
-    ]
+    tx_count = len(pc.unique(sums.column("tx_id"))) if sums.num_rows else 0
+    meta = {"settlement": settlement_id, "lines_sha256": digest}
+    # built one at a time as post_many writes them: millions of postings never all in memory
+    transactions = (
+        ledger.issuance(tx_id, day, entries, meta) for tx_id, entries in _issuance_groups(sums)
+    )
 
     say("posting the issuance to the ledger")
     from esgledger.store import repository_inclusion
@@ -574,7 +572,15 @@ def settle(
                     principal.username,
                     score=float(score),
                 )
-            repository_inclusion.post_many(session, transactions, created_at=_now())
+            # Millions of short-lived tuples and postings, none in a reference cycle: the
+            # cyclic collector would only rescan the large heap again and again meanwhile.
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                repository_inclusion.post_many(session, transactions, created_at=_now())
+            finally:
+                if collecting:
+                    gc.enable()
             os.replace(staging, final_path)
             session.add(
                 InclusionSettlement(
@@ -624,7 +630,7 @@ def settle(
         counts["pending"],
         counts["reduction_mg"],
         counts["points"],
-        len(transactions),
+        tx_count,
         len(newly_held),
         counts["reasons"],
     )
@@ -698,45 +704,70 @@ def _counts(lines: pa.Table) -> dict[str, Any]:
     }
 
 
-def _issuance(
-    lines: pa.Table, settlement_id: str
-) -> tuple[pa.Table, dict[str, list[tuple[str, int, int, str]]]]:
+def _issuance(lines: pa.Table, settlement_id: str) -> tuple[pa.Table, pa.Table]:
     """Assign each settled line its issuance transaction (accounts in chunks of
     :data:`ISSUANCE_CHUNK`); lines come back sorted by account, with the issuance lines
-    ``(pseudonym, points, mg, methodology)`` of each transaction."""
+    ``(tx_id, account, methodology, points, mg)`` as a table sorted by transaction, account
+    and methodology (:func:`_issuance_groups` reads it one transaction at a time)."""
     con = _duck()
     try:
         con.register("lines_in", lines)
         columns = [c for c in lines.column_names if c != "tx_id"]
         table = con.sql(
             f"""
-            WITH ranked AS (
-                SELECT {", ".join(f'"{c}"' for c in columns)},
-                       CASE WHEN status = 'settled' AND (points > 0 OR reduction_mg > 0)
-                            THEN dense_rank() OVER (
-                                PARTITION BY status = 'settled' AND (points > 0 OR reduction_mg > 0)
-                                ORDER BY account) END AS account_rank
-                FROM lines_in
+            WITH issued AS (
+                -- the accounts issued to, numbered in account order (one sort of the
+                -- distinct accounts, not of every line)
+                SELECT account, (row_number() OVER (ORDER BY account) - 1)
+                                // {ISSUANCE_CHUNK} AS chunk
+                FROM (SELECT DISTINCT account FROM lines_in
+                      WHERE status = 'settled' AND (points > 0 OR reduction_mg > 0))
             )
-            SELECT * EXCLUDE (account_rank),
-                   CASE WHEN account_rank IS NULL THEN NULL
-                        ELSE 'iss-{settlement_id}-' || lpad(CAST(
-                            (account_rank - 1) // {ISSUANCE_CHUNK} AS VARCHAR), 5, '0')
+            SELECT {", ".join(f'l."{c}"' for c in columns)},
+                   CASE WHEN l.status = 'settled' AND (l.points > 0 OR l.reduction_mg > 0)
+                        THEN 'iss-{settlement_id}-' || lpad(CAST(i.chunk AS VARCHAR), 5, '0')
                    END AS tx_id
-            FROM ranked ORDER BY account, operator, trip_id
+            FROM lines_in l LEFT JOIN issued i ON i.account = l.account
+            ORDER BY l.account, l.operator, l.trip_id
             """
         ).to_arrow_table()
         con.register("lines_out", table)
-        sums = con.execute(
-            "SELECT tx_id, account, methodology, sum(points), sum(reduction_mg) FROM lines_out "
-            "WHERE tx_id IS NOT NULL GROUP BY ALL ORDER BY tx_id, account, methodology"
-        ).fetchall()
+        sums = con.sql(
+            "SELECT tx_id, CAST(account AS VARCHAR) AS account, "
+            "CAST(methodology AS VARCHAR) AS methodology, "
+            "CAST(sum(points) AS BIGINT) AS points, CAST(sum(reduction_mg) AS BIGINT) AS mg "
+            "FROM lines_out WHERE tx_id IS NOT NULL GROUP BY ALL "
+            "ORDER BY tx_id, account, methodology"
+        ).to_arrow_table()
     finally:
         con.close()
-    grouped: dict[str, list[tuple[str, int, int, str]]] = {}
-    for tx_id, account, method_id, points, mg in sums:
-        grouped.setdefault(tx_id, []).append((account, int(points), int(mg), method_id))
-    return table, grouped
+    return table, sums
+
+
+def _issuance_groups(
+    sums: pa.Table, batch: int = 65_536
+) -> Iterator[tuple[str, list[tuple[str, int, int, str]]]]:
+    """``(tx_id, [(pseudonym, points, mg, methodology), ...])`` per issuance transaction, in
+    order, from the table :func:`_issuance` gives (read ``batch`` rows at a time)."""
+    current: str | None = None
+    entries: list[tuple[str, int, int, str]] = []
+    for start in range(0, sums.num_rows, batch):
+        part = sums.slice(start, batch)
+        for tx_id, account, method_id, points, mg in zip(
+            part.column("tx_id").to_pylist(),
+            part.column("account").to_pylist(),
+            part.column("methodology").to_pylist(),
+            part.column("points").to_pylist(),
+            part.column("mg").to_pylist(),
+            strict=True,
+        ):
+            if tx_id != current:
+                if current is not None:
+                    yield current, entries
+                current, entries = tx_id, []
+            entries.append((account, int(points), int(mg), method_id))
+    if current is not None:
+        yield current, entries
 
 
 # -- statements --------------------------------------------------------------------------

@@ -189,7 +189,8 @@ def post_many(
                 _insert_header(session, row, now)
                 connection.exec_driver_sql(
                     insert_transfers,
-                    [(seq, t.idx, t.debit, t.credit, t.asset, t.amount) for t in transfers],
+                    # a Transfer is the tuple (idx, debit, credit, asset, amount)
+                    [(seq, *t) for t in transfers],
                 )
                 _move_balances(session, tx, upsert_balances, may_go_negative)
                 stored.append(row)

@@ -20,9 +20,11 @@ from esgledger.inclusion import accounts
 from esgledger.inclusion.accounts import (
     KEY_ENV,
     KEY_FILE,
+    consent_rows,
     consent_state,
     ensure_accounts,
     grant,
+    grant_many,
     programme_key,
     pseudonym,
     pseudonymiser,
@@ -178,3 +180,65 @@ def test_review_holds_and_releases_an_account(workspace: Workspace) -> None:
             set_status(session, "p_h", "frozen", None, "reviewer")
         with pytest.raises(InputError, match="no carbon-inclusion account"):
             set_status(session, "p_missing", "held", "x", "reviewer")
+
+
+def test_grant_many_records_each_consent_once_as_grant_does(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /work/issue15.md "Validation and scale": consent of millions of accounts in bulk
+    monkeypatch.setattr(accounts, "_CHUNK", 3)
+    later = T0 + timedelta(days=1)
+    with workspace.write_lock() as session:
+        ensure_accounts(session, ["p_a"], "b-1", T0)
+        assert grant(session, "p_a", "transit", T0, "esg")
+        assert withdraw(session, "p_b", "transit", T0, "esg") is False
+        # p_a's consent is in force; p_b..p_e are new accounts; p_c is given twice
+        names = ["p_a", "p_b", "p_c", "p_c", "p_d", "p_e"]
+        assert grant_many(session, names, "transit", later, "bulk") == 4
+        assert grant_many(session, names, "transit", later, "bulk") == 0
+        assert grant_many(session, ["p_b"], "cycling", later, "bulk") == 1
+        assert withdraw(session, "p_d", "transit", later, "esg")
+        assert grant_many(session, ["p_d"], "transit", later, "bulk") == 1
+        state = consent_state(session)
+        account = session.get(InclusionAccount, "p_e")
+    assert account is not None
+    assert account.first_batch is None
+    assert state["p_a"] == {"transit": (T0, None)}
+    assert state["p_b"] == {"transit": (later, None), "cycling": (later, None)}
+    assert set(state) == {"p_a", "p_b", "p_c", "p_d", "p_e"}
+    assert state["p_d"] == {"transit": (later, None)}
+
+
+def test_grant_many_refuses_an_unknown_scenario(workspace: Workspace) -> None:
+    with workspace.write_lock() as session, pytest.raises(InputError, match="scenario"):
+        grant_many(session, ["p_x"], "flying", T0, "esg")
+
+
+def test_consent_rows_latest_record_is_the_state(workspace: Workspace) -> None:
+    later = T0 + timedelta(days=1)
+    with workspace.write_lock() as session:
+        grant(session, "p_x", "transit", T0, "esg")
+        withdraw(session, "p_x", "transit", later, "esg")
+        grant(session, "p_y", "transit", T0, "esg")
+        grant(session, "p_y", "cycling", T0, "esg")
+        withdraw(session, "p_y", "cycling", later, "esg")
+        grant(session, "p_y", "cycling", later, "esg")
+        table = consent_rows(session, chunk=2)
+        expected = {
+            (name, scenario): withdrawn is None
+            for name, scenarios in consent_state(session).items()
+            for scenario, (_granted, withdrawn) in scenarios.items()
+        }
+    assert table.column_names == ["account", "scenario", "id", "active"]
+    assert table.num_rows == 4  # a withdrawal closes its record, a new grant adds one
+    latest: dict[tuple[str, str], tuple[int, bool]] = {}
+    for row in table.to_pylist():
+        key = (row["account"], row["scenario"])
+        if key not in latest or row["id"] > latest[key][0]:
+            latest[key] = (row["id"], row["active"])
+    assert {k: v[1] for k, v in latest.items()} == expected
+    assert expected == {
+        ("p_x", "transit"): False,
+        ("p_y", "transit"): True,
+        ("p_y", "cycling"): True,
+    }
